@@ -1,0 +1,94 @@
+"""The sign-in page, the home page per role and the admin pages, through HTML forms."""
+
+import re
+
+import pytest
+
+from tests.conftest import TEST_PASSWORD
+
+
+def _form_csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+def web_sign_in(client, username, password=TEST_PASSWORD, next_url="/"):
+    page = client.get("/login")
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": _form_csrf(page.text), "next": next_url},
+                       follow_redirects=False)
+
+
+@pytest.mark.parametrize("role", ["admin", "evaluator", "coach", "agent", "executive"])
+def test_each_role_signs_in_and_sees_its_home(client, make_user, role):
+    make_user(role, username=f"the{role}")
+    response = web_sign_in(client, f"the{role}")
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200
+    assert f'data-role="{role}"' in home.text
+    assert "Sign out" in home.text
+
+
+def test_pages_redirect_to_sign_in_and_back(client, make_user):
+    make_user("admin", username="root")
+    first = client.get("/admin/users", follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == "/login?next=/admin/users"
+    response = web_sign_in(client, "root", next_url="/admin/users")
+    assert response.headers["location"] == "/admin/users"
+
+
+def test_sign_in_never_redirects_off_site(client, make_user):
+    make_user("agent", username="ada")
+    response = web_sign_in(client, "ada", next_url="https://evil.example/")
+    assert response.headers["location"] == "/"
+
+
+def test_wrong_password_shows_the_form_again(client, make_user):
+    make_user("agent", username="ada")
+    response = web_sign_in(client, "ada", password="wrong-password")
+    assert response.status_code == 401 and "Wrong username or password" in response.text
+
+
+def test_sign_in_form_without_its_csrf_token_is_refused(client, make_user):
+    make_user("agent", username="ada")
+    client.get("/login")
+    response = client.post("/login", data={"username": "ada", "password": TEST_PASSWORD, "csrf_token": "forged"})
+    assert response.status_code == 403
+
+
+def test_admin_creates_a_user_from_the_users_page(client, make_user):
+    make_user("admin", username="root")
+    web_sign_in(client, "root")
+    page = client.get("/admin/users")
+    response = client.post("/admin/users", data={
+        "username": "newagent", "password": "long-enough-pw", "roles": ["agent"],
+        "csrf_token": _form_csrf(page.text)}, follow_redirects=True)
+    assert response.status_code == 200 and "newagent" in response.text
+    audit = client.get("/admin/audit?action=user.create")
+    assert "user.create" in audit.text and "newagent" in audit.text
+
+
+def test_form_post_without_csrf_is_refused(client, make_user):
+    make_user("admin", username="root")
+    web_sign_in(client, "root")
+    response = client.post("/admin/users", data={"username": "x2", "password": "long-enough-pw", "roles": ["agent"]},
+                           headers={"accept": "text/html"})
+    assert response.status_code == 403
+    assert "x2" not in client.get("/admin/users").text
+
+
+def test_agent_cannot_open_admin_pages(client, make_user):
+    make_user("agent", username="ada")
+    web_sign_in(client, "ada")
+    assert client.get("/admin/users", headers={"accept": "text/html"}).status_code == 403
+    assert client.get("/admin/audit").status_code == 403
+
+
+def test_untrusted_text_is_escaped(client, make_user):
+    make_user("admin", username="root", display_name="<script>alert(1)</script>")
+    web_sign_in(client, "root")
+    page = client.get("/admin/users")
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
