@@ -45,7 +45,7 @@ worker: setup
 	$(BIN)/earshot worker
 
 lint: setup
-	$(BIN)/ruff check app tests bench demo
+	$(BIN)/ruff check app tests $(wildcard bench demo)
 	$(BIN)/mypy app
 
 test: setup lint
