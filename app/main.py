@@ -160,7 +160,7 @@ def create_app(
     settings = settings or Settings()
     engine = None
     if sessions is None:
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
         ensure_wal(engine)
         sessions = session_factory(engine)
     if queue is None:

@@ -15,7 +15,7 @@ def is_sqlite_url(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) -> Engine:
     """An engine with Earshot's connection rules.
 
     SQLite: foreign keys on, a busy timeout on every connection, and SQLAlchemy in charge of BEGIN so
@@ -23,14 +23,14 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     by `ensure_wal`, not per connection: switching the journal mode needs an exclusive lock.
     """
     if is_sqlite_url(url):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 

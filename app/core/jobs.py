@@ -41,7 +41,7 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
     return Runtime(settings=settings, engine=engine, sessions=session_factory(engine))
 
 

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     queue_url: str | None = Field(
         default=None, description="'redis://host:port/db' for Redis; defaults to Huey on a SQLite file."
     )
+    database_busy_timeout_ms: int = Field(
+        default=10000, description="SQLite: how long a request waits for a lock before answering 503.")
     queue_name: str = "earshot"
     secret_key: SecretStr | None = Field(
         default=None, description="Signs sessions; generated into the data directory on first run when unset."
