@@ -143,6 +143,12 @@ def _install_error_handlers(app: FastAPI) -> None:
                           "message": "The database is busy or unavailable; try again shortly.", "details": []}}
         return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
 
+    @app.exception_handler(OverflowError)
+    async def number_out_of_range(request: Request, exc: OverflowError) -> Response:
+        body = {"error": {"code": "invalid_input", "message": "A number in the request is out of range.",
+                          "details": []}}
+        return JSONResponse(body, status_code=422)
+
     @app.exception_handler(PoolTimeout)
     async def pool_exhausted(request: Request, exc: PoolTimeout) -> Response:
         body = {"error": {"code": "service_unavailable", "message": "The server is overloaded; try again.",

@@ -2,13 +2,49 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.dialects.sqlite import base as sqlite_base
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.sql import sqltypes
 from sqlmodel import Session
 
 SessionFactory = Callable[[], Session]
+
+
+class _SQLiteUTCDateTime(sqlite_base.DATETIME):
+    """SQLite has no time zones: store timezone-aware values as UTC and read them back as UTC-aware, so both
+    databases hand the code the same kind of datetime."""
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        process = super().bind_processor(dialect)
+        aware = bool(getattr(self, "timezone", False))
+
+        def bind(value: Any) -> Any:
+            if aware and isinstance(value, datetime) and value.tzinfo is not None:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            return process(value) if process else value
+
+        return bind
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        process = super().result_processor(dialect, coltype)
+        aware = bool(getattr(self, "timezone", False))
+
+        def result(value: Any) -> Any:
+            value = process(value) if process else value
+            if aware and isinstance(value, datetime) and value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            return value
+
+        return result
+
+
+for _dialect in (sqlite_base.SQLiteDialect, SQLiteDialect_pysqlite):
+    _dialect.colspecs = {**_dialect.colspecs, sqltypes.DateTime: _SQLiteUTCDateTime}
 
 
 def is_sqlite_url(url: str) -> bool:
