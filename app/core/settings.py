@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     speech_beam_size: int = 5
     speech_language: str = "en"
 
+    retention: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description='Per channel: {"call": {"audio_days": 90, "transcript_days": 365}, "chat": {"transcript_days": 365}}. '
+                    "After audio_days the recording's audio is deleted; after transcript_days only the redacted "
+                    "text is kept. Evaluations are always kept. Unset: keep everything.")
+
     @cached_property
     def resolved_data_dir(self) -> Path:
         path = self.data_dir if self.data_dir.is_absolute() else Path.cwd() / self.data_dir
