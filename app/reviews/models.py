@@ -152,7 +152,8 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class StatusChange(StrictModel):
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     status: CaseStatus
     reason: str = ""
 

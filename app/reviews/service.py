@@ -281,7 +281,10 @@ def _case_state(case: ReviewCase) -> dict[str, Any]:
 def change_status(*, session: Session, case: ReviewCase, to: str, actor: Principal, reason: str = "") -> ReviewCase:
     """Move a case along open → investigating → ready_for_meeting → decided → closed (one step back is
     allowed before closing). Raises Conflict for an illegal move, Forbidden when a non-decider decides."""
-    target = CaseStatus(to)
+    try:
+        target = CaseStatus(to)
+    except ValueError as exc:
+        raise InvalidInput(f"unknown status {to!r}") from exc
     if target not in TRANSITIONS[CaseStatus(case.status)]:
         raise Conflict(f"a case cannot go from {case.status} to {target}")
     if (target in DECISION_STATES or case.status in DECISION_STATES) and not actor.has(*DECIDERS):
