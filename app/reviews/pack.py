@@ -43,8 +43,12 @@ def pack_path(*, settings: Settings, meeting: ReviewMeeting) -> Path:
 
 
 def enqueue_pack(*, session: Session, queue: JobQueue, meeting_id: int, actor: Principal) -> Job:
-    return queue.enqueue(session=session, kind=JOB_KIND, payload={"meeting_id": meeting_id},
-                         created_by=actor.user_id)
+    job = queue.enqueue(session=session, kind=JOB_KIND, payload={"meeting_id": meeting_id},
+                        created_by=actor.user_id)
+    # enqueue refreshes the job after its commit, which opens a new transaction; end it so an inline
+    # (immediate) run's writes are not nested inside it and rolled back when the request session closes
+    session.commit()
+    return job
 
 
 def excerpt(*, session: Session, interaction_id: int | None, limit: int = 6) -> list[tuple[str, str]]:
