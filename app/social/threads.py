@@ -30,17 +30,18 @@ class Post:
 
 
 def record_thread(*, session: Session, platform: str, posts: list[Post], source: str = "earshot",
-                  customer_id: int | None = None) -> Interaction:
-    """Store the thread whose root is the earliest post (creating or extending it); returns the interaction."""
+                  root_post_id: str | None = None, customer_id: int | None = None) -> Interaction:
+    """Store the thread whose root is `root_post_id` (default: the earliest post), creating or extending it."""
     if not posts:
         raise ValueError("a thread needs at least one post")
     ordered = sorted(posts, key=lambda p: as_utc(p.sent_at))
     root = ordered[0]
+    root_id = root_post_id or root.post_id
     interaction = session.exec(select(Interaction).where(
-        Interaction.source == source, Interaction.external_id == root.post_id)).first()
+        Interaction.source == source, Interaction.external_id == root_id)).first()
     if interaction is None:
         interaction = Interaction(channel=Channel.SOCIAL, platform=platform, source=source,
-                                  external_id=root.post_id, started_at=as_utc(root.sent_at),
+                                  external_id=root_id, started_at=as_utc(root.sent_at),
                                   customer_id=customer_id, extra={"url": root.url} if root.url else {})
         session.add(interaction)
         session.flush()
