@@ -74,13 +74,15 @@ class ChannelConfigUpdate(BaseModel):
 def update_config(*, session: Session, platform: str, data: ChannelConfigUpdate, actor: Actor) -> SocialChannelConfig:
     """Change a platform's standards (audited). Raises InvalidInput on a bad zone or schedule."""
     config = ensure_config(session=session, platform=platform)
-    changes = data.model_dump(exclude_unset=True)
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None or k == "webhook_url"}
     before = {k: getattr(config, k) for k in changes}
     for key, value in changes.items():
         setattr(config, key, value)
     try:
-        BusinessHours.from_config(timezone=config.business_timezone, schedule=config.business_hours)
-    except (ValueError, TypeError) as exc:
+        if config.business_hours_enabled or config.business_hours:
+            BusinessHours.from_config(timezone=config.business_timezone, schedule=config.business_hours)
+        ZoneInfo(config.business_timezone)
+    except (ValueError, TypeError, KeyError) as exc:
         raise InvalidInput(f"business hours: {exc}", details=[{"loc": "business_hours", "msg": str(exc)}]) from exc
     if config.webhook_url and not config.webhook_url.startswith(("http://", "https://")):
         raise InvalidInput("the webhook URL must start with http:// or https://",
@@ -469,3 +471,82 @@ def open_thread_ids(*, session: Session) -> list[int]:
 
 def recent_window(now: datetime, days: int) -> tuple[datetime, datetime]:
     return now - timedelta(days=days), now
+
+
+@dataclass
+class StoryEvent:
+    at: datetime
+    kind: str  # post | reply | private | clock | flag | resolution
+    label: str
+    message: Message | None = None
+
+
+def thread_story(*, state: SocialThreadState, messages: list[Message]) -> list[StoryEvent]:
+    """The thread from the first post to its public resolution: posts and replies with the care milestones."""
+    events: list[StoryEvent] = []
+    for message in messages:
+        role = "Customer" if message.author_role == AuthorRole.CUSTOMER else message.author_role.title()
+        kind = ("post" if message.author_role == AuthorRole.CUSTOMER else "reply") if message.is_public else "private"
+        events.append(StoryEvent(as_utc(message.sent_at), kind, f"{role}{'' if message.is_public else ' (private)'}",
+                                 message))
+    for at, kind, label in (
+        (state.first_response_breached_at, "clock", "First-response target breached"),
+        (state.follow_up_breached_at, "clock", "Follow-up target breached"),
+        (state.non_genuine_at if state.non_genuine else None, "flag", "Marked non-genuine"),
+        (state.genuine_override_at, "flag", "Confirmed genuine by a person"),
+        (state.welcome_back_at, "flag", "Customer came back: welcome back"),
+        (state.private_resolution_at, "resolution", "Resolved privately"),
+        (state.resolved_at, "resolution", "Resolution published"),
+    ):
+        if at is not None:
+            events.append(StoryEvent(as_utc(at), kind, label))
+    return sorted(events, key=lambda e: (e.at, e.kind != "post"))
+
+
+def human_duration(seconds: float) -> str:
+    seconds = abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+def clock_label(seconds_to_due: float | None) -> str:
+    """'due in 25 min' or 'breached by 1 h 5 min' (pages refresh it live in the browser)."""
+    if seconds_to_due is None:
+        return ""
+    if seconds_to_due >= 0:
+        return f"due in {human_duration(seconds_to_due)}"
+    return f"breached by {human_duration(seconds_to_due)}"
+
+
+def expected_response(config: SocialChannelConfig) -> str:
+    """The promise the public /care page states, e.g. 'within 1 hour (business hours: Mon–Fri 09:00–17:00 UTC)'."""
+    text = f"within {plain_duration(config.first_response_seconds)}"
+    if config.business_hours_enabled:
+        text += f", counted in business hours ({describe_hours(config)})"
+    return text
+
+
+def plain_duration(seconds: float) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return human_duration(seconds)
+
+
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def describe_hours(config: SocialChannelConfig) -> str:
+    parts = []
+    for day in range(7):
+        intervals = config.business_hours.get(str(day)) or []
+        if intervals:
+            parts.append(f"{DAY_NAMES[day]} " + ", ".join(f"{a}–{b}" for a, b in intervals))
+    return "; ".join(parts) + f" ({config.business_timezone})"
