@@ -242,3 +242,16 @@ def test_similar_complaints_across_channels(session):
     assert result.summary == "The same problem is happening elsewhere: 2 calls, 1 chat, 1 e-mail, 1 social thread."
     best = result.matches[0]
     assert "broadband" in best.shared_terms
+
+
+def test_sweep_job_and_periodic_task(session, queue, runtime):
+    from huey import MemoryHuey
+
+    from app.social.tasks import register_periodic
+
+    thread(session, "jobbed", ("customer", 0, "Anyone?"))
+    job = queue.enqueue(session=session, kind="social.sweep", payload={})
+    session.refresh(job)
+    assert job.status == "done" and job.result["unattended_alerts"] == 2
+    periodic = register_periodic(MemoryHuey("periodic-test", immediate=True), runtime)
+    assert periodic.call_local()["unattended_alerts"] == 0  # deduplicated: nothing new
