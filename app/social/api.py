@@ -45,6 +45,7 @@ class ThreadStatePublic(BaseModel):
     non_genuine_reason: str | None
     non_genuine_at: datetime | None
     non_genuine_evidence: list[str]
+    non_genuine_confirmed_at: datetime | None
     genuine_override: bool
     welcome_back_at: datetime | None
 
@@ -125,6 +126,12 @@ def genuine(interaction_id: int, body: GenuineIn, principal: SocialWorker, sessi
     """Reverse a non-genuine flag (audited with the reason)."""
     return _state(service.mark_genuine(session=session, interaction_id=interaction_id, actor=principal,
                                        reason=body.reason))
+
+
+@router.post("/threads/{interaction_id}/confirm-non-genuine", responses=error_responses(404, 409))
+def confirm_non_genuine(interaction_id: int, principal: SocialWorker, session: SessionDep) -> ThreadStatePublic:
+    """Confirm the sweep's automatic non-genuine proposal (audited)."""
+    return _state(service.confirm_non_genuine(session=session, interaction_id=interaction_id, actor=principal))
 
 
 @router.post("/threads/{interaction_id}/resolution", responses=error_responses(404))

@@ -81,6 +81,9 @@ class SocialThreadState(SQLModel, table=True):
     non_genuine_reason: str | None = Field(default=None, max_length=1000)
     non_genuine_at: datetime | None = tz_column()
     non_genuine_evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    non_genuine_confirmed_by_id: int | None = Field(default=None, foreign_key="user_account.id",
+                                                    description="The person who confirmed the automatic proposal.")
+    non_genuine_confirmed_at: datetime | None = tz_column()
     genuine_override: bool = Field(default=False, description="A person decided the thread is genuine.")
     genuine_override_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     genuine_override_at: datetime | None = tz_column()

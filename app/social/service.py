@@ -1,6 +1,7 @@
 """Social care rules: response standards per platform, the care state of each thread (SLA clocks,
 follow-ups, non-genuine flag, public resolution), the care queue, fairness, alerts and the sweep."""
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.core import audit
 from app.core.audit import Actor
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.timeutil import as_utc, utcnow
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
 from app.social.clock import (
@@ -207,6 +208,7 @@ def _lift_flag_on_return(session: Session, state: SocialThreadState) -> None:
                      after={"non_genuine": False, "customer_returned_at": state.last_customer_post_at},
                      reason="The customer wrote again: served again.")
         state.non_genuine, state.welcome_back_at = False, state.last_customer_post_at
+        state.non_genuine_confirmed_by_id = state.non_genuine_confirmed_at = None
 
 
 def _next_due(state: SocialThreadState) -> datetime | None:
@@ -270,6 +272,20 @@ def mark_non_genuine_where_due(*, session: Session, now: datetime | None = None)
     return flagged
 
 
+def confirm_non_genuine(*, session: Session, interaction_id: int, actor: Actor) -> SocialThreadState:
+    """A person confirms the sweep's non-genuine proposal (audited). Raises Conflict when it is not flagged."""
+    state = get_state(session=session, interaction_id=interaction_id)
+    if not state.non_genuine:
+        raise Conflict("this thread is not flagged non-genuine")
+    state.non_genuine_confirmed_by_id, state.non_genuine_confirmed_at = actor.user_id, utcnow()
+    session.add(state)
+    audit.record(session=session, actor=actor, action="social.non_genuine.confirmed", record_type="social_thread",
+                 record_id=interaction_id, before={"confirmed": False},
+                 after={"confirmed": True, "evidence": state.non_genuine_evidence})
+    session.commit()
+    return state
+
+
 def mark_genuine(*, session: Session, interaction_id: int, actor: Actor, reason: str) -> SocialThreadState:
     """A person reverses the non-genuine flag (audited with their reason); the thread returns to the queue."""
     if not reason.strip():
@@ -278,6 +294,7 @@ def mark_genuine(*, session: Session, interaction_id: int, actor: Actor, reason:
     before = {"non_genuine": state.non_genuine, "reason": state.non_genuine_reason,
               "evidence": state.non_genuine_evidence}
     state.non_genuine, state.genuine_override = False, True
+    state.non_genuine_confirmed_by_id = state.non_genuine_confirmed_at = None
     state.genuine_override_by_id, state.genuine_override_at = actor.user_id, utcnow()
     state.next_due_at = _next_due(state)
     session.add(state)
@@ -493,6 +510,7 @@ def thread_story(*, state: SocialThreadState, messages: list[Message]) -> list[S
         (state.first_response_breached_at, "clock", "First-response target breached"),
         (state.follow_up_breached_at, "clock", "Follow-up target breached"),
         (state.non_genuine_at if state.non_genuine else None, "flag", "Marked non-genuine"),
+        (state.non_genuine_confirmed_at if state.non_genuine else None, "flag", "Non-genuine confirmed by a person"),
         (state.genuine_override_at, "flag", "Confirmed genuine by a person"),
         (state.welcome_back_at, "flag", "Customer came back: welcome back"),
         (state.private_resolution_at, "resolution", "Resolved privately"),
@@ -550,3 +568,24 @@ def describe_hours(config: SocialChannelConfig) -> str:
         if intervals:
             parts.append(f"{DAY_NAMES[day]} " + ", ".join(f"{a}–{b}" for a, b in intervals))
     return "; ".join(parts) + f" ({config.business_timezone})"
+
+
+def influence_score(*, followers: int | None, engagement: int | None = None) -> float:
+    """0-100: how far a post can travel — log-scaled followers (1M ≈ 75) plus engagement on the post (≤ 25).
+
+    Shown on the thread for context only; no target and no ordering uses it.
+    """
+    reach = min(75.0, 12.5 * math.log10(1 + max(0, followers or 0)))
+    buzz = min(25.0, 6.25 * math.log10(1 + max(0, engagement or 0)))
+    return round(reach + buzz, 1)
+
+
+def engagement_of(messages: list[Message]) -> int:
+    """Likes, shares, replies and retweets the source reported on the thread's posts (0 when it reports none)."""
+    total = 0
+    for message in messages:
+        for key in ("likes", "like_count", "shares", "share_count", "retweets", "retweet_count", "reply_count"):
+            value = message.extra.get(key)
+            if isinstance(value, int):
+                total += value
+    return total

@@ -42,7 +42,9 @@ def _thread_context(session: SessionDep, interaction_id: int, days: int) -> dict
     history = session.exec(select(AuditEvent).where(AuditEvent.record_type == "social_thread",
                                                     AuditEvent.record_id == str(interaction_id))
                            .order_by(col(AuditEvent.at))).all()
-    return {"state": state, "messages": messages, "story": service.thread_story(state=state, messages=messages),
+    engagement = service.engagement_of(messages)
+    return {"state": state, "messages": messages, "engagement": engagement,
+            "influence": service.influence_score(followers=state.follower_count, engagement=engagement), "story": service.thread_story(state=state, messages=messages),
             "clocks": service.live_clocks(state), "config": config, "clock_label": service.clock_label,
             "now": utcnow(), "band": follower_band, "plain": service.plain_duration, "history": history, "days": days,
             "similar": similar_complaints(session=session, interaction_id=interaction_id, window_days=days)}
@@ -86,6 +88,16 @@ def genuine_submit(request: Request, interaction_id: int, principal: WebSocialWo
     except EarshotError as exc:
         return _thread_error(request, session, principal, interaction_id, exc)
     return RedirectResponse(f"/social/threads/{interaction_id}?message=Marked+genuine", status_code=303)
+
+
+@router.post("/social/threads/{interaction_id}/confirm-non-genuine", response_class=HTMLResponse)
+def confirm_non_genuine_submit(request: Request, interaction_id: int, principal: WebSocialWorker,
+                               session: SessionDep) -> Response:
+    try:
+        service.confirm_non_genuine(session=session, interaction_id=interaction_id, actor=principal)
+    except EarshotError as exc:
+        return _thread_error(request, session, principal, interaction_id, exc)
+    return RedirectResponse(f"/social/threads/{interaction_id}?message=Non-genuine+confirmed", status_code=303)
 
 
 @router.get("/social/dashboard", response_class=HTMLResponse)

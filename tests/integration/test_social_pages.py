@@ -55,6 +55,7 @@ def test_pages_render_with_a_story_clocks_and_similar_complaints(client, session
     page = client.get(f"/social/threads/{first}")
     assert page.status_code == 200
     assert "Broadband down in Leeds" in page.text and "250,000 followers" in page.text
+    assert "Influence score 67.5 / 100" in page.text
     assert "The same problem is happening elsewhere: 1 social thread." in page.text
     queue = client.get("/social")
     assert queue.status_code == 200 and "data-due" in queue.text and "250,000" in queue.text
@@ -76,12 +77,19 @@ def test_social_care_agent_can_work_other_agents_cannot(client, session, make_us
     assert client.get(f"/social/threads/{iid}").status_code == 200
     home = client.get("/").text
     assert "Social care" in home and "Threads waiting" in home
+    page = client.get(f"/social/threads/{iid}").text
+    assert "Proposed automatically" in page and "Confirm non-genuine" in page
+    confirmed = client.post(f"/api/social/threads/{iid}/confirm-non-genuine")
+    assert confirmed.status_code == 200 and confirmed.json()["non_genuine_confirmed_at"]
+    assert "Confirmed by a person" in client.get(f"/social/threads/{iid}").text
     response = client.post(f"/social/threads/{iid}/genuine", data={"reason": "Regular customer, real fault"},
                            follow_redirects=False)
     assert response.status_code == 303
     state = service.get_state(session=session, interaction_id=iid)
     session.refresh(state)
     assert not state.non_genuine and state.genuine_override_by_id == sam.id
+    assert state.non_genuine_confirmed_at is None
+    assert client.post(f"/api/social/threads/{iid}/confirm-non-genuine").status_code == 409
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "social.non_genuine.reversed")).one()
     assert event.actor_id == sam.id
 

@@ -112,3 +112,13 @@ def test_matched_terms_explain_the_match():
     best = rank_similar("I was charged twice for my October bill", DOCUMENTS)[0]
     assert best.index in (3, 4)
     assert "charg" in best.shared_terms and "bill" in best.shared_terms
+
+
+def test_influence_score_is_log_scaled_and_capped():
+    from app.social.service import influence_score
+
+    assert influence_score(followers=None) == 0.0
+    assert influence_score(followers=9) == 12.5
+    assert influence_score(followers=999_999) == 75.0
+    assert influence_score(followers=10**9, engagement=10**9) == 100.0
+    assert influence_score(followers=99, engagement=99) == 25.0 + 12.5

@@ -2,7 +2,7 @@
 
 Revision ID: social_0001
 Revises: 0001_foundation
-Create Date: 2026-11-23 12:06:22.699365
+Create Date: 2026-11-23 12:14:35.195360
 """
 from collections.abc import Sequence
 
@@ -92,6 +92,8 @@ def upgrade() -> None:
     sa.Column('non_genuine_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
     sa.Column('non_genuine_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('non_genuine_evidence', sa.JSON(), nullable=False),
+    sa.Column('non_genuine_confirmed_by_id', sa.Integer(), nullable=True),
+    sa.Column('non_genuine_confirmed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('genuine_override', sa.Boolean(), nullable=False),
     sa.Column('genuine_override_by_id', sa.Integer(), nullable=True),
     sa.Column('genuine_override_at', sa.DateTime(timezone=True), nullable=True),
@@ -99,6 +101,7 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['genuine_override_by_id'], ['user_account.id'], ),
     sa.ForeignKeyConstraint(['interaction_id'], ['interaction.id'], ),
+    sa.ForeignKeyConstraint(['non_genuine_confirmed_by_id'], ['user_account.id'], ),
     sa.ForeignKeyConstraint(['resolution_message_id'], ['message.id'], ),
     sa.ForeignKeyConstraint(['resolved_by_id'], ['user_account.id'], ),
     sa.PrimaryKeyConstraint('interaction_id')
