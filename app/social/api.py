@@ -10,7 +10,7 @@ from app.auth.deps import AdminPrincipal, QueueDep, SessionDep
 from app.core.errors import STANDARD_ERRORS, error_responses
 from app.core.models import Job
 from app.social import alerts, service
-from app.social.crosschannel import similar_complaints
+from app.social.crosschannel import hide_unviewable, similar_complaints
 from app.social.deps import SocialViewer, SocialWorker
 
 router = APIRouter(prefix="/api/social", tags=["social"], responses=STANDARD_ERRORS)
@@ -148,10 +148,12 @@ def similar(interaction_id: int, principal: SocialViewer, session: SessionDep,
             days: Annotated[int, Query(ge=1, le=90)] = 7) -> dict[str, Any]:
     """Similar complaints in calls, chats, e-mails and social threads within ±days, with counts per channel."""
     service.get_state(session=session, interaction_id=interaction_id)  # 404 unless a social thread
-    result = similar_complaints(session=session, interaction_id=interaction_id, window_days=days)
+    result = hide_unviewable(session=session, principal=principal, result=similar_complaints(
+        session=session, interaction_id=interaction_id, window_days=days))
     return {"summary": result.summary, "counts": result.counts, "window_days": days,
             "matches": [{"interaction_id": m.interaction_id, "channel": m.channel, "started_at": m.started_at,
-                         "score": m.score, "shared_terms": m.shared_terms, "snippet": m.snippet}
+                         "score": m.score, "shared_terms": m.shared_terms, "snippet": m.snippet,
+                         "hidden": m.hidden}
                         for m in result.matches]}
 
 

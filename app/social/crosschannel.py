@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from app.auth.service import can_view_agent
 from app.core.errors import NotFound
+from app.core.security import Principal
 from app.core.timeutil import as_utc
 from app.interactions.models import AuthorRole, Channel, Interaction, Message, Segment, SpeakerRole
 from app.social.similar import rank_similar
@@ -22,6 +24,8 @@ class SimilarComplaint:
     score: float
     shared_terms: list[str]
     snippet: str
+    agent_id: int | None = None
+    hidden: bool = False  # the viewer may not read this interaction: counts and terms only
 
 
 @dataclass
@@ -90,6 +94,16 @@ def similar_complaints(*, session: Session, interaction_id: int, window_days: in
         text = documents[match.index]
         result.matches.append(SimilarComplaint(interaction_id=found.id, channel=found.channel,
                                                started_at=as_utc(found.started_at), score=match.score,
-                                               shared_terms=match.shared_terms,
+                                               shared_terms=match.shared_terms, agent_id=found.agent_id,
                                                snippet=text[:240] + ("…" if len(text) > 240 else "")))
+    return result
+
+
+def hide_unviewable(*, session: Session, principal: Principal, result: SimilarResult) -> SimilarResult:
+    """Blank the text of calls, chats and e-mails the viewer may not read (agents: their own; coaches: their
+    team). Public social posts stay readable. The counts and matched terms still say the problem exists."""
+    for match in result.matches:
+        if match.channel != Channel.SOCIAL and not can_view_agent(session=session, principal=principal,
+                                                                   agent_id=match.agent_id):
+            match.snippet, match.hidden = "", True
     return result

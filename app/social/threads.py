@@ -14,6 +14,11 @@ from app.core.timeutil import as_utc
 from app.interactions.models import Channel, Interaction, Message
 
 
+def without_nul(text: str) -> str:
+    """PostgreSQL text cannot hold NUL: it becomes U+FFFD (everything else is kept exactly as posted)."""
+    return text.replace("\x00", "\ufffd")
+
+
 @dataclass
 class Post:
     post_id: str
@@ -53,7 +58,7 @@ def record_thread(*, session: Session, platform: str, posts: list[Post], source:
         extra = {**post.extra, "follower_count": post.follower_count, "url": post.url, "parent_id": post.parent_id}
         session.add(Message(interaction_id=interaction.id, external_id=post.post_id, author_role=post.author_role,
                             author_handle=post.author_handle, agent_id=post.agent_id, sent_at=as_utc(post.sent_at),
-                            text=post.text, is_public=post.is_public, parent_external_id=post.parent_id,
+                            text=without_nul(post.text), is_public=post.is_public, parent_external_id=post.parent_id,
                             extra={k: v for k, v in extra.items() if v is not None}))
     interaction.ended_at = as_utc(ordered[-1].sent_at)
     session.add(interaction)

@@ -10,18 +10,20 @@ from sqlmodel import col, select
 from app.auth.deps import SessionDep, WebAdmin
 from app.core.errors import EarshotError
 from app.core.models import AuditEvent
-from app.core.security import Role
+from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.social import alerts, service
-from app.social.crosschannel import similar_complaints
+from app.social.crosschannel import hide_unviewable, similar_complaints
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
 from app.social.stats import SPIKE_TEST, follower_band
 
 router = APIRouter()
 
 NAV = [
-    NavItem("Social care", "/social", (Role.ADMIN, Role.EVALUATOR, Role.COACH, Role.EXECUTIVE, Role.AGENT), order=40),
+    # Agents of the "Social care" team reach the queue from their home panel: a nav item cannot yet be limited
+    # to one team, and a link that answers 403 to every other agent would be worse.
+    NavItem("Social care", "/social", (Role.ADMIN, Role.EVALUATOR, Role.COACH, Role.EXECUTIVE), order=40),
 ]
 
 
@@ -34,7 +36,7 @@ def queue_page(request: Request, principal: WebSocialViewer, session: SessionDep
         "platforms": [c.platform for c in service.list_configs(session=session)]}, principal=principal)
 
 
-def _thread_context(session: SessionDep, interaction_id: int, days: int) -> dict[str, object]:
+def _thread_context(session: SessionDep, principal: Principal, interaction_id: int, days: int) -> dict[str, object]:
     state = service.get_state(session=session, interaction_id=interaction_id)
     session.commit()
     messages = service.thread_messages(session=session, interaction_id=interaction_id)
@@ -47,13 +49,14 @@ def _thread_context(session: SessionDep, interaction_id: int, days: int) -> dict
             "influence": service.influence_score(followers=state.follower_count, engagement=engagement), "story": service.thread_story(state=state, messages=messages),
             "clocks": service.live_clocks(state), "config": config, "clock_label": service.clock_label,
             "now": utcnow(), "band": follower_band, "plain": service.plain_duration, "history": history, "days": days,
-            "similar": similar_complaints(session=session, interaction_id=interaction_id, window_days=days)}
+            "similar": hide_unviewable(session=session, principal=principal, result=similar_complaints(
+                session=session, interaction_id=interaction_id, window_days=days))}
 
 
 @router.get("/social/threads/{interaction_id}", response_class=HTMLResponse)
 def thread_page(request: Request, interaction_id: int, principal: WebSocialViewer, session: SessionDep,
                 days: int = 7, message: str | None = None) -> Response:
-    context = _thread_context(session, interaction_id, max(1, min(days, 90)))
+    context = _thread_context(session, principal, interaction_id, max(1, min(days, 90)))
     return render(request, "social/thread.html", {
         **context, "message": message, "error": None, "can_work": can_work(session=session, principal=principal),
     }, principal=principal)
@@ -63,7 +66,7 @@ def _thread_error(request: Request, session: SessionDep, principal: WebSocialWor
                   exc: EarshotError) -> Response:
     session.rollback()
     return render(request, "social/thread.html", {
-        **_thread_context(session, interaction_id, 7), "message": None, "error": exc.message, "can_work": True,
+        **_thread_context(session, principal, interaction_id, 7), "message": None, "error": exc.message, "can_work": True,
     }, principal=principal, status_code=exc.status_code)
 
 

@@ -135,3 +135,36 @@ def test_settings_form_and_api_update(client, session, make_user, login):
     bad = client.put("/api/social/config/facebook", json={"business_timezone": "Nowhere/Land"})
     assert bad.status_code == 422
     assert client.get("/social/settings").status_code == 200
+
+
+def test_similar_calls_outside_an_agents_scope_show_counts_not_text(client, session, make_user, login):
+    from app.interactions.models import Interaction
+    from tests.integration.social_helpers import other_channel
+
+    ada = make_user("agent", username="ada_billing", team="Billing")
+    iid = thread(session, "scope", ("customer", 0, "Charged twice on my October bill"))
+    call = other_channel(session, "call", "scope-call", "I was charged twice on the October bill", T0)
+    interaction = session.get(Interaction, call)
+    interaction.agent_id = ada.id
+    session.add(interaction)
+    session.commit()
+    login(make_user("agent", username="sam2", team="Social care"))
+    body = client.get(f"/api/social/threads/{iid}/similar").json()
+    assert body["counts"] == {"call": 1} and body["matches"][0]["hidden"] and body["matches"][0]["snippet"] == ""
+    assert "charg" in body["matches"][0]["shared_terms"]
+    assert "not in your scope" in client.get(f"/social/threads/{iid}").text
+    login(make_user("evaluator"))
+    body = client.get(f"/api/social/threads/{iid}/similar").json()
+    assert not body["matches"][0]["hidden"] and "charged twice" in body["matches"][0]["snippet"]
+
+
+def test_huge_posts_and_odd_unicode_are_stored_intact(client, session, make_user, login):
+    odd = "Ünïcödé \u202egnp.exe\u202c zero\u200bwidth 🙂 nul\x00byte " + "<b>bold?</b> " * 5
+    huge = "long complaint " * 20_000
+    iid = thread(session, "odd", ("customer", 0, odd), ("customer", 1, huge))
+    messages = service.thread_messages(session=session, interaction_id=iid)
+    assert [m.text for m in messages] == [odd.replace("\x00", "\ufffd"), huge]
+    login(make_user("admin"))
+    page = client.get(f"/social/threads/{iid}")
+    assert page.status_code == 200 and "&lt;b&gt;bold?&lt;/b&gt;" in page.text and "<b>bold?" not in page.text
+    assert "\u202egnp.exe" in page.text
