@@ -70,7 +70,7 @@ def customer_texts(*, session: Session, interaction_ids: list[int]) -> dict[int,
 
 
 def similar_complaints(*, session: Session, interaction_id: int, window_days: int = 7, limit: int = 25,
-                       min_score: float = 0.15) -> SimilarResult:
+                       min_score: float = 0.2) -> SimilarResult:
     """Interactions of every channel within ±`window_days` of this one whose customer text is similar.
 
     Raises NotFound when the interaction does not exist.

@@ -21,6 +21,7 @@ them themselves then there these they this those through to too under until up v
 which while who whom why will with would you your yours yourself yourselves hi hello hey thanks thank please
 get got still yet really today yesterday since ever even one us im ive dont cant wont didnt doesnt isnt
 let know like just need want ok okay yes yeah sorry help dm message team can't don't i'm i've won't
+keep keeps kept every new say says said tell told anyone someone
 """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -47,7 +48,7 @@ class Match:
     shared_terms: list[str]
 
 
-def rank_similar(query: str, documents: list[str], *, min_score: float = 0.15, top_terms: int = 6) -> list[Match]:
+def rank_similar(query: str, documents: list[str], *, min_score: float = 0.2, top_terms: int = 6) -> list[Match]:
     """Documents similar to `query`, best first, with the shared terms that explain each match."""
     query_terms = Counter(terms(query))
     if not query_terms or not documents:

@@ -67,7 +67,7 @@ def test_small_counts_never_spike():
 
 def test_terms_drop_stop_words_and_stem():
     assert terms("My broadband keeps dropping and the outages are killing me!") == \
-        ["broadband", "keep", "dropp", "outag", "kill"]
+        ["broadband", "dropp", "outag", "kill"]
     assert terms("outage") == terms("outages")
 
 
@@ -95,7 +95,7 @@ DOCUMENTS = [
 def test_similarity_precision_on_the_labelled_set():
     hits = returned = found = relevant = 0
     for query, expected in LABELLED_QUERIES.items():
-        matches = rank_similar(query, DOCUMENTS, min_score=0.15)
+        matches = rank_similar(query, DOCUMENTS)
         got = {m.index for m in matches}
         hits += len(got & expected)
         returned += len(got)
