@@ -17,7 +17,7 @@ from app.core.timeutil import as_utc, utcnow
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
 from app.social.models import SocialAlert, SocialThreadState
 from app.social.service import get_config
-from app.social.stats import SPIKE_BASELINE_HOURS, SPIKE_TEST, detect_spikes
+from app.social.stats import SPIKE_BASELINE_HOURS, SPIKE_TEST, VOLUME_SPIKE_TEST, detect_spikes
 
 MAX_DELIVERY_ATTEMPTS = 5
 WEBHOOK_TIMEOUT_SECONDS = 5.0
@@ -28,6 +28,7 @@ class AlertKind:
     UNATTENDED_WARNING = "unattended_warning"
     UNATTENDED_BREACH = "unattended_breach"
     NEGATIVITY_SPIKE = "negativity_spike"
+    VOLUME_SPIKE = "volume_spike"
 
 
 def _add_alert(session: Session, *, kind: str, platform: str, dedupe_key: str, message: str,
@@ -85,8 +86,10 @@ def _hour(value: datetime) -> datetime:
 
 
 def detect_negativity_spikes(*, session: Session, since: datetime, until: datetime | None = None,
-                             baseline_hours: int = SPIKE_BASELINE_HOURS) -> list[SocialAlert]:
-    """Judge every hour in [since, until) per platform against the trailing baseline; alert on spikes."""
+                             baseline_hours: int = SPIKE_BASELINE_HOURS,
+                             include_volume: bool = False) -> list[SocialAlert]:
+    """Judge every hour in [since, until) per platform against the trailing baseline; alert on spikes of
+    negative customer posts (and, with `include_volume`, of all customer posts)."""
     until = as_utc(until or utcnow())
     start = _hour(since) - timedelta(hours=baseline_hours)
     rows = session.exec(select(Message, Interaction.platform)
@@ -94,27 +97,37 @@ def detect_negativity_spikes(*, session: Session, since: datetime, until: dateti
                         .where(Interaction.channel == Channel.SOCIAL, Message.author_role == AuthorRole.CUSTOMER,
                                col(Message.sent_at) >= start, col(Message.sent_at) < until)).all()
     negatives: dict[str, dict[datetime, list[Message]]] = {}
+    volume: dict[str, dict[datetime, list[Message]]] = {}
     for message, platform in rows:
+        volume.setdefault(platform or "", {}).setdefault(_hour(message.sent_at), []).append(message)
         if is_negative(message.text):
             negatives.setdefault(platform or "", {}).setdefault(_hour(message.sent_at), []).append(message)
-    raised = []
     hours_total = int((_hour(until) - start).total_seconds() // 3600) + 1
     hours = [start + timedelta(hours=i) for i in range(hours_total)]
-    judged_from = baseline_hours
-    for platform, by_hour in sorted(negatives.items()):
+    raised = _spike_alerts(session, AlertKind.NEGATIVITY_SPIKE, "negative posts", SPIKE_TEST, negatives, hours,
+                           baseline_hours)
+    if include_volume:
+        raised += _spike_alerts(session, AlertKind.VOLUME_SPIKE, "posts", VOLUME_SPIKE_TEST, volume, hours,
+                                baseline_hours)
+    return raised
+
+
+def _spike_alerts(session: Session, kind: str, noun: str, test: str, by_platform: dict[str, dict[datetime, list[Message]]],
+                  hours: list[datetime], baseline_hours: int) -> list[SocialAlert]:
+    raised = []
+    for platform, by_hour in sorted(by_platform.items()):
         series = [(h, len(by_hour.get(h, []))) for h in hours]
-        for spike in detect_spikes(series, baseline_hours=baseline_hours, from_index=judged_from):
+        for spike in detect_spikes(series, baseline_hours=baseline_hours, from_index=baseline_hours):
             posts = by_hour[spike.hour]
             samples = [{"interaction_id": m.interaction_id, "author_handle": m.author_handle,
                         "text": m.text[:280], "sent_at": as_utc(m.sent_at).isoformat()} for m in posts[:5]]
             alert = _add_alert(
-                session, kind=AlertKind.NEGATIVITY_SPIKE, platform=platform,
-                dedupe_key=f"{AlertKind.NEGATIVITY_SPIKE}:{platform}:{spike.hour.isoformat()}",
-                message=(f"{platform}: {spike.count} negative posts in the hour from {spike.hour:%Y-%m-%d %H:00} UTC "
+                session, kind=kind, platform=platform, dedupe_key=f"{kind}:{platform}:{spike.hour.isoformat()}",
+                message=(f"{platform}: {spike.count} {noun} in the hour from {spike.hour:%Y-%m-%d %H:00} UTC "
                          f"(baseline {spike.baseline_mean:.2f} ± {spike.baseline_sd:.2f} an hour, "
                          f"threshold {spike.threshold:.2f})"),
                 details={"hour": spike.hour.isoformat(), "count": spike.count, "baseline_mean": spike.baseline_mean,
-                         "baseline_sd": spike.baseline_sd, "threshold": spike.threshold, "test": SPIKE_TEST,
+                         "baseline_sd": spike.baseline_sd, "threshold": spike.threshold, "test": test,
                          "posts": samples})
             if alert:
                 raised.append(alert)

@@ -80,9 +80,10 @@ def fairness_report(samples: list[ResponseSample]) -> FairnessReport:
 SPIKE_BASELINE_HOURS = 7 * 24
 SPIKE_SIGMAS = 3.0
 SPIKE_MIN_COUNT = 3
-SPIKE_TEST = ("An hour is a spike when its count of negative customer posts (VADER compound ≤ -0.05) is at least "
-              f"{SPIKE_MIN_COUNT} and above mean + {SPIKE_SIGMAS:g}·sd of the previous {SPIKE_BASELINE_HOURS} hourly "
-              "counts of the same platform (hours with no posts count as 0).")
+_RULE = (f"is at least {SPIKE_MIN_COUNT} and above mean + {SPIKE_SIGMAS:g}·sd of the previous {SPIKE_BASELINE_HOURS} "
+         "hourly counts of the same platform (hours with no posts count as 0).")
+SPIKE_TEST = f"An hour is a spike when its count of negative customer posts (VADER compound ≤ -0.05) {_RULE}"
+VOLUME_SPIKE_TEST = f"An hour is a volume spike when its count of customer posts {_RULE}"
 
 
 @dataclass(frozen=True)

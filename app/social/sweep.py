@@ -21,7 +21,8 @@ def sweep(*, session: Session, now: datetime | None = None, spikes_since: dateti
     flagged = service.mark_non_genuine_where_due(session=session, now=now)
     unattended = alerts.raise_unattended_alerts(session=session, now=now)
     spikes = alerts.detect_negativity_spikes(
-        session=session, since=spikes_since or now - timedelta(hours=SPIKE_LOOKBACK_HOURS), until=now)
+        session=session, since=spikes_since or now - timedelta(hours=SPIKE_LOOKBACK_HOURS), until=now,
+        include_volume=True)
     session.commit()
     delivery = alerts.deliver_alerts(session=session, now=now, **({"post": post} if post else {}))
     session.commit()

@@ -224,6 +224,16 @@ def test_negativity_spike_alert_names_the_posts(session):
     assert "mean + 3·sd" in alert.details["test"]
     again = alerts.detect_negativity_spikes(session=session, since=T0 + timedelta(days=7), until=T0 + timedelta(days=8))
     assert again == []
+    volume = alerts.detect_negativity_spikes(session=session, since=T0 + timedelta(days=7),
+                                             until=T0 + timedelta(days=8), include_volume=True)
+    assert [a.kind for a in volume] == ["volume_spike"] and volume[0].details["count"] == 6
+
+
+def test_a_flat_week_raises_no_spike(session):
+    for hour in range(0, 8 * 24, 6):
+        thread(session, f"flat{hour}", ("customer", hour, "This is terrible service"))
+    assert alerts.detect_negativity_spikes(session=session, since=T0 + timedelta(days=7),
+                                           until=T0 + timedelta(days=8), include_volume=True) == []
 
 
 def test_similar_complaints_across_channels(session):
