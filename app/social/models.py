@@ -6,6 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field, SQLModel
 
+import app.auth.models  # noqa: F401 - registers user_account, which the foreign keys below name
+import app.interactions.models  # noqa: F401 - registers interaction and message
 from app.core.models import tz_column
 from app.core.timeutil import utcnow
 

@@ -530,7 +530,7 @@ def human_duration(seconds: float) -> str:
         return f"{days} d {hours} h"
     if hours:
         return f"{hours} h {minutes} min"
-    return f"{minutes} min"
+    return f"{minutes} min" if minutes else f"{seconds} s"
 
 
 def clock_label(seconds_to_due: float | None) -> str:

@@ -1,5 +1,6 @@
 """Social care pages: the care queue, a thread, the dashboard, the settings, and the public /care page."""
 
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote_plus
 
@@ -45,7 +46,8 @@ def _thread_context(session: SessionDep, principal: Principal, interaction_id: i
                                                     AuditEvent.record_id == str(interaction_id))
                            .order_by(col(AuditEvent.at))).all()
     engagement = service.engagement_of(messages)
-    return {"state": state, "messages": messages, "engagement": engagement,
+    evidence = [datetime.fromisoformat(t) for t in state.non_genuine_evidence]
+    return {"state": state, "messages": messages, "engagement": engagement, "evidence": evidence,
             "influence": service.influence_score(followers=state.follower_count, engagement=engagement), "story": service.thread_story(state=state, messages=messages),
             "clocks": service.live_clocks(state), "config": config, "clock_label": service.clock_label,
             "now": utcnow(), "band": follower_band, "plain": service.plain_duration, "history": history, "days": days,
@@ -110,6 +112,7 @@ def dashboard_page(request: Request, principal: WebSocialViewer, session: Sessio
         "attainment": service.sla_attainment(session=session),
         "private": service.resolved_privately(session=session),
         "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST,
+        "human": service.human_duration,
         "can_work": can_work(session=session, principal=principal)}, principal=principal)
 
 

@@ -60,3 +60,33 @@ def test_demo_loader_records_refreshes_and_sweeps(tmp_path, db_engine, sessions,
     assert "0 marked non-genuine" in lines[2]  # the second run changes nothing
     agent_message = session.exec(select(Message).where(Message.external_id == "t2")).one()
     assert agent_message.agent_id is not None
+
+
+def test_cli_sweep_and_refresh_in_a_fresh_process(tmp_path):
+    """`earshot social sweep` imports only what it needs: its tables must still resolve their foreign keys."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sqlmodel import Session
+
+    from app.core.db import make_engine
+    from app.core.migrate import upgrade
+    from app.social.threads import Post, record_thread
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        record_thread(session=session, platform="twitter", source="cli", posts=[
+            Post(post_id="c1", author_role="customer", text="hello?", sent_at=START)])
+        session.commit()
+    engine.dispose()
+    env = {**os.environ, "EARSHOT_DATABASE_URL": url, "EARSHOT_DATA_DIR": str(tmp_path / "data")}
+    root = Path(__file__).resolve().parents[2]
+    for command, expected in (("sweep", '"threads_refreshed": 1'), ("refresh", "refreshed 1 social thread(s)")):
+        done = subprocess.run([sys.executable, "-c", "from app.cli import cli; cli()", "social", command], cwd=root,
+                              env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert expected in done.stdout
