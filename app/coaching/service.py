@@ -48,8 +48,6 @@ from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
 from app.system.service import Page
 
-__all__ = ["EffectivenessWindow", "ScoreObservation"]
-
 ASSIGNMENT = "coaching_assignment"
 OVERALL_TOPIC = "Overall score"
 
@@ -704,7 +702,34 @@ def apply_rules(*, session: Session, outcomes: Sequence[EvaluationOutcome], now:
     return created
 
 
+OutcomeLoader = Callable[[Session, datetime], Sequence[EvaluationOutcome]]
+"""(session, since) → outcomes of the evaluations submitted since then."""
+
+RULES_LOOKBACK_DAYS = 365
+
+
+def run_rules(*, session: Session, load: OutcomeLoader, now: datetime | None = None) -> list[CoachingAssignment]:
+    """Load recent outcomes (the longest rule window, and at least a year for the last-N rules) and apply the
+    enabled rules to them."""
+    now = as_utc(now or utcnow())
+    rules = [r for r in list_rules(session=session) if r.enabled]
+    if not rules:
+        return []
+    days = max([RULES_LOOKBACK_DAYS, *(r.window_days for r in rules)])
+    return apply_rules(session=session, outcomes=load(session, now - timedelta(days=days)), now=now, rules=rules)
+
+
 # ---------------------------------------------------------------- effectiveness
+
+
+def window_of(*, evaluations: int | None = None, days: int | None = None,
+              min_each_side: int = 3) -> EffectivenessWindow:
+    """The comparison window: N evaluations either side, or D days either side (both when both are given);
+    10 evaluations when neither is."""
+    if evaluations is None and days is None:
+        evaluations = 10
+    return EffectivenessWindow(evaluations=evaluations, days=days, min_each_side=min_each_side)
+
 
 ObservationLoader = Callable[[Session, int], Sequence[ScoreObservation]]
 """(session, agent_id) → every score observation of that agent (overall and per question)."""
