@@ -7,12 +7,12 @@ agents read their own. A record outside the caller's scope answers 404.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.auth.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StaffPrincipal, require_roles
-from app.coaching import service, sources
+from app.coaching import export, service, sources
 from app.coaching.effectiveness import (
     AssignmentEffect,
     Comparison,
@@ -90,6 +90,28 @@ def list_assignments(
                                       per_page=per_page)
     return AssignmentPage(items=[assignment_public(a) for a in result.items], total=result.total,
                           page=result.page, per_page=result.per_page)
+
+
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}, "description": "CSV file"}}
+
+
+def csv_response(text: str, filename: str) -> Response:
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/assignments.csv", response_class=Response, responses=CSV_RESPONSE)
+def export_assignments(
+    principal: CurrentPrincipal, session: SessionDep, status: str | None = None, agent_id: int | None = None,
+    coach_id: int | None = None, topic: str | None = None, overdue: bool = False, open: bool = False,
+) -> Response:
+    """The same filters as the list, every matching assignment (up to 50,000), as CSV."""
+    filters = service.AssignmentFilters(status=status, agent_id=agent_id, coach_id=coach_id, topic=topic,
+                                        overdue=overdue, open_only=open)
+    rows = service.list_assignments(session=session, principal=principal, filters=filters, per_page=50_000).items
+    names = service.user_names(session=session, user_ids=[a.agent_id for a in rows] + [a.coach_id for a in rows])
+    overdue_ids = {a.id for a in rows if a.id is not None and service.is_overdue(a)}
+    return csv_response(export.assignments_csv(rows, names, overdue_ids=overdue_ids), "coaching-assignments.csv")
 
 
 @router.post("/assignments", status_code=201, responses=error_responses(404, 409))
@@ -253,6 +275,17 @@ def effectiveness(principal: StaffPrincipal, session: SessionDep, window: Window
         overall=RollupPublic.of(report.overall), by_coach=[RollupPublic.of(r) for r in report.by_coach],
         by_topic=[RollupPublic.of(r) for r in report.by_topic], by_team=[RollupPublic.of(r) for r in report.by_team],
         assignments=[EffectPublic.of(e) for e in report.effects])
+
+
+@router.get("/effectiveness.csv", response_class=Response, responses=CSV_RESPONSE)
+def export_effectiveness(principal: StaffPrincipal, session: SessionDep, window: WindowDep,
+                         coach_id: int | None = None) -> Response:
+    """Before/after figures of every completed assignment the caller may see, as CSV."""
+    report = service.effectiveness_report(session=session, principal=principal, load=load_observations,
+                                          window=window, coach_id=coach_id)
+    names = service.user_names(session=session, user_ids=[e.agent_id for e in report.effects]
+                               + [e.coach_id for e in report.effects])
+    return csv_response(export.effectiveness_csv(report.effects, names), "coaching-effectiveness.csv")
 
 
 # ---------------------------------------------------------------- rules

@@ -44,6 +44,8 @@ from app.coaching.models import (
 )
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.jobs import JobQueue
+from app.core.models import Job
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
 from app.system.service import Page
@@ -702,21 +704,55 @@ def apply_rules(*, session: Session, outcomes: Sequence[EvaluationOutcome], now:
     return created
 
 
-OutcomeLoader = Callable[[Session, datetime], Sequence[EvaluationOutcome]]
-"""(session, since) → outcomes of the evaluations submitted since then."""
+OutcomeLoader = Callable[[Session, datetime, int | None], Sequence[EvaluationOutcome]]
+"""(session, since, agent_id or None for all agents) → outcomes of the evaluations submitted since then."""
 
 RULES_LOOKBACK_DAYS = 365
+RULES_JOB = "coaching.apply_rules"
 
 
-def run_rules(*, session: Session, load: OutcomeLoader, now: datetime | None = None) -> list[CoachingAssignment]:
-    """Load recent outcomes (the longest rule window, and at least a year for the last-N rules) and apply the
-    enabled rules to them."""
+def run_rules(*, session: Session, load: OutcomeLoader, agent_id: int | None = None,
+              now: datetime | None = None) -> list[CoachingAssignment]:
+    """Load recent outcomes (of one agent, or all) over the longest rule window, and at least a year for
+    the last-N rules, and apply the enabled rules to them."""
     now = as_utc(now or utcnow())
     rules = [r for r in list_rules(session=session) if r.enabled]
     if not rules:
         return []
     days = max([RULES_LOOKBACK_DAYS, *(r.window_days for r in rules)])
-    return apply_rules(session=session, outcomes=load(session, now - timedelta(days=days)), now=now, rules=rules)
+    outcomes = load(session, now - timedelta(days=days), agent_id)
+    return apply_rules(session=session, outcomes=outcomes, now=now, rules=rules)
+
+
+def request_rules_run(*, session: Session, queue: JobQueue, agent_id: int, evaluation_id: int,
+                      revision: int | str = 1) -> Job:
+    """Queue a rules run for one agent after one of their evaluations was submitted: once per evaluation
+    `revision` (the evaluations feature calls this on submit, and with the new version after a dispute
+    changes the answers). Commits."""
+    return queue.enqueue(session=session, kind=RULES_JOB, payload={"agent_id": agent_id},
+                         dedupe_key=f"{RULES_JOB}:evaluation:{evaluation_id}:{revision}")
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """An agent whose completed coaching needs "after" evaluations: the sampling hook for evaluations."""
+
+    agent_id: int
+    assignment_id: int
+    question_ids: list[str]
+    completed_at: datetime
+
+
+def follow_ups(*, session: Session, completed_since: datetime) -> list[FollowUp]:
+    """Assignments completed (or verified) since `completed_since`, newest first: the evaluation sampler
+    picks these agents' next interactions so each coaching gets an "after" figure."""
+    rows = session.exec(select(CoachingAssignment).where(
+        col(CoachingAssignment.status).in_([AssignmentStatus.COMPLETED.value, AssignmentStatus.VERIFIED.value]),
+        col(CoachingAssignment.completed_at) >= completed_since)
+        .order_by(col(CoachingAssignment.completed_at).desc())).all()
+    return [FollowUp(agent_id=a.agent_id, assignment_id=a.id, question_ids=list(a.question_ids),
+                     completed_at=as_utc(a.completed_at))
+            for a in rows if a.id is not None and a.completed_at is not None]
 
 
 # ---------------------------------------------------------------- effectiveness

@@ -29,7 +29,8 @@ def load_evaluation_outcome(session: Session, evaluation_id: int) -> EvaluationO
     raise NotFound(f"evaluation {evaluation_id} not found")
 
 
-def load_recent_outcomes(session: Session, since: datetime) -> Sequence[EvaluationOutcome]:
-    """Outcomes of evaluations submitted since `since` (the rules look back at most their window, or the
-    last N per agent). GLUE: read app.evaluations."""
+def load_recent_outcomes(session: Session, since: datetime, agent_id: int | None = None
+                         ) -> Sequence[EvaluationOutcome]:
+    """Outcomes of the evaluations submitted since `since` (of one agent, or of all agents when None), with
+    their failed answers (critical flag, comment, evidence). GLUE: read app.evaluations."""
     return []

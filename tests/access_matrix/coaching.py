@@ -9,6 +9,7 @@ AGENT = frozenset({"agent"})
 
 RULES = [
     Rule("GET", "/api/coaching/assignments", ALL),
+    Rule("GET", "/api/coaching/assignments.csv", ALL),
     Rule("POST", "/api/coaching/assignments", MANAGERS, json={}),
     Rule("POST", "/api/coaching/assignments/from-evaluation/{evaluation_id}", MANAGERS, json={}),
     Rule("GET", "/api/coaching/assignments/{assignment_id}", ALL),
@@ -19,6 +20,7 @@ RULES = [
     Rule("PATCH", "/api/coaching/sessions/{session_id}", MANAGERS, json={}),
     Rule("GET", "/api/coaching/assignments/{assignment_id}/effectiveness", ALL),
     Rule("GET", "/api/coaching/effectiveness", STAFF),
+    Rule("GET", "/api/coaching/effectiveness.csv", STAFF),
     Rule("GET", "/api/coaching/rules", ADMIN),
     Rule("POST", "/api/coaching/rules", ADMIN, json={}),
     Rule("PATCH", "/api/coaching/rules/{rule_id}", ADMIN, json={}),

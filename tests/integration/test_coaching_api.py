@@ -55,6 +55,13 @@ def test_scope_and_read_only_roles(client, team):
         sign_in(client, username)
         assert client.get(url).status_code == 200
         assert client.post(f"{url}/status", json={"status": "in_progress"}).status_code == 403
+    sign_in(client, "colin")
+    create(client, team["ben"].id, title="=HYPERLINK(\"http://x\")")
+    exported = client.get("/api/coaching/assignments.csv?topic=hold").text.splitlines()
+    assert len(exported) == 2 and "Ada Agent" in exported[1] and "Hold etiquette" in exported[1]
+    assert "'=HYPERLINK" in client.get("/api/coaching/assignments.csv").text
+    sign_in(client, "ben")
+    assert "Hold etiquette" not in client.get("/api/coaching/assignments.csv").text
     sign_in(client, "ada")
     assert client.get(url).json()["topic_title"] == "Hold etiquette"
     assert client.get("/api/coaching/assignments").json()["total"] == 1
@@ -130,8 +137,15 @@ def test_effectiveness_endpoints(client, team, monkeypatch):
     assert report["overall"]["assignments"] == 2 and report["overall"]["measured"] == 1
     assert report["overall"]["share_improved"] == 1.0
     assert report["by_coach"][0]["label"] == "Colin" and report["by_team"][0]["label"] == "Billing"
+    exported = client.get("/api/coaching/effectiveness.csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    lines = exported.text.splitlines()
+    assert lines[0].startswith("assignment_id,agent,coach,topic,status,improved,topic_before_n,topic_before_mean")
+    assert any(line.startswith(f"{ids[0]},Ada Agent,Colin,Hold,completed,yes,3,60.0,4,95.0,35.0,0.0123,improved")
+               for line in lines)
     sign_in(client, "cleo")  # another team's coach sees none of it
     assert client.get("/api/coaching/effectiveness").json()["overall"]["assignments"] == 0
+    assert len(client.get("/api/coaching/effectiveness.csv").text.splitlines()) == 1
     sign_in(client, "colin")
     page = client.get(f"/coaching/{ids[0]}")
     assert "+35.0" in page.text and "improved" in page.text
@@ -155,7 +169,8 @@ def test_from_evaluation_and_rules_glue_points(client, team, monkeypatch, sessio
         return outcomes[evaluation_id]
 
     monkeypatch.setattr(sources, "load_evaluation_outcome", load_outcome)
-    monkeypatch.setattr(sources, "load_recent_outcomes", lambda session, since: list(outcomes.values()))
+    monkeypatch.setattr(sources, "load_recent_outcomes", lambda session, since, agent_id=None: [
+        o for o in outcomes.values() if agent_id in (None, o.agent_id)])
     sign_in(client, "colin")
     assert client.post("/api/coaching/assignments/from-evaluation/5", json={}).status_code == 404
     made = client.post("/api/coaching/assignments/from-evaluation/1", json={"goal": "Always verify"}).json()
@@ -236,3 +251,38 @@ def test_rules_page(client, team):
     ran = client.post("/coaching/rules/apply", data={"csrf_token": _csrf(page.text)}, follow_redirects=True)
     assert "0 assignment(s) created" in ran.text
     assert "Rules switched on" in client.get("/").text
+
+
+def test_rules_job_after_a_submission_and_the_follow_up_sampling_hook(session, queue, team, monkeypatch):
+    from app.auth.service import principal_of
+    from app.coaching import service
+    from app.coaching.models import AssignmentStatus, RuleCreate, RuleKind
+
+    ben = team["ben"].id
+    answer = FailedAnswer(question_id="verify_identity", question_text="Verified identity", critical=True)
+    now = datetime.now(UTC)
+    outcomes = [EvaluationOutcome(evaluation_id=e, agent_id=ben, interaction_id=e, score=50, failed=(answer,),
+                                  submitted_at=now - timedelta(days=e)) for e in (1, 2)]
+    asked = []
+
+    def load(session, since, agent_id=None):
+        asked.append(agent_id)
+        return outcomes
+
+    monkeypatch.setattr(sources, "load_recent_outcomes", load)
+    admin, coach = principal_of(team["root"]), principal_of(team["coach"])
+    service.create_rule(session=session, principal=admin, data=RuleCreate(kind=RuleKind.REPEAT_CRITICAL_FAIL,
+                                                                          enabled=True))
+    job = service.request_rules_run(session=session, queue=queue, agent_id=ben, evaluation_id=2)
+    session.refresh(job)
+    assert job.status == "done" and len(job.result["created"]) == 1 and asked == [ben]
+    again = service.request_rules_run(session=session, queue=queue, agent_id=ben, evaluation_id=2)
+    assert again.id == job.id and asked == [ben]  # the same submission never runs twice
+    assignment_id = job.result["created"][0]
+    for to in ("in_progress", "completed"):
+        service.change_status(session=session, principal=coach, assignment_id=assignment_id,
+                              to=AssignmentStatus(to))
+    follow = service.follow_ups(session=session, completed_since=now - timedelta(days=1))
+    assert [(f.agent_id, f.assignment_id, f.question_ids) for f in follow] == [
+        (ben, assignment_id, ["verify_identity"])]
+    assert service.follow_ups(session=session, completed_since=now + timedelta(days=1)) == []
