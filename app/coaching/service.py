@@ -575,9 +575,12 @@ def describe_rule(rule: CoachingRule) -> str:
     return f"Average of the last {rule.last_n} evaluations under {rule.score_threshold:g}"
 
 
+DEFAULT_RULE_NAMES = {RuleKind.REPEAT_CRITICAL_FAIL: "Repeated critical failure", RuleKind.LOW_SCORE: "Low score"}
+
+
 def create_rule(*, session: Session, principal: Principal, data: RuleCreate) -> CoachingRule:
     rule = CoachingRule(**data.model_dump())
-    rule.name = rule.name.strip() or describe_rule(rule)
+    rule.name = rule.name.strip() or DEFAULT_RULE_NAMES[data.kind]
     session.add(rule)
     session.flush()
     audit.record(session=session, actor=principal, action="coaching.rule.create", record_type="coaching_rule",
