@@ -6,7 +6,7 @@ below (`EvaluationOutcome`, `RetrainingAction`, `ScoreObservation`), built by `a
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -61,6 +61,11 @@ class IllegalTransition(Conflict):
 class DuplicateAssignment(Conflict):
     code = "duplicate_assignment"
 
+    def __init__(self, message: str, *, open_assignment_id: int | None = None) -> None:
+        super().__init__(message, details=[{"loc": "topic_title", "msg": f"open assignment {open_assignment_id}"}]
+                         if open_assignment_id is not None else None)
+        self.open_assignment_id = open_assignment_id
+
 
 # ---------------------------------------------------------------- inputs from other features
 
@@ -74,7 +79,7 @@ class FailedAnswer:
     question_text: str
     critical: bool = False
     comment: str = ""
-    evidence: tuple[dict[str, Any], ...] = ()
+    evidence: Sequence[Mapping[str, Any]] = ()
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ class EvaluationOutcome:
     interaction_id: int | None
     submitted_at: datetime
     score: float
-    failed: tuple[FailedAnswer, ...] = ()
+    failed: Sequence[FailedAnswer] = ()
 
 
 @dataclass(frozen=True)
@@ -98,8 +103,8 @@ class RetrainingAction:
     topic: str
     case_id: int | None = None
     due_date: date | None = None
-    question_ids: tuple[str, ...] = ()
-    interaction_ids: tuple[int, ...] = ()
+    question_ids: Sequence[str] = ()
+    interaction_ids: Sequence[int] = ()
     notes: str = ""
 
 
@@ -259,9 +264,8 @@ def create_assignment(*, session: Session, data: AssignmentCreate, actor: Princi
     key = topic_key(question_ids=question_ids, title=data.topic_title)
     existing = _find_open(session=session, agent_id=data.agent_id, key=key)
     if existing is not None:
-        raise DuplicateAssignment(
-            f"assignment {existing.id} on this topic is still open for this agent",
-            details=[{"loc": "topic_title", "msg": f"open assignment {existing.id}"}])
+        raise DuplicateAssignment(f"assignment {existing.id} on this topic is still open for this agent",
+                                  open_assignment_id=existing.id)
     assignment = CoachingAssignment(
         agent_id=data.agent_id, coach_id=coach_id, topic_title=data.topic_title, topic_key=key,
         question_ids=question_ids, goal=data.goal, due_date=data.due_date,
@@ -420,7 +424,8 @@ def _apply_status(*, session: Session, assignment: CoachingAssignment, to: Assig
         other = session.exec(select(CoachingAssignment).where(CoachingAssignment.open_key == key,
                                                               CoachingAssignment.id != assignment.id)).first()
         if other is not None:
-            raise DuplicateAssignment(f"assignment {other.id} on this topic is open for this agent")
+            raise DuplicateAssignment(f"assignment {other.id} on this topic is open for this agent",
+                                      open_assignment_id=other.id)
         assignment.open_key = key
     else:
         assignment.open_key = None

@@ -147,6 +147,28 @@ def new_submit(
     return _redirect(f"/coaching/{assignment.id}", message="Assignment created.")
 
 
+@router.post("/coaching/from-evaluation/{evaluation_id}", response_class=HTMLResponse)
+def from_evaluation_submit(
+    evaluation_id: int, principal: WebCoach, session: SessionDep,
+    question_ids: Annotated[list[str] | None, Form()] = None, goal: Annotated[str, Form()] = "",
+    due_date: Annotated[str, Form()] = "",
+) -> Response:
+    """The evaluation page's "Assign coaching" button (coaching/_assign_from_evaluation.html): the failed
+    questions ticked there (default: all) become one assignment; if the topic is already open for the
+    agent, the coach lands on that assignment instead."""
+    outcome = sources.load_evaluation_outcome(session, evaluation_id)
+    try:
+        assignment = service.create_from_evaluation(
+            session=session, outcome=outcome, actor=principal, question_ids=question_ids or None, goal=goal,
+            due_date=_parse_date(due_date, "due_date"))
+    except service.DuplicateAssignment as exc:
+        if exc.open_assignment_id is None:
+            raise
+        return _redirect(f"/coaching/{exc.open_assignment_id}", error="This topic is already open for the agent: "
+                         "add to this assignment instead.")
+    return _redirect(f"/coaching/{assignment.id}", message=f"Assignment created from evaluation {evaluation_id}.")
+
+
 # ---------------------------------------------------------------- effectiveness and rules (before /{id})
 
 

@@ -28,6 +28,7 @@ RULES = [
     Rule("GET", "/coaching", ALL, page=True),
     Rule("GET", "/coaching/new", MANAGERS, page=True),
     Rule("POST", "/coaching/new", MANAGERS, data={}, page=True),
+    Rule("POST", "/coaching/from-evaluation/{evaluation_id}", MANAGERS, data={}, page=True),
     Rule("GET", "/coaching/effectiveness", STAFF, page=True),
     Rule("GET", "/coaching/rules", ADMIN, page=True),
     Rule("POST", "/coaching/rules", ADMIN, data={}, page=True),

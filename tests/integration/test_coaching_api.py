@@ -179,7 +179,15 @@ def test_from_evaluation_and_rules_glue_points(client, team, monkeypatch, sessio
                                    "question_id": "verify_identity"}
     page = client.get(f"/coaching/{made['id']}").text
     assert 'href="/interactions/71#message-9"' in page and 'href="/evaluations/1#question-verify_identity"' in page
+    # the evaluation page's button (a form): the open topic sends the coach to the existing assignment
+    again = client.post("/coaching/from-evaluation/2", data={"question_ids": ["verify_identity"]},
+                        follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"].startswith(f"/coaching/{made['id']}?error=")
     client.post(f"/api/coaching/assignments/{made['id']}/status", json={"status": "cancelled"})
+    fresh = client.post("/coaching/from-evaluation/2", data={"goal": "Verify first"}, follow_redirects=False)
+    assert fresh.status_code == 303 and "message=Assignment+created" in fresh.headers["location"]
+    client.post(fresh.headers["location"].split("?")[0].replace("/coaching/", "/api/coaching/assignments/")
+                + "/status", json={"status": "cancelled"})
     sign_in(client, "root")
     rule = client.post("/api/coaching/rules", json={"kind": "repeat_critical_fail", "enabled": True})
     assert rule.status_code == 201 and rule.json()["window_days"] == 30
@@ -286,3 +294,15 @@ def test_rules_job_after_a_submission_and_the_follow_up_sampling_hook(session, q
     assert [(f.agent_id, f.assignment_id, f.question_ids) for f in follow] == [
         (ben, assignment_id, ["verify_identity"])]
     assert service.follow_ups(session=session, completed_since=now + timedelta(days=1)) == []
+
+
+def test_the_evaluation_page_snippet_renders_for_coaches_only(app, team):
+    from app.auth.service import principal_of
+
+    template = app.state.templates.env.get_template("coaching/_assign_from_evaluation.html")
+    html = template.render(principal=principal_of(team["coach"]), csrf_token="tok", evaluation_id=5,
+                           failed=[("verify_identity", "Verified <identity>")])
+    assert 'action="/coaching/from-evaluation/5"' in html and 'value="verify_identity" checked' in html
+    assert "Verified &lt;identity&gt;" in html and 'value="tok"' in html
+    assert "form" not in template.render(principal=principal_of(team["eva"]), csrf_token="t", evaluation_id=5,
+                                         failed=[])
