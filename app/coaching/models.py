@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, DateTime, Index, Text
 from sqlmodel import Field, SQLModel
@@ -146,6 +146,12 @@ class Evidence(CoachingInput):
     start: float | None = PydanticField(default=None, ge=0)
     end: float | None = PydanticField(default=None, ge=0)
     text: str | None = PydanticField(default=None, max_length=4000)
+
+    @model_validator(mode="after")
+    def _range(self) -> "Evidence":
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError("end must not be before start")
+        return self
 
 
 class AssignmentCreate(CoachingInput):

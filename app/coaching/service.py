@@ -191,8 +191,8 @@ def list_assignments(*, session: Session, principal: Principal, filters: Assignm
         query = query.where(CoachingAssignment.coach_id == filters.coach_id)
     if filters.topic:
         text = filters.topic.strip().lower()
-        query = query.where(or_(func.lower(col(CoachingAssignment.topic_title)).contains(text),
-                                col(CoachingAssignment.topic_key).contains(text)))
+        query = query.where(or_(func.lower(col(CoachingAssignment.topic_title)).contains(text, autoescape=True),
+                                col(CoachingAssignment.topic_key).contains(text, autoescape=True)))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     still_open = col(CoachingAssignment.status).in_([s.value for s in OPEN_STATUSES])
     items = session.exec(query.order_by(still_open.desc(), col(CoachingAssignment.due_date).is_(None),

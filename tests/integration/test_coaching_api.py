@@ -306,3 +306,17 @@ def test_the_evaluation_page_snippet_renders_for_coaches_only(app, team):
     assert "Verified &lt;identity&gt;" in html and 'value="tok"' in html
     assert "form" not in template.render(principal=principal_of(team["eva"]), csrf_token="t", evaluation_id=5,
                                          failed=[])
+
+
+def test_invalid_bodies_name_the_field(client, team):
+    sign_in(client, "colin")
+    bad_range = client.post("/api/coaching/assignments", json={
+        "agent_id": team["ada"].id, "topic_title": "x",
+        "evidence": [{"kind": "transcript_excerpt", "interaction_id": 1, "start": 9, "end": 3}]})
+    assert bad_range.status_code == 422 and "evidence.0" in bad_range.json()["error"]["details"][0]["loc"]
+    unknown = client.post("/api/coaching/assignments", json={"agent_id": team["ada"].id, "topic_title": "x",
+                                                            "colour": "red"})
+    assert unknown.status_code == 422
+    not_agent = client.post("/api/coaching/assignments", json={"agent_id": team["coach"].id, "topic_title": "x"})
+    assert not_agent.status_code == 422 and not_agent.json()["error"]["details"][0]["loc"] == "agent_id"
+    assert client.get("/api/coaching/assignments?topic=100%25").json()["total"] == 0
