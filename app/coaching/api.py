@@ -18,7 +18,6 @@ from app.coaching.effectiveness import (
     Comparison,
     EffectivenessWindow,
     Rollup,
-    ScoreObservation,
 )
 from app.coaching.models import (
     Acknowledgement,
@@ -45,11 +44,6 @@ router = APIRouter(prefix="/api/coaching", tags=["coaching"], responses=STANDARD
 
 CoachPrincipal = Annotated[Principal, Depends(require_roles(Role.COACH, Role.ADMIN))]
 AgentPrincipal = Annotated[Principal, Depends(require_roles(Role.AGENT))]
-
-
-def load_observations(session: Session, agent_id: int) -> list[ScoreObservation]:
-    """Read through the module so the glue (and tests) can replace `sources.load_score_observations`."""
-    return list(sources.load_score_observations(session, agent_id))
 
 
 def assignment_public(assignment: CoachingAssignment) -> AssignmentPublic:
@@ -259,7 +253,7 @@ def assignment_effectiveness(assignment_id: int, principal: CurrentPrincipal, se
     it was completed, with the change and a Welch t-test; "not enough evaluations to say" below
     `min_each_side` on either side."""
     return EffectPublic.of(service.assignment_effectiveness(session=session, principal=principal,
-                                                            assignment_id=assignment_id, load=load_observations,
+                                                            assignment_id=assignment_id, load=sources.observations_for,
                                                             window=window))
 
 
@@ -268,7 +262,7 @@ def effectiveness(principal: StaffPrincipal, session: SessionDep, window: Window
                   coach_id: int | None = None) -> EffectivenessPublic:
     """Completed coaching the caller may see, rolled up per coach, topic and team: the share of assignments
     followed by an improvement."""
-    report = service.effectiveness_report(session=session, principal=principal, load=load_observations,
+    report = service.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
                                           window=window, coach_id=coach_id)
     return EffectivenessPublic(
         window={"evaluations": window.evaluations, "days": window.days, "min_each_side": window.min_each_side},
@@ -281,7 +275,7 @@ def effectiveness(principal: StaffPrincipal, session: SessionDep, window: Window
 def export_effectiveness(principal: StaffPrincipal, session: SessionDep, window: WindowDep,
                          coach_id: int | None = None) -> Response:
     """Before/after figures of every completed assignment the caller may see, as CSV."""
-    report = service.effectiveness_report(session=session, principal=principal, load=load_observations,
+    report = service.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
                                           window=window, coach_id=coach_id)
     names = service.user_names(session=session, user_ids=[e.agent_id for e in report.effects]
                                + [e.coach_id for e in report.effects])

@@ -3,8 +3,7 @@ coaching; an admin's rules."""
 
 from sqlmodel import Session
 
-from app.coaching import service
-from app.coaching.api import load_observations
+from app.coaching import service, sources
 from app.core.security import Principal, Role
 from app.core.web import HomePanel
 
@@ -31,7 +30,7 @@ def _coach_panel(*, session: Session, principal: Principal) -> HomePanel:
                                        filters=service.AssignmentFilters(overdue=True), per_page=1).total
     completed = service.list_assignments(session=session, principal=principal,
                                          filters=service.AssignmentFilters(status="completed"), per_page=1).total
-    report = service.effectiveness_report(session=session, principal=principal, load=load_observations, limit=100)
+    report = service.effectiveness_report(session=session, principal=principal, load=sources.observations_for, limit=100)
     total = report.overall
     share = f"{total.improved} of {total.measured}" if total.measured else "not enough evaluations yet"
     return HomePanel(title="My agents' coaching", link="/coaching", order=20, items=[

@@ -23,6 +23,12 @@ def load_score_observations(session: Session, agent_id: int) -> Sequence[ScoreOb
     return []
 
 
+def observations_for(session: Session, agent_id: int) -> list[ScoreObservation]:
+    """The loader the coaching pages pass to the service: looks `load_score_observations` up at call time,
+    so replacing it here (the glue, or a test) takes effect everywhere."""
+    return list(load_score_observations(session, agent_id))
+
+
 def load_evaluation_outcome(session: Session, evaluation_id: int) -> EvaluationOutcome:
     """One submitted evaluation as an EvaluationOutcome (its failed answers with comment and evidence).
     Raises NotFound when there is no such submitted evaluation. GLUE: read app.evaluations."""

@@ -17,7 +17,6 @@ from sqlmodel import Session
 from app.auth.deps import SessionDep, SettingsDep, WebAdmin, WebPrincipal, WebStaff, web_require_roles
 from app.auth.service import list_users, visible_agent_ids
 from app.coaching import service, sources
-from app.coaching.api import load_observations
 from app.coaching.models import (
     AssignmentCreate,
     AssignmentStatus,
@@ -179,7 +178,7 @@ def effectiveness_page(
     days: Annotated[int | None, Query(ge=1, le=3650)] = None,
 ) -> Response:
     window = service.window_of(evaluations=evaluations, days=days)
-    report = service.effectiveness_report(session=session, principal=principal, load=load_observations,
+    report = service.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
                                           window=window)
     names = service.user_names(session=session, user_ids=[e.agent_id for e in report.effects])
     return render(request, "coaching/effectiveness.html", {
@@ -269,7 +268,7 @@ def assignment_page(request: Request, assignment_id: int, principal: WebPrincipa
     assignment = service.get_assignment(session=session, principal=principal, assignment_id=assignment_id)
     manages = service.can_manage(session=session, principal=principal, agent_id=assignment.agent_id)
     window = service.window_of()
-    effect = service.effect_of(assignment=assignment, observations=load_observations(session, assignment.agent_id),
+    effect = service.effect_of(assignment=assignment, observations=sources.observations_for(session, assignment.agent_id),
                                window=window)
     return render(request, "coaching/assignment.html", {
         "a": assignment, "names": _names(session, [assignment]),
