@@ -27,3 +27,22 @@ RULES = [
     Rule("POST", "/api/calibrations/{calibration_id}/evaluation", EVALUATORS),
     Rule("POST", "/api/calibrations/{calibration_id}/close", EVALUATORS),
 ]
+
+PAGE_RULES = [
+    Rule("GET", "/evaluations", ALL, page=True),
+    Rule("GET", "/evaluations/queue", EVALUATORS, page=True),
+    Rule("GET", "/evaluations/new", EVALUATORS, page=True),
+    Rule("POST", "/evaluations/new", EVALUATORS, data={}, page=True),
+    Rule("GET", "/evaluations/{evaluation_id}", ALL, page=True),
+    Rule("GET", "/evaluations/{evaluation_id}/edit", EVALUATORS, page=True),
+    Rule("POST", "/evaluations/{evaluation_id}/edit", EVALUATORS, data={}, page=True),
+    Rule("POST", "/evaluations/{evaluation_id}/acknowledge", AGENTS, page=True),
+    Rule("POST", "/evaluations/{evaluation_id}/dispute", AGENTS, data={}, page=True),
+    Rule("POST", "/evaluations/{evaluation_id}/resolve", EVALUATORS, data={}, page=True),
+    Rule("GET", "/calibrations", EVALUATORS, page=True),
+    Rule("POST", "/calibrations", EVALUATORS, data={}, page=True),
+    Rule("GET", "/calibrations/{calibration_id}", EVALUATORS, page=True),
+    Rule("POST", "/calibrations/{calibration_id}/start", EVALUATORS, page=True),
+    Rule("POST", "/calibrations/{calibration_id}/close", EVALUATORS, page=True),
+]
+RULES += PAGE_RULES

@@ -15,3 +15,11 @@ RULES = [
     Rule("POST", "/api/scorecards/{scorecard_id}/versions/{number}/score", ALL, json=[]),
     Rule("POST", "/api/scorecards/{scorecard_id}/retire", EDITORS),
 ]
+
+RULES += [
+    Rule("GET", "/scorecards", ALL, page=True),
+    Rule("POST", "/scorecards/import", EDITORS, data={}, page=True),
+    Rule("GET", "/scorecards/{scorecard_id}", ALL, page=True),
+    Rule("POST", "/scorecards/{scorecard_id}/versions/{number}/publish", EDITORS, page=True),
+    Rule("POST", "/scorecards/{scorecard_id}/retire", EDITORS, page=True),
+]
