@@ -40,7 +40,7 @@ from app.evaluations.models import (
     EvaluationPublic,
     EvaluationState,
 )
-from app.interactions.models import Interaction, Message
+from app.interactions.models import Interaction, InteractionLeg, Message
 from app.scorecards import service as scorecards
 from app.scorecards.models import ScoreAnswer, ScorecardVersion
 from app.scorecards.schema import Question, ScorecardForm
@@ -58,6 +58,15 @@ def get_interaction(*, session: Session, interaction_id: int) -> Interaction:
     if interaction is None:
         raise NotFound(f"interaction {interaction_id} not found")
     return interaction
+
+
+def handled_by(*, session: Session, interaction: Interaction, user_id: int) -> bool:
+    """Whether the user was the interaction's agent or an agent on any of its legs (transfers)."""
+    if interaction.agent_id == user_id:
+        return True
+    leg = session.exec(select(InteractionLeg.id).where(InteractionLeg.interaction_id == interaction.id,
+                                                       InteractionLeg.agent_id == user_id)).first()
+    return leg is not None
 
 
 def _calibration_visible(*, evaluation: Evaluation, principal: Principal, closed: bool) -> bool:
@@ -204,7 +213,7 @@ def create(*, session: Session, principal: Principal, interaction_id: int, score
     assignment), InvalidInput (the form does not apply to the interaction's channel)."""
     _require_evaluator(principal)
     interaction = get_interaction(session=session, interaction_id=interaction_id)
-    if interaction.agent_id is not None and interaction.agent_id == principal.user_id:
+    if handled_by(session=session, interaction=interaction, user_id=principal.user_id):
         raise Forbidden("You cannot evaluate an interaction you handled yourself.")
     if version is None:
         version = scorecards.version_for_evaluation(session=session, scorecard_id=scorecard_id,

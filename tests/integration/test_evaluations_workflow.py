@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from app.auth.models import User
 from app.core.models import AuditEvent
 from app.evaluations.models import Evaluation
 from tests.conftest import sign_in
@@ -230,3 +231,19 @@ def test_version_is_locked_once_used_and_editing_makes_a_new_version(client, ses
     assert response.status_code == 200 and response.json()["outcome"] == "new_version"
     assert [v["number"] for v in response.json()["versions"]] == [1, 2]
     assert client.get(f"/api/evaluations/{evaluation['id']}").json()["scorecard_version"] == 1
+
+
+def test_evaluator_cannot_evaluate_a_call_they_handled_before_a_transfer(client, session, make_user):
+    from app.interactions.models import InteractionLeg
+
+    make_user("evaluator,agent", username="dual")
+    dual = session.exec(select(User).where(User.username == "dual")).one()
+    agent = make_user("agent", username="ada")
+    scorecard_id = load_small_form(session)
+    interaction = make_interaction(session, agent_id=agent.id, channel="call")
+    session.add(InteractionLeg(interaction_id=interaction.id, seq=0, agent_id=dual.id))
+    session.add(InteractionLeg(interaction_id=interaction.id, seq=1, agent_id=agent.id))
+    session.commit()
+    sign_in(client, "dual")
+    response = client.post("/api/evaluations", json={"interaction_id": interaction.id, "scorecard_id": scorecard_id})
+    assert response.status_code == 403
