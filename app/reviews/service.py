@@ -278,16 +278,18 @@ def _case_state(case: ReviewCase) -> dict[str, Any]:
             "secondary_causes": list(case.secondary_causes), "decision": case.decision}
 
 
-def change_status(*, session: Session, case: ReviewCase, to: str, actor: Principal, reason: str = "") -> ReviewCase:
+def change_status(*, session: Session, case: ReviewCase, to: str, actor: Principal | None,
+                  reason: str = "") -> ReviewCase:
     """Move a case along open → investigating → ready_for_meeting → decided → closed (one step back is
-    allowed before closing). Raises Conflict for an illegal move, Forbidden when a non-decider decides."""
+    allowed before closing). `actor` None is the system (the demo loader), which never decides.
+    Raises Conflict for an illegal move, Forbidden when a non-decider decides."""
     try:
         target = CaseStatus(to)
     except ValueError as exc:
         raise InvalidInput(f"unknown status {to!r}") from exc
     if target not in TRANSITIONS[CaseStatus(case.status)]:
         raise Conflict(f"a case cannot go from {case.status} to {target}")
-    if (target in DECISION_STATES or case.status in DECISION_STATES) and not actor.has(*DECIDERS):
+    if (target in DECISION_STATES or case.status in DECISION_STATES) and (actor is None or not actor.has(*DECIDERS)):
         raise Forbidden("Only executives and admins decide and close cases.")
     if target == CaseStatus.DECIDED and not case.root_cause:
         raise Conflict("record the root cause before marking the case decided")

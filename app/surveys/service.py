@@ -238,8 +238,10 @@ def _content_hash(values: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- storing
 
 
-def upsert_response(*, session: Session, source: SurveySource, values: dict[str, Any]) -> tuple[str, SurveyResponse]:
-    """Create or update one response; returns ("created" | "updated" | "unchanged", row)."""
+def upsert_response(*, session: Session, source: SurveySource, values: dict[str, Any],
+                    cache: dict[str, Any] | None = None) -> tuple[str, SurveyResponse]:
+    """Create or update one response; returns ("created" | "updated" | "unchanged", row). `cache` keeps
+    agent and shop look-ups across the rows of one import."""
     assert source.id is not None
     digest = _content_hash(values)
     response = session.exec(select(SurveyResponse).where(
@@ -253,23 +255,28 @@ def upsert_response(*, session: Session, source: SurveySource, values: dict[str,
         setattr(response, key, value)
     response.content_hash = digest
     response.updated_at = utcnow()
-    _resolve_people(session=session, response=response)
+    _resolve_people(session=session, response=response, cache={} if cache is None else cache)
     session.add(response)
     session.flush()
     linking.link_response(session=session, response=response, window_hours=source.link_window_hours)
     session.add(response)
-    session.flush()
     return outcome, response
 
 
-def _resolve_people(*, session: Session, response: SurveyResponse) -> None:
+def _resolve_people(*, session: Session, response: SurveyResponse, cache: dict[str, Any]) -> None:
     response.agent_id = response.team_id = response.site_id = None
     if response.agent_username:
-        agent = session.exec(select(User).where(User.username == response.agent_username)).first()
+        key = f"agent:{response.agent_username}"
+        if key not in cache:
+            cache[key] = session.exec(select(User).where(User.username == response.agent_username)).first()
+        agent = cache[key]
         if agent is not None:
             response.agent_id, response.team_id, response.site_id = agent.id, agent.team_id, agent.site_id
     if response.shop:
-        site = session.exec(select(Site).where(Site.name == response.shop)).first()
+        key = f"shop:{response.shop}"
+        if key not in cache:
+            cache[key] = session.exec(select(Site).where(Site.name == response.shop)).first()
+        site = cache[key]
         if site is not None:
             response.site_id = site.id
 
@@ -289,6 +296,7 @@ def import_rows(*, session: Session, source: SurveySource,
     report = ImportReport()
     changed: list[int] = []
     seen: dict[str, int] = {}
+    cache: dict[str, Any] = {}
     for line, row in rows:
         try:
             values = parse_row(row, rule=source.rating_rule)
@@ -299,7 +307,7 @@ def import_rows(*, session: Session, source: SurveySource,
             rid = row.get("response_id")
             report.rejected.append(RowProblem(line=line, response_id=str(rid) if rid else None, reason=str(exc)))
             continue
-        outcome, response = upsert_response(session=session, source=source, values=values)
+        outcome, response = upsert_response(session=session, source=source, values=values, cache=cache)
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome != "unchanged" and response.id is not None:
             changed.append(response.id)
