@@ -98,3 +98,28 @@ def test_meeting_pack_pdf(client, session, meeting_world, tmp_path):
     assert "Customer review meeting 2026-11" in text  # the running header
     page = client.get(f"/reviews/meetings/{meeting_id}", headers={"accept": "text/html"}).text
     assert f"/reviews/meetings/{meeting_id}/pack.pdf" in page
+
+
+def test_pages_render_and_home_panels(client, session, meeting_world, make_user):
+    make_user("evaluator", username="eva")
+    sign_in(client, "erin")
+    home = client.get("/").text
+    assert "Surveys 20" in home and "Bad-rating review cases" in home and "Review actions" in home
+    for path in ("/reviews", "/reviews?status=ready_for_meeting&month=2026-11", "/reviews/actions",
+                 "/reviews/actions?status=done", "/reviews/meetings", f"/reviews/cases/{meeting_world['r2']}"):
+        page = client.get(path, headers={"accept": "text/html"})
+        assert page.status_code == 200, path
+    assert "Maria Lopez" in client.get("/reviews?month=2026-11").text
+    created = client.post("/reviews/meetings", data={"csrf_token": client.headers["x-csrf-token"],
+                                                      "period": "2026-11", "held_on": "2026-12-03",
+                                                      "attendees": "Erin, Alex"}, follow_redirects=False)
+    assert created.status_code == 303 and created.headers["location"].startswith("/reviews/meetings/")
+    sign_in(client, "eva")
+    case_page = client.get(f"/reviews/cases/{meeting_world['r2']}").text
+    assert "Save findings" in case_page and "Record decision" not in case_page
+    assert client.get("/reviews/meetings", headers={"accept": "text/html"}).status_code == 403
+    saved = client.post(f"/reviews/cases/{meeting_world['r2']}/findings", data={
+        "csrf_token": client.headers["x-csrf-token"], "staff_notes": "Talked to Ada", "customer_notes": ""},
+        follow_redirects=False)
+    assert saved.status_code == 303 and "message=" in saved.headers["location"]
+    assert session.get(ReviewCase, meeting_world["r2"]).staff_notes == "Talked to Ada"
