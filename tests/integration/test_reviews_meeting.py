@@ -32,6 +32,12 @@ def meeting_world(session, make_user):
     return cases
 
 
+def _user_id(session, username):
+    from app.auth.service import get_user_by_username
+
+    return get_user_by_username(session=session, username=username).id
+
+
 def _walk(client, meeting_id, pos=None):
     params = {} if pos is None else {"pos": pos}
     return client.get(f"/reviews/meetings/{meeting_id}", params=params, headers={"accept": "text/html"})
@@ -59,7 +65,7 @@ def test_walk_mode_in_order_with_decision_in_place(client, session, meeting_worl
         follow_redirects=False)
     assert decided.status_code == 303 and decided.headers["location"].startswith(f"/reviews/meetings/{meeting_id}")
     action = client.post(f"/reviews/cases/{meeting_world['r2']}/actions", data={
-        "csrf_token": token, "kind": "retrain_staff", "agent_id": "1", "topic": "fault call-backs",
+        "csrf_token": token, "kind": "retrain_staff", "agent_id": str(_user_id(session, "ada")), "topic": "fault call-backs",
         "due_date": "2026-12-20", "next": f"/reviews/meetings/{meeting_id}?pos=1"}, follow_redirects=False)
     assert "error" not in action.headers["location"], action.headers["location"]
     page = _walk(client, meeting_id, pos=1).text
