@@ -62,6 +62,7 @@ def update_config(*, session: Session, data: ConfigUpdate, actor: Principal) -> 
     """Change the root-cause list, the bands that open cases, the story window or the case deadline."""
     config = get_config(session=session)
     before = {"root_causes": config.root_causes, "open_for_bands": config.open_for_bands,
+              "open_for_agent_ids": config.open_for_agent_ids,
               "story_window_hours": config.story_window_hours, "case_due_days": config.case_due_days}
     if data.root_causes is not None:
         causes = [c.strip() for c in data.root_causes if c.strip()]
@@ -72,6 +73,10 @@ def update_config(*, session: Session, data: ConfigUpdate, actor: Principal) -> 
         if not set(data.open_for_bands) <= {"good", "acceptable", "bad"} or not data.open_for_bands:
             raise InvalidInput("open_for_bands: a non-empty list of good, acceptable, bad")
         config.open_for_bands = list(data.open_for_bands)
+    if data.open_for_agent_ids is not None:
+        for agent_id in data.open_for_agent_ids:
+            _require_user(session=session, user_id=agent_id, label="open_for_agent_ids")
+        config.open_for_agent_ids = sorted(set(data.open_for_agent_ids))
     if data.story_window_hours is not None:
         if not 1 <= data.story_window_hours <= 24 * 60:
             raise InvalidInput("story_window_hours must be between 1 and 1440")
@@ -84,7 +89,7 @@ def update_config(*, session: Session, data: ConfigUpdate, actor: Principal) -> 
     audit.record(session=session, actor=actor, action="review_config.update", record_type="review_config",
                  record_id=1, before=before, after={
                      "root_causes": config.root_causes, "open_for_bands": config.open_for_bands,
-                     "story_window_hours": config.story_window_hours, "case_due_days": config.case_due_days})
+                     "open_for_agent_ids": config.open_for_agent_ids, "story_window_hours": config.story_window_hours, "case_due_days": config.case_due_days})
     return config
 
 
@@ -99,7 +104,8 @@ def open_cases_for_responses(*, session: Session, response_ids: list[int]) -> in
     opened = 0
     for response_id in response_ids:
         response = session.get(SurveyResponse, response_id)
-        if response is None or response.responded_at is None or response.band not in config.open_for_bands:
+        if response is None or response.responded_at is None or not (
+                response.band in config.open_for_bands or response.agent_id in config.open_for_agent_ids):
             continue
         case = session.exec(select(ReviewCase).where(ReviewCase.survey_response_id == response_id)).first()
         if case is None:

@@ -78,7 +78,7 @@ def update_source(source_id: int, body: SurveySourceUpdate, principal: AdminDep,
     return _public(source)
 
 
-@router.post("/sources/{source_id}/import", responses=error_responses(404, 413))
+@router.post("/sources/{source_id}/upload", responses=error_responses(404, 413))
 def import_csv(source_id: int, file: UploadFile, principal: AdminDep, session: SessionDep) -> ImportReport:
     """Import a CSV export with the source's column mapping; rejected rows are reported by line."""
     source = service.get_source(session=session, source_id=source_id)

@@ -9,7 +9,7 @@ RULES = [
     Rule("GET", "/api/surveys/sources", ADMIN),
     Rule("POST", "/api/surveys/sources", ADMIN, json={}),
     Rule("PATCH", "/api/surveys/sources/{source_id}", ADMIN, json={}),
-    Rule("POST", "/api/surveys/sources/{source_id}/import", ADMIN, data={}),
+    Rule("POST", "/api/surveys/sources/{source_id}/upload", ADMIN, data={}),
     Rule("GET", "/api/surveys/responses", LINKERS),
     Rule("POST", "/api/surveys/responses/{response_id}/link", LINKERS, json={}),
     Rule("GET", "/api/surveys/figures", FIGURES),

@@ -56,6 +56,14 @@ def test_acceptable_answers_open_cases_when_configured(session, world):
     assert report.created == 1 and report.cases_opened == 1
 
 
+def test_all_answers_of_a_chosen_agent_open_cases(session, world):
+    service.update_config(session=session, data=ConfigUpdate(open_for_agent_ids=[world["ben"].id]),
+                          actor=world["exec"])
+    text = read("basic.csv").replace("r5,", "r10,")  # r5 is a good CSAT 4 about ben
+    report = surveys.import_csv(session=session, source=world["source"], text=text, actor=None)
+    assert report.created == 1 and report.cases_opened == 1
+
+
 def test_case_story_in_time_order_with_agents(session, world):
     story = service.case_story(session=session, case=world["cases"]["r2"])
     assert story.customer_name == "Maria Lopez"

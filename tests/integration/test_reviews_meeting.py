@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import select
 
 from app.core.models import AuditEvent, Job
+from app.interactions.models import Segment
 from app.reviews.models import ReviewCase
 from app.surveys import service as surveys
 from tests.conftest import sign_in
@@ -19,7 +20,9 @@ def meeting_world(session, make_user):
     ada = make_user("agent", username="ada", team="Billing", site="Downtown shop")
     make_user("agent", username="cara", team="Technical", site="Downtown shop")
     maria = make_customer(session, "Maria Lopez", email="maria.lopez@example.com")
-    make_interaction(session, "call-001", "2026-11-02T09:00:00", customer=maria, agent_id=ada.id)
+    call = make_interaction(session, "call-001", "2026-11-02T09:00:00", customer=maria, agent_id=ada.id)
+    session.add(Segment(interaction_id=call.id, seq=0, speaker="customer", start=0.0, end=4.0,
+                        text="My broadband drops every evening"))
     source = surveys.create_source(session=session, name="demo", actor=None)
     surveys.import_csv(session=session, source=source, text=read("basic.csv"), actor=None)
     for case in session.exec(select(ReviewCase)).all():
@@ -56,7 +59,7 @@ def test_walk_mode_in_order_with_decision_in_place(client, session, meeting_worl
     second = _walk(client, meeting_id, pos=1)
     assert "Case 2 of 2: Case" in second.text and "Maria Lopez" in second.text
     assert "broadband is still down" in second.text and 'rel="prev"' in second.text
-    assert "/interactions/" in second.text
+    assert "/interactions/" in second.text and "My broadband drops every evening" in second.text
     assert "Case 2 of 2" in _walk(client, meeting_id).text  # resumes where the walk was
     token = client.headers["x-csrf-token"]
     decided = client.post(f"/reviews/cases/{meeting_world['r2']}/decision", data={
@@ -96,7 +99,7 @@ def test_meeting_pack_pdf(client, session, meeting_world, tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "Survey figures 2026-11" in text
-    assert "Maria Lopez" in text and "broadband is still down" in text and "Rude agent in the shop" in text
+    assert "Maria Lopez" in text and "broadband is still down" in text and "drops every evening" in text and "Rude agent in the shop" in text
     pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
                                                              text=True, check=True).stdout).group(1))
     assert 4 <= pages <= 8  # cover, 2 cases, actions table (the cover may spill onto a second page)

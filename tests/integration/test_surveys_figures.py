@@ -98,7 +98,7 @@ def test_csv_upload_and_unlinked_page(client, session, make_user):
     assert created.status_code == 201 and len(created.json()["webhook_secret"]) > 20
     assert "webhook_secret" not in client.get("/api/surveys/sources").json()[0]
     source_id = created.json()["id"]
-    upload = client.post(f"/api/surveys/sources/{source_id}/import",
+    upload = client.post(f"/api/surveys/sources/{source_id}/upload",
                          files={"file": ("basic.csv", read("basic.csv").encode(), "text/csv")})
     assert upload.status_code == 200, upload.text
     assert upload.json()["created"] == 6 and [p["line"] for p in upload.json()["rejected"]] == [5, 8, 10]
