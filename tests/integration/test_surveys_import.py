@@ -153,3 +153,18 @@ def test_webhook_signature_and_replay(session, world):
     stored = session.exec(select(SurveyResponse)).one()
     assert stored.band == "bad" and stored.customer_id == world["maria"].id  # found by phone
     assert len(session.exec(select(ReviewCase)).all()) == 1
+
+
+def test_relink_after_the_interactions_arrive(session, world):
+    service.import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
+    r7 = _by_id(session, world["source"], "r7")
+    assert r7.link_status == LinkStatus.UNLINKED
+    nobody = make_customer(session, "No Body", email="nobody@example.com")
+    call = make_interaction(session, "call-099", "2026-11-06T08:00:00", customer=nobody)
+    assert service.relink_unlinked(session=session) == 1
+    assert r7.link_status == LinkStatus.LINKED and r7.interaction_id == call.id
+    from app.reviews.models import ReviewCaseInteraction
+
+    case = session.exec(select(ReviewCase).where(ReviewCase.survey_response_id == r7.id)).one()
+    assert session.exec(select(ReviewCaseInteraction).where(ReviewCaseInteraction.case_id == case.id)).one()
+    assert case.customer_id == nobody.id
