@@ -1,11 +1,13 @@
 """Demo: import demo/surveys.csv (when the demo data set has it) into the source "demo", put the latest
-month's bad-rating cases on the table (ready for the meeting) and create that month's review meeting.
+month's bad-rating cases on the table (ready for the meeting) and create that month's review meeting. The
+latest month is the last full month when it has cases (the meeting early in a month reviews the month
+before), else the latest month with cases.
 Idempotent: a second run imports nothing new and creates no second meeting."""
 
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import Session, select
 
 from app.auth.service import get_user_by_username, principal_of
 from app.core.db import session_scope
@@ -32,7 +34,7 @@ def load_demo(*, runtime: Runtime, log: Callable[[str], None]) -> None:
     for problem in report.rejected[:5]:
         log(f"demo: surveys.csv line {problem.line}: {problem.reason}")
     with session_scope(runtime.sessions) as session:
-        latest = session.exec(select(ReviewCase.period).order_by(col(ReviewCase.period).desc())).first()
+        latest = _meeting_month(session)
         executive = get_user_by_username(session=session, username="exec")
         if latest is None or executive is None:
             return
@@ -48,3 +50,11 @@ def load_demo(*, runtime: Runtime, log: Callable[[str], None]) -> None:
             meeting = reviews.create_meeting(session=session, actor=principal_of(executive), data=MeetingCreate(
                 period=latest, held_on=first_of_next, attendees=["Erin Executive", "Alex Admin", "Colin Coach"]))
             log(f"demo: review meeting {meeting.id} for {latest} created")
+
+
+def _meeting_month(session: Session) -> str | None:
+    periods = set(session.exec(select(ReviewCase.period)).all())
+    last_full = (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    if last_full in periods:
+        return last_full
+    return max(periods, default=None)
