@@ -516,6 +516,25 @@ def create_meeting(*, session: Session, actor: Principal, data: MeetingCreate) -
     return meeting
 
 
+def add_ready_cases(*, session: Session, meeting: ReviewMeeting, actor: Principal) -> int:
+    """Append the month's cases that became ready for the meeting since the agenda was made; returns how many."""
+    if not actor.has(*DECIDERS):
+        raise Forbidden("Only executives and admins run review meetings.")
+    assert meeting.id is not None
+    on_agenda = {c.id for c in meeting_cases(session=session, meeting_id=meeting.id)}
+    ready = [c for c in session.exec(select(ReviewCase).where(
+        ReviewCase.period == meeting.period, ReviewCase.status == CaseStatus.READY)
+        .order_by(col(ReviewCase.opened_at), col(ReviewCase.id))).all() if c.id not in on_agenda]
+    for offset, case in enumerate(ready):
+        assert case.id is not None
+        session.add(ReviewMeetingCase(meeting_id=meeting.id, case_id=case.id, position=len(on_agenda) + offset))
+    if ready:
+        audit.record(session=session, actor=actor, action="review_meeting.agenda", record_type="review_meeting",
+                     record_id=meeting.id, after={"added_case_ids": [c.id for c in ready]})
+    session.flush()
+    return len(ready)
+
+
 def get_meeting(*, session: Session, meeting_id: int) -> ReviewMeeting:
     meeting = session.get(ReviewMeeting, meeting_id)
     if meeting is None:

@@ -244,6 +244,14 @@ def walk_page(request: Request, meeting_id: int, principal: WebDecider, session:
         "site_names": {s.id: s.name for s in auth_service.list_sites(session=session)}}, principal=principal)
 
 
+@router.post("/reviews/meetings/{meeting_id}/agenda")
+def agenda_submit(meeting_id: int, principal: WebDecider, session: SessionDep) -> Response:
+    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
+    added = service.add_ready_cases(session=session, meeting=meeting, actor=principal)
+    session.commit()
+    return _back("", f"/reviews/meetings/{meeting_id}", message=f"{added} case(s) added to the agenda")
+
+
 @router.post("/reviews/meetings/{meeting_id}/minutes")
 def minutes_submit(meeting_id: int, principal: WebDecider, session: SessionDep,
                    minutes: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "") -> Response:

@@ -142,6 +142,11 @@ def test_meeting_agenda_in_order(session, world):
     chosen = service.create_meeting(session=session, actor=world["exec"], data=MeetingCreate(
         period="2026-11", held_on=date(2026, 12, 3), case_ids=[r7.id, r2.id]))
     assert [c.id for c in service.meeting_cases(session=session, meeting_id=chosen.id)] == [r7.id, r2.id]
+    late = service.create_meeting(session=session, actor=world["exec"], data=MeetingCreate(
+        period="2026-11", held_on=date(2026, 12, 3), case_ids=[r7.id]))
+    assert service.add_ready_cases(session=session, meeting=late, actor=world["exec"]) == 1
+    assert service.add_ready_cases(session=session, meeting=late, actor=world["exec"]) == 0
+    assert [c.id for c in service.meeting_cases(session=session, meeting_id=late.id)] == [r7.id, r2.id]
     with pytest.raises(Forbidden):
         service.create_meeting(session=session, actor=world["eva"], data=MeetingCreate(
             period="2026-11", held_on=date(2026, 12, 3)))
