@@ -125,4 +125,4 @@ def survey_figures(principal: FiguresDep, session: SessionDep,
     result = figures.survey_figures(
         session=session, period=period, until=figures.parse_month(until) if until else None, periods=periods,
         group_by=group_by, agent_ids=visible_agent_ids(session=session, principal=principal))
-    return [p.as_dict() for p in result]
+    return figures.as_trend(result)

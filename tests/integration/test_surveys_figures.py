@@ -59,10 +59,12 @@ def test_figures_api_and_dashboard(client, session, make_user):
     body = response.json()
     assert [p["period"] for p in body] == ["2026-09", "2026-10"]
     assert body[1]["invited"] == 5 and body[1]["counts"]["bad"] == 1 and body[1]["response_rate"] == 80.0
+    assert body[0]["change"]["response_rate"] is None
+    assert body[1]["change"] == {"response_rate": 30.0, "good": 0.0, "acceptable": 25.0, "bad": -25.0}
     assert client.get("/api/surveys/figures", params={"until": "October"}).status_code == 422
     page = client.get("/surveys", params={"until": "2026-10"})
     assert page.status_code == 200
-    assert 'data-figure="invited">5<' in page.text and "<svg" in page.text and page.text.count("<script") == 1  # only earshot.js
+    assert 'data-figure="invited">5<' in page.text and "+30.0 pts" in page.text and "<svg" in page.text and page.text.count("<script") == 1  # only earshot.js
 
 
 def test_coach_figures_cover_their_team_only(client, session, make_user):
