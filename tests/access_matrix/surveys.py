@@ -16,4 +16,8 @@ RULES = [
     Rule("GET", "/surveys", FIGURES, page=True),
     Rule("GET", "/surveys/unlinked", LINKERS, page=True),
     Rule("POST", "/surveys/responses/{response_id}/link", LINKERS, data={}, page=True),
+    Rule("GET", "/surveys/sources", ADMIN, page=True),
+    Rule("POST", "/surveys/sources", ADMIN, data={}, page=True),
+    Rule("POST", "/surveys/sources/{source_id}", ADMIN, data={}, page=True),
+    Rule("POST", "/surveys/sources/{source_id}/upload", ADMIN, data={}, page=True),
 ]
