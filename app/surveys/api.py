@@ -8,6 +8,7 @@ The webhook is public and authenticated by its HMAC signature alone.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.deps import SessionDep, require_roles
 from app.auth.service import visible_agent_ids
@@ -48,8 +49,17 @@ def webhook(source: str, session: SessionDep, body: Annotated[bytes, Depends(raw
             x_earshot_signature: Annotated[str | None, Header()] = None) -> ImportReport:
     """Receive one response (or {"responses": [...]}) signed with the source's secret:
     `X-Earshot-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. Idempotent by response id."""
-    report = service.ingest_webhook(session=session, source_name=source, body=body, signature=x_earshot_signature)
-    session.commit()
+    try:
+        report = service.ingest_webhook(session=session, source_name=source, body=body,
+                                        signature=x_earshot_signature)
+        session.commit()
+    except IntegrityError:
+        # the same delivery arrived twice at once and the other one stored it first: run again, which now
+        # finds the stored rows (unchanged)
+        session.rollback()
+        report = service.ingest_webhook(session=session, source_name=source, body=body,
+                                        signature=x_earshot_signature)
+        session.commit()
     return report
 
 
