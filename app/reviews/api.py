@@ -158,6 +158,15 @@ def get_meeting(meeting_id: int, principal: DeciderDep, session: SessionDep) -> 
     return meeting_public(session=session, meeting=service.get_meeting(session=session, meeting_id=meeting_id))
 
 
+@router.post("/meetings/{meeting_id}/agenda", responses=error_responses(404))
+def add_ready_cases(meeting_id: int, principal: DeciderDep, session: SessionDep) -> MeetingPublic:
+    """Append the month's cases that became ready for the meeting after the agenda was made."""
+    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
+    service.add_ready_cases(session=session, meeting=meeting, actor=principal)
+    session.commit()
+    return meeting_public(session=session, meeting=meeting)
+
+
 @router.put("/meetings/{meeting_id}/minutes", responses=error_responses(404))
 def update_minutes(meeting_id: int, body: MinutesUpdate, principal: DeciderDep,
                    session: SessionDep) -> MeetingPublic:

@@ -17,4 +17,11 @@ def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePa
     actions = HomePanel(title="Review actions", link="/reviews/actions", order=12, items=[
         ("Open actions", str(counts["open_actions"]), "/reviews/actions"),
         ("Overdue", str(counts["overdue_actions"]), "/reviews/actions")])
-    return [cases, actions] if role in (Role.EXECUTIVE, Role.ADMIN) else [cases]
+    if role not in (Role.EXECUTIVE, Role.ADMIN):
+        return [cases]
+    meetings = service.list_meetings(session=session)
+    if meetings:
+        latest = meetings[0]
+        cases.items.append((f"Meeting {latest.period}", latest.held_on.isoformat(),
+                            f"/reviews/meetings/{latest.id}"))
+    return [cases, actions]

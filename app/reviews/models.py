@@ -54,13 +54,16 @@ def _created() -> Any:
 
 
 class ReviewConfig(SQLModel, table=True):
-    """One row (id 1): the root-cause list, which bands open cases, the story window, the case deadline."""
+    """One row (id 1): the root-cause list, which bands (and which agents' surveys) open cases, the story
+    window, the case deadline."""
 
     __tablename__ = "review_config"
     id: int | None = Field(default=None, primary_key=True)
     root_causes: list[str] = Field(default_factory=lambda: list(DEFAULT_ROOT_CAUSES),
                                    sa_column=Column(JSON, nullable=False))
     open_for_bands: list[str] = Field(default_factory=lambda: ["bad"], sa_column=Column(JSON, nullable=False))
+    open_for_agent_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
+                                          description="Every answered survey about these agents opens a case.")
     story_window_hours: int = 72
     case_due_days: int = 21
 
@@ -206,6 +209,7 @@ class MinutesUpdate(StrictModel):
 class ConfigUpdate(StrictModel):
     root_causes: list[str] | None = None
     open_for_bands: list[str] | None = None
+    open_for_agent_ids: list[int] | None = None
     story_window_hours: int | None = None
     case_due_days: int | None = None
 

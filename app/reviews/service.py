@@ -62,6 +62,7 @@ def update_config(*, session: Session, data: ConfigUpdate, actor: Principal) -> 
     """Change the root-cause list, the bands that open cases, the story window or the case deadline."""
     config = get_config(session=session)
     before = {"root_causes": config.root_causes, "open_for_bands": config.open_for_bands,
+              "open_for_agent_ids": config.open_for_agent_ids,
               "story_window_hours": config.story_window_hours, "case_due_days": config.case_due_days}
     if data.root_causes is not None:
         causes = [c.strip() for c in data.root_causes if c.strip()]
@@ -72,6 +73,10 @@ def update_config(*, session: Session, data: ConfigUpdate, actor: Principal) -> 
         if not set(data.open_for_bands) <= {"good", "acceptable", "bad"} or not data.open_for_bands:
             raise InvalidInput("open_for_bands: a non-empty list of good, acceptable, bad")
         config.open_for_bands = list(data.open_for_bands)
+    if data.open_for_agent_ids is not None:
+        for agent_id in data.open_for_agent_ids:
+            _require_user(session=session, user_id=agent_id, label="open_for_agent_ids")
+        config.open_for_agent_ids = sorted(set(data.open_for_agent_ids))
     if data.story_window_hours is not None:
         if not 1 <= data.story_window_hours <= 24 * 60:
             raise InvalidInput("story_window_hours must be between 1 and 1440")
@@ -84,7 +89,7 @@ def update_config(*, session: Session, data: ConfigUpdate, actor: Principal) -> 
     audit.record(session=session, actor=actor, action="review_config.update", record_type="review_config",
                  record_id=1, before=before, after={
                      "root_causes": config.root_causes, "open_for_bands": config.open_for_bands,
-                     "story_window_hours": config.story_window_hours, "case_due_days": config.case_due_days})
+                     "open_for_agent_ids": config.open_for_agent_ids, "story_window_hours": config.story_window_hours, "case_due_days": config.case_due_days})
     return config
 
 
@@ -99,7 +104,8 @@ def open_cases_for_responses(*, session: Session, response_ids: list[int]) -> in
     opened = 0
     for response_id in response_ids:
         response = session.get(SurveyResponse, response_id)
-        if response is None or response.responded_at is None or response.band not in config.open_for_bands:
+        if response is None or response.responded_at is None or not (
+                response.band in config.open_for_bands or response.agent_id in config.open_for_agent_ids):
             continue
         case = session.exec(select(ReviewCase).where(ReviewCase.survey_response_id == response_id)).first()
         if case is None:
@@ -278,16 +284,18 @@ def _case_state(case: ReviewCase) -> dict[str, Any]:
             "secondary_causes": list(case.secondary_causes), "decision": case.decision}
 
 
-def change_status(*, session: Session, case: ReviewCase, to: str, actor: Principal, reason: str = "") -> ReviewCase:
+def change_status(*, session: Session, case: ReviewCase, to: str, actor: Principal | None,
+                  reason: str = "") -> ReviewCase:
     """Move a case along open → investigating → ready_for_meeting → decided → closed (one step back is
-    allowed before closing). Raises Conflict for an illegal move, Forbidden when a non-decider decides."""
+    allowed before closing). `actor` None is the system (the demo loader), which never decides.
+    Raises Conflict for an illegal move, Forbidden when a non-decider decides."""
     try:
         target = CaseStatus(to)
     except ValueError as exc:
         raise InvalidInput(f"unknown status {to!r}") from exc
     if target not in TRANSITIONS[CaseStatus(case.status)]:
         raise Conflict(f"a case cannot go from {case.status} to {target}")
-    if (target in DECISION_STATES or case.status in DECISION_STATES) and not actor.has(*DECIDERS):
+    if (target in DECISION_STATES or case.status in DECISION_STATES) and (actor is None or not actor.has(*DECIDERS)):
         raise Forbidden("Only executives and admins decide and close cases.")
     if target == CaseStatus.DECIDED and not case.root_cause:
         raise Conflict("record the root cause before marking the case decided")
@@ -506,6 +514,25 @@ def create_meeting(*, session: Session, actor: Principal, data: MeetingCreate) -
                                               "case_ids": [c.id for c in cases], "attendees": meeting.attendees})
     session.flush()
     return meeting
+
+
+def add_ready_cases(*, session: Session, meeting: ReviewMeeting, actor: Principal) -> int:
+    """Append the month's cases that became ready for the meeting since the agenda was made; returns how many."""
+    if not actor.has(*DECIDERS):
+        raise Forbidden("Only executives and admins run review meetings.")
+    assert meeting.id is not None
+    on_agenda = {c.id for c in meeting_cases(session=session, meeting_id=meeting.id)}
+    ready = [c for c in session.exec(select(ReviewCase).where(
+        ReviewCase.period == meeting.period, ReviewCase.status == CaseStatus.READY)
+        .order_by(col(ReviewCase.opened_at), col(ReviewCase.id))).all() if c.id not in on_agenda]
+    for offset, case in enumerate(ready):
+        assert case.id is not None
+        session.add(ReviewMeetingCase(meeting_id=meeting.id, case_id=case.id, position=len(on_agenda) + offset))
+    if ready:
+        audit.record(session=session, actor=actor, action="review_meeting.agenda", record_type="review_meeting",
+                     record_id=meeting.id, after={"added_case_ids": [c.id for c in ready]})
+    session.flush()
+    return len(ready)
 
 
 def get_meeting(*, session: Session, meeting_id: int) -> ReviewMeeting:

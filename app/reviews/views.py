@@ -82,6 +82,7 @@ def case_page(request: Request, case_id: int, principal: WebInvestigator, sessio
     story = service.case_story(session=session, case=case)
     return render(request, "reviews/case.html", {
         "s": story, "next": request.url.path, "message": message, "error": error,
+        "excerpt": pack.excerpt(session=session, interaction_id=story.response.interaction_id),
         "can_decide": principal.has(*service.DECIDERS), "moves": sorted(TRANSITIONS[case.status]),
         "overdue": service.is_overdue(case), "action_overdue": service.action_overdue, **_form_lists(session),
         "names": {u.id: u.name for u in auth_service.list_users(session=session)},
@@ -235,11 +236,20 @@ def walk_page(request: Request, meeting_id: int, principal: WebDecider, session:
     job = job if job is not None and job.payload.get("meeting_id") == meeting_id else None
     return render(request, "reviews/walk.html", {
         "meeting": meeting, "cases": cases, "position": position, "s": story, "message": message,
+        "excerpt": pack.excerpt(session=session, interaction_id=story.response.interaction_id) if story else [],
         "error": error, "next": f"/reviews/meetings/{meeting_id}?pos={position}", "can_decide": True,
         "moves": sorted(TRANSITIONS[story.case.status]) if story else [], "job": job,
         "action_overdue": service.action_overdue, **_form_lists(session),
         "names": {u.id: u.name for u in auth_service.list_users(session=session)},
         "site_names": {s.id: s.name for s in auth_service.list_sites(session=session)}}, principal=principal)
+
+
+@router.post("/reviews/meetings/{meeting_id}/agenda")
+def agenda_submit(meeting_id: int, principal: WebDecider, session: SessionDep) -> Response:
+    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
+    added = service.add_ready_cases(session=session, meeting=meeting, actor=principal)
+    session.commit()
+    return _back("", f"/reviews/meetings/{meeting_id}", message=f"{added} case(s) added to the agenda")
 
 
 @router.post("/reviews/meetings/{meeting_id}/minutes")

@@ -8,6 +8,7 @@ The webhook is public and authenticated by its HMAC signature alone.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.deps import SessionDep, require_roles
 from app.auth.service import visible_agent_ids
@@ -48,8 +49,17 @@ def webhook(source: str, session: SessionDep, body: Annotated[bytes, Depends(raw
             x_earshot_signature: Annotated[str | None, Header()] = None) -> ImportReport:
     """Receive one response (or {"responses": [...]}) signed with the source's secret:
     `X-Earshot-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. Idempotent by response id."""
-    report = service.ingest_webhook(session=session, source_name=source, body=body, signature=x_earshot_signature)
-    session.commit()
+    try:
+        report = service.ingest_webhook(session=session, source_name=source, body=body,
+                                        signature=x_earshot_signature)
+        session.commit()
+    except IntegrityError:
+        # the same delivery arrived twice at once and the other one stored it first: run again, which now
+        # finds the stored rows (unchanged)
+        session.rollback()
+        report = service.ingest_webhook(session=session, source_name=source, body=body,
+                                        signature=x_earshot_signature)
+        session.commit()
     return report
 
 
@@ -78,7 +88,7 @@ def update_source(source_id: int, body: SurveySourceUpdate, principal: AdminDep,
     return _public(source)
 
 
-@router.post("/sources/{source_id}/import", responses=error_responses(404, 413))
+@router.post("/sources/{source_id}/upload", responses=error_responses(404, 413))
 def import_csv(source_id: int, file: UploadFile, principal: AdminDep, session: SessionDep) -> ImportReport:
     """Import a CSV export with the source's column mapping; rejected rows are reported by line."""
     source = service.get_source(session=session, source_id=source_id)
@@ -125,4 +135,4 @@ def survey_figures(principal: FiguresDep, session: SessionDep,
     result = figures.survey_figures(
         session=session, period=period, until=figures.parse_month(until) if until else None, periods=periods,
         group_by=group_by, agent_ids=visible_agent_ids(session=session, principal=principal))
-    return [p.as_dict() for p in result]
+    return figures.as_trend(result)

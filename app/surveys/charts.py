@@ -9,10 +9,10 @@ from app.surveys.figures import PeriodFigures
 BAND_COLOURS = {"good": "#2e7d32", "acceptable": "#f9a825", "bad": "#c62828"}
 
 
-def band_trend_svg(periods: list[PeriodFigures], *, width: int = 560, height: int = 220) -> Markup:
+def band_trend_svg(periods: list[PeriodFigures], *, width: int = 560, height: int = 236) -> Markup:
     """Stacked bars of good/acceptable/bad answers per period, with the response rate as a line (right axis).
     Labels are escaped: the markup is safe to embed."""
-    left, right, top, bottom = 40, 40, 16, 40
+    left, right, top, bottom = 40, 40, 16, 56
     plot_w, plot_h = width - left - right, height - top - bottom
     most = max((sum(p.total.counts.values()) for p in periods), default=0) or 1
     slot = plot_w / max(len(periods), 1)

@@ -36,3 +36,17 @@ def import_file(
                f"rejected {len(report.rejected)}; review cases opened {report.cases_opened}")
     for problem in report.rejected:
         typer.echo(f"  line {problem.line}: {problem.reason}", err=True)
+
+
+@commands.command("relink")
+def relink() -> None:
+    """Link the unlinked responses again, e.g. after importing the interactions they are about."""
+    from app.core.db import make_engine, session_factory, session_scope
+    from app.core.settings import Settings
+    from app.surveys import service
+
+    factory = session_factory(make_engine(Settings().resolved_database_url))
+    with session_scope(factory) as session:
+        linked = service.relink_unlinked(session=session)
+        remaining = service.count_unlinked(session=session)
+    typer.echo(f"linked {linked} response(s); {remaining} still unlinked")

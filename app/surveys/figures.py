@@ -131,3 +131,22 @@ def _group_names(*, session: Session, group_by: str | None) -> dict[int | None, 
     if group_by == "shop":
         return {s.id: s.name for s in session.exec(select(Site)).all()}
     return {}
+
+
+def change_from_previous(current: BandFigures, previous: BandFigures | None) -> dict[str, float | None]:
+    """Percentage-point changes against the previous period (None when there is nothing to compare)."""
+    if previous is None or not previous.invited:
+        return {"response_rate": None, **dict.fromkeys(BANDS)}
+    now, before = current.percents, previous.percents
+    rated_before = sum(previous.counts.values())
+    return {"response_rate": round(current.response_rate - previous.response_rate, 1),
+            **{band: round(now[band] - before[band], 1) if rated_before else None for band in BANDS}}
+
+
+def as_trend(periods: list[PeriodFigures]) -> list[dict[str, Any]]:
+    """The periods as JSON, each with its change from the period before."""
+    out = []
+    for index, period in enumerate(periods):
+        previous = periods[index - 1].total if index else None
+        out.append({**period.as_dict(), "change": change_from_previous(period.total, previous)})
+    return out

@@ -238,12 +238,20 @@ def _content_hash(values: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- storing
 
 
-def upsert_response(*, session: Session, source: SurveySource, values: dict[str, Any]) -> tuple[str, SurveyResponse]:
-    """Create or update one response; returns ("created" | "updated" | "unchanged", row)."""
+def upsert_response(*, session: Session, source: SurveySource, values: dict[str, Any],
+                    cache: dict[str, Any] | None = None,
+                    existing: dict[str, SurveyResponse] | None = None) -> tuple[str, SurveyResponse]:
+    """Create or update one response; returns ("created" | "updated" | "unchanged", row). `cache` keeps
+    agent and shop look-ups across the rows of one import; `existing` is a prefetched map of the source's
+    rows by response id (looked up here when not given). Unanswered invitations are not flushed one by one:
+    the caller's next query or commit writes them in a batch."""
     assert source.id is not None
     digest = _content_hash(values)
-    response = session.exec(select(SurveyResponse).where(
-        SurveyResponse.source_id == source.id, SurveyResponse.response_id == values["response_id"])).first()
+    if existing is None:
+        response = session.exec(select(SurveyResponse).where(
+            SurveyResponse.source_id == source.id, SurveyResponse.response_id == values["response_id"])).first()
+    else:
+        response = existing.get(values["response_id"])
     if response is not None and response.content_hash == digest:
         return "unchanged", response
     outcome = "updated" if response is not None else "created"
@@ -253,23 +261,31 @@ def upsert_response(*, session: Session, source: SurveySource, values: dict[str,
         setattr(response, key, value)
     response.content_hash = digest
     response.updated_at = utcnow()
-    _resolve_people(session=session, response=response)
+    _resolve_people(session=session, response=response, cache={} if cache is None else cache)
     session.add(response)
+    if response.responded_at is None and response.link_status != LinkStatus.MANUAL:
+        response.link_status, response.link_reason = LinkStatus.NOT_ANSWERED, None
+        return outcome, response
     session.flush()
     linking.link_response(session=session, response=response, window_hours=source.link_window_hours)
     session.add(response)
-    session.flush()
     return outcome, response
 
 
-def _resolve_people(*, session: Session, response: SurveyResponse) -> None:
+def _resolve_people(*, session: Session, response: SurveyResponse, cache: dict[str, Any]) -> None:
     response.agent_id = response.team_id = response.site_id = None
     if response.agent_username:
-        agent = session.exec(select(User).where(User.username == response.agent_username)).first()
+        key = f"agent:{response.agent_username}"
+        if key not in cache:
+            cache[key] = session.exec(select(User).where(User.username == response.agent_username)).first()
+        agent = cache[key]
         if agent is not None:
             response.agent_id, response.team_id, response.site_id = agent.id, agent.team_id, agent.site_id
     if response.shop:
-        site = session.exec(select(Site).where(Site.name == response.shop)).first()
+        key = f"shop:{response.shop}"
+        if key not in cache:
+            cache[key] = session.exec(select(Site).where(Site.name == response.shop)).first()
+        site = cache[key]
         if site is not None:
             response.site_id = site.id
 
@@ -283,11 +299,15 @@ def _after_import(*, session: Session, response_ids: list[int]) -> int:
     return open_cases_for_responses(session=session, response_ids=response_ids)
 
 
+IMPORT_CHUNK = 500
+
+
 def import_rows(*, session: Session, source: SurveySource,
                 rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportReport:
-    """Store canonical rows (line number, fields); good rows are kept, bad ones reported by line."""
+    """Store canonical rows (line number, fields); good rows are kept, bad ones reported by line.
+    Existing rows are fetched in chunks, so a re-import costs one query per chunk for unchanged rows."""
     report = ImportReport()
-    changed: list[int] = []
+    valid: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for line, row in rows:
         try:
@@ -295,15 +315,25 @@ def import_rows(*, session: Session, source: SurveySource,
             if values["response_id"] in seen:
                 raise RowRejected(f"response_id {values['response_id']!r} repeats line {seen[values['response_id']]}")
             seen[values["response_id"]] = line
+            valid.append(values)
         except RowRejected as exc:
             rid = row.get("response_id")
             report.rejected.append(RowProblem(line=line, response_id=str(rid) if rid else None, reason=str(exc)))
-            continue
-        outcome, response = upsert_response(session=session, source=source, values=values)
-        setattr(report, outcome, getattr(report, outcome) + 1)
-        if outcome != "unchanged" and response.id is not None:
-            changed.append(response.id)
-    report.cases_opened = _after_import(session=session, response_ids=changed)
+    changed: list[SurveyResponse] = []
+    cache: dict[str, Any] = {}
+    for start in range(0, len(valid), IMPORT_CHUNK):
+        chunk = valid[start:start + IMPORT_CHUNK]
+        existing = {r.response_id: r for r in session.exec(select(SurveyResponse).where(
+            SurveyResponse.source_id == source.id,
+            col(SurveyResponse.response_id).in_([v["response_id"] for v in chunk]))).all()}
+        for values in chunk:
+            outcome, response = upsert_response(session=session, source=source, values=values, cache=cache,
+                                                existing=existing)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            if outcome != "unchanged" and response.responded_at is not None:
+                changed.append(response)
+        session.flush()
+    report.cases_opened = _after_import(session=session, response_ids=[r.id for r in changed if r.id is not None])
     return report
 
 
@@ -408,3 +438,20 @@ def link_response_manually(*, session: Session, response_id: int, interaction_id
     assert response.id is not None
     _after_import(session=session, response_ids=[response.id])
     return response
+
+
+def relink_unlinked(*, session: Session) -> int:
+    """Try the unlinked responses again (their interactions or customer may have been imported since);
+    returns how many are linked now. Their review cases get the new story."""
+    linked: list[int] = []
+    sources = {s.id: s for s in list_sources(session=session)}
+    for response in session.exec(select(SurveyResponse).where(
+            SurveyResponse.link_status == LinkStatus.UNLINKED)).all():
+        source = sources[response.source_id]
+        linking.link_response(session=session, response=response, window_hours=source.link_window_hours)
+        session.add(response)
+        if response.link_status == LinkStatus.LINKED and response.id is not None:
+            linked.append(response.id)
+    session.flush()
+    _after_import(session=session, response_ids=linked)
+    return len(linked)

@@ -21,6 +21,7 @@ RULES = [
     Rule("POST", "/api/reviews/meetings", DECIDERS, json={}),
     Rule("GET", "/api/reviews/meetings/{meeting_id}", DECIDERS),
     Rule("PUT", "/api/reviews/meetings/{meeting_id}/minutes", DECIDERS, json={}),
+    Rule("POST", "/api/reviews/meetings/{meeting_id}/agenda", DECIDERS),
     Rule("POST", "/api/reviews/meetings/{meeting_id}/pack", DECIDERS),
     Rule("GET", "/api/reviews/meetings/{meeting_id}/pack.pdf", DECIDERS),
     Rule("GET", "/reviews", INVESTIGATORS, page=True),
@@ -35,6 +36,7 @@ RULES = [
     Rule("POST", "/reviews/meetings", DECIDERS, data={}, page=True),
     Rule("GET", "/reviews/meetings/{meeting_id}", DECIDERS, page=True),
     Rule("POST", "/reviews/meetings/{meeting_id}/minutes", DECIDERS, data={}, page=True),
+    Rule("POST", "/reviews/meetings/{meeting_id}/agenda", DECIDERS, data={}, page=True),
     Rule("POST", "/reviews/meetings/{meeting_id}/pack", DECIDERS, data={}, page=True),
     Rule("GET", "/reviews/meetings/{meeting_id}/pack.pdf", DECIDERS, page=True),
 ]

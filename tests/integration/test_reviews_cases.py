@@ -56,6 +56,14 @@ def test_acceptable_answers_open_cases_when_configured(session, world):
     assert report.created == 1 and report.cases_opened == 1
 
 
+def test_all_answers_of_a_chosen_agent_open_cases(session, world):
+    service.update_config(session=session, data=ConfigUpdate(open_for_agent_ids=[world["ben"].id]),
+                          actor=world["exec"])
+    text = read("basic.csv").replace("r5,", "r10,")  # r5 is a good CSAT 4 about ben
+    report = surveys.import_csv(session=session, source=world["source"], text=text, actor=None)
+    assert report.created == 1 and report.cases_opened == 1
+
+
 def test_case_story_in_time_order_with_agents(session, world):
     story = service.case_story(session=session, case=world["cases"]["r2"])
     assert story.customer_name == "Maria Lopez"
@@ -134,6 +142,11 @@ def test_meeting_agenda_in_order(session, world):
     chosen = service.create_meeting(session=session, actor=world["exec"], data=MeetingCreate(
         period="2026-11", held_on=date(2026, 12, 3), case_ids=[r7.id, r2.id]))
     assert [c.id for c in service.meeting_cases(session=session, meeting_id=chosen.id)] == [r7.id, r2.id]
+    late = service.create_meeting(session=session, actor=world["exec"], data=MeetingCreate(
+        period="2026-11", held_on=date(2026, 12, 3), case_ids=[r7.id]))
+    assert service.add_ready_cases(session=session, meeting=late, actor=world["exec"]) == 1
+    assert service.add_ready_cases(session=session, meeting=late, actor=world["exec"]) == 0
+    assert [c.id for c in service.meeting_cases(session=session, meeting_id=late.id)] == [r7.id, r2.id]
     with pytest.raises(Forbidden):
         service.create_meeting(session=session, actor=world["eva"], data=MeetingCreate(
             period="2026-11", held_on=date(2026, 12, 3)))

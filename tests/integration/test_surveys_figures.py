@@ -59,10 +59,12 @@ def test_figures_api_and_dashboard(client, session, make_user):
     body = response.json()
     assert [p["period"] for p in body] == ["2026-09", "2026-10"]
     assert body[1]["invited"] == 5 and body[1]["counts"]["bad"] == 1 and body[1]["response_rate"] == 80.0
+    assert body[0]["change"]["response_rate"] is None
+    assert body[1]["change"] == {"response_rate": 30.0, "good": 0.0, "acceptable": 25.0, "bad": -25.0}
     assert client.get("/api/surveys/figures", params={"until": "October"}).status_code == 422
     page = client.get("/surveys", params={"until": "2026-10"})
     assert page.status_code == 200
-    assert 'data-figure="invited">5<' in page.text and "<svg" in page.text and page.text.count("<script") == 1  # only earshot.js
+    assert 'data-figure="invited">5<' in page.text and "+30.0 pts" in page.text and "<svg" in page.text and page.text.count("<script") == 1  # only earshot.js
 
 
 def test_coach_figures_cover_their_team_only(client, session, make_user):
@@ -98,9 +100,31 @@ def test_csv_upload_and_unlinked_page(client, session, make_user):
     assert created.status_code == 201 and len(created.json()["webhook_secret"]) > 20
     assert "webhook_secret" not in client.get("/api/surveys/sources").json()[0]
     source_id = created.json()["id"]
-    upload = client.post(f"/api/surveys/sources/{source_id}/import",
+    upload = client.post(f"/api/surveys/sources/{source_id}/upload",
                          files={"file": ("basic.csv", read("basic.csv").encode(), "text/csv")})
     assert upload.status_code == 200, upload.text
     assert upload.json()["created"] == 6 and [p["line"] for p in upload.json()["rejected"]] == [5, 8, 10]
     page = client.get("/surveys/unlinked")
     assert page.status_code == 200 and "no customer with this phone or e-mail" in page.text
+
+
+def test_sources_page_mapping_and_upload(client, session, make_user):
+    admin = make_user("admin")
+    sign_in(client, admin.username)
+    token = client.headers["x-csrf-token"]
+    created = client.post("/surveys/sources", data={"csrf_token": token, "name": "pulse"})
+    assert created.status_code == 200 and "shown only now" in created.text
+    source = service.get_source_by_name(session=session, name="pulse")
+    mapping = "response_id = Survey ID\ninvited_at = Sent\nresponded_at = Answered\ncustomer_email = Email\n" \
+              "score = NPS\ncomment = Remarks\n"
+    saved = client.post(f"/surveys/sources/{source.id}", data={
+        "csrf_token": token, "mapping": mapping, "default_scale": "nps", "csat_good_min": "4",
+        "csat_acceptable_min": "3", "nps_good_min": "9", "nps_acceptable_min": "7", "link_window_hours": "48"})
+    assert saved.status_code == 200 and "Source saved" in saved.text
+    upload = client.post(f"/surveys/sources/{source.id}/upload", data={"csrf_token": token},
+                         files={"file": ("m.csv", read("mapped.csv").replace(";", ",").encode(), "text/csv")})
+    assert upload.status_code == 200 and "Created 3," in upload.text
+    bands = sorted(r.band for r in session.exec(select(SurveyResponse)).all())
+    assert bands == ["acceptable", "bad", "good"]
+    wrong = client.post(f"/surveys/sources/{source.id}", data={"csrf_token": token, "mapping": "rating = x"})
+    assert wrong.status_code == 422 and "must map response_id" in wrong.text

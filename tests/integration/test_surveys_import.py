@@ -117,24 +117,6 @@ def test_column_mapping_and_nps_rule(session, world):
         service.import_csv(session=session, source=source, text="id,x\n1,2\n", actor=None)
 
 
-@pytest.mark.parametrize(("scale", "score", "band"), [
-    ("csat", "5", "good"), ("csat", "4", "good"), ("csat", "3", "acceptable"), ("csat", "2", "bad"),
-    ("csat", "1", "bad"), ("nps", "10", "good"), ("nps", "9", "good"), ("nps", "8", "acceptable"),
-    ("nps", "7", "acceptable"), ("nps", "6", "bad"), ("nps", "0", "bad")])
-def test_default_band_rules(scale, score, band):
-    from app.surveys.models import DEFAULT_RATING_RULE
-
-    assert service.band_for(rating=None, score=score, scale=scale, rule=DEFAULT_RATING_RULE)[0] == band
-
-
-def test_band_rule_is_configurable_and_checked():
-    rule = {"default_scale": "csat", "csat": {"good_min": 5, "acceptable_min": 4}, "nps": {"good_min": 9,
-                                                                                          "acceptable_min": 7}}
-    assert service.band_for(rating=None, score="4", scale=None, rule=rule)[0] == "acceptable"
-    with pytest.raises(InvalidInput):
-        service._checked_rule({"csat": {"good_min": 2, "acceptable_min": 4}})
-
-
 def test_webhook_signature_and_replay(session, world):
     source = world["source"]
     body = json.dumps({"response_id": "w1", "invited_at": "2026-11-02T10:00:00+00:00",
@@ -153,3 +135,18 @@ def test_webhook_signature_and_replay(session, world):
     stored = session.exec(select(SurveyResponse)).one()
     assert stored.band == "bad" and stored.customer_id == world["maria"].id  # found by phone
     assert len(session.exec(select(ReviewCase)).all()) == 1
+
+
+def test_relink_after_the_interactions_arrive(session, world):
+    service.import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
+    r7 = _by_id(session, world["source"], "r7")
+    assert r7.link_status == LinkStatus.UNLINKED
+    nobody = make_customer(session, "No Body", email="nobody@example.com")
+    call = make_interaction(session, "call-099", "2026-11-06T08:00:00", customer=nobody)
+    assert service.relink_unlinked(session=session) == 1
+    assert r7.link_status == LinkStatus.LINKED and r7.interaction_id == call.id
+    from app.reviews.models import ReviewCaseInteraction
+
+    case = session.exec(select(ReviewCase).where(ReviewCase.survey_response_id == r7.id)).one()
+    assert session.exec(select(ReviewCaseInteraction).where(ReviewCaseInteraction.case_id == case.id)).one()
+    assert case.customer_id == nobody.id

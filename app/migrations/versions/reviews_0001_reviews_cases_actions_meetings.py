@@ -22,6 +22,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('root_causes', sa.JSON(), nullable=False),
     sa.Column('open_for_bands', sa.JSON(), nullable=False),
+    sa.Column('open_for_agent_ids', sa.JSON(), nullable=False),
     sa.Column('story_window_hours', sa.Integer(), nullable=False),
     sa.Column('case_due_days', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id')
