@@ -479,11 +479,18 @@ def social_thread_ids(*, session: Session) -> list[int]:
 
 
 def open_thread_ids(*, session: Session) -> list[int]:
-    """Threads whose clocks can still change: not resolved and not flagged, or never refreshed."""
-    states = session.exec(select(SocialThreadState.interaction_id).where(
-        col(SocialThreadState.resolved_at).is_(None))).all()
+    """Threads whose clocks can still change with time alone: something due or pending, or never refreshed.
+
+    Settled threads (every clock met or breached, nobody waiting) change only when a message arrives, and the
+    importer refreshes those itself.
+    """
+    moving = session.exec(select(SocialThreadState.interaction_id).where(
+        col(SocialThreadState.next_due_at).is_not(None)
+        | (col(SocialThreadState.first_response_status) == ClockStatus.PENDING)
+        | (col(SocialThreadState.follow_up_status) == ClockStatus.PENDING)
+        | col(SocialThreadState.awaiting_reply_since).is_not(None))).all()
     known = set(session.exec(select(SocialThreadState.interaction_id)).all())
-    return sorted(set(states) | (set(social_thread_ids(session=session)) - known))
+    return sorted(set(moving) | (set(social_thread_ids(session=session)) - known))
 
 
 def recent_window(now: datetime, days: int) -> tuple[datetime, datetime]:
