@@ -17,6 +17,7 @@ from app.core.web import NavItem, render
 from app.social import alerts, service
 from app.social.crosschannel import hide_unviewable, similar_complaints
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
+from app.social.processes import PROCESSES
 from app.social.stats import SPIKE_TEST, follower_band
 
 router = APIRouter()
@@ -50,7 +51,7 @@ def _thread_context(session: SessionDep, principal: Principal, interaction_id: i
     return {"state": state, "messages": messages, "engagement": engagement, "evidence": evidence,
             "influence": service.influence_score(followers=state.follower_count, engagement=engagement), "story": service.thread_story(state=state, messages=messages),
             "clocks": service.live_clocks(state), "config": config, "clock_label": service.clock_label,
-            "now": utcnow(), "band": follower_band, "plain": service.plain_duration, "history": history, "days": days,
+            "now": utcnow(), "band": follower_band, "process_names": PROCESSES, "plain": service.plain_duration, "history": history, "days": days,
             "similar": hide_unviewable(session=session, principal=principal, result=similar_complaints(
                 session=session, interaction_id=interaction_id, window_days=days))}
 
@@ -105,6 +106,16 @@ def confirm_non_genuine_submit(request: Request, interaction_id: int, principal:
     return RedirectResponse(f"/social/threads/{interaction_id}?message=Non-genuine+confirmed", status_code=303)
 
 
+@router.post("/social/threads/{interaction_id}/process", response_class=HTMLResponse)
+def process_submit(request: Request, interaction_id: int, principal: WebSocialWorker, session: SessionDep,
+                   process: Annotated[str, Form()] = "") -> Response:
+    try:
+        service.set_process(session=session, interaction_id=interaction_id, process=process, actor=principal)
+    except EarshotError as exc:
+        return _thread_error(request, session, principal, interaction_id, exc)
+    return RedirectResponse(f"/social/threads/{interaction_id}?message=Process+set", status_code=303)
+
+
 @router.get("/social/dashboard", response_class=HTMLResponse)
 def dashboard_page(request: Request, principal: WebSocialViewer, session: SessionDep) -> Response:
     return render(request, "social/dashboard.html", {
@@ -112,7 +123,8 @@ def dashboard_page(request: Request, principal: WebSocialViewer, session: Sessio
         "attainment": service.sla_attainment(session=session),
         "private": service.resolved_privately(session=session),
         "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST,
-        "human": service.human_duration,
+        "human": service.human_duration, "processes": service.process_report(session=session),
+        "process_names": PROCESSES,
         "can_work": can_work(session=session, principal=principal)}, principal=principal)
 
 

@@ -168,3 +168,26 @@ def test_huge_posts_and_odd_unicode_are_stored_intact(client, session, make_user
     page = client.get(f"/social/threads/{iid}")
     assert page.status_code == 200 and "&lt;b&gt;bold?&lt;/b&gt;" in page.text and "<b>bold?" not in page.text
     assert "\u202egnp.exe" in page.text
+
+
+def test_process_tagging_by_rule_and_by_hand(client, session, make_user, login):
+    iid = thread(session, "proc", ("customer", 0, "I was charged twice this month"), ("agent", 0.2, "Sorry, DM us"))
+    other = thread(session, "proc2", ("customer", 0, "Love the new ad"), ("agent", 0.2, "Thank you!"))
+    assert service.refresh_thread(session=session, interaction_id=iid).process == "billing"
+    assert service.refresh_thread(session=session, interaction_id=other).process == "brand"
+    session.commit()
+    login(make_user("coach"))
+    response = client.post(f"/social/threads/{iid}/process", data={"process": "sales"}, follow_redirects=False)
+    assert response.status_code == 303
+    thread(session, "proc", ("customer", 1, "still charged twice"))
+    state = service.refresh_thread(session=session, interaction_id=iid)
+    assert state.process == "sales" and state.customer_posted_again  # a person's choice survives the rules
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "social.process.set")).one()
+    body = client.get("/api/social/processes").json()
+    rows = {r["process"]: r for r in body["processes"]}
+    assert rows["sales"]["threads"] == 1 and rows["brand"]["threads"] == 1
+    assert rows["brand"]["maturity"] == 100.0  # answered in time, nothing missed; no engagement figures: left out
+    assert rows["brand"]["engagement_mean"] is None
+    assert "Maturity" in body["formula"]
+    assert "operational maturity" in client.get("/social/dashboard").text
+    assert client.post(f"/api/social/threads/{iid}/process", json={"process": "nonsense"}).status_code == 422
