@@ -48,6 +48,27 @@ class Match:
     shared_terms: list[str]
 
 
+def cosine_matrix(texts: list[str]) -> tuple[np.ndarray, list[Counter[str]]]:
+    """Pairwise TF-IDF cosine similarity of `texts` (and their term counts, for explanations)."""
+    counts = [Counter(terms(t)) for t in texts]
+    vocabulary = sorted(set().union(*counts)) if counts else []
+    if not vocabulary:
+        return np.zeros((len(texts), len(texts))), counts
+    position = {t: i for i, t in enumerate(vocabulary)}
+    df = np.zeros(len(vocabulary))
+    for c in counts:
+        for term in c:
+            df[position[term]] += 1
+    idf = np.log((1 + len(texts)) / (1 + df)) + 1.0
+    matrix = np.zeros((len(texts), len(vocabulary)))
+    for row, c in enumerate(counts):
+        for term, count in c.items():
+            matrix[row, position[term]] = (1.0 + math.log(count)) * idf[position[term]]
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    matrix = np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+    return matrix @ matrix.T, counts
+
+
 def rank_similar(query: str, documents: list[str], *, min_score: float = 0.2, top_terms: int = 6) -> list[Match]:
     """Documents similar to `query`, best first, with the shared terms that explain each match."""
     query_terms = Counter(terms(query))

@@ -1,20 +1,21 @@
 """Social care pages: the care queue, a thread, the dashboard, the settings, and the public /care page."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote_plus
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
-from app.auth.deps import SessionDep, WebAdmin
+from app.auth.deps import SessionDep, WebAdmin, web_require_roles
+from app.auth.models import User
 from app.core.errors import EarshotError
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
-from app.social import alerts, service
+from app.social import alerts, repeat, service
 from app.social.crosschannel import hide_unviewable, similar_complaints
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
 from app.social.processes import PROCESSES
@@ -164,6 +165,28 @@ def settings_submit(platform: str, principal: WebAdmin, session: SessionDep,
         reason = exc.message if isinstance(exc, EarshotError) else str(exc).splitlines()[0]
         return RedirectResponse(f"/social/settings?error={quote_plus(reason[:200])}", status_code=303)
     return RedirectResponse(f"/social/settings?message=Saved+{platform}", status_code=303)
+
+
+AllScope = Annotated[Principal, Depends(web_require_roles(Role.ADMIN, Role.EVALUATOR, Role.EXECUTIVE))]
+
+
+@router.get("/social/repeat-contacts", response_class=HTMLResponse)
+def repeat_contacts_page(request: Request, principal: AllScope, session: SessionDep,
+                         days: Annotated[int, Query(ge=1, le=365)] = 90,
+                         min_contacts: Annotated[int, Query(ge=2, le=20)] = 3,
+                         within_days: Annotated[int, Query(ge=1, le=90)] = 7) -> Response:
+    """Customers made to re-tell their story: repeat contacts about one topic, and transferred calls and chats."""
+    until = utcnow()
+    since = until - timedelta(days=days)
+    transfers = repeat.transferred_contacts(session=session, since=since, until=until)
+    agent_ids = {leg.agent_id for t in transfers for leg in t.legs if leg.agent_id}
+    agents = {u.id: u.display_name or u.username for u in session.exec(
+        select(User).where(col(User.id).in_(agent_ids))).all()} if agent_ids else {}
+    return render(request, "social/repeat.html", {
+        "cases": repeat.repeat_contacts(session=session, since=since, until=until, min_contacts=min_contacts,
+                                        within_days=within_days),
+        "transfers": transfers, "agents": agents, "days": days, "min_contacts": min_contacts,
+        "within_days": within_days}, principal=principal)
 
 
 @router.get("/care", response_class=HTMLResponse)

@@ -191,3 +191,35 @@ def test_process_tagging_by_rule_and_by_hand(client, session, make_user, login):
     assert "Maturity" in body["formula"]
     assert "operational maturity" in client.get("/social/dashboard").text
     assert client.post(f"/api/social/threads/{iid}/process", json={"process": "nonsense"}).status_code == 422
+
+
+def test_repeat_contacts_and_transfers_page(client, session, make_user, login):
+    from app.interactions.models import Customer, Interaction, InteractionLeg
+    from tests.integration.social_helpers import other_channel
+
+    now = utcnow()
+    maria = Customer(display_name="Maria Lopez")
+    session.add(maria)
+    session.commit()
+    ids = [other_channel(session, "call", "m-call", "my broadband is down again, no internet", now - timedelta(days=3)),
+           other_channel(session, "chat", "m-chat", "broadband still down, no internet since Monday",
+                         now - timedelta(days=2)),
+           thread(session, "marial", ("customer", 0, "@brand broadband down for 3 days, no internet"),
+                  start=now - timedelta(days=1))]
+    for iid in ids:
+        interaction = session.get(Interaction, iid)
+        interaction.customer_id = maria.id
+        session.add(interaction)
+    ada, ben, cara = (make_user("agent", username=n, team="Billing") for n in ("ada_t", "ben_t", "cara_t"))
+    call = other_channel(session, "call", "transferred", "question about my bill", now - timedelta(days=1))
+    for seq, agent in enumerate((ada, ben, cara)):
+        session.add(InteractionLeg(interaction_id=call, seq=seq, agent_id=agent.id, queue=f"q{seq}",
+                                   started_at=now - timedelta(days=1) + timedelta(minutes=5 * seq)))
+    session.commit()
+    login(make_user("evaluator"))
+    page = client.get("/social/repeat-contacts")
+    assert page.status_code == 200
+    assert "Maria Lopez — 3 contacts" in page.text
+    assert "Ada_T (q0)" in page.text and "→ Ben_T (q1)" in page.text and "→ Cara_T (q2)" in page.text
+    login(make_user("coach"))
+    assert client.get("/social/repeat-contacts").status_code == 403
