@@ -106,3 +106,46 @@ def rank_similar(query: str, documents: list[str], *, min_score: float = 0.2, to
             shared = sorted((t for t in q if t in vector), key=lambda t: -(q[t] * vector[t]))
             scored.append(Match(index=index, score=round(score, 4), shared_terms=shared[:top_terms]))
     return sorted(scored, key=lambda m: (-m.score, m.index))
+
+
+@dataclass
+class Cluster:
+    members: list[int]
+    centroid: SparseVector
+    label_terms: list[str]
+
+
+def cluster_texts(texts: list[str], *, min_similarity: float = 0.3, min_size: int = 2,
+                  label_size: int = 4) -> list[Cluster]:
+    """Topic clusters, one pass ("leader" clustering): each text joins the cluster whose centroid it is most
+    similar to (cosine ≥ `min_similarity`), else starts its own. Biggest clusters first; labels are the
+    centroid's strongest terms."""
+    counts = [Counter(terms(t)) for t in texts]
+    idf = idf_of(counts)
+    clusters: list[tuple[list[int], dict[str, float]]] = []  # members, summed vectors
+    for index, c in enumerate(counts):
+        vector = tfidf_vector(c, idf)
+        if not vector:
+            continue
+        best, best_score = -1, min_similarity
+        for position, (_, summed) in enumerate(clusters):
+            norm = math.sqrt(sum(v * v for v in summed.values()))
+            score = dot(vector, summed) / norm if norm else 0.0
+            if score >= best_score:
+                best, best_score = position, score
+        if best < 0:
+            clusters.append(([index], dict(vector)))
+        else:
+            members, summed = clusters[best]
+            members.append(index)
+            for term, value in vector.items():
+                summed[term] = summed.get(term, 0.0) + value
+    out = []
+    for members, summed in clusters:
+        if len(members) < min_size:
+            continue
+        norm = math.sqrt(sum(v * v for v in summed.values()))
+        centroid = {t: v / norm for t, v in summed.items()}
+        label = [t for t, _ in sorted(centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:label_size]]
+        out.append(Cluster(members=members, centroid=centroid, label_terms=label))
+    return sorted(out, key=lambda c: (-len(c.members), c.label_terms))

@@ -16,7 +16,7 @@ from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.social import alerts, repeat, service
-from app.social.crosschannel import hide_unviewable, similar_complaints
+from app.social.crosschannel import hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
 from app.social.processes import PROCESSES
 from app.social.stats import SPIKE_TEST, follower_band
@@ -187,6 +187,16 @@ def repeat_contacts_page(request: Request, principal: AllScope, session: Session
                                         within_days=within_days),
         "transfers": transfers, "agents": agents, "days": days, "min_contacts": min_contacts,
         "within_days": within_days}, principal=principal)
+
+
+@router.get("/social/topics", response_class=HTMLResponse)
+def topics_page(request: Request, principal: WebSocialViewer, session: SessionDep,
+                days: Annotated[int, Query(ge=1, le=90)] = 7) -> Response:
+    """Topic clusters of the period across all channels: words and counts per channel (post text for social only)."""
+    until = utcnow()
+    return render(request, "social/topics.html", {
+        "clusters": topic_clusters(session=session, since=until - timedelta(days=days), until=until),
+        "days": days}, principal=principal)
 
 
 @router.get("/care", response_class=HTMLResponse)

@@ -28,6 +28,7 @@ RULES = [
     Rule("GET", "/social/dashboard", VIEW, page=True),
     Rule("POST", "/social/alerts/{alert_id}/ack", WORK, data={}, page=True),
     Rule("GET", "/social/repeat-contacts", frozenset({"admin", "evaluator", "executive"}), page=True),
+    Rule("GET", "/social/topics", VIEW, page=True),
     Rule("GET", "/social/settings", ADMIN, page=True),
     Rule("POST", "/social/settings/{platform}", ADMIN, data={}, page=True),
     Rule("GET", "/care", ALL, public=True, page=True),

@@ -223,3 +223,20 @@ def test_repeat_contacts_and_transfers_page(client, session, make_user, login):
     assert "Ada_T (q0)" in page.text and "→ Ben_T (q1)" in page.text and "→ Cara_T (q2)" in page.text
     login(make_user("coach"))
     assert client.get("/social/repeat-contacts").status_code == 403
+
+
+def test_topics_page_clusters_all_channels(client, session, make_user, login):
+    from tests.integration.social_helpers import other_channel
+
+    now = utcnow()
+    for n in range(3):
+        other_channel(session, "call", f"tc{n}", f"broadband down in Leeds again, no internet ({n})",
+                      now - timedelta(hours=n + 1))
+    other_channel(session, "chat", "tch", "no internet in Leeds, broadband down", now - timedelta(hours=5))
+    thread(session, "topic", ("customer", 0, "broadband down Leeds, no internet <i>at all</i>"),
+           start=now - timedelta(hours=2))
+    other_channel(session, "email", "te", "please change my postal address", now - timedelta(hours=3))
+    login(make_user("executive"))
+    page = client.get("/social/topics").text
+    assert "3 call, 1 chat, 1 social" in page and ">broadband<" in page
+    assert "&lt;i&gt;at all&lt;/i&gt;" in page and "postal" not in page
