@@ -19,7 +19,7 @@ from app.social import alerts, repeat, service
 from app.social.crosschannel import hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
 from app.social.processes import PROCESSES
-from app.social.stats import SPIKE_TEST, follower_band
+from app.social.stats import SHARE_TEST, SPIKE_TEST, follower_band
 
 router = APIRouter()
 
@@ -123,7 +123,7 @@ def dashboard_page(request: Request, principal: WebSocialViewer, session: Sessio
         "alerts": alerts.list_alerts(session=session), "fairness": service.fairness(session=session),
         "attainment": service.sla_attainment(session=session),
         "private": service.resolved_privately(session=session),
-        "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST,
+        "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST, "share_test": SHARE_TEST,
         "human": service.human_duration, "processes": service.process_report(session=session),
         "process_names": PROCESSES,
         "can_work": can_work(session=session, principal=principal)}, principal=principal)
