@@ -5,7 +5,7 @@ keyword rules on the customer's words (first matching process in RULE_ORDER) unl
 
 Metrics per process over genuine threads:
 - response time: median first-response time (business seconds when business hours are on);
-- missed opportunities: share of threads never answered by the team;
+- missed opportunities: share of threads never answered by the team although their target has passed;
 - within target: share of answered-or-due threads whose first response met its target;
 - engagement (brand, lead, sales): mean likes/shares/replies per thread, over threads whose source reports them
   (left out of the maturity score when no source does);
@@ -92,7 +92,7 @@ def process_metrics(process: str, threads: list[ThreadFacts]) -> ProcessMetrics:
         return ProcessMetrics(process, 0, None, None, None, None, None, None, None)
     times = [t.response_seconds for t in threads if t.response_seconds is not None]
     judged = [t.within_target for t in threads if t.within_target is not None]
-    missed = sum(not t.answered for t in threads) / n
+    missed = sum(not t.answered and t.within_target is not None for t in threads) / n  # past due, unanswered
     within = sum(judged) / len(judged) if judged else None
     reported = [t.engagement for t in threads if t.engagement is not None]
     engagement = (sum(reported) / len(reported) if reported and process in ENGAGEMENT_PROCESSES else None)

@@ -60,3 +60,9 @@ def test_engagement_not_reported_is_left_out():
     assert m.engagement_mean is None and m.maturity == 100.0
     m = process_metrics("lead", [facts(process="lead", engagement=None), facts(process="lead", engagement=9)])
     assert m.engagement_mean == 9.0  # mean over the threads that report it
+
+
+def test_a_post_not_yet_due_is_not_a_missed_opportunity():
+    waiting = facts(answered=False, response_seconds=None, within_target=None, resolved=False)
+    m = process_metrics("customer_service", [facts(), waiting])
+    assert m.missed_share == 0.0 and m.within_target_share == 1.0
