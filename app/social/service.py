@@ -3,7 +3,7 @@ follow-ups, non-genuine flag, public resolution), the care queue, fairness, aler
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -497,10 +497,6 @@ def open_thread_ids(*, session: Session) -> list[int]:
         | col(SocialThreadState.awaiting_reply_since).is_not(None))).all()
     known = set(session.exec(select(SocialThreadState.interaction_id)).all())
     return sorted(set(moving) | (set(social_thread_ids(session=session)) - known))
-
-
-def recent_window(now: datetime, days: int) -> tuple[datetime, datetime]:
-    return now - timedelta(days=days), now
 
 
 @dataclass
