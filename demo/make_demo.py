@@ -74,7 +74,8 @@ def write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> Non
 
 def synth(text: str, voice: str, pitch: int, speed: int) -> np.ndarray:
     """espeak-ng -> sox (resample to 16 kHz mono s16) -> float32 samples."""
-    wav = subprocess.run(["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(speed), "--stdout", text],
+    ssml = ["-m"] if text.startswith("<speak>") else []  # SSML for <break/> pauses between digit groups
+    wav = subprocess.run(["espeak-ng", *ssml, "-v", voice, "-p", str(pitch), "-s", str(speed), "--stdout", text],
                          check=True, capture_output=True).stdout
     raw = subprocess.run(["sox", "-R", "-t", "wav", "-", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16",
                           "-c", "1", "-", "trim", "0.02", "reverse", "silence", "1", "0.02", "0.5%", "reverse"],
@@ -124,13 +125,14 @@ def call_queue(call: dict[str, Any], agent: str) -> str:
 def render_call(call: dict[str, Any]) -> dict[str, Any]:
     """Lay out the call at the agent's pace; speed up or slow down until it lasts 20-45 s."""
     speed = 165
-    for _attempt in range(8):
+    for _attempt in range(3):  # 165, 175 or 185 words a minute at most: faster speech is hard to transcribe
         result = layout_call(call, speed, random.Random(f"{SEED}-{call['external_id']}"))
         if result["duration"] > MAX_S:
             speed += 10
         elif result["duration"] < MIN_S:
             speed -= 10
         else:
+            result["speed"] = speed
             return result
     raise SystemExit(f"{call['external_id']}: cannot fit 20-45 s (last {result['duration']:.1f} s)")
 
@@ -179,7 +181,8 @@ def generate_calls(audio: bool) -> dict[str, Any]:
             write_text(calls_dir / f"{call['external_id']}.txt", result["transcript"])
             transfers = result["transfers"]
             seconds += result["duration"]
-            print(f"  {call['external_id']}: {result['duration']:.1f} s {'mono' if mono else 'stereo'}"
+            print(f"  {call['external_id']}: {result['duration']:.1f} s {'mono' if mono else 'stereo'}, "
+                  f"{result['speed']} wpm"
                   f"{' transfers ' + transfers if transfers else ''}")
         else:
             transfers = previous_manifest().get(call["external_id"], {}).get("transfers", "")
