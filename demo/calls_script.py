@@ -14,7 +14,7 @@ COMPANY = "Kestrel Telecom"
 AGENT_VOICES = {
     "ada": ("en-gb+f2", 55),
     "ben": ("en-gb+m3", 45),
-    "cara": ("en-gb-scotland+f4", 60),
+    "cara": ("en-gb-x-rp+f3", 55),
     "dan": ("en-gb-x-rp+m1", 40),
 }
 
@@ -61,7 +61,7 @@ CALLS: list[dict[str, Any]] = [
     {
         # Story 6: the customer reads a card number and a phone number out loud (PCI redaction case).
         "external_id": "call-003", "started_at": "2026-09-17T11:26:00+00:00", "direction": "inbound",
-        "queue": "Billing", "agent": "ada", "customer": "priya", "voice": ("en-us+f1", 70), "layout": "stereo",
+        "queue": "Billing", "agent": "ada", "customer": "priya", "voice": ("en-gb-x-rp+f2", 60), "layout": "stereo",
         "turns": [
             ("A", "Good morning, Kestrel Telecom, Ada speaking."),
             ("C", "Hi, I'd like to pay my overdue bill please."),
@@ -114,7 +114,7 @@ CALLS: list[dict[str, Any]] = [
     {
         # Same area outage as @techguru and @sally_k on social (Manchester, 2026-10-14).
         "external_id": "call-006", "started_at": "2026-10-14T08:22:00+00:00", "direction": "inbound",
-        "queue": "Technical", "agent": "dan", "customer": "oliver", "voice": ("en-029+m4", 40), "layout": "stereo",
+        "queue": "Technical", "agent": "dan", "customer": "oliver", "voice": ("en-us+m1", 55), "layout": "stereo",
         "turns": [
             ("A", "Good morning, Kestrel Telecom, Dan speaking."),
             ("C", "Hi, my broadband's completely down this morning, no lights at all."),
@@ -129,7 +129,7 @@ CALLS: list[dict[str, Any]] = [
     },
     {
         "external_id": "call-007", "started_at": "2026-11-03T13:10:00+00:00", "direction": "inbound",
-        "queue": "Billing", "agent": "ada", "customer": "helen", "voice": ("en-us-nyc+f2", 60), "layout": "stereo",
+        "queue": "Billing", "agent": "ada", "customer": "helen", "voice": ("en-us+f3", 55), "layout": "stereo",
         "turns": [
             ("A", "Kestrel Telecom, Ada speaking. How can I help?"),
             ("C", "Hello, my bill went up by eight pounds this month and I don't know why."),
@@ -206,7 +206,7 @@ CALLS: list[dict[str, Any]] = [
     },
     {
         "external_id": "call-012", "started_at": "2026-11-18T11:15:00+00:00", "direction": "inbound",
-        "queue": "Technical", "agent": "cara", "customer": "sophie", "voice": ("en-gb-x-rp+f2", 70),
+        "queue": "Technical", "agent": "cara", "customer": "sophie", "voice": ("en-gb+f2", 70),
         "layout": "stereo",
         "turns": [
             ("A", "Kestrel Telecom technical support, Cara speaking."),
@@ -237,7 +237,7 @@ CALLS: list[dict[str, Any]] = [
     },
     {
         "external_id": "call-014", "started_at": "2026-10-28T10:40:00+00:00", "direction": "inbound",
-        "queue": "Sales", "agent": "ben", "customer": "emma", "voice": ("en-gb-scotland+f1", 65), "layout": "mono",
+        "queue": "Sales", "agent": "ben", "customer": "emma", "voice": ("en-gb+f4", 60), "layout": "mono",
         "turns": [
             ("A", "Hello, Kestrel Telecom, Ben speaking."),
             ("C", "Hi, I'd like to order broadband for my new flat."),
@@ -250,7 +250,7 @@ CALLS: list[dict[str, Any]] = [
     },
     {
         "external_id": "call-015", "started_at": "2026-11-19T14:25:00+00:00", "direction": "inbound",
-        "queue": "Technical", "agent": "cara", "customer": "peter", "voice": ("en-gb-x-gbcwmd+m2", 45),
+        "queue": "Technical", "agent": "cara", "customer": "peter", "voice": ("en-gb+m5", 35),
         "layout": "mono",
         "turns": [
             ("A", "Kestrel Telecom technical support, Cara speaking."),
