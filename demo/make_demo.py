@@ -26,6 +26,7 @@ import numpy as np
 
 DEMO = Path(__file__).resolve().parent
 sys.path.insert(0, str(DEMO))
+OUT = DEMO  # where the data set is written (--out; the tests regenerate the text files into a temp dir)
 
 from calls_script import AGENT_VOICES, CALLS  # noqa: E402
 from content import CHATS, EMAILS, SOCIAL  # noqa: E402
@@ -167,7 +168,7 @@ def hash_seed(text: str) -> int:
 
 
 def generate_calls(audio: bool) -> dict[str, Any]:
-    calls_dir = DEMO / "calls"
+    calls_dir = OUT / "calls"
     calls_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     seconds = 0.0
@@ -202,7 +203,9 @@ def transcript_only(call: dict[str, Any]) -> str:
 
 
 def previous_manifest() -> dict[str, dict[str, str]]:
-    path = DEMO / "calls" / "manifest.csv"
+    path = OUT / "calls" / "manifest.csv"
+    if not path.exists():
+        path = DEMO / "calls" / "manifest.csv"  # the committed offsets (transfers come from the audio timeline)
     if not path.exists():
         return {}
     with path.open(newline="", encoding="utf-8") as handle:
@@ -258,7 +261,7 @@ def generate_chats() -> list[dict[str, Any]]:
                     "agent": state["agent"], "customer_email": base["customer_email"],
                     "customer_phone": base["customer_phone"], "queue": state["queue"], "text": words,
                 })
-    write_text(DEMO / "chats.jsonl", "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+    write_text(OUT / "chats.jsonl", "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
     return lines
 
 
@@ -302,7 +305,7 @@ def generate_emails() -> list[dict[str, Any]]:
     from email.message import EmailMessage
     from email.utils import format_datetime
 
-    out_dir = DEMO / "emails"
+    out_dir = OUT / "emails"
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir()
@@ -414,7 +417,7 @@ def generate_social() -> dict[str, str]:
                 "created_at": iso(moment), "url": post_url(platform, row_handle, identifier, private),
             })
         roots[thread["id"]] = ids["root"]
-    write_text(DEMO / "social.json", json.dumps({"posts": posts}, indent=1, ensure_ascii=False) + "\n")
+    write_text(OUT / "social.json", json.dumps({"posts": posts}, indent=1, ensure_ascii=False) + "\n")
     return roots
 
 
@@ -518,7 +521,7 @@ def generate_surveys(email_roots: dict[str, str], social_roots: dict[str, str]) 
     rows.sort(key=lambda row: (row["invited_at"], row["customer_email"]))
     for number, row in enumerate(rows, start=1):
         row["response_id"] = f"srv-{number:05d}"
-    write_csv(DEMO / "surveys.csv", SURVEY_COLUMNS, rows)
+    write_csv(OUT / "surveys.csv", SURVEY_COLUMNS, rows)
     bands_count: dict[str, int] = {}
     for row in rows:
         if row["responded_at"]:
@@ -535,7 +538,11 @@ def generate_surveys(email_roots: dict[str, str], social_roots: dict[str, str]) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-audio", action="store_true", help="skip espeak-ng/sox; keep the committed audio")
+    parser.add_argument("--out", type=Path, default=DEMO, help="output directory (default: demo/ itself)")
     args = parser.parse_args()
+    global OUT
+    OUT = args.out.resolve()
+    OUT.mkdir(parents=True, exist_ok=True)
     if not args.no_audio:
         missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
         if missing:
@@ -547,12 +554,12 @@ def main() -> None:
     emails = generate_emails()
     social_roots = generate_social()
     bands = generate_surveys({item["thread"]: item["root"] for item in emails}, social_roots)
-    size = sum(path.stat().st_size for path in DEMO.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+    size = sum(path.stat().st_size for path in OUT.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
     print(f"{calls['calls']} calls ({calls['audio_seconds']:.1f} s of audio), "
           f"{len({line['conversation_id'] for line in chats})} chats ({len(chats)} messages), "
           f"{len(emails)} e-mail threads ({sum(item['messages'] for item in emails)} messages), "
           f"{len(SOCIAL)} social threads, surveys {bands}")
-    print(f"demo/ is {size / 1e6:.2f} MB; generated in {time.perf_counter() - began:.1f} s")
+    print(f"{OUT} holds {size / 1e6:.2f} MB; generated in {time.perf_counter() - began:.1f} s")
 
 
 if __name__ == "__main__":
