@@ -1,14 +1,19 @@
 """JSON endpoints: evaluations (create, answer, submit, acknowledge, dispute, resolve), the evaluator's
 queue and assignments, sampling rules and calibration sessions."""
 
-from typing import Annotated, Any
+import csv
+import io
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.auth.deps import CurrentPrincipal, SessionDep, require_roles
 from app.core.errors import STANDARD_ERRORS, Forbidden, error_responses
 from app.core.security import Principal, Role
-from app.evaluations import calibration, sampling, service
+from app.evaluations import calibration, reports, sampling, service
 from app.evaluations.models import (
     AnswerIn,
     AnswersUpdate,
@@ -124,6 +129,25 @@ def resolve(evaluation_id: int, body: DisputeResolve, principal: Evaluator, sess
                                  outcome=body.outcome, reason=body.reason, answers=body.answers,
                                  revision=body.revision)
     return service.detail(session=session, evaluation=evaluation)
+
+
+@router.get("/evaluation-summary")
+def evaluation_summary(principal: CurrentPrincipal, session: SessionDep, group_by: reports.GroupBy = "agent",
+                       since: datetime | None = None, until: datetime | None = None,
+                       scorecard_id: int | None = None, format: Literal["json", "csv"] = "json") -> Response:
+    """Mean score, spread and critical-failure rate by agent, team, channel, evaluator, scorecard, question or
+    week, within your scope; raw scores included (JSON) for intervals. `format=csv` for a spreadsheet."""
+    groups = reports.summary(session=session, principal=principal, group_by=group_by, since=since, until=until,
+                             scorecard_id=scorecard_id)
+    if format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([group_by, "n", "mean", "stdev", "critical_failures", "critical_rate"])
+        for g in groups:
+            writer.writerow([g.key, g.n, g.mean, g.stdev, g.critical_failures, g.critical_rate])
+        return PlainTextResponse(out.getvalue(), media_type="text/csv",
+                                 headers={"content-disposition": f'attachment; filename="scores-by-{group_by}.csv"'})
+    return JSONResponse([asdict(g) for g in groups])
 
 
 # ---------------------------------------------------------------- queue, assignments, sampling

@@ -16,6 +16,7 @@ RULES = [
     Rule("POST", "/api/evaluations/{evaluation_id}/acknowledge", AGENTS),
     Rule("POST", "/api/evaluations/{evaluation_id}/dispute", AGENTS, json={}),
     Rule("POST", "/api/evaluations/{evaluation_id}/resolve", EVALUATORS, json={}),
+    Rule("GET", "/api/evaluation-summary", ALL),
     Rule("GET", "/api/assignments", EVALUATORS),
     Rule("POST", "/api/assignments", EVALUATORS, json={}),
     Rule("GET", "/api/sampling-rules", ADMIN),

@@ -138,3 +138,20 @@ def test_home_panels_per_role(client, session, make_user):
     sign_in(client, "colin")
     home = client.get("/").text
     assert "My team&#39;s quality" in home and "81.8" in home
+
+
+def test_edit_a_form_on_its_page_makes_a_draft_then_publish(client, session, make_user):
+    scorecards.load_directory(session=session, directory=SCORECARDS)
+    card = scorecards.get_by_key(session=session, key="chat_email")
+    make_user("evaluator", username="eva")
+    sign_in(client, "eva")
+    page = client.get(f"/scorecards/{card.id}")
+    assert "Save as new version" in page.text
+    text = scorecards.export_yaml(version=scorecards.published_version(session=session, scorecard_id=card.id))
+    saved = client.post("/scorecards/import", data={"yaml_text": text.replace("Chat and e-mail quality", "Written quality")},
+                        follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"].endswith("version=2")
+    draft_page = client.get(saved.headers["location"])
+    assert "Written quality" in draft_page.text and "Publish" in draft_page.text
+    client.post(f"/scorecards/{card.id}/versions/2/publish")
+    assert scorecards.published_version(session=session, scorecard_id=card.id).number == 2
