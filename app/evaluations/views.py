@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from app.auth.deps import SessionDep, WebPrincipal, web_require_roles
@@ -167,7 +167,8 @@ def edit_page(request: Request, evaluation_id: int, principal: WebEvaluator, ses
 @router.post("/evaluations/{evaluation_id}/edit", response_class=HTMLResponse)
 def edit_submit(request: Request, evaluation_id: int, principal: WebEvaluator, session: SessionDep,
                 fields: FormFields) -> Response:
-    """action=save (draft), preview (save and show the server's score) or submit."""
+    """action=save (draft), autosave (save, answer JSON with the new revision), preview (save and show the
+    server's score) or submit. A stale `revision` (someone else saved meanwhile) is refused with 409."""
     evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
     form = service.form_of(session=session, evaluation=evaluation)
     action = fields.get("action", "save")
@@ -179,8 +180,10 @@ def edit_submit(request: Request, evaluation_id: int, principal: WebEvaluator, s
                                  revision=revision or evaluation.revision, answers=answers, replace=True)
             service.submit(session=session, principal=principal, evaluation_id=evaluation_id)
             return RedirectResponse(f"/evaluations/{evaluation_id}", status_code=303)
-        service.save_answers(session=session, principal=principal, evaluation_id=evaluation_id,
-                             revision=revision or evaluation.revision, answers=answers, replace=True)
+        saved = service.save_answers(session=session, principal=principal, evaluation_id=evaluation_id,
+                                     revision=revision or evaluation.revision, answers=answers, replace=True)
+        if action == "autosave":  # the page's script saves drafts while the evaluator works
+            return JSONResponse({"revision": saved.revision, "saved_at": saved.updated_at.isoformat()})
         result = service.preview(form=form, answers=answers) if action == "preview" else None
         return _edit_page(request, principal=principal, session=session, evaluation=evaluation, result=result,
                           values=_posted_values(form, fields))
@@ -188,6 +191,8 @@ def edit_submit(request: Request, evaluation_id: int, principal: WebEvaluator, s
         session.rollback()
         message, details = _error_text(exc)
         status = exc.status_code if isinstance(exc, EarshotError) else 422
+        if action == "autosave":
+            return JSONResponse({"error": {"message": message, "details": details}}, status_code=status)
         evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
         return _edit_page(request, principal=principal, session=session, evaluation=evaluation,
                           values=_posted_values(form, fields), error=message, details=details, status_code=status)

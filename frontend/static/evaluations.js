@@ -45,10 +45,33 @@
       note.textContent = parts.join(" · ");
     }).catch(function () { note.textContent = "preview unavailable"; });
   }
+  let saveTimer = null;
+  function autosave(form) {
+    // Drafts save on their own a moment after the last change; the revision guards against overwriting
+    // someone else's save (the server answers 409 and the page says so).
+    const status = document.getElementById("autosave-status");
+    const data = new FormData(form);
+    data.set("action", "autosave");
+    window.earshotFetch(form.getAttribute("action"), { method: "POST", body: data })
+      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (res) {
+        if (res.ok) {
+          form.querySelector('input[name="revision"]').value = res.body.revision;
+          status.textContent = "Draft saved";
+        } else {
+          status.textContent = "Not saved: " + res.body.error.message;
+        }
+      }).catch(function () { status.textContent = "Not saved (connection problem)"; });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     const form = document.getElementById("evaluation-form");
     if (!form) { return; }
     applyConditions(form);
-    form.addEventListener("change", function () { applyConditions(form); preview(form); });
+    form.addEventListener("change", function () {
+      applyConditions(form);
+      preview(form);
+      clearTimeout(saveTimer);
+      saveTimer = setTimeout(function () { autosave(form); }, 1200);
+    });
   });
 })();

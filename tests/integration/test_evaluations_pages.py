@@ -155,3 +155,20 @@ def test_edit_a_form_on_its_page_makes_a_draft_then_publish(client, session, mak
     assert "Written quality" in draft_page.text and "Publish" in draft_page.text
     client.post(f"/scorecards/{card.id}/versions/2/publish")
     assert scorecards.published_version(session=session, scorecard_id=card.id).number == 2
+
+
+def test_autosave_returns_the_new_revision_and_refuses_stale_ones(client, session, make_user):
+    make_user("evaluator", username="eva")
+    agent = make_user("agent", username="ada")
+    scorecard_id = load_small_form(session)
+    interaction = make_interaction(session, agent_id=agent.id)
+    sign_in(client, "eva")
+    created = client.post("/evaluations/new", data={"interaction_id": interaction.id, "scorecard_id": scorecard_id},
+                          follow_redirects=False)
+    evaluation_id = _evaluation_id(created.headers["location"])
+    first = client.post(f"/evaluations/{evaluation_id}/edit", data={
+        "action": "autosave", "revision": "1", "answer__greeted": "yes", "evidence__greeted": "0:10"})
+    assert first.status_code == 200 and first.json()["revision"] == 2
+    stale = client.post(f"/evaluations/{evaluation_id}/edit", data={
+        "action": "autosave", "revision": "1", "answer__greeted": "no"})
+    assert stale.status_code == 409 and "someone else" in stale.json()["error"]["message"]
