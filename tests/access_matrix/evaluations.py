@@ -32,6 +32,9 @@ RULES = [
 PAGE_RULES = [
     Rule("GET", "/evaluations", ALL, page=True),
     Rule("GET", "/evaluations/queue", EVALUATORS, page=True),
+    Rule("GET", "/evaluations/sampling", ADMIN, page=True),
+    Rule("POST", "/evaluations/sampling", ADMIN, data={}, page=True),
+    Rule("POST", "/evaluations/sampling/{rule_id}/run", ADMIN, data={}, page=True),
     Rule("GET", "/evaluations/new", EVALUATORS, page=True),
     Rule("POST", "/evaluations/new", EVALUATORS, data={}, page=True),
     Rule("GET", "/evaluations/{evaluation_id}", ALL, page=True),

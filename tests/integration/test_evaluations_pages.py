@@ -172,3 +172,24 @@ def test_autosave_returns_the_new_revision_and_refuses_stale_ones(client, sessio
     stale = client.post(f"/evaluations/{evaluation_id}/edit", data={
         "action": "autosave", "revision": "1", "answer__greeted": "no"})
     assert stale.status_code == 409 and "someone else" in stale.json()["error"]["message"]
+
+
+def test_admin_creates_and_runs_a_sampling_rule_from_the_page(client, session, make_user):
+    from datetime import UTC, datetime, timedelta
+
+    make_user("admin", username="root")
+    evaluator = make_user("evaluator", username="eva")
+    agent = make_user("agent", username="ada")
+    for day in range(3):
+        make_interaction(session, agent_id=agent.id, channel="call",
+                         started_at=datetime(2026, 11, 2, 9, tzinfo=UTC) + timedelta(days=day))
+    sign_in(client, "root")
+    assert "No rules yet" in client.get("/evaluations/sampling").text
+    bad = client.post("/evaluations/sampling", data={"name": "x", "per_agent": "0", "evaluator_ids": [evaluator.id]})
+    assert bad.status_code == 422 and "per_agent" in bad.text
+    created = client.post("/evaluations/sampling", data={"name": "Calls", "channel": "call", "per_agent": "2",
+                                                         "evaluator_ids": [evaluator.id]}, follow_redirects=True)
+    assert created.status_code == 200 and "Calls" in created.text
+    rule_id = re.search(r'/evaluations/sampling/(\d+)/run', created.text).group(1)
+    ran = client.post(f"/evaluations/sampling/{rule_id}/run", data={"period_start": "2026-11-02"}, follow_redirects=True)
+    assert "2 assignment(s) created" in ran.text
