@@ -248,6 +248,21 @@ def close(*, session: Session, principal: Principal, calibration_id: int) -> Cal
     return calibration
 
 
+def evaluator_trend(*, session: Session, evaluator_id: int) -> list[dict[str, Any]]:
+    """An evaluator's deviation and agreement with the reference over closed sessions, oldest first."""
+    rows = session.exec(select(CalibrationSession).where(CalibrationSession.status == "closed")
+                        .order_by(col(CalibrationSession.closed_at), col(CalibrationSession.id))).all()
+    trend = []
+    for row in rows:
+        deviation = next((d for d in (row.results or {}).get("deviations", []) if d["evaluator_id"] == evaluator_id),
+                         None)
+        if deviation is not None:
+            trend.append({"calibration_id": row.id, "title": row.title, "closed_at": row.closed_at,
+                          "score_deviation": deviation["score_deviation"],
+                          "agreement_with_reference": deviation["agreement_with_reference"]})
+    return trend
+
+
 def public(*, session: Session, principal: Principal, calibration: CalibrationSession) -> CalibrationPublic:
     """The session as the caller may see it: while open, only the caller's own evaluation (blind)."""
     assert calibration.id is not None

@@ -355,6 +355,7 @@ def calibrations_page(request: Request, principal: WebEvaluator, session: Sessio
     return render(request, "evaluations/calibrations.html", {
         "sessions": rows, "evaluators": evaluators, "scorecards": scorecards.list_scorecards(session=session),
         "names": names(session=session, ids=[c.lead_id for c in rows]), "error": None,
+        "trend": calibration.evaluator_trend(session=session, evaluator_id=principal.user_id),
     }, principal=principal)
 
 

@@ -149,6 +149,11 @@ def test_calibration_blind_until_closed_then_alpha(client, session, make_user):
     assert results["alpha"]["ordinal"] is not None and results["alpha"]["form_interval"] is not None
     sign_in(client, "cal1")
     assert client.get(f"/api/evaluations/{ids['cal0']}").status_code == 200  # visible once closed
+    from app.evaluations.calibration import evaluator_trend
+
+    trend = evaluator_trend(session=session, evaluator_id=raters[1].id)
+    assert [t["calibration_id"] for t in trend] == [cal_id] and trend[0]["score_deviation"] < 0
+    assert "My agreement over sessions" in client.get("/calibrations").text
     assert len(client.get(f"/api/calibrations/{cal_id}").json()["evaluations"]) == 4
 
 
