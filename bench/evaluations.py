@@ -178,6 +178,15 @@ async def do_step(client: httpx.AsyncClient, ev: Evaluator, card_id: int, stats:
     ev.step += 1
 
 
+async def warm_up(base: str, evaluators: list[Evaluator], card_id: int) -> None:
+    """Untimed: move evaluator i forward by i % 5 steps, so the measured mix is a steady state (some creating,
+    some saving, some submitting) rather than 100 evaluators all creating in the same second."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        for index, ev in enumerate(evaluators):
+            for _ in range(index % len(STEPS)):
+                await do_step(client, ev, card_id, Stats())
+
+
 async def open_loop(base: str, evaluators: list[Evaluator], card_id: int, rate: float, seconds: float) -> Stats:
     stats = Stats()
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
@@ -268,6 +277,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 ids = list(range(1, max(needed, 500) + 1))
                 evaluators = [Evaluator(token=t, interactions=ids[i::EVALUATORS]) for i, t in enumerate(tokens)]
                 base = f"http://127.0.0.1:{port}"
+                asyncio.run(warm_up(base, evaluators, card_id))
                 stats = asyncio.run(open_loop(base, evaluators, card_id, args.rate, args.seconds))
                 saturation = asyncio.run(closed_loop(base, evaluators, card_id, 32, args.saturation_seconds))
             finally:

@@ -19,6 +19,7 @@ from app.core.web import NavItem, render
 from app.evaluations import calibration, sampling, service
 from app.evaluations.forms import FormFieldError, answers_from_form, evidence_text, field_value
 from app.evaluations.models import DisputeItem, Evaluation, EvaluationState, SamplingRuleCreate
+from app.evaluations.retry import with_write_retry
 from app.interactions.models import Interaction, Message, Segment
 from app.scorecards import service as scorecards
 from app.scorecards.schema import ScorecardForm
@@ -237,12 +238,15 @@ def edit_submit(request: Request, evaluation_id: int, principal: WebEvaluator, s
     try:
         answers = answers_from_form(form, fields)
         if action == "submit":
-            service.save_answers(session=session, principal=principal, evaluation_id=evaluation_id,
-                                 revision=revision or evaluation.revision, answers=answers, replace=True)
-            service.submit(session=session, principal=principal, evaluation_id=evaluation_id)
+            with_write_retry(session, lambda: service.save_answers(
+                session=session, principal=principal, evaluation_id=evaluation_id,
+                revision=revision or evaluation.revision, answers=answers, replace=True))
+            with_write_retry(session, lambda: service.submit(session=session, principal=principal,
+                                                             evaluation_id=evaluation_id))
             return RedirectResponse(f"/evaluations/{evaluation_id}", status_code=303)
-        saved = service.save_answers(session=session, principal=principal, evaluation_id=evaluation_id,
-                                     revision=revision or evaluation.revision, answers=answers, replace=True)
+        saved = with_write_retry(session, lambda: service.save_answers(
+            session=session, principal=principal, evaluation_id=evaluation_id,
+            revision=revision or evaluation.revision, answers=answers, replace=True))
         if action == "autosave":  # the page's script saves drafts while the evaluator works
             return JSONResponse({"revision": saved.revision, "saved_at": saved.updated_at.isoformat()})
         result = service.preview(form=form, answers=answers) if action == "preview" else None
