@@ -262,3 +262,17 @@ def test_summary_by_agent_question_and_csv_respects_scope(client, session, make_
     assert csv_text.splitlines()[0] == "channel,n,mean,stdev,critical_failures,critical_rate"
     sign_in(client, "ben")
     assert client.get("/api/evaluation-summary").json() == []
+
+
+def test_executive_sees_submitted_but_not_drafts(client, session, make_user):
+    _, _, _, scorecard_id, interaction = _setup(session, make_user)
+    make_user("executive", username="erin")
+    sign_in(client, "eva")
+    draft = _create(client, interaction.id, scorecard_id)
+    sign_in(client, "erin")
+    assert client.get(f"/api/evaluations/{draft['id']}").status_code == 404
+    assert client.get("/api/evaluations").json() == []
+    sign_in(client, "eva")
+    client.post(f"/api/evaluations/{draft['id']}/submit", json={"answers": FULL_MARKS})
+    sign_in(client, "erin")
+    assert client.get(f"/api/evaluations/{draft['id']}").status_code == 200
