@@ -201,6 +201,38 @@ def list_assignments(*, session: Session, principal: Principal, filters: Assignm
     return Page(items=list(items), total=int(total), page=page, per_page=per_page)
 
 
+@dataclass
+class AgentLoad:
+    """An agent's open coaching, for a coach's overview."""
+
+    agent_id: int
+    name: str
+    open: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+
+
+def agents_overview(*, session: Session, principal: Principal, due_within_days: int = 7) -> list[AgentLoad]:
+    """Every agent this principal may see with their open, overdue and soon-due assignment counts (agents
+    without open coaching included, so a coach sees the whole team)."""
+    visible = visible_agent_ids(session=session, principal=principal)
+    agents = [u for u in session.exec(select(User).where(col(User.is_active)).order_by(col(User.display_name),
+                                                                                       col(User.username))).all()
+              if u.id is not None and Role.AGENT in u.role_set and (visible is None or u.id in visible)]
+    rows = {u.id: AgentLoad(agent_id=u.id, name=u.name) for u in agents if u.id is not None}
+    today = utcnow().date()
+    open_rows = session.exec(select(CoachingAssignment).where(
+        col(CoachingAssignment.status).in_([s.value for s in OPEN_STATUSES]),
+        col(CoachingAssignment.agent_id).in_(list(rows)))).all()
+    for assignment in open_rows:
+        row = rows[assignment.agent_id]
+        row.open += 1
+        row.overdue += int(is_overdue(assignment, today=today))
+        due = assignment.due_date
+        row.due_soon += int(due is not None and today <= due <= today + timedelta(days=due_within_days))
+    return list(rows.values())
+
+
 def user_names(*, session: Session, user_ids: Sequence[int | None]) -> dict[int, str]:
     ids = {i for i in user_ids if i is not None}
     if not ids:

@@ -230,6 +230,9 @@ def test_pages_coach_creates_agent_acknowledges(client, team):
     assert "In progress" in page.text and "Practised recaps" in page.text
     home = client.get("/")
     assert "My agents&#39; coaching" in home.text or "My agents' coaching" in home.text
+    assert f'href="/coaching?agent_id={team["ada"].id}">Ada Agent</a></dt><dd>1 open · 1 overdue</dd>' in home.text
+    assert "nothing open" in home.text  # ben, in the team, without coaching
+    assert "Cara" not in home.text  # another team
     sign_in(client, "ada")
     page = client.get(path)
     assert "Acknowledge" in page.text and "Start coaching" not in page.text
