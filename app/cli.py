@@ -103,6 +103,41 @@ def demo_load() -> None:
     load_demo(Settings(), log=typer.echo)
 
 
+@cli.command("backup")
+def backup_command(destination: Annotated[str, typer.Argument(help="Folder to write the backup into.")]) -> None:
+    """Consistent snapshot of the SQLite database and the recordings, safe while Earshot runs."""
+    from pathlib import Path
+
+    from app.core.backup import BackupError, backup
+
+    try:
+        report = backup(Settings(), Path(destination))
+    except BackupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"backup written to {report.path}: {sum(report.tables.values())} rows in {len(report.tables)} "
+               f"tables, {report.recordings} recording file(s)")
+
+
+@cli.command("restore")
+def restore_command(
+    backup_dir: Annotated[str, typer.Argument(help="A folder written by `earshot backup`.")],
+    force: Annotated[bool, typer.Option(help="Overwrite an existing database.")] = False,
+) -> None:
+    """Restore a backup into the data directory (EARSHOT_DATA_DIR), verifying every recording."""
+    from pathlib import Path
+
+    from app.core.backup import BackupError, restore
+
+    try:
+        report = restore(Path(backup_dir), Settings().resolved_data_dir, force=force)
+    except BackupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"restored {sum(report.tables.values())} rows and {report.recordings} recording file(s) "
+               f"into {report.path}")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 

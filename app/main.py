@@ -67,6 +67,33 @@ class BodySizeLimit:
         await self.app(scope, limited_receive, send)
 
 
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    # Everything is served by Earshot itself: no CDN, no inline scripts.
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; media-src 'self'; "
+                                 b"style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'"),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 async def _send_json(send: Send, error: EarshotError) -> None:
     response = JSONResponse(error.body(), status_code=error.status_code)
     await send({"type": "http.response.start", "status": response.status_code,
@@ -116,6 +143,12 @@ def _install_error_handlers(app: FastAPI) -> None:
                           "message": "The database is busy or unavailable; try again shortly.", "details": []}}
         return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
 
+    @app.exception_handler(OverflowError)
+    async def number_out_of_range(request: Request, exc: OverflowError) -> Response:
+        body = {"error": {"code": "invalid_input", "message": "A number in the request is out of range.",
+                          "details": []}}
+        return JSONResponse(body, status_code=422)
+
     @app.exception_handler(PoolTimeout)
     async def pool_exhausted(request: Request, exc: PoolTimeout) -> Response:
         body = {"error": {"code": "service_unavailable", "message": "The server is overloaded; try again.",
@@ -133,7 +166,7 @@ def create_app(
     settings = settings or Settings()
     engine = None
     if sessions is None:
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
         ensure_wal(engine)
         sessions = session_factory(engine)
     if queue is None:
@@ -162,6 +195,7 @@ def create_app(
     _install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_request_bytes=settings.max_request_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
 
     @app.get("/healthz", tags=["health"])

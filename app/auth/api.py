@@ -118,3 +118,12 @@ def logout(principal: CurrentPrincipal, request: Request, session: SessionDep) -
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+@router.post("/auth/logout-all", status_code=204)
+def logout_everywhere(principal: CurrentPrincipal, session: SessionDep) -> Response:
+    """End every web session of the caller (all browsers and devices)."""
+    service.end_all_web_sessions(session=session, principal=principal)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

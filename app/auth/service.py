@@ -167,6 +167,13 @@ def end_web_session(*, session: Session, raw_token: str) -> None:
         session.commit()
 
 
+def end_all_web_sessions(*, session: Session, principal: Principal) -> None:
+    _end_sessions(session=session, user_id=principal.user_id)
+    audit.record(session=session, actor=principal, action="auth.logout_everywhere", record_type="user",
+                 record_id=principal.user_id)
+    session.commit()
+
+
 def create_api_token(*, session: Session, principal: Principal, name: str) -> tuple[str, ApiToken]:
     raw = new_token("est")
     token = ApiToken(user_id=principal.user_id, name=name.strip()[:200] or "token",

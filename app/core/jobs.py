@@ -41,7 +41,7 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
     return Runtime(settings=settings, engine=engine, sessions=session_factory(engine))
 
 
@@ -83,6 +83,21 @@ def job_handler(kind: str, *, max_attempts: int = 3) -> Callable[[JobHandler], J
     return register
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    kind: str
+    schedule: Any  # a huey.crontab(...) validator
+    every: str  # "hour" | "day": one job per period, deduplicated by the period's key
+
+
+_PERIODIC: dict[str, PeriodicJob] = {}
+
+
+def periodic_job(kind: str, schedule: Any, *, every: str = "day") -> None:
+    """Ask the worker to enqueue `kind` on `schedule` (a huey.crontab); one job per hour or day at most."""
+    _PERIODIC[kind] = PeriodicJob(kind=kind, schedule=schedule, every=every)
+
+
 def registered_kinds() -> list[str]:
     return sorted(_HANDLERS)
 
@@ -120,6 +135,18 @@ class JobQueue:
             self._run(job_id)
 
         self._task = run_job_task
+        for periodic in _PERIODIC.values():
+            self._register_periodic(periodic)
+
+    def _register_periodic(self, periodic: PeriodicJob) -> None:
+        def enqueue_periodic() -> None:
+            now = utcnow()
+            key = now.strftime("%Y-%m-%dT%H" if periodic.every == "hour" else "%Y-%m-%d")
+            with session_scope(self.runtime.sessions) as session:
+                self.enqueue(session=session, kind=periodic.kind, payload={"scheduled": True},
+                             dedupe_key=f"{periodic.kind}@{key}")
+
+        self.huey.periodic_task(periodic.schedule, name=f"earshot.periodic.{periodic.kind}")(enqueue_periodic)
 
     def enqueue(
         self,

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     queue_url: str | None = Field(
         default=None, description="'redis://host:port/db' for Redis; defaults to Huey on a SQLite file."
     )
+    database_busy_timeout_ms: int = Field(
+        default=10000, description="SQLite: how long a request waits for a lock before answering 503.")
     queue_name: str = "earshot"
     secret_key: SecretStr | None = Field(
         default=None, description="Signs sessions; generated into the data directory on first run when unset."
@@ -46,6 +48,12 @@ class Settings(BaseSettings):
     speech_cpu_threads: int = 2
     speech_beam_size: int = 5
     speech_language: str = "en"
+
+    retention: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description='Per channel: {"call": {"audio_days": 90, "transcript_days": 365}, "chat": {"transcript_days": 365}}. '
+                    "After audio_days the recording's audio is deleted; after transcript_days only the redacted "
+                    "text is kept. Evaluations are always kept. Unset: keep everything.")
 
     @cached_property
     def resolved_data_dir(self) -> Path:

@@ -5,6 +5,7 @@ RULES = [
     Rule("GET", "/readyz", ALL, public=True),
     Rule("POST", "/api/auth/login", ALL, json={"username": "nobody", "password": "x"}, public=True),
     Rule("POST", "/api/auth/logout", ALL),
+    Rule("POST", "/api/auth/logout-all", ALL),
     Rule("GET", "/api/me", ALL),
     Rule("GET", "/api/users", STAFF),
     Rule("POST", "/api/users", frozenset({"admin"}), json={}),

@@ -122,3 +122,23 @@ def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "queue": "ok"}
+
+
+def test_pages_carry_security_headers(client):
+    response = client.get("/login")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_logout_everywhere_ends_other_browsers_and_login_rotates_the_session(app, make_user):
+    from fastapi.testclient import TestClient
+
+    make_user("agent", username="ada")
+    with TestClient(app) as laptop, TestClient(app) as phone:
+        sign_in(laptop, "ada")
+        first_cookie = laptop.cookies.get("earshot_session")
+        sign_in(laptop, "ada")
+        assert laptop.cookies.get("earshot_session") != first_cookie  # a new session at every sign-in
+        sign_in(phone, "ada")
+        assert laptop.post("/api/auth/logout-all").status_code == 204
+        assert phone.get("/api/me").status_code == 401
