@@ -221,7 +221,9 @@ def rules_create(
 @router.post("/coaching/rules/apply", response_class=HTMLResponse)
 def rules_apply(principal: WebAdmin, session: SessionDep) -> Response:
     created = service.run_rules(session=session, load=sources.load_recent_outcomes)
-    return _redirect("/coaching/rules", message=f"Rules run: {len(created)} assignment(s) created.")
+    picked = sources.pick_up_retraining(session)
+    return _redirect("/coaching/rules", message=f"Rules run: {len(created)} assignment(s) created; "
+                     f"{len(picked)} from review retraining actions.")
 
 
 @router.post("/coaching/rules/{rule_id}", response_class=HTMLResponse)

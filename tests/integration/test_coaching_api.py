@@ -260,7 +260,7 @@ def test_rules_page(client, team):
                       follow_redirects=True)
     assert "kind" in bad.text and 'role="alert"' in bad.text
     ran = client.post("/coaching/rules/apply", data={"csrf_token": _csrf(page.text)}, follow_redirects=True)
-    assert "0 assignment(s) created" in ran.text
+    assert "0 assignment(s) created; 0 from review" in ran.text
     assert "Rules switched on" in client.get("/").text
 
 
