@@ -119,3 +119,14 @@ def test_review_retraining_actions_are_picked_up_once(session, make_user):
     assert action.coaching_assignment_id == made[0].id and action.status == "in_progress"
     assert sources.pick_up_retraining(session) == []
     assert len(session.exec(select(CoachingAssignment)).all()) == 1
+
+
+def test_assign_button_on_an_evaluation_page(app, session, world):
+    failed = evaluate(session, world, verified=False, tone=3)
+    template = app.state.templates.env.get_template("coaching/_assign_from_evaluation.html")
+    html = template.render(principal=world["coach"], csrf_token="tok", evaluation=failed)
+    assert 'action="/coaching/from-evaluation/' + str(failed.id) + '"' in html
+    assert 'value="verified" checked' in html and 'value="tone" checked' in html and 'value="greeted"' not in html
+    draft = evaluate(session, world, draft=True)
+    assert "form" not in template.render(principal=world["coach"], csrf_token="tok", evaluation=draft)
+    assert "form" not in template.render(principal=world["eva"], csrf_token="tok", evaluation=failed)
