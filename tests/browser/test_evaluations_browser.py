@@ -26,9 +26,6 @@ from app.scorecards import service as scorecards
 from tests.conftest import TEST_PASSWORD, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("EARSHOT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 
 def _free_port() -> int:
@@ -93,27 +90,23 @@ def ev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, i
         log.close()
 
 
-@pytest.fixture(scope="module")
-def ev_page(ev_server: tuple[str, int]) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
+@pytest.fixture
+def ev_page(ev_server: tuple[str, int], browser: object) -> Iterator[object]:
+    """A page in the suite's one Chromium (tests/browser/conftest.py): two sync Playwright sessions in one
+    process would clash."""
     base, _ = ev_server
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto("/login")
-        page.fill("input[name=username]", "ev_eva")
-        page.fill("input[name=password]", TEST_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/")
-        yield page
-        browser.close()
-        assert not errors, f"JavaScript errors on the page: {errors}"
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto("/login")
+    page.fill("input[name=username]", "ev_eva")
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def test_conditional_questions_live_score_autosave_and_evidence(ev_page, ev_server):
