@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.nlp.evaluation import Report, load_labelled, score  # noqa: E402
 from app.nlp.pii import PiiSpan, find_pii, find_pii_many  # noqa: E402
-from app.nlp.pipeline import get_nlp  # noqa: E402
+from app.nlp.pipeline import get_ner_nlp  # noqa: E402
 
 LABELLED = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "nlp" / "pii_labelled.jsonl"
 
@@ -56,7 +56,7 @@ def table(name: str, report: Report) -> None:
 def main() -> None:
     items = load_labelled(LABELLED)
     texts = [item.text for item in items]
-    get_nlp()  # load outside the timing
+    get_ner_nlp()  # load outside the timing
     find_pii_many(texts[:8])
     base_pred, base_rate = timed(baseline, texts, repeat=20)
     full_pred, full_rate = timed(find_pii_many, texts, repeat=2)

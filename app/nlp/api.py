@@ -109,6 +109,7 @@ class InteractionRowPublic(BaseModel):
     agent_id: int | None
     sentiment_customer: float | None
     sentiment_overall: float | None
+    auto_score: float | None
     categories: list[str]
 
 
@@ -161,16 +162,21 @@ def analysed_interactions(
     sentiment_max: Annotated[float | None, Query(ge=-1, le=1)] = None,
     side: Annotated[str, Query(pattern="^(customer|agent|overall)$")] = "customer",
     channel: str | None = None, date_from: date | None = None, date_to: date | None = None,
+    auto_score_min: Annotated[float | None, Query(ge=0, le=1)] = None,
+    auto_score_max: Annotated[float | None, Query(ge=0, le=1)] = None,
     page: Annotated[int, Query(ge=1)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    """Analysed interactions the caller may see, filtered by category, sentiment range, channel, date."""
+    """Analysed interactions the caller may see, filtered by category, sentiment range, auto-QA score
+    (share of yes among yes/no auto answers), channel and date."""
     filters = service.InteractionFilter(category=category, sentiment_min=sentiment_min, sentiment_max=sentiment_max,
-                                        side=side, channel=channel, date_from=date_from, date_to=date_to)
+                                        side=side, channel=channel, date_from=date_from, date_to=date_to,
+                                        auto_score_min=auto_score_min, auto_score_max=auto_score_max)
     result = service.list_interactions(session=session, principal=principal, filters=filters, page=page,
                                        per_page=per_page)
     items = [InteractionRowPublic(interaction_id=i.id or 0, channel=i.channel, started_at=i.started_at,
                                   agent_id=i.agent_id, sentiment_customer=a.sentiment_customer,
-                                  sentiment_overall=a.sentiment_overall, categories=a.categories)
+                                  sentiment_overall=a.sentiment_overall, auto_score=a.auto_score,
+                                  categories=a.categories)
              for i, a in result.items]
     return {"items": items, "total": result.total, "page": result.page, "per_page": result.per_page}
 

@@ -32,6 +32,8 @@ class InteractionAnalytics(SQLModel, table=True):
                                   description="Names of the categories found (for filters).")
     timeline: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
                                            description="Per segment/message: source, speaker, start, end, sentiment.")
+    auto_score: float | None = Field(default=None, index=True,
+                                     description="Share of 'yes' among the yes/no auto answers (0..1).")
     unit_count: int = 0
     pii_count: int = 0
     pipeline: str = Field(default="", max_length=100)

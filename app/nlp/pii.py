@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 
-from app.nlp.pipeline import get_nlp
+from app.nlp.pipeline import get_ner_nlp
 from app.nlp.spoken import DIGIT_WORDS, DigitRun, digit_runs, words_of
 
 PATTERNS_FILE = Path(__file__).with_name("pii_patterns.yaml")
@@ -365,11 +365,11 @@ def resolve_overlaps(spans: Iterable[PiiSpan]) -> list[PiiSpan]:
 def find_pii(text: str, *, doc: Doc | None = None, use_ner: bool = True) -> list[PiiSpan]:
     """Every PII span in `text`, non-overlapping, sorted by start, offsets into `text` itself.
 
-    Pass `doc` when the text was already run through `get_nlp()` (the analytics job does), or
+    Pass `doc` when the text was already run through the pipeline (the analytics job does), or
     `use_ner=False` for patterns only (no names/places from the model; much faster).
     """
     if use_ner and doc is None:
-        doc = get_nlp()(text)
+        doc = get_ner_nlp()(text)
     words = words_of(text)
     spans = _digit_spans(text, words) + _matcher_phones(text, words) + _regex_spans(text, doc)
     if doc is not None:
@@ -380,7 +380,7 @@ def find_pii(text: str, *, doc: Doc | None = None, use_ner: bool = True) -> list
 
 def find_pii_many(texts: Sequence[str], *, batch_size: int = 64) -> list[list[PiiSpan]]:
     """`find_pii` over many texts, running the model in batches (faster than one by one)."""
-    nlp = get_nlp()
+    nlp = get_ner_nlp()
     return [find_pii(text, doc=doc) for text, doc in zip(texts, nlp.pipe(texts, batch_size=batch_size),
                                                           strict=True)]
 

@@ -167,7 +167,7 @@ def _store(*, session: Session, interaction: Interaction, analysis: Analysis, su
     session.add(InteractionAnalytics(
         interaction_id=interaction_id, channel=interaction.channel, sentiment_overall=summary.overall,
         sentiment_agent=summary.agent, sentiment_customer=summary.customer, customer_start=summary.customer_start,
-        customer_end=summary.customer_end, unit_count=len(analysis.units),
+        customer_end=summary.customer_end, unit_count=len(analysis.units), auto_score=auto_score(answers),
         categories=sorted({h.hit.category for u in analysis.units for h in u.hits}),
         pii_count=sum(len(v) for v in pii_spans.values()), pipeline=PIPELINE, analyzed_at=utcnow(),
         timeline=[{"source_type": u.source_type, "source_id": u.source_id, "speaker": u.speaker,
@@ -198,6 +198,12 @@ def _store(*, session: Session, interaction: Interaction, analysis: Analysis, su
             evidence=[e.model_dump(exclude_none=True) for e in answer.evidence],
             rule=rules[question_id].model_dump(), computed_at=utcnow()))
     session.commit()
+
+
+def auto_score(answers: Mapping[str, AutoAnswer]) -> float | None:
+    """Share of "yes" among the yes/no auto answers (None when there are none)."""
+    decided = [a.value for a in answers.values() if a.value != "na"]
+    return round(decided.count("yes") / len(decided), 4) if decided else None
 
 
 def enqueue_analysis(*, queue: JobQueue, session: Session, interaction_id: int, dedupe_key: str | None = None,
@@ -263,6 +269,8 @@ class InteractionFilter:
     channel: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    auto_score_min: float | None = None
+    auto_score_max: float | None = None
 
 
 @dataclass
@@ -279,8 +287,8 @@ class AnalyticsPage:
 
 def list_interactions(*, session: Session, principal: Principal, filters: InteractionFilter, page: int = 1,
                       per_page: int = 50) -> AnalyticsPage:
-    """Analysed interactions the principal may see, filtered by category, sentiment range, channel and
-    date (UTC days, inclusive), newest first."""
+    """Analysed interactions the principal may see, filtered by category, sentiment range, auto-QA score,
+    channel and date (UTC days, inclusive), newest first. Sampling rules can call this too."""
     column = {"customer": InteractionAnalytics.sentiment_customer, "agent": InteractionAnalytics.sentiment_agent,
               "overall": InteractionAnalytics.sentiment_overall}.get(filters.side)
     if column is None:
@@ -297,6 +305,10 @@ def list_interactions(*, session: Session, principal: Principal, filters: Intera
         query = query.where(col(column) >= filters.sentiment_min)
     if filters.sentiment_max is not None:
         query = query.where(col(column) <= filters.sentiment_max)
+    if filters.auto_score_min is not None:
+        query = query.where(col(InteractionAnalytics.auto_score) >= filters.auto_score_min)
+    if filters.auto_score_max is not None:
+        query = query.where(col(InteractionAnalytics.auto_score) <= filters.auto_score_max)
     if filters.channel:
         query = query.where(Interaction.channel == filters.channel)
     if filters.date_from:

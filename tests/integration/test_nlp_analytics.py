@@ -139,8 +139,8 @@ def test_list_filters_and_scope(session, make_user):
     mine, other = make_user("agent", team="a"), make_user("agent", team="b")
     good = make_call(session, mine.id, external_id="c-good")
     bad = make_chat(session, other.id)
-    for interaction in (good, bad):
-        service.analyze_interaction(session=session, interaction_id=interaction.id)
+    service.analyze_interaction(session=session, interaction_id=good.id, rules=RULES)
+    service.analyze_interaction(session=session, interaction_id=bad.id)
     admin = service_principal(make_user("admin"))
     everything = service.list_interactions(session=session, principal=admin, filters=InteractionFilter())
     assert {i.id for i, _ in everything.items} == {good.id, bad.id}
@@ -149,6 +149,8 @@ def test_list_filters_and_scope(session, make_user):
     assert [i.id for i, _ in by_category.items] == [good.id]
     chats = service.list_interactions(session=session, principal=admin, filters=InteractionFilter(channel="chat"))
     assert [i.id for i, _ in chats.items] == [bad.id]
+    scored = service.list_interactions(session=session, principal=admin, filters=InteractionFilter(auto_score_min=0.5))
+    assert [(i.id, a.auto_score) for i, a in scored.items] == [(good.id, 1.0)]  # 3 yes, hold "na" not counted
     none_tomorrow = service.list_interactions(session=session, principal=admin, filters=InteractionFilter(
         date_from=(START + timedelta(days=1)).date()))
     assert none_tomorrow.total == 0

@@ -2,7 +2,7 @@
 
 Revision ID: nlp_0001
 Revises: 0001_foundation
-Create Date: 2026-11-23 12:22:26.237863
+Create Date: 2026-11-23 12:32:11.924790
 """
 from collections.abc import Sequence
 
@@ -88,6 +88,7 @@ def upgrade() -> None:
     sa.Column('customer_end', sa.Float(), nullable=True),
     sa.Column('categories', sa.JSON(), nullable=False),
     sa.Column('timeline', sa.JSON(), nullable=False),
+    sa.Column('auto_score', sa.Float(), nullable=True),
     sa.Column('unit_count', sa.Integer(), nullable=False),
     sa.Column('pii_count', sa.Integer(), nullable=False),
     sa.Column('pipeline', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -97,6 +98,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('interaction_id')
     )
     with op.batch_alter_table('nlp_interaction_analytics', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_nlp_interaction_analytics_auto_score'), ['auto_score'], unique=False)
         batch_op.create_index(batch_op.f('ix_nlp_interaction_analytics_channel'), ['channel'], unique=False)
         batch_op.create_index(batch_op.f('ix_nlp_interaction_analytics_sentiment_customer'), ['sentiment_customer'], unique=False)
         batch_op.create_index(batch_op.f('ix_nlp_interaction_analytics_sentiment_overall'), ['sentiment_overall'], unique=False)
@@ -130,6 +132,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_nlp_interaction_analytics_sentiment_overall'))
         batch_op.drop_index(batch_op.f('ix_nlp_interaction_analytics_sentiment_customer'))
         batch_op.drop_index(batch_op.f('ix_nlp_interaction_analytics_channel'))
+        batch_op.drop_index(batch_op.f('ix_nlp_interaction_analytics_auto_score'))
 
     op.drop_table('nlp_interaction_analytics')
     with op.batch_alter_table('nlp_category_hit', schema=None) as batch_op:
