@@ -105,6 +105,8 @@ def _context_words(words: list[tuple[str, int, int]], run: DigitRun, size: int =
 
 def _phone_shape(digits: str, plus: bool) -> float:
     """Confidence that a digit string is a phone number (0 when it is not one)."""
+    if not plus and digits.startswith("00") and len(digits) >= 11:  # "00 44 ..." international prefix
+        digits, plus = digits[2:], True
     try:
         if plus:
             number = phonenumbers.parse("+" + digits, None)
@@ -221,6 +223,7 @@ STREET_RE = re.compile(
 )
 
 TITLES = r"(?:mr|mrs|ms|miss|mister|dr|doctor|sir|madam)\.?"
+TITLE_ONLY = re.compile(TITLES, re.IGNORECASE)
 NAME_CUE = re.compile(
     rf"\b(?:(?P<strong>my\s+name\s+is|my\s+name's|name's|full\s+name\s+is|names\s+is|the\s+name\s+is|"
     rf"speaking\s+(?:with|to)|talking\s+to|{TITLES}|account\s+holder\s+is|in\s+the\s+name\s+of)"
@@ -235,6 +238,7 @@ NOT_NAME = set(STOP_WORDS) | {
     "there", "here", "good", "fine", "great", "well", "not", "so", "very", "really", "still", "trying",
     "sir", "madam", "agent", "bank", "card", "account", "number", "phone", "everyone", "all", "guys",
     "morning", "afternoon", "evening", "again", "for", "you", "your", "and", "but", "how", "what", "that",
+    "mr", "mrs", "ms", "miss", "mister", "dr", "doctor",
     "um", "uh", "er", "erm", "ah", "like", "i'm", "im", "ive", "i've", "id", "dont", "don't", "cant", "can't", "want", "wanted", "need", "got",
     "happy", "unhappy", "angry", "upset", "frustrated", "waiting", "sure", "correct", "right", "done",
 }
@@ -330,7 +334,8 @@ def _name_spans(text: str) -> list[PiiSpan]:
 def _ner_spans(doc: Doc) -> list[PiiSpan]:
     spans = []
     for ent in doc.ents:
-        if ent.label_ == "PERSON" and any(c.isalpha() for c in ent.text) and ent.text.lower() not in NOT_NAME:
+        if ent.label_ == "PERSON" and any(c.isalpha() for c in ent.text) and ent.text.lower() not in NOT_NAME \
+                and not TITLE_ONLY.fullmatch(ent.text):
             spans.append(PiiSpan(ent.start_char, ent.end_char, PERSON, ent.text, 0.8, "ner"))
         elif ent.label_ in ("GPE", "LOC", "FAC"):
             spans.append(PiiSpan(ent.start_char, ent.end_char, LOCATION, ent.text, 0.5, "ner"))
