@@ -28,6 +28,7 @@ from spacy.tokens import Doc
 
 from app.nlp.pipeline import get_ner_nlp
 from app.nlp.spoken import DIGIT_WORDS, DigitRun, digit_runs, words_of
+from app.nlp.timing import char_span_times
 
 PATTERNS_FILE = Path(__file__).with_name("pii_patterns.yaml")
 
@@ -401,3 +402,20 @@ def redact(text: str, spans: Iterable[PiiSpan]) -> str:
         position = span.end
     out.append(text[position:])
     return "".join(out)
+
+
+@dataclass(frozen=True)
+class RedactedSegment:
+    text: str  # the redacted text
+    spans: list[PiiSpan]  # offsets into the original text
+    times: list[tuple[str, float, float]]  # (kind, start, end) in the call, e.g. to bleep the audio
+
+
+def redact_segment(*, text: str, words: list[dict[str, Any]], start: float, end: float,
+                   doc: Doc | None = None) -> RedactedSegment:
+    """Redact one transcript segment and give the time range of each PII span (from word timings,
+    else interpolated over start..end) — what speech redaction needs for text and audio."""
+    spans = find_pii(text, doc=doc)
+    times = [(s.kind, *char_span_times(text=text, words=words, start=start, end=end, start_char=s.start,
+                                       end_char=s.end)) for s in spans]
+    return RedactedSegment(text=redact(text, spans), spans=spans, times=times)

@@ -23,6 +23,7 @@ from spacy.tokens import Doc
 
 from app.nlp.categories import CategoryHit, CategoryRule, CategorySet, build_categories
 from app.nlp.pipeline import get_nlp
+from app.nlp.timing import char_span_times
 
 Speaker = Literal["agent", "customer", "any"]
 AnswerValue = Literal["yes", "no", "na"]
@@ -56,29 +57,9 @@ class Unit:
     doc: Doc | None = None
 
     def times_of(self, start_char: int, end_char: int) -> tuple[float, float]:
-        """The time range of characters [start_char, end_char): from word timings when the words
-        can be aligned with the text, else interpolated over the unit's duration."""
-        aligned = _align_words(self.text, self.words)
-        inside = [(s, e) for (c0, c1, s, e) in aligned if c0 < end_char and start_char < c1]
-        if inside:
-            return round(min(s for s, _ in inside), 2), round(max(e for _, e in inside), 2)
-        length = max(1, len(self.text))
-        span = self.end - self.start
-        return (round(self.start + span * start_char / length, 2), round(self.start + span * end_char / length, 2))
-
-
-def _align_words(text: str, words: list[dict[str, Any]]) -> list[tuple[int, int, float, float]]:
-    aligned, cursor, lowered = [], 0, text.lower()
-    for word in words:
-        token = str(word.get("word", word.get("text", ""))).strip().lower()
-        if not token or "start" not in word or "end" not in word:
-            continue
-        found = lowered.find(token, cursor)
-        if found < 0:
-            continue
-        aligned.append((found, found + len(token), float(word["start"]), float(word["end"])))
-        cursor = found + len(token)
-    return aligned
+        """The time range of characters [start_char, end_char) of this unit."""
+        return char_span_times(text=self.text, words=self.words, start=self.start, end=self.end,
+                               start_char=start_char, end_char=end_char)
 
 
 @dataclass

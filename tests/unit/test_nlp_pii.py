@@ -90,3 +90,14 @@ def test_account_patterns_are_configurable(tmp_path, monkeypatch):
 def test_redact_merges_overlaps():
     spans = [pii.PiiSpan(0, 5, "PERSON", "", 1, "x"), pii.PiiSpan(3, 9, "PERSON", "", 1, "x")]
     assert redact("abcdefghij", spans) == "[PERSON]j"
+
+
+def test_redact_segment_gives_times_for_audio():
+    text = "sure its 4111 1111 1111 1111 thanks"
+    words = [{"word": w, "start": 5.0 + i, "end": 5.8 + i} for i, w in
+             enumerate(["sure", "its", "4111", "1111", "1111", "1111", "thanks"])]
+    result = pii.redact_segment(text=text, words=words, start=5.0, end=12.0)
+    assert result.text == "sure its [CARD] thanks"
+    assert result.times == [("CARD", 7.0, 10.8)]
+    no_words = pii.redact_segment(text=text, words=[], start=0.0, end=10.0)
+    assert no_words.times[0][1] == pytest.approx(10 * 9 / len(text), abs=0.01)
