@@ -219,6 +219,16 @@ def enqueue_analysis(*, queue: JobQueue, session: Session, interaction_id: int, 
     return queue.enqueue(session=session, kind=ANALYZE_JOB, payload=payload, dedupe_key=dedupe_key)
 
 
+def unanalyzed_ids(*, session: Session, limit: int = 200) -> list[int]:
+    """Interactions that have segments or messages but no analytics yet, oldest id first."""
+    has_content = col(Interaction.id).in_(select(Segment.interaction_id)) | col(Interaction.id).in_(
+        select(Message.interaction_id))
+    analysed = select(InteractionAnalytics.interaction_id)
+    ids = session.exec(select(Interaction.id).where(has_content, col(Interaction.id).not_in(analysed))
+                       .order_by(col(Interaction.id)).limit(limit)).all()
+    return [i for i in ids if i is not None]
+
+
 # ---------------------------------------------------------------- reading
 
 

@@ -198,3 +198,16 @@ def test_transcript_text_is_escaped_in_the_panel(session, client, login, make_us
     login(agent)
     text = client.get(f"/analytics/interactions/{interaction.id}").text
     assert "<script>alert" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_sweep_analyzes_interactions_never_analyzed(session, queue, make_user):
+    agent = make_user("agent")
+    call = make_call(session, agent.id)
+    empty = Interaction(channel="call", started_at=START, external_id="empty", agent_id=agent.id)
+    session.add(empty)
+    session.commit()
+    assert service.unanalyzed_ids(session=session) == [call.id]
+    job = queue.enqueue(session=session, kind="nlp.sweep", payload={})
+    session.expire_all()
+    assert session.get(Job, job.id).result == {"analyzed": 1, "failed": []}
+    assert service.unanalyzed_ids(session=session) == []
