@@ -9,6 +9,7 @@ them (evenly spread) and the baseline on the same ones, and projects the time fo
 """
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -118,7 +119,7 @@ def main() -> None:
         engine = make_engine(url)
         get_nlp()  # model load is per process, not per interaction
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         units = 0
         for interaction_id in sample:
             with Session(engine) as session:
@@ -128,19 +129,23 @@ def main() -> None:
                 units += len(loaded)
                 sentiment.summarize([(u.speaker, sentiment.compound(u.text)) for u in loaded])
         baseline_rate = len(sample) / (time.perf_counter() - started)
+        baseline_cpu = len(sample) / (time.process_time() - cpu)
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for interaction_id in sample:
             with Session(engine) as session:
                 analyze_interaction(session=session, interaction_id=interaction_id, rules=RULES,
                                     metrics={"hold_seconds": 30.0})
         full_rate = len(sample) / (time.perf_counter() - started)
+        full_cpu = len(sample) / (time.process_time() - cpu)
 
         print(f"measured on {len(sample)} of {len(ids)} interactions ({units} segments/messages, "
               f"{units / len(sample):.1f} per interaction), one process:")
         print(f"  sentiment-only baseline     {baseline_rate:8.1f} interactions/s")
         print(f"  whole analytics job         {full_rate:8.1f} interactions/s  "
               f"= {full_rate / baseline_rate:.3f} x baseline")
+        print(f"  per CPU-second (less sensitive to other load): job {full_cpu:.1f}, baseline {baseline_cpu:.1f}")
+        print(f"  load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         print(f"  projected for all {len(ids)}: {len(ids) / full_rate / 60:.1f} min per worker process "
               f"(baseline {len(ids) / baseline_rate / 60:.1f} min)")
         engine.dispose()

@@ -80,7 +80,8 @@ def _hit_views(view: service.InteractionAnalyticsView) -> list[HitView]:
     return out
 
 
-def _panel_context(view: service.InteractionAnalyticsView) -> dict[str, Any]:
+def panel_context(view: service.InteractionAnalyticsView) -> dict[str, Any]:
+    """Template context for `{% include "nlp/panel.html" %}` (the interaction page can merge it in)."""
     a = view.analytics
     return {"view": view, "a": a, "chart": _chart(a.timeline if a else []), "hits": _hit_views(view),
             "label": label, "pii_kinds": sorted({s.kind for s in view.pii_spans})}
@@ -90,13 +91,13 @@ def _panel_context(view: service.InteractionAnalyticsView) -> dict[str, Any]:
 def analytics_panel(request: Request, interaction_id: int, principal: WebPrincipal, session: SessionDep) -> Response:
     """The panel alone (no page chrome), for the interaction page to include."""
     view = service.get_analytics(session=session, principal=principal, interaction_id=interaction_id)
-    return render(request, "nlp/panel.html", _panel_context(view), principal=principal)
+    return render(request, "nlp/panel.html", panel_context(view), principal=principal)
 
 
 @router.get("/analytics/interactions/{interaction_id}", response_class=HTMLResponse)
 def analytics_page(request: Request, interaction_id: int, principal: WebPrincipal, session: SessionDep) -> Response:
     view = service.get_analytics(session=session, principal=principal, interaction_id=interaction_id)
-    return render(request, "nlp/interaction.html", {**_panel_context(view), "can_review": principal.has(
+    return render(request, "nlp/interaction.html", {**panel_context(view), "can_review": principal.has(
         Role.ADMIN, Role.EVALUATOR)}, principal=principal)
 
 
