@@ -13,6 +13,7 @@ Detectors (the `source` of each span):
 - "ner": spaCy PERSON (names) and GPE/LOC/FAC (LOCATION).
 """
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -173,12 +174,15 @@ def _free_ranges(n: int, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _matcher_phones(text: str, words: list[tuple[str, int, int]]) -> list[PiiSpan]:
+    if sum(char.isdigit() for char in text) < 7:  # no written phone number possible: skip the slow matcher
+        return []
+    ends = [end for _, _, end in words]
     spans = []
     for region in ("GB", "US"):
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
-            before = {w for w, _, e in words if e <= match.start}
-            preceding = [w for w, _, e in words if e <= match.start][-4:]
-            if set(preceding) & ID_CONTEXT and not before & PHONE_CONTEXT:
+            before = bisect.bisect_right(ends, match.start)
+            preceding = {w for w, _, _ in words[max(0, before - 4):before]}
+            if preceding & ID_CONTEXT and not preceding & PHONE_CONTEXT:
                 continue
             spans.append(PiiSpan(match.start, match.end, PHONE, match.raw_string, 0.95, "phonenumbers"))
     return spans

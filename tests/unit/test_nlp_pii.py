@@ -101,3 +101,20 @@ def test_redact_segment_gives_times_for_audio():
     assert result.times == [("CARD", 7.0, 10.8)]
     no_words = pii.redact_segment(text=text, words=[], start=0.0, end=10.0)
     assert no_words.times[0][1] == pytest.approx(10 * 9 / len(text), abs=0.01)
+
+
+def test_asr_homophones_count_as_digits_only_inside_a_number():
+    text = "yeah its oh seven seven oh oh nine oh oh to three four ok"
+    assert [(s.kind, s.text) for s in find_pii(text, use_ner=False)] == [
+        ("PHONE", "oh seven seven oh oh nine oh oh to three four")]
+    assert find_pii("i want to go for it to be honest for sure", use_ner=False) == []
+
+
+def test_long_email_is_fast_enough():
+    import time
+
+    text = "Dear team, the order 12345 arrived late. " * 400 + "Call me on 07700 900123."
+    started = time.perf_counter()
+    spans = find_pii(text, use_ner=False)
+    assert time.perf_counter() - started < 2.0
+    assert [s.text for s in spans if s.kind == "PHONE"] == ["07700 900123"]
