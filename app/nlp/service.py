@@ -333,6 +333,23 @@ def list_interactions(*, session: Session, principal: Principal, filters: Intera
 
 
 
+def category_counts(*, session: Session, principal: Principal, since: datetime) -> dict[str, int]:
+    """How many visible interactions started since `since` have each category, plus "negative" (customer
+    sentiment at or below VADER's negative threshold)."""
+    visible = visible_agent_ids(session=session, principal=principal)
+    scoped = select(Interaction.id).where(col(Interaction.started_at) >= since)
+    if visible is not None:
+        scoped = scoped.where(col(Interaction.agent_id).in_(visible))
+    rows = session.exec(select(CategoryHitRow.category, func.count(func.distinct(CategoryHitRow.interaction_id)))
+                        .where(col(CategoryHitRow.interaction_id).in_(scoped))
+                        .group_by(col(CategoryHitRow.category))).all()
+    counts = {category: int(n) for category, n in rows}
+    counts["negative"] = int(session.exec(select(func.count()).select_from(InteractionAnalytics).where(
+        col(InteractionAnalytics.interaction_id).in_(scoped),
+        col(InteractionAnalytics.sentiment_customer) <= sentiment.NEGATIVE_BELOW)).one())
+    return counts
+
+
 def category_names() -> list[tuple[str, str]]:
     return [(rule.name, rule.label or rule.name) for rule in default_categories().rules.values()]
 

@@ -211,3 +211,16 @@ def test_sweep_analyzes_interactions_never_analyzed(session, queue, make_user):
     session.expire_all()
     assert session.get(Job, job.id).result == {"analyzed": 1, "failed": []}
     assert service.unanalyzed_ids(session=session) == []
+
+
+def test_home_panel_counts_recent_categories(session, client, login, make_user):
+    agent = make_user("agent", team="t")
+    from app.core.timeutil import utcnow
+    call = make_call(session, agent.id, started=utcnow() - timedelta(days=1))
+    service.analyze_interaction(session=session, interaction_id=call.id)
+    counts = service.category_counts(session=session, principal=service_principal(make_user("admin")),
+                                     since=utcnow() - timedelta(days=7))
+    assert counts["cancellation_threat"] == 1 and counts["complaint"] == 1
+    login(make_user("evaluator"))
+    page = client.get("/")
+    assert page.status_code == 200 and "Analytics, last 7 days" in page.text and "Cancellation threat" in page.text
