@@ -254,7 +254,7 @@ aaron adam adrian ahmed aisha alan albert alex alexander alice alison amanda ame
 anna anne anthony antonio ashley barbara ben benjamin beth brian bruce carl carlos carol caroline catherine
 charles charlotte chloe chris christine christopher claire colin craig daniel darren david deborah dennis
 diana donna dorothy edward elena elizabeth ellie emily emma eric fatima fiona francesca gary george gillian
-graham hannah harry heather helen ian isabella jack jacob james jane janet jason jennifer jessica joanne john
+graham hannah harry heather helen ian isabella jacob james jane janet jason jennifer jessica joanne john
 jonathan jose joseph joshua julia julie karen kate katherine keith kelly kenneth kevin laura lauren linda lisa
 lucy luis lynn maria marie martin mary matthew megan melissa michael michelle mohammed muhammad nancy natalie
 neil nicholas nicola olivia oliver patricia paul peter priya rachel raj rebecca richard robert ruth ryan
