@@ -394,6 +394,11 @@ def record_review(*, session: Session, actor: Principal, interaction_id: int, qu
     return review
 
 
+def reviews_by(*, session: Session, interaction_id: int, reviewer_id: int) -> list[AutoAnswerReview]:
+    return list(session.exec(select(AutoAnswerReview).where(AutoAnswerReview.interaction_id == interaction_id,
+                                                            AutoAnswerReview.reviewer_id == reviewer_id)).all())
+
+
 def agreement_report(*, session: Session, extra_pairs: Sequence[tuple[str, str, str]] = ()) -> list[QuestionAgreement]:
     """Per question: accuracy and Cohen's kappa between auto answers and the evaluators' answers.
 

@@ -19,7 +19,7 @@ router = APIRouter()
 
 NAV = [
     NavItem("Analytics", "/analytics", tuple(Role), order=40),
-    NavItem("Auto-QA agreement", "/analytics/agreement", (Role.ADMIN,), order=90),
+    NavItem("Auto-QA agreement", "/admin/auto-qa-agreement", (Role.ADMIN,), order=90),
 ]
 
 WebReviewer = Annotated[Principal, Depends(web_require_roles(Role.ADMIN, Role.EVALUATOR))]
@@ -97,8 +97,11 @@ def analytics_panel(request: Request, interaction_id: int, principal: WebPrincip
 @router.get("/analytics/interactions/{interaction_id}", response_class=HTMLResponse)
 def analytics_page(request: Request, interaction_id: int, principal: WebPrincipal, session: SessionDep) -> Response:
     view = service.get_analytics(session=session, principal=principal, interaction_id=interaction_id)
-    return render(request, "nlp/interaction.html", {**panel_context(view), "can_review": principal.has(
-        Role.ADMIN, Role.EVALUATOR)}, principal=principal)
+    reviews = {r.question_id: r for r in service.reviews_by(session=session, interaction_id=interaction_id,
+                                                             reviewer_id=principal.user_id)}
+    return render(request, "nlp/interaction.html", {**panel_context(view), "reviews": reviews,
+                                                    "can_review": principal.has(Role.ADMIN, Role.EVALUATOR)},
+                  principal=principal)
 
 
 @router.post("/analytics/interactions/{interaction_id}/review", response_class=HTMLResponse)
@@ -132,7 +135,7 @@ def analytics_list(request: Request, principal: WebPrincipal, session: SessionDe
         "channels": ["call", "chat", "email", "social"], "label": label}, principal=principal)
 
 
-@router.get("/analytics/agreement", response_class=HTMLResponse)
+@router.get("/admin/auto-qa-agreement", response_class=HTMLResponse)
 def agreement_page(request: Request, principal: WebAdmin, session: SessionDep) -> Response:
     return render(request, "nlp/agreement.html", {"report": service.agreement_report(session=session)},
                   principal=principal)

@@ -13,5 +13,5 @@ RULES = [
     Rule("GET", "/analytics/interactions/{interaction_id}", ALL, page=True),
     Rule("POST", "/analytics/interactions/{interaction_id}/review", REVIEWERS, data={}, page=True),
     Rule("GET", "/analytics", ALL, page=True),
-    Rule("GET", "/analytics/agreement", ADMIN, page=True),
+    Rule("GET", "/admin/auto-qa-agreement", ADMIN, page=True),
 ]

@@ -169,7 +169,7 @@ def test_api_scope_and_pages(session, client, login, make_user):
     assert "text" not in body["pii_spans"][0]  # offsets only
     page = client.get(f"/analytics/interactions/{call.id}")
     assert page.status_code == 200 and "<mark>thank you for calling</mark>" in page.text and "<svg" in page.text
-    assert "<script>" not in page.text
+    assert "<script>" not in page.text and "not reviewed" not in page.text  # agents do not review
     panel = client.get(f"/interactions/{call.id}/analytics/panel")
     assert panel.status_code == 200 and "<html" not in panel.text
     login(other)
@@ -179,9 +179,14 @@ def test_api_scope_and_pages(session, client, login, make_user):
     login(make_user("evaluator"))
     review = client.post(f"/api/interactions/{call.id}/auto-answers/greeting/review", json={"value": "no"})
     assert review.status_code == 200 and review.json()["status"] == "overridden"
+    assert "overridden" in client.get(f"/analytics/interactions/{call.id}").text
+    form = client.post(f"/analytics/interactions/{call.id}/review", data={"question_id": "disclosure", "value": "yes"},
+                       follow_redirects=False)
+    assert form.status_code == 303
+    assert "accepted" in client.get(f"/analytics/interactions/{call.id}").text
     login(make_user("admin"))
-    assert client.get("/api/analytics/agreement").json()[0]["question_id"] == "greeting"
-    assert "greeting" in client.get("/analytics/agreement").text
+    assert {q["question_id"] for q in client.get("/api/analytics/agreement").json()} == {"disclosure", "greeting"}
+    assert "greeting" in client.get("/admin/auto-qa-agreement").text
     listing = client.get("/analytics?category=greeting&sentiment_min=-1&channel=call")
     assert listing.status_code == 200 and f"/analytics/interactions/{call.id}" in listing.text
 
