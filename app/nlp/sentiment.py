@@ -16,6 +16,7 @@ POSITIVE_ABOVE = 0.05
 # carry no sentiment in a call ("yeah", "ok", "please", "how can I help"); a few service words do.
 DOMAIN_LEXICON = {
     "yeah": 0.0, "yes": 0.0, "no": 0.0, "ok": 0.0, "okay": 0.0, "please": 0.0, "honestly": 0.0, "help": 0.3,
+    "sorry": 0.0,  # mostly the agent's apology or "sorry, what was that": empathy is its own category
     "cancel": -1.5, "cancelling": -1.5, "canceling": -1.5, "overcharged": -2.0, "unacceptable": -2.5,
     "refund": -0.5, "escalate": -1.0,
 }

@@ -124,3 +124,12 @@ def test_asr_messy_chat_lines():
     nlp = get_nlp()
     hits = default_categories().match(nlp("i wanna talk to ur manager rite now this is the worst service"))
     assert {"supervisor_request", "complaint"} <= {h.category for h in hits}
+
+
+def test_contact_centre_fillers_carry_no_sentiment():
+    from app.nlp.sentiment import compound, label
+
+    assert compound("yeah ok please") == 0.0
+    assert label(compound("im so sorry to hear that let me check")) != "negative"
+    assert label(compound("this is unacceptable i want to cancel")) == "negative"
+    assert label(compound("brilliant thank you so much")) == "positive"
