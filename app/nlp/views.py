@@ -117,16 +117,18 @@ def analytics_list(request: Request, principal: WebPrincipal, session: SessionDe
                    category: str | None = None,
                    sentiment_min: Annotated[float | None, Query(ge=-1, le=1)] = None,
                    sentiment_max: Annotated[float | None, Query(ge=-1, le=1)] = None,
+                   side: Annotated[str, Query(pattern="^(customer|agent|overall)$")] = "customer",
                    channel: str | None = None, date_from: date | None = None, date_to: date | None = None,
                    auto_score_min: Annotated[float | None, Query(ge=0, le=1)] = None,
                    auto_score_max: Annotated[float | None, Query(ge=0, le=1)] = None,
                    page: Annotated[int, Query(ge=1)] = 1) -> Response:
     filters = service.InteractionFilter(category=category or None, sentiment_min=sentiment_min,
-                                        sentiment_max=sentiment_max, channel=channel or None,
+                                        sentiment_max=sentiment_max, side=side, channel=channel or None,
                                         date_from=date_from, date_to=date_to, auto_score_min=auto_score_min,
                                         auto_score_max=auto_score_max)
     result = service.list_interactions(session=session, principal=principal, filters=filters, page=page)
     query = {k: v for k, v in {"category": category, "sentiment_min": sentiment_min, "sentiment_max": sentiment_max,
+                               "side": side if side != "customer" else None,
                                "channel": channel, "date_from": date_from, "date_to": date_to,
                                "auto_score_min": auto_score_min, "auto_score_max": auto_score_max}.items()
              if v not in (None, "")}

@@ -187,7 +187,8 @@ def test_api_scope_and_pages(session, client, login, make_user):
     login(make_user("admin"))
     assert {q["question_id"] for q in client.get("/api/analytics/agreement").json()} == {"disclosure", "greeting"}
     assert "greeting" in client.get("/admin/auto-qa-agreement").text
-    listing = client.get("/analytics?category=greeting&sentiment_min=-1&channel=call")
+    assert f"/analytics/interactions/{call.id}" not in client.get("/analytics?side=agent&sentiment_max=-0.5").text
+    listing = client.get("/analytics?category=greeting&sentiment_min=-1&channel=call&side=overall")
     assert listing.status_code == 200 and f"/analytics/interactions/{call.id}" in listing.text
 
 
