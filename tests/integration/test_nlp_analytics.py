@@ -98,6 +98,11 @@ def test_metric_sources_and_unknown_interaction(session, queue, make_user, monke
     session.expire_all()
     failed = session.get(Job, job.id)
     assert failed.status == "failed" and "not found" in failed.error and failed.attempts == 1
+    bad_rule = service.enqueue_analysis(queue=queue, session=session, interaction_id=call.id,
+                                        rules={"q1": {"type": "phrase"}})
+    session.expire_all()
+    rejected = session.get(Job, bad_rule.id)
+    assert rejected.status == "failed" and "invalid auto-QA rule" in rejected.error and rejected.attempts == 1
 
 
 def test_chat_messages_get_redacted_text_and_response_time(session, queue, make_user):
