@@ -164,13 +164,17 @@ def analysed_interactions(
     channel: str | None = None, date_from: date | None = None, date_to: date | None = None,
     auto_score_min: Annotated[float | None, Query(ge=0, le=1)] = None,
     auto_score_max: Annotated[float | None, Query(ge=0, le=1)] = None,
+    metric: Annotated[str | None, Query(pattern="^[a-z_][a-z0-9_]{0,99}$")] = None,
+    metric_min: float | None = None, metric_max: float | None = None,
     page: Annotated[int, Query(ge=1)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Analysed interactions the caller may see, filtered by category, sentiment range, auto-QA score
-    (share of yes among yes/no auto answers), channel and date."""
+    (share of yes among yes/no auto answers), a call metric range (e.g. metric=hold_seconds&metric_min=120),
+    channel and date."""
     filters = service.InteractionFilter(category=category, sentiment_min=sentiment_min, sentiment_max=sentiment_max,
                                         side=side, channel=channel, date_from=date_from, date_to=date_to,
-                                        auto_score_min=auto_score_min, auto_score_max=auto_score_max)
+                                        auto_score_min=auto_score_min, auto_score_max=auto_score_max,
+                                        metric=metric or None, metric_min=metric_min, metric_max=metric_max)
     result = service.list_interactions(session=session, principal=principal, filters=filters, page=page,
                                        per_page=per_page)
     items = [InteractionRowPublic(interaction_id=i.id or 0, channel=i.channel, started_at=i.started_at,

@@ -34,6 +34,8 @@ class InteractionAnalytics(SQLModel, table=True):
                                            description="Per segment/message: source, speaker, start, end, sentiment.")
     auto_score: float | None = Field(default=None, index=True,
                                      description="Share of 'yes' among the yes/no auto answers (0..1).")
+    metrics: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
+                                      description="Call metrics the rules were given (hold_seconds, overtalk_pct...).")
     unit_count: int = 0
     pii_count: int = 0
     pipeline: str = Field(default="", max_length=100)

@@ -8,6 +8,7 @@ Other features plug in without this module knowing them:
   feature returns the call's metrics (talk, silence, overtalk, hold).
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -32,6 +33,7 @@ from app.nlp.models import AutoAnswerReview, AutoAnswerRow, CategoryHitRow, Inte
 from app.nlp.pipeline import MODEL_PACKAGE, MODEL_VERSION, get_nlp
 from app.nlp.rules import Analysis, AutoAnswer, Hit, Unit, evaluate_rule, parse_rule
 
+METRIC_NAME = re.compile(r"[a-z_][a-z0-9_]{0,99}")
 PIPELINE = f"{MODEL_PACKAGE}-{MODEL_VERSION}+vader"
 ANALYZE_JOB = "nlp.analyze"
 
@@ -168,6 +170,7 @@ def _store(*, session: Session, interaction: Interaction, analysis: Analysis, su
         interaction_id=interaction_id, channel=interaction.channel, sentiment_overall=summary.overall,
         sentiment_agent=summary.agent, sentiment_customer=summary.customer, customer_start=summary.customer_start,
         customer_end=summary.customer_end, unit_count=len(analysis.units), auto_score=auto_score(answers),
+        metrics=dict(analysis.metrics),
         categories=sorted({h.hit.category for u in analysis.units for h in u.hits}),
         pii_count=sum(len(v) for v in pii_spans.values()), pipeline=PIPELINE, analyzed_at=utcnow(),
         timeline=[{"source_type": u.source_type, "source_id": u.source_id, "speaker": u.speaker,
@@ -281,6 +284,9 @@ class InteractionFilter:
     date_to: date | None = None
     auto_score_min: float | None = None
     auto_score_max: float | None = None
+    metric: str | None = None  # e.g. "hold_seconds", with metric_min / metric_max
+    metric_min: float | None = None
+    metric_max: float | None = None
 
 
 @dataclass
@@ -319,6 +325,14 @@ def list_interactions(*, session: Session, principal: Principal, filters: Intera
         query = query.where(col(InteractionAnalytics.auto_score) >= filters.auto_score_min)
     if filters.auto_score_max is not None:
         query = query.where(col(InteractionAnalytics.auto_score) <= filters.auto_score_max)
+    if filters.metric and (filters.metric_min is not None or filters.metric_max is not None):
+        if not METRIC_NAME.fullmatch(filters.metric):
+            raise InvalidInput(f"metric must be a name like hold_seconds, not {filters.metric!r}")
+        value = col(InteractionAnalytics.metrics)[filters.metric].as_float()
+        if filters.metric_min is not None:
+            query = query.where(value >= filters.metric_min)
+        if filters.metric_max is not None:
+            query = query.where(value <= filters.metric_max)
     if filters.channel:
         query = query.where(Interaction.channel == filters.channel)
     if filters.date_from:

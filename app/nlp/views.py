@@ -1,6 +1,7 @@
 """Pages: the analytics panel of an interaction (a partial the interaction page embeds, and a page of
 its own), the list of interactions by category/sentiment, and the agreement report (admins)."""
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth.deps import SessionDep, WebAdmin, WebPrincipal, web_require_roles
+from app.core.errors import InvalidInput
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.nlp import service
@@ -112,26 +114,48 @@ def review_form(interaction_id: int, principal: WebReviewer, session: SessionDep
     return RedirectResponse(f"/analytics/interactions/{interaction_id}", status_code=303)
 
 
+def _number(name: str, raw: str | None, low: float | None = None, high: float | None = None) -> float | None:
+    """A number from a filter form field: blank means no filter."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a number", details=[{"loc": name, "msg": "not a number"}]) from exc
+    if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+        raise InvalidInput(f"{name} is out of range", details=[{"loc": name, "msg": "out of range"}])
+    return value
+
+
+def _day(name: str, raw: str | None) -> date | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)", details=[{"loc": name, "msg": "not a date"}]) from exc
+
+
 @router.get("/analytics", response_class=HTMLResponse)
 def analytics_list(request: Request, principal: WebPrincipal, session: SessionDep,
-                   category: str | None = None,
-                   sentiment_min: Annotated[float | None, Query(ge=-1, le=1)] = None,
-                   sentiment_max: Annotated[float | None, Query(ge=-1, le=1)] = None,
-                   side: Annotated[str, Query(pattern="^(customer|agent|overall)$")] = "customer",
-                   channel: str | None = None, date_from: date | None = None, date_to: date | None = None,
-                   auto_score_min: Annotated[float | None, Query(ge=0, le=1)] = None,
-                   auto_score_max: Annotated[float | None, Query(ge=0, le=1)] = None,
+                   category: str = "", sentiment_min: str = "", sentiment_max: str = "", side: str = "customer",
+                   channel: str = "", date_from: str = "", date_to: str = "", auto_score_min: str = "",
+                   auto_score_max: str = "", metric: str = "", metric_min: str = "", metric_max: str = "",
                    page: Annotated[int, Query(ge=1)] = 1) -> Response:
-    filters = service.InteractionFilter(category=category or None, sentiment_min=sentiment_min,
-                                        sentiment_max=sentiment_max, side=side, channel=channel or None,
-                                        date_from=date_from, date_to=date_to, auto_score_min=auto_score_min,
-                                        auto_score_max=auto_score_max)
+    """Filters come from a GET form, so blank fields mean "no filter"."""
+    filters = service.InteractionFilter(
+        category=category or None, sentiment_min=_number("sentiment_min", sentiment_min, -1, 1),
+        sentiment_max=_number("sentiment_max", sentiment_max, -1, 1), side=side or "customer",
+        channel=channel or None, date_from=_day("date_from", date_from), date_to=_day("date_to", date_to),
+        auto_score_min=_number("auto_score_min", auto_score_min, 0, 1),
+        auto_score_max=_number("auto_score_max", auto_score_max, 0, 1), metric=metric or None,
+        metric_min=_number("metric_min", metric_min), metric_max=_number("metric_max", metric_max))
     result = service.list_interactions(session=session, principal=principal, filters=filters, page=page)
     query = {k: v for k, v in {"category": category, "sentiment_min": sentiment_min, "sentiment_max": sentiment_max,
-                               "side": side if side != "customer" else None,
-                               "channel": channel, "date_from": date_from, "date_to": date_to,
-                               "auto_score_min": auto_score_min, "auto_score_max": auto_score_max}.items()
-             if v not in (None, "")}
+                               "side": side if side != "customer" else "", "channel": channel,
+                               "date_from": date_from, "date_to": date_to, "auto_score_min": auto_score_min,
+                               "auto_score_max": auto_score_max, "metric": metric, "metric_min": metric_min,
+                               "metric_max": metric_max}.items() if v}
     return render(request, "nlp/list.html", {
         "result": result, "filters": query, "base_query": urlencode(query), "categories": service.category_names(),
         "channels": ["call", "chat", "email", "social"], "label": label}, principal=principal)

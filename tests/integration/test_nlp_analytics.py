@@ -144,7 +144,7 @@ def test_list_filters_and_scope(session, make_user):
     mine, other = make_user("agent", team="a"), make_user("agent", team="b")
     good = make_call(session, mine.id, external_id="c-good")
     bad = make_chat(session, other.id)
-    service.analyze_interaction(session=session, interaction_id=good.id, rules=RULES)
+    service.analyze_interaction(session=session, interaction_id=good.id, rules=RULES, metrics={"hold_seconds": 95.0})
     service.analyze_interaction(session=session, interaction_id=bad.id)
     admin = service_principal(make_user("admin"))
     everything = service.list_interactions(session=session, principal=admin, filters=InteractionFilter())
@@ -155,7 +155,12 @@ def test_list_filters_and_scope(session, make_user):
     chats = service.list_interactions(session=session, principal=admin, filters=InteractionFilter(channel="chat"))
     assert [i.id for i, _ in chats.items] == [bad.id]
     scored = service.list_interactions(session=session, principal=admin, filters=InteractionFilter(auto_score_min=0.5))
-    assert [(i.id, a.auto_score) for i, a in scored.items] == [(good.id, 1.0)]  # 3 yes, hold "na" not counted
+    assert [(i.id, a.auto_score) for i, a in scored.items] == [(good.id, 0.75)]  # 3 of 4 yes (hold 95 s > 60)
+    long_hold = service.list_interactions(session=session, principal=admin, filters=InteractionFilter(
+        metric="hold_seconds", metric_min=90))
+    assert [i.id for i, _ in long_hold.items] == [good.id]
+    assert service.list_interactions(session=session, principal=admin, filters=InteractionFilter(
+        metric="hold_seconds", metric_max=60)).total == 0
     none_tomorrow = service.list_interactions(session=session, principal=admin, filters=InteractionFilter(
         date_from=(START + timedelta(days=1)).date()))
     assert none_tomorrow.total == 0
@@ -193,6 +198,12 @@ def test_api_scope_and_pages(session, client, login, make_user):
     assert {q["question_id"] for q in client.get("/api/analytics/agreement").json()} == {"disclosure", "greeting"}
     assert "greeting" in client.get("/admin/auto-qa-agreement").text
     assert f"/analytics/interactions/{call.id}" not in client.get("/analytics?side=agent&sentiment_max=-0.5").text
+    assert client.get("/api/analytics/interactions?metric=hold_seconds&metric_min=0").json()["total"] == 0
+    blank_form = client.get("/analytics?category=&sentiment_min=&sentiment_max=&side=customer&auto_score_min="
+                            "&auto_score_max=&metric=&metric_min=&metric_max=&channel=&date_from=&date_to=")
+    assert blank_form.status_code == 200 and f"/analytics/interactions/{call.id}" in blank_form.text
+    assert client.get("/analytics?sentiment_min=abc").status_code == 422
+    assert client.get("/analytics?date_from=yesterday").status_code == 422
     listing = client.get("/analytics?category=greeting&sentiment_min=-1&channel=call&side=overall")
     assert listing.status_code == 200 and f"/analytics/interactions/{call.id}" in listing.text
 

@@ -2,7 +2,7 @@
 
 Revision ID: nlp_0001
 Revises: 0001_foundation
-Create Date: 2026-11-23 12:32:11.924790
+Create Date: 2026-11-23 12:56:15.867043
 """
 from collections.abc import Sequence
 
@@ -89,6 +89,7 @@ def upgrade() -> None:
     sa.Column('categories', sa.JSON(), nullable=False),
     sa.Column('timeline', sa.JSON(), nullable=False),
     sa.Column('auto_score', sa.Float(), nullable=True),
+    sa.Column('metrics', sa.JSON(), nullable=False),
     sa.Column('unit_count', sa.Integer(), nullable=False),
     sa.Column('pii_count', sa.Integer(), nullable=False),
     sa.Column('pipeline', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
