@@ -11,7 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydField
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.models import tz_column
@@ -175,3 +177,147 @@ class Message(SQLModel, table=True):
     attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
                                   description="Source fields kept as given (follower count, URL, headers...).")
+
+
+class InteractionAgent(SQLModel, table=True):
+    """Every agent who took part in an interaction (its agent, a transfer leg's agent, a message's author).
+
+    Maintained by the service on every write; scope rules ("an agent sees what they handled") and the
+    agent/team search filters read this one table instead of three.
+    """
+
+    __tablename__ = "interaction_agent"
+    interaction_id: int = Field(foreign_key="interaction.id", primary_key=True)
+    agent_id: int = Field(foreign_key="user_account.id", primary_key=True, index=True)
+
+
+class SearchDocument(SQLModel, table=True):
+    """The one searchable text of an interaction (subject, messages, transcript; redacted text preferred).
+
+    `sort_key` orders documents newest-first by the interaction's start (epoch seconds x 1e6 plus the id
+    modulo 1e6, bumped on the rare collision); it is the SQLite FTS5 rowid, so "newest first" and date
+    ranges are cheap index walks on both databases. The full-text index itself is dialect-specific DDL in
+    migration interactions_0001: an FTS5 external-content table `search_fts` (SQLite, kept in sync by
+    triggers) or a generated `tsv` tsvector column with a GIN index (PostgreSQL).
+    """
+
+    __tablename__ = "search_document"
+    interaction_id: int = Field(foreign_key="interaction.id", primary_key=True)
+    sort_key: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = _created()
+
+
+# ---------------------------------------------------------------- API schemas
+
+
+class IdentityIn(BaseModel):
+    """A customer identity as given by a source; normalised by the service."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: IdentityKind
+    value: str = PydField(min_length=1, max_length=320)
+    platform: str = PydField(default="", max_length=50)
+
+
+class IdentityPublic(BaseModel):
+    id: int
+    kind: str
+    platform: str
+    value: str
+
+
+class CustomerPublic(BaseModel):
+    id: int
+    display_name: str
+    merged_into_id: int | None
+    identities: list[IdentityPublic] = []
+
+
+class LegPublic(BaseModel):
+    seq: int
+    agent_id: int | None
+    agent_name: str | None = None
+    queue: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class MessagePublic(BaseModel):
+    id: int
+    external_id: str
+    author_role: str
+    author_name: str | None
+    author_handle: str | None
+    agent_id: int | None
+    sent_at: datetime
+    text: str
+    subject: str | None
+    is_public: bool
+    parent_external_id: str | None
+    attachments: list[dict[str, Any]]
+    extra: dict[str, Any]
+
+
+class SegmentPublic(BaseModel):
+    seq: int
+    speaker: str
+    start: float
+    end: float
+    text: str
+
+
+class RecordingPublic(BaseModel):
+    id: int
+    sha256: str
+    original_filename: str
+    format: str
+    duration_seconds: float
+    channels: int
+    sample_rate: int
+    size_bytes: int
+    channel_map: dict[str, str]
+    transcription_status: str
+
+
+class InteractionPublic(BaseModel):
+    id: int
+    channel: str
+    direction: str
+    started_at: datetime
+    ended_at: datetime | None
+    duration_seconds: float | None
+    customer_id: int | None
+    agent_id: int | None
+    agent_ids: list[int] = []
+    queue: str | None
+    source: str
+    external_id: str
+    subject: str | None
+    parent_id: int | None
+    platform: str | None
+    extra: dict[str, Any]
+
+
+class InteractionDetail(InteractionPublic):
+    legs: list[LegPublic] = []
+    messages: list[MessagePublic] = []
+    segments: list[SegmentPublic] = []
+    recording: RecordingPublic | None = None
+
+
+class SearchHitPublic(BaseModel):
+    interaction: InteractionPublic
+    snippet: str = PydField(description="HTML: the text is escaped, matches are wrapped in <mark>.")
+    score: float | None
+
+
+class SearchPage(BaseModel):
+    items: list[SearchHitPublic]
+    total: int
+    total_is_lower_bound: bool
+    ranked_window: int | None = PydField(
+        description="For relevance order: how many of the newest matches were ranked (None for newest order).")
+    page: int
+    per_page: int
+    order: str

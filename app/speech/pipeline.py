@@ -1,0 +1,165 @@
+"""The transcription pipeline, as plain functions: audio file → timed words per channel → turns →
+redacted lines, audio ranges to mute, and talk metrics. No database here (see service.py / tasks.py).
+
+Stereo calls: each channel (one party each) is transcribed on its own, with Silero VAD (so the long
+silences of each side cost nothing) and word timestamps; the words are merged by time into turns.
+Mono calls: the one channel is transcribed without VAD (VAD cost ~7 WER points on mono mixes, see the
+notes) and every line's speaker is "unknown": the speaker split is not attempted, and the UI says so.
+"""
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.speech.audio import AudioArray, AudioInfo, decode_channels, probe, seconds
+from app.speech.metrics import HOLD_SECONDS, TalkMetrics, compute_metrics
+from app.speech.redaction import LABELS, redact_words
+from app.speech.turns import UNKNOWN, TimedWord, Turn, group_turns
+
+ProgressFn = Callable[[float, str], None]
+ROLES = ("agent", "customer")
+DEFAULT_CHANNEL_MAP = {"0": "agent", "1": "customer"}
+SEPARATION_CHANNELS = "channels"  # one party per channel: the speaker of every line is known
+SEPARATION_NONE = "none"  # mono: speakers not separated
+
+
+@dataclass(frozen=True)
+class Options:
+    beam_size: int = 5
+    language: str | None = "en"
+    stereo_vad: bool = True
+    mono_vad: bool = False
+    hold_seconds: float = HOLD_SECONDS
+
+
+@dataclass
+class Line:
+    """One stored transcript line (a turn) with its redaction."""
+
+    seq: int
+    speaker: str
+    channel: int | None
+    start: float
+    end: float
+    text: str
+    redacted_text: str
+    words: list[dict[str, Any]]
+    confidence: float
+
+
+@dataclass
+class Transcript:
+    info: AudioInfo
+    lines: list[Line]
+    words: list[TimedWord]
+    metrics: TalkMetrics
+    speaker_separation: str
+    redaction_ranges: list[dict[str, Any]] = field(default_factory=list)
+    audio_seconds: float = 0.0
+    processing_seconds: float = 0.0
+
+
+def channel_roles(channel_map: dict[str, str] | None, channels: int) -> list[str]:
+    """The speaker role of each channel to transcribe: [agent, customer] for stereo (default left = agent),
+    [unknown] for mono. Roles other than agent/customer (e.g. "mixed") become unknown."""
+    if channels < 2:
+        return [UNKNOWN]
+    mapping = channel_map if channel_map and any(v in ROLES for v in channel_map.values()) else DEFAULT_CHANNEL_MAP
+    return [role if (role := str(mapping.get(str(i), UNKNOWN)).lower()) in ROLES else UNKNOWN for i in range(2)]
+
+
+def same_signal(arrays: Sequence[AudioArray]) -> bool:
+    """A "stereo" file whose channels carry the same audio (a mono call saved as stereo)."""
+    if len(arrays) < 2:
+        return True
+    left, right = arrays[0], arrays[1]
+    return bool(left.shape == right.shape and np.max(np.abs(left - right), initial=0.0) < 1e-3)
+
+
+def transcribe_channel(model: Any, audio: AudioArray, *, role: str, channel: int | None, options: Options,
+                       vad: bool, on_progress: Callable[[float], None] | None = None) -> list[TimedWord]:
+    """Timed words of one channel. `on_progress` gets the fraction of the channel done."""
+    duration = max(seconds(audio), 1e-6)
+    segments, _info = model.transcribe(audio, language=options.language, beam_size=options.beam_size,
+                                       vad_filter=vad, word_timestamps=True)
+    words: list[TimedWord] = []
+    for number, segment in enumerate(segments):  # a lazy generator: decoding happens while iterating
+        for word in segment.words or []:
+            if word.word.strip():
+                words.append(TimedWord(text=word.word, start=float(word.start), end=float(word.end),
+                                       probability=float(word.probability), speaker=role, channel=channel,
+                                       segment=number))
+        if on_progress is not None:
+            on_progress(min(1.0, float(segment.end) / duration))
+    return words
+
+
+def transcribe_file(path: Path, *, model: Any, channel_map: dict[str, str] | None = None,
+                    options: Options | None = None, progress: ProgressFn | None = None) -> Transcript:
+    """Transcribe one recording. Raises AudioError (from audio.py) when the file is not usable audio."""
+    options = options or Options()
+    began = time.perf_counter()
+    info = probe(path)
+    arrays = decode_channels(path, channels=info.channels)
+    audio_seconds = seconds(arrays[0])
+    stereo = len(arrays) >= 2 and not same_signal(arrays)
+    roles = channel_roles(channel_map, 2 if stereo else 1)
+    if not stereo:
+        arrays = arrays[:1]
+    words: list[TimedWord] = []
+    for index, (audio, role) in enumerate(zip(arrays, roles, strict=True)):
+        label = f"Transcribing channel {index + 1}/{len(arrays)} ({role})" if stereo else "Transcribing"
+
+        def report(fraction: float, index: int = index, label: str = label) -> None:
+            if progress is not None:
+                progress((index + fraction) / len(arrays), label)
+
+        words += transcribe_channel(model, audio, role=role, channel=index if stereo else None, options=options,
+                                    vad=options.stereo_vad if stereo else options.mono_vad, on_progress=report)
+    transcript = build_transcript(words, info=info, duration=max(audio_seconds, info.duration_seconds),
+                                  stereo=stereo, options=options)
+    transcript.audio_seconds = audio_seconds
+    transcript.processing_seconds = time.perf_counter() - began
+    return transcript
+
+
+def build_transcript(words: list[TimedWord], *, info: AudioInfo, duration: float, stereo: bool,
+                     options: Options | None = None) -> Transcript:
+    """Turns, redaction and metrics from timed words (pure: unit-tested without the model)."""
+    options = options or Options()
+    turns = group_turns(words)
+    lines, ranges = [], []
+    for seq, turn in enumerate(turns):
+        line, line_ranges = redact_turn(seq, turn)
+        lines.append(line)
+        ranges += line_ranges
+    metrics = compute_metrics(words, duration=duration, hold_seconds=options.hold_seconds,
+                              turn_count=None if stereo else len(turns))
+    return Transcript(info=info, lines=lines, words=words, metrics=metrics,
+                      speaker_separation=SEPARATION_CHANNELS if stereo else SEPARATION_NONE,
+                      redaction_ranges=ranges)
+
+
+def redact_turn(seq: int, turn: Turn) -> tuple[Line, list[dict[str, Any]]]:
+    redaction = redact_words(turn.words)
+    words = []
+    for word, flag in zip(turn.words, redaction.flags, strict=True):
+        item = word.as_json()
+        if flag is not None:
+            item["pii"] = flag
+        words.append(item)
+    ranges = [{"start": round(start, 2), "end": round(end, 2), "kind": kind, "channel": turn.channel,
+               "speaker": turn.speaker} for start, end, kind in redaction.ranges]
+    line = Line(seq=seq, speaker=turn.speaker, channel=turn.channel, start=round(turn.start, 2),
+                end=round(turn.end, 2), text=redaction.text, redacted_text=redaction.redacted_text, words=words,
+                confidence=round(turn.confidence, 3))
+    return line, ranges
+
+
+def redacted_words(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored word timings with flagged words replaced by their label (what non-privileged users see)."""
+    return [{**w, "w": LABELS.get(str(w["pii"]), "[REDACTED]")} if w.get("pii") else w for w in words]

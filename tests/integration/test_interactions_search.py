@@ -1,0 +1,81 @@
+"""Full-text search: same API, same results and ordering on SQLite FTS5 and PostgreSQL tsvector."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from app.auth.service import principal_of
+from app.interactions import search, service
+from app.interactions.models import Segment
+from app.interactions.service import InteractionData, MessageData
+
+T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+
+
+def add(session, external_id, text, *, channel="chat", agent_id=None, days=0, queue=None, customer_id=None):
+    at = T0 + timedelta(days=days)
+    interaction, _ = service.upsert_interaction(session=session, data=InteractionData(
+        source="test", external_id=external_id, channel=channel, started_at=at, agent_id=agent_id, queue=queue,
+        customer_id=customer_id,
+        messages=[MessageData(external_id="m1", author_role="customer", sent_at=at, text=text)]))
+    return interaction
+
+
+def ids(results):
+    return [hit.interaction.external_id for hit in results.items]
+
+
+def test_search_filters_order_and_snippets(session, make_user):
+    ada = make_user("agent", team="Billing")
+    ben = make_user("agent", team="Technical")
+    admin = principal_of(make_user("admin"))
+    add(session, "old", "refund please, refund now, the refund is late", agent_id=ada.id, days=0, queue="billing")
+    add(session, "mid", "my broadband is down, I want a refund", agent_id=ben.id, days=5, queue="tech")
+    add(session, "new", "refunds take five days", agent_id=ada.id, days=10, channel="email", queue="billing")
+    add(session, "other", "nothing to see here", agent_id=ada.id, days=11)
+
+    newest = search.search(session=session, principal=admin, q="refund", order="newest")
+    assert ids(newest) == ["new", "mid", "old"] and newest.total == 3
+    relevant = search.search(session=session, principal=admin, q="refund", order="relevance")
+    assert ids(relevant)[0] == "old"  # three mentions outrank one, on both databases
+    assert "<mark>refund</mark>" in relevant.items[0].snippet
+
+    assert ids(search.search(session=session, principal=admin, q="refund", channel="email")) == ["new"]
+    assert ids(search.search(session=session, principal=admin, q="refund", agent_id=ben.id)) == ["mid"]
+    assert set(ids(search.search(session=session, principal=admin, q="refund", team_id=ada.team_id))) == {"old", "new"}
+    assert ids(search.search(session=session, principal=admin, q="refund", queue="tech")) == ["mid"]
+    assert ids(search.search(session=session, principal=admin, q="refund", order="newest",
+                             date_from=date(2026, 9, 2), date_to=date(2026, 9, 6))) == ["mid"]
+    assert ids(search.search(session=session, principal=admin, q='"broadband is down"')) == ["mid"]
+    assert ids(search.search(session=session, principal=admin, q="broad*")) == ["mid"]
+    assert ids(search.search(session=session, principal=admin, q="refund broadband")) == ["mid"]
+    assert search.search(session=session, principal=admin, q="zebra").total == 0
+    assert search.search(session=session, principal=admin, q=' ") OR ').total == 0
+
+    # an agent only finds what they handled
+    assert set(ids(search.search(session=session, principal=principal_of(ada), q="refund"))) == {"old", "new"}
+
+
+def test_pagination_and_customer_filter(session, make_user):
+    admin = principal_of(make_user("admin"))
+    maria = service.resolve_customer(session=session, identities=[service.normalise_identity("phone", "07700900123")])
+    for n in range(5):
+        add(session, f"c{n}", f"line fault number {n}", days=n, customer_id=maria.id if n % 2 == 0 else None)
+    first = search.search(session=session, principal=admin, q="fault", order="newest", per_page=2)
+    second = search.search(session=session, principal=admin, q="fault", order="newest", per_page=2, page=2)
+    assert ids(first) == ["c4", "c3"] and ids(second) == ["c2", "c1"] and first.pages == 3
+    assert ids(search.search(session=session, principal=admin, q="fault", order="newest",
+                             customer_id=maria.id)) == ["c4", "c2", "c0"]
+
+
+def test_transcripts_are_searchable_with_redacted_text_preferred(session, make_user):
+    admin = principal_of(make_user("admin"))
+    call, _ = service.upsert_interaction(session=session, data=InteractionData(
+        source="test", external_id="call", channel="call", started_at=T0))
+    session.add(Segment(interaction_id=call.id, seq=1, speaker="customer", start=0, end=2,
+                        text="my card is 4111 1111 1111 1111", redacted_text="my card is [CARD]"))
+    session.add(Segment(interaction_id=call.id, seq=2, speaker="agent", start=2, end=4, text="thanks, verified"))
+    session.flush()
+    service.reindex_interaction(session=session, interaction_id=call.id)
+    assert ids(search.search(session=session, principal=admin, q="verified")) == ["call"]
+    assert search.search(session=session, principal=admin, q="4111").total == 0
+    service.reindex_interaction(session=session, interaction_id=call.id)  # idempotent
+    assert search.search(session=session, principal=admin, q="card").total == 1

@@ -1,0 +1,30 @@
+from app.reports.charts import Series, bar_chart, line_chart
+from app.reports.export import csv_lines, safe_cell
+
+
+def test_bar_chart_is_accessible_and_carries_its_data():
+    chart = bar_chart("Survey bands", ["Sep", "Oct"], [Series("bad", [2, 5]), Series("good", [90, None])],
+                      label_header="month")
+    svg = str(chart.svg)
+    assert svg.startswith("<svg") and 'role="img"' in svg and "<title" in svg
+    assert svg.count("<rect") == 2 + 3  # legend squares + the three non-empty bars
+    assert chart.headers == ["month", "bad", "good"] and chart.rows == [["Sep", "2", "90"], ["Oct", "5", ""]]
+
+
+def test_chart_text_is_escaped():
+    chart = line_chart("<script>x</script>", ["<b>"], [Series("<i>", [1.0])])
+    assert "<script>" not in str(chart.svg) and "&lt;script&gt;" in str(chart.svg)
+
+
+def test_line_chart_with_band_and_target():
+    chart = line_chart("Scores", ["W1", "W2", "W3"],
+                       [Series("ada", [80, 82, 85], low=[75, 78, 80], high=[85, 86, 90])], target=82)
+    svg = str(chart.svg)
+    assert "<polygon" in svg and "<polyline" in svg and "target 82.0" in svg
+
+
+def test_csv_neutralises_formulas_and_keeps_numbers():
+    assert safe_cell("=HYPERLINK(\"evil\")") == "'=HYPERLINK(\"evil\")"
+    assert safe_cell("-5") == "-5" and safe_cell("@user") == "'@user" and safe_cell(None) == ""
+    lines = list(csv_lines(["name", "score"], [["Ada, A.", 91.5]]))
+    assert lines == ["name,score\r\n", '"Ada, A.",91.5\r\n']

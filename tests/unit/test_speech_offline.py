@@ -1,0 +1,54 @@
+"""The speech model loads and transcribes with the network blocked, and the loader reuses one model."""
+
+import os
+import socket
+
+import pytest
+
+from app.core.settings import Settings
+from app.speech import engine
+from app.speech.audio import decode_channels, probe
+from app.speech.pipeline import Options, transcribe_channel
+from app.speech.synthetic import ScriptLine, espeak_available, synthesize_call
+
+pytestmark = pytest.mark.slow
+
+
+def _refuse(*args, **kwargs):
+    raise OSError("network access attempted during an offline test")
+
+
+@pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
+def test_model_loads_and_transcribes_without_network(monkeypatch, tmp_path):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(socket.socket, "connect", _refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", _refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", _refuse)
+    settings = Settings(_env_file=None)
+    path = tmp_path / "hello.wav"
+    synthesize_call([ScriptLine("agent", "Hello, thank you for calling. How can I help you today?")], path,
+                    mono=True)
+    model = engine._load(engine.model_key(settings))  # a fresh load, not the process cache
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    audio = decode_channels(path, channels=probe(path).channels)[0]
+    words = transcribe_channel(model, audio, role="agent", channel=None, options=Options(), vad=True)
+    text = " ".join(w.text.strip() for w in words).lower()
+    assert "thank you" in text and "help" in text
+    assert all(w.speaker == "agent" and w.end >= w.start for w in words)
+
+
+def test_load_model_is_cached_per_configuration(monkeypatch):
+    loads = []
+    monkeypatch.setattr(engine, "_models", {})
+    monkeypatch.setattr(engine, "_load", lambda key: loads.append(key) or object())
+    settings = Settings(_env_file=None)
+    first = engine.load_model(settings)
+    assert engine.load_model(settings) is first and len(loads) == 1
+    engine.load_model(Settings(_env_file=None, speech_cpu_threads=1))
+    assert len(loads) == 2
+
+
+def test_missing_model_directory_is_a_clear_error(tmp_path):
+    settings = Settings(_env_file=None, speech_model_path=tmp_path / "nothing-here")
+    with pytest.raises(engine.ModelUnavailable, match="model.bin missing"):
+        engine._load(engine.model_key(settings))

@@ -1,0 +1,95 @@
+"""Turn grouping and talk metrics on synthetic word timings (no model, no database)."""
+
+import pytest
+
+from app.speech.audio import AudioInfo
+from app.speech.metrics import compute_metrics, count_interruptions, gaps, intersect, merge_intervals
+from app.speech.pipeline import build_transcript, channel_roles, redacted_words
+from app.speech.turns import TimedWord, group_turns
+
+
+def said(speaker: str, text: str, start: float, *, step: float = 0.4, segment: int = 0) -> list[TimedWord]:
+    """One word every `step` seconds, each lasting 0.3 s."""
+    channel = {"agent": 0, "customer": 1}.get(speaker)
+    return [TimedWord(text=" " + w, start=start + i * step, end=start + i * step + 0.3, speaker=speaker,
+                      channel=channel, segment=segment) for i, w in enumerate(text.split())]
+
+
+def test_turns_follow_time_order_across_channels():
+    # per-channel transcription gives all agent words first; sorting by time restores the conversation
+    agent = said("agent", "hello how can I help", 0.0) + said("agent", "sure let me check", 6.0)
+    customer = said("customer", "my bill is wrong", 2.5) + said("customer", "thanks", 8.0)
+    turns = group_turns(agent + customer)
+    assert [(t.speaker, t.text) for t in turns] == [
+        ("agent", "hello how can I help"), ("customer", "my bill is wrong"),
+        ("agent", "sure let me check"), ("customer", "thanks")]
+    assert turns[1].start == 2.5 and turns[0].channel == 0 and turns[1].channel == 1
+
+
+def test_long_pause_starts_a_new_turn_of_the_same_speaker():
+    words = said("agent", "one moment please", 0.0) + said("agent", "thanks for holding", 30.0)
+    assert [t.text for t in group_turns(words)] == ["one moment please", "thanks for holding"]
+
+
+def test_mono_turns_follow_recogniser_segments():
+    words = said("unknown", "hello there", 0.0, segment=0) + said("unknown", "hi", 1.0, segment=1)
+    assert [t.text for t in group_turns(words)] == ["hello there", "hi"]
+
+
+def test_interval_helpers():
+    assert merge_intervals([(3, 4), (0, 1), (1.2, 2)], bridge=0.5) == [(0, 2), (3, 4)]
+    assert intersect([(0, 2), (3, 5)], [(1, 4)]) == [(1, 2), (3, 4)]
+    assert gaps([(1, 2), (3, 4)], duration=6) == [(0, 1), (2, 3), (4, 6)]
+    assert count_interruptions([(2, 3)], [(0, 5)]) == 1
+    assert count_interruptions([(4.8, 6)], [(0, 5)]) == 0  # the other side was finishing anyway
+
+
+def test_metrics_of_a_simple_call():
+    # agent talks 0-1.9 (5 words), customer 3-3.7 (2 words), then 25 s of silence, agent 30-31.1 (3 words)
+    words = said("agent", "a b c d e", 0.0) + said("customer", "f g", 3.0) + said("agent", "h i j", 30.0)
+    m = compute_metrics(words, duration=32.0, hold_seconds=20.0)
+    assert m.agent_talk_seconds == pytest.approx(1.9 + 1.1)
+    assert m.customer_talk_seconds == pytest.approx(0.7)
+    assert m.agent_talk_ratio == pytest.approx(3.0 / 3.7, abs=1e-3)
+    assert m.silence_longest_seconds == pytest.approx(30.0 - 3.7)
+    assert m.silence_total_seconds == pytest.approx(32.0 - 3.7, abs=1e-3)
+    assert (m.hold_count, m.hold_total_seconds) == (1, pytest.approx(26.3))
+    assert m.overtalk_count == 0 and m.overtalk_total_seconds == 0
+    assert m.turn_count == 3
+    assert m.longest_monologue_speaker == "agent" and m.longest_monologue_seconds == pytest.approx(1.9)
+    assert m.agent_words_per_minute == pytest.approx(8 * 60 / 3.0, rel=1e-3)
+
+
+def test_overtalk_and_interruptions():
+    agent = said("agent", "let me explain the whole new tariff to you now", 0.0)  # 0 - 3.9
+    customer = said("customer", "no wait", 1.0) + said("customer", "ok", 6.0)  # 1 - 1.7 over the agent
+    m = compute_metrics(agent + customer, duration=7.0)
+    assert m.overtalk_count == 1 and m.overtalk_total_seconds == pytest.approx(0.7)
+    assert m.interruptions_by_customer == 1 and m.interruptions_by_agent == 0
+
+
+def test_metrics_of_an_empty_call():
+    m = compute_metrics([], duration=10.0)
+    assert m.silence_total_seconds == 10.0 and m.silence_longest_seconds == 10.0
+    assert m.agent_talk_ratio is None and m.turn_count == 0 and m.longest_monologue_speaker is None
+
+
+def test_channel_roles():
+    assert channel_roles({}, 2) == ["agent", "customer"]
+    assert channel_roles({"0": "customer", "1": "agent"}, 2) == ["customer", "agent"]
+    assert channel_roles({"0": "mixed"}, 1) == ["unknown"]
+    assert channel_roles({"0": "agent", "1": "customer"}, 1) == ["unknown"]
+
+
+def test_build_transcript_redacts_lines_and_keeps_audio_ranges():
+    words = said("agent", "your card number please", 0.0) + said(
+        "customer", "four one one one one one one one one one one one one one one one", 2.0)
+    info = AudioInfo(format="wav", channels=2, sample_rate=16000, duration_seconds=10.0)
+    transcript = build_transcript(words, info=info, duration=10.0, stereo=True)
+    assert [line.speaker for line in transcript.lines] == ["agent", "customer"]
+    assert transcript.lines[1].redacted_text == "[CARD]"
+    assert transcript.redaction_ranges == [{"start": 2.0, "end": 8.3, "kind": "card", "channel": 1,
+                                            "speaker": "customer"}]
+    assert all(w["pii"] == "card" for w in transcript.lines[1].words)
+    assert {w["w"] for w in redacted_words(transcript.lines[1].words)} == {"[CARD]"}
+    assert transcript.speaker_separation == "channels"

@@ -1,0 +1,78 @@
+"""Rules without a database: rating bands, row checks, periods, signatures, the SVG chart."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from app.core.errors import InvalidInput
+from app.surveys import charts, figures, service
+from app.surveys.linking import normalise_email, normalise_phone
+from app.surveys.models import DEFAULT_RATING_RULE
+
+
+@pytest.mark.parametrize(("scale", "score", "band"), [
+    ("csat", "5", "good"), ("csat", "4", "good"), ("csat", "3", "acceptable"), ("csat", "2", "bad"),
+    ("csat", "1", "bad"), ("nps", "10", "good"), ("nps", "9", "good"), ("nps", "8", "acceptable"),
+    ("nps", "7", "acceptable"), ("nps", "6", "bad"), ("nps", "0", "bad")])
+def test_default_band_rules(scale, score, band):
+    assert service.band_for(rating=None, score=score, scale=scale, rule=DEFAULT_RATING_RULE)[0] == band
+
+
+def test_native_band_wins_and_keeps_the_score():
+    assert service.band_for(rating="Bad", score="4", scale=None, rule=DEFAULT_RATING_RULE) == ("bad", 4.0, "csat")
+    assert service.band_for(rating="good", score=None, scale=None, rule=DEFAULT_RATING_RULE) == ("good", None,
+                                                                                               "band")
+
+
+def test_band_rule_is_configurable_and_checked():
+    rule = {"default_scale": "csat", "csat": {"good_min": 5, "acceptable_min": 4},
+            "nps": {"good_min": 9, "acceptable_min": 7}}
+    assert service.band_for(rating=None, score="4", scale=None, rule=rule)[0] == "acceptable"
+    with pytest.raises(InvalidInput):
+        service._checked_rule({"csat": {"good_min": 2, "acceptable_min": 4}})
+
+
+@pytest.mark.parametrize(("row", "reason"), [
+    ({"response_id": "x", "responded_at": "2026-11-01T10:00:00Z"}, "no rating or score"),
+    ({"response_id": "x", "invited_at": "2026-11-01", "rating": "good"}, "no responded_at"),
+    ({"response_id": "x"}, "neither invited_at nor responded_at"),
+    ({"response_id": "x", "invited_at": "yesterday"}, "not an ISO 8601 time"),
+    ({"response_id": "x", "invited_at": "2026-11-01", "customer_phone": "call me"}, "not a phone number"),
+    ({"response_id": "x", "invited_at": "2026-11-01", "customer_email": "nope"}, "not an e-mail address"),
+    ({"response_id": "x", "responded_at": "2026-11-01", "score": "11", "scale": "nps"}, "outside the NPS"),
+    ({"response_id": "x", "responded_at": "2026-11-01", "score": "ten"}, "not a number"),
+])
+def test_rows_are_rejected_with_a_reason(row, reason):
+    with pytest.raises(service.RowRejected, match=reason):
+        service.parse_row(row, rule=DEFAULT_RATING_RULE)
+
+
+def test_identities_are_normalised():
+    assert normalise_phone("07700 900123") == "+447700900123"
+    assert normalise_phone("+44 (0)7700 900123") == "+447700900123"
+    assert normalise_phone("not a number") is None
+    assert normalise_email(" Maria.Lopez@Example.COM ") == "maria.lopez@example.com"
+
+
+def test_period_bounds():
+    label, start, end = figures.period_bounds(datetime(2026, 12, 31, 23, tzinfo=UTC), "month")
+    assert (label, start.month, end.year, end.month) == ("2026-12", 12, 2027, 1)
+    label, start, end = figures.period_bounds(datetime(2026, 11, 4, tzinfo=UTC), "week")
+    assert label == "2026-W45" and start.day == 2 and (end - start).days == 7
+
+
+def test_signature_is_hmac_sha256_of_the_raw_body():
+    import hashlib
+    import hmac
+
+    body = b'{"response_id": "1"}'
+    assert service.sign("s3cret", body) == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+
+
+def test_chart_escapes_labels():
+    period = figures.PeriodFigures(period="<b>x</b>", start=datetime(2026, 1, 1, tzinfo=UTC),
+                                   end=datetime(2026, 2, 1, tzinfo=UTC))
+    period.total.invited, period.total.completed = 4, 2
+    period.total.counts["bad"] = 2
+    svg = str(charts.band_trend_svg([period]))
+    assert svg.startswith("<svg") and "<b>" not in svg and "&lt;b&gt;" in svg
