@@ -159,9 +159,10 @@ class ResponseTimeRule(_Rule):
 AutoRule = Annotated[PhraseRule | MetricRule | EmpathyAfterNegativeRule | ResponseTimeRule,
                      Field(discriminator="type")]
 AUTO_RULE = TypeAdapter(AutoRule)
+AutoRuleModel = PhraseRule | MetricRule | EmpathyAfterNegativeRule | ResponseTimeRule
 
 
-def parse_rule(data: dict[str, Any]) -> PhraseRule | MetricRule | EmpathyAfterNegativeRule | ResponseTimeRule:
+def parse_rule(data: dict[str, Any]) -> AutoRuleModel:
     """Validate a rule given as data (raises pydantic.ValidationError naming the field)."""
     return AUTO_RULE.validate_python(data)
 

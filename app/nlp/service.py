@@ -128,6 +128,8 @@ def _rules_for(*, session: Session, interaction: Interaction, rules: Mapping[str
 
 
 def _metrics_for(*, session: Session, interaction: Interaction, metrics: Mapping[str, float] | None) -> dict[str, float]:
+    import app.nlp.sources  # noqa: F401  registers the built-in sources (imported late: it imports this module)
+
     merged: dict[str, float] = {}
     for source in _METRIC_SOURCES:
         merged.update(source(session=session, interaction=interaction))

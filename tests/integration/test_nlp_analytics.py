@@ -246,3 +246,25 @@ def test_home_panel_counts_recent_categories(session, client, login, make_user):
     login(make_user("evaluator"))
     page = client.get("/")
     assert page.status_code == 200 and "Analytics, last 7 days" in page.text and "Cancellation threat" in page.text
+
+
+def test_call_metrics_from_speech_feed_metric_rules(session, make_user):
+    from app.nlp.sources import rule_from_auto_answer
+    from app.speech.models import CallMetrics
+
+    agent = make_user("agent")
+    call = make_call(session, agent.id)
+    session.add(CallMetrics(interaction_id=call.id, duration_seconds=200.0, agent_talk_seconds=80.0,
+                            customer_talk_seconds=90.0, unknown_talk_seconds=0.0, silence_total_seconds=30.0,
+                            silence_longest_seconds=12.0, overtalk_total_seconds=10.0, overtalk_count=3, hold_count=1,
+                            hold_total_seconds=75.0, interruptions_by_agent=1, interruptions_by_customer=2,
+                            turn_count=6, longest_monologue_seconds=20.0))
+    session.commit()
+    rules = {"hold": rule_from_auto_answer("metric", {"metric": "hold_seconds", "op": "<=", "threshold": 60}),
+             "overtalk": rule_from_auto_answer("metric", {"metric": "overtalk_pct", "op": "<", "threshold": 10})}
+    outcome = service.analyze_interaction(session=session, interaction_id=call.id, rules=rules)
+    assert outcome.answers["hold"].value == "no" and outcome.answers["hold"].evidence[0].value == 75.0
+    assert outcome.answers["overtalk"].value == "yes" and outcome.answers["overtalk"].evidence[0].value == 5.0
+    long_hold = service.list_interactions(session=session, principal=service_principal(make_user("admin")),
+                                          filters=InteractionFilter(metric="hold_seconds", metric_min=60))
+    assert [i.id for i, _ in long_hold.items] == [call.id]
