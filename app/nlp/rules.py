@@ -115,6 +115,8 @@ class PhraseRule(_Rule):
     type: Literal["phrase"]
     category: str | None = None
     phrase: str | None = Field(default=None, min_length=1, max_length=200)
+    phrases: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        default=None, min_length=1, max_length=50, description="Any of these phrases.")
     speaker: Speaker = "agent"
     expect: Literal["present", "absent"] = "present"
     within_seconds: float | None = Field(default=None, gt=0)
@@ -122,9 +124,13 @@ class PhraseRule(_Rule):
 
     @model_validator(mode="after")
     def one_target(self) -> "PhraseRule":
-        if (self.category is None) == (self.phrase is None):
-            raise ValueError("give exactly one of `category` or `phrase`")
+        if sum(x is not None for x in (self.category, self.phrase, self.phrases)) != 1:
+            raise ValueError("give exactly one of `category`, `phrase` or `phrases`")
         return self
+
+    @property
+    def phrase_list(self) -> list[str]:
+        return self.phrases if self.phrases is not None else [self.phrase] if self.phrase is not None else []
 
 
 class MetricRule(_Rule):
@@ -187,21 +193,20 @@ def _span_evidence(unit: Unit, hit: Hit, note: str | None = None) -> Evidence:
 
 
 @lru_cache(maxsize=256)
-def _phrase_matcher(phrase: str) -> CategorySet:
-    return build_categories([CategoryRule(name="phrase", phrases=[phrase])])
+def _phrase_matcher(phrases: tuple[str, ...]) -> CategorySet:
+    return build_categories([CategoryRule(name="phrase", phrases=list(phrases))])
 
 
 def _hits_for(rule: PhraseRule, unit: Unit) -> list[Hit]:
     if rule.category is not None:
         return [h for h in unit.hits if h.hit.category == rule.category]
-    assert rule.phrase is not None
     doc = unit.doc if unit.doc is not None else get_nlp()(unit.text)
-    found = _phrase_matcher(rule.phrase.lower()).match(doc)
+    found = _phrase_matcher(tuple(p.lower() for p in rule.phrase_list)).match(doc)
     return [Hit(h, *unit.times_of(h.start_char, h.end_char)) for h in found]
 
 
 def _phrase(rule: PhraseRule, analysis: Analysis) -> AutoAnswer:
-    target = rule.category or f'"{rule.phrase}"'
+    target = rule.category or " or ".join(f'"{p}"' for p in rule.phrase_list)
     side = "anyone" if rule.speaker == "any" else f"the {rule.speaker}"
     units = [u for u in analysis.units if rule.speaker == "any" or u.speaker == rule.speaker]
     if not units:

@@ -120,6 +120,8 @@ def analyze_units(units: Sequence[Unit], *, categories: CategorySet | None = Non
 
 
 def _rules_for(*, session: Session, interaction: Interaction, rules: Mapping[str, Any] | None) -> dict[str, Any]:
+    import app.nlp.sources  # noqa: F401  registers the built-in sources (imported late: it imports this module)
+
     merged: dict[str, Any] = {}
     for source in _RULE_SOURCES:
         merged.update(source(session=session, interaction=interaction))

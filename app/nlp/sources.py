@@ -1,15 +1,22 @@
-"""What other features give the analysis: the call's metrics (speech) as rule inputs, and the adapter from a
-scorecard question's `auto_answer` placeholder ({"rule", "params"}) to an auto-QA rule."""
+"""What other features give the analysis: the call's metrics (speech) as rule inputs, and the auto rules of
+the published scorecards that apply to the interaction's channel (a question's `auto_answer` placeholder
+{"rule", "params"} read as an auto-QA rule; answers are stored under "<scorecard key>/<question id>")."""
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from app.interactions.models import Interaction
 from app.nlp.rules import AutoRuleModel, parse_rule
-from app.nlp.service import register_metric_source
+from app.nlp.service import register_metric_source, register_rule_source
+from app.scorecards import service as scorecards
 from app.speech.models import CallMetrics
+
+log = logging.getLogger("earshot.nlp")
+RULE_ALIASES = {"transcript_phrase": "phrase"}  # names used in the shipped scorecards
 
 
 def call_metrics(*, session: Session, interaction: Interaction) -> Mapping[str, float]:
@@ -41,4 +48,31 @@ register_metric_source(call_metrics)
 def rule_from_auto_answer(rule: str, params: Mapping[str, Any]) -> AutoRuleModel:
     """A scorecard question's `auto_answer: {rule: "phrase", params: {category: greeting, within_seconds: 20}}`
     as an auto-QA rule (raises pydantic.ValidationError naming the bad field)."""
-    return parse_rule({**params, "type": rule})
+    return parse_rule({**params, "type": RULE_ALIASES.get(rule, rule)})
+
+
+def question_key(scorecard_key: str, question_id: str) -> str:
+    return f"{scorecard_key}/{question_id}"
+
+
+def scorecard_rules(*, session: Session, interaction: Interaction) -> Mapping[str, AutoRuleModel]:
+    """Auto rules of every published scorecard for the interaction's channel. A rule that does not validate
+    is logged and skipped: one bad form must not stop the analysis."""
+    rules: dict[str, AutoRuleModel] = {}
+    for scorecard in scorecards.list_scorecards(session=session, channel=interaction.channel):
+        assert scorecard.id is not None
+        version = scorecards.published_version(session=session, scorecard_id=scorecard.id)
+        if version is None:
+            continue
+        for _, question in scorecards.form_of(version).questions():
+            if question.auto_answer is None:
+                continue
+            try:
+                rules[question_key(scorecard.key, question.id)] = rule_from_auto_answer(
+                    question.auto_answer.rule, question.auto_answer.params)
+            except ValidationError as exc:
+                log.warning("scorecard %s question %s: auto rule skipped: %s", scorecard.key, question.id, exc)
+    return rules
+
+
+register_rule_source(scorecard_rules)

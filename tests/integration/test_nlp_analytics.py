@@ -268,3 +268,23 @@ def test_call_metrics_from_speech_feed_metric_rules(session, make_user):
     long_hold = service.list_interactions(session=session, principal=service_principal(make_user("admin")),
                                           filters=InteractionFilter(metric="hold_seconds", metric_min=60))
     assert [i.id for i, _ in long_hold.items] == [call.id]
+
+
+def test_published_scorecard_auto_rules_are_answered(session, make_user):
+    from pathlib import Path
+
+    from app.scorecards import service as scorecards
+
+    scorecards.load_directory(session=session, directory=Path(__file__).parents[2] / "scorecards")
+    session.commit()
+    agent = make_user("agent")
+    call = make_call(session, agent.id)
+    session.add(Segment(interaction_id=call.id, seq=99, speaker="agent", start=40.0, end=44.0,
+                        text="before we go on can i take your date of birth please"))
+    session.commit()
+    outcome = service.analyze_interaction(session=session, interaction_id=call.id)
+    answer = outcome.answers["voice_call/identity_verified"]
+    assert answer.value == "yes" and answer.evidence[0].text == "date of birth"
+    chat = make_chat(session, agent.id)
+    assert "voice_call/identity_verified" not in service.analyze_interaction(
+        session=session, interaction_id=chat.id).answers

@@ -115,6 +115,8 @@ def test_rules_are_validated():
     with pytest.raises(ValidationError):
         parse_rule({"type": "phrase"})  # neither category nor phrase
     with pytest.raises(ValidationError):
+        parse_rule({"type": "phrase", "phrase": "hello", "phrases": ["hi"]})
+    with pytest.raises(ValidationError):
         parse_rule({"type": "metric", "metric": "hold_seconds", "op": "~", "threshold": 1})
     with pytest.raises(ValidationError):
         parse_rule({"type": "phrase", "category": "greeting", "surprise": 1})
