@@ -25,6 +25,7 @@ ROLES = ("agent", "customer")
 DEFAULT_CHANNEL_MAP = {"0": "agent", "1": "customer"}
 SEPARATION_CHANNELS = "channels"  # one party per channel: the speaker of every line is known
 SEPARATION_NONE = "none"  # mono: speakers not separated
+SILENCE_PEAK = 1e-3  # -60 dBFS
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,20 @@ def same_signal(arrays: Sequence[AudioArray]) -> bool:
     return bool(left.shape == right.shape and np.max(np.abs(left - right), initial=0.0) < 1e-3)
 
 
+def is_silent(audio: AudioArray) -> bool:
+    """Digital silence (a dead channel, an empty call): nothing to transcribe. The recogniser would
+    otherwise "hear" something in it (tiny.en says "You")."""
+    return audio.size == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK
+
+
 def transcribe_channel(model: Any, audio: AudioArray, *, role: str, channel: int | None, options: Options,
                        vad: bool, on_progress: Callable[[float], None] | None = None) -> list[TimedWord]:
     """Timed words of one channel. `on_progress` gets the fraction of the channel done."""
     duration = max(seconds(audio), 1e-6)
+    if is_silent(audio):
+        if on_progress is not None:
+            on_progress(1.0)
+        return []
     segments, _info = model.transcribe(audio, language=options.language, beam_size=options.beam_size,
                                        vad_filter=vad, word_timestamps=True)
     words: list[TimedWord] = []
@@ -99,11 +110,13 @@ def transcribe_channel(model: Any, audio: AudioArray, *, role: str, channel: int
 
 
 def transcribe_file(path: Path, *, model: Any, channel_map: dict[str, str] | None = None,
-                    options: Options | None = None, progress: ProgressFn | None = None) -> Transcript:
-    """Transcribe one recording. Raises AudioError (from audio.py) when the file is not usable audio."""
+                    options: Options | None = None, progress: ProgressFn | None = None,
+                    info: AudioInfo | None = None) -> Transcript:
+    """Transcribe one recording (`info`: its probe, when the caller has it already).
+    Raises AudioError (from audio.py) when the file is not usable audio."""
     options = options or Options()
     began = time.perf_counter()
-    info = probe(path)
+    info = probe(path) if info is None else info
     arrays = decode_channels(path, channels=info.channels)
     audio_seconds = seconds(arrays[0])
     stereo = len(arrays) >= 2 and not same_signal(arrays)

@@ -59,9 +59,14 @@ def request_transcription(*, session: Session, queue: JobQueue, recording_id: in
     session.add(recording)
     audit.record(session=session, actor=actor, action="recording.transcribe", record_type="recording",
                  record_id=recording_id, after={"attempt": len(previous) + 1})
-    return queue.enqueue(session=session, kind=JOB_KIND, payload={"recording_id": recording_id},
-                         dedupe_key=f"{_dedupe_prefix(recording_id)}{len(previous) + 1}",
-                         created_by=actor.user_id if actor else None)
+    job = queue.enqueue(session=session, kind=JOB_KIND, payload={"recording_id": recording_id},
+                        dedupe_key=f"{_dedupe_prefix(recording_id)}{len(previous) + 1}",
+                        created_by=actor.user_id if actor else None)
+    # enqueue() reads the job back after its commit; end that read so an inline (immediate-mode) run's
+    # writes are never nested in a transaction the caller might roll back, then show the current state
+    session.commit()
+    session.refresh(job)
+    return job
 
 
 def pending_recording_ids(*, session: Session) -> list[int]:

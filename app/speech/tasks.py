@@ -1,7 +1,7 @@
 """The transcription job: payload {"recording_id": N}."""
 
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 from app.core.db import session_scope
 from app.core.jobs import JobContext, PermanentJobError, job_handler
@@ -9,7 +9,7 @@ from app.core.models import Job
 from app.core.storage import BlobStore
 from app.interactions.models import Recording
 from app.speech import engine, service
-from app.speech.audio import AudioError
+from app.speech.audio import AudioError, probe
 from app.speech.pipeline import Options, transcribe_file
 
 log = logging.getLogger("earshot.speech")
@@ -41,6 +41,10 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
         service.set_status(session=session, recording_id=recording_id, status=service.RUNNING)
         path = BlobStore(settings.recordings_dir).path_for(recording.sha256)
         channel_map = dict(recording.channel_map or {})
+    try:
+        info = probe(path)  # a file that is not audio fails before the model is even loaded
+    except AudioError as exc:
+        _fail_unreadable(ctx, recording_id, exc)
     ctx.progress(0.0, "Loading the speech model")
     model = engine.load_model(settings)
     last = [-1.0]
@@ -54,11 +58,9 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
                       hold_seconds=float(getattr(settings, "speech_hold_seconds", Options.hold_seconds)))
     try:
         transcript = transcribe_file(path, model=model, channel_map=channel_map, options=options,
-                                     progress=progress)
+                                     progress=progress, info=info)
     except AudioError as exc:
-        reason = f"cannot transcribe recording {recording_id}: {exc}"
-        _mark(ctx, recording_id, status=service.FAILED, error=reason)
-        raise PermanentJobError(reason) from exc
+        _fail_unreadable(ctx, recording_id, exc)
     except Exception as exc:
         _mark(ctx, recording_id, status=_status_after_error(ctx), error=f"{type(exc).__name__}: {exc}")
         raise
@@ -78,6 +80,12 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
             "processing_seconds": round(transcript.processing_seconds, 2),
             "realtime_factor": round(rtf, 2) if rtf else None,
             "speaker_separation": transcript.speaker_separation}
+
+
+def _fail_unreadable(ctx: JobContext, recording_id: int, exc: AudioError) -> NoReturn:
+    reason = f"cannot transcribe recording {recording_id}: {exc}"
+    _mark(ctx, recording_id, status=service.FAILED, error=reason)
+    raise PermanentJobError(reason) from exc
 
 
 def _status_after_error(ctx: JobContext) -> str:
