@@ -18,7 +18,7 @@ import numpy as np
 from app.speech.audio import AudioArray, AudioInfo, decode_channels, probe, seconds
 from app.speech.metrics import HOLD_SECONDS, TalkMetrics, compute_metrics
 from app.speech.redaction import LABELS, redact_words
-from app.speech.turns import UNKNOWN, TimedWord, Turn, group_turns
+from app.speech.turns import UNKNOWN, TimedWord, Turn, group_turns, repair_stray_words
 
 ProgressFn = Callable[[float, str], None]
 ROLES = ("agent", "customer")
@@ -106,7 +106,7 @@ def transcribe_channel(model: Any, audio: AudioArray, *, role: str, channel: int
                                        segment=number))
         if on_progress is not None:
             on_progress(min(1.0, float(segment.end) / duration))
-    return words
+    return repair_stray_words(words)
 
 
 def transcribe_file(path: Path, *, model: Any, channel_map: dict[str, str] | None = None,

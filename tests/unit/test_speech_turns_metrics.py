@@ -5,7 +5,7 @@ import pytest
 from app.speech.audio import AudioInfo
 from app.speech.metrics import compute_metrics, count_interruptions, gaps, intersect, merge_intervals
 from app.speech.pipeline import build_transcript, channel_roles, redacted_words
-from app.speech.turns import TimedWord, group_turns
+from app.speech.turns import TimedWord, group_turns, repair_stray_words
 
 
 def said(speaker: str, text: str, start: float, *, step: float = 0.4, segment: int = 0) -> list[TimedWord]:
@@ -24,6 +24,19 @@ def test_turns_follow_time_order_across_channels():
         ("agent", "hello how can I help"), ("customer", "my bill is wrong"),
         ("agent", "sure let me check"), ("customer", "thanks")]
     assert turns[1].start == 2.5 and turns[0].channel == 0 and turns[1].channel == 1
+
+
+def test_stray_last_word_is_put_back_after_its_sentence():
+    words = said("customer", "the new one won't", 4.0) + [
+        TimedWord(" connect.", 19.8, 20.1, speaker="customer", channel=1),
+        TimedWord(" Thanks,", 20.2, 20.5, speaker="customer", channel=1)]
+    repaired = repair_stray_words(words)
+    assert (repaired[3].start, repaired[3].end) == (words[3].start, pytest.approx(words[3].start + 0.15))
+    assert (repaired[4].start, repaired[4].end) == (pytest.approx(words[3].start + 0.15), words[3].end)
+    assert repaired[5] == words[5]
+    # a real pause inside a sentence followed by more words is left alone
+    paused = said("agent", "let me check", 0.0) + [TimedWord(" okay", 5.0, 5.3, speaker="agent", channel=0)]
+    assert repair_stray_words(paused) == paused
 
 
 def test_long_pause_starts_a_new_turn_of_the_same_speaker():
