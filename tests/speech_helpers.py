@@ -18,11 +18,11 @@ from app.speech.synthetic import ScriptLine, espeak_available, synthesize_call
 
 needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 
-SCRIPT = [  # ~15 s: agent on the left channel, customer on the right
+SCRIPT = [  # ~17 s: agent on the left channel, customer on the right
     ScriptLine("agent", "Good morning, thank you for calling. How can I help you today?"),
     ScriptLine("customer", "Hello, my internet stops working every evening."),
     ScriptLine("agent", "I am sorry about that. I will reset your router now."),
-    ScriptLine("customer", "Thank you very much. Goodbye."),
+    ScriptLine("customer", "My date of birth is the fourteenth of March, nineteen eighty eight."),
 ]
 KEY_WORDS = ("morning", "help", "internet", "evening", "router")
 

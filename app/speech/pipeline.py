@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from app.speech.audio import AudioArray, AudioInfo, decode_channels, probe, seconds
+from app.speech.audio import AudioArray, AudioInfo, bleep, decode_channels, probe, seconds, wav_bytes
 from app.speech.metrics import HOLD_SECONDS, TalkMetrics, compute_metrics
 from app.speech.redaction import LABELS, redact_words
 from app.speech.turns import UNKNOWN, TimedWord, Turn, group_turns, repair_stray_words
@@ -145,9 +145,10 @@ def build_transcript(words: list[TimedWord], *, info: AudioInfo, duration: float
     """Turns, redaction and metrics from timed words (pure: unit-tested without the model)."""
     options = options or Options()
     turns = group_turns(words)
-    lines, ranges = [], []
+    lines: list[Line] = []
+    ranges: list[dict[str, Any]] = []
     for seq, turn in enumerate(turns):
-        line, line_ranges = redact_turn(seq, turn)
+        line, line_ranges = redact_turn(seq, turn, context=lines[-1].text if lines else "")
         lines.append(line)
         ranges += line_ranges
     metrics = compute_metrics(words, duration=duration, hold_seconds=options.hold_seconds,
@@ -157,8 +158,8 @@ def build_transcript(words: list[TimedWord], *, info: AudioInfo, duration: float
                       redaction_ranges=ranges)
 
 
-def redact_turn(seq: int, turn: Turn) -> tuple[Line, list[dict[str, Any]]]:
-    redaction = redact_words(turn.words)
+def redact_turn(seq: int, turn: Turn, *, context: str = "") -> tuple[Line, list[dict[str, Any]]]:
+    redaction = redact_words(turn.words, context=context)
     words = []
     for word, flag in zip(turn.words, redaction.flags, strict=True):
         item = word.as_json()
@@ -171,6 +172,17 @@ def redact_turn(seq: int, turn: Turn) -> tuple[Line, list[dict[str, Any]]]:
                 end=round(turn.end, 2), text=redaction.text, redacted_text=redaction.redacted_text, words=words,
                 confidence=round(turn.confidence, 3))
     return line, ranges
+
+
+def redacted_audio(path: Path, transcript: Transcript) -> bytes | None:
+    """A 16 kHz WAV copy of the call with every redaction range beeped (None when nothing is redacted)."""
+    if not transcript.redaction_ranges:
+        return None
+    arrays = decode_channels(path, channels=transcript.info.channels)
+    if transcript.speaker_separation != SEPARATION_CHANNELS:
+        arrays = arrays[:1]
+    ranges = [(float(r["start"]), float(r["end"]), r["channel"]) for r in transcript.redaction_ranges]
+    return wav_bytes(bleep(arrays, ranges))
 
 
 def redacted_words(words: list[dict[str, Any]]) -> list[dict[str, Any]]:

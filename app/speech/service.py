@@ -4,6 +4,7 @@ the scope and redaction rules."""
 import importlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete
@@ -15,6 +16,8 @@ from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.jobs import JobQueue
 from app.core.models import Job
 from app.core.security import Principal, Role
+from app.core.settings import Settings
+from app.core.storage import BlobStore
 from app.interactions.models import Interaction, Recording, Segment
 from app.speech.models import CallMetrics, CallMetricsPublic, CallTranscript
 from app.speech.pipeline import SEPARATION_CHANNELS, Transcript, redacted_words
@@ -85,7 +88,7 @@ def set_status(*, session: Session, recording_id: int, status: str, error: str |
 
 
 def save_transcript(*, session: Session, recording: Recording, transcript: Transcript, model: str,
-                    language: str | None) -> int:
+                    language: str | None, redacted_audio_sha256: str | None = None) -> int:
     """Replace the call's segments, transcript info and metrics with `transcript`, in the session's
     transaction (the caller commits): a re-run replaces, never duplicates. Returns the number of segments."""
     interaction_id = recording.interaction_id
@@ -100,7 +103,7 @@ def save_transcript(*, session: Session, recording: Recording, transcript: Trans
         interaction_id=interaction_id, recording_id=recording.id, model=model, language=language,
         speaker_separation=transcript.speaker_separation, audio_seconds=round(transcript.audio_seconds, 3),
         processing_seconds=round(transcript.processing_seconds, 3), word_count=len(transcript.words),
-        redaction_ranges=transcript.redaction_ranges))
+        redaction_ranges=transcript.redaction_ranges, redacted_audio_sha256=redacted_audio_sha256))
     session.add(CallMetrics(interaction_id=interaction_id, **transcript.metrics.as_dict()))
     recording.transcription_status = DONE
     recording.transcription_error = None
@@ -159,6 +162,17 @@ def get_transcript(*, session: Session, principal: Principal, interaction_id: in
                           metrics=metrics, original=original)
 
 
+def redacted_audio_path(*, session: Session, principal: Principal, interaction_id: int,
+                        settings: Settings) -> Path:
+    """Where the call's redacted audio copy is. Raises NotFound when the call is out of scope or has none."""
+    view = get_transcript(session=session, principal=principal, interaction_id=interaction_id)
+    sha = view.info.redacted_audio_sha256 if view.info else None
+    path = BlobStore(settings.recordings_dir).path_for(sha) if sha else None
+    if path is None or not path.exists():
+        raise NotFound(f"interaction {interaction_id} has no redacted audio copy")
+    return path
+
+
 def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
     """The API shape of a transcript: redacted lines unless the view is the original."""
     recording, info = view.recording, view.info
@@ -180,6 +194,7 @@ def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
             for s in view.segments
         ],
         "redaction_ranges": info.redaction_ranges if info else [],
+        "redacted_audio": bool(info and info.redacted_audio_sha256),
         "metrics": CallMetricsPublic.model_validate(view.metrics, from_attributes=True).model_dump()
         if view.metrics else None,
     }

@@ -10,7 +10,7 @@ from app.core.storage import BlobStore
 from app.interactions.models import Recording
 from app.speech import engine, service
 from app.speech.audio import AudioError, probe
-from app.speech.pipeline import Options, transcribe_file
+from app.speech.pipeline import Options, redacted_audio, transcribe_file
 
 log = logging.getLogger("earshot.speech")
 
@@ -64,13 +64,20 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
     except Exception as exc:
         _mark(ctx, recording_id, status=_status_after_error(ctx), error=f"{type(exc).__name__}: {exc}")
         raise
-    ctx.progress(0.97, "Saving the transcript")
+    ctx.progress(0.96, "Making the redacted audio copy")
+    store = BlobStore(settings.recordings_dir)
+    redacted_sha = None
+    wav = redacted_audio(path, transcript)
+    if wav is not None:
+        redacted_sha = store.put_chunks([wav], max_bytes=len(wav) + 1).sha256
+    ctx.progress(0.98, "Saving the transcript")
     with session_scope(ctx.runtime.sessions) as session:
         recording = session.get(Recording, recording_id)
         if recording is None:
             raise PermanentJobError(f"recording {recording_id} was deleted while it was transcribed")
         count = service.save_transcript(session=session, recording=recording, transcript=transcript,
-                                        model=engine.model_name(settings), language=options.language)
+                                        model=engine.model_name(settings), language=options.language,
+                                        redacted_audio_sha256=redacted_sha)
         interaction_id = recording.interaction_id
     with session_scope(ctx.runtime.sessions) as session:
         service.reindex(session=session, interaction_id=interaction_id)

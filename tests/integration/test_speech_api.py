@@ -74,6 +74,31 @@ def test_transcript_is_redacted_by_default_and_scoped(session, client, make_user
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "transcript.view_original")).all()
     assert [(e.actor_id, e.record_id) for e in events] == [(eva.id, str(recording.interaction_id))]
     assert client.get(path, params={"view": "nonsense"}).status_code == 422
+    assert client.get(f"/api/interactions/{recording.interaction_id}/redacted-audio").status_code == 404
+
+
+def test_redacted_audio_copy_is_served_in_scope(session, client, make_user, login, settings):
+    import numpy as np
+
+    from app.core.storage import BlobStore
+    from app.speech.audio import wav_bytes
+    from app.speech.models import CallTranscript
+
+    ada, ben = make_user("agent", username="ada"), make_user("agent", username="ben")
+    recording = transcribed_call(session, agent_id=ada.id)
+    stored = BlobStore(settings.recordings_dir).put_chunks([wav_bytes([np.zeros(1600, dtype=np.float32)])],
+                                                          max_bytes=10**6)
+    info = session.exec(select(CallTranscript).where(CallTranscript.interaction_id == recording.interaction_id)).one()
+    info.redacted_audio_sha256 = stored.sha256
+    session.add(info)
+    session.commit()
+    path = f"/api/interactions/{recording.interaction_id}/redacted-audio"
+    login(ada)
+    response = client.get(path)
+    assert response.status_code == 200 and response.headers["content-type"] == "audio/wav"
+    assert response.content.startswith(b"RIFF")
+    login(ben)
+    assert client.get(path).status_code == 404
 
 
 def test_untranscribed_call_has_status_and_no_segments(session, client, make_user, login):

@@ -5,7 +5,9 @@ The model is loaded once per test session (the process cache in app/speech/engin
 import pytest
 from sqlmodel import select
 
+from app.core.storage import BlobStore
 from app.interactions.models import Interaction
+from app.speech.audio import probe
 from app.speech.models import CallMetrics, CallTranscript
 from tests.speech_helpers import KEY_WORDS, SCRIPT, call_files, make_call, needs_espeak, run_job, segments_of
 
@@ -31,6 +33,13 @@ def test_stereo_call_is_transcribed_in_turn_order(session, settings, queue, call
         assert word in text
     info = session.exec(select(CallTranscript).where(CallTranscript.interaction_id == recording.interaction_id)).one()
     assert info.model == "tiny.en" and info.speaker_separation == "channels" and info.word_count > 20
+    # the date of birth is redacted in the line, flagged on its words, and beeped in a copy of the audio
+    assert "[DOB]" in segments[3].redacted_text and "march" not in segments[3].redacted_text.lower()
+    assert "march" in segments[3].text.lower()
+    assert any(w.get("pii") == "dob" for w in segments[3].words)
+    assert [(r["kind"], r["channel"]) for r in info.redaction_ranges] == [("dob", 1)]
+    copy = BlobStore(settings.recordings_dir).path_for(info.redacted_audio_sha256)
+    assert probe(copy).channels == 2 and abs(probe(copy).duration_seconds - timeline[-1].end) < 1.5
     metrics = session.exec(select(CallMetrics).where(CallMetrics.interaction_id == recording.interaction_id)).one()
     assert metrics.turn_count == len(SCRIPT)
     assert 0.4 < metrics.agent_talk_ratio < 0.8

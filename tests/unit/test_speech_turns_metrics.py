@@ -106,3 +106,31 @@ def test_build_transcript_redacts_lines_and_keeps_audio_ranges():
     assert all(w["pii"] == "card" for w in transcript.lines[1].words)
     assert {w["w"] for w in redacted_words(transcript.lines[1].words)} == {"[CARD]"}
     assert transcript.speaker_separation == "channels"
+
+
+def test_bleep_replaces_only_the_ranges_and_wav_bytes_round_trip(tmp_path):
+    import numpy as np
+
+    from app.speech.audio import SAMPLE_RATE, bleep, decode_channels, probe, wav_bytes
+
+    left, right = np.full(SAMPLE_RATE * 2, 0.5, dtype=np.float32), np.full(SAMPLE_RATE * 2, -0.5, dtype=np.float32)
+    out = bleep([left, right], [(0.5, 1.0, 1)])
+    assert np.array_equal(out[0], left) and left[0] == 0.5  # the input is not changed
+    assert np.all(out[1][: SAMPLE_RATE // 2] == -0.5) and np.all(np.abs(out[1][SAMPLE_RATE // 2: SAMPLE_RATE]) <= 0.2)
+    assert np.all(out[1][SAMPLE_RATE:] == -0.5)
+    path = tmp_path / "copy.wav"
+    path.write_bytes(wav_bytes(out))
+    info = probe(path)
+    assert (info.channels, info.sample_rate, round(info.duration_seconds, 2)) == (2, SAMPLE_RATE, 2.0)
+    assert decode_channels(path, channels=2)[1][SAMPLE_RATE + 10] == pytest.approx(-0.5, abs=1e-3)
+
+
+def test_probe_refuses_empty_and_missing_files(tmp_path):
+    from app.speech.audio import AudioError, probe
+
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(AudioError, match="empty"):
+        probe(empty)
+    with pytest.raises(AudioError, match="missing"):
+        probe(tmp_path / "nothing.wav")
