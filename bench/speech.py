@@ -168,6 +168,31 @@ def pipeline_runner(options: Options) -> Runner:
     return run
 
 
+def mono_split_accuracy(model: Any, calls: list[Call], options: Options, workdir: Path) -> tuple[int, int, int]:
+    """Mono mixes of the stereo calls through the pipeline: (words on the right speaker, words, calls split).
+    The truth for each line is the channel with more energy over its time span in the stereo original."""
+    import numpy as np
+
+    from app.speech.audio import SAMPLE_RATE, wav_bytes
+
+    right = total = split = 0
+    for call in calls:
+        if not call.stereo:
+            continue
+        left, right_channel = decode_channels(call.path, channels=2)
+        roles = [call.channel_map.get("0", "agent"), call.channel_map.get("1", "customer")]
+        mono = workdir / f"{call.name}-mono.wav"
+        mono.write_bytes(wav_bytes([mix_down([left, right_channel])]))
+        transcript = transcribe_file(mono, model=model, options=options)
+        split += transcript.speaker_separation == "estimated"
+        for line in transcript.lines:
+            a, b = int(line.start * SAMPLE_RATE), int(line.end * SAMPLE_RATE) + 1
+            louder = 0 if float(np.mean(left[a:b] ** 2)) >= float(np.mean(right_channel[a:b] ** 2)) else 1
+            total += len(line.words)
+            right += len(line.words) * (line.speaker == roles[louder])
+    return right, total, split
+
+
 def measure(runner: Runner, model: Any, call: Call, score: Score) -> None:
     cpu, wall = cpu_seconds(), time.perf_counter()
     audio, lines = runner(model, call)
@@ -196,6 +221,7 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=0, help="use N synthesised calls instead")
     parser.add_argument("--limit", type=int, default=0, help="only the first N calls")
     parser.add_argument("--no-beam1", action="store_true", help="skip configuration (c)")
+    parser.add_argument("--no-mono-split", action="store_true", help="skip the mono speaker-split measurement")
     args = parser.parse_args()
 
     settings = Settings()
@@ -230,6 +256,7 @@ def main() -> None:
                 measure(runner, model, call, scores[name])
                 peaks[name] = peak_rss_mb()
             print(f"  {call.name}: done", file=sys.stderr)
+        split = None if args.no_mono_split else mono_split_accuracy(model, calls, beam5, Path(tmp))
 
     stereo = sum(1 for c in calls if c.stereo)
     print(f"\nmodel {engine.model_name(settings)} ({settings.speech_compute_type}, {settings.speech_cpu_threads} "
@@ -256,6 +283,11 @@ def main() -> None:
               f"x{(s.audio / s.cpu) / (base.audio / base.cpu):.2f} (CPU); "
               f"WER strict {wer_b - wer_a:+.1f} points, lenient "
               f"{(s.wer('lenient') or 0) - (base.wer('lenient') or 0):+.1f} points")
+    if split is not None:
+        right, words, calls_split = split
+        print(f"\nMono speaker split (mono mixes of the {stereo} stereo calls, truth = the louder channel per line): "
+              f"{calls_split}/{stereo} calls split, {100.0 * right / max(words, 1):.1f} % of {words} words on the "
+              "right speaker")
 
 
 if __name__ == "__main__":

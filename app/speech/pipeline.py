@@ -4,7 +4,8 @@ redacted lines, audio ranges to mute, and talk metrics. No database here (see se
 Stereo calls: each channel (one party each) is transcribed on its own, with Silero VAD (so the long
 silences of each side cost nothing) and word timestamps; the words are merged by time into turns.
 Mono calls: the one channel is transcribed without VAD (VAD cost ~7 WER points on mono mixes, see the
-notes) and every line's speaker is "unknown": the speaker split is not attempted, and the UI says so.
+notes); the speakers are then estimated by clustering the voice of each utterance (app/speech/diarize.py),
+stored as "estimated" and shown as uncertain — or left "unknown" when that is not possible.
 """
 
 import time
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from app.speech.audio import AudioArray, AudioInfo, bleep, decode_channels, probe, seconds, wav_bytes
+from app.speech.diarize import assign_speakers
 from app.speech.metrics import HOLD_SECONDS, TalkMetrics, compute_metrics
 from app.speech.redaction import LABELS, redact_words
 from app.speech.turns import UNKNOWN, TimedWord, Turn, group_turns, repair_stray_words
@@ -24,6 +26,7 @@ ProgressFn = Callable[[float, str], None]
 ROLES = ("agent", "customer")
 DEFAULT_CHANNEL_MAP = {"0": "agent", "1": "customer"}
 SEPARATION_CHANNELS = "channels"  # one party per channel: the speaker of every line is known
+SEPARATION_ESTIMATED = "estimated"  # mono: speakers estimated from voice differences (app/speech/diarize.py)
 SEPARATION_NONE = "none"  # mono: speakers not separated
 SILENCE_PEAK = 1e-3  # -60 dBFS
 
@@ -34,6 +37,12 @@ class Options:
     language: str | None = "en"
     stereo_vad: bool = True
     mono_vad: bool = False
+    mono_split: bool = True  # estimate agent/customer on mono calls
+    # faster-whisper's defaults are a six-step temperature ladder and conditioning on the previous text; on
+    # tiny.en both feed repetition loops on spoken digits ("4 -1 -1 -1 ..."). Two steps and no conditioning
+    # measured 6 WER points better and 18 % less CPU on the demo calls (bench/speech.py, app/speech/README.md)
+    temperatures: tuple[float, ...] = (0.0, 0.4)
+    condition_on_previous_text: bool = False
     hold_seconds: float = HOLD_SECONDS
 
 
@@ -96,7 +105,8 @@ def transcribe_channel(model: Any, audio: AudioArray, *, role: str, channel: int
             on_progress(1.0)
         return []
     segments, _info = model.transcribe(audio, language=options.language, beam_size=options.beam_size,
-                                       vad_filter=vad, word_timestamps=True)
+                                       vad_filter=vad, word_timestamps=True, temperature=list(options.temperatures),
+                                       condition_on_previous_text=options.condition_on_previous_text)
     words: list[TimedWord] = []
     for number, segment in enumerate(segments):  # a lazy generator: decoding happens while iterating
         for word in segment.words or []:
@@ -133,14 +143,18 @@ def transcribe_file(path: Path, *, model: Any, channel_map: dict[str, str] | Non
 
         words += transcribe_channel(model, audio, role=role, channel=index if stereo else None, options=options,
                                     vad=options.stereo_vad if stereo else options.mono_vad, on_progress=report)
+    separation = SEPARATION_CHANNELS if stereo else SEPARATION_NONE
+    if not stereo and options.mono_split:
+        words, split = assign_speakers(words, arrays[0])
+        separation = SEPARATION_ESTIMATED if split else SEPARATION_NONE
     transcript = build_transcript(words, info=info, duration=max(audio_seconds, info.duration_seconds),
-                                  stereo=stereo, options=options)
+                                  separation=separation, options=options)
     transcript.audio_seconds = audio_seconds
     transcript.processing_seconds = time.perf_counter() - began
     return transcript
 
 
-def build_transcript(words: list[TimedWord], *, info: AudioInfo, duration: float, stereo: bool,
+def build_transcript(words: list[TimedWord], *, info: AudioInfo, duration: float, separation: str,
                      options: Options | None = None) -> Transcript:
     """Turns, redaction and metrics from timed words (pure: unit-tested without the model)."""
     options = options or Options()
@@ -152,9 +166,8 @@ def build_transcript(words: list[TimedWord], *, info: AudioInfo, duration: float
         lines.append(line)
         ranges += line_ranges
     metrics = compute_metrics(words, duration=duration, hold_seconds=options.hold_seconds,
-                              turn_count=None if stereo else len(turns))
-    return Transcript(info=info, lines=lines, words=words, metrics=metrics,
-                      speaker_separation=SEPARATION_CHANNELS if stereo else SEPARATION_NONE,
+                              turn_count=len(turns) if separation == SEPARATION_NONE else None)
+    return Transcript(info=info, lines=lines, words=words, metrics=metrics, speaker_separation=separation,
                       redaction_ranges=ranges)
 
 

@@ -20,7 +20,13 @@ from app.core.settings import Settings
 from app.core.storage import BlobStore
 from app.interactions.models import Interaction, Recording, Segment
 from app.speech.models import CallMetrics, CallMetricsPublic, CallTranscript
-from app.speech.pipeline import SEPARATION_CHANNELS, Transcript, redacted_words
+from app.speech.pipeline import (
+    SEPARATION_CHANNELS,
+    SEPARATION_ESTIMATED,
+    SEPARATION_NONE,
+    Transcript,
+    redacted_words,
+)
 
 log = logging.getLogger("earshot.speech")
 
@@ -173,6 +179,13 @@ def redacted_audio_path(*, session: Session, principal: Principal, interaction_i
     return path
 
 
+SPEAKER_NOTES = {
+    SEPARATION_ESTIMATED: "Mono recording: agent and customer were estimated from voice differences and may be "
+                          "wrong on some lines.",
+    SEPARATION_NONE: "Mono recording: the speakers could not be separated, so every line's speaker is 'unknown'.",
+}
+
+
 def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
     """The API shape of a transcript: redacted lines unless the view is the original."""
     recording, info = view.recording, view.info
@@ -185,8 +198,7 @@ def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
         "model": info.model if info else None,
         "speaker_separation": info.speaker_separation if info else None,
         "speakers_certain": separated,
-        "speaker_note": None if separated or info is None else
-        "Mono recording: the speakers are not separated, so every line's speaker is 'unknown'.",
+        "speaker_note": None if separated or info is None else SPEAKER_NOTES.get(info.speaker_separation),
         "segments": [
             {"seq": s.seq, "speaker": s.speaker, "channel": s.channel, "start": s.start, "end": s.end,
              "text": s.text if view.original else (s.redacted_text if s.redacted_text is not None else s.text),

@@ -32,7 +32,7 @@ def transcribed_call(session, *, agent_id) -> Recording:
     session.flush()
     words = said("agent", "can I take the card number please", 0.0) + said(
         "customer", "it is 4111 1111 1111 1111 and my email is maria@example.com", 4.0)
-    transcript = build_transcript(words, info=AudioInfo("wav", 2, 16000, 20.0), duration=20.0, stereo=True)
+    transcript = build_transcript(words, info=AudioInfo("wav", 2, 16000, 20.0), duration=20.0, separation="channels")
     transcript.audio_seconds = 20.0
     service.save_transcript(session=session, recording=recording, transcript=transcript, model="tiny.en",
                             language="en")

@@ -98,7 +98,7 @@ def test_build_transcript_redacts_lines_and_keeps_audio_ranges():
     words = said("agent", "your card number please", 0.0) + said(
         "customer", "four one one one one one one one one one one one one one one one", 2.0)
     info = AudioInfo(format="wav", channels=2, sample_rate=16000, duration_seconds=10.0)
-    transcript = build_transcript(words, info=info, duration=10.0, stereo=True)
+    transcript = build_transcript(words, info=info, duration=10.0, separation="channels")
     assert [line.speaker for line in transcript.lines] == ["agent", "customer"]
     assert transcript.lines[1].redacted_text == "[CARD]"
     assert transcript.redaction_ranges == [{"start": 2.0, "end": 8.3, "kind": "card", "channel": 1,
