@@ -1,7 +1,7 @@
 """A best-effort speaker split for mono calls, with no model: cluster short windows of speech into two voices.
 
-Each window gets a spectral fingerprint: the mean and spread of its log band energies (level-normalised, so
-loudness does not decide), over the voiced frames only. k-means with two centres splits them, each word
+Each window gets a voice fingerprint: its median pitch and the mean of its log band energies
+(level-normalised, so loudness does not decide). k-means with two centres splits them, each word
 takes its windows' majority; the side that greets ("thank you for calling", "how can I help", "my name is")
 is the agent, else the side speaking first (most calls are inbound and the agent answers).
 
@@ -23,9 +23,13 @@ from app.speech.turns import TimedWord
 FRAME = 400  # 25 ms at 16 kHz
 HOP = 160  # 10 ms
 BANDS = 24
+PITCH_FRAME = 640  # 40 ms: two periods of a 60 Hz voice
+PITCH_WEIGHT = 4
+VOICED_RATIO = 0.35
 AGENT_CUES = re.compile(
     r"thank(s| you) for (calling|holding|waiting)|how (can|may) i help|my name is|you'?re (through|speaking) to"
-    r"|speaking[,.]? how|calling from|is there anything else", re.IGNORECASE)
+    r"|speaking[,.]? how|calling from|anything else|can i (take|have|confirm|get) your|let me (look|check|see)"
+    r"|bear with me|i can see (that|your)|i'?ve (booked|added|arranged|sent)", re.IGNORECASE)
 
 
 def _band_edges() -> NDArray[np.int64]:
@@ -34,8 +38,27 @@ def _band_edges() -> NDArray[np.int64]:
     return np.unique(np.clip((freqs / (SAMPLE_RATE / 2) * (FRAME // 2)).astype(np.int64), 1, FRAME // 2))
 
 
+def median_log_pitch(piece: NDArray[np.float64]) -> float | None:
+    """Median log fundamental frequency (60-400 Hz) of the voiced 40 ms frames, by autocorrelation."""
+    if piece.shape[0] < PITCH_FRAME * 2:
+        return None
+    frames = np.lib.stride_tricks.sliding_window_view(piece, PITCH_FRAME)[::HOP]
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    spectrum = np.fft.rfft(frames * np.hanning(PITCH_FRAME), n=2 * PITCH_FRAME, axis=1)
+    autocorrelation = np.fft.irfft(np.abs(spectrum) ** 2, axis=1)[:, :PITCH_FRAME]
+    low, high = SAMPLE_RATE // 400, SAMPLE_RATE // 60
+    peaks = autocorrelation[:, low:high].max(axis=1)
+    lags = autocorrelation[:, low:high].argmax(axis=1) + low
+    voiced = peaks > VOICED_RATIO * autocorrelation[:, 0]
+    if int(voiced.sum()) < 3:
+        return None
+    return float(np.median(np.log(SAMPLE_RATE / lags[voiced])))
+
+
 def fingerprint(audio: AudioArray, start: float, end: float) -> NDArray[np.float64] | None:
-    """Mean and standard deviation of the level-normalised log band energies of the voiced frames."""
+    """The voice of a stretch of audio: its mean level-normalised log band energies over the louder frames
+    (timbre) and its median pitch, repeated PITCH_WEIGHT times (after standardising, pitch then weighs
+    as much as PITCH_WEIGHT bands: it separates most pairs of voices best)."""
     piece = audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)].astype(np.float64)
     if piece.shape[0] < FRAME * 3:
         return None
@@ -47,10 +70,11 @@ def fingerprint(audio: AudioArray, start: float, end: float) -> NDArray[np.float
     log = np.log10(bands + 1e-10)
     energy = log.max(axis=1)
     voiced = log[energy > np.percentile(energy, 40)]
-    if voiced.shape[0] < 3:
+    pitch = median_log_pitch(piece)
+    if voiced.shape[0] < 3 or pitch is None:
         return None
     voiced = voiced - voiced.mean(axis=1, keepdims=True)
-    result: NDArray[np.float64] = np.concatenate([voiced.mean(axis=0), voiced.std(axis=0)])
+    result: NDArray[np.float64] = np.concatenate([voiced.mean(axis=0), np.full(PITCH_WEIGHT, pitch)])
     return result
 
 

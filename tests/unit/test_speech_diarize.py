@@ -1,4 +1,4 @@
-"""The mono speaker estimate on two synthetic "voices" (differently coloured noise), without the model."""
+"""The mono speaker estimate on two synthetic "voices" (different pitch and timbre), without the model."""
 
 import numpy as np
 
@@ -8,9 +8,11 @@ from app.speech.turns import TimedWord, group_turns
 
 
 def voice(seconds: float, *, low: bool, rng: np.random.Generator) -> np.ndarray:
-    noise = rng.standard_normal(int(seconds * SAMPLE_RATE))
-    kernel = np.ones(12) / 12 if low else np.array([1.0, -1.0])  # low-pass vs high-pass colour
-    return (0.1 * np.convolve(noise, kernel, mode="same")).astype(np.float32)
+    """A buzzy vowel-like tone: 110 Hz with dark harmonics, or 220 Hz with bright ones, plus a little noise."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    f0, tilt = (110.0, 1.5) if low else (220.0, 0.7)
+    tone = sum(np.sin(2 * np.pi * f0 * k * t) / k**tilt for k in range(1, 12))
+    return (0.1 * tone + 0.005 * rng.standard_normal(t.shape[0])).astype(np.float32)
 
 
 def test_two_voices_are_split_and_the_greeting_side_is_the_agent():
