@@ -170,7 +170,7 @@ def pipeline_runner(options: Options) -> Runner:
 
 def mono_split_accuracy(model: Any, calls: list[Call], options: Options, workdir: Path) -> tuple[int, int, int]:
     """Mono mixes of the stereo calls through the pipeline: (words on the right speaker, words, calls split).
-    The truth for each line is the channel with more energy over its time span in the stereo original."""
+    The truth for each word is the channel with more energy over its time span in the stereo original."""
     import numpy as np
 
     from app.speech.audio import SAMPLE_RATE, wav_bytes
@@ -185,11 +185,11 @@ def mono_split_accuracy(model: Any, calls: list[Call], options: Options, workdir
         mono.write_bytes(wav_bytes([mix_down([left, right_channel])]))
         transcript = transcribe_file(mono, model=model, options=options)
         split += transcript.speaker_separation == "estimated"
-        for line in transcript.lines:
-            a, b = int(line.start * SAMPLE_RATE), int(line.end * SAMPLE_RATE) + 1
+        for word in transcript.words:
+            a, b = int(word.start * SAMPLE_RATE), int(word.end * SAMPLE_RATE) + 1
             louder = 0 if float(np.mean(left[a:b] ** 2)) >= float(np.mean(right_channel[a:b] ** 2)) else 1
-            total += len(line.words)
-            right += len(line.words) * (line.speaker == roles[louder])
+            total += 1
+            right += word.speaker == roles[louder]
     return right, total, split
 
 
@@ -285,7 +285,7 @@ def main() -> None:
               f"{(s.wer('lenient') or 0) - (base.wer('lenient') or 0):+.1f} points")
     if split is not None:
         right, words, calls_split = split
-        print(f"\nMono speaker split (mono mixes of the {stereo} stereo calls, truth = the louder channel per line): "
+        print(f"\nMono speaker split (mono mixes of the {stereo} stereo calls, truth = the louder channel per word): "
               f"{calls_split}/{stereo} calls split, {100.0 * right / max(words, 1):.1f} % of {words} words on the "
               "right speaker")
 
