@@ -10,6 +10,7 @@ from app.core.timeutil import utcnow
 from app.interactions.models import Interaction, Recording
 from app.speech import service
 from app.speech.audio import AudioInfo
+from app.speech.models import CallTranscript
 from app.speech.pipeline import build_transcript
 from app.speech.turns import TimedWord
 
@@ -129,3 +130,15 @@ def test_request_transcription_queues_once_and_reports_missing_audio(session, cl
     assert client.post("/api/recordings/999999/transcribe").status_code == 404
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "recording.transcribe")).all()
     assert len(events) == 2
+
+
+def test_estimated_speakers_are_flagged_as_uncertain(session, client, make_user, login):
+    admin = make_user("admin")
+    recording = transcribed_call(session, agent_id=None)
+    info = session.exec(select(CallTranscript).where(CallTranscript.interaction_id == recording.interaction_id)).one()
+    info.speaker_separation = "estimated"
+    session.add(info)
+    session.commit()
+    login(admin)
+    body = client.get(f"/api/interactions/{recording.interaction_id}/transcript").json()
+    assert body["speakers_certain"] is False and "estimated" in body["speaker_note"]
