@@ -15,6 +15,7 @@ from app.speech.pipeline import Options, redacted_audio, transcribe_file
 log = logging.getLogger("earshot.speech")
 
 PROGRESS_STEP = 0.05  # write progress at most every 5 %
+MAX_SECONDS = 2 * 3600.0  # a stereo 2-hour call peaks near 1.5 GB while decoding
 
 
 @job_handler(service.JOB_KIND, max_attempts=3)
@@ -43,6 +44,11 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
         channel_map = dict(recording.channel_map or {})
     try:
         info = probe(path)  # a file that is not audio fails before the model is even loaded
+        limit = float(getattr(settings, "speech_max_seconds", MAX_SECONDS))
+        if info.duration_seconds > limit:
+            # decoding holds the whole call in memory (~230 MB per channel-hour): refuse rather than crash
+            raise AudioError(f"the recording is {info.duration_seconds / 3600:.1f} hours long; calls over "
+                             f"{limit / 3600:.1f} hours are not transcribed")
     except AudioError as exc:
         _fail_unreadable(ctx, recording_id, exc)
     ctx.progress(0.0, "Loading the speech model")

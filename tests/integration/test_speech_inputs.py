@@ -1,6 +1,9 @@
 """Awkward input through the transcription job: each transcribes or fails its own job with a clear reason,
 leaving the interaction intact. (SQLite only: the database is not what these test.)"""
 
+import shutil
+import subprocess
+
 import pytest
 from sqlmodel import select
 
@@ -71,3 +74,15 @@ def test_telephone_rate_dead_channel_silence_clip_and_lying_extension(session, s
         assert all(s.end <= 1.5 for s in segments)
     else:
         assert [s.speaker for s in segments] == [line.speaker for line in SCRIPT]
+
+
+def test_a_three_hour_file_fails_with_a_clear_reason(session, settings, queue, tmp_path):
+    sox = shutil.which("sox")
+    if sox is None:
+        pytest.skip("sox is not installed")
+    long_call = tmp_path / "three-hours.flac"  # silence compresses to almost nothing
+    subprocess.run([sox, "-n", "-r", "8000", "-c", "1", str(long_call), "trim", "0", "10800"], check=True)
+    recording = make_call(session, settings, long_call)
+    job = run_job(session, queue, recording)
+    assert job.status == "failed" and "3.0 hours long" in job.error and job.attempts == 1
+    assert session.get(Interaction, recording.interaction_id) is not None
