@@ -81,7 +81,7 @@ def test_a_three_hour_file_fails_with_a_clear_reason(session, settings, queue, t
     if sox is None:
         pytest.skip("sox is not installed")
     long_call = tmp_path / "three-hours.flac"  # silence compresses to almost nothing
-    subprocess.run([sox, "-n", "-r", "8000", "-c", "1", str(long_call), "trim", "0", "10800"], check=True)
+    subprocess.run([sox, "-n", "-r", "1000", "-c", "1", str(long_call), "trim", "0", "10800"], check=True)
     recording = make_call(session, settings, long_call)
     job = run_job(session, queue, recording)
     assert job.status == "failed" and "3.0 hours long" in job.error and job.attempts == 1
