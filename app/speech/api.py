@@ -3,9 +3,10 @@
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
-from app.auth.deps import CurrentPrincipal, QueueDep, SessionDep, require_roles
+from app.auth.deps import CurrentPrincipal, QueueDep, SessionDep, SettingsDep, require_roles
 from app.core.errors import STANDARD_ERRORS, error_responses
 from app.core.security import Principal
 from app.speech import service
@@ -39,3 +40,14 @@ def transcript(interaction_id: int, principal: CurrentPrincipal, session: Sessio
     found = service.get_transcript(session=session, principal=principal, interaction_id=interaction_id,
                                    original=view == "original")
     return service.transcript_as_json(found)
+
+
+@router.get("/interactions/{interaction_id}/redacted-audio", response_class=FileResponse,
+            responses={**error_responses(404), 200: {"content": {"audio/wav": {}}}})
+def redacted_audio(interaction_id: int, principal: CurrentPrincipal, session: SessionDep,
+                   settings: SettingsDep) -> FileResponse:
+    """The call's audio with every redacted range beeped (16 kHz WAV), for anyone who may see the call.
+    404 when nothing was redacted (the original audio is then safe to play)."""
+    path = service.redacted_audio_path(session=session, principal=principal, interaction_id=interaction_id,
+                                       settings=settings)
+    return FileResponse(path, media_type="audio/wav", filename=f"interaction-{interaction_id}-redacted.wav")

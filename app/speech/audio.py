@@ -92,3 +92,39 @@ def seconds(array: AudioArray) -> float:
 def _describe(exc: Exception) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text[:300]
+
+
+BEEP_HZ = 1000.0
+BEEP_LEVEL = 0.2
+
+
+def bleep(arrays: list[AudioArray], ranges: list[tuple[float, float, int | None]]) -> list[AudioArray]:
+    """Copies of the channels with each (start, end, channel) range replaced by a quiet 1 kHz tone;
+    channel None means every channel (mono calls)."""
+    out = [array.copy() for array in arrays]
+    for start, end, channel in ranges:
+        first, last = max(0, int(start * SAMPLE_RATE)), int(end * SAMPLE_RATE)
+        targets = range(len(out)) if channel is None or channel >= len(out) else [channel]
+        for index in targets:
+            stop = min(last, out[index].shape[0])
+            if stop <= first:
+                continue
+            t = np.arange(stop - first, dtype=np.float32) / SAMPLE_RATE
+            out[index][first:stop] = (BEEP_LEVEL * np.sin(2 * np.pi * BEEP_HZ * t)).astype(np.float32)
+    return out
+
+
+def wav_bytes(arrays: list[AudioArray]) -> bytes:
+    """16-bit PCM WAV at 16 kHz of one or two channels."""
+    import io
+    import wave
+
+    frames = np.stack([np.clip(a, -1.0, 1.0) for a in arrays], axis=1)
+    pcm = (frames * 32767).astype("<i2").tobytes()
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(len(arrays))
+        handle.setsampwidth(2)
+        handle.setframerate(SAMPLE_RATE)
+        handle.writeframes(pcm)
+    return buffer.getvalue()

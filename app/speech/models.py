@@ -29,6 +29,9 @@ class CallTranscript(SQLModel, table=True):
     redaction_ranges: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False),
         description="Audio time ranges holding personal data: {start, end, kind, channel, speaker}.")
+    redacted_audio_sha256: str | None = Field(
+        default=None, max_length=64,
+        description="A copy of the audio (16 kHz WAV) with the redaction ranges beeped, in the recordings store.")
     created_at: datetime = _now()
 
 

@@ -15,7 +15,7 @@ Overlapping findings keep the longest; on a tie the most specific kind
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import phonenumbers
 
@@ -109,9 +109,14 @@ class WordRedaction:
     ranges: list[tuple[float, float, str]]  # (start, end, kind) audio time ranges to mute or beep
 
 
-def redact_words(words: Sequence[TimedWord]) -> WordRedaction:
-    """Find personal data in a line of timed words: flag the words and give their audio time ranges."""
-    pieces, offsets, cursor = [], [], 0
+def redact_words(words: Sequence[TimedWord], *, context: str = "") -> WordRedaction:
+    """Find personal data in a line of timed words: flag the words and give their audio time ranges.
+
+    `context` is the text said just before (the previous line), so a cue in a question ("your date of
+    birth?") counts for the answer; findings inside the context itself are ignored.
+    """
+    prefix = f"{context.strip()} | " if context.strip() else ""  # "|" stops a number running across lines
+    pieces, offsets, cursor = [], [], len(prefix)
     for index, word in enumerate(words):
         piece = word.text.strip()
         if index:
@@ -120,7 +125,10 @@ def redact_words(words: Sequence[TimedWord]) -> WordRedaction:
         pieces.append(piece)
         cursor += len(piece)
     text = " ".join(pieces)
-    spans = find_pii(text)
+    spans = [Span(span.start - len(prefix), span.end - len(prefix), span.kind, span.value)
+             for span in find_pii(prefix + text) if span.end > len(prefix)]
+    spans = [replace(span, start=max(0, span.start)) for span in spans]
+    offsets = [(start - len(prefix), end - len(prefix)) for start, end in offsets]
     flags: list[str | None] = [None] * len(words)
     ranges: list[tuple[float, float, str]] = []
     for span in spans:

@@ -4,6 +4,7 @@ the scope and redaction rules."""
 import importlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete
@@ -15,9 +16,17 @@ from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.jobs import JobQueue
 from app.core.models import Job
 from app.core.security import Principal, Role
+from app.core.settings import Settings
+from app.core.storage import BlobStore
 from app.interactions.models import Interaction, Recording, Segment
 from app.speech.models import CallMetrics, CallMetricsPublic, CallTranscript
-from app.speech.pipeline import SEPARATION_CHANNELS, Transcript, redacted_words
+from app.speech.pipeline import (
+    SEPARATION_CHANNELS,
+    SEPARATION_ESTIMATED,
+    SEPARATION_NONE,
+    Transcript,
+    redacted_words,
+)
 
 log = logging.getLogger("earshot.speech")
 
@@ -59,9 +68,14 @@ def request_transcription(*, session: Session, queue: JobQueue, recording_id: in
     session.add(recording)
     audit.record(session=session, actor=actor, action="recording.transcribe", record_type="recording",
                  record_id=recording_id, after={"attempt": len(previous) + 1})
-    return queue.enqueue(session=session, kind=JOB_KIND, payload={"recording_id": recording_id},
-                         dedupe_key=f"{_dedupe_prefix(recording_id)}{len(previous) + 1}",
-                         created_by=actor.user_id if actor else None)
+    job = queue.enqueue(session=session, kind=JOB_KIND, payload={"recording_id": recording_id},
+                        dedupe_key=f"{_dedupe_prefix(recording_id)}{len(previous) + 1}",
+                        created_by=actor.user_id if actor else None)
+    # enqueue() reads the job back after its commit; end that read so an inline (immediate-mode) run's
+    # writes are never nested in a transaction the caller might roll back, then show the current state
+    session.commit()
+    session.refresh(job)
+    return job
 
 
 def pending_recording_ids(*, session: Session) -> list[int]:
@@ -80,7 +94,7 @@ def set_status(*, session: Session, recording_id: int, status: str, error: str |
 
 
 def save_transcript(*, session: Session, recording: Recording, transcript: Transcript, model: str,
-                    language: str | None) -> int:
+                    language: str | None, redacted_audio_sha256: str | None = None) -> int:
     """Replace the call's segments, transcript info and metrics with `transcript`, in the session's
     transaction (the caller commits): a re-run replaces, never duplicates. Returns the number of segments."""
     interaction_id = recording.interaction_id
@@ -95,7 +109,7 @@ def save_transcript(*, session: Session, recording: Recording, transcript: Trans
         interaction_id=interaction_id, recording_id=recording.id, model=model, language=language,
         speaker_separation=transcript.speaker_separation, audio_seconds=round(transcript.audio_seconds, 3),
         processing_seconds=round(transcript.processing_seconds, 3), word_count=len(transcript.words),
-        redaction_ranges=transcript.redaction_ranges))
+        redaction_ranges=transcript.redaction_ranges, redacted_audio_sha256=redacted_audio_sha256))
     session.add(CallMetrics(interaction_id=interaction_id, **transcript.metrics.as_dict()))
     recording.transcription_status = DONE
     recording.transcription_error = None
@@ -154,6 +168,24 @@ def get_transcript(*, session: Session, principal: Principal, interaction_id: in
                           metrics=metrics, original=original)
 
 
+def redacted_audio_path(*, session: Session, principal: Principal, interaction_id: int,
+                        settings: Settings) -> Path:
+    """Where the call's redacted audio copy is. Raises NotFound when the call is out of scope or has none."""
+    view = get_transcript(session=session, principal=principal, interaction_id=interaction_id)
+    sha = view.info.redacted_audio_sha256 if view.info else None
+    path = BlobStore(settings.recordings_dir).path_for(sha) if sha else None
+    if path is None or not path.exists():
+        raise NotFound(f"interaction {interaction_id} has no redacted audio copy")
+    return path
+
+
+SPEAKER_NOTES = {
+    SEPARATION_ESTIMATED: "Mono recording: agent and customer were estimated from voice differences and may be "
+                          "wrong on some lines.",
+    SEPARATION_NONE: "Mono recording: the speakers could not be separated, so every line's speaker is 'unknown'.",
+}
+
+
 def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
     """The API shape of a transcript: redacted lines unless the view is the original."""
     recording, info = view.recording, view.info
@@ -166,8 +198,7 @@ def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
         "model": info.model if info else None,
         "speaker_separation": info.speaker_separation if info else None,
         "speakers_certain": separated,
-        "speaker_note": None if separated or info is None else
-        "Mono recording: the speakers are not separated, so every line's speaker is 'unknown'.",
+        "speaker_note": None if separated or info is None else SPEAKER_NOTES.get(info.speaker_separation),
         "segments": [
             {"seq": s.seq, "speaker": s.speaker, "channel": s.channel, "start": s.start, "end": s.end,
              "text": s.text if view.original else (s.redacted_text if s.redacted_text is not None else s.text),
@@ -175,6 +206,7 @@ def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
             for s in view.segments
         ],
         "redaction_ranges": info.redaction_ranges if info else [],
+        "redacted_audio": bool(info and info.redacted_audio_sha256),
         "metrics": CallMetricsPublic.model_validate(view.metrics, from_attributes=True).model_dump()
         if view.metrics else None,
     }

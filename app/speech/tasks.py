@@ -1,7 +1,7 @@
 """The transcription job: payload {"recording_id": N}."""
 
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 from app.core.db import session_scope
 from app.core.jobs import JobContext, PermanentJobError, job_handler
@@ -9,12 +9,13 @@ from app.core.models import Job
 from app.core.storage import BlobStore
 from app.interactions.models import Recording
 from app.speech import engine, service
-from app.speech.audio import AudioError
-from app.speech.pipeline import Options, transcribe_file
+from app.speech.audio import AudioError, probe
+from app.speech.pipeline import Options, redacted_audio, transcribe_file
 
 log = logging.getLogger("earshot.speech")
 
 PROGRESS_STEP = 0.05  # write progress at most every 5 %
+MAX_SECONDS = 2 * 3600.0  # a stereo 2-hour call peaks near 1.5 GB while decoding
 
 
 @job_handler(service.JOB_KIND, max_attempts=3)
@@ -41,6 +42,15 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
         service.set_status(session=session, recording_id=recording_id, status=service.RUNNING)
         path = BlobStore(settings.recordings_dir).path_for(recording.sha256)
         channel_map = dict(recording.channel_map or {})
+    try:
+        info = probe(path)  # a file that is not audio fails before the model is even loaded
+        limit = float(getattr(settings, "speech_max_seconds", MAX_SECONDS))
+        if info.duration_seconds > limit:
+            # decoding holds the whole call in memory (~230 MB per channel-hour): refuse rather than crash
+            raise AudioError(f"the recording is {info.duration_seconds / 3600:.1f} hours long; calls over "
+                             f"{limit / 3600:.1f} hours are not transcribed")
+    except AudioError as exc:
+        _fail_unreadable(ctx, recording_id, exc)
     ctx.progress(0.0, "Loading the speech model")
     model = engine.load_model(settings)
     last = [-1.0]
@@ -54,21 +64,26 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
                       hold_seconds=float(getattr(settings, "speech_hold_seconds", Options.hold_seconds)))
     try:
         transcript = transcribe_file(path, model=model, channel_map=channel_map, options=options,
-                                     progress=progress)
+                                     progress=progress, info=info)
     except AudioError as exc:
-        reason = f"cannot transcribe recording {recording_id}: {exc}"
-        _mark(ctx, recording_id, status=service.FAILED, error=reason)
-        raise PermanentJobError(reason) from exc
+        _fail_unreadable(ctx, recording_id, exc)
     except Exception as exc:
         _mark(ctx, recording_id, status=_status_after_error(ctx), error=f"{type(exc).__name__}: {exc}")
         raise
-    ctx.progress(0.97, "Saving the transcript")
+    ctx.progress(0.96, "Making the redacted audio copy")
+    store = BlobStore(settings.recordings_dir)
+    redacted_sha = None
+    wav = redacted_audio(path, transcript)
+    if wav is not None:
+        redacted_sha = store.put_chunks([wav], max_bytes=len(wav) + 1).sha256
+    ctx.progress(0.98, "Saving the transcript")
     with session_scope(ctx.runtime.sessions) as session:
         recording = session.get(Recording, recording_id)
         if recording is None:
             raise PermanentJobError(f"recording {recording_id} was deleted while it was transcribed")
         count = service.save_transcript(session=session, recording=recording, transcript=transcript,
-                                        model=engine.model_name(settings), language=options.language)
+                                        model=engine.model_name(settings), language=options.language,
+                                        redacted_audio_sha256=redacted_sha)
         interaction_id = recording.interaction_id
     with session_scope(ctx.runtime.sessions) as session:
         service.reindex(session=session, interaction_id=interaction_id)
@@ -78,6 +93,12 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
             "processing_seconds": round(transcript.processing_seconds, 2),
             "realtime_factor": round(rtf, 2) if rtf else None,
             "speaker_separation": transcript.speaker_separation}
+
+
+def _fail_unreadable(ctx: JobContext, recording_id: int, exc: AudioError) -> NoReturn:
+    reason = f"cannot transcribe recording {recording_id}: {exc}"
+    _mark(ctx, recording_id, status=service.FAILED, error=reason)
+    raise PermanentJobError(reason) from exc
 
 
 def _status_after_error(ctx: JobContext) -> str:

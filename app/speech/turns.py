@@ -6,8 +6,8 @@ segments instead gets the order wrong: with VAD on, one segment can cover severa
 and its start/end stretch over the other party's turns (see shared notes, "Turn order").
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 UNKNOWN = "unknown"
@@ -50,6 +50,32 @@ class Turn:
     @property
     def confidence(self) -> float:
         return sum(w.probability for w in self.words) / len(self.words)
+
+
+SENTENCE_END = (".", "?", "!")
+STRAY_GAP_SECONDS = 1.0
+
+
+def repair_stray_words(words: Sequence[TimedWord], *, gap: float = STRAY_GAP_SECONDS) -> list[TimedWord]:
+    """Put back a sentence's last word that the recogniser timed after a long silence.
+
+    Whisper often times the final word of an utterance followed by silence at the start of the *next*
+    stretch of speech ("won't@7.8 connect.@19.8 Thanks,@20.2"), which would move it into a later turn. A word
+    that ends a sentence, following a word of the same channel that does not, after more than `gap`
+    seconds, is moved back: the two share the previous word's time span.
+    """
+    repaired: list[TimedWord] = []
+    for word in words:
+        previous = repaired[-1] if repaired else None
+        if (previous is not None and word.channel == previous.channel and word.start - previous.end > gap
+                and word.text.strip().endswith(SENTENCE_END) and not previous.text.strip().endswith(SENTENCE_END)
+                and not previous.text.strip().endswith(",")):
+            # the previous word's timing usually stretches over both words: share it between them
+            middle = round((previous.start + previous.end) / 2, 3)
+            repaired[-1] = replace(previous, end=middle)
+            word = replace(word, start=middle, end=previous.end)
+        repaired.append(word)
+    return repaired
 
 
 def join_words(words: Iterable[TimedWord]) -> str:

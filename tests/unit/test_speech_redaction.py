@@ -76,3 +76,13 @@ def test_redact_words_flags_words_and_gives_audio_ranges():
     assert all(flag == "card" for flag in result.flags[3:-1])
     assert result.ranges == [(1.5, 9.4, "card")]
     assert result.redacted_text == "yes it is [CARD] thanks"
+
+
+def test_cue_in_the_previous_line_counts():
+    answer = [TimedWord(text=" " + w, start=i, end=i + 0.5) for i, w in enumerate(["14th", "of", "March", "1988."])]
+    assert redact_words(answer).flags == [None] * 4
+    result = redact_words(answer, context="Can I take your date of birth please?")
+    assert result.flags == ["dob"] * 4 and result.redacted_text == "[DOB]."
+    assert result.ranges == [(0, 3.5, "dob")]
+    # personal data inside the context belongs to the previous line, not this one
+    assert redact_words(answer[:1], context="my card is 4111 1111 1111 1111").flags == [None]

@@ -5,7 +5,7 @@ import pytest
 from app.speech.audio import AudioInfo
 from app.speech.metrics import compute_metrics, count_interruptions, gaps, intersect, merge_intervals
 from app.speech.pipeline import build_transcript, channel_roles, redacted_words
-from app.speech.turns import TimedWord, group_turns
+from app.speech.turns import TimedWord, group_turns, repair_stray_words
 
 
 def said(speaker: str, text: str, start: float, *, step: float = 0.4, segment: int = 0) -> list[TimedWord]:
@@ -24,6 +24,19 @@ def test_turns_follow_time_order_across_channels():
         ("agent", "hello how can I help"), ("customer", "my bill is wrong"),
         ("agent", "sure let me check"), ("customer", "thanks")]
     assert turns[1].start == 2.5 and turns[0].channel == 0 and turns[1].channel == 1
+
+
+def test_stray_last_word_is_put_back_after_its_sentence():
+    words = said("customer", "the new one won't", 4.0) + [
+        TimedWord(" connect.", 19.8, 20.1, speaker="customer", channel=1),
+        TimedWord(" Thanks,", 20.2, 20.5, speaker="customer", channel=1)]
+    repaired = repair_stray_words(words)
+    assert (repaired[3].start, repaired[3].end) == (words[3].start, pytest.approx(words[3].start + 0.15))
+    assert (repaired[4].start, repaired[4].end) == (pytest.approx(words[3].start + 0.15), words[3].end)
+    assert repaired[5] == words[5]
+    # a real pause inside a sentence followed by more words is left alone
+    paused = said("agent", "let me check", 0.0) + [TimedWord(" okay", 5.0, 5.3, speaker="agent", channel=0)]
+    assert repair_stray_words(paused) == paused
 
 
 def test_long_pause_starts_a_new_turn_of_the_same_speaker():
@@ -85,7 +98,7 @@ def test_build_transcript_redacts_lines_and_keeps_audio_ranges():
     words = said("agent", "your card number please", 0.0) + said(
         "customer", "four one one one one one one one one one one one one one one one", 2.0)
     info = AudioInfo(format="wav", channels=2, sample_rate=16000, duration_seconds=10.0)
-    transcript = build_transcript(words, info=info, duration=10.0, stereo=True)
+    transcript = build_transcript(words, info=info, duration=10.0, separation="channels")
     assert [line.speaker for line in transcript.lines] == ["agent", "customer"]
     assert transcript.lines[1].redacted_text == "[CARD]"
     assert transcript.redaction_ranges == [{"start": 2.0, "end": 8.3, "kind": "card", "channel": 1,
@@ -93,3 +106,31 @@ def test_build_transcript_redacts_lines_and_keeps_audio_ranges():
     assert all(w["pii"] == "card" for w in transcript.lines[1].words)
     assert {w["w"] for w in redacted_words(transcript.lines[1].words)} == {"[CARD]"}
     assert transcript.speaker_separation == "channels"
+
+
+def test_bleep_replaces_only_the_ranges_and_wav_bytes_round_trip(tmp_path):
+    import numpy as np
+
+    from app.speech.audio import SAMPLE_RATE, bleep, decode_channels, probe, wav_bytes
+
+    left, right = np.full(SAMPLE_RATE * 2, 0.5, dtype=np.float32), np.full(SAMPLE_RATE * 2, -0.5, dtype=np.float32)
+    out = bleep([left, right], [(0.5, 1.0, 1)])
+    assert np.array_equal(out[0], left) and left[0] == 0.5  # the input is not changed
+    assert np.all(out[1][: SAMPLE_RATE // 2] == -0.5) and np.all(np.abs(out[1][SAMPLE_RATE // 2: SAMPLE_RATE]) <= 0.2)
+    assert np.all(out[1][SAMPLE_RATE:] == -0.5)
+    path = tmp_path / "copy.wav"
+    path.write_bytes(wav_bytes(out))
+    info = probe(path)
+    assert (info.channels, info.sample_rate, round(info.duration_seconds, 2)) == (2, SAMPLE_RATE, 2.0)
+    assert decode_channels(path, channels=2)[1][SAMPLE_RATE + 10] == pytest.approx(-0.5, abs=1e-3)
+
+
+def test_probe_refuses_empty_and_missing_files(tmp_path):
+    from app.speech.audio import AudioError, probe
+
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(AudioError, match="empty"):
+        probe(empty)
+    with pytest.raises(AudioError, match="missing"):
+        probe(tmp_path / "nothing.wav")

@@ -55,6 +55,7 @@ def upgrade() -> None:
     sa.Column('processing_seconds', sa.Float(), nullable=False),
     sa.Column('word_count', sa.Integer(), nullable=False),
     sa.Column('redaction_ranges', sa.JSON(), nullable=False),
+    sa.Column('redacted_audio_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['interaction_id'], ['interaction.id'], ),
     sa.ForeignKeyConstraint(['recording_id'], ['recording.id'], ),

@@ -1,0 +1,88 @@
+"""Awkward input through the transcription job: each transcribes or fails its own job with a clear reason,
+leaving the interaction intact. (SQLite only: the database is not what these test.)"""
+
+import shutil
+import subprocess
+
+import pytest
+from sqlmodel import select
+
+from app.core.storage import BlobStore
+from app.interactions.models import Interaction
+from app.speech.models import CallMetrics
+from tests.conftest import make_settings
+from tests.speech_helpers import SCRIPT, call_files, make_call, needs_espeak, run_job, segments_of
+
+pytestmark = [pytest.mark.slow, needs_espeak]
+__all__ = ["call_files"]
+
+
+@pytest.fixture
+def backend():
+    return "sqlite"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return make_settings(tmp_path / "data", speech_beam_size=1)  # beam 1: ~1.7x faster, enough here
+
+
+@pytest.mark.parametrize(("name", "reason"), [("truncated", "no decodable audio"), ("text", "not readable audio")])
+def test_unusable_files_fail_cleanly(session, settings, queue, call_files, name, reason):
+    files, _ = call_files
+    recording = make_call(session, settings, files[name])
+    job = run_job(session, queue, recording)
+    assert job.status == "failed" and reason in job.error
+    assert session.get(Interaction, recording.interaction_id) is not None
+
+
+def test_missing_file_fails_cleanly(session, settings, queue, call_files):
+    files, _ = call_files
+    recording = make_call(session, settings, files["corrupt"])
+    BlobStore(settings.recordings_dir).delete(recording.sha256)
+    job = run_job(session, queue, recording)
+    assert job.status == "failed" and "missing" in job.error
+
+
+def test_mono_call_gets_an_estimated_speaker_split(session, settings, queue, call_files):
+    files, _ = call_files
+    recording = make_call(session, settings, files["mono"], channel_map={"0": "mixed"})
+    job = run_job(session, queue, recording)
+    assert job.status == "done" and job.result["speaker_separation"] == "estimated"
+    segments = segments_of(session, recording.interaction_id)
+    assert "internet" in " ".join(s.text for s in segments).lower()
+    # two clearly different synthetic voices: the split follows the script, the greeting names the agent
+    assert [s.speaker for s in segments] == [line.speaker for line in SCRIPT]
+
+
+@pytest.mark.parametrize("name", ["phone8k", "dead", "silence", "clip", "flac_named_mp3"])
+def test_telephone_rate_dead_channel_silence_clip_and_lying_extension(session, settings, queue, call_files, name):
+    files, _ = call_files
+    if name not in files:
+        pytest.skip("sox is not installed")
+    recording = make_call(session, settings, files[name])
+    job = run_job(session, queue, recording)
+    assert job.status == "done", job.error
+    segments = segments_of(session, recording.interaction_id)
+    if name == "silence":
+        assert segments == []
+        metrics = session.exec(select(CallMetrics).where(CallMetrics.interaction_id == recording.interaction_id)).one()
+        assert metrics.silence_total_seconds == pytest.approx(3.0, abs=0.1) and metrics.turn_count == 0
+    elif name == "dead":
+        assert segments and {s.speaker for s in segments} == {"agent"}
+    elif name == "clip":
+        assert all(s.end <= 1.5 for s in segments)
+    else:
+        assert [s.speaker for s in segments] == [line.speaker for line in SCRIPT]
+
+
+def test_a_three_hour_file_fails_with_a_clear_reason(session, settings, queue, tmp_path):
+    sox = shutil.which("sox")
+    if sox is None:
+        pytest.skip("sox is not installed")
+    long_call = tmp_path / "three-hours.flac"  # silence compresses to almost nothing
+    subprocess.run([sox, "-n", "-r", "1000", "-c", "1", str(long_call), "trim", "0", "10800"], check=True)
+    recording = make_call(session, settings, long_call)
+    job = run_job(session, queue, recording)
+    assert job.status == "failed" and "3.0 hours long" in job.error and job.attempts == 1
+    assert session.get(Interaction, recording.interaction_id) is not None
