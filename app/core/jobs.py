@@ -51,6 +51,14 @@ class JobContext:
     kind: str
     payload: dict[str, Any]
     runtime: Runtime
+    queue: "JobQueue | None" = None
+
+    def enqueue(self, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None) -> None:
+        """Queue follow-up work (e.g. analysis after transcription) once this job's data is committed."""
+        if self.queue is None or kind not in _HANDLERS:
+            return
+        with session_scope(self.runtime.sessions) as session:
+            self.queue.enqueue(session=session, kind=kind, payload=payload, dedupe_key=dedupe_key)
 
     def progress(self, fraction: float, message: str | None = None) -> None:
         """Record progress (0..1) in its own transaction so pages see it while the job runs."""
@@ -233,7 +241,7 @@ class JobQueue:
         if job is None:
             return
         spec = _HANDLERS.get(job.kind)
-        context = JobContext(job_id=job_id, kind=job.kind, payload=job.payload, runtime=self.runtime)
+        context = JobContext(job_id=job_id, kind=job.kind, payload=job.payload, runtime=self.runtime, queue=self)
         try:
             if spec is None:
                 raise PermanentJobError(f"no handler for job kind {job.kind!r} in this worker")

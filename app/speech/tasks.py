@@ -87,6 +87,9 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
         interaction_id = recording.interaction_id
     with session_scope(ctx.runtime.sessions) as session:
         service.reindex(session=session, interaction_id=interaction_id)
+    # sentiment, categories, PII spans and auto-QA on the new transcript (one run per transcription)
+    ctx.enqueue("nlp.analyze", {"interaction_id": interaction_id}, dedupe_key=f"nlp.analyze:{interaction_id}:"
+                f"transcribe-job-{ctx.job_id}")
     rtf = transcript.audio_seconds / transcript.processing_seconds if transcript.processing_seconds else None
     return {"recording_id": recording_id, "interaction_id": interaction_id, "segments": count,
             "words": len(transcript.words), "audio_seconds": round(transcript.audio_seconds, 2),

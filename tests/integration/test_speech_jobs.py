@@ -49,6 +49,12 @@ def test_stereo_call_is_transcribed_in_turn_order(session, settings, queue, call
     assert 100 < metrics.agent_words_per_minute < 300
     session.refresh(recording)
     assert recording.transcription_status == "done" and recording.transcription_error is None
+    # the analytics job followed the transcription: sentiment per side is there
+    from app.nlp.models import InteractionAnalytics
+
+    analytics = session.exec(select(InteractionAnalytics)
+                             .where(InteractionAnalytics.interaction_id == recording.interaction_id)).one()
+    assert analytics is not None
     # a re-run replaces the transcript: never doubled
     again = run_job(session, queue, recording)
     assert again.status == "done" and again.id != job.id
