@@ -61,7 +61,9 @@ browser: setup
 	$(BIN)/pytest tests/browser
 
 bench: setup
-	$(BIN)/python bench/search.py
+	$(BIN)/python bench/search.py --sizes 10000
+	$(BIN)/python bench/speech.py
+	$(BIN)/python bench/pii.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

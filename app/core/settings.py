@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     speech_cpu_threads: int = 2
     speech_beam_size: int = 5
     speech_language: str = "en"
+    speech_hold_seconds: float = Field(default=20.0, description="A silence this long on both sides is a hold.")
+    speech_max_seconds: float = Field(default=7200.0, description="Longer recordings are refused, not transcribed.")
 
     retention: dict[str, dict[str, int]] = Field(
         default_factory=dict,
