@@ -154,8 +154,10 @@ def measure(engine: Engine, n: int, runs: int) -> list[tuple[str, str, float, fl
     return out
 
 
-def fresh_database(backend: str, workdir: Path) -> tuple[str, Callable[[], None]]:
+def fresh_database(backend: str, workdir: Path, size: int, keep: bool) -> tuple[str, Callable[[], None]]:
     if backend == "sqlite":
+        if keep:  # reused by later runs with --keep (the load is skipped when the file is complete)
+            return f"sqlite:///{workdir / f'bench-{size}.db'}", lambda: None
         path = workdir / f"bench-{uuid.uuid4().hex[:6]}.db"
         return f"sqlite:///{path}", lambda: [p.unlink(missing_ok=True) for p in workdir.glob(path.name + "*")]
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -177,16 +179,22 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument("--keep", action="store_true", help="SQLite: keep the generated database in --workdir "
+                                                            "and reuse it on the next run (only the queries run)")
     args = parser.parse_args()
     for size in [int(s) for s in args.sizes.split(",")]:
         for backend in args.backends.split(","):
-            url, cleanup = fresh_database(backend, args.workdir)
+            url, cleanup = fresh_database(backend, args.workdir, size, args.keep)
             try:
                 upgrade(url)
                 engine = make_engine(url)
-                rate = load(engine, size)
-                print(f"\n== {backend} · {size:,} interactions · ingest {rate:,.0f} interactions/s "
-                      f"(search document + full-text index included)", flush=True)
+                with engine.connect() as connection:
+                    loaded = connection.execute(text("SELECT count(*) FROM search_document")).scalar_one()
+                if loaded == size:
+                    rate_text = "reused the database of an earlier run"
+                else:
+                    rate_text = f"ingest {load(engine, size):,.0f} interactions/s (search document + full-text index)"
+                print(f"\n== {backend} · {size:,} interactions · {rate_text}", flush=True)
                 print(f"{'query':<28} {'order':<10} {'p50 ms':>8} {'p95 ms':>8} {'total':>8}")
                 for name, order, p50, p95, total in measure(engine, size, args.runs):
                     print(f"{name:<28} {order:<10} {p50:>8.1f} {p95:>8.1f} {total:>8}", flush=True)

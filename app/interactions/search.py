@@ -15,8 +15,10 @@ stops early:
   selective queries (a reference code, a name, a phrase: fewer hits than the window) this is exact
   relevance; for broad ones it is "most relevant among the recent matches", and the answer says so
   (`ranked_window`). Ranking in Python also makes both databases order results identically.
-- `total` counts at most COUNT_CAP + 1 matches; with filters, it counts among the newest COUNT_SCAN text
-  matches. Past either bound `total_is_lower_bound` is set and pages show "N+".
+- `total` counts at most COUNT_CAP + 1 matches. With filters (checked row by row), counting and the
+  relevance window look only among the newest COUNT_SCAN text matches. Past either bound
+  `total_is_lower_bound` is set and pages show "N+". "newest" pages are not bounded (complete, but a
+  filter that matches nothing among many hits walks them all).
 - A customer filter starts from the customer's few interactions (rowid IN ...), not from the words.
 Filters (channel, dates, agent, team, queue, customer, and the caller's scope) are applied in the same
 query; dates become a sort_key range, which FTS5 and the B-tree index both use directly.
@@ -296,7 +298,20 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
     for clause in clauses:
         base = base.where(clause)
 
-    total, lower_bound = _count(session=session, base=base, key=key, filtered=bool(clauses), text_only=text_only)
+    scanned = base
+    if clauses:
+        # filters are checked row by row: look only among the newest COUNT_SCAN text matches when counting
+        # and ranking, so a filter keeping 1 row in 50 does not walk every hit of a common word
+        text_window = text_only.order_by(key.desc()).limit(COUNT_SCAN).subquery()
+        floor, seen = session.execute(select(func.min(text_window.c.key), func.count())
+                                      .select_from(text_window)).one()
+        scanned = base.where(key >= (floor or 0))
+        truncated = int(seen) >= COUNT_SCAN
+    else:
+        truncated = False
+    counted = session.execute(select(func.count()).select_from(
+        (scanned if clauses else text_only).with_only_columns(key).limit(COUNT_CAP + 1).subquery())).scalar_one()
+    total, lower_bound = min(int(counted), COUNT_CAP), int(counted) > COUNT_CAP or truncated
     ordered = base.order_by(key.desc())
     words = parsed.highlight_words()
     scores: dict[int, float] = {}
@@ -306,7 +321,7 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
         bodies = _bodies(session, ids)
         window: int | None = None
     else:
-        candidates = session.execute(ordered.limit(RANK_WINDOW)).all()
+        candidates = session.execute(scanned.order_by(key.desc()).limit(RANK_WINDOW)).all()
         bodies = _bodies(session, [int(r.interaction_id) for r in candidates])
         scores = _bm25(session=session, dialect=dialect, parsed=parsed, bodies=bodies)
         ranked = sorted(candidates, key=lambda r: (-scores.get(int(r.interaction_id), 0.0), -int(r.key)))
@@ -372,21 +387,6 @@ def _idf(session: Session, dialect: str, parsed: ParsedQuery, corpus: int) -> fl
 def _pattern(words: list[str]) -> re.Pattern[str]:
     stems = sorted({re.escape(_stem(w)) for w in words if w}, key=len, reverse=True)
     return re.compile(r"\b(?:" + "|".join(stems) + r")\w*", re.IGNORECASE)
-
-
-def _count(*, session: Session, base: Any, key: Any, filtered: bool, text_only: Any) -> tuple[int, bool]:
-    """How many matches, bounded: at most COUNT_CAP; with filters, counted among the newest COUNT_SCAN
-    text matches (a filter that keeps 1 in 50 must not make us walk every hit of a common word)."""
-    if not filtered:
-        counted = session.execute(select(func.count()).select_from(
-            text_only.limit(COUNT_CAP + 1).subquery())).scalar_one()
-        return min(int(counted), COUNT_CAP), int(counted) > COUNT_CAP
-    newest = text_only.order_by(key.desc()).limit(COUNT_SCAN).subquery()
-    scanned = session.execute(select(func.count()).select_from(newest)).scalar_one()
-    counted = session.execute(select(func.count()).select_from(
-        base.where(key >= select(func.min(newest.c.key)).scalar_subquery())
-        .with_only_columns(key).limit(COUNT_CAP + 1).subquery())).scalar_one()
-    return min(int(counted), COUNT_CAP), int(counted) > COUNT_CAP or int(scanned) >= COUNT_SCAN
 
 
 # ---------------------------------------------------------------- snippets
