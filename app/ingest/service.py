@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
@@ -179,6 +180,10 @@ def _write(session: Session, report: ImportReport, lines: list[int], item: str |
     except InvalidInput as exc:
         for line in lines:
             report.reject(line, exc.message, item)
+    except IntegrityError as exc:  # e.g. a concurrent import wrote the same identity first: retry the file
+        log.warning("import of %s failed: %s", item, exc)
+        for line in lines:
+            report.reject(line, "conflicting concurrent write; import again", item)
 
 
 def _latest(times: list[datetime], existing: Interaction | None) -> datetime:
