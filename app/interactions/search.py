@@ -51,8 +51,8 @@ from app.interactions.models import (
 )
 
 RANK_WINDOW = 200
-COUNT_CAP = 10_000
-COUNT_SCAN = 5_000
+COUNT_CAP = 1_000
+COUNT_SCAN = 2_000
 IDF_CAP = 1_000
 KEY_SCALE = 1_000_000
 Order = Literal["relevance", "newest"]
