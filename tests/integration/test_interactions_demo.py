@@ -9,7 +9,7 @@ from app.core.jobs import Runtime
 from app.interactions import demo
 from app.interactions.models import Interaction, Message
 from tests.conftest import make_settings
-from tests.integration.interactions_support import FIXTURES, agents, audio_dir  # noqa: F401
+from tests.integration.interactions_support import FIXTURES, agents, audio_dir, no_transcription_jobs  # noqa: F401
 
 
 def test_demo_loads_idempotently_and_skips_missing_files(runtime, session, sessions, db_engine, agents, audio_dir,

@@ -9,7 +9,7 @@ from app.ingest.emails import iter_email_sources
 from app.interactions import service as interactions
 from app.interactions.models import Recording
 from tests.conftest import sign_in
-from tests.integration.interactions_support import FIXTURES, agents  # noqa: F401
+from tests.integration.interactions_support import FIXTURES, agents, no_transcription_jobs  # noqa: F401
 
 HTML = {"accept": "text/html"}
 
