@@ -24,18 +24,19 @@ Filters (channel, dates, agent, team, queue, customer, and the caller's scope) a
 query; dates become a sort_key range, which FTS5 and the B-tree index both use directly.
 
 Query language (same on both databases): words are ANDed, "quoted text" is a phrase, a trailing * is a
-prefix. Snippets are built here, not by the database, so both return the same HTML: the text is escaped
+prefix (of at least MIN_PREFIX letters; on SQLite it is expanded through the index vocabulary into an OR
+of at most MAX_EXPANSION terms, because FTS5's own prefix query merges every matching posting list first). Snippets are built here, not by the database, so both return the same HTML: the text is escaped
 first and only then are matches wrapped in <mark>.
 """
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
 from markupsafe import Markup, escape
-from sqlalchemy import BigInteger, Column, Float, MetaData, Table, Text, func, literal_column, select
+from sqlalchemy import BigInteger, Column, Float, MetaData, Table, Text, func, literal_column, select, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 from sqlmodel import select as sm_select
@@ -54,6 +55,8 @@ RANK_WINDOW = 200
 COUNT_CAP = 1_000
 COUNT_SCAN = 2_000
 IDF_CAP = 1_000
+MAX_EXPANSION = 30
+MIN_PREFIX = 3
 KEY_SCALE = 1_000_000
 Order = Literal["relevance", "newest"]
 
@@ -121,15 +124,28 @@ def reindex_interaction(*, session: Session, interaction_id: int) -> None:
 class ParsedQuery:
     terms: list[str]  # single words, possibly ending in *
     phrases: list[list[str]]  # quoted phrases, as word lists
+    expansions: dict[str, list[str]] = field(default_factory=dict)  # prefix* → indexed terms it covers
 
     @property
     def empty(self) -> bool:
         return not self.terms and not self.phrases
 
+    @property
+    def prefixes(self) -> list[str]:
+        return [t.rstrip("*") for t in self.terms if t.endswith("*")]
+
     def fts5(self) -> str:
-        parts = [f'"{t.rstrip("*")}"' + ("*" if t.endswith("*") else "") for t in self.terms]
+        parts = [self._fts5_term(t) for t in self.terms]
         parts += ['"' + " ".join(p) + '"' for p in self.phrases]
         return " ".join(parts)
+
+    def _fts5_term(self, term: str) -> str:
+        if not term.endswith("*"):
+            return f'"{term}"'
+        covered = self.expansions.get(term.rstrip("*"))
+        if covered:  # an OR of indexed terms walks incrementally; FTS5's own prefix scan merges every list first
+            return "(" + " OR ".join(f'"{t}"' for t in covered) + ")"
+        return f'"{term.rstrip("*")}"*'
 
     def highlight_words(self) -> list[str]:
         return [t.rstrip("*") for t in self.terms] + [w for p in self.phrases for w in p]
@@ -150,7 +166,9 @@ def parse_query(q: str) -> ParsedQuery:
         else:
             for word in _WORD.findall(match.group(2)):
                 word = word.lower()
-                if word.rstrip("*"):
+                if len(word.rstrip("*")) < MIN_PREFIX:
+                    word = word.rstrip("*")  # "a*" would walk most of the index: a short prefix is a word
+                if word:
                     terms.append(word)
     return ParsedQuery(terms=list(dict.fromkeys(terms)), phrases=phrases)
 
@@ -265,14 +283,15 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
     parsed = parse_query(q)
     if parsed.empty:
         return SearchResults([], 0, False, None, page, per_page, order)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite" and parsed.prefixes:
+        parsed = replace(parsed, expansions={p: _vocabulary(session, p) for p in parsed.prefixes})
     filters = SearchFilters(channel, date_from, date_to, agent_id, team_id, queue, customer_id)
     visible = visible_agent_ids(session=session, principal=principal) if principal else None
     customers = _customer_ids(session, customer_id) if customer_id is not None else None
     clauses = _filter_clauses(session=session, filters=filters, visible_agents=visible, customer_ids=customers)
     low, high = _key_bounds(filters)
     interaction = Interaction.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-
     match = _match_clause(dialect, parsed)
     if dialect == "sqlite":
         key: Any = _fts.c.rowid
@@ -335,6 +354,17 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
                          page=page, per_page=per_page, order=order)
 
 
+def _vocabulary(session: Session, prefix: str) -> list[str]:
+    """The indexed terms starting with `prefix` (stemmed, as FTS5 stores them), or [] when there are more
+    than MAX_EXPANSION (FTS5's own prefix query is then used)."""
+    if not prefix:
+        return []
+    terms = session.execute(text("SELECT term FROM search_fts_vocab WHERE term >= :low AND term < :high LIMIT :n"),
+                            {"low": prefix, "high": prefix + "\U0010ffff", "n": MAX_EXPANSION + 1}).scalars().all()
+    words = [str(t) for t in terms if re.fullmatch(r"\w+", str(t))]
+    return words if 0 < len(words) <= MAX_EXPANSION else []
+
+
 def _match_clause(dialect: str, parsed: ParsedQuery) -> Any:
     if dialect == "sqlite":
         return _fts.c.search_fts.op("MATCH")(parsed.fts5())
@@ -358,7 +388,7 @@ def _bm25(*, session: Session, dialect: str, parsed: ParsedQuery, bodies: dict[i
     corpus = session.execute(select(func.coalesce(func.max(_sd.c.interaction_id), 0))).scalar_one() or 1
     features: list[tuple[re.Pattern[str], float]] = []
     for term in parsed.terms:
-        single = ParsedQuery(terms=[term], phrases=[])
+        single = ParsedQuery(terms=[term], phrases=[], expansions=parsed.expansions)
         features.append((_pattern([term.rstrip("*")]), _idf(session, dialect, single, int(corpus))))
     for phrase in parsed.phrases:
         single = ParsedQuery(terms=[], phrases=[phrase])
