@@ -210,23 +210,8 @@ def ingest_recording(*, session: Session, settings: Settings, queue: JobQueue | 
     truncated, non-audio or unsupported file raises InvalidInput (422) and leaves nothing behind; over
     `settings.max_upload_bytes` raises PayloadTooLarge (413). The same content is stored once. Commits,
     then queues transcription when a `speech.transcribe` handler exists."""
-    resolver = Resolver(session=session, region=phone_region(settings), actor=actor)
-    agent_id = resolver.agent_id(metadata.agent)  # fail on unknown names before storing anything
-    for transfer in metadata.transfers:
-        resolver.agent_id(transfer.agent)
-    identities = resolver.identities(metadata.customer)
-    store = BlobStore(settings.recordings_dir)
-    stored = store.put_chunks(chunks, max_bytes=settings.max_upload_bytes)
-    try:
-        info = probe_audio(stored.path)
-        channel_map = channel_map_of(metadata.channel_map, info.channels)
-    except InvalidInput:
-        if not stored.already_present:
-            store.delete(stored.sha256)
-        raise
-    result = _save_call(session=session, resolver=resolver, metadata=metadata, agent_id=agent_id,
-                        identities=identities, info=info, sha256=stored.sha256, size=stored.size,
-                        filename=filename, channel_map=channel_map)
+    result = store_call(session=session, settings=settings, metadata=metadata, chunks=chunks, filename=filename,
+                        actor=actor)
     session.commit()
     result.transcription_job_id = enqueue_transcription(session=session, queue=queue, recording=result.recording)
     return result
@@ -315,7 +300,7 @@ def import_calls(*, session: Session, settings: Settings, queue: JobQueue | None
             if not row.get("file") or not audio.is_file():
                 raise InvalidInput(f"audio file {row.get('file')!r} not found")
             with audio.open("rb") as stream:
-                result = _import_one_call(session=session, settings=settings, metadata=metadata,
+                result = store_call(session=session, settings=settings, metadata=metadata,
                                           chunks=iter(lambda s=stream: s.read(1 << 20), b""),  # type: ignore[misc]
                                           filename=audio.name, actor=actor)
             report.count(result.status)
@@ -331,8 +316,10 @@ def import_calls(*, session: Session, settings: Settings, queue: JobQueue | None
     return report
 
 
-def _import_one_call(*, session: Session, settings: Settings, metadata: RecordingMetadata,
-                     chunks: Iterable[bytes], filename: str, actor: Actor | None) -> StoredRecording:
+def store_call(*, session: Session, settings: Settings, metadata: RecordingMetadata, chunks: Iterable[bytes],
+               filename: str, actor: Actor | None) -> StoredRecording:
+    """Probe and store one recording with its call (in a SAVEPOINT; no commit). Agents are checked before
+    the file is stored; a file that does not probe as audio is removed again."""
     resolver = Resolver(session=session, region=phone_region(settings), actor=actor)
     agent_id = resolver.agent_id(metadata.agent)
     for transfer in metadata.transfers:
