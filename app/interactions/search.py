@@ -57,6 +57,7 @@ COUNT_SCAN = 2_000
 IDF_CAP = 1_000
 MAX_EXPANSION = 30
 MIN_PREFIX = 3
+PG_SELECTIVE = 2_000
 KEY_SCALE = 1_000_000
 Order = Literal["relevance", "newest"]
 
@@ -305,11 +306,19 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
         text_only = select(key.label("key")).where(match)
         base = (select(_sd.c.interaction_id, key.label("key"))
                 .select_from(_sd.join(interaction, interaction.c.id == _sd.c.interaction_id)).where(match))
+    keys: set[int] | None = None
     if customers is not None:
         # a customer has a handful of interactions: start from them, not from every hit of the words
-        keys = session.execute(select(_sd.c.sort_key).join(interaction, interaction.c.id == _sd.c.interaction_id)
-                               .where(interaction.c.customer_id.in_(customers))).scalars().all()
-        base, text_only = base.where(key.in_(keys)), text_only.where(key.in_(keys))
+        keys = set(session.execute(select(_sd.c.sort_key).join(interaction, interaction.c.id == _sd.c.interaction_id)
+                                   .where(interaction.c.customer_id.in_(customers))).scalars())
+    if dialect != "sqlite":
+        # PostgreSQL cannot estimate how rare a word is and walks the sort_key index past every row: when
+        # the words match few documents (one GIN bitmap scan tells), start from those documents instead
+        few = set(session.execute(select(_sd.c.sort_key).where(match).limit(PG_SELECTIVE + 1)).scalars())
+        if len(few) <= PG_SELECTIVE:
+            keys = few if keys is None else keys & few
+    if keys is not None:
+        base, text_only = base.where(key.in_(sorted(keys))), text_only.where(key.in_(sorted(keys)))
     if low is not None:
         base, text_only = base.where(key >= low), text_only.where(key >= low)
     if high is not None:
