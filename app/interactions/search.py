@@ -29,6 +29,7 @@ of at most MAX_EXPANSION terms, because FTS5's own prefix query merges every mat
 first and only then are matches wrapped in <mark>.
 """
 
+import json
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -66,6 +67,7 @@ _fts = Table("search_fts", MetaData(), Column("rowid", BigInteger), Column("body
 _sd = SearchDocument.__table__  # type: ignore[attr-defined]
 _TOKEN = re.compile(r'"([^"]*)"|(\S+)')
 _WORD = re.compile(r"\w+\*?", re.UNICODE)
+_ENGLISH: Any = literal_column("'english'::regconfig")  # a literal, so EXPLAIN can render the query
 
 
 # ---------------------------------------------------------------- indexing
@@ -178,10 +180,10 @@ def _pg_tsquery(parsed: ParsedQuery) -> Any:
     parts: list[Any] = []
     for term in parsed.terms:
         if term.endswith("*"):
-            parts.append(func.to_tsquery("english", _pg_lexeme(term.rstrip("*")) + ":*"))
+            parts.append(func.to_tsquery(_ENGLISH, _pg_lexeme(term.rstrip("*")) + ":*"))
         else:
-            parts.append(func.plainto_tsquery("english", term))
-    parts += [func.phraseto_tsquery("english", " ".join(p)) for p in parsed.phrases]
+            parts.append(func.plainto_tsquery(_ENGLISH, term))
+    parts += [func.phraseto_tsquery(_ENGLISH, " ".join(p)) for p in parsed.phrases]
     query = parts[0]
     for part in parts[1:]:
         query = query.op("&&")(part)
@@ -314,9 +316,13 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
     if dialect != "sqlite":
         # PostgreSQL cannot estimate how rare a word is and walks the sort_key index past every row: when
         # the words match few documents (one GIN bitmap scan tells), start from those documents instead
-        few = set(session.execute(select(_sd.c.sort_key).where(match).limit(PG_SELECTIVE + 1)).scalars())
-        if len(few) <= PG_SELECTIVE:
-            keys = few if keys is None else keys & few
+        # (a GIN bitmap is built whole before the first row: so only when the planner does not already know
+        # the words are common from its statistics)
+        probe = select(_sd.c.sort_key).where(match)
+        if _pg_estimate(session, probe) <= PG_SELECTIVE:
+            few = set(session.execute(probe.limit(PG_SELECTIVE + 1)).scalars())
+            if len(few) <= PG_SELECTIVE:
+                keys = few if keys is None else keys & few
     if keys is not None:
         base, text_only = base.where(key.in_(sorted(keys))), text_only.where(key.in_(sorted(keys)))
     if low is not None:
@@ -361,6 +367,14 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
              for i in ids if i in found]
     return SearchResults(items=items, total=total, total_is_lower_bound=lower_bound, ranked_window=window,
                          page=page, per_page=per_page, order=order)
+
+
+def _pg_estimate(session: Session, query: Any) -> float:
+    """PostgreSQL's row estimate for a query (its statistics know common words; rare ones get a default)."""
+    compiled = query.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}")).scalar_one()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 def _vocabulary(session: Session, prefix: str) -> list[str]:
