@@ -8,10 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from app.auth.deps import AdminPrincipal, CurrentPrincipal, QueueDep, SessionDep, SettingsDep
 from app.core.errors import STANDARD_ERRORS, Forbidden, InvalidInput, error_responses
+from app.core.jobs import JobQueue
+from app.core.models import Job
 from app.core.security import Principal, Role
+from app.core.settings import Settings
 from app.ingest import service
 from app.ingest.models import (
     ImportJobStarted,
@@ -119,8 +123,9 @@ def start_import(kind: str, principal: AdminPrincipal, session: SessionDep, sett
     return ImportJobStarted(job_id=job.id, status=job.status)
 
 
-def start_import_job(*, session: Any, settings: Any, queue: Any, kind: str, upload: UploadFile, source: str,
-                     user_id: int) -> Any:
+def start_import_job(*, session: Session, settings: Settings, queue: JobQueue, kind: str, upload: UploadFile,
+                     source: str, user_id: int) -> Job:
+    """Store the uploaded file (content-addressed) and queue an `ingest.import` job for it."""
     if kind not in service.IMPORT_KINDS:
         raise InvalidInput(f"unknown import kind {kind!r}; one of {', '.join(service.IMPORT_KINDS)}")
     stored = imports_store(settings.resolved_data_dir).put_chunks(_chunks(upload), max_bytes=settings.max_upload_bytes)

@@ -37,7 +37,8 @@ def print_report(report: ImportReport) -> None:
                   f"rejected {len(report.rejected)}")
     for rejected in report.rejected:
         where = f"{rejected.item} " if rejected.item else ""
-        console.print(f"  line {rejected.line}: {where}{rejected.reason}", markup=False, highlight=False)
+        console.print(f"  line {rejected.line}: {where}{rejected.reason}", markup=False, highlight=False,
+                      soft_wrap=True)
 
 
 def _run(label: str, work: Callable[..., ImportReport]) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
@@ -179,6 +180,10 @@ def _write(session: Session, report: ImportReport, lines: list[int], item: str |
     except InvalidInput as exc:
         for line in lines:
             report.reject(line, exc.message, item)
+    except IntegrityError as exc:  # e.g. a concurrent import wrote the same identity first: retry the file
+        log.warning("import of %s failed: %s", item, exc)
+        for line in lines:
+            report.reject(line, "conflicting concurrent write; import again", item)
 
 
 def _latest(times: list[datetime], existing: Interaction | None) -> datetime:
@@ -205,23 +210,8 @@ def ingest_recording(*, session: Session, settings: Settings, queue: JobQueue | 
     truncated, non-audio or unsupported file raises InvalidInput (422) and leaves nothing behind; over
     `settings.max_upload_bytes` raises PayloadTooLarge (413). The same content is stored once. Commits,
     then queues transcription when a `speech.transcribe` handler exists."""
-    resolver = Resolver(session=session, region=phone_region(settings), actor=actor)
-    agent_id = resolver.agent_id(metadata.agent)  # fail on unknown names before storing anything
-    for transfer in metadata.transfers:
-        resolver.agent_id(transfer.agent)
-    identities = resolver.identities(metadata.customer)
-    store = BlobStore(settings.recordings_dir)
-    stored = store.put_chunks(chunks, max_bytes=settings.max_upload_bytes)
-    try:
-        info = probe_audio(stored.path)
-        channel_map = channel_map_of(metadata.channel_map, info.channels)
-    except InvalidInput:
-        if not stored.already_present:
-            store.delete(stored.sha256)
-        raise
-    result = _save_call(session=session, resolver=resolver, metadata=metadata, agent_id=agent_id,
-                        identities=identities, info=info, sha256=stored.sha256, size=stored.size,
-                        filename=filename, channel_map=channel_map)
+    result = store_call(session=session, settings=settings, metadata=metadata, chunks=chunks, filename=filename,
+                        actor=actor)
     session.commit()
     result.transcription_job_id = enqueue_transcription(session=session, queue=queue, recording=result.recording)
     return result
@@ -310,7 +300,7 @@ def import_calls(*, session: Session, settings: Settings, queue: JobQueue | None
             if not row.get("file") or not audio.is_file():
                 raise InvalidInput(f"audio file {row.get('file')!r} not found")
             with audio.open("rb") as stream:
-                result = _import_one_call(session=session, settings=settings, metadata=metadata,
+                result = store_call(session=session, settings=settings, metadata=metadata,
                                           chunks=iter(lambda s=stream: s.read(1 << 20), b""),  # type: ignore[misc]
                                           filename=audio.name, actor=actor)
             report.count(result.status)
@@ -326,8 +316,10 @@ def import_calls(*, session: Session, settings: Settings, queue: JobQueue | None
     return report
 
 
-def _import_one_call(*, session: Session, settings: Settings, metadata: RecordingMetadata,
-                     chunks: Iterable[bytes], filename: str, actor: Actor | None) -> StoredRecording:
+def store_call(*, session: Session, settings: Settings, metadata: RecordingMetadata, chunks: Iterable[bytes],
+               filename: str, actor: Actor | None) -> StoredRecording:
+    """Probe and store one recording with its call (in a SAVEPOINT; no commit). Agents are checked before
+    the file is stored; a file that does not probe as audio is removed again."""
     resolver = Resolver(session=session, region=phone_region(settings), actor=actor)
     agent_id = resolver.agent_id(metadata.agent)
     for transfer in metadata.transfers:
@@ -572,7 +564,8 @@ def import_social(*, session: Session, records: Iterable[tuple[int, Any]], sourc
                   actor: Actor | None = None, settings: Settings | None = None,
                   progress: Progress = _no_progress) -> ImportReport:
     """Posts, comments and replies; a thread (root post and its descendants) is one interaction whose
-    external id is `platform:root_post_id`. Replies to a post imported earlier join that thread."""
+    external id is the root post's id (the platform is kept in `platform`). Replies to a post imported
+    earlier join that thread."""
     report = ImportReport()
     posts: dict[tuple[str, str], tuple[int, SocialPost]] = {}
     for number, raw in records:
@@ -581,7 +574,7 @@ def import_social(*, session: Session, records: Iterable[tuple[int, Any]], sourc
             posts[(post.platform.lower(), post.post_id)] = (number, post)
         except InvalidInput as exc:
             report.reject(number, exc.message)
-    threads: OrderedDict[str, list[tuple[int, SocialPost]]] = OrderedDict()
+    threads: OrderedDict[tuple[str, str], list[tuple[int, SocialPost]]] = OrderedDict()
     for (platform, _), (number, post) in sorted(posts.items(), key=lambda kv: (kv[1][1].created_at, kv[1][0])):
         threads.setdefault(_social_thread_key(session, source, platform, post, posts), []).append((number, post))
     resolver = Resolver(session=session, region=phone_region(settings), actor=actor)
@@ -596,7 +589,8 @@ def import_social(*, session: Session, records: Iterable[tuple[int, Any]], sourc
 
 
 def _social_thread_key(session: Session, source: str, platform: str, post: SocialPost,
-                       posts: dict[tuple[str, str], tuple[int, SocialPost]]) -> str:
+                       posts: dict[tuple[str, str], tuple[int, SocialPost]]) -> tuple[str, str]:
+    """(platform, external id of the thread): the root post's id, found in this import or an earlier one."""
     seen = set()
     current = post
     while current.parent_id and current.parent_id not in seen:
@@ -608,15 +602,15 @@ def _social_thread_key(session: Session, source: str, platform: str, post: Socia
                 .where(Interaction.source == source, Interaction.channel == "social",
                        Interaction.platform == platform, Message.external_id == current.parent_id)).first()
             if existing:
-                return existing
+                return platform, existing
             break
         current = parent[1]
-    return f"{platform}:{current.post_id}"
+    return platform, current.post_id
 
 
-def _import_social_thread(*, session: Session, resolver: Resolver, report: ImportReport, source: str, key: str,
-                          members: list[tuple[int, SocialPost]]) -> None:
-    platform = key.split(":", 1)[0]
+def _import_social_thread(*, session: Session, resolver: Resolver, report: ImportReport, source: str,
+                          key: tuple[str, str], members: list[tuple[int, SocialPost]]) -> None:
+    platform, external_id = key
     messages: list[tuple[int, MessageData]] = []
     customer: SocialPost | None = None
     agent_id: int | None = None
@@ -625,7 +619,7 @@ def _import_social_thread(*, session: Session, resolver: Resolver, report: Impor
             author_agent = resolver.agent_id(post.agent) if post.author_role == "agent" else None
             handle = interactions.normalise_handle(post.author_handle)
         except InvalidInput as exc:
-            report.reject(number, exc.message, key)
+            report.reject(number, exc.message, external_id)
             continue
         if post.author_role == "customer":
             customer = customer or post
@@ -641,24 +635,24 @@ def _import_social_thread(*, session: Session, resolver: Resolver, report: Impor
     root = messages[0][1]
 
     def write() -> UpsertStatus:
-        existing = interactions.get_by_external_id(session=session, source=source, external_id=key)
+        existing = interactions.get_by_external_id(session=session, source=source, external_id=external_id)
         customer_id = None
         if customer is not None:
             customer_id = resolver.customer_id(
                 [interactions.normalise_identity("social", customer.author_handle, platform)], customer.display_name)
         started = root.sent_at if existing is None else min(as_utc(existing.started_at), root.sent_at)
         extra = dict(existing.extra) if existing else {}
-        if existing is None or key == f"{platform}:{root.external_id}":
+        if existing is None or external_id == root.external_id:
             extra.update({"url": root.extra.get("url"), "follower_count": root.extra.get("follower_count"),
-                          "is_public": root.is_public, "root_post_id": key.split(":", 1)[1]})
+                          "is_public": root.is_public, "root_post_id": external_id})
         return interactions.upsert_interaction(session=session, data=InteractionData(
-            source=source, external_id=key, channel="social", platform=platform, started_at=started,
+            source=source, external_id=external_id, channel="social", platform=platform, started_at=started,
             ended_at=_latest([m.sent_at for _, m in messages], existing),
             customer_id=customer_id or (existing.customer_id if existing else None),
             agent_id=agent_id or (existing.agent_id if existing else None),
             queue=existing.queue if existing else None, extra=extra, messages=[m for _, m in messages]))[1]
 
-    _write(session, report, [n for n, _ in messages], key, write)
+    _write(session, report, [n for n, _ in messages], external_id, write)
 
 
 # ---------------------------------------------------------------- webhook

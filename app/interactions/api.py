@@ -131,7 +131,7 @@ def search(
     """Full-text search over transcripts and messages of every channel you may see. Words are ANDed,
     "quoted text" is a phrase, word* a prefix. `snippet` is HTML with the text escaped and matches in <mark>.
     Relevance ranks the newest `ranked_window` matches (exact for selective queries); `total` stops
-    counting at 10,000 (`total_is_lower_bound`)."""
+    counting at 1,000 (`total_is_lower_bound`)."""
     results = search_service.search(session=session, principal=principal, q=q, channel=channel,
                                     date_from=date_from, date_to=date_to, agent_id=agent_id, team_id=team_id,
                                     queue=queue, customer_id=customer_id, page=page, per_page=per_page, order=order)

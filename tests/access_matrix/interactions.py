@@ -21,3 +21,12 @@ RULES = [
     # webhooks take an admin's API token; web sessions are refused for every role
     Rule("POST", "/api/webhooks/interactions", NOBODY, json={}),
 ]
+
+RULES += [
+    Rule("GET", "/search", ALL, page=True),
+    Rule("GET", "/customers", STAFF, page=True),
+    Rule("GET", "/customers/{customer_id}", ALL, page=True),
+    Rule("GET", "/interactions/{interaction_id}", ALL, page=True),
+    Rule("GET", "/imports", ADMIN, page=True),
+    Rule("POST", "/imports/upload", ADMIN, data={}, page=True),
+]

@@ -30,3 +30,13 @@ def audio_dir(tmp_path_factory) -> Path:
     sox_tone(directory / "mono.flac", channels=1)
     sox_tone(directory / "long.wav", seconds=3.0, frequency=330)
     return directory
+
+
+@pytest.fixture(autouse=True)
+def no_transcription_jobs(monkeypatch, request):
+    """Uploads would run the speech feature's transcription inline (immediate queue): keep these tests fast,
+    except the ones about transcription."""
+    if "transcription" not in request.node.name:
+        from app.ingest import service
+
+        monkeypatch.setattr(service, "registered_kinds", lambda: [])

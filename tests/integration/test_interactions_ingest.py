@@ -55,7 +55,7 @@ def test_social_import_threads_posts_and_keeps_source_fields(session, agents):
                                    source="t")
     assert (report.created, report.unchanged) == (2, 0)
     assert [r.line for r in report.rejected] == [5]
-    thread = interactions.get_by_external_id(session=session, source="t", external_id="twitter:tw-100")
+    thread = interactions.get_by_external_id(session=session, source="t", external_id="tw-100")
     assert thread.platform == "twitter" and thread.agent_id == agents["sam"].id
     assert thread.extra["follower_count"] == 120 and thread.extra["url"].endswith("/100")
     messages = interactions.interaction_messages(session=session, interaction_id=thread.id)
@@ -64,7 +64,7 @@ def test_social_import_threads_posts_and_keeps_source_fields(session, agents):
     maria = interactions.find_customer_by_identity(session=session, kind="social", value="@MARIAL",
                                                    platform="twitter")
     assert maria.id == thread.customer_id
-    guru = interactions.get_by_external_id(session=session, source="t", external_id="twitter:tw-200")
+    guru = interactions.get_by_external_id(session=session, source="t", external_id="tw-200")
     assert guru.extra["follower_count"] == 250000
 
     # a later reply joins its thread

@@ -79,3 +79,23 @@ def test_transcripts_are_searchable_with_redacted_text_preferred(session, make_u
     assert search.search(session=session, principal=admin, q="4111").total == 0
     service.reindex_interaction(session=session, interaction_id=call.id)  # idempotent
     assert search.search(session=session, principal=admin, q="card").total == 1
+
+
+def test_bounded_counts_and_ranking_window(session, make_user, monkeypatch):
+    admin = principal_of(make_user("admin"))
+    ada = make_user("agent")
+    monkeypatch.setattr(search, "COUNT_CAP", 3)
+    monkeypatch.setattr(search, "COUNT_SCAN", 4)
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    add(session, "old-best", "outage outage outage outage", days=0, agent_id=ada.id)
+    for n in range(1, 6):
+        add(session, f"n{n}", f"outage reported {n}", days=n, agent_id=ada.id if n % 2 else None)
+    plain = search.search(session=session, principal=admin, q="outage", order="newest")
+    assert (plain.total, plain.total_is_lower_bound) == (3, True)
+    ranked = search.search(session=session, principal=admin, q="outage", order="relevance")
+    # only the two newest matches are ranked, so the old best match is not among them
+    assert ids(ranked) == ["n5", "n4"] and ranked.ranked_window == 2 and ranked.pages == 1
+    filtered = search.search(session=session, principal=admin, q="outage", agent_id=ada.id, order="newest")
+    # counted among the 4 newest text matches (n5..n2), of which n5 and n3 are ada's
+    assert (filtered.total, filtered.total_is_lower_bound) == (2, True)
+    assert ids(filtered) == ["n5", "n3", "n1", "old-best"]  # newest pages stay complete

@@ -126,3 +126,22 @@ def test_timeline_is_in_time_order_across_channels(session, make_user):
     assert entries[0].length_label == "2:05" and entries[1].length_label == "2 messages"
     found = service.interactions_for_customer(session=session, customer_id=maria.id, since=T0 + timedelta(hours=1))
     assert [i.id for i in found] == [later.id]
+
+
+def test_merge_and_unmerge_over_the_api(client, session, make_user):
+    from tests.conftest import sign_in
+
+    make_user("admin", username="boss")
+    first = service.resolve_customer(session=session, identities=[ident("email", "a@example.com")], display_name="A")
+    second = service.resolve_customer(session=session, identities=[ident("email", "b@example.com")])
+    session.commit()
+    sign_in(client, "boss")
+    merged = client.post(f"/api/customers/{second.id}/merge", json={"into": first.id})
+    assert merged.status_code == 200 and {i["value"] for i in merged.json()["identities"]} == {"a@example.com",
+                                                                                               "b@example.com"}
+    assert client.post(f"/api/customers/{second.id}/merge", json={"into": first.id}).status_code == 409
+    undone = client.post(f"/api/customers/{second.id}/unmerge")
+    assert undone.status_code == 200 and undone.json()["merged_into_id"] is None
+    assert [i["value"] for i in undone.json()["identities"]] == ["b@example.com"]
+    assert client.post(f"/api/customers/{second.id}/unmerge").status_code == 409
+    assert client.get("/api/customers", params={"q": "b@ex"}).json()["total"] == 1

@@ -30,8 +30,11 @@ SQLITE_UP = [
     "CREATE TRIGGER search_document_au AFTER UPDATE ON search_document BEGIN "
     "INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', old.sort_key, old.body); "
     "INSERT INTO search_fts(rowid, body) VALUES (new.sort_key, new.body); END",
+    # the index's vocabulary: prefix queries are expanded to the terms they cover (see search.py)
+    "CREATE VIRTUAL TABLE search_fts_vocab USING fts5vocab(search_fts, 'row')",
 ]
 SQLITE_DOWN = [
+    "DROP TABLE IF EXISTS search_fts_vocab",
     "DROP TRIGGER IF EXISTS search_document_au",
     "DROP TRIGGER IF EXISTS search_document_ad",
     "DROP TRIGGER IF EXISTS search_document_ai",

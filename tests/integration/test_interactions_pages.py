@@ -1,0 +1,109 @@
+# ruff: noqa: F811 - pytest fixtures imported from interactions_support
+"""Pages: search with filters in the URL, customer timeline, interaction (player/transcript or thread),
+imports; untrusted text is escaped; scope applies."""
+
+import json
+
+from app.ingest import service
+from app.ingest.emails import iter_email_sources
+from app.interactions import service as interactions
+from app.interactions.models import Recording
+from tests.conftest import sign_in
+from tests.integration.interactions_support import FIXTURES, agents, no_transcription_jobs  # noqa: F401
+
+HTML = {"accept": "text/html"}
+
+
+def load_fixtures(session):
+    service.import_social(session=session, records=service.read_social(FIXTURES / "social.json"), source="t")
+    service.import_chats(session=session, records=service.read_records(FIXTURES / "chats.jsonl"), source="t")
+    service.import_emails(session=session, sources=iter_email_sources(FIXTURES / "emails"), source="t")
+
+
+def test_untrusted_text_is_escaped_on_every_page(client, session, agents):
+    load_fixtures(session)
+    thread = interactions.get_by_external_id(session=session, source="t", external_id="tw-100")
+    sign_in(client, "admin")
+    page = client.get(f"/interactions/{thread.id}", headers=HTML)
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page.text
+    assert "250000" not in page.text and "120 followers" in page.text and "private" in page.text
+    results = client.get("/search", params={"q": "broadband", "channel": "social"}, headers=HTML)
+    assert "<script>alert" not in results.text and "&lt;script&gt;" in results.text
+    assert "<mark>broadband</mark>" in results.text
+    customer = client.get(f"/customers/{thread.customer_id}", headers=HTML)
+    assert customer.status_code == 200 and "Maria Lopez" in customer.text
+
+
+def test_customer_timeline_lists_every_channel_in_time_order(client, session, agents):
+    load_fixtures(session)
+    maria = interactions.find_customer_by_identity(session=session, kind="email", value="maria.lopez@example.com")
+    sign_in(client, "admin")
+    page = client.get(f"/customers/{maria.id}", headers=HTML).text
+    positions = [page.index(label) for label in ("chat-001", "Broadband keeps dropping")]
+    assert positions == sorted(positions)
+    assert "3 messages" in page and ">tw-100<" not in page  # no identity links the tweet yet
+    listing = client.get("/customers", params={"q": "maria"}, headers=HTML)
+    assert listing.status_code == 200 and f"/customers/{maria.id}" in listing.text
+
+
+def test_email_thread_page_lists_attachments_without_rendering_html(client, session, agents):
+    load_fixtures(session)
+    thread = interactions.get_by_external_id(session=session, source="t", external_id="q1@example.com")
+    sign_in(client, "admin")
+    page = client.get(f"/interactions/{thread.id}", headers=HTML).text
+    assert "engineer-visit.pdf (application/pdf, 48 bytes)" in page
+    assert "tracker.example" not in page and "We found a fault &amp; booked an engineer." in page
+
+
+def test_call_page_shows_player_and_not_transcribed_placeholder(client, session, agents, tmp_path):
+    from tests.integration.interactions_support import sox_tone
+
+    sign_in(client, "admin")
+    wav = sox_tone(tmp_path / "c.wav")
+    meta = {"external_id": "c1", "started_at": "2026-09-14T09:31:00+00:00", "agent": "ada"}
+    body = client.post("/api/recordings", data={"metadata": json.dumps(meta)},
+                       files={"file": ("c.wav", wav.read_bytes())}).json()
+    page = client.get(f"/interactions/{body['interaction_id']}", headers=HTML).text
+    assert f'<audio controls preload="metadata" src="/api/recordings/{body["recording_id"]}/audio">' in page
+    assert "Not transcribed yet" in page and "pending" in page
+    recording = session.get(Recording, body["recording_id"])
+    assert recording.transcription_status == "pending"
+
+
+def test_search_page_keeps_filters_in_the_url_and_paginates(client, session, agents):
+    for n in range(25):
+        service.import_chats(session=session, source="t", records=[(1, {
+            "conversation_id": f"p{n}", "message_id": "1", "sent_at": f"2026-09-{n + 1:02d}T10:00:00+00:00",
+            "author_role": "customer", "customer_email": "many@example.com", "text": f"router reboot number {n}"})])
+    sign_in(client, "admin")
+    first = client.get("/search", params={"q": "router", "order": "newest", "channel": "chat"}, headers=HTML).text
+    assert "25 matches" in first and ">p24<" in first and ">p4<" not in first and "Page 1 of 2" in first
+    assert 'href="?q=router&amp;channel=chat&amp;order=newest&page=2"' in first
+    second = client.get("/search", params={"q": "router", "order": "newest", "channel": "chat", "page": 2},
+                        headers=HTML).text
+    assert ">p0<" in second and ">p24<" not in second
+
+
+def test_agents_only_see_their_own_interactions_on_pages(client, session, agents):
+    load_fixtures(session)
+    ada_chat = interactions.get_by_external_id(session=session, source="t", external_id="chat-001")
+    sign_in(client, "ben")
+    assert client.get(f"/interactions/{ada_chat.id}", headers=HTML).status_code == 404
+    assert client.get(f"/api/interactions/{ada_chat.id}").status_code == 404
+    assert client.get(f"/customers/{ada_chat.customer_id}", headers=HTML).status_code == 404
+    assert "chat-001" not in client.get("/search", params={"q": "broadband"}, headers=HTML).text
+    assert client.get("/api/search", params={"q": "broadband"}).json()["total"] == 0
+    sign_in(client, "ada")
+    assert client.get(f"/interactions/{ada_chat.id}", headers=HTML).status_code == 200
+    assert client.get("/api/search", params={"q": "broadband"}).json()["total"] == 1
+
+
+def test_imports_page_runs_an_upload_as_a_job(client, session, agents):
+    sign_in(client, "admin")
+    response = client.post("/imports/upload", data={"kind": "social", "source": "web"}, follow_redirects=False,
+                           files={"file": ("social.json", (FIXTURES / "social.json").read_bytes(), "application/json")})
+    assert response.status_code == 303 and response.headers["location"].startswith("/imports?job=")
+    page = client.get(response.headers["location"], headers=HTML).text
+    assert "data-poll-job" in page and "social.json" in page and "no author" not in page
+    assert "line 5" in page
