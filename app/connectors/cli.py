@@ -1,0 +1,85 @@
+"""`earshot connect <system> ...`: import what phone systems, help desks, mailboxes and social networks
+export; `earshot watch DIR` lives in app/connectors/watch.py's command below (registered as `connect watch`
+and as its own `earshot watch` alias through this module's commands)."""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from app.ingest.models import ImportReport
+
+name = "connect"
+commands = typer.Typer(help="Connect your systems: import from phone systems, help desks, mail and social.",
+                       no_args_is_help=True)
+
+Recordings = Annotated[Path | None, typer.Option("--recordings", exists=True, file_okay=False,
+                                                 help="Folder with the recordings.")]
+Source = Annotated[str | None, typer.Option(help="Source name (default: the system's name).")]
+Zone = Annotated[str, typer.Option("--timezone", help="Zone of times written without an offset.")]
+ExistingFile = Annotated[Path, typer.Argument(exists=True)]
+
+
+def _run(work: Callable[..., ImportReport]) -> None:
+    from app.core.db import ensure_wal, make_engine, session_factory, session_scope
+    from app.core.jobs import JobQueue, Runtime
+    from app.core.settings import Settings
+    from app.ingest.cli import print_report
+
+    settings = Settings()
+    engine = make_engine(settings.resolved_database_url)
+    ensure_wal(engine)
+    sessions = session_factory(engine)
+    queue = JobQueue(Runtime(settings=settings, engine=engine, sessions=sessions))
+    try:
+        with session_scope(sessions) as session:
+            report = work(session=session, settings=settings, queue=queue)
+    finally:
+        engine.dispose()
+    print_report(report)
+    if report.rejected and not (report.created or report.updated or report.unchanged):
+        raise typer.Exit(1)
+
+
+def _calls(records: Any, source: str) -> None:
+    from app.connectors.common import import_call_records
+
+    _run(lambda session, settings, queue: import_call_records(session=session, settings=settings, queue=queue,
+                                                             source=source, records=records))
+
+
+@commands.command("asterisk")
+def asterisk(cdr_csv: ExistingFile, recordings: Recordings = None, source: Source = None,
+             timezone: Zone = "UTC") -> None:
+    """Asterisk cdr_csv Master.csv with MixMonitor recordings matched by uniqueid."""
+    from app.connectors import phone
+
+    _calls(phone.read_asterisk(cdr_csv, recordings=recordings, zone=timezone), source or "asterisk")
+
+
+@commands.command("freeswitch")
+def freeswitch(cdr: ExistingFile, recordings: Recordings = None, source: Source = None,
+               timezone: Zone = "UTC") -> None:
+    """FreeSWITCH mod_json_cdr files (a file or a folder of them) with their recordings."""
+    from app.connectors import phone
+
+    _calls(phone.read_freeswitch(cdr, recordings=recordings, zone=timezone), source or "freeswitch")
+
+
+@commands.command("amazon-connect")
+def amazon_connect(ctr_file: ExistingFile, recordings: Recordings = None, source: Source = None) -> None:
+    """Amazon Connect contact trace records (JSON / JSON lines) with a folder mirroring the S3 layout."""
+    from app.connectors import phone
+
+    _calls(phone.read_connect(ctr_file, recordings=recordings), source or "amazon-connect")
+
+
+@commands.command("twilio")
+def twilio(calls_json: ExistingFile, recordings_json: Annotated[Path | None, typer.Option(
+        "--recordings-json", exists=True, dir_okay=False)] = None, audio: Recordings = None,
+           source: Source = None) -> None:
+    """Twilio Call resources (and Recording resources) as JSON with the audio files."""
+    from app.connectors import phone
+
+    _calls(phone.read_twilio(calls_json, recordings_file=recordings_json, audio_dir=audio), source or "twilio")
