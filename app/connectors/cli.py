@@ -83,3 +83,34 @@ def twilio(calls_json: ExistingFile, recordings_json: Annotated[Path | None, typ
     from app.connectors import phone
 
     _calls(phone.read_twilio(calls_json, recordings_file=recordings_json, audio_dir=audio), source or "twilio")
+
+
+@commands.command("watch")
+def watch_folder(directory: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+                 settle: Annotated[float, typer.Option(help="Seconds a file must stay unchanged.")] = 10.0,
+                 interval: Annotated[float, typer.Option(help="Seconds between scans.")] = 5.0,
+                 source: Annotated[str, typer.Option()] = "dropfolder",
+                 once: Annotated[bool, typer.Option(help="Scan once and exit.")] = False) -> None:
+    """Watch DIRECTORY for recordings + <name>.json metadata; ingest each once, then move to processed/."""
+    import time
+
+    from app.connectors import watch
+    from app.core.db import make_engine, session_factory, session_scope
+    from app.core.jobs import JobQueue, Runtime
+    from app.core.settings import Settings
+
+    settings = Settings()
+    engine = make_engine(settings.resolved_database_url)
+    sessions = session_factory(engine)
+    queue = JobQueue(Runtime(settings=settings, engine=engine, sessions=sessions))
+    while True:
+        with session_scope(sessions) as session:
+            result = watch.scan(session=session, settings=settings, queue=queue, directory=directory,
+                                settle_seconds=settle, source=source)
+        for name in result.ingested:
+            typer.echo(f"ingested {name}")
+        for name, reason in result.failed.items():
+            typer.echo(f"failed {name}: {reason}")
+        if once:
+            return
+        time.sleep(interval)

@@ -1,0 +1,34 @@
+"""Connector jobs: the drop-folder scan (hourly by default; `earshot connect watch DIR` scans continuously)."""
+
+from typing import Any
+
+from huey import crontab
+
+from app.connectors.settings import ConnectorSettings
+from app.core.db import session_scope
+from app.core.jobs import JobContext, JobQueue, job_handler, periodic_job
+
+WATCH_KIND = "connectors.watch_scan"
+
+
+@job_handler(WATCH_KIND, max_attempts=3)
+def watch_scan(context: JobContext) -> dict[str, Any]:
+    """payload: {directory?, settle_seconds?, source?, transcribe?}; defaults from EARSHOT_CONNECTORS_*."""
+    from pathlib import Path
+
+    from app.connectors import watch
+
+    config = ConnectorSettings()
+    directory = context.payload.get("directory") or config.watch_dir
+    if not directory:
+        return {"skipped": "no watch folder configured (EARSHOT_CONNECTORS_WATCH_DIR)"}
+    queue = JobQueue(context.runtime) if context.payload.get("transcribe", True) else None
+    with session_scope(context.runtime.sessions) as session:
+        result = watch.scan(session=session, settings=context.runtime.settings, queue=queue,
+                            directory=Path(str(directory)),
+                            settle_seconds=float(context.payload.get("settle_seconds", config.watch_settle_seconds)),
+                            source=str(context.payload.get("source") or config.watch_source))
+    return {"ingested": result.ingested, "failed": result.failed, "waiting": result.waiting}
+
+
+periodic_job(WATCH_KIND, crontab(minute="*/5"), every="hour")
