@@ -114,3 +114,67 @@ def watch_folder(directory: Annotated[Path, typer.Argument(exists=True, file_oka
         if once:
             return
         time.sleep(interval)
+
+
+def _interactions(reader_name: str, export: Path, source: str | None) -> None:
+    from app.connectors import helpdesk
+    from app.connectors.common import import_interactions
+
+    reader = getattr(helpdesk, f"read_{reader_name}")
+    _run(lambda session, settings, queue: import_interactions(
+        session=session, settings=settings, source=source or reader_name, records=reader(session, export)))
+
+
+@commands.command("zendesk")
+def zendesk(export: ExistingFile, source: Source = None) -> None:
+    """Zendesk tickets with their comments (and side-loaded users); internal notes stay internal."""
+    _interactions("zendesk", export, source)
+
+
+@commands.command("intercom")
+def intercom(export: ExistingFile, source: Source = None) -> None:
+    """Intercom conversations with conversation_parts; notes stay internal."""
+    _interactions("intercom", export, source)
+
+
+@commands.command("chatwoot")
+def chatwoot(export: ExistingFile, source: Source = None) -> None:
+    """Chatwoot conversations with their messages; private messages stay internal."""
+    _interactions("chatwoot", export, source)
+
+
+@commands.command("zammad")
+def zammad(export: ExistingFile, source: Source = None) -> None:
+    """Zammad tickets with their articles; internal articles stay internal."""
+    _interactions("zammad", export, source)
+
+
+@commands.command("mailbox")
+def mailbox_folder(path: ExistingFile, source: Source = None) -> None:
+    """An mbox file or a Maildir folder; one interaction per e-mail thread."""
+    from app.connectors.email import import_mailbox
+
+    _run(lambda session, settings, queue: import_mailbox(session=session, settings=settings, path=path,
+                                                        source=source or "mail"))
+
+
+@commands.command("imap")
+def imap(host: Annotated[str, typer.Option()], user: Annotated[str, typer.Option()],
+         password: Annotated[str, typer.Option(envvar="EARSHOT_IMAP_PASSWORD", prompt=True, hide_input=True)],
+         port: Annotated[int, typer.Option()] = 993, folder: Annotated[list[str] | None, typer.Option()] = None,
+         ssl: Annotated[bool, typer.Option("--ssl/--no-ssl")] = True, source: Source = None) -> None:
+    """Pull new messages over IMAP (a stored UIDVALIDITY + last-UID mark per folder: nothing twice)."""
+    from app.connectors.email import ImapAccount, pull_imap
+    from app.core.db import make_engine, session_factory, session_scope
+    from app.core.settings import Settings
+    from app.ingest.cli import print_report
+
+    settings = Settings()
+    sessions = session_factory(make_engine(settings.resolved_database_url))
+    account = ImapAccount(host=host, port=port, username=user, password=password, use_ssl=ssl)
+    with session_scope(sessions) as session:
+        pulls = pull_imap(session=session, settings=settings, account=account, folders=folder or None,
+                          source=source or "imap")
+    for pull in pulls:
+        typer.echo(f"{pull.folder}: fetched {pull.fetched}, last UID {pull.last_uid}")
+        print_report(pull.report)
