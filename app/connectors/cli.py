@@ -178,3 +178,36 @@ def imap(host: Annotated[str, typer.Option()], user: Annotated[str, typer.Option
     for pull in pulls:
         typer.echo(f"{pull.folder}: fetched {pull.fetched}, last UID {pull.last_uid}")
         print_report(pull.report)
+
+
+def _social(records: Any, source: str) -> None:
+    from app.connectors.social import import_posts
+
+    _run(lambda session, settings, queue: import_posts(session=session, settings=settings, records=records,
+                                                      source=source))
+
+
+@commands.command("facebook")
+def facebook(feed_json: ExistingFile, page_id: Annotated[str | None, typer.Option()] = None,
+             source: Source = None) -> None:
+    """Facebook page feed with comments (Graph API JSON); the page's own replies are the brand's."""
+    from app.connectors import social
+
+    _social(social.read_facebook(feed_json, page_id=page_id), source or "facebook")
+
+
+@commands.command("twitter")
+def twitter(tweets_js: ExistingFile, handle: Annotated[str | None, typer.Option()] = None,
+            source: Source = None) -> None:
+    """X/Twitter account archive data/tweets.js (handle from account.js beside it)."""
+    from app.connectors import social
+
+    _social(social.read_tweets(tweets_js, handle=handle), source or "twitter")
+
+
+@commands.command("instagram")
+def instagram(media_json: ExistingFile, source: Source = None) -> None:
+    """Instagram media with comments and replies (Graph API JSON)."""
+    from app.connectors import social
+
+    _social(social.read_instagram(media_json), source or "instagram")
