@@ -211,3 +211,30 @@ def instagram(media_json: ExistingFile, source: Source = None) -> None:
     from app.connectors import social
 
     _social(social.read_instagram(media_json), source or "instagram")
+
+
+@commands.command("survey-preset")
+def survey_preset(name: Annotated[str, typer.Argument(help="Survey source name.")],
+                  preset: Annotated[str, typer.Option(help="qualtrics or surveymonkey")],
+                  score_column: Annotated[str | None, typer.Option()] = None,
+                  comment_column: Annotated[str | None, typer.Option()] = None,
+                  export: Annotated[Path | None, typer.Option(exists=True, dir_okay=False,
+                                                              help="Import this CSV export too.")] = None,
+                  timezone: Zone = "UTC") -> None:
+    """Create or update a survey source with the Qualtrics/SurveyMonkey column preset (and import an export)."""
+    from app.connectors import surveys
+    from app.core.db import make_engine, session_factory, session_scope
+    from app.core.settings import Settings
+
+    sessions = session_factory(make_engine(Settings().resolved_database_url))
+    with session_scope(sessions) as session:
+        source = surveys.apply_preset(session=session, name=name, preset=preset, actor=None,
+                                      score_column=score_column, comment_column=comment_column)
+        typer.echo(f"survey source {source.name!r}: {source.column_mapping}")
+        if export is not None:
+            report = surveys.import_export(session=session, source=source, preset=preset,
+                                           text=export.read_text(encoding="utf-8-sig"), zone=timezone)
+            typer.echo(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
+                       f"rejected {len(report.rejected)}")
+            for problem in report.rejected:
+                typer.echo(f"  line {problem.line}: {problem.reason}")
