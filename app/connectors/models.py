@@ -47,7 +47,7 @@ class WebhookDelivery(SQLModel, table=True):
     endpoint_id: int = Field(foreign_key="webhook_endpoint.id", index=True)
     event_type: str = Field(max_length=100)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="pending", max_length=20)  # pending | delivered | failed
+    status: str = Field(default="pending", max_length=20)  # pending | retrying | delivered | failed
     attempts: int = 0
     response_code: int | None = None
     error: str | None = Field(default=None, sa_column=Column(Text))

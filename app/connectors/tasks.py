@@ -32,3 +32,14 @@ def watch_scan(context: JobContext) -> dict[str, Any]:
 
 
 periodic_job(WATCH_KIND, crontab(minute="*/5"), every="hour")
+
+
+@job_handler("connectors.webhook_deliver", max_attempts=6)
+def webhook_deliver(context: JobContext) -> dict[str, Any]:
+    """payload: {delivery}; a failed POST raises, so the queue retries with back-off."""
+    from app.connectors import webhooks
+
+    with session_scope(context.runtime.sessions) as session:
+        delivery = webhooks.attempt(session=session, delivery_id=int(context.payload["delivery"]),
+                                    timeout=ConnectorSettings().webhook_timeout_seconds)
+        return {"status": delivery.status, "response_code": delivery.response_code}

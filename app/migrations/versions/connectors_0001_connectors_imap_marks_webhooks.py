@@ -10,7 +10,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
 revision: str = 'connectors_0001'
 down_revision: str | Sequence[str] | None = '0001_foundation'
 branch_labels: str | Sequence[str] | None = None
