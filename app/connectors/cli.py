@@ -238,3 +238,16 @@ def survey_preset(name: Annotated[str, typer.Argument(help="Survey source name."
                        f"rejected {len(report.rejected)}")
             for problem in report.rejected:
                 typer.echo(f"  line {problem.line}: {problem.reason}")
+
+
+@commands.command("export")
+def export_now(directory: Annotated[Path, typer.Argument(file_okay=False)]) -> None:
+    """Write today's CSV exports (evaluations, survey figures, social SLA) to DIRECTORY now."""
+    from app.connectors.exports import run_exports
+    from app.core.db import make_engine, session_factory, session_scope
+    from app.core.settings import Settings
+
+    sessions = session_factory(make_engine(Settings().resolved_database_url))
+    with session_scope(sessions) as session:
+        for path in run_exports(session=session, directory=directory):
+            typer.echo(f"wrote {path}")

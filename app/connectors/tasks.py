@@ -43,3 +43,24 @@ def webhook_deliver(context: JobContext) -> dict[str, Any]:
         delivery = webhooks.attempt(session=session, delivery_id=int(context.payload["delivery"]),
                                     timeout=ConnectorSettings().webhook_timeout_seconds)
         return {"status": delivery.status, "response_code": delivery.response_code}
+
+
+EXPORTS_KIND = "connectors.scheduled_exports"
+
+
+@job_handler(EXPORTS_KIND, max_attempts=3)
+def scheduled_exports(context: JobContext) -> dict[str, Any]:
+    """payload: {directory?}; default EARSHOT_CONNECTORS_EXPORT_DIR. Daily at 02:15 UTC."""
+    from pathlib import Path
+
+    from app.connectors.exports import run_exports
+
+    directory = context.payload.get("directory") or ConnectorSettings().export_dir
+    if not directory:
+        return {"skipped": "no export folder configured (EARSHOT_CONNECTORS_EXPORT_DIR)"}
+    with session_scope(context.runtime.sessions) as session:
+        written = run_exports(session=session, directory=Path(str(directory)))
+    return {"written": [str(p) for p in written]}
+
+
+periodic_job(EXPORTS_KIND, crontab(minute="15", hour="2"), every="day")
