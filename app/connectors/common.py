@@ -137,11 +137,19 @@ def _import_call(*, session: Session, settings: Settings, queue: JobQueue | None
         metadata = RecordingMetadata(external_id=record.external_id, source=source, started_at=record.started_at,
                                      direction=record.direction, agent=agent, queue=record.queue,
                                      customer=customer, channel_map=record.channel_map, transfers=transfers)
+        before = _fingerprint(session, source, record.external_id)
         with record.audio.open("rb") as stream:
             stored = ingest.ingest_recording(session=session, settings=settings, queue=queue,
                                              chunks=iter(lambda: stream.read(1 << 20), b""),
                                              filename=record.audio.name, metadata=metadata, actor=actor)
-        return stored.status
+        # RecordingMetadata has no `extra` (ingest_recording stores {}): put the vendor's fields back on the
+        # interaction, and call the import "unchanged" when nothing but that round trip happened
+        stored.interaction.extra = {k: v for k, v in record.extra.items() if v is not None}
+        session.add(stored.interaction)
+        session.commit()
+        if before is not None and before == _fingerprint(session, source, record.external_id):
+            return "unchanged"
+        return "created" if before is None else "updated"
     if record.audio is not None:
         record.extra["recording_missing"] = str(record.audio.name)
     ended = None
@@ -152,6 +160,19 @@ def _import_call(*, session: Session, settings: Settings, queue: JobQueue | None
                               duration_seconds=record.duration_seconds, agent=agent, queue=record.queue,
                               customer=customer, transfers=transfers, extra=record.extra)
     return ingest.ingest_webhook(session=session, data=data, actor=actor, settings=settings)[1]
+
+
+def _fingerprint(session: Session, source: str, external_id: str) -> tuple[Any, ...] | None:
+    """What a call import can change, to tell "unchanged" apart after the extra round trip."""
+    interaction = interactions.get_by_external_id(session=session, source=source, external_id=external_id)
+    if interaction is None or interaction.id is None:
+        return None
+    recording = interactions.interaction_recording(session=session, interaction_id=interaction.id)
+    fields = ("channel", "direction", "started_at", "ended_at", "duration_seconds", "customer_id", "agent_id",
+              "queue")
+    return (*(str(getattr(interaction, name)) for name in fields), json.dumps(interaction.extra, sort_keys=True,
+                                                                              default=str),
+            recording.sha256 if recording else None, json.dumps(recording.channel_map if recording else None))
 
 
 def import_interactions(*, session: Session, settings: Settings | None, source: str,

@@ -191,7 +191,10 @@ def _connect_record(ctr: Any, *, files: list[Path], recordings: Path | None) -> 
         customer_phone=(ctr.get("CustomerEndpoint") or {}).get("Address"), audio=audio,
         extra={"initiation_method": ctr.get("InitiationMethod"), "previous_contact_id": ctr.get("PreviousContactId"),
                "initial_contact_id": ctr.get("InitialContactId"), "transferred_to": transferred,
-               "disconnect_reason": ctr.get("DisconnectReason")})
+               "disconnect_reason": ctr.get("DisconnectReason"), "hold_count": agent.get("NumberOfHolds"),
+               "hold_seconds": agent.get("CustomerHoldDuration"),
+               "longest_hold_seconds": agent.get("LongestHoldDuration"),
+               "agent_connected_at": agent.get("ConnectedToAgentTimestamp")})
 
 
 def _connect_recording(location: str, recordings: Path | None) -> Path | None:

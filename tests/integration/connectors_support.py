@@ -79,7 +79,8 @@ def connect_fixture(directory: Path) -> tuple[Path, Path]:
     ctrs = [
         {"AWSAccountId": "123456789012", "ContactId": CONNECT_ID, "Channel": "VOICE", "InitiationMethod": "INBOUND",
          "InitiationTimestamp": "2026-11-20T09:00:00Z", "DisconnectTimestamp": "2026-11-20T09:04:00Z",
-         "Agent": {"Username": "alice", "ConnectedToAgentTimestamp": "2026-11-20T09:00:30Z"},
+         "Agent": {"Username": "alice", "ConnectedToAgentTimestamp": "2026-11-20T09:00:30Z",
+                   "NumberOfHolds": 1, "CustomerHoldDuration": 25, "LongestHoldDuration": 25},
          "Queue": {"Name": "BasicQueue", "EnqueueTimestamp": "2026-11-20T09:00:05Z"},
          "CustomerEndpoint": {"Address": "+447700900123", "Type": "TELEPHONE_NUMBER"},
          "SystemEndpoint": {"Address": "+441234567890", "Type": "TELEPHONE_NUMBER"},

@@ -38,6 +38,7 @@ def test_asterisk_cdr_csv_with_mixmonitor(session: Session, settings: Settings, 
     assert count_calls(session, "asterisk") == (2, 1)
     inbound = session.exec(select(Interaction).where(Interaction.external_id == "1763629200.1")).one()
     assert (inbound.agent_id, inbound.queue, inbound.direction) == (alice.id, "support", "inbound")
+    assert inbound.extra["disposition"] == "ANSWERED" and inbound.extra["billsec"] == 180
     outbound = session.exec(select(Interaction).where(Interaction.external_id == "1763632800.12")).one()
     assert outbound.direction == "outbound" and outbound.extra["disposition"] == "NO ANSWER"
     damaged = tmp_path / "damaged.csv"
@@ -77,6 +78,8 @@ def test_amazon_connect_ctr(session: Session, settings: Settings, tmp_path: Path
     assert count_calls(session, "connect") == (2, 1)
     transfer = session.exec(select(Interaction).where(Interaction.external_id == "6fa3f3c0-transfer")).one()
     assert transfer.extra["previous_contact_id"] == CONNECT_ID and transfer.queue == "Billing"
+    first = session.exec(select(Interaction).where(Interaction.external_id == CONNECT_ID)).one()
+    assert (first.extra["hold_count"], first.extra["hold_seconds"]) == (1, 25)
     damaged = tmp_path / "bad.jsonl"
     damaged.write_text('{"Channel": "VOICE"}\n{broken\n{"ContactId": "x", "InitiationTimestamp": "soon"}\n')
     report = import_call_records(session=session, settings=settings, queue=None, source="connect",
