@@ -37,6 +37,7 @@ from app.connectors.common import (
     parse_time,
 )
 from app.core.errors import InvalidInput
+from app.ingest.models import TransferIn
 
 RecordStream = Iterator[tuple[int, CallRecord | InvalidInput]]
 
@@ -220,15 +221,40 @@ def read_twilio(calls_file: Path, *, recordings_file: Path | None, audio_dir: Pa
         for _, raw in json_items(recordings_file, keys=("recordings",)):
             if isinstance(raw, dict) and raw.get("call_sid"):
                 by_call.setdefault(str(raw["call_sid"]), raw)
-    for number, raw in json_items(calls_file, keys=("calls",)):
+    calls = list(json_items(calls_file, keys=("calls",)))
+    children: dict[str, list[dict[str, Any]]] = {}
+    for _, raw in calls:  # <Dial> legs: child calls (parent_call_sid) to the agents, in order
+        if isinstance(raw, dict) and raw.get("parent_call_sid"):
+            children.setdefault(str(raw["parent_call_sid"]), []).append(raw)
+    for number, raw in calls:
         if isinstance(raw, InvalidInput):
             yield number, raw
             continue
+        if isinstance(raw, dict) and raw.get("parent_call_sid"):
+            continue  # part of its parent call (a leg), not a call of its own
         try:
-            yield number, _twilio_record(raw, recording=by_call.get(str(raw.get("sid", ""))) if isinstance(
-                raw, dict) else None, files=files)
+            sid = str(raw.get("sid", "")) if isinstance(raw, dict) else ""
+            record = _twilio_record(raw, recording=by_call.get(sid), files=files)
+            _twilio_legs(record, children.get(sid, []))
+            yield number, record
         except InvalidInput as exc:
             yield number, exc
+
+
+def _twilio_legs(record: CallRecord, legs: list[dict[str, Any]]) -> None:
+    """The first dialled agent takes the call; each later one is a transfer at its offset."""
+    agents = []
+    for leg in sorted(legs, key=lambda c: parse_time(c.get("start_time") or c.get("date_created"),
+                                                     what="child start_time")):
+        target = str(leg.get("to") or "")
+        if target.startswith("client:"):
+            offset = (parse_time(leg.get("start_time"), what="child start_time") - record.started_at)
+            agents.append((target.removeprefix("client:"), max(offset.total_seconds(), 0.0), str(leg.get("sid"))))
+    if not agents:
+        return
+    record.agent = record.agent or agents[0][0]
+    record.transfers = [TransferIn(agent=name, offset_seconds=offset) for name, offset, _ in agents[1:]]
+    record.extra["child_call_sids"] = [sid for _, _, sid in agents]
 
 
 def _twilio_record(call: Any, *, recording: dict[str, Any] | None, files: list[Path]) -> CallRecord:

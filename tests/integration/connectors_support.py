@@ -106,6 +106,12 @@ def twilio_fixture(directory: Path) -> tuple[Path, Path, Path]:
         {"sid": "CA" + "2" * 32, "from": "client:alice", "to": "+447700900456",
          "start_time": "Fri, 20 Nov 2026 10:00:00 +0000", "end_time": "Fri, 20 Nov 2026 10:01:00 +0000",
          "duration": "60", "direction": "outbound-dial", "status": "completed"},
+        {"sid": "CA" + "3" * 32, "parent_call_sid": "CA" + "1" * 32, "from": "+441234567890", "to": "client:alice",
+         "start_time": "Fri, 20 Nov 2026 09:00:05 +0000", "duration": "60", "direction": "outbound-dial",
+         "status": "completed"},
+        {"sid": "CA" + "4" * 32, "parent_call_sid": "CA" + "1" * 32, "from": "+441234567890", "to": "client:bob",
+         "start_time": "Fri, 20 Nov 2026 09:01:05 +0000", "duration": "55", "direction": "outbound-dial",
+         "status": "completed"},
     ], "page": 0, "page_size": 50}
     recordings = {"recordings": [{"sid": "RE" + "1" * 32, "call_sid": "CA" + "1" * 32, "duration": "120",
                                   "channels": 2, "status": "completed", "source": "DialVerb"}]}

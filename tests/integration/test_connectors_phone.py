@@ -4,13 +4,13 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.auth.models import User
 from app.connectors import phone
 from app.connectors.common import import_call_records
 from app.core.settings import Settings
-from app.interactions.models import Interaction
+from app.interactions.models import Interaction, InteractionLeg
 from tests.integration.connectors_support import (
     ASTERISK_ROWS,
     CONNECT_ID,
@@ -91,12 +91,17 @@ def test_amazon_connect_ctr(session: Session, settings: Settings, tmp_path: Path
 def test_twilio_calls_and_recordings(session: Session, settings: Settings, tmp_path: Path,
                                      make_user: Callable[..., User]) -> None:
     alice = make_user("agent", username="alice")
+    bob = make_user("agent", username="bob")
     calls, recordings, audio = twilio_fixture(tmp_path)
     _twice(session, settings, "twilio", lambda: phone.read_twilio(calls, recordings_file=recordings,
                                                                   audio_dir=audio))
     assert count_calls(session, "twilio") == (2, 1)
     outbound = session.exec(select(Interaction).where(Interaction.external_id == "CA" + "2" * 32)).one()
     assert outbound.agent_id == alice.id and outbound.direction == "outbound"
+    transferred = session.exec(select(Interaction).where(Interaction.external_id == "CA" + "1" * 32)).one()
+    legs = session.exec(select(InteractionLeg).where(InteractionLeg.interaction_id == transferred.id)
+                        .order_by(col(InteractionLeg.started_at))).all()
+    assert [leg.agent_id for leg in legs] == [alice.id, bob.id] and transferred.agent_id == bob.id
     damaged = tmp_path / "bad.json"
     damaged.write_text(json.dumps([{"sid": "XX1"}, {"sid": "CA9", "direction": "sideways"},
                                    {"sid": "CA8", "direction": "inbound", "start_time": "never"}]))
