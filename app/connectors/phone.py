@@ -91,7 +91,7 @@ def _asterisk_record(row: list[str], *, files: list[Path], zone: str) -> CallRec
         queue=queue, customer_phone=cdr["dst"] if outbound else cdr["src"],
         audio=find_audio(files, cdr["uniqueid"]), channel_map="mixed",
         extra={"disposition": cdr["disposition"], "billsec": billsec, "clid": cdr["clid"],
-               "dcontext": cdr["dcontext"], "accountcode": cdr["accountcode"], "userfield": cdr["userfield"],
+               "dcontext": cdr["dcontext"], "accountcode": cdr["accountcode"], "userfield": cdr.get("userfield"),
                "answered_at": answered.isoformat() if answered else None})
 
 
