@@ -6,11 +6,11 @@ Formats followed (field names exactly as published):
   clid, channel, dstchannel, lastapp, lastdata, start, answer, end, duration, billsec, disposition,
   amaflags, uniqueid, userfield. Times are local unless cdr_csv's usegmtime=yes (pass the zone).
   MixMonitor recordings are matched by the uniqueid inside the file name (e.g. `${UNIQUEID}.wav`).
-- FreeSWITCH 1.10 mod_json_cdr: one JSON document per call with `variables` (values URL-encoded by
+- FreeSWITCH 1.10 mod_json_cdr (or mod_xml_cdr, same variables under <cdr><variables>): one document per call with `variables` (values URL-encoded by
   default, `encode-values=true`): uuid, direction, caller_id_number, destination_number, start_epoch /
   start_stamp, answer_stamp, end_stamp, duration, billsec, hangup_cause, and the recording path from
   record_session (`last_app`/`last_arg`) or a `record_path`/`record_file` variable; mod_callcenter's
-  cc_queue and cc_agent name the queue and agent.
+  cc_queue and cc_agent name the queue and agent; hold_accum_seconds the time on hold.
 - Amazon Connect contact trace records (CTR data model, Admin Guide 2024): ContactId, Channel,
   InitiationMethod, InitiationTimestamp, DisconnectTimestamp, Agent{Username, ConnectedToAgentTimestamp},
   Queue{Name}, CustomerEndpoint{Address}, Recording{Location} / Recordings[{Location}],
@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
+from xml.etree import ElementTree
 
 from app.connectors.common import (
     CallRecord,
@@ -101,17 +102,29 @@ def _asterisk_record(row: list[str], *, files: list[Path], zone: str) -> CallRec
 def read_freeswitch(path: Path, *, recordings: Path | None, zone: str = "UTC") -> RecordStream:
     """A mod_json_cdr file, or a directory of them (numbered by file in name order)."""
     files = audio_files(recordings)
-    cdr_files = sorted(p for p in path.glob("*.json")) if path.is_dir() else [path]
+    cdr_files = sorted(p for p in path.iterdir() if p.suffix in (".json", ".xml")) if path.is_dir() else [path]
     for number, cdr_file in enumerate(cdr_files, start=1):
         try:
-            document = json.loads(cdr_file.read_text(encoding="utf-8"))
+            text = cdr_file.read_text(encoding="utf-8")
+            document = _xml_cdr(text) if text.lstrip().startswith("<") else json.loads(text)
             record = _freeswitch_record(document, files=files, zone=zone)
             record.item = cdr_file.name
             yield number, record
         except json.JSONDecodeError as exc:
             yield number, InvalidInput(f"{cdr_file.name}: not valid JSON: {exc.msg}")
+        except ElementTree.ParseError as exc:
+            yield number, InvalidInput(f"{cdr_file.name}: not valid XML: {exc}")
         except InvalidInput as exc:
             yield number, InvalidInput(f"{cdr_file.name}: {exc.message}")
+
+
+def _xml_cdr(text: str) -> dict[str, Any]:
+    """mod_xml_cdr's <cdr><variables><uuid>...</uuid>...</variables></cdr> as the JSON CDR's shape."""
+    root = ElementTree.fromstring(text)  # noqa: S314 - a local CDR file the admin points us at
+    variables = root.find("variables")
+    if root.tag != "cdr" or variables is None:
+        raise InvalidInput("no <cdr><variables> (expected a mod_xml_cdr document)")
+    return {"variables": {child.tag: child.text or "" for child in variables}}
 
 
 def _freeswitch_record(document: Any, *, files: list[Path], zone: str) -> CallRecord:
@@ -138,6 +151,7 @@ def _freeswitch_record(document: Any, *, files: list[Path], zone: str) -> CallRe
         customer_phone=variables.get("destination_number") if outbound else variables.get("caller_id_number"),
         audio=audio, channel_map="mixed",
         extra={"hangup_cause": variables.get("hangup_cause"), "billsec": variables.get("billsec"),
+               "hold_seconds": variables.get("hold_accum_seconds"),
                "destination_number": variables.get("destination_number")})
 
 

@@ -63,9 +63,12 @@ def freeswitch_fixture(directory: Path) -> tuple[Path, Path]:
                       "hangup_cause": "NORMAL_CLEARING", "cc_queue": "support%40default", "cc_agent": "bob",
                       "last_app": "record_session", "last_arg": f"%2Fvar%2Frec%2F2026-11-20%2F{uuid}.wav"},
     }))
-    (cdrs / "b2.cdr.json").write_text(json.dumps({"variables": {
-        "uuid": "b2b2", "direction": "outbound", "caller_id_number": "1000", "destination_number": "07700900456",
-        "start_epoch": "1763632800", "duration": "30", "billsec": "25", "hangup_cause": "NORMAL_CLEARING"}}))
+    (cdrs / "b2.cdr.xml").write_text(  # mod_xml_cdr
+        '<?xml version="1.0"?>\n<cdr core-uuid="f00"><channel_data><direction>outbound</direction></channel_data>'
+        "<variables><uuid>b2b2</uuid><direction>outbound</direction><caller_id_number>1000</caller_id_number>"
+        "<destination_number>07700900456</destination_number><start_epoch>1763632800</start_epoch>"
+        "<duration>30</duration><billsec>25</billsec><hangup_cause>NORMAL_CLEARING</hangup_cause>"
+        "<hold_accum_seconds>4</hold_accum_seconds></variables></cdr>")
     return cdrs, recordings
 
 
