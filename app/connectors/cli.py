@@ -1,6 +1,6 @@
 """`earshot connect <system> ...`: import what phone systems, help desks, mailboxes and social networks
-export; `earshot watch DIR` lives in app/connectors/watch.py's command below (registered as `connect watch`
-and as its own `earshot watch` alias through this module's commands)."""
+export, watch a drop folder (`earshot connect watch DIR`, also `earshot watch DIR` through app/watch/cli.py),
+set survey presets and write the exports now."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -86,12 +86,17 @@ def twilio(calls_json: ExistingFile, recordings_json: Annotated[Path | None, typ
 
 
 @commands.command("watch")
-def watch_folder(directory: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
-                 settle: Annotated[float, typer.Option(help="Seconds a file must stay unchanged.")] = 10.0,
-                 interval: Annotated[float, typer.Option(help="Seconds between scans.")] = 5.0,
-                 source: Annotated[str, typer.Option()] = "dropfolder",
-                 once: Annotated[bool, typer.Option(help="Scan once and exit.")] = False) -> None:
+def watch_folder_command(directory: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+                         settle: Annotated[float, typer.Option(help="Seconds a file must stay unchanged.")] = 10.0,
+                         interval: Annotated[float, typer.Option(help="Seconds between scans.")] = 5.0,
+                         source: Annotated[str, typer.Option()] = "dropfolder",
+                         once: Annotated[bool, typer.Option(help="Scan once and exit.")] = False) -> None:
     """Watch DIRECTORY for recordings + <name>.json metadata; ingest each once, then move to processed/."""
+    watch_folder(directory, settle=settle, interval=interval, source=source, once=once)
+
+
+def watch_folder(directory: Path, *, settle: float, interval: float, source: str, once: bool) -> None:
+    """Scan `directory` every `interval` seconds (or once) and print what was ingested or failed."""
     import time
 
     from app.connectors import watch

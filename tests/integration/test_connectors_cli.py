@@ -8,7 +8,8 @@ from typer.testing import CliRunner
 
 from app.connectors.cli import commands
 from app.core.migrate import upgrade
-from tests.integration.connectors_support import asterisk_fixture
+from app.watch.cli import commands as watch_commands
+from tests.integration.connectors_support import asterisk_fixture, tone
 
 
 def test_connect_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,5 +28,11 @@ def test_connect_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     tickets.write_text(json.dumps({"tickets": [{"id": 1}]}))
     bad = runner.invoke(commands, ["zendesk", str(tickets)])
     assert bad.exit_code == 1 and "line 1: started_at" in bad.output
+    drop = tmp_path / "drop"
+    tone(drop / "a.wav")
+    (drop / "a.json").write_text(json.dumps({"external_id": "w1", "started_at": "2026-11-20T09:00:00+00:00"}))
+    (drop / "a.wav.done").touch()
+    watched = runner.invoke(watch_commands, [str(drop), "--once"])
+    assert watched.exit_code == 0 and "ingested a.wav" in watched.output, watched.output
     exported = runner.invoke(commands, ["export", str(tmp_path / "exports")])
     assert exported.exit_code == 0 and exported.output.count("wrote ") == 3
