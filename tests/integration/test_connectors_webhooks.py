@@ -108,3 +108,31 @@ def test_admin_api_and_pages(client: TestClient, make_user: Callable[..., User],
     assert admin.get(f"/admin/webhooks/{endpoint['id']}").status_code == 200
     events = admin.get("/api/connectors/events").json()
     assert "alert.spike" in events
+
+
+def test_inactive_endpoints_get_nothing_and_pages_replay(
+        session: Session, queue: JobQueue, client: TestClient, make_user: Callable[..., User],
+        login: Callable[[User], TestClient], receiver: Receiver) -> None:
+    created = webhooks.create_endpoint(session=session, data=webhooks.EndpointIn(url=receiver.url,
+                                                                                  event_types=["*"]), actor=None)
+    receiver.secret = created.secret
+    webhooks.update_endpoint(session=session, endpoint_id=created.id, data=webhooks.EndpointUpdate(active=False),
+                             actor=None)
+    assert webhooks.publish_event(session=session, queue=queue, event_type="alert.spike", payload={}) == []
+    with pytest.raises(Exception, match="unknown event type"):
+        webhooks.publish_event(session=session, queue=queue, event_type="made.up", payload={})
+    admin = login(make_user("admin"))
+    token = admin.headers["x-csrf-token"]
+    assert admin.post(f"/admin/webhooks/{created.id}", data={"csrf_token": token, "active": "on"},
+                      follow_redirects=False).status_code == 303
+    [delivery] = webhooks.publish_event(session=session, queue=queue, event_type="alert.spike",
+                                        payload={"metric": "mentions", "value": 40})
+    assert receiver.processed == [delivery.delivery_id]
+    log = admin.get(f"/admin/webhooks/{created.id}")
+    assert delivery.delivery_id in log.text and "delivered" in log.text
+    replayed = admin.post(f"/admin/webhooks/deliveries/{delivery.id}/replay", data={"csrf_token": token},
+                          follow_redirects=False)
+    assert replayed.status_code == 303 and receiver.requests == 2 and receiver.processed == [delivery.delivery_id]
+    page = admin.post("/admin/webhooks", data={"csrf_token": token, "url": "not a url",
+                                               "event_types": ["alert.spike"]})
+    assert page.status_code == 422 and "http" in page.text
