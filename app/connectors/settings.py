@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,3 +15,10 @@ class ConnectorSettings(BaseSettings):
     watch_source: str = "dropfolder"
     export_dir: Path | None = Field(default=None, description="Folder the scheduled CSV exports are written to.")
     webhook_timeout_seconds: float = 10.0
+    imap_host: str | None = Field(default=None, description="IMAP server the worker pulls hourly (connectors.imap_pull).")
+    imap_port: int = 993
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_ssl: bool = True
+    imap_folders: list[str] = Field(default_factory=lambda: ["INBOX"])
+    imap_source: str = "imap"

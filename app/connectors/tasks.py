@@ -64,3 +64,26 @@ def scheduled_exports(context: JobContext) -> dict[str, Any]:
 
 
 periodic_job(EXPORTS_KIND, crontab(minute="15", hour="2"), every="day")
+
+
+IMAP_KIND = "connectors.imap_pull"
+
+
+@job_handler(IMAP_KIND, max_attempts=3)
+def imap_pull(context: JobContext) -> dict[str, Any]:
+    """Pull the configured mailbox (EARSHOT_CONNECTORS_IMAP_*; the password never goes into a job row)."""
+    from app.connectors.email import ImapAccount, pull_imap
+
+    config = ConnectorSettings()
+    if not (config.imap_host and config.imap_user and config.imap_password):
+        return {"skipped": "no IMAP account configured (EARSHOT_CONNECTORS_IMAP_HOST, _USER, _PASSWORD)"}
+    account = ImapAccount(host=config.imap_host, port=config.imap_port, username=config.imap_user,
+                          password=config.imap_password.get_secret_value(), use_ssl=config.imap_ssl)
+    with session_scope(context.runtime.sessions) as session:
+        pulls = pull_imap(session=session, settings=context.runtime.settings, account=account,
+                          folders=config.imap_folders, source=config.imap_source)
+    return {pull.folder: {"fetched": pull.fetched, "last_uid": pull.last_uid, "created": pull.report.created,
+                          "updated": pull.report.updated, "rejected": len(pull.report.rejected)} for pull in pulls}
+
+
+periodic_job(IMAP_KIND, crontab(minute="7"), every="hour")

@@ -14,6 +14,7 @@ from app.connectors import helpdesk
 from app.connectors.common import import_interactions
 from app.connectors.email import ImapAccount, import_mailbox, pull_imap
 from app.connectors.models import ImapMark
+from app.core.jobs import JobQueue
 from app.core.settings import Settings
 from app.interactions.models import Interaction, Message
 from tests.integration.connectors_dovecot import PASSWORD, USER, dovecot_binary, run_dovecot
@@ -140,7 +141,8 @@ def test_mbox_and_maildir(session: Session, settings: Settings, tmp_path: Path) 
 
 
 @pytest.mark.skipif(dovecot_binary() is None, reason="dovecot-imapd is not installed (scripts/system-deps.sh)")
-def test_imap_pull_against_a_real_dovecot(session: Session, settings: Settings, tmp_path: Path) -> None:
+def test_imap_pull_against_a_real_dovecot(session: Session, settings: Settings, queue: JobQueue,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
     with run_dovecot() as server:
         account = ImapAccount(host="127.0.0.1", port=server.port, username=USER, password=PASSWORD, use_ssl=False)
         server.deliver("one", _email(1))
@@ -160,7 +162,15 @@ def test_imap_pull_against_a_real_dovecot(session: Session, settings: Settings, 
         session.commit()
         again = pull_imap(session=session, settings=settings, account=account)
         assert again[0].fetched == 4 and again[0].report.created == 0
+        # the hourly worker job, configured by environment (the password never goes into a job row)
+        for key, value in {"HOST": "127.0.0.1", "PORT": str(server.port), "USER": USER, "PASSWORD": PASSWORD,
+                           "SSL": "false"}.items():
+            monkeypatch.setenv(f"EARSHOT_CONNECTORS_IMAP_{key}", value)
+        server.deliver("five", _email(5))
+        job = queue.enqueue(session=session, kind="connectors.imap_pull", payload={})
+        session.refresh(job)
+        assert job.status == "done" and job.result["INBOX"]["fetched"] == 1, (job.error, job.result)
         bad = ImapAccount(host="127.0.0.1", port=server.port, username=USER, password="wrong", use_ssl=False)
         with pytest.raises(Exception, match="login refused"):
             pull_imap(session=session, settings=settings, account=bad)
-    assert len(session.exec(select(Interaction).where(Interaction.source == "imap")).all()) == 2
+    assert len(session.exec(select(Interaction).where(Interaction.source == "imap")).all()) == 3
