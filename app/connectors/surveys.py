@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from app.core import audit
 from app.core.errors import InvalidInput
 from app.core.security import Principal
 from app.surveys import service as surveys
@@ -55,8 +56,8 @@ def apply_preset(*, session: Session, name: str, preset: str, actor: Principal |
     return surveys.update_source(session=session, source_id=source.id, actor=actor, column_mapping=mapping)
 
 
-def import_export(*, session: Session, source: SurveySource, preset: str, text: str,
-                  zone: str = "UTC") -> ImportReport:
+def import_export(*, session: Session, source: SurveySource, preset: str, text: str, zone: str = "UTC",
+                  actor: Principal | None = None) -> ImportReport:
     """A raw Qualtrics / SurveyMonkey export: the extra header rows are skipped, dates made ISO 8601 in
     `zone`; a row whose date cannot be read is rejected with its line. The caller commits."""
     preset_mapping(preset)
@@ -82,6 +83,10 @@ def import_export(*, session: Session, source: SurveySource, preset: str, text: 
         rows.append((line, row))
     report = surveys.import_rows(session=session, source=source, rows=rows)
     report.rejected = sorted([*report.rejected, *problems], key=lambda p: p.line)
+    audit.record(session=session, actor=actor, action="survey.import", record_type="survey_source",
+                 record_id=source.id, after={"preset": preset, "created": report.created, "updated": report.updated,
+                                             "unchanged": report.unchanged, "rejected": len(report.rejected),
+                                             "cases_opened": report.cases_opened})
     return report
 
 
