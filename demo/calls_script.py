@@ -14,7 +14,7 @@ COMPANY = "Kestrel Telecom"
 AGENT_VOICES = {
     "ada": ("en-gb+f2", 55),
     "ben": ("en-gb+m3", 45),
-    "cara": ("en-gb-scotland+f4", 60),
+    "cara": ("en-gb-x-rp+f3", 55),
     "dan": ("en-gb-x-rp+m1", 40),
 }
 
@@ -26,18 +26,17 @@ CALLS: list[dict[str, Any]] = [
         "external_id": "call-001", "started_at": "2026-10-05T09:14:00+00:00", "direction": "inbound",
         "queue": "Technical", "agent": "dan", "customer": "maria", "voice": ("en-us+f3", 65), "layout": "stereo",
         "turns": [
-            ("A", "Good morning, you're through to Kestrel Telecom, my name is Dan. How can I help?"),
-            ("C", "Hi Dan. My broadband keeps dropping every evening, it's been a week now."),
-            ("A", "Sorry to hear that. Can I take your full name, postcode and date of birth please?"),
+            ("A", "Good morning, Kestrel Telecom, Dan speaking. How can I help?"),
+            ("C", "Hi Dan. My broadband keeps dropping every evening."),
+            ("A", "Sorry to hear that. Can I take your name, postcode and date of birth?"),
             ("C", "Maria Lopez, M1 4BT, 14th of March 1988.",
              {"say": "Maria Lopez. M 1, 4 B T. Fourteenth of March, nineteen eighty eight."}),
-            ("A", "Thank you Maria. Let me put you on a short hold while I run a line test.", {"hold": 3.0}),
-            ("A", "Thanks for holding. There's a fault outside your home, so I've booked an engineer "
-                  "for next Tuesday."),
-            ("C", "Next Tuesday? I work from home, I need it sooner than that."),
-            ("A", "I understand. It's the earliest slot, but I've noted to call you if one comes up."),
-            ("C", "Fine. I suppose that will have to do."),
-            ("A", "Thanks for calling Kestrel, Maria. Goodbye."),
+            ("A", "Thanks Maria. Let me put you on a short hold while I run a line test.", {"hold": 2.0}),
+            ("A", "There's a fault on the line, so I've booked an engineer for next Tuesday."),
+            ("C", "Next Tuesday? I work from home, I need it sooner."),
+            ("A", "It's the earliest slot, but I'll call you if one comes up sooner."),
+            ("C", "Fine, I suppose."),
+            ("A", "Thanks for calling, Maria. Goodbye."),
         ],
     },
     {
@@ -48,21 +47,21 @@ CALLS: list[dict[str, Any]] = [
         "turns": [
             ("A", "Kestrel Telecom, Ada speaking. How can I help?"),
             ("C", "I was charged for a router I sent back, and the new one won't connect."),
-            ("A", "I'll pass you to my colleague who handles returns. One moment.", {"hold": 2.0}),
+            ("A", "I'll pass you to my colleague in returns.", {"hold": 1.5}),
             ("A", "Hello, Ben in billing. I can see the return, so I'll refund the forty pounds now.",
              {"agent": "ben"}),
             ("C", "Thanks. But the new router still won't connect."),
-            ("A", "That's one for our technical team, I'll transfer you.", {"hold": 2.0}),
+            ("A", "That's one for our technical team, I'll transfer you.", {"hold": 1.5}),
             ("A", "Hi, Cara in technical support. Is the light on the router flashing red?", {"agent": "cara"}),
             ("C", "Yes, red. Third person I've spoken to, by the way."),
-            ("A", "Sorry about that. I've re-sent the activation, it should go green in a minute."),
+            ("A", "Sorry about that. I've re-sent the activation, it should go green now."),
             ("C", "It's green now. Finally."),
         ],
     },
     {
         # Story 6: the customer reads a card number and a phone number out loud (PCI redaction case).
         "external_id": "call-003", "started_at": "2026-09-17T11:26:00+00:00", "direction": "inbound",
-        "queue": "Billing", "agent": "ada", "customer": "priya", "voice": ("en-us+f1", 70), "layout": "stereo",
+        "queue": "Billing", "agent": "ada", "customer": "priya", "voice": ("en-gb-x-rp+f2", 60), "layout": "stereo",
         "turns": [
             ("A", "Good morning, Kestrel Telecom, Ada speaking."),
             ("C", "Hi, I'd like to pay my overdue bill please."),
@@ -71,8 +70,8 @@ CALLS: list[dict[str, Any]] = [
              {"say": "Priya Shah. L S 6, 2 Q T. Second of June, nineteen ninety one."}),
             ("A", "Thanks Priya. What card would you like to use?"),
             ("C", "It's 4111 1111 1111 1111, expiry 08 28.",
-             {"say": "It's four one one one, one one one one, one one one one, one one one one. "
-                     "Expiry oh eight, twenty eight."}),
+             {"say": '<speak>It\'s forty one eleven <break time="400ms"/> eleven eleven <break time="400ms"/> '
+                     'eleven eleven <break time="400ms"/> eleven eleven. Expiry oh eight, twenty eight.</speak>'}),
             ("A", "Thank you, that's gone through. Is 07700 900456 still your best number?",
              {"say": "Thank you, that's gone through. Is oh seven seven oh oh, nine oh oh, four five six, "
                      "still your best number?"}),
@@ -115,7 +114,7 @@ CALLS: list[dict[str, Any]] = [
     {
         # Same area outage as @techguru and @sally_k on social (Manchester, 2026-10-14).
         "external_id": "call-006", "started_at": "2026-10-14T08:22:00+00:00", "direction": "inbound",
-        "queue": "Technical", "agent": "dan", "customer": "oliver", "voice": ("en-029+m4", 40), "layout": "stereo",
+        "queue": "Technical", "agent": "dan", "customer": "oliver", "voice": ("en-us+m1", 55), "layout": "stereo",
         "turns": [
             ("A", "Good morning, Kestrel Telecom, Dan speaking."),
             ("C", "Hi, my broadband's completely down this morning, no lights at all."),
@@ -130,7 +129,7 @@ CALLS: list[dict[str, Any]] = [
     },
     {
         "external_id": "call-007", "started_at": "2026-11-03T13:10:00+00:00", "direction": "inbound",
-        "queue": "Billing", "agent": "ada", "customer": "helen", "voice": ("en-us-nyc+f2", 60), "layout": "stereo",
+        "queue": "Billing", "agent": "ada", "customer": "helen", "voice": ("en-us+f3", 55), "layout": "stereo",
         "turns": [
             ("A", "Kestrel Telecom, Ada speaking. How can I help?"),
             ("C", "Hello, my bill went up by eight pounds this month and I don't know why."),
@@ -207,7 +206,7 @@ CALLS: list[dict[str, Any]] = [
     },
     {
         "external_id": "call-012", "started_at": "2026-11-18T11:15:00+00:00", "direction": "inbound",
-        "queue": "Technical", "agent": "cara", "customer": "sophie", "voice": ("en-gb-x-rp+f2", 70),
+        "queue": "Technical", "agent": "cara", "customer": "sophie", "voice": ("en-gb+f2", 70),
         "layout": "stereo",
         "turns": [
             ("A", "Kestrel Telecom technical support, Cara speaking."),
@@ -238,7 +237,7 @@ CALLS: list[dict[str, Any]] = [
     },
     {
         "external_id": "call-014", "started_at": "2026-10-28T10:40:00+00:00", "direction": "inbound",
-        "queue": "Sales", "agent": "ben", "customer": "emma", "voice": ("en-gb-scotland+f1", 65), "layout": "mono",
+        "queue": "Sales", "agent": "ben", "customer": "emma", "voice": ("en-gb+f4", 60), "layout": "mono",
         "turns": [
             ("A", "Hello, Kestrel Telecom, Ben speaking."),
             ("C", "Hi, I'd like to order broadband for my new flat."),
@@ -251,7 +250,7 @@ CALLS: list[dict[str, Any]] = [
     },
     {
         "external_id": "call-015", "started_at": "2026-11-19T14:25:00+00:00", "direction": "inbound",
-        "queue": "Technical", "agent": "cara", "customer": "peter", "voice": ("en-gb-x-gbcwmd+m2", 45),
+        "queue": "Technical", "agent": "cara", "customer": "peter", "voice": ("en-gb+m5", 35),
         "layout": "mono",
         "turns": [
             ("A", "Kestrel Telecom technical support, Cara speaking."),

@@ -123,7 +123,7 @@ CHATS: list[dict[str, Any]] = [
          ("C", "I know, I want to speak to a person"),
          ("B", "All our advisers are busy. You are number 14 in the queue."),
          ("S", "Waiting time is longer than usual."),
-         ("C", "It's been 40 minutes", {"after": 1500}),
+         ("C", "It's been 25 minutes!", {"after": 1500}),
          ("A:ben", "Hi, Ben here. What's the problem?", {"after": 900}),
          ("C", "A £10 late fee on my bill. I paid on the due date, I have the bank statement."),
          ("A:ben", "The fee is applied automatically by the system. I can't remove it."),

@@ -26,6 +26,7 @@ import numpy as np
 
 DEMO = Path(__file__).resolve().parent
 sys.path.insert(0, str(DEMO))
+OUT = DEMO  # where the data set is written (--out; the tests regenerate the text files into a temp dir)
 
 from calls_script import AGENT_VOICES, CALLS  # noqa: E402
 from content import CHATS, EMAILS, SOCIAL  # noqa: E402
@@ -74,7 +75,8 @@ def write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> Non
 
 def synth(text: str, voice: str, pitch: int, speed: int) -> np.ndarray:
     """espeak-ng -> sox (resample to 16 kHz mono s16) -> float32 samples."""
-    wav = subprocess.run(["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(speed), "--stdout", text],
+    ssml = ["-m"] if text.startswith("<speak>") else []  # SSML for <break/> pauses between digit groups
+    wav = subprocess.run(["espeak-ng", *ssml, "-v", voice, "-p", str(pitch), "-s", str(speed), "--stdout", text],
                          check=True, capture_output=True).stdout
     raw = subprocess.run(["sox", "-R", "-t", "wav", "-", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16",
                           "-c", "1", "-", "trim", "0.02", "reverse", "silence", "1", "0.02", "0.5%", "reverse"],
@@ -124,13 +126,14 @@ def call_queue(call: dict[str, Any], agent: str) -> str:
 def render_call(call: dict[str, Any]) -> dict[str, Any]:
     """Lay out the call at the agent's pace; speed up or slow down until it lasts 20-45 s."""
     speed = 165
-    for _attempt in range(8):
+    for _attempt in range(3):  # 165, 175 or 185 words a minute at most: faster speech is hard to transcribe
         result = layout_call(call, speed, random.Random(f"{SEED}-{call['external_id']}"))
         if result["duration"] > MAX_S:
             speed += 10
         elif result["duration"] < MIN_S:
             speed -= 10
         else:
+            result["speed"] = speed
             return result
     raise SystemExit(f"{call['external_id']}: cannot fit 20-45 s (last {result['duration']:.1f} s)")
 
@@ -165,7 +168,7 @@ def hash_seed(text: str) -> int:
 
 
 def generate_calls(audio: bool) -> dict[str, Any]:
-    calls_dir = DEMO / "calls"
+    calls_dir = OUT / "calls"
     calls_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     seconds = 0.0
@@ -179,7 +182,8 @@ def generate_calls(audio: bool) -> dict[str, Any]:
             write_text(calls_dir / f"{call['external_id']}.txt", result["transcript"])
             transfers = result["transfers"]
             seconds += result["duration"]
-            print(f"  {call['external_id']}: {result['duration']:.1f} s {'mono' if mono else 'stereo'}"
+            print(f"  {call['external_id']}: {result['duration']:.1f} s {'mono' if mono else 'stereo'}, "
+                  f"{result['speed']} wpm"
                   f"{' transfers ' + transfers if transfers else ''}")
         else:
             transfers = previous_manifest().get(call["external_id"], {}).get("transfers", "")
@@ -199,7 +203,9 @@ def transcript_only(call: dict[str, Any]) -> str:
 
 
 def previous_manifest() -> dict[str, dict[str, str]]:
-    path = DEMO / "calls" / "manifest.csv"
+    path = OUT / "calls" / "manifest.csv"
+    if not path.exists():
+        path = DEMO / "calls" / "manifest.csv"  # the committed offsets (transfers come from the audio timeline)
     if not path.exists():
         return {}
     with path.open(newline="", encoding="utf-8") as handle:
@@ -255,7 +261,7 @@ def generate_chats() -> list[dict[str, Any]]:
                     "agent": state["agent"], "customer_email": base["customer_email"],
                     "customer_phone": base["customer_phone"], "queue": state["queue"], "text": words,
                 })
-    write_text(DEMO / "chats.jsonl", "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+    write_text(OUT / "chats.jsonl", "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
     return lines
 
 
@@ -299,7 +305,7 @@ def generate_emails() -> list[dict[str, Any]]:
     from email.message import EmailMessage
     from email.utils import format_datetime
 
-    out_dir = DEMO / "emails"
+    out_dir = OUT / "emails"
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir()
@@ -411,7 +417,7 @@ def generate_social() -> dict[str, str]:
                 "created_at": iso(moment), "url": post_url(platform, row_handle, identifier, private),
             })
         roots[thread["id"]] = ids["root"]
-    write_text(DEMO / "social.json", json.dumps({"posts": posts}, indent=1, ensure_ascii=False) + "\n")
+    write_text(OUT / "social.json", json.dumps({"posts": posts}, indent=1, ensure_ascii=False) + "\n")
     return roots
 
 
@@ -515,7 +521,7 @@ def generate_surveys(email_roots: dict[str, str], social_roots: dict[str, str]) 
     rows.sort(key=lambda row: (row["invited_at"], row["customer_email"]))
     for number, row in enumerate(rows, start=1):
         row["response_id"] = f"srv-{number:05d}"
-    write_csv(DEMO / "surveys.csv", SURVEY_COLUMNS, rows)
+    write_csv(OUT / "surveys.csv", SURVEY_COLUMNS, rows)
     bands_count: dict[str, int] = {}
     for row in rows:
         if row["responded_at"]:
@@ -532,7 +538,11 @@ def generate_surveys(email_roots: dict[str, str], social_roots: dict[str, str]) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-audio", action="store_true", help="skip espeak-ng/sox; keep the committed audio")
+    parser.add_argument("--out", type=Path, default=DEMO, help="output directory (default: demo/ itself)")
     args = parser.parse_args()
+    global OUT
+    OUT = args.out.resolve()
+    OUT.mkdir(parents=True, exist_ok=True)
     if not args.no_audio:
         missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
         if missing:
@@ -544,12 +554,12 @@ def main() -> None:
     emails = generate_emails()
     social_roots = generate_social()
     bands = generate_surveys({item["thread"]: item["root"] for item in emails}, social_roots)
-    size = sum(path.stat().st_size for path in DEMO.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+    size = sum(path.stat().st_size for path in OUT.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
     print(f"{calls['calls']} calls ({calls['audio_seconds']:.1f} s of audio), "
           f"{len({line['conversation_id'] for line in chats})} chats ({len(chats)} messages), "
           f"{len(emails)} e-mail threads ({sum(item['messages'] for item in emails)} messages), "
           f"{len(SOCIAL)} social threads, surveys {bands}")
-    print(f"demo/ is {size / 1e6:.2f} MB; generated in {time.perf_counter() - began:.1f} s")
+    print(f"{OUT} holds {size / 1e6:.2f} MB; generated in {time.perf_counter() - began:.1f} s")
 
 
 if __name__ == "__main__":

@@ -66,6 +66,16 @@ async def _submitted_csrf(request: Request) -> str | None:
 
 def _optional_principal(request: Request, session: SessionDep,
                         submitted_csrf: Annotated[str | None, Depends(_submitted_csrf)]) -> Principal | None:
+    try:
+        return _resolve_principal(request, session, submitted_csrf)
+    finally:
+        # End the read transaction: the connection goes back to the pool while FastAPI hops to another
+        # worker thread for the route. Holding it there deadlocks a busy server once every thread waits for
+        # a connection held by a request that waits for a thread.
+        session.commit()
+
+
+def _resolve_principal(request: Request, session: Session, submitted_csrf: str | None) -> Principal | None:
     authorization = request.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
         user = service.resolve_api_token(session=session, raw_token=authorization[7:].strip())

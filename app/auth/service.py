@@ -211,9 +211,11 @@ def resolve_api_token(*, session: Session, raw_token: str) -> User | None:
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         return None
-    token.last_used_at = utcnow()
-    session.add(token)
-    session.commit()
+    now = utcnow()
+    if token.last_used_at is None or now - as_utc(token.last_used_at) > timedelta(minutes=1):
+        token.last_used_at = now  # at most one write a minute per token: not one per request
+        session.add(token)
+        session.commit()
     return user
 
 

@@ -1,10 +1,12 @@
-"""Demo coaching for Colin's Billing team: a verified and a completed assignment (whose before/after figures
-come from the demo evaluations once the evaluation glue is in), one in progress, one overdue; and the two
-rules, the repeat-critical one switched on. Idempotent: an agent's topic that exists is left alone."""
+"""Demo coaching for Colin's Billing team: a verified assignment whose agent improved (Ada, identity
+verification) and a completed one whose agent did not (Ben, acknowledging feelings), each with voice-call
+evaluations before and after it; one in progress; one overdue; and the two rules, the repeat-critical one
+switched on. Idempotent: an agent's topic that exists is left alone."""
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -30,7 +32,7 @@ DEMO_ORDER = 35  # after scorecards/evaluations (30), before reviews (40)
 
 
 @dataclass(frozen=True)
-class DemoAssignment:
+class DemoAssignment:  # question ids are the shipped voice_call form's
     agent: str
     title: str
     question_ids: tuple[str, ...]
@@ -40,16 +42,20 @@ class DemoAssignment:
     verified: bool
     due_in_days: int
     held_sessions: int
+    before: tuple[bool, ...] = ()  # the targeted question's answers in the evaluations before the coaching
+    after: tuple[bool, ...] = ()  # ... and after it
 
 
 DEMO_ASSIGNMENTS = [
-    DemoAssignment("ada", "Verifying the caller's identity", ("verify_identity",),
-                   "Ask the two security questions before discussing the account, on every call.", 50, 20, True, -25, 2),
-    DemoAssignment("ben", "Listening and empathy", ("empathy",),
-                   "Acknowledge the customer's problem in your own words before proposing a fix.", 45, 15, False, -20, 1),
-    DemoAssignment("ada", "Hold and transfer etiquette", ("hold_etiquette",),
+    DemoAssignment("ada", "Verified the caller's identity before discussing the account", ("identity_verified",),
+                   "Ask for two verification factors before discussing the account, on every call.", 50, 20, True,
+                   -25, 2, before=(False, False, True, False, False), after=(True, True, True, True)),
+    DemoAssignment("ben", "Acknowledged the customer's feelings", ("acknowledged_feelings",),
+                   "Acknowledge the customer's problem in your own words before proposing a fix.", 45, 15, False,
+                   -20, 1, before=(False, True, False, True), after=(True, False, False, True)),
+    DemoAssignment("ada", "Asked before putting the customer on hold", ("asked_before_hold",),
                    "Ask before putting on hold; come back every 60 seconds.", 6, None, False, 7, 1),
-    DemoAssignment("ben", "Closing the call", ("closing",),
+    DemoAssignment("ben", "Summarised the call", ("summarised",),
                    "Recap what was agreed and what happens next.", 12, None, False, -3, 0),
 ]
 
@@ -106,7 +112,56 @@ def _load_one(*, session: Session, coach: User, item: DemoAssignment) -> int:
             assignment.verified_at = assignment.completed_at + timedelta(days=3)
     session.add(assignment)
     session.commit()
+    _demo_evaluations(session=session, agent_id=agent.id, item=item, created_at=created_at,
+                      completed_at=assignment.completed_at)
     return 1
+
+
+def _demo_evaluations(*, session: Session, agent_id: int, item: DemoAssignment, created_at: datetime,
+                      completed_at: datetime | None) -> int:
+    """Voice-call evaluations of the agent before and after the coaching (on the agent's demo calls, reused
+    when there are few), good on everything but the targeted question, which follows `before`/`after`."""
+    from app.evaluations import demo as evaluations_demo
+    from app.evaluations import service as evaluations
+    from app.evaluations.models import AnswerIn
+    from app.scorecards import service as scorecards
+
+    evaluator = get_user_by_username(session=session, username="eva")
+    voice = scorecards.get_by_key(session=session, key="voice_call")
+    calls = list(session.exec(select(Interaction).where(Interaction.agent_id == agent_id, Interaction.channel == "call")
+                              .order_by(col(Interaction.started_at))).all())
+    if evaluator is None or voice is None or voice.id is None or not calls or not (item.before or item.after):
+        return 0
+    principal = principal_of(evaluator)
+    plan = [(created_at - timedelta(days=4 * (len(item.before) - i)), passed) for i, passed in enumerate(item.before)]
+    if completed_at is not None:
+        plan += [(completed_at + timedelta(days=2 + 3 * i), passed) for i, passed in enumerate(item.after)]
+    rng = random.Random(agent_id)
+    target = item.question_ids[0]
+    for n, (submitted_at, passed) in enumerate(plan):
+        call = calls[n % len(calls)]
+        assert call.id is not None
+        evaluation = evaluations.create(session=session, principal=principal, interaction_id=call.id,
+                                        scorecard_id=voice.id)
+        assert evaluation.id is not None
+        form = evaluations.form_of(session=session, evaluation=evaluation)
+        answers = []
+        for answer in evaluations_demo.demo_answers(form, rng):
+            question = form.question(answer.question_id)
+            if answer.question_id == target:
+                answer = AnswerIn(question_id=target, value=passed)
+            elif answer.question_id == "account_discussed" and target == "identity_verified":
+                answer = AnswerIn(question_id="account_discussed", value=True)
+            elif question is not None and question.type == "yes_no" and question.critical:
+                answer = AnswerIn(question_id=answer.question_id, value=True)  # one story per assignment
+            answers.append(answer)
+        if target == "identity_verified" and not any(a.question_id == target for a in answers):
+            answers.append(AnswerIn(question_id=target, value=passed))
+        evaluations.submit(session=session, principal=principal, evaluation_id=evaluation.id, answers=answers)
+        evaluation.submitted_at = submitted_at  # the demo's story happens over the past weeks
+        session.add(evaluation)
+        session.commit()
+    return len(plan)
 
 
 def _evidence(session: Session, agent_id: int, item: DemoAssignment) -> list[Evidence]:

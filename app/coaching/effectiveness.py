@@ -5,6 +5,7 @@ re-scored or disputed). The service feeds them observations read from the evalua
 """
 
 import math
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -85,9 +86,13 @@ def _mean(values: Sequence[float]) -> float:
 def welch_p_value(before: Sequence[float], after: Sequence[float]) -> float:
     """Two-sided Welch t-test. When neither side varies the test is undefined: equal means give 1.0 and
     different means 0.0 (every evaluation on one side beats every one on the other)."""
+    before = [round(x, 6) for x in before]  # scores are rounded already; this removes float noise
+    after = [round(x, 6) for x in after]
     if len(set(before)) <= 1 and len(set(after)) <= 1:
         return 1.0 if _mean(before) == _mean(after) else 0.0
-    result = stats.ttest_ind(list(after), list(before), equal_var=False)
+    with warnings.catch_warnings():  # one constant side is fine for Welch; scipy warns about it anyway
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = stats.ttest_ind(after, before, equal_var=False)
     p_value = float(result.pvalue)
     return 1.0 if math.isnan(p_value) else p_value
 

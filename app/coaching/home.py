@@ -12,7 +12,8 @@ AGENT_PANEL_ITEMS = 6
 
 def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePanel]:
     if role == Role.COACH:
-        return [_coach_panel(session=session, principal=principal)]
+        return [_coach_panel(session=session, principal=principal), _agents_panel(session=session,
+                                                                                  principal=principal)]
     if role == Role.AGENT:
         return [_agent_panel(session=session, principal=principal)]
     if role == Role.ADMIN:
@@ -39,6 +40,21 @@ def _coach_panel(*, session: Session, principal: Principal) -> HomePanel:
         ("Completed, to verify", str(completed), "/coaching?status=completed"),
         ("Followed by improvement", share, "/coaching/effectiveness"),
     ])
+
+
+def _agents_panel(*, session: Session, principal: Principal) -> HomePanel:
+    items: list[tuple[str, str, str | None]] = []
+    for row in service.agents_overview(session=session, principal=principal):
+        if row.agent_id == principal.user_id:
+            continue
+        parts = [f"{row.open} open"] if row.open else ["nothing open"]
+        if row.overdue:
+            parts.append(f"{row.overdue} overdue")
+        if row.due_soon:
+            parts.append(f"{row.due_soon} due this week")
+        items.append((row.name, " · ".join(parts), f"/coaching?agent_id={row.agent_id}"))
+    return HomePanel(title="My agents", link="/coaching", order=21, items=items,
+                     empty_text="No agents in your team yet.")
 
 
 def _agent_panel(*, session: Session, principal: Principal) -> HomePanel:

@@ -201,6 +201,38 @@ def list_assignments(*, session: Session, principal: Principal, filters: Assignm
     return Page(items=list(items), total=int(total), page=page, per_page=per_page)
 
 
+@dataclass
+class AgentLoad:
+    """An agent's open coaching, for a coach's overview."""
+
+    agent_id: int
+    name: str
+    open: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+
+
+def agents_overview(*, session: Session, principal: Principal, due_within_days: int = 7) -> list[AgentLoad]:
+    """Every agent this principal may see with their open, overdue and soon-due assignment counts (agents
+    without open coaching included, so a coach sees the whole team)."""
+    visible = visible_agent_ids(session=session, principal=principal)
+    agents = [u for u in session.exec(select(User).where(col(User.is_active)).order_by(col(User.display_name),
+                                                                                       col(User.username))).all()
+              if u.id is not None and Role.AGENT in u.role_set and (visible is None or u.id in visible)]
+    rows = {u.id: AgentLoad(agent_id=u.id, name=u.name) for u in agents if u.id is not None}
+    today = utcnow().date()
+    open_rows = session.exec(select(CoachingAssignment).where(
+        col(CoachingAssignment.status).in_([s.value for s in OPEN_STATUSES]),
+        col(CoachingAssignment.agent_id).in_(list(rows)))).all()
+    for assignment in open_rows:
+        row = rows[assignment.agent_id]
+        row.open += 1
+        row.overdue += int(is_overdue(assignment, today=today))
+        due = assignment.due_date
+        row.due_soon += int(due is not None and today <= due <= today + timedelta(days=due_within_days))
+    return list(rows.values())
+
+
 def user_names(*, session: Session, user_ids: Sequence[int | None]) -> dict[int, str]:
     ids = {i for i in user_ids if i is not None}
     if not ids:
@@ -247,17 +279,20 @@ def _check_people(*, session: Session, agent_id: int, coach_id: int | None) -> N
 
 def create_assignment(*, session: Session, data: AssignmentCreate, actor: Principal | None,
                       source_kind: SourceKind = SourceKind.MANUAL, source_id: int | None = None,
-                      commit: bool = True) -> CoachingAssignment:
+                      commit: bool = True, authorize: bool = True) -> CoachingAssignment:
     """Create an assignment in state `assigned`.
 
     The coach defaults to the acting coach, else the agent's team coach. Raises NotFound / Forbidden when
     the actor may not coach this agent, InvalidInput for an unknown agent or coach, and DuplicateAssignment
-    (409) while an open assignment on the same agent and topic exists.
+    (409) while an open assignment on the same agent and topic exists. `authorize=False` skips the scope
+    check for callers that authorized the decision themselves (a review meeting's retraining action).
     """
-    _require_manage(session=session, principal=actor, agent_id=data.agent_id)
+    if authorize:
+        _require_manage(session=session, principal=actor, agent_id=data.agent_id)
     coach_id = data.coach_id
     if coach_id is None:
-        coach_id = actor.user_id if actor is not None and actor.has(Role.COACH) else default_coach_id(
+        acting_coach = actor is not None and actor.has(Role.COACH) and authorize
+        coach_id = actor.user_id if acting_coach and actor is not None else default_coach_id(
             session=session, agent_id=data.agent_id)
     _check_people(session=session, agent_id=data.agent_id, coach_id=coach_id)
     question_ids = sorted({q.strip() for q in data.question_ids if q.strip()})
@@ -341,6 +376,8 @@ def create_from_review_action(*, session: Session, action: RetrainingAction, act
 
     Calling again for the same action returns the assignment made the first time. When the agent already
     has an open assignment on the topic, the action's evidence is added to it instead of opening a second.
+    The reviews feature authorized the decision (executives decide retraining in the review meeting), so
+    `actor` is recorded in the audit log but not checked against the coaching scope. Commits.
     """
     made = session.exec(select(CoachingAssignment).where(
         CoachingAssignment.source_kind == SourceKind.REVIEW_ACTION,
@@ -360,8 +397,7 @@ def create_from_review_action(*, session: Session, action: RetrainingAction, act
     existing = _find_open(session=session, agent_id=action.agent_id, key=key)
     if existing is None:
         return create_assignment(session=session, data=data, actor=actor, source_kind=SourceKind.REVIEW_ACTION,
-                                 source_id=action.action_id)
-    _require_manage(session=session, principal=actor, agent_id=action.agent_id)
+                                 source_id=action.action_id, authorize=False)
     existing.evidence = [*existing.evidence, *(e.model_dump(mode="json", exclude_none=True) for e in evidence)]
     existing.updated_at = utcnow()
     session.add(existing)

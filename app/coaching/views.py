@@ -221,7 +221,9 @@ def rules_create(
 @router.post("/coaching/rules/apply", response_class=HTMLResponse)
 def rules_apply(principal: WebAdmin, session: SessionDep) -> Response:
     created = service.run_rules(session=session, load=sources.load_recent_outcomes)
-    return _redirect("/coaching/rules", message=f"Rules run: {len(created)} assignment(s) created.")
+    picked = sources.pick_up_retraining(session)
+    return _redirect("/coaching/rules", message=f"Rules run: {len(created)} assignment(s) created; "
+                     f"{len(picked)} from review retraining actions.")
 
 
 @router.post("/coaching/rules/{rule_id}", response_class=HTMLResponse)
@@ -245,20 +247,17 @@ def rules_update(
 
 
 def evidence_links(item: dict[str, Any]) -> list[tuple[str, str]]:
-    """Where an evidence item opens: its interaction (at the transcript moment or message) and its evaluation."""
+    """Where an evidence item opens: its interaction (at the transcript moment, `?t=` seconds, or at the
+    message, `#m-<id>` as the thread pages anchor them) and its evaluation (whose page shows the thread)."""
     links = []
+    message = f"#m-{int(item['message_id'])}" if item.get("message_id") is not None else ""
     interaction_id = item.get("interaction_id")
     if interaction_id is not None:
-        anchor = ""
-        if item.get("start") is not None:
-            anchor = f"?t={float(item['start']):g}"
-        elif item.get("message_id") is not None:
-            anchor = f"#message-{int(item['message_id'])}"
-        links.append((f"Interaction {int(interaction_id)}", f"/interactions/{int(interaction_id)}{anchor}"))
+        moment = f"?t={float(item['start']):g}" if item.get("start") is not None else ""
+        links.append((f"Interaction {int(interaction_id)}", f"/interactions/{int(interaction_id)}{moment}{message}"))
     if item.get("evaluation_id") is not None:
         evaluation_id = int(item["evaluation_id"])
-        question = f"#question-{item['question_id']}" if item.get("question_id") else ""
-        links.append((f"Evaluation {evaluation_id}", f"/evaluations/{evaluation_id}{question}"))
+        links.append((f"Evaluation {evaluation_id}", f"/evaluations/{evaluation_id}{message}"))
     return links
 
 

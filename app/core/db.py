@@ -59,7 +59,8 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) 
     by `ensure_wal`, not per connection: switching the journal mode needs an exclusive lock.
     """
     if is_sqlite_url(url):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+                               pool_size=pool_size, max_overflow=pool_size * 3, pool_timeout=10)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -75,7 +76,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) 
             connection.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=10)
 
 
 def ensure_wal(engine: Engine) -> None:

@@ -137,6 +137,14 @@ class JobQueue:
         self._task = run_job_task
         for periodic in _PERIODIC.values():
             self._register_periodic(periodic)
+        # Features whose periodic work should not leave a job row every few minutes (e.g. the social sweep)
+        # register plain Huey periodic tasks themselves.
+        from app.core.features import iter_feature_modules
+
+        for module in iter_feature_modules("tasks"):
+            register = getattr(module, "register_periodic", None)
+            if register is not None:
+                register(self.huey, self.runtime)
 
     def _register_periodic(self, periodic: PeriodicJob) -> None:
         def enqueue_periodic() -> None:

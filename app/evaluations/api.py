@@ -1,14 +1,19 @@
 """JSON endpoints: evaluations (create, answer, submit, acknowledge, dispute, resolve), the evaluator's
 queue and assignments, sampling rules and calibration sessions."""
 
-from typing import Annotated, Any
+import csv
+import io
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.auth.deps import CurrentPrincipal, SessionDep, require_roles
 from app.core.errors import STANDARD_ERRORS, Forbidden, error_responses
 from app.core.security import Principal, Role
-from app.evaluations import calibration, sampling, service
+from app.evaluations import calibration, reports, sampling, service
 from app.evaluations.models import (
     AnswerIn,
     AnswersUpdate,
@@ -27,6 +32,7 @@ from app.evaluations.models import (
     SamplingRun,
     SubmitBody,
 )
+from app.evaluations.retry import with_write_retry
 from app.scorecards.models import ScorePreview
 
 router = APIRouter(prefix="/api", tags=["evaluations"], responses=STANDARD_ERRORS)
@@ -52,8 +58,9 @@ def list_evaluations(principal: CurrentPrincipal, session: SessionDep, agent_id:
 @router.post("/evaluations", status_code=201, responses=error_responses(404, 409))
 def create_evaluation(body: EvaluationCreate, principal: Evaluator, session: SessionDep) -> EvaluationDetail:
     """Start a draft evaluation of an interaction with a scorecard's published version."""
-    evaluation = service.create(session=session, principal=principal, interaction_id=body.interaction_id,
-                                scorecard_id=body.scorecard_id, assignment_id=body.assignment_id)
+    evaluation = with_write_retry(session, lambda: service.create(
+        session=session, principal=principal, interaction_id=body.interaction_id, scorecard_id=body.scorecard_id,
+        assignment_id=body.assignment_id))
     return service.detail(session=session, evaluation=evaluation)
 
 
@@ -82,8 +89,9 @@ def failed_answers(evaluation_id: int, principal: CurrentPrincipal, session: Ses
 def save_answers(evaluation_id: int, body: AnswersUpdate, principal: Evaluator,
                  session: SessionDep) -> EvaluationDetail:
     """Save draft answers (merged by question). 409 when `revision` is stale or the evaluation is submitted."""
-    evaluation = service.save_answers(session=session, principal=principal, evaluation_id=evaluation_id,
-                                      revision=body.revision, answers=body.answers)
+    evaluation = with_write_retry(session, lambda: service.save_answers(
+        session=session, principal=principal, evaluation_id=evaluation_id, revision=body.revision,
+        answers=body.answers))
     return service.detail(session=session, evaluation=evaluation)
 
 
@@ -98,32 +106,53 @@ def preview(evaluation_id: int, answers: list[AnswerIn], principal: Evaluator, s
 @router.post("/evaluations/{evaluation_id}/submit", responses=NOT_FOUND_OR_CONFLICT)
 def submit(evaluation_id: int, body: SubmitBody, principal: Evaluator, session: SessionDep) -> EvaluationDetail:
     """Score on the server and submit. 422 lists missing required answers."""
-    evaluation = service.submit(session=session, principal=principal, evaluation_id=evaluation_id,
-                                revision=body.revision, answers=body.answers)
+    evaluation = with_write_retry(session, lambda: service.submit(
+        session=session, principal=principal, evaluation_id=evaluation_id, revision=body.revision,
+        answers=body.answers))
     return service.detail(session=session, evaluation=evaluation)
 
 
 @router.post("/evaluations/{evaluation_id}/acknowledge", responses=NOT_FOUND_OR_CONFLICT)
 def acknowledge(evaluation_id: int, principal: Agent, session: SessionDep) -> EvaluationDetail:
-    evaluation = service.acknowledge(session=session, principal=principal, evaluation_id=evaluation_id)
+    evaluation = with_write_retry(session, lambda: service.acknowledge(
+        session=session, principal=principal, evaluation_id=evaluation_id))
     return service.detail(session=session, evaluation=evaluation)
 
 
 @router.post("/evaluations/{evaluation_id}/dispute", status_code=201, responses=NOT_FOUND_OR_CONFLICT)
 def dispute(evaluation_id: int, body: DisputeCreate, principal: Agent, session: SessionDep) -> DisputePublic:
     """The evaluated agent disputes, with a reason and optionally per question, within the form's window."""
-    row = service.dispute(session=session, principal=principal, evaluation_id=evaluation_id, reason=body.reason,
-                          items=body.items)
+    row = with_write_retry(session, lambda: service.dispute(
+        session=session, principal=principal, evaluation_id=evaluation_id, reason=body.reason, items=body.items))
     return DisputePublic.model_validate(row, from_attributes=True)
 
 
 @router.post("/evaluations/{evaluation_id}/resolve", responses=NOT_FOUND_OR_CONFLICT)
 def resolve(evaluation_id: int, body: DisputeResolve, principal: Evaluator, session: SessionDep) -> EvaluationDetail:
     """Uphold the score, or change answers (re-scored); both need a reason and are audited."""
-    evaluation = service.resolve(session=session, principal=principal, evaluation_id=evaluation_id,
-                                 outcome=body.outcome, reason=body.reason, answers=body.answers,
-                                 revision=body.revision)
+    evaluation = with_write_retry(session, lambda: service.resolve(
+        session=session, principal=principal, evaluation_id=evaluation_id, outcome=body.outcome,
+        reason=body.reason, answers=body.answers, revision=body.revision))
     return service.detail(session=session, evaluation=evaluation)
+
+
+@router.get("/evaluation-summary")
+def evaluation_summary(principal: CurrentPrincipal, session: SessionDep, group_by: reports.GroupBy = "agent",
+                       since: datetime | None = None, until: datetime | None = None,
+                       scorecard_id: int | None = None, format: Literal["json", "csv"] = "json") -> Response:
+    """Mean score, spread and critical-failure rate by agent, team, channel, evaluator, scorecard, question or
+    week, within your scope; raw scores included (JSON) for intervals. `format=csv` for a spreadsheet."""
+    groups = reports.summary(session=session, principal=principal, group_by=group_by, since=since, until=until,
+                             scorecard_id=scorecard_id)
+    if format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([group_by, "n", "mean", "stdev", "critical_failures", "critical_rate"])
+        for g in groups:
+            writer.writerow([g.key, g.n, g.mean, g.stdev, g.critical_failures, g.critical_rate])
+        return PlainTextResponse(out.getvalue(), media_type="text/csv",
+                                 headers={"content-disposition": f'attachment; filename="scores-by-{group_by}.csv"'})
+    return JSONResponse([asdict(g) for g in groups])
 
 
 # ---------------------------------------------------------------- queue, assignments, sampling

@@ -248,6 +248,53 @@ def close(*, session: Session, principal: Principal, calibration_id: int) -> Cal
     return calibration
 
 
+def question_alpha(*, session: Session, question_id: str, scorecard_id: int | None = None) -> dict[str, Any]:
+    """Krippendorff's alpha of one question across closed calibration sessions: each session (one interaction)
+    is a unit, each evaluator a rater, gold excluded, N/A and unanswered missing. Nominal for yes_no and
+    choice, ordinal for scales. Needs several sessions to mean anything (`units` says how many)."""
+    rows = session.exec(select(CalibrationSession).where(CalibrationSession.status == "closed")
+                        .order_by(col(CalibrationSession.closed_at), col(CalibrationSession.id))).all()
+    if scorecard_id is not None:
+        version_ids = {v.id for v in scorecards.versions(session=session, scorecard_id=scorecard_id)}
+        rows = [r for r in rows if r.scorecard_version_id in version_ids]
+    units: list[dict[int, Any]] = []
+    kind = None
+    for row in rows:
+        question = next((q for q in (row.results or {}).get("questions", []) if q["question_id"] == question_id), None)
+        if question is None:
+            continue
+        kind = question["type"]
+        units.append({a["evaluator_id"]: a["value"] for a in question["answers"]
+                      if a["value"] is not None and a["value"] != NA})
+    raters = sorted({rater for unit in units for rater in unit})
+    codes: dict[str, int] = {}
+
+    def code(value: Any) -> float:
+        if kind == "scale":
+            return float(value)
+        return float(codes.setdefault(repr(value), len(codes)))
+
+    data = [[code(unit[r]) if r in unit else float("nan") for unit in units] for r in raters]
+    level: Level = "ordinal" if kind == "scale" else "nominal"
+    return {"question_id": question_id, "units": len(units), "raters": len(raters), "level": level,
+            "alpha": krippendorff_alpha(data, level) if units else None}
+
+
+def evaluator_trend(*, session: Session, evaluator_id: int) -> list[dict[str, Any]]:
+    """An evaluator's deviation and agreement with the reference over closed sessions, oldest first."""
+    rows = session.exec(select(CalibrationSession).where(CalibrationSession.status == "closed")
+                        .order_by(col(CalibrationSession.closed_at), col(CalibrationSession.id))).all()
+    trend = []
+    for row in rows:
+        deviation = next((d for d in (row.results or {}).get("deviations", []) if d["evaluator_id"] == evaluator_id),
+                         None)
+        if deviation is not None:
+            trend.append({"calibration_id": row.id, "title": row.title, "closed_at": row.closed_at,
+                          "score_deviation": deviation["score_deviation"],
+                          "agreement_with_reference": deviation["agreement_with_reference"]})
+    return trend
+
+
 def public(*, session: Session, principal: Principal, calibration: CalibrationSession) -> CalibrationPublic:
     """The session as the caller may see it: while open, only the caller's own evaluation (blind)."""
     assert calibration.id is not None

@@ -3,8 +3,8 @@ acknowledges or disputes → an evaluator/admin resolves (upheld, or answers cha
 
 Who may do what:
 - evaluators and admins create and score, but never on an interaction they handled themselves;
-- agents see only their own submitted evaluations, coaches their team's, evaluators/admins/executives all
-  (anything not visible is reported as 404, never 403, so ids reveal nothing);
+- agents see only their own submitted evaluations, coaches their team's, executives all submitted ones,
+  evaluators/admins everything including drafts (anything not visible is reported as 404, never 403);
 - calibration evaluations are blind until their session closes and never shown to agents or coaches.
 Every score change, dispute and resolution writes an audit event with before/after.
 
@@ -81,9 +81,9 @@ def can_see(*, session: Session, principal: Principal, evaluation: Evaluation) -
         calibration = session.get(CalibrationSession, evaluation.calibration_session_id)
         closed = calibration is not None and calibration.status == "closed"
         return _calibration_visible(evaluation=evaluation, principal=principal, closed=closed)
-    if principal.has(Role.ADMIN, Role.EVALUATOR, Role.EXECUTIVE):
+    if principal.has(Role.ADMIN, Role.EVALUATOR):
         return True
-    if evaluation.state == EvaluationState.DRAFT:
+    if evaluation.state == EvaluationState.DRAFT:  # drafts are the evaluator's work in progress
         return False
     return auth_service.can_view_agent(session=session, principal=principal, agent_id=evaluation.agent_id)
 
@@ -103,7 +103,9 @@ def list_visible(*, session: Session, principal: Principal, agent_id: int | None
     query = select(Evaluation).where(col(Evaluation.calibration_session_id).is_(None))
     visible = auth_service.visible_agent_ids(session=session, principal=principal)
     if visible is not None:
-        query = query.where(col(Evaluation.agent_id).in_(visible), Evaluation.state != EvaluationState.DRAFT)
+        query = query.where(col(Evaluation.agent_id).in_(visible))
+    if not principal.has(*EVALUATOR_ROLES):
+        query = query.where(Evaluation.state != EvaluationState.DRAFT)
     if agent_id is not None:
         query = query.where(Evaluation.agent_id == agent_id)
     if state is not None:

@@ -2,21 +2,24 @@
 acknowledge/dispute, resolution), the evaluator's queue and calibration sessions."""
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from app.auth.deps import SessionDep, WebPrincipal, web_require_roles
 from app.auth.models import User
-from app.auth.service import list_users
+from app.auth.service import list_teams, list_users
 from app.core.errors import EarshotError, InvalidInput
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.evaluations import calibration, sampling, service
 from app.evaluations.forms import FormFieldError, answers_from_form, evidence_text, field_value
-from app.evaluations.models import DisputeItem, Evaluation, EvaluationState
+from app.evaluations.models import DisputeItem, Evaluation, EvaluationState, SamplingRuleCreate
+from app.evaluations.retry import with_write_retry
 from app.interactions.models import Interaction, Message, Segment
 from app.scorecards import service as scorecards
 from app.scorecards.schema import ScorecardForm
@@ -28,6 +31,7 @@ NAV = [
     NavItem("Evaluations", "/evaluations", tuple(Role), order=30),
     NavItem("My queue", "/evaluations/queue", (Role.ADMIN, Role.EVALUATOR), order=31),
     NavItem("Calibration", "/calibrations", (Role.ADMIN, Role.EVALUATOR), order=32),
+    NavItem("Sampling", "/evaluations/sampling", (Role.ADMIN,), order=33),
 ]
 
 WebEvaluator = Annotated[Principal, Depends(web_require_roles(Role.ADMIN, Role.EVALUATOR))]
@@ -82,6 +86,64 @@ def queue_page(request: Request, principal: WebEvaluator, session: SessionDep) -
         "names": names(session=session, ids=[a.agent_id for a in assignments] + [d.agent_id for d in drafts]),
         "scorecards": scorecards.list_scorecards(session=session),
     }, principal=principal)
+
+
+# ---------------------------------------------------------------- sampling rules (admin)
+
+WebAdminOnly = Annotated[Principal, Depends(web_require_roles(Role.ADMIN))]
+
+
+def _sampling_page(request: Request, principal: Principal, session: Session, *, message: str | None = None,
+                   error: str | None = None, status_code: int = 200) -> Response:
+    rules = sampling.list_rules(session=session)
+    evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
+    return render(request, "evaluations/sampling.html", {
+        "rules": rules, "evaluators": evaluators, "teams": list_teams(session=session),
+        "scorecards": scorecards.list_scorecards(session=session), "message": message, "error": error,
+        "names": names(session=session, ids=[i for r in rules for i in r.evaluator_ids]),
+    }, principal=principal, status_code=status_code)
+
+
+@router.get("/evaluations/sampling", response_class=HTMLResponse)
+def sampling_page(request: Request, principal: WebAdminOnly, session: SessionDep,
+                  message: str | None = None) -> Response:
+    return _sampling_page(request, principal, session, message=message)
+
+
+@router.post("/evaluations/sampling", response_class=HTMLResponse)
+def sampling_create(request: Request, principal: WebAdminOnly, session: SessionDep, fields: FormFields,
+                    evaluator_ids: Annotated[list[int] | None, Form()] = None) -> Response:
+    def optional(name: str) -> str | None:
+        return fields.get(name, "").strip() or None
+
+    try:
+        data = SamplingRuleCreate.model_validate({
+            "name": fields.get("name", ""), "channel": optional("channel"), "queue": optional("queue"),
+            "team_id": optional("team_id"), "per_agent": fields.get("per_agent", "2"),
+            "period_days": fields.get("period_days", "7"), "due_days": fields.get("due_days", "5"),
+            "seed": fields.get("seed", "0"), "evaluator_ids": evaluator_ids or [],
+            "scorecard_id": optional("scorecard_id")})
+        sampling.create_rule(session=session, principal=principal, data=data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return _sampling_page(request, principal, session, status_code=422,
+                              error=f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+    except EarshotError as exc:
+        session.rollback()
+        return _sampling_page(request, principal, session, error=exc.message, status_code=exc.status_code)
+    return RedirectResponse("/evaluations/sampling?message=Rule+created", status_code=303)
+
+
+@router.post("/evaluations/sampling/{rule_id}/run")
+def sampling_run(rule_id: int, principal: WebAdminOnly, session: SessionDep,
+                 period_start: Annotated[str, Form()]) -> Response:
+    try:
+        start = datetime.fromisoformat(period_start).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise InvalidInput("period_start must be a date (YYYY-MM-DD)",
+                           details=[{"loc": "period_start", "msg": "not a date"}]) from exc
+    created = sampling.run_rule(session=session, principal=principal, rule_id=rule_id, period_start=start)
+    return RedirectResponse(f"/evaluations/sampling?message={len(created)}+assignment(s)+created", status_code=303)
 
 
 # ---------------------------------------------------------------- starting an evaluation
@@ -167,7 +229,8 @@ def edit_page(request: Request, evaluation_id: int, principal: WebEvaluator, ses
 @router.post("/evaluations/{evaluation_id}/edit", response_class=HTMLResponse)
 def edit_submit(request: Request, evaluation_id: int, principal: WebEvaluator, session: SessionDep,
                 fields: FormFields) -> Response:
-    """action=save (draft), preview (save and show the server's score) or submit."""
+    """action=save (draft), autosave (save, answer JSON with the new revision), preview (save and show the
+    server's score) or submit. A stale `revision` (someone else saved meanwhile) is refused with 409."""
     evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
     form = service.form_of(session=session, evaluation=evaluation)
     action = fields.get("action", "save")
@@ -175,12 +238,17 @@ def edit_submit(request: Request, evaluation_id: int, principal: WebEvaluator, s
     try:
         answers = answers_from_form(form, fields)
         if action == "submit":
-            service.save_answers(session=session, principal=principal, evaluation_id=evaluation_id,
-                                 revision=revision or evaluation.revision, answers=answers, replace=True)
-            service.submit(session=session, principal=principal, evaluation_id=evaluation_id)
+            with_write_retry(session, lambda: service.save_answers(
+                session=session, principal=principal, evaluation_id=evaluation_id,
+                revision=revision or evaluation.revision, answers=answers, replace=True))
+            with_write_retry(session, lambda: service.submit(session=session, principal=principal,
+                                                             evaluation_id=evaluation_id))
             return RedirectResponse(f"/evaluations/{evaluation_id}", status_code=303)
-        service.save_answers(session=session, principal=principal, evaluation_id=evaluation_id,
-                             revision=revision or evaluation.revision, answers=answers, replace=True)
+        saved = with_write_retry(session, lambda: service.save_answers(
+            session=session, principal=principal, evaluation_id=evaluation_id,
+            revision=revision or evaluation.revision, answers=answers, replace=True))
+        if action == "autosave":  # the page's script saves drafts while the evaluator works
+            return JSONResponse({"revision": saved.revision, "saved_at": saved.updated_at.isoformat()})
         result = service.preview(form=form, answers=answers) if action == "preview" else None
         return _edit_page(request, principal=principal, session=session, evaluation=evaluation, result=result,
                           values=_posted_values(form, fields))
@@ -188,6 +256,8 @@ def edit_submit(request: Request, evaluation_id: int, principal: WebEvaluator, s
         session.rollback()
         message, details = _error_text(exc)
         status = exc.status_code if isinstance(exc, EarshotError) else 422
+        if action == "autosave":
+            return JSONResponse({"error": {"message": message, "details": details}}, status_code=status)
         evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
         return _edit_page(request, principal=principal, session=session, evaluation=evaluation,
                           values=_posted_values(form, fields), error=message, details=details, status_code=status)
@@ -289,6 +359,7 @@ def calibrations_page(request: Request, principal: WebEvaluator, session: Sessio
     return render(request, "evaluations/calibrations.html", {
         "sessions": rows, "evaluators": evaluators, "scorecards": scorecards.list_scorecards(session=session),
         "names": names(session=session, ids=[c.lead_id for c in rows]), "error": None,
+        "trend": calibration.evaluator_trend(session=session, evaluator_id=principal.user_id),
     }, principal=principal)
 
 

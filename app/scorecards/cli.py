@@ -50,3 +50,34 @@ def check(path: Path) -> None:
             typer.echo(f"{path}{line}: {detail.get('loc')}: {detail.get('msg')}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"{path}: ok ({form.key}, {len(form.questions())} questions)")
+
+
+@commands.command("export")
+def export(key: str, out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+           version: Annotated[int | None, typer.Option(help="Version number; default the published one.")] = None,
+           ) -> None:
+    """Write a form as YAML (to review it in git, or to edit and load it again)."""
+    from app.core.db import make_engine, session_factory, session_scope
+    from app.scorecards import service
+
+    engine = make_engine(Settings().resolved_database_url)
+    try:
+        with session_scope(session_factory(engine)) as session:
+            scorecard = service.get_by_key(session=session, key=key)
+            if scorecard is None or scorecard.id is None:
+                typer.echo(f"error: no scorecard {key!r}", err=True)
+                raise typer.Exit(1)
+            chosen = (service.get_version_by_number(session=session, scorecard_id=scorecard.id, number=version)
+                      if version is not None else service.published_version(session=session, scorecard_id=scorecard.id)
+                      or service.latest_version(session=session, scorecard_id=scorecard.id))
+            if chosen is None:
+                typer.echo(f"error: scorecard {key!r} has no version", err=True)
+                raise typer.Exit(1)
+            text = service.export_yaml(version=chosen)
+    finally:
+        engine.dispose()
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}")

@@ -332,7 +332,9 @@ def parse_form_yaml(text: str) -> ScorecardForm:
 
 def form_to_data(form: ScorecardForm) -> dict[str, Any]:
     """The form as plain data, without defaults, for storage and YAML export."""
-    return form.model_dump(mode="json", exclude_defaults=True, exclude_none=True) | {
+    # python mode keeps scale label keys as integers in YAML (JSON storage turns them into strings, which
+    # the lax schema reads back as integers)
+    return form.model_dump(mode="python", exclude_defaults=True, exclude_none=True) | {
         "key": form.key, "name": form.name, "channels": list(form.channels)}
 
 

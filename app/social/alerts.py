@@ -17,7 +17,15 @@ from app.core.timeutil import as_utc, utcnow
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
 from app.social.models import SocialAlert, SocialThreadState
 from app.social.service import get_config
-from app.social.stats import SPIKE_BASELINE_HOURS, SPIKE_TEST, VOLUME_SPIKE_TEST, detect_spikes
+from app.social.stats import (
+    SHARE_BASELINE_DAYS,
+    SHARE_TEST,
+    SPIKE_BASELINE_HOURS,
+    SPIKE_TEST,
+    VOLUME_SPIKE_TEST,
+    detect_share_spikes,
+    detect_spikes,
+)
 
 MAX_DELIVERY_ATTEMPTS = 5
 WEBHOOK_TIMEOUT_SECONDS = 5.0
@@ -29,6 +37,7 @@ class AlertKind:
     UNATTENDED_BREACH = "unattended_breach"
     NEGATIVITY_SPIKE = "negativity_spike"
     VOLUME_SPIKE = "volume_spike"
+    NEGATIVE_SHARE_SPIKE = "negative_share_spike"
 
 
 def _add_alert(session: Session, *, kind: str, platform: str, dedupe_key: str, message: str,
@@ -91,7 +100,7 @@ def detect_negativity_spikes(*, session: Session, since: datetime, until: dateti
     """Judge every hour in [since, until) per platform against the trailing baseline; alert on spikes of
     negative customer posts (and, with `include_volume`, of all customer posts)."""
     until = as_utc(until or utcnow())
-    start = _hour(since) - timedelta(hours=baseline_hours)
+    start = _hour(since) - timedelta(hours=max(baseline_hours, SHARE_BASELINE_DAYS * 24))
     rows = session.exec(select(Message, Interaction.platform)
                         .join(Interaction, col(Interaction.id) == Message.interaction_id)
                         .where(Interaction.channel == Channel.SOCIAL, Message.author_role == AuthorRole.CUSTOMER,
@@ -104,20 +113,65 @@ def detect_negativity_spikes(*, session: Session, since: datetime, until: dateti
             negatives.setdefault(platform or "", {}).setdefault(_hour(message.sent_at), []).append(message)
     hours_total = int((_hour(until) - start).total_seconds() // 3600) + 1
     hours = [start + timedelta(hours=i) for i in range(hours_total)]
+    judged_from = int((_hour(since) - start).total_seconds() // 3600)
     raised = _spike_alerts(session, AlertKind.NEGATIVITY_SPIKE, "negative posts", SPIKE_TEST, negatives, hours,
-                           baseline_hours)
+                           baseline_hours, judged_from)
+    raised += _daily_share_alerts(session, volume, negatives, since=since, until=until)
     if include_volume:
         raised += _spike_alerts(session, AlertKind.VOLUME_SPIKE, "posts", VOLUME_SPIKE_TEST, volume, hours,
-                                baseline_hours)
+                                baseline_hours, judged_from)
+    return raised
+
+
+def _day(value: datetime) -> datetime:
+    return as_utc(value).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _daily_share_alerts(session: Session, volume: dict[str, dict[datetime, list[Message]]],
+                        negatives: dict[str, dict[datetime, list[Message]]], *, since: datetime,
+                        until: datetime) -> list[SocialAlert]:
+    """Per platform and day: the share of negative posts against the previous days (two-proportion z-test).
+
+    The posts were loaded from SHARE_BASELINE_DAYS before `since`, so every judged day has its full baseline.
+    """
+    raised = []
+    for platform, by_hour in sorted(volume.items()):
+        totals: dict[datetime, int] = {}
+        negative: dict[datetime, int] = {}
+        for hour, posts in by_hour.items():
+            totals[_day(hour)] = totals.get(_day(hour), 0) + len(posts)
+        for hour, posts in negatives.get(platform, {}).items():
+            negative[_day(hour)] = negative.get(_day(hour), 0) + len(posts)
+        if not totals:
+            continue
+        first_day, last_day = min(totals), _day(until)
+        days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+        series = [(d, negative.get(d, 0), totals.get(d, 0)) for d in days]
+        judged_from = next((i for i, d in enumerate(days) if d >= _day(since)), len(days))
+        for spike in detect_share_spikes(series, from_index=judged_from):
+            posts = [m for h, ms in negatives.get(platform, {}).items() if _day(h) == spike.day for m in ms]
+            alert = _add_alert(
+                session, kind=AlertKind.NEGATIVE_SHARE_SPIKE, platform=platform,
+                dedupe_key=f"{AlertKind.NEGATIVE_SHARE_SPIKE}:{platform}:{spike.day.date().isoformat()}",
+                message=(f"{platform}: {spike.share:.0%} of {spike.total} posts negative on {spike.day:%Y-%m-%d} "
+                         f"(baseline {spike.baseline_share:.0%}, z = {spike.z:.1f}, p = {spike.p_value:.1e})"),
+                details={"day": spike.day.date().isoformat(), "negatives": spike.negatives, "total": spike.total,
+                         "share": spike.share, "baseline_share": spike.baseline_share, "z": spike.z,
+                         "p_value": spike.p_value, "test": SHARE_TEST,
+                         "posts": [{"interaction_id": m.interaction_id, "author_handle": m.author_handle,
+                                    "text": m.text[:280], "sent_at": as_utc(m.sent_at).isoformat()}
+                                   for m in posts[:5]]})
+            if alert:
+                raised.append(alert)
     return raised
 
 
 def _spike_alerts(session: Session, kind: str, noun: str, test: str, by_platform: dict[str, dict[datetime, list[Message]]],
-                  hours: list[datetime], baseline_hours: int) -> list[SocialAlert]:
+                  hours: list[datetime], baseline_hours: int, judged_from: int) -> list[SocialAlert]:
     raised = []
     for platform, by_hour in sorted(by_platform.items()):
         series = [(h, len(by_hour.get(h, []))) for h in hours]
-        for spike in detect_spikes(series, baseline_hours=baseline_hours, from_index=baseline_hours):
+        for spike in detect_spikes(series, baseline_hours=baseline_hours, from_index=judged_from):
             posts = by_hour[spike.hour]
             samples = [{"interaction_id": m.interaction_id, "author_handle": m.author_handle,
                         "text": m.text[:280], "sent_at": as_utc(m.sent_at).isoformat()} for m in posts[:5]]

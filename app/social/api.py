@@ -10,6 +10,7 @@ from app.auth.deps import AdminPrincipal, QueueDep, SessionDep
 from app.core.errors import STANDARD_ERRORS, error_responses
 from app.core.models import Job
 from app.social import alerts, service
+from app.social import processes as processes_module
 from app.social.crosschannel import hide_unviewable, similar_complaints
 from app.social.deps import SocialViewer, SocialWorker
 
@@ -46,6 +47,8 @@ class ThreadStatePublic(BaseModel):
     non_genuine_at: datetime | None
     non_genuine_evidence: list[str]
     non_genuine_confirmed_at: datetime | None
+    process: str
+    engagement: int | None
     genuine_override: bool
     welcome_back_at: datetime | None
 
@@ -65,6 +68,11 @@ class QueueItemPublic(BaseModel):
 class GenuineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class ProcessIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    process: str = Field(max_length=30)
 
 
 class ResolutionIn(BaseModel):
@@ -155,6 +163,21 @@ def similar(interaction_id: int, principal: SocialViewer, session: SessionDep,
                          "score": m.score, "shared_terms": m.shared_terms, "snippet": m.snippet,
                          "hidden": m.hidden}
                         for m in result.matches]}
+
+
+@router.post("/threads/{interaction_id}/process", responses=error_responses(404))
+def set_process(interaction_id: int, body: ProcessIn, principal: SocialWorker, session: SessionDep) -> ThreadStatePublic:
+    """Tag the thread with its customer-facing process by hand (audited; rules stop re-tagging it)."""
+    return _state(service.set_process(session=session, interaction_id=interaction_id, process=body.process,
+                                      actor=principal))
+
+
+@router.get("/processes")
+def processes(principal: SocialViewer, session: SessionDep) -> dict[str, Any]:
+    """Leading metrics and operational maturity per process, with the monthly maturity trend."""
+    report = service.process_report(session=session)
+    return {"processes": [vars(r) for r in report.rows], "months": report.months, "trend": report.trend,
+            "formula": processes_module.__doc__}
 
 
 @router.get("/fairness")

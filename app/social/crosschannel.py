@@ -11,7 +11,7 @@ from app.core.errors import NotFound
 from app.core.security import Principal
 from app.core.timeutil import as_utc
 from app.interactions.models import AuthorRole, Channel, Interaction, Message, Segment, SpeakerRole
-from app.social.similar import rank_similar
+from app.social.similar import cluster_texts, rank_similar
 
 MAX_CANDIDATES = 5000
 
@@ -107,3 +107,32 @@ def hide_unviewable(*, session: Session, principal: Principal, result: SimilarRe
                                                                    agent_id=match.agent_id):
             match.snippet, match.hidden = "", True
     return result
+
+
+MAX_CLUSTERED = 3000
+
+
+@dataclass
+class TopicCluster:
+    label_terms: list[str]
+    interaction_ids: list[int]
+    counts: dict[str, int]
+    social_examples: list[tuple[int, str]]  # (interaction id, text) of public social posts only
+
+
+def topic_clusters(*, session: Session, since: datetime, until: datetime, min_size: int = 3) -> list[TopicCluster]:
+    """Topic clusters of the period across every channel (the most recent MAX_CLUSTERED interactions)."""
+    rows = list(session.exec(select(Interaction).where(col(Interaction.started_at) >= since,
+                                                       col(Interaction.started_at) <= until)
+                             .order_by(col(Interaction.started_at).desc()).limit(MAX_CLUSTERED)).all())
+    rows.reverse()
+    texts = customer_texts(session=session, interaction_ids=[r.id for r in rows if r.id is not None])
+    documents = [texts.get(r.id or 0, "") for r in rows]
+    out = []
+    for cluster in cluster_texts(documents, min_size=min_size):
+        members = [rows[i] for i in cluster.members]
+        examples = [(m.id or 0, documents[i][:200]) for i, m in zip(cluster.members, members, strict=True)
+                    if m.channel == Channel.SOCIAL][:3]
+        out.append(TopicCluster(label_terms=cluster.label_terms, interaction_ids=[m.id or 0 for m in members],
+                                counts=dict(Counter(m.channel for m in members)), social_examples=examples))
+    return out

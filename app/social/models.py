@@ -72,6 +72,12 @@ class SocialThreadState(SQLModel, table=True):
     follow_up_attempts: int = Field(default=0, description="Agent messages since the customer last wrote.")
     follow_up_times: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     next_due_at: datetime | None = tz_column(index=True)
+    process: str = Field(default="customer_service", max_length=30, index=True,
+                         description="brand, lead, sales, order_service, customer_service or billing.")
+    process_set_by_id: int | None = Field(default=None, foreign_key="user_account.id",
+                                          description="Set when a person chose the process (rules no longer apply).")
+    engagement: int | None = Field(default=None, description="Likes, shares and replies the source reported, if any.")
+    customer_posted_again: bool = Field(default=False, description="The customer wrote after the first answer.")
     resolution_message_id: int | None = Field(default=None, foreign_key="message.id")
     resolution_url: str | None = Field(default=None, max_length=1000)
     resolution_text: str | None = Field(default=None, max_length=4000)

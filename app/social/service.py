@@ -3,7 +3,7 @@ follow-ups, non-genuine flag, public resolution), the care queue, fairness, aler
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from app.social.clock import (
     read_clock,
 )
 from app.social.models import SocialChannelConfig, SocialThreadState
+from app.social.processes import PROCESSES, ProcessMetrics, ThreadFacts, classify, process_metrics
 from app.social.stats import FairnessReport, ResponseSample, fairness_report
 
 PLATFORM_NAMES = {"twitter": "X (Twitter)", "facebook": "Facebook", "instagram": "Instagram"}
@@ -147,6 +148,11 @@ def refresh_thread(*, session: Session, interaction_id: int, now: datetime | Non
     state.last_customer_post_at = as_utc(customer[-1].sent_at) if customer else None
     state.last_agent_reply_at = as_utc(agent[-1].sent_at) if agent else None
     _compute_clocks(state, messages, config, hours, now)
+    state.engagement = engagement_of(messages)
+    answered_at = state.first_response_at
+    state.customer_posted_again = answered_at is not None and any(as_utc(m.sent_at) > answered_at for m in customer)
+    if state.process_set_by_id is None:
+        state.process = classify(" ".join(m.text for m in customer))
     _lift_flag_on_return(session, state)
     state.resolved_privately = state.resolved_at is None and (
         state.private_resolution_at is not None or (bool(messages) and not messages[-1].is_public
@@ -479,15 +485,18 @@ def social_thread_ids(*, session: Session) -> list[int]:
 
 
 def open_thread_ids(*, session: Session) -> list[int]:
-    """Threads whose clocks can still change: not resolved and not flagged, or never refreshed."""
-    states = session.exec(select(SocialThreadState.interaction_id).where(
-        col(SocialThreadState.resolved_at).is_(None))).all()
+    """Threads whose clocks can still change with time alone: something due or pending, or never refreshed.
+
+    Settled threads (every clock met or breached, nobody waiting) change only when a message arrives, and the
+    importer refreshes those itself.
+    """
+    moving = session.exec(select(SocialThreadState.interaction_id).where(
+        col(SocialThreadState.next_due_at).is_not(None)
+        | (col(SocialThreadState.first_response_status) == ClockStatus.PENDING)
+        | (col(SocialThreadState.follow_up_status) == ClockStatus.PENDING)
+        | col(SocialThreadState.awaiting_reply_since).is_not(None))).all()
     known = set(session.exec(select(SocialThreadState.interaction_id)).all())
-    return sorted(set(states) | (set(social_thread_ids(session=session)) - known))
-
-
-def recent_window(now: datetime, days: int) -> tuple[datetime, datetime]:
-    return now - timedelta(days=days), now
+    return sorted(set(moving) | (set(social_thread_ids(session=session)) - known))
 
 
 @dataclass
@@ -580,12 +589,60 @@ def influence_score(*, followers: int | None, engagement: int | None = None) -> 
     return round(reach + buzz, 1)
 
 
-def engagement_of(messages: list[Message]) -> int:
-    """Likes, shares, replies and retweets the source reported on the thread's posts (0 when it reports none)."""
-    total = 0
+def engagement_of(messages: list[Message]) -> int | None:
+    """Likes, shares, replies and retweets the source reported on the thread's posts (None when it reports none)."""
+    total: int | None = None
     for message in messages:
         for key in ("likes", "like_count", "shares", "share_count", "retweets", "retweet_count", "reply_count"):
             value = message.extra.get(key)
             if isinstance(value, int):
-                total += value
+                total = (total or 0) + value
     return total
+
+
+def set_process(*, session: Session, interaction_id: int, process: str, actor: Actor) -> SocialThreadState:
+    """A person tags the thread with its customer-facing process (audited); rules stop re-tagging it."""
+    if process not in PROCESSES:
+        raise InvalidInput(f"unknown process {process!r}", details=[{"loc": "process", "msg": "unknown"}])
+    state = get_state(session=session, interaction_id=interaction_id)
+    before = {"process": state.process, "set_by_person": state.process_set_by_id is not None}
+    state.process, state.process_set_by_id = process, actor.user_id
+    session.add(state)
+    audit.record(session=session, actor=actor, action="social.process.set", record_type="social_thread",
+                 record_id=interaction_id, before=before, after={"process": process})
+    session.commit()
+    return state
+
+
+def _facts(state: SocialThreadState) -> ThreadFacts:
+    status = state.first_response_status
+    return ThreadFacts(
+        process=state.process, answered=state.first_response_at is not None,
+        response_seconds=state.first_response_business_seconds,
+        within_target=None if status == ClockStatus.PENDING else status == ClockStatus.MET,
+        engagement=state.engagement,
+        resolved=state.resolved_at is not None or state.private_resolution_at is not None
+        or state.resolved_privately, customer_posted_again=state.customer_posted_again)
+
+
+@dataclass
+class ProcessReport:
+    rows: list[ProcessMetrics]
+    months: list[str]
+    trend: dict[str, dict[str, float | None]]  # process → month → maturity
+
+
+def process_report(*, session: Session, months: int = 6) -> ProcessReport:
+    """Leading metrics and maturity per process over genuine threads, with the maturity per month."""
+    states = [s for s in session.exec(select(SocialThreadState).where(
+        col(SocialThreadState.non_genuine).is_(False),
+        col(SocialThreadState.first_customer_post_at).is_not(None))).all()]
+    rows = [process_metrics(p, [_facts(s) for s in states if s.process == p]) for p in PROCESSES]
+    by_month: dict[str, list[SocialThreadState]] = {}
+    for state in states:
+        assert state.first_customer_post_at is not None
+        by_month.setdefault(as_utc(state.first_customer_post_at).strftime("%Y-%m"), []).append(state)
+    recent = sorted(by_month)[-months:]
+    trend = {p: {m: process_metrics(p, [_facts(s) for s in by_month[m] if s.process == p]).maturity
+                 for m in recent} for p in PROCESSES}
+    return ProcessReport(rows=rows, months=recent, trend=trend)

@@ -48,38 +48,104 @@ class Match:
     shared_terms: list[str]
 
 
+SparseVector = dict[str, float]
+
+
+def idf_of(term_counts: list[Counter[str]]) -> dict[str, float]:
+    """Smoothed inverse document frequency: log((1 + n) / (1 + df)) + 1."""
+    df: Counter[str] = Counter()
+    for counts in term_counts:
+        df.update(counts.keys())
+    n = len(term_counts)
+    return {term: math.log((1 + n) / (1 + d)) + 1.0 for term, d in df.items()}
+
+
+def tfidf_vector(counts: Counter[str], idf: dict[str, float]) -> SparseVector:
+    """Sublinear tf × idf, L2-normalised, kept sparse (only the document's own terms)."""
+    vector = {term: (1.0 + math.log(count)) * idf.get(term, 1.0) for term, count in counts.items()}
+    norm = math.sqrt(sum(v * v for v in vector.values()))
+    return {term: v / norm for term, v in vector.items()} if norm else vector
+
+
+def dot(a: SparseVector, b: SparseVector) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(term, 0.0) for term, v in a.items())
+
+
+def cosine_matrix(texts: list[str]) -> tuple[np.ndarray, list[Counter[str]]]:
+    """Pairwise TF-IDF cosine similarity of `texts` (and their term counts, for explanations)."""
+    counts = [Counter(terms(t)) for t in texts]
+    idf = idf_of(counts)
+    vectors = [tfidf_vector(c, idf) for c in counts]
+    matrix = np.zeros((len(texts), len(texts)))
+    for i in range(len(texts)):
+        for j in range(i, len(texts)):
+            matrix[i, j] = matrix[j, i] = dot(vectors[i], vectors[j])
+    return matrix, counts
+
+
 def rank_similar(query: str, documents: list[str], *, min_score: float = 0.2, top_terms: int = 6) -> list[Match]:
-    """Documents similar to `query`, best first, with the shared terms that explain each match."""
+    """Documents similar to `query`, best first, with the shared terms that explain each match.
+
+    Vectors stay sparse, so memory grows with the words in the documents, not documents × vocabulary.
+    """
     query_terms = Counter(terms(query))
     if not query_terms or not documents:
         return []
     doc_terms = [Counter(terms(d)) for d in documents]
-    vocabulary = sorted(set(query_terms).union(*doc_terms))
-    position = {t: i for i, t in enumerate(vocabulary)}
-    n = len(documents) + 1
-    df = np.zeros(len(vocabulary))
-    for counts in [query_terms, *doc_terms]:
-        for term in counts:
-            df[position[term]] += 1
-    idf = np.log((1 + n) / (1 + df)) + 1.0
+    idf = idf_of([query_terms, *doc_terms])
+    q = tfidf_vector(query_terms, idf)
+    scored = []
+    for index, counts in enumerate(doc_terms):
+        if not counts.keys() & q.keys():
+            continue
+        vector = tfidf_vector(counts, idf)
+        score = dot(q, vector)
+        if score >= min_score:
+            shared = sorted((t for t in q if t in vector), key=lambda t: -(q[t] * vector[t]))
+            scored.append(Match(index=index, score=round(score, 4), shared_terms=shared[:top_terms]))
+    return sorted(scored, key=lambda m: (-m.score, m.index))
 
-    def vector(counts: Counter[str]) -> np.ndarray:
-        v = np.zeros(len(vocabulary))
-        for term, count in counts.items():
-            v[position[term]] = 1.0 + math.log(count)
-        v *= idf
-        norm = float(np.linalg.norm(v))
-        return v / norm if norm else v
 
-    q = vector(query_terms)
-    matrix = np.vstack([vector(c) for c in doc_terms])
-    scores = matrix @ q
-    matches = []
-    for index in np.argsort(-scores):
-        score = float(scores[index])
-        if score < min_score:
-            break
-        shared = sorted((t for t in query_terms if t in doc_terms[index]),
-                        key=lambda t: -(q[position[t]] * matrix[index, position[t]]))
-        matches.append(Match(index=int(index), score=round(score, 4), shared_terms=shared[:top_terms]))
-    return matches
+@dataclass
+class Cluster:
+    members: list[int]
+    centroid: SparseVector
+    label_terms: list[str]
+
+
+def cluster_texts(texts: list[str], *, min_similarity: float = 0.3, min_size: int = 2,
+                  label_size: int = 4) -> list[Cluster]:
+    """Topic clusters, one pass ("leader" clustering): each text joins the cluster whose centroid it is most
+    similar to (cosine ≥ `min_similarity`), else starts its own. Biggest clusters first; labels are the
+    centroid's strongest terms."""
+    counts = [Counter(terms(t)) for t in texts]
+    idf = idf_of(counts)
+    clusters: list[tuple[list[int], dict[str, float]]] = []  # members, summed vectors
+    for index, c in enumerate(counts):
+        vector = tfidf_vector(c, idf)
+        if not vector:
+            continue
+        best, best_score = -1, min_similarity
+        for position, (_, summed) in enumerate(clusters):
+            norm = math.sqrt(sum(v * v for v in summed.values()))
+            score = dot(vector, summed) / norm if norm else 0.0
+            if score >= best_score:
+                best, best_score = position, score
+        if best < 0:
+            clusters.append(([index], dict(vector)))
+        else:
+            members, summed = clusters[best]
+            members.append(index)
+            for term, value in vector.items():
+                summed[term] = summed.get(term, 0.0) + value
+    out = []
+    for members, summed in clusters:
+        if len(members) < min_size:
+            continue
+        norm = math.sqrt(sum(v * v for v in summed.values()))
+        centroid = {t: v / norm for t, v in summed.items()}
+        label = [t for t, _ in sorted(centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:label_size]]
+        out.append(Cluster(members=members, centroid=centroid, label_terms=label))
+    return sorted(out, key=lambda c: (-len(c.members), c.label_terms))

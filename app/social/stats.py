@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
 
-from scipy.stats import mannwhitneyu
+from scipy.stats import mannwhitneyu, norm
 
 # (label, lower bound inclusive, upper bound exclusive)
 FOLLOWER_BANDS: tuple[tuple[str, int, float], ...] = (
@@ -111,4 +111,48 @@ def detect_spikes(hourly: list[tuple[datetime, int]], *, baseline_hours: int = S
         threshold = mean + sigmas * sd
         if count > threshold:
             spikes.append(Spike(hour=hour, count=count, baseline_mean=mean, baseline_sd=sd, threshold=threshold))
+    return spikes
+
+
+SHARE_BASELINE_DAYS = 28
+SHARE_MIN_POSTS = 10
+SHARE_MIN_RISE = 0.15
+SHARE_ALPHA = 0.001
+SHARE_TEST = (f"A day is a negativity spike when at least {SHARE_MIN_POSTS} customer posts came in, its share of "
+              f"negative posts is at least {SHARE_MIN_RISE:.0%} above the previous {SHARE_BASELINE_DAYS} days' share, "
+              f"and a one-sided two-proportion z-test gives p < {SHARE_ALPHA}.")
+
+
+@dataclass(frozen=True)
+class ShareSpike:
+    day: datetime
+    negatives: int
+    total: int
+    share: float
+    baseline_share: float
+    z: float
+    p_value: float
+
+
+def detect_share_spikes(daily: list[tuple[datetime, int, int]], *, baseline_days: int = SHARE_BASELINE_DAYS,
+                        from_index: int = 0) -> list[ShareSpike]:
+    """`daily`: consecutive days with (day, negative posts, all posts). Each day from `from_index` is tested
+    against the pooled share of the previous `baseline_days`."""
+    spikes = []
+    for index in range(max(from_index, 1), len(daily)):
+        day, negatives, total = daily[index]
+        window = daily[max(0, index - baseline_days):index]
+        base_neg, base_total = sum(n for _, n, _ in window), sum(t for _, _, t in window)
+        if total < SHARE_MIN_POSTS or base_total == 0:
+            continue
+        share, base_share = negatives / total, base_neg / base_total
+        pooled = (negatives + base_neg) / (total + base_total)
+        se = math.sqrt(pooled * (1 - pooled) * (1 / total + 1 / base_total))
+        if se == 0 or share - base_share < SHARE_MIN_RISE:
+            continue
+        z = (share - base_share) / se
+        p_value = float(norm.sf(z))
+        if p_value < SHARE_ALPHA:
+            spikes.append(ShareSpike(day=day, negatives=negatives, total=total, share=share,
+                                     baseline_share=base_share, z=z, p_value=p_value))
     return spikes

@@ -20,8 +20,8 @@ def run_sweep(context: JobContext) -> dict[str, Any]:
 def register_periodic(huey: Huey, runtime: Runtime) -> Any:
     """Run the sweep every SWEEP_EVERY_MINUTES on a consumer started with periodic=True.
 
-    The lead wires this where the worker's Huey is built (core has no periodic hook yet); until then
-    `earshot social sweep` from cron, or POST /api/social/sweep, does the same.
+    Called by JobQueue for every queue it builds (the plug-in point for periodic work without job rows);
+    `earshot social sweep` or POST /api/social/sweep run the same sweep by hand.
     """
 
     @huey.periodic_task(crontab(minute=f"*/{SWEEP_EVERY_MINUTES}"), name="social.sweep.periodic")  # type: ignore[untyped-decorator]

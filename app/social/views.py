@@ -1,23 +1,25 @@
 """Social care pages: the care queue, a thread, the dashboard, the settings, and the public /care page."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote_plus
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
-from app.auth.deps import SessionDep, WebAdmin
+from app.auth.deps import SessionDep, WebAdmin, web_require_roles
+from app.auth.models import User
 from app.core.errors import EarshotError
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
-from app.social import alerts, service
-from app.social.crosschannel import hide_unviewable, similar_complaints
+from app.social import alerts, repeat, service
+from app.social.crosschannel import hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
-from app.social.stats import SPIKE_TEST, follower_band
+from app.social.processes import PROCESSES
+from app.social.stats import SHARE_TEST, SPIKE_TEST, follower_band
 
 router = APIRouter()
 
@@ -50,7 +52,7 @@ def _thread_context(session: SessionDep, principal: Principal, interaction_id: i
     return {"state": state, "messages": messages, "engagement": engagement, "evidence": evidence,
             "influence": service.influence_score(followers=state.follower_count, engagement=engagement), "story": service.thread_story(state=state, messages=messages),
             "clocks": service.live_clocks(state), "config": config, "clock_label": service.clock_label,
-            "now": utcnow(), "band": follower_band, "plain": service.plain_duration, "history": history, "days": days,
+            "now": utcnow(), "band": follower_band, "process_names": PROCESSES, "plain": service.plain_duration, "history": history, "days": days,
             "similar": hide_unviewable(session=session, principal=principal, result=similar_complaints(
                 session=session, interaction_id=interaction_id, window_days=days))}
 
@@ -105,14 +107,25 @@ def confirm_non_genuine_submit(request: Request, interaction_id: int, principal:
     return RedirectResponse(f"/social/threads/{interaction_id}?message=Non-genuine+confirmed", status_code=303)
 
 
+@router.post("/social/threads/{interaction_id}/process", response_class=HTMLResponse)
+def process_submit(request: Request, interaction_id: int, principal: WebSocialWorker, session: SessionDep,
+                   process: Annotated[str, Form()] = "") -> Response:
+    try:
+        service.set_process(session=session, interaction_id=interaction_id, process=process, actor=principal)
+    except EarshotError as exc:
+        return _thread_error(request, session, principal, interaction_id, exc)
+    return RedirectResponse(f"/social/threads/{interaction_id}?message=Process+set", status_code=303)
+
+
 @router.get("/social/dashboard", response_class=HTMLResponse)
 def dashboard_page(request: Request, principal: WebSocialViewer, session: SessionDep) -> Response:
     return render(request, "social/dashboard.html", {
         "alerts": alerts.list_alerts(session=session), "fairness": service.fairness(session=session),
         "attainment": service.sla_attainment(session=session),
         "private": service.resolved_privately(session=session),
-        "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST,
-        "human": service.human_duration,
+        "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST, "share_test": SHARE_TEST,
+        "human": service.human_duration, "processes": service.process_report(session=session),
+        "process_names": PROCESSES,
         "can_work": can_work(session=session, principal=principal)}, principal=principal)
 
 
@@ -152,6 +165,38 @@ def settings_submit(platform: str, principal: WebAdmin, session: SessionDep,
         reason = exc.message if isinstance(exc, EarshotError) else str(exc).splitlines()[0]
         return RedirectResponse(f"/social/settings?error={quote_plus(reason[:200])}", status_code=303)
     return RedirectResponse(f"/social/settings?message=Saved+{platform}", status_code=303)
+
+
+AllScope = Annotated[Principal, Depends(web_require_roles(Role.ADMIN, Role.EVALUATOR, Role.EXECUTIVE))]
+
+
+@router.get("/social/repeat-contacts", response_class=HTMLResponse)
+def repeat_contacts_page(request: Request, principal: AllScope, session: SessionDep,
+                         days: Annotated[int, Query(ge=1, le=365)] = 90,
+                         min_contacts: Annotated[int, Query(ge=2, le=20)] = 3,
+                         within_days: Annotated[int, Query(ge=1, le=90)] = 7) -> Response:
+    """Customers made to re-tell their story: repeat contacts about one topic, and transferred calls and chats."""
+    until = utcnow()
+    since = until - timedelta(days=days)
+    transfers = repeat.transferred_contacts(session=session, since=since, until=until)
+    agent_ids = {leg.agent_id for t in transfers for leg in t.legs if leg.agent_id}
+    agents = {u.id: u.display_name or u.username for u in session.exec(
+        select(User).where(col(User.id).in_(agent_ids))).all()} if agent_ids else {}
+    return render(request, "social/repeat.html", {
+        "cases": repeat.repeat_contacts(session=session, since=since, until=until, min_contacts=min_contacts,
+                                        within_days=within_days),
+        "transfers": transfers, "agents": agents, "days": days, "min_contacts": min_contacts,
+        "within_days": within_days}, principal=principal)
+
+
+@router.get("/social/topics", response_class=HTMLResponse)
+def topics_page(request: Request, principal: WebSocialViewer, session: SessionDep,
+                days: Annotated[int, Query(ge=1, le=90)] = 7) -> Response:
+    """Topic clusters of the period across all channels: words and counts per channel (post text for social only)."""
+    until = utcnow()
+    return render(request, "social/topics.html", {
+        "clusters": topic_clusters(session=session, since=until - timedelta(days=days), until=until),
+        "days": days}, principal=principal)
 
 
 @router.get("/care", response_class=HTMLResponse)

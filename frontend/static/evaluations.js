@@ -45,10 +45,57 @@
       note.textContent = parts.join(" · ");
     }).catch(function () { note.textContent = "preview unavailable"; });
   }
+  let saveTimer = null;
+  function autosave(form) {
+    // Drafts save on their own a moment after the last change; the revision guards against overwriting
+    // someone else's save (the server answers 409 and the page says so).
+    const status = document.getElementById("autosave-status");
+    const data = new FormData(form);
+    data.set("action", "autosave");
+    window.earshotFetch(form.getAttribute("action"), { method: "POST", body: data })
+      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (res) {
+        if (res.ok) {
+          form.querySelector('input[name="revision"]').value = res.body.revision;
+          status.textContent = "Draft saved";
+        } else {
+          status.textContent = "Not saved: " + res.body.error.message;
+        }
+      }).catch(function () { status.textContent = "Not saved (connection problem)"; });
+  }
+  function mmss(seconds) {
+    const s = Math.floor(seconds);
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+  function linkEvidence(form) {
+    // Click a transcript line or a message to add it as evidence to the question you last worked on.
+    let target = null;
+    form.addEventListener("focusin", function (e) {
+      const q = e.target.closest(".question");
+      if (q) { target = q.querySelector('input[name^="evidence__"]'); }
+    });
+    document.querySelectorAll(".transcript li, .messages li").forEach(function (li) {
+      li.style.cursor = "pointer";
+      li.title = "Click to add as evidence to the current question";
+      li.addEventListener("click", function () {
+        if (!target) { return; }
+        const ref = li.hasAttribute("data-start") ? mmss(parseFloat(li.getAttribute("data-start")))
+          : "#" + li.id.replace("m-", "");
+        target.value = target.value ? target.value + ", " + ref : ref;
+        target.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     const form = document.getElementById("evaluation-form");
     if (!form) { return; }
+    linkEvidence(form);
     applyConditions(form);
-    form.addEventListener("change", function () { applyConditions(form); preview(form); });
+    form.addEventListener("change", function () {
+      applyConditions(form);
+      preview(form);
+      clearTimeout(saveTimer);
+      saveTimer = setTimeout(function () { autosave(form); }, 1200);
+    });
   });
 })();

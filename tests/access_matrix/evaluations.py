@@ -16,6 +16,7 @@ RULES = [
     Rule("POST", "/api/evaluations/{evaluation_id}/acknowledge", AGENTS),
     Rule("POST", "/api/evaluations/{evaluation_id}/dispute", AGENTS, json={}),
     Rule("POST", "/api/evaluations/{evaluation_id}/resolve", EVALUATORS, json={}),
+    Rule("GET", "/api/evaluation-summary", ALL),
     Rule("GET", "/api/assignments", EVALUATORS),
     Rule("POST", "/api/assignments", EVALUATORS, json={}),
     Rule("GET", "/api/sampling-rules", ADMIN),
@@ -31,6 +32,9 @@ RULES = [
 PAGE_RULES = [
     Rule("GET", "/evaluations", ALL, page=True),
     Rule("GET", "/evaluations/queue", EVALUATORS, page=True),
+    Rule("GET", "/evaluations/sampling", ADMIN, page=True),
+    Rule("POST", "/evaluations/sampling", ADMIN, data={}, page=True),
+    Rule("POST", "/evaluations/sampling/{rule_id}/run", ADMIN, data={}, page=True),
     Rule("GET", "/evaluations/new", EVALUATORS, page=True),
     Rule("POST", "/evaluations/new", EVALUATORS, data={}, page=True),
     Rule("GET", "/evaluations/{evaluation_id}", ALL, page=True),

@@ -72,6 +72,8 @@ def test_transitions_duplicates_and_acknowledgement_over_http(client, team):
     sign_in(client, "colin")
     made = create(client, team["ada"].id)
     url = f"/api/coaching/assignments/{made['id']}"
+    page = client.get(f"/coaching/{made['id']}").text
+    assert 'href="/interactions/41?t=75.5"' in page and "&lt;b&gt;hold on&lt;/b&gt;" in page  # escaped
     illegal = client.post(f"{url}/status", json={"status": "verified"})
     assert illegal.status_code == 409 and illegal.json()["error"]["code"] == "illegal_transition"
     duplicate = client.post("/api/coaching/assignments", json={"agent_id": team["ada"].id,
@@ -178,7 +180,8 @@ def test_from_evaluation_and_rules_glue_points(client, team, monkeypatch, sessio
     assert made["evidence"][1] == {"kind": "message", "message_id": 9, "interaction_id": 71, "evaluation_id": 1,
                                    "question_id": "verify_identity"}
     page = client.get(f"/coaching/{made['id']}").text
-    assert 'href="/interactions/71#message-9"' in page and 'href="/evaluations/1#question-verify_identity"' in page
+    assert 'href="/interactions/71#m-9"' in page and 'href="/evaluations/1#m-9"' in page
+    assert 'href="/evaluations/1"' in page  # the failed answer itself
     # the evaluation page's button (a form): the open topic sends the coach to the existing assignment
     again = client.post("/coaching/from-evaluation/2", data={"question_ids": ["verify_identity"]},
                         follow_redirects=False)
@@ -230,6 +233,9 @@ def test_pages_coach_creates_agent_acknowledges(client, team):
     assert "In progress" in page.text and "Practised recaps" in page.text
     home = client.get("/")
     assert "My agents&#39; coaching" in home.text or "My agents' coaching" in home.text
+    assert f'href="/coaching?agent_id={team["ada"].id}">Ada Agent</a></dt><dd>1 open · 1 overdue</dd>' in home.text
+    assert "nothing open" in home.text  # ben, in the team, without coaching
+    assert "Cara" not in home.text  # another team
     sign_in(client, "ada")
     page = client.get(path)
     assert "Acknowledge" in page.text and "Start coaching" not in page.text
@@ -257,7 +263,7 @@ def test_rules_page(client, team):
                       follow_redirects=True)
     assert "kind" in bad.text and 'role="alert"' in bad.text
     ran = client.post("/coaching/rules/apply", data={"csrf_token": _csrf(page.text)}, follow_redirects=True)
-    assert "0 assignment(s) created" in ran.text
+    assert "0 assignment(s) created; 0 from review" in ran.text
     assert "Rules switched on" in client.get("/").text
 
 

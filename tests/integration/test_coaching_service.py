@@ -152,12 +152,14 @@ def test_create_from_evaluation_attaches_failed_answers_and_evidence(session, pe
     assert overall.topic_title == service.OVERALL_TOPIC and overall.question_ids == []
 
 
-def test_create_from_review_action_is_idempotent_and_merges_into_open_topic(session, people):
+def test_create_from_review_action_is_idempotent_and_merges_into_open_topic(session, people, make_user):
     coach, ada = people["coach"], people["ada"]
     action = RetrainingAction(action_id=31, agent_id=ada.user_id, topic="Explaining the bill", case_id=4,
                               due_date=date(2026, 12, 15), interaction_ids=(501, 502), notes="Customer confused")
-    made = service.create_from_review_action(session=session, action=action)
+    executive = principal_of(make_user("executive", username="erin"))  # decided in the review meeting
+    made = service.create_from_review_action(session=session, action=action, actor=executive)
     assert made.source_kind == "review_action" and made.source_id == 31 and made.coach_id == coach.user_id
+    assert made.created_by == executive.user_id
     assert made.due_date == date(2026, 12, 15) and "review case 4" in made.goal
     assert [e["interaction_id"] for e in made.evidence] == [501, 502]
     assert service.create_from_review_action(session=session, action=action).id == made.id

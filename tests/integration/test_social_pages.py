@@ -168,3 +168,75 @@ def test_huge_posts_and_odd_unicode_are_stored_intact(client, session, make_user
     page = client.get(f"/social/threads/{iid}")
     assert page.status_code == 200 and "&lt;b&gt;bold?&lt;/b&gt;" in page.text and "<b>bold?" not in page.text
     assert "\u202egnp.exe" in page.text
+
+
+def test_process_tagging_by_rule_and_by_hand(client, session, make_user, login):
+    iid = thread(session, "proc", ("customer", 0, "I was charged twice this month"), ("agent", 0.2, "Sorry, DM us"))
+    other = thread(session, "proc2", ("customer", 0, "Love the new ad"), ("agent", 0.2, "Thank you!"))
+    assert service.refresh_thread(session=session, interaction_id=iid).process == "billing"
+    assert service.refresh_thread(session=session, interaction_id=other).process == "brand"
+    session.commit()
+    login(make_user("coach"))
+    response = client.post(f"/social/threads/{iid}/process", data={"process": "sales"}, follow_redirects=False)
+    assert response.status_code == 303
+    thread(session, "proc", ("customer", 1, "still charged twice"))
+    state = service.refresh_thread(session=session, interaction_id=iid)
+    assert state.process == "sales" and state.customer_posted_again  # a person's choice survives the rules
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "social.process.set")).one()
+    body = client.get("/api/social/processes").json()
+    rows = {r["process"]: r for r in body["processes"]}
+    assert rows["sales"]["threads"] == 1 and rows["brand"]["threads"] == 1
+    assert rows["brand"]["maturity"] == 100.0  # answered in time, nothing missed; no engagement figures: left out
+    assert rows["brand"]["engagement_mean"] is None
+    assert "Maturity" in body["formula"]
+    assert "operational maturity" in client.get("/social/dashboard").text
+    assert client.post(f"/api/social/threads/{iid}/process", json={"process": "nonsense"}).status_code == 422
+
+
+def test_repeat_contacts_and_transfers_page(client, session, make_user, login):
+    from app.interactions.models import Customer, Interaction, InteractionLeg
+    from tests.integration.social_helpers import other_channel
+
+    now = utcnow()
+    maria = Customer(display_name="Maria Lopez")
+    session.add(maria)
+    session.commit()
+    ids = [other_channel(session, "call", "m-call", "my broadband is down again, no internet", now - timedelta(days=3)),
+           other_channel(session, "chat", "m-chat", "broadband still down, no internet since Monday",
+                         now - timedelta(days=2)),
+           thread(session, "marial", ("customer", 0, "@brand broadband down for 3 days, no internet"),
+                  start=now - timedelta(days=1))]
+    for iid in ids:
+        interaction = session.get(Interaction, iid)
+        interaction.customer_id = maria.id
+        session.add(interaction)
+    ada, ben, cara = (make_user("agent", username=n, team="Billing") for n in ("ada_t", "ben_t", "cara_t"))
+    call = other_channel(session, "call", "transferred", "question about my bill", now - timedelta(days=1))
+    for seq, agent in enumerate((ada, ben, cara)):
+        session.add(InteractionLeg(interaction_id=call, seq=seq, agent_id=agent.id, queue=f"q{seq}",
+                                   started_at=now - timedelta(days=1) + timedelta(minutes=5 * seq)))
+    session.commit()
+    login(make_user("evaluator"))
+    page = client.get("/social/repeat-contacts")
+    assert page.status_code == 200
+    assert "Maria Lopez — 3 contacts" in page.text
+    assert "Ada_T (q0)" in page.text and "→ Ben_T (q1)" in page.text and "→ Cara_T (q2)" in page.text
+    login(make_user("coach"))
+    assert client.get("/social/repeat-contacts").status_code == 403
+
+
+def test_topics_page_clusters_all_channels(client, session, make_user, login):
+    from tests.integration.social_helpers import other_channel
+
+    now = utcnow()
+    for n in range(3):
+        other_channel(session, "call", f"tc{n}", f"broadband down in Leeds again, no internet ({n})",
+                      now - timedelta(hours=n + 1))
+    other_channel(session, "chat", "tch", "no internet in Leeds, broadband down", now - timedelta(hours=5))
+    thread(session, "topic", ("customer", 0, "broadband down Leeds, no internet <i>at all</i>"),
+           start=now - timedelta(hours=2))
+    other_channel(session, "email", "te", "please change my postal address", now - timedelta(hours=3))
+    login(make_user("executive"))
+    page = client.get("/social/topics").text
+    assert "3 call, 1 chat, 1 social" in page and ">broadband<" in page
+    assert "&lt;i&gt;at all&lt;/i&gt;" in page and "postal" not in page

@@ -265,3 +265,20 @@ def test_sweep_job_and_periodic_task(session, queue, runtime):
     assert job.status == "done" and job.result["unattended_alerts"] == 2
     periodic = register_periodic(MemoryHuey("periodic-test", immediate=True), runtime)
     assert periodic.call_local()["unattended_alerts"] == 0  # deduplicated: nothing new
+
+
+def test_daily_negative_share_spike_alert(session):
+    for day in range(28):
+        thread(session, f"d{day}a", ("customer", day * 24, "Terrible, awful service"))
+        thread(session, f"d{day}b", ("customer", day * 24 + 2, "What time does the shop open?"))
+        thread(session, f"d{day}c", ("customer", day * 24 + 4, "Can I change my plan?"))
+    for n in range(12):
+        text = "Awful, I hate this outage" if n else "Is there a store in Leeds?"
+        thread(session, f"bad{n}", ("customer", 28 * 24 + n, text))
+    raised = alerts.detect_negativity_spikes(session=session, since=T0 + timedelta(days=28),
+                                             until=T0 + timedelta(days=29))
+    share = [a for a in raised if a.kind == "negative_share_spike"]
+    assert len(share) == 1
+    assert share[0].details["negatives"] == 11 and share[0].details["total"] == 12
+    assert round(share[0].details["baseline_share"], 3) == round(28 / 84, 3)
+    assert "two-proportion z-test" in share[0].details["test"]

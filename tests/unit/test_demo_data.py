@@ -235,3 +235,17 @@ def test_maria_contacts_across_three_channels_share_identities(manifest: list[di
     assert len({message["conversation_id"] for message in chat}) == 1
     assert tweet["platform"] == "twitter" and tweet["is_public"]
     assert when(call["started_at"]) < when(chat[0]["sent_at"]) < when(tweet["created_at"])
+
+
+def test_generator_reproduces_the_committed_text_files(tmp_path: Path) -> None:
+    """The committed files are what demo/make_demo.py writes (text part, no espeak-ng needed): edit the scripts,
+    then regenerate and commit both."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, str(DEMO / "make_demo.py"), "--no-audio", "--out", str(tmp_path)], check=True,
+                   capture_output=True, timeout=60)
+    generated = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*") if path.is_file())
+    assert len(generated) == 46  # 15 transcripts, manifest, chats, 27 e-mails, social, surveys
+    for relative in generated:
+        assert (tmp_path / relative).read_bytes() == (DEMO / relative).read_bytes(), relative

@@ -66,3 +66,18 @@ def test_tfidf_against_rapidfuzz_baseline():
               f"F1 {_f1(fuzzy):.2f}")
     assert tfidf[0] >= 0.75 and tfidf[1] >= 0.7
     assert _f1(tfidf) > best_fuzzy  # better than the baseline at its best threshold
+
+
+def test_topic_clusters_group_the_labelled_documents():
+    from app.social.similar import cluster_texts
+
+    texts = [t for _, t in DOCUMENTS] + [q for _, q in QUERIES]
+    labels = [lab for lab, _ in DOCUMENTS] + [lab for lab, _ in QUERIES]
+    clusters = cluster_texts(texts, min_size=2)
+    assert clusters, "expected at least one topic"
+    purity = sum(max(sum(labels[i] == lab for i in c.members) for lab in set(labels)) for c in clusters) / sum(
+        len(c.members) for c in clusters)
+    print(f"\ntopic clusters: {len(clusters)}, purity {purity:.2f}, "
+          + "; ".join(f"{'/'.join(c.label_terms)} ({len(c.members)})" for c in clusters))
+    assert purity >= 0.7
+    assert any({"broadband", "leed"} <= set(c.label_terms) or "broadband" in c.label_terms for c in clusters)

@@ -122,3 +122,21 @@ def test_influence_score_is_log_scaled_and_capped():
     assert influence_score(followers=999_999) == 75.0
     assert influence_score(followers=10**9, engagement=10**9) == 100.0
     assert influence_score(followers=99, engagement=99) == 25.0 + 12.5
+
+
+def _days(rows):
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    return [(start + timedelta(days=i), neg, total) for i, (neg, total) in enumerate(rows)]
+
+
+def test_daily_negative_share_spike_uses_a_two_proportion_test():
+    from app.social.stats import detect_share_spikes
+
+    baseline = [(4, 20)] * 28  # 20% negative
+    spikes = detect_share_spikes(_days(baseline + [(18, 30)]), from_index=28)
+    assert len(spikes) == 1
+    spike = spikes[0]
+    assert spike.share == 0.6 and spike.baseline_share == 0.2 and spike.p_value < 0.001 and spike.z > 4
+    assert detect_share_spikes(_days(baseline + [(6, 30)]), from_index=28) == []  # 20%: flat
+    assert detect_share_spikes(_days(baseline + [(8, 8)]), from_index=28) == []  # too few posts to judge
+    assert detect_share_spikes(_days(baseline + [(10, 30)]), from_index=28) == []  # +13 points: below the rise
