@@ -13,6 +13,7 @@ class ConnectorSettings(BaseSettings):
     watch_settle_seconds: float = Field(
         default=10.0, ge=0, description="A file is complete once its size and mtime are unchanged this long.")
     watch_source: str = "dropfolder"
+    watch_transcribe: bool = Field(default=True, description="Queue transcription of what the watcher ingests.")
     export_dir: Path | None = Field(default=None, description="Folder the scheduled CSV exports are written to.")
     webhook_timeout_seconds: float = 10.0
     imap_host: str | None = Field(default=None, description="IMAP server the worker pulls hourly (connectors.imap_pull).")

@@ -1,12 +1,13 @@
-"""Connector jobs: the drop-folder scan (hourly by default; `earshot connect watch DIR` scans continuously)."""
+"""Connector jobs: the drop-folder scan (every minute through register_periodic; `earshot watch DIR` scans
+continuously), webhook deliveries, the daily exports and the hourly IMAP pull."""
 
 from typing import Any
 
-from huey import crontab
+from huey import Huey, crontab
 
 from app.connectors.settings import ConnectorSettings
 from app.core.db import session_scope
-from app.core.jobs import JobContext, JobQueue, job_handler, periodic_job
+from app.core.jobs import JobContext, JobQueue, Runtime, job_handler, periodic_job
 
 WATCH_KIND = "connectors.watch_scan"
 
@@ -31,7 +32,30 @@ def watch_scan(context: JobContext) -> dict[str, Any]:
     return {"ingested": result.ingested, "failed": result.failed, "waiting": result.waiting}
 
 
-periodic_job(WATCH_KIND, crontab(minute="*/5"), every="hour")
+def _scan_configured(runtime: Runtime) -> dict[str, Any]:
+    """One scan of EARSHOT_CONNECTORS_WATCH_DIR (no job row: a scan that finds nothing leaves no trace)."""
+    from app.connectors import watch
+
+    config = ConnectorSettings()
+    if config.watch_dir is None:
+        return {"skipped": "no watch folder configured"}
+    with session_scope(runtime.sessions) as session:
+        result = watch.scan(session=session, settings=runtime.settings,
+                            queue=JobQueue(runtime) if config.watch_transcribe else None,
+                            directory=config.watch_dir, settle_seconds=config.watch_settle_seconds,
+                            source=config.watch_source)
+    return {"ingested": result.ingested, "failed": result.failed}
+
+
+def register_periodic(huey: Huey, runtime: Runtime) -> Any:
+    """Scan the drop folder every minute on a consumer started with periodic=True (JobQueue's plug-in point
+    for periodic work without job rows); the `connectors.watch_scan` job runs the same scan on demand."""
+
+    @huey.periodic_task(crontab(minute="*"), name="connectors.watch.periodic")  # type: ignore[untyped-decorator]
+    def periodic_watch() -> dict[str, Any]:
+        return _scan_configured(runtime)
+
+    return periodic_watch
 
 
 @job_handler("connectors.webhook_deliver", max_attempts=6)

@@ -5,11 +5,14 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from huey import MemoryHuey
 from sqlmodel import Session
 
 from app.auth.models import User
 from app.connectors.exports import write_csv_atomic
-from app.core.jobs import JobQueue
+from app.connectors.tasks import register_periodic
+from app.core.jobs import JobQueue, Runtime
 from app.core.models import Job
 from tests.integration.connectors_support import count_calls, tone
 
@@ -41,3 +44,16 @@ def test_watch_scan_job(session: Session, queue: JobQueue, tmp_path: Path, make_
     (tmp_path / "drop" / "c.wav.done").touch()
     job = _run(session, queue, "connectors.watch_scan", {"directory": str(tmp_path / "drop"), "transcribe": False})
     assert job.result["ingested"] == ["c.wav"] and count_calls(session, "dropfolder") == (1, 1)
+
+
+def test_periodic_watch_scan(runtime: Runtime, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                             make_user: Callable[..., User]) -> None:
+    tone(tmp_path / "drop" / "p.wav")
+    (tmp_path / "drop" / "p.json").write_text(json.dumps({"external_id": "periodic-1",
+                                                          "started_at": "2026-11-20T09:00:00+00:00"}))
+    (tmp_path / "drop" / "p.wav.done").touch()
+    monkeypatch.setenv("EARSHOT_CONNECTORS_WATCH_DIR", str(tmp_path / "drop"))
+    monkeypatch.setenv("EARSHOT_CONNECTORS_WATCH_TRANSCRIBE", "false")
+    task = register_periodic(MemoryHuey("periodic-test", immediate=True, results=False), runtime)
+    assert task.call_local() == {"ingested": ["p.wav"], "failed": {}}
+    assert count_calls(session, "dropfolder") == (1, 1)
