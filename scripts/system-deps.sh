@@ -3,9 +3,10 @@
 #   libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core: WeasyPrint (PDF meeting packs)
 #   poppler-utils: pdftotext/pdftoppm to check PDFs in tests
 #   espeak-ng sox: synthesise the demo calls and test audio
+#   dovecot-imapd: a throw-away IMAP server for the IMAP connector test
 #   chromium: browser tests (Playwright drives Debian's Chromium; nothing is downloaded)
 set -eu
-PACKAGES="${EARSHOT_APT_PACKAGES:-libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils espeak-ng sox chromium}"
+PACKAGES="${EARSHOT_APT_PACKAGES:-libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils espeak-ng sox dovecot-imapd chromium}"
 missing=""
 for pkg in $PACKAGES; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
