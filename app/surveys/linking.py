@@ -5,8 +5,7 @@
    link to the customer's interactions in the window before the survey (default 72 h).
 3. Otherwise keep the response as unlinked, with the reason; it can be linked by hand (audited).
 
-The customer look-up here is local on purpose: the interactions feature will provide a shared identity
-resolver (app/interactions/service.py); switch `find_customer_id` to it when it lands.
+The customer look-up is the interactions feature's shared identity resolver.
 """
 
 from datetime import datetime, timedelta
@@ -19,7 +18,8 @@ from app.core import audit
 from app.core.errors import Conflict, NotFound
 from app.core.security import Principal
 from app.core.timeutil import as_utc
-from app.interactions.models import Customer, CustomerIdentity, Interaction
+from app.interactions import service as interactions_service
+from app.interactions.models import Interaction
 from app.surveys.models import LinkStatus, SurveyResponse, SurveyResponseInteraction
 
 
@@ -42,25 +42,15 @@ def normalise_email(value: str | None) -> str | None:
 
 
 def find_customer_id(*, session: Session, phone: str | None, email: str | None) -> int | None:
-    """The customer holding this phone (E.164) or e-mail, following merges. E-mail wins over phone."""
-    candidates = [("email", normalise_email(email)), ("phone", normalise_phone(phone))]
-    for kind, value in candidates:
-        if value is None:
+    """The customer holding this phone or e-mail (the shared identity resolver, following merges).
+    E-mail wins over phone."""
+    for kind, value in (("email", email), ("phone", phone)):
+        if not value:
             continue
-        identity = session.exec(select(CustomerIdentity).where(
-            CustomerIdentity.kind == kind, CustomerIdentity.value == value)).first()
-        if identity is not None:
-            return _follow_merges(session=session, customer_id=identity.customer_id)
+        customer = interactions_service.find_customer_by_identity(session=session, kind=kind, value=value)
+        if customer is not None and customer.id is not None:
+            return customer.id
     return None
-
-
-def _follow_merges(*, session: Session, customer_id: int) -> int:
-    seen = {customer_id}
-    customer = session.get(Customer, customer_id)
-    while customer is not None and customer.merged_into_id is not None and customer.merged_into_id not in seen:
-        seen.add(customer.merged_into_id)
-        customer = session.get(Customer, customer.merged_into_id)
-    return customer.id if customer is not None and customer.id is not None else customer_id
 
 
 def customer_interactions_before(*, session: Session, customer_id: int, anchor_hours: float,
