@@ -581,11 +581,21 @@ def import_social(*, session: Session, records: Iterable[tuple[int, Any]], sourc
     for done, (key, members) in enumerate(threads.items(), start=1):
         _import_social_thread(session=session, resolver=resolver, report=report, source=source, key=key,
                               members=members)
+        _refresh_care_state(session=session, source=source, external_id=key[1])
         if done % COMMIT_EVERY == 0:
             session.commit()
         progress(done, len(threads))
     session.commit()
     return report
+
+
+def _refresh_care_state(*, session: Session, source: str, external_id: str) -> None:
+    """Social care's clocks and flags follow every message written to a thread."""
+    from app.social import service as social_care
+
+    thread = interactions.get_by_external_id(session=session, source=source, external_id=external_id)
+    if thread is not None and thread.id is not None:
+        social_care.refresh_thread(session=session, interaction_id=thread.id)
 
 
 def _social_thread_key(session: Session, source: str, platform: str, post: SocialPost,
