@@ -249,12 +249,13 @@ def _save_call(*, session: Session, resolver: Resolver, metadata: RecordingMetad
 
 def enqueue_transcription(*, session: Session, queue: JobQueue | None, recording: Recording) -> int | None:
     """Queue `speech.transcribe` for a recording when that handler is installed (deduplicated per recording)."""
-    if queue is None or TRANSCRIBE_KIND not in registered_kinds() or recording.transcription_status == "done":
+    if queue is None or TRANSCRIBE_KIND not in registered_kinds() or recording.transcription_status in {
+            "done", "queued", "running"}:
         return None
-    job = queue.enqueue(session=session, kind=TRANSCRIBE_KIND, payload={"recording_id": recording.id},
-                        dedupe_key=f"transcribe:{recording.id}")
-    session.commit()  # end the transaction enqueue's refresh opened (keeps an inline run's writes)
-    return job.id
+    from app.speech import service as speech  # one way to queue a transcription, whoever asks
+
+    assert recording.id is not None
+    return speech.request_transcription(session=session, queue=queue, recording_id=recording.id).id
 
 
 def recording_path(*, settings: Settings, recording: Recording) -> Path:

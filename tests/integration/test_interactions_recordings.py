@@ -105,7 +105,7 @@ def test_transcription_is_queued_when_the_speech_handler_exists(client, session,
         body = upload(client, audio_dir / "stereo.wav").json()
         assert calls == [{"recording_id": body["recording_id"]}]
         job = session.exec(select(Job).where(Job.kind == "speech.transcribe")).one()
-        assert job.dedupe_key == f"transcribe:{body['recording_id']}" and job.status == "done"
+        assert job.payload == {"recording_id": body["recording_id"]} and job.status == "done"
         upload(client, audio_dir / "stereo.wav")
         assert len(calls) == 1
     finally:
