@@ -55,6 +55,14 @@ def register_periodic(huey: Huey, runtime: Runtime) -> Any:
     def periodic_watch() -> dict[str, Any]:
         return _scan_configured(runtime)
 
+    @huey.periodic_task(crontab(minute="*"), name="connectors.webhooks.pending")  # type: ignore[untyped-decorator]
+    def periodic_pending_deliveries() -> int:
+        from app.connectors import webhooks
+
+        queue = runtime.cache["queue"]  # the JobQueue that registered these tasks
+        with session_scope(runtime.sessions) as session:
+            return webhooks.queue_pending(session=session, queue=queue)
+
     return periodic_watch
 
 

@@ -174,6 +174,16 @@ def publish_event(*, session: Session, queue: JobQueue | None, event_type: str,
     return deliveries
 
 
+def queue_pending(*, session: Session, queue: JobQueue) -> int:
+    """Queue the deliveries published without a queue (from inside other features' services); the worker
+    runs this every minute. The job's dedupe key makes a second call for the same delivery a no-op."""
+    pending = session.exec(select(WebhookDelivery).where(WebhookDelivery.status == "pending",
+                                                         WebhookDelivery.attempts == 0)).all()
+    for delivery in pending:
+        _enqueue(session=session, queue=queue, delivery=delivery)
+    return len(pending)
+
+
 def _enqueue(*, session: Session, queue: JobQueue, delivery: WebhookDelivery) -> None:
     queue.enqueue(session=session, kind=DELIVER_KIND, payload={"delivery": delivery.id},
                   dedupe_key=f"webhook:{delivery.delivery_id}:{delivery.attempts}")

@@ -135,6 +135,7 @@ class JobQueue:
 
     def __init__(self, runtime: Runtime, huey: Huey | None = None) -> None:
         self.runtime = runtime
+        self.runtime.cache["queue"] = self  # periodic tasks of features reach the queue through the runtime
         self.huey = huey or make_huey(runtime.settings)
         load_handlers()
 

@@ -19,3 +19,26 @@ def test_an_imported_social_post_starts_its_care_clock(session):
     state = session.exec(select(SocialThreadState)).one()
     assert state.first_customer_post_at is not None
     assert abs((state.first_response_due_at - posted) - timedelta(hours=1)) < timedelta(seconds=1)
+
+
+def test_submitting_an_evaluation_publishes_a_signed_webhook_delivery(session, queue, make_user):
+    from app.auth.service import principal_of
+    from app.connectors import webhooks
+    from app.connectors.models import WebhookDelivery
+    from app.evaluations import service as evaluations
+    from app.evaluations.models import AnswerIn
+    from tests.integration.evaluations_support import FULL_MARKS, load_small_form, make_interaction
+
+    endpoint = webhooks.create_endpoint(session=session, actor=None, data=webhooks.EndpointIn(
+        url="http://127.0.0.1:9/hook", event_types=["evaluation.submitted"]))
+    session.commit()
+    evaluator, agent = make_user("evaluator"), make_user("agent")
+    interaction = make_interaction(session, agent_id=agent.id)
+    draft = evaluations.create(session=session, principal=principal_of(evaluator), interaction_id=interaction.id,
+                               scorecard_id=load_small_form(session))
+    evaluations.submit(session=session, principal=principal_of(evaluator), evaluation_id=draft.id,
+                       answers=[AnswerIn(**a) for a in FULL_MARKS])
+    delivery = session.exec(select(WebhookDelivery)).one()
+    assert delivery.endpoint_id == endpoint.id and delivery.event_type == "evaluation.submitted"
+    assert delivery.payload["evaluation_id"] == draft.id and delivery.payload["agent_id"] == agent.id
+    assert webhooks.queue_pending(session=session, queue=queue) == 1  # the worker's minute tick sends it
