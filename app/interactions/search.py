@@ -59,6 +59,7 @@ IDF_CAP = 1_000
 MAX_EXPANSION = 30
 MIN_PREFIX = 3
 PG_SELECTIVE = 2_000
+PG_PROBE_BELOW = 25_000  # planner estimate: rare words get a default of ~0.3-0.5 % of the rows
 KEY_SCALE = 1_000_000
 Order = Literal["relevance", "newest"]
 
@@ -319,7 +320,7 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
         # (a GIN bitmap is built whole before the first row: so only when the planner does not already know
         # the words are common from its statistics)
         probe = select(_sd.c.sort_key).where(match)
-        if _pg_estimate(session, probe) <= PG_SELECTIVE:
+        if _pg_estimate(session, probe) <= PG_PROBE_BELOW:
             few = set(session.execute(probe.limit(PG_SELECTIVE + 1)).scalars())
             if len(few) <= PG_SELECTIVE:
                 keys = few if keys is None else keys & few
