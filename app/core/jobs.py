@@ -195,6 +195,7 @@ class JobQueue:
             return job
         session.commit()
         session.refresh(job)
+        session.commit()  # end the read the refresh opened: an inline (immediate) run must not nest in it
         assert job.id is not None
         self.push(job.id)
         return job

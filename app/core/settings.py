@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
     display_timezone: str = "UTC"
+    phone_default_region: str = Field(default="GB", description="Region for phone numbers given without +country.")
     frontend_dir: Path = PROJECT_ROOT / "frontend"
     scorecards_dir: Path = PROJECT_ROOT / "scorecards"
     demo_dir: Path = PROJECT_ROOT / "demo"
