@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -49,6 +50,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 username=username, password=TEST_PASSWORD, display_name=f"Browser {role.title()}",
                 roles=[role], team_id=team.id if role in ("coach", "agent") else None))
     engine.dispose()
+    with running_server(data_dir, env) as base:
+        yield base
+
+
+@contextmanager
+def running_server(data_dir: Path, env: dict[str, str]) -> Iterator[str]:
+    """Earshot served by uvicorn in a subprocess on a free port, stopped on exit; its log in data_dir."""
     port = _free_port()
     log = (data_dir / "server.log").open("w")
     process = subprocess.Popen(
@@ -69,7 +77,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
         log.close()
 
 

@@ -5,14 +5,10 @@ server process and SQLite data directory (fixtures prefixed ev_ so they never cl
 import os
 import re
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.auth import service as auth_service
@@ -23,6 +19,7 @@ from app.core.security import make_password_hasher
 from app.evaluations import service as evaluations
 from app.interactions.models import Interaction, Segment
 from app.scorecards import service as scorecards
+from tests.browser.conftest import running_server
 from tests.conftest import TEST_PASSWORD, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,33 +58,10 @@ def ev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, i
                                         interaction_id=interaction.id, scorecard_id=card.id)
         evaluation_id = evaluation.id
     engine.dispose()
-    port = _free_port()
     env = {**os.environ, "EARSHOT_DATA_DIR": str(data_dir), "EARSHOT_QUEUE_URL": "immediate",
            "EARSHOT_SECRET_KEY": "browser-test-secret"}
-    log = (data_dir / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host",
-                                "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                               cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("server did not start: " + (data_dir / "server.log").read_text()[-2000:])
-            time.sleep(0.2)
+    with running_server(data_dir, env) as base:
         yield base, evaluation_id
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture
