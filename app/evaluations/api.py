@@ -147,9 +147,11 @@ def evaluation_summary(principal: CurrentPrincipal, session: SessionDep, group_b
     if format == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow([group_by, "n", "mean", "stdev", "critical_failures", "critical_rate"])
+        writer.writerow([group_by, "n", "mean", "ci95_low", "ci95_high", "stdev", "critical_failures",
+                         "critical_rate"])
         for g in groups:
-            writer.writerow([g.key, g.n, g.mean, g.stdev, g.critical_failures, g.critical_rate])
+            writer.writerow([g.key, g.n, g.mean, g.ci_low, g.ci_high, g.stdev, g.critical_failures,
+                             g.critical_rate])
         return PlainTextResponse(out.getvalue(), media_type="text/csv",
                                  headers={"content-disposition": f'attachment; filename="scores-by-{group_by}.csv"'})
     return JSONResponse([asdict(g) for g in groups])

@@ -16,6 +16,7 @@ from app.auth import service as auth_service
 from app.core.security import Principal
 from app.evaluations.models import Evaluation, EvaluationAnswer
 from app.evaluations.service import SCORED_STATES
+from app.stats import service as stats
 
 GroupBy = Literal["agent", "team", "channel", "evaluator", "scorecard", "question", "week"]
 
@@ -28,6 +29,10 @@ class ScoreGroup:
     stdev: float | None = None
     critical_failures: int = 0
     critical_rate: float | None = None
+    ci_low: float | None = None  # 95 % t-interval on the mean (app/stats)
+    ci_high: float | None = None
+    conclusive: bool = False  # False: "not enough evaluations to say"
+    interval: str = ""  # the mean with its interval, in words
     scores: list[float] = field(default_factory=list)
 
 
@@ -54,6 +59,11 @@ def _finish(group: ScoreGroup) -> ScoreGroup:
         group.mean = round(statistics.fmean(group.scores), 2)
         group.stdev = round(statistics.stdev(group.scores), 2) if len(group.scores) > 1 else None
         group.critical_rate = round(group.critical_failures / group.n, 4)
+    interval = stats.mean_interval(group.scores)
+    group.ci_low = None if interval.low is None else round(interval.low, 2)
+    group.ci_high = None if interval.high is None else round(interval.high, 2)
+    group.conclusive = interval.conclusive()
+    group.interval = interval.describe()
     return group
 
 

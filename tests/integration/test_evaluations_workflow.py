@@ -255,11 +255,14 @@ def test_summary_by_agent_question_and_csv_respects_scope(client, session, make_
     sign_in(client, "root")
     by_agent = client.get("/api/evaluation-summary", params={"group_by": "agent"}).json()
     assert by_agent == [{"key": str(agent.id), "n": 1, "mean": evaluation["score"], "stdev": None,
-                         "critical_failures": 0, "critical_rate": 0.0, "scores": [evaluation["score"]]}]
+                         "critical_failures": 0, "critical_rate": 0.0, "ci_low": None, "ci_high": None,
+                         "conclusive": False,
+                         "interval": f"{evaluation['score']:.1f} (not enough evaluations to say, n=1)",
+                         "scores": [evaluation["score"]]}]
     by_question = {g["key"]: g for g in client.get("/api/evaluation-summary", params={"group_by": "question"}).json()}
     assert by_question["resolved"]["mean"] == 0.0 and by_question["tone"]["mean"] == 100.0
     csv_text = client.get("/api/evaluation-summary", params={"group_by": "channel", "format": "csv"}).text
-    assert csv_text.splitlines()[0] == "channel,n,mean,stdev,critical_failures,critical_rate"
+    assert csv_text.splitlines()[0] == "channel,n,mean,ci95_low,ci95_high,stdev,critical_failures,critical_rate"
     sign_in(client, "ben")
     assert client.get("/api/evaluation-summary").json() == []
 

@@ -119,3 +119,11 @@ def test_bootstrap_is_deterministic_and_covers_the_mean():
     b = bootstrap_interval(scores)
     assert (a.low, a.high) == (b.low, b.high) and a.low < a.estimate < a.high
     assert not math.isnan(a.low)
+
+
+def test_score_groups_carry_their_interval():
+    from app.evaluations.reports import ScoreGroup, _finish
+
+    group = _finish(ScoreGroup(key="ada", scores=[1, 2, 3, 4, 5]))
+    assert (group.ci_low, group.ci_high) == (1.04, 4.96) and group.conclusive
+    assert "95% CI 1.0–5.0, n=5" in group.interval
