@@ -31,3 +31,5 @@ RULES = [
     Rule("GET", "/admin/audit", frozenset({"admin"}), page=True),
     Rule("GET", "/jobs", ALL, page=True),
 ]
+
+RULES.append(Rule("GET", "/scores", ALL, page=True))

@@ -42,3 +42,29 @@ def test_submitting_an_evaluation_publishes_a_signed_webhook_delivery(session, q
     assert delivery.endpoint_id == endpoint.id and delivery.event_type == "evaluation.submitted"
     assert delivery.payload["evaluation_id"] == draft.id and delivery.payload["agent_id"] == agent.id
     assert webhooks.queue_pending(session=session, queue=queue) == 1  # the worker's minute tick sends it
+
+
+def test_scores_page_shows_intervals_verdicts_and_the_planner(client, session, make_user):
+    from app.auth.service import principal_of
+    from app.evaluations import service as evaluations
+    from app.evaluations.models import AnswerIn
+    from tests.conftest import sign_in
+    from tests.integration.evaluations_support import FULL_MARKS, load_small_form, make_interaction
+
+    evaluator = make_user("evaluator", username="eve")
+    steady, newcomer = make_user("agent", username="steady"), make_user("agent", username="newcomer")
+    scorecard_id = load_small_form(session)
+    for agent, count in ((steady, 4), (newcomer, 1)):
+        for _ in range(count):
+            interaction = make_interaction(session, agent_id=agent.id)
+            draft = evaluations.create(session=session, principal=principal_of(evaluator),
+                                       interaction_id=interaction.id, scorecard_id=scorecard_id)
+            evaluations.submit(session=session, principal=principal_of(evaluator), evaluation_id=draft.id,
+                               answers=[AnswerIn(**a) for a in FULL_MARKS])
+    sign_in(client, "eve")
+    page = client.get("/scores?group_by=agent&target=80").text
+    assert "not enough evaluations to say" in page  # the newcomer's single evaluation
+    assert "above target" in page  # four full-mark evaluations: the whole interval is above 80
+    sign_in(client, "newcomer")
+    own = client.get("/scores").text
+    assert "Newcomer" in own and "Steady" not in own  # agents see only their own scores
