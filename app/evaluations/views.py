@@ -101,7 +101,18 @@ def _sampling_page(request: Request, principal: Principal, session: Session, *, 
         "rules": rules, "evaluators": evaluators, "teams": list_teams(session=session),
         "scorecards": scorecards.list_scorecards(session=session), "message": message, "error": error,
         "names": names(session=session, ids=[i for r in rules for i in r.evaluator_ids]),
+        "plan": _sample_size_plan(session=session, principal=principal),
     }, principal=principal, status_code=status_code)
+
+
+def _sample_size_plan(*, session: Session, principal: Principal) -> Any:
+    """How many evaluations per agent and period give ±5 points at 95 %, from the spread seen so far."""
+    from app.evaluations import reports
+    from app.stats import service as stats
+
+    spreads = [g.stdev for g in reports.summary(session=session, principal=principal, group_by="agent")
+               if g.stdev is not None]
+    return stats.plan_sample_size(sd=sum(spreads) / len(spreads), margin=5.0) if spreads else None
 
 
 @router.get("/evaluations/sampling", response_class=HTMLResponse)

@@ -68,3 +68,11 @@ def test_scores_page_shows_intervals_verdicts_and_the_planner(client, session, m
     sign_in(client, "newcomer")
     own = client.get("/scores").text
     assert "Newcomer" in own and "Steady" not in own  # agents see only their own scores
+
+
+def test_sampling_page_shows_the_planner(client, make_user):
+    from tests.conftest import sign_in
+
+    make_user("admin", username="boss")
+    sign_in(client, "boss")
+    assert "Sample-size planner" in client.get("/evaluations/sampling").text
