@@ -44,7 +44,7 @@ def worker(workers: Annotated[int, typer.Option(help="Worker threads in this pro
     queue = build_queue(Settings())
     recovered = queue.recover()
     if recovered:
-        typer.echo(f"re-queued {recovered} job(s) left unfinished by a stopped worker")
+        typer.echo(f"handed {recovered} waiting or interrupted job(s) to this worker")
     consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True,
                                           check_worker_health=True)
     consumer.run()

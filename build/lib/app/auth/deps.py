@@ -1,0 +1,156 @@
+"""FastAPI dependencies declared once and reused by every route: the database session, settings,
+the signed-in principal, and role checks (with CSRF on every state-changing cookie request)."""
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pwdlib import PasswordHash
+from sqlmodel import Session
+
+from app.auth import service
+from app.core.errors import CsrfFailed, Forbidden, Unauthorized
+from app.core.jobs import JobQueue
+from app.core.security import Principal, Role, constant_time_equal
+from app.core.settings import Settings
+
+SESSION_COOKIE = "earshot_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    session: Session = request.app.state.sessions()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_hasher(request: Request) -> PasswordHash:
+    hasher: PasswordHash = request.app.state.password_hasher
+    return hasher
+
+
+def get_queue(request: Request) -> JobQueue:
+    queue: JobQueue = request.app.state.queue
+    return queue
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+HasherDep = Annotated[PasswordHash, Depends(get_hasher)]
+QueueDep = Annotated[JobQueue, Depends(get_queue)]
+
+
+async def _submitted_csrf(request: Request) -> str | None:
+    """The CSRF token sent with a state-changing request: header first, then the form field."""
+    if request.method in SAFE_METHODS:
+        return None
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _optional_principal(request: Request, session: SessionDep,
+                        submitted_csrf: Annotated[str | None, Depends(_submitted_csrf)]) -> Principal | None:
+    try:
+        return _resolve_principal(request, session, submitted_csrf)
+    finally:
+        # End the read transaction: the connection goes back to the pool while FastAPI hops to another
+        # worker thread for the route. Holding it there deadlocks a busy server once every thread waits for
+        # a connection held by a request that waits for a thread.
+        session.commit()
+
+
+def _resolve_principal(request: Request, session: Session, submitted_csrf: str | None) -> Principal | None:
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        user = service.resolve_api_token(session=session, raw_token=authorization[7:].strip())
+        if user is None:
+            raise Unauthorized("Invalid or revoked API token.")
+        return service.principal_of(user, via="token")
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    resolved = service.resolve_web_session(session=session, raw_token=raw)
+    if resolved is None:
+        return None
+    user, web_session = resolved
+    if request.method not in SAFE_METHODS and (
+        submitted_csrf is None or not constant_time_equal(submitted_csrf, web_session.csrf_token)
+    ):
+        raise CsrfFailed("Missing or wrong CSRF token; reload the page and try again.")
+    return service.principal_of(user, via="session", csrf_token=web_session.csrf_token)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]
+
+
+def _current_principal(principal: OptionalPrincipal) -> Principal:
+    if principal is None:
+        raise Unauthorized("Sign in first.")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets through principals holding any of `roles`."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if not principal.has(*roles):
+            raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")
+        return principal
+
+    return check
+
+
+AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+StaffPrincipal = Annotated[
+    Principal, Depends(require_roles(Role.ADMIN, Role.EVALUATOR, Role.COACH, Role.EXECUTIVE))
+]
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; the app turns it into a redirect to the sign-in page."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def _web_principal(request: Request, principal: OptionalPrincipal) -> Principal:
+    if principal is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    return principal
+
+
+WebPrincipal = Annotated[Principal, Depends(_web_principal)]
+
+
+def web_require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    def check(principal: WebPrincipal) -> Principal:
+        if not principal.has(*roles):
+            raise Forbidden(f"This page needs one of the roles: {', '.join(roles)}.")
+        return principal
+
+    return check
+
+
+WebAdmin = Annotated[Principal, Depends(web_require_roles(Role.ADMIN))]
+WebStaff = Annotated[Principal, Depends(web_require_roles(Role.ADMIN, Role.EVALUATOR, Role.COACH, Role.EXECUTIVE))]

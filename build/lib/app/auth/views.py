@@ -1,0 +1,152 @@
+"""Pages: sign-in, sign-out, the home page per role, and the admin's users page."""
+
+import secrets
+from typing import Annotated
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.auth import service
+from app.auth.api import set_session_cookie
+from app.auth.deps import SESSION_COOKIE, HasherDep, SessionDep, SettingsDep, WebAdmin, WebPrincipal
+from app.auth.models import UserCreate, UserUpdate
+from app.core.errors import CsrfFailed, EarshotError
+from app.core.features import iter_feature_modules
+from app.core.security import ALL_ROLES, Role, constant_time_equal
+from app.core.web import HomePanel, NavItem, render
+
+router = APIRouter()
+LOGIN_CSRF_COOKIE = "earshot_login_csrf"
+
+NAV = [
+    NavItem("Home", "/", tuple(Role), order=0),
+    NavItem("Users", "/admin/users", (Role.ADMIN,), order=90),
+]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths: never redirect a user off Earshot after sign-in."""
+    if not target:
+        return "/"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None) -> Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    request.state.login_csrf = token
+    response = render(request, "auth/login.html", {"next": _safe_next(next), "error": None})
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    hasher: HasherDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie_token or not constant_time_equal(cookie_token, csrf_token):
+        raise CsrfFailed("The sign-in form expired; reload the page and try again.")
+    try:
+        user = service.authenticate(session=session, username=username, password=password, hasher=hasher,
+                                    settings=settings)
+    except EarshotError as exc:
+        request.state.login_csrf = cookie_token
+        return render(request, "auth/login.html", {"next": _safe_next(next), "error": exc.message},
+                      status_code=exc.status_code)
+    raw, _ = service.start_web_session(session=session, user=user, settings=settings)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_session_cookie(response, raw, settings)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        service.end_web_session(session=session, raw_token=raw)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    """One page, with a section for each of the user's roles, filled by the features' home panels."""
+    sections: list[tuple[Role, list[HomePanel]]] = []
+    modules = list(iter_feature_modules("home"))
+    for role in ALL_ROLES:
+        if not principal.has(role):
+            continue
+        panels: list[HomePanel] = []
+        for module in modules:
+            panels.extend(module.panels(session=session, principal=principal, role=role))
+        sections.append((role, sorted(panels, key=lambda p: p.order)))
+    return render(request, "auth/home.html", {"sections": sections}, principal=principal)
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, principal: WebAdmin, session: SessionDep, message: str | None = None) -> Response:
+    return render(request, "auth/users.html", {
+        "users": service.list_users(session=session), "teams": service.list_teams(session=session),
+        "sites": service.list_sites(session=session), "roles": ALL_ROLES, "message": message, "error": None,
+    }, principal=principal)
+
+
+def _optional_id(value: str) -> int | None:
+    return int(value) if value.strip().isdigit() else None
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+def users_create(
+    request: Request, principal: WebAdmin, session: SessionDep, hasher: HasherDep,
+    username: Annotated[str, Form()], password: Annotated[str, Form()],
+    display_name: Annotated[str, Form()] = "", email: Annotated[str, Form()] = "",
+    roles: Annotated[list[str] | None, Form()] = None,
+    team_id: Annotated[str, Form()] = "", site_id: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        data = UserCreate.model_validate({
+            "username": username, "password": password, "display_name": display_name,
+            "email": email or None, "roles": roles or [], "team_id": _optional_id(team_id),
+            "site_id": _optional_id(site_id)}, strict=False)
+        user = service.create_user(session=session, data=data, hasher=hasher, actor=principal)
+    except (EarshotError, ValueError) as exc:
+        message = exc.message if isinstance(exc, EarshotError) else _first_error(exc)
+        return render(request, "auth/users.html", {
+            "users": service.list_users(session=session), "teams": service.list_teams(session=session),
+            "sites": service.list_sites(session=session), "roles": ALL_ROLES, "message": None, "error": message,
+        }, principal=principal, status_code=422)
+    return RedirectResponse(f"/admin/users?message=Created+{user.username}", status_code=303)
+
+
+@router.post("/admin/users/{user_id}", response_class=HTMLResponse)
+def users_update(
+    user_id: int, principal: WebAdmin, session: SessionDep, hasher: HasherDep,
+    roles: Annotated[list[str] | None, Form()] = None, team_id: Annotated[str, Form()] = "",
+    site_id: Annotated[str, Form()] = "", is_active: Annotated[str, Form()] = "",
+) -> Response:
+    data = UserUpdate(roles=roles or None, team_id=_optional_id(team_id), site_id=_optional_id(site_id),
+                      is_active=is_active == "on")
+    user = service.update_user(session=session, user_id=user_id, data=data, hasher=hasher, actor=principal)
+    return RedirectResponse(f"/admin/users?message=Saved+{user.username}", status_code=303)
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return f"{'.'.join(str(p) for p in first.get('loc', ()))}: {first.get('msg')}"
+    return str(exc)

@@ -1,0 +1,1 @@
+"""Coaching: retraining assignments, sessions, automatic rules and whether coaching worked."""

@@ -1,0 +1,72 @@
+"""Home panels: a coach's open and overdue assignments and whether coaching worked; an agent's own
+coaching; an admin's rules."""
+
+from sqlmodel import Session
+
+from app.coaching import service, sources
+from app.core.security import Principal, Role
+from app.core.web import HomePanel
+
+AGENT_PANEL_ITEMS = 6
+
+
+def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePanel]:
+    if role == Role.COACH:
+        return [_coach_panel(session=session, principal=principal), _agents_panel(session=session,
+                                                                                  principal=principal)]
+    if role == Role.AGENT:
+        return [_agent_panel(session=session, principal=principal)]
+    if role == Role.ADMIN:
+        rules = service.list_rules(session=session)
+        on = sum(r.enabled for r in rules)
+        return [HomePanel(title="Coaching rules", link="/coaching/rules", order=70,
+                          items=[("Rules switched on", f"{on} of {len(rules)}", "/coaching/rules")])]
+    return []
+
+
+def _coach_panel(*, session: Session, principal: Principal) -> HomePanel:
+    open_ = service.list_assignments(session=session, principal=principal,
+                                     filters=service.AssignmentFilters(open_only=True), per_page=1).total
+    overdue = service.list_assignments(session=session, principal=principal,
+                                       filters=service.AssignmentFilters(overdue=True), per_page=1).total
+    completed = service.list_assignments(session=session, principal=principal,
+                                         filters=service.AssignmentFilters(status="completed"), per_page=1).total
+    report = service.effectiveness_report(session=session, principal=principal, load=sources.observations_for, limit=100)
+    total = report.overall
+    share = f"{total.improved} of {total.measured}" if total.measured else "not enough evaluations yet"
+    return HomePanel(title="My agents' coaching", link="/coaching", order=20, items=[
+        ("Open assignments", str(open_), "/coaching?open=1"),
+        ("Overdue", str(overdue), "/coaching?overdue=1"),
+        ("Completed, to verify", str(completed), "/coaching?status=completed"),
+        ("Followed by improvement", share, "/coaching/effectiveness"),
+    ])
+
+
+def _agents_panel(*, session: Session, principal: Principal) -> HomePanel:
+    items: list[tuple[str, str, str | None]] = []
+    for row in service.agents_overview(session=session, principal=principal):
+        if row.agent_id == principal.user_id:
+            continue
+        parts = [f"{row.open} open"] if row.open else ["nothing open"]
+        if row.overdue:
+            parts.append(f"{row.overdue} overdue")
+        if row.due_soon:
+            parts.append(f"{row.due_soon} due this week")
+        items.append((row.name, " · ".join(parts), f"/coaching?agent_id={row.agent_id}"))
+    return HomePanel(title="My agents", link="/coaching", order=21, items=items,
+                     empty_text="No agents in your team yet.")
+
+
+def _agent_panel(*, session: Session, principal: Principal) -> HomePanel:
+    mine = service.list_assignments(session=session, principal=principal,
+                                    filters=service.AssignmentFilters(open_only=True, agent_id=principal.user_id),
+                                    per_page=AGENT_PANEL_ITEMS)
+    items: list[tuple[str, str, str | None]] = []
+    for a in mine.items:
+        state = "overdue" if service.is_overdue(a) else (f"due {a.due_date}" if a.due_date else a.status.replace(
+            "_", " "))
+        if a.acknowledged_at is None:
+            state += " · to acknowledge"
+        items.append((a.topic_title, state, f"/coaching/{a.id}"))
+    return HomePanel(title="My coaching", link="/coaching", order=20, items=items,
+                     empty_text="No open coaching. Well done.")

@@ -1,0 +1,112 @@
+"""Database engine and sessions for SQLite (default) and PostgreSQL."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.sqlite import base as sqlite_base
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.sql import sqltypes
+from sqlmodel import Session
+
+SessionFactory = Callable[[], Session]
+
+
+class _SQLiteUTCDateTime(sqlite_base.DATETIME):
+    """SQLite has no time zones: store timezone-aware values as UTC and read them back as UTC-aware, so both
+    databases hand the code the same kind of datetime."""
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        process = super().bind_processor(dialect)
+        aware = bool(getattr(self, "timezone", False))
+
+        def bind(value: Any) -> Any:
+            if aware and isinstance(value, datetime) and value.tzinfo is not None:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            return process(value) if process else value
+
+        return bind
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        process = super().result_processor(dialect, coltype)
+        aware = bool(getattr(self, "timezone", False))
+
+        def result(value: Any) -> Any:
+            value = process(value) if process else value
+            if aware and isinstance(value, datetime) and value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            return value
+
+        return result
+
+
+for _dialect in (sqlite_base.SQLiteDialect, SQLiteDialect_pysqlite):
+    _dialect.colspecs = {**_dialect.colspecs, sqltypes.DateTime: _SQLiteUTCDateTime}
+
+
+def is_sqlite_url(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) -> Engine:
+    """An engine with Earshot's connection rules.
+
+    SQLite: foreign keys on, a busy timeout on every connection, and SQLAlchemy in charge of BEGIN so
+    SAVEPOINTs work (the pysqlite driver's own transaction handling breaks them). WAL is switched on once
+    by `ensure_wal`, not per connection: switching the journal mode needs an exclusive lock.
+    """
+    if is_sqlite_url(url):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+                               pool_size=pool_size, max_overflow=pool_size * 3, pool_timeout=10)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=10)
+
+
+def ensure_wal(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # outside SQLAlchemy's transaction: the pragma refuses to run inside one
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+    finally:
+        raw.close()
+
+
+def session_factory(engine: Engine) -> SessionFactory:
+    def make() -> Session:
+        return Session(engine, expire_on_commit=False)
+
+    return make
+
+
+@contextmanager
+def session_scope(factory: SessionFactory) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,103 @@
+"""Typed errors with their HTTP status, turned into one JSON shape for every endpoint:
+{"error": {"code": "...", "message": "...", "details": [...]}}."""
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+
+class ErrorDetail(BaseModel):
+    loc: str | None = None
+    msg: str
+    line: int | None = None
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[ErrorDetail] = []
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class EarshotError(Exception):
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class BadRequest(EarshotError):
+    status_code = 400
+    code = "bad_request"
+
+
+class Unauthorized(EarshotError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(EarshotError):
+    status_code = 403
+    code = "forbidden"
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+
+
+class NotFound(EarshotError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(EarshotError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(EarshotError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class InvalidInput(EarshotError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class TooManyRequests(EarshotError):
+    status_code = 429
+    code = "too_many_requests"
+
+
+class ServiceUnavailable(EarshotError):
+    status_code = 503
+    code = "service_unavailable"
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting the standard error shape."""
+    descriptions = {
+        400: "Bad request",
+        401: "Not signed in, or wrong credentials",
+        403: "Role or scope does not allow this, or the CSRF token is missing",
+        404: "No such record (or not visible to you)",
+        409: "Conflicts with the record's current state",
+        413: "Request body over the configured limit",
+        422: "Invalid input; details name the field path",
+        429: "Too many attempts",
+        503: "Database or queue unavailable; retry later",
+    }
+    return {s: {"model": ErrorResponse, "description": descriptions[s]} for s in statuses}
+
+
+STANDARD_ERRORS = error_responses(401, 403, 422, 503)

@@ -1,0 +1,275 @@
+"""Background jobs: a `Job` row the user can see, run by Huey (SQLite by default, Redis at scale).
+
+A feature registers a handler with `@job_handler("feature.kind")`. `JobQueue.enqueue` stores the row
+(deduplicated by `dedupe_key`) and pushes its id to Huey; the worker claims the row atomically, so a
+duplicate push or a redelivery after a crash never runs a job twice at the same time. Handlers must be
+idempotent: a retry after a crash re-runs them from the start.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from app.core.db import SessionFactory, make_engine, session_factory, session_scope
+from app.core.models import Job
+from app.core.settings import Settings
+from app.core.timeutil import utcnow
+
+log = logging.getLogger("earshot.jobs")
+
+STALE_AFTER = timedelta(minutes=5)
+
+
+class PermanentJobError(Exception):
+    """The job cannot succeed by retrying (corrupt file, invalid data): fail it with this reason."""
+
+
+@dataclass
+class Runtime:
+    """What a job needs: settings, the engine and a way to open sessions."""
+
+    settings: Settings
+    engine: Engine
+    sessions: SessionFactory
+    cache: dict[str, Any] = field(default_factory=dict)  # per-process objects, e.g. a loaded speech model
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
+    return Runtime(settings=settings, engine=engine, sessions=session_factory(engine))
+
+
+@dataclass
+class JobContext:
+    job_id: int
+    kind: str
+    payload: dict[str, Any]
+    runtime: Runtime
+    queue: "JobQueue | None" = None
+
+    def enqueue(self, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None) -> None:
+        """Queue follow-up work (e.g. analysis after transcription) once this job's data is committed."""
+        if self.queue is None or kind not in _HANDLERS:
+            return
+        with session_scope(self.runtime.sessions) as session:
+            self.queue.enqueue(session=session, kind=kind, payload=payload, dedupe_key=dedupe_key)
+
+    def progress(self, fraction: float, message: str | None = None) -> None:
+        """Record progress (0..1) in its own transaction so pages see it while the job runs."""
+        with session_scope(self.runtime.sessions) as session:
+            session.execute(
+                update(Job)
+                .where(col(Job.id) == self.job_id)
+                .values(progress=max(0.0, min(1.0, fraction)), progress_message=message, heartbeat_at=utcnow())
+            )
+
+
+JobHandler = Callable[[JobContext], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    kind: str
+    handler: JobHandler
+    max_attempts: int
+
+
+_HANDLERS: dict[str, JobSpec] = {}
+
+
+def job_handler(kind: str, *, max_attempts: int = 3) -> Callable[[JobHandler], JobHandler]:
+    def register(handler: JobHandler) -> JobHandler:
+        _HANDLERS[kind] = JobSpec(kind=kind, handler=handler, max_attempts=max_attempts)
+        return handler
+
+    return register
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    kind: str
+    schedule: Any  # a huey.crontab(...) validator
+    every: str  # "hour" | "day": one job per period, deduplicated by the period's key
+
+
+_PERIODIC: dict[str, PeriodicJob] = {}
+
+
+def periodic_job(kind: str, schedule: Any, *, every: str = "day") -> None:
+    """Ask the worker to enqueue `kind` on `schedule` (a huey.crontab); one job per hour or day at most."""
+    _PERIODIC[kind] = PeriodicJob(kind=kind, schedule=schedule, every=every)
+
+
+def registered_kinds() -> list[str]:
+    return sorted(_HANDLERS)
+
+
+def load_handlers() -> None:
+    from app.core.features import iter_feature_modules
+
+    for _ in iter_feature_modules("tasks"):
+        pass
+
+
+def make_huey(settings: Settings) -> Huey:
+    url = settings.queue_url or ""
+    if url == "immediate":
+        return MemoryHuey(settings.queue_name, immediate=True, results=False)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisHuey(settings.queue_name, url=url, results=False)
+    if url.startswith("sqlite:///"):
+        filename = url.removeprefix("sqlite:///")
+    else:
+        filename = str(settings.resolved_data_dir / "queue.db")
+    return SqliteHuey(settings.queue_name, filename=filename, results=False)
+
+
+class JobQueue:
+    """Creates job rows and hands their ids to Huey."""
+
+    def __init__(self, runtime: Runtime, huey: Huey | None = None) -> None:
+        self.runtime = runtime
+        self.runtime.cache["queue"] = self  # periodic tasks of features reach the queue through the runtime
+        self.huey = huey or make_huey(runtime.settings)
+        load_handlers()
+
+        @self.huey.task(name="earshot.run_job")  # type: ignore[untyped-decorator]
+        def run_job_task(job_id: int) -> None:
+            self._run(job_id)
+
+        self._task = run_job_task
+        for periodic in _PERIODIC.values():
+            self._register_periodic(periodic)
+        # Features whose periodic work should not leave a job row every few minutes (e.g. the social sweep)
+        # register plain Huey periodic tasks themselves.
+        from app.core.features import iter_feature_modules
+
+        for module in iter_feature_modules("tasks"):
+            register = getattr(module, "register_periodic", None)
+            if register is not None:
+                register(self.huey, self.runtime)
+
+    def _register_periodic(self, periodic: PeriodicJob) -> None:
+        def enqueue_periodic() -> None:
+            now = utcnow()
+            key = now.strftime("%Y-%m-%dT%H" if periodic.every == "hour" else "%Y-%m-%d")
+            with session_scope(self.runtime.sessions) as session:
+                self.enqueue(session=session, kind=periodic.kind, payload={"scheduled": True},
+                             dedupe_key=f"{periodic.kind}@{key}")
+
+        self.huey.periodic_task(periodic.schedule, name=f"earshot.periodic.{periodic.kind}")(enqueue_periodic)
+
+    def enqueue(
+        self,
+        *,
+        session: Session,
+        kind: str,
+        payload: dict[str, Any],
+        dedupe_key: str | None = None,
+        created_by: int | None = None,
+    ) -> Job:
+        """Store a job (or return the existing one with the same `dedupe_key`), commit, and push it.
+
+        A failed job with the same key is reset to queued, so "retry" is just enqueueing again.
+        """
+        if kind not in _HANDLERS:
+            raise ValueError(f"no handler registered for job kind {kind!r}")
+        job = None
+        if dedupe_key is not None:
+            job = session.exec(select(Job).where(Job.dedupe_key == dedupe_key)).first()
+        if job is None:
+            job = Job(kind=kind, payload=payload, dedupe_key=dedupe_key, created_by=created_by,
+                      max_attempts=_HANDLERS[kind].max_attempts)
+            session.add(job)
+        elif job.status == "failed":
+            job.status, job.error, job.attempts, job.progress = "queued", None, 0, 0.0
+            session.add(job)
+        else:
+            session.commit()
+            return job
+        session.commit()
+        session.refresh(job)
+        session.commit()  # end the read the refresh opened: an inline (immediate) run must not nest in it
+        assert job.id is not None
+        self.push(job.id)
+        return job
+
+    def push(self, job_id: int, *, delay: float | None = None) -> None:
+        if delay:
+            self._task.schedule(args=(job_id,), delay=delay)
+        else:
+            self._task(job_id)
+
+    def recover(self) -> int:
+        """Re-push jobs left queued, or running with a stale heartbeat (a worker killed mid-job)."""
+        cutoff = utcnow() - STALE_AFTER
+        with session_scope(self.runtime.sessions) as session:
+            stale = session.exec(
+                select(Job).where(
+                    (col(Job.status) == "queued")
+                    | ((col(Job.status) == "running") & (col(Job.heartbeat_at) < cutoff))
+                )
+            ).all()
+            ids = []
+            for job in stale:
+                job.status = "queued"
+                session.add(job)
+                ids.append(job.id)
+        for job_id in ids:
+            assert job_id is not None
+            self.push(job_id)
+        return len(ids)
+
+    def _claim(self, job_id: int) -> Job | None:
+        with session_scope(self.runtime.sessions) as session:
+            now = utcnow()
+            claimed = session.execute(
+                update(Job)
+                .where(col(Job.id) == job_id, col(Job.status) == "queued")
+                .values(status="running", attempts=Job.attempts + 1, started_at=now, heartbeat_at=now)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            return session.get(Job, job_id)
+
+    def _run(self, job_id: int) -> None:
+        job = self._claim(job_id)
+        if job is None:
+            return
+        spec = _HANDLERS.get(job.kind)
+        context = JobContext(job_id=job_id, kind=job.kind, payload=job.payload, runtime=self.runtime, queue=self)
+        try:
+            if spec is None:
+                raise PermanentJobError(f"no handler for job kind {job.kind!r} in this worker")
+            result = spec.handler(context)
+        except PermanentJobError as exc:
+            self._finish(job_id, status="failed", error=str(exc))
+        except Exception as exc:  # any other failure is retried with back-off
+            log.exception("job %s (%s) failed on attempt %s", job_id, job.kind, job.attempts)
+            reason = f"{type(exc).__name__}: {exc}"
+            if job.attempts < job.max_attempts:
+                self._finish(job_id, status="queued", error=f"attempt {job.attempts} failed: {reason}")
+                self.push(job_id, delay=5.0 * 2 ** (job.attempts - 1))
+            else:
+                self._finish(job_id, status="failed", error=reason)
+        else:
+            self._finish(job_id, status="done", result=result or {}, progress=1.0)
+
+    def _finish(self, job_id: int, *, status: str, **values: Any) -> None:
+        done = status in {"done", "failed"}
+        with session_scope(self.runtime.sessions) as session:
+            session.execute(
+                update(Job)
+                .where(col(Job.id) == job_id)
+                .values(status=status, finished_at=utcnow() if done else None, **values)
+            )
+
+
+def build_queue(settings: Settings) -> JobQueue:
+    return JobQueue(build_runtime(settings))

@@ -1,0 +1,91 @@
+"""Earshot's settings: one pydantic-settings class, read from EARSHOT_* variables and `.env`."""
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EARSHOT_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; defaults to a SQLite file in the data directory."
+    )
+    queue_url: str | None = Field(
+        default=None, description="'redis://host:port/db' for Redis; defaults to Huey on a SQLite file."
+    )
+    database_busy_timeout_ms: int = Field(
+        default=10000, description="SQLite: how long a request waits for a lock before answering 503.")
+    queue_name: str = "earshot"
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs sessions; generated into the data directory on first run when unset."
+    )
+    max_upload_bytes: int = 500 * 1024 * 1024
+    max_request_bytes: int = 5 * 1024 * 1024
+    session_cookie_secure: bool = False
+    session_max_age_seconds: int = 12 * 3600
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 300
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
+    display_timezone: str = "UTC"
+    phone_default_region: str = Field(default="GB", description="Region for phone numbers given without +country.")
+    frontend_dir: Path = PROJECT_ROOT / "frontend"
+    scorecards_dir: Path = PROJECT_ROOT / "scorecards"
+    demo_dir: Path = PROJECT_ROOT / "demo"
+    # speech
+    speech_model_path: Path | None = Field(
+        default=None, description="A CTranslate2 faster-whisper model directory; default tiny.en shipped on PyPI."
+    )
+    speech_device: str = "cpu"
+    speech_compute_type: str = "int8"
+    speech_cpu_threads: int = 2
+    speech_beam_size: int = 5
+    speech_language: str = "en"
+    speech_hold_seconds: float = Field(default=20.0, description="A silence this long on both sides is a hold.")
+    speech_max_seconds: float = Field(default=7200.0, description="Longer recordings are refused, not transcribed.")
+
+    retention: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description='Per channel: {"call": {"audio_days": 90, "transcript_days": 365}, "chat": {"transcript_days": 365}}. '
+                    "After audio_days the recording's audio is deleted; after transcript_days only the redacted "
+                    "text is kept. Evaluations are always kept. Unset: keep everything.")
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        path = self.data_dir if self.data_dir.is_absolute() else Path.cwd() / self.data_dir
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir / 'earshot.db'}"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.resolved_data_dir / "recordings"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once and kept (mode 0600) in the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        key_file = self.resolved_data_dir / "secret_key"
+        if not key_file.exists():
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return key_file.read_text().strip()

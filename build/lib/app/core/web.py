@@ -1,0 +1,67 @@
+"""Server-rendered pages: templates, navigation by role, and the render helper every view uses."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from app.core.security import Principal, Role
+from app.core.timeutil import as_utc
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    roles: tuple[Role, ...]
+    order: int = 50
+
+
+@dataclass
+class HomePanel:
+    """A box on a role's home page; features contribute them from `home.py`."""
+
+    title: str
+    items: list[tuple[str, str, str | None]] = field(default_factory=list)  # label, value, link
+    empty_text: str = "Nothing here yet."
+    link: str | None = None
+    order: int = 50
+
+
+def make_templates(directory: str, display_timezone: str) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=directory)  # autoescape on for .html
+    zone = ZoneInfo(display_timezone)
+
+    def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return "" if value is None else as_utc(value).astimezone(zone).strftime(fmt)
+
+    def duration(seconds: float | None) -> str:
+        if seconds is None:
+            return ""
+        minutes, secs = divmod(int(round(seconds)), 60)
+        return f"{minutes}:{secs:02d}"
+
+    templates.env.filters["local_time"] = local_time
+    templates.env.filters["duration"] = duration
+    templates.env.globals["display_timezone"] = display_timezone
+    return templates
+
+
+def nav_for(request: Request, principal: Principal | None) -> list[NavItem]:
+    if principal is None:
+        return []
+    items: list[NavItem] = request.app.state.nav
+    return [item for item in items if principal.has(*item.roles)]
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
+           principal: Principal | None = None, status_code: int = 200) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.templates
+    full = {"principal": principal, "nav": nav_for(request, principal),
+            "csrf_token": principal.csrf_token if principal else getattr(request.state, "login_csrf", None),
+            **(context or {})}
+    return templates.TemplateResponse(request, template, full, status_code=status_code)

@@ -1,0 +1,1 @@
+"""Evaluations: scoring interactions, disputes, sampling and calibration."""

@@ -1,0 +1,233 @@
+"""JSON endpoints: evaluations (create, answer, submit, acknowledge, dispute, resolve), the evaluator's
+queue and assignments, sampling rules and calibration sessions."""
+
+import csv
+import io
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from app.auth.deps import CurrentPrincipal, SessionDep, require_roles
+from app.core.errors import STANDARD_ERRORS, Forbidden, error_responses
+from app.core.security import Principal, Role
+from app.evaluations import calibration, reports, sampling, service
+from app.evaluations.models import (
+    AnswerIn,
+    AnswersUpdate,
+    AssignmentCreate,
+    AssignmentPublic,
+    CalibrationCreate,
+    CalibrationPublic,
+    DisputeCreate,
+    DisputePublic,
+    DisputeResolve,
+    EvaluationCreate,
+    EvaluationDetail,
+    EvaluationPublic,
+    SamplingRuleCreate,
+    SamplingRulePublic,
+    SamplingRun,
+    SubmitBody,
+)
+from app.evaluations.retry import with_write_retry
+from app.scorecards.models import ScorePreview
+
+router = APIRouter(prefix="/api", tags=["evaluations"], responses=STANDARD_ERRORS)
+
+Evaluator = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.EVALUATOR))]
+Agent = Annotated[Principal, Depends(require_roles(Role.AGENT))]
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+NOT_FOUND_OR_CONFLICT = error_responses(404, 409)
+
+
+# ---------------------------------------------------------------- evaluations
+
+@router.get("/evaluations")
+def list_evaluations(principal: CurrentPrincipal, session: SessionDep, agent_id: int | None = None,
+                     state: str | None = None, evaluator_id: int | None = None, interaction_id: int | None = None,
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[EvaluationPublic]:
+    """Evaluations you may see (agents: their own submitted ones; coaches: their team's), newest first."""
+    rows = service.list_visible(session=session, principal=principal, agent_id=agent_id, state=state,
+                                evaluator_id=evaluator_id, interaction_id=interaction_id, limit=limit)
+    return [service.public(session=session, evaluation=e) for e in rows]
+
+
+@router.post("/evaluations", status_code=201, responses=error_responses(404, 409))
+def create_evaluation(body: EvaluationCreate, principal: Evaluator, session: SessionDep) -> EvaluationDetail:
+    """Start a draft evaluation of an interaction with a scorecard's published version."""
+    evaluation = with_write_retry(session, lambda: service.create(
+        session=session, principal=principal, interaction_id=body.interaction_id, scorecard_id=body.scorecard_id,
+        assignment_id=body.assignment_id))
+    return service.detail(session=session, evaluation=evaluation)
+
+
+@router.get("/evaluations/{evaluation_id}", responses=error_responses(404))
+def get_evaluation(evaluation_id: int, principal: CurrentPrincipal, session: SessionDep) -> EvaluationDetail:
+    evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+    return service.detail(session=session, evaluation=evaluation)
+
+
+@router.get("/evaluations/{evaluation_id}/history", responses=error_responses(404))
+def evaluation_history(evaluation_id: int, principal: CurrentPrincipal, session: SessionDep) -> list[dict[str, Any]]:
+    """Every change of the evaluation (audit events with before/after), oldest first."""
+    service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+    return [{"at": e.at, "actor_name": e.actor_name, "action": e.action, "before": e.before, "after": e.after,
+             "reason": e.reason} for e in service.history(session=session, evaluation_id=evaluation_id)]
+
+
+@router.get("/evaluations/{evaluation_id}/failed-answers", responses=error_responses(404))
+def failed_answers(evaluation_id: int, principal: CurrentPrincipal, session: SessionDep) -> list[dict[str, Any]]:
+    """The answers that lost points (what a coaching session should work on)."""
+    service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+    return [vars(a) for a in service.failed_answers(session=session, evaluation_id=evaluation_id)]
+
+
+@router.put("/evaluations/{evaluation_id}/answers", responses=NOT_FOUND_OR_CONFLICT)
+def save_answers(evaluation_id: int, body: AnswersUpdate, principal: Evaluator,
+                 session: SessionDep) -> EvaluationDetail:
+    """Save draft answers (merged by question). 409 when `revision` is stale or the evaluation is submitted."""
+    evaluation = with_write_retry(session, lambda: service.save_answers(
+        session=session, principal=principal, evaluation_id=evaluation_id, revision=body.revision,
+        answers=body.answers))
+    return service.detail(session=session, evaluation=evaluation)
+
+
+@router.post("/evaluations/{evaluation_id}/preview", responses=error_responses(404))
+def preview(evaluation_id: int, answers: list[AnswerIn], principal: Evaluator, session: SessionDep) -> ScorePreview:
+    """Score answers against the evaluation's form without saving (the live preview)."""
+    evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+    result = service.preview(form=service.form_of(session=session, evaluation=evaluation), answers=answers)
+    return ScorePreview(**result.to_dict())
+
+
+@router.post("/evaluations/{evaluation_id}/submit", responses=NOT_FOUND_OR_CONFLICT)
+def submit(evaluation_id: int, body: SubmitBody, principal: Evaluator, session: SessionDep) -> EvaluationDetail:
+    """Score on the server and submit. 422 lists missing required answers."""
+    evaluation = with_write_retry(session, lambda: service.submit(
+        session=session, principal=principal, evaluation_id=evaluation_id, revision=body.revision,
+        answers=body.answers))
+    return service.detail(session=session, evaluation=evaluation)
+
+
+@router.post("/evaluations/{evaluation_id}/acknowledge", responses=NOT_FOUND_OR_CONFLICT)
+def acknowledge(evaluation_id: int, principal: Agent, session: SessionDep) -> EvaluationDetail:
+    evaluation = with_write_retry(session, lambda: service.acknowledge(
+        session=session, principal=principal, evaluation_id=evaluation_id))
+    return service.detail(session=session, evaluation=evaluation)
+
+
+@router.post("/evaluations/{evaluation_id}/dispute", status_code=201, responses=NOT_FOUND_OR_CONFLICT)
+def dispute(evaluation_id: int, body: DisputeCreate, principal: Agent, session: SessionDep) -> DisputePublic:
+    """The evaluated agent disputes, with a reason and optionally per question, within the form's window."""
+    row = with_write_retry(session, lambda: service.dispute(
+        session=session, principal=principal, evaluation_id=evaluation_id, reason=body.reason, items=body.items))
+    return DisputePublic.model_validate(row, from_attributes=True)
+
+
+@router.post("/evaluations/{evaluation_id}/resolve", responses=NOT_FOUND_OR_CONFLICT)
+def resolve(evaluation_id: int, body: DisputeResolve, principal: Evaluator, session: SessionDep) -> EvaluationDetail:
+    """Uphold the score, or change answers (re-scored); both need a reason and are audited."""
+    evaluation = with_write_retry(session, lambda: service.resolve(
+        session=session, principal=principal, evaluation_id=evaluation_id, outcome=body.outcome,
+        reason=body.reason, answers=body.answers, revision=body.revision))
+    return service.detail(session=session, evaluation=evaluation)
+
+
+@router.get("/evaluation-summary")
+def evaluation_summary(principal: CurrentPrincipal, session: SessionDep, group_by: reports.GroupBy = "agent",
+                       since: datetime | None = None, until: datetime | None = None,
+                       scorecard_id: int | None = None, format: Literal["json", "csv"] = "json") -> Response:
+    """Mean score, spread and critical-failure rate by agent, team, channel, evaluator, scorecard, question or
+    week, within your scope; raw scores included (JSON) for intervals. `format=csv` for a spreadsheet."""
+    groups = reports.summary(session=session, principal=principal, group_by=group_by, since=since, until=until,
+                             scorecard_id=scorecard_id)
+    if format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([group_by, "n", "mean", "ci95_low", "ci95_high", "stdev", "critical_failures",
+                         "critical_rate"])
+        for g in groups:
+            writer.writerow([g.key, g.n, g.mean, g.ci_low, g.ci_high, g.stdev, g.critical_failures,
+                             g.critical_rate])
+        return PlainTextResponse(out.getvalue(), media_type="text/csv",
+                                 headers={"content-disposition": f'attachment; filename="scores-by-{group_by}.csv"'})
+    return JSONResponse([asdict(g) for g in groups])
+
+
+# ---------------------------------------------------------------- queue, assignments, sampling
+
+@router.get("/assignments")
+def my_queue(principal: Evaluator, session: SessionDep, evaluator_id: int | None = None,
+             include_done: bool = False) -> list[AssignmentPublic]:
+    """The caller's assignments, earliest due first (admins may look at another evaluator's)."""
+    target = principal.user_id
+    if evaluator_id is not None and evaluator_id != principal.user_id:
+        if not principal.has(Role.ADMIN):
+            raise Forbidden("Only admins look at another evaluator's queue.")
+        target = evaluator_id
+    return [sampling.assignment_public(session=session, assignment=a)
+            for a in sampling.queue_for(session=session, evaluator_id=target, include_done=include_done)]
+
+
+@router.post("/assignments", status_code=201, responses=error_responses(404))
+def create_assignment(body: AssignmentCreate, principal: Evaluator, session: SessionDep) -> AssignmentPublic:
+    assignment = sampling.create_assignment(session=session, principal=principal, data=body)
+    return sampling.assignment_public(session=session, assignment=assignment)
+
+
+@router.get("/sampling-rules")
+def list_rules(principal: Admin, session: SessionDep) -> list[SamplingRulePublic]:
+    return [sampling.rule_public(r) for r in sampling.list_rules(session=session)]
+
+
+@router.post("/sampling-rules", status_code=201)
+def create_rule(body: SamplingRuleCreate, principal: Admin, session: SessionDep) -> SamplingRulePublic:
+    return sampling.rule_public(sampling.create_rule(session=session, principal=principal, data=body))
+
+
+@router.post("/sampling-rules/{rule_id}/run", responses=NOT_FOUND_OR_CONFLICT)
+def run_rule(rule_id: int, body: SamplingRun, principal: Admin, session: SessionDep) -> list[AssignmentPublic]:
+    """Create the assignments of one period (deterministic; never the same interaction twice per rule)."""
+    created = sampling.run_rule(session=session, principal=principal, rule_id=rule_id,
+                                period_start=body.period_start)
+    return [sampling.assignment_public(session=session, assignment=a) for a in created]
+
+
+# ---------------------------------------------------------------- calibration
+
+@router.get("/calibrations")
+def list_calibrations(principal: Evaluator, session: SessionDep) -> list[CalibrationPublic]:
+    return [calibration.public(session=session, principal=principal, calibration=c)
+            for c in calibration.list_sessions(session=session, principal=principal)]
+
+
+@router.post("/calibrations", status_code=201, responses=error_responses(404, 409))
+def create_calibration(body: CalibrationCreate, principal: Evaluator, session: SessionDep) -> CalibrationPublic:
+    row = calibration.create(session=session, principal=principal, title=body.title,
+                             interaction_id=body.interaction_id, scorecard_id=body.scorecard_id,
+                             evaluator_ids=body.evaluator_ids)
+    return calibration.public(session=session, principal=principal, calibration=row)
+
+
+@router.get("/calibrations/{calibration_id}", responses=error_responses(404))
+def get_calibration(calibration_id: int, principal: Evaluator, session: SessionDep) -> CalibrationPublic:
+    """While open, each evaluator sees only their own evaluation (blind); results appear on close."""
+    row = calibration.get(session=session, principal=principal, calibration_id=calibration_id)
+    return calibration.public(session=session, principal=principal, calibration=row)
+
+
+@router.post("/calibrations/{calibration_id}/evaluation", responses=NOT_FOUND_OR_CONFLICT)
+def start_calibration_evaluation(calibration_id: int, principal: Evaluator,
+                                 session: SessionDep) -> EvaluationDetail:
+    """The caller's evaluation in the session (created on first call); answer and submit it as usual."""
+    evaluation = calibration.start_evaluation(session=session, principal=principal, calibration_id=calibration_id)
+    return service.detail(session=session, evaluation=evaluation)
+
+
+@router.post("/calibrations/{calibration_id}/close", responses=NOT_FOUND_OR_CONFLICT)
+def close_calibration(calibration_id: int, principal: Evaluator, session: SessionDep) -> CalibrationPublic:
+    row = calibration.close(session=session, principal=principal, calibration_id=calibration_id)
+    return calibration.public(session=session, principal=principal, calibration=row)

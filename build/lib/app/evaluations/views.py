@@ -1,0 +1,407 @@
+"""Pages: evaluations list, the evaluation form for an interaction, evaluation detail (breakdown,
+acknowledge/dispute, resolution), the evaluator's queue and calibration sessions."""
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from app.auth.deps import SessionDep, WebPrincipal, web_require_roles
+from app.auth.models import User
+from app.auth.service import list_teams, list_users
+from app.core.errors import EarshotError, InvalidInput
+from app.core.security import Principal, Role
+from app.core.web import NavItem, render
+from app.evaluations import calibration, sampling, service
+from app.evaluations.forms import FormFieldError, answers_from_form, evidence_text, field_value
+from app.evaluations.models import DisputeItem, Evaluation, EvaluationState, SamplingRuleCreate
+from app.evaluations.retry import with_write_retry
+from app.interactions.models import Interaction, Message, Segment
+from app.scorecards import service as scorecards
+from app.scorecards.schema import ScorecardForm
+from app.scorecards.scoring import ScoreResult
+
+router = APIRouter()
+
+NAV = [
+    NavItem("Evaluations", "/evaluations", tuple(Role), order=30),
+    NavItem("My queue", "/evaluations/queue", (Role.ADMIN, Role.EVALUATOR), order=31),
+    NavItem("Calibration", "/calibrations", (Role.ADMIN, Role.EVALUATOR), order=32),
+    NavItem("Sampling", "/evaluations/sampling", (Role.ADMIN,), order=33),
+]
+
+WebEvaluator = Annotated[Principal, Depends(web_require_roles(Role.ADMIN, Role.EVALUATOR))]
+WebAgent = Annotated[Principal, Depends(web_require_roles(Role.AGENT))]
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+FormFields = Annotated[dict[str, str], Depends(_form_fields)]
+
+
+def names(*, session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.exec(select(User).where(col(User.id).in_(wanted))).all()
+    return {u.id: u.name for u in rows if u.id is not None}
+
+
+def _error_text(exc: Exception) -> tuple[str, list[dict[str, Any]]]:
+    if isinstance(exc, EarshotError):
+        return exc.message, exc.details
+    if isinstance(exc, FormFieldError):
+        return exc.message, [{"loc": exc.field, "msg": exc.message}]
+    return str(exc), []
+
+
+# ---------------------------------------------------------------- list and queue
+
+@router.get("/evaluations", response_class=HTMLResponse)
+def evaluations_page(request: Request, principal: WebPrincipal, session: SessionDep, state: str | None = None,
+                     agent_id: int | None = None) -> Response:
+    rows = service.list_visible(session=session, principal=principal, state=state or None, agent_id=agent_id)
+    people = names(session=session, ids=[e.agent_id for e in rows] + [e.evaluator_id for e in rows])
+    return render(request, "evaluations/list.html", {
+        "evaluations": rows, "names": people, "state": state or "", "states": list(EvaluationState),
+    }, principal=principal)
+
+
+@router.get("/evaluations/queue", response_class=HTMLResponse)
+def queue_page(request: Request, principal: WebEvaluator, session: SessionDep) -> Response:
+    assignments = sampling.queue_for(session=session, evaluator_id=principal.user_id)
+    interactions = {i.id: i for i in session.exec(select(Interaction).where(
+        col(Interaction.id).in_([a.interaction_id for a in assignments]))).all()}
+    drafts = service.list_visible(session=session, principal=principal, evaluator_id=principal.user_id,
+                                  state=EvaluationState.DRAFT)
+    return render(request, "evaluations/queue.html", {
+        "assignments": assignments, "interactions": interactions, "drafts": drafts,
+        "names": names(session=session, ids=[a.agent_id for a in assignments] + [d.agent_id for d in drafts]),
+        "scorecards": scorecards.list_scorecards(session=session),
+    }, principal=principal)
+
+
+# ---------------------------------------------------------------- sampling rules (admin)
+
+WebAdminOnly = Annotated[Principal, Depends(web_require_roles(Role.ADMIN))]
+
+
+def _sampling_page(request: Request, principal: Principal, session: Session, *, message: str | None = None,
+                   error: str | None = None, status_code: int = 200) -> Response:
+    rules = sampling.list_rules(session=session)
+    evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
+    return render(request, "evaluations/sampling.html", {
+        "rules": rules, "evaluators": evaluators, "teams": list_teams(session=session),
+        "scorecards": scorecards.list_scorecards(session=session), "message": message, "error": error,
+        "names": names(session=session, ids=[i for r in rules for i in r.evaluator_ids]),
+        "plan": _sample_size_plan(session=session, principal=principal),
+    }, principal=principal, status_code=status_code)
+
+
+def _sample_size_plan(*, session: Session, principal: Principal) -> Any:
+    """How many evaluations per agent and period give ±5 points at 95 %, from the spread seen so far."""
+    from app.evaluations import reports
+    from app.stats import service as stats
+
+    spreads = [g.stdev for g in reports.summary(session=session, principal=principal, group_by="agent")
+               if g.stdev is not None]
+    return stats.plan_sample_size(sd=sum(spreads) / len(spreads), margin=5.0) if spreads else None
+
+
+@router.get("/evaluations/sampling", response_class=HTMLResponse)
+def sampling_page(request: Request, principal: WebAdminOnly, session: SessionDep,
+                  message: str | None = None) -> Response:
+    return _sampling_page(request, principal, session, message=message)
+
+
+@router.post("/evaluations/sampling", response_class=HTMLResponse)
+def sampling_create(request: Request, principal: WebAdminOnly, session: SessionDep, fields: FormFields,
+                    evaluator_ids: Annotated[list[int] | None, Form()] = None) -> Response:
+    def optional(name: str) -> str | None:
+        return fields.get(name, "").strip() or None
+
+    try:
+        data = SamplingRuleCreate.model_validate({
+            "name": fields.get("name", ""), "channel": optional("channel"), "queue": optional("queue"),
+            "team_id": optional("team_id"), "per_agent": fields.get("per_agent", "2"),
+            "period_days": fields.get("period_days", "7"), "due_days": fields.get("due_days", "5"),
+            "seed": fields.get("seed", "0"), "evaluator_ids": evaluator_ids or [],
+            "scorecard_id": optional("scorecard_id")})
+        sampling.create_rule(session=session, principal=principal, data=data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return _sampling_page(request, principal, session, status_code=422,
+                              error=f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+    except EarshotError as exc:
+        session.rollback()
+        return _sampling_page(request, principal, session, error=exc.message, status_code=exc.status_code)
+    return RedirectResponse("/evaluations/sampling?message=Rule+created", status_code=303)
+
+
+@router.post("/evaluations/sampling/{rule_id}/run")
+def sampling_run(rule_id: int, principal: WebAdminOnly, session: SessionDep,
+                 period_start: Annotated[str, Form()]) -> Response:
+    try:
+        start = datetime.fromisoformat(period_start).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise InvalidInput("period_start must be a date (YYYY-MM-DD)",
+                           details=[{"loc": "period_start", "msg": "not a date"}]) from exc
+    created = sampling.run_rule(session=session, principal=principal, rule_id=rule_id, period_start=start)
+    return RedirectResponse(f"/evaluations/sampling?message={len(created)}+assignment(s)+created", status_code=303)
+
+
+# ---------------------------------------------------------------- starting an evaluation
+
+@router.get("/evaluations/new", response_class=HTMLResponse)
+def new_evaluation_page(request: Request, principal: WebEvaluator, session: SessionDep,
+                        interaction_id: int | None = None, assignment_id: int | None = None) -> Response:
+    interaction = None
+    cards = []
+    if interaction_id is not None:
+        interaction = service.get_interaction(session=session, interaction_id=interaction_id)
+        cards = [c for c in scorecards.list_scorecards(session=session, channel=interaction.channel)
+                 if c.id is not None and scorecards.published_version(session=session, scorecard_id=c.id)]
+    return render(request, "evaluations/new.html", {
+        "interaction": interaction, "scorecards": cards, "assignment_id": assignment_id,
+        "existing": service.list_visible(session=session, principal=principal, interaction_id=interaction_id)
+        if interaction_id else [],
+    }, principal=principal)
+
+
+@router.post("/evaluations/new")
+def new_evaluation(principal: WebEvaluator, session: SessionDep, interaction_id: Annotated[int, Form()],
+                   scorecard_id: Annotated[int, Form()], assignment_id: Annotated[str, Form()] = "") -> Response:
+    evaluation = service.create(session=session, principal=principal, interaction_id=interaction_id,
+                                scorecard_id=scorecard_id,
+                                assignment_id=int(assignment_id) if assignment_id.strip().isdigit() else None)
+    return RedirectResponse(f"/evaluations/{evaluation.id}/edit", status_code=303)
+
+
+# ---------------------------------------------------------------- the evaluation form
+
+def _thread(*, session: Session, interaction_id: int) -> tuple[list[Message], list[Segment]]:
+    messages = list(session.exec(select(Message).where(Message.interaction_id == interaction_id)
+                                 .order_by(col(Message.sent_at), col(Message.id))).all())
+    segments = list(session.exec(select(Segment).where(Segment.interaction_id == interaction_id)
+                                 .order_by(col(Segment.seq))).all())
+    return messages, segments
+
+
+def _stored_values(*, session: Session, evaluation: Evaluation, form: ScorecardForm) -> dict[str, dict[str, str]]:
+    assert evaluation.id is not None
+    questions = service.question_map(form)
+    values: dict[str, dict[str, str]] = {}
+    for answer in service.answers_of(session=session, evaluation_id=evaluation.id):
+        question = questions.get(answer.question_id)
+        if question is None:
+            continue
+        values[answer.question_id] = {"value": field_value(question, answer.value, answer.na),
+                                      "comment": answer.comment or "", "evidence": evidence_text(answer.evidence)}
+    return values
+
+
+def _posted_values(form: ScorecardForm, fields: dict[str, str]) -> dict[str, dict[str, str]]:
+    return {q.id: {"value": fields.get(f"answer__{q.id}", ""), "comment": fields.get(f"comment__{q.id}", ""),
+                   "evidence": fields.get(f"evidence__{q.id}", "")} for _, q in form.questions()}
+
+
+def _edit_page(request: Request, *, principal: Principal, session: Session, evaluation: Evaluation,
+               values: dict[str, dict[str, str]] | None = None, result: ScoreResult | None = None,
+               error: str | None = None, details: list[dict[str, Any]] | None = None,
+               status_code: int = 200) -> Response:
+    form = service.form_of(session=session, evaluation=evaluation)
+    interaction = service.get_interaction(session=session, interaction_id=evaluation.interaction_id)
+    messages, segments = _thread(session=session, interaction_id=evaluation.interaction_id)
+    return render(request, "evaluations/edit.html", {
+        "evaluation": evaluation, "form": form, "interaction": interaction, "messages": messages,
+        "segments": segments, "values": values if values is not None else _stored_values(
+            session=session, evaluation=evaluation, form=form),
+        "result": result, "error": error, "details": details or [],
+        "agent_name": names(session=session, ids=[evaluation.agent_id]).get(evaluation.agent_id or 0, "—"),
+        "version": service.version_of(session=session, evaluation=evaluation),
+    }, principal=principal, status_code=status_code)
+
+
+@router.get("/evaluations/{evaluation_id}/edit", response_class=HTMLResponse)
+def edit_page(request: Request, evaluation_id: int, principal: WebEvaluator, session: SessionDep) -> Response:
+    evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+    if evaluation.state != EvaluationState.DRAFT or evaluation.evaluator_id != principal.user_id:
+        return RedirectResponse(f"/evaluations/{evaluation_id}", status_code=303)
+    return _edit_page(request, principal=principal, session=session, evaluation=evaluation)
+
+
+@router.post("/evaluations/{evaluation_id}/edit", response_class=HTMLResponse)
+def edit_submit(request: Request, evaluation_id: int, principal: WebEvaluator, session: SessionDep,
+                fields: FormFields) -> Response:
+    """action=save (draft), autosave (save, answer JSON with the new revision), preview (save and show the
+    server's score) or submit. A stale `revision` (someone else saved meanwhile) is refused with 409."""
+    evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+    form = service.form_of(session=session, evaluation=evaluation)
+    action = fields.get("action", "save")
+    revision = int(fields["revision"]) if fields.get("revision", "").isdigit() else None
+    try:
+        answers = answers_from_form(form, fields)
+        if action == "submit":
+            with_write_retry(session, lambda: service.save_answers(
+                session=session, principal=principal, evaluation_id=evaluation_id,
+                revision=revision or evaluation.revision, answers=answers, replace=True))
+            with_write_retry(session, lambda: service.submit(session=session, principal=principal,
+                                                             evaluation_id=evaluation_id))
+            return RedirectResponse(f"/evaluations/{evaluation_id}", status_code=303)
+        saved = with_write_retry(session, lambda: service.save_answers(
+            session=session, principal=principal, evaluation_id=evaluation_id,
+            revision=revision or evaluation.revision, answers=answers, replace=True))
+        if action == "autosave":  # the page's script saves drafts while the evaluator works
+            return JSONResponse({"revision": saved.revision, "saved_at": saved.updated_at.isoformat()})
+        result = service.preview(form=form, answers=answers) if action == "preview" else None
+        return _edit_page(request, principal=principal, session=session, evaluation=evaluation, result=result,
+                          values=_posted_values(form, fields))
+    except (EarshotError, FormFieldError) as exc:
+        session.rollback()
+        message, details = _error_text(exc)
+        status = exc.status_code if isinstance(exc, EarshotError) else 422
+        if action == "autosave":
+            return JSONResponse({"error": {"message": message, "details": details}}, status_code=status)
+        evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+        return _edit_page(request, principal=principal, session=session, evaluation=evaluation,
+                          values=_posted_values(form, fields), error=message, details=details, status_code=status)
+
+
+# ---------------------------------------------------------------- detail, acknowledge, dispute, resolve
+
+def _detail_page(request: Request, *, principal: Principal, session: Session, evaluation: Evaluation,
+                 error: str | None = None, status_code: int = 200) -> Response:
+    assert evaluation.id is not None
+    form = service.form_of(session=session, evaluation=evaluation)
+    answers = {a.question_id: a for a in service.answers_of(session=session, evaluation_id=evaluation.id)}
+    disputes = service.disputes_of(session=session, evaluation_id=evaluation.id)
+    breakdown = evaluation.breakdown or {}
+    results = {q["question_id"]: q for q in breakdown.get("questions", [])}
+    sections = {s["section_id"]: s for s in breakdown.get("sections", [])}
+    interaction = service.get_interaction(session=session, interaction_id=evaluation.interaction_id)
+    messages, segments = _thread(session=session, interaction_id=evaluation.interaction_id)
+    history = service.history(session=session, evaluation_id=evaluation.id)
+    people = names(session=session, ids=[evaluation.agent_id, evaluation.evaluator_id,
+                                         *[d.raised_by for d in disputes], *[d.resolved_by for d in disputes]])
+    open_dispute = next((d for d in disputes if d.resolved_at is None), None)
+    disputed_ids = {i["question_id"] for i in open_dispute.items} if open_dispute else set()
+    return render(request, "evaluations/detail.html", {
+        "evaluation": evaluation, "form": form, "answers": answers, "results": results, "sections": sections,
+        "disputes": disputes, "open_dispute": open_dispute, "disputed_ids": disputed_ids, "history": history,
+        "interaction": interaction, "messages": messages, "segments": segments, "names": people,
+        "evidence_text": evidence_text, "field_value": field_value, "error": error,
+        "version": service.version_of(session=session, evaluation=evaluation),
+        "is_agent": evaluation.agent_id == principal.user_id and principal.has(Role.AGENT),
+        "can_resolve": principal.has(Role.ADMIN, Role.EVALUATOR) and evaluation.state == EvaluationState.DISPUTED,
+    }, principal=principal, status_code=status_code)
+
+
+@router.get("/evaluations/{evaluation_id}", response_class=HTMLResponse)
+def detail_page(request: Request, evaluation_id: int, principal: WebPrincipal, session: SessionDep) -> Response:
+    evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+    return _detail_page(request, principal=principal, session=session, evaluation=evaluation)
+
+
+@router.post("/evaluations/{evaluation_id}/acknowledge")
+def acknowledge(evaluation_id: int, principal: WebAgent, session: SessionDep) -> Response:
+    service.acknowledge(session=session, principal=principal, evaluation_id=evaluation_id)
+    return RedirectResponse(f"/evaluations/{evaluation_id}", status_code=303)
+
+
+@router.post("/evaluations/{evaluation_id}/dispute", response_class=HTMLResponse)
+def dispute(request: Request, evaluation_id: int, principal: WebAgent, session: SessionDep,
+            fields: FormFields) -> Response:
+    """Fields: reason, and per question `dispute__<id>` (the reason for that question; empty = not disputed)."""
+    items = [DisputeItem(question_id=key.removeprefix("dispute__"), reason=value.strip())
+             for key, value in fields.items() if key.startswith("dispute__") and value.strip()]
+    try:
+        service.dispute(session=session, principal=principal, evaluation_id=evaluation_id,
+                        reason=fields.get("reason", "").strip() or _missing("reason"), items=items)
+    except EarshotError as exc:
+        session.rollback()
+        evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+        return _detail_page(request, principal=principal, session=session, evaluation=evaluation,
+                            error=exc.message, status_code=exc.status_code)
+    return RedirectResponse(f"/evaluations/{evaluation_id}", status_code=303)
+
+
+def _missing(field: str) -> str:
+    raise InvalidInput(f"{field} is required", details=[{"loc": field, "msg": "required"}])
+
+
+@router.post("/evaluations/{evaluation_id}/resolve", response_class=HTMLResponse)
+def resolve(request: Request, evaluation_id: int, principal: WebEvaluator, session: SessionDep,
+            fields: FormFields) -> Response:
+    """Fields: outcome (upheld | adjusted), reason, and for adjusted the changed `answer__<id>` fields."""
+    evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+    form = service.form_of(session=session, evaluation=evaluation)
+    try:
+        outcome = fields.get("outcome", "")
+        if outcome not in ("upheld", "adjusted"):
+            raise InvalidInput("choose upheld or adjusted", details=[{"loc": "outcome", "msg": "required"}])
+        changed = [a for a in answers_from_form(form, fields) if fields.get(f"answer__{a.question_id}")]
+        stored = _stored_values(session=session, evaluation=evaluation, form=form)
+        changed = [a for a in changed if fields.get(f"answer__{a.question_id}") !=
+                   stored.get(a.question_id, {}).get("value")]
+        service.resolve(session=session, principal=principal, evaluation_id=evaluation_id, outcome=outcome,
+                        reason=fields.get("reason", "").strip() or _missing("reason"), answers=changed)
+    except (EarshotError, FormFieldError) as exc:
+        session.rollback()
+        message, _ = _error_text(exc)
+        evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+        return _detail_page(request, principal=principal, session=session, evaluation=evaluation, error=message,
+                            status_code=exc.status_code if isinstance(exc, EarshotError) else 422)
+    return RedirectResponse(f"/evaluations/{evaluation_id}", status_code=303)
+
+
+# ---------------------------------------------------------------- calibration
+
+@router.get("/calibrations", response_class=HTMLResponse)
+def calibrations_page(request: Request, principal: WebEvaluator, session: SessionDep) -> Response:
+    rows = calibration.list_sessions(session=session, principal=principal)
+    evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
+    return render(request, "evaluations/calibrations.html", {
+        "sessions": rows, "evaluators": evaluators, "scorecards": scorecards.list_scorecards(session=session),
+        "names": names(session=session, ids=[c.lead_id for c in rows]), "error": None,
+        "trend": calibration.evaluator_trend(session=session, evaluator_id=principal.user_id),
+    }, principal=principal)
+
+
+@router.post("/calibrations")
+def create_calibration(principal: WebEvaluator, session: SessionDep, title: Annotated[str, Form()],
+                       interaction_id: Annotated[int, Form()], scorecard_id: Annotated[int, Form()],
+                       evaluator_ids: Annotated[list[int], Form()]) -> Response:
+    row = calibration.create(session=session, principal=principal, title=title, interaction_id=interaction_id,
+                             scorecard_id=scorecard_id, evaluator_ids=evaluator_ids)
+    return RedirectResponse(f"/calibrations/{row.id}", status_code=303)
+
+
+@router.get("/calibrations/{calibration_id}", response_class=HTMLResponse)
+def calibration_page(request: Request, calibration_id: int, principal: WebEvaluator, session: SessionDep) -> Response:
+    row = calibration.get(session=session, principal=principal, calibration_id=calibration_id)
+    view = calibration.public(session=session, principal=principal, calibration=row)
+    return render(request, "evaluations/calibration.html", {
+        "calibration": row, "view": view,
+        "names": names(session=session, ids=[row.lead_id, *row.evaluator_ids]),
+        "is_lead": principal.user_id == row.lead_id or principal.has(Role.ADMIN),
+        "can_score": principal.user_id in row.evaluator_ids or principal.user_id == row.lead_id,
+    }, principal=principal)
+
+
+@router.post("/calibrations/{calibration_id}/start")
+def calibration_start(calibration_id: int, principal: WebEvaluator, session: SessionDep) -> Response:
+    evaluation = calibration.start_evaluation(session=session, principal=principal, calibration_id=calibration_id)
+    return RedirectResponse(f"/evaluations/{evaluation.id}/edit", status_code=303)
+
+
+@router.post("/calibrations/{calibration_id}/close")
+def calibration_close(calibration_id: int, principal: WebEvaluator, session: SessionDep) -> Response:
+    calibration.close(session=session, principal=principal, calibration_id=calibration_id)
+    return RedirectResponse(f"/calibrations/{calibration_id}", status_code=303)

@@ -1,0 +1,168 @@
+"""API schemas of ingest: what sources send (recording metadata, chat lines, social posts, webhook
+interactions) and the report every import returns. No tables: ingest writes the interactions tables."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.interactions.models import AuthorRole, Channel, Direction, IdentityIn
+
+
+class Rejected(BaseModel):
+    line: int = Field(description="Line (CSV/JSONL), message number (e-mail), or item number (JSON lists).")
+    reason: str
+    item: str | None = Field(default=None, description="File or record the line belongs to, when useful.")
+
+
+class ImportReport(BaseModel):
+    """Counts are of interactions (a conversation, a thread, a call); rejections are per input line."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejected] = []
+
+    def count(self, status: str) -> None:
+        setattr(self, status, getattr(self, status) + 1)
+
+    def reject(self, line: int, reason: str, item: str | None = None) -> None:
+        self.rejected.append(Rejected(line=line, reason=reason, item=item))
+
+
+class Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class TransferIn(Lenient):
+    agent: str | None = None
+    queue: str | None = None
+    offset_seconds: float = Field(default=0, ge=0)
+
+
+class CustomerIn(Lenient):
+    name: str | None = Field(default=None, max_length=300)
+    identities: list[IdentityIn] = []
+    phone: str | None = None
+    email: str | None = None
+
+
+class RecordingMetadata(Lenient):
+    """The JSON `metadata` form field of POST /api/recordings."""
+
+    external_id: str = Field(min_length=1, max_length=300)
+    source: str = Field(default="api", min_length=1, max_length=100)
+    started_at: datetime
+    direction: Direction = Direction.INBOUND
+    agent: str | None = Field(default=None, description="The agent's username.")
+    queue: str | None = Field(default=None, max_length=200)
+    customer: CustomerIn = CustomerIn()
+    channel_map: str | dict[str, str] = Field(
+        default="agent,customer", description='"agent,customer" (stereo, agent left), "mixed" (mono), or '
+                                              'a mapping like {"0": "agent", "1": "customer"}.')
+    transfers: list[TransferIn] = []
+
+    @field_validator("started_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("started_at needs a UTC offset, e.g. 2026-09-14T09:31:00+00:00")
+        return value
+
+
+class ChatLine(Lenient):
+    """One chat message (DEMO_FORMATS chats.jsonl line / CSV row)."""
+
+    conversation_id: str = Field(min_length=1, max_length=300)
+    message_id: str = Field(min_length=1, max_length=300)
+    sent_at: datetime
+    author_role: AuthorRole
+    author_name: str | None = Field(default=None, max_length=300)
+    agent: str | None = None
+    customer_email: str | None = None
+    customer_phone: str | None = None
+    customer_name: str | None = None
+    queue: str | None = Field(default=None, max_length=200)
+    text: str
+
+    @field_validator("agent", "customer_email", "customer_phone", "customer_name", "queue", "author_name",
+                     mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("sent_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("sent_at needs a UTC offset")
+        return value
+
+
+class SocialPost(Lenient):
+    """One post, comment or reply (DEMO_FORMATS social.json `posts` item)."""
+
+    platform: str = Field(min_length=1, max_length=50)
+    post_id: str = Field(min_length=1, max_length=300)
+    parent_id: str | None = None
+    author_handle: str = Field(min_length=1, max_length=300)
+    display_name: str | None = Field(default=None, max_length=300)
+    follower_count: int | None = Field(default=None, ge=0)
+    is_public: bool = True
+    author_role: Literal["customer", "agent"] = "customer"
+    agent: str | None = None
+    text: str
+    created_at: datetime
+    url: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("created_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("created_at needs a UTC offset")
+        return value
+
+
+class WebhookMessage(Lenient):
+    external_id: str = Field(min_length=1, max_length=300)
+    author_role: AuthorRole
+    author_name: str | None = None
+    author_handle: str | None = None
+    agent: str | None = None
+    sent_at: datetime
+    text: str
+    subject: str | None = None
+    is_public: bool = True
+    parent_external_id: str | None = None
+    attachments: list[dict[str, Any]] = []
+    extra: dict[str, Any] = {}
+
+
+class WebhookInteraction(Lenient):
+    """Any interaction pushed by a CRM or CCaaS; idempotent by (source, external_id)."""
+
+    source: str = Field(min_length=1, max_length=100)
+    external_id: str = Field(min_length=1, max_length=300)
+    channel: Channel
+    direction: Direction = Direction.INBOUND
+    started_at: datetime
+    ended_at: datetime | None = None
+    duration_seconds: float | None = Field(default=None, ge=0)
+    agent: str | None = None
+    queue: str | None = Field(default=None, max_length=200)
+    subject: str | None = Field(default=None, max_length=1000)
+    platform: str | None = Field(default=None, max_length=50)
+    customer: CustomerIn = CustomerIn()
+    transfers: list[TransferIn] = []
+    messages: list[WebhookMessage] = []
+    extra: dict[str, Any] = {}
+
+
+class WebhookResult(BaseModel):
+    interaction_id: int
+    status: str
+
+
+class ImportJobStarted(BaseModel):
+    job_id: int
+    status: str

@@ -1,0 +1,35 @@
+"""The imports page (admins): upload a chats, e-mails or social file; it is imported by a background job
+whose progress and report the page shows."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.auth.deps import QueueDep, SessionDep, SettingsDep, WebAdmin
+from app.core.security import Role
+from app.core.web import NavItem, render
+from app.ingest import service
+from app.ingest.api import start_import_job
+from app.ingest.tasks import IMPORT_KIND
+from app.system import service as system
+
+router = APIRouter()
+
+NAV = [NavItem("Imports", "/imports", (Role.ADMIN,), order=85)]
+
+
+@router.get("/imports", response_class=HTMLResponse)
+def imports_page(request: Request, principal: WebAdmin, session: SessionDep, job: int | None = None) -> Response:
+    jobs = system.list_jobs(session=session, principal=principal, kind=IMPORT_KIND, per_page=20)
+    return render(request, "ingest/imports.html", {"jobs": jobs.items, "kinds": service.IMPORT_KINDS,
+                                                   "started": job}, principal=principal)
+
+
+@router.post("/imports/upload")
+def upload_import(principal: WebAdmin, session: SessionDep, settings: SettingsDep, queue: QueueDep,
+                  file: Annotated[UploadFile, File()], kind: Annotated[str, Form()],
+                  source: Annotated[str, Form()] = "import") -> Response:
+    job = start_import_job(session=session, settings=settings, queue=queue, kind=kind, upload=file,
+                           source=source.strip() or "import", user_id=principal.user_id)
+    return RedirectResponse(f"/imports?job={job.id}", status_code=303)

@@ -1,0 +1,481 @@
+"""Full-text search over every channel: SQLite FTS5 by default, PostgreSQL tsvector + GIN at scale.
+
+One `search_document` row per interaction holds its text (subject, messages, transcript segments —
+redacted text when a redaction exists). Its `sort_key` is time-ordered (start epoch seconds x 1e6 + id
+modulo 1e6), and is the FTS5 rowid, so the index itself walks newest-first.
+
+Design for speed at 1 M interactions (p95 < 50 ms; numbers from bench/search.py are in the report):
+the database's own relevance ranking (FTS5 bm25 / ts_rank) has to visit every hit of every word — even
+the document frequency bm25 needs walks the whole posting list — so a common word at 1 M documents costs
+hundreds of milliseconds (668 ms measured). So the database only ever *finds* matches, newest first, and
+stops early:
+- `order="newest"` walks the index newest-first (the sort_key) and stops after the page.
+- `order="relevance"` takes the newest `RANK_WINDOW` matches that pass the filters and ranks them here
+  with BM25 (term frequencies from their texts; document frequencies from counts capped at IDF_CAP). For
+  selective queries (a reference code, a name, a phrase: fewer hits than the window) this is exact
+  relevance; for broad ones it is "most relevant among the recent matches", and the answer says so
+  (`ranked_window`). Ranking in Python also makes both databases order results identically.
+- `total` counts at most COUNT_CAP + 1 matches. With filters (checked row by row), counting and the
+  relevance window look only among the newest COUNT_SCAN text matches. Past either bound
+  `total_is_lower_bound` is set and pages show "N+". "newest" pages are not bounded (complete, but a
+  filter that matches nothing among many hits walks them all).
+- A customer filter starts from the customer's few interactions (rowid IN ...), not from the words.
+Filters (channel, dates, agent, team, queue, customer, and the caller's scope) are applied in the same
+query; dates become a sort_key range, which FTS5 and the B-tree index both use directly.
+
+Query language (same on both databases): words are ANDed, "quoted text" is a phrase, a trailing * is a
+prefix (of at least MIN_PREFIX letters; on SQLite it is expanded through the index vocabulary into an OR
+of at most MAX_EXPANSION terms, because FTS5's own prefix query merges every matching posting list first). Snippets are built here, not by the database, so both return the same HTML: the text is escaped
+first and only then are matches wrapped in <mark>.
+"""
+
+import json
+import math
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time
+from typing import Any, Literal
+
+from markupsafe import Markup, escape
+from sqlalchemy import BigInteger, Column, Float, MetaData, Table, Text, func, literal_column, select, text
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+from sqlmodel import select as sm_select
+
+from app.core.security import Principal
+from app.core.timeutil import as_utc, utcnow
+from app.interactions.models import (
+    Interaction,
+    InteractionAgent,
+    Message,
+    SearchDocument,
+    Segment,
+)
+
+RANK_WINDOW = 200
+COUNT_CAP = 1_000
+COUNT_SCAN = 2_000
+IDF_CAP = 1_000
+MAX_EXPANSION = 30
+MIN_PREFIX = 3
+PG_SELECTIVE = 2_000
+PG_PROBE_BELOW = 25_000  # planner estimate: rare words get a default of ~0.3-0.5 % of the rows
+KEY_SCALE = 1_000_000
+Order = Literal["relevance", "newest"]
+
+_fts = Table("search_fts", MetaData(), Column("rowid", BigInteger), Column("body", Text),
+             Column("search_fts", Text), Column("rank", Float))
+_sd = SearchDocument.__table__  # type: ignore[attr-defined]
+_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+_WORD = re.compile(r"\w+\*?", re.UNICODE)
+_ENGLISH: Any = literal_column("'english'::regconfig")  # a literal, so EXPLAIN can render the query
+
+
+# ---------------------------------------------------------------- indexing
+
+
+def document_text(*, session: Session, interaction: Interaction) -> str:
+    parts: list[str] = []
+    if interaction.subject:
+        parts.append(interaction.subject)
+    for message in session.exec(sm_select(Message).where(Message.interaction_id == interaction.id)
+                                .order_by(col(Message.sent_at), col(Message.id))):
+        parts.append(message.redacted_text if message.redacted_text is not None else message.text)
+    for segment in session.exec(sm_select(Segment).where(Segment.interaction_id == interaction.id)
+                                .order_by(col(Segment.seq))):
+        parts.append(segment.redacted_text if segment.redacted_text is not None else segment.text)
+    return "\n".join(p for p in parts if p)
+
+
+def _base_key(interaction: Interaction) -> int:
+    assert interaction.id is not None
+    return int(as_utc(interaction.started_at).timestamp()) * KEY_SCALE + interaction.id % KEY_SCALE
+
+
+def reindex_interaction(*, session: Session, interaction_id: int) -> None:
+    """Rebuild the search document of one interaction (idempotent). Other features call this after
+    writing or redacting segments or messages. Flushes, does not commit."""
+    interaction = session.get(Interaction, interaction_id)
+    document = session.get(SearchDocument, interaction_id)
+    if interaction is None:
+        if document is not None:
+            session.delete(document)
+            session.flush()
+        return
+    body = document_text(session=session, interaction=interaction)
+    key = _base_key(interaction)
+    if document is not None and document.sort_key // KEY_SCALE == key // KEY_SCALE:
+        key = document.sort_key  # keep a bumped key
+    else:
+        while True:
+            taken = session.exec(sm_select(SearchDocument.interaction_id)
+                                 .where(SearchDocument.sort_key == key)).first()
+            if taken is None or taken == interaction_id:
+                break
+            key += 1
+    if document is None:
+        session.add(SearchDocument(interaction_id=interaction_id, sort_key=key, body=body, updated_at=utcnow()))
+    elif document.body != body or document.sort_key != key:
+        document.body, document.sort_key, document.updated_at = body, key, utcnow()
+        session.add(document)
+    session.flush()
+
+
+# ---------------------------------------------------------------- query parsing
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    terms: list[str]  # single words, possibly ending in *
+    phrases: list[list[str]]  # quoted phrases, as word lists
+    expansions: dict[str, list[str]] = field(default_factory=dict)  # prefix* → indexed terms it covers
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms and not self.phrases
+
+    @property
+    def prefixes(self) -> list[str]:
+        return [t.rstrip("*") for t in self.terms if t.endswith("*")]
+
+    def fts5(self) -> str:
+        parts = [self._fts5_term(t) for t in self.terms]
+        parts += ['"' + " ".join(p) + '"' for p in self.phrases]
+        return " ".join(parts)
+
+    def _fts5_term(self, term: str) -> str:
+        if not term.endswith("*"):
+            return f'"{term}"'
+        covered = self.expansions.get(term.rstrip("*"))
+        if covered:  # an OR of indexed terms walks incrementally; FTS5's own prefix scan merges every list first
+            return "(" + " OR ".join(f'"{t}"' for t in covered) + ")"
+        return f'"{term.rstrip("*")}"*'
+
+    def highlight_words(self) -> list[str]:
+        return [t.rstrip("*") for t in self.terms] + [w for p in self.phrases for w in p]
+
+
+def parse_query(q: str) -> ParsedQuery:
+    """Words (ANDed), "phrases" and prefix* terms; everything else (operators, punctuation) is dropped, so
+    no user text reaches the FTS5 or tsquery syntax unquoted."""
+    terms: list[str] = []
+    phrases: list[list[str]] = []
+    for match in _TOKEN.finditer(q or ""):
+        if match.group(1) is not None:
+            words = [w.rstrip("*").lower() for w in _WORD.findall(match.group(1))]
+            if len(words) == 1:
+                terms.append(words[0])
+            elif words:
+                phrases.append(words)
+        else:
+            for word in _WORD.findall(match.group(2)):
+                word = word.lower()
+                if len(word.rstrip("*")) < MIN_PREFIX:
+                    word = word.rstrip("*")  # "a*" would walk most of the index: a short prefix is a word
+                if word:
+                    terms.append(word)
+    return ParsedQuery(terms=list(dict.fromkeys(terms)), phrases=phrases)
+
+
+def _pg_tsquery(parsed: ParsedQuery) -> Any:
+    parts: list[Any] = []
+    for term in parsed.terms:
+        if term.endswith("*"):
+            parts.append(func.to_tsquery(_ENGLISH, _pg_lexeme(term.rstrip("*")) + ":*"))
+        else:
+            parts.append(func.plainto_tsquery(_ENGLISH, term))
+    parts += [func.phraseto_tsquery(_ENGLISH, " ".join(p)) for p in parsed.phrases]
+    query = parts[0]
+    for part in parts[1:]:
+        query = query.op("&&")(part)
+    return query
+
+
+def _pg_lexeme(word: str) -> str:
+    return "'" + re.sub(r"[^\w]", "", word) + "'"
+
+
+# ---------------------------------------------------------------- searching
+
+
+@dataclass
+class SearchFilters:
+    channel: str | None = None
+    date_from: date | datetime | None = None
+    date_to: date | datetime | None = None
+    agent_id: int | None = None
+    team_id: int | None = None
+    queue: str | None = None
+    customer_id: int | None = None
+
+
+@dataclass
+class SearchHit:
+    interaction: Interaction
+    snippet: Markup
+    score: float | None
+
+
+@dataclass
+class SearchResults:
+    items: list[SearchHit]
+    total: int
+    total_is_lower_bound: bool
+    ranked_window: int | None
+    page: int
+    per_page: int
+    order: str
+
+    @property
+    def pages(self) -> int:
+        reachable = min(self.total, self.ranked_window) if self.ranked_window else self.total
+        return max(1, -(-reachable // self.per_page))
+
+
+def _key_bounds(filters: SearchFilters) -> tuple[int | None, int | None]:
+    def as_dt(value: date | datetime, end: bool) -> datetime:
+        if isinstance(value, datetime):
+            return as_utc(value)
+        return datetime.combine(value, time.max if end else time.min, tzinfo=UTC)
+
+    low = int(as_dt(filters.date_from, False).timestamp()) * KEY_SCALE if filters.date_from else None
+    high = (int(as_dt(filters.date_to, True).timestamp()) + 1) * KEY_SCALE - 1 if filters.date_to else None
+    return low, high
+
+
+def _filter_clauses(*, session: Session, filters: SearchFilters, visible_agents: set[int] | None,
+                    customer_ids: list[int] | None) -> list[ColumnElement[bool]]:
+    from app.auth.models import User
+
+    interaction = Interaction.__table__  # type: ignore[attr-defined]
+    participants = InteractionAgent.__table__  # type: ignore[attr-defined]
+    clauses: list[ColumnElement[bool]] = []
+    if filters.channel:
+        clauses.append(interaction.c.channel == filters.channel)
+    if filters.queue:
+        clauses.append(interaction.c.queue == filters.queue)
+    if customer_ids is not None:
+        clauses.append(interaction.c.customer_id.in_(customer_ids))
+
+    def handled_by(agents: Any) -> ColumnElement[bool]:
+        # correlated EXISTS: one primary-key probe per candidate row, so an index walk can stop early
+        clause: ColumnElement[bool] = (select(participants.c.interaction_id)
+                                       .where(participants.c.interaction_id == interaction.c.id,
+                                              participants.c.agent_id.in_(agents)).exists())
+        return clause
+
+    if filters.agent_id is not None:
+        clauses.append(handled_by([filters.agent_id]))
+    if filters.team_id is not None:
+        clauses.append(handled_by(select(User.id).where(User.team_id == filters.team_id)))  # type: ignore[call-overload]
+    if visible_agents is not None:
+        clauses.append(handled_by(sorted(visible_agents)))
+    return clauses
+
+
+def search(*, session: Session, principal: Principal | None, q: str, channel: str | None = None,
+           date_from: date | datetime | None = None, date_to: date | datetime | None = None,
+           agent_id: int | None = None, team_id: int | None = None, queue: str | None = None,
+           customer_id: int | None = None, page: int = 1, per_page: int = 20,
+           order: Order = "relevance") -> SearchResults:
+    """Search transcripts and messages of every channel the principal may see (see the module docstring
+    for the ranking contract). An empty query returns no results."""
+    from app.auth.service import visible_agent_ids
+    from app.interactions.service import _customer_ids
+
+    page, per_page = max(1, page), max(1, min(per_page, 100))
+    parsed = parse_query(q)
+    if parsed.empty:
+        return SearchResults([], 0, False, None, page, per_page, order)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite" and parsed.prefixes:
+        parsed = replace(parsed, expansions={p: _vocabulary(session, p) for p in parsed.prefixes})
+    filters = SearchFilters(channel, date_from, date_to, agent_id, team_id, queue, customer_id)
+    visible = visible_agent_ids(session=session, principal=principal) if principal else None
+    customers = _customer_ids(session, customer_id) if customer_id is not None else None
+    clauses = _filter_clauses(session=session, filters=filters, visible_agents=visible, customer_ids=customers)
+    low, high = _key_bounds(filters)
+    interaction = Interaction.__table__  # type: ignore[attr-defined]
+    match = _match_clause(dialect, parsed)
+    if dialect == "sqlite":
+        key: Any = _fts.c.rowid
+        text_only: Any = select(key.label("key")).where(match)
+        base = (select(_sd.c.interaction_id, key.label("key"))
+                .select_from(_fts.join(_sd, _sd.c.sort_key == key)
+                             .join(interaction, interaction.c.id == _sd.c.interaction_id))
+                .where(match))
+    else:
+        key = _sd.c.sort_key
+        text_only = select(key.label("key")).where(match)
+        base = (select(_sd.c.interaction_id, key.label("key"))
+                .select_from(_sd.join(interaction, interaction.c.id == _sd.c.interaction_id)).where(match))
+    keys: set[int] | None = None
+    if customers is not None:
+        # a customer has a handful of interactions: start from them, not from every hit of the words
+        keys = set(session.execute(select(_sd.c.sort_key).join(interaction, interaction.c.id == _sd.c.interaction_id)
+                                   .where(interaction.c.customer_id.in_(customers))).scalars())
+    if dialect != "sqlite":
+        # PostgreSQL cannot estimate how rare a word is and walks the sort_key index past every row: when
+        # the words match few documents (one GIN bitmap scan tells), start from those documents instead
+        # (a GIN bitmap is built whole before the first row: so only when the planner does not already know
+        # the words are common from its statistics)
+        probe = select(_sd.c.sort_key).where(match)
+        if _pg_estimate(session, probe) <= PG_PROBE_BELOW:
+            few = set(session.execute(probe.limit(PG_SELECTIVE + 1)).scalars())
+            if len(few) <= PG_SELECTIVE:
+                keys = few if keys is None else keys & few
+    if keys is not None:
+        base, text_only = base.where(key.in_(sorted(keys))), text_only.where(key.in_(sorted(keys)))
+    if low is not None:
+        base, text_only = base.where(key >= low), text_only.where(key >= low)
+    if high is not None:
+        base, text_only = base.where(key <= high), text_only.where(key <= high)
+    for clause in clauses:
+        base = base.where(clause)
+
+    scanned = base
+    if clauses:
+        # filters are checked row by row: look only among the newest COUNT_SCAN text matches when counting
+        # and ranking, so a filter keeping 1 row in 50 does not walk every hit of a common word
+        text_window = text_only.order_by(key.desc()).limit(COUNT_SCAN).subquery()
+        floor, seen = session.execute(select(func.min(text_window.c.key), func.count())
+                                      .select_from(text_window)).one()
+        scanned = base.where(key >= (floor or 0))
+        truncated = int(seen) >= COUNT_SCAN
+    else:
+        truncated = False
+    counted = session.execute(select(func.count()).select_from(
+        (scanned if clauses else text_only).with_only_columns(key).limit(COUNT_CAP + 1).subquery())).scalar_one()
+    total, lower_bound = min(int(counted), COUNT_CAP), int(counted) > COUNT_CAP or truncated
+    ordered = base.order_by(key.desc())
+    words = parsed.highlight_words()
+    scores: dict[int, float] = {}
+    if order == "newest":
+        rows = session.execute(ordered.offset((page - 1) * per_page).limit(per_page)).all()
+        ids = [int(r.interaction_id) for r in rows]
+        bodies = _bodies(session, ids)
+        window: int | None = None
+    else:
+        candidates = session.execute(scanned.order_by(key.desc()).limit(RANK_WINDOW)).all()
+        bodies = _bodies(session, [int(r.interaction_id) for r in candidates])
+        scores = _bm25(session=session, dialect=dialect, parsed=parsed, bodies=bodies)
+        ranked = sorted(candidates, key=lambda r: (-scores.get(int(r.interaction_id), 0.0), -int(r.key)))
+        ids = [int(r.interaction_id) for r in ranked[(page - 1) * per_page: page * per_page]]
+        window = RANK_WINDOW
+    found = {i.id: i for i in session.exec(sm_select(Interaction).where(col(Interaction.id).in_(ids)))} if ids else {}
+    items = [SearchHit(interaction=found[i], snippet=make_snippet(bodies.get(i, ""), words),
+                       score=round(scores[i], 4) if i in scores else None)
+             for i in ids if i in found]
+    return SearchResults(items=items, total=total, total_is_lower_bound=lower_bound, ranked_window=window,
+                         page=page, per_page=per_page, order=order)
+
+
+def _pg_estimate(session: Session, query: Any) -> float:
+    """PostgreSQL's row estimate for a query (its statistics know common words; rare ones get a default)."""
+    compiled = query.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}")).scalar_one()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def _vocabulary(session: Session, prefix: str) -> list[str]:
+    """The indexed terms starting with `prefix` (stemmed, as FTS5 stores them), or [] when there are more
+    than MAX_EXPANSION (FTS5's own prefix query is then used)."""
+    if not prefix:
+        return []
+    terms = session.execute(text("SELECT term FROM search_fts_vocab WHERE term >= :low AND term < :high LIMIT :n"),
+                            {"low": prefix, "high": prefix + "\U0010ffff", "n": MAX_EXPANSION + 1}).scalars().all()
+    words = [str(t) for t in terms if re.fullmatch(r"\w+", str(t))]
+    return words if 0 < len(words) <= MAX_EXPANSION else []
+
+
+def _match_clause(dialect: str, parsed: ParsedQuery) -> Any:
+    if dialect == "sqlite":
+        return _fts.c.search_fts.op("MATCH")(parsed.fts5())
+    return literal_column("search_document.tsv").op("@@")(_pg_tsquery(parsed))
+
+
+def _bodies(session: Session, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(_sd.c.interaction_id, _sd.c.body).where(_sd.c.interaction_id.in_(ids)))
+    return {int(i): str(body) for i, body in rows.tuples()}
+
+
+def _bm25(*, session: Session, dialect: str, parsed: ParsedQuery, bodies: dict[int, str],
+          k1: float = 1.2, b: float = 0.75) -> dict[int, float]:
+    """BM25 of each candidate, computed here (not by the database) so both databases rank alike and the
+    cost is the window's, not the hit list's: term frequencies come from the candidate texts, document
+    frequencies from counts capped at IDF_CAP (a word in more documents than that weighs the same)."""
+    if not bodies:
+        return {}
+    corpus = session.execute(select(func.coalesce(func.max(_sd.c.interaction_id), 0))).scalar_one() or 1
+    features: list[tuple[re.Pattern[str], float]] = []
+    for term in parsed.terms:
+        single = ParsedQuery(terms=[term], phrases=[], expansions=parsed.expansions)
+        features.append((_pattern([term.rstrip("*")]), _idf(session, dialect, single, int(corpus))))
+    for phrase in parsed.phrases:
+        single = ParsedQuery(terms=[], phrases=[phrase])
+        regex = re.compile(r"\b" + r"\W+".join(re.escape(_stem(w)) + r"\w*" for w in phrase), re.IGNORECASE)
+        features.append((regex, _idf(session, dialect, single, int(corpus))))
+    lengths = {i: max(1, len(body.split())) for i, body in bodies.items()}
+    average = sum(lengths.values()) / len(lengths)
+    scores = {}
+    for interaction_id, body in bodies.items():
+        norm = k1 * (1 - b + b * lengths[interaction_id] / average)
+        score = 0.0
+        for regex, idf in features:
+            tf = len(regex.findall(body))
+            score += idf * tf * (k1 + 1) / (tf + norm) if tf else 0.0
+        scores[interaction_id] = score
+    return scores
+
+
+def _idf(session: Session, dialect: str, parsed: ParsedQuery, corpus: int) -> float:
+    match = _match_clause(dialect, parsed)
+    hits: Any = select(_fts.c.rowid).where(match) if dialect == "sqlite" else select(_sd.c.sort_key).where(match)
+    df = session.execute(select(func.count()).select_from(hits.limit(IDF_CAP).subquery())).scalar_one()
+    return math.log(1 + (corpus - int(df) + 0.5) / (int(df) + 0.5))
+
+
+def _pattern(words: list[str]) -> re.Pattern[str]:
+    stems = sorted({re.escape(_stem(w)) for w in words if w}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(stems) + r")\w*", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- snippets
+
+_SUFFIXES = ("ing", "ed", "es", "s", "ly")
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def make_snippet(text: str, words: list[str], *, width: int = 220) -> Markup:
+    """An escaped excerpt of `text` around the first match, with every match wrapped in <mark>.
+
+    The text is escaped before any markup is added, so the result is safe to render as HTML."""
+    if not text:
+        return Markup("")
+    pattern = _pattern(words) if any(words) else None
+    first = pattern.search(text) if pattern else None
+    start = max(0, (first.start() if first else 0) - width // 3)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 20 else start
+    excerpt = text[start:start + width]
+    out: list[str] = ["…" if start else ""]
+    position = 0
+    if pattern:
+        for match in pattern.finditer(excerpt):
+            out.append(str(escape(excerpt[position:match.start()])))
+            out.append(f"<mark>{escape(match.group(0))}</mark>")
+            position = match.end()
+    out.append(str(escape(excerpt[position:])))
+    if start + width < len(text):
+        out.append("…")
+    return Markup("".join(out).replace("\n", " "))  # noqa: S704 - every piece above is escaped

@@ -1,0 +1,578 @@
+"""Customers, identities and interactions: the rules every channel's ingest and every page goes through.
+
+Identities are normalised before they are stored or looked up: phone numbers to E.164 (numbers without a
+country code are read in the default region, "GB" unless configured), e-mail addresses case-folded,
+social handles lowercased without a leading "@" and kept per platform, CRM ids as given (trimmed).
+
+Identities that meet merge customers: when one contact names identities that belong to two or more
+customers, the oldest customer absorbs the others (their identities and interactions move to it, the
+absorbed rows stay with `merged_into_id` set) and a `customer.merge` audit event records what moved, so
+`undo_merge` can put everything back.
+
+Transfers: a transferred call (or chat) is ONE interaction with ordered `InteractionLeg` rows (agent,
+queue, start, end); `Interaction.agent_id` is the last leg's agent. We chose legs over linked interactions
+because evaluators score, and customers experience, the whole contact: one recording, one transcript,
+one place that shows the customer had to re-tell the story to three agents.
+
+Every write keeps two derived tables current: `interaction_agent` (who took part: the scope rules and
+agent/team filters read it) and `search_document` (the text search reads it; see app/interactions/search.py).
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import phonenumbers
+from sqlalchemy import delete, or_
+from sqlmodel import Session, col, select
+
+from app.auth.service import visible_agent_ids
+from app.core import audit
+from app.core.audit import Actor
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.models import AuditEvent
+from app.core.security import Principal
+from app.core.timeutil import as_utc
+from app.interactions import search as search_index
+from app.interactions.models import (
+    Channel,
+    Customer,
+    CustomerIdentity,
+    IdentityKind,
+    Interaction,
+    InteractionAgent,
+    InteractionLeg,
+    Message,
+    Recording,
+    Segment,
+)
+
+DEFAULT_REGION = "GB"
+UpsertStatus = Literal["created", "updated", "unchanged"]
+
+
+# ---------------------------------------------------------------- identities
+
+
+@dataclass(frozen=True)
+class Identity:
+    kind: str
+    value: str
+    platform: str = ""
+
+
+def normalise_phone(raw: str, *, region: str = DEFAULT_REGION) -> str:
+    """E.164 ("+447700900123"). Raises InvalidInput when the text is not a possible phone number."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput(f"not a phone number: {raw!r}") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidInput(f"not a possible phone number: {raw!r}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(raw: str) -> str:
+    value = raw.strip().casefold()
+    if value.startswith("mailto:"):
+        value = value[7:]
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain or " " in value:
+        raise InvalidInput(f"not an e-mail address: {raw!r}")
+    return value
+
+
+def normalise_handle(raw: str) -> str:
+    value = raw.strip().lstrip("@").lower()
+    if not value or " " in value:
+        raise InvalidInput(f"not a social handle: {raw!r}")
+    return value
+
+
+def normalise_identity(kind: str, value: str, platform: str = "", *, region: str = DEFAULT_REGION) -> Identity:
+    """One identity in its stored form. Raises InvalidInput for an unknown kind or a malformed value."""
+    if kind == IdentityKind.PHONE:
+        return Identity(IdentityKind.PHONE.value, normalise_phone(value, region=region))
+    if kind == IdentityKind.EMAIL:
+        return Identity(IdentityKind.EMAIL.value, normalise_email(value))
+    if kind == IdentityKind.SOCIAL:
+        if not platform.strip():
+            raise InvalidInput("a social handle needs its platform")
+        return Identity(IdentityKind.SOCIAL.value, normalise_handle(value), platform.strip().lower())
+    if kind == IdentityKind.CRM:
+        if not value.strip():
+            raise InvalidInput("empty CRM id")
+        return Identity(IdentityKind.CRM.value, value.strip(), platform.strip().lower())
+    raise InvalidInput(f"unknown identity kind {kind!r}")
+
+
+def _active(session: Session, customer: Customer) -> Customer:
+    """Follow merged_into links to the customer that absorbed this one."""
+    seen = set()
+    while customer.merged_into_id is not None and customer.id not in seen:
+        seen.add(customer.id)
+        target = session.get(Customer, customer.merged_into_id)
+        if target is None:
+            break
+        customer = target
+    return customer
+
+
+def find_customer_by_identity(*, session: Session, kind: str, value: str, platform: str = "",
+                              region: str = DEFAULT_REGION) -> Customer | None:
+    """The (active, i.e. not merged away) customer holding this identity, or None. Malformed values → None."""
+    try:
+        ident = normalise_identity(kind, value, platform, region=region)
+    except InvalidInput:
+        return None
+    row = session.exec(select(CustomerIdentity).where(
+        CustomerIdentity.kind == ident.kind, CustomerIdentity.platform == ident.platform,
+        CustomerIdentity.value == ident.value)).first()
+    if row is None:
+        return None
+    customer = session.get(Customer, row.customer_id)
+    return _active(session, customer) if customer else None
+
+
+def get_customer(*, session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} not found")
+    return customer
+
+
+def customer_identities(*, session: Session, customer_id: int) -> list[CustomerIdentity]:
+    return list(session.exec(select(CustomerIdentity).where(CustomerIdentity.customer_id == customer_id)
+                             .order_by(col(CustomerIdentity.kind), col(CustomerIdentity.value))).all())
+
+
+def resolve_customer(*, session: Session, identities: Sequence[Identity], display_name: str | None = None,
+                     actor: Actor | None = None) -> Customer | None:
+    """Find or create the customer these (already normalised) identities describe.
+
+    Returns None when no identity is given. Unknown identities are attached to the customer found.
+    When the identities belong to different customers, they are merged into the oldest one
+    (audit `customer.merge` per absorbed customer; `undo_merge` reverses it). Flushes, does not commit.
+    """
+    unique = list(dict.fromkeys(identities))
+    if not unique:
+        return None
+    rows = [session.exec(select(CustomerIdentity).where(
+        CustomerIdentity.kind == i.kind, CustomerIdentity.platform == i.platform,
+        CustomerIdentity.value == i.value)).first() for i in unique]
+    found: dict[int, Customer] = {}
+    for row in rows:
+        if row is not None:
+            customer = session.get(Customer, row.customer_id)
+            if customer is not None:
+                active = _active(session, customer)
+                assert active.id is not None
+                found[active.id] = active
+    if not found:
+        customer = Customer(display_name=(display_name or "").strip()[:300])
+        session.add(customer)
+        session.flush()
+    else:
+        ordered = sorted(found.values(), key=lambda c: c.id or 0)
+        customer = ordered[0]
+        for other in ordered[1:]:
+            _merge(session=session, survivor=customer, absorbed=other, actor=actor)
+    assert customer.id is not None
+    for ident, row in zip(unique, rows, strict=True):
+        if row is None:
+            session.add(CustomerIdentity(customer_id=customer.id, kind=ident.kind, platform=ident.platform,
+                                         value=ident.value))
+    if display_name and not customer.display_name:
+        customer.display_name = display_name.strip()[:300]
+        session.add(customer)
+    session.flush()
+    return customer
+
+
+def _merge(*, session: Session, survivor: Customer, absorbed: Customer, actor: Actor | None) -> None:
+    identity_rows = session.exec(select(CustomerIdentity).where(CustomerIdentity.customer_id == absorbed.id)).all()
+    interaction_rows = session.exec(select(Interaction).where(Interaction.customer_id == absorbed.id)).all()
+    for identity in identity_rows:
+        identity.customer_id = survivor.id  # type: ignore[assignment]
+        session.add(identity)
+    for interaction in interaction_rows:
+        interaction.customer_id = survivor.id
+        session.add(interaction)
+    absorbed.merged_into_id = survivor.id
+    if not survivor.display_name and absorbed.display_name:
+        survivor.display_name = absorbed.display_name
+    session.add_all([absorbed, survivor])
+    audit.record(session=session, actor=actor, action="customer.merge", record_type="customer",
+                 record_id=absorbed.id, before={"merged_into_id": None},
+                 after={"merged_into_id": survivor.id, "identity_ids": [i.id for i in identity_rows],
+                        "interaction_ids": [i.id for i in interaction_rows]})
+    session.flush()
+
+
+def merge_customers(*, session: Session, survivor_id: int, absorbed_id: int, actor: Actor | None) -> Customer:
+    """Merge one customer into another by hand (same rules and audit as an automatic merge)."""
+    survivor = _active(session, get_customer(session=session, customer_id=survivor_id))
+    absorbed = get_customer(session=session, customer_id=absorbed_id)
+    if absorbed.merged_into_id is not None or survivor.id == absorbed.id:
+        raise Conflict(f"customer {absorbed_id} is already merged")
+    _merge(session=session, survivor=survivor, absorbed=absorbed, actor=actor)
+    return survivor
+
+
+def undo_merge(*, session: Session, customer_id: int, actor: Actor | None) -> Customer:
+    """Split a merged customer out again: the identities and interactions the merge moved go back.
+
+    Identities or interactions added to the survivor after the merge stay where they are.
+    Raises NotFound for an unknown customer and Conflict when it is not merged.
+    """
+    customer = get_customer(session=session, customer_id=customer_id)
+    if customer.merged_into_id is None:
+        raise Conflict(f"customer {customer_id} is not merged into another")
+    event = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "customer.merge", AuditEvent.record_type == "customer",
+        AuditEvent.record_id == str(customer_id)).order_by(col(AuditEvent.id).desc())).first()
+    moved: dict[str, Any] = (event.after or {}) if event else {}
+    identity_ids = [int(i) for i in moved.get("identity_ids", [])]
+    interaction_ids = [int(i) for i in moved.get("interaction_ids", [])]
+    survivor_id = customer.merged_into_id
+    if identity_ids:
+        for identity in session.exec(select(CustomerIdentity).where(col(CustomerIdentity.id).in_(identity_ids))):
+            identity.customer_id = customer_id
+            session.add(identity)
+    if interaction_ids:
+        for interaction in session.exec(select(Interaction).where(col(Interaction.id).in_(interaction_ids))):
+            interaction.customer_id = customer_id
+            session.add(interaction)
+    customer.merged_into_id = None
+    session.add(customer)
+    audit.record(session=session, actor=actor, action="customer.unmerge", record_type="customer",
+                 record_id=customer_id, before={"merged_into_id": survivor_id},
+                 after={"merged_into_id": None, "identity_ids": identity_ids, "interaction_ids": interaction_ids})
+    session.flush()
+    return customer
+
+
+# ---------------------------------------------------------------- interactions
+
+
+@dataclass
+class LegData:
+    agent_id: int | None
+    queue: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+@dataclass
+class MessageData:
+    external_id: str
+    author_role: str
+    sent_at: datetime
+    text: str
+    author_name: str | None = None
+    author_handle: str | None = None
+    agent_id: int | None = None
+    subject: str | None = None
+    is_public: bool = True
+    parent_external_id: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class InteractionData:
+    """What a source says about one interaction; agents and customer already resolved to ids."""
+
+    source: str
+    external_id: str
+    channel: str
+    started_at: datetime
+    direction: str = "inbound"
+    ended_at: datetime | None = None
+    duration_seconds: float | None = None
+    customer_id: int | None = None
+    agent_id: int | None = None
+    queue: str | None = None
+    subject: str | None = None
+    platform: str | None = None
+    parent_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    legs: list[LegData] = field(default_factory=list)
+    messages: list[MessageData] = field(default_factory=list)
+
+
+_SCALARS = ("channel", "direction", "started_at", "ended_at", "duration_seconds", "customer_id", "agent_id",
+            "queue", "subject", "platform", "parent_id", "extra")
+_MESSAGE_FIELDS = ("author_role", "sent_at", "text", "author_name", "author_handle", "agent_id", "subject",
+                   "is_public", "parent_external_id", "attachments", "extra")
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        return as_utc(a) == as_utc(b)
+    return bool(a == b)
+
+
+def get_by_external_id(*, session: Session, source: str, external_id: str) -> Interaction | None:
+    return session.exec(select(Interaction).where(Interaction.source == source,
+                                                  Interaction.external_id == external_id)).first()
+
+
+def upsert_interaction(*, session: Session, data: InteractionData) -> tuple[Interaction, UpsertStatus]:
+    """Create or update the interaction identified by (source, external_id), with its legs and messages.
+
+    Idempotent: the same data again returns "unchanged" and writes nothing. Messages are upserted by
+    (interaction, external_id) and never deleted (a later import may carry only new messages of a thread).
+    Legs are replaced when they differ. Flushes, does not commit.
+    """
+    if data.channel not in set(Channel):
+        raise InvalidInput(f"unknown channel {data.channel!r}")
+    if not data.external_id.strip():
+        raise InvalidInput("external_id is empty")
+    values = {name: getattr(data, name) for name in _SCALARS}
+    if data.legs and values["agent_id"] is None:
+        values["agent_id"] = data.legs[-1].agent_id
+    if data.customer_id is not None:
+        values["customer_id"] = _active(session, get_customer(session=session, customer_id=data.customer_id)).id
+    interaction = get_by_external_id(session=session, source=data.source, external_id=data.external_id)
+    status: UpsertStatus
+    if interaction is None:
+        interaction = Interaction(source=data.source, external_id=data.external_id, **values)
+        session.add(interaction)
+        session.flush()
+        status = "created"
+    else:
+        changed = {k: v for k, v in values.items()
+                   if not _same(getattr(interaction, k), v) and not (k == "customer_id" and v is None)}
+        for key, value in changed.items():
+            setattr(interaction, key, value)
+        status = "updated" if changed else "unchanged"
+        session.add(interaction)
+    assert interaction.id is not None
+    if _replace_legs(session=session, interaction_id=interaction.id, legs=data.legs) and status == "unchanged":
+        status = "updated"
+    counts = upsert_messages(session=session, interaction=interaction, messages=data.messages, reindex=False)
+    if (counts["created"] or counts["updated"]) and status == "unchanged":
+        status = "updated"
+    if status != "unchanged":
+        sync_interaction(session=session, interaction_id=interaction.id)
+    return interaction, status
+
+
+def _replace_legs(*, session: Session, interaction_id: int, legs: Sequence[LegData]) -> bool:
+    existing = session.exec(select(InteractionLeg).where(InteractionLeg.interaction_id == interaction_id)
+                            .order_by(col(InteractionLeg.seq))).all()
+    wanted = [(leg.agent_id, leg.queue, leg.started_at, leg.ended_at) for leg in legs]
+    have = [(leg.agent_id, leg.queue, leg.started_at, leg.ended_at) for leg in existing]
+    if len(wanted) == len(have) and all(_same(a, b) for w, h in zip(wanted, have, strict=True)
+                                        for a, b in zip(w, h, strict=True)):
+        return False
+    session.execute(delete(InteractionLeg).where(col(InteractionLeg.interaction_id) == interaction_id))
+    session.flush()
+    for seq, leg in enumerate(legs, start=1):
+        session.add(InteractionLeg(interaction_id=interaction_id, seq=seq, agent_id=leg.agent_id, queue=leg.queue,
+                                   started_at=leg.started_at, ended_at=leg.ended_at))
+    session.flush()
+    return True
+
+
+def upsert_messages(*, session: Session, interaction: Interaction, messages: Iterable[MessageData],
+                    reindex: bool = True) -> dict[str, int]:
+    """Add or update messages of an interaction by external id; returns counts created/updated/unchanged."""
+    assert interaction.id is not None
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    existing = {m.external_id: m for m in session.exec(
+        select(Message).where(Message.interaction_id == interaction.id)).all()}
+    for data in messages:
+        values = {name: getattr(data, name) for name in _MESSAGE_FIELDS}
+        row = existing.get(data.external_id)
+        if row is None:
+            row = Message(interaction_id=interaction.id, external_id=data.external_id, **values)
+            existing[data.external_id] = row
+            counts["created"] += 1
+        else:
+            changed = {k: v for k, v in values.items() if not _same(getattr(row, k), v)}
+            if not changed:
+                counts["unchanged"] += 1
+                continue
+            for key, value in changed.items():
+                setattr(row, key, value)
+            counts["updated"] += 1
+        session.add(row)
+    session.flush()
+    if reindex and (counts["created"] or counts["updated"]):
+        sync_interaction(session=session, interaction_id=interaction.id)
+    return counts
+
+
+def sync_interaction(*, session: Session, interaction_id: int) -> None:
+    """Recompute the derived rows of one interaction: its participating agents and its search document."""
+    interaction = session.get(Interaction, interaction_id)
+    if interaction is None:
+        return
+    agents: set[int] = set()
+    if interaction.agent_id is not None:
+        agents.add(interaction.agent_id)
+    agents.update(a for a in session.exec(select(InteractionLeg.agent_id).where(
+        InteractionLeg.interaction_id == interaction_id)).all() if a is not None)
+    agents.update(a for a in session.exec(select(Message.agent_id).where(
+        Message.interaction_id == interaction_id)).all() if a is not None)
+    have = set(session.exec(select(InteractionAgent.agent_id).where(
+        InteractionAgent.interaction_id == interaction_id)).all())
+    if have - agents:
+        session.execute(delete(InteractionAgent).where(col(InteractionAgent.interaction_id) == interaction_id,
+                                                       col(InteractionAgent.agent_id).in_(have - agents)))
+    for agent_id in agents - have:
+        session.add(InteractionAgent(interaction_id=interaction_id, agent_id=agent_id))
+    session.flush()
+    search_index.reindex_interaction(session=session, interaction_id=interaction_id)
+
+
+def reindex_interaction(*, session: Session, interaction_id: int) -> None:
+    """Rebuild the search text of one interaction; call it after writing or redacting segments/messages."""
+    search_index.reindex_interaction(session=session, interaction_id=interaction_id)
+
+
+# ---------------------------------------------------------------- reading, with scope
+
+
+def visible_clause(*, session: Session, principal: Principal | None) -> Any:
+    """A WHERE clause on Interaction limiting it to what the principal may see (None: everything)."""
+    if principal is None:
+        return None
+    agents = visible_agent_ids(session=session, principal=principal)
+    if agents is None:
+        return None
+    return col(Interaction.id).in_(select(InteractionAgent.interaction_id)
+                                   .where(col(InteractionAgent.agent_id).in_(agents)))
+
+
+def can_view_interaction(*, session: Session, principal: Principal | None, interaction: Interaction) -> bool:
+    agents = visible_agent_ids(session=session, principal=principal) if principal else None
+    if agents is None:
+        return True
+    return session.exec(select(InteractionAgent.agent_id).where(
+        InteractionAgent.interaction_id == interaction.id, col(InteractionAgent.agent_id).in_(agents))).first() \
+        is not None
+
+
+def get_interaction(*, session: Session, interaction_id: int, principal: Principal | None = None) -> Interaction:
+    """One interaction, if the principal may see it (agents: ones they handled; coaches: their team's;
+    admins, evaluators and executives: all; principal None: internal callers, no scope).
+    Raises NotFound otherwise, so an invisible interaction looks like a missing one."""
+    interaction = session.get(Interaction, interaction_id)
+    if interaction is None or not can_view_interaction(session=session, principal=principal,
+                                                       interaction=interaction):
+        raise NotFound(f"interaction {interaction_id} not found")
+    return interaction
+
+
+def interaction_agents(*, session: Session, interaction_ids: Sequence[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {i: [] for i in interaction_ids}
+    if interaction_ids:
+        for row in session.exec(select(InteractionAgent).where(
+                col(InteractionAgent.interaction_id).in_(interaction_ids))):
+            out.setdefault(row.interaction_id, []).append(row.agent_id)
+    return out
+
+
+def interaction_legs(*, session: Session, interaction_id: int) -> list[InteractionLeg]:
+    return list(session.exec(select(InteractionLeg).where(InteractionLeg.interaction_id == interaction_id)
+                             .order_by(col(InteractionLeg.seq))).all())
+
+
+def interaction_messages(*, session: Session, interaction_id: int) -> list[Message]:
+    return list(session.exec(select(Message).where(Message.interaction_id == interaction_id)
+                             .order_by(col(Message.sent_at), col(Message.id))).all())
+
+
+def interaction_segments(*, session: Session, interaction_id: int) -> list[Segment]:
+    return list(session.exec(select(Segment).where(Segment.interaction_id == interaction_id)
+                             .order_by(col(Segment.seq))).all())
+
+
+def interaction_recording(*, session: Session, interaction_id: int) -> Recording | None:
+    return session.exec(select(Recording).where(Recording.interaction_id == interaction_id)).first()
+
+
+def _customer_ids(session: Session, customer_id: int) -> list[int]:
+    """The customer and every customer merged into it (their interactions were moved, but be safe)."""
+    ids = [customer_id]
+    frontier = [customer_id]
+    while frontier:
+        children = session.exec(select(Customer.id).where(col(Customer.merged_into_id).in_(frontier))).all()
+        frontier = [c for c in children if c is not None and c not in ids]
+        ids.extend(frontier)
+    return ids
+
+
+def interactions_for_customer(*, session: Session, customer_id: int, since: datetime | None = None,
+                              until: datetime | None = None) -> list[Interaction]:
+    """All interactions of a customer (following merges), oldest first, optionally within [since, until].
+    No scope check: for features that already decided the caller may see the customer's story."""
+    query = select(Interaction).where(col(Interaction.customer_id).in_(_customer_ids(session, customer_id)))
+    if since is not None:
+        query = query.where(col(Interaction.started_at) >= since)
+    if until is not None:
+        query = query.where(col(Interaction.started_at) <= until)
+    return list(session.exec(query.order_by(col(Interaction.started_at), col(Interaction.id))).all())
+
+
+@dataclass
+class TimelineEntry:
+    interaction: Interaction
+    agent_ids: list[int]
+    message_count: int
+    length_label: str
+
+
+def customer_timeline(*, session: Session, customer_id: int, principal: Principal | None = None,
+                      newest_first: bool = False) -> list[TimelineEntry]:
+    """Every interaction of every channel of a customer in time order, limited to what the principal may see.
+    Raises NotFound for an unknown customer."""
+    customer = get_customer(session=session, customer_id=customer_id)
+    customer = _active(session, customer)
+    assert customer.id is not None
+    interactions = interactions_for_customer(session=session, customer_id=customer.id)
+    agents = visible_agent_ids(session=session, principal=principal) if principal else None
+    ids = [i.id for i in interactions if i.id is not None]
+    participants = interaction_agents(session=session, interaction_ids=ids)
+    counts: dict[int, int] = dict.fromkeys(ids, 0)
+    if ids:
+        for interaction_id in session.exec(select(Message.interaction_id).where(
+                col(Message.interaction_id).in_(ids))).all():
+            counts[interaction_id] += 1
+    entries = []
+    for interaction in interactions:
+        assert interaction.id is not None
+        who = participants.get(interaction.id, [])
+        if agents is not None and not set(who) & agents:
+            continue
+        if interaction.duration_seconds is not None:
+            minutes, seconds = divmod(int(round(interaction.duration_seconds)), 60)
+            label = f"{minutes}:{seconds:02d}"
+        else:
+            n = counts.get(interaction.id, 0)
+            label = f"{n} message{'s' if n != 1 else ''}"
+        entries.append(TimelineEntry(interaction=interaction, agent_ids=who, message_count=counts[interaction.id],
+                                     length_label=label))
+    if newest_first:
+        entries.reverse()
+    return entries
+
+
+def list_customers(*, session: Session, q: str | None = None, page: int = 1,
+                   per_page: int = 50) -> tuple[list[Customer], int]:
+    """Active customers, optionally whose name or an identity contains `q`; newest first."""
+    from sqlalchemy import func
+
+    query = select(Customer).where(col(Customer.merged_into_id).is_(None))
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        query = query.where(or_(func.lower(Customer.display_name).like(pattern),
+                                col(Customer.id).in_(select(CustomerIdentity.customer_id).where(
+                                    func.lower(CustomerIdentity.value).like(pattern)))))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Customer.id).desc()).offset((page - 1) * per_page).limit(per_page)).all()
+    return list(rows), int(total)

@@ -1,0 +1,127 @@
+"""Pages: search, customers and their timeline, and one interaction (player + transcript, or the thread)."""
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from app.auth.deps import SessionDep, WebPrincipal, WebStaff
+from app.auth.models import Team, User
+from app.auth.service import visible_agent_ids
+from app.core.errors import NotFound
+from app.core.security import Principal, Role
+from app.core.web import NavItem, render
+from app.interactions import search as search_service
+from app.interactions import service
+from app.interactions.models import Channel, Customer
+
+router = APIRouter()
+
+NAV = [
+    NavItem("Search", "/search", tuple(Role), order=20),
+    NavItem("Customers", "/customers", (Role.ADMIN, Role.EVALUATOR, Role.COACH, Role.EXECUTIVE), order=25),
+]
+
+CHANNEL_ICONS = {"call": "☎", "chat": "💬", "email": "✉", "social": "📣"}
+
+
+def agent_names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {u.id: u.name for u in session.exec(select(User).where(col(User.id).in_(ids))) if u.id is not None}
+
+
+def _visible_agents(session: Session, principal: Principal) -> list[User]:
+    visible = visible_agent_ids(session=session, principal=principal)
+    query = select(User).where(col(User.roles).contains("agent")).order_by(col(User.username))
+    if visible is not None:
+        query = query.where(col(User.id).in_(visible))
+    return list(session.exec(query).all())
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
+
+
+def _date_or_none(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, principal: WebPrincipal, session: SessionDep, q: str = "",
+                channel: str = "", date_from: str = "", date_to: str = "", agent_id: str = "", team_id: str = "",
+                queue: str = "", customer_id: str = "", order: str = "relevance",
+                page: Annotated[int, Query(ge=1, le=1000)] = 1) -> Response:
+    filters = {"q": q, "channel": channel if channel in set(Channel) else "", "date_from": date_from,
+               "date_to": date_to, "agent_id": agent_id, "team_id": team_id, "queue": queue,
+               "customer_id": customer_id, "order": "newest" if order == "newest" else "relevance"}
+    results = None
+    names: dict[int, str] = {}
+    participants: dict[int, list[int]] = {}
+    if q.strip():
+        results = search_service.search(
+            session=session, principal=principal, q=q, channel=filters["channel"] or None,
+            date_from=_date_or_none(date_from), date_to=_date_or_none(date_to), agent_id=_int_or_none(agent_id),
+            team_id=_int_or_none(team_id), queue=queue.strip() or None, customer_id=_int_or_none(customer_id),
+            page=page, order="newest" if filters["order"] == "newest" else "relevance")
+        ids = [h.interaction.id for h in results.items if h.interaction.id is not None]
+        participants = service.interaction_agents(session=session, interaction_ids=ids)
+        names = agent_names(session, {a for agents in participants.values() for a in agents})
+    base_query = urlencode({k: v for k, v in filters.items() if v})
+    return render(request, "interactions/search.html", {
+        "filters": filters, "results": results, "names": names, "participants": participants,
+        "icons": CHANNEL_ICONS, "channels": list(Channel), "base_query": base_query,
+        "agents": _visible_agents(session, principal),
+        "teams": list(session.exec(select(Team).order_by(col(Team.name)))) if principal.sees_all_agents else []},
+        principal=principal)
+
+
+@router.get("/customers", response_class=HTMLResponse)
+def customers_page(request: Request, principal: WebStaff, session: SessionDep, q: str = "",
+                   page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    rows, total = service.list_customers(session=session, q=q or None, page=page, per_page=50)
+    identities = {c.id: service.customer_identities(session=session, customer_id=c.id) for c in rows
+                  if c.id is not None}
+    result = search_service.SearchResults([], total, False, None, page, 50, "newest")
+    return render(request, "interactions/customers.html", {
+        "customers": rows, "identities": identities, "q": q, "result": result,
+        "base_query": urlencode({"q": q}) if q else ""}, principal=principal)
+
+
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+def customer_page(request: Request, customer_id: int, principal: WebPrincipal, session: SessionDep) -> Response:
+    customer = service.get_customer(session=session, customer_id=customer_id)
+    if customer.merged_into_id is not None:
+        return RedirectResponse(f"/customers/{customer.merged_into_id}", status_code=303)
+    entries = service.customer_timeline(session=session, customer_id=customer_id, principal=principal)
+    if not entries and not principal.sees_all_agents:
+        raise NotFound(f"customer {customer_id} not found")
+    names = agent_names(session, {a for e in entries for a in e.agent_ids})
+    merged = list(session.exec(select(Customer).where(Customer.merged_into_id == customer_id)))
+    return render(request, "interactions/customer.html", {
+        "customer": customer, "entries": entries, "names": names, "icons": CHANNEL_ICONS, "merged": merged,
+        "identities": service.customer_identities(session=session, customer_id=customer_id)}, principal=principal)
+
+
+@router.get("/interactions/{interaction_id}", response_class=HTMLResponse)
+def interaction_page(request: Request, interaction_id: int, principal: WebPrincipal,
+                     session: SessionDep) -> Response:
+    interaction = service.get_interaction(session=session, interaction_id=interaction_id, principal=principal)
+    assert interaction.id is not None
+    legs = service.interaction_legs(session=session, interaction_id=interaction.id)
+    messages = service.interaction_messages(session=session, interaction_id=interaction.id)
+    segments = service.interaction_segments(session=session, interaction_id=interaction.id)
+    participants = service.interaction_agents(session=session, interaction_ids=[interaction.id])[interaction.id]
+    names = agent_names(session, set(participants) | {leg.agent_id for leg in legs if leg.agent_id})
+    customer = session.get(Customer, interaction.customer_id) if interaction.customer_id else None
+    context: dict[str, Any] = {
+        "interaction": interaction, "legs": legs, "messages": messages, "segments": segments, "names": names,
+        "participants": participants, "customer": customer, "icons": CHANNEL_ICONS,
+        "recording": service.interaction_recording(session=session, interaction_id=interaction.id)}
+    return render(request, "interactions/interaction.html", context, principal=principal)

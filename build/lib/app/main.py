@@ -1,0 +1,231 @@
+"""create_app(): the FastAPI application factory."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.auth.deps import LoginRequired
+from app.core.db import SessionFactory, ensure_wal, make_engine, session_factory
+from app.core.errors import EarshotError, PayloadTooLarge
+from app.core.features import iter_feature_modules
+from app.core.jobs import JobQueue, Runtime
+from app.core.security import make_password_hasher
+from app.core.settings import Settings
+from app.core.web import NavItem, make_templates, render
+
+log = logging.getLogger("earshot")
+
+UPLOAD_PATH_MARKERS = ("/upload", "/recordings")
+
+
+class BodySizeLimit:
+    """Rejects request bodies over the configured limit with 413 before the route reads them.
+
+    Upload routes (paths containing /upload or /recordings) get the upload limit; everything else the
+    (much smaller) request limit. Bodies without Content-Length are counted as they stream in.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_request_bytes: int, max_upload_bytes: int) -> None:
+        self.app = app
+        self.max_request_bytes = max_request_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        limit = self.max_upload_bytes if any(m in path for m in UPLOAD_PATH_MARKERS) else self.max_request_bytes
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _send_json(send, PayloadTooLarge(f"Request body is over the limit of {limit} bytes."))
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes.")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    # Everything is served by Earshot itself: no CDN, no inline scripts.
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; media-src 'self'; "
+                                 b"style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'"),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+async def _send_json(send: Send, error: EarshotError) -> None:
+    response = JSONResponse(error.body(), status_code=error.status_code)
+    await send({"type": "http.response.start", "status": response.status_code,
+                "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+
+
+def _error_response(request: Request, error: EarshotError) -> Response:
+    if _wants_html(request):
+        return render(request, "error.html", {"error": error}, status_code=error.status_code,
+                      principal=getattr(request.state, "principal", None))
+    return JSONResponse(error.body(), status_code=error.status_code)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(EarshotError)
+    async def earshot_error(request: Request, exc: EarshotError) -> Response:
+        return _error_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        details = [{"loc": ".".join(str(p) for p in e.get("loc", ())), "msg": e.get("msg", "")}
+                   for e in exc.errors()]
+        body = {"error": {"code": "invalid_input", "message": "The request is not valid: " +
+                          "; ".join(f"{d['loc']}: {d['msg']}" for d in details), "details": details}}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        body = {"error": {"code": codes.get(exc.status_code, "http_error"), "message": str(exc.detail),
+                          "details": []}}
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={quote(exc.next_url)}", status_code=303)
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(request: Request, exc: OperationalError) -> Response:
+        log.warning("database unavailable: %s", exc)
+        body = {"error": {"code": "service_unavailable",
+                          "message": "The database is busy or unavailable; try again shortly.", "details": []}}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
+
+    @app.exception_handler(OverflowError)
+    async def number_out_of_range(request: Request, exc: OverflowError) -> Response:
+        body = {"error": {"code": "invalid_input", "message": "A number in the request is out of range.",
+                          "details": []}}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(request: Request, exc: PoolTimeout) -> Response:
+        body = {"error": {"code": "service_unavailable", "message": "The server is overloaded; try again.",
+                          "details": []}}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    sessions: SessionFactory | None = None,
+    queue: JobQueue | None = None,
+) -> FastAPI:
+    """Build the app. Tests pass their own session factory (per-test transaction) and queue."""
+    settings = settings or Settings()
+    engine = None
+    if sessions is None:
+        engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
+        ensure_wal(engine)
+        sessions = session_factory(engine)
+    if queue is None:
+        assert engine is not None
+        queue = JobQueue(Runtime(settings=settings, engine=engine, sessions=sessions))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if engine is not None:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Earshot",
+        version="0.1.0",
+        description="Quality monitoring and evaluation for contact centers. Every error has the shape "
+                    '`{"error": {"code", "message", "details"}}`.',
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.queue = queue
+    app.state.password_hasher = make_password_hasher(settings)
+    app.state.templates = make_templates(str(settings.frontend_dir / "templates"), settings.display_timezone)
+    nav: list[NavItem] = []
+    _install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_request_bytes=settings.max_request_bytes,
+                       max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "database or queue unreachable"}})
+    def readyz() -> Response:
+        """The database and the queue are reachable."""
+        checks: dict[str, Any] = {}
+        try:
+            with sessions() as session:
+                session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # any failure means not ready
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        try:
+            queue.huey.storage.queue_size()
+            checks["queue"] = "ok"
+        except Exception as exc:  # any failure means not ready
+            checks["queue"] = f"unavailable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    for module in iter_feature_modules("api"):
+        app.include_router(module.router)
+    for module in iter_feature_modules("views"):
+        app.include_router(module.router, include_in_schema=False)
+        nav.extend(getattr(module, "NAV", []))
+    app.state.nav = sorted(nav, key=lambda item: (item.order, item.label))
+    return app

@@ -1,0 +1,167 @@
+"""Pages: the analytics panel of an interaction (a partial the interaction page embeds, and a page of
+its own), the list of interactions by category/sentiment, and the agreement report (admins)."""
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.auth.deps import SessionDep, WebAdmin, WebPrincipal, web_require_roles
+from app.core.errors import InvalidInput
+from app.core.security import Principal, Role
+from app.core.web import NavItem, render
+from app.nlp import service
+from app.nlp.sentiment import label
+
+router = APIRouter()
+
+NAV = [
+    NavItem("Analytics", "/analytics", tuple(Role), order=40),
+    NavItem("Auto-QA agreement", "/admin/auto-qa-agreement", (Role.ADMIN,), order=90),
+]
+
+WebReviewer = Annotated[Principal, Depends(web_require_roles(Role.ADMIN, Role.EVALUATOR))]
+
+CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 640, 160, 24
+CONTEXT_CHARS = 60
+
+
+@dataclass
+class HitView:
+    category: str
+    label: str
+    speaker: str
+    before: str
+    text: str
+    after: str
+    start_time: float | None
+    source: str
+
+
+def _chart(timeline: list[dict[str, Any]]) -> dict[str, Any]:
+    """Point coordinates for the inline SVG: x by time (calls) or by order (messages), y by sentiment."""
+    if not timeline:
+        return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "series": [], "zero_y": CHART_HEIGHT / 2}
+    by_time = any(p["end"] > 0 for p in timeline) and timeline[0].get("source_type") == "segment"
+    xs = [float(p["start"]) if by_time else float(i) for i, p in enumerate(timeline)]
+    span = (max(xs) - min(xs)) or 1.0
+    inner_w, inner_h = CHART_WIDTH - 2 * CHART_PAD, CHART_HEIGHT - 2 * CHART_PAD
+
+    def y_of(value: float) -> float:
+        return round(CHART_PAD + (1 - (value + 1) / 2) * inner_h, 1)
+
+    series = []
+    for side, css in (("agent", "agent"), ("customer", "customer")):
+        points = [{"x": round(CHART_PAD + (x - min(xs)) / span * inner_w, 1), "y": y_of(float(p["sentiment"])),
+                   "title": f"{side} at {p['start']:g}s: {p['sentiment']:+.2f}" if by_time
+                   else f"{side} message {i + 1}: {p['sentiment']:+.2f}"}
+                  for i, (x, p) in enumerate(zip(xs, timeline, strict=True)) if p["speaker"] == side]
+        if points:
+            series.append({"side": side, "css": css, "points": points,
+                           "path": " ".join(f"{pt['x']},{pt['y']}" for pt in points)})
+    return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "series": series, "zero_y": y_of(0.0),
+            "top_y": y_of(1.0), "bottom_y": y_of(-1.0), "axis": "time (s)" if by_time else "message order"}
+
+
+def _hit_views(view: service.InteractionAnalyticsView) -> list[HitView]:
+    labels = dict(service.category_names())
+    out = []
+    for hit in view.hits:
+        text = view.texts.get((hit.source_type, hit.source_id), "")
+        before = text[max(0, hit.start_char - CONTEXT_CHARS):hit.start_char]
+        after = text[hit.end_char:hit.end_char + CONTEXT_CHARS]
+        out.append(HitView(hit.category, labels.get(hit.category, hit.category), hit.speaker,
+                           ("…" if hit.start_char > CONTEXT_CHARS else "") + before,
+                           text[hit.start_char:hit.end_char],
+                           after + ("…" if hit.end_char + CONTEXT_CHARS < len(text) else ""),
+                           hit.start_time, f"{hit.source_type} {hit.source_id}"))
+    return out
+
+
+def panel_context(view: service.InteractionAnalyticsView) -> dict[str, Any]:
+    """Template context for `{% include "nlp/panel.html" %}` (the interaction page can merge it in)."""
+    a = view.analytics
+    return {"view": view, "a": a, "chart": _chart(a.timeline if a else []), "hits": _hit_views(view),
+            "label": label, "pii_kinds": sorted({s.kind for s in view.pii_spans})}
+
+
+@router.get("/interactions/{interaction_id}/analytics/panel", response_class=HTMLResponse)
+def analytics_panel(request: Request, interaction_id: int, principal: WebPrincipal, session: SessionDep) -> Response:
+    """The panel alone (no page chrome), for the interaction page to include."""
+    view = service.get_analytics(session=session, principal=principal, interaction_id=interaction_id)
+    return render(request, "nlp/panel.html", panel_context(view), principal=principal)
+
+
+@router.get("/analytics/interactions/{interaction_id}", response_class=HTMLResponse)
+def analytics_page(request: Request, interaction_id: int, principal: WebPrincipal, session: SessionDep) -> Response:
+    view = service.get_analytics(session=session, principal=principal, interaction_id=interaction_id)
+    reviews = {r.question_id: r for r in service.reviews_by(session=session, interaction_id=interaction_id,
+                                                             reviewer_id=principal.user_id)}
+    return render(request, "nlp/interaction.html", {**panel_context(view), "reviews": reviews,
+                                                    "can_review": principal.has(Role.ADMIN, Role.EVALUATOR)},
+                  principal=principal)
+
+
+@router.post("/analytics/interactions/{interaction_id}/review", response_class=HTMLResponse)
+def review_form(interaction_id: int, principal: WebReviewer, session: SessionDep,
+                question_id: Annotated[str, Form()] = "", value: Annotated[str, Form()] = "") -> Response:
+    service.record_review(session=session, actor=principal, interaction_id=interaction_id, question_id=question_id,
+                          human_value=value)
+    return RedirectResponse(f"/analytics/interactions/{interaction_id}", status_code=303)
+
+
+def _number(name: str, raw: str | None, low: float | None = None, high: float | None = None) -> float | None:
+    """A number from a filter form field: blank means no filter."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a number", details=[{"loc": name, "msg": "not a number"}]) from exc
+    if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+        raise InvalidInput(f"{name} is out of range", details=[{"loc": name, "msg": "out of range"}])
+    return value
+
+
+def _day(name: str, raw: str | None) -> date | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)", details=[{"loc": name, "msg": "not a date"}]) from exc
+
+
+@router.get("/analytics", response_class=HTMLResponse)
+def analytics_list(request: Request, principal: WebPrincipal, session: SessionDep,
+                   category: str = "", sentiment_min: str = "", sentiment_max: str = "", side: str = "customer",
+                   channel: str = "", date_from: str = "", date_to: str = "", auto_score_min: str = "",
+                   auto_score_max: str = "", metric: str = "", metric_min: str = "", metric_max: str = "",
+                   page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    """Filters come from a GET form, so blank fields mean "no filter"."""
+    filters = service.InteractionFilter(
+        category=category or None, sentiment_min=_number("sentiment_min", sentiment_min, -1, 1),
+        sentiment_max=_number("sentiment_max", sentiment_max, -1, 1), side=side or "customer",
+        channel=channel or None, date_from=_day("date_from", date_from), date_to=_day("date_to", date_to),
+        auto_score_min=_number("auto_score_min", auto_score_min, 0, 1),
+        auto_score_max=_number("auto_score_max", auto_score_max, 0, 1), metric=metric or None,
+        metric_min=_number("metric_min", metric_min), metric_max=_number("metric_max", metric_max))
+    result = service.list_interactions(session=session, principal=principal, filters=filters, page=page)
+    query = {k: v for k, v in {"category": category, "sentiment_min": sentiment_min, "sentiment_max": sentiment_max,
+                               "side": side if side != "customer" else "", "channel": channel,
+                               "date_from": date_from, "date_to": date_to, "auto_score_min": auto_score_min,
+                               "auto_score_max": auto_score_max, "metric": metric, "metric_min": metric_min,
+                               "metric_max": metric_max}.items() if v}
+    return render(request, "nlp/list.html", {
+        "result": result, "filters": query, "base_query": urlencode(query), "categories": service.category_names(),
+        "channels": ["call", "chat", "email", "social"], "label": label}, principal=principal)
+
+
+@router.get("/admin/auto-qa-agreement", response_class=HTMLResponse)
+def agreement_page(request: Request, principal: WebAdmin, session: SessionDep) -> Response:
+    return render(request, "nlp/agreement.html", {"report": service.agreement_report(session=session)},
+                  principal=principal)

@@ -1,0 +1,1 @@
+"""Root-cause reviews of bad survey ratings: cases, findings, actions, and the monthly review meeting."""

@@ -1,0 +1,589 @@
+"""Review cases: opened for every bad survey response (exactly one per response), investigated (findings),
+decided in the monthly meeting (root cause, actions), and closed. Every change is audited.
+
+Who may do what (enforced by the routes' role checks and by `case_scope` here):
+- executives and admins: everything, and they alone decide (root cause, decided/closed, actions, meetings);
+- evaluators: every case, investigation work (findings, open → investigating → ready_for_meeting);
+- coaches: the same work, on cases about agents of their own team;
+- agents: no access at all — a case's story holds other agents' calls and the customer's words about them.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.auth.models import Site, User
+from app.auth.service import visible_agent_ids
+from app.core import audit
+from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.security import Principal, Role
+from app.core.timeutil import as_utc, utcnow
+from app.interactions.models import Customer, Interaction, InteractionLeg
+from app.reviews.models import (
+    DECISION_STATES,
+    TRANSITIONS,
+    ActionCreate,
+    ActionKind,
+    ActionStatus,
+    ActionUpdate,
+    CaseStatus,
+    ConfigUpdate,
+    MeetingCreate,
+    ReviewAction,
+    ReviewCase,
+    ReviewCaseInteraction,
+    ReviewConfig,
+    ReviewMeeting,
+    ReviewMeetingCase,
+)
+from app.surveys.figures import parse_month
+from app.surveys.linking import linked_interaction_ids, survey_anchor
+from app.surveys.models import SurveyResponse
+
+DECIDERS = (Role.ADMIN, Role.EXECUTIVE)
+INVESTIGATORS = (Role.ADMIN, Role.EXECUTIVE, Role.EVALUATOR, Role.COACH)
+
+# ---------------------------------------------------------------- configuration
+
+
+def get_config(*, session: Session) -> ReviewConfig:
+    config = session.get(ReviewConfig, 1)
+    if config is None:
+        config = ReviewConfig(id=1)
+        session.add(config)
+        session.flush()
+    return config
+
+
+def update_config(*, session: Session, data: ConfigUpdate, actor: Principal) -> ReviewConfig:
+    """Change the root-cause list, the bands that open cases, the story window or the case deadline."""
+    config = get_config(session=session)
+    before = {"root_causes": config.root_causes, "open_for_bands": config.open_for_bands,
+              "open_for_agent_ids": config.open_for_agent_ids,
+              "story_window_hours": config.story_window_hours, "case_due_days": config.case_due_days}
+    if data.root_causes is not None:
+        causes = [c.strip() for c in data.root_causes if c.strip()]
+        if not causes:
+            raise InvalidInput("the root-cause list needs at least one category")
+        config.root_causes = causes
+    if data.open_for_bands is not None:
+        if not set(data.open_for_bands) <= {"good", "acceptable", "bad"} or not data.open_for_bands:
+            raise InvalidInput("open_for_bands: a non-empty list of good, acceptable, bad")
+        config.open_for_bands = list(data.open_for_bands)
+    if data.open_for_agent_ids is not None:
+        for agent_id in data.open_for_agent_ids:
+            _require_user(session=session, user_id=agent_id, label="open_for_agent_ids")
+        config.open_for_agent_ids = sorted(set(data.open_for_agent_ids))
+    if data.story_window_hours is not None:
+        if not 1 <= data.story_window_hours <= 24 * 60:
+            raise InvalidInput("story_window_hours must be between 1 and 1440")
+        config.story_window_hours = data.story_window_hours
+    if data.case_due_days is not None:
+        if not 1 <= data.case_due_days <= 365:
+            raise InvalidInput("case_due_days must be between 1 and 365")
+        config.case_due_days = data.case_due_days
+    session.add(config)
+    audit.record(session=session, actor=actor, action="review_config.update", record_type="review_config",
+                 record_id=1, before=before, after={
+                     "root_causes": config.root_causes, "open_for_bands": config.open_for_bands,
+                     "open_for_agent_ids": config.open_for_agent_ids, "story_window_hours": config.story_window_hours, "case_due_days": config.case_due_days})
+    return config
+
+
+# ---------------------------------------------------------------- opening cases
+
+
+def open_cases_for_responses(*, session: Session, response_ids: list[int]) -> int:
+    """Open a case for each answered response whose band opens cases (bad by default) and has none yet;
+    refresh the story of existing ones. Idempotent: a re-import never opens a second case. Returns how many
+    cases were opened."""
+    config = get_config(session=session)
+    opened = 0
+    for response_id in response_ids:
+        response = session.get(SurveyResponse, response_id)
+        if response is None or response.responded_at is None or not (
+                response.band in config.open_for_bands or response.agent_id in config.open_for_agent_ids):
+            continue
+        case = session.exec(select(ReviewCase).where(ReviewCase.survey_response_id == response_id)).first()
+        if case is None:
+            responded = as_utc(response.responded_at)
+            case = ReviewCase(survey_response_id=response_id, customer_id=response.customer_id,
+                              agent_id=response.agent_id, period=responded.strftime("%Y-%m"),
+                              due_at=utcnow() + timedelta(days=config.case_due_days))
+            session.add(case)
+            session.flush()
+            audit.record(session=session, actor=None, action="review_case.open", record_type="review_case",
+                         record_id=case.id, after={"survey_response_id": response_id, "band": response.band})
+            opened += 1
+        else:
+            case.customer_id = case.customer_id or response.customer_id
+            case.agent_id = case.agent_id or response.agent_id
+            session.add(case)
+        gather_story(session=session, case=case, response=response, window_hours=config.story_window_hours)
+    session.flush()
+    return opened
+
+
+def gather_story(*, session: Session, case: ReviewCase, response: SurveyResponse, window_hours: int) -> None:
+    """Attach the survey's linked interactions and the customer's other interactions (every channel) in the
+    window around the survey. Adds only: nothing already attached is removed."""
+    assert case.id is not None and response.id is not None
+    wanted: dict[int, str] = {i: "survey" for i in linked_interaction_ids(session=session, response_id=response.id)}
+    anchor = survey_anchor(response)
+    if response.customer_id is not None and anchor is not None:
+        window = timedelta(hours=window_hours)
+        for interaction_id in session.exec(select(Interaction.id).where(
+                Interaction.customer_id == response.customer_id,
+                col(Interaction.started_at) >= anchor - window,
+                col(Interaction.started_at) <= anchor + window)).all():
+            if interaction_id is not None:
+                wanted.setdefault(interaction_id, "window")
+    have = set(session.exec(select(ReviewCaseInteraction.interaction_id).where(
+        ReviewCaseInteraction.case_id == case.id)).all())
+    for interaction_id, reason in wanted.items():
+        if interaction_id not in have:
+            session.add(ReviewCaseInteraction(case_id=case.id, interaction_id=interaction_id, reason=reason))
+    if case.agent_id is None:
+        case.agent_id = _first_agent(session=session, interaction_ids=list(wanted))
+        session.add(case)
+
+
+def _first_agent(*, session: Session, interaction_ids: list[int]) -> int | None:
+    if not interaction_ids:
+        return None
+    return session.exec(select(Interaction.agent_id).where(
+        col(Interaction.id).in_(interaction_ids), col(Interaction.agent_id).is_not(None))
+        .order_by(col(Interaction.started_at).desc())).first()
+
+
+# ---------------------------------------------------------------- reading cases
+
+
+def case_scope(*, session: Session, principal: Principal) -> set[int] | None:
+    """The agents whose cases the principal may see (None: all). Raises Forbidden for agents."""
+    if not principal.has(*INVESTIGATORS):
+        raise Forbidden("Review cases are for executives, admins, evaluators and coaches.")
+    if principal.has(Role.ADMIN, Role.EXECUTIVE, Role.EVALUATOR):
+        return None
+    return visible_agent_ids(session=session, principal=principal)
+
+
+def list_cases(*, session: Session, principal: Principal, status: str | None = None,
+               period: str | None = None) -> list[ReviewCase]:
+    scope = case_scope(session=session, principal=principal)
+    query = select(ReviewCase)
+    if status:
+        query = query.where(ReviewCase.status == status)
+    if period:
+        query = query.where(ReviewCase.period == period)
+    if scope is not None:
+        query = query.where(col(ReviewCase.agent_id).in_(scope or {-1}))
+    return list(session.exec(query.order_by(col(ReviewCase.opened_at).desc(), col(ReviewCase.id).desc())).all())
+
+
+def get_case(*, session: Session, principal: Principal, case_id: int) -> ReviewCase:
+    """The case, if the principal may see it (NotFound otherwise, so nothing is revealed)."""
+    scope = case_scope(session=session, principal=principal)
+    case = session.get(ReviewCase, case_id)
+    if case is None or (scope is not None and case.agent_id not in scope):
+        raise NotFound(f"review case {case_id} not found")
+    return case
+
+
+def is_overdue(case: ReviewCase) -> bool:
+    return (case.due_at is not None and case.status not in (CaseStatus.DECIDED, CaseStatus.CLOSED)
+            and as_utc(case.due_at) < utcnow())
+
+
+def action_overdue(action: ReviewAction) -> bool:
+    return action.due_date is not None and action.status != ActionStatus.DONE and action.due_date < date.today()
+
+
+@dataclass
+class StoryItem:
+    interaction_id: int
+    channel: str
+    started_at: datetime
+    direction: str
+    queue: str | None
+    subject: str | None
+    agents: list[str]
+    reason: str
+    transferred: bool
+
+
+@dataclass
+class CaseStory:
+    case: ReviewCase
+    response: SurveyResponse
+    customer_name: str
+    items: list[StoryItem] = field(default_factory=list)
+    agents: list[str] = field(default_factory=list)
+    actions: list[ReviewAction] = field(default_factory=list)
+    owner_name: str | None = None
+
+    @property
+    def title(self) -> str:
+        return f"Case {self.case.id}: {self.customer_name}"
+
+    @property
+    def channel_path(self) -> str:
+        return " → ".join(item.channel for item in self.items)
+
+
+def case_story(*, session: Session, case: ReviewCase) -> CaseStory:
+    """The customer's story: the interactions in time order with the agents involved, the verbatim, the
+    actions decided."""
+    response = session.get(SurveyResponse, case.survey_response_id)
+    assert response is not None and case.id is not None
+    customer = session.get(Customer, case.customer_id) if case.customer_id else None
+    customer_name = (customer.display_name if customer and customer.display_name else
+                     response.customer_email or response.customer_phone or "unknown customer")
+    links = session.exec(select(ReviewCaseInteraction).where(ReviewCaseInteraction.case_id == case.id)).all()
+    reasons = {link.interaction_id: link.reason for link in links}
+    interactions = list(session.exec(select(Interaction).where(col(Interaction.id).in_(list(reasons) or [-1]))
+                                     .order_by(col(Interaction.started_at), col(Interaction.id))).all())
+    legs = session.exec(select(InteractionLeg).where(
+        col(InteractionLeg.interaction_id).in_(list(reasons) or [-1])).order_by(col(InteractionLeg.seq))).all()
+    user_ids = {i.agent_id for i in interactions} | {leg.agent_id for leg in legs} | {case.agent_id, case.owner_id}
+    names = _user_names(session=session, user_ids={u for u in user_ids if u is not None})
+    story = CaseStory(case=case, response=response, customer_name=customer_name,
+                      owner_name=names.get(case.owner_id) if case.owner_id else None)
+    involved: list[str] = []
+    for interaction in interactions:
+        assert interaction.id is not None
+        leg_agents = [names[leg.agent_id] for leg in legs
+                      if leg.interaction_id == interaction.id and leg.agent_id in names]
+        agents = leg_agents or ([names[interaction.agent_id]] if interaction.agent_id in names else [])
+        involved.extend(a for a in agents if a not in involved)
+        story.items.append(StoryItem(
+            interaction_id=interaction.id, channel=interaction.channel, started_at=interaction.started_at,
+            direction=interaction.direction, queue=interaction.queue, subject=interaction.subject,
+            agents=list(dict.fromkeys(agents)), reason=reasons[interaction.id], transferred=len(leg_agents) > 1))
+    if case.agent_id in names and names[case.agent_id] not in involved:
+        involved.insert(0, names[case.agent_id])
+    story.agents = involved
+    story.actions = list_case_actions(session=session, case_id=case.id)
+    return story
+
+
+def _user_names(*, session: Session, user_ids: set[Any]) -> dict[int | None, str]:
+    if not user_ids:
+        return {}
+    return {u.id: u.name for u in session.exec(select(User).where(col(User.id).in_(user_ids))).all()}
+
+
+# ---------------------------------------------------------------- investigation and decisions
+
+
+def _case_state(case: ReviewCase) -> dict[str, Any]:
+    return {"status": case.status, "owner_id": case.owner_id, "root_cause": case.root_cause,
+            "secondary_causes": list(case.secondary_causes), "decision": case.decision}
+
+
+def change_status(*, session: Session, case: ReviewCase, to: str, actor: Principal | None,
+                  reason: str = "") -> ReviewCase:
+    """Move a case along open → investigating → ready_for_meeting → decided → closed (one step back is
+    allowed before closing). `actor` None is the system (the demo loader), which never decides.
+    Raises Conflict for an illegal move, Forbidden when a non-decider decides."""
+    try:
+        target = CaseStatus(to)
+    except ValueError as exc:
+        raise InvalidInput(f"unknown status {to!r}") from exc
+    if target not in TRANSITIONS[CaseStatus(case.status)]:
+        raise Conflict(f"a case cannot go from {case.status} to {target}")
+    if (target in DECISION_STATES or case.status in DECISION_STATES) and (actor is None or not actor.has(*DECIDERS)):
+        raise Forbidden("Only executives and admins decide and close cases.")
+    if target == CaseStatus.DECIDED and not case.root_cause:
+        raise Conflict("record the root cause before marking the case decided")
+    before = _case_state(case)
+    case.status = target
+    now = utcnow()
+    if target == CaseStatus.DECIDED:
+        case.decided_at = now
+    if target == CaseStatus.CLOSED:
+        case.closed_at = now
+    case.updated_at = now
+    session.add(case)
+    audit.record(session=session, actor=actor, action="review_case.status", record_type="review_case",
+                 record_id=case.id, before=before, after=_case_state(case), reason=reason or None)
+    return case
+
+
+def update_findings(*, session: Session, case: ReviewCase, actor: Principal, staff_notes: str | None = None,
+                    customer_notes: str | None = None, owner_id: int | None = None) -> ReviewCase:
+    """Record the notes of the conversations with the staff member and with the customer, or the owner."""
+    if case.status == CaseStatus.CLOSED:
+        raise Conflict("a closed case cannot change")
+    before = {"staff_notes": case.staff_notes, "customer_notes": case.customer_notes, "owner_id": case.owner_id}
+    if staff_notes is not None:
+        case.staff_notes = staff_notes.strip()
+    if customer_notes is not None:
+        case.customer_notes = customer_notes.strip()
+    if owner_id is not None:
+        _require_user(session=session, user_id=owner_id, label="owner")
+        case.owner_id = owner_id
+    case.updated_at = utcnow()
+    session.add(case)
+    audit.record(session=session, actor=actor, action="review_case.findings", record_type="review_case",
+                 record_id=case.id, before=before,
+                 after={"staff_notes": case.staff_notes, "customer_notes": case.customer_notes,
+                        "owner_id": case.owner_id})
+    return case
+
+
+def record_decision(*, session: Session, case: ReviewCase, actor: Principal, root_cause: str,
+                    secondary_causes: list[str] | None = None, decision: str = "",
+                    mark_decided: bool = True) -> ReviewCase:
+    """The meeting's decision: primary root cause (from the configured list), optional secondary causes, the
+    decision text; moves a ready case to decided. Raises Forbidden (not a decider), InvalidInput (unknown
+    cause), Conflict (closed case, or not ready for the meeting)."""
+    if not actor.has(*DECIDERS):
+        raise Forbidden("Only executives and admins decide.")
+    if case.status == CaseStatus.CLOSED:
+        raise Conflict("a closed case cannot change")
+    causes = get_config(session=session).root_causes
+    secondary = [c for c in (secondary_causes or []) if c and c != root_cause]
+    unknown = [c for c in [root_cause, *secondary] if c not in causes]
+    if unknown:
+        raise InvalidInput(f"unknown root cause {', '.join(unknown)}; the list is: {', '.join(causes)}")
+    if mark_decided and case.status not in (CaseStatus.READY, CaseStatus.DECIDED):
+        raise Conflict(f"a case in {case.status} is not ready for a decision")
+    before = _case_state(case)
+    case.root_cause, case.secondary_causes, case.decision = root_cause, secondary, decision.strip()
+    case.updated_at = utcnow()
+    if mark_decided and case.status != CaseStatus.DECIDED:
+        case.status, case.decided_at = CaseStatus.DECIDED, utcnow()
+    session.add(case)
+    audit.record(session=session, actor=actor, action="review_case.decision", record_type="review_case",
+                 record_id=case.id, before=before, after=_case_state(case))
+    return case
+
+
+def _require_user(*, session: Session, user_id: int, label: str) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise InvalidInput(f"{label}: no user {user_id}")
+    return user
+
+
+# ---------------------------------------------------------------- actions
+
+
+def add_action(*, session: Session, case: ReviewCase, actor: Principal, data: ActionCreate) -> ReviewAction:
+    """Add a decided action. retrain_staff needs an agent and a topic; change_shop_process a shop;
+    change_business_flow a description. Raises Forbidden, InvalidInput, Conflict (closed case)."""
+    if not actor.has(*DECIDERS):
+        raise Forbidden("Only executives and admins decide actions.")
+    if case.status == CaseStatus.CLOSED:
+        raise Conflict("a closed case cannot change")
+    if data.kind == ActionKind.RETRAIN_STAFF and (data.agent_id is None or not data.topic.strip()):
+        raise InvalidInput("retraining needs the agent and the topic")
+    if data.kind == ActionKind.CHANGE_SHOP_PROCESS and data.site_id is None:
+        raise InvalidInput("a shop process change needs the shop")
+    if data.kind in (ActionKind.CHANGE_BUSINESS_FLOW, ActionKind.OTHER) and not data.description.strip():
+        raise InvalidInput("describe the change")
+    if data.agent_id is not None:
+        _require_user(session=session, user_id=data.agent_id, label="agent")
+    if data.owner_id is not None:
+        _require_user(session=session, user_id=data.owner_id, label="owner")
+    if data.site_id is not None and session.get(Site, data.site_id) is None:
+        raise InvalidInput(f"shop: no site {data.site_id}")
+    assert case.id is not None
+    action = ReviewAction(case_id=case.id, kind=data.kind, agent_id=data.agent_id, topic=data.topic.strip(),
+                          site_id=data.site_id, description=data.description.strip(), owner_id=data.owner_id,
+                          due_date=data.due_date)
+    session.add(action)
+    session.flush()
+    audit.record(session=session, actor=actor, action="review_action.create", record_type="review_action",
+                 record_id=action.id, after=_action_state(action))
+    return action
+
+
+def _action_state(action: ReviewAction) -> dict[str, Any]:
+    return {"case_id": action.case_id, "kind": action.kind, "agent_id": action.agent_id, "topic": action.topic,
+            "site_id": action.site_id, "description": action.description, "owner_id": action.owner_id,
+            "due_date": action.due_date.isoformat() if action.due_date else None, "status": action.status,
+            "outcome": action.outcome}
+
+
+def get_action(*, session: Session, principal: Principal, action_id: int) -> ReviewAction:
+    action = session.get(ReviewAction, action_id)
+    if action is None:
+        raise NotFound(f"review action {action_id} not found")
+    get_case(session=session, principal=principal, case_id=action.case_id)  # scope check
+    return action
+
+
+def update_action(*, session: Session, action: ReviewAction, actor: Principal, data: ActionUpdate) -> ReviewAction:
+    """Progress an action (status, outcome, owner, due date); audited."""
+    if not actor.has(*DECIDERS):
+        raise Forbidden("Only executives and admins change decided actions.")
+    before = _action_state(action)
+    if data.owner_id is not None:
+        _require_user(session=session, user_id=data.owner_id, label="owner")
+        action.owner_id = data.owner_id
+    if data.status is not None:
+        action.status = data.status
+    if data.outcome is not None:
+        action.outcome = data.outcome.strip()
+    if data.due_date is not None:
+        action.due_date = data.due_date
+    action.updated_at = utcnow()
+    session.add(action)
+    audit.record(session=session, actor=actor, action="review_action.update", record_type="review_action",
+                 record_id=action.id, before=before, after=_action_state(action))
+    return action
+
+
+def list_case_actions(*, session: Session, case_id: int) -> list[ReviewAction]:
+    return list(session.exec(select(ReviewAction).where(ReviewAction.case_id == case_id)
+                             .order_by(col(ReviewAction.id))).all())
+
+
+def list_actions(*, session: Session, principal: Principal, status: str | None = None,
+                 open_only: bool = False) -> list[ReviewAction]:
+    scope = case_scope(session=session, principal=principal)
+    query = select(ReviewAction).join(ReviewCase, col(ReviewCase.id) == col(ReviewAction.case_id))
+    if status:
+        query = query.where(ReviewAction.status == status)
+    if open_only:
+        query = query.where(ReviewAction.status != ActionStatus.DONE)
+    if scope is not None:
+        query = query.where(col(ReviewCase.agent_id).in_(scope or {-1}))
+    return list(session.exec(query.order_by(col(ReviewAction.due_date), col(ReviewAction.id))).all())
+
+
+def retraining_actions_without_assignment(*, session: Session) -> list[ReviewAction]:
+    """The hook for the coaching feature: retrain_staff actions not done and not yet turned into a coaching
+    assignment, oldest first. Coaching creates the assignment (agent = action.agent_id, topic = action.topic,
+    due = action.due_date) and then calls `mark_retraining_assigned` so the action is not picked up again."""
+    return list(session.exec(select(ReviewAction).where(
+        ReviewAction.kind == ActionKind.RETRAIN_STAFF, col(ReviewAction.coaching_assignment_id).is_(None),
+        ReviewAction.status != ActionStatus.DONE).order_by(col(ReviewAction.id))).all())
+
+
+def mark_retraining_assigned(*, session: Session, action_id: int, coaching_assignment_id: int,
+                             actor: Principal | None) -> ReviewAction:
+    """Record the coaching assignment made for a retraining action (audited); the action moves to in_progress."""
+    action = session.get(ReviewAction, action_id)
+    if action is None or action.kind != ActionKind.RETRAIN_STAFF:
+        raise NotFound(f"retraining action {action_id} not found")
+    before = _action_state(action)
+    action.coaching_assignment_id = coaching_assignment_id
+    if action.status == ActionStatus.OPEN:
+        action.status = ActionStatus.IN_PROGRESS
+    session.add(action)
+    audit.record(session=session, actor=actor, action="review_action.assigned", record_type="review_action",
+                 record_id=action_id, before=before,
+                 after={**_action_state(action), "coaching_assignment_id": coaching_assignment_id})
+    return action
+
+
+# ---------------------------------------------------------------- meetings
+
+
+def create_meeting(*, session: Session, actor: Principal, data: MeetingCreate) -> ReviewMeeting:
+    """A meeting for a month; its agenda is the given cases in that order, or by default every case of the
+    month ready for the meeting (oldest first). Raises InvalidInput, NotFound (unknown case)."""
+    if not actor.has(*DECIDERS):
+        raise Forbidden("Only executives and admins run review meetings.")
+    period = parse_month(data.period).strftime("%Y-%m")
+    if data.case_ids is None:
+        cases = list(session.exec(select(ReviewCase).where(
+            ReviewCase.period == period, ReviewCase.status == CaseStatus.READY)
+            .order_by(col(ReviewCase.opened_at), col(ReviewCase.id))).all())
+    else:
+        if len(set(data.case_ids)) != len(data.case_ids):
+            raise InvalidInput("a case appears twice on the agenda")
+        cases = [get_case(session=session, principal=actor, case_id=case_id) for case_id in data.case_ids]
+    meeting = ReviewMeeting(period=period, held_on=data.held_on, title=data.title.strip() or
+                            f"Customer review meeting {period}",
+                            attendees=[a.strip() for a in data.attendees if a.strip()], created_by=actor.user_id)
+    session.add(meeting)
+    session.flush()
+    assert meeting.id is not None
+    for position, case in enumerate(cases):
+        assert case.id is not None
+        session.add(ReviewMeetingCase(meeting_id=meeting.id, case_id=case.id, position=position))
+    audit.record(session=session, actor=actor, action="review_meeting.create", record_type="review_meeting",
+                 record_id=meeting.id, after={"period": period, "held_on": data.held_on.isoformat(),
+                                              "case_ids": [c.id for c in cases], "attendees": meeting.attendees})
+    session.flush()
+    return meeting
+
+
+def add_ready_cases(*, session: Session, meeting: ReviewMeeting, actor: Principal) -> int:
+    """Append the month's cases that became ready for the meeting since the agenda was made; returns how many."""
+    if not actor.has(*DECIDERS):
+        raise Forbidden("Only executives and admins run review meetings.")
+    assert meeting.id is not None
+    on_agenda = {c.id for c in meeting_cases(session=session, meeting_id=meeting.id)}
+    ready = [c for c in session.exec(select(ReviewCase).where(
+        ReviewCase.period == meeting.period, ReviewCase.status == CaseStatus.READY)
+        .order_by(col(ReviewCase.opened_at), col(ReviewCase.id))).all() if c.id not in on_agenda]
+    for offset, case in enumerate(ready):
+        assert case.id is not None
+        session.add(ReviewMeetingCase(meeting_id=meeting.id, case_id=case.id, position=len(on_agenda) + offset))
+    if ready:
+        audit.record(session=session, actor=actor, action="review_meeting.agenda", record_type="review_meeting",
+                     record_id=meeting.id, after={"added_case_ids": [c.id for c in ready]})
+    session.flush()
+    return len(ready)
+
+
+def get_meeting(*, session: Session, meeting_id: int) -> ReviewMeeting:
+    meeting = session.get(ReviewMeeting, meeting_id)
+    if meeting is None:
+        raise NotFound(f"review meeting {meeting_id} not found")
+    return meeting
+
+
+def list_meetings(*, session: Session) -> list[ReviewMeeting]:
+    return list(session.exec(select(ReviewMeeting).order_by(col(ReviewMeeting.held_on).desc(),
+                                                            col(ReviewMeeting.id).desc())).all())
+
+
+def meeting_cases(*, session: Session, meeting_id: int) -> list[ReviewCase]:
+    """The agenda, in order."""
+    rows = session.exec(select(ReviewCase, ReviewMeetingCase).join(
+        ReviewMeetingCase, col(ReviewMeetingCase.case_id) == col(ReviewCase.id)).where(
+        ReviewMeetingCase.meeting_id == meeting_id).order_by(col(ReviewMeetingCase.position))).all()
+    return [case for case, _ in rows]
+
+
+def set_position(*, session: Session, meeting: ReviewMeeting, position: int, count: int) -> int:
+    """Remember the case on screen so the walk resumes there; returns the clamped position."""
+    position = max(0, min(position, max(count - 1, 0)))
+    if meeting.position != position:
+        meeting.position = position
+        session.add(meeting)
+    return position
+
+
+def update_minutes(*, session: Session, meeting: ReviewMeeting, minutes: str, actor: Principal) -> ReviewMeeting:
+    if not actor.has(*DECIDERS):
+        raise Forbidden("Only executives and admins keep the minutes.")
+    before = {"minutes": meeting.minutes}
+    meeting.minutes = minutes.strip()
+    session.add(meeting)
+    audit.record(session=session, actor=actor, action="review_meeting.minutes", record_type="review_meeting",
+                 record_id=meeting.id, before=before, after={"minutes": meeting.minutes})
+    return meeting
+
+
+# ---------------------------------------------------------------- home page numbers
+
+
+def open_counts(*, session: Session, principal: Principal) -> dict[str, int]:
+    scope = case_scope(session=session, principal=principal)
+    cases = select(func.count()).select_from(ReviewCase).where(ReviewCase.status != CaseStatus.CLOSED)
+    if scope is not None:
+        cases = cases.where(col(ReviewCase.agent_id).in_(scope or {-1}))
+    ready = cases.where(ReviewCase.status == CaseStatus.READY)
+    actions = list_actions(session=session, principal=principal, open_only=True)
+    return {"open_cases": int(session.exec(cases).one()), "ready_cases": int(session.exec(ready).one()),
+            "open_actions": len(actions), "overdue_actions": sum(1 for a in actions if action_overdue(a))}

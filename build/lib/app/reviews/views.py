@@ -1,0 +1,275 @@
+"""Pages: review cases (list, case page with the customer's story), actions, meetings (walk mode, minutes,
+the PDF pack). Agents have no access; see app/reviews/service.py for the roles."""
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from app.auth import service as auth_service
+from app.auth.deps import QueueDep, SessionDep, SettingsDep, web_require_roles
+from app.core.errors import EarshotError, InvalidInput
+from app.core.models import Job
+from app.core.security import Principal, Role
+from app.core.web import NavItem, render
+from app.reviews import pack, service
+from app.reviews.models import (
+    TRANSITIONS,
+    ActionCreate,
+    ActionKind,
+    ActionStatus,
+    ActionUpdate,
+    CaseStatus,
+    MeetingCreate,
+)
+
+router = APIRouter()
+NAV = [
+    NavItem("Review cases", "/reviews", service.INVESTIGATORS, order=45),
+    NavItem("Meetings", "/reviews/meetings", service.DECIDERS, order=46),
+]
+WebInvestigator = Annotated[Principal, Depends(web_require_roles(*service.INVESTIGATORS))]
+WebDecider = Annotated[Principal, Depends(web_require_roles(*service.DECIDERS))]
+
+
+def _back(next_url: str, fallback: str, *, message: str | None = None, error: str | None = None) -> Response:
+    target = next_url if next_url.startswith("/reviews") and not next_url.startswith("//") else fallback
+    note = f"error={quote(error)}" if error else f"message={quote(message)}" if message else ""
+    if note:
+        target += ("&" if "?" in target else "?") + note
+    return RedirectResponse(target, status_code=303)
+
+
+def _optional_int(value: str) -> int | None:
+    return int(value) if value.strip().isdigit() else None
+
+
+def _optional_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()) if value.strip() else None
+    except ValueError as exc:
+        raise InvalidInput(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _form_lists(session: Session) -> dict[str, Any]:
+    users = auth_service.list_users(session=session)
+    return {"agents": [u for u in users if Role.AGENT in u.role_set], "staff": users,
+            "sites": auth_service.list_sites(session=session),
+            "root_causes": service.get_config(session=session).root_causes,
+            "action_kinds": list(ActionKind), "action_statuses": list(ActionStatus)}
+
+
+# ---------------------------------------------------------------- cases
+
+
+@router.get("/reviews", response_class=HTMLResponse)
+def cases_page(request: Request, principal: WebInvestigator, session: SessionDep, status: str = "",
+               month: str = "") -> Response:
+    cases = service.list_cases(session=session, principal=principal, status=status or None, period=month or None)
+    stories = [service.case_story(session=session, case=c) for c in cases]
+    return render(request, "reviews/cases.html", {
+        "stories": stories, "status": status, "month": month, "statuses": list(CaseStatus),
+        "overdue": service.is_overdue}, principal=principal)
+
+
+@router.get("/reviews/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: int, principal: WebInvestigator, session: SessionDep,
+              message: str | None = None, error: str | None = None) -> Response:
+    case = service.get_case(session=session, principal=principal, case_id=case_id)
+    story = service.case_story(session=session, case=case)
+    return render(request, "reviews/case.html", {
+        "s": story, "next": request.url.path, "message": message, "error": error,
+        "excerpt": pack.excerpt(session=session, interaction_id=story.response.interaction_id),
+        "can_decide": principal.has(*service.DECIDERS), "moves": sorted(TRANSITIONS[case.status]),
+        "overdue": service.is_overdue(case), "action_overdue": service.action_overdue, **_form_lists(session),
+        "names": {u.id: u.name for u in auth_service.list_users(session=session)},
+        "site_names": {s.id: s.name for s in auth_service.list_sites(session=session)}}, principal=principal)
+
+
+@router.post("/reviews/cases/{case_id}/findings")
+def findings_submit(case_id: int, principal: WebInvestigator, session: SessionDep,
+                    staff_notes: Annotated[str, Form()] = "", customer_notes: Annotated[str, Form()] = "",
+                    owner_id: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "") -> Response:
+    fallback = f"/reviews/cases/{case_id}"
+    case = service.get_case(session=session, principal=principal, case_id=case_id)
+    try:
+        service.update_findings(session=session, case=case, actor=principal, staff_notes=staff_notes,
+                                customer_notes=customer_notes, owner_id=_optional_int(owner_id))
+        session.commit()
+    except EarshotError as exc:
+        session.rollback()
+        return _back(next, fallback, error=exc.message)
+    return _back(next, fallback, message="Findings saved")
+
+
+@router.post("/reviews/cases/{case_id}/status")
+def status_submit(case_id: int, principal: WebInvestigator, session: SessionDep,
+                  status: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+                  next: Annotated[str, Form()] = "") -> Response:
+    fallback = f"/reviews/cases/{case_id}"
+    case = service.get_case(session=session, principal=principal, case_id=case_id)
+    try:
+        if status not in set(CaseStatus):
+            raise InvalidInput(f"unknown status {status!r}")
+        service.change_status(session=session, case=case, to=status, actor=principal, reason=reason)
+        session.commit()
+    except EarshotError as exc:
+        session.rollback()
+        return _back(next, fallback, error=exc.message)
+    return _back(next, fallback, message=f"Case is now {status.replace('_', ' ')}")
+
+
+@router.post("/reviews/cases/{case_id}/decision")
+def decision_submit(case_id: int, principal: WebDecider, session: SessionDep,
+                    root_cause: Annotated[str, Form()] = "",
+                    secondary_causes: Annotated[list[str] | None, Form()] = None,
+                    decision: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "") -> Response:
+    fallback = f"/reviews/cases/{case_id}"
+    case = service.get_case(session=session, principal=principal, case_id=case_id)
+    try:
+        service.record_decision(session=session, case=case, actor=principal, root_cause=root_cause,
+                                secondary_causes=secondary_causes or [], decision=decision)
+        session.commit()
+    except EarshotError as exc:
+        session.rollback()
+        return _back(next, fallback, error=exc.message)
+    return _back(next, fallback, message="Decision recorded")
+
+
+@router.post("/reviews/cases/{case_id}/actions")
+def action_submit(case_id: int, principal: WebDecider, session: SessionDep,
+                  kind: Annotated[str, Form()] = "", agent_id: Annotated[str, Form()] = "",
+                  topic: Annotated[str, Form()] = "", site_id: Annotated[str, Form()] = "",
+                  description: Annotated[str, Form()] = "", owner_id: Annotated[str, Form()] = "",
+                  due_date: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "") -> Response:
+    fallback = f"/reviews/cases/{case_id}"
+    case = service.get_case(session=session, principal=principal, case_id=case_id)
+    try:
+        if kind not in set(ActionKind):
+            raise InvalidInput("choose the kind of action")
+        data = ActionCreate(kind=ActionKind(kind), agent_id=_optional_int(agent_id), topic=topic,
+                            site_id=_optional_int(site_id), description=description,
+                            owner_id=_optional_int(owner_id), due_date=_optional_date(due_date))
+        service.add_action(session=session, case=case, actor=principal, data=data)
+        session.commit()
+    except EarshotError as exc:
+        session.rollback()
+        return _back(next, fallback, error=exc.message)
+    return _back(next, fallback, message="Action added")
+
+
+# ---------------------------------------------------------------- actions
+
+
+@router.get("/reviews/actions", response_class=HTMLResponse)
+def actions_page(request: Request, principal: WebInvestigator, session: SessionDep, status: str = "",
+                 message: str | None = None, error: str | None = None) -> Response:
+    actions = service.list_actions(session=session, principal=principal, status=status or None,
+                                   open_only=not status)
+    return render(request, "reviews/actions.html", {
+        "actions": actions, "status": status, "message": message, "error": error,
+        "can_decide": principal.has(*service.DECIDERS), "action_overdue": service.action_overdue,
+        "names": {u.id: u.name for u in auth_service.list_users(session=session)},
+        "site_names": {s.id: s.name for s in auth_service.list_sites(session=session)},
+        "action_statuses": list(ActionStatus)}, principal=principal)
+
+
+@router.post("/reviews/actions/{action_id}")
+def action_update_submit(action_id: int, principal: WebDecider, session: SessionDep,
+                         status: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = "",
+                         next: Annotated[str, Form()] = "") -> Response:
+    action = service.get_action(session=session, principal=principal, action_id=action_id)
+    try:
+        data = ActionUpdate(status=ActionStatus(status) if status in set(ActionStatus) else None,
+                            outcome=outcome if outcome.strip() else None)
+        service.update_action(session=session, action=action, actor=principal, data=data)
+        session.commit()
+    except EarshotError as exc:
+        session.rollback()
+        return _back(next, "/reviews/actions", error=exc.message)
+    return _back(next, "/reviews/actions", message="Action saved")
+
+
+# ---------------------------------------------------------------- meetings
+
+
+@router.get("/reviews/meetings", response_class=HTMLResponse)
+def meetings_page(request: Request, principal: WebDecider, session: SessionDep, error: str | None = None,
+                  message: str | None = None) -> Response:
+    meetings = service.list_meetings(session=session)
+    counts = {m.id: len(service.meeting_cases(session=session, meeting_id=m.id)) for m in meetings if m.id}
+    return render(request, "reviews/meetings.html", {
+        "meetings": meetings, "counts": counts, "error": error, "message": message,
+        "today": date.today().isoformat(), "this_month": date.today().strftime("%Y-%m")}, principal=principal)
+
+
+@router.post("/reviews/meetings")
+def meeting_create_submit(principal: WebDecider, session: SessionDep, period: Annotated[str, Form()] = "",
+                          held_on: Annotated[str, Form()] = "", title: Annotated[str, Form()] = "",
+                          attendees: Annotated[str, Form()] = "") -> Response:
+    try:
+        held = _optional_date(held_on) or date.today()
+        meeting = service.create_meeting(session=session, actor=principal, data=MeetingCreate(
+            period=period, held_on=held, title=title, attendees=attendees.replace(";", ",").split(",")))
+        session.commit()
+    except EarshotError as exc:
+        session.rollback()
+        return _back("", "/reviews/meetings", error=exc.message)
+    return RedirectResponse(f"/reviews/meetings/{meeting.id}", status_code=303)
+
+
+@router.get("/reviews/meetings/{meeting_id}", response_class=HTMLResponse)
+def walk_page(request: Request, meeting_id: int, principal: WebDecider, session: SessionDep,
+              pos: Annotated[int | None, Query(ge=0)] = None, message: str | None = None,
+              error: str | None = None) -> Response:
+    """Walk mode: one case at a time with next/previous; the position is remembered to resume."""
+    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
+    cases = service.meeting_cases(session=session, meeting_id=meeting_id)
+    position = service.set_position(session=session, meeting=meeting,
+                                    position=meeting.position if pos is None else pos, count=len(cases))
+    session.commit()
+    story = service.case_story(session=session, case=cases[position]) if cases else None
+    job = session.exec(select(Job).where(Job.kind == pack.JOB_KIND).order_by(col(Job.id).desc())).first()
+    job = job if job is not None and job.payload.get("meeting_id") == meeting_id else None
+    return render(request, "reviews/walk.html", {
+        "meeting": meeting, "cases": cases, "position": position, "s": story, "message": message,
+        "excerpt": pack.excerpt(session=session, interaction_id=story.response.interaction_id) if story else [],
+        "error": error, "next": f"/reviews/meetings/{meeting_id}?pos={position}", "can_decide": True,
+        "moves": sorted(TRANSITIONS[story.case.status]) if story else [], "job": job,
+        "action_overdue": service.action_overdue, **_form_lists(session),
+        "names": {u.id: u.name for u in auth_service.list_users(session=session)},
+        "site_names": {s.id: s.name for s in auth_service.list_sites(session=session)}}, principal=principal)
+
+
+@router.post("/reviews/meetings/{meeting_id}/agenda")
+def agenda_submit(meeting_id: int, principal: WebDecider, session: SessionDep) -> Response:
+    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
+    added = service.add_ready_cases(session=session, meeting=meeting, actor=principal)
+    session.commit()
+    return _back("", f"/reviews/meetings/{meeting_id}", message=f"{added} case(s) added to the agenda")
+
+
+@router.post("/reviews/meetings/{meeting_id}/minutes")
+def minutes_submit(meeting_id: int, principal: WebDecider, session: SessionDep,
+                   minutes: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "") -> Response:
+    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
+    service.update_minutes(session=session, meeting=meeting, minutes=minutes, actor=principal)
+    session.commit()
+    return _back(next, f"/reviews/meetings/{meeting_id}", message="Minutes saved")
+
+
+@router.post("/reviews/meetings/{meeting_id}/pack")
+def pack_submit(meeting_id: int, principal: WebDecider, session: SessionDep, queue: QueueDep) -> Response:
+    service.get_meeting(session=session, meeting_id=meeting_id)
+    job = pack.enqueue_pack(session=session, queue=queue, meeting_id=meeting_id, actor=principal)
+    return _back("", f"/reviews/meetings/{meeting_id}", message=f"Meeting pack job {job.id} started")
+
+
+@router.get("/reviews/meetings/{meeting_id}/pack.pdf")
+def pack_download(meeting_id: int, principal: WebDecider, session: SessionDep, settings: SettingsDep) -> Response:
+    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
+    return FileResponse(pack.pack_path(settings=settings, meeting=meeting), media_type="application/pdf",
+                        filename=f"review-meeting-{meeting.period}-{meeting.id}.pdf")

@@ -1,0 +1,1 @@
+"""Scorecards: evaluation forms as data, versioned, and their scoring."""

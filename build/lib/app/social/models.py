@@ -1,0 +1,118 @@
+"""Social care tables: per-platform response standards, the care state of each thread, and alerts."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime
+from sqlmodel import Field, SQLModel
+
+import app.auth.models  # noqa: F401 - registers user_account, which the foreign keys below name
+import app.interactions.models  # noqa: F401 - registers interaction and message
+from app.core.models import tz_column
+from app.core.timeutil import utcnow
+
+DEFAULT_FIRST_RESPONSE_SECONDS = 3600.0
+DEFAULT_FOLLOW_UP_SECONDS = 86400.0
+DEFAULT_ALERT_BEFORE_BREACH_SECONDS = 1800.0
+DEFAULT_WEEKDAY_HOURS: dict[str, list[list[str]]] = {str(d): [["09:00", "17:00"]] for d in range(5)}
+
+
+def _now_column() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SocialChannelConfig(SQLModel, table=True):
+    """The response standards of one platform; also what the public /care page publishes."""
+
+    __tablename__ = "social_channel_config"
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=50, unique=True)
+    display_name: str = Field(default="", max_length=100)
+    listed_publicly: bool = True
+    first_response_seconds: float = DEFAULT_FIRST_RESPONSE_SECONDS
+    follow_up_seconds: float = Field(default=DEFAULT_FOLLOW_UP_SECONDS,
+                                     description="A follow-up with more information on a new problem.")
+    business_hours_enabled: bool = False
+    business_timezone: str = Field(default="UTC", max_length=64)
+    business_hours: dict[str, Any] = Field(
+        default_factory=lambda: dict(DEFAULT_WEEKDAY_HOURS), sa_column=Column(JSON, nullable=False),
+        description='Weekday (0 = Monday) → opening intervals, e.g. {"0": [["09:00", "17:00"]]}.')
+    alert_before_breach_seconds: float = DEFAULT_ALERT_BEFORE_BREACH_SECONDS
+    non_genuine_follow_ups: int = 3
+    non_genuine_days: int = Field(default=3, description="Unanswered follow-ups must fall on this many days.")
+    webhook_url: str | None = Field(default=None, max_length=1000)
+    updated_at: datetime = _now_column()
+
+
+class SocialThreadState(SQLModel, table=True):
+    """The care state of one social thread, recomputed from its messages by `refresh_thread`.
+
+    Human decisions (public resolution, genuine override) live here too and survive recomputation.
+    """
+
+    __tablename__ = "social_thread_state"
+    interaction_id: int = Field(foreign_key="interaction.id", primary_key=True)
+    platform: str = Field(default="", max_length=50, index=True)
+    author_handle: str | None = Field(default=None, max_length=300)
+    follower_count: int | None = None
+    first_customer_post_at: datetime | None = tz_column()
+    last_customer_post_at: datetime | None = tz_column()
+    last_agent_reply_at: datetime | None = tz_column()
+    awaiting_reply_since: datetime | None = tz_column()
+    reply_due_at: datetime | None = tz_column()
+    first_response_due_at: datetime | None = tz_column()
+    first_response_at: datetime | None = tz_column()
+    first_response_status: str = Field(default="pending", max_length=20)
+    first_response_breached_at: datetime | None = tz_column()
+    first_response_business_seconds: float | None = None
+    follow_up_due_at: datetime | None = tz_column()
+    follow_up_at: datetime | None = tz_column()
+    follow_up_status: str = Field(default="pending", max_length=20)
+    follow_up_breached_at: datetime | None = tz_column()
+    follow_up_attempts: int = Field(default=0, description="Agent messages since the customer last wrote.")
+    follow_up_times: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    next_due_at: datetime | None = tz_column(index=True)
+    process: str = Field(default="customer_service", max_length=30, index=True,
+                         description="brand, lead, sales, order_service, customer_service or billing.")
+    process_set_by_id: int | None = Field(default=None, foreign_key="user_account.id",
+                                          description="Set when a person chose the process (rules no longer apply).")
+    engagement: int | None = Field(default=None, description="Likes, shares and replies the source reported, if any.")
+    customer_posted_again: bool = Field(default=False, description="The customer wrote after the first answer.")
+    resolution_message_id: int | None = Field(default=None, foreign_key="message.id")
+    resolution_url: str | None = Field(default=None, max_length=1000)
+    resolution_text: str | None = Field(default=None, max_length=4000)
+    resolved_at: datetime | None = tz_column()
+    resolved_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    private_resolution_at: datetime | None = tz_column()
+    resolved_privately: bool = Field(default=False, description="Solved in private messages, not closed in public.")
+    non_genuine: bool = False
+    non_genuine_reason: str | None = Field(default=None, max_length=1000)
+    non_genuine_at: datetime | None = tz_column()
+    non_genuine_evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    non_genuine_confirmed_by_id: int | None = Field(default=None, foreign_key="user_account.id",
+                                                    description="The person who confirmed the automatic proposal.")
+    non_genuine_confirmed_at: datetime | None = tz_column()
+    genuine_override: bool = Field(default=False, description="A person decided the thread is genuine.")
+    genuine_override_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    genuine_override_at: datetime | None = tz_column()
+    welcome_back_at: datetime | None = tz_column()
+    updated_at: datetime = _now_column()
+
+
+class SocialAlert(SQLModel, table=True):
+    """An unattended thread or a negativity spike: shown on the dashboard and posted to the webhook."""
+
+    __tablename__ = "social_alert"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40, index=True)
+    platform: str = Field(default="", max_length=50)
+    interaction_id: int | None = Field(default=None, foreign_key="interaction.id", index=True)
+    dedupe_key: str = Field(max_length=300, unique=True)
+    message: str = Field(max_length=2000)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _now_column()
+    delivered_at: datetime | None = tz_column()
+    delivery_attempts: int = 0
+    delivery_error: str | None = Field(default=None, max_length=2000)
+    acknowledged_at: datetime | None = tz_column()
+    acknowledged_by_id: int | None = Field(default=None, foreign_key="user_account.id")

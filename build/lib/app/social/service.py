@@ -1,0 +1,648 @@
+"""Social care rules: response standards per platform, the care state of each thread (SLA clocks,
+follow-ups, non-genuine flag, public resolution), the care queue, fairness, alerts and the sweep."""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, col, select
+
+from app.core import audit
+from app.core.audit import Actor
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.timeutil import as_utc, utcnow
+from app.interactions.models import AuthorRole, Channel, Interaction, Message
+from app.social.clock import (
+    BusinessHours,
+    ClockStatus,
+    add_business_seconds,
+    business_seconds_between,
+    read_clock,
+)
+from app.social.models import SocialChannelConfig, SocialThreadState
+from app.social.processes import PROCESSES, ProcessMetrics, ThreadFacts, classify, process_metrics
+from app.social.stats import FairnessReport, ResponseSample, fairness_report
+
+PLATFORM_NAMES = {"twitter": "X (Twitter)", "facebook": "Facebook", "instagram": "Instagram"}
+
+
+# ---------------------------------------------------------------- configuration
+
+def default_config(platform: str) -> SocialChannelConfig:
+    return SocialChannelConfig(platform=platform, display_name=PLATFORM_NAMES.get(platform, platform.title()))
+
+
+def get_config(*, session: Session, platform: str) -> SocialChannelConfig:
+    """The platform's standards; the defaults (not stored) when nobody configured it yet."""
+    found = session.exec(select(SocialChannelConfig).where(SocialChannelConfig.platform == platform)).first()
+    return found or default_config(platform)
+
+
+def ensure_config(*, session: Session, platform: str) -> SocialChannelConfig:
+    """The platform's stored standards, created with the defaults when missing (so /care lists the platform)."""
+    found = session.exec(select(SocialChannelConfig).where(SocialChannelConfig.platform == platform)).first()
+    if found is None:
+        found = default_config(platform)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def list_configs(*, session: Session, public_only: bool = False) -> list[SocialChannelConfig]:
+    query = select(SocialChannelConfig).order_by(col(SocialChannelConfig.platform))
+    if public_only:
+        query = query.where(col(SocialChannelConfig.listed_publicly).is_(True))
+    return list(session.exec(query).all())
+
+
+class ChannelConfigUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    display_name: str | None = Field(default=None, max_length=100)
+    listed_publicly: bool | None = None
+    first_response_seconds: float | None = Field(default=None, gt=0)
+    follow_up_seconds: float | None = Field(default=None, gt=0)
+    business_hours_enabled: bool | None = None
+    business_timezone: str | None = Field(default=None, max_length=64)
+    business_hours: dict[str, list[list[str]]] | None = None
+    alert_before_breach_seconds: float | None = Field(default=None, ge=0)
+    non_genuine_follow_ups: int | None = Field(default=None, ge=1, le=20)
+    non_genuine_days: int | None = Field(default=None, ge=1, le=30)
+    webhook_url: str | None = Field(default=None, max_length=1000)
+
+
+def update_config(*, session: Session, platform: str, data: ChannelConfigUpdate, actor: Actor) -> SocialChannelConfig:
+    """Change a platform's standards (audited). Raises InvalidInput on a bad zone or schedule."""
+    config = ensure_config(session=session, platform=platform)
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None or k == "webhook_url"}
+    before = {k: getattr(config, k) for k in changes}
+    for key, value in changes.items():
+        setattr(config, key, value)
+    try:
+        if config.business_hours_enabled or config.business_hours:
+            BusinessHours.from_config(timezone=config.business_timezone, schedule=config.business_hours)
+        ZoneInfo(config.business_timezone)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidInput(f"business hours: {exc}", details=[{"loc": "business_hours", "msg": str(exc)}]) from exc
+    if config.webhook_url and not config.webhook_url.startswith(("http://", "https://")):
+        raise InvalidInput("the webhook URL must start with http:// or https://",
+                           details=[{"loc": "webhook_url", "msg": "not an http(s) URL"}])
+    config.updated_at = utcnow()
+    session.add(config)
+    audit.record(session=session, actor=actor, action="social.config.updated", record_type="social_channel_config",
+                 record_id=platform, before=before, after=changes)
+    session.commit()
+    return config
+
+
+def business_hours_of(config: SocialChannelConfig) -> BusinessHours | None:
+    if not config.business_hours_enabled:
+        return None
+    return BusinessHours.from_config(timezone=config.business_timezone, schedule=config.business_hours)
+
+
+# ---------------------------------------------------------------- thread state
+
+def _thread(session: Session, interaction_id: int) -> Interaction:
+    interaction = session.get(Interaction, interaction_id)
+    if interaction is None or interaction.channel != Channel.SOCIAL:
+        raise NotFound(f"social thread {interaction_id} not found")
+    return interaction
+
+
+def thread_messages(*, session: Session, interaction_id: int) -> list[Message]:
+    return list(session.exec(select(Message).where(Message.interaction_id == interaction_id)
+                             .order_by(col(Message.sent_at), col(Message.id))).all())
+
+
+def get_state(*, session: Session, interaction_id: int) -> SocialThreadState:
+    state = session.get(SocialThreadState, interaction_id)
+    if state is None:
+        state = refresh_thread(session=session, interaction_id=interaction_id)
+    return state
+
+
+def refresh_thread(*, session: Session, interaction_id: int, now: datetime | None = None) -> SocialThreadState:
+    """Recompute the thread's care state from its messages and its platform's standards (flushes, no commit).
+
+    Keeps the people's decisions (resolution, genuine override). When a customer flagged non-genuine writes
+    again, the flag is lifted ("welcome back", audited). Raises NotFound for a missing or non-social interaction.
+    """
+    now = as_utc(now or utcnow())
+    interaction = _thread(session, interaction_id)
+    platform = interaction.platform or interaction.source
+    config = ensure_config(session=session, platform=platform)
+    hours = business_hours_of(config)
+    messages = thread_messages(session=session, interaction_id=interaction_id)
+    state = session.get(SocialThreadState, interaction_id) or SocialThreadState(interaction_id=interaction_id)
+    state.platform = platform
+    customer = [m for m in messages if m.author_role == AuthorRole.CUSTOMER]
+    agent = [m for m in messages if m.author_role == AuthorRole.AGENT]
+    followers = [int(m.extra["follower_count"]) for m in customer
+                 if isinstance(m.extra.get("follower_count"), int | float)]
+    state.follower_count = max(followers) if followers else None
+    state.author_handle = customer[0].author_handle if customer else None
+    state.first_customer_post_at = as_utc(customer[0].sent_at) if customer else None
+    state.last_customer_post_at = as_utc(customer[-1].sent_at) if customer else None
+    state.last_agent_reply_at = as_utc(agent[-1].sent_at) if agent else None
+    _compute_clocks(state, messages, config, hours, now)
+    state.engagement = engagement_of(messages)
+    answered_at = state.first_response_at
+    state.customer_posted_again = answered_at is not None and any(as_utc(m.sent_at) > answered_at for m in customer)
+    if state.process_set_by_id is None:
+        state.process = classify(" ".join(m.text for m in customer))
+    _lift_flag_on_return(session, state)
+    state.resolved_privately = state.resolved_at is None and (
+        state.private_resolution_at is not None or (bool(messages) and not messages[-1].is_public
+                                                   and messages[-1].author_role == AuthorRole.AGENT))
+    state.next_due_at = _next_due(state)
+    state.updated_at = utcnow()
+    session.add(state)
+    session.flush()
+    return state
+
+
+def _compute_clocks(state: SocialThreadState, messages: list[Message], config: SocialChannelConfig,
+                    hours: BusinessHours | None, now: datetime) -> None:
+    first_post = state.first_customer_post_at
+    if first_post is None:  # the brand's own post with no customer in it yet: no clock runs
+        state.first_response_due_at = state.follow_up_due_at = state.reply_due_at = None
+        state.awaiting_reply_since = state.first_response_at = state.follow_up_at = None
+        state.follow_up_attempts, state.follow_up_times = 0, []
+        return
+    replies = [as_utc(m.sent_at) for m in messages
+               if m.author_role == AuthorRole.AGENT and as_utc(m.sent_at) >= first_post]
+    state.first_response_due_at = add_business_seconds(first_post, config.first_response_seconds, hours)
+    state.first_response_at = replies[0] if replies else None
+    first = read_clock(due_at=state.first_response_due_at, met_at=state.first_response_at, now=now)
+    state.first_response_status, state.first_response_breached_at = first.status, first.breached_at
+    state.first_response_business_seconds = (
+        business_seconds_between(first_post, replies[0], hours) if replies else None)
+    state.follow_up_due_at = add_business_seconds(first_post, config.follow_up_seconds, hours)
+    later = [t for t in replies[1:] if state.first_response_at and t > state.first_response_at]
+    candidates = later[:1] + ([as_utc(state.resolved_at)] if state.resolved_at else [])
+    state.follow_up_at = min(candidates) if candidates else None
+    follow = read_clock(due_at=state.follow_up_due_at, met_at=state.follow_up_at, now=now)
+    state.follow_up_status, state.follow_up_breached_at = follow.status, follow.breached_at
+    # the customer's latest unanswered post(s), and the team's unanswered follow-ups since the customer last wrote
+    waiting_since: datetime | None = None
+    unanswered: list[datetime] = []
+    for message in messages:
+        sent = as_utc(message.sent_at)
+        if message.author_role == AuthorRole.CUSTOMER:
+            waiting_since = waiting_since or sent
+            unanswered = []
+        elif message.author_role == AuthorRole.AGENT:
+            waiting_since = None
+            if state.first_customer_post_at and sent >= state.first_customer_post_at:
+                unanswered.append(sent)
+    state.awaiting_reply_since = waiting_since
+    state.reply_due_at = (add_business_seconds(waiting_since, config.first_response_seconds, hours)
+                          if waiting_since else None)
+    state.follow_up_attempts = len(unanswered)
+    state.follow_up_times = [t.isoformat() for t in unanswered]
+
+
+def _lift_flag_on_return(session: Session, state: SocialThreadState) -> None:
+    if (state.non_genuine and state.non_genuine_at and state.last_customer_post_at
+            and state.last_customer_post_at > as_utc(state.non_genuine_at)):
+        audit.record(session=session, actor=None, action="social.non_genuine.welcome_back",
+                     record_type="social_thread", record_id=state.interaction_id,
+                     before={"non_genuine": True, "reason": state.non_genuine_reason},
+                     after={"non_genuine": False, "customer_returned_at": state.last_customer_post_at},
+                     reason="The customer wrote again: served again.")
+        state.non_genuine, state.welcome_back_at = False, state.last_customer_post_at
+        state.non_genuine_confirmed_by_id = state.non_genuine_confirmed_at = None
+
+
+def _next_due(state: SocialThreadState) -> datetime | None:
+    """The queue's sort key: the earliest open deadline. Follower count never enters it."""
+    if state.non_genuine or state.resolved_at is not None or state.first_customer_post_at is None:
+        return None
+    due = []
+    if state.awaiting_reply_since is not None and state.reply_due_at is not None:
+        due.append(as_utc(state.reply_due_at))
+    if state.follow_up_at is None and state.follow_up_due_at is not None and state.first_response_at is not None:
+        due.append(as_utc(state.follow_up_due_at))
+    return min(due) if due else None
+
+
+# ---------------------------------------------------------------- non-genuine complaints
+
+def non_genuine_evidence(*, follow_up_times: list[datetime], required_follow_ups: int, required_days: int,
+                         timezone: str = "UTC") -> list[datetime] | None:
+    """The unanswered follow-ups that make a complaint non-genuine, or None.
+
+    Rule: at least `required_follow_ups` follow-ups since the customer last wrote, falling on at least
+    `required_days` different calendar days (in the platform's zone). Three in one afternoon is not enough.
+    """
+    times = sorted(as_utc(t) for t in follow_up_times)
+    zone = ZoneInfo(timezone)
+    days = {t.astimezone(zone).date() for t in times}
+    if len(times) >= required_follow_ups and len(days) >= required_days:
+        return times
+    return None
+
+
+def mark_non_genuine_where_due(*, session: Session, now: datetime | None = None) -> list[int]:
+    """Flag every open thread whose complainer ignored the follow-ups (audited, evidence kept); returns ids."""
+    now = as_utc(now or utcnow())
+    flagged = []
+    states = session.exec(select(SocialThreadState).where(
+        col(SocialThreadState.non_genuine).is_(False), col(SocialThreadState.resolved_at).is_(None),
+        SocialThreadState.follow_up_attempts > 0)).all()
+    for state in states:
+        config = get_config(session=session, platform=state.platform)
+        times = [datetime.fromisoformat(t) for t in state.follow_up_times]
+        if state.genuine_override_at is not None:  # a person said genuine: only later follow-ups count again
+            times = [t for t in times if t > as_utc(state.genuine_override_at)]
+        times = [t for t in times if t <= now]
+        evidence = non_genuine_evidence(follow_up_times=times, required_follow_ups=config.non_genuine_follow_ups,
+                                        required_days=config.non_genuine_days, timezone=config.business_timezone)
+        if evidence is None:
+            continue
+        state.non_genuine, state.non_genuine_at = True, now
+        state.non_genuine_evidence = [t.isoformat() for t in evidence]
+        state.non_genuine_reason = (f"No reply from the author after {len(evidence)} follow-ups over "
+                                    f"{(evidence[-1] - evidence[0]).days + 1} days.")
+        state.next_due_at = None
+        session.add(state)
+        audit.record(session=session, actor=None, action="social.non_genuine.marked", record_type="social_thread",
+                     record_id=state.interaction_id, before={"non_genuine": False},
+                     after={"non_genuine": True, "evidence": state.non_genuine_evidence},
+                     reason=state.non_genuine_reason)
+        flagged.append(state.interaction_id)
+    session.flush()
+    return flagged
+
+
+def confirm_non_genuine(*, session: Session, interaction_id: int, actor: Actor) -> SocialThreadState:
+    """A person confirms the sweep's non-genuine proposal (audited). Raises Conflict when it is not flagged."""
+    state = get_state(session=session, interaction_id=interaction_id)
+    if not state.non_genuine:
+        raise Conflict("this thread is not flagged non-genuine")
+    state.non_genuine_confirmed_by_id, state.non_genuine_confirmed_at = actor.user_id, utcnow()
+    session.add(state)
+    audit.record(session=session, actor=actor, action="social.non_genuine.confirmed", record_type="social_thread",
+                 record_id=interaction_id, before={"confirmed": False},
+                 after={"confirmed": True, "evidence": state.non_genuine_evidence})
+    session.commit()
+    return state
+
+
+def mark_genuine(*, session: Session, interaction_id: int, actor: Actor, reason: str) -> SocialThreadState:
+    """A person reverses the non-genuine flag (audited with their reason); the thread returns to the queue."""
+    if not reason.strip():
+        raise InvalidInput("say why the complaint is genuine", details=[{"loc": "reason", "msg": "required"}])
+    state = get_state(session=session, interaction_id=interaction_id)
+    before = {"non_genuine": state.non_genuine, "reason": state.non_genuine_reason,
+              "evidence": state.non_genuine_evidence}
+    state.non_genuine, state.genuine_override = False, True
+    state.non_genuine_confirmed_by_id = state.non_genuine_confirmed_at = None
+    state.genuine_override_by_id, state.genuine_override_at = actor.user_id, utcnow()
+    state.next_due_at = _next_due(state)
+    session.add(state)
+    audit.record(session=session, actor=actor, action="social.non_genuine.reversed", record_type="social_thread",
+                 record_id=interaction_id, before=before, after={"non_genuine": False, "genuine_override": True},
+                 reason=reason.strip())
+    session.commit()
+    return state
+
+
+# ---------------------------------------------------------------- public resolution
+
+def record_resolution(*, session: Session, interaction_id: int, actor: Actor, public: bool = True,
+                      message_id: int | None = None, url: str | None = None, text: str | None = None,
+                      now: datetime | None = None) -> SocialThreadState:
+    """Record how the thread was resolved: in public (a reply message, a link or the text) or only privately.
+
+    Raises InvalidInput when a public resolution names nothing, or names a message of another thread.
+    """
+    state = get_state(session=session, interaction_id=interaction_id)
+    url, text = (url or "").strip() or None, (text or "").strip() or None
+    at = as_utc(now or utcnow())
+    if public:
+        if message_id is None and url is None and text is None:
+            raise InvalidInput("a public resolution needs the reply, its link or its text",
+                               details=[{"loc": "url", "msg": "give a link, a text or a message"}])
+        if url and not url.startswith(("http://", "https://")):
+            raise InvalidInput("the link must start with http:// or https://", details=[{"loc": "url", "msg": "bad"}])
+        if message_id is not None:
+            message = session.get(Message, message_id)
+            if message is None or message.interaction_id != interaction_id:
+                raise InvalidInput("that message is not part of this thread",
+                                   details=[{"loc": "message_id", "msg": "not in thread"}])
+            url = url or (str(message.extra.get("url")) if message.extra.get("url") else None)
+            text = text or message.text[:4000]
+            at = as_utc(message.sent_at)
+        before = {"resolved_at": state.resolved_at, "resolution_url": state.resolution_url}
+        state.resolution_message_id, state.resolution_url, state.resolution_text = message_id, url, text
+        state.resolved_at, state.resolved_by_id = at, actor.user_id
+        action = "social.resolution.public"
+    else:
+        before = {"private_resolution_at": state.private_resolution_at}
+        state.private_resolution_at = at
+        action = "social.resolution.private"
+    session.add(state)
+    session.flush()
+    refresh_thread(session=session, interaction_id=interaction_id)
+    audit.record(session=session, actor=actor, action=action, record_type="social_thread",
+                 record_id=interaction_id, before=before,
+                 after={"public": public, "url": url, "message_id": message_id, "at": at})
+    session.commit()
+    return state
+
+
+# ---------------------------------------------------------------- the care queue
+
+@dataclass
+class QueueRow:
+    state: SocialThreadState
+    interaction: Interaction
+    first_post: str
+    due_at: datetime | None
+    seconds_to_due: float | None  # negative: breached by that much
+
+
+def care_queue(*, session: Session, now: datetime | None = None, platform: str | None = None,
+               limit: int = 200) -> list[QueueRow]:
+    """Open threads ordered by their earliest deadline ONLY (then by id): followers never change the order."""
+    now = as_utc(now or utcnow())
+    query = (select(SocialThreadState, Interaction)
+             .join(Interaction, col(Interaction.id) == SocialThreadState.interaction_id)
+             .where(col(SocialThreadState.next_due_at).is_not(None))
+             .order_by(col(SocialThreadState.next_due_at), col(SocialThreadState.interaction_id)).limit(limit))
+    if platform:
+        query = query.where(SocialThreadState.platform == platform)
+    rows = list(session.exec(query).all())
+    firsts = _first_customer_texts(session, [s.interaction_id for s, _ in rows])
+    out = []
+    for state, interaction in rows:
+        due = as_utc(state.next_due_at) if state.next_due_at else None
+        out.append(QueueRow(state=state, interaction=interaction, first_post=firsts.get(state.interaction_id, ""),
+                            due_at=due, seconds_to_due=(due - now).total_seconds() if due else None))
+    return out
+
+
+def _first_customer_texts(session: Session, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    out: dict[int, str] = {}
+    for message in session.exec(select(Message).where(col(Message.interaction_id).in_(ids),
+                                                      Message.author_role == AuthorRole.CUSTOMER)
+                                .order_by(col(Message.sent_at))).all():
+        out.setdefault(message.interaction_id, message.text)
+    return out
+
+
+def live_clocks(state: SocialThreadState, *, now: datetime | None = None) -> dict[str, Any]:
+    """Clock readings at `now` (pages show these; stored statuses are as of the last refresh)."""
+    now = as_utc(now or utcnow())
+    first = read_clock(due_at=state.first_response_due_at, met_at=state.first_response_at, now=now)
+    follow = read_clock(due_at=state.follow_up_due_at, met_at=state.follow_up_at, now=now)
+    reply = (read_clock(due_at=state.reply_due_at, met_at=None, now=now)
+             if state.awaiting_reply_since and state.reply_due_at else None)
+    return {"first_response": first, "follow_up": follow, "reply": reply}
+
+
+# ---------------------------------------------------------------- reports
+
+def fairness(*, session: Session, platform: str | None = None, since: datetime | None = None) -> FairnessReport:
+    """First-response times by follower band (genuine threads answered so far), with the significance flag."""
+    query = select(SocialThreadState).where(col(SocialThreadState.first_response_at).is_not(None),
+                                            col(SocialThreadState.non_genuine).is_(False))
+    if platform:
+        query = query.where(SocialThreadState.platform == platform)
+    if since:
+        query = query.where(col(SocialThreadState.first_customer_post_at) >= since)
+    samples = [ResponseSample(followers=s.follower_count, response_seconds=s.first_response_business_seconds or 0.0,
+                              within_sla=s.first_response_status == ClockStatus.MET)
+               for s in session.exec(query).all()]
+    return fairness_report(samples)
+
+
+@dataclass
+class Attainment:
+    platform: str
+    threads: int
+    first_met: int
+    first_breached: int
+    first_pending: int
+    follow_met: int
+    follow_breached: int
+    non_genuine: int
+
+    @property
+    def first_rate(self) -> float | None:
+        done = self.first_met + self.first_breached
+        return self.first_met / done if done else None
+
+    @property
+    def follow_rate(self) -> float | None:
+        done = self.follow_met + self.follow_breached
+        return self.follow_met / done if done else None
+
+
+def sla_attainment(*, session: Session, now: datetime | None = None) -> list[Attainment]:
+    """Per platform: clocks met/breached over genuine threads; non-genuine threads counted apart."""
+    now = as_utc(now or utcnow())
+    table: dict[str, Attainment] = {}
+    for state in session.exec(select(SocialThreadState).where(
+            col(SocialThreadState.first_customer_post_at).is_not(None))).all():
+        row = table.setdefault(state.platform, Attainment(state.platform, 0, 0, 0, 0, 0, 0, 0))
+        if state.non_genuine:
+            row.non_genuine += 1
+            continue
+        row.threads += 1
+        clocks = live_clocks(state, now=now)
+        first, follow = clocks["first_response"].status, clocks["follow_up"].status
+        row.first_met += first == ClockStatus.MET
+        row.first_breached += first == ClockStatus.BREACHED
+        row.first_pending += first == ClockStatus.PENDING
+        row.follow_met += follow == ClockStatus.MET
+        row.follow_breached += follow == ClockStatus.BREACHED
+    return [table[k] for k in sorted(table)]
+
+
+def resolved_privately(*, session: Session, limit: int = 100) -> list[tuple[SocialThreadState, Interaction]]:
+    query = (select(SocialThreadState, Interaction)
+             .join(Interaction, col(Interaction.id) == SocialThreadState.interaction_id)
+             .where(col(SocialThreadState.resolved_privately).is_(True))
+             .order_by(col(SocialThreadState.last_agent_reply_at).desc()).limit(limit))
+    return [(s, i) for s, i in session.exec(query).all()]
+
+
+def non_genuine_threads(*, session: Session, limit: int = 100) -> list[SocialThreadState]:
+    return list(session.exec(select(SocialThreadState).where(col(SocialThreadState.non_genuine).is_(True))
+                             .order_by(col(SocialThreadState.non_genuine_at).desc()).limit(limit)).all())
+
+
+def social_thread_ids(*, session: Session) -> list[int]:
+    return [i for i in session.exec(select(Interaction.id).where(Interaction.channel == Channel.SOCIAL)
+                                    .order_by(col(Interaction.id))).all() if i is not None]
+
+
+def open_thread_ids(*, session: Session) -> list[int]:
+    """Threads whose clocks can still change with time alone: something due or pending, or never refreshed.
+
+    Settled threads (every clock met or breached, nobody waiting) change only when a message arrives, and the
+    importer refreshes those itself.
+    """
+    moving = session.exec(select(SocialThreadState.interaction_id).where(
+        col(SocialThreadState.next_due_at).is_not(None)
+        | (col(SocialThreadState.first_response_status) == ClockStatus.PENDING)
+        | (col(SocialThreadState.follow_up_status) == ClockStatus.PENDING)
+        | col(SocialThreadState.awaiting_reply_since).is_not(None))).all()
+    known = set(session.exec(select(SocialThreadState.interaction_id)).all())
+    return sorted(set(moving) | (set(social_thread_ids(session=session)) - known))
+
+
+@dataclass
+class StoryEvent:
+    at: datetime
+    kind: str  # post | reply | private | clock | flag | resolution
+    label: str
+    message: Message | None = None
+
+
+def thread_story(*, state: SocialThreadState, messages: list[Message]) -> list[StoryEvent]:
+    """The thread from the first post to its public resolution: posts and replies with the care milestones."""
+    events: list[StoryEvent] = []
+    for message in messages:
+        role = "Customer" if message.author_role == AuthorRole.CUSTOMER else message.author_role.title()
+        kind = ("post" if message.author_role == AuthorRole.CUSTOMER else "reply") if message.is_public else "private"
+        events.append(StoryEvent(as_utc(message.sent_at), kind, f"{role}{'' if message.is_public else ' (private)'}",
+                                 message))
+    for at, kind, label in (
+        (state.first_response_breached_at, "clock", "First-response target breached"),
+        (state.follow_up_breached_at, "clock", "Follow-up target breached"),
+        (state.non_genuine_at if state.non_genuine else None, "flag", "Marked non-genuine"),
+        (state.non_genuine_confirmed_at if state.non_genuine else None, "flag", "Non-genuine confirmed by a person"),
+        (state.genuine_override_at, "flag", "Confirmed genuine by a person"),
+        (state.welcome_back_at, "flag", "Customer came back: welcome back"),
+        (state.private_resolution_at, "resolution", "Resolved privately"),
+        (state.resolved_at, "resolution", "Resolution published"),
+    ):
+        if at is not None:
+            events.append(StoryEvent(as_utc(at), kind, label))
+    return sorted(events, key=lambda e: (e.at, e.kind != "post"))
+
+
+def human_duration(seconds: float) -> str:
+    seconds = abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" if minutes else f"{seconds} s"
+
+
+def clock_label(seconds_to_due: float | None) -> str:
+    """'due in 25 min' or 'breached by 1 h 5 min' (pages refresh it live in the browser)."""
+    if seconds_to_due is None:
+        return ""
+    if seconds_to_due >= 0:
+        return f"due in {human_duration(seconds_to_due)}"
+    return f"breached by {human_duration(seconds_to_due)}"
+
+
+def expected_response(config: SocialChannelConfig) -> str:
+    """The promise the public /care page states, e.g. 'within 1 hour (business hours: Mon–Fri 09:00–17:00 UTC)'."""
+    text = f"within {plain_duration(config.first_response_seconds)}"
+    if config.business_hours_enabled:
+        text += f", counted in business hours ({describe_hours(config)})"
+    return text
+
+
+def plain_duration(seconds: float) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return human_duration(seconds)
+
+
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def describe_hours(config: SocialChannelConfig) -> str:
+    parts = []
+    for day in range(7):
+        intervals = config.business_hours.get(str(day)) or []
+        if intervals:
+            parts.append(f"{DAY_NAMES[day]} " + ", ".join(f"{a}–{b}" for a, b in intervals))
+    return "; ".join(parts) + f" ({config.business_timezone})"
+
+
+def influence_score(*, followers: int | None, engagement: int | None = None) -> float:
+    """0-100: how far a post can travel — log-scaled followers (1M ≈ 75) plus engagement on the post (≤ 25).
+
+    Shown on the thread for context only; no target and no ordering uses it.
+    """
+    reach = min(75.0, 12.5 * math.log10(1 + max(0, followers or 0)))
+    buzz = min(25.0, 6.25 * math.log10(1 + max(0, engagement or 0)))
+    return round(reach + buzz, 1)
+
+
+def engagement_of(messages: list[Message]) -> int | None:
+    """Likes, shares, replies and retweets the source reported on the thread's posts (None when it reports none)."""
+    total: int | None = None
+    for message in messages:
+        for key in ("likes", "like_count", "shares", "share_count", "retweets", "retweet_count", "reply_count"):
+            value = message.extra.get(key)
+            if isinstance(value, int):
+                total = (total or 0) + value
+    return total
+
+
+def set_process(*, session: Session, interaction_id: int, process: str, actor: Actor) -> SocialThreadState:
+    """A person tags the thread with its customer-facing process (audited); rules stop re-tagging it."""
+    if process not in PROCESSES:
+        raise InvalidInput(f"unknown process {process!r}", details=[{"loc": "process", "msg": "unknown"}])
+    state = get_state(session=session, interaction_id=interaction_id)
+    before = {"process": state.process, "set_by_person": state.process_set_by_id is not None}
+    state.process, state.process_set_by_id = process, actor.user_id
+    session.add(state)
+    audit.record(session=session, actor=actor, action="social.process.set", record_type="social_thread",
+                 record_id=interaction_id, before=before, after={"process": process})
+    session.commit()
+    return state
+
+
+def _facts(state: SocialThreadState) -> ThreadFacts:
+    status = state.first_response_status
+    return ThreadFacts(
+        process=state.process, answered=state.first_response_at is not None,
+        response_seconds=state.first_response_business_seconds,
+        within_target=None if status == ClockStatus.PENDING else status == ClockStatus.MET,
+        engagement=state.engagement,
+        resolved=state.resolved_at is not None or state.private_resolution_at is not None
+        or state.resolved_privately, customer_posted_again=state.customer_posted_again)
+
+
+@dataclass
+class ProcessReport:
+    rows: list[ProcessMetrics]
+    months: list[str]
+    trend: dict[str, dict[str, float | None]]  # process → month → maturity
+
+
+def process_report(*, session: Session, months: int = 6) -> ProcessReport:
+    """Leading metrics and maturity per process over genuine threads, with the maturity per month."""
+    states = [s for s in session.exec(select(SocialThreadState).where(
+        col(SocialThreadState.non_genuine).is_(False),
+        col(SocialThreadState.first_customer_post_at).is_not(None))).all()]
+    rows = [process_metrics(p, [_facts(s) for s in states if s.process == p]) for p in PROCESSES]
+    by_month: dict[str, list[SocialThreadState]] = {}
+    for state in states:
+        assert state.first_customer_post_at is not None
+        by_month.setdefault(as_utc(state.first_customer_post_at).strftime("%Y-%m"), []).append(state)
+    recent = sorted(by_month)[-months:]
+    trend = {p: {m: process_metrics(p, [_facts(s) for s in by_month[m] if s.process == p]).maturity
+                 for m in recent} for p in PROCESSES}
+    return ProcessReport(rows=rows, months=recent, trend=trend)

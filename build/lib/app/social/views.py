@@ -1,0 +1,207 @@
+"""Social care pages: the care queue, a thread, the dashboard, the settings, and the public /care page."""
+
+from datetime import datetime, timedelta
+from typing import Annotated
+from urllib.parse import quote_plus
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import col, select
+
+from app.auth.deps import SessionDep, WebAdmin, web_require_roles
+from app.auth.models import User
+from app.core.errors import EarshotError
+from app.core.models import AuditEvent
+from app.core.security import Principal, Role
+from app.core.timeutil import utcnow
+from app.core.web import NavItem, render
+from app.social import alerts, repeat, service
+from app.social.crosschannel import hide_unviewable, similar_complaints, topic_clusters
+from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
+from app.social.processes import PROCESSES
+from app.social.stats import SHARE_TEST, SPIKE_TEST, follower_band
+
+router = APIRouter()
+
+NAV = [
+    # Agents of the "Social care" team reach the queue from their home panel: a nav item cannot yet be limited
+    # to one team, and a link that answers 403 to every other agent would be worse.
+    NavItem("Social care", "/social", (Role.ADMIN, Role.EVALUATOR, Role.COACH, Role.EXECUTIVE), order=40),
+]
+
+
+@router.get("/social", response_class=HTMLResponse)
+def queue_page(request: Request, principal: WebSocialViewer, session: SessionDep,
+               platform: str | None = None) -> Response:
+    rows = service.care_queue(session=session, platform=platform or None)
+    return render(request, "social/queue.html", {
+        "rows": rows, "platform": platform or "", "now": utcnow(), "clock_label": service.clock_label,
+        "platforms": [c.platform for c in service.list_configs(session=session)]}, principal=principal)
+
+
+def _thread_context(session: SessionDep, principal: Principal, interaction_id: int, days: int) -> dict[str, object]:
+    state = service.get_state(session=session, interaction_id=interaction_id)
+    session.commit()
+    messages = service.thread_messages(session=session, interaction_id=interaction_id)
+    config = service.get_config(session=session, platform=state.platform)
+    history = session.exec(select(AuditEvent).where(AuditEvent.record_type == "social_thread",
+                                                    AuditEvent.record_id == str(interaction_id))
+                           .order_by(col(AuditEvent.at))).all()
+    engagement = service.engagement_of(messages)
+    evidence = [datetime.fromisoformat(t) for t in state.non_genuine_evidence]
+    return {"state": state, "messages": messages, "engagement": engagement, "evidence": evidence,
+            "influence": service.influence_score(followers=state.follower_count, engagement=engagement), "story": service.thread_story(state=state, messages=messages),
+            "clocks": service.live_clocks(state), "config": config, "clock_label": service.clock_label,
+            "now": utcnow(), "band": follower_band, "process_names": PROCESSES, "plain": service.plain_duration, "history": history, "days": days,
+            "similar": hide_unviewable(session=session, principal=principal, result=similar_complaints(
+                session=session, interaction_id=interaction_id, window_days=days))}
+
+
+@router.get("/social/threads/{interaction_id}", response_class=HTMLResponse)
+def thread_page(request: Request, interaction_id: int, principal: WebSocialViewer, session: SessionDep,
+                days: int = 7, message: str | None = None) -> Response:
+    context = _thread_context(session, principal, interaction_id, max(1, min(days, 90)))
+    return render(request, "social/thread.html", {
+        **context, "message": message, "error": None, "can_work": can_work(session=session, principal=principal),
+    }, principal=principal)
+
+
+def _thread_error(request: Request, session: SessionDep, principal: WebSocialWorker, interaction_id: int,
+                  exc: EarshotError) -> Response:
+    session.rollback()
+    return render(request, "social/thread.html", {
+        **_thread_context(session, principal, interaction_id, 7), "message": None, "error": exc.message, "can_work": True,
+    }, principal=principal, status_code=exc.status_code)
+
+
+@router.post("/social/threads/{interaction_id}/resolution", response_class=HTMLResponse)
+def resolution_submit(request: Request, interaction_id: int, principal: WebSocialWorker, session: SessionDep,
+                      where: Annotated[str, Form()] = "public", url: Annotated[str, Form()] = "",
+                      text: Annotated[str, Form()] = "", message_id: Annotated[str, Form()] = "") -> Response:
+    try:
+        service.record_resolution(session=session, interaction_id=interaction_id, actor=principal,
+                                  public=where != "private", url=url, text=text,
+                                  message_id=int(message_id) if message_id.strip().isdigit() else None)
+    except EarshotError as exc:
+        return _thread_error(request, session, principal, interaction_id, exc)
+    return RedirectResponse(f"/social/threads/{interaction_id}?message=Resolution+recorded", status_code=303)
+
+
+@router.post("/social/threads/{interaction_id}/genuine", response_class=HTMLResponse)
+def genuine_submit(request: Request, interaction_id: int, principal: WebSocialWorker, session: SessionDep,
+                   reason: Annotated[str, Form()] = "") -> Response:
+    try:
+        service.mark_genuine(session=session, interaction_id=interaction_id, actor=principal, reason=reason)
+    except EarshotError as exc:
+        return _thread_error(request, session, principal, interaction_id, exc)
+    return RedirectResponse(f"/social/threads/{interaction_id}?message=Marked+genuine", status_code=303)
+
+
+@router.post("/social/threads/{interaction_id}/confirm-non-genuine", response_class=HTMLResponse)
+def confirm_non_genuine_submit(request: Request, interaction_id: int, principal: WebSocialWorker,
+                               session: SessionDep) -> Response:
+    try:
+        service.confirm_non_genuine(session=session, interaction_id=interaction_id, actor=principal)
+    except EarshotError as exc:
+        return _thread_error(request, session, principal, interaction_id, exc)
+    return RedirectResponse(f"/social/threads/{interaction_id}?message=Non-genuine+confirmed", status_code=303)
+
+
+@router.post("/social/threads/{interaction_id}/process", response_class=HTMLResponse)
+def process_submit(request: Request, interaction_id: int, principal: WebSocialWorker, session: SessionDep,
+                   process: Annotated[str, Form()] = "") -> Response:
+    try:
+        service.set_process(session=session, interaction_id=interaction_id, process=process, actor=principal)
+    except EarshotError as exc:
+        return _thread_error(request, session, principal, interaction_id, exc)
+    return RedirectResponse(f"/social/threads/{interaction_id}?message=Process+set", status_code=303)
+
+
+@router.get("/social/dashboard", response_class=HTMLResponse)
+def dashboard_page(request: Request, principal: WebSocialViewer, session: SessionDep) -> Response:
+    return render(request, "social/dashboard.html", {
+        "alerts": alerts.list_alerts(session=session), "fairness": service.fairness(session=session),
+        "attainment": service.sla_attainment(session=session),
+        "private": service.resolved_privately(session=session),
+        "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST, "share_test": SHARE_TEST,
+        "human": service.human_duration, "processes": service.process_report(session=session),
+        "process_names": PROCESSES,
+        "can_work": can_work(session=session, principal=principal)}, principal=principal)
+
+
+@router.post("/social/alerts/{alert_id}/ack")
+def acknowledge_alert(alert_id: int, principal: WebSocialWorker, session: SessionDep) -> Response:
+    alerts.acknowledge(session=session, alert_id=alert_id, actor=principal)
+    return RedirectResponse("/social/dashboard", status_code=303)
+
+
+@router.get("/social/settings", response_class=HTMLResponse)
+def settings_page(request: Request, principal: WebAdmin, session: SessionDep, message: str | None = None,
+                  error: str | None = None) -> Response:
+    return render(request, "social/settings.html", {
+        "configs": service.list_configs(session=session), "message": message, "error": error}, principal=principal)
+
+
+@router.post("/social/settings/{platform}")
+def settings_submit(platform: str, principal: WebAdmin, session: SessionDep,
+                    display_name: Annotated[str, Form()] = "", first_response_minutes: Annotated[float, Form()] = 60,
+                    follow_up_hours: Annotated[float, Form()] = 24, alert_before_minutes: Annotated[float, Form()] = 30,
+                    business_hours_enabled: Annotated[str, Form()] = "", business_timezone: Annotated[str, Form()] = "UTC",
+                    opens: Annotated[str, Form()] = "09:00", closes: Annotated[str, Form()] = "17:00",
+                    weekdays: Annotated[list[str] | None, Form()] = None, listed_publicly: Annotated[str, Form()] = "",
+                    webhook_url: Annotated[str, Form()] = "", non_genuine_follow_ups: Annotated[int, Form()] = 3,
+                    non_genuine_days: Annotated[int, Form()] = 3) -> Response:
+    try:
+        data = service.ChannelConfigUpdate(
+            display_name=display_name or None, first_response_seconds=first_response_minutes * 60,
+            follow_up_seconds=follow_up_hours * 3600, alert_before_breach_seconds=alert_before_minutes * 60,
+            business_hours_enabled=business_hours_enabled == "on", business_timezone=business_timezone,
+            business_hours={d: [[opens, closes]] for d in (weekdays or [])},
+            listed_publicly=listed_publicly == "on", webhook_url=webhook_url.strip() or None,
+            non_genuine_follow_ups=non_genuine_follow_ups, non_genuine_days=non_genuine_days)
+        service.update_config(session=session, platform=platform, data=data, actor=principal)
+    except (EarshotError, ValueError) as exc:
+        session.rollback()
+        reason = exc.message if isinstance(exc, EarshotError) else str(exc).splitlines()[0]
+        return RedirectResponse(f"/social/settings?error={quote_plus(reason[:200])}", status_code=303)
+    return RedirectResponse(f"/social/settings?message=Saved+{platform}", status_code=303)
+
+
+AllScope = Annotated[Principal, Depends(web_require_roles(Role.ADMIN, Role.EVALUATOR, Role.EXECUTIVE))]
+
+
+@router.get("/social/repeat-contacts", response_class=HTMLResponse)
+def repeat_contacts_page(request: Request, principal: AllScope, session: SessionDep,
+                         days: Annotated[int, Query(ge=1, le=365)] = 90,
+                         min_contacts: Annotated[int, Query(ge=2, le=20)] = 3,
+                         within_days: Annotated[int, Query(ge=1, le=90)] = 7) -> Response:
+    """Customers made to re-tell their story: repeat contacts about one topic, and transferred calls and chats."""
+    until = utcnow()
+    since = until - timedelta(days=days)
+    transfers = repeat.transferred_contacts(session=session, since=since, until=until)
+    agent_ids = {leg.agent_id for t in transfers for leg in t.legs if leg.agent_id}
+    agents = {u.id: u.display_name or u.username for u in session.exec(
+        select(User).where(col(User.id).in_(agent_ids))).all()} if agent_ids else {}
+    return render(request, "social/repeat.html", {
+        "cases": repeat.repeat_contacts(session=session, since=since, until=until, min_contacts=min_contacts,
+                                        within_days=within_days),
+        "transfers": transfers, "agents": agents, "days": days, "min_contacts": min_contacts,
+        "within_days": within_days}, principal=principal)
+
+
+@router.get("/social/topics", response_class=HTMLResponse)
+def topics_page(request: Request, principal: WebSocialViewer, session: SessionDep,
+                days: Annotated[int, Query(ge=1, le=90)] = 7) -> Response:
+    """Topic clusters of the period across all channels: words and counts per channel (post text for social only)."""
+    until = utcnow()
+    return render(request, "social/topics.html", {
+        "clusters": topic_clusters(session=session, since=until - timedelta(days=days), until=until),
+        "days": days}, principal=principal)
+
+
+@router.get("/care", response_class=HTMLResponse)
+def public_care_page(request: Request, session: SessionDep) -> Response:
+    """Public, no sign-in: where the brand answers and how fast, from the same configuration the clocks use."""
+    return render(request, "social/care.html", {"configs": service.list_configs(session=session, public_only=True),
+                                                "expected": service.expected_response,
+                                                "plain": service.plain_duration})

@@ -1,0 +1,1 @@
+"""Call transcription: channel split, talk metrics and PII redaction."""

@@ -1,0 +1,67 @@
+"""Speech tables: one CallTranscript (how the call was transcribed, the audio ranges to mute) and one
+CallMetrics row (talk metrics, for the call page, sampling rules, auto-QA and reports) per call.
+The transcript lines themselves are `Segment` rows (app/interactions/models.py)."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime
+from sqlmodel import Field, SQLModel
+
+from app.core.timeutil import utcnow
+
+
+def _now() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CallTranscript(SQLModel, table=True):
+    __tablename__ = "call_transcript"
+    id: int | None = Field(default=None, primary_key=True)
+    interaction_id: int = Field(foreign_key="interaction.id", unique=True)
+    recording_id: int = Field(foreign_key="recording.id", index=True)
+    model: str = Field(max_length=200)
+    language: str | None = Field(default=None, max_length=20)
+    speaker_separation: str = Field(max_length=20, description='"channels" (stereo: speakers known) or "none".')
+    audio_seconds: float
+    processing_seconds: float
+    word_count: int
+    redaction_ranges: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False),
+        description="Audio time ranges holding personal data: {start, end, kind, channel, speaker}.")
+    redacted_audio_sha256: str | None = Field(
+        default=None, max_length=64,
+        description="A copy of the audio (16 kHz WAV) with the redaction ranges beeped, in the recordings store.")
+    created_at: datetime = _now()
+
+
+class CallMetricsBase(SQLModel):
+    duration_seconds: float
+    agent_talk_seconds: float
+    customer_talk_seconds: float
+    unknown_talk_seconds: float
+    agent_talk_ratio: float | None = None
+    silence_total_seconds: float
+    silence_longest_seconds: float
+    overtalk_total_seconds: float
+    overtalk_count: int
+    hold_count: int
+    hold_total_seconds: float
+    interruptions_by_agent: int
+    interruptions_by_customer: int
+    turn_count: int
+    longest_monologue_seconds: float
+    longest_monologue_speaker: str | None = Field(default=None, max_length=20)
+    agent_words_per_minute: float | None = None
+    customer_words_per_minute: float | None = None
+
+
+class CallMetrics(CallMetricsBase, table=True):
+    __tablename__ = "call_metrics"
+    id: int | None = Field(default=None, primary_key=True)
+    interaction_id: int = Field(foreign_key="interaction.id", unique=True)
+    computed_at: datetime = _now()
+
+
+class CallMetricsPublic(CallMetricsBase):
+    pass

@@ -1,0 +1,208 @@
+"""The transcription pipeline, as plain functions: audio file → timed words per channel → turns →
+redacted lines, audio ranges to mute, and talk metrics. No database here (see service.py / tasks.py).
+
+Stereo calls: each channel (one party each) is transcribed on its own, with Silero VAD (so the long
+silences of each side cost nothing) and word timestamps; the words are merged by time into turns.
+Mono calls: the one channel is transcribed without VAD (VAD cost ~7 WER points on mono mixes, see the
+notes); the speakers are then estimated by clustering the voice of each utterance (app/speech/diarize.py),
+stored as "estimated" and shown as uncertain — or left "unknown" when that is not possible.
+"""
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.speech.audio import AudioArray, AudioInfo, bleep, decode_channels, probe, seconds, wav_bytes
+from app.speech.diarize import assign_speakers
+from app.speech.metrics import HOLD_SECONDS, TalkMetrics, compute_metrics
+from app.speech.redaction import LABELS, redact_words
+from app.speech.turns import UNKNOWN, TimedWord, Turn, group_turns, repair_stray_words
+
+ProgressFn = Callable[[float, str], None]
+ROLES = ("agent", "customer")
+DEFAULT_CHANNEL_MAP = {"0": "agent", "1": "customer"}
+SEPARATION_CHANNELS = "channels"  # one party per channel: the speaker of every line is known
+SEPARATION_ESTIMATED = "estimated"  # mono: speakers estimated from voice differences (app/speech/diarize.py)
+SEPARATION_NONE = "none"  # mono: speakers not separated
+SILENCE_PEAK = 1e-3  # -60 dBFS
+
+
+@dataclass(frozen=True)
+class Options:
+    beam_size: int = 5
+    language: str | None = "en"
+    stereo_vad: bool = True
+    mono_vad: bool = False
+    mono_split: bool = True  # estimate agent/customer on mono calls
+    # faster-whisper's defaults. Two steps (0, 0.4) without conditioning looked better on 6 demo calls
+    # (-6 WER points, -18 % CPU) but worse on all 15 (customer WER 45 -> 70 %): the fallback samples at
+    # temperature > 0, so results vary from run to run. Kept configurable; see app/speech/README.md
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    condition_on_previous_text: bool = True
+    # tiny.en loops on spoken digits ("4-1-1-1-1-1-..." for a whole window, then re-decodes at higher
+    # temperatures). Forbidding a repeated 5-gram cut the CPU of 6 demo customer channels from 17.0 to
+    # 7.4 s with WER 58.3 -> 55.7 %. Real speech rarely repeats five tokens in a row.
+    no_repeat_ngram_size: int = 5
+    hold_seconds: float = HOLD_SECONDS
+
+
+@dataclass
+class Line:
+    """One stored transcript line (a turn) with its redaction."""
+
+    seq: int
+    speaker: str
+    channel: int | None
+    start: float
+    end: float
+    text: str
+    redacted_text: str
+    words: list[dict[str, Any]]
+    confidence: float
+
+
+@dataclass
+class Transcript:
+    info: AudioInfo
+    lines: list[Line]
+    words: list[TimedWord]
+    metrics: TalkMetrics
+    speaker_separation: str
+    redaction_ranges: list[dict[str, Any]] = field(default_factory=list)
+    audio_seconds: float = 0.0
+    processing_seconds: float = 0.0
+
+
+def channel_roles(channel_map: dict[str, str] | None, channels: int) -> list[str]:
+    """The speaker role of each channel to transcribe: [agent, customer] for stereo (default left = agent),
+    [unknown] for mono. Roles other than agent/customer (e.g. "mixed") become unknown."""
+    if channels < 2:
+        return [UNKNOWN]
+    mapping = channel_map if channel_map and any(v in ROLES for v in channel_map.values()) else DEFAULT_CHANNEL_MAP
+    return [role if (role := str(mapping.get(str(i), UNKNOWN)).lower()) in ROLES else UNKNOWN for i in range(2)]
+
+
+def same_signal(arrays: Sequence[AudioArray]) -> bool:
+    """A "stereo" file whose channels carry the same audio (a mono call saved as stereo)."""
+    if len(arrays) < 2:
+        return True
+    left, right = arrays[0], arrays[1]
+    return bool(left.shape == right.shape and np.max(np.abs(left - right), initial=0.0) < 1e-3)
+
+
+def is_silent(audio: AudioArray) -> bool:
+    """Digital silence (a dead channel, an empty call): nothing to transcribe. The recogniser would
+    otherwise "hear" something in it (tiny.en says "You")."""
+    return audio.size == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK
+
+
+def transcribe_channel(model: Any, audio: AudioArray, *, role: str, channel: int | None, options: Options,
+                       vad: bool, on_progress: Callable[[float], None] | None = None) -> list[TimedWord]:
+    """Timed words of one channel. `on_progress` gets the fraction of the channel done."""
+    duration = max(seconds(audio), 1e-6)
+    if is_silent(audio):
+        if on_progress is not None:
+            on_progress(1.0)
+        return []
+    segments, _info = model.transcribe(audio, language=options.language, beam_size=options.beam_size,
+                                       vad_filter=vad, word_timestamps=True, temperature=list(options.temperatures),
+                                       condition_on_previous_text=options.condition_on_previous_text,
+                                       no_repeat_ngram_size=options.no_repeat_ngram_size)
+    words: list[TimedWord] = []
+    for number, segment in enumerate(segments):  # a lazy generator: decoding happens while iterating
+        for word in segment.words or []:
+            if word.word.strip():
+                words.append(TimedWord(text=word.word, start=float(word.start), end=float(word.end),
+                                       probability=float(word.probability), speaker=role, channel=channel,
+                                       segment=number))
+        if on_progress is not None:
+            on_progress(min(1.0, float(segment.end) / duration))
+    return repair_stray_words(words)
+
+
+def transcribe_file(path: Path, *, model: Any, channel_map: dict[str, str] | None = None,
+                    options: Options | None = None, progress: ProgressFn | None = None,
+                    info: AudioInfo | None = None) -> Transcript:
+    """Transcribe one recording (`info`: its probe, when the caller has it already).
+    Raises AudioError (from audio.py) when the file is not usable audio."""
+    options = options or Options()
+    began = time.perf_counter()
+    info = probe(path) if info is None else info
+    arrays = decode_channels(path, channels=info.channels)
+    audio_seconds = seconds(arrays[0])
+    stereo = len(arrays) >= 2 and not same_signal(arrays)
+    roles = channel_roles(channel_map, 2 if stereo else 1)
+    if not stereo:
+        arrays = arrays[:1]
+    words: list[TimedWord] = []
+    for index, (audio, role) in enumerate(zip(arrays, roles, strict=True)):
+        label = f"Transcribing channel {index + 1}/{len(arrays)} ({role})" if stereo else "Transcribing"
+
+        def report(fraction: float, index: int = index, label: str = label) -> None:
+            if progress is not None:
+                progress((index + fraction) / len(arrays), label)
+
+        words += transcribe_channel(model, audio, role=role, channel=index if stereo else None, options=options,
+                                    vad=options.stereo_vad if stereo else options.mono_vad, on_progress=report)
+    separation = SEPARATION_CHANNELS if stereo else SEPARATION_NONE
+    if not stereo and options.mono_split:
+        words, split = assign_speakers(words, arrays[0])
+        separation = SEPARATION_ESTIMATED if split else SEPARATION_NONE
+    transcript = build_transcript(words, info=info, duration=max(audio_seconds, info.duration_seconds),
+                                  separation=separation, options=options)
+    transcript.audio_seconds = audio_seconds
+    transcript.processing_seconds = time.perf_counter() - began
+    return transcript
+
+
+def build_transcript(words: list[TimedWord], *, info: AudioInfo, duration: float, separation: str,
+                     options: Options | None = None) -> Transcript:
+    """Turns, redaction and metrics from timed words (pure: unit-tested without the model)."""
+    options = options or Options()
+    turns = group_turns(words)
+    lines: list[Line] = []
+    ranges: list[dict[str, Any]] = []
+    for seq, turn in enumerate(turns):
+        line, line_ranges = redact_turn(seq, turn, context=lines[-1].text if lines else "")
+        lines.append(line)
+        ranges += line_ranges
+    metrics = compute_metrics(words, duration=duration, hold_seconds=options.hold_seconds,
+                              turn_count=len(turns) if separation == SEPARATION_NONE else None)
+    return Transcript(info=info, lines=lines, words=words, metrics=metrics, speaker_separation=separation,
+                      redaction_ranges=ranges)
+
+
+def redact_turn(seq: int, turn: Turn, *, context: str = "") -> tuple[Line, list[dict[str, Any]]]:
+    redaction = redact_words(turn.words, context=context)
+    words = []
+    for word, flag in zip(turn.words, redaction.flags, strict=True):
+        item = word.as_json()
+        if flag is not None:
+            item["pii"] = flag
+        words.append(item)
+    ranges = [{"start": round(start, 2), "end": round(end, 2), "kind": kind, "channel": turn.channel,
+               "speaker": turn.speaker} for start, end, kind in redaction.ranges]
+    line = Line(seq=seq, speaker=turn.speaker, channel=turn.channel, start=round(turn.start, 2),
+                end=round(turn.end, 2), text=redaction.text, redacted_text=redaction.redacted_text, words=words,
+                confidence=round(turn.confidence, 3))
+    return line, ranges
+
+
+def redacted_audio(path: Path, transcript: Transcript) -> bytes | None:
+    """A 16 kHz WAV copy of the call with every redaction range beeped (None when nothing is redacted)."""
+    if not transcript.redaction_ranges:
+        return None
+    arrays = decode_channels(path, channels=transcript.info.channels)
+    if transcript.speaker_separation != SEPARATION_CHANNELS:
+        arrays = arrays[:1]
+    ranges = [(float(r["start"]), float(r["end"]), r["channel"]) for r in transcript.redaction_ranges]
+    return wav_bytes(bleep(arrays, ranges))
+
+
+def redacted_words(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored word timings with flagged words replaced by their label (what non-privileged users see)."""
+    return [{**w, "w": LABELS.get(str(w["pii"]), "[REDACTED]")} if w.get("pii") else w for w in words]

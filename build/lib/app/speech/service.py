@@ -1,0 +1,212 @@
+"""Speech business rules: queueing transcriptions, storing a transcript atomically, reading it back with
+the scope and redaction rules."""
+
+import importlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from app.auth.service import can_view_agent
+from app.core import audit
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.jobs import JobQueue
+from app.core.models import Job
+from app.core.security import Principal, Role
+from app.core.settings import Settings
+from app.core.storage import BlobStore
+from app.interactions.models import Interaction, Recording, Segment
+from app.speech.models import CallMetrics, CallMetricsPublic, CallTranscript
+from app.speech.pipeline import (
+    SEPARATION_CHANNELS,
+    SEPARATION_ESTIMATED,
+    SEPARATION_NONE,
+    Transcript,
+    redacted_words,
+)
+
+log = logging.getLogger("earshot.speech")
+
+JOB_KIND = "speech.transcribe"
+ORIGINAL_VIEW_ROLES = (Role.ADMIN, Role.EVALUATOR)  # who may read the unredacted transcript
+REQUEST_ROLES = (Role.ADMIN, Role.EVALUATOR)
+ACTIVE_JOB_STATES = ("queued", "running")
+PENDING, QUEUED, RUNNING, DONE, FAILED = "pending", "queued", "running", "done", "failed"
+
+
+def get_recording(*, session: Session, recording_id: int) -> Recording:
+    recording = session.get(Recording, recording_id)
+    if recording is None:
+        raise NotFound(f"recording {recording_id} not found")
+    return recording
+
+
+def _dedupe_prefix(recording_id: int) -> str:
+    return f"{JOB_KIND}:{recording_id}:"
+
+
+def request_transcription(*, session: Session, queue: JobQueue, recording_id: int,
+                          actor: Principal | None = None) -> Job:
+    """Queue a (re-)transcription of a recording; returns the job.
+
+    While a transcription of this recording is queued or running, that job is returned instead of a new one
+    (a double click never runs two). Raises NotFound, and Conflict when the audio was deleted.
+    """
+    recording = get_recording(session=session, recording_id=recording_id)
+    if recording.audio_deleted_at is not None:
+        raise Conflict(f"recording {recording_id} has no audio any more (deleted by retention)")
+    previous = session.exec(select(Job).where(col(Job.dedupe_key).startswith(_dedupe_prefix(recording_id)))
+                            .order_by(col(Job.id).desc())).all()
+    for job in previous:
+        if job.status in ACTIVE_JOB_STATES:
+            return job
+    recording.transcription_status = QUEUED
+    recording.transcription_error = None
+    session.add(recording)
+    audit.record(session=session, actor=actor, action="recording.transcribe", record_type="recording",
+                 record_id=recording_id, after={"attempt": len(previous) + 1})
+    job = queue.enqueue(session=session, kind=JOB_KIND, payload={"recording_id": recording_id},
+                        dedupe_key=f"{_dedupe_prefix(recording_id)}{len(previous) + 1}",
+                        created_by=actor.user_id if actor else None)
+    # enqueue() reads the job back after its commit; end that read so an inline (immediate-mode) run's
+    # writes are never nested in a transaction the caller might roll back, then show the current state
+    session.commit()
+    session.refresh(job)
+    return job
+
+
+def pending_recording_ids(*, session: Session) -> list[int]:
+    rows = session.exec(select(Recording.id).where(Recording.transcription_status == PENDING,
+                                                   col(Recording.audio_deleted_at).is_(None))
+                        .order_by(col(Recording.id))).all()
+    return [r for r in rows if r is not None]
+
+
+def set_status(*, session: Session, recording_id: int, status: str, error: str | None = None) -> None:
+    recording = session.get(Recording, recording_id)
+    if recording is not None:
+        recording.transcription_status = status
+        recording.transcription_error = error[:2000] if error else None
+        session.add(recording)
+
+
+def save_transcript(*, session: Session, recording: Recording, transcript: Transcript, model: str,
+                    language: str | None, redacted_audio_sha256: str | None = None) -> int:
+    """Replace the call's segments, transcript info and metrics with `transcript`, in the session's
+    transaction (the caller commits): a re-run replaces, never duplicates. Returns the number of segments."""
+    interaction_id = recording.interaction_id
+    assert recording.id is not None
+    for table in (Segment, CallMetrics, CallTranscript):
+        session.execute(delete(table).where(col(table.interaction_id) == interaction_id))
+    for line in transcript.lines:
+        session.add(Segment(interaction_id=interaction_id, seq=line.seq, speaker=line.speaker, channel=line.channel,
+                            start=line.start, end=line.end, text=line.text, redacted_text=line.redacted_text,
+                            words=line.words, confidence=line.confidence))
+    session.add(CallTranscript(
+        interaction_id=interaction_id, recording_id=recording.id, model=model, language=language,
+        speaker_separation=transcript.speaker_separation, audio_seconds=round(transcript.audio_seconds, 3),
+        processing_seconds=round(transcript.processing_seconds, 3), word_count=len(transcript.words),
+        redaction_ranges=transcript.redaction_ranges, redacted_audio_sha256=redacted_audio_sha256))
+    session.add(CallMetrics(interaction_id=interaction_id, **transcript.metrics.as_dict()))
+    recording.transcription_status = DONE
+    recording.transcription_error = None
+    session.add(recording)
+    return len(transcript.lines)
+
+
+def reindex(*, session: Session, interaction_id: int) -> None:
+    """Refresh the interaction's search text when the interactions feature offers it (optional hook)."""
+    try:
+        interactions_service = importlib.import_module("app.interactions.service")
+    except ImportError:
+        return
+    hook = getattr(interactions_service, "reindex_interaction", None)
+    if hook is None:
+        return
+    try:
+        hook(session=session, interaction_id=interaction_id)
+        session.commit()
+    except Exception:  # the transcript is stored; a failed index refresh must not fail the job
+        session.rollback()
+        log.exception("re-indexing interaction %s after transcription failed", interaction_id)
+
+
+@dataclass(frozen=True)
+class TranscriptView:
+    interaction: Interaction
+    recording: Recording | None
+    info: CallTranscript | None
+    segments: list[Segment]
+    metrics: CallMetrics | None
+    original: bool
+
+
+def get_transcript(*, session: Session, principal: Principal, interaction_id: int,
+                   original: bool = False) -> TranscriptView:
+    """The call's transcript for this principal. Raises NotFound when the interaction does not exist or is
+    outside the principal's scope, Forbidden when `original` is asked without the right role. Reading the
+    original is audited (`transcript.view_original`)."""
+    interaction = session.get(Interaction, interaction_id)
+    if interaction is None or not can_view_agent(session=session, principal=principal,
+                                                 agent_id=interaction.agent_id):
+        raise NotFound(f"interaction {interaction_id} not found")
+    if original:
+        if not principal.has(*ORIGINAL_VIEW_ROLES):
+            raise Forbidden("Only " + " and ".join(ORIGINAL_VIEW_ROLES) + " may read unredacted transcripts.")
+        audit.record(session=session, actor=principal, action="transcript.view_original",
+                     record_type="interaction", record_id=interaction_id)
+        session.commit()
+    recording = session.exec(select(Recording).where(Recording.interaction_id == interaction_id)).first()
+    segments = list(session.exec(select(Segment).where(Segment.interaction_id == interaction_id)
+                                 .order_by(col(Segment.seq))).all())
+    info = session.exec(select(CallTranscript).where(CallTranscript.interaction_id == interaction_id)).first()
+    metrics = session.exec(select(CallMetrics).where(CallMetrics.interaction_id == interaction_id)).first()
+    return TranscriptView(interaction=interaction, recording=recording, info=info, segments=segments,
+                          metrics=metrics, original=original)
+
+
+def redacted_audio_path(*, session: Session, principal: Principal, interaction_id: int,
+                        settings: Settings) -> Path:
+    """Where the call's redacted audio copy is. Raises NotFound when the call is out of scope or has none."""
+    view = get_transcript(session=session, principal=principal, interaction_id=interaction_id)
+    sha = view.info.redacted_audio_sha256 if view.info else None
+    path = BlobStore(settings.recordings_dir).path_for(sha) if sha else None
+    if path is None or not path.exists():
+        raise NotFound(f"interaction {interaction_id} has no redacted audio copy")
+    return path
+
+
+SPEAKER_NOTES = {
+    SEPARATION_ESTIMATED: "Mono recording: agent and customer were estimated from voice differences and may be "
+                          "wrong on some lines.",
+    SEPARATION_NONE: "Mono recording: the speakers could not be separated, so every line's speaker is 'unknown'.",
+}
+
+
+def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
+    """The API shape of a transcript: redacted lines unless the view is the original."""
+    recording, info = view.recording, view.info
+    separated = info is not None and info.speaker_separation == SEPARATION_CHANNELS
+    return {
+        "interaction_id": view.interaction.id,
+        "view": "original" if view.original else "redacted",
+        "status": recording.transcription_status if recording else None,
+        "error": recording.transcription_error if recording else None,
+        "model": info.model if info else None,
+        "speaker_separation": info.speaker_separation if info else None,
+        "speakers_certain": separated,
+        "speaker_note": None if separated or info is None else SPEAKER_NOTES.get(info.speaker_separation),
+        "segments": [
+            {"seq": s.seq, "speaker": s.speaker, "channel": s.channel, "start": s.start, "end": s.end,
+             "text": s.text if view.original else (s.redacted_text if s.redacted_text is not None else s.text),
+             "words": s.words if view.original else redacted_words(s.words), "confidence": s.confidence}
+            for s in view.segments
+        ],
+        "redaction_ranges": info.redaction_ranges if info else [],
+        "redacted_audio": bool(info and info.redacted_audio_sha256),
+        "metrics": CallMetricsPublic.model_validate(view.metrics, from_attributes=True).model_dump()
+        if view.metrics else None,
+    }

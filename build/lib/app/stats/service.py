@@ -1,0 +1,231 @@
+"""Statistics that say how sure a QA number is.
+
+Every average score Earshot shows comes with an interval: a Student-t interval on the mean (the scores of
+one agent in one period are few and roughly bell-shaped; with fewer than `MIN_N` evaluations, or an interval
+wider than `MAX_HALF_WIDTH` points, the answer is "not enough evaluations to say"). Pass rates of single
+questions use the Wilson score interval, which behaves at 0 % and 100 % and with small n. Comparisons with a
+target and rankings are only made when intervals support them.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Literal
+
+import numpy as np
+from scipy import stats as st
+
+MIN_N = 3
+MAX_HALF_WIDTH = 10.0  # score points on the 0-100 scale
+NOT_ENOUGH = "not enough evaluations to say"
+Level = Literal["nominal", "ordinal", "interval", "ratio"]
+
+
+@dataclass(frozen=True)
+class Interval:
+    estimate: float | None
+    low: float | None
+    high: float | None
+    n: int
+    confidence: float
+    method: str
+
+    @property
+    def half_width(self) -> float | None:
+        if self.low is None or self.high is None:
+            return None
+        return (self.high - self.low) / 2
+
+    def conclusive(self, max_half_width: float = MAX_HALF_WIDTH) -> bool:
+        return self.half_width is not None and self.n >= MIN_N and self.half_width <= max_half_width
+
+    def describe(self, digits: int = 1, max_half_width: float = MAX_HALF_WIDTH) -> str:
+        if self.estimate is None:
+            return NOT_ENOUGH
+        if not self.conclusive(max_half_width):
+            return f"{self.estimate:.{digits}f} ({NOT_ENOUGH}, n={self.n})"
+        return (f"{self.estimate:.{digits}f} ({self.confidence:.0%} CI {self.low:.{digits}f}–{self.high:.{digits}f},"
+                f" n={self.n}, {self.method})")
+
+
+def mean_interval(values: Sequence[float], *, confidence: float = 0.95) -> Interval:
+    """Student-t interval on the mean. n=1: no interval. All values equal: a zero-width interval (the data
+    show no spread; with few values `conclusive()` still refuses when n < MIN_N)."""
+    data = np.asarray(values, dtype=float)
+    n = int(data.size)
+    if n == 0:
+        return Interval(None, None, None, 0, confidence, "t")
+    mean = float(data.mean())
+    if n == 1:
+        return Interval(mean, None, None, 1, confidence, "t")
+    sd = float(data.std(ddof=1))
+    half = float(st.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
+    return Interval(mean, mean - half, mean + half, n, confidence, "t")
+
+
+def bootstrap_interval(values: Sequence[float], *, confidence: float = 0.95, resamples: int = 2000,
+                       seed: int = 7) -> Interval:
+    """Percentile bootstrap on the mean, for skewed scores (deterministic with the seed)."""
+    data = np.asarray(values, dtype=float)
+    n = int(data.size)
+    if n < 2:
+        return mean_interval(values, confidence=confidence)
+    if float(data.std()) == 0.0:
+        return Interval(float(data.mean()), float(data.mean()), float(data.mean()), n, confidence, "bootstrap")
+    result = st.bootstrap((data,), np.mean, confidence_level=confidence, n_resamples=resamples,
+                          method="percentile", random_state=np.random.default_rng(seed))
+    return Interval(float(data.mean()), float(result.confidence_interval.low),
+                    float(result.confidence_interval.high), n, confidence, "bootstrap")
+
+
+def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> Interval:
+    """Wilson score interval for a proportion (e.g. how often a question is passed)."""
+    if n <= 0:
+        return Interval(None, None, None, 0, confidence, "wilson")
+    if not 0 <= successes <= n:
+        raise ValueError("successes must be between 0 and n")
+    z = float(st.norm.ppf((1 + confidence) / 2))
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return Interval(p, max(0.0, centre - half), min(1.0, centre + half), n, confidence, "wilson")
+
+
+class TargetVerdict(StrEnum):
+    BELOW = "below target"
+    ABOVE = "above target"
+    INCONCLUSIVE = "cannot tell"
+    NOT_ENOUGH = NOT_ENOUGH
+
+
+def compare_to_target(interval: Interval, target: float, *, max_half_width: float = MAX_HALF_WIDTH
+                      ) -> TargetVerdict:
+    """'below target' only when the whole interval is under the target (and the interval is usable)."""
+    if not interval.conclusive(max_half_width):
+        return TargetVerdict.NOT_ENOUGH
+    assert interval.low is not None and interval.high is not None
+    if interval.high < target:
+        return TargetVerdict.BELOW
+    if interval.low > target:
+        return TargetVerdict.ABOVE
+    return TargetVerdict.INCONCLUSIVE
+
+
+def rank_groups(intervals: dict[str, Interval]) -> list[list[str]]:
+    """Order names by estimate, grouping those whose intervals overlap the group's leader: a ranking only
+    separates names whose intervals do not overlap. Inconclusive intervals are left out."""
+    usable = sorted(((name, iv) for name, iv in intervals.items() if iv.conclusive()),
+                    key=lambda item: -(item[1].estimate or 0.0))
+    groups: list[list[str]] = []
+    leader_low: float | None = None
+    for name, iv in usable:
+        assert iv.high is not None and iv.low is not None
+        if groups and leader_low is not None and iv.high >= leader_low:
+            groups[-1].append(name)
+        else:
+            groups.append([name])
+            leader_low = iv.low
+    return groups
+
+
+@dataclass(frozen=True)
+class SampleSizePlan:
+    per_agent: int
+    margin: float
+    confidence: float
+    sd: float
+    note: str
+
+
+def plan_sample_size(*, sd: float, margin: float, confidence: float = 0.95, max_n: int = 1000) -> SampleSizePlan:
+    """Evaluations per agent per period so the t-interval half-width is at most `margin` points, given the
+    observed spread `sd`: the smallest n with t(n-1) * sd / sqrt(n) <= margin (found by iteration)."""
+    if margin <= 0:
+        raise ValueError("margin must be positive")
+    if sd <= 0:
+        return SampleSizePlan(MIN_N, margin, confidence, sd, "no spread observed yet; the minimum is suggested")
+    for n in range(2, max_n + 1):
+        if float(st.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n) <= margin:
+            n = max(n, MIN_N)
+            return SampleSizePlan(n, margin, confidence, sd,
+                                  f"{n} evaluations give ±{margin:g} points at {confidence:.0%} with sd {sd:.1f}")
+    return SampleSizePlan(max_n, margin, confidence, sd, f"more than {max_n} evaluations would be needed")
+
+
+@dataclass(frozen=True)
+class BiasEstimate:
+    offset: float | None
+    interval: Interval
+    n_pairs: int
+    p_value: float | None
+    significant: bool
+    method: str
+
+
+def paired_bias(pairs: Sequence[tuple[float, float]], *, alpha: float = 0.05) -> BiasEstimate:
+    """An evaluator's mean offset against a reference on the same interactions.
+
+    Each pair is (this evaluator's score, the reference score) for one interaction, where the reference is the
+    calibration gold answer or the mean of the other evaluators. The offset's t-interval and a one-sample t-test
+    of the differences against 0 (a paired t-test) say whether it is more than noise; flagged only when
+    p < alpha with at least MIN_N pairs.
+    """
+    differences = [a - b for a, b in pairs]
+    interval = mean_interval(differences)
+    n = len(differences)
+    if n < MIN_N:
+        return BiasEstimate(interval.estimate, interval, n, None, False, "paired t-test")
+    if float(np.std(differences)) == 0.0:
+        offset = differences[0]
+        return BiasEstimate(offset, interval, n, 0.0 if offset != 0 else 1.0, offset != 0, "paired t-test")
+    result = st.ttest_1samp(differences, 0.0)
+    p_value = float(result.pvalue)
+    return BiasEstimate(interval.estimate, interval, n, p_value, p_value < alpha, "paired t-test")
+
+
+def _matrix(reliability_data: Sequence[Sequence[float | None]]) -> Any:
+    return np.array([[np.nan if v is None else float(v) for v in row] for row in reliability_data], dtype=float)
+
+
+def krippendorff_alpha(reliability_data: Sequence[Sequence[float | None]], *, level: Level = "interval") -> float | None:
+    """Krippendorff's alpha; rows are raters, columns units; None marks a missing rating."""
+    import krippendorff
+
+    matrix = _matrix(reliability_data)
+    pairable = (np.sum(~np.isnan(matrix), axis=0) >= 2).sum()
+    if pairable == 0:
+        return None
+    values = matrix[~np.isnan(matrix)]
+    if np.unique(values).size < 2:
+        return None  # alpha is undefined when every rating is the same value
+    return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement=level))
+
+
+def krippendorff_alpha_interval(reliability_data: Sequence[Sequence[float | None]], *, level: Level = "interval",
+                                confidence: float = 0.95, resamples: int = 1000, seed: int = 7) -> Interval:
+    """Alpha with a bootstrap interval over units (interactions), as Hayes & Krippendorff (2007) suggest
+    resampling units; units are resampled with replacement and alpha recomputed."""
+    import krippendorff
+
+    matrix = _matrix(reliability_data)
+    point = krippendorff_alpha(reliability_data, level=level)
+    units = matrix.shape[1] if matrix.ndim == 2 else 0
+    if point is None or units < 3:
+        return Interval(point, None, None, units, confidence, "bootstrap over units")
+    rng = np.random.default_rng(seed)
+    samples = []
+    for _ in range(resamples):
+        resampled = matrix[:, rng.integers(0, units, size=units)]
+        values = resampled[~np.isnan(resampled)]
+        if np.unique(values).size < 2:
+            continue
+        try:
+            samples.append(float(krippendorff.alpha(reliability_data=resampled, level_of_measurement=level)))
+        except (ValueError, ZeroDivisionError):
+            continue
+    if len(samples) < resamples // 2:
+        return Interval(point, None, None, units, confidence, "bootstrap over units")
+    low, high = np.quantile(samples, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return Interval(point, float(low), float(high), units, confidence, "bootstrap over units")

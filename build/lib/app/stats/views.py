@@ -1,0 +1,50 @@
+"""The scores page: average scores per agent, team or question with their 95 % intervals, verdicts
+against a target only where the interval allows one, and the sample-size planner."""
+
+import statistics
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.auth import service as auth_service
+from app.auth.deps import SessionDep, WebPrincipal
+from app.core.security import Role
+from app.core.web import NavItem, render
+from app.evaluations import reports
+from app.stats import service as stats
+
+router = APIRouter()
+NAV = [NavItem("Scores", "/scores", tuple(Role), order=35)]
+
+
+@router.get("/scores", response_class=HTMLResponse)
+def scores_page(
+    request: Request, principal: WebPrincipal, session: SessionDep,
+    group_by: Literal["agent", "team", "question", "channel", "evaluator"] = "agent",
+    target: Annotated[float, Query(ge=0, le=100)] = 80.0,
+    margin: Annotated[float, Query(gt=0, le=50)] = 5.0,
+) -> Response:
+    groups = reports.summary(session=session, principal=principal, group_by=group_by)
+    names = _names(session, group_by)
+    rows = []
+    intervals = {}
+    for group in groups:
+        interval = stats.mean_interval(group.scores)
+        intervals[group.key] = interval
+        rows.append({"name": names.get(group.key, group.key), "group": group,
+                     "verdict": stats.compare_to_target(interval, target).value})
+    ranking = [[names.get(key, key) for key in tier] for tier in stats.rank_groups(intervals)]
+    spreads = [g.stdev for g in groups if g.stdev is not None]
+    plan = stats.plan_sample_size(sd=statistics.fmean(spreads), margin=margin) if spreads else None
+    return render(request, "stats/scores.html", {
+        "rows": rows, "ranking": ranking, "plan": plan, "group_by": group_by, "target": target,
+        "margin": margin, "min_n": stats.MIN_N, "max_half_width": stats.MAX_HALF_WIDTH}, principal=principal)
+
+
+def _names(session: SessionDep, group_by: str) -> dict[str, str]:
+    if group_by in ("agent", "evaluator"):
+        return {str(u.id): u.name for u in auth_service.list_users(session=session)}
+    if group_by == "team":
+        return {str(t.id): t.name for t in auth_service.list_teams(session=session)}
+    return {}

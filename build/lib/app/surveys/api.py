@@ -1,0 +1,138 @@
+"""JSON endpoints: survey sources, CSV import, the signed webhook, responses, manual links and figures.
+
+Roles: admins manage sources and import; admins, executives and evaluators see responses and link them by
+hand; figures are for every staff role (a coach's figures cover their own team); agents have no access.
+The webhook is public and authenticated by its HMAC signature alone.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.deps import SessionDep, require_roles
+from app.auth.service import visible_agent_ids
+from app.core.errors import STANDARD_ERRORS, InvalidInput, error_responses
+from app.core.security import Principal, Role
+from app.surveys import figures, service
+from app.surveys.models import (
+    ImportReport,
+    ManualLink,
+    SurveyResponsePublic,
+    SurveySourceCreate,
+    SurveySourceCreated,
+    SurveySourcePublic,
+    SurveySourceUpdate,
+)
+
+router = APIRouter(prefix="/api/surveys", tags=["surveys"], responses=STANDARD_ERRORS)
+
+SURVEY_ADMINS = (Role.ADMIN,)
+LINKERS = (Role.ADMIN, Role.EXECUTIVE, Role.EVALUATOR)
+FIGURE_READERS = (Role.ADMIN, Role.EXECUTIVE, Role.EVALUATOR, Role.COACH)
+AdminDep = Annotated[Principal, Depends(require_roles(*SURVEY_ADMINS))]
+LinkerDep = Annotated[Principal, Depends(require_roles(*LINKERS))]
+FiguresDep = Annotated[Principal, Depends(require_roles(*FIGURE_READERS))]
+MAX_CSV_BYTES = 50 * 1024 * 1024
+
+
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+def _public(source: Any) -> SurveySourcePublic:
+    return SurveySourcePublic.model_validate(source, from_attributes=True)
+
+
+@router.post("/webhook/{source}", responses=error_responses(401, 422))
+def webhook(source: str, session: SessionDep, body: Annotated[bytes, Depends(raw_body)],
+            x_earshot_signature: Annotated[str | None, Header()] = None) -> ImportReport:
+    """Receive one response (or {"responses": [...]}) signed with the source's secret:
+    `X-Earshot-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. Idempotent by response id."""
+    try:
+        report = service.ingest_webhook(session=session, source_name=source, body=body,
+                                        signature=x_earshot_signature)
+        session.commit()
+    except IntegrityError:
+        # the same delivery arrived twice at once and the other one stored it first: run again, which now
+        # finds the stored rows (unchanged)
+        session.rollback()
+        report = service.ingest_webhook(session=session, source_name=source, body=body,
+                                        signature=x_earshot_signature)
+        session.commit()
+    return report
+
+
+@router.get("/sources")
+def list_sources(principal: AdminDep, session: SessionDep) -> list[SurveySourcePublic]:
+    return [_public(s) for s in service.list_sources(session=session)]
+
+
+@router.post("/sources", status_code=201, responses=error_responses(409))
+def create_source(body: SurveySourceCreate, principal: AdminDep, session: SessionDep) -> SurveySourceCreated:
+    """Create a source; the webhook secret is shown only in this answer."""
+    source = service.create_source(session=session, name=body.name, actor=principal,
+                                   column_mapping=body.column_mapping, rating_rule=body.rating_rule,
+                                   link_window_hours=body.link_window_hours)
+    session.commit()
+    return SurveySourceCreated(**_public(source).model_dump(), webhook_secret=source.webhook_secret)
+
+
+@router.patch("/sources/{source_id}", responses=error_responses(404))
+def update_source(source_id: int, body: SurveySourceUpdate, principal: AdminDep,
+                  session: SessionDep) -> SurveySourcePublic:
+    source = service.update_source(session=session, source_id=source_id, actor=principal,
+                                   column_mapping=body.column_mapping, rating_rule=body.rating_rule,
+                                   link_window_hours=body.link_window_hours)
+    session.commit()
+    return _public(source)
+
+
+@router.post("/sources/{source_id}/upload", responses=error_responses(404, 413))
+def import_csv(source_id: int, file: UploadFile, principal: AdminDep, session: SessionDep) -> ImportReport:
+    """Import a CSV export with the source's column mapping; rejected rows are reported by line."""
+    source = service.get_source(session=session, source_id=source_id)
+    data = file.file.read(MAX_CSV_BYTES + 1)
+    if len(data) > MAX_CSV_BYTES:
+        raise InvalidInput(f"the CSV is larger than {MAX_CSV_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("the CSV is not UTF-8 text") from exc
+    report = service.import_csv(session=session, source=source, text=text, actor=principal)
+    session.commit()
+    return report
+
+
+@router.get("/responses")
+def list_responses(principal: LinkerDep, session: SessionDep, link_status: str | None = None,
+                   band: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+                   offset: Annotated[int, Query(ge=0)] = 0) -> list[SurveyResponsePublic]:
+    rows = service.list_responses(session=session, link_status=link_status, band=band, limit=limit, offset=offset)
+    return [SurveyResponsePublic.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.post("/responses/{response_id}/link", responses=error_responses(404, 409))
+def link_response(response_id: int, body: ManualLink, principal: LinkerDep,
+                  session: SessionDep) -> SurveyResponsePublic:
+    """Link a response to an interaction by hand (audited)."""
+    response = service.link_response_manually(session=session, response_id=response_id,
+                                              interaction_id=body.interaction_id, actor=principal,
+                                              reason=body.reason)
+    session.commit()
+    return SurveyResponsePublic.model_validate(response, from_attributes=True)
+
+
+@router.get("/figures")
+def survey_figures(principal: FiguresDep, session: SessionDep,
+                   period: Annotated[str, Query(pattern="^(month|week)$")] = "month",
+                   until: Annotated[str | None, Query(description="A month, e.g. 2026-11")] = None,
+                   periods: Annotated[int, Query(ge=1, le=36)] = 6,
+                   group_by: Annotated[str | None, Query(pattern="^(channel|team|agent|shop)$")] = None,
+                   ) -> list[dict[str, Any]]:
+    """Invited, completed, response rate, count and % of each band per period (oldest first), optionally per
+    channel, team, agent or shop; the last period is the one holding `until` (default: now)."""
+    result = figures.survey_figures(
+        session=session, period=period, until=figures.parse_month(until) if until else None, periods=periods,
+        group_by=group_by, agent_ids=visible_agent_ids(session=session, principal=principal))
+    return figures.as_trend(result)

@@ -1,0 +1,183 @@
+"""Linking a survey response to the customer's interactions.
+
+1. The survey names its interaction (source + external id): link to it.
+2. Otherwise find the customer by phone (E.164, region GB) or e-mail (case-folded) in CustomerIdentity and
+   link to the customer's interactions in the window before the survey (default 72 h).
+3. Otherwise keep the response as unlinked, with the reason; it can be linked by hand (audited).
+
+The customer look-up is the interactions feature's shared identity resolver.
+"""
+
+from datetime import datetime, timedelta
+
+import phonenumbers
+from sqlmodel import Session, col, select
+
+from app.auth.models import User
+from app.core import audit
+from app.core.errors import Conflict, NotFound
+from app.core.security import Principal
+from app.core.timeutil import as_utc
+from app.interactions import service as interactions_service
+from app.interactions.models import Interaction
+from app.surveys.models import LinkStatus, SurveyResponse, SurveyResponseInteraction
+
+
+def normalise_phone(value: str | None, *, region: str = "GB") -> str | None:
+    """E.164 for a parseable number, else None."""
+    if not value or not value.strip():
+        return None
+    try:
+        number = phonenumbers.parse(value.strip(), region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(value: str | None) -> str | None:
+    value = (value or "").strip().lower()
+    return value if "@" in value else None
+
+
+def find_customer_id(*, session: Session, phone: str | None, email: str | None) -> int | None:
+    """The customer holding this phone or e-mail (the shared identity resolver, following merges).
+    E-mail wins over phone."""
+    for kind, value in (("email", email), ("phone", phone)):
+        if not value:
+            continue
+        customer = interactions_service.find_customer_by_identity(session=session, kind=kind, value=value)
+        if customer is not None and customer.id is not None:
+            return customer.id
+    return None
+
+
+def customer_interactions_before(*, session: Session, customer_id: int, anchor_hours: float,
+                                 response: SurveyResponse) -> list[Interaction]:
+    """The customer's interactions (every channel) in the `anchor_hours` before the survey, oldest first."""
+    anchor = survey_anchor(response)
+    if anchor is None:
+        return []
+    start = anchor - timedelta(hours=anchor_hours)
+    return list(session.exec(select(Interaction).where(
+        Interaction.customer_id == customer_id, col(Interaction.started_at) >= start,
+        col(Interaction.started_at) <= anchor).order_by(col(Interaction.started_at))).all())
+
+
+def survey_anchor(response: SurveyResponse) -> datetime | None:
+    """The moment the window ends: the invitation (sent after the contact), else the answer."""
+    moment = response.invited_at or response.responded_at
+    return as_utc(moment) if moment is not None else None
+
+
+def link_response(*, session: Session, response: SurveyResponse, window_hours: int) -> None:
+    """Link an answered response (see the module docstring). Manual links are left alone."""
+    if response.link_status == LinkStatus.MANUAL:
+        return
+    if response.responded_at is None:
+        response.link_status, response.link_reason = LinkStatus.NOT_ANSWERED, None
+        return
+    assert response.id is not None
+    _clear_links(session=session, response_id=response.id, keep_manual=True)
+    reasons: list[str] = []
+    named = _named_interaction(session=session, response=response)
+    if named is not None:
+        _apply_links(session=session, response=response, interactions=[named], how="named")
+        return
+    if response.interaction_external_id:
+        reasons.append(f"interaction {response.interaction_source or '?'}:{response.interaction_external_id} "
+                       "not found")
+    customer_id = find_customer_id(session=session, phone=response.customer_phone, email=response.customer_email)
+    response.customer_id = customer_id
+    if customer_id is None:
+        if not (response.customer_phone or response.customer_email):
+            reasons.append("the survey names no customer phone or e-mail")
+        else:
+            reasons.append("no customer with this phone or e-mail")
+        _unlink(response, reasons)
+        return
+    found = customer_interactions_before(session=session, customer_id=customer_id, anchor_hours=window_hours,
+                                         response=response)
+    if not found:
+        reasons.append(f"customer has no interaction in the {window_hours} h before the survey")
+        _unlink(response, reasons)
+        return
+    _apply_links(session=session, response=response, interactions=found, how="window")
+
+
+def _named_interaction(*, session: Session, response: SurveyResponse) -> Interaction | None:
+    if not response.interaction_external_id:
+        return None
+    return session.exec(select(Interaction).where(
+        Interaction.source == (response.interaction_source or "earshot"),
+        Interaction.external_id == response.interaction_external_id)).first()
+
+
+def _unlink(response: SurveyResponse, reasons: list[str]) -> None:
+    response.link_status = LinkStatus.UNLINKED
+    response.link_reason = "; ".join(reasons)[:500]
+    response.interaction_id = None
+
+
+def _clear_links(*, session: Session, response_id: int, keep_manual: bool) -> None:
+    for link in session.exec(select(SurveyResponseInteraction).where(
+            SurveyResponseInteraction.response_id == response_id)).all():
+        if keep_manual and link.how == "manual":
+            continue
+        session.delete(link)
+    session.flush()
+
+
+def _apply_links(*, session: Session, response: SurveyResponse, interactions: list[Interaction], how: str) -> None:
+    assert response.id is not None
+    existing = set(session.exec(select(SurveyResponseInteraction.interaction_id).where(
+        SurveyResponseInteraction.response_id == response.id)).all())
+    for interaction in interactions:
+        assert interaction.id is not None
+        if interaction.id not in existing:
+            session.add(SurveyResponseInteraction(response_id=response.id, interaction_id=interaction.id, how=how))
+            existing.add(interaction.id)
+    primary = interactions[-1]  # the named one, or the latest contact before the survey
+    response.interaction_id = primary.id
+    response.link_status = LinkStatus.MANUAL if how == "manual" else LinkStatus.LINKED
+    response.link_reason = None
+    if primary.customer_id is not None and response.customer_id is None:
+        response.customer_id = primary.customer_id
+    if not response.channel:
+        response.channel = primary.channel
+    if response.agent_id is None and primary.agent_id is not None:
+        agent = session.get(User, primary.agent_id)
+        if agent is not None:
+            response.agent_id, response.team_id = agent.id, agent.team_id
+            response.site_id = response.site_id or agent.site_id
+    session.add(response)
+
+
+def link_manually(*, session: Session, response_id: int, interaction_id: int, actor: Principal,
+                  reason: str = "") -> SurveyResponse:
+    """Link a response to an interaction by hand; audited. Raises NotFound, Conflict (not answered)."""
+    response = session.get(SurveyResponse, response_id)
+    if response is None:
+        raise NotFound(f"survey response {response_id} not found")
+    interaction = session.get(Interaction, interaction_id)
+    if interaction is None:
+        raise NotFound(f"interaction {interaction_id} not found")
+    if response.responded_at is None:
+        raise Conflict("an invitation without an answer cannot be linked")
+    before = {"link_status": response.link_status, "interaction_id": response.interaction_id,
+              "link_reason": response.link_reason}
+    _apply_links(session=session, response=response, interactions=[interaction], how="manual")
+    if response.customer_id is None:
+        response.customer_id = interaction.customer_id
+    audit.record(session=session, actor=actor, action="survey_response.link", record_type="survey_response",
+                 record_id=response_id, before=before,
+                 after={"link_status": response.link_status, "interaction_id": interaction_id},
+                 reason=reason or None)
+    session.flush()
+    return response
+
+
+def linked_interaction_ids(*, session: Session, response_id: int) -> list[int]:
+    return list(session.exec(select(SurveyResponseInteraction.interaction_id).where(
+        SurveyResponseInteraction.response_id == response_id)).all())

@@ -1,0 +1,192 @@
+"""Survey sources and responses.
+
+One `SurveyResponse` row per invitation: an invitation nobody answered has no `responded_at` and no band;
+an answered one carries the band, the raw score and the verbatim. `(source_id, response_id)` is unique, so
+imports and webhook deliveries are idempotent.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.models import tz_column
+from app.core.timeutil import utcnow
+
+
+class Band(StrEnum):
+    GOOD = "good"
+    ACCEPTABLE = "acceptable"
+    BAD = "bad"
+
+
+class Scale(StrEnum):
+    BAND = "band"
+    CSAT = "csat"
+    NPS = "nps"
+
+
+class LinkStatus(StrEnum):
+    LINKED = "linked"  # by the interaction the survey names, or by the customer's contacts in the window
+    MANUAL = "manual"  # linked by hand (audited)
+    UNLINKED = "unlinked"  # kept with `link_reason`
+    NOT_ANSWERED = "not_answered"  # an invitation without an answer: nothing to link
+
+
+# The canonical fields of a survey row; a source's column mapping maps each to a CSV column name.
+CANONICAL_FIELDS = ("response_id", "invited_at", "responded_at", "customer_email", "customer_phone",
+                    "interaction_external_id", "interaction_source", "channel", "agent", "shop", "rating",
+                    "score", "scale", "comment")
+DEFAULT_COLUMN_MAPPING: dict[str, str] = {name: name for name in CANONICAL_FIELDS}
+DEFAULT_RATING_RULE: dict[str, Any] = {
+    "default_scale": "csat",  # what a bare `score` means when the row names no scale
+    "csat": {"good_min": 4, "acceptable_min": 3},  # 5-4 good, 3 acceptable, 1-2 bad
+    "nps": {"good_min": 9, "acceptable_min": 7},  # 9-10 good, 7-8 acceptable, 0-6 bad
+}
+DEFAULT_LINK_WINDOW_HOURS = 72
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SurveySource(SQLModel, table=True):
+    """A survey system sending us responses (by CSV or signed webhook), with its own mapping and rules.
+
+    `webhook_secret` is kept as given (HMAC verification needs the secret itself, not a hash of it); it is
+    never returned by the API after creation.
+    """
+
+    __tablename__ = "survey_source"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True, index=True)
+    column_mapping: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_COLUMN_MAPPING),
+                                           sa_column=Column(JSON, nullable=False))
+    rating_rule: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_RATING_RULE),
+                                        sa_column=Column(JSON, nullable=False))
+    link_window_hours: int = DEFAULT_LINK_WINDOW_HOURS
+    webhook_secret: str = Field(max_length=200)
+    created_at: datetime = _created()
+
+
+class SurveyResponse(SQLModel, table=True):
+    __tablename__ = "survey_response"
+    __table_args__ = (UniqueConstraint("source_id", "response_id", name="uq_survey_response_source"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="survey_source.id", index=True)
+    response_id: str = Field(max_length=300)
+    invited_at: datetime | None = tz_column(index=True)
+    responded_at: datetime | None = tz_column(index=True)
+    customer_email: str | None = Field(default=None, max_length=320)
+    customer_phone: str | None = Field(default=None, max_length=50, description="E.164 when it parsed.")
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    interaction_source: str | None = Field(default=None, max_length=100)
+    interaction_external_id: str | None = Field(default=None, max_length=300)
+    interaction_id: int | None = Field(default=None, foreign_key="interaction.id", index=True,
+                                       description="The primary linked interaction.")
+    channel: str | None = Field(default=None, max_length=20, index=True)
+    agent_username: str | None = Field(default=None, max_length=100)
+    agent_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    shop: str | None = Field(default=None, max_length=200)
+    site_id: int | None = Field(default=None, foreign_key="site.id", index=True)
+    band: str | None = Field(default=None, max_length=20, index=True)
+    raw_score: float | None = None
+    scale: str | None = Field(default=None, max_length=10)
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    link_status: str = Field(default=LinkStatus.NOT_ANSWERED, max_length=20, index=True)
+    link_reason: str | None = Field(default=None, max_length=500)
+    content_hash: str = Field(max_length=64, description="sha256 of the canonical row: unchanged re-imports.")
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class SurveyResponseInteraction(SQLModel, table=True):
+    """Every interaction a response is linked to (the named one, or the customer's contacts in the window)."""
+
+    __tablename__ = "survey_response_interaction"
+    __table_args__ = (UniqueConstraint("response_id", "interaction_id", name="uq_survey_response_interaction"),)
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(foreign_key="survey_response.id", index=True)
+    interaction_id: int = Field(foreign_key="interaction.id", index=True)
+    how: str = Field(max_length=20, description="named | window | manual")
+
+
+# ---------------------------------------------------------------- API schemas
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class RowProblem(BaseModel):
+    line: int
+    response_id: str | None = None
+    reason: str
+
+
+class ImportReport(BaseModel):
+    """What an import did; `rejected` rows name their line (1 = the header) and why."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[RowProblem] = []
+    cases_opened: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged + len(self.rejected)
+
+
+class SurveySourceCreate(StrictModel):
+    name: str
+    column_mapping: dict[str, str] | None = None
+    rating_rule: dict[str, Any] | None = None
+    link_window_hours: int = DEFAULT_LINK_WINDOW_HOURS
+
+
+class SurveySourceUpdate(StrictModel):
+    column_mapping: dict[str, str] | None = None
+    rating_rule: dict[str, Any] | None = None
+    link_window_hours: int | None = None
+
+
+class SurveySourcePublic(BaseModel):
+    id: int
+    name: str
+    column_mapping: dict[str, str]
+    rating_rule: dict[str, Any]
+    link_window_hours: int
+    created_at: datetime
+
+
+class SurveySourceCreated(SurveySourcePublic):
+    webhook_secret: str
+
+
+class SurveyResponsePublic(BaseModel):
+    id: int
+    source_id: int
+    response_id: str
+    invited_at: datetime | None
+    responded_at: datetime | None
+    customer_id: int | None
+    interaction_id: int | None
+    channel: str | None
+    agent_id: int | None
+    shop: str | None
+    band: str | None
+    raw_score: float | None
+    scale: str | None
+    comment: str | None
+    link_status: str
+    link_reason: str | None
+
+
+class ManualLink(StrictModel):
+    interaction_id: int
+    reason: str = ""

@@ -1,0 +1,154 @@
+"""Pages: the survey figures dashboard and the unlinked responses list (with linking by hand)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.auth.deps import SessionDep, web_require_roles
+from app.auth.service import visible_agent_ids
+from app.core.errors import EarshotError, InvalidInput
+from app.core.security import Principal
+from app.core.web import NavItem, render
+from app.surveys import charts, figures, service
+from app.surveys.api import FIGURE_READERS, LINKERS, MAX_CSV_BYTES, SURVEY_ADMINS
+from app.surveys.models import CANONICAL_FIELDS, ImportReport, LinkStatus
+
+router = APIRouter()
+NAV = [NavItem("Surveys", "/surveys", FIGURE_READERS, order=40)]
+WebSurveyAdmin = Annotated[Principal, Depends(web_require_roles(*SURVEY_ADMINS))]
+WebFigures = Annotated[Principal, Depends(web_require_roles(*FIGURE_READERS))]
+WebLinker = Annotated[Principal, Depends(web_require_roles(*LINKERS))]
+
+
+@router.get("/surveys", response_class=HTMLResponse)
+def dashboard(request: Request, principal: WebFigures, session: SessionDep,
+              period: Annotated[str, Query(pattern="^(month|week)$")] = "month", until: str | None = None,
+              group_by: Annotated[str, Query(pattern="^(|channel|team|agent|shop)$")] = "channel") -> Response:
+    try:
+        result = figures.survey_figures(
+            session=session, period=period, until=figures.parse_month(until) if until else None, periods=6,
+            group_by=group_by or None, agent_ids=visible_agent_ids(session=session, principal=principal))
+        error = None
+    except EarshotError as exc:
+        result, error = figures.survey_figures(session=session, periods=6), exc.message
+    current = result[-1]
+    return render(request, "surveys/dashboard.html", {
+        "periods": result, "current": current,
+        "change": figures.change_from_previous(current.total, result[-2].total if len(result) > 1 else None), "chart": charts.band_trend_svg(result), "period": period,
+        "until": until or "", "group_by": group_by, "groupings": figures.GROUPINGS, "error": error,
+        "unlinked": service.count_unlinked(session=session) if principal.has(*LINKERS) else None,
+    }, principal=principal)
+
+
+@router.get("/surveys/unlinked", response_class=HTMLResponse)
+def unlinked(request: Request, principal: WebLinker, session: SessionDep, message: str | None = None,
+             error: str | None = None) -> Response:
+    rows = service.list_responses(session=session, link_status=LinkStatus.UNLINKED, limit=500)
+    return render(request, "surveys/unlinked.html", {"rows": rows, "message": message, "error": error},
+                  principal=principal)
+
+
+@router.post("/surveys/responses/{response_id}/link")
+def link(response_id: int, principal: WebLinker, session: SessionDep,
+         interaction_id: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "") -> Response:
+    if not interaction_id.strip().isdigit():
+        return RedirectResponse("/surveys/unlinked?error=Give+the+interaction+number", status_code=303)
+    try:
+        service.link_response_manually(session=session, response_id=response_id,
+                                       interaction_id=int(interaction_id), actor=principal, reason=reason)
+        session.commit()
+    except EarshotError as exc:
+        session.rollback()
+        if exc.status_code == 404 and "survey response" in exc.message:
+            raise
+        return RedirectResponse(f"/surveys/unlinked?error={exc.message.replace(' ', '+')}", status_code=303)
+    return RedirectResponse(f"/surveys/unlinked?message=Linked+response+{response_id}", status_code=303)
+
+
+# ---------------------------------------------------------------- sources (admins)
+
+
+def _sources_page(request: Request, principal: Principal, session: SessionDep, *, status_code: int = 200,
+                  message: str | None = None, error: str | None = None, secret: tuple[str, str] | None = None,
+                  report: ImportReport | None = None) -> Response:
+    return render(request, "surveys/sources.html", {
+        "sources": service.list_sources(session=session), "fields": CANONICAL_FIELDS, "message": message,
+        "error": error, "secret": secret, "report": report}, principal=principal, status_code=status_code)
+
+
+@router.get("/surveys/sources", response_class=HTMLResponse)
+def sources_page(request: Request, principal: WebSurveyAdmin, session: SessionDep) -> Response:
+    return _sources_page(request, principal, session)
+
+
+@router.post("/surveys/sources", response_class=HTMLResponse)
+def source_create(request: Request, principal: WebSurveyAdmin, session: SessionDep,
+                  name: Annotated[str, Form()] = "") -> Response:
+    try:
+        source = service.create_source(session=session, name=name, actor=principal)
+        session.commit()
+    except EarshotError as exc:
+        session.rollback()
+        return _sources_page(request, principal, session, error=exc.message, status_code=exc.status_code)
+    # the secret is shown once, on this page, never in a URL
+    return _sources_page(request, principal, session, secret=(source.name, source.webhook_secret))
+
+
+def _parse_mapping(text: str) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        field, sep, column = line.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise InvalidInput(f"mapping line {number}: write field = CSV column")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+@router.post("/surveys/sources/{source_id}", response_class=HTMLResponse)
+def source_update(request: Request, source_id: int, principal: WebSurveyAdmin, session: SessionDep,
+                  mapping: Annotated[str, Form()] = "", default_scale: Annotated[str, Form()] = "csat",
+                  csat_good_min: Annotated[str, Form()] = "4", csat_acceptable_min: Annotated[str, Form()] = "3",
+                  nps_good_min: Annotated[str, Form()] = "9", nps_acceptable_min: Annotated[str, Form()] = "7",
+                  link_window_hours: Annotated[str, Form()] = "72") -> Response:
+    try:
+        rule = {"default_scale": default_scale,
+                "csat": {"good_min": float(csat_good_min), "acceptable_min": float(csat_acceptable_min)},
+                "nps": {"good_min": float(nps_good_min), "acceptable_min": float(nps_acceptable_min)}}
+        service.update_source(session=session, source_id=source_id, actor=principal,
+                              column_mapping=_parse_mapping(mapping), rating_rule=rule,
+                              link_window_hours=int(link_window_hours))
+        session.commit()
+    except ValueError:
+        session.rollback()
+        return _sources_page(request, principal, session, error="thresholds and window must be numbers",
+                             status_code=422)
+    except EarshotError as exc:
+        session.rollback()
+        if exc.status_code == 404:
+            raise
+        return _sources_page(request, principal, session, error=exc.message, status_code=exc.status_code)
+    return _sources_page(request, principal, session, message="Source saved")
+
+
+@router.post("/surveys/sources/{source_id}/upload", response_class=HTMLResponse)
+def source_upload(request: Request, source_id: int, principal: WebSurveyAdmin, session: SessionDep,
+                  file: UploadFile | None = None) -> Response:
+    source = service.get_source(session=session, source_id=source_id)
+    try:
+        if file is None:
+            raise InvalidInput("choose a CSV file")
+        data = file.file.read(MAX_CSV_BYTES + 1)
+        if len(data) > MAX_CSV_BYTES:
+            raise InvalidInput(f"the CSV is larger than {MAX_CSV_BYTES} bytes")
+        report = service.import_csv(session=session, source=source, text=data.decode("utf-8"), actor=principal)
+        session.commit()
+    except UnicodeDecodeError:
+        session.rollback()
+        return _sources_page(request, principal, session, error="the CSV is not UTF-8 text", status_code=422)
+    except EarshotError as exc:
+        session.rollback()
+        return _sources_page(request, principal, session, error=exc.message, status_code=exc.status_code)
+    return _sources_page(request, principal, session, report=report, message=f"Imported into {source.name}")
