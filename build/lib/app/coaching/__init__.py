@@ -1,1 +1,0 @@
-"""Coaching: retraining assignments, sessions, automatic rules and whether coaching worked."""

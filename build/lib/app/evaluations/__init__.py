@@ -1,1 +1,0 @@
-"""Evaluations: scoring interactions, disputes, sampling and calibration."""

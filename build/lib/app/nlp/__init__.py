@@ -1,1 +1,0 @@
-"""Interaction analytics: the spaCy pipeline, PII detection, sentiment, categories and explainable auto-QA."""

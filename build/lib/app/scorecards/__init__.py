@@ -1,1 +1,0 @@
-"""Scorecards: evaluation forms as data, versioned, and their scoring."""

@@ -1,1 +1,0 @@
-"""Call transcription: channel split, talk metrics and PII redaction."""
