@@ -1,30 +1,16 @@
-"""CSV exports of coaching assignments and of before/after figures (opened in spreadsheets, so cells that
+"""CSV exports of coaching assignments and of before/after figures (through reports.export, so cells that
 a spreadsheet would run as a formula are quoted with a leading apostrophe)."""
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from app.coaching.effectiveness import AssignmentEffect, Comparison
 from app.coaching.models import CoachingAssignment
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
+from app.reports.export import csv_lines
 
 
 def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    return out.getvalue()
+    return "".join(csv_lines(header, rows))
 
 
 def assignments_csv(assignments: Sequence[CoachingAssignment], names: dict[int, str], *,

@@ -1,10 +1,8 @@
 """Scheduled exports to a folder (EARSHOT_CONNECTORS_EXPORT_DIR): evaluations, survey figures and social
 SLA attainment as CSV, one file per export and day (`<name>-YYYY-MM-DD.csv`, rewritten by a later run on
 the same day). Files are written atomically (a temporary file in the same folder, fsync, rename), so a
-reader never sees half a file. Cells go through reports.export.safe_cell (no spreadsheet formulas)."""
+reader never sees half a file. Cells go through reports.export.csv_lines (no spreadsheet formulas)."""
 
-import csv
-import io
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -14,20 +12,17 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from app.core.timeutil import utcnow
-from app.reports.export import safe_cell
+from app.reports.export import csv_lines
 
 
 def write_csv_atomic(path: Path, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
     """Write the CSV next to `path` under a temporary name, fsync it, then rename it over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([safe_cell(h) for h in headers])
-    writer.writerows([safe_cell(c) for c in row] for row in rows)
+    content = "".join(csv_lines(headers, rows))
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(buffer.getvalue())
+            stream.write(content)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)

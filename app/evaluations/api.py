@@ -1,14 +1,12 @@
 """JSON endpoints: evaluations (create, answer, submit, acknowledge, dispute, resolve), the evaluator's
 queue and assignments, sampling rules and calibration sessions."""
 
-import csv
-import io
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from app.auth.deps import CurrentPrincipal, SessionDep, require_roles
 from app.core.errors import STANDARD_ERRORS, Forbidden, error_responses
@@ -33,6 +31,7 @@ from app.evaluations.models import (
     SubmitBody,
 )
 from app.evaluations.retry import with_write_retry
+from app.reports.export import csv_response
 from app.scorecards.models import ScorePreview
 
 router = APIRouter(prefix="/api", tags=["evaluations"], responses=STANDARD_ERRORS)
@@ -145,15 +144,11 @@ def evaluation_summary(principal: CurrentPrincipal, session: SessionDep, group_b
     groups = reports.summary(session=session, principal=principal, group_by=group_by, since=since, until=until,
                              scorecard_id=scorecard_id)
     if format == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([group_by, "n", "mean", "ci95_low", "ci95_high", "stdev", "critical_failures",
-                         "critical_rate"])
-        for g in groups:
-            writer.writerow([g.key, g.n, g.mean, g.ci_low, g.ci_high, g.stdev, g.critical_failures,
-                             g.critical_rate])
-        return PlainTextResponse(out.getvalue(), media_type="text/csv",
-                                 headers={"content-disposition": f'attachment; filename="scores-by-{group_by}.csv"'})
+        return csv_response(f"scores-by-{group_by}.csv",
+                            [group_by, "n", "mean", "ci95_low", "ci95_high", "stdev", "critical_failures",
+                             "critical_rate"],
+                            ([g.key, g.n, g.mean, g.ci_low, g.ci_high, g.stdev, g.critical_failures, g.critical_rate]
+                             for g in groups))
     return JSONResponse([asdict(g) for g in groups])
 
 

@@ -10,12 +10,11 @@ The customer look-up is the interactions feature's shared identity resolver.
 
 from datetime import datetime, timedelta
 
-import phonenumbers
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
 from app.core import audit
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.security import Principal
 from app.core.timeutil import as_utc
 from app.interactions import service as interactions_service
@@ -24,16 +23,13 @@ from app.surveys.models import LinkStatus, SurveyResponse, SurveyResponseInterac
 
 
 def normalise_phone(value: str | None, *, region: str = "GB") -> str | None:
-    """E.164 for a parseable number, else None."""
+    """E.164 for a parseable number (the shared normaliser), else None."""
     if not value or not value.strip():
         return None
     try:
-        number = phonenumbers.parse(value.strip(), region)
-    except phonenumbers.NumberParseException:
+        return interactions_service.normalise_phone(value.strip(), region=region)
+    except InvalidInput:
         return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalise_email(value: str | None) -> str | None:
