@@ -4,10 +4,12 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+RoleName = Literal["admin", "evaluator", "coach", "agent", "executive"]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -51,6 +53,11 @@ class Settings(BaseSettings):
     speech_language: str = "en"
     speech_hold_seconds: float = Field(default=20.0, description="A silence this long on both sides is a hold.")
     speech_max_seconds: float = Field(default=7200.0, description="Longer recordings are refused, not transcribed.")
+
+    unredacted_roles: list[RoleName] = Field(
+        default_factory=lambda: list[RoleName](["admin", "evaluator"]),
+        description="Roles that may read unredacted transcripts and play the original (unbeeped) audio of a call; "
+                    "every such access is audited. Everyone else who may see the call gets the redacted view.")
 
     retention: dict[str, dict[str, int]] = Field(
         default_factory=dict,

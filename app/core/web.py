@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.core.security import Principal, Role
@@ -65,3 +66,17 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
             "csrf_token": principal.csrf_token if principal else getattr(request.state, "login_csrf", None),
             **(context or {})}
     return templates.TemplateResponse(request, template, full, status_code=status_code)
+
+
+STORED_FILE_CSP = "default-src 'none'; sandbox"
+
+
+def stored_file(path: Path, *, media_type: str, filename: str, inline: bool = False) -> FileResponse:
+    """A stored file (recording, PDF) as a response that a browser never runs as a page: the media type we
+    determined (not the uploader's), attachment unless `inline` (the audio player, the PDF viewer), a
+    sandboxing CSP of its own, and no caching of personal data by shared caches."""
+    response = FileResponse(path, media_type=media_type, filename=filename,
+                            content_disposition_type="inline" if inline else "attachment")
+    response.headers["Content-Security-Policy"] = STORED_FILE_CSP
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -16,6 +16,7 @@ from app.core.jobs import JobQueue
 from app.core.models import Job
 from app.core.security import Principal, Role
 from app.core.settings import Settings
+from app.core.web import stored_file
 from app.ingest import service
 from app.ingest.models import (
     ImportJobStarted,
@@ -28,9 +29,6 @@ from app.ingest.tasks import IMPORT_KIND, imports_store
 from app.interactions import service as interactions
 
 router = APIRouter(prefix="/api", tags=["ingest"], responses=STANDARD_ERRORS)
-
-AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac", "m4a": "audio/mp4"}
-
 
 def _chunks(upload: UploadFile) -> Any:
     return iter(lambda: upload.file.read(1 << 20), b"")
@@ -61,16 +59,22 @@ def upload_recording(
             "transcription_job_id": result.transcription_job_id}
 
 
-@router.get("/recordings/{recording_id}/audio", response_class=FileResponse, responses=error_responses(404))
-def recording_audio(recording_id: int, principal: CurrentPrincipal, session: SessionDep,
+@router.get("/recordings/{recording_id}/audio", response_class=FileResponse, responses=error_responses(403, 404))
+def recording_audio(recording_id: int, request: Request, principal: CurrentPrincipal, session: SessionDep,
                     settings: SettingsDep) -> FileResponse:
-    """The original audio of a recording, for the player (only for people who may see the call)."""
+    """The original, unredacted audio of a recording: only for roles in EARSHOT_UNREDACTED_ROLES (by default
+    admins and evaluators) who may see the call; every playback is audited (`recording.play_original`). The
+    call's player uses `/api/interactions/{id}/audio`, which serves the redacted copy."""
+    from app.speech.api import first_request
+    from app.speech.service import require_unredacted
+
     recording = service.get_recording(session=session, recording_id=recording_id)
     interactions.get_interaction(session=session, interaction_id=recording.interaction_id, principal=principal)
+    require_unredacted(session=session, principal=principal, settings=settings, action="recording.play_original",
+                       record_type="recording", record_id=recording_id, audit_access=first_request(request))
     path = service.recording_path(settings=settings, recording=recording)
-    media_type = "audio/ogg" if recording.format.startswith("ogg") else AUDIO_TYPES.get(recording.format,
-                                                                                       "application/octet-stream")
-    return FileResponse(path, media_type=media_type, filename=recording.original_filename or f"{recording.id}")
+    return stored_file(path, media_type=service.recording_media_type(recording),
+                       filename=recording.original_filename or f"recording-{recording.id}")
 
 
 @router.post("/chats", responses=error_responses(413))

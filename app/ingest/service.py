@@ -258,6 +258,15 @@ def enqueue_transcription(*, session: Session, queue: JobQueue | None, recording
     return speech.request_transcription(session=session, queue=queue, recording_id=recording.id).id
 
 
+AUDIO_MEDIA_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac", "m4a": "audio/mp4",
+                     "ogg": "audio/ogg"}
+
+
+def recording_media_type(recording: Recording) -> str:
+    """The media type of a stored recording, from the format found by decoding it (never the uploader's claim)."""
+    return AUDIO_MEDIA_TYPES.get(recording.format.split("/")[0], "application/octet-stream")
+
+
 def recording_path(*, settings: Settings, recording: Recording) -> Path:
     path = BlobStore(settings.recordings_dir).path_for(recording.sha256)
     if recording.audio_deleted_at is not None or not path.exists():

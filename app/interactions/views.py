@@ -1,21 +1,21 @@
 """Pages: search, customers and their timeline, and one interaction (player + transcript, or the thread)."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from app.auth.deps import SessionDep, WebPrincipal, WebStaff
+from app.auth.deps import SessionDep, SettingsDep, WebPrincipal, WebStaff
 from app.auth.models import Team, User
 from app.auth.service import visible_agent_ids
 from app.core.errors import NotFound
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.interactions import search as search_service
-from app.interactions import service
+from app.interactions import service, timeline
 from app.interactions.models import Channel, Customer
 
 router = APIRouter()
@@ -110,10 +110,20 @@ def customer_page(request: Request, customer_id: int, principal: WebPrincipal, s
 
 
 @router.get("/interactions/{interaction_id}", response_class=HTMLResponse)
-def interaction_page(request: Request, interaction_id: int, principal: WebPrincipal,
-                     session: SessionDep) -> Response:
+def interaction_page(request: Request, interaction_id: int, principal: WebPrincipal, session: SessionDep,
+                     settings: SettingsDep, view: Literal["redacted", "original"] = "redacted") -> Response:
+    """One interaction. A call shows its player (redacted audio), timeline and redacted transcript; roles in
+    EARSHOT_UNREDACTED_ROLES may switch to `?view=original`, which is audited."""
+    from app.speech import service as speech
+    from app.speech.models import CallTranscript
+
     interaction = service.get_interaction(session=session, interaction_id=interaction_id, principal=principal)
     assert interaction.id is not None
+    original = view == "original" and interaction.channel == "call"
+    if original:
+        speech.require_unredacted(session=session, principal=principal, settings=settings,
+                                  action="transcript.view_original", record_type="interaction",
+                                  record_id=interaction.id)
     legs = service.interaction_legs(session=session, interaction_id=interaction.id)
     messages = service.interaction_messages(session=session, interaction_id=interaction.id)
     segments = service.interaction_segments(session=session, interaction_id=interaction.id)
@@ -123,5 +133,14 @@ def interaction_page(request: Request, interaction_id: int, principal: WebPrinci
     context: dict[str, Any] = {
         "interaction": interaction, "legs": legs, "messages": messages, "segments": segments, "names": names,
         "participants": participants, "customer": customer, "icons": CHANNEL_ICONS,
-        "recording": service.interaction_recording(session=session, interaction_id=interaction.id)}
+        "recording": service.interaction_recording(session=session, interaction_id=interaction.id),
+        "original": original, "may_unredact": speech.may_see_unredacted(principal, settings)}
+    if interaction.channel == "call":
+        recording = context["recording"]
+        transcribed = session.exec(select(CallTranscript.id).where(
+            CallTranscript.interaction_id == interaction.id)).first() is not None
+        line = timeline.build([(s.speaker, s.start, s.end) for s in segments],
+                              recording.duration_seconds if recording else None)
+        context.update(timeline=line, timeline_bars=timeline.bars(line),
+                       playable=recording is not None and (transcribed or context["may_unredact"]))
     return render(request, "interactions/interaction.html", context, principal=principal)

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, require_roles
 from app.core.errors import STANDARD_ERRORS, error_responses
 from app.core.security import Principal, Role
+from app.core.web import stored_file
 from app.reviews import pack, service
 from app.reviews.models import (
     ActionCreate,
@@ -190,5 +191,5 @@ def render_pack(meeting_id: int, principal: DeciderDep, session: SessionDep, que
 def download_pack(meeting_id: int, principal: DeciderDep, session: SessionDep, settings: SettingsDep) -> FileResponse:
     """The last rendered meeting pack (404 until the job has run)."""
     meeting = service.get_meeting(session=session, meeting_id=meeting_id)
-    return FileResponse(pack.pack_path(settings=settings, meeting=meeting), media_type="application/pdf",
-                        filename=f"review-meeting-{meeting.period}-{meeting.id}.pdf")
+    return stored_file(pack.pack_path(settings=settings, meeting=meeting), media_type="application/pdf",
+                       filename=f"review-meeting-{meeting.period}-{meeting.id}.pdf")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from app.auth import service as auth_service
@@ -14,7 +14,7 @@ from app.auth.deps import QueueDep, SessionDep, SettingsDep, web_require_roles
 from app.core.errors import EarshotError, InvalidInput
 from app.core.models import Job
 from app.core.security import Principal, Role
-from app.core.web import NavItem, render
+from app.core.web import NavItem, render, stored_file
 from app.reviews import pack, service
 from app.reviews.models import (
     TRANSITIONS,
@@ -271,5 +271,5 @@ def pack_submit(meeting_id: int, principal: WebDecider, session: SessionDep, que
 @router.get("/reviews/meetings/{meeting_id}/pack.pdf")
 def pack_download(meeting_id: int, principal: WebDecider, session: SessionDep, settings: SettingsDep) -> Response:
     meeting = service.get_meeting(session=session, meeting_id=meeting_id)
-    return FileResponse(pack.pack_path(settings=settings, meeting=meeting), media_type="application/pdf",
-                        filename=f"review-meeting-{meeting.period}-{meeting.id}.pdf")
+    return stored_file(pack.pack_path(settings=settings, meeting=meeting), media_type="application/pdf",
+                       filename=f"review-meeting-{meeting.period}-{meeting.id}.pdf")

@@ -31,7 +31,6 @@ from app.speech.pipeline import (
 log = logging.getLogger("earshot.speech")
 
 JOB_KIND = "speech.transcribe"
-ORIGINAL_VIEW_ROLES = (Role.ADMIN, Role.EVALUATOR)  # who may read the unredacted transcript
 REQUEST_ROLES = (Role.ADMIN, Role.EVALUATOR)
 ACTIVE_JOB_STATES = ("queued", "running")
 PENDING, QUEUED, RUNNING, DONE, FAILED = "pending", "queued", "running", "done", "failed"
@@ -144,21 +143,36 @@ class TranscriptView:
     original: bool
 
 
+def may_see_unredacted(principal: Principal, settings: Settings) -> bool:
+    """Whether this principal's roles are among the configured `unredacted_roles`."""
+    return principal.has(*(Role(r) for r in settings.unredacted_roles))
+
+
+def require_unredacted(*, session: Session, principal: Principal, settings: Settings, action: str,
+                       record_type: str, record_id: int, audit_access: bool = True) -> None:
+    """Refuse unless the principal may see personal data unredacted; record the access in the audit log
+    (`audit_access=False` for the follow-up range requests of one playback)."""
+    if not may_see_unredacted(principal, settings):
+        allowed = ", ".join(settings.unredacted_roles) or "nobody"
+        raise Forbidden(f"Unredacted transcripts and audio are only for: {allowed} (setting EARSHOT_UNREDACTED_ROLES).")
+    if not audit_access:
+        return
+    audit.record(session=session, actor=principal, action=action, record_type=record_type, record_id=record_id)
+    session.commit()
+
+
 def get_transcript(*, session: Session, principal: Principal, interaction_id: int,
-                   original: bool = False) -> TranscriptView:
+                   original: bool = False, settings: Settings | None = None) -> TranscriptView:
     """The call's transcript for this principal. Raises NotFound when the interaction does not exist or is
-    outside the principal's scope, Forbidden when `original` is asked without the right role. Reading the
-    original is audited (`transcript.view_original`)."""
+    outside the principal's scope, Forbidden when `original` is asked without a role listed in
+    `unredacted_roles`. Reading the original is audited (`transcript.view_original`)."""
     interaction = session.get(Interaction, interaction_id)
     if interaction is None or not can_view_agent(session=session, principal=principal,
                                                  agent_id=interaction.agent_id):
         raise NotFound(f"interaction {interaction_id} not found")
     if original:
-        if not principal.has(*ORIGINAL_VIEW_ROLES):
-            raise Forbidden("Only " + " and ".join(ORIGINAL_VIEW_ROLES) + " may read unredacted transcripts.")
-        audit.record(session=session, actor=principal, action="transcript.view_original",
-                     record_type="interaction", record_id=interaction_id)
-        session.commit()
+        require_unredacted(session=session, principal=principal, settings=settings or Settings(),
+                           action="transcript.view_original", record_type="interaction", record_id=interaction_id)
     recording = session.exec(select(Recording).where(Recording.interaction_id == interaction_id)).first()
     segments = list(session.exec(select(Segment).where(Segment.interaction_id == interaction_id)
                                  .order_by(col(Segment.seq))).all())
@@ -166,6 +180,32 @@ def get_transcript(*, session: Session, principal: Principal, interaction_id: in
     metrics = session.exec(select(CallMetrics).where(CallMetrics.interaction_id == interaction_id)).first()
     return TranscriptView(interaction=interaction, recording=recording, info=info, segments=segments,
                           metrics=metrics, original=original)
+
+
+def player_audio(*, session: Session, principal: Principal, interaction_id: int, settings: Settings,
+                 first_request: bool = True) -> tuple[Path, str, bool]:
+    """What the call's player may play for this principal: (path, media type, redacted?).
+
+    The redacted copy when the transcription found personal data; the original when it found none (nothing to
+    hide). Before transcription nobody knows what the audio holds, so only `unredacted_roles` may play it (and
+    that is audited); others get Conflict until it is transcribed."""
+    from app.ingest.service import recording_media_type, recording_path
+
+    view = get_transcript(session=session, principal=principal, interaction_id=interaction_id)
+    if view.recording is None:
+        raise NotFound(f"interaction {interaction_id} has no recording")
+    if view.info is not None and view.info.redacted_audio_sha256:
+        path = BlobStore(settings.recordings_dir).path_for(view.info.redacted_audio_sha256)
+        if not path.exists():
+            raise NotFound("the redacted audio of this call is no longer stored")
+        return path, "audio/wav", True
+    if view.info is None:
+        if not may_see_unredacted(principal, settings):
+            raise Conflict("This call is not transcribed yet, so personal data in its audio has not been found and "
+                           "beeped; it can be played once transcription finishes.")
+        require_unredacted(session=session, principal=principal, settings=settings, action="recording.play_original",
+                           record_type="recording", record_id=view.recording.id or 0, audit_access=first_request)
+    return recording_path(settings=settings, recording=view.recording), recording_media_type(view.recording), False
 
 
 def redacted_audio_path(*, session: Session, principal: Principal, interaction_id: int,

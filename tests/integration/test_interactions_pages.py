@@ -65,7 +65,8 @@ def test_call_page_shows_player_and_not_transcribed_placeholder(client, session,
     body = client.post("/api/recordings", data={"metadata": json.dumps(meta)},
                        files={"file": ("c.wav", wav.read_bytes())}).json()
     page = client.get(f"/interactions/{body['interaction_id']}", headers=HTML).text
-    assert f'<audio controls preload="metadata" src="/api/recordings/{body["recording_id"]}/audio">' in page
+    assert (f'<audio controls preload="metadata" src="/api/interactions/{body["interaction_id"]}/audio" '
+            'data-player-audio>') in page
     assert "Not transcribed yet" in page and "pending" in page
     recording = session.get(Recording, body["recording_id"])
     assert recording.transcription_status == "pending"
