@@ -368,6 +368,21 @@ def category_counts(*, session: Session, principal: Principal, since: datetime) 
     return counts
 
 
+def weekly_sentiment(*, session: Session, principal: Principal, since: datetime) -> list[tuple[str, float, int]]:
+    """(ISO week, mean customer sentiment, interactions) for visible analysed interactions since `since`."""
+    visible = visible_agent_ids(session=session, principal=principal)
+    query = (select(Interaction.started_at, InteractionAnalytics.sentiment_customer)
+             .join(InteractionAnalytics, col(InteractionAnalytics.interaction_id) == col(Interaction.id))
+             .where(col(Interaction.started_at) >= since, col(InteractionAnalytics.sentiment_customer).is_not(None)))
+    if visible is not None:
+        query = query.where(col(Interaction.agent_id).in_(visible))
+    weeks: dict[str, list[float]] = {}
+    for started_at, value in session.exec(query).all():
+        year, week, _ = started_at.isocalendar()
+        weeks.setdefault(f"{year}-W{week:02d}", []).append(float(value or 0.0))
+    return [(week, round(sum(v) / len(v), 3), len(v)) for week, v in sorted(weeks.items())]
+
+
 def category_names() -> list[tuple[str, str]]:
     return [(rule.name, rule.label or rule.name) for rule in default_categories().rules.values()]
 

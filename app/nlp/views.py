@@ -3,19 +3,22 @@ its own), the list of interactions by category/sentiment, and the agreement repo
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from app.auth.deps import SessionDep, WebAdmin, WebPrincipal, web_require_roles
 from app.core.errors import InvalidInput
 from app.core.security import Principal, Role
+from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.nlp import service
 from app.nlp.sentiment import label
+from app.reports.charts import Chart, Series, bar_chart, line_chart
 
 router = APIRouter()
 
@@ -158,7 +161,30 @@ def analytics_list(request: Request, principal: WebPrincipal, session: SessionDe
                                "metric_max": metric_max}.items() if v}
     return render(request, "nlp/list.html", {
         "result": result, "filters": query, "base_query": urlencode(query), "categories": service.category_names(),
-        "channels": ["call", "chat", "email", "social"], "label": label}, principal=principal)
+        "channels": ["call", "chat", "email", "social"], "label": label,
+        "charts": dashboard_charts(session=session, principal=principal)}, principal=principal)
+
+
+def dashboard_charts(*, session: Session, principal: Principal, weeks: int = 12) -> list[Chart]:
+    """Customer sentiment per week and the top categories of the last 30 days, within the principal's scope."""
+    charts = []
+    trend = service.weekly_sentiment(session=session, principal=principal, since=utcnow() - timedelta(weeks=weeks))
+    if trend:
+        chart = line_chart("Customer sentiment per week (−1 negative … +1 positive)", [w for w, _, _ in trend],
+                           [Series("Mean customer sentiment", [v for _, v, _ in trend])], y_min=-1, y_max=1,
+                           digits=2, label_header="Week")
+        chart.headers.append("Interactions")
+        for row, (_, _, n) in zip(chart.rows, trend, strict=True):
+            row.append(str(n))
+        charts.append(chart)
+    counts = service.category_counts(session=session, principal=principal, since=utcnow() - timedelta(days=30))
+    labels = dict(service.category_names())
+    top = sorted(((n, name) for name, n in counts.items() if name != "negative" and n), reverse=True)[:8]
+    if top:
+        charts.append(bar_chart("Top categories, last 30 days (interactions)", [labels.get(name, name) for _, name in top],
+                                [Series("Interactions", [float(n) for n, _ in top])], label_header="Category",
+                                width=760))
+    return charts
 
 
 @router.get("/admin/auto-qa-agreement", response_class=HTMLResponse)

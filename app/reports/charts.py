@@ -150,3 +150,48 @@ def line_chart(title: str, labels: list[str], series: list[Series], *, width: in
     headers, rows = _table(labels, series, digits, label_header)
     desc = f"{len(labels)} points for {', '.join(s.name for s in series)}"
     return Chart(title=title, svg=_frame(title, desc, width, height, body), headers=headers, rows=rows)
+
+
+def stacked_bar_chart(title: str, labels: list[str], series: list[Series], *, width: int = 640, height: int = 260,
+                      rate: Series | None = None, label_header: str = "") -> Chart:
+    """Bars stacked per label (counts), optionally with a rate line in percent on a right-hand 0–100 % axis."""
+    left, right, top, bottom = 44, width - (44 if rate else 10), 26, height - 34
+    totals = [sum(s.values[i] or 0 for s in series if i < len(s.values)) for i in range(len(labels))]
+    hi = max([1.0, *totals])
+    y = _scale(0.0, hi, top, bottom)
+    body = _axes(0.0, hi, left, right, top, bottom, 0) + _legend(series + ([rate] if rate else []), left, 14)
+    group = (right - left) / max(1, len(labels))
+    bar = group * 0.6
+    for i, label in enumerate(labels):
+        x0 = left + i * group + (group - bar) / 2
+        base = 0.0
+        for j, s in enumerate(series):
+            value = (s.values[i] if i < len(s.values) else None) or 0.0
+            if value <= 0:
+                continue
+            color = s.color or PALETTE[j % len(PALETTE)]
+            body.append(f'<rect x="{x0:.1f}" y="{y(base + value):.1f}" width="{bar:.1f}" '
+                        f'height="{y(base) - y(base + value):.1f}" fill="{color}"><title>{escape(label)} · '
+                        f'{escape(s.name)}: {_fmt(value, 0)}</title></rect>')
+            base += value
+        body.append(f'<text x="{x0 + bar / 2:.1f}" y="{bottom + 14}" text-anchor="middle" fill="#333">'
+                     f'{escape(label)}</text>')
+    if rate is not None:
+        r = _scale(0.0, 100.0, top, bottom)
+        color = rate.color or "#1565c0"
+        body.append(f'<text x="{right + 4}" y="{top + 4}" fill="#555">100%</text>'
+                    f'<text x="{right + 4}" y="{bottom + 4}" fill="#555">0%</text>')
+        marks = [(left + i * group + group / 2, r(min(v, 100.0)), v, labels[i]) for i, v in enumerate(rate.values)
+                 if v is not None and i < len(labels)]
+        if len(marks) > 1:
+            body.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
+                        + " ".join(f"{a:.1f},{b:.1f}" for a, b, _, _ in marks) + '"/>')
+        for cx, cy, value, label in marks:
+            body.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="{color}"><title>{escape(rate.name)} · '
+                        f'{escape(label)}: {_fmt(value, 1)}</title></circle>')
+    headers, rows = _table(labels, series + ([rate] if rate else []), 0, label_header)
+    if rate is not None:
+        for row, percent in zip(rows, rate.values, strict=False):
+            row[-1] = _fmt(percent, 1)
+    desc = "; ".join(f"{r[0]}: " + ", ".join(f"{h} {v}" for h, v in zip(headers[1:], r[1:], strict=False)) for r in rows)
+    return Chart(title=title, svg=_frame(title, desc, width, height, body), headers=headers, rows=rows)

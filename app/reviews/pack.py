@@ -84,7 +84,7 @@ def pack_context(*, session: Session, meeting: ReviewMeeting, progress: Progress
         .order_by(col(ReviewAction.due_date), col(ReviewAction.id))).all()
     users = {u.id: u.name for u in session.exec(select(User)).all()}
     sites = {s.id: s.name for s in session.exec(select(Site)).all()}
-    return {"meeting": meeting, "current": trend[-1], "trend": trend, "chart": charts.band_trend_svg(trend),
+    return {"meeting": meeting, "current": trend[-1], "trend": trend, "chart": charts.band_trend_chart(trend),
             "stories": stories, "earlier_actions": [a for a, _ in earlier], "users": users, "sites": sites,
             "generated_at": utcnow(), "overdue": service.action_overdue}
 

@@ -15,6 +15,7 @@ from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
+from app.reports.charts import Chart, Series, bar_chart
 from app.social import alerts, repeat, service
 from app.social.crosschannel import hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
@@ -117,11 +118,26 @@ def process_submit(request: Request, interaction_id: int, principal: WebSocialWo
     return RedirectResponse(f"/social/threads/{interaction_id}?message=Process+set", status_code=303)
 
 
+def sla_chart(attainment: list[service.Attainment]) -> Chart | None:
+    """Share of clocks met per platform (met ÷ met + breached; pending clocks are not counted yet)."""
+    if not attainment:
+        return None
+
+    def percent(rate: float | None) -> float | None:
+        return None if rate is None else round(100 * rate, 1)
+
+    return bar_chart("Social SLA compliance per platform (% of clocks met)", [a.platform for a in attainment],
+                     [Series("First response within 1 hour", [percent(a.first_rate) for a in attainment]),
+                      Series("Follow-up within 1 day", [percent(a.follow_rate) for a in attainment])],
+                     y_min=0, y_max=100, digits=1, label_header="Platform")
+
+
 @router.get("/social/dashboard", response_class=HTMLResponse)
 def dashboard_page(request: Request, principal: WebSocialViewer, session: SessionDep) -> Response:
+    attainment = service.sla_attainment(session=session)
     return render(request, "social/dashboard.html", {
         "alerts": alerts.list_alerts(session=session), "fairness": service.fairness(session=session),
-        "attainment": service.sla_attainment(session=session),
+        "attainment": attainment, "sla_chart": sla_chart(attainment),
         "private": service.resolved_privately(session=session),
         "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST, "share_test": SHARE_TEST,
         "human": service.human_duration, "processes": service.process_report(session=session),

@@ -2,6 +2,7 @@
 against a target only where the interval allows one, and the sample-size planner."""
 
 import statistics
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -9,9 +10,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.auth import service as auth_service
 from app.auth.deps import SessionDep, WebPrincipal
-from app.core.security import Role
+from app.core.security import Principal, Role
+from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.evaluations import reports
+from app.reports.charts import Chart, Series, line_chart
 from app.stats import service as stats
 
 router = APIRouter()
@@ -39,7 +42,27 @@ def scores_page(
     plan = stats.plan_sample_size(sd=statistics.fmean(spreads), margin=margin) if spreads else None
     return render(request, "stats/scores.html", {
         "rows": rows, "ranking": ranking, "plan": plan, "group_by": group_by, "target": target,
-        "margin": margin, "min_n": stats.MIN_N, "max_half_width": stats.MAX_HALF_WIDTH}, principal=principal)
+        "margin": margin, "min_n": stats.MIN_N, "max_half_width": stats.MAX_HALF_WIDTH,
+        "trend": score_trend(session=session, principal=principal, target=target)}, principal=principal)
+
+
+def score_trend(*, session: SessionDep, principal: Principal, target: float, weeks: int = 12) -> Chart | None:
+    """Weekly average score over the last `weeks` weeks with its 95 % interval as a band (None: no scores)."""
+    groups = reports.summary(session=session, principal=principal, group_by="week",
+                             since=utcnow() - timedelta(weeks=weeks))
+    if not groups:
+        return None
+    intervals = [stats.mean_interval(g.scores) for g in groups]
+    shown = [i.conclusive() for i in intervals]  # a band only where the interval says something
+    series = Series("Average score", [i.estimate for i in intervals],
+                    low=[i.low if ok else None for i, ok in zip(intervals, shown, strict=True)],
+                    high=[i.high if ok else None for i, ok in zip(intervals, shown, strict=True)])
+    chart = line_chart("Average score per week with its 95 % interval", [g.key for g in groups], [series],
+                       y_min=0, y_max=100, target=target, label_header="Week")
+    chart.headers += ["95 % interval", "Evaluations"]
+    for row, interval, ok in zip(chart.rows, intervals, shown, strict=True):
+        row += [f"{interval.low:.1f}–{interval.high:.1f}" if ok else "not enough to say", str(interval.n)]
+    return chart
 
 
 def _names(session: SessionDep, group_by: str) -> dict[str, str]:

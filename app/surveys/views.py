@@ -35,7 +35,7 @@ def dashboard(request: Request, principal: WebFigures, session: SessionDep,
     current = result[-1]
     return render(request, "surveys/dashboard.html", {
         "periods": result, "current": current,
-        "change": figures.change_from_previous(current.total, result[-2].total if len(result) > 1 else None), "chart": charts.band_trend_svg(result), "period": period,
+        "change": figures.change_from_previous(current.total, result[-2].total if len(result) > 1 else None), "chart": charts.band_trend_chart(result), "period": period,
         "until": until or "", "group_by": group_by, "groupings": figures.GROUPINGS, "error": error,
         "unlinked": service.count_unlinked(session=session) if principal.has(*LINKERS) else None,
     }, principal=principal)

@@ -74,5 +74,7 @@ def test_chart_escapes_labels():
                                    end=datetime(2026, 2, 1, tzinfo=UTC))
     period.total.invited, period.total.completed = 4, 2
     period.total.counts["bad"] = 2
-    svg = str(charts.band_trend_svg([period]))
+    chart = charts.band_trend_chart([period])
+    svg = str(chart.svg)
     assert svg.startswith("<svg") and "<b>" not in svg and "&lt;b&gt;" in svg
+    assert chart.rows == [["<b>x</b>", "0", "0", "2", "50.0"]]  # good, acceptable, bad, response rate %
