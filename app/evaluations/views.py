@@ -20,6 +20,7 @@ from app.evaluations import calibration, sampling, service
 from app.evaluations.forms import FormFieldError, answers_from_form, evidence_text, field_value
 from app.evaluations.models import DisputeItem, Evaluation, EvaluationState, SamplingRuleCreate
 from app.evaluations.retry import with_write_retry
+from app.interactions import timeline
 from app.interactions.models import Interaction, Message, Segment
 from app.scorecards import service as scorecards
 from app.scorecards.schema import ScorecardForm
@@ -212,6 +213,12 @@ def _posted_values(form: ScorecardForm, fields: dict[str, str]) -> dict[str, dic
                    "evidence": fields.get(f"evidence__{q.id}", "")} for _, q in form.questions()}
 
 
+def _player(request: Request, *, session: Session, principal: Principal, interaction: Any,
+            segments: list[Segment]) -> dict[str, Any]:
+    return timeline.player_context(session=session, principal=principal, settings=request.app.state.settings,
+                                   interaction=interaction, segments=segments)
+
+
 def _edit_page(request: Request, *, principal: Principal, session: Session, evaluation: Evaluation,
                values: dict[str, dict[str, str]] | None = None, result: ScoreResult | None = None,
                error: str | None = None, details: list[dict[str, Any]] | None = None,
@@ -226,6 +233,7 @@ def _edit_page(request: Request, *, principal: Principal, session: Session, eval
         "result": result, "error": error, "details": details or [],
         "agent_name": names(session=session, ids=[evaluation.agent_id]).get(evaluation.agent_id or 0, "—"),
         "version": service.version_of(session=session, evaluation=evaluation),
+        **_player(request, session=session, principal=principal, interaction=interaction, segments=segments),
     }, principal=principal, status_code=status_code)
 
 
@@ -300,6 +308,7 @@ def _detail_page(request: Request, *, principal: Principal, session: Session, ev
         "version": service.version_of(session=session, evaluation=evaluation),
         "is_agent": evaluation.agent_id == principal.user_id and principal.has(Role.AGENT),
         "can_resolve": principal.has(Role.ADMIN, Role.EVALUATOR) and evaluation.state == EvaluationState.DISPUTED,
+        **_player(request, session=session, principal=principal, interaction=interaction, segments=segments),
     }, principal=principal, status_code=status_code)
 
 

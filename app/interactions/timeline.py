@@ -3,6 +3,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 SPEAKERS = ("agent", "customer")
 MIN_SILENCE_SECONDS = 2.0  # shorter gaps are ordinary pauses between turns, not silence worth showing
@@ -107,3 +108,24 @@ def bars(timeline: Timeline) -> list[Bar]:
         out.extend(bar(kind, s, lane, LANE_HEIGHT) for s in spans)
     out.extend(bar("overtalk", s, LANES["overtalk"], LANE_HEIGHT) for s in timeline.overtalk)
     return out
+
+
+def player_context(*, session: Any, principal: Any, settings: Any, interaction: Any, segments: Sequence[Any],
+                   original: bool = False) -> dict[str, Any]:
+    """What `interactions/_player.html` needs for a call: its recording, whether this viewer may play it
+    (the redacted copy once transcribed; before that only roles in EARSHOT_UNREDACTED_ROLES), the timeline."""
+    from sqlmodel import select
+
+    from app.interactions.models import Recording
+    from app.speech import service as speech
+    from app.speech.models import CallTranscript
+
+    if interaction.channel != "call":
+        return {}
+    recording = session.exec(select(Recording).where(Recording.interaction_id == interaction.id)).first()
+    may_unredact = speech.may_see_unredacted(principal, settings)
+    transcribed = session.exec(select(CallTranscript.id).where(
+        CallTranscript.interaction_id == interaction.id)).first() is not None
+    line = build([(s.speaker, s.start, s.end) for s in segments], recording.duration_seconds if recording else None)
+    return {"recording": recording, "original": original, "may_unredact": may_unredact, "timeline": line,
+            "timeline_bars": bars(line), "playable": recording is not None and (transcribed or may_unredact)}

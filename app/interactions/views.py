@@ -115,7 +115,6 @@ def interaction_page(request: Request, interaction_id: int, principal: WebPrinci
     """One interaction. A call shows its player (redacted audio), timeline and redacted transcript; roles in
     EARSHOT_UNREDACTED_ROLES may switch to `?view=original`, which is audited."""
     from app.speech import service as speech
-    from app.speech.models import CallTranscript
 
     interaction = service.get_interaction(session=session, interaction_id=interaction_id, principal=principal)
     assert interaction.id is not None
@@ -134,13 +133,6 @@ def interaction_page(request: Request, interaction_id: int, principal: WebPrinci
         "interaction": interaction, "legs": legs, "messages": messages, "segments": segments, "names": names,
         "participants": participants, "customer": customer, "icons": CHANNEL_ICONS,
         "recording": service.interaction_recording(session=session, interaction_id=interaction.id),
-        "original": original, "may_unredact": speech.may_see_unredacted(principal, settings)}
-    if interaction.channel == "call":
-        recording = context["recording"]
-        transcribed = session.exec(select(CallTranscript.id).where(
-            CallTranscript.interaction_id == interaction.id)).first() is not None
-        line = timeline.build([(s.speaker, s.start, s.end) for s in segments],
-                              recording.duration_seconds if recording else None)
-        context.update(timeline=line, timeline_bars=timeline.bars(line),
-                       playable=recording is not None and (transcribed or context["may_unredact"]))
+        **timeline.player_context(session=session, principal=principal, settings=settings, interaction=interaction,
+                                  segments=segments, original=original)}
     return render(request, "interactions/interaction.html", context, principal=principal)

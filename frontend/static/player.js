@@ -58,6 +58,18 @@
     }
   }
   document.addEventListener("DOMContentLoaded", function () {
-    Array.prototype.forEach.call(document.querySelectorAll("[data-player]"), init);
+    var players = document.querySelectorAll("[data-player]");
+    Array.prototype.forEach.call(players, init);
+    // Evidence timestamps elsewhere on the page (an evaluation's answers) play the call from that point.
+    var audio = document.querySelector("[data-player] [data-player-audio]");
+    Array.prototype.forEach.call(document.querySelectorAll("button.evidence[data-seek]"), function (button) {
+      if (!audio) { button.disabled = true; return; }
+      button.addEventListener("click", function () {
+        audio.currentTime = parseFloat(button.getAttribute("data-seek"));
+        var played = audio.play();
+        if (played && played.catch) { played.catch(function () {}); }
+        audio.scrollIntoView({ block: "center" });
+      });
+    });
   });
 })();

@@ -15,20 +15,23 @@ from app.auth.models import UserCreate
 from app.core.db import make_engine, session_factory, session_scope
 from app.core.migrate import upgrade
 from app.core.security import make_password_hasher
+from app.evaluations import service as evaluations
 from app.ingest import service as ingest
 from app.ingest.models import RecordingMetadata
 from app.interactions.models import Segment
+from app.scorecards import service as scorecards
 from app.speech.models import CallTranscript
 from tests.browser.conftest import running_server
 from tests.conftest import TEST_PASSWORD, make_settings
 
 pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
 LINES = [("agent", 0.0, 4.0, "Thank you for calling, this is Ada."), ("customer", 3.0, 8.0, "Hi, I was charged twice."),
          ("agent", 12.0, 16.0, "Let me look at that for you."), ("customer", 16.5, 19.5, "Thanks.")]
 
 
 @pytest.fixture(scope="module")
-def pl_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+def pl_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, int]]:
     data_dir = tmp_path_factory.mktemp("player-browser")
     settings = make_settings(data_dir)
     upgrade(settings.resolved_database_url)
@@ -52,14 +55,19 @@ def pl_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, i
             session.add(Segment(interaction_id=interaction_id, seq=seq, speaker=speaker, start=start, end=end,
                                 text=text, redacted_text=text))
         session.commit()
+        scorecards.load_directory(session=session, directory=ROOT / "scorecards")
+        evaluator = auth_service.principal_of(auth_service.get_user_by_username(session=session, username="pl_eva"))
+        evaluation_id = evaluations.create(session=session, principal=evaluator, interaction_id=interaction_id,
+                                           scorecard_id=scorecards.get_by_key(session=session, key="voice_call").id).id
     engine.dispose()
     env = {**os.environ, "EARSHOT_DATA_DIR": str(data_dir), "EARSHOT_QUEUE_URL": "immediate",
            "EARSHOT_SECRET_KEY": "browser-test-secret"}
     with running_server(data_dir, env) as base:
-        yield base, interaction_id
+        yield base, interaction_id, evaluation_id
 
 
-def open_call(browser: object, base: str, username: str, interaction_id: int) -> tuple[object, object, list[str]]:
+def open_call(browser: object, base: str, username: str, interaction_id: int,
+              path: str | None = None) -> tuple[object, object, list[str]]:
     context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     page = context.new_page()
     errors: list[str] = []
@@ -69,7 +77,7 @@ def open_call(browser: object, base: str, username: str, interaction_id: int) ->
     page.fill("input[name=password]", TEST_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
-    page.goto(f"/interactions/{interaction_id}")
+    page.goto(path or f"/interactions/{interaction_id}")
     page.wait_for_function("document.querySelector('[data-player-audio]').readyState >= 1")
     return context, page, errors
 
@@ -79,7 +87,7 @@ def current_time(page: object) -> float:
 
 
 def test_transcript_click_and_timeline_click_seek_the_audio(pl_server, browser, tmp_path):
-    base, interaction_id = pl_server
+    base, interaction_id, _ = pl_server
     context, page, errors = open_call(browser, base, "pl_eva", interaction_id)
     try:
         assert page.locator(".timeline-svg rect.tl-overtalk").count() == 1  # 3–4 s, both talk
@@ -108,12 +116,27 @@ def test_transcript_click_and_timeline_click_seek_the_audio(pl_server, browser, 
 
 
 def test_agent_plays_own_call_without_the_unredacted_view(pl_server, browser):
-    base, interaction_id = pl_server
+    base, interaction_id, _ = pl_server
     context, page, errors = open_call(browser, base, "pl_ada", interaction_id)
     try:
         assert page.locator("a", has_text="View unredacted").count() == 0
         page.locator("[data-transcript] li").nth(3).click()
         page.wait_for_function("document.querySelector('[data-player-audio]').currentTime >= 16.5")
+    finally:
+        context.close()  # type: ignore[attr-defined]
+    assert not errors, errors
+
+
+def test_evaluator_hears_the_call_beside_the_form_and_a_line_becomes_evidence(pl_server, browser):
+    base, interaction_id, evaluation_id = pl_server
+    context, page, errors = open_call(browser, base, "pl_eva", interaction_id, f"/evaluations/{evaluation_id}/edit")
+    try:
+        evidence = page.locator('input[name^="evidence__"]').first
+        evidence.focus()  # the question being worked on
+        page.locator("[data-transcript] li").nth(1).click()
+        page.wait_for_function("document.querySelector('[data-player-audio]').currentTime >= 3")
+        assert evidence.input_value() == "0:03"
+        assert page.locator(".timeline-svg rect.tl-overtalk").count() == 1
     finally:
         context.close()  # type: ignore[attr-defined]
     assert not errors, errors
