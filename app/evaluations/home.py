@@ -11,8 +11,10 @@ from app.core.timeutil import as_utc, utcnow
 from app.core.web import HomePanel
 from app.evaluations import sampling, service
 from app.evaluations.models import Evaluation, EvaluationState
+from app.stats import service as stats
 
 TEAM_WINDOW_DAYS = 30
+AGENT_WINDOW_DAYS = 90
 
 
 def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePanel]:
@@ -57,23 +59,30 @@ def _agent_panels(*, session: Session, principal: Principal) -> list[HomePanel]:
     disputes = HomePanel(title="To acknowledge / open disputes", link="/evaluations", order=21,
                          empty_text="Nothing waiting for you.",
                          items=[(f"#{e.id} · {e.channel}", e.state, f"/evaluations/{e.id}") for e in waiting])
+    since = utcnow() - timedelta(days=AGENT_WINDOW_DAYS)
+    mine = [float(e.score) for e in service.agent_evaluations(session=session, agent_id=principal.user_id,
+                                                              since=since) if e.score is not None]
+    if mine:
+        scores.items.insert(0, (f"My average, last {AGENT_WINDOW_DAYS} days", stats.mean_interval(mine).describe(),
+                                "/scores"))
     return [scores, disputes]
 
 
 def _coach_panel(*, session: Session, principal: Principal) -> HomePanel:
     since = utcnow() - timedelta(days=TEAM_WINDOW_DAYS)
-    row = session.exec(select(func.avg(Evaluation.score), func.count()).where(
+    scores = [float(s or 0.0) for s in session.exec(select(Evaluation.score).where(
         Evaluation.team_id == principal.team_id, col(Evaluation.state).in_(service.SCORED_STATES),
         col(Evaluation.calibration_session_id).is_(None), col(Evaluation.submitted_at) >= since,
-        col(Evaluation.score).is_not(None))).one()
-    average, count = row
+        col(Evaluation.score).is_not(None))).all()]
+    count = len(scores)
     critical = session.exec(select(func.count()).select_from(Evaluation).where(
         Evaluation.team_id == principal.team_id, col(Evaluation.state).in_(service.SCORED_STATES),
         col(Evaluation.calibration_session_id).is_(None), col(Evaluation.submitted_at) >= since,
         Evaluation.critical_failed == True)).one()  # noqa: E712
     items: list[tuple[str, str, str | None]] = []
     if count:
-        items = [(f"Average score, last {TEAM_WINDOW_DAYS} days", f"{float(average):.1f}", "/evaluations"),
+        items = [(f"Average score, last {TEAM_WINDOW_DAYS} days", stats.mean_interval(scores).describe(),
+                  "/scores?group_by=team"),
                  ("Evaluations", str(count), "/evaluations"), ("Critical failures", str(critical), "/evaluations")]
     return HomePanel(title="My team's quality", items=items, link="/evaluations", order=20,
                      empty_text="No scored evaluations for your team in the last 30 days.")
