@@ -19,7 +19,8 @@ AGENT_WINDOW_DAYS = 90
 
 def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePanel]:
     if role == Role.EVALUATOR:
-        return [_evaluator_panel(session=session, principal=principal)]
+        return [_evaluator_panel(session=session, principal=principal),
+                _calibration_panel(session=session, principal=principal)]
     if role == Role.AGENT:
         return _agent_panels(session=session, principal=principal)
     if role == Role.COACH and principal.team_id is not None:
@@ -44,6 +45,23 @@ def _evaluator_panel(*, session: Session, principal: Principal) -> HomePanel:
         ("Disputes to resolve", str(disputed), "/evaluations?state=disputed"),
     ]
     return HomePanel(title="My evaluation queue", items=items, link="/evaluations/queue", order=20)
+
+
+def _calibration_panel(*, session: Session, principal: Principal) -> HomePanel:
+    """Open calibration sessions this evaluator is invited to and has not submitted yet."""
+    from app.evaluations import calibration
+
+    waiting: list[tuple[str, str, str | None]] = []
+    for row in calibration.list_sessions(session=session, principal=principal):
+        if row.status != "open" or principal.user_id not in row.evaluator_ids:
+            continue
+        assert row.id is not None
+        mine = [e for e in calibration.session_evaluations(session=session, calibration_id=row.id)
+                if e.evaluator_id == principal.user_id]
+        if not any(e.state != EvaluationState.DRAFT for e in mine):
+            waiting.append((row.title, "draft started" if mine else "to score", f"/calibrations/{row.id}"))
+    return HomePanel(title="Calibration invitations", items=waiting, link="/calibrations", order=21,
+                     empty_text="No calibration session waiting for you.")
 
 
 def _agent_panels(*, session: Session, principal: Principal) -> list[HomePanel]:

@@ -10,7 +10,8 @@ from app.surveys import figures
 def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePanel]:
     if role != Role.EXECUTIVE:
         return []
-    current = figures.survey_figures(session=session, periods=1)[0]
+    trend = figures.survey_figures(session=session, periods=6)
+    current = trend[-1]
     total = current.total
     items: list[tuple[str, str, str | None]] = []
     if total.invited:
@@ -18,5 +19,10 @@ def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePa
                  ("Response rate", f"{total.response_rate:.1f}%", None)]
         items += [(band.capitalize(), f"{total.counts[band]} ({total.percents[band]:.1f}%)", None)
                   for band in figures.BANDS]
+    answered = [p for p in trend if p.total.completed]
+    shares = [(p.period, p.total.percents["bad"]) for p in answered]
+    trend_items: list[tuple[str, str, str | None]] = [(period, f"{share:.1f}% bad", "/surveys") for period, share in shares]
     return [HomePanel(title=f"Surveys {current.period}", items=items, link="/surveys", order=10,
-                      empty_text="No survey invitations this month yet.")]
+                      empty_text="No survey invitations this month yet."),
+            HomePanel(title="Bad ratings, last 6 months", items=trend_items, link="/surveys", order=13,
+                      empty_text="No answered surveys in the last 6 months.")]

@@ -1,0 +1,70 @@
+"""Each role's home: the admin's overview, the evaluator's calibration invitations, the executive's bad-rating
+trend — figures from the records, links to the pages behind them."""
+
+from datetime import timedelta
+
+import pytest
+
+from app.auth.service import principal_of
+from app.core.timeutil import utcnow
+from app.evaluations import calibration
+from app.evaluations import service as evaluations
+from app.evaluations.models import AnswerIn
+from app.surveys import service as surveys
+from tests.conftest import sign_in
+from tests.integration.evaluations_support import FULL_MARKS, load_small_form, make_interaction
+
+pytestmark = pytest.mark.integration
+HTML = {"accept": "text/html"}
+
+
+def test_admin_home_gives_the_overview_with_links(client, make_user):
+    make_user("admin", username="root")
+    make_user("agent", username="ada")
+    sign_in(client, "root")
+    home = client.get("/", headers=HTML).text
+    assert "Administration" in home
+    assert "Active users" in home and "Jobs failed in 24 h" in home
+    for link in ("/admin/users", "/scorecards", "/evaluations/sampling", "/imports", "/jobs", "/admin/audit"):
+        assert f'href="{link}' in home, link
+    assert "none yet" in home  # no import has run
+
+
+def test_evaluator_sees_calibration_invitations_until_scored(client, session, make_user):
+    lead = make_user("admin", username="lead")
+    eva, eli = make_user("evaluator", username="eva"), make_user("evaluator", username="eli")
+    agent = make_user("agent", username="ada")
+    scorecard_id = load_small_form(session)
+    interaction = make_interaction(session, agent_id=agent.id)
+    created = calibration.create(session=session, principal=principal_of(lead), title="November calibration",
+                                 interaction_id=interaction.id, scorecard_id=scorecard_id,
+                                 evaluator_ids=[eva.id, eli.id])
+    sign_in(client, "eva")
+    home = client.get("/", headers=HTML).text
+    assert "Calibration invitations" in home and "November calibration" in home and "to score" in home
+    draft = calibration.start_evaluation(session=session, principal=principal_of(eva), calibration_id=created.id)
+    evaluations.submit(session=session, principal=principal_of(eva), evaluation_id=draft.id,
+                       answers=[AnswerIn(**a) for a in FULL_MARKS])
+    home = client.get("/", headers=HTML).text
+    assert "November calibration" not in home and "No calibration session waiting for you." in home
+    sign_in(client, "eli")
+    assert "November calibration" in client.get("/", headers=HTML).text
+
+
+def test_executive_home_shows_the_bad_rating_trend(client, session, make_user):
+    make_user("executive", username="exec")
+    sign_in(client, "exec")
+    assert "No answered surveys in the last 6 months." in client.get("/", headers=HTML).text
+    make_user("agent", username="ada")
+    now = utcnow()
+    last_month = (now.replace(day=1) - timedelta(days=3)).replace(hour=10)
+    rows = ["response_id,invited_at,responded_at,channel,agent,rating"]
+    for n, (when, rating) in enumerate([(last_month, "bad"), (last_month, "good"), (last_month, "good"),
+                                        (last_month, "good"), (now, "good")]):
+        rows.append(f"r{n},{when.isoformat()},{when.isoformat()},call,ada,{rating}")
+    source = surveys.create_source(session=session, name="pulse", actor=None)
+    report = surveys.import_csv(session=session, source=source, text="\n".join(rows) + "\n", actor=None)
+    assert report.created == 5, report
+    home = client.get("/", headers=HTML).text
+    assert "Bad ratings, last 6 months" in home
+    assert f"{last_month:%Y-%m}" in home and "25.0% bad" in home and "0.0% bad" in home
