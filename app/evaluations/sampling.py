@@ -43,6 +43,19 @@ def create_rule(*, session: Session, principal: Principal, data: SamplingRuleCre
     return rule
 
 
+def set_per_agent(*, session: Session, principal: Principal, rule_id: int, per_agent: int) -> SamplingRule:
+    """Change how many interactions a rule picks per agent and period (e.g. to the planner's suggestion)."""
+    if not 1 <= per_agent <= 1000:
+        raise InvalidInput("per_agent must be between 1 and 1000", details=[{"loc": "per_agent", "msg": "out of range"}])
+    rule = get_rule(session=session, rule_id=rule_id)
+    before = rule.per_agent
+    rule.per_agent = per_agent
+    audit.record(session=session, actor=principal, action="sampling_rule.update", record_type="sampling_rule",
+                 record_id=rule_id, before={"per_agent": before}, after={"per_agent": per_agent})
+    session.commit()
+    return rule
+
+
 def _check_evaluators(*, session: Session, evaluator_ids: list[int]) -> None:
     for index, user_id in enumerate(evaluator_ids):
         user = session.get(User, user_id)

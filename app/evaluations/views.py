@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
@@ -95,31 +95,41 @@ WebAdminOnly = Annotated[Principal, Depends(web_require_roles(Role.ADMIN))]
 
 
 def _sampling_page(request: Request, principal: Principal, session: Session, *, message: str | None = None,
-                   error: str | None = None, status_code: int = 200) -> Response:
+                   error: str | None = None, status_code: int = 200, margin: float = 5.0) -> Response:
     rules = sampling.list_rules(session=session)
     evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
     return render(request, "evaluations/sampling.html", {
         "rules": rules, "evaluators": evaluators, "teams": list_teams(session=session),
         "scorecards": scorecards.list_scorecards(session=session), "message": message, "error": error,
         "names": names(session=session, ids=[i for r in rules for i in r.evaluator_ids]),
-        "plan": _sample_size_plan(session=session, principal=principal),
+        "plan": _sample_size_plan(session=session, principal=principal, margin=margin), "margin": margin,
     }, principal=principal, status_code=status_code)
 
 
-def _sample_size_plan(*, session: Session, principal: Principal) -> Any:
-    """How many evaluations per agent and period give ±5 points at 95 %, from the spread seen so far."""
+def _sample_size_plan(*, session: Session, principal: Principal, margin: float = 5.0) -> Any:
+    """How many evaluations per agent and period give ±`margin` points at 95 %, from the spread seen so far."""
     from app.evaluations import reports
     from app.stats import service as stats
 
     spreads = [g.stdev for g in reports.summary(session=session, principal=principal, group_by="agent")
                if g.stdev is not None]
-    return stats.plan_sample_size(sd=sum(spreads) / len(spreads), margin=5.0) if spreads else None
+    return stats.plan_sample_size(sd=sum(spreads) / len(spreads), margin=margin) if spreads else None
 
 
 @router.get("/evaluations/sampling", response_class=HTMLResponse)
-def sampling_page(request: Request, principal: WebAdminOnly, session: SessionDep,
-                  message: str | None = None) -> Response:
-    return _sampling_page(request, principal, session, message=message)
+def sampling_page(request: Request, principal: WebAdminOnly, session: SessionDep, message: str | None = None,
+                  margin: Annotated[float, Query(ge=1, le=50)] = 5.0) -> Response:
+    """The rules, and the planner's suggestion for the wanted precision (±`margin` points at 95 %)."""
+    return _sampling_page(request, principal, session, message=message, margin=margin)
+
+
+@router.post("/evaluations/sampling/{rule_id}/per-agent")
+def sampling_set_per_agent(rule_id: int, principal: WebAdminOnly, session: SessionDep,
+                           per_agent: Annotated[int, Form()]) -> Response:
+    """Set a rule's interactions per agent (the planner's "Raise to N" button)."""
+    rule = sampling.set_per_agent(session=session, principal=principal, rule_id=rule_id, per_agent=per_agent)
+    return RedirectResponse(f"/evaluations/sampling?message=Rule+{rule.id}+now+picks+{per_agent}+per+agent",
+                            status_code=303)
 
 
 @router.post("/evaluations/sampling", response_class=HTMLResponse)

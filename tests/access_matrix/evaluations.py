@@ -35,6 +35,7 @@ PAGE_RULES = [
     Rule("GET", "/evaluations/sampling", ADMIN, page=True),
     Rule("POST", "/evaluations/sampling", ADMIN, data={}, page=True),
     Rule("POST", "/evaluations/sampling/{rule_id}/run", ADMIN, data={}, page=True),
+    Rule("POST", "/evaluations/sampling/{rule_id}/per-agent", ADMIN, data={"per_agent": "5"}, page=True),
     Rule("GET", "/evaluations/new", EVALUATORS, page=True),
     Rule("POST", "/evaluations/new", EVALUATORS, data={}, page=True),
     Rule("GET", "/evaluations/{evaluation_id}", ALL, page=True),

@@ -76,3 +76,44 @@ def test_sampling_page_shows_the_planner(client, make_user):
     make_user("admin", username="boss")
     sign_in(client, "boss")
     assert "Sample-size planner" in client.get("/evaluations/sampling").text
+
+
+def test_sampling_rule_is_set_from_the_planner(client, session, make_user):
+    from sqlmodel import select
+
+    from app.auth.service import principal_of
+    from app.core.models import AuditEvent
+    from app.evaluations import sampling
+    from app.evaluations import service as evaluations
+    from app.evaluations.models import AnswerIn, Evaluation, SamplingRuleCreate
+    from app.stats import service as stats
+    from tests.conftest import sign_in
+    from tests.integration.evaluations_support import FULL_MARKS, load_small_form, make_interaction
+
+    boss, evaluator, agent = make_user("admin", username="boss"), make_user("evaluator"), make_user("agent")
+    scorecard_id = load_small_form(session)
+    for _ in range(5):
+        draft = evaluations.create(session=session, principal=principal_of(evaluator), scorecard_id=scorecard_id,
+                                   interaction_id=make_interaction(session, agent_id=agent.id).id)
+        evaluations.submit(session=session, principal=principal_of(evaluator), evaluation_id=draft.id,
+                           answers=[AnswerIn(**a) for a in FULL_MARKS])
+    for row, score in zip(session.exec(select(Evaluation)).all(), (60.0, 80.0, 100.0, 70.0, 90.0), strict=True):
+        row.score = score  # sd 15.8 points
+    session.commit()
+    rule = sampling.create_rule(session=session, principal=principal_of(boss), data=SamplingRuleCreate(
+        name="weekly calls", per_agent=2, evaluator_ids=[evaluator.id]))
+    wanted = stats.plan_sample_size(sd=15.81, margin=10.0).per_agent
+    assert 2 < wanted < stats.plan_sample_size(sd=15.81, margin=5.0).per_agent  # wider margin, fewer needed
+    sign_in(client, "boss")
+    page = client.get("/evaluations/sampling?margin=10").text
+    assert f"<strong>{wanted} evaluations per agent per period</strong> give ±10.0 points" in page
+    assert f'name="per_agent" type="number" min="1" value="{wanted}"' in page  # new rules start from it
+    assert f"Raise to {wanted}" in page
+    raised = client.post(f"/evaluations/sampling/{rule.id}/per-agent", data={"per_agent": str(wanted)},
+                         follow_redirects=False)
+    assert raised.status_code == 303
+    session.expire_all()
+    assert sampling.get_rule(session=session, rule_id=rule.id).per_agent == wanted
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "sampling_rule.update")).one()
+    assert event.before == {"per_agent": 2} and event.after == {"per_agent": wanted}
+    assert "Raise to" not in client.get("/evaluations/sampling?margin=10").text
