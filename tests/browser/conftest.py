@@ -64,7 +64,7 @@ def running_server(data_dir: Path, env: dict[str, str]) -> Iterator[str]:
          "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2])
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # generous: a loaded 2-core box imports slowly
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
