@@ -226,13 +226,73 @@ MIN_UNITS = 3
 TOO_FEW_UNITS = "too few units"
 
 
+def _unit_coincidences(matrix: Any) -> tuple[Any, Any]:
+    """Per pairable unit, its coincidence matrix (Krippendorff 2011, section B): with c_v the count of value v
+    in a unit of m values, the unit adds (c c^T - diag(c)) / (m - 1). Returns (values, units × V × V)."""
+    values = np.unique(matrix[~np.isnan(matrix)])
+    index = {float(v): i for i, v in enumerate(values)}
+    units = []
+    for column in matrix.T:
+        present = column[~np.isnan(column)]
+        counts = np.zeros(values.size)
+        for value in present:
+            counts[index[float(value)]] += 1
+        units.append((np.outer(counts, counts) - np.diag(counts)) / (present.size - 1))
+    return values, np.array(units)
+
+
+def _alpha_from_coincidences(coincidences: Any, values: Any, level: Level) -> Any:
+    """alpha = 1 - (n - 1) * sum o_ck d2_ck / sum n_c n_k d2_ck for a stack of coincidence matrices
+    (R × V × V), with Krippendorff's difference functions; NaN where the expected disagreement is 0."""
+    marginals = coincidences.sum(axis=2)  # R × V
+    total = marginals.sum(axis=1)
+    if level == "ordinal":
+        ar = np.arange(values.size)
+        lo, hi = np.minimum.outer(ar, ar), np.maximum.outer(ar, ar)
+        cumulative = np.cumsum(marginals, axis=1)
+        between = cumulative[:, hi] - cumulative[:, lo] + marginals[:, lo]
+        delta2 = (between - (marginals[:, :, None] + marginals[:, None, :]) / 2) ** 2
+    else:
+        c, k = np.meshgrid(values, values, indexing="ij")
+        if level == "nominal":
+            fixed = (c != k).astype(float)
+        elif level == "interval":
+            fixed = (c - k) ** 2
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fixed = np.nan_to_num(((c - k) / (c + k)) ** 2)
+        delta2 = np.broadcast_to(fixed, coincidences.shape)
+    observed = (coincidences * delta2).sum(axis=(1, 2))
+    expected = np.einsum("rc,rk,rck->r", marginals, marginals, delta2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(expected > 0, 1 - (total - 1) * observed / expected, np.nan)
+
+
+def bootstrap_alphas(matrix: Any, *, level: Level, resamples: int, seed: int) -> Any:
+    """Alpha of `resamples` bootstrap samples of the pairable units (columns) of a raters × units matrix, all
+    at once: a resample's coincidence matrix is the weighted sum of its units' (weights = how often each unit
+    was drawn), so no resample is recomputed from raw data. NaN where alpha is undefined."""
+    values, per_unit = _unit_coincidences(matrix)
+    units = per_unit.shape[0]
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, units, size=(resamples, units))
+    weights = np.zeros((resamples, units))
+    np.add.at(weights, (np.arange(resamples)[:, None], draws), 1.0)
+    stacked = (weights @ per_unit.reshape(units, -1)).reshape(resamples, values.size, values.size)
+    return _alpha_from_coincidences(stacked, values, level)
+
+
+MIN_UNITS = 3
+TOO_FEW_UNITS = "too few units"
+
+
 def krippendorff_alpha_interval(reliability_data: Sequence[Sequence[float | None]], *, level: Level = "interval",
                                 confidence: float = 0.95, resamples: int = 1000, seed: int = 7) -> Interval:
     """Alpha with a bootstrap interval over units (interactions), as Hayes & Krippendorff (2007) suggest
     resampling units; the pairable units (rated at least twice) are resampled with replacement and alpha
-    recomputed; resamples where alpha is undefined (one value only) are skipped. `n` is the number of
-    pairable units; with fewer than MIN_UNITS, or when most resamples are undefined, there is no interval.
-    Deterministic with the seed."""
+    recomputed (`bootstrap_alphas`); resamples where alpha is undefined (one value only) are skipped. `n` is
+    the number of pairable units; with fewer than MIN_UNITS, or when most resamples are undefined, there is no
+    interval. Deterministic with the seed."""
     matrix = _matrix(reliability_data)
     point = krippendorff_alpha(reliability_data, level=level)
     if matrix.ndim != 2 or matrix.size == 0:
@@ -241,13 +301,9 @@ def krippendorff_alpha_interval(reliability_data: Sequence[Sequence[float | None
     units = int(matrix.shape[1])
     if point is None or units < MIN_UNITS:
         return Interval(point, None, None, units, confidence, "bootstrap over units")
-    rng = np.random.default_rng(seed)
-    samples = []
-    for _ in range(resamples):
-        value = krippendorff_alpha(matrix[:, rng.integers(0, units, size=units)], level=level)
-        if value is not None:
-            samples.append(value)
-    if len(samples) < resamples // 2:
+    samples = bootstrap_alphas(matrix, level=level, resamples=resamples, seed=seed)
+    samples = samples[~np.isnan(samples)]
+    if samples.size < resamples // 2:
         return Interval(point, None, None, units, confidence, "bootstrap over units")
     low, high = np.quantile(samples, [(1 - confidence) / 2, (1 + confidence) / 2])
     return Interval(point, float(low), float(high), units, confidence, "bootstrap over units")
