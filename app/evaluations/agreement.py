@@ -108,7 +108,9 @@ def chart(question: QuestionAgreement, periods: list[str]) -> charts.Chart:
                            low=[c.interval.low if c else None for c in usable],
                            high=[c.interval.high if c else None for c in usable])
     # 0.667: Krippendorff's lowest acceptable alpha for tentative conclusions (0.8 for firm ones)
-    drawn = charts.line_chart(f"Krippendorff's alpha: {question.text}", periods, [series], y_min=-0.2, y_max=1.0,
+    lowest = min([v for v in series.values + (series.low or []) if v is not None], default=0.0)
+    y_min = 0.0 if lowest >= 0 else (-1.0 if lowest >= -1 else lowest)  # round ticks; alpha may go below -1
+    drawn = charts.line_chart(f"Krippendorff's alpha: {question.text}", periods, [series], y_min=y_min, y_max=1.0,
                               digits=2, target=0.667, width=480, height=200, label_header="Period")
     drawn.headers = ["Period", "alpha", "95 % low", "95 % high", "units"]
     drawn.rows = [[p, *(_text(v) for v in (c.alpha, c.interval.low if c.alpha is not None else None,

@@ -426,6 +426,8 @@ def calibration_page(request: Request, calibration_id: int, principal: WebEvalua
         "names": names(session=session, ids=[row.lead_id, *row.evaluator_ids]),
         "is_lead": principal.user_id == row.lead_id or principal.has(Role.ADMIN),
         "can_score": principal.user_id in row.evaluator_ids or principal.user_id == row.lead_id,
+        "overall_bias": {r.evaluator_id: r for r in bias.evaluator_bias(session=session, principal=principal)
+                         if r.reference == "gold" and r.measure == bias.TOTAL} if row.status == "closed" else {},
     }, principal=principal)
 
 

@@ -4,6 +4,7 @@ and another is off by -10, 0 or +10 around it (not flagged); the pages, their sc
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -123,6 +124,9 @@ def test_bias_pages_scope_and_csv(client, calibrated):
     assert "mixed model" in page.text  # the method is stated on the page
     listing = client.get("/calibrations")
     assert "Evaluator bias" in listing.text and "scores higher than gold" in listing.text
+    last = max(int(i) for i in re.findall(r'href="/calibrations/(\d+)"', listing.text))
+    detail = client.get(f"/calibrations/{last}")
+    assert "Offset vs gold over all sessions" in detail.text and "+10.0 (+10.0 to +10.0, n=7)" in detail.text
     exported = client.get("/calibrations/bias?format=csv")
     assert exported.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(exported.text)))
@@ -139,6 +143,7 @@ def test_bias_pages_scope_and_csv(client, calibrated):
     own_csv = list(csv.DictReader(io.StringIO(client.get("/calibrations/bias?format=csv").text)))
     assert own_csv and {r["evaluator_id"] for r in own_csv} == {str(users["noise"].id)}
     assert "Lenient" not in client.get("/calibrations").text.split("New session")[0]
+    assert "+10.0 (+10.0 to +10.0" not in client.get(f"/calibrations/{last}").text  # not the colleague's offset
     sign_in(client, "ada")
     assert client.get("/calibrations/bias").status_code == 403
     assert client.get("/calibrations/bias?format=csv").status_code == 403
