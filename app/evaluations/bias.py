@@ -25,8 +25,9 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
 from app.core.security import Principal, Role
@@ -105,17 +106,17 @@ def _peer_groups(session: Session) -> Iterable[dict[int, float]]:
     """Evaluator → score for each interaction scored by several evaluators with one scorecard; calibration
     evaluations count only once their session is closed (blind until then) and the gold one never."""
     closed = {c.id for c in _closed_sessions(session)}
-    rows = session.exec(select(Evaluation).where(col(Evaluation.score).is_not(None),
-                                                 Evaluation.state != EvaluationState.DRAFT,
-                                                 col(Evaluation.is_gold).is_(False))
+    rows = session.exec(select(Evaluation).options(defer(cast(QueryableAttribute[Any], Evaluation.breakdown)))  # large JSON, not needed
+                        .where(col(Evaluation.score).is_not(None), Evaluation.state != EvaluationState.DRAFT,
+                               col(Evaluation.is_gold).is_(False))
                         .order_by(col(Evaluation.id))).all()
     groups: dict[tuple[Any, ...], dict[int, float]] = defaultdict(dict)
     for row in rows:
         if row.calibration_session_id is not None and row.calibration_session_id not in closed:
             continue
-        key = (row.interaction_id, row.scorecard_id, row.calibration_session_id)
         assert row.score is not None
-        groups[key][row.evaluator_id] = float(row.score)  # the latest evaluation of an evaluator counts
+        # the latest evaluation of an evaluator counts
+        groups[(row.interaction_id, row.scorecard_id, row.calibration_session_id)][row.evaluator_id] = float(row.score)
     return (g for g in groups.values() if len(g) >= 2)
 
 

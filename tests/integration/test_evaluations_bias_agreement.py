@@ -127,6 +127,7 @@ def test_bias_pages_scope_and_csv(client, calibrated):
     last = max(int(i) for i in re.findall(r'href="/calibrations/(\d+)"', listing.text))
     detail = client.get(f"/calibrations/{last}")
     assert "Offset vs gold over all sessions" in detail.text and "+10.0 (+10.0 to +10.0, n=7)" in detail.text
+    assert 'href="/calibrations/bias"' in client.get("/scores?group_by=evaluator").text
     exported = client.get("/calibrations/bias?format=csv")
     assert exported.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(exported.text)))
