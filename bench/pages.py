@@ -20,7 +20,8 @@ PAGES = {
     "exec": ["/", "/surveys", "/reviews", "/reviews/meetings/1?pos=0", "/social", "/social/dashboard"],
     "colin": ["/", "/coaching", "/scores?group_by=team"],
     "ada": ["/", "/evaluations", "/coaching"],
-    "admin": ["/admin/users", "/admin/audit", "/evaluations/sampling", "/imports", "/admin/webhooks"],
+    "admin": ["/admin/users", "/admin/audit", "/evaluations/sampling", "/imports", "/admin/webhooks",
+              "/calibrations", "/calibrations/bias", "/calibrations/agreement"],
 }
 
 

@@ -17,7 +17,6 @@ import statistics
 from collections import Counter
 from typing import Any, Literal
 
-import numpy as np
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
@@ -29,26 +28,17 @@ from app.evaluations import service as evaluations
 from app.evaluations.models import CalibrationPublic, CalibrationSession, Evaluation, EvaluationState
 from app.scorecards import service as scorecards
 from app.scorecards.schema import ScorecardForm
+from app.stats import service as stats
 
 Level = Literal["nominal", "ordinal", "interval"]
 NA = "N/A"
 
 
 def krippendorff_alpha(reliability_data: list[list[float]], level: Level) -> float | None:
-    """Krippendorff's alpha for raters × units data (NaN = missing); None when it is undefined."""
-    import krippendorff
-
-    data = np.asarray(reliability_data, dtype=float)
-    if data.ndim != 2 or data.shape[0] < 2 or data.shape[1] < 1:
-        return None
-    pairable = (np.sum(~np.isnan(data), axis=0) >= 2).sum()
-    if pairable == 0:
-        return None
-    try:
-        value = float(krippendorff.alpha(reliability_data=data, level_of_measurement=level))
-    except (ValueError, ZeroDivisionError):
-        return None
-    return None if np.isnan(value) else round(value, 4)
+    """Krippendorff's alpha for raters × units data (NaN = missing), rounded to 4 places for storage in the
+    session results; None when it is undefined. The statistic itself is `app.stats.service.krippendorff_alpha`."""
+    value = stats.krippendorff_alpha(reliability_data, level=level)
+    return None if value is None else round(value, 4)
 
 
 # ---------------------------------------------------------------- the pure computation
@@ -248,15 +238,20 @@ def close(*, session: Session, principal: Principal, calibration_id: int) -> Cal
     return calibration
 
 
-def question_alpha(*, session: Session, question_id: str, scorecard_id: int | None = None) -> dict[str, Any]:
-    """Krippendorff's alpha of one question across closed calibration sessions: each session (one interaction)
-    is a unit, each evaluator a rater, gold excluded, N/A and unanswered missing. Nominal for yes_no and
-    choice, ordinal for scales. Needs several sessions to mean anything (`units` says how many)."""
-    rows = session.exec(select(CalibrationSession).where(CalibrationSession.status == "closed")
-                        .order_by(col(CalibrationSession.closed_at), col(CalibrationSession.id))).all()
+def closed_sessions(*, session: Session, scorecard_id: int | None = None) -> list[CalibrationSession]:
+    """Closed calibration sessions, oldest first, optionally of one scorecard (any of its versions)."""
+    rows = list(session.exec(select(CalibrationSession).where(CalibrationSession.status == "closed")
+                             .order_by(col(CalibrationSession.closed_at), col(CalibrationSession.id))).all())
     if scorecard_id is not None:
         version_ids = {v.id for v in scorecards.versions(session=session, scorecard_id=scorecard_id)}
         rows = [r for r in rows if r.scorecard_version_id in version_ids]
+    return rows
+
+
+def question_ratings(rows: list[CalibrationSession], question_id: str) -> tuple[Level, list[list[float]]]:
+    """One question's reliability data over sessions: (level, raters × units matrix). Each session (one
+    interaction) is a unit, each evaluator a rater, gold excluded, N/A and unanswered missing (NaN). Nominal
+    for yes_no and choice (answers coded as categories), ordinal for scales."""
     units: list[dict[int, Any]] = []
     kind = None
     for row in rows:
@@ -275,8 +270,15 @@ def question_alpha(*, session: Session, question_id: str, scorecard_id: int | No
         return float(codes.setdefault(repr(value), len(codes)))
 
     data = [[code(unit[r]) if r in unit else float("nan") for unit in units] for r in raters]
-    level: Level = "ordinal" if kind == "scale" else "nominal"
-    return {"question_id": question_id, "units": len(units), "raters": len(raters), "level": level,
+    return ("ordinal" if kind == "scale" else "nominal"), data
+
+
+def question_alpha(*, session: Session, question_id: str, scorecard_id: int | None = None) -> dict[str, Any]:
+    """Krippendorff's alpha of one question across closed calibration sessions (see `question_ratings`).
+    Needs several sessions to mean anything (`units` says how many)."""
+    level, data = question_ratings(closed_sessions(session=session, scorecard_id=scorecard_id), question_id)
+    units = len(data[0]) if data else 0
+    return {"question_id": question_id, "units": units, "raters": len(data), "level": level,
             "alpha": krippendorff_alpha(data, level) if units else None}
 
 

@@ -1,5 +1,6 @@
 """Demo evaluations: a weekly sampling rule with its assignments, scored evaluations of every channel
-(acknowledged, disputed, resolved), and a closed calibration session. Runs after the scorecards demo
+(acknowledged, disputed, resolved), and twelve closed calibration sessions over four months in which evan
+scores consistently above the gold answers (the bias report flags him) and eva around them. Runs after the scorecards demo
 (DEMO_ORDER 31 > 30) and after the interactions; idempotent (does nothing once demo evaluations exist)."""
 
 import random
@@ -121,22 +122,71 @@ def _evaluate(*, session: Session, evaluators: list[Principal], interactions: li
     return count
 
 
+CALIBRATION_SESSIONS = 12  # about three a month over four months: enough pairs to flag, units for alpha
+
+
+def _calibration_answers(form: ScorecardForm, rng: random.Random, index: int) -> dict[str, list[AnswerIn]]:
+    """Gold, a lenient and a noisy evaluator for one session. The gold (a strict lead) always marks the first
+    plain yes/no question after the first one as failed (plain: not conditional, no question depends on it,
+    worth points, not critical) and gives the first scale a
+    middle value; the lenient evaluator passes every yes/no the gold failed and adds a step on the scale (so a
+    consistent positive offset); the noisy one copies the gold but moves the scale -1/0/+1 in turn (no offset
+    on average). Only plain questions are changed, so every condition stays as the gold answered it."""
+    gold = demo_answers(form, rng)
+    questions = {q.id: q for _, q in form.questions()}
+    gates = {q.condition.question_id for q in questions.values() if q.condition is not None}
+    plain = [q for q in questions.values() if q.condition is None and q.id not in gates and q.max_points > 0
+             and not q.critical]
+    strict = next((q.id for q in plain[1:] if q.type == "yes_no"), None)
+    scale = next((q for q in plain if q.type == "scale"), None)
+
+    def changed(answers: list[AnswerIn], updates: dict[str, object]) -> list[AnswerIn]:
+        return [a.model_copy(update={"value": updates[a.question_id], "na": False}) if a.question_id in updates else a
+                for a in answers]
+
+    middle = {}
+    if scale is not None and scale.min is not None and scale.max is not None:
+        middle[scale.id] = rng.choice([scale.max - 1, scale.max - 2]) if scale.max - scale.min >= 2 else scale.min
+    gold = changed(gold, {**middle, **({strict: False} if strict else {})})
+    plain_ids = {q.id for q in plain}
+    lenient_updates: dict[str, object] = {a.question_id: True for a in gold
+                                          if a.value is False and a.question_id in plain_ids}
+    noisy_updates: dict[str, object] = {}
+    if scale is not None and scale.id in middle:
+        assert scale.max is not None and scale.min is not None
+        lenient_updates[scale.id] = min(scale.max, int(middle[scale.id]) + 1)
+        noisy_updates[scale.id] = max(scale.min, min(scale.max, int(middle[scale.id]) + (1, -1, 0)[index % 3]))
+    return {"gold": gold, "lenient": changed(gold, lenient_updates), "noisy": changed(gold, noisy_updates)}
+
+
 def _calibrate(*, session: Session, lead: Principal, raters: list[Principal], interactions: list[Interaction],
                rng: random.Random) -> int:
+    """Closed calibration sessions on the demo calls, spread over the four months before the last interaction
+    (closing dates set back), where raters[0] is the noisy evaluator and raters[1] the lenient one: the bias
+    report flags raters[1] against gold, and the agreement page has alpha per month."""
     calls = [i for i in interactions if i.channel == "call"]
     voice = scorecards.get_by_key(session=session, key="voice_call")
     if not calls or voice is None or voice.id is None:
         return 0
-    interaction = calls[0]
-    assert interaction.id is not None
-    row = calibration.create(session=session, principal=lead, title="Demo calibration: first call",
-                             interaction_id=interaction.id, scorecard_id=voice.id,
-                             evaluator_ids=[r.user_id for r in raters])
-    assert row.id is not None
-    for person in [lead, *raters]:
-        evaluation = calibration.start_evaluation(session=session, principal=person, calibration_id=row.id)
-        assert evaluation.id is not None
-        form = service.form_of(session=session, evaluation=evaluation)
-        service.submit(session=session, principal=person, evaluation_id=evaluation.id, answers=demo_answers(form, rng))
-    calibration.close(session=session, principal=lead, calibration_id=row.id)
-    return 1
+    noisy, lenient = raters[0], raters[1]
+    last = as_utc(interactions[-1].started_at)
+    for index in range(CALIBRATION_SESSIONS):
+        interaction = calls[index % len(calls)]
+        assert interaction.id is not None
+        title = "Demo calibration: first call" if index == 0 else f"Demo calibration {index + 1}"
+        row = calibration.create(session=session, principal=lead, title=title, interaction_id=interaction.id,
+                                 scorecard_id=voice.id, evaluator_ids=[r.user_id for r in raters])
+        assert row.id is not None
+        answers: dict[str, list[AnswerIn]] | None = None
+        for role, person in (("gold", lead), ("noisy", noisy), ("lenient", lenient)):
+            evaluation = calibration.start_evaluation(session=session, principal=person, calibration_id=row.id)
+            assert evaluation.id is not None
+            if answers is None:
+                answers = _calibration_answers(service.form_of(session=session, evaluation=evaluation), rng, index)
+            service.submit(session=session, principal=person, evaluation_id=evaluation.id, answers=answers[role])
+        calibration.close(session=session, principal=lead, calibration_id=row.id)
+        closed_at = last - timedelta(days=10 * (CALIBRATION_SESSIONS - 1 - index))
+        row.created_at, row.closed_at = closed_at - timedelta(days=2), closed_at
+        session.add(row)
+        session.commit()
+    return CALIBRATION_SESSIONS

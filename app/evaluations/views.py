@@ -3,7 +3,7 @@ acknowledge/dispute, resolution), the evaluator's queue and calibration sessions
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -16,15 +16,17 @@ from app.auth.service import list_teams, list_users
 from app.core.errors import EarshotError, InvalidInput
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
-from app.evaluations import calibration, sampling, service
+from app.evaluations import agreement, bias, calibration, sampling, service
 from app.evaluations.forms import FormFieldError, answers_from_form, evidence_text, field_value
 from app.evaluations.models import DisputeItem, Evaluation, EvaluationState, SamplingRuleCreate
 from app.evaluations.retry import with_write_retry
 from app.interactions import timeline
 from app.interactions.models import Interaction, Message, Segment
+from app.reports.export import csv_response
 from app.scorecards import service as scorecards
 from app.scorecards.schema import ScorecardForm
 from app.scorecards.scoring import ScoreResult
+from app.stats import service as stats
 
 router = APIRouter()
 
@@ -33,6 +35,7 @@ NAV = [
     NavItem("My queue", "/evaluations/queue", (Role.ADMIN, Role.EVALUATOR), order=31),
     NavItem("Calibration", "/calibrations", (Role.ADMIN, Role.EVALUATOR), order=32),
     NavItem("Sampling", "/evaluations/sampling", (Role.ADMIN,), order=33),
+    NavItem("Evaluator bias", "/calibrations/bias", (Role.ADMIN,), order=34),
 ]
 
 WebEvaluator = Annotated[Principal, Depends(web_require_roles(Role.ADMIN, Role.EVALUATOR))]
@@ -386,10 +389,13 @@ def resolve(request: Request, evaluation_id: int, principal: WebEvaluator, sessi
 def calibrations_page(request: Request, principal: WebEvaluator, session: SessionDep) -> Response:
     rows = calibration.list_sessions(session=session, principal=principal)
     evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
+    bias_rows = bias.evaluator_bias(session=session, principal=principal)
     return render(request, "evaluations/calibrations.html", {
         "sessions": rows, "evaluators": evaluators, "scorecards": scorecards.list_scorecards(session=session),
         "names": names(session=session, ids=[c.lead_id for c in rows]), "error": None,
         "trend": calibration.evaluator_trend(session=session, evaluator_id=principal.user_id),
+        "bias_rows": bias_rows, "bias_names": names(session=session, ids=[r.evaluator_id for r in bias_rows]),
+        "min_pairs": bias.MIN_PAIRS,
     }, principal=principal)
 
 
@@ -402,6 +408,34 @@ def create_calibration(principal: WebEvaluator, session: SessionDep, title: Anno
     return RedirectResponse(f"/calibrations/{row.id}", status_code=303)
 
 
+# Registered before /calibrations/{calibration_id}, which would otherwise take "bias" for an id.
+@router.get("/calibrations/bias", response_class=HTMLResponse)
+def bias_page(request: Request, principal: WebEvaluator, session: SessionDep,
+              format: Literal["html", "csv"] = "html") -> Response:
+    """Every evaluator's offset against gold and peers (admins); an evaluator sees their own rows."""
+    rows = bias.evaluator_bias(session=session, principal=principal)
+    who = names(session=session, ids=[r.evaluator_id for r in rows])
+    if format == "csv":
+        return csv_response("evaluator-bias.csv", bias.CSV_HEADERS, bias.csv_rows(rows, who))
+    return render(request, "evaluations/bias.html", {"rows": rows, "names": who, "min_pairs": bias.MIN_PAIRS},
+                  principal=principal)
+
+
+@router.get("/calibrations/agreement", response_class=HTMLResponse)
+def agreement_page(request: Request, principal: WebEvaluator, session: SessionDep, scorecard_id: int | None = None,
+                   period: agreement.Period = "month", format: Literal["html", "csv"] = "html") -> Response:
+    """Krippendorff's alpha per question and month/quarter with its bootstrap interval, table + charts."""
+    if scorecard_id is None:
+        scorecard_id = agreement.default_scorecard_id(session=session)
+    report = agreement.question_agreement(session=session, scorecard_id=scorecard_id, period=period)
+    if format == "csv":
+        return csv_response(f"calibration-agreement-{period}.csv", agreement.CSV_HEADERS, agreement.csv_rows(report))
+    return render(request, "evaluations/agreement.html", {
+        "report": report, "charts": [agreement.chart(q, report.periods) for q in report.questions],
+        "scorecards": scorecards.list_scorecards(session=session), "min_units": stats.MIN_UNITS,
+        "too_few": stats.TOO_FEW_UNITS, "no_variation": stats.NO_VARIATION}, principal=principal)
+
+
 @router.get("/calibrations/{calibration_id}", response_class=HTMLResponse)
 def calibration_page(request: Request, calibration_id: int, principal: WebEvaluator, session: SessionDep) -> Response:
     row = calibration.get(session=session, principal=principal, calibration_id=calibration_id)
@@ -411,6 +445,8 @@ def calibration_page(request: Request, calibration_id: int, principal: WebEvalua
         "names": names(session=session, ids=[row.lead_id, *row.evaluator_ids]),
         "is_lead": principal.user_id == row.lead_id or principal.has(Role.ADMIN),
         "can_score": principal.user_id in row.evaluator_ids or principal.user_id == row.lead_id,
+        "overall_bias": {r.evaluator_id: r for r in bias.evaluator_bias(session=session, principal=principal)
+                         if r.reference == "gold" and r.measure == bias.TOTAL} if row.status == "closed" else {},
     }, principal=principal)
 
 

@@ -146,7 +146,8 @@ def line_chart(title: str, labels: list[str], series: list[Series], *, width: in
                 body.append(f'<circle cx="{xs[i]:.1f}" cy="{y(v):.1f}" r="3" fill="{color}"><title>'
                             f'{escape(s.name)} · {escape(labels[i])}: {_fmt(v, digits)}</title></circle>')
     for i, label in enumerate(labels):
-        body.append(f'<text x="{xs[i]:.1f}" y="{bottom + 14}" text-anchor="middle" fill="#333">{escape(label)}</text>')
+        anchor = "end" if len(labels) > 1 and i == len(labels) - 1 else "middle"  # the last one ends at the edge
+        body.append(f'<text x="{xs[i]:.1f}" y="{bottom + 14}" text-anchor="{anchor}" fill="#333">{escape(label)}</text>')
     headers, rows = _table(labels, series, digits, label_header)
     desc = f"{len(labels)} points for {', '.join(s.name for s in series)}"
     return Chart(title=title, svg=_frame(title, desc, width, height, body), headers=headers, rows=rows)

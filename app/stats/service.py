@@ -164,20 +164,22 @@ class BiasEstimate:
     method: str
 
 
-def paired_bias(pairs: Sequence[tuple[float, float]], *, alpha: float = 0.05) -> BiasEstimate:
+def paired_bias(pairs: Sequence[tuple[float, float]], *, alpha: float = 0.05, min_pairs: int = MIN_N) -> BiasEstimate:
     """An evaluator's mean offset against a reference on the same interactions.
 
     Each pair is (this evaluator's score, the reference score) for one interaction, where the reference is the
     calibration gold answer or the mean of the other evaluators. The offset's t-interval and a one-sample t-test
     of the differences against 0 (a paired t-test) say whether it is more than noise; flagged only when
-    p < alpha with at least MIN_N pairs.
+    p < alpha with at least `min_pairs` pairs (fewer: no p-value, never flagged). When every difference is the
+    same the test is degenerate (sd 0): flagged exactly when that difference is not 0.
+    Differences are rounded to 6 decimals so float noise in means (e.g. 85.00000000000001) is not read as spread.
     """
-    differences = [a - b for a, b in pairs]
+    differences = [round(a - b, 6) for a, b in pairs]
     interval = mean_interval(differences)
     n = len(differences)
-    if n < MIN_N:
+    if n < max(min_pairs, 2):
         return BiasEstimate(interval.estimate, interval, n, None, False, "paired t-test")
-    if float(np.std(differences)) == 0.0:
+    if len(set(differences)) == 1:
         offset = differences[0]
         return BiasEstimate(offset, interval, n, 0.0 if offset != 0 else 1.0, offset != 0, "paired t-test")
     result = st.ttest_1samp(differences, 0.0)
@@ -189,43 +191,119 @@ def _matrix(reliability_data: Sequence[Sequence[float | None]]) -> Any:
     return np.array([[np.nan if v is None else float(v) for v in row] for row in reliability_data], dtype=float)
 
 
+NO_PAIRABLE = "no interaction rated by two evaluators"
+NO_VARIATION = "no variation"
+
+
+def alpha_undefined_reason(reliability_data: Sequence[Sequence[float | None]]) -> str | None:
+    """Why alpha cannot be computed, or None when it can: fewer than two raters or no unit with two ratings
+    (NO_PAIRABLE), or every rating the same value (NO_VARIATION: perfect but uninformative agreement, where
+    the expected disagreement De is 0 and alpha = 1 - Do/De is 0/0)."""
+    matrix = _matrix(reliability_data)
+    if matrix.ndim != 2 or matrix.shape[0] < 2 or (np.sum(~np.isnan(matrix), axis=0) >= 2).sum() == 0:
+        return NO_PAIRABLE
+    pairable = matrix[:, np.sum(~np.isnan(matrix), axis=0) >= 2]
+    if np.unique(pairable[~np.isnan(pairable)]).size < 2:
+        return NO_VARIATION
+    return None
+
+
 def krippendorff_alpha(reliability_data: Sequence[Sequence[float | None]], *, level: Level = "interval") -> float | None:
-    """Krippendorff's alpha; rows are raters, columns units; None marks a missing rating."""
+    """Krippendorff's alpha; rows are raters, columns units; None (or NaN) marks a missing rating.
+    None when alpha is undefined (see `alpha_undefined_reason`)."""
     import krippendorff
 
-    matrix = _matrix(reliability_data)
-    pairable = (np.sum(~np.isnan(matrix), axis=0) >= 2).sum()
-    if pairable == 0:
+    if alpha_undefined_reason(reliability_data) is not None:
         return None
-    values = matrix[~np.isnan(matrix)]
-    if np.unique(values).size < 2:
-        return None  # alpha is undefined when every rating is the same value
-    return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement=level))
+    try:
+        value = float(krippendorff.alpha(reliability_data=_matrix(reliability_data), level_of_measurement=level))
+    except (ValueError, ZeroDivisionError):
+        return None
+    return None if math.isnan(value) else value
+
+
+MIN_UNITS = 3
+TOO_FEW_UNITS = "too few units"
+
+
+def _unit_coincidences(matrix: Any) -> tuple[Any, Any]:
+    """Per pairable unit, its coincidence matrix (Krippendorff 2011, section B): with c_v the count of value v
+    in a unit of m values, the unit adds (c c^T - diag(c)) / (m - 1). Returns (values, units × V × V)."""
+    values = np.unique(matrix[~np.isnan(matrix)])
+    index = {float(v): i for i, v in enumerate(values)}
+    units = []
+    for column in matrix.T:
+        present = column[~np.isnan(column)]
+        counts = np.zeros(values.size)
+        for value in present:
+            counts[index[float(value)]] += 1
+        units.append((np.outer(counts, counts) - np.diag(counts)) / (present.size - 1))
+    return values, np.array(units)
+
+
+def _alpha_from_coincidences(coincidences: Any, values: Any, level: Level) -> Any:
+    """alpha = 1 - (n - 1) * sum o_ck d2_ck / sum n_c n_k d2_ck for a stack of coincidence matrices
+    (R × V × V), with Krippendorff's difference functions; NaN where the expected disagreement is 0."""
+    marginals = coincidences.sum(axis=2)  # R × V
+    total = marginals.sum(axis=1)
+    if level == "ordinal":
+        ar = np.arange(values.size)
+        lo, hi = np.minimum.outer(ar, ar), np.maximum.outer(ar, ar)
+        cumulative = np.cumsum(marginals, axis=1)
+        between = cumulative[:, hi] - cumulative[:, lo] + marginals[:, lo]
+        delta2 = (between - (marginals[:, :, None] + marginals[:, None, :]) / 2) ** 2
+    else:
+        c, k = np.meshgrid(values, values, indexing="ij")
+        if level == "nominal":
+            fixed = (c != k).astype(float)
+        elif level == "interval":
+            fixed = (c - k) ** 2
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fixed = np.nan_to_num(((c - k) / (c + k)) ** 2)
+        delta2 = np.broadcast_to(fixed, coincidences.shape)
+    observed = (coincidences * delta2).sum(axis=(1, 2))
+    expected = np.einsum("rc,rk,rck->r", marginals, marginals, delta2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(expected > 0, 1 - (total - 1) * observed / expected, np.nan)
+
+
+def bootstrap_alphas(matrix: Any, *, level: Level, resamples: int, seed: int) -> Any:
+    """Alpha of `resamples` bootstrap samples of the pairable units (columns) of a raters × units matrix, all
+    at once: a resample's coincidence matrix is the weighted sum of its units' (weights = how often each unit
+    was drawn), so no resample is recomputed from raw data. NaN where alpha is undefined."""
+    values, per_unit = _unit_coincidences(matrix)
+    units = per_unit.shape[0]
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, units, size=(resamples, units))
+    weights = np.zeros((resamples, units))
+    np.add.at(weights, (np.arange(resamples)[:, None], draws), 1.0)
+    stacked = (weights @ per_unit.reshape(units, -1)).reshape(resamples, values.size, values.size)
+    return _alpha_from_coincidences(stacked, values, level)
+
+
+MIN_UNITS = 3
+TOO_FEW_UNITS = "too few units"
 
 
 def krippendorff_alpha_interval(reliability_data: Sequence[Sequence[float | None]], *, level: Level = "interval",
                                 confidence: float = 0.95, resamples: int = 1000, seed: int = 7) -> Interval:
     """Alpha with a bootstrap interval over units (interactions), as Hayes & Krippendorff (2007) suggest
-    resampling units; units are resampled with replacement and alpha recomputed."""
-    import krippendorff
-
+    resampling units; the pairable units (rated at least twice) are resampled with replacement and alpha
+    recomputed (`bootstrap_alphas`); resamples where alpha is undefined (one value only) are skipped. `n` is
+    the number of pairable units; with fewer than MIN_UNITS, or when most resamples are undefined, there is no
+    interval. Deterministic with the seed."""
     matrix = _matrix(reliability_data)
     point = krippendorff_alpha(reliability_data, level=level)
-    units = matrix.shape[1] if matrix.ndim == 2 else 0
-    if point is None or units < 3:
+    if matrix.ndim != 2 or matrix.size == 0:
+        return Interval(point, None, None, 0, confidence, "bootstrap over units")
+    matrix = matrix[:, np.sum(~np.isnan(matrix), axis=0) >= 2]
+    units = int(matrix.shape[1])
+    if point is None or units < MIN_UNITS:
         return Interval(point, None, None, units, confidence, "bootstrap over units")
-    rng = np.random.default_rng(seed)
-    samples = []
-    for _ in range(resamples):
-        resampled = matrix[:, rng.integers(0, units, size=units)]
-        values = resampled[~np.isnan(resampled)]
-        if np.unique(values).size < 2:
-            continue
-        try:
-            samples.append(float(krippendorff.alpha(reliability_data=resampled, level_of_measurement=level)))
-        except (ValueError, ZeroDivisionError):
-            continue
-    if len(samples) < resamples // 2:
+    samples = bootstrap_alphas(matrix, level=level, resamples=resamples, seed=seed)
+    samples = samples[~np.isnan(samples)]
+    if samples.size < resamples // 2:
         return Interval(point, None, None, units, confidence, "bootstrap over units")
     low, high = np.quantile(samples, [(1 - confidence) / 2, (1 + confidence) / 2])
     return Interval(point, float(low), float(high), units, confidence, "bootstrap over units")

@@ -46,6 +46,8 @@ PAGE_RULES = [
     Rule("POST", "/evaluations/{evaluation_id}/resolve", EVALUATORS, data={}, page=True),
     Rule("GET", "/calibrations", EVALUATORS, page=True),
     Rule("POST", "/calibrations", EVALUATORS, data={}, page=True),
+    Rule("GET", "/calibrations/bias", EVALUATORS, page=True),  # evaluators: their own rows only
+    Rule("GET", "/calibrations/agreement", EVALUATORS, page=True),
     Rule("GET", "/calibrations/{calibration_id}", EVALUATORS, page=True),
     Rule("POST", "/calibrations/{calibration_id}/start", EVALUATORS, page=True),
     Rule("POST", "/calibrations/{calibration_id}/close", EVALUATORS, page=True),

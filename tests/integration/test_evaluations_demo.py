@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import func, select
 
 from app.auth import demo as auth_demo
-from app.auth.service import get_user_by_username
+from app.auth.service import get_user_by_username, principal_of
+from app.evaluations import agreement, bias
 from app.evaluations import demo as evaluations_demo
 from app.evaluations.models import CalibrationSession, Evaluation, EvaluationAssignment
 from app.scorecards import demo as scorecards_demo
@@ -33,12 +34,23 @@ def test_demo_loads_idempotently(runtime, session):
                          messages=2)
     evaluations_demo.load_demo(runtime=runtime, log=logs.append)
     evaluations = _count(session, Evaluation)
-    assert evaluations >= 7 and _count(session, CalibrationSession) == 1
+    assert evaluations >= 7 and _count(session, CalibrationSession) == evaluations_demo.CALIBRATION_SESSIONS
     assert _count(session, EvaluationAssignment) == 3  # ada 2 calls, ben 1
     states = set(session.exec(select(Evaluation.state)).all())
     assert {"acknowledged", "resolved", "submitted"} <= states
-    calibration = session.exec(select(CalibrationSession)).one()
-    assert calibration.status == "closed" and "alpha" in calibration.results
+    calibrations = session.exec(select(CalibrationSession)).all()
+    assert all(c.status == "closed" and "alpha" in c.results for c in calibrations)
+    # the demo shows a flagged evaluator: evan scores above the gold answers, eva around them
+    admin = principal_of(get_user_by_username(session=session, username="admin"))
+    flags = {(r.evaluator_id, r.reference, r.measure): r for r in bias.evaluator_bias(session=session, principal=admin)}
+    evan, eva = (get_user_by_username(session=session, username=n).id for n in ("evan", "eva"))
+    assert flags[(evan, "gold", bias.TOTAL)].flagged and flags[(evan, "gold", bias.TOTAL)].bias.offset > 0
+    assert not flags[(eva, "gold", bias.TOTAL)].flagged
+    assert flags[(eva, "gold", bias.TOTAL)].bias.n_pairs == evaluations_demo.CALIBRATION_SESSIONS
+    # spread over months, with alpha per month on the agreement page
+    months = agreement.question_agreement(session=session, scorecard_id=agreement.default_scorecard_id(
+        session=session), period="month")
+    assert len(months.periods) >= 3
     scorecards_demo.load_demo(runtime=runtime, log=logs.append)
     evaluations_demo.load_demo(runtime=runtime, log=logs.append)
     assert _count(session, Evaluation) == evaluations and _count(session, ScorecardVersion) == versions
