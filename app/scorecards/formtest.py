@@ -25,11 +25,13 @@ A publish needs an explicit "I have reviewed the change" when the shift's interv
 evaluation changes pass/fail, or (with too few evaluations to say) any score changes at all.
 """
 
+import math
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from typing import Any, Literal
 
 from sqlmodel import Session
@@ -38,7 +40,7 @@ from app.core import audit
 from app.core.errors import Conflict, InvalidInput
 from app.core.security import Principal
 from app.scorecards import service
-from app.scorecards.models import ScorecardVersion
+from app.scorecards.models import ScorecardVersion, VersionStatus
 from app.scorecards.schema import ScorecardForm
 from app.scorecards.scoring import AnswerError, AnswerInput, ScoreResult, check_answer, score
 from app.stats import service as stats
@@ -242,6 +244,23 @@ class FormTestReport:
                 "shift_low": r(shift.low), "shift_high": r(shift.high), "changed": self.changed,
                 "pass_to_fail": len(self.pass_to_fail), "fail_to_pass": len(self.fail_to_pass),
                 "critical_flips": self.critical_flips, "needs_review": self.needs_review}
+
+
+def report_public(report: FormTestReport) -> dict[str, Any]:
+    """The report as plain data (the JSON API)."""
+    return {
+        "summary": report.summary(), "verdict": report.verdict, "shift": report.shift.describe(2),
+        "old_mean": report.old_mean.describe(1), "new_mean": report.new_mean.describe(1),
+        "combined_effect": report.combined_effect, "elapsed_seconds": report.elapsed_seconds,
+        "effects": [{"key": e.change.key, "kind": e.change.kind, "description": e.change.description,
+                     "mean_effect": e.mean_effect, "moved": e.moved, "flips": e.flips, "answered": e.answered}
+                    for e in report.effects],
+        "evaluations": [asdict(e) | {"delta": e.delta} for e in report.evaluations],
+        "auto_checks": [{"question_id": c.question_id, "rule": c.rule, "compared": c.compared,
+                         "disagreed": c.disagreed, "could_not_tell": c.could_not_tell, "note": c.note,
+                         "disagreement_rate": c.rate.estimate, "rate_low": c.rate.low, "rate_high": c.rate.high,
+                         "disagreements": [asdict(d) for d in c.disagreements]} for c in report.auto_checks],
+    }
 
 
 # ---------------------------------------------------------------- what changed between two forms
@@ -486,9 +505,6 @@ def reference_set(*, session: Session, scorecard_id: int, limit: int = DEFAULT_R
     """The last `limit` scored evaluations of the scorecard with the form each was scored on."""
     from app.evaluations import service as evaluations  # evaluations depends on scorecards, not the reverse
 
-    if not 1 <= limit <= MAX_REFERENCE_SIZE:
-        raise InvalidInput(f"the reference set holds 1 to {MAX_REFERENCE_SIZE} evaluations",
-                           details=[{"loc": "limit", "msg": f"must be between 1 and {MAX_REFERENCE_SIZE}"}])
     forms: dict[int, tuple[int, ScorecardForm]] = {}
     out = []
     for evaluation, answers in evaluations.scored_with_answers(session=session, scorecard_id=scorecard_id,
@@ -530,37 +546,97 @@ def run_auto_rules(*, session: Session, draft: ScorecardForm,
     return out
 
 
-def form_test(*, session: Session, version: ScorecardVersion, limit: int = DEFAULT_REFERENCE_SIZE,
-              since: datetime | None = None, until: datetime | None = None, target: float = DEFAULT_TARGET,
+@dataclass(frozen=True)
+class ReferenceOptions:
+    """Which evaluations a draft is tested against and the pass mark. `until` is inclusive."""
+
+    limit: int = DEFAULT_REFERENCE_SIZE
+    since: date | None = None
+    until: date | None = None
+    target: float = DEFAULT_TARGET
+
+    def check(self) -> None:
+        """Raise InvalidInput naming the bad field."""
+        if not 1 <= self.limit <= MAX_REFERENCE_SIZE:
+            raise InvalidInput(f"the reference set holds 1 to {MAX_REFERENCE_SIZE} evaluations",
+                               details=[{"loc": "limit", "msg": f"must be between 1 and {MAX_REFERENCE_SIZE}"}])
+        if not (math.isfinite(self.target) and 0 <= self.target <= 100):
+            raise InvalidInput("the target is a score from 0 to 100",
+                               details=[{"loc": "target", "msg": "must be between 0 and 100"}])
+        if self.since is not None and self.until is not None and self.until < self.since:
+            raise InvalidInput("the date range ends before it starts",
+                               details=[{"loc": "until", "msg": "must not be before since"}])
+
+    def window(self) -> tuple[datetime | None, datetime | None]:
+        since = datetime.combine(self.since, dt_time(), tzinfo=UTC) if self.since else None
+        until = datetime.combine(self.until + timedelta(days=1), dt_time(), tzinfo=UTC) if self.until else None
+        return since, until
+
+    def as_form(self) -> dict[str, str]:
+        """The options as form fields (to carry them from the report to the publish button)."""
+        return {"limit": str(self.limit), "since": self.since.isoformat() if self.since else "",
+                "until": self.until.isoformat() if self.until else "", "target": f"{self.target:g}"}
+
+
+def parse_options(*, limit: str = "", since: str = "", until: str = "", target: str = "") -> ReferenceOptions:
+    """Options from form fields (blank: the default); InvalidInput naming the field otherwise."""
+    def number(name: str, raw: str, kind: type[int] | type[float]) -> Any:
+        try:
+            return kind(raw.strip())
+        except ValueError as exc:
+            raise InvalidInput(f"{name} must be a number", details=[{"loc": name, "msg": "not a number"}]) from exc
+
+    def day(name: str, raw: str) -> date | None:
+        if not raw.strip():
+            return None
+        try:
+            return date.fromisoformat(raw.strip())
+        except ValueError as exc:
+            raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)",
+                               details=[{"loc": name, "msg": "not a date"}]) from exc
+
+    options = ReferenceOptions(
+        limit=number("limit", limit, int) if limit.strip() else DEFAULT_REFERENCE_SIZE,
+        since=day("since", since), until=day("until", until),
+        target=number("target", target, float) if target.strip() else DEFAULT_TARGET)
+    options.check()
+    return options
+
+
+def form_test(*, session: Session, version: ScorecardVersion, options: ReferenceOptions | None = None,
               with_auto_rules: bool = True) -> FormTestReport:
-    """Test `version` against the scorecard's last `limit` scored evaluations (see the module docstring).
-    Raises InvalidInput for a bad limit or target."""
-    if not 0 <= target <= 100:
-        raise InvalidInput("the target is a score from 0 to 100", details=[{"loc": "target", "msg": "0..100"}])
+    """Test `version` against the scorecard's reference set (see the module docstring).
+    Raises InvalidInput for bad options."""
+    options = options or ReferenceOptions()
+    options.check()
     started = time.perf_counter()
     draft = service.form_of(version)
-    reference = reference_set(session=session, scorecard_id=version.scorecard_id, limit=limit, since=since,
-                              until=until)
+    since, until = options.window()
+    reference = reference_set(session=session, scorecard_id=version.scorecard_id, limit=options.limit,
+                              since=since, until=until)
     auto = run_auto_rules(session=session, draft=draft, reference=reference) if with_auto_rules else None
-    report = build_report(draft, reference, draft_number=version.number, target=target, auto_answers=auto)
+    report = build_report(draft, reference, draft_number=version.number, target=options.target, auto_answers=auto)
     report.elapsed_seconds = round(time.perf_counter() - started, 4)
     return report
 
 
 def publish_reviewed(*, session: Session, version: ScorecardVersion, actor: Principal | None, reviewed: bool,
-                     target: float = DEFAULT_TARGET) -> tuple[ScorecardVersion, FormTestReport]:
+                     options: ReferenceOptions | None = None) -> tuple[ScorecardVersion, FormTestReport]:
     """Publish `version` after testing it on the reference set. When the test says the change needs review
-    and `reviewed` is false, raises Conflict with the shift summary and publishes nothing. The audit event of
-    the publish carries the shift numbers and whether the change was confirmed."""
-    report = form_test(session=session, version=version, target=target, with_auto_rules=False)
-    summary = report.summary()
+    and `reviewed` is false, raises Conflict with the shift summary and publishes nothing. The audit event
+    carries the shift numbers and whether the change was confirmed. A published version is returned as it
+    is; a retired one raises Conflict (as `service.publish_version`)."""
+    if version.status != VersionStatus.DRAFT:
+        service.publish_version(session=session, version=version, actor=actor)
+        return version, build_report(service.form_of(version), [], draft_number=version.number)
+    report = form_test(session=session, version=version, options=options, with_auto_rules=False)
     if report.needs_review and not reviewed:
         raise Conflict(f"Publishing version {version.number} would change scores: {_shift_text(report)}. "
                        "Test the draft, then confirm \"I have reviewed the change\" to publish.",
                        details=[{"loc": "reviewed", "msg": "confirm that you have reviewed the change"}])
     service.publish_version(session=session, version=version, actor=actor, commit=False)
     audit.record(session=session, actor=actor, action="scorecard.publish_review", record_type="scorecard",
-                 record_id=version.scorecard_id, before=None, after={**summary, "confirmed": reviewed})
+                 record_id=version.scorecard_id, after={**report.summary(), "confirmed": reviewed})
     session.commit()
     return version, report
 
