@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from app.auth.deps import CurrentPrincipal, SessionDep, require_roles
+from app.auth.deps import CurrentPrincipal, QueueDep, SessionDep, require_roles
 from app.core.errors import STANDARD_ERRORS, Conflict, error_responses
 from app.core.security import Principal, Role
 from app.scorecards import formtest, service
@@ -47,6 +47,7 @@ class FormTestPublic(BaseModel):
     effects: list[dict[str, Any]]
     evaluations: list[dict[str, Any]]
     auto_checks: list[dict[str, Any]]
+    auto_check_job: dict[str, Any] | None
 
 
 def _saved(session: Any, scorecard: Any, outcome: str) -> SavedForm:
@@ -147,11 +148,32 @@ def form_test_report(scorecard_id: int, number: int, principal: FormEditor, sess
                      auto_rules: bool = True) -> FormTestPublic:
     """Re-score the last `limit` scored evaluations (optionally submitted between `since` and `until`) with
     this version and report what would change: mean shift with its interval, pass/fail flips at `target`,
-    each change's effect, and the disagreement of its auto-QA rules with the evaluators."""
+    each change's effect, and (once `.../auto-check` has run) the disagreement of its auto-QA rules with the
+    evaluators."""
     version = service.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
     report = formtest.form_test(session=session, version=version, options=_options(limit, since, until, target),
                                 with_auto_rules=auto_rules)
     return FormTestPublic(**formtest.report_public(report))
+
+
+class AutoCheckJob(BaseModel):
+    id: int
+    status: str
+    progress: float
+    progress_message: str | None
+
+
+@router.post("/{scorecard_id}/versions/{number}/auto-check", status_code=202, responses=error_responses(404))
+def start_auto_check(scorecard_id: int, number: int, principal: FormEditor, session: SessionDep, queue: QueueDep,
+                     limit: Annotated[int, Query(ge=1, le=formtest.MAX_REFERENCE_SIZE)] = formtest.DEFAULT_REFERENCE_SIZE,
+                     since: date | None = None, until: date | None = None,
+                     target: Annotated[float, Query(ge=0, le=100)] = formtest.DEFAULT_TARGET) -> AutoCheckJob:
+    """Run this version's auto-QA rules on the reference interactions in the background (follow the job at
+    /api/jobs/{id}); the test report then compares them with the evaluators. 422 without a rule to check."""
+    version = service.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
+    job = formtest.start_auto_check(session=session, queue=queue, version=version,
+                                    options=_options(limit, since, until, target), actor=principal)
+    return AutoCheckJob.model_validate(job, from_attributes=True)
 
 
 @router.post("/{scorecard_id}/versions/{number}/publish", responses=error_responses(404, 409))

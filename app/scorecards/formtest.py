@@ -25,6 +25,7 @@ A publish needs an explicit "I have reviewed the change" when the shift's interv
 evaluation changes pass/fail, or (with too few evaluations to say) any score changes at all.
 """
 
+import hashlib
 import math
 import time
 from collections import defaultdict
@@ -34,10 +35,12 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 from typing import Any, Literal
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.core import audit
 from app.core.errors import Conflict, InvalidInput
+from app.core.jobs import JobQueue
+from app.core.models import Job
 from app.core.security import Principal
 from app.scorecards import service
 from app.scorecards.models import ScorecardVersion, VersionStatus
@@ -49,6 +52,7 @@ DEFAULT_REFERENCE_SIZE = 200
 MAX_REFERENCE_SIZE = 2000
 DEFAULT_TARGET = 80.0
 MOVERS = 10
+AUTO_CHECK_JOB = "scorecards.auto_check"
 # what does not change a score: wording, guidance, scale labels, the auto rule
 _NOT_SCORED = {"text", "guidance", "labels", "auto_answer"}
 
@@ -143,6 +147,7 @@ class FormTestReport:
     auto_checks: list[AutoCheck]
     unscored: int = 0  # evaluations with no score now or with the draft (all N/A, nothing left)
     elapsed_seconds: float = 0.0
+    auto_job: "AutoJobState | None" = None  # the auto-QA check job of this reference set, if started
 
     @property
     def paired(self) -> list[EvaluationChange]:
@@ -252,6 +257,7 @@ def report_public(report: FormTestReport) -> dict[str, Any]:
         "summary": report.summary(), "verdict": report.verdict, "shift": report.shift.describe(2),
         "old_mean": report.old_mean.describe(1), "new_mean": report.new_mean.describe(1),
         "combined_effect": report.combined_effect, "elapsed_seconds": report.elapsed_seconds,
+        "auto_check_job": asdict(report.auto_job) if report.auto_job else None,
         "effects": [{"key": e.change.key, "kind": e.change.kind, "description": e.change.description,
                      "mean_effect": e.mean_effect, "moved": e.moved, "flips": e.flips, "answered": e.answered}
                     for e in report.effects],
@@ -478,7 +484,7 @@ def _auto_checks(draft: ScorecardForm, reference: Sequence[ReferenceEvaluation],
             check.note = "auto-QA rules answer yes/no; only yes/no questions are compared"
             continue
         if auto_answers is None:
-            check.note = "not run"
+            check.note = "not checked yet"
             continue
         for ref in reference:
             human = _human_value(next((a for a in ref.answers if a.question_id == question.id), None))
@@ -521,29 +527,96 @@ def reference_set(*, session: Session, scorecard_id: int, limit: int = DEFAULT_R
     return out
 
 
-def run_auto_rules(*, session: Session, draft: ScorecardForm,
-                   reference: Sequence[ReferenceEvaluation]) -> dict[int, dict[str, tuple[str, str]]]:
-    """Run the draft's auto-QA rules on the reference interactions (nothing stored). A rule that does not
-    validate is skipped (the check then reports it was not run)."""
+def auto_rules_of(draft: ScorecardForm) -> dict[str, Any]:
+    """The draft's auto-QA rules on yes/no questions, parsed ({question id: rule}); a rule that does not
+    validate is left out (its check then says it was not run)."""
     from pydantic import ValidationError
 
-    from app.nlp import service as nlp
     from app.nlp.sources import rule_from_auto_answer
 
-    rules = {}
+    rules: dict[str, Any] = {}
     for _, question in draft.questions():
         if question.auto_answer is not None and question.type == "yes_no":
             try:
                 rules[question.id] = rule_from_auto_answer(question.auto_answer.rule, question.auto_answer.params)
             except ValidationError:
                 continue
-    if not rules:
-        return {}
+    return rules
+
+
+def run_auto_rules(*, session: Session, draft: ScorecardForm,
+                   interaction_ids: Sequence[int]) -> dict[int, dict[str, tuple[str, str]]]:
+    """Run the draft's auto-QA rules on these interactions (nothing stored): interaction id →
+    {question id: (value, summary)}. Slow (the language pipeline on every transcript): a job runs it."""
+    from app.nlp import service as nlp
+
+    rules = auto_rules_of(draft)
     out: dict[int, dict[str, tuple[str, str]]] = {}
-    for interaction_id in dict.fromkeys(ref.interaction_id for ref in reference):
+    for interaction_id in interaction_ids if rules else []:
         answers = nlp.answer_rules(session=session, interaction_id=interaction_id, rules=rules)
         out[interaction_id] = {key: (answer.value, answer.summary) for key, answer in answers.items()}
     return out
+
+
+# ---------------------------------------------------------------- the auto-QA check as a job
+
+@dataclass(frozen=True)
+class AutoJobState:
+    job_id: int
+    status: str
+    progress: float
+    message: str | None
+    error: str | None
+
+
+def auto_check_key(version: ScorecardVersion, options: "ReferenceOptions",
+                   reference: Sequence[ReferenceEvaluation]) -> str:
+    """One job per (version content, options, reference evaluations): a finished check is reused until a new
+    evaluation enters the reference set or the draft changes."""
+    ids = ",".join(str(ref.evaluation_id) for ref in reference)
+    digest = hashlib.sha256(f"{version.content_hash}|{sorted(options.as_form().items())}|{ids}".encode()).hexdigest()
+    return f"{AUTO_CHECK_JOB}:{version.id}:{digest[:32]}"
+
+
+def _auto_job(session: Session, key: str) -> Job | None:
+    return session.exec(select(Job).where(Job.dedupe_key == key)).first()
+
+
+def start_auto_check(*, session: Session, queue: JobQueue, version: ScorecardVersion, options: "ReferenceOptions",
+                     actor: Principal) -> Job:
+    """Queue the auto-QA check of `version` on its reference set (or return the one already queued or done).
+    Raises InvalidInput when the version has no auto-QA rule on a yes/no question."""
+    if not auto_rules_of(service.form_of(version)):
+        raise InvalidInput("this version has no auto-QA rule on a yes/no question to check",
+                           details=[{"loc": "auto_answer", "msg": "no rule to check"}])
+    since, until = options.window()
+    reference = reference_set(session=session, scorecard_id=version.scorecard_id, limit=options.limit,
+                              since=since, until=until)
+    return queue.enqueue(session=session, kind=AUTO_CHECK_JOB, created_by=actor.user_id,
+                         dedupe_key=auto_check_key(version, options, reference),
+                         payload={"version_id": version.id, **options.as_form()})
+
+
+def auto_check_inputs(*, session: Session, payload: Mapping[str, Any]) -> tuple[ScorecardForm, list[int]]:
+    """The job's inputs: the version's form and the reference interactions (raises NotFound, InvalidInput)."""
+    version = service.get_version(session=session, version_id=int(payload["version_id"]))
+    options = parse_options(limit=str(payload.get("limit", "")), since=str(payload.get("since", "")),
+                            until=str(payload.get("until", "")), target=str(payload.get("target", "")))
+    since, until = options.window()
+    reference = reference_set(session=session, scorecard_id=version.scorecard_id, limit=options.limit,
+                              since=since, until=until)
+    return service.form_of(version), list(dict.fromkeys(ref.interaction_id for ref in reference))
+
+
+def auto_check_result(answers: Mapping[int, Mapping[str, tuple[str, str]]]) -> dict[str, Any]:
+    """The job's result as JSON (read back by `form_test`)."""
+    return {"interactions": len(answers),
+            "answers": {str(i): {q: list(a) for q, a in found.items()} for i, found in answers.items()}}
+
+
+def _answers_of(job: Job) -> dict[int, dict[str, tuple[str, str]]]:
+    stored = (job.result or {}).get("answers", {})
+    return {int(i): {q: (str(a[0]), str(a[1])) for q, a in found.items()} for i, found in stored.items()}
 
 
 @dataclass(frozen=True)
@@ -605,8 +678,9 @@ def parse_options(*, limit: str = "", since: str = "", until: str = "", target: 
 
 def form_test(*, session: Session, version: ScorecardVersion, options: ReferenceOptions | None = None,
               with_auto_rules: bool = True) -> FormTestReport:
-    """Test `version` against the scorecard's reference set (see the module docstring).
-    Raises InvalidInput for bad options."""
+    """Test `version` against the scorecard's reference set (see the module docstring). The auto-QA rules are
+    compared with the evaluators from the finished check job of this reference set, if there is one
+    (`start_auto_check`); `report.auto_job` tells its state. Raises InvalidInput for bad options."""
     options = options or ReferenceOptions()
     options.check()
     started = time.perf_counter()
@@ -614,8 +688,13 @@ def form_test(*, session: Session, version: ScorecardVersion, options: Reference
     since, until = options.window()
     reference = reference_set(session=session, scorecard_id=version.scorecard_id, limit=options.limit,
                               since=since, until=until)
-    auto = run_auto_rules(session=session, draft=draft, reference=reference) if with_auto_rules else None
+    job = (_auto_job(session, auto_check_key(version, options, reference))
+           if with_auto_rules and auto_rules_of(draft) else None)
+    auto = _answers_of(job) if job is not None and job.status == "done" else None
     report = build_report(draft, reference, draft_number=version.number, target=options.target, auto_answers=auto)
+    if job is not None:
+        assert job.id is not None
+        report.auto_job = AutoJobState(job.id, job.status, job.progress, job.progress_message, job.error)
     report.elapsed_seconds = round(time.perf_counter() - started, 4)
     return report
 

@@ -1,11 +1,13 @@
-"""Pages: the scorecard list (with YAML import) and a scorecard's versions with the form rendered."""
+"""Pages: the scorecard list (with YAML import), a scorecard's versions with the form rendered, and the test
+of a version on past evaluations with its reviewed publish."""
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.auth.deps import SessionDep, WebPrincipal, web_require_roles
+from app.auth.deps import QueueDep, SessionDep, WebPrincipal, web_require_roles
 from app.core.errors import Conflict, EarshotError
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
@@ -86,17 +88,30 @@ def _test_page(request: Request, principal: Principal, session: SessionDep, *, s
         "scorecard": scorecard, "version": version, "published": published, "report": report, "chart": chart,
         "options": options, "fields": options.as_form(), "with_auto_rules": with_auto_rules, "saved": saved,
         "error": error, "can_publish": version.status == VersionStatus.DRAFT and scorecard.retired_at is None,
+        "can_check": bool(report.evaluations) and bool(formtest.auto_rules_of(service.form_of(version))),
     }, principal=principal, status_code=status_code)
 
 
 @router.get("/scorecards/{scorecard_id}/versions/{number}/test", response_class=HTMLResponse)
 def form_test_page(request: Request, scorecard_id: int, number: int, principal: WebEditor, session: SessionDep,
-                   limit: str = "", since: str = "", until: str = "", target: str = "", auto: str = "on",
+                   limit: str = "", since: str = "", until: str = "", target: str = "",
                    saved: str = "") -> Response:
     """Test a version on the evaluations already made, and publish it from here once reviewed."""
     options = formtest.parse_options(limit=limit, since=since, until=until, target=target)
     return _test_page(request, principal, session, scorecard_id=scorecard_id, number=number, options=options,
-                      with_auto_rules=auto == "on", saved=saved == "1")
+                      with_auto_rules=True, saved=saved == "1")
+
+
+@router.post("/scorecards/{scorecard_id}/versions/{number}/auto-check")
+def auto_check_page(scorecard_id: int, number: int, principal: WebEditor, session: SessionDep, queue: QueueDep,
+                    limit: Annotated[str, Form()] = "", since: Annotated[str, Form()] = "",
+                    until: Annotated[str, Form()] = "", target: Annotated[str, Form()] = "") -> Response:
+    """Start the auto-QA check of this version on the reference set; the test page shows its progress."""
+    options = formtest.parse_options(limit=limit, since=since, until=until, target=target)
+    version = service.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
+    formtest.start_auto_check(session=session, queue=queue, version=version, options=options, actor=principal)
+    return RedirectResponse(f"/scorecards/{scorecard_id}/versions/{number}/test?{urlencode(options.as_form())}",
+                            status_code=303)
 
 
 @router.post("/scorecards/{scorecard_id}/versions/{number}/publish")
@@ -113,7 +128,7 @@ def publish_page(request: Request, scorecard_id: int, number: int, principal: We
     except Conflict as exc:
         session.rollback()
         return _test_page(request, principal, session, scorecard_id=scorecard_id, number=number, options=options,
-                          with_auto_rules=False, error=exc.message, status_code=exc.status_code)
+                          with_auto_rules=True, error=exc.message, status_code=exc.status_code)
     return RedirectResponse(f"/scorecards/{scorecard_id}?version={number}", status_code=303)
 
 

@@ -142,18 +142,31 @@ def test_importing_with_publish_on_the_page_keeps_a_draft_that_changes_scores(cl
     assert "It was not published" in client.get(saved.headers["location"]).text
 
 
-def test_auto_rule_disagreement_on_the_reference_interactions(client, session, make_user):
+def test_auto_rule_check_runs_as_a_job_and_reports_disagreement(client, session, make_user):
     # the agent's messages say "message 1": a rule looking for "thank you for contacting" answers no,
     # where every evaluator answered yes
     scorecard_id = _reference(session, make_user)
     number = _save_draft(session, _draft(greeted={"auto_answer": {
         "rule": "phrase", "params": {"phrase": "thank you for contacting"}}}))
     sign_in(client, "eva")
+    before = client.get(f"/api/scorecards/{scorecard_id}/versions/{number}/test").json()
+    assert before["auto_check_job"] is None and before["auto_checks"][0]["note"] == "not checked yet"
+    page = client.get(f"/scorecards/{scorecard_id}/versions/{number}/test")
+    assert "Check the auto-QA rules" in page.text
+    started = client.post(f"/scorecards/{scorecard_id}/versions/{number}/auto-check", data={"limit": "200"},
+                          follow_redirects=False)
+    assert started.status_code == 303  # the test queue runs the job at once
     body = client.get(f"/api/scorecards/{scorecard_id}/versions/{number}/test").json()
+    assert body["auto_check_job"]["status"] == "done" and body["auto_check_job"]["progress"] == 1.0
     [check] = body["auto_checks"]
     assert (check["question_id"], check["compared"], check["disagreed"]) == ("greeted", 5, 5)
     assert check["disagreement_rate"] == 1.0 and {d["auto"] for d in check["disagreements"]} == {"no"}
     assert body["summary"]["needs_review"] is False  # an auto rule alone moves no score
+    assert "5 disagreeing evaluation(s)" in client.get(started.headers["location"]).text
+    again = client.post(f"/api/scorecards/{scorecard_id}/versions/{number}/auto-check")
+    assert again.status_code == 202 and again.json()["id"] == body["auto_check_job"]["job_id"]  # reused
+    no_rules = client.post(f"/api/scorecards/{scorecard_id}/versions/1/auto-check")
+    assert no_rules.status_code == 422
 
 
 def test_bad_options_and_unknown_versions(client, session, make_user):
