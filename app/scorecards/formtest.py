@@ -22,7 +22,11 @@ compared with the evaluators' (yes/no questions): the disagreement rate (Wilson 
 evaluations disagree.
 
 A publish needs an explicit "I have reviewed the change" when the shift's interval excludes 0, any
-evaluation changes pass/fail, or (with too few evaluations to say) any score changes at all.
+evaluation changes pass/fail or critical result, or (with too few evaluations to say) any score changes at all.
+
+Measured here (2 shared cores): re-scoring 500 evaluations of the voice-call form with 3 changes takes about
+0.7 s of CPU including the database reads, so the report runs inline; the auto-QA rules take about 25 ms of
+CPU per call (the language pipeline), 12-14 s for 500, so they run as a job (`start_auto_check`).
 """
 
 import hashlib
@@ -395,12 +399,12 @@ def build_report(draft: ScorecardForm, reference: Sequence[ReferenceEvaluation],
     olds: dict[int, ScoreResult] = {}
     news: dict[int, ScoreResult] = {}
     unscored = 0
+    scored_ids = {q.id for _, q in draft.questions() if q.scored}
     for ref in reference:
         old = score(ref.form, list(ref.answers))
         kept, dropped = fit_answers(draft, ref.answers)
         new = score(draft, kept)
         olds[ref.evaluation_id], news[ref.evaluation_id] = old, new
-        scored_ids = {q.id for _, q in draft.questions() if q.scored}
         unanswered = [q.question_id for q in new.questions
                       if q.visible and not q.answered and q.question_id in scored_ids]
         if old.score is None or new.score is None:

@@ -79,6 +79,9 @@ def test_an_option_worth_more_moves_every_score_by_25():
     assert report.combined_effect == 0.0
     assert report.needs_review and report.shift_excludes_zero
     assert report.summary()["shift"] == 25.0 and report.summary()["fail_to_pass"] == 4
+    labels, now, draft = report.histogram()
+    assert labels[0] == "0–9" and labels[-1] == "90–100"
+    assert now == [0, 0, 1, 0, 1, 1, 2, 1, 0, 0] and draft == [0, 0, 0, 0, 0, 1, 0, 1, 1, 3]
 
 
 def test_a_new_question_has_no_answer_and_moves_nothing():
