@@ -15,9 +15,10 @@ import pytest
 from sqlmodel import select
 
 from app.auth.service import principal_of
-from app.core.models import AuditEvent
+from app.core.models import AuditEvent, Job
 from app.evaluations import service as evaluations
 from app.evaluations.models import AnswerIn
+from app.scorecards import formtest
 from app.scorecards import service as scorecards
 from app.scorecards.schema import parse_form
 from tests.conftest import sign_in
@@ -153,11 +154,28 @@ def test_auto_rule_check_runs_as_a_job_and_reports_disagreement(client, session,
     assert before["auto_check_job"] is None and before["auto_checks"][0]["note"] == "not checked yet"
     page = client.get(f"/scorecards/{scorecard_id}/versions/{number}/test")
     assert "Check the auto-QA rules" in page.text
+    # a check in progress (as a worker would leave it) is followed on the page; a failed one can be re-run
+    version = scorecards.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
+    options = formtest.ReferenceOptions()
+    job = Job(kind=formtest.AUTO_CHECK_JOB, status="running", progress=0.4, progress_message="2 of 5 interactions",
+              payload={"version_id": version.id, **options.as_form()}, dedupe_key=formtest.auto_check_key(
+                  version, options, formtest.reference_set(session=session, scorecard_id=scorecard_id)))
+    session.add(job)
+    session.commit()
+    running = client.get(f"/scorecards/{scorecard_id}/versions/{number}/test").text
+    assert f'data-poll-job="{job.id}"' in running and "2 of 5 interactions" in running
+    assert 'http-equiv="refresh"' in running
+    assert "Check the auto-QA rules" not in running
+    job.status, job.error = "failed", "worker lost"
+    session.add(job)
+    session.commit()
+    assert "The last check failed: worker lost" in client.get(f"/scorecards/{scorecard_id}/versions/{number}/test").text
     started = client.post(f"/scorecards/{scorecard_id}/versions/{number}/auto-check", data={"limit": "200"},
                           follow_redirects=False)
     assert started.status_code == 303  # the test queue runs the job at once
     body = client.get(f"/api/scorecards/{scorecard_id}/versions/{number}/test").json()
     assert body["auto_check_job"]["status"] == "done" and body["auto_check_job"]["progress"] == 1.0
+    assert body["auto_check_job"]["job_id"] == job.id  # the failed job, run again
     [check] = body["auto_checks"]
     assert (check["question_id"], check["compared"], check["disagreed"]) == ("greeted", 5, 5)
     assert check["disagreement_rate"] == 1.0 and {d["auto"] for d in check["disagreements"]} == {"no"}
