@@ -25,8 +25,8 @@ A publish needs an explicit "I have reviewed the change" when the shift's interv
 evaluation changes pass/fail or critical result, or (with too few evaluations to say) any score changes at all.
 
 Measured here (2 shared cores): re-scoring 500 evaluations of the voice-call form with 3 changes takes about
-0.7 s of CPU including the database reads, so the report runs inline; the auto-QA rules take about 25 ms of
-CPU per call (the language pipeline), 12-14 s for 500, so they run as a job (`start_auto_check`).
+0.7-0.8 s of CPU including the database reads, so the report runs inline; the auto-QA rules take 15-30 ms of
+CPU per call (the language pipeline), 8-15 s for 500, so they run as a job (`start_auto_check`). See bench/formtest.py.
 """
 
 import hashlib
