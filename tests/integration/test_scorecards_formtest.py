@@ -197,3 +197,6 @@ def test_bad_options_and_unknown_versions(client, session, make_user):
     assert bad.status_code == 422
     empty = client.get(f"/api/scorecards/{scorecard_id}/versions/1/test", params={"since": "2099-01-01"}).json()
     assert empty["summary"]["reference_size"] == 0 and "not enough evaluations to say" in empty["verdict"]
+    empty_page = client.get(f"/scorecards/{scorecard_id}/versions/1/test", params={"since": "2099-01-01"})
+    assert empty_page.status_code == 200 and "No evaluations to test against yet" in empty_page.text
+    assert "<svg" not in empty_page.text
