@@ -536,3 +536,26 @@ def detail(*, session: Session, evaluation: Evaluation) -> EvaluationDetail:
 
 def question_map(form: ScorecardForm) -> dict[str, Question]:
     return {q.id: q for _, q in form.questions()}
+
+
+def scored_with_answers(*, session: Session, scorecard_id: int, limit: int, since: datetime | None = None,
+                        until: datetime | None = None) -> list[tuple[Evaluation, list[EvaluationAnswer]]]:
+    """The last `limit` scored evaluations of a scorecard (newest first, any version, calibration ones
+    excluded) with their answers, in two queries: the reference set a draft form is tested against.
+    No scope check: callers restrict this to form editors."""
+    query = select(Evaluation).where(Evaluation.scorecard_id == scorecard_id,
+                                     col(Evaluation.state).in_(SCORED_STATES),
+                                     col(Evaluation.calibration_session_id).is_(None))
+    if since is not None:
+        query = query.where(col(Evaluation.submitted_at) >= since)
+    if until is not None:
+        query = query.where(col(Evaluation.submitted_at) < until)
+    rows = list(session.exec(query.order_by(col(Evaluation.submitted_at).desc(), col(Evaluation.id).desc())
+                             .limit(limit)).all())
+    ids = [e.id for e in rows if e.id is not None]
+    answers: dict[int, list[EvaluationAnswer]] = {i: [] for i in ids}
+    if ids:
+        for answer in session.exec(select(EvaluationAnswer).where(col(EvaluationAnswer.evaluation_id).in_(ids))
+                                   .order_by(col(EvaluationAnswer.id))).all():
+            answers[answer.evaluation_id].append(answer)
+    return [(e, answers[e.id]) for e in rows if e.id is not None]

@@ -31,7 +31,7 @@ from app.nlp.agreement import QuestionAgreement, agreement_by_question
 from app.nlp.categories import CategorySet, default_categories
 from app.nlp.models import AutoAnswerReview, AutoAnswerRow, CategoryHitRow, InteractionAnalytics, PiiSpanRow
 from app.nlp.pipeline import MODEL_PACKAGE, MODEL_VERSION, get_nlp
-from app.nlp.rules import Analysis, AutoAnswer, Hit, Unit, evaluate_rule, parse_rule
+from app.nlp.rules import Analysis, AutoAnswer, AutoRuleModel, Hit, Unit, evaluate_rule, parse_rule
 
 METRIC_NAME = re.compile(r"[a-z_][a-z0-9_]{0,99}")
 PIPELINE = f"{MODEL_PACKAGE}-{MODEL_VERSION}+vader"
@@ -161,6 +161,22 @@ def analyze_interaction(*, session: Session, interaction_id: int, rules: Mapping
     _store(session=session, interaction=interaction, analysis=analysis, summary=summary, pii_spans=pii_spans,
            answers=answers, rules=parsed)
     return AnalysisOutcome(interaction_id, analysis, summary, pii_spans, answers)
+
+
+def answer_rules(*, session: Session, interaction_id: int, rules: Mapping[str, AutoRuleModel]) -> dict[str, AutoAnswer]:
+    """Answer `rules` ({key: rule}) for one interaction from its transcript or messages and its metrics,
+    storing nothing (a draft form's rules are tried on past interactions before publishing).
+    Raises NotFound for an unknown interaction."""
+    interaction = session.get(Interaction, interaction_id)
+    if interaction is None:
+        raise NotFound(f"interaction {interaction_id} not found")
+    if not rules:
+        return {}
+    units = load_units(session=session, interaction=interaction)
+    analyze_units(units, with_pii=False)
+    analysis = Analysis(channel=interaction.channel, units=units,
+                        metrics=_metrics_for(session=session, interaction=interaction, metrics=None))
+    return {key: evaluate_rule(rule, analysis) for key, rule in rules.items()}
 
 
 def _store(*, session: Session, interaction: Interaction, analysis: Analysis, summary: sentiment.SentimentSummary,

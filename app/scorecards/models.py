@@ -88,6 +88,7 @@ class LoadReport(BaseModel):
     created: list[str] = []
     new_versions: list[str] = []
     unchanged: list[str] = []
+    drafts: list[dict[str, Any]] = []  # {"key", "scorecard_id", "number"}: versions left to review and publish
 
 
 class ScoreAnswer(BaseModel):

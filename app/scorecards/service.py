@@ -228,8 +228,13 @@ def export_yaml(*, version: ScorecardVersion) -> str:
     return form_to_yaml(form_of(version))
 
 
-def load_directory(*, session: Session, directory: Path, actor: Principal | None = None) -> LoadReport:
-    """Import every `*.yaml` form in `directory` and publish it. Idempotent: unchanged files add nothing.
+def load_directory(*, session: Session, directory: Path, actor: Principal | None = None,
+                   publish: bool = False) -> LoadReport:
+    """Import every `*.yaml` form in `directory`. Idempotent: unchanged files add nothing.
+
+    A form not seen before is published (there is nothing it could change). A changed form becomes a new
+    *draft* version, listed in `drafts`, to be tested on past evaluations and published by someone who
+    reviewed the change; `publish=True` publishes changed forms at once (set-up scripts that own the forms).
     Raises InvalidInput naming the file, field path and line of the first bad form (nothing after it loads)."""
     report = LoadReport()
     for path in sorted(directory.glob("*.yaml")):
@@ -237,10 +242,13 @@ def load_directory(*, session: Session, directory: Path, actor: Principal | None
             form = parse_form_yaml(path.read_text(encoding="utf-8"))
         except InvalidInput as exc:
             raise InvalidInput(f"{path.name}: {exc.message}", details=exc.details) from exc
-        _, _, outcome = save_form(session=session, form=form, actor=actor, source=f"file:{path.name}",
-                                  publish=True)
+        is_new = get_by_key(session=session, key=form.key) is None
+        scorecard, version, outcome = save_form(session=session, form=form, actor=actor, source=f"file:{path.name}",
+                                                publish=publish or is_new)
         bucket = {"created": report.created, "unchanged": report.unchanged}.get(outcome, report.new_versions)
         bucket.append(form.key)
+        if version.status == VersionStatus.DRAFT:
+            report.drafts.append({"key": form.key, "scorecard_id": scorecard.id, "number": version.number})
     return report
 
 

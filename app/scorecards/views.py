@@ -1,15 +1,19 @@
-"""Pages: the scorecard list (with YAML import) and a scorecard's versions with the form rendered."""
+"""Pages: the scorecard list (with YAML import), a scorecard's versions with the form rendered, and the test
+of a version on past evaluations with its reviewed publish."""
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.auth.deps import SessionDep, WebPrincipal, web_require_roles
-from app.core.errors import EarshotError
+from app.auth.deps import QueueDep, SessionDep, WebPrincipal, web_require_roles
+from app.core.errors import Conflict, EarshotError
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
-from app.scorecards import service
+from app.reports import charts
+from app.scorecards import formtest, service
+from app.scorecards.models import VersionStatus
 
 router = APIRouter()
 
@@ -38,11 +42,18 @@ def import_page(request: Request, principal: WebEditor, session: SessionDep, yam
                 publish: Annotated[str, Form()] = "") -> Response:
     try:
         scorecard, version, _ = service.import_yaml(session=session, text=yaml_text, actor=principal,
-                                                    source="yaml:web", publish=publish == "on")
+                                                    source="yaml:web", publish=False)
     except EarshotError as exc:
         session.rollback()
         return _list_page(request, principal, session, error=exc.message, details=exc.details, yaml_text=yaml_text,
                           status_code=exc.status_code)
+    if publish == "on" and version.status == VersionStatus.DRAFT:
+        try:
+            formtest.publish_reviewed(session=session, version=version, actor=principal, reviewed=False)
+        except Conflict:  # it would change scores: saved as a draft, shown with its test report
+            session.rollback()
+            return RedirectResponse(f"/scorecards/{scorecard.id}/versions/{version.number}/test?saved=1",
+                                    status_code=303)
     return RedirectResponse(f"/scorecards/{scorecard.id}?version={version.number}", status_code=303)
 
 
@@ -62,10 +73,62 @@ def scorecard_page(request: Request, scorecard_id: int, principal: WebPrincipal,
     }, principal=principal)
 
 
-@router.post("/scorecards/{scorecard_id}/versions/{number}/publish")
-def publish_page(scorecard_id: int, number: int, principal: WebEditor, session: SessionDep) -> Response:
+def _test_page(request: Request, principal: Principal, session: SessionDep, *, scorecard_id: int, number: int,
+               options: formtest.ReferenceOptions, with_auto_rules: bool, saved: bool = False,
+               error: str | None = None, status_code: int = 200) -> Response:
+    scorecard = service.get(session=session, scorecard_id=scorecard_id)
     version = service.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
-    service.publish_version(session=session, version=version, actor=principal)
+    report = formtest.form_test(session=session, version=version, options=options, with_auto_rules=with_auto_rules)
+    labels, now, draft = report.histogram()
+    chart = charts.bar_chart("Evaluations per score band: now and with this version", labels, [
+        charts.Series("Now", now), charts.Series(f"Version {number}", draft)], label_header="Score band",
+        height=240)
+    published = service.published_version(session=session, scorecard_id=scorecard_id)
+    return render(request, "scorecards/formtest.html", {
+        "scorecard": scorecard, "version": version, "published": published, "report": report, "chart": chart,
+        "options": options, "fields": options.as_form(), "with_auto_rules": with_auto_rules, "saved": saved,
+        "error": error, "can_publish": version.status == VersionStatus.DRAFT and scorecard.retired_at is None,
+        "can_check": bool(report.evaluations) and bool(formtest.auto_rules_of(service.form_of(version))),
+    }, principal=principal, status_code=status_code)
+
+
+@router.get("/scorecards/{scorecard_id}/versions/{number}/test", response_class=HTMLResponse)
+def form_test_page(request: Request, scorecard_id: int, number: int, principal: WebEditor, session: SessionDep,
+                   limit: str = "", since: str = "", until: str = "", target: str = "",
+                   saved: str = "") -> Response:
+    """Test a version on the evaluations already made, and publish it from here once reviewed."""
+    options = formtest.parse_options(limit=limit, since=since, until=until, target=target)
+    return _test_page(request, principal, session, scorecard_id=scorecard_id, number=number, options=options,
+                      with_auto_rules=True, saved=saved == "1")
+
+
+@router.post("/scorecards/{scorecard_id}/versions/{number}/auto-check")
+def auto_check_page(scorecard_id: int, number: int, principal: WebEditor, session: SessionDep, queue: QueueDep,
+                    limit: Annotated[str, Form()] = "", since: Annotated[str, Form()] = "",
+                    until: Annotated[str, Form()] = "", target: Annotated[str, Form()] = "") -> Response:
+    """Start the auto-QA check of this version on the reference set; the test page shows its progress."""
+    options = formtest.parse_options(limit=limit, since=since, until=until, target=target)
+    version = service.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
+    formtest.start_auto_check(session=session, queue=queue, version=version, options=options, actor=principal)
+    return RedirectResponse(f"/scorecards/{scorecard_id}/versions/{number}/test?{urlencode(options.as_form())}",
+                            status_code=303)
+
+
+@router.post("/scorecards/{scorecard_id}/versions/{number}/publish")
+def publish_page(request: Request, scorecard_id: int, number: int, principal: WebEditor, session: SessionDep,
+                 reviewed: Annotated[str, Form()] = "", limit: Annotated[str, Form()] = "",
+                 since: Annotated[str, Form()] = "", until: Annotated[str, Form()] = "",
+                 target: Annotated[str, Form()] = "") -> Response:
+    """Publish after the form test: a change that moves scores needs the "I have reviewed" box (409 otherwise)."""
+    options = formtest.parse_options(limit=limit, since=since, until=until, target=target)
+    version = service.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
+    try:
+        formtest.publish_reviewed(session=session, version=version, actor=principal, reviewed=reviewed == "on",
+                                  options=options)
+    except Conflict as exc:
+        session.rollback()
+        return _test_page(request, principal, session, scorecard_id=scorecard_id, number=number, options=options,
+                          with_auto_rules=True, error=exc.message, status_code=exc.status_code)
     return RedirectResponse(f"/scorecards/{scorecard_id}?version={number}", status_code=303)
 
 

@@ -25,6 +25,11 @@ def test_yaml_load_is_idempotent(session, tmp_path):
     third = service.load_directory(session=session, directory=tmp_path)
     assert third.new_versions == ["voice_call"]
     scorecard = service.get_by_key(session=session, key="voice_call")
+    # an edited file is a draft to test and publish, never published silently
+    assert third.drafts == [{"key": "voice_call", "scorecard_id": scorecard.id, "number": 2}]
+    numbers = [(v.number, v.status) for v in service.versions(session=session, scorecard_id=scorecard.id)]
+    assert numbers == [(1, "published"), (2, "draft")]
+    service.load_directory(session=session, directory=tmp_path, publish=True)
     numbers = [(v.number, v.status) for v in service.versions(session=session, scorecard_id=scorecard.id)]
     assert numbers == [(1, "retired"), (2, "published")]
 
