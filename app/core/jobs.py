@@ -148,7 +148,8 @@ class JobQueue:
         self.huey = huey or make_huey(runtime.settings)
         load_handlers()
 
-        @self.huey.task(name="earshot.run_job")  # type: ignore[untyped-decorator]
+        # Huey retries the message when the database fails before the job row could be claimed or updated
+        @self.huey.task(name="earshot.run_job", retries=5, retry_delay=10)  # type: ignore[untyped-decorator]
         def run_job_task(job_id: int) -> None:
             self._run(job_id)
 
@@ -224,10 +225,11 @@ class JobQueue:
         """Hand out again the jobs of a worker that died: running jobs whose heartbeat is older than
         `job_stale_after_seconds` (and, when `waiting`, i.e. at worker start-up, every queued job, whose
         queue message may have been lost). A job whose worker died on it `max_attempts` times is failed
-        instead. Also removes temporary files that a killed process left half-written. Returns how many
+        instead. At start-up, also removes temporary files that a killed process left half-written. Returns how many
         jobs were pushed. Each job is taken back with a conditional UPDATE, so two workers recovering at
         once, or a worker whose heartbeat resumes, never run it twice."""
-        remove_abandoned_temp_files(self.runtime.settings.resolved_data_dir)
+        if waiting:
+            remove_abandoned_temp_files(self.runtime.settings.resolved_data_dir)
         cutoff = utcnow() - timedelta(seconds=self.runtime.settings.job_stale_after_seconds)
         lost = (col(Job.status) == "running") & (col(Job.heartbeat_at) < cutoff)
         with session_scope(self.runtime.sessions) as session:

@@ -120,11 +120,13 @@ def _locked_temp_file(directory: Path) -> tuple[int, Path]:
         os.close(fd)
 
 
-def remove_abandoned_temp_files(root: Path) -> int:
-    """Delete the temporary files under `root` whose writer has died (no process holds their lock); files
-    being written right now are left alone. Returns how many were removed."""
+def remove_abandoned_temp_files(data_dir: Path) -> int:
+    """Delete the temporary files of the stores in `data_dir` (data/recordings, data/imports, ...) whose
+    writer has died (no process holds their lock); files being written right now are left alone. Returns
+    how many were removed."""
     removed = 0
-    for path in root.rglob(TEMP_PREFIX + "*"):
+    stores = [data_dir, *(d for d in data_dir.iterdir() if d.is_dir())] if data_dir.is_dir() else []
+    for path in (p for store in stores for p in store.glob(TEMP_PREFIX + "*")):
         try:
             fd = os.open(path, os.O_RDONLY)
         except OSError:  # renamed or removed meanwhile
@@ -141,7 +143,7 @@ def remove_abandoned_temp_files(root: Path) -> int:
         finally:
             os.close(fd)
     if removed:
-        log.warning("removed %s temporary file(s) left by a stopped process under %s", removed, root)
+        log.warning("removed %s temporary file(s) left by a stopped process under %s", removed, data_dir)
     return removed
 
 
