@@ -6,8 +6,8 @@ duplicate push or a redelivery after a crash never runs a job twice at the same 
 idempotent: a retry after a crash re-runs them from the start.
 
 A running job's progress writes are its heartbeat (on PostgreSQL a side thread also beats every quarter of
-`job_stale_after_seconds`); a job whose heartbeat is older than that lost its worker (killed, machine gone) and is run again by `recover()`, which every
-worker calls at start-up and once a minute.
+`job_stale_after_seconds`); a job whose heartbeat is older than that lost its worker (killed, machine gone)
+and is run again by `recover()`, which every worker calls at start-up and once a minute.
 """
 
 import logging
@@ -225,9 +225,9 @@ class JobQueue:
         """Hand out again the jobs of a worker that died: running jobs whose heartbeat is older than
         `job_stale_after_seconds` (and, when `waiting`, i.e. at worker start-up, every queued job, whose
         queue message may have been lost). A job whose worker died on it `max_attempts` times is failed
-        instead. At start-up, also removes temporary files that a killed process left half-written. Returns how many
-        jobs were pushed. Each job is taken back with a conditional UPDATE, so two workers recovering at
-        once, or a worker whose heartbeat resumes, never run it twice."""
+        instead. At start-up, also removes temporary files that a killed process left half-written. Returns
+        how many jobs were pushed. Each job is taken back with a conditional UPDATE, so two workers
+        recovering at once, or a worker whose heartbeat resumes, never run it twice."""
         if waiting:
             remove_abandoned_temp_files(self.runtime.settings.resolved_data_dir)
         cutoff = utcnow() - timedelta(seconds=self.runtime.settings.job_stale_after_seconds)
@@ -322,7 +322,7 @@ class JobQueue:
             yield
         finally:
             stop.set()
-            thread.join()
+            thread.join(timeout=5)  # a beat stuck on an unreachable database must not hold the job up
 
     def _finish(self, job_id: int, *, status: str, **values: Any) -> None:
         """Record the outcome. The database may be the very thing that just failed (locked, restarting), so
