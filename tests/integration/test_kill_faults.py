@@ -287,6 +287,8 @@ def test_worker_killed_mid_import_imports_every_message_once(deploy, tmp_path):
 
 
 def test_worker_killed_mid_pdf_render_stores_one_pack(deploy):
+    """Killed while WeasyPrint renders: nothing is stored; the re-run stores one complete PDF, named on the
+    meeting, and no other file (an earlier version left a pack behind for every failed commit)."""
     from app.reviews import pack
     from app.reviews.models import ReviewMeeting
 
