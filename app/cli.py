@@ -150,3 +150,7 @@ for _module in iter_feature_modules("cli"):
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":  # python -m app.cli (runs this checkout's code, whatever `earshot` points at)
+    main()

@@ -18,11 +18,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.deps import LoginRequired
 from app.core.db import SessionFactory, ensure_wal, make_engine, session_factory
-from app.core.errors import EarshotError, PayloadTooLarge
+from app.core.errors import (
+    DISK_FULL_ERRNOS,
+    DISK_FULL_MESSAGE,
+    EarshotError,
+    InsufficientStorage,
+    PayloadTooLarge,
+)
 from app.core.features import iter_feature_modules
 from app.core.jobs import JobQueue, Runtime
 from app.core.security import make_password_hasher
 from app.core.settings import Settings
+from app.core.storage import remove_abandoned_temp_files
 from app.core.web import NavItem, make_templates, render
 
 log = logging.getLogger("earshot")
@@ -114,6 +121,10 @@ def _error_response(request: Request, error: EarshotError) -> Response:
     return JSONResponse(error.body(), status_code=error.status_code)
 
 
+def _disk_full(exc: BaseException | None) -> bool:
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EarshotError)
     async def earshot_error(request: Request, exc: EarshotError) -> Response:
@@ -129,6 +140,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _disk_full(exc.__cause__):  # FastAPI turns a failed spool of an uploaded file into a 400
+            return _error_response(request, InsufficientStorage(DISK_FULL_MESSAGE))
         codes = {404: "not_found", 405: "method_not_allowed"}
         body = {"error": {"code": codes.get(exc.status_code, "http_error"), "message": str(exc.detail),
                           "details": []}}
@@ -144,6 +157,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         body = {"error": {"code": "service_unavailable",
                           "message": "The database is busy or unavailable; try again shortly.", "details": []}}
         return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
+
+    @app.exception_handler(OSError)
+    async def storage_full(request: Request, exc: OSError) -> Response:
+        if not _disk_full(exc):
+            raise exc
+        log.error("storage full: %s", exc)
+        return _error_response(request, InsufficientStorage(DISK_FULL_MESSAGE))
 
     @app.exception_handler(OverflowError)
     async def number_out_of_range(request: Request, exc: OverflowError) -> Response:
@@ -177,6 +197,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        remove_abandoned_temp_files(settings.resolved_data_dir)  # left by a server killed mid-upload
         yield
         if engine is not None:
             engine.dispose()

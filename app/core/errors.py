@@ -1,6 +1,7 @@
 """Typed errors with their HTTP status, turned into one JSON shape for every endpoint:
 {"error": {"code": "...", "message": "...", "details": [...]}}."""
 
+import errno
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -84,6 +85,17 @@ class ServiceUnavailable(EarshotError):
     code = "service_unavailable"
 
 
+class InsufficientStorage(EarshotError):
+    """The server's disk (or its file-size limit) is full: nothing was stored; an operator must make room."""
+
+    status_code = 507
+    code = "insufficient_storage"
+
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+DISK_FULL_MESSAGE = "The server's storage is full, so nothing was saved. Ask an administrator to free space."
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the standard error shape."""
     descriptions = {
@@ -96,6 +108,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         422: "Invalid input; details name the field path",
         429: "Too many attempts",
         503: "Database or queue unavailable; retry later",
+        507: "The server's storage is full; nothing was saved",
     }
     return {s: {"model": ErrorResponse, "description": descriptions[s]} for s in statuses}
 

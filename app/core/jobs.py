@@ -4,26 +4,35 @@ A feature registers a handler with `@job_handler("feature.kind")`. `JobQueue.enq
 (deduplicated by `dedupe_key`) and pushes its id to Huey; the worker claims the row atomically, so a
 duplicate push or a redelivery after a crash never runs a job twice at the same time. Handlers must be
 idempotent: a retry after a crash re-runs them from the start.
+
+A running job's progress writes are its heartbeat (on PostgreSQL a side thread also beats every quarter of
+`job_stale_after_seconds`); a job whose heartbeat is older than that lost its worker (killed, machine gone)
+and is run again by `recover()`, which every worker calls at start-up and once a minute.
 """
 
 import logging
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app.core.db import SessionFactory, make_engine, session_factory, session_scope
 from app.core.models import Job
 from app.core.settings import Settings
+from app.core.storage import remove_abandoned_temp_files
 from app.core.timeutil import utcnow
 
 log = logging.getLogger("earshot.jobs")
 
-STALE_AFTER = timedelta(minutes=5)
+FINISH_BACKOFF = (0.2, 0.5, 1.0, 2.0, None)  # seconds between tries to record a job's outcome
 
 
 class PermanentJobError(Exception):
@@ -139,11 +148,17 @@ class JobQueue:
         self.huey = huey or make_huey(runtime.settings)
         load_handlers()
 
-        @self.huey.task(name="earshot.run_job")  # type: ignore[untyped-decorator]
+        # Huey retries the message when the database fails before the job row could be claimed or updated
+        @self.huey.task(name="earshot.run_job", retries=5, retry_delay=10)  # type: ignore[untyped-decorator]
         def run_job_task(job_id: int) -> None:
             self._run(job_id)
 
         self._task = run_job_task
+
+        @self.huey.periodic_task(crontab(minute="*"), name="earshot.recover_lost_jobs")  # type: ignore[untyped-decorator]
+        def recover_lost_jobs() -> None:
+            self.recover(waiting=False)
+
         for periodic in _PERIODIC.values():
             self._register_periodic(periodic)
         # Features whose periodic work should not leave a job row every few minutes (e.g. the social sweep)
@@ -206,25 +221,41 @@ class JobQueue:
         else:
             self._task(job_id)
 
-    def recover(self) -> int:
-        """Re-push jobs left queued, or running with a stale heartbeat (a worker killed mid-job)."""
-        cutoff = utcnow() - STALE_AFTER
+    def recover(self, *, waiting: bool = True) -> int:
+        """Hand out again the jobs of a worker that died: running jobs whose heartbeat is older than
+        `job_stale_after_seconds` (and, when `waiting`, i.e. at worker start-up, every queued job, whose
+        queue message may have been lost). A job whose worker died on it `max_attempts` times is failed
+        instead. At start-up, also removes temporary files that a killed process left half-written. Returns
+        how many jobs were pushed. Each job is taken back with a conditional UPDATE, so two workers
+        recovering at once, or a worker whose heartbeat resumes, never run it twice."""
+        if waiting:
+            remove_abandoned_temp_files(self.runtime.settings.resolved_data_dir)
+        cutoff = utcnow() - timedelta(seconds=self.runtime.settings.job_stale_after_seconds)
+        lost = (col(Job.status) == "running") & (col(Job.heartbeat_at) < cutoff)
         with session_scope(self.runtime.sessions) as session:
-            stale = session.exec(
-                select(Job).where(
-                    (col(Job.status) == "queued")
-                    | ((col(Job.status) == "running") & (col(Job.heartbeat_at) < cutoff))
-                )
+            candidates = session.exec(
+                select(Job.id, Job.status, Job.attempts, Job.max_attempts)
+                .where(lost | (col(Job.status) == "queued") if waiting else lost)
             ).all()
-            ids = []
-            for job in stale:
-                job.status = "queued"
-                session.add(job)
-                ids.append(job.id)
-        for job_id in ids:
+        pushed = []
+        for job_id, status, attempts, max_attempts in candidates:
+            exhausted = status == "running" and attempts >= max_attempts
+            values: dict[str, Any] = {"status": "queued"}
+            if exhausted:
+                values = {"status": "failed", "finished_at": utcnow(),
+                          "error": f"the worker stopped while running this job {attempts} times"}
+            with session_scope(self.runtime.sessions) as session:
+                taken = session.execute(update(Job).where(
+                    col(Job.id) == job_id, col(Job.status) == status,
+                    lost if status == "running" else col(Job.status) == "queued").values(**values))
+                if taken.rowcount == 1 and not exhausted:  # type: ignore[attr-defined]
+                    pushed.append(job_id)
+            if status == "running":
+                log.warning("job %s lost its worker; %s", job_id, "failed" if exhausted else "running it again")
+        for job_id in pushed:
             assert job_id is not None
             self.push(job_id)
-        return len(ids)
+        return len(pushed)
 
     def _claim(self, job_id: int) -> Job | None:
         with session_scope(self.runtime.sessions) as session:
@@ -247,7 +278,8 @@ class JobQueue:
         try:
             if spec is None:
                 raise PermanentJobError(f"no handler for job kind {job.kind!r} in this worker")
-            result = spec.handler(context)
+            with self._heartbeat(job_id):
+                result = spec.handler(context)
         except PermanentJobError as exc:
             self._finish(job_id, status="failed", error=str(exc))
         except Exception as exc:  # any other failure is retried with back-off
@@ -261,14 +293,55 @@ class JobQueue:
         else:
             self._finish(job_id, status="done", result=result or {}, progress=1.0)
 
+    @contextmanager
+    def _heartbeat(self, job_id: int) -> Iterator[None]:
+        """Touch the job's heartbeat from a side thread while the handler runs (a long model load or PDF
+        render reports no progress), so only a job whose worker is gone looks stale.
+
+        PostgreSQL only: on SQLite a commit from another connection makes the handler's next read-then-write
+        transaction fail at once (SQLITE_BUSY_SNAPSHOT, no busy wait), so there the handlers' own progress
+        writes, made between their transactions, are the heartbeat."""
+        if self.runtime.engine.dialect.name == "sqlite":
+            yield
+            return
+        every = self.runtime.settings.job_stale_after_seconds / 4
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(every):
+                try:
+                    with session_scope(self.runtime.sessions) as session:
+                        session.execute(update(Job).where(col(Job.id) == job_id, col(Job.status) == "running")
+                                        .values(heartbeat_at=utcnow()))
+                except Exception:  # a missed beat is harmless; the next one may get through
+                    log.warning("heartbeat of job %s failed", job_id, exc_info=True)
+
+        thread = threading.Thread(target=beat, name=f"job-{job_id}-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=5)  # a beat stuck on an unreachable database must not hold the job up
+
     def _finish(self, job_id: int, *, status: str, **values: Any) -> None:
+        """Record the outcome. The database may be the very thing that just failed (locked, restarting), so
+        try for a few seconds; if it stays away the job is left running and `recover` runs it again."""
         done = status in {"done", "failed"}
-        with session_scope(self.runtime.sessions) as session:
-            session.execute(
-                update(Job)
-                .where(col(Job.id) == job_id)
-                .values(status=status, finished_at=utcnow() if done else None, **values)
-            )
+        for wait in FINISH_BACKOFF:
+            try:
+                with session_scope(self.runtime.sessions) as session:
+                    session.execute(
+                        update(Job)
+                        .where(col(Job.id) == job_id)
+                        .values(status=status, finished_at=utcnow() if done else None, **values)
+                    )
+                return
+            except OperationalError:
+                if wait is None:
+                    raise
+                log.warning("job %s: cannot record its outcome yet (database unavailable)", job_id)
+                time.sleep(wait)
 
 
 def build_queue(settings: Settings) -> JobQueue:

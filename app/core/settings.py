@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     database_busy_timeout_ms: int = Field(
         default=10000, description="SQLite: how long a request waits for a lock before answering 503.")
     queue_name: str = "earshot"
+    job_stale_after_seconds: float = Field(
+        default=300.0, gt=0, description="A running job whose worker has not sent a heartbeat for this long "
+                                         "is taken to be lost (worker killed) and run again.")
     secret_key: SecretStr | None = Field(
         default=None, description="Signs sessions; generated into the data directory on first run when unset."
     )

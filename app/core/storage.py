@@ -1,8 +1,16 @@
 """Content-addressed file storage: files are named by their sha256 and written atomically
 (temporary file in the same directory, fsync, rename), so a crash never leaves a half-written file
-under a real name, and the same content is stored once."""
+under a real name, and the same content is stored once.
 
+A writer holds an exclusive flock on its temporary file until it is renamed or removed; a process killed
+mid-write loses the lock with its life, so `remove_abandoned_temp_files` can tell a dead writer's file from
+a live one without guessing from ages. A full disk (ENOSPC, EFBIG past a file-size limit, EDQUOT) raises
+InsufficientStorage (507) and leaves nothing behind."""
+
+import contextlib
+import fcntl
 import hashlib
+import logging
 import os
 import tempfile
 from collections.abc import Iterable
@@ -10,9 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from app.core.errors import InvalidInput, PayloadTooLarge
+from app.core.errors import (
+    DISK_FULL_ERRNOS,
+    DISK_FULL_MESSAGE,
+    InsufficientStorage,
+    InvalidInput,
+    PayloadTooLarge,
+)
+
+log = logging.getLogger("earshot.storage")
 
 CHUNK = 1024 * 1024
+TEMP_PREFIX = ".incoming-"
 
 
 @dataclass(frozen=True)
@@ -39,21 +56,29 @@ class BlobStore:
         return self.put_chunks(iter(lambda: stream.read(CHUNK), b""), max_bytes=max_bytes)
 
     def put_chunks(self, chunks: Iterable[bytes], *, max_bytes: int) -> StoredFile:
+        try:
+            return self._put_chunks(chunks, max_bytes=max_bytes)
+        except OSError as exc:
+            if exc.errno in DISK_FULL_ERRNOS:
+                log.error("cannot store a file under %s: %s", self.root, exc)
+                raise InsufficientStorage(DISK_FULL_MESSAGE) from exc
+            raise
+
+    def _put_chunks(self, chunks: Iterable[bytes], *, max_bytes: int) -> StoredFile:
         self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
-        tmp = Path(tmp_name)
+        fd, tmp = _locked_temp_file(self.root)
+        handle = os.fdopen(fd, "wb")  # kept open (and locked) until the file has its real name
         try:
-            with os.fdopen(fd, "wb") as handle:
-                for chunk in chunks:
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise PayloadTooLarge(f"file is larger than the limit of {max_bytes} bytes")
-                    digest.update(chunk)
-                    handle.write(chunk)
-                handle.flush()
-                os.fsync(handle.fileno())
+            for chunk in chunks:
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PayloadTooLarge(f"file is larger than the limit of {max_bytes} bytes")
+                digest.update(chunk)
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
             if size == 0:
                 raise InvalidInput("file is empty")
             sha = digest.hexdigest()
@@ -68,6 +93,9 @@ class BlobStore:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+        finally:
+            with contextlib.suppress(OSError):  # after a failed write the buffer cannot be flushed either
+                handle.close()
 
     def put_file(self, source: Path, *, max_bytes: int) -> StoredFile:
         with source.open("rb") as handle:
@@ -79,6 +107,44 @@ class BlobStore:
             path.unlink()
             return True
         return False
+
+
+def _locked_temp_file(directory: Path) -> tuple[int, Path]:
+    """A new temporary file in `directory`, exclusively locked. A sweeper may unlink a file in the instant
+    between its creation and the lock; then the file has no name any more and another is made."""
+    while True:
+        fd, name = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink > 0:
+            return fd, Path(name)
+        os.close(fd)
+
+
+def remove_abandoned_temp_files(data_dir: Path) -> int:
+    """Delete the temporary files of the stores in `data_dir` (data/recordings, data/imports, ...) whose
+    writer has died (no process holds their lock); files being written right now are left alone. Returns
+    how many were removed."""
+    removed = 0
+    stores = [data_dir, *(d for d in data_dir.iterdir() if d.is_dir())] if data_dir.is_dir() else []
+    for path in (p for store in stores for p in store.glob(TEMP_PREFIX + "*")):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:  # renamed or removed meanwhile
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a live writer holds it
+            os.close(fd)
+            continue
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed += 1
+        finally:
+            os.close(fd)
+    if removed:
+        log.warning("removed %s temporary file(s) left by a stopped process under %s", removed, data_dir)
+    return removed
 
 
 def _fsync_dir(directory: Path) -> None:

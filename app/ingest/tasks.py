@@ -26,7 +26,9 @@ def run_import(context: JobContext) -> dict[str, Any]:
         raise PermanentJobError("the uploaded file is no longer stored")
 
     def progress(done: int, total: int) -> None:
-        if done == total or done % 25 == 0:
+        # only right after the import's own commits (the job's end sets 100 %): written from another connection
+        # while the import holds SQLite's write lock, progress would wait for a lock that is not released
+        if done % service.COMMIT_EVERY == 0:
             context.progress(done / max(total, 1), f"{done} of {total}")
 
     try:

@@ -100,23 +100,41 @@ def render_pdf(*, settings: Settings, context: dict[str, Any]) -> bytes:
 
 def build_and_store(*, session: Session, meeting_id: int, settings: Settings,
                     progress: Progress | None = None) -> dict[str, Any]:
-    """Render the meeting's pack, store it (content-addressed under data/packs) and remember it on the
-    meeting. Raises NotFound for an unknown meeting."""
+    """Render the meeting's pack, store it (content-addressed under data/packs), remember it on the meeting
+    and commit; the pack it replaces is deleted. Raises NotFound for an unknown meeting.
+
+    Crash-safe and retry-safe: the file is written atomically before the commit that names it, and removed
+    again when that commit fails, so no stored pack is left that no meeting points to. Progress is written
+    (from another connection) only while this session holds no write lock, which SQLite would make it wait for."""
     meeting = service.get_meeting(session=session, meeting_id=meeting_id)
     if progress is not None:
         progress(0.05, "gathering cases")
     context = pack_context(session=session, meeting=meeting, progress=progress)
+    session.commit()  # end the read: a write after others' commits would fail on SQLite (snapshot too old)
     if progress is not None:
         progress(0.65, "rendering PDF")
     started = datetime.now(UTC)
     pdf = render_pdf(settings=settings, context=context)
     seconds = (datetime.now(UTC) - started).total_seconds()
-    stored = pack_store(settings).put_chunks([pdf], max_bytes=MAX_PACK_BYTES)
-    meeting.pack_sha256, meeting.pack_size, meeting.pack_rendered_at = stored.sha256, stored.size, utcnow()
-    session.add(meeting)
-    audit.record(session=session, actor=None, action="review_meeting.pack", record_type="review_meeting",
-                 record_id=meeting_id, after={"sha256": stored.sha256, "size": stored.size,
-                                              "cases": len(context["stories"])})
+    store = pack_store(settings)
+    stored = store.put_chunks([pdf], max_bytes=MAX_PACK_BYTES)
+    previous = meeting.pack_sha256
+    try:
+        meeting.pack_sha256, meeting.pack_size, meeting.pack_rendered_at = stored.sha256, stored.size, utcnow()
+        session.add(meeting)
+        audit.record(session=session, actor=None, action="review_meeting.pack", record_type="review_meeting",
+                     record_id=meeting_id, after={"sha256": stored.sha256, "size": stored.size,
+                                                  "cases": len(context["stories"])})
+        session.commit()
+    except BaseException:
+        session.rollback()
+        if not stored.already_present:
+            store.delete(stored.sha256)
+        raise
+    if previous and previous != stored.sha256 and session.exec(
+            select(ReviewMeeting.id).where(ReviewMeeting.pack_sha256 == previous)).first() is None:
+        store.delete(previous)
+    session.commit()
     if progress is not None:
         progress(0.95, "stored")
     return {"meeting_id": meeting_id, "sha256": stored.sha256, "size": stored.size,

@@ -1,6 +1,7 @@
 """The transcription job: payload {"recording_id": N}."""
 
 import logging
+import time
 from typing import Any, NoReturn
 
 from app.core.db import session_scope
@@ -15,6 +16,7 @@ from app.speech.pipeline import Options, redacted_audio, transcribe_file
 log = logging.getLogger("earshot.speech")
 
 PROGRESS_STEP = 0.05  # write progress at most every 5 %
+HEARTBEAT_SECONDS = 60.0
 MAX_SECONDS = 2 * 3600.0  # a stereo 2-hour call peaks near 1.5 GB while decoding
 
 
@@ -53,11 +55,12 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
         _fail_unreadable(ctx, recording_id, exc)
     ctx.progress(0.0, "Loading the speech model")
     model = engine.load_model(settings)
-    last = [-1.0]
+    last = [-1.0, time.monotonic()]
 
     def progress(fraction: float, message: str) -> None:
-        if fraction - last[0] >= PROGRESS_STEP:
-            last[0] = fraction
+        # also a heartbeat (on SQLite the only one): written at least once a minute on very long calls
+        if fraction - last[0] >= PROGRESS_STEP or time.monotonic() - last[1] >= HEARTBEAT_SECONDS:
+            last[0], last[1] = fraction, time.monotonic()
             ctx.progress(0.95 * fraction, f"{message} …")
 
     options = Options(beam_size=settings.speech_beam_size, language=settings.speech_language or None,

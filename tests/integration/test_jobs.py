@@ -127,3 +127,23 @@ def test_recover_requeues_jobs_of_a_killed_worker(queue, session):
     session.refresh(fresh)
     assert stale.status == "done" and fresh.status == "running"
     assert len(session.exec(select(Job).where(Job.kind == "test.echo")).all()) >= 2
+
+
+def test_recover_fails_a_job_whose_worker_died_on_every_attempt(queue, session):
+    """A job that kills its worker each time (e.g. out of memory) must not loop forever."""
+    from datetime import timedelta
+
+    from app.core.timeutil import utcnow
+
+    long_ago = utcnow() - timedelta(minutes=30)
+    doomed = Job(kind="test.echo", payload={"value": 5}, status="running", attempts=3, max_attempts=3,
+                 heartbeat_at=long_ago)
+    waiting = Job(kind="test.echo", payload={"value": 6}, status="queued", attempts=0)
+    session.add(doomed)
+    session.add(waiting)
+    session.commit()
+    assert queue.recover(waiting=False) == 0  # the periodic check leaves queued jobs to their messages
+    session.refresh(doomed)
+    session.refresh(waiting)
+    assert doomed.status == "failed" and "worker stopped" in doomed.error and doomed.attempts == 3
+    assert waiting.status == "queued"
