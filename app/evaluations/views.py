@@ -20,7 +20,7 @@ from app.evaluations import calibration, sampling, service
 from app.evaluations.forms import FormFieldError, answers_from_form, evidence_text, field_value
 from app.evaluations.models import DisputeItem, Evaluation, EvaluationState, SamplingRuleCreate
 from app.evaluations.retry import with_write_retry
-from app.interactions.models import Interaction, Message, Segment
+from app.interactions.models import Interaction, Message, Recording, Segment
 from app.scorecards import service as scorecards
 from app.scorecards.schema import ScorecardForm
 from app.scorecards.scoring import ScoreResult
@@ -186,12 +186,15 @@ def new_evaluation(principal: WebEvaluator, session: SessionDep, interaction_id:
 
 # ---------------------------------------------------------------- the evaluation form
 
-def _thread(*, session: Session, interaction_id: int) -> tuple[list[Message], list[Segment]]:
+def _thread(*, session: Session, interaction_id: int) -> tuple[list[Message], list[Segment], Recording | None]:
+    """The interaction beside the form: its messages, its transcript and its recording (to listen and seek)."""
     messages = list(session.exec(select(Message).where(Message.interaction_id == interaction_id)
                                  .order_by(col(Message.sent_at), col(Message.id))).all())
     segments = list(session.exec(select(Segment).where(Segment.interaction_id == interaction_id)
                                  .order_by(col(Segment.seq))).all())
-    return messages, segments
+    recording = session.exec(select(Recording).where(Recording.interaction_id == interaction_id,
+                                                     col(Recording.audio_deleted_at).is_(None))).first()
+    return messages, segments, recording
 
 
 def _stored_values(*, session: Session, evaluation: Evaluation, form: ScorecardForm) -> dict[str, dict[str, str]]:
@@ -218,10 +221,10 @@ def _edit_page(request: Request, *, principal: Principal, session: Session, eval
                status_code: int = 200) -> Response:
     form = service.form_of(session=session, evaluation=evaluation)
     interaction = service.get_interaction(session=session, interaction_id=evaluation.interaction_id)
-    messages, segments = _thread(session=session, interaction_id=evaluation.interaction_id)
+    messages, segments, recording = _thread(session=session, interaction_id=evaluation.interaction_id)
     return render(request, "evaluations/edit.html", {
         "evaluation": evaluation, "form": form, "interaction": interaction, "messages": messages,
-        "segments": segments, "values": values if values is not None else _stored_values(
+        "segments": segments, "recording": recording, "values": values if values is not None else _stored_values(
             session=session, evaluation=evaluation, form=form),
         "result": result, "error": error, "details": details or [],
         "agent_name": names(session=session, ids=[evaluation.agent_id]).get(evaluation.agent_id or 0, "—"),
@@ -286,7 +289,7 @@ def _detail_page(request: Request, *, principal: Principal, session: Session, ev
     results = {q["question_id"]: q for q in breakdown.get("questions", [])}
     sections = {s["section_id"]: s for s in breakdown.get("sections", [])}
     interaction = service.get_interaction(session=session, interaction_id=evaluation.interaction_id)
-    messages, segments = _thread(session=session, interaction_id=evaluation.interaction_id)
+    messages, segments, recording = _thread(session=session, interaction_id=evaluation.interaction_id)
     history = service.history(session=session, evaluation_id=evaluation.id)
     people = names(session=session, ids=[evaluation.agent_id, evaluation.evaluator_id,
                                          *[d.raised_by for d in disputes], *[d.resolved_by for d in disputes]])
@@ -295,7 +298,7 @@ def _detail_page(request: Request, *, principal: Principal, session: Session, ev
     return render(request, "evaluations/detail.html", {
         "evaluation": evaluation, "form": form, "answers": answers, "results": results, "sections": sections,
         "disputes": disputes, "open_dispute": open_dispute, "disputed_ids": disputed_ids, "history": history,
-        "interaction": interaction, "messages": messages, "segments": segments, "names": people,
+        "interaction": interaction, "messages": messages, "segments": segments, "recording": recording, "names": people,
         "evidence_text": evidence_text, "field_value": field_value, "error": error,
         "version": service.version_of(session=session, evaluation=evaluation),
         "is_agent": evaluation.agent_id == principal.user_id and principal.has(Role.AGENT),

@@ -112,11 +112,15 @@ def build_and_store(*, session: Session, meeting_id: int, settings: Settings,
     pdf = render_pdf(settings=settings, context=context)
     seconds = (datetime.now(UTC) - started).total_seconds()
     stored = pack_store(settings).put_chunks([pdf], max_bytes=MAX_PACK_BYTES)
+    # End the read transaction first: progress() has committed from its own connection since it began, and
+    # SQLite refuses to turn such a stale read into a write ("database is locked", at once, on every retry).
+    session.commit()
     meeting.pack_sha256, meeting.pack_size, meeting.pack_rendered_at = stored.sha256, stored.size, utcnow()
     session.add(meeting)
     audit.record(session=session, actor=None, action="review_meeting.pack", record_type="review_meeting",
                  record_id=meeting_id, after={"sha256": stored.sha256, "size": stored.size,
                                               "cases": len(context["stories"])})
+    session.commit()
     if progress is not None:
         progress(0.95, "stored")
     return {"meeting_id": meeting_id, "sha256": stored.sha256, "size": stored.size,

@@ -67,6 +67,17 @@
     const s = Math.floor(seconds);
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   }
+  function linkSeeking() {
+    // With the recording on the page, a transcript line or an evidence time plays the call from that moment.
+    const audio = document.getElementById("thread-audio");
+    if (!audio) { return; }
+    document.querySelectorAll(".transcript li[data-start], .evidence[data-seek]").forEach(function (el) {
+      el.addEventListener("click", function () {
+        const at = parseFloat(el.getAttribute(el.hasAttribute("data-start") ? "data-start" : "data-seek"));
+        if (!isNaN(at)) { audio.currentTime = at; }
+      });
+    });
+  }
   function linkEvidence(form) {
     // Click a transcript line or a message to add it as evidence to the question you last worked on.
     let target = null;
@@ -87,6 +98,7 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
+    linkSeeking();
     const form = document.getElementById("evaluation-form");
     if (!form) { return; }
     linkEvidence(form);
