@@ -123,6 +123,10 @@ def _review_meeting(session: Session) -> int:
     cases = session.exec(select(ReviewCase).where(ReviewCase.status != CaseStatus.CLOSED)
                          .order_by(col(ReviewCase.opened_at).desc()).limit(2)).all()
     assert executive is not None and len(cases) == 2
+    for case in cases:  # prepared for the meeting, as the demo prepares its own cases
+        for to in (CaseStatus.INVESTIGATING, CaseStatus.READY):
+            if case.status == CaseStatus.OPEN or (to == CaseStatus.READY and case.status == CaseStatus.INVESTIGATING):
+                reviews.change_status(session=session, case=case, to=to, actor=None, reason="journey: prepared")
     meeting = reviews.create_meeting(session=session, actor=principal_of(executive), data=MeetingCreate(
         period=utcnow().strftime("%Y-%m"), held_on=utcnow().date(), title="Journey review meeting",
         attendees=["Erin Executive"], case_ids=[c.id for c in cases if c.id is not None]))
@@ -246,7 +250,9 @@ def test_evaluator_scores_a_call_end_to_end(open_as):
     page.click("button[value=submit]")
     page.wait_for_url(re.compile(r"/evaluations/\d+$"))
     assert "submitted" in page.locator("h1 .badge").inner_text()
-    assert re.search(r"\d+(\.\d)?", page.locator(".breakdown, table").first.inner_text())
+    breakdown = page.locator(".breakdown").inner_text()
+    assert re.search(r"Score: \d+\.\d", breakdown)
+    assert "Fully resolved on the call" in breakdown  # a choice shows its label, not its stored value
     assert "Brand said in the first sentence" in page.content() and f"0:{int(start):02d}" in page.content()
     shot(page, "evaluator", "evaluation-submitted")
 
@@ -273,7 +279,7 @@ def test_agent_disputes_own_evaluation_and_cannot_open_anothers(open_as, journey
 
     lead = open_as("evaluator")
     lead.goto(f"/evaluations/{mine}")
-    assert "Summary given before the goodbye" in lead.locator("section.dispute").inner_text()
+    assert "Summarised what was agreed: Summary given before the goodbye" in lead.locator("section.dispute").inner_text()
     assert lead.locator("#resolve button:has-text('Resolve')").is_visible()
     shot(lead, "evaluator", "dispute-to-resolve")
 
@@ -320,6 +326,7 @@ def test_executive_walks_a_review_meeting_and_downloads_the_pack(open_as, journe
         decision.locator("textarea[name=decision]").fill(f"Decided in the meeting: {kind}")
         decision.locator("button").click()
         page.wait_for_selector(f"strong[data-position='{position}']")
+        assert f"Decided in the meeting: {kind}" in page.locator("p.notes").inner_text()
         actions = page.locator("form[action$='/actions']")
         actions.locator("select[name=kind]").select_option(kind)
         actions.locator(f"select[name={extra}]").select_option(index=1)
