@@ -178,7 +178,9 @@ _shot_number = iter(range(1, 1000))
 
 
 def shot(page: Any, role: str, name: str) -> None:
-    """Full-page screenshot <nn>-<role>-<page>.png, numbered in visiting order."""
+    """Full-page screenshot <nn>-<role>-<page>.png, numbered in visiting order (from the top, so sticky
+    panels sit where a reader first sees them)."""
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / f"{next(_shot_number):02d}-{role}-{name}.png"), full_page=True)
 
 

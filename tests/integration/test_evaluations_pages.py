@@ -212,3 +212,11 @@ def test_detail_page_shows_evidence_given_as_a_single_time(client, session, make
     detail = client.get(f"/evaluations/{evaluation_id}")
     assert detail.status_code == 200
     assert 'data-seek="8.0">0:08</span>' in detail.text
+
+
+def test_main_nav_marks_only_the_most_specific_page_as_current(client, make_user):
+    make_user("evaluator", username="eva")
+    sign_in(client, "eva")
+    for path, label in (("/evaluations/queue", "My queue"), ("/evaluations", "Evaluations"), ("/", "Home")):
+        page = client.get(path, headers=HTML).text
+        assert re.findall(r'<a href="[^"]*" aria-current="page">([^<]*)</a>', page) == [label], path
