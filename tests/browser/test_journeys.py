@@ -168,9 +168,10 @@ def journeys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journeys]:
 
 @pytest.fixture(scope="module", autouse=True)
 def screenshot_dir() -> Path:
-    if SHOTS.exists():
-        shutil.rmtree(SHOTS)
-    SHOTS.mkdir(parents=True)
+    """The folder, emptied of a previous run's screenshots (only those: it may be a folder of the user's)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("[0-9][0-9]-*.png"):
+        old.unlink()
     return SHOTS
 
 
