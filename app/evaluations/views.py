@@ -201,6 +201,7 @@ def new_evaluation(principal: WebEvaluator, session: SessionDep, interaction_id:
 # ---------------------------------------------------------------- the evaluation form
 
 def _thread(*, session: Session, interaction_id: int) -> tuple[list[Message], list[Segment]]:
+    """The interaction beside the form: its messages and its transcript (the player comes from _player)."""
     messages = list(session.exec(select(Message).where(Message.interaction_id == interaction_id)
                                  .order_by(col(Message.sent_at), col(Message.id))).all())
     segments = list(session.exec(select(Segment).where(Segment.interaction_id == interaction_id)

@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +15,7 @@ from app.core import audit
 from app.core.audit import Actor
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.timeutil import as_utc, utcnow
+from app.interactions import service as interactions
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
 from app.social.clock import (
     BusinessHours,
@@ -25,6 +27,7 @@ from app.social.clock import (
 from app.social.models import SocialChannelConfig, SocialThreadState
 from app.social.processes import PROCESSES, ProcessMetrics, ThreadFacts, classify, process_metrics
 from app.social.stats import FairnessReport, ResponseSample, fairness_report
+from app.social.threads import without_nul
 
 PLATFORM_NAMES = {"twitter": "X (Twitter)", "facebook": "Facebook", "instagram": "Instagram"}
 
@@ -309,6 +312,49 @@ def mark_genuine(*, session: Session, interaction_id: int, actor: Actor, reason:
                  reason=reason.strip())
     session.commit()
     return state
+
+
+# ---------------------------------------------------------------- replies logged by hand
+
+REPLY_MAX_CHARS = 4000
+
+
+def record_reply(*, session: Session, interaction_id: int, actor: Actor, text: str, url: str | None = None,
+                 public: bool = True, now: datetime | None = None) -> Message:
+    """Log the brand's reply that an agent posted on the platform itself (where no connector brings the
+    replies in): it becomes the agent's message in the thread, the clocks are recomputed from it (so a reply in
+    time meets the first-response clock), the interaction's participants and search text follow; audited.
+
+    Raises NotFound for a missing or non-social thread, InvalidInput for an empty or too long text or a link
+    that is not http(s).
+    """
+    interaction = _thread(session, interaction_id)
+    text, url = text.strip(), (url or "").strip() or None
+    if not text or len(text) > REPLY_MAX_CHARS:
+        raise InvalidInput(f"the reply needs its text (1 to {REPLY_MAX_CHARS} characters)",
+                           details=[{"loc": "text", "msg": "empty" if not text else "too long"}])
+    if url and not url.startswith(("http://", "https://")):
+        raise InvalidInput("the link must start with http:// or https://", details=[{"loc": "url", "msg": "bad"}])
+    at = as_utc(now or utcnow())
+    customer_posts = [m for m in thread_messages(session=session, interaction_id=interaction_id)
+                      if m.author_role == AuthorRole.CUSTOMER]
+    message = Message(interaction_id=interaction_id, external_id=f"earshot-reply-{uuid4().hex}",
+                      author_role=AuthorRole.AGENT, agent_id=actor.user_id, sent_at=at,
+                      text=without_nul(text), is_public=public,
+                      parent_external_id=customer_posts[-1].external_id if customer_posts else None,
+                      extra={"url": url, "logged_in_earshot": True} if url else {"logged_in_earshot": True})
+    session.add(message)
+    if interaction.ended_at is None or as_utc(interaction.ended_at) < at:
+        interaction.ended_at = at
+        session.add(interaction)
+    session.flush()
+    interactions.sync_interaction(session=session, interaction_id=interaction_id)
+    state = refresh_thread(session=session, interaction_id=interaction_id, now=at)
+    audit.record(session=session, actor=actor, action="social.reply.logged", record_type="social_thread",
+                 record_id=interaction_id, after={"message_id": message.id, "public": public, "url": url,
+                                                  "first_response_at": state.first_response_at})
+    session.commit()
+    return message
 
 
 # ---------------------------------------------------------------- public resolution

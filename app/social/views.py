@@ -88,6 +88,19 @@ def resolution_submit(request: Request, interaction_id: int, principal: WebSocia
     return RedirectResponse(f"/social/threads/{interaction_id}?message=Resolution+recorded", status_code=303)
 
 
+@router.post("/social/threads/{interaction_id}/reply", response_class=HTMLResponse)
+def reply_submit(request: Request, interaction_id: int, principal: WebSocialWorker, session: SessionDep,
+                 text: Annotated[str, Form()] = "", url: Annotated[str, Form()] = "",
+                 where: Annotated[str, Form()] = "public") -> Response:
+    """Log the reply the agent posted on the platform; the clocks follow (see service.record_reply)."""
+    try:
+        service.record_reply(session=session, interaction_id=interaction_id, actor=principal, text=text, url=url,
+                             public=where != "private")
+    except EarshotError as exc:
+        return _thread_error(request, session, principal, interaction_id, exc)
+    return RedirectResponse(f"/social/threads/{interaction_id}?message=Reply+logged", status_code=303)
+
+
 @router.post("/social/threads/{interaction_id}/genuine", response_class=HTMLResponse)
 def genuine_submit(request: Request, interaction_id: int, principal: WebSocialWorker, session: SessionDep,
                    reason: Annotated[str, Form()] = "") -> Response:

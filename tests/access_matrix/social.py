@@ -22,6 +22,7 @@ RULES = [
     Rule("GET", "/social", VIEW, page=True),
     Rule("GET", "/social/threads/{interaction_id}", VIEW, page=True),
     Rule("POST", "/social/threads/{interaction_id}/resolution", WORK, data={}, page=True),
+    Rule("POST", "/social/threads/{interaction_id}/reply", WORK, data={}, page=True),
     Rule("POST", "/social/threads/{interaction_id}/genuine", WORK, data={}, page=True),
     Rule("POST", "/social/threads/{interaction_id}/confirm-non-genuine", WORK, data={}, page=True),
     Rule("POST", "/social/threads/{interaction_id}/process", WORK, data={}, page=True),

@@ -195,3 +195,30 @@ def test_admin_creates_and_runs_a_sampling_rule_from_the_page(client, session, m
     rule_id = re.search(r'/evaluations/sampling/(\d+)/run', created.text).group(1)
     ran = client.post(f"/evaluations/sampling/{rule_id}/run", data={"period_start": "2026-11-02"}, follow_redirects=True)
     assert "2 assignment(s) created" in ran.text
+
+
+def test_detail_page_shows_evidence_given_as_a_single_time(client, session, make_user):
+    """A transcript click gives one time (no end): the stored evidence has no "end" key at all."""
+    make_user("evaluator", username="eva")
+    agent = make_user("agent", username="ada", team="Billing")
+    scorecard_id = load_small_form(session)
+    interaction = make_interaction(session, agent_id=agent.id, messages=2)
+    sign_in(client, "eva")
+    created = client.post("/evaluations/new", data={"interaction_id": interaction.id, "scorecard_id": scorecard_id},
+                          follow_redirects=False)
+    evaluation_id = _evaluation_id(created.headers["location"])
+    submitted = client.post(f"/evaluations/{evaluation_id}/edit", data={
+        "answer__greeted": "yes", "evidence__greeted": "0:08", "answer__tone": "4", "answer__resolved": "na",
+        "answer__verified": "yes", "action": "submit"}, follow_redirects=False)
+    assert submitted.status_code == 303
+    detail = client.get(f"/evaluations/{evaluation_id}")
+    assert detail.status_code == 200
+    assert 'data-seek="8.0">0:08</span>' in detail.text
+
+
+def test_main_nav_marks_only_the_most_specific_page_as_current(client, make_user):
+    make_user("evaluator", username="eva")
+    sign_in(client, "eva")
+    for path, label in (("/evaluations/queue", "My queue"), ("/evaluations", "Evaluations"), ("/", "Home")):
+        page = client.get(path, headers=HTML).text
+        assert re.findall(r'<a href="[^"]*" aria-current="page">([^<]*)</a>', page) == [label], path

@@ -6,6 +6,7 @@ from sqlmodel import select
 
 from app.core.models import AuditEvent
 from app.core.timeutil import utcnow
+from app.interactions.models import InteractionAgent
 from app.social import service
 from app.social.sweep import sweep
 from tests.integration.social_helpers import T0, thread
@@ -240,3 +241,30 @@ def test_topics_page_clusters_all_channels(client, session, make_user, login):
     page = client.get("/social/topics").text
     assert "3 call, 1 chat, 1 social" in page and ">broadband<" in page
     assert "&lt;i&gt;at all&lt;/i&gt;" in page and "postal" not in page
+
+
+def test_logging_a_reply_in_time_meets_the_first_response_clock(client, session, make_user, login):
+    iid = thread(session, "logged", ("customer", 0, "My bill doubled <b>again</b>"), start=utcnow() - timedelta(minutes=5))
+    service.refresh_thread(session=session, interaction_id=iid)
+    session.commit()
+    login(make_user("agent", team="Billing"))
+    assert client.post(f"/social/threads/{iid}/reply", data={"text": "Sorry!"}).status_code == 403
+    sam = make_user("agent", username="sam_replies", team="Social care")
+    login(sam)
+    page = client.get(f"/social/threads/{iid}").text
+    assert "Log a reply you posted on twitter" in page
+    assert client.post(f"/social/threads/{iid}/reply", data={"text": "  "}).status_code == 422
+    bad = client.post(f"/social/threads/{iid}/reply", data={"text": "See", "url": "javascript:alert(1)"})
+    assert bad.status_code == 422 and "http://" in bad.text
+    done = client.post(f"/social/threads/{iid}/reply", data={"text": "Sorry <Ana>, DM us your account number",
+                                                             "url": "https://x.example/r/1"}, follow_redirects=False)
+    assert done.status_code == 303
+    state = client.get(f"/api/social/threads/{iid}").json()
+    assert state["first_response_at"] is not None
+    assert service.live_clocks(service.get_state(session=session, interaction_id=iid))["first_response"].status == "met"
+    page = client.get(done.headers["location"]).text
+    assert "Sorry &lt;Ana&gt;, DM us your account number" in page and "Reply logged" in page
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "social.reply.logged")).one()
+    assert event.actor_id == sam.id and event.record_id == str(iid)
+    assert session.exec(select(InteractionAgent).where(InteractionAgent.interaction_id == iid,
+                                                       InteractionAgent.agent_id == sam.id)).first() is not None

@@ -1,0 +1,43 @@
+"""The meeting pack job on an SQLite file, each session on its own connection as in the real worker: the
+job's progress is committed from another connection while the job reads, and the job must still store the
+pack. SQLite-specific by nature (PostgreSQL has no stale-snapshot write refusal)."""
+
+from datetime import date
+
+from app.auth import service as auth_service
+from app.auth.models import UserCreate
+from app.core.db import session_scope
+from app.core.jobs import JobQueue, build_runtime
+from app.core.migrate import upgrade
+from app.core.models import Job
+from app.core.security import make_password_hasher
+from app.reviews import pack
+from app.reviews import service as reviews
+from app.reviews.models import MeetingCreate, ReviewMeeting
+from tests.conftest import TEST_PASSWORD, make_settings
+
+
+def test_pack_job_stores_the_pack_on_an_sqlite_file(tmp_path):
+    settings = make_settings(tmp_path)  # the "immediate" queue: the job runs inline, on its own connections
+    upgrade(settings.resolved_database_url)
+    runtime = build_runtime(settings)
+    queue = JobQueue(runtime)
+    try:
+        with session_scope(runtime.sessions) as session:
+            erin = auth_service.create_user(session=session, hasher=make_password_hasher(settings), actor=None,
+                                            data=UserCreate(username="erin", password=TEST_PASSWORD,
+                                                            roles=["executive"]))
+            actor = auth_service.principal_of(erin)
+            meeting = reviews.create_meeting(session=session, actor=actor, data=MeetingCreate(
+                period="2026-11", held_on=date(2026, 12, 3), case_ids=[]))
+            session.commit()
+            assert meeting.id is not None
+            job_id = pack.enqueue_pack(session=session, queue=queue, meeting_id=meeting.id, actor=actor).id
+        with session_scope(runtime.sessions) as session:
+            job = session.get(Job, job_id)
+            assert job is not None and job.status == "done", job and job.error
+            stored = session.get(ReviewMeeting, meeting.id)
+            assert stored is not None and stored.pack_sha256 and stored.pack_size
+            assert pack.pack_path(settings=settings, meeting=stored).read_bytes().startswith(b"%PDF")
+    finally:
+        runtime.engine.dispose()
