@@ -2,7 +2,7 @@
 roles, 409s, acknowledgement, effectiveness figures and the glue points (monkeypatched sources)."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -28,9 +28,12 @@ def team(make_user):
     }
 
 
+IN_A_MONTH = (date.today() + timedelta(days=30)).isoformat()  # not overdue whenever the suite runs
+
+
 def create(client, agent_id, title="Hold etiquette", **extra):
     response = client.post("/api/coaching/assignments", json={
-        "agent_id": agent_id, "topic_title": title, "goal": "Ask before holding", "due_date": "2026-12-01",
+        "agent_id": agent_id, "topic_title": title, "goal": "Ask before holding", "due_date": IN_A_MONTH,
         "evidence": [{"kind": "transcript_excerpt", "interaction_id": 41, "start": 75.5, "end": 80,
                       "text": "<b>hold on</b>"}], **extra})
     assert response.status_code == 201, response.text

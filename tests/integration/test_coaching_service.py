@@ -48,9 +48,12 @@ def outcome(eid: int, agent_id: int, days_ago: float, *, score: float = 80.0, fa
                              submitted_at=NOW - timedelta(days=days_ago), score=score, failed=tuple(failed))
 
 
+IN_A_MONTH = date.today() + timedelta(days=30)  # never overdue, whenever the suite runs
+
+
 def manual(session, actor, agent_id, title="Hold etiquette", **extra):
     return service.create_assignment(session=session, actor=actor, data=AssignmentCreate(
-        agent_id=agent_id, topic_title=title, goal="Ask before holding", due_date=date(2026, 12, 1), **extra))
+        agent_id=agent_id, topic_title=title, goal="Ask before holding", due_date=IN_A_MONTH, **extra))
 
 
 def audit_actions(session, assignment_id):
