@@ -14,12 +14,19 @@ from enum import StrEnum
 from typing import Any, Literal
 
 import numpy as np
-from scipy import stats as st
 
 MIN_N = 3
 MAX_HALF_WIDTH = 10.0  # score points on the 0-100 scale
 NOT_ENOUGH = "not enough evaluations to say"
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
+
+
+
+def _st() -> Any:
+    """scipy.stats, imported on first use (it costs ~0.8 s, and most processes never need it)."""
+    from scipy import stats
+
+    return stats
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ def mean_interval(values: Sequence[float], *, confidence: float = 0.95) -> Inter
     if n == 1:
         return Interval(mean, None, None, 1, confidence, "t")
     sd = float(data.std(ddof=1))
-    half = float(st.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
+    half = float(_st().t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
     return Interval(mean, mean - half, mean + half, n, confidence, "t")
 
 
@@ -73,7 +80,7 @@ def bootstrap_interval(values: Sequence[float], *, confidence: float = 0.95, res
         return mean_interval(values, confidence=confidence)
     if float(data.std()) == 0.0:
         return Interval(float(data.mean()), float(data.mean()), float(data.mean()), n, confidence, "bootstrap")
-    result = st.bootstrap((data,), np.mean, confidence_level=confidence, n_resamples=resamples,
+    result = _st().bootstrap((data,), np.mean, confidence_level=confidence, n_resamples=resamples,
                           method="percentile", random_state=np.random.default_rng(seed))
     return Interval(float(data.mean()), float(result.confidence_interval.low),
                     float(result.confidence_interval.high), n, confidence, "bootstrap")
@@ -85,7 +92,7 @@ def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> Inte
         return Interval(None, None, None, 0, confidence, "wilson")
     if not 0 <= successes <= n:
         raise ValueError("successes must be between 0 and n")
-    z = float(st.norm.ppf((1 + confidence) / 2))
+    z = float(_st().norm.ppf((1 + confidence) / 2))
     p = successes / n
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
@@ -147,7 +154,7 @@ def plan_sample_size(*, sd: float, margin: float, confidence: float = 0.95, max_
     if sd <= 0:
         return SampleSizePlan(MIN_N, margin, confidence, sd, "no spread observed yet; the minimum is suggested")
     for n in range(2, max_n + 1):
-        if float(st.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n) <= margin:
+        if float(_st().t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n) <= margin:
             n = max(n, MIN_N)
             return SampleSizePlan(n, margin, confidence, sd,
                                   f"{n} evaluations give ±{margin:g} points at {confidence:.0%} with sd {sd:.1f}")
@@ -182,7 +189,7 @@ def paired_bias(pairs: Sequence[tuple[float, float]], *, alpha: float = 0.05, mi
     if len(set(differences)) == 1:
         offset = differences[0]
         return BiasEstimate(offset, interval, n, 0.0 if offset != 0 else 1.0, offset != 0, "paired t-test")
-    result = st.ttest_1samp(differences, 0.0)
+    result = _st().ttest_1samp(differences, 0.0)
     p_value = float(result.pvalue)
     return BiasEstimate(interval.estimate, interval, n, p_value, p_value < alpha, "paired t-test")
 
