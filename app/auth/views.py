@@ -15,6 +15,7 @@ from app.core.errors import CsrfFailed, EarshotError
 from app.core.features import iter_feature_modules
 from app.core.security import ALL_ROLES, Role, constant_time_equal
 from app.core.web import HomePanel, NavItem, render
+from app.reports.export import table_csv, wants_csv
 
 router = APIRouter()
 LOGIN_CSRF_COOKIE = "earshot_login_csrf"
@@ -99,9 +100,16 @@ def home(request: Request, principal: WebPrincipal, session: SessionDep) -> Resp
 
 @router.get("/admin/users", response_class=HTMLResponse)
 def users_page(request: Request, principal: WebAdmin, session: SessionDep, message: str | None = None) -> Response:
+    users = service.list_users(session=session)
+    teams, sites = service.list_teams(session=session), service.list_sites(session=session)
+    if wants_csv(request):
+        team_names, site_names = {t.id: t.name for t in teams}, {s.id: s.name for s in sites}
+        return table_csv("users.csv", users, {
+            "id": lambda u: u.id, "username": lambda u: u.username, "name": lambda u: u.name,
+            "email": lambda u: u.email, "roles": lambda u: u.roles, "team": lambda u: team_names.get(u.team_id, ""),
+            "site": lambda u: site_names.get(u.site_id, ""), "active": lambda u: "yes" if u.is_active else "no"})
     return render(request, "auth/users.html", {
-        "users": service.list_users(session=session), "teams": service.list_teams(session=session),
-        "sites": service.list_sites(session=session), "roles": ALL_ROLES, "message": message, "error": None,
+        "users": users, "teams": teams, "sites": sites, "roles": ALL_ROLES, "message": message, "error": None,
     }, principal=principal)
 
 

@@ -18,9 +18,15 @@ from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.evaluations import calibration, sampling, service
 from app.evaluations.forms import FormFieldError, answers_from_form, evidence_text, field_value
-from app.evaluations.models import DisputeItem, Evaluation, EvaluationState, SamplingRuleCreate
+from app.evaluations.models import (
+    DisputeItem,
+    Evaluation,
+    EvaluationState,
+    SamplingRuleCreate,
+)
 from app.evaluations.retry import with_write_retry
 from app.interactions.models import Interaction, Message, Segment
+from app.reports.export import page_size, table_csv, wants_csv
 from app.scorecards import service as scorecards
 from app.scorecards.schema import ScorecardForm
 from app.scorecards.scoring import ScoreResult
@@ -67,8 +73,20 @@ def _error_text(exc: Exception) -> tuple[str, list[dict[str, Any]]]:
 @router.get("/evaluations", response_class=HTMLResponse)
 def evaluations_page(request: Request, principal: WebPrincipal, session: SessionDep, state: str | None = None,
                      agent_id: int | None = None) -> Response:
-    rows = service.list_visible(session=session, principal=principal, state=state or None, agent_id=agent_id)
+    rows = service.list_visible(session=session, principal=principal, state=state or None, agent_id=agent_id,
+                                limit=page_size(request, 200))
     people = names(session=session, ids=[e.agent_id for e in rows] + [e.evaluator_id for e in rows])
+    if wants_csv(request):
+        return table_csv("evaluations.csv", rows, {
+            "id": lambda e: e.id,
+            "interaction_id": lambda e: e.interaction_id,
+            "channel": lambda e: e.channel,
+            "agent": lambda e: people.get(e.agent_id or 0, ""),
+            "evaluator": lambda e: people.get(e.evaluator_id or 0, ""),
+            "state": lambda e: e.state,
+            "score": lambda e: "" if e.score is None else round(e.score, 1),
+            "critical_failed": lambda e: "yes" if e.critical_failed else "no",
+            "submitted_at": lambda e: e.submitted_at})
     return render(request, "evaluations/list.html", {
         "evaluations": rows, "names": people, "state": state or "", "states": list(EvaluationState),
     }, principal=principal)
@@ -81,11 +99,27 @@ def queue_page(request: Request, principal: WebEvaluator, session: SessionDep) -
         col(Interaction.id).in_([a.interaction_id for a in assignments]))).all()}
     drafts = service.list_visible(session=session, principal=principal, evaluator_id=principal.user_id,
                                   state=EvaluationState.DRAFT)
+    people = names(session=session, ids=[a.agent_id for a in assignments] + [d.agent_id for d in drafts])
+    if wants_csv(request):
+        return table_csv("evaluation-queue.csv", assignments, {
+            "due_at": lambda a: a.due_at,
+            "interaction_id": lambda a: a.interaction_id,
+            "subject": lambda a: _subject(interactions.get(a.interaction_id)),
+            "channel": lambda a: _channel(interactions.get(a.interaction_id)),
+            "agent": lambda a: people.get(a.agent_id or 0, ""),
+            "source": lambda a: f"rule #{a.rule_id}" if a.rule_id else "manual"})
     return render(request, "evaluations/queue.html", {
-        "assignments": assignments, "interactions": interactions, "drafts": drafts,
-        "names": names(session=session, ids=[a.agent_id for a in assignments] + [d.agent_id for d in drafts]),
+        "assignments": assignments, "interactions": interactions, "drafts": drafts, "names": people,
         "scorecards": scorecards.list_scorecards(session=session),
     }, principal=principal)
+
+
+def _subject(interaction: Interaction | None) -> str:
+    return (interaction.subject or "") if interaction else ""
+
+
+def _channel(interaction: Interaction | None) -> str:
+    return interaction.channel if interaction else ""
 
 
 # ---------------------------------------------------------------- sampling rules (admin)
@@ -97,10 +131,21 @@ def _sampling_page(request: Request, principal: Principal, session: Session, *, 
                    error: str | None = None, status_code: int = 200) -> Response:
     rules = sampling.list_rules(session=session)
     evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
+    people = names(session=session, ids=[i for r in rules for i in r.evaluator_ids])
+    if wants_csv(request):
+        return table_csv("sampling-rules.csv", rules, {
+            "id": lambda r: r.id, "name": lambda r: r.name,
+            "channel": lambda r: r.channel, "queue": lambda r: r.queue,
+            "team_id": lambda r: r.team_id,
+            "per_agent": lambda r: r.per_agent,
+            "period_days": lambda r: r.period_days,
+            "due_days": lambda r: r.due_days,
+            "evaluators": lambda r: ", ".join(people.get(i, str(i)) for i in r.evaluator_ids),
+            "active": lambda r: "yes" if r.active else "no"})
     return render(request, "evaluations/sampling.html", {
         "rules": rules, "evaluators": evaluators, "teams": list_teams(session=session),
         "scorecards": scorecards.list_scorecards(session=session), "message": message, "error": error,
-        "names": names(session=session, ids=[i for r in rules for i in r.evaluator_ids]),
+        "names": people,
         "plan": _sample_size_plan(session=session, principal=principal),
     }, principal=principal, status_code=status_code)
 
@@ -367,9 +412,19 @@ def resolve(request: Request, evaluation_id: int, principal: WebEvaluator, sessi
 def calibrations_page(request: Request, principal: WebEvaluator, session: SessionDep) -> Response:
     rows = calibration.list_sessions(session=session, principal=principal)
     evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
+    people = names(session=session, ids=[c.lead_id for c in rows])
+    if wants_csv(request):
+        return table_csv("calibrations.csv", rows, {
+            "id": lambda c: c.id, "title": lambda c: c.title,
+            "interaction_id": lambda c: c.interaction_id,
+            "lead": lambda c: people.get(c.lead_id or 0, ""),
+            "evaluators": lambda c: len(c.evaluator_ids),
+            "status": lambda c: c.status,
+            "nominal_alpha": lambda c: (c.results or {}).get("alpha", {}).get("nominal"),
+            "created_at": lambda c: c.created_at})
     return render(request, "evaluations/calibrations.html", {
         "sessions": rows, "evaluators": evaluators, "scorecards": scorecards.list_scorecards(session=session),
-        "names": names(session=session, ids=[c.lead_id for c in rows]), "error": None,
+        "names": people, "error": None,
         "trend": calibration.evaluator_trend(session=session, evaluator_id=principal.user_id),
     }, principal=principal)
 

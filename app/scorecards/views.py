@@ -9,6 +9,7 @@ from app.auth.deps import SessionDep, WebPrincipal, web_require_roles
 from app.core.errors import EarshotError
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
+from app.reports.export import table_csv, wants_csv
 from app.scorecards import service
 
 router = APIRouter()
@@ -30,6 +31,14 @@ def _list_page(request: Request, principal: Principal, session: SessionDep, *, e
 
 @router.get("/scorecards", response_class=HTMLResponse)
 def scorecards_page(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    if wants_csv(request):
+        cards = [service.public(session=session, scorecard=c)
+                 for c in service.list_scorecards(session=session, include_retired=True)]
+        return table_csv("scorecards.csv", cards, {
+            "id": lambda c: c.id, "name": lambda c: c.name, "key": lambda c: c.key,
+            "channels": lambda c: ", ".join(c.channels), "published_version": lambda c: c.published_version,
+            "latest_version": lambda c: c.latest_version,
+            "status": lambda c: "retired" if c.retired else "published" if c.published_version else "draft"})
     return _list_page(request, principal, session)
 
 

@@ -1,0 +1,110 @@
+"""Every list page exports what it shows as CSV (`?format=csv`, app/reports/export.py): the same filters and
+scope as the page, every row rather than one page, and cells a spreadsheet would run as formulas neutralised."""
+
+import csv
+import io
+import re
+
+import pytest
+
+from app.auth.service import principal_of
+from app.core import audit
+from app.evaluations import service as evaluations
+from app.evaluations.models import AnswerIn
+from app.interactions.models import Customer
+from tests.conftest import sign_in
+from tests.integration.evaluations_support import load_small_form, make_interaction
+
+PASS = [AnswerIn(question_id="greeted", value=True), AnswerIn(question_id="tone", value=5),
+        AnswerIn(question_id="resolved", value=True), AnswerIn(question_id="verified", value=True)]
+
+
+def _csv(client, url: str, **params: str) -> list[list[str]]:
+    response = client.get(url, params={**params, "format": "csv"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    return list(csv.reader(io.StringIO(response.text)))
+
+
+@pytest.fixture
+def scored(session, make_user):
+    """Two agents of two teams with evaluations: ada two submitted and one draft, ben one submitted."""
+    eva = principal_of(make_user("evaluator", username="eva"))
+    ada = make_user("agent", username="ada", team="Billing")
+    ben = make_user("agent", username="ben", team="Sales")
+    make_user("coach", username="colin", team="Billing")
+    scorecard_id = load_small_form(session)
+    made = []
+    for agent, submit in ((ada, True), (ada, True), (ada, False), (ben, True)):
+        interaction = make_interaction(session, agent_id=agent.id, messages=2)
+        evaluation = evaluations.create(session=session, principal=eva, interaction_id=interaction.id,
+                                        scorecard_id=scorecard_id)
+        if submit:
+            evaluations.submit(session=session, principal=eva, evaluation_id=evaluation.id, answers=PASS)
+        made.append(evaluation.id)
+    return {"ada": ada, "ben": ben, "ids": made}
+
+
+@pytest.mark.parametrize(("username", "params", "expected"), [
+    ("eva", {}, [0, 1, 2, 3]),  # evaluators see every evaluation, drafts included
+    ("eva", {"state": "draft"}, [2]),  # the page's filter applies to its export
+    ("colin", {}, [0, 1]),  # a coach: their team's agents, no drafts
+    ("ada", {}, [0, 1]),  # an agent: only their own rows
+    ("ben", {}, [3]),
+])
+def test_evaluations_export_has_the_rows_of_the_page(client, scored, username, params, expected):
+    sign_in(client, username)
+    page = client.get("/evaluations", params=params)
+    shown = {int(i) for i in re.findall(r'<a href="/evaluations/(\d+)">', page.text)}
+    rows = _csv(client, "/evaluations", **params)
+    assert rows[0][:4] == ["id", "interaction_id", "channel", "agent"]
+    exported = {int(r[0]) for r in rows[1:]}
+    assert exported == shown == {scored["ids"][i] for i in expected}
+    assert 'href="/evaluations?' in page.text and "format=csv" in page.text  # the page links its export
+
+
+def test_export_holds_every_row_not_one_page_and_is_itself_audited(client, session, make_user):
+    admin = make_user("admin", username="root")
+    for n in range(55):
+        audit.record(session=session, actor=None, action="test.thing", record_type="thing", record_id=n)
+    session.commit()
+    sign_in(client, "root")
+    page = client.get("/admin/audit", params={"action": "test."})
+    assert page.text.count("<td>test.thing</td>") == 50 and "Page 1 of 2" in page.text
+    link = re.search(r'href="(/admin/audit\?[^"]*format=csv[^"]*)"', page.text)
+    assert link and "page=" not in link.group(1) and "action=test." in link.group(1)
+    rows = _csv(client, "/admin/audit", action="test.", page="2")
+    assert rows[0] == ["at", "actor", "action", "record_type", "record_id", "before", "after", "reason"]
+    assert len(rows) == 56 and {r[4] for r in rows[1:]} == {str(n) for n in range(55)}
+    exports = _csv(client, "/admin/audit", action="audit.export")
+    assert len(exports) >= 2 and exports[1][1] == admin.name and '"rows": 55' in exports[1][6]
+
+
+def test_cells_that_start_a_formula_are_neutralised(client, session, make_user):
+    make_user("admin", username="root")
+    make_user("agent", username="mallory", display_name='=HYPERLINK("http://evil.example","x")')
+    session.add(Customer(display_name="+1 cmd|' /C calc'!A0"))
+    session.commit()
+    sign_in(client, "root")
+    users = {r[1]: r for r in _csv(client, "/admin/users")[1:]}
+    assert users["mallory"][2] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    customers = _csv(client, "/customers")
+    assert customers[1][1] == "'+1 cmd|' /C calc'!A0"
+
+
+def test_customers_export_follows_the_search_box(client, session, make_user):
+    make_user("evaluator", username="eva")
+    session.add_all([Customer(display_name="Alice Archer"), Customer(display_name="Bob Baker"),
+                     Customer(display_name="Alicia Keys")])
+    session.commit()
+    sign_in(client, "eva")
+    page = client.get("/customers", params={"q": "ali"})
+    rows = _csv(client, "/customers", q="ali")
+    assert [r[1] for r in rows[1:]] == ["Alicia Keys", "Alice Archer"]
+    assert all(name in page.text for name in ("Alicia Keys", "Alice Archer")) and "Bob Baker" not in page.text
+
+
+def test_an_agent_cannot_export_a_page_they_cannot_open(client, scored):
+    sign_in(client, "ada")
+    assert client.get("/admin/audit", params={"format": "csv"}).status_code == 403
+    assert client.get("/customers", params={"format": "csv"}).status_code == 403
