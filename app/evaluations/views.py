@@ -5,15 +5,16 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from app.auth.deps import SessionDep, WebPrincipal, web_require_roles
 from app.auth.models import User
-from app.auth.service import list_teams, list_users
+from app.auth.service import list_teams, list_users, visible_agent_ids
 from app.core.errors import EarshotError, InvalidInput
+from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.evaluations import calibration, sampling, service
@@ -26,7 +27,7 @@ from app.evaluations.models import (
 )
 from app.evaluations.retry import with_write_retry
 from app.interactions.models import Interaction, Message, Segment
-from app.reports.export import page_size, table_csv, wants_csv
+from app.reports.export import page_window, table_csv, wants_csv
 from app.scorecards import service as scorecards
 from app.scorecards.schema import ScorecardForm
 from app.scorecards.scoring import ScoreResult
@@ -71,10 +72,15 @@ def _error_text(exc: Exception) -> tuple[str, list[dict[str, Any]]]:
 # ---------------------------------------------------------------- list and queue
 
 @router.get("/evaluations", response_class=HTMLResponse)
-def evaluations_page(request: Request, principal: WebPrincipal, session: SessionDep, state: str | None = None,
-                     agent_id: int | None = None) -> Response:
-    rows = service.list_visible(session=session, principal=principal, state=state or None, agent_id=agent_id,
-                                limit=page_size(request, 200))
+def evaluations_page(request: Request, principal: WebPrincipal, session: SessionDep, state: str = "",
+                     agent_id: str = "", channel: str = "", sort: str = "", page: Annotated[int, Query(ge=1)] = 1
+                     ) -> Response:
+    order = parse_sort(sort, service.LIST_SORTS, "-id")
+    page, per_page = page_window(request, page, 50)
+    agent = int(agent_id) if agent_id.isdigit() else None
+    result = service.page_visible(session=session, principal=principal, sort=order, page=page, per_page=per_page,
+                                  state=state or None, agent_id=agent, channel=channel or None)
+    rows = result.items
     people = names(session=session, ids=[e.agent_id for e in rows] + [e.evaluator_id for e in rows])
     if wants_csv(request):
         return table_csv("evaluations.csv", rows, {
@@ -87,8 +93,12 @@ def evaluations_page(request: Request, principal: WebPrincipal, session: Session
             "score": lambda e: "" if e.score is None else round(e.score, 1),
             "critical_failed": lambda e: "yes" if e.critical_failed else "no",
             "submitted_at": lambda e: e.submitted_at})
+    visible = visible_agent_ids(session=session, principal=principal)
+    agents = [u for u in list_users(session=session, role=Role.AGENT) if visible is None or u.id in visible]
     return render(request, "evaluations/list.html", {
-        "evaluations": rows, "names": people, "state": state or "", "states": list(EvaluationState),
+        "result": result, "evaluations": rows, "names": people, "sort": order, "states": list(EvaluationState),
+        "filters": {"state": state, "agent_id": agent_id, "channel": channel}, "agents": agents,
+        "channels": ["call", "chat", "email", "social"],
     }, principal=principal)
 
 

@@ -108,3 +108,32 @@ def test_an_agent_cannot_export_a_page_they_cannot_open(client, scored):
     sign_in(client, "ada")
     assert client.get("/admin/audit", params={"format": "csv"}).status_code == 403
     assert client.get("/customers", params={"format": "csv"}).status_code == 403
+
+
+def test_evaluations_sort_and_filter_live_in_the_url_and_the_export_follows_them(client, session, scored):
+    sign_in(client, "eva")
+    ids = scored["ids"]
+    page = client.get("/evaluations", params={"state": "submitted", "sort": "-id"})
+    shown = [int(i) for i in re.findall(r'<a href="/evaluations/(\d+)">', page.text)]
+    assert shown == [ids[3], ids[1], ids[0]]  # the draft filtered out, newest first
+    link = re.search(r'<a href="(/evaluations\?[^"]*)">#', page.text).group(1).replace("&amp;", "&")
+    assert "state=submitted" in link and "sort=id" in link  # the header toggles the direction, keeps the filter
+    ascending = client.get(link)
+    assert [int(i) for i in re.findall(r'<a href="/evaluations/(\d+)">', ascending.text)] == [ids[0], ids[1], ids[3]]
+    exported = _csv(client, "/evaluations", state="submitted", sort="id")
+    assert [int(r[0]) for r in exported[1:]] == [ids[0], ids[1], ids[3]]
+
+
+def test_users_page_filters_sorts_and_pages_from_its_url(client, make_user):
+    make_user("admin", username="root")
+    for n in range(52):
+        make_user("agent", username=f"agent{n:02d}", display_name=f"Agent {n:02d}")
+    make_user("coach", username="zed", display_name="Aaron Coach")
+    sign_in(client, "root")
+    first = client.get("/admin/users", params={"role": "agent", "sort": "-username"})
+    assert "Page 1 of 2 (52)" in first.text and "agent51" in first.text and "agent00" not in first.text
+    second = re.search(r'href="(/admin/users\?[^"]*page=2[^"]*)" rel="next"', first.text).group(1)
+    assert "role=agent" in second and "sort=-username" in second
+    assert "agent00" in client.get(second.replace("&amp;", "&")).text
+    by_name = _csv(client, "/admin/users", sort="name", q="a")
+    assert by_name[1][1] == "zed" and len(by_name) == 1 + 1 + 52  # the header, Aaron Coach, 52 agents: every row
