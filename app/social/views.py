@@ -11,11 +11,12 @@ from sqlmodel import col, select
 from app.auth.deps import SessionDep, WebAdmin, web_require_roles
 from app.auth.models import User
 from app.core.errors import EarshotError
+from app.core.listing import Page
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
-from app.reports.export import table_csv, wants_csv
+from app.reports.export import page_window, table_csv, wants_csv
 from app.social import alerts, repeat, service
 from app.social.crosschannel import hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
@@ -33,8 +34,12 @@ NAV = [
 
 @router.get("/social", response_class=HTMLResponse)
 def queue_page(request: Request, principal: WebSocialViewer, session: SessionDep,
-               platform: str | None = None) -> Response:
-    rows = service.care_queue(session=session, platform=platform or None)
+               platform: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    page, per_page = page_window(request, page, 50)
+    rows = service.care_queue(session=session, platform=platform or None, limit=per_page,
+                              offset=(page - 1) * per_page)
+    result = Page(items=rows, total=service.care_queue_size(session=session, platform=platform or None),
+                  page=page, per_page=per_page)
     if wants_csv(request):
         return table_csv("social-queue.csv", rows, {
             "interaction_id": lambda r: r.state.interaction_id, "due_at": lambda r: r.due_at,
@@ -44,7 +49,7 @@ def queue_page(request: Request, principal: WebSocialViewer, session: SessionDep
             "first_response": lambda r: r.state.first_response_status,
             "follow_up": lambda r: r.state.follow_up_status})
     return render(request, "social/queue.html", {
-        "rows": rows, "platform": platform or "", "now": utcnow(), "clock_label": service.clock_label,
+        "rows": rows, "result": result, "platform": platform or "", "now": utcnow(), "clock_label": service.clock_label,
         "platforms": [c.platform for c in service.list_configs(session=session)]}, principal=principal)
 
 

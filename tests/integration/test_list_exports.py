@@ -4,6 +4,7 @@ scope as the page, every row rather than one page, and cells a spreadsheet would
 import csv
 import io
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -12,8 +13,10 @@ from app.core import audit
 from app.evaluations import service as evaluations
 from app.evaluations.models import AnswerIn
 from app.interactions.models import Customer
+from app.social.sweep import sweep
 from tests.conftest import sign_in
 from tests.integration.evaluations_support import load_small_form, make_interaction
+from tests.integration.social_helpers import T0, thread
 
 PASS = [AnswerIn(question_id="greeted", value=True), AnswerIn(question_id="tone", value=5),
         AnswerIn(question_id="resolved", value=True), AnswerIn(question_id="verified", value=True)]
@@ -137,3 +140,18 @@ def test_users_page_filters_sorts_and_pages_from_its_url(client, make_user):
     assert "agent00" in client.get(second.replace("&amp;", "&")).text
     by_name = _csv(client, "/admin/users", sort="name", q="a")
     assert by_name[1][1] == "zed" and len(by_name) == 1 + 1 + 52  # the header, Aaron Coach, 52 agents: every row
+
+
+def test_social_queue_pages_in_deadline_order_and_exports_every_thread(client, session, make_user):
+    ids = [thread(session, f"q{n:02d}", ("customer", 0, f"=cmd post {n}"), start=T0 + timedelta(minutes=n))
+           for n in range(52)]
+    sweep(session=session, now=T0 + timedelta(hours=2), post=lambda url, body: None)
+    make_user("evaluator", username="eva")
+    sign_in(client, "eva")
+    first = client.get("/social")
+    assert "Page 1 of 2 (52)" in first.text and f'data-interaction-id="{ids[0]}"' in first.text
+    second = client.get("/social", params={"page": 2})
+    assert f'data-interaction-id="{ids[51]}"' in second.text and f'data-interaction-id="{ids[0]}"' not in second.text
+    rows = _csv(client, "/social", page="2")
+    assert [int(r[0]) for r in rows[1:]] == ids  # every thread, earliest deadline first
+    assert rows[1][6] == "'=cmd post 0"
