@@ -12,7 +12,9 @@ from app.auth.service import principal_of
 from app.core import audit
 from app.evaluations import service as evaluations
 from app.evaluations.models import AnswerIn
+from app.interactions import service as interactions
 from app.interactions.models import Customer
+from app.interactions.service import InteractionData, MessageData
 from app.social.sweep import sweep
 from tests.conftest import sign_in
 from tests.integration.evaluations_support import load_small_form, make_interaction
@@ -155,3 +157,22 @@ def test_social_queue_pages_in_deadline_order_and_exports_every_thread(client, s
     rows = _csv(client, "/social", page="2")
     assert [int(r[0]) for r in rows[1:]] == ids  # every thread, earliest deadline first
     assert rows[1][6] == "'=cmd post 0"
+
+
+def test_search_export_holds_every_match_the_searcher_may_see_and_no_other(client, session, make_user):
+    ada = make_user("agent", username="ada")
+    ben = make_user("agent", username="ben")
+    make_user("evaluator", username="eva")
+    for n in range(25):  # more than one page of 20 results
+        agent = ada if n % 5 else ben
+        at = T0 + timedelta(hours=n)
+        interactions.upsert_interaction(session=session, data=InteractionData(
+            source="test", external_id=f"s{n}", channel="chat", started_at=at, agent_id=agent.id,
+            messages=[MessageData(external_id="m1", author_role="customer", sent_at=at,
+                                  text=f"my router keeps dropping, case {n}")]))
+    session.commit()
+    sign_in(client, "eva")
+    assert len(_csv(client, "/search", q="router", order="newest")) == 1 + 25
+    sign_in(client, "ada")
+    rows = _csv(client, "/search", q="router", order="newest", page="2")
+    assert len(rows) == 1 + 20 and all(r[4] == "Ada" for r in rows[1:])  # ben's five are not hers to see
