@@ -11,7 +11,7 @@ from app.connectors.api import WEBHOOK_ADMINS
 from app.core.errors import EarshotError
 from app.core.security import Principal
 from app.core.web import NavItem, render
-from app.reports.export import table_csv, wants_csv
+from app.reports.export import page_size, table_csv, wants_csv
 
 router = APIRouter()
 NAV = [NavItem("Webhooks", "/admin/webhooks", WEBHOOK_ADMINS, order=95)]
@@ -61,7 +61,7 @@ def toggle(endpoint_id: int, principal: WebAdmin, session: SessionDep,
 def delivery_log(request: Request, endpoint_id: int, principal: WebAdmin, session: SessionDep,
                  message: str | None = None) -> Response:
     endpoint = webhooks.get_endpoint(session=session, endpoint_id=endpoint_id)
-    deliveries = webhooks.list_deliveries(session=session, endpoint_id=endpoint_id)
+    deliveries = webhooks.list_deliveries(session=session, endpoint_id=endpoint_id, limit=page_size(request, 100))
     if wants_csv(request):
         return table_csv(f"webhook-{endpoint_id}-deliveries.csv", deliveries, {
             "created_at": lambda d: d.created_at, "event": lambda d: d.event_type,

@@ -9,9 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.auth.deps import SessionDep, web_require_roles
 from app.auth.service import visible_agent_ids
 from app.core.errors import EarshotError, InvalidInput
+from app.core.listing import Page
 from app.core.security import Principal
 from app.core.web import NavItem, render
-from app.reports.export import table_csv, wants_csv
+from app.reports.export import page_window, table_csv, wants_csv
 from app.surveys import charts, figures, service
 from app.surveys.api import FIGURE_READERS, LINKERS, MAX_CSV_BYTES, SURVEY_ADMINS
 from app.surveys.figures import BandFigures
@@ -54,14 +55,18 @@ def dashboard(request: Request, principal: WebFigures, session: SessionDep,
 
 @router.get("/surveys/unlinked", response_class=HTMLResponse)
 def unlinked(request: Request, principal: WebLinker, session: SessionDep, message: str | None = None,
-             error: str | None = None) -> Response:
-    rows = service.list_responses(session=session, link_status=LinkStatus.UNLINKED, limit=500)
+             error: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    page, per_page = page_window(request, page, 50)
+    rows = service.list_responses(session=session, link_status=LinkStatus.UNLINKED, limit=per_page,
+                                  offset=(page - 1) * per_page)
+    result = Page(items=rows, total=service.count_unlinked(session=session), page=page, per_page=per_page)
     if wants_csv(request):
         return table_csv("unlinked-survey-responses.csv", rows, {
             "id": lambda r: r.id, "response_id": lambda r: r.response_id, "responded_at": lambda r: r.responded_at,
             "customer_email": lambda r: r.customer_email, "customer_phone": lambda r: r.customer_phone,
             "band": lambda r: r.band, "verbatim": lambda r: r.comment, "why_unlinked": lambda r: r.link_reason})
-    return render(request, "surveys/unlinked.html", {"rows": rows, "message": message, "error": error},
+    return render(request, "surveys/unlinked.html", {"rows": rows, "result": result, "message": message,
+                                                      "error": error},
                   principal=principal)
 
 
