@@ -12,6 +12,7 @@ from app.auth.deps import SessionDep, WebPrincipal, WebStaff
 from app.auth.models import Team, User
 from app.auth.service import visible_agent_ids
 from app.core.errors import NotFound
+from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.interactions import search as search_service
@@ -103,10 +104,11 @@ def search_page(request: Request, principal: WebPrincipal, session: SessionDep, 
 
 
 @router.get("/customers", response_class=HTMLResponse)
-def customers_page(request: Request, principal: WebStaff, session: SessionDep, q: str = "",
+def customers_page(request: Request, principal: WebStaff, session: SessionDep, q: str = "", sort: str = "",
                    page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    order = parse_sort(sort, service.CUSTOMER_SORTS, "-since")
     page, per_page = page_window(request, page, 50)
-    rows, total = service.list_customers(session=session, q=q or None, page=page, per_page=per_page)
+    rows, total = service.list_customers(session=session, q=q or None, page=page, per_page=per_page, sort=order)
     identities = {c.id: service.customer_identities(session=session, customer_id=c.id) for c in rows
                   if c.id is not None}
     if wants_csv(request):
@@ -117,8 +119,7 @@ def customers_page(request: Request, principal: WebStaff, session: SessionDep, q
             "since": lambda c: c.created_at})
     result = search_service.SearchResults([], total, False, None, page, 50, "newest")
     return render(request, "interactions/customers.html", {
-        "customers": rows, "identities": identities, "q": q, "result": result,
-        "base_query": urlencode({"q": q}) if q else ""}, principal=principal)
+        "customers": rows, "identities": identities, "q": q, "result": result, "sort": order}, principal=principal)
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)

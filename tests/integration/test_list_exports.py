@@ -105,7 +105,10 @@ def test_customers_export_follows_the_search_box(client, session, make_user):
     sign_in(client, "eva")
     page = client.get("/customers", params={"q": "ali"})
     rows = _csv(client, "/customers", q="ali")
-    assert [r[1] for r in rows[1:]] == ["Alicia Keys", "Alice Archer"]
+    assert [r[1] for r in rows[1:]] == ["Alicia Keys", "Alice Archer"]  # newest first
+    by_name = client.get("/customers", params={"q": "ali", "sort": "name"})
+    assert by_name.text.index("Alice Archer") < by_name.text.index("Alicia Keys")
+    assert [r[1] for r in _csv(client, "/customers", q="ali", sort="name")[1:]] == ["Alice Archer", "Alicia Keys"]
     assert all(name in page.text for name in ("Alicia Keys", "Alice Archer")) and "Bob Baker" not in page.text
 
 
