@@ -1,20 +1,23 @@
 """Pages: sign-in, sign-out, the home page per role, and the admin's users page."""
 
 import secrets
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth import service
 from app.auth.api import set_session_cookie
 from app.auth.deps import SESSION_COOKIE, HasherDep, SessionDep, SettingsDep, WebAdmin, WebPrincipal
-from app.auth.models import UserCreate, UserUpdate
+from app.auth.models import User, UserCreate, UserUpdate
 from app.core.errors import CsrfFailed, EarshotError
 from app.core.features import iter_feature_modules
-from app.core.security import ALL_ROLES, Role, constant_time_equal
+from app.core.listing import paginate, parse_sort, sort_rows
+from app.core.security import ALL_ROLES, Principal, Role, constant_time_equal
 from app.core.web import HomePanel, NavItem, render
+from app.reports.export import table_csv, wants_csv
 
 router = APIRouter()
 LOGIN_CSRF_COOKIE = "earshot_login_csrf"
@@ -97,12 +100,36 @@ def home(request: Request, principal: WebPrincipal, session: SessionDep) -> Resp
     return render(request, "auth/home.html", {"sections": sections}, principal=principal)
 
 
-@router.get("/admin/users", response_class=HTMLResponse)
-def users_page(request: Request, principal: WebAdmin, session: SessionDep, message: str | None = None) -> Response:
+USER_SORTS: dict[str, Callable[[User], Any]] = {
+    "username": lambda u: u.username.lower(), "name": lambda u: u.name.lower(), "active": lambda u: u.is_active}
+
+
+def _users_page(request: Request, session: SessionDep, principal: Principal, *, q: str = "", role: str = "",
+                sort: str = "", page: int = 1, message: str | None = None, error: str | None = None,
+                status_code: int = 200) -> Response:
+    order = parse_sort(sort, USER_SORTS, "username")
+    text = q.strip().lower()
+    users = sort_rows([u for u in service.list_users(session=session)
+                       if (not text or text in u.username.lower() or text in u.name.lower()
+                           or text in (u.email or "").lower()) and (not role or role in u.roles.split())], order)
+    teams, sites = service.list_teams(session=session), service.list_sites(session=session)
+    if wants_csv(request):
+        team_names, site_names = {t.id: t.name for t in teams}, {s.id: s.name for s in sites}
+        return table_csv("users.csv", users, {
+            "id": lambda u: u.id, "username": lambda u: u.username, "name": lambda u: u.name,
+            "email": lambda u: u.email, "roles": lambda u: u.roles, "team": lambda u: team_names.get(u.team_id, ""),
+            "site": lambda u: site_names.get(u.site_id, ""), "active": lambda u: "yes" if u.is_active else "no"})
+    result = paginate(users, page=page, per_page=50)
     return render(request, "auth/users.html", {
-        "users": service.list_users(session=session), "teams": service.list_teams(session=session),
-        "sites": service.list_sites(session=session), "roles": ALL_ROLES, "message": message, "error": None,
-    }, principal=principal)
+        "users": result.items, "result": result, "sort": order, "filters": {"q": q, "role": role},
+        "teams": teams, "sites": sites, "roles": ALL_ROLES, "message": message, "error": error,
+    }, principal=principal, status_code=status_code)
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, principal: WebAdmin, session: SessionDep, message: str | None = None,
+               q: str = "", role: str = "", sort: str = "", page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    return _users_page(request, session, principal, q=q, role=role, sort=sort, page=page, message=message)
 
 
 def _optional_id(value: str) -> int | None:
@@ -125,10 +152,7 @@ def users_create(
         user = service.create_user(session=session, data=data, hasher=hasher, actor=principal)
     except (EarshotError, ValueError) as exc:
         message = exc.message if isinstance(exc, EarshotError) else _first_error(exc)
-        return render(request, "auth/users.html", {
-            "users": service.list_users(session=session), "teams": service.list_teams(session=session),
-            "sites": service.list_sites(session=session), "roles": ALL_ROLES, "message": None, "error": message,
-        }, principal=principal, status_code=422)
+        return _users_page(request, session, principal, error=message, status_code=422)
     return RedirectResponse(f"/admin/users?message=Created+{user.username}", status_code=303)
 
 

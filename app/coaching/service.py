@@ -45,10 +45,10 @@ from app.coaching.models import (
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.jobs import JobQueue
+from app.core.listing import Page
 from app.core.models import Job
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
-from app.system.service import Page
 
 ASSIGNMENT = "coaching_assignment"
 OVERALL_TOPIC = "Overall score"

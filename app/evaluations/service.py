@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.auth import service as auth_service
 from app.auth.models import User
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.listing import Page, Sort
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
@@ -96,10 +99,9 @@ def get_visible(*, session: Session, principal: Principal, evaluation_id: int) -
     return evaluation
 
 
-def list_visible(*, session: Session, principal: Principal, agent_id: int | None = None,
-                 state: str | None = None, evaluator_id: int | None = None, interaction_id: int | None = None,
-                 limit: int = 200) -> list[Evaluation]:
-    """Evaluations the principal may see, newest first (calibration evaluations excluded)."""
+def _visible_query(*, session: Session, principal: Principal, agent_id: int | None = None,
+                   state: str | None = None, evaluator_id: int | None = None, interaction_id: int | None = None,
+                   channel: str | None = None) -> SelectOfScalar[Evaluation]:
     query = select(Evaluation).where(col(Evaluation.calibration_session_id).is_(None))
     visible = auth_service.visible_agent_ids(session=session, principal=principal)
     if visible is not None:
@@ -114,8 +116,36 @@ def list_visible(*, session: Session, principal: Principal, agent_id: int | None
         query = query.where(Evaluation.evaluator_id == evaluator_id)
     if interaction_id is not None:
         query = query.where(Evaluation.interaction_id == interaction_id)
-    query = query.order_by(col(Evaluation.id).desc()).limit(limit)
-    return list(session.exec(query).all())
+    if channel is not None:
+        query = query.where(Evaluation.channel == channel)
+    return query
+
+
+def list_visible(*, session: Session, principal: Principal, agent_id: int | None = None,
+                 state: str | None = None, evaluator_id: int | None = None, interaction_id: int | None = None,
+                 limit: int = 200) -> list[Evaluation]:
+    """Evaluations the principal may see, newest first (calibration evaluations excluded)."""
+    query = _visible_query(session=session, principal=principal, agent_id=agent_id, state=state,
+                           evaluator_id=evaluator_id, interaction_id=interaction_id)
+    return list(session.exec(query.order_by(col(Evaluation.id).desc()).limit(limit)).all())
+
+
+LIST_SORTS: dict[str, Any] = {"id": Evaluation.id, "submitted": Evaluation.submitted_at, "score": Evaluation.score,
+                              "state": Evaluation.state, "channel": Evaluation.channel}
+
+
+def page_visible(*, session: Session, principal: Principal, sort: Sort[Any], page: int = 1, per_page: int = 50,
+                 agent_id: int | None = None, state: str | None = None,
+                 channel: str | None = None) -> Page[Evaluation]:
+    """One page of the evaluations the principal may see (the list page and its export), filtered and sorted by
+    a column of LIST_SORTS (rows without a value last, then newest first)."""
+    query = _visible_query(session=session, principal=principal, agent_id=agent_id, state=state, channel=channel)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    column = col(sort.column)
+    rows = session.exec(query.order_by(column.is_(None), column.desc() if sort.descending else column.asc(),
+                                       col(Evaluation.id).desc())
+                        .offset((max(page, 1) - 1) * per_page).limit(per_page)).all()
+    return Page(items=list(rows), total=int(total), page=max(page, 1), per_page=per_page)
 
 
 def answers_of(*, session: Session, evaluation_id: int) -> list[EvaluationAnswer]:

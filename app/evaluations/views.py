@@ -12,17 +12,23 @@ from sqlmodel import Session, col, select
 
 from app.auth.deps import SessionDep, WebPrincipal, web_require_roles
 from app.auth.models import User
-from app.auth.service import list_teams, list_users
+from app.auth.service import list_teams, list_users, visible_agent_ids
 from app.core.errors import EarshotError, InvalidInput
+from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.evaluations import agreement, bias, calibration, sampling, service
 from app.evaluations.forms import FormFieldError, answers_from_form, evidence_text, field_value
-from app.evaluations.models import DisputeItem, Evaluation, EvaluationState, SamplingRuleCreate
+from app.evaluations.models import (
+    DisputeItem,
+    Evaluation,
+    EvaluationState,
+    SamplingRuleCreate,
+)
 from app.evaluations.retry import with_write_retry
 from app.interactions import timeline
 from app.interactions.models import Interaction, Message, Segment
-from app.reports.export import csv_response
+from app.reports.export import csv_response, page_window, table_csv, wants_csv
 from app.scorecards import service as scorecards
 from app.scorecards.schema import ScorecardForm
 from app.scorecards.scoring import ScoreResult
@@ -69,12 +75,33 @@ def _error_text(exc: Exception) -> tuple[str, list[dict[str, Any]]]:
 # ---------------------------------------------------------------- list and queue
 
 @router.get("/evaluations", response_class=HTMLResponse)
-def evaluations_page(request: Request, principal: WebPrincipal, session: SessionDep, state: str | None = None,
-                     agent_id: int | None = None) -> Response:
-    rows = service.list_visible(session=session, principal=principal, state=state or None, agent_id=agent_id)
+def evaluations_page(request: Request, principal: WebPrincipal, session: SessionDep, state: str = "",
+                     agent_id: str = "", channel: str = "", sort: str = "", page: Annotated[int, Query(ge=1)] = 1
+                     ) -> Response:
+    order = parse_sort(sort, service.LIST_SORTS, "-id")
+    page, per_page = page_window(request, page, 50)
+    agent = int(agent_id) if agent_id.isdigit() else None
+    result = service.page_visible(session=session, principal=principal, sort=order, page=page, per_page=per_page,
+                                  state=state or None, agent_id=agent, channel=channel or None)
+    rows = result.items
     people = names(session=session, ids=[e.agent_id for e in rows] + [e.evaluator_id for e in rows])
+    if wants_csv(request):
+        return table_csv("evaluations.csv", rows, {
+            "id": lambda e: e.id,
+            "interaction_id": lambda e: e.interaction_id,
+            "channel": lambda e: e.channel,
+            "agent": lambda e: people.get(e.agent_id or 0, ""),
+            "evaluator": lambda e: people.get(e.evaluator_id or 0, ""),
+            "state": lambda e: e.state,
+            "score": lambda e: "" if e.score is None else round(e.score, 1),
+            "critical_failed": lambda e: "yes" if e.critical_failed else "no",
+            "submitted_at": lambda e: e.submitted_at})
+    visible = visible_agent_ids(session=session, principal=principal)
+    agents = [u for u in list_users(session=session, role=Role.AGENT) if visible is None or u.id in visible]
     return render(request, "evaluations/list.html", {
-        "evaluations": rows, "names": people, "state": state or "", "states": list(EvaluationState),
+        "result": result, "evaluations": rows, "names": people, "sort": order, "states": list(EvaluationState),
+        "filters": {"state": state, "agent_id": agent_id, "channel": channel}, "agents": agents,
+        "channels": ["call", "chat", "email", "social"],
     }, principal=principal)
 
 
@@ -85,11 +112,27 @@ def queue_page(request: Request, principal: WebEvaluator, session: SessionDep) -
         col(Interaction.id).in_([a.interaction_id for a in assignments]))).all()}
     drafts = service.list_visible(session=session, principal=principal, evaluator_id=principal.user_id,
                                   state=EvaluationState.DRAFT)
+    people = names(session=session, ids=[a.agent_id for a in assignments] + [d.agent_id for d in drafts])
+    if wants_csv(request):
+        return table_csv("evaluation-queue.csv", assignments, {
+            "due_at": lambda a: a.due_at,
+            "interaction_id": lambda a: a.interaction_id,
+            "subject": lambda a: _subject(interactions.get(a.interaction_id)),
+            "channel": lambda a: _channel(interactions.get(a.interaction_id)),
+            "agent": lambda a: people.get(a.agent_id or 0, ""),
+            "source": lambda a: f"rule #{a.rule_id}" if a.rule_id else "manual"})
     return render(request, "evaluations/queue.html", {
-        "assignments": assignments, "interactions": interactions, "drafts": drafts,
-        "names": names(session=session, ids=[a.agent_id for a in assignments] + [d.agent_id for d in drafts]),
+        "assignments": assignments, "interactions": interactions, "drafts": drafts, "names": people,
         "scorecards": scorecards.list_scorecards(session=session),
     }, principal=principal)
+
+
+def _subject(interaction: Interaction | None) -> str:
+    return (interaction.subject or "") if interaction else ""
+
+
+def _channel(interaction: Interaction | None) -> str:
+    return interaction.channel if interaction else ""
 
 
 # ---------------------------------------------------------------- sampling rules (admin)
@@ -101,10 +144,21 @@ def _sampling_page(request: Request, principal: Principal, session: Session, *, 
                    error: str | None = None, status_code: int = 200, margin: float = 5.0) -> Response:
     rules = sampling.list_rules(session=session)
     evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
+    people = names(session=session, ids=[i for r in rules for i in r.evaluator_ids])
+    if wants_csv(request):
+        return table_csv("sampling-rules.csv", rules, {
+            "id": lambda r: r.id, "name": lambda r: r.name,
+            "channel": lambda r: r.channel, "queue": lambda r: r.queue,
+            "team_id": lambda r: r.team_id,
+            "per_agent": lambda r: r.per_agent,
+            "period_days": lambda r: r.period_days,
+            "due_days": lambda r: r.due_days,
+            "evaluators": lambda r: ", ".join(people.get(i, str(i)) for i in r.evaluator_ids),
+            "active": lambda r: "yes" if r.active else "no"})
     return render(request, "evaluations/sampling.html", {
         "rules": rules, "evaluators": evaluators, "teams": list_teams(session=session),
         "scorecards": scorecards.list_scorecards(session=session), "message": message, "error": error,
-        "names": names(session=session, ids=[i for r in rules for i in r.evaluator_ids]),
+        "names": people,
         "plan": _sample_size_plan(session=session, principal=principal, margin=margin), "margin": margin,
     }, principal=principal, status_code=status_code)
 
@@ -391,9 +445,19 @@ def calibrations_page(request: Request, principal: WebEvaluator, session: Sessio
     rows = calibration.list_sessions(session=session, principal=principal)
     evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
     bias_rows = bias.evaluator_bias(session=session, principal=principal)
+    people = names(session=session, ids=[c.lead_id for c in rows])
+    if wants_csv(request):
+        return table_csv("calibrations.csv", rows, {
+            "id": lambda c: c.id, "title": lambda c: c.title,
+            "interaction_id": lambda c: c.interaction_id,
+            "lead": lambda c: people.get(c.lead_id or 0, ""),
+            "evaluators": lambda c: len(c.evaluator_ids),
+            "status": lambda c: c.status,
+            "nominal_alpha": lambda c: (c.results or {}).get("alpha", {}).get("nominal"),
+            "created_at": lambda c: c.created_at})
     return render(request, "evaluations/calibrations.html", {
         "sessions": rows, "evaluators": evaluators, "scorecards": scorecards.list_scorecards(session=session),
-        "names": names(session=session, ids=[c.lead_id for c in rows]), "error": None,
+        "names": people, "error": None,
         "trend": calibration.evaluator_trend(session=session, evaluator_id=principal.user_id),
         "bias_rows": bias_rows, "bias_names": names(session=session, ids=[r.evaluator_id for r in bias_rows]),
         "min_pairs": bias.MIN_PAIRS,

@@ -12,6 +12,7 @@ from app.core.web import NavItem, render
 from app.ingest import service
 from app.ingest.api import start_import_job
 from app.ingest.tasks import IMPORT_KIND
+from app.reports.export import page_size, table_csv, wants_csv
 from app.system import service as system
 
 router = APIRouter()
@@ -21,7 +22,15 @@ NAV = [NavItem("Imports", "/imports", (Role.ADMIN,), order=85)]
 
 @router.get("/imports", response_class=HTMLResponse)
 def imports_page(request: Request, principal: WebAdmin, session: SessionDep, job: int | None = None) -> Response:
-    jobs = system.list_jobs(session=session, principal=principal, kind=IMPORT_KIND, per_page=20)
+    jobs = system.list_jobs(session=session, principal=principal, kind=IMPORT_KIND, per_page=page_size(request, 20))
+    if wants_csv(request):
+        return table_csv("imports.csv", jobs.items, {
+            "id": lambda j: j.id, "file": lambda j: j.payload.get("filename", ""),
+            "kind": lambda j: j.payload.get("kind", ""), "status": lambda j: j.status, "error": lambda j: j.error,
+            "created": lambda j: (j.result or {}).get("created", ""),
+            "updated": lambda j: (j.result or {}).get("updated", ""),
+            "unchanged": lambda j: (j.result or {}).get("unchanged", ""),
+            "rejected_lines": lambda j: len((j.result or {}).get("rejected") or [])})
     return render(request, "ingest/imports.html", {"jobs": jobs.items, "kinds": service.IMPORT_KINDS,
                                                    "started": job}, principal=principal)
 

@@ -209,6 +209,9 @@ class SearchFilters:
     customer_id: int | None = None
 
 
+MAX_PER_PAGE = 100
+
+
 @dataclass
 class SearchHit:
     interaction: Interaction
@@ -283,7 +286,7 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
     from app.auth.service import visible_agent_ids
     from app.interactions.service import _customer_ids
 
-    page, per_page = max(1, page), max(1, min(per_page, 100))
+    page, per_page = max(1, page), max(1, min(per_page, MAX_PER_PAGE))
     parsed = parse_query(q)
     if parsed.empty:
         return SearchResults([], 0, False, None, page, per_page, order)

@@ -31,6 +31,7 @@ from app.auth.service import visible_agent_ids
 from app.core import audit
 from app.core.audit import Actor
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.listing import Sort
 from app.core.models import AuditEvent
 from app.core.security import Principal
 from app.core.timeutil import as_utc
@@ -562,9 +563,13 @@ def customer_timeline(*, session: Session, customer_id: int, principal: Principa
     return entries
 
 
-def list_customers(*, session: Session, q: str | None = None, page: int = 1,
-                   per_page: int = 50) -> tuple[list[Customer], int]:
-    """Active customers, optionally whose name or an identity contains `q`; newest first."""
+CUSTOMER_SORTS: dict[str, Any] = {"since": Customer.id, "name": Customer.display_name}
+
+
+def list_customers(*, session: Session, q: str | None = None, page: int = 1, per_page: int = 50,
+                   sort: Sort[Any] | None = None) -> tuple[list[Customer], int]:
+    """Active customers, optionally whose name or an identity contains `q`; newest first unless `sort` says
+    otherwise (a key of CUSTOMER_SORTS)."""
     from sqlalchemy import func
 
     query = select(Customer).where(col(Customer.merged_into_id).is_(None))
@@ -574,5 +579,8 @@ def list_customers(*, session: Session, q: str | None = None, page: int = 1,
                                 col(Customer.id).in_(select(CustomerIdentity.customer_id).where(
                                     func.lower(CustomerIdentity.value).like(pattern)))))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(col(Customer.id).desc()).offset((page - 1) * per_page).limit(per_page)).all()
+    column = col(sort.column if sort else Customer.id)
+    descending = sort.descending if sort else True
+    rows = session.exec(query.order_by(column.desc() if descending else column.asc(), col(Customer.id).desc())
+                        .offset((page - 1) * per_page).limit(per_page)).all()
     return list(rows), int(total)

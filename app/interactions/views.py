@@ -12,11 +12,13 @@ from app.auth.deps import SessionDep, SettingsDep, WebPrincipal, WebStaff
 from app.auth.models import Team, User
 from app.auth.service import visible_agent_ids
 from app.core.errors import NotFound
+from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.interactions import search as search_service
 from app.interactions import service, timeline
 from app.interactions.models import Channel, Customer
+from app.reports.export import page_window, table_csv, wants_csv
 
 router = APIRouter()
 
@@ -64,15 +66,34 @@ def search_page(request: Request, principal: WebPrincipal, session: SessionDep, 
     results = None
     names: dict[int, str] = {}
     participants: dict[int, list[int]] = {}
-    if q.strip():
-        results = search_service.search(
+
+    def run(page: int, per_page: int) -> search_service.SearchResults:
+        return search_service.search(
             session=session, principal=principal, q=q, channel=filters["channel"] or None,
             date_from=_date_or_none(date_from), date_to=_date_or_none(date_to), agent_id=_int_or_none(agent_id),
             team_id=_int_or_none(team_id), queue=queue.strip() or None, customer_id=_int_or_none(customer_id),
-            page=page, order="newest" if filters["order"] == "newest" else "relevance")
-        ids = [h.interaction.id for h in results.items if h.interaction.id is not None]
+            page=page, per_page=per_page, order="newest" if filters["order"] == "newest" else "relevance")
+
+    hits: list[search_service.SearchHit] = []
+    if q.strip():
+        results = run(page, 20)
+        hits = results.items
+        if wants_csv(request):  # every page the pager can reach, in the page's order
+            pages = [run(1, search_service.MAX_PER_PAGE)]
+            while pages[-1].page < min(pages[-1].pages, 1000):
+                pages.append(run(pages[-1].page + 1, search_service.MAX_PER_PAGE))
+            hits = [hit for p in pages for hit in p.items]
+        ids = [h.interaction.id for h in hits if h.interaction.id is not None]
         participants = service.interaction_agents(session=session, interaction_ids=ids)
         names = agent_names(session, {a for agents in participants.values() for a in agents})
+    if wants_csv(request):
+        return table_csv("search.csv", hits, {
+            "interaction_id": lambda h: h.interaction.id, "channel": lambda h: h.interaction.channel,
+            "subject": lambda h: h.interaction.subject or h.interaction.external_id,
+            "started_at": lambda h: h.interaction.started_at,
+            "agents": lambda h: ", ".join(names.get(a, f"#{a}") for a in participants.get(h.interaction.id or 0, [])),
+            "queue": lambda h: h.interaction.queue, "customer_id": lambda h: h.interaction.customer_id,
+            "snippet": lambda h: h.snippet.striptags()})
     base_query = urlencode({k: v for k, v in filters.items() if v})
     return render(request, "interactions/search.html", {
         "filters": filters, "results": results, "names": names, "participants": participants,
@@ -83,15 +104,22 @@ def search_page(request: Request, principal: WebPrincipal, session: SessionDep, 
 
 
 @router.get("/customers", response_class=HTMLResponse)
-def customers_page(request: Request, principal: WebStaff, session: SessionDep, q: str = "",
+def customers_page(request: Request, principal: WebStaff, session: SessionDep, q: str = "", sort: str = "",
                    page: Annotated[int, Query(ge=1)] = 1) -> Response:
-    rows, total = service.list_customers(session=session, q=q or None, page=page, per_page=50)
+    order = parse_sort(sort, service.CUSTOMER_SORTS, "-since")
+    page, per_page = page_window(request, page, 50)
+    rows, total = service.list_customers(session=session, q=q or None, page=page, per_page=per_page, sort=order)
     identities = {c.id: service.customer_identities(session=session, customer_id=c.id) for c in rows
                   if c.id is not None}
+    if wants_csv(request):
+        return table_csv("customers.csv", rows, {
+            "id": lambda c: c.id, "name": lambda c: c.display_name,
+            "identities": lambda c: "; ".join(f"{i.kind}{'/' + i.platform if i.platform else ''}: {i.value}"
+                                              for i in identities.get(c.id or 0, [])),
+            "since": lambda c: c.created_at})
     result = search_service.SearchResults([], total, False, None, page, 50, "newest")
     return render(request, "interactions/customers.html", {
-        "customers": rows, "identities": identities, "q": q, "result": result,
-        "base_query": urlencode({"q": q}) if q else ""}, principal=principal)
+        "customers": rows, "identities": identities, "q": q, "result": result, "sort": order}, principal=principal)
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
@@ -103,6 +131,13 @@ def customer_page(request: Request, customer_id: int, principal: WebPrincipal, s
     if not entries and not principal.sees_all_agents:
         raise NotFound(f"customer {customer_id} not found")
     names = agent_names(session, {a for e in entries for a in e.agent_ids})
+    if wants_csv(request):
+        return table_csv(f"customer-{customer_id}-timeline.csv", entries, {
+            "interaction_id": lambda e: e.interaction.id, "started_at": lambda e: e.interaction.started_at,
+            "channel": lambda e: e.interaction.channel, "direction": lambda e: e.interaction.direction,
+            "subject": lambda e: e.interaction.subject or e.interaction.external_id,
+            "agents": lambda e: " → ".join(names.get(a, f"#{a}") for a in e.agent_ids),
+            "queue": lambda e: e.interaction.queue, "length": lambda e: e.length_label})
     merged = list(session.exec(select(Customer).where(Customer.merged_into_id == customer_id)))
     return render(request, "interactions/customer.html", {
         "customer": customer, "entries": entries, "names": names, "icons": CHANNEL_ICONS, "merged": merged,

@@ -19,6 +19,7 @@ from app.core.web import NavItem, render
 from app.nlp import service
 from app.nlp.sentiment import label
 from app.reports.charts import Chart, Series, bar_chart, line_chart
+from app.reports.export import page_window, table_csv, wants_csv
 
 router = APIRouter()
 
@@ -153,7 +154,16 @@ def analytics_list(request: Request, principal: WebPrincipal, session: SessionDe
         auto_score_min=_number("auto_score_min", auto_score_min, 0, 1),
         auto_score_max=_number("auto_score_max", auto_score_max, 0, 1), metric=metric or None,
         metric_min=_number("metric_min", metric_min), metric_max=_number("metric_max", metric_max))
-    result = service.list_interactions(session=session, principal=principal, filters=filters, page=page)
+    page, per_page = page_window(request, page, 50)
+    result = service.list_interactions(session=session, principal=principal, filters=filters, page=page,
+                                       per_page=per_page)
+    if wants_csv(request):
+        return table_csv("analytics.csv", result.items, {
+            "interaction_id": lambda r: r[0].id, "channel": lambda r: r[0].channel,
+            "started_at": lambda r: r[0].started_at, "customer_sentiment": lambda r: r[1].sentiment_customer,
+            "customer_start": lambda r: r[1].customer_start, "customer_end": lambda r: r[1].customer_end,
+            "agent_sentiment": lambda r: r[1].sentiment_agent, "auto_score": lambda r: r[1].auto_score,
+            "categories": lambda r: ", ".join(r[1].categories)})
     query = {k: v for k, v in {"category": category, "sentiment_min": sentiment_min, "sentiment_max": sentiment_max,
                                "side": side if side != "customer" else "", "channel": channel,
                                "date_from": date_from, "date_to": date_to, "auto_score_min": auto_score_min,
@@ -189,5 +199,10 @@ def dashboard_charts(*, session: Session, principal: Principal, weeks: int = 12)
 
 @router.get("/admin/auto-qa-agreement", response_class=HTMLResponse)
 def agreement_page(request: Request, principal: WebAdmin, session: SessionDep) -> Response:
-    return render(request, "nlp/agreement.html", {"report": service.agreement_report(session=session)},
-                  principal=principal)
+    report = service.agreement_report(session=session)
+    if wants_csv(request):
+        return table_csv("auto-qa-agreement.csv", report, {
+            "question": lambda q: q.question_id, "answers": lambda q: q.n, "agreed": lambda q: q.agreed,
+            "accuracy": lambda q: q.accuracy, "kappa": lambda q: q.kappa, "reading": lambda q: q.trust,
+            "auto_to_human": lambda q: ", ".join(f"{k}: {v}" for k, v in q.confusion.items())})
+    return render(request, "nlp/agreement.html", {"report": report}, principal=principal)

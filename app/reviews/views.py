@@ -1,6 +1,7 @@
 """Pages: review cases (list, case page with the customer's story), actions, meetings (walk mode, minutes,
 the PDF pack). Agents have no access; see app/reviews/service.py for the roles."""
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -12,9 +13,11 @@ from sqlmodel import Session, col, select
 from app.auth import service as auth_service
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, web_require_roles
 from app.core.errors import EarshotError, InvalidInput
+from app.core.listing import paginate, parse_sort, sort_rows
 from app.core.models import Job
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render, stored_file
+from app.reports.export import page_window, table_csv, wants_csv
 from app.reviews import pack, service
 from app.reviews.models import (
     TRANSITIONS,
@@ -24,6 +27,8 @@ from app.reviews.models import (
     ActionUpdate,
     CaseStatus,
     MeetingCreate,
+    ReviewAction,
+    ReviewCase,
 )
 
 router = APIRouter()
@@ -64,14 +69,31 @@ def _form_lists(session: Session) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- cases
 
+CASE_SORTS: dict[str, Callable[[ReviewCase], Any]] = {
+    "opened": lambda c: c.opened_at, "case": lambda c: c.id, "month": lambda c: c.period, "status": lambda c: c.status,
+    "root_cause": lambda c: c.root_cause or None}
+ACTION_SORTS: dict[str, Callable[[ReviewAction], Any]] = {
+    "case": lambda a: a.case_id, "kind": lambda a: a.kind, "due": lambda a: a.due_date, "status": lambda a: a.status}
+
 
 @router.get("/reviews", response_class=HTMLResponse)
 def cases_page(request: Request, principal: WebInvestigator, session: SessionDep, status: str = "",
-               month: str = "") -> Response:
-    cases = service.list_cases(session=session, principal=principal, status=status or None, period=month or None)
-    stories = [service.case_story(session=session, case=c) for c in cases]
+               month: str = "", sort: str = "", page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    order = parse_sort(sort, CASE_SORTS, "-opened")
+    cases = sort_rows(service.list_cases(session=session, principal=principal, status=status or None,
+                                         period=month or None), order)
+    page, per_page = page_window(request, page, 50)
+    result = paginate(cases, page=page, per_page=per_page)
+    stories = [service.case_story(session=session, case=c) for c in result.items]  # the page's cases only
+    if wants_csv(request):
+        return table_csv("review-cases.csv", stories, {
+            "case": lambda s: s.case.id, "month": lambda s: s.case.period, "customer": lambda s: s.customer_name,
+            "verbatim": lambda s: s.response.comment, "agents": lambda s: ", ".join(s.agents),
+            "channels": lambda s: s.channel_path, "status": lambda s: s.case.status,
+            "overdue": lambda s: "yes" if service.is_overdue(s.case) else "no",
+            "root_cause": lambda s: s.case.root_cause, "owner": lambda s: s.owner_name})
     return render(request, "reviews/cases.html", {
-        "stories": stories, "status": status, "month": month, "statuses": list(CaseStatus),
+        "stories": stories, "result": result, "sort": order, "status": status, "month": month, "statuses": list(CaseStatus),
         "overdue": service.is_overdue}, principal=principal)
 
 
@@ -166,14 +188,28 @@ def action_submit(case_id: int, principal: WebDecider, session: SessionDep,
 
 @router.get("/reviews/actions", response_class=HTMLResponse)
 def actions_page(request: Request, principal: WebInvestigator, session: SessionDep, status: str = "",
-                 message: str | None = None, error: str | None = None) -> Response:
-    actions = service.list_actions(session=session, principal=principal, status=status or None,
-                                   open_only=not status)
+                 message: str | None = None, error: str | None = None, sort: str = "",
+                 page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    order = parse_sort(sort, ACTION_SORTS, "due")
+    every = sort_rows(service.list_actions(session=session, principal=principal, status=status or None,
+                                           open_only=not status), order)
+    page, per_page = page_window(request, page, 50)
+    result = paginate(every, page=page, per_page=per_page)
+    actions = result.items
+    names = {u.id: u.name for u in auth_service.list_users(session=session)}
+    site_names = {s.id: s.name for s in auth_service.list_sites(session=session)}
+    if wants_csv(request):
+        return table_csv("review-actions.csv", actions, {
+            "case": lambda a: a.case_id, "id": lambda a: a.id, "kind": lambda a: a.kind,
+            "agent": lambda a: names.get(a.agent_id, ""), "topic": lambda a: a.topic,
+            "site": lambda a: site_names.get(a.site_id, ""), "description": lambda a: a.description,
+            "owner": lambda a: names.get(a.owner_id, ""), "due_date": lambda a: a.due_date,
+            "overdue": lambda a: "yes" if service.action_overdue(a) else "no", "status": lambda a: a.status,
+            "outcome": lambda a: a.outcome})
     return render(request, "reviews/actions.html", {
-        "actions": actions, "status": status, "message": message, "error": error,
+        "actions": actions, "result": result, "sort": order, "status": status, "message": message, "error": error,
         "can_decide": principal.has(*service.DECIDERS), "action_overdue": service.action_overdue,
-        "names": {u.id: u.name for u in auth_service.list_users(session=session)},
-        "site_names": {s.id: s.name for s in auth_service.list_sites(session=session)},
+        "names": names, "site_names": site_names,
         "action_statuses": list(ActionStatus)}, principal=principal)
 
 
@@ -201,6 +237,11 @@ def meetings_page(request: Request, principal: WebDecider, session: SessionDep, 
                   message: str | None = None) -> Response:
     meetings = service.list_meetings(session=session)
     counts = {m.id: len(service.meeting_cases(session=session, meeting_id=m.id)) for m in meetings if m.id}
+    if wants_csv(request):
+        return table_csv("review-meetings.csv", meetings, {
+            "id": lambda m: m.id, "title": lambda m: m.title, "month": lambda m: m.period,
+            "held_on": lambda m: m.held_on, "cases": lambda m: counts.get(m.id or 0, 0),
+            "attendees": lambda m: ", ".join(m.attendees), "pack": lambda m: "yes" if m.pack_sha256 else "no"})
     return render(request, "reviews/meetings.html", {
         "meetings": meetings, "counts": counts, "error": error, "message": message,
         "today": date.today().isoformat(), "this_month": date.today().strftime("%Y-%m")}, principal=principal)

@@ -12,6 +12,7 @@ from app.core.errors import Conflict, EarshotError
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.reports import charts
+from app.reports.export import table_csv, wants_csv
 from app.scorecards import formtest, service
 from app.scorecards.models import VersionStatus
 
@@ -34,6 +35,14 @@ def _list_page(request: Request, principal: Principal, session: SessionDep, *, e
 
 @router.get("/scorecards", response_class=HTMLResponse)
 def scorecards_page(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    if wants_csv(request):
+        cards = [service.public(session=session, scorecard=c)
+                 for c in service.list_scorecards(session=session, include_retired=True)]
+        return table_csv("scorecards.csv", cards, {
+            "id": lambda c: c.id, "name": lambda c: c.name, "key": lambda c: c.key,
+            "channels": lambda c: ", ".join(c.channels), "published_version": lambda c: c.published_version,
+            "latest_version": lambda c: c.latest_version,
+            "status": lambda c: "retired" if c.retired else "published" if c.published_version else "draft"})
     return _list_page(request, principal, session)
 
 

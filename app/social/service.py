@@ -9,6 +9,7 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.core import audit
@@ -413,13 +414,14 @@ class QueueRow:
 
 
 def care_queue(*, session: Session, now: datetime | None = None, platform: str | None = None,
-               limit: int = 200) -> list[QueueRow]:
+               limit: int = 200, offset: int = 0) -> list[QueueRow]:
     """Open threads ordered by their earliest deadline ONLY (then by id): followers never change the order."""
     now = as_utc(now or utcnow())
     query = (select(SocialThreadState, Interaction)
              .join(Interaction, col(Interaction.id) == SocialThreadState.interaction_id)
              .where(col(SocialThreadState.next_due_at).is_not(None))
-             .order_by(col(SocialThreadState.next_due_at), col(SocialThreadState.interaction_id)).limit(limit))
+             .order_by(col(SocialThreadState.next_due_at), col(SocialThreadState.interaction_id))
+             .offset(offset).limit(limit))
     if platform:
         query = query.where(SocialThreadState.platform == platform)
     rows = list(session.exec(query).all())
@@ -430,6 +432,15 @@ def care_queue(*, session: Session, now: datetime | None = None, platform: str |
         out.append(QueueRow(state=state, interaction=interaction, first_post=firsts.get(state.interaction_id, ""),
                             due_at=due, seconds_to_due=(due - now).total_seconds() if due else None))
     return out
+
+
+def care_queue_size(*, session: Session, platform: str | None = None) -> int:
+    """How many threads the care queue holds (for its pager)."""
+    query = select(func.count()).select_from(SocialThreadState).where(
+        col(SocialThreadState.next_due_at).is_not(None))
+    if platform:
+        query = query.where(SocialThreadState.platform == platform)
+    return int(session.exec(query).one())
 
 
 def _first_customer_texts(session: Session, ids: list[int]) -> dict[int, str]:

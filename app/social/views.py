@@ -11,11 +11,13 @@ from sqlmodel import col, select
 from app.auth.deps import SessionDep, WebAdmin, web_require_roles
 from app.auth.models import User
 from app.core.errors import EarshotError
+from app.core.listing import Page
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.reports.charts import Chart, Series, bar_chart
+from app.reports.export import page_window, table_csv, wants_csv
 from app.social import alerts, repeat, service
 from app.social.crosschannel import hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
@@ -33,10 +35,22 @@ NAV = [
 
 @router.get("/social", response_class=HTMLResponse)
 def queue_page(request: Request, principal: WebSocialViewer, session: SessionDep,
-               platform: str | None = None) -> Response:
-    rows = service.care_queue(session=session, platform=platform or None)
+               platform: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    page, per_page = page_window(request, page, 50)
+    rows = service.care_queue(session=session, platform=platform or None, limit=per_page,
+                              offset=(page - 1) * per_page)
+    result = Page(items=rows, total=service.care_queue_size(session=session, platform=platform or None),
+                  page=page, per_page=per_page)
+    if wants_csv(request):
+        return table_csv("social-queue.csv", rows, {
+            "interaction_id": lambda r: r.state.interaction_id, "due_at": lambda r: r.due_at,
+            "seconds_to_due": lambda r: None if r.seconds_to_due is None else round(r.seconds_to_due),
+            "platform": lambda r: r.state.platform, "author": lambda r: r.state.author_handle,
+            "followers": lambda r: r.state.follower_count, "first_post": lambda r: r.first_post,
+            "first_response": lambda r: r.state.first_response_status,
+            "follow_up": lambda r: r.state.follow_up_status})
     return render(request, "social/queue.html", {
-        "rows": rows, "platform": platform or "", "now": utcnow(), "clock_label": service.clock_label,
+        "rows": rows, "result": result, "platform": platform or "", "now": utcnow(), "clock_label": service.clock_label,
         "platforms": [c.platform for c in service.list_configs(session=session)]}, principal=principal)
 
 
@@ -147,6 +161,17 @@ def sla_chart(attainment: list[service.Attainment]) -> Chart | None:
 
 @router.get("/social/dashboard", response_class=HTMLResponse)
 def dashboard_page(request: Request, principal: WebSocialViewer, session: SessionDep) -> Response:
+    if wants_csv(request):
+        return table_csv("social-sla-attainment.csv", service.sla_attainment(session=session), {
+            "platform": lambda r: r.platform, "genuine_threads": lambda r: r.threads,
+            "first_response_met": lambda r: r.first_met, "first_response_breached": lambda r: r.first_breached,
+            "first_response_pending": lambda r: r.first_pending, "follow_up_met": lambda r: r.follow_met,
+            "follow_up_breached": lambda r: r.follow_breached, "non_genuine": lambda r: r.non_genuine})
+    if wants_csv(request, "alerts"):
+        return table_csv("social-alerts.csv", alerts.list_alerts(session=session), {
+            "created_at": lambda a: a.created_at, "kind": lambda a: a.kind, "message": lambda a: a.message,
+            "interaction_id": lambda a: a.interaction_id, "delivered_at": lambda a: a.delivered_at,
+            "delivery_error": lambda a: a.delivery_error})
     attainment = service.sla_attainment(session=session)
     return render(request, "social/dashboard.html", {
         "alerts": alerts.list_alerts(session=session), "fairness": service.fairness(session=session),
@@ -211,9 +236,22 @@ def repeat_contacts_page(request: Request, principal: AllScope, session: Session
     agent_ids = {leg.agent_id for t in transfers for leg in t.legs if leg.agent_id}
     agents = {u.id: u.display_name or u.username for u in session.exec(
         select(User).where(col(User.id).in_(agent_ids))).all()} if agent_ids else {}
+    cases = repeat.repeat_contacts(session=session, since=since, until=until, min_contacts=min_contacts,
+                                   within_days=within_days)
+    if wants_csv(request):  # one row per contact, numbered by case
+        contacts = [(number, case, contact) for number, case in enumerate(cases, 1) for contact in case.contacts]
+        return table_csv("repeat-contacts.csv", contacts, {
+            "case": lambda r: r[0], "customer": lambda r: r[1].customer_name, "customer_id": lambda r: r[1].customer_id,
+            "shared_terms": lambda r: " ".join(r[1].shared_terms), "interaction_id": lambda r: r[2].interaction_id,
+            "channel": lambda r: r[2].channel, "started_at": lambda r: r[2].started_at, "text": lambda r: r[2].text})
+    if wants_csv(request, "transfers"):
+        return table_csv("transferred-contacts.csv", transfers, {
+            "interaction_id": lambda t: t.interaction.id, "started_at": lambda t: t.interaction.started_at,
+            "channel": lambda t: t.interaction.channel, "transfers": lambda t: t.transfers,
+            "path": lambda t: " → ".join(agents.get(leg.agent_id or 0, "unknown agent")
+                                         + (f" ({leg.queue})" if leg.queue else "") for leg in t.legs)})
     return render(request, "social/repeat.html", {
-        "cases": repeat.repeat_contacts(session=session, since=since, until=until, min_contacts=min_contacts,
-                                        within_days=within_days),
+        "cases": cases,
         "transfers": transfers, "agents": agents, "days": days, "min_contacts": min_contacts,
         "within_days": within_days}, principal=principal)
 
@@ -223,9 +261,13 @@ def topics_page(request: Request, principal: WebSocialViewer, session: SessionDe
                 days: Annotated[int, Query(ge=1, le=90)] = 7) -> Response:
     """Topic clusters of the period across all channels: words and counts per channel (post text for social only)."""
     until = utcnow()
-    return render(request, "social/topics.html", {
-        "clusters": topic_clusters(session=session, since=until - timedelta(days=days), until=until),
-        "days": days}, principal=principal)
+    clusters = topic_clusters(session=session, since=until - timedelta(days=days), until=until)
+    if wants_csv(request):
+        return table_csv("topics.csv", clusters, {
+            "topic": lambda c: " ".join(c.label_terms), "contacts": lambda c: len(c.interaction_ids),
+            "per_channel": lambda c: ", ".join(f"{n} {ch}" for ch, n in sorted(c.counts.items())),
+            "social_examples": lambda c: " | ".join(text for _, text in c.social_examples)})
+    return render(request, "social/topics.html", {"clusters": clusters, "days": days}, principal=principal)
 
 
 @router.get("/care", response_class=HTMLResponse)

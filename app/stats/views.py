@@ -15,6 +15,7 @@ from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.evaluations import reports
 from app.reports.charts import Chart, Series, line_chart
+from app.reports.export import table_csv, wants_csv
 from app.stats import service as stats
 
 router = APIRouter()
@@ -37,6 +38,14 @@ def scores_page(
         intervals[group.key] = interval
         rows.append({"name": names.get(group.key, group.key), "group": group,
                      "verdict": stats.compare_to_target(interval, target).value})
+    if wants_csv(request):
+        verdicts = {group.key: str(row["verdict"]) for group, row in zip(groups, rows, strict=True)}
+        return table_csv(f"scores-by-{group_by}.csv", groups, {
+            group_by: lambda g: names.get(g.key, g.key), "evaluations": lambda g: g.n,
+            "average": lambda g: _round(g.mean), "ci_low": lambda g: _round(g.ci_low),
+            "ci_high": lambda g: _round(g.ci_high),
+            "conclusive": lambda g: "yes" if g.conclusive else "no (not enough evaluations to say)",
+            f"against_{target:g}": lambda g: verdicts[g.key], "critical_failures": lambda g: g.critical_failures})
     ranking = [[names.get(key, key) for key in tier] for tier in stats.rank_groups(intervals)]
     spreads = [g.stdev for g in groups if g.stdev is not None]
     plan = stats.plan_sample_size(sd=statistics.fmean(spreads), margin=margin) if spreads else None
@@ -71,3 +80,7 @@ def _names(session: SessionDep, group_by: str) -> dict[str, str]:
     if group_by == "team":
         return {str(t.id): t.name for t in auth_service.list_teams(session=session)}
     return {}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -1,6 +1,7 @@
 """Pages: the survey figures dashboard and the unlinked responses list (with linking by hand)."""
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -8,13 +9,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.auth.deps import SessionDep, web_require_roles
 from app.auth.service import visible_agent_ids
 from app.core.errors import EarshotError, InvalidInput
+from app.core.listing import Page
 from app.core.security import Principal
 from app.core.web import NavItem, render
+from app.reports.export import page_window, table_csv, wants_csv
 from app.surveys import charts, figures, service
 from app.surveys.api import FIGURE_READERS, LINKERS, MAX_CSV_BYTES, SURVEY_ADMINS
+from app.surveys.figures import BandFigures
 from app.surveys.models import CANONICAL_FIELDS, ImportReport, LinkStatus
 
 router = APIRouter()
+Row = TypeVar("Row")
 NAV = [NavItem("Surveys", "/surveys", FIGURE_READERS, order=40)]
 WebSurveyAdmin = Annotated[Principal, Depends(web_require_roles(*SURVEY_ADMINS))]
 WebFigures = Annotated[Principal, Depends(web_require_roles(*FIGURE_READERS))]
@@ -33,6 +38,13 @@ def dashboard(request: Request, principal: WebFigures, session: SessionDep,
     except EarshotError as exc:
         result, error = figures.survey_figures(session=session, periods=6), exc.message
     current = result[-1]
+    if wants_csv(request):
+        return table_csv("survey-figures.csv", list(reversed(result)), {
+            "period": lambda p: p.period, **_figure_columns(lambda p: p.total)})
+    if wants_csv(request, "groups"):
+        return table_csv(f"survey-figures-{current.period}-by-{group_by or 'nothing'}.csv",
+                         sorted(current.groups.items()), {group_by or "group": lambda g: g[0],
+                                                          **_figure_columns(lambda g: g[1])})
     return render(request, "surveys/dashboard.html", {
         "periods": result, "current": current,
         "change": figures.change_from_previous(current.total, result[-2].total if len(result) > 1 else None), "chart": charts.band_trend_chart(result), "period": period,
@@ -43,9 +55,18 @@ def dashboard(request: Request, principal: WebFigures, session: SessionDep,
 
 @router.get("/surveys/unlinked", response_class=HTMLResponse)
 def unlinked(request: Request, principal: WebLinker, session: SessionDep, message: str | None = None,
-             error: str | None = None) -> Response:
-    rows = service.list_responses(session=session, link_status=LinkStatus.UNLINKED, limit=500)
-    return render(request, "surveys/unlinked.html", {"rows": rows, "message": message, "error": error},
+             error: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    page, per_page = page_window(request, page, 50)
+    rows = service.list_responses(session=session, link_status=LinkStatus.UNLINKED, limit=per_page,
+                                  offset=(page - 1) * per_page)
+    result = Page(items=rows, total=service.count_unlinked(session=session), page=page, per_page=per_page)
+    if wants_csv(request):
+        return table_csv("unlinked-survey-responses.csv", rows, {
+            "id": lambda r: r.id, "response_id": lambda r: r.response_id, "responded_at": lambda r: r.responded_at,
+            "customer_email": lambda r: r.customer_email, "customer_phone": lambda r: r.customer_phone,
+            "band": lambda r: r.band, "verbatim": lambda r: r.comment, "why_unlinked": lambda r: r.link_reason})
+    return render(request, "surveys/unlinked.html", {"rows": rows, "result": result, "message": message,
+                                                      "error": error},
                   principal=principal)
 
 
@@ -152,3 +173,14 @@ def source_upload(request: Request, source_id: int, principal: WebSurveyAdmin, s
         session.rollback()
         return _sources_page(request, principal, session, error=exc.message, status_code=exc.status_code)
     return _sources_page(request, principal, session, report=report, message=f"Imported into {source.name}")
+
+
+def _figure_columns(figures_of: Callable[[Row], BandFigures]) -> dict[str, Callable[[Row], object]]:
+    """The dashboard's figure columns for any row that has a BandFigures (a period, or a group of one)."""
+    columns: dict[str, Callable[[Row], object]] = {
+        "invited": lambda r: figures_of(r).invited, "completed": lambda r: figures_of(r).completed,
+        "response_rate_pct": lambda r: figures_of(r).response_rate}
+    for band in figures.BANDS:
+        columns[band] = lambda r, band=band: figures_of(r).counts[band]  # type: ignore[misc]
+        columns[f"{band}_pct"] = lambda r, band=band: round(figures_of(r).percents[band], 1)  # type: ignore[misc]
+    return columns

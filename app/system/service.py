@@ -1,29 +1,14 @@
 """The audit log and the jobs list, as the admin pages and the API read them."""
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound
+from app.core.listing import Page
 from app.core.models import AuditEvent, Job
 from app.core.security import Principal, Role
-
-T = TypeVar("T")
-
-
-@dataclass
-class Page(Generic[T]):
-    items: list[T]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def list_audit_events(*, session: Session, action: str | None = None, record_type: str | None = None,

@@ -92,3 +92,41 @@ def test_untrusted_text_is_escaped(client, make_user):
     page = client.get("/admin/users")
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+# ---------------------------------------------------------------- every page on an empty database
+
+from tests.integration.test_access_matrix import RULES  # noqa: E402  (the one list of pages and their roles)
+
+PAGES = sorted({r.path for r in RULES if r.method == "GET" and r.page and not r.public})
+# Pages that answer ?format=csv with their rows (app/reports/export.py); the others ignore the parameter.
+EXPORTABLE = {
+    "/evaluations", "/evaluations/queue", "/evaluations/sampling", "/calibrations", "/imports", "/search",
+    "/customers", "/customers/{customer_id}", "/analytics", "/admin/auto-qa-agreement", "/reviews",
+    "/reviews/actions", "/reviews/meetings", "/scorecards", "/social", "/social/dashboard",
+    "/social/repeat-contacts", "/social/topics", "/surveys", "/surveys/unlinked", "/scores", "/admin/users",
+    "/admin/webhooks", "/admin/webhooks/{endpoint_id}", "/admin/audit", "/jobs"}
+
+
+def test_every_page_and_export_answers_on_an_empty_database(client, make_user):
+    """Only users exist: every page each role may open renders (an id route: a clean 404), never a 500; every
+    list exports a CSV with its header row. (One test for all roles: the templates compile once.)"""
+    rules = {r.path: r for r in RULES if r.method == "GET" and r.page}
+    failures = []
+    for role in ("admin", "evaluator", "coach", "agent", "executive"):
+        make_user(role, username=f"empty_{role}")
+        web_sign_in(client, f"empty_{role}")
+        for path in PAGES:
+            if role not in rules[path].allowed:
+                continue
+            has_id = "{" in path
+            url = re.sub(r"\{\w+\}", "999999", path)
+            page = client.get(url, headers={"accept": "text/html"}, follow_redirects=False)
+            if page.status_code != (404 if has_id else 200):
+                failures.append(f"{role} {url}: {page.status_code}")
+            if path in EXPORTABLE and not has_id:
+                export = client.get(url, params={"format": "csv"})
+                if export.status_code != 200 or not export.headers["content-type"].startswith("text/csv") \
+                        or not export.text.splitlines():
+                    failures.append(f"{role} {url}?format=csv: {export.status_code}")
+    assert not failures, failures
