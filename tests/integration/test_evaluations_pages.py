@@ -213,7 +213,7 @@ def test_detail_page_shows_evidence_given_as_a_single_time(client, session, make
     assert submitted.status_code == 303
     detail = client.get(f"/evaluations/{evaluation_id}")
     assert detail.status_code == 200
-    assert 'data-seek="8.0">0:08</span>' in detail.text
+    assert 'data-seek="8.0" aria-label="Play the evidence from 0:08">0:08</button>' in detail.text
 
 
 def test_main_nav_marks_only_the_most_specific_page_as_current(client, make_user):
