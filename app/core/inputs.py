@@ -25,6 +25,7 @@ from app.core.errors import InvalidInput
 
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SUSPECT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _UNDECODABLE = re.compile(r"[\udc80-\udcff]")  # what errors="surrogateescape" makes of bytes that are not UTF-8
 CSV_FIELD_LIMIT = csv.field_size_limit()
@@ -45,11 +46,9 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
 
 def clean_text(value: str) -> str:
     """`value` without the characters no database column can store (see the module docstring)."""
-    if _UNSTORABLE.search(value):
-        value = _UNSTORABLE.sub("", value)
-    if _SURROGATE.search(value):
-        value = _SURROGATE.sub("\ufffd", value)
-    return value
+    if _SUSPECT.search(value) is None:  # the usual case: one scan, no copy
+        return value
+    return _SURROGATE.sub("\ufffd", _UNSTORABLE.sub("", value))
 
 
 def clean_json(value: Any) -> Any:
@@ -57,7 +56,8 @@ def clean_json(value: Any) -> Any:
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, dict):
-        return {clean_json(k): clean_json(v) for k, v in value.items()}
+        return {clean_text(k) if isinstance(k, str) else k: clean_text(v) if isinstance(v, str) else clean_json(v)
+                for k, v in value.items()}
     if isinstance(value, list):
         return [clean_json(v) for v in value]
     return value

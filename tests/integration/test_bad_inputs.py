@@ -301,3 +301,26 @@ def test_nul_in_an_api_body_is_a_clear_answer_never_a_500(path, client, make_use
     else:
         assert response.status_code == 422, response.text
         assert "cannot contain NUL" in response.json()["error"]["message"]
+
+
+def test_drop_folder_moves_bad_audio_to_failed_with_the_reason_and_keeps_the_good(session, settings, tmp_path,
+                                                                                 generated, backend):
+    """The watched drop folder (earshot watch / connect watch): archives, pages and truncated audio named
+    .wav go to failed/ with a .error.txt naming the problem; the good recording beside them is ingested."""
+    from app.connectors import watch
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    bad = {"bomb.wav": generate.zip_bomb(), "page.wav": (CORPUS / "audio_is_html.wav").read_bytes(),
+           "half.wav": generate.wav_cut_in_half(), "good.wav": generate.good_wav()}
+    for number, (name, data) in enumerate(bad.items()):
+        (drop / name).write_bytes(data)
+        (drop / name).with_suffix(".json").write_text(json.dumps({
+            "external_id": f"drop-{number}", "started_at": "2026-09-17T09:00:00+00:00", "channel_map": "mixed"}))
+        (drop / f"{name}.done").write_text("")
+    result = watch.scan(session=session, settings=settings, queue=None, directory=drop, settle_seconds=0)
+    assert result.ingested == ["good.wav"]
+    assert "ZIP archive" in result.failed["bomb.wav"] and "HTML page" in result.failed["page.wav"]
+    assert "truncated" in result.failed["half.wav"]
+    assert "ZIP archive" in (drop / "failed" / "bomb.error.txt").read_text()
+    assert int(session.exec(select(func.count()).select_from(Interaction)).one()) == 1
