@@ -166,9 +166,8 @@ def _assert_report(outcome: Outcome, expect: dict[str, Any], *, first_run: bool)
         wrong = getattr(generate, expect["rejected"])()
         for rejected in report["rejected"]:
             assert wrong[rejected["line"]].lower() in rejected["reason"].lower(), rejected
-    for reason in _reasons(expect):
-        assert all(reason.lower() in r["reason"].lower() for r in report["rejected"]) or any(
-            reason.lower() in r["reason"].lower() for r in report["rejected"]), report["rejected"]
+    for reason in _reasons(expect):  # the reason the manifest names is given for at least one bad line
+        assert any(reason.lower() in r["reason"].lower() for r in report["rejected"]), report["rejected"]
 
 
 @pytest.fixture
