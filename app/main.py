@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,6 +24,7 @@ from app.core.errors import (
     EarshotError,
     InsufficientStorage,
     PayloadTooLarge,
+    UnsupportedMediaType,
 )
 from app.core.features import iter_feature_modules
 from app.core.jobs import JobQueue, Runtime
@@ -56,6 +57,13 @@ class BodySizeLimit:
         path: str = scope["path"]
         limit = self.max_upload_bytes if any(m in path for m in UPLOAD_PATH_MARKERS) else self.max_request_bytes
         headers = dict(scope.get("headers") or [])
+        encoding = headers.get(b"content-encoding", b"").strip().lower()
+        if encoding not in (b"", b"identity"):
+            # nothing here inflates request bodies: refuse them plainly rather than parse compressed bytes
+            # (and never expand a gzip bomb)
+            await _send_json(send, UnsupportedMediaType(
+                f"Content-Encoding {encoding.decode('latin-1')!r} is not accepted; send the body uncompressed."))
+            return
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _send_json(send, PayloadTooLarge(f"Request body is over the limit of {limit} bytes."))
@@ -164,6 +172,15 @@ def _install_error_handlers(app: FastAPI) -> None:
             raise exc
         log.error("storage full: %s", exc)
         return _error_response(request, InsufficientStorage(DISK_FULL_MESSAGE))
+
+    @app.exception_handler(DataError)
+    async def value_refused(request: Request, exc: DataError) -> Response:
+        # a value the database cannot store (e.g. NUL in PostgreSQL text) that no importer cleaned first
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "refused"
+        log.warning("database refused a value: %s", reason)
+        body = {"error": {"code": "invalid_input", "message": f"A value in the request cannot be stored: {reason}",
+                          "details": []}}
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(OverflowError)
     async def number_out_of_range(request: Request, exc: OverflowError) -> Response:

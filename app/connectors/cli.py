@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from app.core.errors import EarshotError
 from app.ingest.models import ImportReport
 
 name = "connect"
@@ -35,6 +36,9 @@ def _run(work: Callable[..., ImportReport]) -> None:
     try:
         with session_scope(sessions) as session:
             report = work(session=session, settings=settings, queue=queue)
+    except EarshotError as exc:  # the whole file is unusable (not text, not JSON, no header): say why
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
     finally:
         engine.dispose()
     print_report(report)
@@ -229,6 +233,7 @@ def survey_preset(name: Annotated[str, typer.Argument(help="Survey source name."
     """Create or update a survey source with the Qualtrics/SurveyMonkey column preset (and import an export)."""
     from app.connectors import surveys
     from app.core.db import make_engine, session_factory, session_scope
+    from app.core.inputs import decode_text
     from app.core.settings import Settings
 
     sessions = session_factory(make_engine(Settings().resolved_database_url))
@@ -238,7 +243,8 @@ def survey_preset(name: Annotated[str, typer.Argument(help="Survey source name."
         typer.echo(f"survey source {source.name!r}: {source.column_mapping}")
         if export is not None:
             report = surveys.import_export(session=session, source=source, preset=preset,
-                                           text=export.read_text(encoding="utf-8-sig"), zone=timezone)
+                                           text=decode_text(export.read_bytes(), what=export.name),
+                                           zone=timezone)
             typer.echo(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
                        f"rejected {len(report.rejected)}")
             for problem in report.rejected:

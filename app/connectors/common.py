@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from app.auth.models import User
 from app.core.audit import Actor
 from app.core.errors import EarshotError, InvalidInput
+from app.core.inputs import decode_text, json_document, json_lines
 from app.core.jobs import JobQueue
 from app.core.settings import Settings
 from app.ingest import service as ingest
@@ -207,26 +208,23 @@ def validated(model: type[Any], raw: Any) -> Any:
 def json_items(path: Path, *, keys: tuple[str, ...] = ()) -> Iterator[tuple[int, Any]]:
     """Items of a JSON array, of a JSON object's list under one of `keys`, or of a JSON-lines file,
     numbered from 1 (JSON lines: by line). A line that is not JSON is yielded as InvalidInput."""
-    text = path.read_text(encoding="utf-8-sig")
+    text = decode_text(path.read_bytes(), what=path.name)
     stripped = text.lstrip()
     if stripped.startswith("[") or (stripped.startswith("{") and "\n{" not in stripped.rstrip()):
         try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield exc.lineno, InvalidInput(f"not valid JSON: {exc.msg}")
+            document = json_document(path.read_bytes(), what=path.name)
+        except InvalidInput as exc:
+            yield (exc.details[0].get("line") if exc.details else None) or 1, exc
             return
         if isinstance(document, dict):
             found = next((document[k] for k in keys if isinstance(document.get(k), list)), None)
             document = found if found is not None else [document]
+        if not isinstance(document, list):
+            yield 1, InvalidInput(f"expected a JSON list or object, found {type(document).__name__}")
+            return
         yield from enumerate(document, start=1)
         return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, InvalidInput(f"not valid JSON: {exc.msg}")
+    yield from json_lines(text)
 
 
 def audio_files(directory: Path | None) -> list[Path]:

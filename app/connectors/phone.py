@@ -62,7 +62,14 @@ def read_asterisk(path: Path, *, recordings: Path | None, zone: str = "UTC") -> 
     files = audio_files(recordings)
     with path.open(newline="", encoding="utf-8", errors="replace") as handle:
         reader = csv.reader(handle)
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. a field over the CSV size limit: report the line, read on
+                yield reader.line_num, InvalidInput(f"not valid CSV: {exc}")
+                continue
             number = reader.line_num
             if not row or not any(cell.strip() for cell in row):
                 continue

@@ -10,8 +10,6 @@ First Name, Last Name, Custom Data 1, then one column per question; row 2 the an
 'Response' / 'Open-Ended Response'; dates 'MM/DD/YYYY HH:MM:SS AM').
 """
 
-import csv
-import io
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +18,7 @@ from sqlmodel import Session
 
 from app.core import audit
 from app.core.errors import InvalidInput
+from app.core.inputs import CsvFile
 from app.core.security import Principal
 from app.surveys import service as surveys
 from app.surveys.models import ImportReport, RowProblem, SurveySource
@@ -61,19 +60,18 @@ def import_export(*, session: Session, source: SurveySource, preset: str, text: 
     """A raw Qualtrics / SurveyMonkey export: the extra header rows are skipped, dates made ISO 8601 in
     `zone`; a row whose date cannot be read is rejected with its line. The caller commits."""
     preset_mapping(preset)
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = reader.fieldnames or []
     mapping = source.column_mapping
-    if mapping.get("response_id") not in header:
-        raise InvalidInput(f"the CSV has no column {mapping.get('response_id')!r} (mapped to response_id)")
-    rows: list[tuple[int, dict[str, Any]]] = []
+    csv_file = CsvFile(text, required=[str(mapping.get("response_id"))], what="the CSV")
+    header = set(csv_file.header)
+    rows: list[tuple[int, dict[str, Any] | InvalidInput]] = []
     problems: list[RowProblem] = []
-    previous_end = reader.line_num
-    for raw in reader:
-        line, previous_end = previous_end + 1, reader.line_num
+    for line, raw in csv_file.rows():
+        if isinstance(raw, InvalidInput):
+            rows.append((line, raw))
+            continue
         if _is_extra_header(preset, raw, mapping):
             continue
-        row = {field: raw.get(column) for field, column in mapping.items() if column in header}
+        row: dict[str, Any] = {field: raw.get(column) for field, column in mapping.items() if column in header}
         try:
             for field in ("invited_at", "responded_at"):
                 row[field] = _iso(row.get(field), DATE_FORMATS[preset], zone, field)

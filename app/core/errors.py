@@ -70,6 +70,11 @@ class PayloadTooLarge(EarshotError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(EarshotError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class InvalidInput(EarshotError):
     status_code = 422
     code = "invalid_input"
@@ -105,6 +110,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "No such record (or not visible to you)",
         409: "Conflicts with the record's current state",
         413: "Request body over the configured limit",
+        415: "Compressed request bodies (Content-Encoding) are not accepted",
         422: "Invalid input; details name the field path",
         429: "Too many attempts",
         503: "Database or queue unavailable; retry later",

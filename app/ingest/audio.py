@@ -8,6 +8,7 @@ from pathlib import Path
 import av
 
 from app.core.errors import InvalidInput
+from app.core.inputs import sniff_binary, sniff_html
 
 # FFmpeg demuxer name → the format we record
 ACCEPTED_CONTAINERS = {
@@ -34,6 +35,11 @@ def probe_audio(path: Path) -> AudioInfo:
     in an unsupported container, truncated or corrupt."""
     if path.stat().st_size == 0:
         raise InvalidInput("the file is empty")
+    with path.open("rb") as handle:  # archives, documents and pages never reach the decoders
+        head = handle.read(64)
+    kind = sniff_binary(head) or ("an HTML page" if sniff_html(head) else None)
+    if kind is not None:
+        raise InvalidInput(f"not an audio file: it is {kind}")
     try:
         container = av.open(str(path), mode="r")
     except (av.error.FFmpegError, EOFError, OSError, UnicodeDecodeError) as exc:

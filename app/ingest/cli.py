@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app.core.errors import EarshotError
 from app.core.settings import Settings
 from app.ingest.models import ImportReport
 
@@ -53,6 +54,9 @@ def _run(label: str, work: Callable[..., ImportReport]) -> None:
     try:
         with _progress(label) as progress, session_scope(sessions) as session:
             report = work(session=session, settings=settings, queue=queue, progress=progress)
+    except EarshotError as exc:  # the whole file is unusable (not text, not JSON, no header): say why
+        console.print(f"error: {exc.message}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
     finally:
         engine.dispose()
     print_report(report)

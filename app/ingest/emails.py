@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import InvalidInput
+from app.core.inputs import clean_text, refuse_binary, sniff_html
 from app.core.timeutil import as_utc
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
@@ -88,13 +90,31 @@ def parse_email(raw: bytes) -> ParsedEmail:
     """Parse one RFC 5322 message. Raises InvalidInput when it has no sender or no usable date."""
     if not raw.strip():
         raise InvalidInput("empty message")
+    refuse_binary(raw[:16], what="the file", expected="an e-mail message")
+    if sniff_html(raw[:64]):
+        raise InvalidInput("the file is an HTML page, not an e-mail message (no headers)")
     message = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)
     return parse_message(message, raw)
 
 
+def _header(message: EmailMessage, name: str) -> str:
+    try:
+        return str(message.get(name, ""))
+    except ValueError:  # e.g. an encoded-word display name hiding CR/LF: the parser refuses to build it, so
+        # read the raw value, whose encoded words are decoded only after the address is taken out
+        return next((_one_line(str(v)) for k, v in message.raw_items() if k.lower() == name.lower()), "")
+
+
+def _decoded(words: str) -> str:
+    try:
+        return _one_line(str(make_header(decode_header(words))))
+    except (ValueError, LookupError):
+        return _one_line(words)
+
+
 def parse_message(message: EmailMessage, raw: bytes) -> ParsedEmail:
-    senders = getaddresses([str(message.get("From", ""))])
+    senders = getaddresses([_header(message, "From")])
     if not senders or "@" not in senders[0][1]:
         raise InvalidInput("no sender address (From)")
     name, address = senders[0]
@@ -111,11 +131,18 @@ def parse_message(message: EmailMessage, raw: bytes) -> ParsedEmail:
     recipients = [a for _, a in getaddresses([str(v) for v in message.get_all("To", []) + message.get_all("Cc", [])])
                   if "@" in a]
     return ParsedEmail(
-        message_id=message_id, in_reply_to=in_reply_to[0] if in_reply_to else None,
-        references=_ids(str(message.get("References", ""))), subject=str(message.get("Subject", "")).strip(),
-        from_address=address.strip().casefold(), from_name=name.strip() or _local_part(address),
-        to_addresses=[a.strip().casefold() for a in recipients], sent_at=sent_at, text=_body_text(message),
-        attachments=_attachments(message))
+        message_id=clean_text(message_id), in_reply_to=clean_text(in_reply_to[0]) if in_reply_to else None,
+        references=[clean_text(r) for r in _ids(str(message.get("References", "")))],
+        subject=_one_line(str(message.get("Subject", ""))), from_address=clean_text(address.strip().casefold()),
+        from_name=_decoded(name) or _local_part(clean_text(address)),
+        to_addresses=[clean_text(a.strip().casefold()) for a in recipients], sent_at=sent_at,
+        text=clean_text(_body_text(message)), attachments=_attachments(message))
+
+
+def _one_line(value: str) -> str:
+    """A header value as one line: an encoded-word can smuggle CR/LF and control characters into a Subject
+    or a display name; they become spaces (or are dropped) instead of starting a fake header line."""
+    return " ".join(clean_text(value.replace("\r", " ").replace("\n", " ")).split())
 
 
 def _local_part(address: str) -> str:
@@ -143,7 +170,7 @@ def _attachments(message: EmailMessage) -> list[dict[str, Any]]:
     out = []
     for part in message.iter_attachments():
         payload = part.get_payload(decode=True)
-        out.append({"name": part.get_filename() or "(unnamed)", "content_type": part.get_content_type(),
+        out.append({"name": _one_line(part.get_filename() or "") or "(unnamed)", "content_type": part.get_content_type(),
                     "size": len(payload) if isinstance(payload, bytes) else 0})
     return out
 

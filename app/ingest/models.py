@@ -4,8 +4,9 @@ interactions) and the report every import returns. No tables: ingest writes the 
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.inputs import clean_json
 from app.interactions.models import AuthorRole, Channel, Direction, IdentityIn
 
 
@@ -30,8 +31,22 @@ class ImportReport(BaseModel):
         self.rejected.append(Rejected(line=line, reason=reason, item=item))
 
 
+# A message longer than this is refused (its line is reported): no chat, post or note is this long, and
+# search, analytics and pages would all pay for one that was. It is also the CSV module's field limit.
+MAX_MESSAGE_CHARS = 131_072
+
+
 class Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    """What a source sends: unknown keys ignored, strings stripped and cleaned of what no database column
+    can store (NUL, control characters, lone surrogates; app.core.inputs.clean_text). Numbers are accepted
+    where text is due (many systems number their conversations and posts)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, coerce_numbers_to_str=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        return clean_json(data)
 
 
 class TransferIn(Lenient):
@@ -83,7 +98,7 @@ class ChatLine(Lenient):
     customer_phone: str | None = None
     customer_name: str | None = None
     queue: str | None = Field(default=None, max_length=200)
-    text: str
+    text: str = Field(max_length=MAX_MESSAGE_CHARS)
 
     @field_validator("agent", "customer_email", "customer_phone", "customer_name", "queue", "author_name",
                      mode="before")
@@ -111,7 +126,7 @@ class SocialPost(Lenient):
     is_public: bool = True
     author_role: Literal["customer", "agent"] = "customer"
     agent: str | None = None
-    text: str
+    text: str = Field(max_length=MAX_MESSAGE_CHARS)
     created_at: datetime
     url: str | None = Field(default=None, max_length=2000)
 
@@ -130,8 +145,8 @@ class WebhookMessage(Lenient):
     author_handle: str | None = None
     agent: str | None = None
     sent_at: datetime
-    text: str
-    subject: str | None = None
+    text: str = Field(max_length=MAX_MESSAGE_CHARS)
+    subject: str | None = Field(default=None, max_length=1000)
     is_public: bool = True
     parent_external_id: str | None = None
     attachments: list[dict[str, Any]] = []

@@ -7,9 +7,6 @@ number and reason, and each interaction is written inside its own SAVEPOINT, so 
 else. Counts in the report are of interactions (a conversation, a thread, a call).
 """
 
-import csv
-import io
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -19,12 +16,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
 from app.core.audit import Actor
 from app.core.errors import InvalidInput, NotFound
+from app.core.inputs import CsvFile, decode_text, json_document, json_lines, refuse_binary
 from app.core.jobs import JobQueue, registered_kinds
 from app.core.settings import Settings
 from app.core.storage import BlobStore
@@ -184,6 +182,10 @@ def _write(session: Session, report: ImportReport, lines: list[int], item: str |
         log.warning("import of %s failed: %s", item, exc)
         for line in lines:
             report.reject(line, "conflicting concurrent write; import again", item)
+    except DataError as exc:  # a value the database refuses (the models clean what they know of)
+        log.warning("import of %s refused by the database: %s", item, exc.orig)
+        for line in lines:
+            report.reject(line, f"the database refused a value: {str(exc.orig).splitlines()[0]}", item)
 
 
 def _latest(times: list[datetime], existing: Interaction | None) -> datetime:
@@ -294,11 +296,18 @@ def import_calls(*, session: Session, settings: Settings, queue: JobQueue | None
     if not manifest.exists():
         report.reject(0, f"{manifest} not found")
         return report
-    with manifest.open(newline="", encoding="utf-8-sig") as handle:
-        rows = list(_csv_rows(handle))
+    try:
+        rows = list(CsvFile(decode_text(manifest.read_bytes(), what="manifest.csv"),
+                            required=("external_id", "file", "started_at"), what="manifest.csv").rows())
+    except InvalidInput as exc:
+        report.reject(0, exc.message, "manifest.csv")
+        return report
     recordings: list[Recording] = []
-    for done, (line, row) in enumerate(rows, start=1):
+    for done, (line, parsed) in enumerate(rows, start=1):
+        row: dict[str, str] = parsed if isinstance(parsed, dict) else {}
         try:
+            if isinstance(parsed, InvalidInput):
+                raise parsed
             metadata = _validate(RecordingMetadata, {
                 "external_id": row.get("external_id"), "source": source, "started_at": row.get("started_at"),
                 "direction": row.get("direction") or "inbound", "agent": row.get("agent") or None,
@@ -353,30 +362,23 @@ def store_call(*, session: Session, settings: Settings, metadata: RecordingMetad
 # ---------------------------------------------------------------- chats
 
 
-def _csv_rows(handle: io.TextIOBase | Any) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(handle)
-    for row in reader:
-        yield reader.line_num, {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+CHAT_COLUMNS = ("conversation_id", "message_id", "sent_at", "author_role", "text")
 
 
 def read_records(path: Path) -> Iterator[tuple[int, Any]]:
     """(line number, record) of a .csv (header row, one row per line) or .jsonl/.json-lines file. A line that
-    is not valid JSON yields an InvalidInput as its record, so the importer reports it and carries on."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        yield from read_records_text(handle, csv_format=path.suffix.lower() == ".csv")
+    cannot be read yields an InvalidInput as its record, so the importer reports it and carries on; a file
+    that is not text, or a CSV without the chat columns, raises InvalidInput."""
+    return chat_records(path.read_bytes(), csv_format=path.suffix.lower() == ".csv", what=path.name)
 
 
-def read_records_text(handle: Any, *, csv_format: bool) -> Iterator[tuple[int, Any]]:
+def chat_records(data: bytes, *, csv_format: bool, what: str = "the file") -> Iterator[tuple[int, Any]]:
+    """Records of a chats file's bytes (see read_records): decoded by its byte-order mark (UTF-8 or
+    UTF-16), CSV delimiter sniffed, rows numbered by the line they start on."""
+    text = decode_text(data, what=what)
     if csv_format:
-        yield from _csv_rows(handle)
-        return
-    for number, line in enumerate(handle, start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, InvalidInput(f"not valid JSON: {exc.msg}")
+        return CsvFile(text, required=CHAT_COLUMNS, what=what).rows()
+    return json_lines(text)
 
 
 def import_chats(*, session: Session, records: Iterable[tuple[int, Any]], source: str = "import",
@@ -559,8 +561,9 @@ def _import_thread(*, session: Session, resolver: Resolver, report: ImportReport
 
 
 def read_social(path: Path) -> list[tuple[int, Any]]:
-    """The `posts` of a social.json file as (item number, post)."""
-    return social_records(json.loads(path.read_text(encoding="utf-8")))
+    """The `posts` of a social.json file as (item number, post). Raises InvalidInput naming the line of the
+    first problem when the file is not JSON."""
+    return social_records(json_document(path.read_bytes(), what=path.name))
 
 
 def social_records(document: Any) -> list[tuple[int, Any]]:
@@ -712,10 +715,12 @@ def import_file(*, session: Session, settings: Settings, kind: str, path: Path, 
                 progress: Progress = _no_progress) -> ImportReport:
     """Import an uploaded file of one kind: chats (.jsonl or .csv), emails (.eml or .mbox), social (.json)."""
     suffix = Path(filename).suffix.lower()
+    with path.open("rb") as handle:
+        refuse_binary(handle.read(16), what=filename or "the file", expected=f"a {kind} file")
     if kind == "chats":
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            return import_chats(session=session, records=read_records_text(handle, csv_format=suffix == ".csv"),
-                                source=source, actor=actor, settings=settings, progress=progress)
+        records = chat_records(path.read_bytes(), csv_format=suffix == ".csv", what=filename or "the file")
+        return import_chats(session=session, records=records, source=source, actor=actor, settings=settings,
+                            progress=progress)
     if kind == "emails":
         if suffix == ".mbox" or (suffix != ".eml" and looks_like_mbox(path)):
             sources: Iterable[tuple[str, bytes]] = mbox_messages(path, filename)
@@ -724,10 +729,7 @@ def import_file(*, session: Session, settings: Settings, kind: str, path: Path, 
         return import_emails(session=session, sources=sources, source=source, actor=actor, settings=settings,
                              progress=progress)
     if kind == "social":
-        try:
-            records = read_social(path)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"not a JSON file: {exc}") from exc
-        return import_social(session=session, records=records, source=source, actor=actor, settings=settings,
+        posts = social_records(json_document(path.read_bytes(), what=filename or "the file"))
+        return import_social(session=session, records=posts, source=source, actor=actor, settings=settings,
                              progress=progress)
     raise InvalidInput(f"unknown import kind {kind!r}; one of {', '.join(IMPORT_KINDS)}")

@@ -316,11 +316,44 @@ def _line_map(node: yaml.Node, prefix: Loc = ()) -> dict[str, int]:
     return lines
 
 
+MAX_YAML_NODES = 20_000
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes `root` holds once every alias is expanded (each shared node counted every time it is
+    used), computed without expanding anything; stops counting past MAX_YAML_NODES."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int = 0) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if depth > 500:
+            return MAX_YAML_NODES + 1
+        sizes[id(node)] = MAX_YAML_NODES + 1  # a node that contains itself expands without end
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        total = 1
+        for child in children:
+            total = min(total + size(child, depth + 1), MAX_YAML_NODES + 1)
+        sizes[id(node)] = total
+        return total
+
+    return size(root)
+
+
 def parse_form_yaml(text: str) -> ScorecardForm:
     """Parse and validate a form written in YAML; problems carry their field path and line."""
     try:
-        data = yaml.safe_load(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None and _expanded_size(node) > MAX_YAML_NODES:
+            # a "billion laughs" document: a few lines of aliases that expand to millions of nodes
+            raise InvalidInput(f"The scorecard file expands to more than {MAX_YAML_NODES} YAML nodes "
+                               "(anchors and aliases); write the form out without them",
+                               details=[{"loc": "(file)", "msg": "too many nodes after alias expansion"}])
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.deps import SessionDep, require_roles
 from app.auth.service import visible_agent_ids
 from app.core.errors import STANDARD_ERRORS, InvalidInput, error_responses
+from app.core.inputs import decode_text
 from app.core.security import Principal, Role
 from app.surveys import figures, service
 from app.surveys.models import (
@@ -95,11 +96,8 @@ def import_csv(source_id: int, file: UploadFile, principal: AdminDep, session: S
     data = file.file.read(MAX_CSV_BYTES + 1)
     if len(data) > MAX_CSV_BYTES:
         raise InvalidInput(f"the CSV is larger than {MAX_CSV_BYTES} bytes")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("the CSV is not UTF-8 text") from exc
-    report = service.import_csv(session=session, source=source, text=text, actor=principal)
+    report = service.import_csv(session=session, source=source, text=decode_text(data, what="the CSV"),
+                                actor=principal)
     session.commit()
     return report
 

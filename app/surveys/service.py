@@ -1,9 +1,7 @@
 """Survey sources, rating bands, and the CSV and webhook imports (idempotent by response id per source)."""
 
-import csv
 import hashlib
 import hmac
-import io
 import json
 import secrets
 from collections.abc import Iterable
@@ -16,6 +14,7 @@ from sqlmodel import Session, col, select
 from app.auth.models import Site, User
 from app.core import audit
 from app.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from app.core.inputs import CsvFile, clean_json, clean_text
 from app.core.security import Principal
 from app.core.timeutil import utcnow
 from app.surveys import linking
@@ -192,7 +191,7 @@ def parse_row(row: dict[str, Any], *, rule: dict[str, Any]) -> dict[str, Any]:
         value = row.get(name)
         if value is None:
             return None
-        value = str(value).strip()
+        value = clean_text(str(value)).strip()
         if len(value) > limit:
             raise RowRejected(f"{name} is longer than {limit} characters")
         return value or None
@@ -303,13 +302,17 @@ IMPORT_CHUNK = 500
 
 
 def import_rows(*, session: Session, source: SurveySource,
-                rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportReport:
-    """Store canonical rows (line number, fields); good rows are kept, bad ones reported by line.
-    Existing rows are fetched in chunks, so a re-import costs one query per chunk for unchanged rows."""
+                rows: Iterable[tuple[int, dict[str, Any] | InvalidInput]]) -> ImportReport:
+    """Store canonical rows (line number, fields); good rows are kept, bad ones reported by line (a row the
+    reader could not read comes as InvalidInput). Existing rows are fetched in chunks, so a re-import costs
+    one query per chunk for unchanged rows."""
     report = ImportReport()
     valid: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for line, row in rows:
+        if isinstance(row, InvalidInput):
+            report.rejected.append(RowProblem(line=line, reason=row.message))
+            continue
         try:
             values = parse_row(row, rule=source.rating_rule)
             if values["response_id"] in seen:
@@ -340,20 +343,15 @@ def import_rows(*, session: Session, source: SurveySource,
 def import_csv(*, session: Session, source: SurveySource, text: str, actor: Principal | None) -> ImportReport:
     """Import a CSV export with the source's column mapping. Line 1 is the header; a missing mapped
     column is an error for the whole file (InvalidInput). The caller commits."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = reader.fieldnames or []
     mapping = source.column_mapping
-    missing = [column for field, column in mapping.items()
-               if column not in header and field in ("response_id",)]
-    if missing:
-        raise InvalidInput(f"the CSV has no column {', '.join(missing)} (mapped to response_id)",
-                           details=[{"loc": "header", "msg": f"missing column {m}", "line": 1} for m in missing])
+    csv_file = CsvFile(text, required=[mapping["response_id"]] if "response_id" in mapping else [],
+                       what="the CSV")
+    header = set(csv_file.header)
 
-    def rows() -> Iterable[tuple[int, dict[str, Any]]]:
-        previous_end = reader.line_num
-        for raw in reader:
-            line, previous_end = previous_end + 1, reader.line_num  # a quoted field may span lines
-            yield line, {field: raw.get(column) for field, column in mapping.items() if column in header}
+    def rows() -> Iterable[tuple[int, dict[str, Any] | InvalidInput]]:
+        for line, raw in csv_file.rows():
+            yield line, raw if isinstance(raw, InvalidInput) else {
+                field: raw.get(column) for field, column in mapping.items() if column in header}
 
     report = import_rows(session=session, source=source, rows=rows())
     audit.record(session=session, actor=actor, action="survey.import", record_type="survey_source",
@@ -387,9 +385,11 @@ def ingest_webhook(*, session: Session, source_name: str, body: bytes, signature
         raise Unauthorized("bad or missing webhook signature")
     verify_signature(source=source, body=body, header=signature)
     try:
-        payload = json.loads(body)
+        payload = clean_json(json.loads(body))
     except ValueError as exc:
-        raise InvalidInput("the body is not JSON") from exc
+        raise InvalidInput(f"the body is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidInput("the body is not JSON: nested too deeply") from exc
     items = payload.get("responses") if isinstance(payload, dict) and "responses" in payload else [payload]
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise InvalidInput("expected a response object or {\"responses\": [objects]}")

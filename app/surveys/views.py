@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.auth.deps import SessionDep, web_require_roles
 from app.auth.service import visible_agent_ids
 from app.core.errors import EarshotError, InvalidInput
+from app.core.inputs import decode_text
 from app.core.listing import Page
 from app.core.security import Principal
 from app.core.web import NavItem, render
@@ -164,11 +165,9 @@ def source_upload(request: Request, source_id: int, principal: WebSurveyAdmin, s
         data = file.file.read(MAX_CSV_BYTES + 1)
         if len(data) > MAX_CSV_BYTES:
             raise InvalidInput(f"the CSV is larger than {MAX_CSV_BYTES} bytes")
-        report = service.import_csv(session=session, source=source, text=data.decode("utf-8"), actor=principal)
+        report = service.import_csv(session=session, source=source, text=decode_text(data, what="the CSV"),
+                                    actor=principal)
         session.commit()
-    except UnicodeDecodeError:
-        session.rollback()
-        return _sources_page(request, principal, session, error="the CSV is not UTF-8 text", status_code=422)
     except EarshotError as exc:
         session.rollback()
         return _sources_page(request, principal, session, error=exc.message, status_code=exc.status_code)

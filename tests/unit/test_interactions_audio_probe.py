@@ -67,7 +67,7 @@ def test_mono_wav(tmp_path):
 @pytest.mark.parametrize(("content", "reason"), [
     (b"", "empty"),
     (b"hello, I am a text file pretending to be audio\n" * 20, "not a readable audio file"),
-    (b"%PDF-1.4\n" + b"0" * 500, "not a readable audio file"),
+    (b"%PDF-1.4\n" + b"0" * 500, "not an audio file: it is a PDF document"),
 ])
 def test_refused_files(tmp_path, content, reason):
     path = tmp_path / "bad.wav"
