@@ -22,6 +22,7 @@ from app.auth.service import can_view_agent, visible_agent_ids
 from app.core import audit
 from app.core.errors import InvalidInput, NotFound
 from app.core.jobs import JobQueue
+from app.core.listing import Page
 from app.core.models import Job
 from app.core.security import Principal
 from app.core.timeutil import as_utc, utcnow
@@ -309,16 +310,7 @@ class InteractionFilter:
     metric_max: float | None = None
 
 
-@dataclass
-class AnalyticsPage:
-    items: list[tuple[Interaction, InteractionAnalytics]]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+AnalyticsPage = Page[tuple[Interaction, InteractionAnalytics]]
 
 
 def list_interactions(*, session: Session, principal: Principal, filters: InteractionFilter, page: int = 1,
