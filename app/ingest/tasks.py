@@ -25,12 +25,17 @@ def run_import(context: JobContext) -> dict[str, Any]:
     if not path.exists():
         raise PermanentJobError("the uploaded file is no longer stored")
 
-    def progress(done: int, total: int) -> None:
-        if done == total or done % 25 == 0:
-            context.progress(done / max(total, 1), f"{done} of {total}")
-
     try:
         with session_scope(context.runtime.sessions) as session:
+
+            def progress(done: int, total: int) -> None:
+                if done == total or done % 25 == 0:
+                    # commit what is imported so far first: the progress is written on another connection,
+                    # and on SQLite it would wait for the write lock this import's transaction holds
+                    # (until the busy timeout, then "database is locked" failed every import job)
+                    session.commit()
+                    context.progress(done / max(total, 1), f"{done} of {total}")
+
             report = service.import_file(session=session, settings=settings, kind=str(payload["kind"]), path=path,
                                          filename=str(payload.get("filename", "")),
                                          source=str(payload.get("source") or "import"), progress=progress)
