@@ -417,7 +417,9 @@ class Generator:
             await self.evaluate(client, record, user)
 
     async def run(self) -> dict[str, Any]:
-        limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+        # idle connections are dropped before uvicorn closes them (its keep-alive timeout is 5 s): reusing one
+        # the server is closing at that moment fails with ReadError, an artefact of the client, not the app
+        limits = httpx.Limits(max_connections=400, max_keepalive_connections=400, keepalive_expiry=2.0)
         async with httpx.AsyncClient(base_url=self.spec["base"], timeout=60, limits=limits) as client:
             await self.login(client)
             warm = Record()  # untimed: every class a few times, so the first measured requests are not cold
@@ -533,7 +535,7 @@ def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespa
         try:
             t0 = time.monotonic()
             data = seed(target, evaluators=min(options.evaluators, 6) if smoke else options.evaluators,
-                        conversations=100 if smoke else 2000, full_demo=not smoke)
+                        conversations=100 if smoke else options.conversations, full_demo=not smoke)
             seed_seconds = time.monotonic() - t0
             phase(f"{backend}: seeded in {seed_seconds:.1f} s")
             port = free_port()
@@ -627,6 +629,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--rate", default="20", help="requests/s; a comma list runs each rate in turn")
     parser.add_argument("--evaluators", type=int, default=30)
+    parser.add_argument("--conversations", type=int, default=2000, help="generated chats seeded besides the demo")
     parser.add_argument("--recordings", action="store_true", help="every 10th ingest uploads a 1 s recording "
                                                                   "(the worker transcribes it with the real model)")
     parser.add_argument("--drain-seconds", type=float, default=120.0)
