@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.deps import LoginRequired
-from app.core.db import SessionFactory, ensure_wal, make_engine, session_factory
+from app.core.db import SessionFactory, ensure_wal, make_engine, session_factory, write_transactions
 from app.core.errors import (
     DISK_FULL_ERRNOS,
     DISK_FULL_MESSAGE,
@@ -109,6 +109,20 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class WriteTransactions:
+    """State-changing requests (not GET, HEAD or OPTIONS) begin their SQLite transactions IMMEDIATE."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in {"GET", "HEAD", "OPTIONS"}:
+            with write_transactions():
+                await self.app(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 async def _send_json(send: Send, error: EarshotError) -> None:
@@ -236,6 +250,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_request_bytes=settings.max_request_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(WriteTransactions)
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
 
     @app.get("/healthz", tags=["health"])

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -73,10 +74,27 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) 
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_transactions.get() else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=10)
+
+
+_write_transactions: ContextVar[bool] = ContextVar("earshot_write_transactions", default=False)
+
+
+@contextmanager
+def write_transactions() -> Iterator[None]:
+    """SQLite: transactions begun inside (in this context and the threads it starts) take the write lock at
+    BEGIN (BEGIN IMMEDIATE), waiting up to the busy timeout for it. A plain BEGIN reads a snapshot first, and
+    its first write then fails at once with "database is locked" when another connection committed in between
+    (the busy timeout does not apply), which under load answered 503 to state-changing requests. Used for
+    every state-changing request and every job. PostgreSQL: no effect."""
+    token = _write_transactions.set(True)
+    try:
+        yield
+    finally:
+        _write_transactions.reset(token)
 
 
 def ensure_wal(engine: Engine) -> None:

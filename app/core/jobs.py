@@ -24,7 +24,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from app.core.db import SessionFactory, make_engine, session_factory, session_scope
+from app.core.db import SessionFactory, make_engine, session_factory, session_scope, write_transactions
 from app.core.models import Job
 from app.core.settings import Settings
 from app.core.storage import remove_abandoned_temp_files
@@ -270,6 +270,10 @@ class JobQueue:
             return session.get(Job, job_id)
 
     def _run(self, job_id: int) -> None:
+        with write_transactions():  # a job writes: take SQLite's write lock at BEGIN (see write_transactions)
+            self._run_job(job_id)
+
+    def _run_job(self, job_id: int) -> None:
         job = self._claim(job_id)
         if job is None:
             return

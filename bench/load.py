@@ -1,0 +1,665 @@
+"""Mixed-traffic load against one Earshot server and one worker, then a count of what was written.
+
+    .venv/bin/python bench/load.py [--backend sqlite|postgres|both] [--seconds 60] [--rate 20[,40,...]]
+    .venv/bin/python bench/load.py --seconds 5          (smoke mode: a small data set, a few seconds of load)
+
+For each backend and rate: a fresh data directory (and for PostgreSQL a fresh database beside
+EARSHOT_BENCH_POSTGRES_URL plus a Redis queue with a unique name on EARSHOT_BENCH_REDIS_URL; SQLite uses the
+default Huey-on-SQLite queue in the data directory), migrated and seeded with the demo data set (without
+transcribing its calls: their queued transcription jobs are marked failed before the worker starts) plus
+generated chat conversations and evaluator accounts. Then ONE server (`uvicorn app.main:create_app --factory`)
+and ONE worker (`earshot worker`) start as subprocesses, and the load generator runs in a third process.
+
+The generator signs every simulated user in once (session cookie + CSRF token, as the browser does), warms up
+untimed, then sends an OPEN-LOOP arrival stream at `--rate` requests/s for `--seconds` (arrivals do not wait
+for answers; see ../shared/notes/web-load-measurements.md), mixed:
+  60 % browse   home, evaluation queue and list, interaction pages, evaluation pages (HTML)
+  20 % search   the search page and /api/search, words from the demo content
+  15 % evaluate each evaluator (one session each) cycles create -> save answers -> submit
+   5 % ingest   chat batches through POST /api/chats (unique ids), and every third one as an import file
+                through POST /api/imports/chats/upload (a job for the worker)
+  plus /healthz probes (rate/10, at least 1/s): the baseline of the same run; latencies are also given as
+  ratios of its p99.
+Recording uploads are off (`--recordings` turns them on): each would queue a transcription with the real
+speech model in the worker, which would take the CPU from everything else on these 2-core machines.
+
+Afterwards it counts what was written: every evaluation whose submit answered 2xx must be `submitted` in the
+database, every message of a 2xx chat import or of a completed import job must be stored, every job enqueued
+must finish (the worker is given a bounded time to drain). "lost = 0" or the list of what is missing.
+Results are printed and written to bench/load-results.md (`--out`).
+"""
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import wave
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+POSTGRES_URL = os.environ.get("EARSHOT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("EARSHOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+PASSWORD = "load-bench-password"  # noqa: S105 - throw-away accounts in a throw-away database
+MIX = {"browse": 60, "search": 20, "evaluate": 15, "ingest": 5}
+SEARCH_WORDS = ["refund", "broadband", "bill", "engineer", "router", '"late fee"', "contract", "roaming*"]
+ANSWERS = [  # the chat_email form, every question
+    {"question_id": "polite_tone", "value": 4}, {"question_id": "personalised", "value": True},
+    {"question_id": "correct_information", "value": True}, {"question_id": "answered_all_questions", "value": True},
+    {"question_id": "spelling_grammar", "value": "minor"}, {"question_id": "resolved", "value": True},
+    {"question_id": "response_time_ok", "na": True}, {"question_id": "comment", "value": "Load bench"},
+]
+STAFF = ["eva", "evan", "colin", "exec", "admin"]  # demo accounts that browse too
+DEMO_PASSWORD = "earshot-demo"  # noqa: S105
+CHAT_TEXTS = ["My broadband keeps dropping every evening, can you check the line?",
+              "I was charged a late fee on my bill although I paid on time.",
+              "Could you send an engineer, the router lights are all red.",
+              "I want a refund for the roaming charges on my last bill.",
+              "Thanks, that fixed it. Have a nice day."]
+
+
+# ---------------------------------------------------------------- setup (this process)
+
+@dataclass
+class Target:
+    backend: str
+    workdir: Path
+    url: str
+    queue_url: str | None
+    queue_name: str
+    pg_name: str | None = None
+
+    def env(self) -> dict[str, str]:
+        env = {"EARSHOT_DATABASE_URL": self.url, "EARSHOT_DATA_DIR": str(self.workdir / "data"),
+               "EARSHOT_QUEUE_NAME": self.queue_name, "EARSHOT_SECRET_KEY": "load-bench-secret-key",
+               "EARSHOT_PASSWORD_HASH_TIME_COST": "1", "EARSHOT_PASSWORD_HASH_MEMORY_KIB": "8192",
+               "PYTHONPATH": str(ROOT)}
+        if self.queue_url:
+            env["EARSHOT_QUEUE_URL"] = self.queue_url
+        return env
+
+
+def make_target(backend: str, workdir: Path) -> Target:
+    name = f"load_{uuid.uuid4().hex[:8]}"
+    (workdir / "data").mkdir()
+    if backend == "sqlite":
+        return Target(backend, workdir, f"sqlite:///{workdir / 'data' / 'earshot.db'}", None, name)
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    return Target(backend, workdir, url, REDIS_URL, name, pg_name=name)
+
+
+def drop_target(target: Target) -> None:
+    if target.queue_url:
+        from huey import RedisHuey
+
+        RedisHuey(target.queue_name, url=target.queue_url).storage.flush_all()
+    if target.pg_name:
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{target.pg_name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def chat_lines(prefix: str, conversations: int, messages: int, agents: list[str], start: datetime) -> list[dict]:
+    lines = []
+    for c in range(conversations):
+        conv = f"{prefix}-c{c}"
+        for m in range(messages):
+            lines.append({"conversation_id": conv, "message_id": f"{conv}-m{m}",
+                          "sent_at": (start + timedelta(minutes=c, seconds=20 * m)).isoformat(),
+                          "author_role": "customer" if m % 2 == 0 else "agent",
+                          "author_name": "Customer" if m % 2 == 0 else agents[c % len(agents)].title(),
+                          "agent": agents[c % len(agents)], "customer_email": f"cust{c % 500}@example.com",
+                          "queue": "Billing" if c % 2 else "Technical", "text": CHAT_TEXTS[(c + m) % len(CHAT_TEXTS)]})
+    return lines
+
+
+def seed(target: Target, *, evaluators: int, conversations: int, full_demo: bool = True) -> dict[str, Any]:
+    """Migrate; load the demo (its transcriptions are not run; only its accounts and scorecards unless
+    `full_demo`) and the bench's evaluators and conversations."""
+    from sqlmodel import select
+
+    from app.auth import service as auth
+    from app.auth.models import UserCreate
+    from app.core.db import session_scope
+    from app.core.features import iter_feature_modules
+    from app.core.jobs import build_runtime
+    from app.core.migrate import upgrade
+    from app.core.models import Job
+    from app.core.security import make_password_hasher
+    from app.core.settings import Settings
+    from app.ingest import service as ingest
+    from app.interactions.models import Interaction
+    from app.scorecards import service as scorecards
+
+    upgrade(target.url)
+    # the seed's own queue: the demo's transcription requests land in a file nobody consumes
+    settings = Settings(_env_file=None, data_dir=target.workdir / "data", database_url=target.url,  # type: ignore[call-arg]
+                        queue_url=f"sqlite:///{target.workdir / 'seed-queue.db'}", password_hash_time_cost=1,
+                        password_hash_memory_kib=8192)
+    runtime = build_runtime(settings)
+    for module in sorted(iter_feature_modules("demo"), key=lambda m: (m.DEMO_ORDER, m.__name__)):
+        feature = module.__name__.split(".")[1]
+        if feature != "speech" and (full_demo or feature in {"auth", "scorecards"}):
+            module.load_demo(runtime=runtime, log=lambda _line: None)
+    hasher = make_password_hasher(settings)
+    usernames = [f"load_ev{i}" for i in range(evaluators)]
+    with session_scope(runtime.sessions) as session:
+        for job in session.exec(select(Job).where(Job.status == "queued")).all():
+            job.status, job.error = "failed", "not run: the load bench does not transcribe the demo calls"
+            session.add(job)
+        for username in usernames:
+            auth.create_user(session=session, hasher=hasher, actor=None, data=UserCreate(
+                username=username, password=PASSWORD, display_name=username, roles=["evaluator"]))
+    start = datetime.now(UTC) - timedelta(days=20)
+    with session_scope(runtime.sessions) as session:
+        report = ingest.import_chats(session=session, records=list(enumerate(chat_lines(
+            "seed", conversations, 4, ["ada", "ben", "cara", "dan"], start), start=1)), source="load-seed",
+            settings=settings)
+        assert not report.rejected, report.rejected[:3]
+        seeded = list(session.exec(select(Interaction.id).where(Interaction.source == "load-seed")
+                                   .order_by(Interaction.id)).all())
+        everything = list(session.exec(select(Interaction.id).order_by(Interaction.id)).all())
+        card = scorecards.get_by_key(session=session, key="chat_email")
+        assert card is not None and card.id is not None
+        card_id = card.id
+    runtime.engine.dispose()
+    return {"scorecard_id": card_id, "evaluators": [[u, PASSWORD] for u in usernames],
+            "staff": [[u, DEMO_PASSWORD] for u in STAFF],
+            "to_evaluate": {u: seeded[i::evaluators] for i, u in enumerate(usernames)},
+            "interactions": everything}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(target: Target, args: list[str], log_name: str) -> subprocess.Popen[bytes]:
+    log = open(target.workdir / log_name, "wb")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **target.env()},
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server did not start:\n{log.read_text()[-3000:]}")
+
+
+# ---------------------------------------------------------------- the load generator (its own process)
+
+@dataclass
+class User:
+    username: str
+    cookie: str = ""
+    csrf: str = ""
+    busy: bool = False
+    todo: list[int] = field(default_factory=list)
+    step: int = 0
+    evaluation_id: int | None = None
+    revision: int = 0
+    seen: list[int] = field(default_factory=list)  # evaluations this evaluator submitted (pages to browse)
+
+    def headers(self) -> dict[str, str]:
+        return {"cookie": f"earshot_session={self.cookie}", "x-csrf-token": self.csrf}
+
+
+@dataclass
+class Record:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    errors: list[str] = field(default_factory=list)
+    submitted: list[int] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # message ids of 2xx synchronous imports
+    jobs: dict[int, list[str]] = field(default_factory=dict)  # job id -> message ids in its file
+    recordings: list[int] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+class Generator:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.rng = random.Random(spec["seed"])
+        self.evaluators = [User(u, todo=list(spec["to_evaluate"][u])) for u, _ in spec["evaluators"]]
+        self.staff = [User(u) for u, _ in spec["staff"]]
+        self.admin = next(u for u in self.staff if u.username == "admin")
+        self.record = Record()
+        self.batches = 0
+        self.next_evaluator = 0
+
+    async def login(self, client: httpx.AsyncClient) -> None:
+        passwords = dict(map(tuple, self.spec["evaluators"] + self.spec["staff"]))
+        for user in self.evaluators + self.staff:
+            r = await client.post("/api/auth/login", json={"username": user.username,
+                                                           "password": passwords[user.username]})
+            r.raise_for_status()
+            user.cookie, user.csrf = r.cookies["earshot_session"], r.json()["csrf_token"]
+
+    async def timed(self, client: httpx.AsyncClient, kind: str, label: str, method: str, path: str,
+                    record: Record, **kwargs: Any) -> httpx.Response | None:
+        started = time.perf_counter()
+        try:
+            r = await client.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            record.latencies[kind].append((time.perf_counter() - started) * 1000)
+            record.statuses[kind][type(exc).__name__] += 1
+            record.errors.append(f"{kind} {label}: {type(exc).__name__} {exc}"[:300])
+            return None
+        record.latencies[kind].append((time.perf_counter() - started) * 1000)
+        record.statuses[kind][str(r.status_code)] += 1
+        if not 200 <= r.status_code < 300:
+            record.errors.append(f"{kind} {label}: {r.status_code} {r.text[:200]}")
+            return None
+        return r
+
+    # --- traffic classes
+
+    async def browse(self, client: httpx.AsyncClient, record: Record) -> None:
+        user = self.rng.choice(self.evaluators + self.staff)
+        interactions = self.spec["interactions"]
+        if user in self.evaluators:
+            choices = ["/", "/evaluations/queue", "/evaluations", f"/interactions/{self.rng.choice(interactions)}",
+                       f"/interactions/{self.rng.choice(interactions)}"]
+            if user.seen:
+                choices.append(f"/evaluations/{self.rng.choice(user.seen)}")
+        else:
+            choices = {"eva": ["/", "/evaluations/queue", f"/interactions/{self.rng.choice(interactions)}"],
+                       "evan": ["/", "/evaluations", f"/interactions/{self.rng.choice(interactions)}"],
+                       "colin": ["/", "/coaching"], "exec": ["/", "/reviews"], "admin": ["/", "/jobs"]}[user.username]
+        path = self.rng.choice(choices)
+        label = path.rsplit("/", 1)[0] + "/{id}" if path.rsplit("/", 1)[-1].isdigit() else path
+        await self.timed(client, "browse", label, "GET", path, record, headers=user.headers())
+
+    async def search(self, client: httpx.AsyncClient, record: Record) -> None:
+        user = self.rng.choice(self.evaluators + self.staff[:2])
+        q = self.rng.choice(SEARCH_WORDS)
+        if self.rng.random() < 0.5:
+            await self.timed(client, "search", "/search", "GET", "/search", record, params={"q": q},
+                             headers=user.headers())
+        else:
+            await self.timed(client, "search", "/api/search", "GET", "/api/search", record, params={"q": q},
+                             headers=user.headers())
+
+    def free_evaluator(self) -> User | None:
+        """An idle evaluator half-way through an evaluation carries on; otherwise the next idle one starts."""
+        for user in self.evaluators:
+            if not user.busy and user.step % 3:
+                return user
+        for _ in range(len(self.evaluators)):
+            user = self.evaluators[self.next_evaluator % len(self.evaluators)]
+            self.next_evaluator += 1
+            if not user.busy and user.todo:
+                return user
+        return None
+
+    async def evaluate(self, client: httpx.AsyncClient, record: Record, user: User) -> None:
+        user.busy = True
+        try:
+            step = user.step % 3
+            if step == 0:
+                r = await self.timed(client, "evaluate", "create", "POST", "/api/evaluations", record,
+                                     json={"interaction_id": user.todo.pop(0),
+                                           "scorecard_id": self.spec["scorecard_id"]}, headers=user.headers())
+                if r is None:
+                    return  # counted as an error; the next turn starts another evaluation
+                user.evaluation_id, user.revision = r.json()["id"], r.json()["revision"]
+            elif step == 1:
+                r = await self.timed(client, "evaluate", "answers", "PUT",
+                                     f"/api/evaluations/{user.evaluation_id}/answers", record,
+                                     json={"revision": user.revision, "answers": ANSWERS}, headers=user.headers())
+                if r is None:
+                    user.step = 0
+                    return
+                user.revision = r.json()["revision"]
+            else:
+                r = await self.timed(client, "evaluate", "submit", "POST",
+                                     f"/api/evaluations/{user.evaluation_id}/submit", record,
+                                     json={"revision": user.revision}, headers=user.headers())
+                if r is not None:
+                    assert user.evaluation_id is not None
+                    record.submitted.append(user.evaluation_id)
+                    user.seen.append(user.evaluation_id)
+            user.step += 1
+        finally:
+            user.busy = False
+
+    async def ingest(self, client: httpx.AsyncClient, record: Record) -> None:
+        self.batches += 1
+        batch = self.batches
+        prefix = f"{self.spec['run']}-b{batch}"
+        if self.spec["recordings"] and batch % 10 == 0:
+            await self.recording(client, record, prefix)
+            return
+        lines = chat_lines(prefix, 3, 4, ["ada", "ben", "cara", "dan"], datetime.now(UTC) - timedelta(hours=1))
+        ids = [line["message_id"] for line in lines]
+        if batch % 3 == 0:
+            body = "\n".join(json.dumps(line) for line in lines).encode()
+            r = await self.timed(client, "ingest", "import job", "POST", "/api/imports/chats/upload", record,
+                                 files={"file": (f"{prefix}.jsonl", body, "application/x-ndjson")},
+                                 data={"source": "load"}, headers=self.admin.headers())
+            if r is not None:
+                record.jobs[int(r.json()["job_id"])] = ids
+        else:
+            r = await self.timed(client, "ingest", "/api/chats", "POST", "/api/chats?source=load", record,
+                                 json=lines, headers=self.admin.headers())
+            if r is not None:
+                if r.json().get("rejected"):
+                    record.errors.append(f"ingest /api/chats: rejected {r.json()['rejected'][:2]}")
+                record.messages.extend(ids)
+
+    async def recording(self, client: httpx.AsyncClient, record: Record, prefix: str) -> None:
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as out:  # one second of near-silence, 8 kHz mono
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(8000)
+            out.writeframes(bytes(16000))
+        meta = {"external_id": prefix, "source": "load", "started_at": datetime.now(UTC).isoformat(),
+                "agent": "ada"}
+        r = await self.timed(client, "ingest", "recording", "POST", "/api/recordings", record,
+                             files={"file": (f"{prefix}.wav", buffer.getvalue(), "audio/wav")},
+                             data={"metadata": json.dumps(meta)}, headers=self.admin.headers())
+        if r is not None and r.json().get("transcription_job_id"):
+            record.jobs[int(r.json()["transcription_job_id"])] = []
+            record.recordings.append(int(r.json()["recording_id"]))
+
+    async def arrival(self, client: httpx.AsyncClient, record: Record, kind: str) -> None:
+        if kind == "browse":
+            await self.browse(client, record)
+        elif kind == "search":
+            await self.search(client, record)
+        elif kind == "ingest":
+            await self.ingest(client, record)
+        else:
+            user = self.free_evaluator()
+            if user is None:  # every evaluator is waiting for an answer (a person would wait too)
+                record.skipped["evaluate"] += 1
+                return
+            await self.evaluate(client, record, user)
+
+    async def run(self) -> dict[str, Any]:
+        # idle connections are dropped before uvicorn closes them (its keep-alive timeout is 5 s): reusing one
+        # the server is closing at that moment fails with ReadError, an artefact of the client, not the app
+        limits = httpx.Limits(max_connections=400, max_keepalive_connections=400, keepalive_expiry=2.0)
+        async with httpx.AsyncClient(base_url=self.spec["base"], timeout=60, limits=limits) as client:
+            await self.login(client)
+            warm = Record()  # untimed: every class a few times, so the first measured requests are not cold
+            for kind in ["browse"] * 10 + ["search"] * 6 + ["evaluate"] * 3 + ["ingest"]:
+                await self.arrival(client, warm, kind)
+            if warm.errors:
+                return {"warm_up_errors": warm.errors}
+            self.record.submitted.extend(warm.submitted)
+            self.record.messages.extend(warm.messages)
+            self.record.jobs.update(warm.jobs)
+            rate, seconds = float(self.spec["rate"]), float(self.spec["seconds"])
+            kinds, weights = list(MIX), list(MIX.values())
+            tasks: list[asyncio.Task[None]] = []
+            lag = 0.0
+            begin = time.perf_counter()
+
+            async def probes() -> None:
+                every = 1 / max(1.0, rate / 10)
+                for i in range(int(seconds / every)):
+                    delay = begin + i * every - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    tasks.append(asyncio.create_task(self.timed(
+                        client, "healthz", "/healthz", "GET", "/healthz", self.record)))  # type: ignore[arg-type]
+
+            probe_task = asyncio.create_task(probes())
+            for i in range(int(rate * seconds)):
+                delay = begin + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                else:
+                    lag = max(lag, -delay)
+                kind = self.rng.choices(kinds, weights)[0]
+                tasks.append(asyncio.create_task(self.arrival(client, self.record, kind)))
+            await probe_task
+            arrivals_done = time.perf_counter() - begin
+            await asyncio.gather(*tasks)
+            elapsed = time.perf_counter() - begin
+        r = self.record
+        return {"latencies": r.latencies, "statuses": r.statuses, "errors": r.errors, "submitted": r.submitted,
+                "messages": r.messages, "jobs": r.jobs, "recordings": r.recordings, "skipped": r.skipped,
+                "elapsed": elapsed, "arrivals_seconds": arrivals_done, "max_lag_ms": lag * 1000}
+
+
+def generate(spec_path: Path, out_path: Path) -> None:
+    spec = json.loads(spec_path.read_text())
+    result = asyncio.run(Generator(spec).run())
+    out_path.write_text(json.dumps(result))
+
+
+# ---------------------------------------------------------------- counting what was written
+
+def count(target: Target, result: dict[str, Any], drain_seconds: float) -> dict[str, Any]:
+    from sqlmodel import col, select
+
+    from app.core.db import make_engine, session_factory
+    from app.core.models import Job
+    from app.evaluations.models import Evaluation
+    from app.interactions.models import Message
+
+    engine = make_engine(target.url)
+    sessions = session_factory(engine)
+    job_ids = [int(j) for j in result["jobs"]]
+    deadline = time.monotonic() + drain_seconds
+    started = time.monotonic()
+    while True:
+        with sessions() as session:
+            jobs = {j.id: j for j in session.exec(select(Job).where(col(Job.id).in_(job_ids))).all()} if job_ids else {}
+        pending = [i for i in job_ids if i not in jobs or jobs[i].status not in {"done", "failed"}]
+        if not pending or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    drained = time.monotonic() - started
+    expected_messages = set(result["messages"])
+    for job_id, ids in result["jobs"].items():
+        if int(job_id) in jobs and jobs[int(job_id)].status == "done":
+            expected_messages.update(ids)
+    with sessions() as session:
+        submitted_ids = set(result["submitted"])
+        stored = set(session.exec(select(Evaluation.id).where(
+            col(Evaluation.id).in_(submitted_ids), Evaluation.state == "submitted")).all()) if submitted_ids else set()
+        prefix = f"{result['run']}-%"
+        messages = set(session.exec(select(Message.external_id).where(col(Message.external_id).like(prefix))).all())
+    engine.dispose()
+    failed = {i: jobs[i].error for i in job_ids if i in jobs and jobs[i].status == "failed"}
+    missing_evaluations = sorted(submitted_ids - stored)
+    missing_messages = sorted(expected_messages - messages)
+    lost = {k: v for k, v in {"evaluations": missing_evaluations, "messages": missing_messages,
+                               "jobs not finished": pending, "jobs failed": failed}.items() if v}
+    return {"submitted": len(submitted_ids), "submitted_stored": len(stored), "messages_sent": len(expected_messages),
+            "messages_stored": len(messages & expected_messages), "messages_in_failed_jobs": sum(
+                len(result["jobs"][str(i)]) for i in failed), "jobs": len(job_ids),
+            "jobs_done": sum(1 for i in job_ids if i in jobs and jobs[i].status == "done"),
+            "drain_seconds": drained, "lost": lost}
+
+
+# ---------------------------------------------------------------- one run
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def phase(message: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespace) -> dict[str, Any]:
+    smoke = seconds <= 10
+    with tempfile.TemporaryDirectory(prefix="earshot-load-") as tmp:
+        target = make_target(backend, Path(tmp))
+        server = worker = None
+        try:
+            t0 = time.monotonic()
+            data = seed(target, evaluators=min(options.evaluators, 6) if smoke else options.evaluators,
+                        conversations=100 if smoke else options.conversations, full_demo=not smoke)
+            seed_seconds = time.monotonic() - t0
+            phase(f"{backend}: seeded in {seed_seconds:.1f} s")
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            server = start(target, ["-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
+                                    "--port", str(port), "--log-level", "warning", "--no-access-log"], "server.log")
+            worker = start(target, ["-c", "from app.cli import main; main()", "worker"], "worker.log")
+            wait_healthy(base, server, target.workdir / "server.log")
+            phase(f"{backend}: server up; load {rate:g} requests/s for {seconds:g} s")
+            run = f"L{uuid.uuid4().hex[:8]}"
+            spec = {**data, "base": base, "rate": rate, "seconds": seconds, "seed": 11, "run": run,
+                    "recordings": options.recordings}
+            (target.workdir / "spec.json").write_text(json.dumps(spec))
+            load_before = os.getloadavg()[0]
+            subprocess.run([sys.executable, __file__, "--generate", str(target.workdir / "spec.json"),
+                            str(target.workdir / "result.json")], cwd=ROOT, check=True)
+            load_after = os.getloadavg()[0]
+            result = json.loads((target.workdir / "result.json").read_text())
+            if "warm_up_errors" in result:
+                raise RuntimeError(f"warm-up failed: {result['warm_up_errors'][:5]}")
+            result["run"] = run
+            phase(f"{backend}: load done in {result['elapsed']:.1f} s; counting (waiting for the worker)")
+            counted = count(target, result, drain_seconds=options.drain_seconds)
+            server_log = (target.workdir / "server.log").read_text()
+            worker_log = (target.workdir / "worker.log").read_text()
+        finally:
+            for process in (server, worker):
+                if process is not None:
+                    stop(process)
+            drop_target(target)
+    latencies: dict[str, list[float]] = result["latencies"]
+    mix = [x for k, v in latencies.items() if k != "healthz" for x in v]
+    healthz_p99 = pct(latencies.get("healthz", []), 0.99)
+    errors = Counter()
+    for kind, statuses in result["statuses"].items():
+        for status, n in statuses.items():
+            if not status.startswith("2"):
+                errors[f"{kind} {status}"] += n
+    tracebacks = [line for line in (server_log + worker_log).splitlines() if "Error" in line or "Traceback" in line]
+    return {"backend": backend, "rate": rate, "seconds": seconds, "requests": len(mix),
+            "throughput": len(mix) / result["elapsed"], "elapsed": result["elapsed"],
+            "max_lag_ms": result["max_lag_ms"], "healthz_p50": pct(latencies.get("healthz", []), 0.5),
+            "healthz_p99": healthz_p99,
+            "classes": {k: {"n": len(v), "p50": pct(v, 0.5), "p95": pct(v, 0.95), "p99": pct(v, 0.99),
+                            "max": max(v), "x": pct(v, 0.99) / healthz_p99} for k, v in sorted(latencies.items())},
+            "all": {"p50": pct(mix, 0.5), "p95": pct(mix, 0.95), "p99": pct(mix, 0.99)},
+            "errors": dict(errors), "error_samples": result["errors"][:8], "skipped": result["skipped"],
+            "counted": counted, "seed_seconds": seed_seconds, "load": (load_before, load_after),
+            "log_lines": tracebacks[:8]}
+
+
+# ---------------------------------------------------------------- report
+
+def describe(r: dict[str, Any]) -> list[str]:
+    c = r["counted"]
+    lines = [f"### {r['backend']}: {r['rate']:g} requests/s for {r['seconds']:g} s",
+             "",
+             f"{r['requests']} requests in {r['elapsed']:.1f} s = **{r['throughput']:.1f} req/s**; "
+             f"p50 {r['all']['p50']:.0f} ms, p95 {r['all']['p95']:.0f} ms, **p99 {r['all']['p99']:.0f} ms**; "
+             f"**errors: {sum(r['errors'].values())}**"
+             + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(r['errors'].items()))})" if r["errors"] else "")
+             + f"; baseline /healthz p50 {r['healthz_p50']:.1f} ms, p99 {r['healthz_p99']:.1f} ms; load average "
+             f"{r['load'][0]:.1f} before, {r['load'][1]:.1f} after; generator max lag {r['max_lag_ms']:.0f} ms.",
+             "",
+             "| class | requests | p50 ms | p95 ms | p99 ms | max ms | p99 ÷ /healthz p99 |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for kind, s in r["classes"].items():
+        lines.append(f"| {kind} | {s['n']} | {s['p50']:.0f} | {s['p95']:.0f} | {s['p99']:.0f} | {s['max']:.0f} | "
+                     f"{s['x']:.1f} |")
+    lost = c["lost"]
+    lines += ["",
+              f"Counted afterwards: evaluations submitted (2xx) {c['submitted']}, stored as submitted "
+              f"{c['submitted_stored']}; messages imported {c['messages_sent']}, stored {c['messages_stored']}; "
+              f"jobs enqueued {c['jobs']}, done {c['jobs_done']} (drained in {c['drain_seconds']:.1f} s); "
+              + ("**lost = 0**." if not lost else f"**LOST: {json.dumps(lost)[:600]}**")]
+    if r["skipped"]:
+        lines.append(f"Skipped arrivals (every evaluator was waiting for an answer): {dict(r['skipped'])}.")
+    for sample in r["error_samples"]:
+        lines.append(f"- error: `{sample[:200]}`")
+    for line in r["log_lines"]:
+        lines.append(f"- log: `{line[:200]}`")
+    return lines + [""]
+
+
+def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--generate":
+        generate(Path(sys.argv[2]), Path(sys.argv[3]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rate", default="20", help="requests/s; a comma list runs each rate in turn")
+    parser.add_argument("--evaluators", type=int, default=30)
+    parser.add_argument("--conversations", type=int, default=2000, help="generated chats seeded besides the demo")
+    parser.add_argument("--recordings", action="store_true", help="every 10th ingest uploads a 1 s recording "
+                                                                  "(the worker transcribes it with the real model)")
+    parser.add_argument("--drain-seconds", type=float, default=120.0)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "load-results.md"), help="'-' for none")
+    args = parser.parse_args()
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    results = []
+    for backend in backends:
+        for rate in [float(x) for x in args.rate.split(",")]:
+            result = run_one(backend, rate, args.seconds, args)
+            results.append(result)
+            print("\n".join(describe(result)), flush=True)
+    if args.out != "-":
+        Path(args.out).write_text("\n".join(report_header(args) + [line for r in results for line in describe(r)]))
+        print(f"written to {args.out}")
+    bad = [r for r in results if r["errors"] or r["counted"]["lost"]]
+    return 1 if bad else 0
+
+
+def report_header(args: argparse.Namespace) -> list[str]:
+    return ["# Load benchmark results (bench/load.py)", "",
+            f"`python bench/load.py --backend {args.backend} --seconds {args.seconds:g} --rate {args.rate}` on "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. One server process (uvicorn) + one worker process (one "
+            "thread) + the open-loop generator in a third process, all on the same shared 2-core machine "
+            "(other sessions' tests and benches load it too: see the load averages). Mix: 60 % browse, 20 % "
+            "search, 15 % evaluate (create → answers → submit), 5 % ingest (chat batches of 12 messages; every "
+            "third one as an import file for the worker); recordings "
+            + ("on" if args.recordings else "off (no transcription)") + "; /healthz probes are the baseline.",
+            ""]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
