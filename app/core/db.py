@@ -84,13 +84,14 @@ _write_transactions: ContextVar[bool] = ContextVar("earshot_write_transactions",
 
 
 @contextmanager
-def write_transactions() -> Iterator[None]:
+def write_transactions(enabled: bool = True) -> Iterator[None]:
     """SQLite: transactions begun inside (in this context and the threads it starts) take the write lock at
     BEGIN (BEGIN IMMEDIATE), waiting up to the busy timeout for it. A plain BEGIN reads a snapshot first, and
     its first write then fails at once with "database is locked" when another connection committed in between
     (the busy timeout does not apply), which under load answered 503 to state-changing requests. Used for
-    every state-changing request and every job. PostgreSQL: no effect."""
-    token = _write_transactions.set(True)
+    every state-changing request; jobs run with `enabled=False` even when the immediate queue runs them inside
+    a request (see JobQueue._run). PostgreSQL: no effect."""
+    token = _write_transactions.set(enabled)
     try:
         yield
     finally:

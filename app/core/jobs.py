@@ -270,7 +270,11 @@ class JobQueue:
             return session.get(Job, job_id)
 
     def _run(self, job_id: int) -> None:
-        with write_transactions():  # a job writes: take SQLite's write lock at BEGIN (see write_transactions)
+        # Deferred transactions, even when the immediate queue runs the job inside a state-changing request: a
+        # job reports progress from a second connection while its own transaction is open, and an IMMEDIATE
+        # transaction would hold the write lock that progress waits for. A job whose stale read cannot become a
+        # write fails with OperationalError and is retried with back-off.
+        with write_transactions(enabled=False):
             self._run_job(job_id)
 
     def _run_job(self, job_id: int) -> None:
