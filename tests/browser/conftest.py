@@ -1,5 +1,8 @@
 """A real Earshot server (uvicorn in a subprocess, its own SQLite data directory) and Debian's Chromium
-driven by Playwright. Nothing is downloaded: Playwright is pointed at /usr/bin/chromium."""
+driven by Playwright. Nothing is downloaded: Playwright is pointed at /usr/bin/chromium.
+
+Give `page.wait_for_function` a function ("() => …"), never a bare expression: Playwright polls an expression
+through eval(), which the app's CSP (no 'unsafe-eval') refuses whenever the first check is not already true."""
 
 import os
 import socket

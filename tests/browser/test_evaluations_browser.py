@@ -95,7 +95,7 @@ def test_conditional_questions_live_score_autosave_and_evidence(ev_page, ev_serv
     verified.wait_for(state="hidden")
     page.check('input[name="answer__account_discussed"][value="yes"]')
     page.check('input[name="answer__identity_verified"][value="no"]')
-    page.wait_for_function("document.getElementById('live-score').textContent.trim() === '0.0'")
+    page.wait_for_function("() => document.getElementById('live-score').textContent.trim() === '0.0'")
     assert "critical failure: identity_verified" in page.locator("#live-note").inner_text()
     def saves_verified_yes(response) -> bool:
         body = response.request.post_data or ""
@@ -105,7 +105,7 @@ def test_conditional_questions_live_score_autosave_and_evidence(ev_page, ev_serv
     with page.expect_response(saves_verified_yes) as saved:
         page.check('input[name="answer__identity_verified"][value="yes"]')
     assert saved.value.status == 200
-    page.wait_for_function("document.getElementById('autosave-status').textContent === 'Draft saved'")
+    page.wait_for_function("() => document.getElementById('autosave-status').textContent === 'Draft saved'")
     page.click('input[name="comment__greeting_brand"]')
     page.click("#t-2")
     assert page.input_value('input[name="evidence__greeting_brand"]') == "0:24"

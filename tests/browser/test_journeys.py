@@ -236,7 +236,7 @@ def test_evaluator_scores_a_call_end_to_end(open_as):
     start = float(line.get_attribute("data-start"))
     line.click()
     assert page.input_value('input[name="evidence__greeting_brand"]') == f"0:{int(start):02d}"
-    page.wait_for_function(f"Math.abs(document.querySelector('[data-player-audio]').currentTime - {start}) < 0.5")
+    page.wait_for_function(f"() => Math.abs(document.querySelector('[data-player-audio]').currentTime - {start}) < 0.5")
     page.fill('input[name="comment__greeting_brand"]', "Brand said in the first sentence")
 
     # answer every question shown (the conditional ones appear once their condition is answered)

@@ -78,7 +78,7 @@ def open_call(browser: object, base: str, username: str, interaction_id: int,
     page.click("button[type=submit]")
     page.wait_for_url("**/")
     page.goto(path or f"/interactions/{interaction_id}")
-    page.wait_for_function("document.querySelector('[data-player-audio]').readyState >= 1")
+    page.wait_for_function("() => document.querySelector('[data-player-audio]').readyState >= 1")
     return context, page, errors
 
 
@@ -95,16 +95,16 @@ def test_transcript_click_and_timeline_click_seek_the_audio(pl_server, browser, 
         desc = page.locator(".timeline-svg desc").text_content() or ""
         assert "both at once 0:01 in 1 place" in desc and "silence 0:04 in 1 gap" in desc, desc
         page.locator("[data-transcript] li").nth(2).click()
-        page.wait_for_function("document.querySelector('[data-player-audio]').currentTime >= 12")
+        page.wait_for_function("() => document.querySelector('[data-player-audio]').currentTime >= 12")
         assert 12.0 <= current_time(page) < 14.0
         assert page.locator("[data-transcript] li").nth(2).get_attribute("aria-current") == "true"
         # keyboard: the time is a button, so Tab + Enter seeks too
         page.locator("[data-transcript] li .seek").nth(1).focus()
         page.keyboard.press("Enter")
-        page.wait_for_function("Math.abs(document.querySelector('[data-player-audio]').currentTime - 3) < 1")
+        page.wait_for_function("() => Math.abs(document.querySelector('[data-player-audio]').currentTime - 3) < 1")
         box = page.locator(".timeline-svg").bounding_box()
         page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] / 2)
-        page.wait_for_function("document.querySelector('[data-player-audio]').currentTime >= 14.5")
+        page.wait_for_function("() => document.querySelector('[data-player-audio]').currentTime >= 14.5")
         assert 14.5 <= current_time(page) < 16.5
         assert page.locator("a", has_text="View unredacted").count() == 1
         shots = Path(os.environ.get("EARSHOT_SCREENSHOT_DIR", tmp_path))
@@ -121,7 +121,7 @@ def test_agent_plays_own_call_without_the_unredacted_view(pl_server, browser):
     try:
         assert page.locator("a", has_text="View unredacted").count() == 0
         page.locator("[data-transcript] li").nth(3).click()
-        page.wait_for_function("document.querySelector('[data-player-audio]').currentTime >= 16.5")
+        page.wait_for_function("() => document.querySelector('[data-player-audio]').currentTime >= 16.5")
     finally:
         context.close()  # type: ignore[attr-defined]
     assert not errors, errors
@@ -134,7 +134,7 @@ def test_evaluator_hears_the_call_beside_the_form_and_a_line_becomes_evidence(pl
         evidence = page.locator('input[name^="evidence__"]').first
         evidence.focus()  # the question being worked on
         page.locator("[data-transcript] li").nth(1).click()
-        page.wait_for_function("document.querySelector('[data-player-audio]').currentTime >= 3")
+        page.wait_for_function("() => document.querySelector('[data-player-audio]').currentTime >= 3")
         assert evidence.input_value() == "0:03"
         assert page.locator(".timeline-svg rect.tl-overtalk").count() == 1
     finally:
