@@ -64,6 +64,9 @@ bench: setup
 	$(BIN)/python bench/search.py --sizes 10000
 	$(BIN)/python bench/speech.py
 	$(BIN)/python bench/pii.py
+	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/formtest.py
+	$(BIN)/python bench/load.py --backend both --seconds 60 --rate 20 --out -
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
