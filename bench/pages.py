@@ -43,7 +43,10 @@ def main() -> int:
         print(f"{'user':<6} {'page':<32} {'status':>6} {'median ms':>10} {'x baseline':>10}")
         for user, paths in PAGES.items():
             client.cookies.clear()
-            client.post("/api/auth/login", json={"username": user, "password": "earshot-demo"})
+            signed_in = client.post("/api/auth/login", json={"username": user, "password": "earshot-demo"})
+            if signed_in.status_code != 200:
+                raise SystemExit(f"could not sign in as {user} ({signed_in.status_code}): load the demo into "
+                                 "EARSHOT_DATA_DIR first (`make demo`), or the pages timed would be error pages")
             for path in paths:
                 ms, status = timed(client, path)
                 worst = max(worst, ms)
