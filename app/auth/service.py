@@ -114,14 +114,18 @@ def authenticate(*, session: Session, username: str, password: str, hasher: Pass
         wait = int((as_utc(throttle.locked_until) - now).total_seconds()) + 1
         raise TooManyRequests(f"Too many failed sign-ins. Try again in {wait} seconds.")
     user = get_user_by_username(session=session, username=key)
-    valid = False
-    if user is not None and user.is_active:
-        valid, new_hash = hasher.verify_and_update(password, user.password_hash)
-        if valid and new_hash:
-            user.password_hash = new_hash
-            session.add(user)
+    stored_hash = user.password_hash if user is not None and user.is_active else None
+    # End the read before hashing: a sign-in is a POST, so on SQLite its transaction holds the write lock from
+    # its first statement (BEGIN IMMEDIATE), and argon2 takes 0.1–0.5 s that would block every other writer.
+    session.rollback()
+    valid, new_hash = False, None
+    if stored_hash is not None:
+        valid, new_hash = hasher.verify_and_update(password, stored_hash)
     else:
         hasher.hash(password)  # spend the same time as a real check
+    if valid and new_hash and user is not None:
+        user.password_hash = new_hash
+        session.add(user)
     if not valid or user is None:
         throttle = throttle or LoginThrottle(username=key)
         throttle.failures += 1

@@ -90,3 +90,52 @@ def test_state_changing_requests_hold_the_write_lock_from_their_first_read(engin
     with TestClient(app) as client:
         assert client.get("/probe").json() == {"other_can_write": True}  # reads never block writers
         assert client.post("/probe").json() == {"other_can_write": False}
+
+
+def test_sign_in_does_not_hold_the_write_lock_while_hashing_the_password(engine, tmp_path):
+    """argon2 takes 0.1–0.5 s with production settings; a sign-in (a POST, so BEGIN IMMEDIATE) must not keep
+    every other writer waiting that long."""
+    from app.auth import service as auth_service
+    from app.auth.models import UserCreate
+    from app.core.security import make_password_hasher
+    from tests.conftest import TEST_PASSWORD, make_settings
+
+    settings = make_settings(tmp_path / "data")
+    hasher = make_password_hasher(settings)
+    sessions = session_factory(engine)
+    with session_scope(sessions) as session:
+        auth_service.create_user(session=session, hasher=hasher, actor=None, data=UserCreate(
+            username="ada", password=TEST_PASSWORD, display_name="Ada", roles=["agent"]))
+    database = str(engine.url.database)
+    writes_during_hashing: list[str] = []
+
+    class ProbingHasher:
+        """The real hasher, plus a write from another connection that may not wait for a lock."""
+
+        def _probe(self) -> None:
+            other = sqlite3.connect(database, timeout=0)
+            try:
+                other.execute("INSERT INTO team (name) VALUES (?)", (f"written while hashing {len(writes_during_hashing)}",))
+                other.commit()
+                writes_during_hashing.append("ok")
+            except sqlite3.OperationalError as exc:
+                writes_during_hashing.append(str(exc))
+            finally:
+                other.close()
+
+        def verify_and_update(self, password, stored):
+            self._probe()
+            return hasher.verify_and_update(password, stored)
+
+        def hash(self, password):
+            self._probe()
+            return hasher.hash(password)
+
+    for username in ("ada", "nobody"):
+        with write_transactions(), session_scope(sessions) as session:
+            try:
+                auth_service.authenticate(session=session, username=username, password=TEST_PASSWORD,
+                                          hasher=ProbingHasher(), settings=settings)  # type: ignore[arg-type]
+            except Exception as exc:
+                assert username == "nobody", exc  # the unknown user is refused, after the same hashing time
+    assert writes_during_hashing == ["ok", "ok"]
