@@ -116,13 +116,13 @@ def player_context(*, session: Any, principal: Any, settings: Any, interaction: 
     (the redacted copy once transcribed; before that only roles in EARSHOT_UNREDACTED_ROLES), the timeline."""
     from sqlmodel import select
 
-    from app.interactions.models import Recording
+    from app.interactions.service import interaction_recording
     from app.speech import service as speech
     from app.speech.models import CallTranscript
 
     if interaction.channel != "call":
         return {}
-    recording = session.exec(select(Recording).where(Recording.interaction_id == interaction.id)).first()
+    recording = interaction_recording(session=session, interaction_id=interaction.id)
     may_unredact = speech.may_see_unredacted(principal, settings)
     transcribed = session.exec(select(CallTranscript.id).where(
         CallTranscript.interaction_id == interaction.id)).first() is not None

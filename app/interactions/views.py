@@ -167,7 +167,6 @@ def interaction_page(request: Request, interaction_id: int, principal: WebPrinci
     context: dict[str, Any] = {
         "interaction": interaction, "legs": legs, "messages": messages, "segments": segments, "names": names,
         "participants": participants, "customer": customer, "icons": CHANNEL_ICONS,
-        "recording": service.interaction_recording(session=session, interaction_id=interaction.id),
         **timeline.player_context(session=session, principal=principal, settings=settings, interaction=interaction,
                                   segments=segments, original=original)}
     return render(request, "interactions/interaction.html", context, principal=principal)
