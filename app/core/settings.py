@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     speech_beam_size: int = 5
     speech_language: str = "en"
     speech_hold_seconds: float = Field(default=20.0, description="A silence this long on both sides is a hold.")
+    vocabulary_file: Path | None = Field(
+        default=None, description="YAML of brand, product, plan and place names (terms, queues: {name: [...]}); "
+                                  "given to the speech decoder and never redacted. Default: models/vocabulary.yaml.")
     speech_max_seconds: float = Field(default=7200.0, description="Longer recordings are refused, not transcribed.")
 
     unredacted_roles: list[RoleName] = Field(
