@@ -145,3 +145,13 @@ def test_merge_and_unmerge_over_the_api(client, session, make_user):
     assert [i["value"] for i in undone.json()["identities"]] == ["b@example.com"]
     assert client.post(f"/api/customers/{second.id}/unmerge").status_code == 409
     assert client.get("/api/customers", params={"q": "b@ex"}).json()["total"] == 1
+
+
+def test_customer_matching_reads_hong_kong_numbers_in_the_hk_region(session, monkeypatch):
+    monkeypatch.setenv("EARSHOT_PHONE_DEFAULT_REGION", "HK")
+    chan = service.resolve_customer(session=session, identities=[ident("phone", "+852 9123 4567")],
+                                    display_name="Chan Tai Man")
+    for written in ("9123 4567", "91234567", "852 9123 4567", "(+852) 9123-4567"):
+        found = service.find_customer_by_identity(session=session, kind="phone", value=written)
+        assert found is not None and found.id == chan.id, written
+    assert service.find_customer_by_identity(session=session, kind="phone", value="9123 4567", region="GB") is None

@@ -1,0 +1,65 @@
+"""Phone numbers in the deployment's default region (`EARSHOT_PHONE_DEFAULT_REGION`, e.g. "GB" or "HK").
+
+Every place that reads a phone number written without "+country" (imports, connectors, surveys, customer
+matching, personal-data detection) goes through this module, so a Hong Kong deployment reads "9123 4567"
+as +852 9123 4567 everywhere rather than as a UK number in one place and a HK number in another.
+"""
+
+from __future__ import annotations
+
+import os
+
+import phonenumbers
+
+from app.core.errors import InvalidInput
+from app.core.settings import Settings
+
+FALLBACK_REGION = "GB"  # the Settings default, used when no settings are at hand and none is configured
+
+
+def default_region(settings: Settings | None = None) -> str:
+    """The configured default region, upper-case ("GB" when unset).
+
+    Without `settings` (code paths that are not given the app's settings, e.g. a survey row parser) the
+    environment variable is read, so the same deployment answers the same everywhere.
+    """
+    if settings is not None:
+        region = settings.phone_default_region
+    else:
+        region = os.environ.get("EARSHOT_PHONE_DEFAULT_REGION", FALLBACK_REGION)
+    region = region.strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(f"EARSHOT_PHONE_DEFAULT_REGION {region!r} is not a region code (e.g. GB, HK, US)")
+    return region
+
+
+def parse_phone(raw: str, *, region: str | None = None) -> phonenumbers.PhoneNumber:
+    """The number `raw` denotes, read in `region` (default: the configured region) unless it carries
+    "+country" or "00country". Raises InvalidInput when it is not a possible phone number."""
+    try:
+        number = phonenumbers.parse(raw, region or default_region())
+        if not phonenumbers.is_valid_number(number) and raw.strip().startswith("00"):
+            # "00 852 ..." is the international prefix in most of the world but not in every region's
+            # dialling plan (Hong Kong's is 001); read it as "+852 ..." when that makes a valid number
+            international = phonenumbers.parse("+" + raw.strip()[2:], None)
+            if phonenumbers.is_valid_number(international):
+                number = international
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput(f"not a phone number: {raw!r}") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidInput(f"not a possible phone number: {raw!r}")
+    return number
+
+
+def normalise_phone(raw: str, *, region: str | None = None) -> str:
+    """E.164 ("+85291234567"). Raises InvalidInput when the text is not a possible phone number."""
+    return phonenumbers.format_number(parse_phone(raw, region=region), phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_valid_in(digits: str, region: str) -> bool:
+    """Whether a national digit string (no "+") is a valid number of `region` — what a detector asks of
+    a bare digit run like "91234567"."""
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse(digits, region)))
+    except phonenumbers.NumberParseException:
+        return False
