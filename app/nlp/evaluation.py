@@ -1,6 +1,7 @@
 """Precision and recall of a PII detector on a labelled set (tests/fixtures/nlp/pii_labelled.jsonl).
 
-A labelled line: {"id", "channel", "text", "pii": [{"kind", "text"}]}; the gold span is the labelled
+A labelled line: {"id", "channel", "text", "pii": [{"kind", "text"}], "context"?}; "context" is the previous
+turn (e.g. the agent's question) that the redactor sees; the gold span is the labelled
 text's position in the snippet (repeated texts take successive occurrences). A detected span counts as
 correct when it has the gold span's kind and overlaps it.
 """
@@ -20,6 +21,7 @@ class Labelled:
     text: str
     gold: list[tuple[int, int, str]]
     channel: str = ""
+    context: str = ""  # the previous turn or message, when the label depends on it
 
 
 @dataclass
@@ -59,7 +61,7 @@ def load_labelled(path: Path) -> list[Labelled]:
                 raise ValueError(f"line {number}: {label['text']!r} is not in the text")
             cursor[label["text"]] = start + 1
             gold.append((start, start + len(label["text"]), label["kind"]))
-        items.append(Labelled(text=text, gold=gold, channel=row.get("channel", "")))
+        items.append(Labelled(text=text, gold=gold, channel=row.get("channel", ""), context=row.get("context", "")))
     return items
 
 

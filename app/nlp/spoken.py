@@ -18,7 +18,7 @@ DIGIT_WORDS = {
 # ASR homophones only count inside a run that already has real digits on both sides (see _is_weak).
 WEAK_DIGIT_WORDS = {"won", "to", "too", "for", "ate"}
 REPEATERS = {"double": 2, "triple": 3}
-FILLERS = {"uh", "um", "er", "erm", "ah"}
+FILLERS = {"uh", "um", "er", "erm", "ah", "then"}  # "four one one one then one one one one ..."
 PLUS_WORDS = {"plus", "+"}
 TOKEN = re.compile(r"\+|\d+|[A-Za-z]+")
 SEPARATOR = re.compile(r"[\s,\-./()]*")

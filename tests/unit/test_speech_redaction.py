@@ -79,10 +79,14 @@ def test_redact_words_flags_words_and_gives_audio_ranges():
 
 
 def test_cue_in_the_previous_line_counts():
-    answer = [TimedWord(text=" " + w, start=i, end=i + 0.5) for i, w in enumerate(["14th", "of", "March", "1988."])]
-    assert redact_words(answer).flags == [None] * 4
+    # a date without a year is not a date of birth on its own, but is when the agent just asked for one
+    answer = [TimedWord(text=" " + w, start=i, end=i + 0.5) for i, w in enumerate(["14th", "of", "March."])]
+    assert redact_words(answer).flags == [None] * 3
     result = redact_words(answer, context="Can I take your date of birth please?")
-    assert result.flags == ["dob"] * 4 and result.redacted_text == "[DOB]."
-    assert result.ranges == [(0, 3.5, "dob")]
+    assert result.flags == ["dob"] * 3 and result.redacted_text == "[DOB]."
+    assert result.ranges == [(0, 2.5, "dob")]
+    # a full date in a year an adult was born in is one even without the question
+    born = [TimedWord(text=" " + w, start=i, end=i + 0.5) for i, w in enumerate(["14th", "of", "March,", "1988."])]
+    assert redact_words(born).flags == ["dob"] * 4
     # personal data inside the context belongs to the previous line, not this one
     assert redact_words(answer[:1], context="my card is 4111 1111 1111 1111").flags == [None]
