@@ -139,7 +139,8 @@ def load_id_patterns(path: Path = PATTERNS_FILE) -> tuple[tuple[IdPattern, re.Pa
 CARD_LENGTHS = range(13, 20)
 ID_CONTEXT = {"order", "reference", "ref", "invoice", "tracking", "booking", "case", "ticket", "policy",
               "membership", "member", "parcel", "receipt", "transaction", "confirmation"}
-PHONE_CONTEXT = {"phone", "number", "mobile", "call", "ring", "reach", "landline", "cell", "text", "contact"}
+PHONE_CONTEXT = {"phone", "number", "mobile", "call", "ring", "reach", "landline", "cell", "text", "contact", "tel",
+                 "telephone", "whatsapp", "sms", "fax"}
 STRONG_PHONE_CONTEXT = PHONE_CONTEXT - {"number"}  # "order number 91234567" is an order
 # words after which an 8-digit run (a Hong Kong number's length) is an account, not a phone
 NOT_PHONE_CONTEXT = ID_CONTEXT | {"account", "acct", "sort", "code", "id", "hkid", "card"}
@@ -292,6 +293,7 @@ _MONTH_ORDINAL = (r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|nint
                   r"\d{1,2}(?:st|nd|rd|th))")
 DATE_RE = re.compile(
     rf"\b(?:\d{{1,2}}\s*[/.-]\s*\d{{1,2}}\s*[/.-]\s*(?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{2}}-\d{{2}}|"
+    rf"\d{{1,2}}\s*[/.-]\s*{_MONTH}\s*[/.-]\s*(?:\d{{4}}|\d{{2}})|"  # "7-Aug-1969"
     rf"(?:the\s+)?{_DAY}\s+of\s+the\s+{_MONTH_ORDINAL},?\s+{_YEAR}|"  # "the twelfth of the third eighty five"
     rf"(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?|"
     rf"{_MONTH}\s+(?:the\s+)?{_DAY}(?:,?\s+{_YEAR})?)\b",
@@ -516,8 +518,15 @@ def _spoken_postcodes(text: str, words: list[tuple[str, int, int]], cued: bool) 
     if not cued:
         return []
     pieces: list[tuple[str, int, int]] = []  # (characters, start, end) per word
-    for word, start, end in words:
-        if len(word) == 1 and word.isalpha() and word != "o":
+    for index, (word, start, end) in enumerate(words):
+        if word in _NUMBER_VALUES and _NUMBER_VALUES[word] >= 10:  # districts: "E fourteen", "C F ten"
+            value = _NUMBER_VALUES[word]
+            following = words[index + 1][0] if index + 1 < len(words) else ""
+            if value >= 20 and following in DIGIT_WORDS and following not in ("to", "too", "for", "won", "ate"):
+                pieces.append((str(value)[0], start, end))  # "twenty two": "2" here, "2" from the next word
+            else:
+                pieces.append((str(value), start, end))
+        elif word != "o" and _is_letter(text, words, index):
             pieces.append((word.upper(), start, end))
         elif word in DIGIT_WORDS and word not in ("to", "too", "for", "won", "ate"):
             pieces.append((DIGIT_WORDS[word], start, end))
