@@ -8,29 +8,40 @@ as +852 9123 4567 everywhere rather than as a UK number in one place and a HK nu
 from __future__ import annotations
 
 import os
+from functools import lru_cache
+from pathlib import Path
 
 import phonenumbers
 
 from app.core.errors import InvalidInput
 from app.core.settings import Settings
 
-FALLBACK_REGION = "GB"  # the Settings default, used when no settings are at hand and none is configured
+FALLBACK_REGION = "GB"  # the Settings default
 
 
 def default_region(settings: Settings | None = None) -> str:
     """The configured default region, upper-case ("GB" when unset).
 
     Without `settings` (code paths that are not given the app's settings, e.g. a survey row parser) the
-    environment variable is read, so the same deployment answers the same everywhere.
+    environment and `.env` are read as Settings reads them, so the same deployment answers the same everywhere.
     """
-    if settings is not None:
-        region = settings.phone_default_region
-    else:
-        region = os.environ.get("EARSHOT_PHONE_DEFAULT_REGION", FALLBACK_REGION)
-    region = region.strip().upper()
+    region = (settings or settings_from_environment()).phone_default_region.strip().upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise InvalidInput(f"EARSHOT_PHONE_DEFAULT_REGION {region!r} is not a region code (e.g. GB, HK, US)")
     return region
+
+
+def settings_from_environment() -> Settings:
+    """Settings as the EARSHOT_* variables and `.env` give them, built again only when either changes
+    (building them costs milliseconds; detectors call this per message)."""
+    dotenv = Path(".env").resolve()
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("EARSHOT_")))
+    return _settings(key, str(dotenv), dotenv.stat().st_mtime if dotenv.exists() else 0.0)
+
+
+@lru_cache(maxsize=8)
+def _settings(environment: tuple[tuple[str, str], ...], dotenv: str, mtime: float) -> Settings:
+    return Settings()
 
 
 def parse_phone(raw: str, *, region: str | None = None) -> phonenumbers.PhoneNumber:

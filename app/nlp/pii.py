@@ -14,7 +14,6 @@ Detectors (the `source` of each span):
 """
 
 import bisect
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -81,12 +80,12 @@ def pii_options(settings: Settings) -> PiiOptions:
 
 
 def default_options() -> PiiOptions:
-    """Options for callers not given the app's settings: the same environment variables, read once per
-    distinct value (the vocabulary file is re-read when it changes)."""
-    path = os.environ.get("EARSHOT_VOCABULARY_FILE")
-    vocabulary_file = Path(path) if path else DEFAULT_VOCABULARY_FILE
+    """Options for callers not given the app's settings: the environment's and `.env`'s, as Settings reads
+    them (cached until they or the vocabulary file change)."""
+    settings = phones.settings_from_environment()
+    vocabulary_file = settings.vocabulary_file or DEFAULT_VOCABULARY_FILE
     mtime = vocabulary_file.stat().st_mtime if vocabulary_file.exists() else 0.0
-    return _default_options(phones.default_region(), vocabulary_file, mtime)
+    return _default_options(phones.default_region(settings), vocabulary_file, mtime)
 
 
 @lru_cache(maxsize=8)
