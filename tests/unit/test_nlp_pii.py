@@ -212,3 +212,15 @@ def test_vocabulary_names_are_never_redacted():
     # a term next to a name does not hide the name
     assert kinds("Hi Kestrel Mobile, my name is Tony Lam", use_ner=True) == [("PERSON", "Tony Lam")]
     assert "SmarTone" in pii.default_options().allow  # the shipped models/vocabulary.yaml is used by default
+
+
+def test_chat_analysis_reads_each_message_with_the_one_before():
+    from app.nlp.rules import Unit
+    from app.nlp.service import analyze_units
+
+    units = [Unit("message", 1, "agent", "Thanks. What's your date of birth?", 0.0, 0.0),
+             Unit("message", 2, "customer", "12/03/2020", 5.0, 5.0),
+             Unit("message", 3, "customer", "and it broke on 12/03/2020 too", 9.0, 9.0)]
+    found = analyze_units(units)
+    assert [(s.kind, s.text) for s in found[("message", 2)]] == [("DOB", "12/03/2020")]
+    assert found[("message", 3)] == []  # no question before it, and 2020 is no adult's birth year
