@@ -142,7 +142,11 @@ PHONE_CONTEXT = {"phone", "number", "mobile", "call", "ring", "reach", "landline
                  "telephone", "whatsapp", "sms", "fax"}
 STRONG_PHONE_CONTEXT = PHONE_CONTEXT - {"number"}  # "order number 91234567" is an order
 # words after which an 8-digit run (a Hong Kong number's length) is an account, not a phone
-NOT_PHONE_CONTEXT = ID_CONTEXT | {"account", "acct", "sort", "code", "id", "hkid", "card"}
+NOT_PHONE_CONTEXT = ID_CONTEXT | {"account", "acct", "sort", "code", "id", "hkid", "card", "serial", "imei", "iccid",
+                                   "sim", "model", "page", "version"}
+# amounts ("21,234,567.89", "$38 800 000") are not phone numbers, whatever their length
+AMOUNT_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d{2}")
+CURRENCY_BEFORE = re.compile(r"(?:[$£€¥]|hk\$|us\$|hkd|usd|gbp|rmb)\s*$", re.IGNORECASE)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -224,7 +228,8 @@ def _digit_spans(text: str, words: list[tuple[str, int, int]], *, options: PiiOp
                 continue
             if context & NOT_PHONE_CONTEXT and not context & STRONG_PHONE_CONTEXT and not plus:
                 continue
-            if DATE_RE.fullmatch(text[start:end]):
+            if DATE_RE.fullmatch(text[start:end]) or AMOUNT_RE.fullmatch(text[start:end]) \
+                    or CURRENCY_BEFORE.search(text[max(0, start - 4):start]):
                 continue
             cued = bool(context & PHONE_CONTEXT) or PHONE in asked
             confidence = _phone_shape(digits, plus, region=options.region, cued=cued)
@@ -255,7 +260,8 @@ def _matcher_phones(text: str, words: list[tuple[str, int, int]], *, region: str
             preceding = {w for w, _, _ in words[max(0, before - 4):before]}
             if preceding & NOT_PHONE_CONTEXT and not preceding & STRONG_PHONE_CONTEXT:
                 continue
-            if DATE_RE.fullmatch(match.raw_string):
+            if DATE_RE.fullmatch(match.raw_string) or AMOUNT_RE.fullmatch(match.raw_string) \
+                    or CURRENCY_BEFORE.search(text[max(0, match.start - 4):match.start]):
                 continue
             spans.append(PiiSpan(match.start, match.end, PHONE, match.raw_string, 0.95, "phonenumbers"))
     return spans

@@ -190,7 +190,8 @@ def test_hong_kong_numbers_follow_the_configured_region():
     # a bare 8-digit number is a phone number in a Hong Kong deployment, not in a UK one without a cue
     assert kinds("91234567 thanks") == [("PHONE", "91234567")]
     assert kinds("91234567 thanks", options=UK) == []
-    for text in ["My order number is 91234567", "account 31926819", "case 12345678", "DOB - 31.12.1980"]:
+    for text in ["My order number is 91234567", "account 31926819", "case 12345678", "DOB - 31.12.1980",
+                 "the flat sold for HK$38,800,000", "revenue 21,234,567.89", "serial 31234567", "it cost HK$ 91234567"]:
         assert "PHONE" not in [kind for kind, _ in kinds(text)], text
 
 
