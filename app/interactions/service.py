@@ -27,7 +27,7 @@ from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
 from app.auth.service import visible_agent_ids
-from app.core import audit, phones
+from app.core import audit, hkid, phones
 from app.core.audit import Actor
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.listing import Sort
@@ -95,6 +95,8 @@ def normalise_identity(kind: str, value: str, platform: str = "", *, region: str
         if not platform.strip():
             raise InvalidInput("a social handle needs its platform")
         return Identity(IdentityKind.SOCIAL.value, normalise_handle(value), platform.strip().lower())
+    if kind == IdentityKind.HKID:
+        return Identity(IdentityKind.HKID.value, hkid.hkid_digest(value))
     if kind == IdentityKind.CRM:
         if not value.strip():
             raise InvalidInput("empty CRM id")

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 
-from app.core import phones
+from app.core import hkid, phones
 from app.core.settings import Settings
 from app.core.vocabulary import DEFAULT_VOCABULARY_FILE, load_vocabulary, parse_vocabulary
 from app.nlp.pipeline import get_ner_nlp
@@ -455,13 +455,8 @@ BRACKET_WORDS = {"bracket", "brackets", "in"}
 
 
 def hkid_ok(letters: str, digits: str, check: str) -> bool:
-    """The HKID check digit: weights 9..2 over the (space-padded) letters A=10..Z=35 and six digits;
-    11 minus the sum mod 11, with 10 written "A" and 11 as "0"."""
-    if not (1 <= len(letters) <= 2 and letters.isalpha() and len(digits) == 6 and digits.isdigit()):
-        return False
-    values = ([36] if len(letters) == 1 else []) + [ord(c) - 55 for c in letters.upper()] + [int(d) for d in digits]
-    expected = (11 - sum(w * v for w, v in zip(range(9, 1, -1), values, strict=True)) % 11) % 11
-    return check.upper() == ("A" if expected == 10 else str(expected))
+    """The HKID check digit is right (app/core/hkid.py)."""
+    return hkid.check_digit_ok(letters, digits, check)
 
 
 def _hkid_spans(text: str, words: list[tuple[str, int, int]], asked: frozenset[str]) -> list[PiiSpan]:

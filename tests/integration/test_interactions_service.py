@@ -155,3 +155,13 @@ def test_customer_matching_reads_hong_kong_numbers_in_the_hk_region(session, mon
         found = service.find_customer_by_identity(session=session, kind="phone", value=written)
         assert found is not None and found.id == chan.id, written
     assert service.find_customer_by_identity(session=session, kind="phone", value="9123 4567", region="GB") is None
+
+
+def test_customer_matching_by_hkid_ignores_how_it_is_written(session):
+    chan = service.resolve_customer(session=session, identities=[ident("hkid", "A123456(3)")], display_name="Chan")
+    for written in ("a1234563", "A 123456 (3)"):
+        found = service.find_customer_by_identity(session=session, kind="hkid", value=written)
+        assert found is not None and found.id == chan.id, written
+    assert service.find_customer_by_identity(session=session, kind="hkid", value="A123456(4)") is None
+    stored = session.exec(select(CustomerIdentity).where(CustomerIdentity.customer_id == chan.id)).all()
+    assert [row.kind for row in stored] == ["hkid"] and all("123456" not in row.value for row in stored)
