@@ -49,17 +49,27 @@ def parse_phone(raw: str, *, region: str | None = None) -> phonenumbers.PhoneNum
     "+country" or "00country". Raises InvalidInput when it is not a possible phone number."""
     try:
         number = phonenumbers.parse(raw, region or default_region())
-        if not phonenumbers.is_valid_number(number) and raw.strip().startswith("00"):
-            # "00 852 ..." is the international prefix in most of the world but not in every region's
-            # dialling plan (Hong Kong's is 001); read it as "+852 ..." when that makes a valid number
-            international = phonenumbers.parse("+" + raw.strip()[2:], None)
-            if phonenumbers.is_valid_number(international):
-                number = international
+        if not phonenumbers.is_valid_number(number):
+            number = _with_country_code(raw) or number
     except phonenumbers.NumberParseException as exc:
         raise InvalidInput(f"not a phone number: {raw!r}") from exc
     if not phonenumbers.is_possible_number(number):
         raise InvalidInput(f"not a possible phone number: {raw!r}")
     return number
+
+
+def _with_country_code(raw: str) -> phonenumbers.PhoneNumber | None:
+    """A number that is not valid in the region but is once read as international: "852 9123 4567" or
+    "00852 9123 4567" (the "00" prefix is not every region's: Hong Kong dials 001)."""
+    digits = "".join(c for c in raw if c.isdigit())
+    if raw.strip().startswith("+") or len(digits) < 8:
+        return None
+    digits = digits[2:] if digits.startswith("00") else digits
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
 
 
 def normalise_phone(raw: str, *, region: str | None = None) -> str:

@@ -29,6 +29,13 @@ def test_uk_is_the_default_and_settings_win_over_the_environment(monkeypatch):
         == "+85291234567"
 
 
+def test_a_country_code_without_its_plus_is_read_as_international(monkeypatch):
+    monkeypatch.delenv("EARSHOT_PHONE_DEFAULT_REGION", raising=False)
+    assert phones.normalise_phone("852 9123 4567") == "+85291234567"  # in a UK deployment
+    assert phones.normalise_phone("1 415 555 0132") == "+14155550132"
+    assert phones.normalise_phone("07700 900123") == "+447700900123"  # valid at home: unchanged
+
+
 def test_a_misconfigured_region_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("EARSHOT_PHONE_DEFAULT_REGION", "XX")
     with pytest.raises(InvalidInput, match="EARSHOT_PHONE_DEFAULT_REGION"):
