@@ -147,6 +147,10 @@ NOT_PHONE_CONTEXT = ID_CONTEXT | {"account", "acct", "sort", "code", "id", "hkid
 # amounts ("21,234,567.89", "$38 800 000") are not phone numbers, whatever their length
 AMOUNT_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d{2}")
 CURRENCY_BEFORE = re.compile(r"(?:[$£€¥]|hk\$|us\$|hkd|usd|gbp|rmb)\s*$", re.IGNORECASE)
+# Chinese (Traditional and Simplified) cues, looked for in the few characters before a number: words are not
+# separated by spaces there, so the word-set cues above never see them
+CJK_PHONE_CUE = re.compile(r"(?:電話|电话|手機|手机|聯絡|联络|聯繫|联系|致電|致电|打俾|打給|打给|短訊|短信)\D{0,6}$")
+CJK_ID_CUE = re.compile(r"(?:訂單|订单|單號|单号|編號|编号|參考|参考|帳戶|账户|戶口|户口|個案|个案|發票|发票|序號|序号)\D{0,6}$")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -226,12 +230,15 @@ def _digit_spans(text: str, words: list[tuple[str, int, int]], *, options: PiiOp
             if matched_id is not None:
                 spans.append(PiiSpan(start, end, matched_id.kind, text[start:end], 0.8, "digits"))
                 continue
-            if context & NOT_PHONE_CONTEXT and not context & STRONG_PHONE_CONTEXT and not plus:
+            before = text[max(0, start - 12):start]
+            cjk_phone = CJK_PHONE_CUE.search(before) is not None
+            if (context & NOT_PHONE_CONTEXT and not context & STRONG_PHONE_CONTEXT
+                    or CJK_ID_CUE.search(before) and not cjk_phone) and not plus:
                 continue
             if DATE_RE.fullmatch(text[start:end]) or AMOUNT_RE.fullmatch(text[start:end]) \
                     or CURRENCY_BEFORE.search(text[max(0, start - 4):start]):
                 continue
-            cued = bool(context & PHONE_CONTEXT) or PHONE in asked
+            cued = bool(context & PHONE_CONTEXT) or PHONE in asked or cjk_phone
             confidence = _phone_shape(digits, plus, region=options.region, cued=cued)
             if confidence:
                 spans.append(PiiSpan(start, end, PHONE, text[start:end], confidence, "digits"))
@@ -260,6 +267,8 @@ def _matcher_phones(text: str, words: list[tuple[str, int, int]], *, region: str
             preceding = {w for w, _, _ in words[max(0, before - 4):before]}
             if preceding & NOT_PHONE_CONTEXT and not preceding & STRONG_PHONE_CONTEXT:
                 continue
+            if CJK_ID_CUE.search(text[max(0, match.start - 12):match.start]):
+                continue
             if DATE_RE.fullmatch(match.raw_string) or AMOUNT_RE.fullmatch(match.raw_string) \
                     or CURRENCY_BEFORE.search(text[max(0, match.start - 4):match.start]):
                 continue
@@ -270,7 +279,7 @@ def _matcher_phones(text: str, words: list[tuple[str, int, int]], *, region: str
 # ---------------------------------------------------------------- regex detectors
 
 TLD = r"(?:com|net|org|co|uk|io|ie|edu|gov|info|biz|me|us|de|fr|es|au|ca)"
-EMAIL_WRITTEN = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+EMAIL_WRITTEN = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _LOCAL_JOIN = r"(?:\s+(?:dot|underscore|dash|hyphen)\s+|[._-])"
 _DOMAIN_JOIN = r"(?:\s+dot\s+|\.)"
 EMAIL_SPOKEN = re.compile(
@@ -304,8 +313,9 @@ DATE_RE = re.compile(
     rf"{_MONTH}\s+(?:the\s+)?{_DAY}(?:,?\s+{_YEAR})?)\b",
     re.IGNORECASE,
 )
-DOB_CUE = re.compile(r"\b(?:date\s+of\s+birth|birth\s*date|d\.?o\.?b\b\.?|d\s+o\s+b\b|born|birthday)",
-                     re.IGNORECASE)
+DOB_CUE = re.compile(r"\b(?:date\s+of\s+birth|birth\s*date|d\.?o\.?b\b\.?|d\s+o\s+b\b|born|birthday)"
+                     r"|出生|生日|出世", re.IGNORECASE)
+CJK_DATE_RE = re.compile(r"(?<!\d)(?P<year>\d{4})\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日號号]?")  # 1985年3月12日
 YEAR_AT_END = re.compile(rf"(?:(?P<four>\d{{4}})|[/.-]\s*(?P<two>\d{{2}})|'?(?P<short>\d{{2}})|(?P<words>{_YEAR_WORDS}|"
                          rf"{_YY_WORDS}))\s*$", re.IGNORECASE)
 ISO_YEAR = re.compile(r"^(\d{4})-\d{2}-\d{2}$")
@@ -383,13 +393,14 @@ def _regex_spans(text: str, doc: Doc | None, asked: frozenset[str] = frozenset()
             continue
         spans.append(PiiSpan(match.start(), match.end(), ADDRESS, match.group(0), 0.8, "regex"))
     spans.extend(_name_spans(text))
+    spans.extend(_cjk_name_spans(text))
     return spans
 
 
 def year_of(date_text: str, *, today: date | None = None) -> int | None:
     """The year a date mentions ("12/03/85" -> 1985, "nineteen eighty-eight" -> 1988), or None."""
     today = today or date.today()
-    iso = ISO_YEAR.match(date_text.strip())
+    iso = ISO_YEAR.match(date_text.strip()) or CJK_DATE_RE.match(date_text.strip())
     if iso:
         return int(iso.group(1))
     found = YEAR_AT_END.search(date_text.strip())
@@ -421,6 +432,7 @@ def _dob_spans(text: str, doc: Doc | None, asked: frozenset[str] = frozenset()) 
     date of a year an adult was born in (an ID check is where callers say such dates)."""
     spans = []
     written = [(m.start(), m.end()) for m in DATE_RE.finditer(text)]
+    written += [(m.start(), m.end()) for m in CJK_DATE_RE.finditer(text)]
     dates = list(written)
     if doc is not None:
         dates += [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "DATE" and any(c.isdigit() for c in e.text)]
@@ -450,7 +462,8 @@ def _dob_spans(text: str, doc: Doc | None, asked: frozenset[str] = frozenset()) 
 NATIONAL_ID = "NATIONAL_ID"
 HKID_RE = re.compile(r"(?<![A-Za-z0-9])(?P<letters>[A-Z]{1,2})(?P<digits>\d{6})\s?"
                      r"(?:\(\s?(?P<bracketed>[0-9A])\s?\)|(?P<bare>[0-9A]))(?![A-Za-z0-9])")
-HKID_CUE = re.compile(r"\b(?:hkid|hk\s*id|id\s*card|identity\s*card|id\s*(?:number|no\.?))", re.IGNORECASE)
+HKID_CUE = re.compile(r"\b(?:hkid|hk\s*id|id\s*card|identity\s*card|id\s*(?:number|no\.?))|身份證|身分證|身份证",
+                      re.IGNORECASE)
 BRACKET_WORDS = {"bracket", "brackets", "in"}
 
 
@@ -504,7 +517,7 @@ def _is_letter(text: str, words: list[tuple[str, int, int]], j: int) -> bool:
     if j < 0:
         return False
     word, start, _ = words[j]
-    return len(word) == 1 and word.isalpha() and (start == 0 or text[start - 1] not in "'’")
+    return len(word) == 1 and word.isascii() and word.isalpha() and (start == 0 or text[start - 1] not in "'’")
 
 
 def _adjacent(text: str, end: int, start: int) -> bool:
@@ -569,9 +582,10 @@ ASKED = {
     DOB: DOB_CUE,
     POSTCODE: POSTCODE_CUE,
     PHONE: re.compile(r"\b(?:phone|mobile|landline|contact\s+number|best\s+number|number\s+to\s+(?:call|reach)|"
-                      r"call\s+you\s+back|reach\s+you)\b", re.IGNORECASE),
+                      r"call\s+you\s+back|reach\s+you)\b|電話|电话|手機|手机|聯絡|联络", re.IGNORECASE),
     PERSON: re.compile(r"(?:\b(?:your|the|full|first|last)\s+name|\bsurname|\bwho\s+am\s+i\s+speaking|"
-                       r"\bspeaking\s+(?:with|to)\s*\?|\baccount\s+holder)", re.IGNORECASE),
+                       r"\bspeaking\s+(?:with|to)\s*\?|\baccount\s+holder)|咩名|乜名|什麼名|什么名|貴姓|贵姓|全名|"
+                       r"姓名|名字|姓咩|姓乜", re.IGNORECASE),
     NATIONAL_ID: HKID_CUE,
 }
 
@@ -591,6 +605,10 @@ def _answered_name_spans(text: str) -> list[PiiSpan]:
     """The name given in reply to "can I take your name?": the first words of the answer."""
     position = ANSWER_LEAD.match(text)
     cursor = position.end() if position else 0
+    cursor += len(text[cursor:]) - len(text[cursor:].lstrip("我叫係是姓:：,， "))  # "我叫陳大文" / "姓陳"
+    chinese = _cjk_name_at(text, cursor, surname_only=True)
+    if chinese is not None:
+        return [chinese]
     names: list[re.Match[str]] = []
     while len(names) < 4:
         word = NAME_WORD.match(text, cursor)
@@ -640,9 +658,45 @@ def _name_spans(text: str) -> list[PiiSpan]:
     return spans
 
 
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+# Common Hong Kong and mainland surnames (Traditional and Simplified): a Chinese name is a surname and one or
+# two more characters; only looked for after a cue ("我叫", "我姓", "my name is") or as the answer to "your name?"
+CJK_SURNAMES = frozenset(
+    "陳陈李張张黃黄何林吳吴劉刘梁王鄭郑楊杨馮冯謝谢郭麥麦曾羅罗蔡鄧邓許许葉叶蕭萧袁譚谭盧卢余朱潘彭姚鍾钟蘇苏"
+    "周徐胡莫杜馬马趙赵孫孙高關关鄺邝區区冼簡简文方施石丁范雷唐溫温江歐欧伍韋韦")
+CJK_NAME_CUE = re.compile(r"(?:我叫|我係|我是|我姓|姓名|名字係|名字是|名字叫|叫我|my\s+name\s+is|my\s+name's|i'm|i\s+am|"
+                          r"this\s+is|speaking\s+(?:with|to)|mr\.?|mrs\.?|ms\.?|miss)[\s:：,，]*", re.IGNORECASE)
+CJK_NAME = re.compile(r"[\u3400-\u9fff]{1,3}")
+
+
+def _cjk_name_at(text: str, position: int, *, surname_only: bool = False) -> PiiSpan | None:
+    """A Chinese name starting at `position`: a known surname and up to two more characters."""
+    match = CJK_NAME.match(text, position)
+    if match is None or match.group(0)[0] not in CJK_SURNAMES:
+        return None
+    if len(match.group(0)) == 1 and not surname_only:
+        return None
+    return PiiSpan(match.start(), match.end(), PERSON, match.group(0), 0.7, "regex")
+
+
+def _cjk_name_spans(text: str) -> list[PiiSpan]:
+    if not CJK.search(text):
+        return []
+    spans = []
+    for cue in CJK_NAME_CUE.finditer(text):
+        found = _cjk_name_at(text, cue.end(), surname_only=cue.group(0).startswith("我姓"))
+        if found is not None:
+            spans.append(found)
+    return spans
+
+
 def _ner_spans(doc: Doc) -> list[PiiSpan]:
     spans = []
     for ent in doc.ents:
+        if CJK.search(ent.text):  # the English model cannot read Chinese: its entities there are noise
+            continue
         if ent.label_ == "PERSON" and any(c.isalpha() for c in ent.text) and ent.text.lower() not in NOT_NAME \
                 and not TITLE_ONLY.fullmatch(ent.text) and not any(c.isdigit() for c in ent.text):
             spans.append(PiiSpan(ent.start_char, ent.end_char, PERSON, ent.text, 0.8, "ner"))

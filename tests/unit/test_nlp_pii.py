@@ -225,3 +225,20 @@ def test_chat_analysis_reads_each_message_with_the_one_before():
     found = analyze_units(units)
     assert [(s.kind, s.text) for s in found[("message", 2)]] == [("DOB", "12/03/2020")]
     assert found[("message", 3)] == []  # no question before it, and 2020 is no adult's birth year
+
+
+def test_chinese_and_mixed_messages():
+    for text, context, expected in [
+        ("我的電話是9123 4567", "", [("PHONE", "9123 4567")]),
+        ("第一次打嚟，電話九一二三四五六七", "", [("PHONE", "九一二三四五六七")]),
+        ("我出生日期係1985年3月12日", "", [("DOB", "1985年3月12日")]),
+        ("1979年11月2日", "請提供你嘅出生日期", [("DOB", "1979年11月2日")]),
+        ("A1234563", "麻煩你提供身份證號碼", [("NATIONAL_ID", "A1234563")]),
+        ("陳大文", "請問你叫咩名？", [("PERSON", "陳大文")]),
+        ("我叫黃美玲，想問下個bill", "", [("PERSON", "黃美玲")]),
+        ("電郵chan.taiman@mail.hk", "", [("EMAIL", "chan.taiman@mail.hk")]),
+        # an order reference, a recent date, a sentence starting "I am (your customer)": nothing personal
+        ("訂單號碼 91234567 仲未送到", "", []), ("我喺2025年3月12日開始冇網", "", []),
+        ("我係你哋客戶，旺角個網好慢", "", []), ("你叫什么名字", "", []),
+    ]:
+        assert kinds(text, context=context, options=UK, use_ner=True) == expected, text

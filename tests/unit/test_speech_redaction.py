@@ -157,7 +157,7 @@ def test_a_value_given_once_is_redacted_where_it_is_repeated_without_a_cue():
 
 def test_a_short_number_is_a_phone_number_only_when_one_was_asked_for():
     answer = [TimedWord(text=" " + w, start=i, end=i + 0.5)
-              for i, w in enumerate("five five five zero one four two".split())]
+              for i, w in enumerate(["five", "five", "five", "zero", "one", "four", "two"])]
     assert redact_words(answer).flags == [None] * 7
     asked = redact_words(answer, context="What's the best number to call you back on?")
     assert asked.flags == ["phone"] * 7 and asked.redacted_text == "[PHONE]"
