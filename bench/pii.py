@@ -4,8 +4,9 @@ channel, in a Hong Kong and a UK deployment, and throughput against a regex-only
     .venv/bin/python bench/pii.py [--misses]
 
 Sets (tests/fixtures/nlp/, one JSON object a line, optional "context" = the previous turn):
-- labelled: pii_labelled.jsonl (240, written while building the first detector) and pii_spoken.jsonl (120:
-  spoken and cross-turn forms, HK numbers and HKIDs, brand/place negatives; written while extending it);
+- labelled: pii_labelled.jsonl (240, written while building the first detector) and pii_spoken.jsonl (142:
+  spoken and cross-turn forms, HK numbers and HKIDs, Chinese and mixed messages, brand/place negatives;
+  written while extending it);
 - held out: pii_heldout.jsonl (62) and pii_heldout_spoken.jsonl (69, written after the extension, measured
   once before any change prompted by it; see the README paragraph for that first figure).
 """
