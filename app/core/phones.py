@@ -84,3 +84,12 @@ def is_valid_in(digits: str, region: str) -> bool:
         return bool(phonenumbers.is_valid_number(phonenumbers.parse(digits, region)))
     except phonenumbers.NumberParseException:
         return False
+
+
+def is_possible_in(digits: str, region: str) -> bool:
+    """Whether a national digit string has the length of a number of `region` (allocated or not)."""
+    try:
+        number = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_possible_number(number)) and len(digits) >= 7

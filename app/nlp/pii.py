@@ -194,8 +194,8 @@ def _phone_shape(digits: str, plus: bool, *, region: str = phones.FALLBACK_REGIO
         code = str(phonenumbers.country_code_for_region(region))
         if digits.startswith(code) and phonenumbers.is_valid_number(phonenumbers.parse("+" + digits, None)):
             return 0.85  # "852 9123 4567": the country code without its "+"
-        if cued and any(phones.is_valid_in(digits, other) for other in CUED_REGIONS):
-            return 0.8
+        if cued and any(phones.is_possible_in(digits, other) for other in (region, *CUED_REGIONS)):
+            return 0.8  # after "phone", "call me on": a number of the right length, even if not yet issued
     except phonenumbers.NumberParseException:
         return 0.0
     return 0.0
@@ -232,8 +232,8 @@ def _digit_spans(text: str, words: list[tuple[str, int, int]], *, options: PiiOp
                 continue
             before = text[max(0, start - 12):start]
             cjk_phone = CJK_PHONE_CUE.search(before) is not None
-            if (context & NOT_PHONE_CONTEXT and not context & STRONG_PHONE_CONTEXT
-                    or CJK_ID_CUE.search(before) and not cjk_phone) and not plus:
+            nearest = _nearest_cue(words[max(0, run.token_index - 4):run.token_index])
+            if (nearest == "id" or CJK_ID_CUE.search(before) and not cjk_phone) and not plus:
                 continue
             if DATE_RE.fullmatch(text[start:end]) or AMOUNT_RE.fullmatch(text[start:end]) \
                     or CURRENCY_BEFORE.search(text[max(0, start - 4):start]):
@@ -243,6 +243,17 @@ def _digit_spans(text: str, words: list[tuple[str, int, int]], *, options: PiiOp
             if confidence:
                 spans.append(PiiSpan(start, end, PHONE, text[start:end], confidence, "digits"))
     return spans
+
+
+def _nearest_cue(preceding: list[tuple[str, int, int]]) -> str | None:
+    """ "phone" or "id", whichever cue word comes closest before a number ("call me about order 1234567" is an
+    order; "order problem, call me on 9123 4567" a phone), or None."""
+    for word, _, _ in reversed(preceding):
+        if word in STRONG_PHONE_CONTEXT:
+            return "phone"
+        if word in NOT_PHONE_CONTEXT:
+            return "id"
+    return None
 
 
 def _free_ranges(n: int, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -264,8 +275,7 @@ def _matcher_phones(text: str, words: list[tuple[str, int, int]], *, region: str
     for matcher_region in dict.fromkeys((region, "GB", "US")):
         for match in phonenumbers.PhoneNumberMatcher(text, matcher_region, leniency=phonenumbers.Leniency.VALID):
             before = bisect.bisect_right(ends, match.start)
-            preceding = {w for w, _, _ in words[max(0, before - 4):before]}
-            if preceding & NOT_PHONE_CONTEXT and not preceding & STRONG_PHONE_CONTEXT:
+            if _nearest_cue(words[max(0, before - 4):before]) == "id":
                 continue
             if CJK_ID_CUE.search(text[max(0, match.start - 12):match.start]):
                 continue
@@ -282,8 +292,11 @@ TLD = r"(?:com|net|org|co|uk|io|ie|edu|gov|info|biz|me|us|de|fr|es|au|ca)"
 EMAIL_WRITTEN = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _LOCAL_JOIN = r"(?:\s+(?:dot|underscore|dash|hyphen)\s+|[._-])"
 _DOMAIN_JOIN = r"(?:\s+dot\s+|\.)"
+# spoken: "maria dot lopez at example dot com"; also an initial before the name ("j smith at ...") and a
+# domain the recogniser split in two ("kestrel mail dot co dot uk")
 EMAIL_SPOKEN = re.compile(
-    rf"\b[a-z0-9]+(?:{_LOCAL_JOIN}[a-z0-9]+)*\s+(?:at|@)\s+[a-z0-9-]+(?:{_DOMAIN_JOIN}[a-z0-9-]+)*?"
+    rf"\b(?:[a-z]\s+)?[a-z0-9]+(?:{_LOCAL_JOIN}[a-z0-9]+)*\s+(?:at|@)\s+[a-z0-9-]+(?:\s+[a-z0-9-]+)?"
+    rf"(?:{_DOMAIN_JOIN}[a-z0-9-]+)*?"
     rf"{_DOMAIN_JOIN}{TLD}(?:{_DOMAIN_JOIN}(?:uk|au|nz|za|in))?\b",
     re.IGNORECASE,
 )
@@ -427,6 +440,32 @@ def _year_from_words(text: str, *, today: date) -> int | None:
     return 1900 + value if value > today.year % 100 else 2000 + value
 
 
+def _digits_are_a_date(digits: str) -> bool:
+    """ "one two, oh three, eighty five" -> "120385": a day, a month and a 2- or 4-digit year."""
+    if len(digits) not in (6, 8):
+        return False
+    day, month, year = int(digits[:2]), int(digits[2:4]), int(digits[4:])
+    if len(digits) == 8 and not 1900 <= year <= date.today().year:
+        return False
+    return 1 <= day <= 31 and 1 <= month <= 12
+
+
+YEAR_AFTER = re.compile(rf"[\s,]*(?:{_YEAR_WORDS}|{_YY_WORDS}|\d{{4}}|\d{{2}})\b", re.IGNORECASE)
+
+
+def _spoken_numeric_dates(text: str) -> list[tuple[int, int]]:
+    """Dates read out as numbers: "one two oh three eight five", "one two, oh three, eighty five"."""
+    found = []
+    for run in digit_runs(text):
+        if _digits_are_a_date(run.digits):
+            found.append((run.start, run.end))
+        elif len(run.digits) == 4 and _digits_are_a_date(run.digits + "00"):
+            year = YEAR_AFTER.match(text, run.end)
+            if year is not None:
+                found.append((run.start, year.end()))
+    return found
+
+
 def _dob_spans(text: str, doc: Doc | None, asked: frozenset[str] = frozenset()) -> list[PiiSpan]:
     """Dates near a birth cue; every date when the previous turn asked for the date of birth; and any full
     date of a year an adult was born in (an ID check is where callers say such dates)."""
@@ -445,13 +484,14 @@ def _dob_spans(text: str, doc: Doc | None, asked: frozenset[str] = frozenset()) 
             chosen_dates.append((chosen, 0.85))
     if DOB in asked:
         chosen_dates += [(d, 0.8) for d in written]
+        chosen_dates += [(span, 0.75) for span in _spoken_numeric_dates(text)]
     latest = date.today().year - ADULT_AGE
     for start, end in written:
         year = year_of(text[start:end])
         if year is not None and 1900 <= year <= latest:
             chosen_dates.append(((start, end), 0.7))
     for chosen, confidence in chosen_dates:
-        overlapping = [d for d in dates if d[0] < chosen[1] and chosen[0] < d[1]]
+        overlapping = [chosen] + [d for d in dates if d[0] < chosen[1] and chosen[0] < d[1]]
         start, end = min(d[0] for d in overlapping), max(d[1] for d in overlapping)
         spans.append(PiiSpan(start, end, DOB, text[start:end], confidence, "regex"))
     return spans
@@ -581,7 +621,7 @@ def _spoken_postcodes(text: str, words: list[tuple[str, int, int]], cued: bool) 
 ASKED = {
     DOB: DOB_CUE,
     POSTCODE: POSTCODE_CUE,
-    PHONE: re.compile(r"\b(?:phone|mobile|landline|contact\s+number|best\s+number|number\s+to\s+(?:call|reach)|"
+    PHONE: re.compile(r"\b(?:phone|mobile|landline|(?:contact|best|good|your|a)\s+number|number\s+to\s+(?:call|reach)|"
                       r"call\s+you\s+back|reach\s+you)\b|電話|电话|手機|手机|聯絡|联络", re.IGNORECASE),
     PERSON: re.compile(r"(?:\b(?:your|the|full|first|last)\s+name|\bsurname|\bwho\s+am\s+i\s+speaking|"
                        r"\bspeaking\s+(?:with|to)\s*\?|\baccount\s+holder)|咩名|乜名|什麼名|什么名|貴姓|贵姓|全名|"

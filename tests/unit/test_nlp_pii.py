@@ -9,7 +9,7 @@ from app.nlp.pii import PiiOptions, find_pii, find_pii_many, luhn_ok, redact
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nlp"
 LABELLED = FIXTURES / "pii_labelled.jsonl"
 ALL_SETS = [LABELLED, FIXTURES / "pii_spoken.jsonl", FIXTURES / "pii_heldout.jsonl",
-            FIXTURES / "pii_heldout_spoken.jsonl"]
+            FIXTURES / "pii_heldout_spoken.jsonl", FIXTURES / "pii_heldout_3.jsonl"]
 VOCABULARY = ("Kestrel", "Kestrel Mobile", "SmarTone", "5G", "Mong Kok", "Tsim Sha Tsui", "Causeway Bay")
 
 
@@ -225,6 +225,16 @@ def test_chat_analysis_reads_each_message_with_the_one_before():
     found = analyze_units(units)
     assert [(s.kind, s.text) for s in found[("message", 2)]] == [("DOB", "12/03/2020")]
     assert found[("message", 3)] == []  # no question before it, and 2020 is no adult's birth year
+
+
+def test_numbers_read_out_as_dates_and_the_nearest_cue():
+    assert kinds("sure it's one two, oh three, eighty five", context="what's your date of birth?") == [
+        ("DOB", "one two, oh three, eighty five")]
+    assert kinds("one two oh three eight five", context="and the DOB?") == [("DOB", "one two oh three eight five")]
+    assert kinds("one two three four five six", context="and the DOB?") == []  # month 34: not a date
+    assert kinds("call me about order 1234567", options=UK) == []  # "order" is nearer than "call"
+    assert kinds("order problem, call me on 9123 4567", options=UK) == [("PHONE", "9123 4567")]
+    assert kinds("it's j smith at kestrel mail dot co dot uk") == [("EMAIL", "j smith at kestrel mail dot co dot uk")]
 
 
 def test_chinese_and_mixed_messages():
