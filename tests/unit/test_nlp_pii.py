@@ -252,3 +252,15 @@ def test_chinese_and_mixed_messages():
         ("我係你哋客戶，旺角個網好慢", "", []), ("你叫什么名字", "", []),
     ]:
         assert kinds(text, context=context, options=UK, use_ner=True) == expected, text
+
+
+def test_deployment_options_come_from_settings(tmp_path):
+    from app.core.settings import Settings
+
+    vocabulary = tmp_path / "vocabulary.yaml"
+    vocabulary.write_text("terms: [Harbour Fibre]\nqueues: {billing: [Ada Lovelace Plan]}\n", encoding="utf-8")
+    options = pii.pii_options(Settings(phone_default_region="hk", vocabulary_file=vocabulary))
+    assert options.region == "HK" and set(options.allow) == {"Harbour Fibre", "Ada Lovelace Plan"}
+    text = "Thanks Harbour Fibre, call me on 9123 4567"
+    assert kinds(text, options=options, use_ner=True) == [("PHONE", "9123 4567")]
+    assert ("PERSON", "Harbour Fibre") in kinds(text, options=PiiOptions(region="HK"), use_ner=True)
