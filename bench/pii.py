@@ -112,7 +112,8 @@ def main() -> None:
     table(f"find_pii, HK deployment, held-out set ({len(held_out)})", score(held_out, full_pred[split:]))
     full = score(everything, full_pred)
     table(f"find_pii, HK deployment, all {len(everything)} snippets", full)
-    table(f"find_pii, UK deployment (region GB), all {len(everything)} snippets", score(everything, detect(everything, uk)))
+    table(f"find_pii, UK deployment (region GB), all {len(everything)} snippets",
+          score(everything, detect(everything, uk)))
     table("find_pii(use_ner=False) (patterns only), HK, all", score(everything, pattern_pred))
     table("regex-only baseline, all", score(everything, baseline([i.text for i in everything])))
     per_channel(everything, full_pred)

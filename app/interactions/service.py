@@ -1,8 +1,9 @@
 """Customers, identities and interactions: the rules every channel's ingest and every page goes through.
 
 Identities are normalised before they are stored or looked up: phone numbers to E.164 (numbers without a
-country code are read in EARSHOT_PHONE_DEFAULT_REGION, e.g. "HK" reads "9123 4567" as +85291234567), e-mail addresses case-folded,
-social handles lowercased without a leading "@" and kept per platform, CRM ids as given (trimmed).
+country code are read in EARSHOT_PHONE_DEFAULT_REGION: with "HK", "9123 4567" is +85291234567), e-mail
+addresses case-folded, social handles lowercased without a leading "@" and kept per platform, CRM ids as
+given (trimmed), HKIDs as a digest of their canonical form (app/core/hkid.py).
 
 Identities that meet merge customers: when one contact names identities that belong to two or more
 customers, the oldest customer absorbs the others (their identities and interactions move to it, the

@@ -474,7 +474,8 @@ def _dob_spans(text: str, doc: Doc | None, asked: frozenset[str] = frozenset()) 
     written += [(m.start(), m.end()) for m in CJK_DATE_RE.finditer(text)]
     dates = list(written)
     if doc is not None:
-        dates += [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "DATE" and any(c.isdigit() for c in e.text)]
+        dates += [(e.start_char, e.end_char) for e in doc.ents
+                  if e.label_ == "DATE" and any(c.isdigit() for c in e.text)]
     chosen_dates: list[tuple[tuple[int, int], float]] = []
     for cue in DOB_CUE.finditer(text):
         after = [d for d in dates if 0 <= d[0] - cue.end() <= 40]
