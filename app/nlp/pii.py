@@ -733,13 +733,27 @@ def _cjk_name_spans(text: str) -> list[PiiSpan]:
     return spans
 
 
+FIELD_LABEL_AFTER = re.compile(r"(?:[ \t]+[a-z]+){0,2}[ \t]*:")
+
+
+def _field_label(text: str, start: int, end: int) -> bool:
+    """A form field's label the model took for a name: "Email: ...", "Daytime phone: ..." at a line start.
+    Speaker labels of a pasted transcript ("Maria: hi", "Grace Okafor: ...") stay names."""
+    word = text[start:end]
+    if " " in word or word.lower() in FIRST_NAMES:
+        return False
+    at_line_start = not text[:start].strip() or text[:start].rstrip(" \t").endswith(("\n", "\r"))
+    return at_line_start and FIELD_LABEL_AFTER.match(text, end) is not None
+
+
 def _ner_spans(doc: Doc) -> list[PiiSpan]:
     spans = []
     for ent in doc.ents:
         if CJK.search(ent.text):  # the English model cannot read Chinese: its entities there are noise
             continue
         if ent.label_ == "PERSON" and any(c.isalpha() for c in ent.text) and ent.text.lower() not in NOT_NAME \
-                and not TITLE_ONLY.fullmatch(ent.text) and not any(c.isdigit() for c in ent.text):
+                and not TITLE_ONLY.fullmatch(ent.text) and not any(c.isdigit() for c in ent.text) \
+                and not _field_label(doc.text, ent.start_char, ent.end_char):
             spans.append(PiiSpan(ent.start_char, ent.end_char, PERSON, ent.text, 0.8, "ner"))
         elif ent.label_ in ("GPE", "LOC", "FAC"):
             spans.append(PiiSpan(ent.start_char, ent.end_char, LOCATION, ent.text, 0.5, "ner"))

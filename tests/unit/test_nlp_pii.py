@@ -264,3 +264,10 @@ def test_deployment_options_come_from_settings(tmp_path):
     text = "Thanks Harbour Fibre, call me on 9123 4567"
     assert kinds(text, options=options, use_ner=True) == [("PHONE", "9123 4567")]
     assert ("PERSON", "Harbour Fibre") in kinds(text, options=PiiOptions(region="HK"), use_ner=True)
+
+
+def test_form_field_labels_are_not_names_but_speaker_labels_are():
+    for text in ["Email: PRIYA.SHAH@EXAMPLE.COM", "Daytime phone: 3456 7890"]:
+        assert "PERSON" not in [kind for kind, _ in kinds(text, use_ner=True)], text
+    assert ("PERSON", "Grace Okafor") in kinds("Grace Okafor: I called yesterday", use_ner=True)
+    assert ("PERSON", "Maria") in kinds("Maria: hi there", use_ner=True)
