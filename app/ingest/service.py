@@ -20,6 +20,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
+from app.core import phones
 from app.core.audit import Actor
 from app.core.errors import InvalidInput, NotFound
 from app.core.inputs import CsvFile, decode_text, json_document, json_lines, refuse_binary
@@ -51,7 +52,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def phone_region(settings: Settings | None) -> str:
-    return str(getattr(settings, "phone_default_region", interactions.DEFAULT_REGION))
+    return phones.default_region(settings)
 
 
 def _no_progress(done: int, total: int) -> None:

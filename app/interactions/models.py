@@ -37,6 +37,7 @@ class IdentityKind(StrEnum):
     EMAIL = "email"
     SOCIAL = "social"
     CRM = "crm"
+    HKID = "hkid"  # stored as a digest (app/core/hkid.py), never in clear
 
 
 class AuthorRole(StrEnum):
@@ -66,7 +67,8 @@ class Customer(SQLModel, table=True):
 
 
 class CustomerIdentity(SQLModel, table=True):
-    """A phone (E.164), e-mail (case-folded), social handle (per platform) or CRM id of one customer."""
+    """A phone (E.164), e-mail (case-folded), social handle (per platform), CRM id or HKID (as a digest) of one
+    customer."""
 
     __tablename__ = "customer_identity"
     __table_args__ = (UniqueConstraint("kind", "platform", "value", name="uq_identity"),)

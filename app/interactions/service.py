@@ -1,8 +1,9 @@
 """Customers, identities and interactions: the rules every channel's ingest and every page goes through.
 
 Identities are normalised before they are stored or looked up: phone numbers to E.164 (numbers without a
-country code are read in the default region, "GB" unless configured), e-mail addresses case-folded,
-social handles lowercased without a leading "@" and kept per platform, CRM ids as given (trimmed).
+country code are read in EARSHOT_PHONE_DEFAULT_REGION: with "HK", "9123 4567" is +85291234567), e-mail
+addresses case-folded, social handles lowercased without a leading "@" and kept per platform, CRM ids as
+given (trimmed), HKIDs as a digest of their canonical form (app/core/hkid.py).
 
 Identities that meet merge customers: when one contact names identities that belong to two or more
 customers, the oldest customer absorbs the others (their identities and interactions move to it, the
@@ -23,12 +24,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-import phonenumbers
 from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
 from app.auth.service import visible_agent_ids
-from app.core import audit
+from app.core import audit, hkid, phones
 from app.core.audit import Actor
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.listing import Sort
@@ -49,7 +49,7 @@ from app.interactions.models import (
     Segment,
 )
 
-DEFAULT_REGION = "GB"
+DEFAULT_REGION = phones.FALLBACK_REGION  # kept for callers; parsing uses phones.default_region()
 UpsertStatus = Literal["created", "updated", "unchanged"]
 
 
@@ -63,15 +63,10 @@ class Identity:
     platform: str = ""
 
 
-def normalise_phone(raw: str, *, region: str = DEFAULT_REGION) -> str:
-    """E.164 ("+447700900123"). Raises InvalidInput when the text is not a possible phone number."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(f"not a phone number: {raw!r}") from exc
-    if not phonenumbers.is_possible_number(number):
-        raise InvalidInput(f"not a possible phone number: {raw!r}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+def normalise_phone(raw: str, *, region: str | None = None) -> str:
+    """E.164 ("+447700900123"), read in `region` or the configured default region (app.core.phones).
+    Raises InvalidInput when the text is not a possible phone number."""
+    return phones.normalise_phone(raw, region=region)
 
 
 def normalise_email(raw: str) -> str:
@@ -91,7 +86,7 @@ def normalise_handle(raw: str) -> str:
     return value
 
 
-def normalise_identity(kind: str, value: str, platform: str = "", *, region: str = DEFAULT_REGION) -> Identity:
+def normalise_identity(kind: str, value: str, platform: str = "", *, region: str | None = None) -> Identity:
     """One identity in its stored form. Raises InvalidInput for an unknown kind or a malformed value."""
     if kind == IdentityKind.PHONE:
         return Identity(IdentityKind.PHONE.value, normalise_phone(value, region=region))
@@ -101,6 +96,8 @@ def normalise_identity(kind: str, value: str, platform: str = "", *, region: str
         if not platform.strip():
             raise InvalidInput("a social handle needs its platform")
         return Identity(IdentityKind.SOCIAL.value, normalise_handle(value), platform.strip().lower())
+    if kind == IdentityKind.HKID:
+        return Identity(IdentityKind.HKID.value, hkid.hkid_digest(value))
     if kind == IdentityKind.CRM:
         if not value.strip():
             raise InvalidInput("empty CRM id")
@@ -121,7 +118,7 @@ def _active(session: Session, customer: Customer) -> Customer:
 
 
 def find_customer_by_identity(*, session: Session, kind: str, value: str, platform: str = "",
-                              region: str = DEFAULT_REGION) -> Customer | None:
+                              region: str | None = None) -> Customer | None:
     """The (active, i.e. not merged away) customer holding this identity, or None. Malformed values → None."""
     try:
         ident = normalise_identity(kind, value, platform, region=region)

@@ -1,6 +1,7 @@
 """Precision and recall of a PII detector on a labelled set (tests/fixtures/nlp/pii_labelled.jsonl).
 
-A labelled line: {"id", "channel", "text", "pii": [{"kind", "text"}]}; the gold span is the labelled
+A labelled line: {"id", "channel", "text", "pii": [{"kind", "text"}], "context"?}; "context" is the previous
+turn (e.g. the agent's question) that the redactor sees; the gold span is the labelled
 text's position in the snippet (repeated texts take successive occurrences). A detected span counts as
 correct when it has the gold span's kind and overlaps it.
 """
@@ -20,6 +21,7 @@ class Labelled:
     text: str
     gold: list[tuple[int, int, str]]
     channel: str = ""
+    context: str = ""  # the previous turn or message, when the label depends on it
 
 
 @dataclass
@@ -59,7 +61,7 @@ def load_labelled(path: Path) -> list[Labelled]:
                 raise ValueError(f"line {number}: {label['text']!r} is not in the text")
             cursor[label["text"]] = start + 1
             gold.append((start, start + len(label["text"]), label["kind"]))
-        items.append(Labelled(text=text, gold=gold, channel=row.get("channel", "")))
+        items.append(Labelled(text=text, gold=gold, channel=row.get("channel", ""), context=row.get("context", "")))
     return items
 
 
@@ -83,3 +85,28 @@ def score(items: Iterable[Labelled], predictions: Iterable[list[PiiSpan]]) -> Re
 
 def evaluate(items: list[Labelled], detector: Callable[[list[str]], list[list[PiiSpan]]]) -> Report:
     return score(items, detector([item.text for item in items]))
+
+
+# The targets of issue #18 per kind: (minimum recall, minimum precision or None). bench/pii.py prints them and
+# tests/unit/test_nlp_pii.py asserts them on the labelled sets.
+PII_TARGETS: dict[str, tuple[float, float | None]] = {
+    "CARD": (0.98, None), "DOB": (0.98, None), "POSTCODE": (0.98, None), "PHONE": (0.98, None),
+    "EMAIL": (0.98, None), "PERSON": (0.95, 0.90),
+}
+
+
+def missed_targets(report: Report) -> list[str]:
+    """The kinds below their target, each with its figures ("PERSON precision 0.88 < 0.90"); empty if all met."""
+    missed = []
+    for kind, (recall, precision) in PII_TARGETS.items():
+        score = report.kinds[kind]
+        if score.recall < recall:
+            missed.append(f"{kind} recall {score.recall:.3f} < {recall:.2f}")
+        if precision is not None and score.precision < precision:
+            missed.append(f"{kind} precision {score.precision:.3f} < {precision:.2f}")
+    return missed
+
+
+def load_labelled_sets(paths: Iterable[Path]) -> list[Labelled]:
+    """Several labelled files as one list, in order."""
+    return [item for path in paths for item in load_labelled(path)]

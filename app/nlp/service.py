@@ -111,12 +111,14 @@ def analyze_units(units: Sequence[Unit], *, categories: CategorySet | None = Non
     categories = categories or default_categories()
     found: dict[tuple[str, int], list[pii.PiiSpan]] = {}
     docs = get_nlp().pipe([u.text for u in units], batch_size=64)
+    previous = ""  # the turn before: its question ("your date of birth?") tells what the answer is
     for unit, doc in zip(units, docs, strict=True):
         unit.doc = doc
         unit.sentiment = sentiment.compound(unit.text)
         unit.hits = [Hit(h, *unit.times_of(h.start_char, h.end_char)) for h in categories.match(doc)]
         if with_pii:
-            found[(unit.source_type, unit.source_id)] = pii.find_pii(unit.text, doc=doc)
+            found[(unit.source_type, unit.source_id)] = pii.find_pii(unit.text, doc=doc, context=previous)
+        previous = unit.text
     return found
 
 

@@ -1,7 +1,7 @@
 """Digit runs in written and spoken text, mapped back to the original characters.
 
 "four one one one, one one one one ..." / "oh seven seven double oh nine ..." / "4111-1111 1111 1111" /
-"plus four four seven seven ..." all become a `DigitRun` whose digits keep the character span they came
+"plus four four seven seven ..." / "九一二三，四五六七" all become a `DigitRun` whose digits keep the character span they came
 from, so a detector working on the digits can cite exactly the words that said them.
 """
 
@@ -14,14 +14,17 @@ DIGIT_WORDS = {
     "eight": "8", "nine": "9",
     # frequent ASR slips for digits in fast speech
     "won": "1", "to": "2", "too": "2", "for": "4", "ate": "8",
+    # Chinese digits, as a Cantonese or Mandarin transcript writes a number read out ("九一二三，四五六七")
+    "零": "0", "〇": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8",
+    "九": "9",
 }
 # ASR homophones only count inside a run that already has real digits on both sides (see _is_weak).
 WEAK_DIGIT_WORDS = {"won", "to", "too", "for", "ate"}
 REPEATERS = {"double": 2, "triple": 3}
-FILLERS = {"uh", "um", "er", "erm", "ah"}
+FILLERS = {"uh", "um", "er", "erm", "ah", "then"}  # "four one one one then one one one one ..."
 PLUS_WORDS = {"plus", "+"}
-TOKEN = re.compile(r"\+|\d+|[A-Za-z]+")
-SEPARATOR = re.compile(r"[\s,\-./()]*")
+TOKEN = re.compile(r"\+|\d+|[A-Za-z]+|[零〇一二三四五六七八九]")
+SEPARATOR = re.compile(r"[\s,\-./()，、]*")
 
 
 @dataclass

@@ -19,7 +19,7 @@ import numpy as np
 from app.speech.audio import AudioArray, AudioInfo, bleep, decode_channels, probe, seconds, wav_bytes
 from app.speech.diarize import assign_speakers
 from app.speech.metrics import HOLD_SECONDS, TalkMetrics, compute_metrics
-from app.speech.redaction import LABELS, redact_words
+from app.speech.redaction import LABELS, KnownValues, beep_ranges, redact_words
 from app.speech.turns import UNKNOWN, TimedWord, Turn, group_turns, repair_stray_words
 
 ProgressFn = Callable[[float, str], None]
@@ -166,8 +166,9 @@ def build_transcript(words: list[TimedWord], *, info: AudioInfo, duration: float
     turns = group_turns(words)
     lines: list[Line] = []
     ranges: list[dict[str, Any]] = []
+    known = KnownValues()  # a value found in one line is redacted where either side repeats it
     for seq, turn in enumerate(turns):
-        line, line_ranges = redact_turn(seq, turn, context=lines[-1].text if lines else "")
+        line, line_ranges = redact_turn(seq, turn, context=lines[-1].text if lines else "", known=known)
         lines.append(line)
         ranges += line_ranges
     metrics = compute_metrics(words, duration=duration, hold_seconds=options.hold_seconds,
@@ -176,8 +177,9 @@ def build_transcript(words: list[TimedWord], *, info: AudioInfo, duration: float
                       redaction_ranges=ranges)
 
 
-def redact_turn(seq: int, turn: Turn, *, context: str = "") -> tuple[Line, list[dict[str, Any]]]:
-    redaction = redact_words(turn.words, context=context)
+def redact_turn(seq: int, turn: Turn, *, context: str = "",
+                known: KnownValues | None = None) -> tuple[Line, list[dict[str, Any]]]:
+    redaction = redact_words(turn.words, context=context, known=known)
     words = []
     for word, flag in zip(turn.words, redaction.flags, strict=True):
         item = word.as_json()
@@ -199,8 +201,7 @@ def redacted_audio(path: Path, transcript: Transcript) -> bytes | None:
     arrays = decode_channels(path, channels=transcript.info.channels)
     if transcript.speaker_separation != SEPARATION_CHANNELS:
         arrays = arrays[:1]
-    ranges = [(float(r["start"]), float(r["end"]), r["channel"]) for r in transcript.redaction_ranges]
-    return wav_bytes(bleep(arrays, ranges))
+    return wav_bytes(bleep(arrays, beep_ranges(transcript.redaction_ranges)))
 
 
 def redacted_words(words: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,8 +1,8 @@
 """Linking a survey response to the customer's interactions.
 
 1. The survey names its interaction (source + external id): link to it.
-2. Otherwise find the customer by phone (E.164, region GB) or e-mail (case-folded) in CustomerIdentity and
-   link to the customer's interactions in the window before the survey (default 72 h).
+2. Otherwise find the customer by phone (E.164, read in EARSHOT_PHONE_DEFAULT_REGION) or e-mail (case-folded)
+   in CustomerIdentity and link to the customer's interactions in the window before the survey (default 72 h).
 3. Otherwise keep the response as unlinked, with the reason; it can be linked by hand (audited).
 
 The customer look-up is the interactions feature's shared identity resolver.
@@ -22,7 +22,7 @@ from app.interactions.models import Interaction
 from app.surveys.models import LinkStatus, SurveyResponse, SurveyResponseInteraction
 
 
-def normalise_phone(value: str | None, *, region: str = "GB") -> str | None:
+def normalise_phone(value: str | None, *, region: str | None = None) -> str | None:
     """E.164 for a parseable number (the shared normaliser), else None."""
     if not value or not value.strip():
         return None

@@ -145,3 +145,23 @@ def test_merge_and_unmerge_over_the_api(client, session, make_user):
     assert [i["value"] for i in undone.json()["identities"]] == ["b@example.com"]
     assert client.post(f"/api/customers/{second.id}/unmerge").status_code == 409
     assert client.get("/api/customers", params={"q": "b@ex"}).json()["total"] == 1
+
+
+def test_customer_matching_reads_hong_kong_numbers_in_the_hk_region(session, monkeypatch):
+    monkeypatch.setenv("EARSHOT_PHONE_DEFAULT_REGION", "HK")
+    chan = service.resolve_customer(session=session, identities=[ident("phone", "+852 9123 4567")],
+                                    display_name="Chan Tai Man")
+    for written in ("9123 4567", "91234567", "852 9123 4567", "(+852) 9123-4567"):
+        found = service.find_customer_by_identity(session=session, kind="phone", value=written)
+        assert found is not None and found.id == chan.id, written
+    assert service.find_customer_by_identity(session=session, kind="phone", value="9123 4567", region="GB") is None
+
+
+def test_customer_matching_by_hkid_ignores_how_it_is_written(session):
+    chan = service.resolve_customer(session=session, identities=[ident("hkid", "A123456(3)")], display_name="Chan")
+    for written in ("a1234563", "A 123456 (3)"):
+        found = service.find_customer_by_identity(session=session, kind="hkid", value=written)
+        assert found is not None and found.id == chan.id, written
+    assert service.find_customer_by_identity(session=session, kind="hkid", value="A123456(4)") is None
+    stored = session.exec(select(CustomerIdentity).where(CustomerIdentity.customer_id == chan.id)).all()
+    assert [row.kind for row in stored] == ["hkid"] and all("123456" not in row.value for row in stored)
