@@ -222,8 +222,16 @@ def redacted_audio_path(*, session: Session, principal: Principal, interaction_i
 SPEAKER_NOTES = {
     SEPARATION_ESTIMATED: "Mono recording: agent and customer were estimated from voice differences and may be "
                           "wrong on some lines.",
-    SEPARATION_NONE: "Mono recording: the speakers could not be separated, so every line's speaker is 'unknown'.",
+    SEPARATION_NONE: "Mono recording: speakers not separated (one channel holds both parties), so every line's "
+                     "speaker is 'unknown'. Record calls in stereo, one party per channel, to tell them apart.",
 }
+
+
+def speaker_note(info: CallTranscript | None) -> str | None:
+    """What the page says about whose words a line is, when that is not known for sure (mono calls)."""
+    if info is None or info.speaker_separation == SEPARATION_CHANNELS:
+        return None
+    return SPEAKER_NOTES.get(info.speaker_separation)
 
 
 def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
@@ -238,7 +246,8 @@ def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
         "model": info.model if info else None,
         "speaker_separation": info.speaker_separation if info else None,
         "speakers_certain": separated,
-        "speaker_note": None if separated or info is None else SPEAKER_NOTES.get(info.speaker_separation),
+        "language": info.language if info else None,
+        "speaker_note": speaker_note(info),
         "segments": [
             {"seq": s.seq, "speaker": s.speaker, "channel": s.channel, "start": s.start, "end": s.end,
              "text": s.text if view.original else (s.redacted_text if s.redacted_text is not None else s.text),

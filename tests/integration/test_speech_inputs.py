@@ -44,9 +44,13 @@ def test_missing_file_fails_cleanly(session, settings, queue, call_files):
     assert job.status == "failed" and "missing" in job.error
 
 
-def test_mono_call_gets_an_estimated_speaker_split(session, settings, queue, call_files):
+def test_mono_call_speakers_are_not_separated_unless_the_estimate_is_asked_for(session, settings, queue, call_files):
     files, _ = call_files
     recording = make_call(session, settings, files["mono"], channel_map={"0": "mixed"})
+    job = run_job(session, queue, recording)
+    assert job.status == "done" and job.result["speaker_separation"] == "none"
+    assert {s.speaker for s in segments_of(session, recording.interaction_id)} == {"unknown"}
+    settings.speech_mono_split = True  # EARSHOT_SPEECH_MONO_SPLIT=true
     job = run_job(session, queue, recording)
     assert job.status == "done" and job.result["speaker_separation"] == "estimated"
     segments = segments_of(session, recording.interaction_id)
