@@ -2,7 +2,7 @@
 
 Talk time is the union of each side's word intervals, with gaps shorter than `bridge` seconds (the
 breath between words) counted as talking. Silence is every stretch of at least SILENCE_MIN_SECONDS where
-neither side says a word (shorter gaps are ordinary pauses between turns). A hold is a silence of at least
+neither side says a word (shorter gaps are ordinary pauses between turns). A hold is a silence between words of at least
 `hold_seconds` (EARSHOT_SPEECH_HOLD_SECONDS, 5 s) during which the agent's channel is quiet too (muted, or
 music/silence on the customer side); where the agent's channel carries sound but no words were heard, it is
 not a hold. Overtalk is where both sides' words overlap, from the word timings themselves (no bridging). An
@@ -145,7 +145,9 @@ def compute_metrics(words: Sequence[TimedWord], *, duration: float, turn_count: 
                               bridge=bridge)
     anyone = merge_intervals([*agent, *customer, *unknown])
     silences = [(s, e) for s, e in gaps(anyone, duration=duration) if e - s >= SILENCE_MIN_SECONDS]
-    holds = [(s, e) for s, e in silences if e - s >= hold_seconds
+    # a hold lies between words (not the ringing before the first nor the wrap-up after the last)
+    first, last = (anyone[0][0], anyone[-1][1]) if anyone else (0.0, 0.0)
+    holds = [(s, e) for s, e in silences if e - s >= hold_seconds and s >= first and e <= last
              and total(intersect([(s, e)], merge_intervals(agent_active or []))) < AGENT_ACTIVE_SHARE * (e - s)]
     # where words overlap (not the breaths between them), overlaps closer than `bridge` being one episode
     overlaps = intersect(talk_intervals(words, AGENT, bridge=0.0), talk_intervals(words, CUSTOMER, bridge=0.0))

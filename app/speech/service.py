@@ -84,6 +84,17 @@ def pending_recording_ids(*, session: Session) -> list[int]:
     return [r for r in rows if r is not None]
 
 
+def recording_ids_transcribed_by_another_model(*, session: Session, model: str, source: str) -> list[int]:
+    """Recordings of interactions from `source` whose stored transcript was made by a model other than `model`
+    (and whose audio is still there)."""
+    rows = session.exec(select(Recording.id).join(CallTranscript, col(CallTranscript.recording_id) == Recording.id)
+                        .join(Interaction, col(Interaction.id) == Recording.interaction_id)
+                        .where(Interaction.source == source, CallTranscript.model != model,
+                               col(Recording.audio_deleted_at).is_(None))
+                        .order_by(col(Recording.id))).all()
+    return [r for r in rows if r is not None]
+
+
 def set_status(*, session: Session, recording_id: int, status: str, error: str | None = None) -> None:
     recording = session.get(Recording, recording_id)
     if recording is not None:
