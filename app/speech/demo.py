@@ -15,6 +15,10 @@ DEMO_SOURCE = "demo"  # app/interactions/demo.py loads the demo calls with this 
 def load_demo(*, runtime: Runtime, log: Callable[[str], None]) -> None:
     queue = JobQueue(runtime)
     model = engine.model_name(runtime.settings)
+    try:  # join base here, once, so a bad installation shows now and the first job starts at once
+        log(f"demo: speech model {model} at {engine.model_path(runtime.settings)}")
+    except engine.ModelUnavailable as exc:
+        log(f"demo: the speech model is not usable, calls will fail to transcribe: {exc}")
     with session_scope(runtime.sessions) as session:
         pending = service.pending_recording_ids(session=session)
         outdated = service.recording_ids_transcribed_by_another_model(session=session, model=model,

@@ -178,3 +178,20 @@ def test_call_page_shows_language_stored_holds_and_unseparated_speakers(session,
     assert "Hold 0:08 (1," in page and "Silence 0:18 (2)" in page
     body = client.get(f"/api/interactions/{interaction.id}/transcript").json()
     assert body["language"] == "zh" and body["metrics"]["hold_count"] == 1
+
+
+def test_demo_load_queues_again_the_demo_calls_made_by_another_model(session, runtime, monkeypatch, tmp_path):
+    from app.speech import demo, engine
+
+    monkeypatch.setattr(engine, "base_model_dir", lambda cache: tmp_path / "joined")  # the real join: test_speech_offline
+
+    recording = transcribed_call(session, agent_id=None)  # made by tiny.en, as before base was the default
+    session.get(Interaction, recording.interaction_id).source = "demo"
+    session.commit()
+    runtime.settings.speech_model = "base"
+    logs: list[str] = []
+    demo.load_demo(runtime=runtime, log=logs.append)
+    assert "speech model whisper-base at" in logs[0]
+    assert "0 call(s) queued for transcription, 1 transcribed by another model queued again for whisper-base" in logs[-1]
+    jobs = session.exec(select(Job).where(Job.kind == service.JOB_KIND)).all()
+    assert [job.payload["recording_id"] for job in jobs] == [recording.id]
