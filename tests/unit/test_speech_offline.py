@@ -11,13 +11,12 @@ from app.speech.audio import decode_channels, probe
 from app.speech.pipeline import transcribe_channel
 from app.speech.synthetic import ScriptLine, espeak_available, synthesize_call
 
-pytestmark = pytest.mark.slow
-
 
 def _refuse(*args, **kwargs):
     raise OSError("network access attempted during an offline test")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 def test_default_base_model_is_joined_verified_and_transcribes_without_network(monkeypatch, tmp_path):
     """The one real base-loading test: joined from its two packages into the data directory, hash-checked,
@@ -46,15 +45,18 @@ def test_default_base_model_is_joined_verified_and_transcribes_without_network(m
     assert all(w.speaker == "agent" and w.end >= w.start for w in words)
 
 
-def test_load_model_is_cached_per_configuration(monkeypatch):
+def test_load_model_is_cached_per_configuration(monkeypatch, tmp_path):
     loads = []
     monkeypatch.setattr(engine, "_models", {})
     monkeypatch.setattr(engine, "_load", lambda key: loads.append(key) or object())
-    settings = Settings(_env_file=None)
+    settings = Settings(_env_file=None, data_dir=tmp_path, speech_model="tiny.en")
     first = engine.load_model(settings)
     assert engine.load_model(settings) is first and len(loads) == 1
-    engine.load_model(Settings(_env_file=None, speech_cpu_threads=1))
+    engine.load_model(Settings(_env_file=None, data_dir=tmp_path, speech_model="tiny.en", speech_cpu_threads=1))
     assert len(loads) == 2
+    monkeypatch.setattr(engine, "base_model_dir", lambda cache: tmp_path / "joined-base")
+    engine.load_model(Settings(_env_file=None, data_dir=tmp_path))  # base: another model, another load
+    assert len(loads) == 3 and loads[-1].path == str(tmp_path / "joined-base")
 
 
 def test_missing_model_directory_is_a_clear_error(tmp_path):
