@@ -106,3 +106,19 @@ def test_a_queue_in_another_language_needs_a_multilingual_model(session, setting
     assert job.status == "failed" and "English-only" in job.error and job.attempts == 1
     session.refresh(recording)
     assert recording.transcription_status == "failed" and "EARSHOT_SPEECH_MODEL=base" in recording.transcription_error
+
+
+def test_a_model_that_fails_its_hash_fails_the_job_once_with_the_reason(session, settings, queue, call_files,
+                                                                         monkeypatch):
+    from app.speech import engine
+
+    def refuse(settings):
+        raise engine.ModelUnavailable("the joined model.bin for whisper-base has sha256 abc, expected d01c")
+
+    monkeypatch.setattr(engine, "load_model", refuse)
+    files, _ = call_files
+    recording = make_call(session, settings, files["mono"], channel_map={"0": "mixed"})
+    job = run_job(session, queue, recording)
+    assert job.status == "failed" and job.attempts == 1 and "expected d01c" in job.error  # no pointless retries
+    session.refresh(recording)
+    assert recording.transcription_status == "failed" and "sha256 abc" in recording.transcription_error
