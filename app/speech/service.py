@@ -269,4 +269,5 @@ def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
         "redacted_audio": bool(info and info.redacted_audio_sha256),
         "metrics": CallMetricsPublic.model_validate(view.metrics, from_attributes=True).model_dump()
         if view.metrics else None,
+        "metric_spans": view.metrics.intervals if view.metrics else None,  # what the page's timeline draws
     }

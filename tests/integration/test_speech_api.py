@@ -178,6 +178,7 @@ def test_call_page_shows_language_stored_holds_and_unseparated_speakers(session,
     assert "Hold 0:08 (1," in page and "Silence 0:18 (2)" in page
     body = client.get(f"/api/interactions/{interaction.id}/transcript").json()
     assert body["language"] == "zh" and body["metrics"]["hold_count"] == 1
+    assert body["metric_spans"]["hold"] == [[1.1, 9.1]] and body["metrics"]["hold_min_seconds"] == 5.0
 
 
 def test_demo_load_queues_again_the_demo_calls_made_by_another_model(session, runtime, monkeypatch, tmp_path):
