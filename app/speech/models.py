@@ -54,6 +54,7 @@ class CallMetricsBase(SQLModel):
     longest_monologue_speaker: str | None = Field(default=None, max_length=20)
     agent_words_per_minute: float | None = None
     customer_words_per_minute: float | None = None
+    hold_min_seconds: float | None = Field(default=None, description="The hold threshold these figures used.")
 
 
 class CallMetrics(CallMetricsBase, table=True):
@@ -61,6 +62,10 @@ class CallMetrics(CallMetricsBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     interaction_id: int = Field(foreign_key="interaction.id", unique=True)
     computed_at: datetime = _now()
+    intervals: dict[str, list[list[float]]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True),
+        description='The spans behind the figures: {"agent", "customer", "unknown", "silence", "hold", '
+                    '"overtalk": [[start, end], ...]}; what the call page draws and totals.')
 
 
 class CallMetricsPublic(CallMetricsBase):

@@ -4,8 +4,10 @@ redacted lines, audio ranges to mute, and talk metrics. No database here (see se
 Stereo calls: each channel (one party each) is transcribed on its own, with Silero VAD (so the long
 silences of each side cost nothing) and word timestamps; the words are merged by time into turns.
 Mono calls: the one channel is transcribed without VAD (VAD cost ~7 WER points on mono mixes, see the
-notes); the speakers are then estimated by clustering the voice of each utterance (app/speech/diarize.py),
-stored as "estimated" and shown as uncertain — or left "unknown" when that is not possible.
+notes); its lines are stored as speaker "unknown" and the page says "speakers not separated". With
+EARSHOT_SPEECH_MONO_SPLIT the speakers are estimated by clustering the voice of each utterance
+(app/speech/diarize.py), stored as "estimated" and shown as uncertain; off by default because on a real mono
+phone call the estimate was no better than giving every word one label.
 """
 
 import time
@@ -16,7 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from app.speech.audio import AudioArray, AudioInfo, bleep, decode_channels, probe, seconds, wav_bytes
+from app.speech.audio import (
+    AudioArray,
+    AudioInfo,
+    active_intervals,
+    bleep,
+    decode_channels,
+    probe,
+    seconds,
+    wav_bytes,
+)
 from app.speech.diarize import assign_speakers
 from app.speech.metrics import HOLD_SECONDS, TalkMetrics, compute_metrics
 from app.speech.redaction import LABELS, KnownValues, beep_ranges, redact_words
@@ -37,7 +48,7 @@ class Options:
     language: str | None = "en"
     stereo_vad: bool = True
     mono_vad: bool = False
-    mono_split: bool = True  # estimate agent/customer on mono calls
+    mono_split: bool = False  # estimate agent/customer on mono calls (EARSHOT_SPEECH_MONO_SPLIT; see diarize.py)
     # faster-whisper's defaults. Two steps (0, 0.4) without conditioning looked better on 6 demo calls
     # (-6 WER points, -18 % CPU) but worse on all 15 (customer WER 45 -> 70 %): the fallback samples at
     # temperature > 0, so results vary from run to run. Kept configurable; see app/speech/README.md
@@ -48,6 +59,11 @@ class Options:
     # 7.4 s with WER 58.3 -> 55.7 %. Real speech rarely repeats five tokens in a row.
     no_repeat_ngram_size: int = 5
     hold_seconds: float = HOLD_SECONDS
+    # base loops on phone audio without it (needs word timestamps, which every call here asks for)
+    hallucination_silence_threshold: float | None = None
+    # the deployment's brand, product and place names (app/core/vocabulary.py), as decoder hot words
+    hotwords: str | None = None
+    initial_prompt: str | None = None
 
 
 @dataclass
@@ -111,7 +127,9 @@ def transcribe_channel(model: Any, audio: AudioArray, *, role: str, channel: int
     segments, _info = model.transcribe(audio, language=options.language, beam_size=options.beam_size,
                                        vad_filter=vad, word_timestamps=True, temperature=list(options.temperatures),
                                        condition_on_previous_text=options.condition_on_previous_text,
-                                       no_repeat_ngram_size=options.no_repeat_ngram_size)
+                                       no_repeat_ngram_size=options.no_repeat_ngram_size,
+                                       hallucination_silence_threshold=options.hallucination_silence_threshold,
+                                       hotwords=options.hotwords, initial_prompt=options.initial_prompt)
     words: list[TimedWord] = []
     for number, segment in enumerate(segments):  # a lazy generator: decoding happens while iterating
         for word in segment.words or []:
@@ -152,16 +170,19 @@ def transcribe_file(path: Path, *, model: Any, channel_map: dict[str, str] | Non
     if not stereo and options.mono_split:
         words, split = assign_speakers(words, arrays[0])
         separation = SEPARATION_ESTIMATED if split else SEPARATION_NONE
+    agent_active = active_intervals(arrays[roles.index("agent")]) if stereo and "agent" in roles else None
     transcript = build_transcript(words, info=info, duration=max(audio_seconds, info.duration_seconds),
-                                  separation=separation, options=options)
+                                  separation=separation, options=options, agent_active=agent_active)
     transcript.audio_seconds = audio_seconds
     transcript.processing_seconds = time.perf_counter() - began
     return transcript
 
 
 def build_transcript(words: list[TimedWord], *, info: AudioInfo, duration: float, separation: str,
-                     options: Options | None = None) -> Transcript:
-    """Turns, redaction and metrics from timed words (pure: unit-tested without the model)."""
+                     options: Options | None = None,
+                     agent_active: list[tuple[float, float]] | None = None) -> Transcript:
+    """Turns, redaction and metrics from timed words (pure: unit-tested without the model); `agent_active`:
+    where the agent's channel carries sound (stereo), see metrics.compute_metrics."""
     options = options or Options()
     turns = group_turns(words)
     lines: list[Line] = []
@@ -172,7 +193,8 @@ def build_transcript(words: list[TimedWord], *, info: AudioInfo, duration: float
         lines.append(line)
         ranges += line_ranges
     metrics = compute_metrics(words, duration=duration, hold_seconds=options.hold_seconds,
-                              turn_count=len(turns) if separation == SEPARATION_NONE else None)
+                              turn_count=len(turns) if separation == SEPARATION_NONE else None,
+                              agent_active=agent_active)
     return Transcript(info=info, lines=lines, words=words, metrics=metrics, speaker_separation=separation,
                       redaction_ranges=ranges)
 

@@ -84,6 +84,17 @@ def pending_recording_ids(*, session: Session) -> list[int]:
     return [r for r in rows if r is not None]
 
 
+def recording_ids_transcribed_by_another_model(*, session: Session, model: str, source: str) -> list[int]:
+    """Recordings of interactions from `source` whose stored transcript was made by a model other than `model`
+    (and whose audio is still there)."""
+    rows = session.exec(select(Recording.id).join(CallTranscript, col(CallTranscript.recording_id) == Recording.id)
+                        .join(Interaction, col(Interaction.id) == Recording.interaction_id)
+                        .where(Interaction.source == source, CallTranscript.model != model,
+                               col(Recording.audio_deleted_at).is_(None))
+                        .order_by(col(Recording.id))).all()
+    return [r for r in rows if r is not None]
+
+
 def set_status(*, session: Session, recording_id: int, status: str, error: str | None = None) -> None:
     recording = session.get(Recording, recording_id)
     if recording is not None:
@@ -222,8 +233,16 @@ def redacted_audio_path(*, session: Session, principal: Principal, interaction_i
 SPEAKER_NOTES = {
     SEPARATION_ESTIMATED: "Mono recording: agent and customer were estimated from voice differences and may be "
                           "wrong on some lines.",
-    SEPARATION_NONE: "Mono recording: the speakers could not be separated, so every line's speaker is 'unknown'.",
+    SEPARATION_NONE: "Mono recording: speakers not separated (one channel holds both parties), so every line's "
+                     "speaker is 'unknown'. Record calls in stereo, one party per channel, to tell them apart.",
 }
+
+
+def speaker_note(info: CallTranscript | None) -> str | None:
+    """What the page says about whose words a line is, when that is not known for sure (mono calls)."""
+    if info is None or info.speaker_separation == SEPARATION_CHANNELS:
+        return None
+    return SPEAKER_NOTES.get(info.speaker_separation)
 
 
 def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
@@ -238,7 +257,8 @@ def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
         "model": info.model if info else None,
         "speaker_separation": info.speaker_separation if info else None,
         "speakers_certain": separated,
-        "speaker_note": None if separated or info is None else SPEAKER_NOTES.get(info.speaker_separation),
+        "language": info.language if info else None,
+        "speaker_note": speaker_note(info),
         "segments": [
             {"seq": s.seq, "speaker": s.speaker, "channel": s.channel, "start": s.start, "end": s.end,
              "text": s.text if view.original else (s.redacted_text if s.redacted_text is not None else s.text),
@@ -249,4 +269,5 @@ def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
         "redacted_audio": bool(info and info.redacted_audio_sha256),
         "metrics": CallMetricsPublic.model_validate(view.metrics, from_attributes=True).model_dump()
         if view.metrics else None,
+        "metric_spans": view.metrics.intervals if view.metrics else None,  # what the page's timeline draws
     }

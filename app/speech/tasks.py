@@ -8,10 +8,10 @@ from app.core.db import session_scope
 from app.core.jobs import JobContext, PermanentJobError, job_handler
 from app.core.models import Job
 from app.core.storage import BlobStore
-from app.interactions.models import Recording
+from app.interactions.models import Interaction, Recording
 from app.speech import engine, service
 from app.speech.audio import AudioError, probe
-from app.speech.pipeline import Options, redacted_audio, transcribe_file
+from app.speech.pipeline import redacted_audio, transcribe_file
 
 log = logging.getLogger("earshot.speech")
 
@@ -44,6 +44,8 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
         service.set_status(session=session, recording_id=recording_id, status=service.RUNNING)
         path = BlobStore(settings.recordings_dir).path_for(recording.sha256)
         channel_map = dict(recording.channel_map or {})
+        interaction = session.get(Interaction, recording.interaction_id)
+        queue = interaction.queue if interaction is not None else None
     try:
         info = probe(path)  # a file that is not audio fails before the model is even loaded
         limit = float(getattr(settings, "speech_max_seconds", MAX_SECONDS))
@@ -52,9 +54,20 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
             raise AudioError(f"the recording is {info.duration_seconds / 3600:.1f} hours long; calls over "
                              f"{limit / 3600:.1f} hours are not transcribed")
     except AudioError as exc:
-        _fail_unreadable(ctx, recording_id, exc)
+        _fail_permanently(ctx, recording_id, exc)
+    try:
+        options = engine.decoding_options(settings, queue=queue)
+    except engine.LanguageUnsupported as exc:
+        _fail_permanently(ctx, recording_id, exc)
     ctx.progress(0.0, "Loading the speech model")
-    model = engine.load_model(settings)
+    try:
+        model = engine.load_model(settings)
+    except engine.ModelUnavailable as exc:  # a retry cannot help until an admin fixes the installation
+        _fail_permanently(ctx, recording_id, exc)
+    log.info("transcribing recording %s with model %s (%s, %s, %s threads), language %s, %d vocabulary term(s)",
+             recording_id, engine.model_name(settings), settings.speech_device, settings.speech_compute_type,
+             settings.speech_cpu_threads, options.language,
+             len(options.initial_prompt.split(", ")) if options.initial_prompt else 0)
     last = [-1.0, time.monotonic()]
 
     def progress(fraction: float, message: str) -> None:
@@ -63,13 +76,11 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
             last[0], last[1] = fraction, time.monotonic()
             ctx.progress(0.95 * fraction, f"{message} …")
 
-    options = Options(beam_size=settings.speech_beam_size, language=settings.speech_language or None,
-                      hold_seconds=float(getattr(settings, "speech_hold_seconds", Options.hold_seconds)))
     try:
         transcript = transcribe_file(path, model=model, channel_map=channel_map, options=options,
                                      progress=progress, info=info)
     except AudioError as exc:
-        _fail_unreadable(ctx, recording_id, exc)
+        _fail_permanently(ctx, recording_id, exc)
     except Exception as exc:
         _mark(ctx, recording_id, status=_status_after_error(ctx), error=f"{type(exc).__name__}: {exc}")
         raise
@@ -101,7 +112,7 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
             "speaker_separation": transcript.speaker_separation}
 
 
-def _fail_unreadable(ctx: JobContext, recording_id: int, exc: AudioError) -> NoReturn:
+def _fail_permanently(ctx: JobContext, recording_id: int, exc: Exception) -> NoReturn:
     reason = f"cannot transcribe recording {recording_id}: {exc}"
     _mark(ctx, recording_id, status=service.FAILED, error=reason)
     raise PermanentJobError(reason) from exc

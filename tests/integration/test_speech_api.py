@@ -11,7 +11,7 @@ from app.interactions.models import Interaction, Recording
 from app.speech import service
 from app.speech.audio import AudioInfo
 from app.speech.models import CallTranscript
-from app.speech.pipeline import build_transcript
+from app.speech.pipeline import Options, build_transcript
 from app.speech.turns import TimedWord
 
 
@@ -142,3 +142,57 @@ def test_estimated_speakers_are_flagged_as_uncertain(session, client, make_user,
     login(admin)
     body = client.get(f"/api/interactions/{recording.interaction_id}/transcript").json()
     assert body["speakers_certain"] is False and "estimated" in body["speaker_note"]
+
+
+def test_demo_calls_made_by_another_model_are_found_for_re_transcription(session):
+    demo = transcribed_call(session, agent_id=None)
+    transcribed_call(session, agent_id=None)  # not a demo call: a deployment's own calls are left alone
+    session.get(Interaction, demo.interaction_id).source = "demo"
+    session.commit()
+    assert service.recording_ids_transcribed_by_another_model(session=session, model="whisper-base",
+                                                              source="demo") == [demo.id]
+    assert service.recording_ids_transcribed_by_another_model(session=session, model="tiny.en", source="demo") == []
+
+
+def test_call_page_shows_language_stored_holds_and_unseparated_speakers(session, client, make_user, login):
+    admin = make_user("admin")
+    interaction = Interaction(channel="call", started_at=utcnow(), source="test", external_id=uuid.uuid4().hex)
+    session.add(interaction)
+    session.flush()
+    recording = Recording(interaction_id=interaction.id, sha256="0" * 64, format="wav", duration_seconds=20.0,
+                          channels=1, sample_rate=16000, size_bytes=1000)
+    session.add(recording)
+    session.flush()
+    # a mono call: one moment please ... 8 s on hold ... thanks for holding
+    words = said("unknown", "one moment please", 0.0) + said("unknown", "thanks for holding", 9.1)
+    transcript = build_transcript(words, info=AudioInfo("wav", 1, 16000, 20.0), duration=20.0, separation="none",
+                                  options=Options(hold_seconds=5.0))
+    service.save_transcript(session=session, recording=recording, transcript=transcript, model="whisper-base",
+                            language="zh")
+    session.commit()
+    login(admin)
+    page = client.get(f"/interactions/{interaction.id}").text
+    assert "speakers not separated" in page
+    assert 'language <span lang="zh">zh</span>' in page and "whisper-base" in page
+    # the stored figures: one 8 s hold (1.1-9.1); the silence after the last word (10.2-20.0) is no hold
+    assert "Hold 0:08 (1," in page and "Silence 0:18 (2)" in page
+    body = client.get(f"/api/interactions/{interaction.id}/transcript").json()
+    assert body["language"] == "zh" and body["metrics"]["hold_count"] == 1
+    assert body["metric_spans"]["hold"] == [[1.1, 9.1]] and body["metrics"]["hold_min_seconds"] == 5.0
+
+
+def test_demo_load_queues_again_the_demo_calls_made_by_another_model(session, runtime, monkeypatch, tmp_path):
+    from app.speech import demo, engine
+
+    monkeypatch.setattr(engine, "base_model_dir", lambda cache: tmp_path / "joined")  # the real join: test_speech_offline
+
+    recording = transcribed_call(session, agent_id=None)  # made by tiny.en, as before base was the default
+    session.get(Interaction, recording.interaction_id).source = "demo"
+    session.commit()
+    runtime.settings.speech_model = "base"
+    logs: list[str] = []
+    demo.load_demo(runtime=runtime, log=logs.append)
+    assert "speech model whisper-base at" in logs[0]
+    assert "0 call(s) queued for transcription, 1 transcribed by another model queued again for whisper-base" in logs[-1]
+    jobs = session.exec(select(Job).where(Job.kind == service.JOB_KIND)).all()
+    assert [job.payload["recording_id"] for job in jobs] == [recording.id]

@@ -1,6 +1,7 @@
 """Awkward input through the transcription job: each transcribes or fails its own job with a clear reason,
 leaving the interaction intact. (SQLite only: the database is not what these test.)"""
 
+import logging
 import shutil
 import subprocess
 
@@ -44,9 +45,16 @@ def test_missing_file_fails_cleanly(session, settings, queue, call_files):
     assert job.status == "failed" and "missing" in job.error
 
 
-def test_mono_call_gets_an_estimated_speaker_split(session, settings, queue, call_files):
+def test_mono_call_speakers_are_not_separated_unless_the_estimate_is_asked_for(session, settings, queue, call_files,
+                                                                               caplog):
     files, _ = call_files
     recording = make_call(session, settings, files["mono"], channel_map={"0": "mixed"})
+    with caplog.at_level(logging.INFO, logger="earshot.speech"):
+        job = run_job(session, queue, recording)
+    assert job.status == "done" and job.result["speaker_separation"] == "none"
+    assert f"transcribing recording {recording.id} with model tiny.en" in caplog.text  # the worker says which
+    assert {s.speaker for s in segments_of(session, recording.interaction_id)} == {"unknown"}
+    settings.speech_mono_split = True  # EARSHOT_SPEECH_MONO_SPLIT=true
     job = run_job(session, queue, recording)
     assert job.status == "done" and job.result["speaker_separation"] == "estimated"
     segments = segments_of(session, recording.interaction_id)
@@ -86,3 +94,31 @@ def test_a_three_hour_file_fails_with_a_clear_reason(session, settings, queue, t
     job = run_job(session, queue, recording)
     assert job.status == "failed" and "3.0 hours long" in job.error and job.attempts == 1
     assert session.get(Interaction, recording.interaction_id) is not None
+
+
+def test_a_queue_in_another_language_needs_a_multilingual_model(session, settings, queue, call_files):
+    files, _ = call_files
+    recording = make_call(session, settings, files["mono"], channel_map={"0": "mixed"})
+    session.get(Interaction, recording.interaction_id).queue = "hk-care"
+    session.commit()
+    settings.speech_queue_languages = {"hk-care": "zh"}  # and the tests' model is tiny.en, English only
+    job = run_job(session, queue, recording)
+    assert job.status == "failed" and "English-only" in job.error and job.attempts == 1
+    session.refresh(recording)
+    assert recording.transcription_status == "failed" and "EARSHOT_SPEECH_MODEL=base" in recording.transcription_error
+
+
+def test_a_model_that_fails_its_hash_fails_the_job_once_with_the_reason(session, settings, queue, call_files,
+                                                                         monkeypatch):
+    from app.speech import engine
+
+    def refuse(settings):
+        raise engine.ModelUnavailable("the joined model.bin for whisper-base has sha256 abc, expected d01c")
+
+    monkeypatch.setattr(engine, "load_model", refuse)
+    files, _ = call_files
+    recording = make_call(session, settings, files["mono"], channel_map={"0": "mixed"})
+    job = run_job(session, queue, recording)
+    assert job.status == "failed" and job.attempts == 1 and "expected d01c" in job.error  # no pointless retries
+    session.refresh(recording)
+    assert recording.transcription_status == "failed" and "sha256 abc" in recording.transcription_error

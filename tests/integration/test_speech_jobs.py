@@ -44,7 +44,14 @@ def test_stereo_call_is_transcribed_in_turn_order(session, settings, queue, call
     assert metrics.turn_count == len(SCRIPT)
     assert 0.4 < metrics.agent_talk_ratio < 0.8
     assert metrics.overtalk_count == 0 and metrics.hold_count == 0
-    assert 0 < metrics.silence_longest_seconds < 3
+    assert metrics.silence_longest_seconds < 3  # pauses between turns (under 2 s) are not silences
+    assert metrics.hold_min_seconds == settings.speech_hold_seconds == 5.0
+    # the stored spans are what the call page draws: their totals are the stored figures
+    spans = metrics.intervals
+    assert sum(e - s for s, e in spans["agent"]) == pytest.approx(metrics.agent_talk_seconds, abs=0.02)
+    assert sum(e - s for s, e in spans["silence"]) == pytest.approx(metrics.silence_total_seconds, abs=0.02)
+    assert spans["hold"] == [] and spans["overtalk"] == []
+    assert info.language == "en" and info.model == "tiny.en"
     assert abs(metrics.duration_seconds - timeline[-1].end) < 1.5
     assert 100 < metrics.agent_words_per_minute < 300
     session.refresh(recording)

@@ -65,8 +65,10 @@ def test_metrics_of_a_simple_call():
     assert m.customer_talk_seconds == pytest.approx(0.7)
     assert m.agent_talk_ratio == pytest.approx(3.0 / 3.7, abs=1e-3)
     assert m.silence_longest_seconds == pytest.approx(30.0 - 3.7)
-    assert m.silence_total_seconds == pytest.approx(32.0 - 3.7, abs=1e-3)
+    assert m.silence_total_seconds == pytest.approx(30.0 - 3.7, abs=1e-3)  # gaps under 2 s are pauses
     assert (m.hold_count, m.hold_total_seconds) == (1, pytest.approx(26.3))
+    assert m.intervals["silence"] == [[3.7, 30.0]] and m.intervals["hold"] == [[3.7, 30.0]]
+    assert m.hold_min_seconds == 20.0
     assert m.overtalk_count == 0 and m.overtalk_total_seconds == 0
     assert m.turn_count == 3
     assert m.longest_monologue_speaker == "agent" and m.longest_monologue_seconds == pytest.approx(1.9)
@@ -77,6 +79,7 @@ def test_overtalk_and_interruptions():
     agent = said("agent", "let me explain the whole new tariff to you now", 0.0)  # 0 - 3.9
     customer = said("customer", "no wait", 1.0) + said("customer", "ok", 6.0)  # 1 - 1.7 over the agent
     m = compute_metrics(agent + customer, duration=7.0)
+    # the words overlap four times between 1.0 and 1.7: one episode from the first overlap to the last
     assert m.overtalk_count == 1 and m.overtalk_total_seconds == pytest.approx(0.7)
     assert m.interruptions_by_customer == 1 and m.interruptions_by_agent == 0
 
@@ -134,3 +137,40 @@ def test_probe_refuses_empty_and_missing_files(tmp_path):
         probe(empty)
     with pytest.raises(AudioError, match="missing"):
         probe(tmp_path / "nothing.wav")
+
+
+def test_short_holds_count_from_five_seconds_and_only_while_the_agent_is_quiet():
+    # three gaps with no words: 6 s (agent muted: a hold), 6 s (agent's line loud: talk we did not transcribe),
+    # and 3 s (a pause)
+    words = (said("agent", "one moment please", 0.0) + said("agent", "thanks for waiting", 7.1)
+             + said("customer", "ok", 14.1) + said("agent", "right", 17.5))
+    m = compute_metrics(words, duration=18.0, agent_active=[(8.5, 14.0)])
+    assert m.hold_min_seconds == 5.0
+    assert m.intervals["silence"] == [[1.1, 7.1], [8.2, 14.1], [14.4, 17.5]]
+    assert m.intervals["hold"] == [[1.1, 7.1]]
+    assert (m.hold_count, m.hold_total_seconds) == (1, pytest.approx(6.0))
+    assert compute_metrics(words, duration=18.0, hold_seconds=10.0).hold_count == 0
+
+
+def test_overtalk_is_measured_from_the_words_not_the_breaths_between_them():
+    agent = said("agent", "a b c d", 0.0, step=0.7)  # words 0-0.3, 0.7-1.0, 1.4-1.7, 2.1-2.4
+    customer = [TimedWord(text=" yes", start=0.35, end=0.65, speaker="customer", channel=1)]  # in a breath
+    m = compute_metrics(agent + customer, duration=3.0)
+    assert m.overtalk_count == 0 and m.intervals["overtalk"] == []
+    assert m.agent_talk_seconds == pytest.approx(2.4)  # talk time still bridges the breaths
+    customer.append(TimedWord(text=" no", start=1.5, end=1.9, speaker="customer", channel=1))
+    m = compute_metrics(agent + customer, duration=3.0)
+    assert m.intervals["overtalk"] == [[1.5, 1.7]] and m.overtalk_total_seconds == pytest.approx(0.2)
+
+
+def test_the_page_timeline_totals_are_the_stored_figures():
+    from app.interactions.timeline import bars, from_intervals
+
+    words = said("agent", "one moment please", 0.0) + said("customer", "fine", 0.5) + said("agent", "back", 9.0)
+    m = compute_metrics(words, duration=12.0)
+    line = from_intervals(m.intervals, m.duration_seconds)
+    assert line.total(line.silence) == pytest.approx(m.silence_total_seconds)
+    assert line.total(line.hold) == pytest.approx(m.hold_total_seconds) and len(line.hold) == m.hold_count == 1
+    assert line.total(line.overtalk) == pytest.approx(m.overtalk_total_seconds) and m.overtalk_count == 1
+    assert line.total(line.talk["agent"]) == pytest.approx(m.agent_talk_seconds)
+    assert {b.kind for b in bars(line)} == {"agent", "customer", "overtalk", "silence", "hold"}
