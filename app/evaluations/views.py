@@ -26,7 +26,7 @@ from app.evaluations.models import (
     SamplingRuleCreate,
 )
 from app.evaluations.retry import with_write_retry
-from app.interactions import timeline
+from app.interactions import content, timeline
 from app.interactions.models import Interaction, Message, Segment
 from app.reports.export import csv_response, page_window, table_csv, wants_csv
 from app.scorecards import service as scorecards
@@ -255,12 +255,13 @@ def new_evaluation(principal: WebEvaluator, session: SessionDep, interaction_id:
 # ---------------------------------------------------------------- the evaluation form
 
 def _thread(*, session: Session, interaction_id: int) -> tuple[list[Message], list[Segment]]:
-    """The interaction beside the form: its messages and its transcript (the player comes from _player)."""
-    messages = list(session.exec(select(Message).where(Message.interaction_id == interaction_id)
-                                 .order_by(col(Message.sent_at), col(Message.id))).all())
-    segments = list(session.exec(select(Segment).where(Segment.interaction_id == interaction_id)
-                                 .order_by(col(Segment.seq))).all())
-    return messages, segments
+    """The interaction beside the form: its messages and its transcript (the player comes from _player), as the
+    content gate shows them (redacted)."""
+    messages = session.exec(select(Message).where(Message.interaction_id == interaction_id)
+                            .order_by(col(Message.sent_at), col(Message.id))).all()
+    segments = session.exec(select(Segment).where(Segment.interaction_id == interaction_id)
+                            .order_by(col(Segment.seq))).all()
+    return content.REDACTED.messages(messages), content.REDACTED.segments(segments)
 
 
 def _stored_values(*, session: Session, evaluation: Evaluation, form: ScorecardForm) -> dict[str, dict[str, str]]:

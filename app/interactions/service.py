@@ -35,6 +35,7 @@ from app.core.listing import Sort
 from app.core.models import AuditEvent
 from app.core.security import Principal
 from app.core.timeutil import as_utc
+from app.interactions import content
 from app.interactions import search as search_index
 from app.interactions.models import (
     Channel,
@@ -380,7 +381,8 @@ def _replace_legs(*, session: Session, interaction_id: int, legs: Sequence[LegDa
 
 def upsert_messages(*, session: Session, interaction: Interaction, messages: Iterable[MessageData],
                     reindex: bool = True) -> dict[str, int]:
-    """Add or update messages of an interaction by external id; returns counts created/updated/unchanged."""
+    """Add or update messages of an interaction by external id; returns counts created/updated/unchanged.
+    New and changed messages are redacted here, in the caller's transaction (see app/interactions/content.py)."""
     assert interaction.id is not None
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     existing = {m.external_id: m for m in session.exec(
@@ -399,8 +401,12 @@ def upsert_messages(*, session: Session, interaction: Interaction, messages: Ite
                 continue
             for key, value in changed.items():
                 setattr(row, key, value)
+            if "text" in changed:
+                row.redacted_text = None  # the old redaction is of the old text
             counts["updated"] += 1
         session.add(row)
+    # redacted in the same transaction as the import: content is never visible before it is redacted
+    content.redact_messages([m for m in existing.values() if m.redacted_text is None])
     session.flush()
     if reindex and (counts["created"] or counts["updated"]):
         sync_interaction(session=session, interaction_id=interaction.id)
@@ -408,10 +414,13 @@ def upsert_messages(*, session: Session, interaction: Interaction, messages: Ite
 
 
 def sync_interaction(*, session: Session, interaction_id: int) -> None:
-    """Recompute the derived rows of one interaction: its participating agents and its search document."""
+    """Recompute the derived rows of one interaction: redaction of messages not redacted yet, its participating
+    agents and its search document (which holds redacted text only)."""
     interaction = session.get(Interaction, interaction_id)
     if interaction is None:
         return
+    content.redact_messages(session.exec(select(Message).where(Message.interaction_id == interaction_id,
+                                                               col(Message.redacted_text).is_(None))).all())
     agents: set[int] = set()
     if interaction.agent_id is not None:
         agents.add(interaction.agent_id)

@@ -263,7 +263,7 @@ class InteractionAnalyticsView:
     hits: list[CategoryHitRow]
     pii_spans: list[PiiSpanRow]
     auto_answers: list[AutoAnswerRow]
-    texts: dict[tuple[str, int], str]  # unit texts, for showing hits in context
+    sources: dict[tuple[str, int], Segment | Message]  # the units, for quoting hits through the content gate
 
 
 def visible_interaction(*, session: Session, principal: Principal, interaction_id: int) -> Interaction:
@@ -284,14 +284,14 @@ def get_analytics(*, session: Session, principal: Principal, interaction_id: int
                               .order_by(col(PiiSpanRow.id))).all())
     answers = list(session.exec(select(AutoAnswerRow).where(AutoAnswerRow.interaction_id == interaction_id)
                                 .order_by(col(AutoAnswerRow.question_id))).all())
-    texts: dict[tuple[str, int], str] = {}
+    sources: dict[tuple[str, int], Segment | Message] = {}
     for segment in session.exec(select(Segment).where(Segment.interaction_id == interaction_id)).all():
         assert segment.id is not None
-        texts[("segment", segment.id)] = segment.text
+        sources[("segment", segment.id)] = segment
     for message in session.exec(select(Message).where(Message.interaction_id == interaction_id)).all():
         assert message.id is not None
-        texts[("message", message.id)] = message.text
-    return InteractionAnalyticsView(interaction, analytics, hits, spans, answers, texts)
+        sources[("message", message.id)] = message
+    return InteractionAnalyticsView(interaction, analytics, hits, spans, answers, sources)
 
 
 @dataclass

@@ -33,7 +33,8 @@ def make_call(session, agent_id, external_id="c1", started=START):
     session.add(interaction)
     session.flush()
     for seq, (speaker, start, end, text) in enumerate(CALL):
-        session.add(Segment(interaction_id=interaction.id, seq=seq, speaker=speaker, start=start, end=end, text=text))
+        session.add(Segment(interaction_id=interaction.id, seq=seq, speaker=speaker, start=start, end=end, text=text,
+                            redacted_text=text))  # the speech pipeline stores both; this call has no PII
     session.commit()
     return interaction
 
