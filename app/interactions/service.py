@@ -439,6 +439,27 @@ def sync_interaction(*, session: Session, interaction_id: int) -> None:
     search_index.reindex_interaction(session=session, interaction_id=interaction_id)
 
 
+def redact_and_reindex_all(*, session: Session, batch_size: int = 200) -> dict[str, int]:
+    """Redact every message stored before redaction happened at ingest, and rebuild every search document from
+    redacted text (older indexes were built before redaction and held card numbers). Idempotent; flushes per
+    batch, does not commit. Returns counts {"interactions", "messages_redacted"}."""
+    counts = {"interactions": 0, "messages_redacted": 0}
+    last_id = 0
+    while True:
+        ids = [i for i in session.exec(select(Interaction.id).where(col(Interaction.id) > last_id)
+                                       .order_by(col(Interaction.id)).limit(batch_size)).all() if i is not None]
+        if not ids:
+            return counts
+        pending = session.exec(select(Message).where(col(Message.interaction_id).in_(ids),
+                                                     col(Message.redacted_text).is_(None))).all()
+        counts["messages_redacted"] += content.redact_messages(pending)
+        session.flush()
+        for interaction_id in ids:
+            search_index.reindex_interaction(session=session, interaction_id=interaction_id)
+        counts["interactions"] += len(ids)
+        last_id = ids[-1]
+
+
 def reindex_interaction(*, session: Session, interaction_id: int) -> None:
     """Rebuild the search text of one interaction; call it after writing or redacting segments/messages."""
     search_index.reindex_interaction(session=session, interaction_id=interaction_id)

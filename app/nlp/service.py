@@ -26,6 +26,7 @@ from app.core.listing import Page
 from app.core.models import Job
 from app.core.security import Principal
 from app.core.timeutil import as_utc, utcnow
+from app.interactions import service as interactions
 from app.interactions.models import Interaction, Message, Segment
 from app.nlp import pii, sentiment
 from app.nlp.agreement import QuestionAgreement, agreement_by_question
@@ -184,6 +185,7 @@ def _store(*, session: Session, interaction: Interaction, analysis: Analysis, su
            pii_spans: dict[tuple[str, int], list[pii.PiiSpan]], answers: dict[str, AutoAnswer],
            rules: Mapping[str, BaseModel]) -> None:
     interaction_id = interaction.id
+    redaction_changed = False
     for table in (InteractionAnalytics, CategoryHitRow, PiiSpanRow, AutoAnswerRow):
         session.execute(delete(table).where(col(table.interaction_id) == interaction_id))
     assert interaction_id is not None
@@ -212,15 +214,19 @@ def _store(*, session: Session, interaction: Interaction, analysis: Analysis, su
                                    end_char=span.end, confidence=span.confidence, detector=span.source))
         if unit.source_type == "message":
             message = session.get(Message, unit.source_id)
-            if message is not None:
-                message.redacted_text = pii.redact(message.text, spans)
+            if message is not None and message.redacted_text != (redacted := pii.redact(message.text, spans)):
+                message.redacted_text = redacted
                 session.add(message)
+                redaction_changed = True
     for question_id, answer in answers.items():
         session.add(AutoAnswerRow(
             interaction_id=interaction_id, question_id=question_id, value=answer.value,
             confidence=answer.confidence, summary=answer.summary[:1000],
             evidence=[e.model_dump(exclude_none=True) for e in answer.evidence],
             rule=rules[question_id].model_dump(), computed_at=utcnow()))
+    if redaction_changed:  # the search index holds redacted text: rebuild it from the new redaction
+        session.flush()
+        interactions.reindex_interaction(session=session, interaction_id=interaction_id)
     session.commit()
 
 
