@@ -233,7 +233,7 @@ def new_evaluation_page(request: Request, principal: WebEvaluator, session: Sess
     interaction = None
     cards = []
     if interaction_id is not None:
-        interaction = service.get_interaction(session=session, interaction_id=interaction_id)
+        interaction = service.get_interaction(session=session, interaction_id=interaction_id, principal=principal)
         cards = [c for c in scorecards.list_scorecards(session=session, channel=interaction.channel)
                  if c.id is not None and scorecards.published_version(session=session, scorecard_id=c.id)]
     return render(request, "evaluations/new.html", {
@@ -293,7 +293,8 @@ def _edit_page(request: Request, *, principal: Principal, session: Session, eval
                error: str | None = None, details: list[dict[str, Any]] | None = None,
                status_code: int = 200) -> Response:
     form = service.form_of(session=session, evaluation=evaluation)
-    interaction = service.get_interaction(session=session, interaction_id=evaluation.interaction_id)
+    interaction = service.get_interaction(session=session, interaction_id=evaluation.interaction_id,
+                                          principal=principal)
     messages, segments = _thread(session=session, interaction_id=evaluation.interaction_id)
     return render(request, "evaluations/edit.html", {
         "evaluation": evaluation, "form": form, "interaction": interaction, "messages": messages,
@@ -362,7 +363,8 @@ def _detail_page(request: Request, *, principal: Principal, session: Session, ev
     breakdown = evaluation.breakdown or {}
     results = {q["question_id"]: q for q in breakdown.get("questions", [])}
     sections = {s["section_id"]: s for s in breakdown.get("sections", [])}
-    interaction = service.get_interaction(session=session, interaction_id=evaluation.interaction_id)
+    interaction = service.get_interaction(session=session, interaction_id=evaluation.interaction_id,
+                                          principal=principal)
     messages, segments = _thread(session=session, interaction_id=evaluation.interaction_id)
     history = service.history(session=session, evaluation_id=evaluation.id)
     people = names(session=session, ids=[evaluation.agent_id, evaluation.evaluator_id,

@@ -468,6 +468,13 @@ def reindex_interaction(*, session: Session, interaction_id: int) -> None:
 # ---------------------------------------------------------------- reading, with scope
 
 
+# The ONE visibility rule for interactions and everything hanging off them (transcript, audio, analytics,
+# evaluation threads): a principal sees an interaction when one of the agents it may see took part in it —
+# on any leg of a transferred call or chat, or as the author of a message (`interaction_agent`, kept by
+# `sync_interaction`). `visible_clause` is the rule for queries, `can_view_interaction` for one row,
+# `get_interaction(principal=...)` raises NotFound otherwise. Other features call these, never their own rule.
+
+
 def visible_clause(*, session: Session, principal: Principal | None) -> Any:
     """A WHERE clause on Interaction limiting it to what the principal may see (None: everything)."""
     if principal is None:
@@ -480,8 +487,11 @@ def visible_clause(*, session: Session, principal: Principal | None) -> Any:
 
 
 def can_view_interaction(*, session: Session, principal: Principal | None, interaction: Interaction) -> bool:
+    """Whether the principal may see this interaction (the one rule above)."""
     agents = visible_agent_ids(session=session, principal=principal) if principal else None
     if agents is None:
+        return True
+    if interaction.agent_id in agents:  # the last leg's agent is always a participant
         return True
     return session.exec(select(InteractionAgent.agent_id).where(
         InteractionAgent.interaction_id == interaction.id, col(InteractionAgent.agent_id).in_(agents))).first() \

@@ -18,7 +18,6 @@ from pydantic import BaseModel
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from app.auth.service import can_view_agent, visible_agent_ids
 from app.core import audit
 from app.core.errors import InvalidInput, NotFound
 from app.core.jobs import JobQueue
@@ -273,11 +272,9 @@ class InteractionAnalyticsView:
 
 
 def visible_interaction(*, session: Session, principal: Principal, interaction_id: int) -> Interaction:
-    """The interaction if the principal may see it (agents: their own; coaches: their team); NotFound otherwise."""
-    interaction = session.get(Interaction, interaction_id)
-    if interaction is None or not can_view_agent(session=session, principal=principal, agent_id=interaction.agent_id):
-        raise NotFound(f"interaction {interaction_id} not found")
-    return interaction
+    """The interaction if the principal may see it (the interactions feature's one visibility rule: agents on
+    any leg, their coaches); NotFound otherwise."""
+    return interactions.get_interaction(session=session, interaction_id=interaction_id, principal=principal)
 
 
 def get_analytics(*, session: Session, principal: Principal, interaction_id: int) -> InteractionAnalyticsView:
@@ -329,9 +326,9 @@ def list_interactions(*, session: Session, principal: Principal, filters: Intera
         raise InvalidInput(f"side must be customer, agent or overall, not {filters.side!r}")
     query = select(Interaction, InteractionAnalytics).join(
         InteractionAnalytics, col(InteractionAnalytics.interaction_id) == col(Interaction.id))
-    visible = visible_agent_ids(session=session, principal=principal)
+    visible = interactions.visible_clause(session=session, principal=principal)
     if visible is not None:
-        query = query.where(col(Interaction.agent_id).in_(visible))
+        query = query.where(visible)
     if filters.category:
         hit = select(CategoryHitRow.interaction_id).where(CategoryHitRow.category == filters.category)
         query = query.where(col(Interaction.id).in_(hit))
@@ -368,10 +365,10 @@ def list_interactions(*, session: Session, principal: Principal, filters: Intera
 def category_counts(*, session: Session, principal: Principal, since: datetime) -> dict[str, int]:
     """How many visible interactions started since `since` have each category, plus "negative" (customer
     sentiment at or below VADER's negative threshold)."""
-    visible = visible_agent_ids(session=session, principal=principal)
+    visible = interactions.visible_clause(session=session, principal=principal)
     scoped = select(Interaction.id).where(col(Interaction.started_at) >= since)
     if visible is not None:
-        scoped = scoped.where(col(Interaction.agent_id).in_(visible))
+        scoped = scoped.where(visible)
     rows = session.exec(select(CategoryHitRow.category, func.count(func.distinct(CategoryHitRow.interaction_id)))
                         .where(col(CategoryHitRow.interaction_id).in_(scoped))
                         .group_by(col(CategoryHitRow.category))).all()
@@ -384,12 +381,12 @@ def category_counts(*, session: Session, principal: Principal, since: datetime) 
 
 def weekly_sentiment(*, session: Session, principal: Principal, since: datetime) -> list[tuple[str, float, int]]:
     """(ISO week, mean customer sentiment, interactions) for visible analysed interactions since `since`."""
-    visible = visible_agent_ids(session=session, principal=principal)
+    visible = interactions.visible_clause(session=session, principal=principal)
     query = (select(Interaction.started_at, InteractionAnalytics.sentiment_customer)
              .join(InteractionAnalytics, col(InteractionAnalytics.interaction_id) == col(Interaction.id))
              .where(col(Interaction.started_at) >= since, col(InteractionAnalytics.sentiment_customer).is_not(None)))
     if visible is not None:
-        query = query.where(col(Interaction.agent_id).in_(visible))
+        query = query.where(visible)
     weeks: dict[str, list[float]] = {}
     for started_at, value in session.exec(query).all():
         year, week, _ = started_at.isocalendar()

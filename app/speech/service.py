@@ -1,7 +1,6 @@
 """Speech business rules: queueing transcriptions, storing a transcript atomically, reading it back with
 the scope and redaction rules."""
 
-import importlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +9,6 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from app.auth.service import can_view_agent
 from app.core import audit
 from app.core.errors import Conflict, NotFound
 from app.core.jobs import JobQueue
@@ -19,6 +17,7 @@ from app.core.security import Principal, Role
 from app.core.settings import Settings
 from app.core.storage import BlobStore
 from app.interactions import content
+from app.interactions import service as interactions
 from app.interactions.models import Interaction, Recording, Segment
 from app.speech.models import CallMetrics, CallMetricsPublic, CallTranscript
 from app.speech.pipeline import (
@@ -118,16 +117,9 @@ def save_transcript(*, session: Session, recording: Recording, transcript: Trans
 
 
 def reindex(*, session: Session, interaction_id: int) -> None:
-    """Refresh the interaction's search text when the interactions feature offers it (optional hook)."""
+    """Refresh the interaction's search text (redacted lines only) after a transcript was stored."""
     try:
-        interactions_service = importlib.import_module("app.interactions.service")
-    except ImportError:
-        return
-    hook = getattr(interactions_service, "reindex_interaction", None)
-    if hook is None:
-        return
-    try:
-        hook(session=session, interaction_id=interaction_id)
+        interactions.reindex_interaction(session=session, interaction_id=interaction_id)
         session.commit()
     except Exception:  # the transcript is stored; a failed index refresh must not fail the job
         session.rollback()
@@ -166,10 +158,7 @@ def get_transcript(*, session: Session, principal: Principal, interaction_id: in
     """The call's transcript for this principal. Raises NotFound when the interaction does not exist or is
     outside the principal's scope, Forbidden when `original` is asked without a role listed in
     `unredacted_roles`. Reading the original is audited (`transcript.view_original`)."""
-    interaction = session.get(Interaction, interaction_id)
-    if interaction is None or not can_view_agent(session=session, principal=principal,
-                                                 agent_id=interaction.agent_id):
-        raise NotFound(f"interaction {interaction_id} not found")
+    interaction = interactions.get_interaction(session=session, interaction_id=interaction_id, principal=principal)
     if original:
         require_unredacted(session=session, principal=principal, settings=settings or Settings(),
                            action="transcript.view_original", record_type="interaction", record_id=interaction_id)
