@@ -9,6 +9,7 @@ The route list IS the access matrix: a new route gets a row there (test_access_m
 walked here from then on.
 """
 
+import json
 import re
 import subprocess
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +18,8 @@ import pytest
 from sqlmodel import select
 
 from app.auth.service import principal_of
+from app.connectors import webhooks
+from app.connectors.models import WebhookDelivery
 from app.core.models import AuditEvent
 from app.evaluations import service as evaluations
 from app.evaluations.models import AnswerIn, Evidence
@@ -65,6 +68,9 @@ def _body_text(response) -> str:
 @pytest.fixture
 def world(session, make_user, settings):
     """The canaries in every channel, with analytics, an evaluation, a review case and a meeting pack."""
+    # an outbound webhook endpoint subscribed to every event: its stored payloads are checked too
+    endpoint = webhooks.create_endpoint(session=session, actor=None, data=webhooks.EndpointIn(
+        url="https://hooks.example.com/earshot", event_types=["*"]))
     ada = make_user("agent", username="c_agent", team="Billing")
     make_user("coach", username="c_coach", team="Billing")
     evaluator = make_user("evaluator", username="c_evaluator")
@@ -130,7 +136,7 @@ def world(session, make_user, settings):
     session.commit()
     pack.build_and_store(session=session, meeting_id=meeting.id, settings=settings)
     return {"ids": ids, "customer_id": customer.id, "evaluation_id": evaluation.id, "case_id": case.id,
-            "meeting_id": meeting.id, "agent_id": ada.id}
+            "meeting_id": meeting.id, "agent_id": ada.id, "endpoint_id": endpoint.id}
 
 
 QUERIES = {"/search": {"q": "router"}, "/api/search": {"q": "router"}}
@@ -140,7 +146,8 @@ def _requests(rule, world):
     """The concrete requests for one GET rule: every seeded interaction for {interaction_id}, the seeded record
     for other ids (999999 when none was seeded), plus the CSV export of every page."""
     known = {"customer_id": world["customer_id"], "evaluation_id": world["evaluation_id"],
-             "case_id": world["case_id"], "meeting_id": world["meeting_id"], "agent_id": world["agent_id"]}
+             "case_id": world["case_id"], "meeting_id": world["meeting_id"], "agent_id": world["agent_id"],
+             "endpoint_id": world["endpoint_id"]}
     interaction_ids = list(world["ids"].values()) if "{interaction_id}" in rule.path else [None]
     for interaction_id in interaction_ids:
         params = {**known, **rule.path_params, "interaction_id": interaction_id}
@@ -174,6 +181,9 @@ def test_no_canary_on_any_route_for_any_role(client, session, world):
                     failures.append(f"{role} {path} {query}: {', '.join(found)}")
     assert pdfs >= 2, "the PDFs (agent summary, meeting pack) were not reached"
     assert not failures, f"personal data leaked on {len(failures)} of {walked} responses:\n" + "\n".join(failures)
+    deliveries = session.exec(select(WebhookDelivery)).all()
+    assert deliveries, "no webhook payload was published (evaluation.submitted, review_case.opened)"
+    assert not [d.event_type for d in deliveries if leaks(json.dumps(d.payload))], "a webhook payload leaks"
     _original_view_shows_the_canaries_to_allowed_roles_only(client, session, world)
 
 
