@@ -165,9 +165,11 @@ def _shown(model: type[RowT], row: RowT, text: str, **more: Any) -> RowT:
 # ---------------------------------------------------------------- redacting at ingest
 
 
-def redact_text(text: str) -> str:
-    """`text` with every personal-data finding of the shared detector replaced by its label."""
-    return pii.redact(text, pii.find_pii(text))
+def redact_text(text: str, *, names: bool = True) -> str:
+    """`text` with every personal-data finding of the shared detector replaced by its label. `names=False`
+    skips the language model (patterns only: cards, phones, e-mails, postcodes, dates of birth, ids) — for
+    short fields redacted on every re-index, such as subjects."""
+    return pii.redact(text, pii.find_pii(text, use_ner=names))
 
 
 def redact_texts(texts: Sequence[str]) -> list[str]:

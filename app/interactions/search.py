@@ -79,8 +79,8 @@ def document_text(*, session: Session, interaction: Interaction) -> str:
     """The indexed text: redacted only (through the content gate), so neither a search by a card number nor a
     snippet or the search CSV can reveal one; not-yet-redacted content is indexed as "[being redacted]"."""
     parts: list[str] = []
-    if interaction.subject:
-        parts.append(interaction.subject)
+    if interaction.subject:  # subjects have no stored redaction: patterns are applied here
+        parts.append(content.redact_text(interaction.subject, names=False))
     for message in session.exec(sm_select(Message).where(Message.interaction_id == interaction.id)
                                 .order_by(col(Message.sent_at), col(Message.id))):
         parts.append(content.REDACTED.message_text(message))

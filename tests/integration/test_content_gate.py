@@ -49,6 +49,20 @@ def test_imported_chat_is_redacted_in_the_same_transaction_and_searchable_only_r
     assert "[CARD]" in session.get(SearchDocument, interaction.id).body
 
 
+def test_a_card_number_in_an_email_subject_is_not_searchable(session, make_user):
+    interaction, _ = service.upsert_interaction(session=session, data=InteractionData(
+        source="test", external_id="mail-card", channel="email", started_at=T0, subject=f"Refund to card {CARD}",
+        messages=[MessageData(external_id="e1", author_role="customer", sent_at=T0, text="see subject")]))
+    session.commit()
+    admin = principal_of(make_user("admin"))
+    assert search.search(session=session, principal=admin, q="4111").total == 0
+    assert ids_found(search.search(session=session, principal=admin, q="refund")) == [interaction.id]
+
+
+def ids_found(result):
+    return [hit.interaction.id for hit in result.items]
+
+
 def test_search_csv_and_api_show_card_as_label_and_original_only_audited(client, session, make_user, login):
     agent = make_user("agent")
     interaction = chat(session, agent.id)
