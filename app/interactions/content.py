@@ -71,9 +71,11 @@ class ContentGate:
         return self.message_text(row) if isinstance(row, Message) else self.segment_text(row)
 
     def messages(self, messages: Iterable[Message]) -> list[Message]:
-        """Copies of the messages, for showing: both `text` and `redacted_text` hold what this gate shows. The
-        copies are not in the session (never `session.add` one)."""
-        return [_shown(Message, m, self.message_text(m)) for m in messages]
+        """Copies of the messages, for showing: both `text` and `redacted_text` hold what this gate shows, and an
+        e-mail's subject is redacted by pattern (cards, phones, postcodes, ...). The copies are not in the session
+        (never `session.add` one)."""
+        return [_shown(Message, m, self.message_text(m), subject=m.subject if self.original or not m.subject
+                       else redact_text(m.subject, names=False)) for m in messages]
 
     def segments(self, segments: Iterable[Segment]) -> list[Segment]:
         """Copies of the transcript lines, for showing (as `messages`); word timings are kept only when the gate
