@@ -31,7 +31,7 @@ from app.core.jobs import JobQueue, Runtime
 from app.core.security import make_password_hasher
 from app.core.settings import Settings
 from app.core.storage import remove_abandoned_temp_files
-from app.core.web import NavItem, make_templates, render
+from app.core.web import NavItem, PrivateResponses, make_templates, render
 
 log = logging.getLogger("earshot")
 
@@ -250,6 +250,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_request_bytes=settings.max_request_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(PrivateResponses)
     app.add_middleware(WriteTransactions)
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
 

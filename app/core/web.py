@@ -80,3 +80,43 @@ def stored_file(path: Path, *, media_type: str, filename: str, inline: bool = Fa
     response.headers["Content-Security-Policy"] = STORED_FILE_CSP
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+PRIVATE_CACHE_CONTROL = b"private, no-store"
+SESSION_COOKIE_NAME = "earshot_session"  # app.auth.deps.SESSION_COOKIE (core may not import a feature)
+
+
+class PrivateResponses:
+    """`Cache-Control: private, no-store` on every response to a signed-in request (a session cookie or an API
+    token) and on the response that signs in (it sets the cookie): pages, JSON, CSV and PDF hold personal data
+    and scores, so neither a shared proxy nor the browser's disk cache may keep them. Static files are exempt
+    (the same for everyone)."""
+
+    def __init__(self, app: Any, *, static_prefix: str = "/static/") -> None:
+        self.app = app
+        self.static_prefix = static_prefix
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith(self.static_prefix):
+            await self.app(scope, receive, send)
+            return
+        signed_in = any(_credentials(name, value) for name, value in scope.get("headers", []))
+
+        async def with_cache_control(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                sets_cookie = any(name.lower() == b"set-cookie" for name, _ in headers)
+                if signed_in or sets_cookie:
+                    headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
+                    headers.append((b"cache-control", PRIVATE_CACHE_CONTROL))
+                    message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_cache_control)
+
+
+def _credentials(name: bytes, value: bytes) -> bool:
+    lowered = name.lower()
+    if lowered == b"authorization":
+        return value.lower().startswith(b"bearer ")
+    return lowered == b"cookie" and f"{SESSION_COOKIE_NAME}=".encode() in value

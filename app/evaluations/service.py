@@ -43,6 +43,7 @@ from app.evaluations.models import (
     EvaluationPublic,
     EvaluationState,
 )
+from app.interactions import service as interactions_service
 from app.interactions.models import Interaction, InteractionLeg, Message
 from app.scorecards import service as scorecards
 from app.scorecards.models import ScoreAnswer, ScorecardVersion
@@ -56,11 +57,10 @@ EVALUATOR_ROLES = (Role.ADMIN, Role.EVALUATOR)
 
 # ---------------------------------------------------------------- reading and scope
 
-def get_interaction(*, session: Session, interaction_id: int) -> Interaction:
-    interaction = session.get(Interaction, interaction_id)
-    if interaction is None:
-        raise NotFound(f"interaction {interaction_id} not found")
-    return interaction
+def get_interaction(*, session: Session, interaction_id: int, principal: Principal | None = None) -> Interaction:
+    """The interaction, through the interactions feature's one visibility rule when a principal is given
+    (NotFound when it does not exist or is out of scope); without one, for callers that checked already."""
+    return interactions_service.get_interaction(session=session, interaction_id=interaction_id, principal=principal)
 
 
 def handled_by(*, session: Session, interaction: Interaction, user_id: int) -> bool:

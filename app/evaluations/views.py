@@ -26,7 +26,7 @@ from app.evaluations.models import (
     SamplingRuleCreate,
 )
 from app.evaluations.retry import with_write_retry
-from app.interactions import timeline
+from app.interactions import content, timeline
 from app.interactions.models import Interaction, Message, Segment
 from app.reports.export import csv_response, page_window, table_csv, wants_csv
 from app.scorecards import service as scorecards
@@ -233,7 +233,7 @@ def new_evaluation_page(request: Request, principal: WebEvaluator, session: Sess
     interaction = None
     cards = []
     if interaction_id is not None:
-        interaction = service.get_interaction(session=session, interaction_id=interaction_id)
+        interaction = service.get_interaction(session=session, interaction_id=interaction_id, principal=principal)
         cards = [c for c in scorecards.list_scorecards(session=session, channel=interaction.channel)
                  if c.id is not None and scorecards.published_version(session=session, scorecard_id=c.id)]
     return render(request, "evaluations/new.html", {
@@ -255,12 +255,13 @@ def new_evaluation(principal: WebEvaluator, session: SessionDep, interaction_id:
 # ---------------------------------------------------------------- the evaluation form
 
 def _thread(*, session: Session, interaction_id: int) -> tuple[list[Message], list[Segment]]:
-    """The interaction beside the form: its messages and its transcript (the player comes from _player)."""
-    messages = list(session.exec(select(Message).where(Message.interaction_id == interaction_id)
-                                 .order_by(col(Message.sent_at), col(Message.id))).all())
-    segments = list(session.exec(select(Segment).where(Segment.interaction_id == interaction_id)
-                                 .order_by(col(Segment.seq))).all())
-    return messages, segments
+    """The interaction beside the form: its messages and its transcript (the player comes from _player), as the
+    content gate shows them (redacted)."""
+    messages = session.exec(select(Message).where(Message.interaction_id == interaction_id)
+                            .order_by(col(Message.sent_at), col(Message.id))).all()
+    segments = session.exec(select(Segment).where(Segment.interaction_id == interaction_id)
+                            .order_by(col(Segment.seq))).all()
+    return content.REDACTED.messages(messages), content.REDACTED.segments(segments)
 
 
 def _stored_values(*, session: Session, evaluation: Evaluation, form: ScorecardForm) -> dict[str, dict[str, str]]:
@@ -292,7 +293,8 @@ def _edit_page(request: Request, *, principal: Principal, session: Session, eval
                error: str | None = None, details: list[dict[str, Any]] | None = None,
                status_code: int = 200) -> Response:
     form = service.form_of(session=session, evaluation=evaluation)
-    interaction = service.get_interaction(session=session, interaction_id=evaluation.interaction_id)
+    interaction = service.get_interaction(session=session, interaction_id=evaluation.interaction_id,
+                                          principal=principal)
     messages, segments = _thread(session=session, interaction_id=evaluation.interaction_id)
     return render(request, "evaluations/edit.html", {
         "evaluation": evaluation, "form": form, "interaction": interaction, "messages": messages,
@@ -361,7 +363,8 @@ def _detail_page(request: Request, *, principal: Principal, session: Session, ev
     breakdown = evaluation.breakdown or {}
     results = {q["question_id"]: q for q in breakdown.get("questions", [])}
     sections = {s["section_id"]: s for s in breakdown.get("sections", [])}
-    interaction = service.get_interaction(session=session, interaction_id=evaluation.interaction_id)
+    interaction = service.get_interaction(session=session, interaction_id=evaluation.interaction_id,
+                                          principal=principal)
     messages, segments = _thread(session=session, interaction_id=evaluation.interaction_id)
     history = service.history(session=session, evaluation_id=evaluation.id)
     people = names(session=session, ids=[evaluation.agent_id, evaluation.evaluator_id,

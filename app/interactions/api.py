@@ -7,11 +7,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.auth.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StaffPrincipal
+from app.auth.deps import AdminPrincipal, CurrentPrincipal, SessionDep, SettingsDep, StaffPrincipal
 from app.core.errors import STANDARD_ERRORS, error_responses
 from app.core.security import Principal
+from app.interactions import content, service
 from app.interactions import search as search_service
-from app.interactions import service
 from app.interactions.models import (
     CustomerPublic,
     IdentityPublic,
@@ -33,7 +33,9 @@ def interaction_public(interaction: Interaction, agent_ids: list[int]) -> Intera
     return InteractionPublic.model_validate({**interaction.model_dump(), "agent_ids": sorted(agent_ids)})
 
 
-def interaction_detail(*, session: Session, interaction: Interaction) -> InteractionDetail:
+def interaction_detail(*, session: Session, interaction: Interaction,
+                       gate: content.ContentGate = content.REDACTED) -> InteractionDetail:
+    """The API shape of one interaction; message and transcript text come through the content gate."""
     assert interaction.id is not None
     agents = service.interaction_agents(session=session, interaction_ids=[interaction.id])[interaction.id]
     recording = service.interaction_recording(session=session, interaction_id=interaction.id)
@@ -41,19 +43,23 @@ def interaction_detail(*, session: Session, interaction: Interaction) -> Interac
         **interaction_public(interaction, agents).model_dump(),
         "legs": [LegPublic.model_validate(leg, from_attributes=True)
                  for leg in service.interaction_legs(session=session, interaction_id=interaction.id)],
-        "messages": [MessagePublic.model_validate(m, from_attributes=True)
+        "messages": [MessagePublic.model_validate({**m.model_dump(), "text": gate.message_text(m)})
                      for m in service.interaction_messages(session=session, interaction_id=interaction.id)],
-        "segments": [SegmentPublic(seq=s.seq, speaker=s.speaker, start=s.start, end=s.end,
-                                   text=s.redacted_text if s.redacted_text is not None else s.text)
+        "segments": [SegmentPublic(seq=s.seq, speaker=s.speaker, start=s.start, end=s.end, text=gate.segment_text(s))
                      for s in service.interaction_segments(session=session, interaction_id=interaction.id)],
         "recording": RecordingPublic.model_validate(recording, from_attributes=True) if recording else None})
 
 
-@router.get("/interactions/{interaction_id}", responses=error_responses(404))
-def get_interaction(interaction_id: int, principal: CurrentPrincipal, session: SessionDep) -> InteractionDetail:
-    """One interaction with its legs, messages, transcript (redacted text when redacted) and recording."""
+@router.get("/interactions/{interaction_id}", responses=error_responses(403, 404))
+def get_interaction(interaction_id: int, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep,
+                    view: Literal["redacted", "original"] = "redacted") -> InteractionDetail:
+    """One interaction with its legs, messages, transcript and recording. Text is redacted; `view=original`
+    (roles in EARSHOT_UNREDACTED_ROLES only, else 403) shows the original and is audited."""
     interaction = service.get_interaction(session=session, interaction_id=interaction_id, principal=principal)
-    return interaction_detail(session=session, interaction=interaction)
+    assert interaction.id is not None
+    gate = content.open_gate(session=session, principal=principal, settings=settings, record_id=interaction.id,
+                             original=view == "original", action="interaction.view_original")
+    return interaction_detail(session=session, interaction=interaction, gate=gate)
 
 
 def customer_public(*, session: Session, customer_id: int) -> CustomerPublic:

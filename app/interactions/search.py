@@ -44,6 +44,7 @@ from sqlmodel import select as sm_select
 
 from app.core.security import Principal
 from app.core.timeutil import as_utc, utcnow
+from app.interactions import content
 from app.interactions.models import (
     Interaction,
     InteractionAgent,
@@ -75,15 +76,17 @@ _ENGLISH: Any = literal_column("'english'::regconfig")  # a literal, so EXPLAIN 
 
 
 def document_text(*, session: Session, interaction: Interaction) -> str:
+    """The indexed text: redacted only (through the content gate), so neither a search by a card number nor a
+    snippet or the search CSV can reveal one; not-yet-redacted content is indexed as "[being redacted]"."""
     parts: list[str] = []
-    if interaction.subject:
-        parts.append(interaction.subject)
+    if interaction.subject:  # subjects have no stored redaction: patterns are applied here
+        parts.append(content.redact_text(interaction.subject, names=False))
     for message in session.exec(sm_select(Message).where(Message.interaction_id == interaction.id)
                                 .order_by(col(Message.sent_at), col(Message.id))):
-        parts.append(message.redacted_text if message.redacted_text is not None else message.text)
+        parts.append(content.REDACTED.message_text(message))
     for segment in session.exec(sm_select(Segment).where(Segment.interaction_id == interaction.id)
                                 .order_by(col(Segment.seq))):
-        parts.append(segment.redacted_text if segment.redacted_text is not None else segment.text)
+        parts.append(content.REDACTED.segment_text(segment))
     return "\n".join(p for p in parts if p)
 
 

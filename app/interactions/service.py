@@ -35,6 +35,7 @@ from app.core.listing import Sort
 from app.core.models import AuditEvent
 from app.core.security import Principal
 from app.core.timeutil import as_utc
+from app.interactions import content
 from app.interactions import search as search_index
 from app.interactions.models import (
     Channel,
@@ -377,7 +378,8 @@ def _replace_legs(*, session: Session, interaction_id: int, legs: Sequence[LegDa
 
 def upsert_messages(*, session: Session, interaction: Interaction, messages: Iterable[MessageData],
                     reindex: bool = True) -> dict[str, int]:
-    """Add or update messages of an interaction by external id; returns counts created/updated/unchanged."""
+    """Add or update messages of an interaction by external id; returns counts created/updated/unchanged.
+    New and changed messages are redacted here, in the caller's transaction (see app/interactions/content.py)."""
     assert interaction.id is not None
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     existing = {m.external_id: m for m in session.exec(
@@ -396,8 +398,12 @@ def upsert_messages(*, session: Session, interaction: Interaction, messages: Ite
                 continue
             for key, value in changed.items():
                 setattr(row, key, value)
+            if "text" in changed:
+                row.redacted_text = None  # the old redaction is of the old text
             counts["updated"] += 1
         session.add(row)
+    # redacted in the same transaction as the import: content is never visible before it is redacted
+    content.redact_messages([m for m in existing.values() if m.redacted_text is None])
     session.flush()
     if reindex and (counts["created"] or counts["updated"]):
         sync_interaction(session=session, interaction_id=interaction.id)
@@ -405,10 +411,13 @@ def upsert_messages(*, session: Session, interaction: Interaction, messages: Ite
 
 
 def sync_interaction(*, session: Session, interaction_id: int) -> None:
-    """Recompute the derived rows of one interaction: its participating agents and its search document."""
+    """Recompute the derived rows of one interaction: redaction of messages not redacted yet, its participating
+    agents and its search document (which holds redacted text only)."""
     interaction = session.get(Interaction, interaction_id)
     if interaction is None:
         return
+    content.redact_messages(session.exec(select(Message).where(Message.interaction_id == interaction_id,
+                                                               col(Message.redacted_text).is_(None))).all())
     agents: set[int] = set()
     if interaction.agent_id is not None:
         agents.add(interaction.agent_id)
@@ -427,12 +436,40 @@ def sync_interaction(*, session: Session, interaction_id: int) -> None:
     search_index.reindex_interaction(session=session, interaction_id=interaction_id)
 
 
+def redact_and_reindex_all(*, session: Session, batch_size: int = 200) -> dict[str, int]:
+    """Redact every message stored before redaction happened at ingest, and rebuild every search document from
+    redacted text (older indexes were built before redaction and held card numbers). Idempotent; flushes per
+    batch, does not commit. Returns counts {"interactions", "messages_redacted"}."""
+    counts = {"interactions": 0, "messages_redacted": 0}
+    last_id = 0
+    while True:
+        ids = [i for i in session.exec(select(Interaction.id).where(col(Interaction.id) > last_id)
+                                       .order_by(col(Interaction.id)).limit(batch_size)).all() if i is not None]
+        if not ids:
+            return counts
+        pending = session.exec(select(Message).where(col(Message.interaction_id).in_(ids),
+                                                     col(Message.redacted_text).is_(None))).all()
+        counts["messages_redacted"] += content.redact_messages(pending)
+        session.flush()
+        for interaction_id in ids:
+            search_index.reindex_interaction(session=session, interaction_id=interaction_id)
+        counts["interactions"] += len(ids)
+        last_id = ids[-1]
+
+
 def reindex_interaction(*, session: Session, interaction_id: int) -> None:
     """Rebuild the search text of one interaction; call it after writing or redacting segments/messages."""
     search_index.reindex_interaction(session=session, interaction_id=interaction_id)
 
 
 # ---------------------------------------------------------------- reading, with scope
+
+
+# The ONE visibility rule for interactions and everything hanging off them (transcript, audio, analytics,
+# evaluation threads): a principal sees an interaction when one of the agents it may see took part in it —
+# on any leg of a transferred call or chat, or as the author of a message (`interaction_agent`, kept by
+# `sync_interaction`). `visible_clause` is the rule for queries, `can_view_interaction` for one row,
+# `get_interaction(principal=...)` raises NotFound otherwise. Other features call these, never their own rule.
 
 
 def visible_clause(*, session: Session, principal: Principal | None) -> Any:
@@ -447,8 +484,11 @@ def visible_clause(*, session: Session, principal: Principal | None) -> Any:
 
 
 def can_view_interaction(*, session: Session, principal: Principal | None, interaction: Interaction) -> bool:
+    """Whether the principal may see this interaction (the one rule above)."""
     agents = visible_agent_ids(session=session, principal=principal) if principal else None
     if agents is None:
+        return True
+    if interaction.agent_id in agents:  # the last leg's agent is always a participant
         return True
     return session.exec(select(InteractionAgent.agent_id).where(
         InteractionAgent.interaction_id == interaction.id, col(InteractionAgent.agent_id).in_(agents))).first() \

@@ -15,8 +15,8 @@ from app.core.errors import NotFound
 from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
+from app.interactions import content, service, timeline
 from app.interactions import search as search_service
-from app.interactions import service, timeline
 from app.interactions.models import Channel, Customer
 from app.reports.export import page_window, table_csv, wants_csv
 
@@ -148,25 +148,22 @@ def customer_page(request: Request, customer_id: int, principal: WebPrincipal, s
 def interaction_page(request: Request, interaction_id: int, principal: WebPrincipal, session: SessionDep,
                      settings: SettingsDep, view: Literal["redacted", "original"] = "redacted") -> Response:
     """One interaction. A call shows its player (redacted audio), timeline and redacted transcript; roles in
-    EARSHOT_UNREDACTED_ROLES may switch to `?view=original`, which is audited."""
-    from app.speech import service as speech
-
+    EARSHOT_UNREDACTED_ROLES may switch to `?view=original`, which is audited (the content gate)."""
     interaction = service.get_interaction(session=session, interaction_id=interaction_id, principal=principal)
     assert interaction.id is not None
-    original = view == "original" and interaction.channel == "call"
-    if original:
-        speech.require_unredacted(session=session, principal=principal, settings=settings,
-                                  action="transcript.view_original", record_type="interaction",
-                                  record_id=interaction.id)
+    original = view == "original"
+    gate = content.open_gate(session=session, principal=principal, settings=settings, record_id=interaction.id,
+                             original=original)
     legs = service.interaction_legs(session=session, interaction_id=interaction.id)
-    messages = service.interaction_messages(session=session, interaction_id=interaction.id)
-    segments = service.interaction_segments(session=session, interaction_id=interaction.id)
+    messages = gate.messages(service.interaction_messages(session=session, interaction_id=interaction.id))
+    segments = gate.segments(service.interaction_segments(session=session, interaction_id=interaction.id))
     participants = service.interaction_agents(session=session, interaction_ids=[interaction.id])[interaction.id]
     names = agent_names(session, set(participants) | {leg.agent_id for leg in legs if leg.agent_id})
     customer = session.get(Customer, interaction.customer_id) if interaction.customer_id else None
     context: dict[str, Any] = {
         "interaction": interaction, "legs": legs, "messages": messages, "segments": segments, "names": names,
-        "participants": participants, "customer": customer, "icons": CHANNEL_ICONS,
+        "participants": participants, "customer": customer, "icons": CHANNEL_ICONS, "original": original,
+        "may_see_original": content.may_see_original(principal, settings),
         **timeline.player_context(session=session, principal=principal, settings=settings, interaction=interaction,
                                   segments=segments, original=original)}
     return render(request, "interactions/interaction.html", context, principal=principal)

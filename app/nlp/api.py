@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.auth.deps import AdminPrincipal, CurrentPrincipal, QueueDep, SessionDep, require_roles
 from app.core.errors import STANDARD_ERRORS, error_responses
 from app.core.security import Principal, Role
+from app.interactions import content
 from app.nlp import service
 
 router = APIRouter(prefix="/api", tags=["analytics"], responses=STANDARD_ERRORS)
@@ -113,7 +114,15 @@ class InteractionRowPublic(BaseModel):
     categories: list[str]
 
 
-def _public(view: service.InteractionAnalyticsView) -> AnalyticsPublic:
+def _hit_public(view: service.InteractionAnalyticsView, hit: Any, gate: content.ContentGate) -> CategoryHitPublic:
+    """A category hit whose quoted `text` comes through the content gate (offsets stay those of the original)."""
+    source = view.sources.get((hit.source_type, hit.source_id))
+    quoted = gate.excerpt(source, hit.start_char, hit.end_char).text if source is not None else gate.quote(hit.text)
+    return CategoryHitPublic.model_validate({**hit.model_dump(), "text": quoted or ""})
+
+
+def _public(view: service.InteractionAnalyticsView, gate: content.ContentGate = content.REDACTED) -> AnalyticsPublic:
+    """The API shape of an interaction's analytics; every quote goes through the content gate."""
     assert view.interaction.id is not None
     a = view.analytics
     if a is None:
@@ -123,9 +132,10 @@ def _public(view: service.InteractionAnalyticsView) -> AnalyticsPublic:
         sentiment=SentimentPublic(overall=a.sentiment_overall, agent=a.sentiment_agent, customer=a.sentiment_customer,
                                   customer_start=a.customer_start, customer_end=a.customer_end),
         categories=a.categories, timeline=a.timeline,
-        hits=[CategoryHitPublic.model_validate(h, from_attributes=True) for h in view.hits],
+        hits=[_hit_public(view, h, gate) for h in view.hits],
         pii_spans=[PiiSpanPublic.model_validate(s, from_attributes=True) for s in view.pii_spans],
-        auto_answers=[AutoAnswerPublic.model_validate(x, from_attributes=True) for x in view.auto_answers])
+        auto_answers=[AutoAnswerPublic.model_validate({**x.model_dump(), "evidence": gate.evidence(x.evidence, view.sources)})
+                      for x in view.auto_answers])
 
 
 @router.get("/interactions/{interaction_id}/analytics", responses=error_responses(404))

@@ -18,7 +18,6 @@ from pydantic import BaseModel
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from app.auth.service import can_view_agent, visible_agent_ids
 from app.core import audit
 from app.core.errors import InvalidInput, NotFound
 from app.core.jobs import JobQueue
@@ -26,6 +25,7 @@ from app.core.listing import Page
 from app.core.models import Job
 from app.core.security import Principal
 from app.core.timeutil import as_utc, utcnow
+from app.interactions import service as interactions
 from app.interactions.models import Interaction, Message, Segment
 from app.nlp import pii, sentiment
 from app.nlp.agreement import QuestionAgreement, agreement_by_question
@@ -186,6 +186,7 @@ def _store(*, session: Session, interaction: Interaction, analysis: Analysis, su
            pii_spans: dict[tuple[str, int], list[pii.PiiSpan]], answers: dict[str, AutoAnswer],
            rules: Mapping[str, BaseModel]) -> None:
     interaction_id = interaction.id
+    redaction_changed = False
     for table in (InteractionAnalytics, CategoryHitRow, PiiSpanRow, AutoAnswerRow):
         session.execute(delete(table).where(col(table.interaction_id) == interaction_id))
     assert interaction_id is not None
@@ -214,15 +215,19 @@ def _store(*, session: Session, interaction: Interaction, analysis: Analysis, su
                                    end_char=span.end, confidence=span.confidence, detector=span.source))
         if unit.source_type == "message":
             message = session.get(Message, unit.source_id)
-            if message is not None:
-                message.redacted_text = pii.redact(message.text, spans)
+            if message is not None and message.redacted_text != (redacted := pii.redact(message.text, spans)):
+                message.redacted_text = redacted
                 session.add(message)
+                redaction_changed = True
     for question_id, answer in answers.items():
         session.add(AutoAnswerRow(
             interaction_id=interaction_id, question_id=question_id, value=answer.value,
             confidence=answer.confidence, summary=answer.summary[:1000],
             evidence=[e.model_dump(exclude_none=True) for e in answer.evidence],
             rule=rules[question_id].model_dump(), computed_at=utcnow()))
+    if redaction_changed:  # the search index holds redacted text: rebuild it from the new redaction
+        session.flush()
+        interactions.reindex_interaction(session=session, interaction_id=interaction_id)
     session.commit()
 
 
@@ -265,15 +270,13 @@ class InteractionAnalyticsView:
     hits: list[CategoryHitRow]
     pii_spans: list[PiiSpanRow]
     auto_answers: list[AutoAnswerRow]
-    texts: dict[tuple[str, int], str]  # unit texts, for showing hits in context
+    sources: dict[tuple[str, int], Segment | Message]  # the units, for quoting hits through the content gate
 
 
 def visible_interaction(*, session: Session, principal: Principal, interaction_id: int) -> Interaction:
-    """The interaction if the principal may see it (agents: their own; coaches: their team); NotFound otherwise."""
-    interaction = session.get(Interaction, interaction_id)
-    if interaction is None or not can_view_agent(session=session, principal=principal, agent_id=interaction.agent_id):
-        raise NotFound(f"interaction {interaction_id} not found")
-    return interaction
+    """The interaction if the principal may see it (the interactions feature's one visibility rule: agents on
+    any leg, their coaches); NotFound otherwise."""
+    return interactions.get_interaction(session=session, interaction_id=interaction_id, principal=principal)
 
 
 def get_analytics(*, session: Session, principal: Principal, interaction_id: int) -> InteractionAnalyticsView:
@@ -286,14 +289,14 @@ def get_analytics(*, session: Session, principal: Principal, interaction_id: int
                               .order_by(col(PiiSpanRow.id))).all())
     answers = list(session.exec(select(AutoAnswerRow).where(AutoAnswerRow.interaction_id == interaction_id)
                                 .order_by(col(AutoAnswerRow.question_id))).all())
-    texts: dict[tuple[str, int], str] = {}
+    sources: dict[tuple[str, int], Segment | Message] = {}
     for segment in session.exec(select(Segment).where(Segment.interaction_id == interaction_id)).all():
         assert segment.id is not None
-        texts[("segment", segment.id)] = segment.text
+        sources[("segment", segment.id)] = segment
     for message in session.exec(select(Message).where(Message.interaction_id == interaction_id)).all():
         assert message.id is not None
-        texts[("message", message.id)] = message.text
-    return InteractionAnalyticsView(interaction, analytics, hits, spans, answers, texts)
+        sources[("message", message.id)] = message
+    return InteractionAnalyticsView(interaction, analytics, hits, spans, answers, sources)
 
 
 @dataclass
@@ -325,9 +328,9 @@ def list_interactions(*, session: Session, principal: Principal, filters: Intera
         raise InvalidInput(f"side must be customer, agent or overall, not {filters.side!r}")
     query = select(Interaction, InteractionAnalytics).join(
         InteractionAnalytics, col(InteractionAnalytics.interaction_id) == col(Interaction.id))
-    visible = visible_agent_ids(session=session, principal=principal)
+    visible = interactions.visible_clause(session=session, principal=principal)
     if visible is not None:
-        query = query.where(col(Interaction.agent_id).in_(visible))
+        query = query.where(visible)
     if filters.category:
         hit = select(CategoryHitRow.interaction_id).where(CategoryHitRow.category == filters.category)
         query = query.where(col(Interaction.id).in_(hit))
@@ -364,10 +367,10 @@ def list_interactions(*, session: Session, principal: Principal, filters: Intera
 def category_counts(*, session: Session, principal: Principal, since: datetime) -> dict[str, int]:
     """How many visible interactions started since `since` have each category, plus "negative" (customer
     sentiment at or below VADER's negative threshold)."""
-    visible = visible_agent_ids(session=session, principal=principal)
+    visible = interactions.visible_clause(session=session, principal=principal)
     scoped = select(Interaction.id).where(col(Interaction.started_at) >= since)
     if visible is not None:
-        scoped = scoped.where(col(Interaction.agent_id).in_(visible))
+        scoped = scoped.where(visible)
     rows = session.exec(select(CategoryHitRow.category, func.count(func.distinct(CategoryHitRow.interaction_id)))
                         .where(col(CategoryHitRow.interaction_id).in_(scoped))
                         .group_by(col(CategoryHitRow.category))).all()
@@ -380,12 +383,12 @@ def category_counts(*, session: Session, principal: Principal, since: datetime) 
 
 def weekly_sentiment(*, session: Session, principal: Principal, since: datetime) -> list[tuple[str, float, int]]:
     """(ISO week, mean customer sentiment, interactions) for visible analysed interactions since `since`."""
-    visible = visible_agent_ids(session=session, principal=principal)
+    visible = interactions.visible_clause(session=session, principal=principal)
     query = (select(Interaction.started_at, InteractionAnalytics.sentiment_customer)
              .join(InteractionAnalytics, col(InteractionAnalytics.interaction_id) == col(Interaction.id))
              .where(col(Interaction.started_at) >= since, col(InteractionAnalytics.sentiment_customer).is_not(None)))
     if visible is not None:
-        query = query.where(col(Interaction.agent_id).in_(visible))
+        query = query.where(visible)
     weeks: dict[str, list[float]] = {}
     for started_at, value in session.exec(query).all():
         year, week, _ = started_at.isocalendar()

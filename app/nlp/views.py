@@ -16,6 +16,7 @@ from app.core.errors import InvalidInput
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
+from app.interactions import content
 from app.nlp import service
 from app.nlp.sentiment import label
 from app.reports.charts import Chart, Series, bar_chart, line_chart
@@ -71,25 +72,31 @@ def _chart(timeline: list[dict[str, Any]]) -> dict[str, Any]:
             "top_y": y_of(1.0), "bottom_y": y_of(-1.0), "axis": "time (s)" if by_time else "message order"}
 
 
-def _hit_views(view: service.InteractionAnalyticsView) -> list[HitView]:
+def _hit_views(view: service.InteractionAnalyticsView, gate: content.ContentGate = content.REDACTED) -> list[HitView]:
+    """Each category hit quoted in context, through the content gate (redacted unless the gate is open)."""
     labels = dict(service.category_names())
     out = []
     for hit in view.hits:
-        text = view.texts.get((hit.source_type, hit.source_id), "")
-        before = text[max(0, hit.start_char - CONTEXT_CHARS):hit.start_char]
-        after = text[hit.end_char:hit.end_char + CONTEXT_CHARS]
-        out.append(HitView(hit.category, labels.get(hit.category, hit.category), hit.speaker,
-                           ("…" if hit.start_char > CONTEXT_CHARS else "") + before,
-                           text[hit.start_char:hit.end_char],
-                           after + ("…" if hit.end_char + CONTEXT_CHARS < len(text) else ""),
-                           hit.start_time, f"{hit.source_type} {hit.source_id}"))
+        source = view.sources.get((hit.source_type, hit.source_id))
+        quote = gate.excerpt(source, hit.start_char, hit.end_char, context=CONTEXT_CHARS) if source is not None \
+            else content.Excerpt("", gate.quote(hit.text) or "", "")
+        out.append(HitView(hit.category, labels.get(hit.category, hit.category), hit.speaker, quote.before,
+                           quote.text, quote.after, hit.start_time, f"{hit.source_type} {hit.source_id}"))
     return out
+
+
+def _answer_views(view: service.InteractionAnalyticsView,
+                  gate: content.ContentGate = content.REDACTED) -> list[dict[str, Any]]:
+    """Auto answers as the panel shows them: their evidence quotes through the content gate."""
+    return [{**answer.model_dump(), "evidence": gate.evidence(answer.evidence, view.sources)}
+            for answer in view.auto_answers]
 
 
 def panel_context(view: service.InteractionAnalyticsView) -> dict[str, Any]:
     """Template context for `{% include "nlp/panel.html" %}` (the interaction page can merge it in)."""
     a = view.analytics
     return {"view": view, "a": a, "chart": _chart(a.timeline if a else []), "hits": _hit_views(view),
+            "auto_answers": _answer_views(view),
             "label": label, "pii_kinds": sorted({s.kind for s in view.pii_spans})}
 
 

@@ -21,6 +21,7 @@ from app.core.settings import Settings
 from app.core.storage import BlobStore
 from app.core.timeutil import utcnow
 from app.core.web import make_templates
+from app.interactions import content
 from app.interactions.models import Message, Segment
 from app.reviews import service
 from app.reviews.models import ReviewAction, ReviewCase, ReviewMeeting
@@ -58,10 +59,10 @@ def excerpt(*, session: Session, interaction_id: int | None, limit: int = 6) -> 
     segments = session.exec(select(Segment).where(Segment.interaction_id == interaction_id)
                             .order_by(col(Segment.seq)).limit(limit)).all()
     if segments:
-        return [(s.speaker, s.redacted_text or s.text) for s in segments]
+        return [(s.speaker, content.REDACTED.segment_text(s)) for s in segments]
     messages = session.exec(select(Message).where(Message.interaction_id == interaction_id)
                             .order_by(col(Message.sent_at)).limit(limit)).all()
-    return [(m.author_role, (m.redacted_text or m.text)[:600]) for m in messages]
+    return [(m.author_role, content.REDACTED.message_text(m)[:600]) for m in messages]
 
 
 def pack_context(*, session: Session, meeting: ReviewMeeting, progress: Progress | None = None) -> dict[str, Any]:

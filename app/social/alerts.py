@@ -14,6 +14,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from app.core.audit import Actor
 from app.core.errors import NotFound
 from app.core.timeutil import as_utc, utcnow
+from app.interactions import content
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
 from app.social.models import SocialAlert, SocialThreadState
 from app.social.service import get_config
@@ -159,7 +160,8 @@ def _daily_share_alerts(session: Session, volume: dict[str, dict[datetime, list[
                          "share": spike.share, "baseline_share": spike.baseline_share, "z": spike.z,
                          "p_value": spike.p_value, "test": SHARE_TEST,
                          "posts": [{"interaction_id": m.interaction_id, "author_handle": m.author_handle,
-                                    "text": m.text[:280], "sent_at": as_utc(m.sent_at).isoformat()}
+                                    "text": content.REDACTED.message_text(m)[:280],
+                                    "sent_at": as_utc(m.sent_at).isoformat()}
                                    for m in posts[:5]]})
             if alert:
                 raised.append(alert)
@@ -174,7 +176,8 @@ def _spike_alerts(session: Session, kind: str, noun: str, test: str, by_platform
         for spike in detect_spikes(series, baseline_hours=baseline_hours, from_index=judged_from):
             posts = by_hour[spike.hour]
             samples = [{"interaction_id": m.interaction_id, "author_handle": m.author_handle,
-                        "text": m.text[:280], "sent_at": as_utc(m.sent_at).isoformat()} for m in posts[:5]]
+                        "text": content.REDACTED.message_text(m)[:280],
+                        "sent_at": as_utc(m.sent_at).isoformat()} for m in posts[:5]]
             alert = _add_alert(
                 session, kind=kind, platform=platform, dedupe_key=f"{kind}:{platform}:{spike.hour.isoformat()}",
                 message=(f"{platform}: {spike.count} {noun} in the hour from {spike.hour:%Y-%m-%d %H:00} UTC "

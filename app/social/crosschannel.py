@@ -10,6 +10,7 @@ from app.auth.service import can_view_agent
 from app.core.errors import NotFound
 from app.core.security import Principal
 from app.core.timeutil import as_utc
+from app.interactions import content
 from app.interactions.models import AuthorRole, Channel, Interaction, Message, Segment, SpeakerRole
 from app.social.similar import cluster_texts, rank_similar
 
@@ -57,12 +58,13 @@ def customer_texts(*, session: Session, interaction_ids: list[int]) -> dict[int,
         chunk = interaction_ids[chunk_start:chunk_start + 500]
         for message in session.exec(select(Message).where(col(Message.interaction_id).in_(chunk))
                                     .order_by(col(Message.sent_at))).all():
-            everything.setdefault(message.interaction_id, []).append(message.text)
+            shown = content.REDACTED.message_text(message)
+            everything.setdefault(message.interaction_id, []).append(shown)
             if message.author_role == AuthorRole.CUSTOMER:
-                parts.setdefault(message.interaction_id, []).append(message.text)
+                parts.setdefault(message.interaction_id, []).append(shown)
         for segment in session.exec(select(Segment).where(col(Segment.interaction_id).in_(chunk))
                                     .order_by(col(Segment.seq))).all():
-            text = segment.redacted_text or segment.text
+            text = content.REDACTED.segment_text(segment)
             everything.setdefault(segment.interaction_id, []).append(text)
             if segment.speaker == SpeakerRole.CUSTOMER:
                 parts.setdefault(segment.interaction_id, []).append(text)

@@ -16,6 +16,7 @@ from app.core import audit
 from app.core.audit import Actor
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.timeutil import as_utc, utcnow
+from app.interactions import content
 from app.interactions import service as interactions
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
 from app.social.clock import (
@@ -382,7 +383,7 @@ def record_resolution(*, session: Session, interaction_id: int, actor: Actor, pu
                 raise InvalidInput("that message is not part of this thread",
                                    details=[{"loc": "message_id", "msg": "not in thread"}])
             url = url or (str(message.extra.get("url")) if message.extra.get("url") else None)
-            text = text or message.text[:4000]
+            text = text or content.REDACTED.message_text(message)[:4000]
             at = as_utc(message.sent_at)
         before = {"resolved_at": state.resolved_at, "resolution_url": state.resolution_url}
         state.resolution_message_id, state.resolution_url, state.resolution_text = message_id, url, text
@@ -450,7 +451,7 @@ def _first_customer_texts(session: Session, ids: list[int]) -> dict[int, str]:
     for message in session.exec(select(Message).where(col(Message.interaction_id).in_(ids),
                                                       Message.author_role == AuthorRole.CUSTOMER)
                                 .order_by(col(Message.sent_at))).all():
-        out.setdefault(message.interaction_id, message.text)
+        out.setdefault(message.interaction_id, content.REDACTED.message_text(message))
     return out
 
 

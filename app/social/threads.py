@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.core.timeutil import as_utc
+from app.interactions import service as interactions
 from app.interactions.models import Channel, Interaction, Message
 
 
@@ -63,4 +64,5 @@ def record_thread(*, session: Session, platform: str, posts: list[Post], source:
     interaction.ended_at = as_utc(ordered[-1].sent_at)
     session.add(interaction)
     session.flush()
+    interactions.sync_interaction(session=session, interaction_id=interaction.id)  # redacts and indexes the posts
     return interaction

@@ -16,6 +16,7 @@ from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
+from app.interactions import content
 from app.reports.charts import Chart, Series, bar_chart
 from app.reports.export import page_window, table_csv, wants_csv
 from app.social import alerts, repeat, service
@@ -57,7 +58,7 @@ def queue_page(request: Request, principal: WebSocialViewer, session: SessionDep
 def _thread_context(session: SessionDep, principal: Principal, interaction_id: int, days: int) -> dict[str, object]:
     state = service.get_state(session=session, interaction_id=interaction_id)
     session.commit()
-    messages = service.thread_messages(session=session, interaction_id=interaction_id)
+    messages = content.REDACTED.messages(service.thread_messages(session=session, interaction_id=interaction_id))
     config = service.get_config(session=session, platform=state.platform)
     history = session.exec(select(AuditEvent).where(AuditEvent.record_type == "social_thread",
                                                     AuditEvent.record_id == str(interaction_id))

@@ -1,7 +1,6 @@
 """Speech business rules: queueing transcriptions, storing a transcript atomically, reading it back with
 the scope and redaction rules."""
 
-import importlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,14 +9,15 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from app.auth.service import can_view_agent
 from app.core import audit
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.errors import Conflict, NotFound
 from app.core.jobs import JobQueue
 from app.core.models import Job
 from app.core.security import Principal, Role
 from app.core.settings import Settings
 from app.core.storage import BlobStore
+from app.interactions import content
+from app.interactions import service as interactions
 from app.interactions.models import Interaction, Recording, Segment
 from app.speech.models import CallMetrics, CallMetricsPublic, CallTranscript
 from app.speech.pipeline import (
@@ -128,16 +128,9 @@ def save_transcript(*, session: Session, recording: Recording, transcript: Trans
 
 
 def reindex(*, session: Session, interaction_id: int) -> None:
-    """Refresh the interaction's search text when the interactions feature offers it (optional hook)."""
+    """Refresh the interaction's search text (redacted lines only) after a transcript was stored."""
     try:
-        interactions_service = importlib.import_module("app.interactions.service")
-    except ImportError:
-        return
-    hook = getattr(interactions_service, "reindex_interaction", None)
-    if hook is None:
-        return
-    try:
-        hook(session=session, interaction_id=interaction_id)
+        interactions.reindex_interaction(session=session, interaction_id=interaction_id)
         session.commit()
     except Exception:  # the transcript is stored; a failed index refresh must not fail the job
         session.rollback()
@@ -153,23 +146,22 @@ class TranscriptView:
     metrics: CallMetrics | None
     original: bool
 
+    @property
+    def gate(self) -> content.ContentGate:
+        return content.ContentGate(original=self.original)
+
 
 def may_see_unredacted(principal: Principal, settings: Settings) -> bool:
-    """Whether this principal's roles are among the configured `unredacted_roles`."""
-    return principal.has(*(Role(r) for r in settings.unredacted_roles))
+    """Whether this principal's roles are among the configured `unredacted_roles` (the content gate's rule)."""
+    return content.may_see_original(principal, settings)
 
 
 def require_unredacted(*, session: Session, principal: Principal, settings: Settings, action: str,
                        record_type: str, record_id: int, audit_access: bool = True) -> None:
-    """Refuse unless the principal may see personal data unredacted; record the access in the audit log
-    (`audit_access=False` for the follow-up range requests of one playback)."""
-    if not may_see_unredacted(principal, settings):
-        allowed = ", ".join(settings.unredacted_roles) or "nobody"
-        raise Forbidden(f"Unredacted transcripts and audio are only for: {allowed} (setting EARSHOT_UNREDACTED_ROLES).")
-    if not audit_access:
-        return
-    audit.record(session=session, actor=principal, action=action, record_type=record_type, record_id=record_id)
-    session.commit()
+    """The content gate's check for the original audio: Forbidden unless allowed; audited (see
+    app/interactions/content.py)."""
+    content.require_original(session=session, principal=principal, settings=settings, action=action,
+                             record_type=record_type, record_id=record_id, audit_access=audit_access)
 
 
 def get_transcript(*, session: Session, principal: Principal, interaction_id: int,
@@ -177,10 +169,7 @@ def get_transcript(*, session: Session, principal: Principal, interaction_id: in
     """The call's transcript for this principal. Raises NotFound when the interaction does not exist or is
     outside the principal's scope, Forbidden when `original` is asked without a role listed in
     `unredacted_roles`. Reading the original is audited (`transcript.view_original`)."""
-    interaction = session.get(Interaction, interaction_id)
-    if interaction is None or not can_view_agent(session=session, principal=principal,
-                                                 agent_id=interaction.agent_id):
-        raise NotFound(f"interaction {interaction_id} not found")
+    interaction = interactions.get_interaction(session=session, interaction_id=interaction_id, principal=principal)
     if original:
         require_unredacted(session=session, principal=principal, settings=settings or Settings(),
                            action="transcript.view_original", record_type="interaction", record_id=interaction_id)
@@ -261,7 +250,7 @@ def transcript_as_json(view: TranscriptView) -> dict[str, Any]:
         "speaker_note": speaker_note(info),
         "segments": [
             {"seq": s.seq, "speaker": s.speaker, "channel": s.channel, "start": s.start, "end": s.end,
-             "text": s.text if view.original else (s.redacted_text if s.redacted_text is not None else s.text),
+             "text": view.gate.segment_text(s),
              "words": s.words if view.original else redacted_words(s.words), "confidence": s.confidence}
             for s in view.segments
         ],

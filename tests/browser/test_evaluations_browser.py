@@ -19,6 +19,7 @@ from app.core.security import make_password_hasher
 from app.evaluations import service as evaluations
 from app.interactions.models import Interaction, Segment
 from app.scorecards import service as scorecards
+from app.speech.redaction import redact_text as redact_transcript_line
 from tests.browser.conftest import running_server
 from tests.conftest import TEST_PASSWORD, make_settings
 
@@ -51,7 +52,8 @@ def ev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, i
         for seq, text in enumerate(["Thank you for calling Acme Bank, this is Ada.", "Hi, my card was charged twice.",
                                     "Can I have your date of birth and postcode?"]):
             session.add(Segment(interaction_id=interaction.id, seq=seq, speaker="agent" if seq % 2 == 0 else "customer",
-                                start=seq * 12.0, end=seq * 12.0 + 10, text=text))
+                                start=seq * 12.0, end=seq * 12.0 + 10, text=text,
+                                redacted_text=redact_transcript_line(text)))  # as the speech pipeline stores it
         session.commit()
         card = scorecards.get_by_key(session=session, key="voice_call")
         evaluation = evaluations.create(session=session, principal=auth_service.principal_of(users["ev_eva"]),

@@ -39,6 +39,7 @@ from app.reviews.models import CaseStatus, MeetingCreate, ReviewCase
 from app.scorecards import service as scorecards
 from app.social import service as social
 from app.social.threads import Post, record_thread
+from app.speech.redaction import redact_text as redact_transcript_line
 from app.speech.service import DONE
 from tests.browser.conftest import running_server
 from tests.conftest import make_settings
@@ -70,7 +71,7 @@ def _transcribe_from_scripts(session: Session, calls_dir: Path) -> None:
         for seq, (speaker, text) in enumerate(lines):
             session.add(Segment(interaction_id=interaction.id, seq=seq, speaker=speaker.strip().lower(),
                                 start=seq * SECONDS_PER_LINE, end=seq * SECONDS_PER_LINE + SECONDS_PER_LINE - 0.5,
-                                text=text.strip()))
+                                text=text.strip(), redacted_text=redact_transcript_line(text.strip())))
         recording.transcription_status = DONE
         session.add(recording)
         session.flush()

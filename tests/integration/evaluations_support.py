@@ -38,10 +38,11 @@ def make_interaction(session: Session, *, agent_id: int | None, channel: str = "
     assert interaction.id is not None
     for i in range(messages):
         session.add(Message(interaction_id=interaction.id, external_id=f"m{i}", author_role="agent" if i % 2 else "customer",
-                            sent_at=interaction.started_at + timedelta(seconds=i * 30), text=f"message {i}"))
+                            sent_at=interaction.started_at + timedelta(seconds=i * 30), text=f"message {i}",
+                            redacted_text=f"message {i}"))  # as ingest stores it (nothing personal to redact)
     for i in range(segments):
         session.add(Segment(interaction_id=interaction.id, seq=i, speaker="agent" if i % 2 else "customer",
-                            start=i * 5.0, end=i * 5.0 + 4.5, text=f"segment {i}"))
+                            start=i * 5.0, end=i * 5.0 + 4.5, text=f"segment {i}", redacted_text=f"segment {i}"))
     session.commit()
     return interaction
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
+from app.interactions.content import redact_text
 from app.interactions.models import Interaction, Message, Segment
 from app.social.threads import Post, record_thread
 
@@ -33,10 +34,13 @@ def other_channel(session: Session, channel: str, external_id: str, text: str, s
     assert interaction.id is not None
     if channel == "call":
         session.add(Segment(interaction_id=interaction.id, seq=0, speaker="agent", start=0, end=2,
-                            text="Thanks for calling, how can I help?"))
-        session.add(Segment(interaction_id=interaction.id, seq=1, speaker="customer", start=2, end=9, text=text))
+                            text="Thanks for calling, how can I help?",
+                            redacted_text="Thanks for calling, how can I help?"))
+        # the speech pipeline stores each line with its redaction
+        session.add(Segment(interaction_id=interaction.id, seq=1, speaker="customer", start=2, end=9, text=text,
+                            redacted_text=redact_text(text)))
     else:
         session.add(Message(interaction_id=interaction.id, external_id=f"{external_id}-m", author_role="customer",
-                            sent_at=started_at, text=text))
+                            sent_at=started_at, text=text, redacted_text=redact_text(text)))
     session.commit()
     return interaction.id

@@ -71,3 +71,55 @@ def test_role_matrix(rule: Rule, client, make_user):
             assert response.status_code not in (401, 403), f"{role} was refused: {response.text[:300]}"
         else:
             assert response.status_code == 403, f"{role} got {response.status_code}, expected 403"
+
+
+# ---------------------------------------------------------------- scope: legs of a transferred call
+
+INTERACTION_RULES = [r for r in RULES if r.method == "GET" and "{interaction_id}" in r.path
+                     and not r.path.startswith(("/social", "/api/social"))]  # social threads: care-team scope
+
+
+def _transferred_call(session, first_agent_id: int, last_agent_id: int) -> int:
+    """A call taken by one agent and transferred to another (two legs), transcribed."""
+    from datetime import UTC, datetime
+
+    from app.interactions import service
+    from app.interactions.models import Segment
+
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    interaction, _ = service.upsert_interaction(session=session, data=service.InteractionData(
+        source="matrix", external_id="transferred", channel="call", started_at=start,
+        legs=[service.LegData(agent_id=first_agent_id, queue="billing", started_at=start),
+              service.LegData(agent_id=last_agent_id, queue="retention", started_at=start)]))
+    assert interaction.id is not None and interaction.agent_id == last_agent_id
+    session.add(Segment(interaction_id=interaction.id, seq=0, speaker="customer", start=0, end=2,
+                        text="my router is broken", redacted_text="my router is broken"))
+    session.commit()
+    return interaction.id
+
+
+def _scope_refused(response, interaction_id: int) -> bool:
+    """404 because the interaction is out of scope (not because, say, the call has no audio yet)."""
+    return response.status_code == 404 and f"interaction {interaction_id} not found" in response.text
+
+
+def test_every_interaction_route_follows_the_one_visibility_rule_on_every_leg(client, session, make_user):
+    """Agents on an earlier leg of a transferred call, and the coaches of either team, see the call and
+    everything hanging off it (transcript, audio, analytics) on every route of the matrix; others get 404."""
+    assert len(INTERACTION_RULES) >= 8  # the table really holds the interaction routes
+    first = make_user("agent", username="leg_first", team="Billing")
+    last = make_user("agent", username="leg_last", team="Retention")
+    make_user("agent", username="leg_outsider", team="Sales")
+    make_user("coach", username="coach_billing", team="Billing")
+    make_user("coach", username="coach_sales", team="Sales")
+    interaction_id = _transferred_call(session, first.id, last.id)
+    sees = {"leg_first": True, "leg_last": True, "coach_billing": True, "leg_outsider": False, "coach_sales": False}
+    failures = []
+    for username, visible in sees.items():
+        sign_in(client, username)
+        for rule in INTERACTION_RULES:
+            response = _call(client, Rule(rule.method, rule.path, rule.allowed, page=rule.page,
+                                          path_params={**rule.path_params, "interaction_id": interaction_id}))
+            if response.status_code >= 500 or _scope_refused(response, interaction_id) == visible:
+                failures.append(f"{username} {rule.path}: {response.status_code}")
+    assert not failures, "visibility differs from the one rule: " + "; ".join(failures)

@@ -66,16 +66,20 @@ def test_pagination_and_customer_filter(session, make_user):
                              customer_id=maria.id)) == ["c4", "c2", "c0"]
 
 
-def test_transcripts_are_searchable_with_redacted_text_preferred(session, make_user):
+def test_transcripts_are_searchable_by_their_redacted_text_only(session, make_user):
     admin = principal_of(make_user("admin"))
     call, _ = service.upsert_interaction(session=session, data=InteractionData(
         source="test", external_id="call", channel="call", started_at=T0))
     session.add(Segment(interaction_id=call.id, seq=1, speaker="customer", start=0, end=2,
                         text="my card is 4111 1111 1111 1111", redacted_text="my card is [CARD]"))
-    session.add(Segment(interaction_id=call.id, seq=2, speaker="agent", start=2, end=4, text="thanks, verified"))
+    session.add(Segment(interaction_id=call.id, seq=2, speaker="agent", start=2, end=4, text="thanks, verified",
+                        redacted_text="thanks, verified"))
+    session.add(Segment(interaction_id=call.id, seq=3, speaker="customer", start=4, end=6, text="postcode SW1A 1AA"))
     session.flush()
     service.reindex_interaction(session=session, interaction_id=call.id)
     assert ids(search.search(session=session, principal=admin, q="verified")) == ["call"]
+    # a line not redacted yet is indexed as "being redacted", never in clear
+    assert search.search(session=session, principal=admin, q="SW1A").total == 0
     assert search.search(session=session, principal=admin, q="4111").total == 0
     service.reindex_interaction(session=session, interaction_id=call.id)  # idempotent
     assert search.search(session=session, principal=admin, q="card").total == 1

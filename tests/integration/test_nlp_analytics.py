@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import select
 
 from app.core.models import AuditEvent, Job
+from app.interactions import service as interactions
 from app.interactions.models import Interaction, Message, Segment
 from app.nlp import service
 from app.nlp.models import AutoAnswerReview, AutoAnswerRow, CategoryHitRow, InteractionAnalytics, PiiSpanRow
@@ -33,7 +34,9 @@ def make_call(session, agent_id, external_id="c1", started=START):
     session.add(interaction)
     session.flush()
     for seq, (speaker, start, end, text) in enumerate(CALL):
-        session.add(Segment(interaction_id=interaction.id, seq=seq, speaker=speaker, start=start, end=end, text=text))
+        session.add(Segment(interaction_id=interaction.id, seq=seq, speaker=speaker, start=start, end=end, text=text,
+                            redacted_text=text))  # the speech pipeline stores both; this call has no PII
+    interactions.sync_interaction(session=session, interaction_id=interaction.id)  # participants, as ingest does
     session.commit()
     return interaction
 
@@ -47,6 +50,8 @@ def make_chat(session, agent_id):
     for n, (role, offset, text) in enumerate(lines):
         session.add(Message(interaction_id=interaction.id, external_id=f"m{n}", author_role=role,
                             sent_at=START + timedelta(seconds=offset), text=text))
+    session.flush()
+    interactions.sync_interaction(session=session, interaction_id=interaction.id)  # redaction and participants
     session.commit()
     return interaction
 

@@ -22,7 +22,8 @@ def meeting_world(session, make_user):
     maria = make_customer(session, "Maria Lopez", email="maria.lopez@example.com")
     call = make_interaction(session, "call-001", "2026-11-02T09:00:00", customer=maria, agent_id=ada.id)
     session.add(Segment(interaction_id=call.id, seq=0, speaker="customer", start=0.0, end=4.0,
-                        text="My broadband drops every evening"))
+                        text="My broadband drops every evening",
+                        redacted_text="My broadband drops every evening"))  # as the speech pipeline stores it
     source = surveys.create_source(session=session, name="demo", actor=None)
     surveys.import_csv(session=session, source=source, text=read("basic.csv"), actor=None)
     for case in session.exec(select(ReviewCase)).all():

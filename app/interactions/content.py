@@ -1,0 +1,190 @@
+"""The content gate: the one place interaction text (messages, transcript lines, quotes from them) is read for
+showing it to anyone.
+
+Every page, JSON endpoint, search index, CSV, PDF, evidence quote and webhook payload gets text through a
+`ContentGate`. The gate gives the redacted form ("[CARD]", "[DOB]", ...) unless it was opened with
+`open_gate(original=True)`, which needs a role listed in `EARSHOT_UNREDACTED_ROLES` and writes one audit event.
+Text that has not been redacted yet is never shown in clear: the gate returns `BEING_REDACTED` instead.
+
+Redaction itself happens when content arrives (`redact_messages`, called by `service.upsert_messages` in the
+ingest's own transaction), so the hourly sweep is only a safety net. The detector is the shared one in
+`app.nlp.pii` (a pure text function: no database, no other feature).
+
+tests/unit/test_content_gate_architecture.py fails when a views/api/export/pack module reads `Message.text`,
+`Segment.text` or `redacted_text` itself instead of asking the gate.
+"""
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+
+from app.core import audit
+from app.core.errors import Forbidden
+from app.core.security import Principal, Role
+from app.core.settings import Settings
+from app.interactions.models import Message, Segment
+from app.nlp import pii
+
+BEING_REDACTED = "[being redacted]"
+RowT = TypeVar("RowT", Message, Segment)
+
+
+def may_see_original(principal: Principal | None, settings: Settings) -> bool:
+    """Whether this principal's roles are among the configured `unredacted_roles` (EARSHOT_UNREDACTED_ROLES)."""
+    return principal is not None and principal.has(*(Role(r) for r in settings.unredacted_roles))
+
+
+def require_original(*, session: Session, principal: Principal, settings: Settings, action: str,
+                     record_type: str, record_id: int, audit_access: bool = True) -> None:
+    """Refuse (Forbidden) unless the principal may see personal data unredacted; record the access in the audit
+    log and commit it, so the record stays even if the page fails later (`audit_access=False` for the follow-up
+    range requests of one audio playback)."""
+    if not may_see_original(principal, settings):
+        allowed = ", ".join(settings.unredacted_roles) or "nobody"
+        raise Forbidden(f"Unredacted transcripts and audio are only for: {allowed} (setting EARSHOT_UNREDACTED_ROLES).")
+    if not audit_access:
+        return
+    audit.record(session=session, actor=principal, action=action, record_type=record_type, record_id=record_id)
+    session.commit()
+
+
+@dataclass(frozen=True)
+class ContentGate:
+    """How one response shows interaction text: redacted (the default) or the audited original."""
+
+    original: bool = False
+
+    def message_text(self, message: Message) -> str:
+        if self.original:
+            return message.text
+        return message.redacted_text if message.redacted_text is not None else BEING_REDACTED
+
+    def segment_text(self, segment: Segment) -> str:
+        if self.original:
+            return segment.text
+        return segment.redacted_text if segment.redacted_text is not None else BEING_REDACTED
+
+    def text_of(self, row: Message | Segment) -> str:
+        return self.message_text(row) if isinstance(row, Message) else self.segment_text(row)
+
+    def messages(self, messages: Iterable[Message]) -> list[Message]:
+        """Copies of the messages, for showing: both `text` and `redacted_text` hold what this gate shows, and an
+        e-mail's subject is redacted by pattern (cards, phones, postcodes, ...). The copies are not in the session
+        (never `session.add` one)."""
+        return [_shown(Message, m, self.message_text(m), subject=m.subject if self.original or not m.subject
+                       else redact_text(m.subject, names=False)) for m in messages]
+
+    def segments(self, segments: Iterable[Segment]) -> list[Segment]:
+        """Copies of the transcript lines, for showing (as `messages`); word timings are kept only when the gate
+        is open (their words are the original)."""
+        return [_shown(Segment, s, self.segment_text(s), words=s.words if self.original else []) for s in segments]
+
+    def excerpt(self, row: Message | Segment, start: int, end: int, *, context: int = 0) -> "Excerpt":
+        """Characters `start:end` of the row's ORIGINAL text (where analytics found a phrase), with `context`
+        characters either side, as this gate shows them: in the redacted text, the same place (a quote that
+        touches redacted data widens to its whole label, e.g. "[CARD]")."""
+        shown = self.text_of(row)
+        if not self.original:
+            if row.redacted_text is None:
+                return Excerpt("", shown, "")
+            start, end = map_to_redacted(row.text, shown, start, end)
+        start, end = max(0, min(start, len(shown))), max(0, min(end, len(shown)))
+        low, high = max(0, start - context), min(len(shown), end + context)
+        return Excerpt(("…" if low > 0 else "") + shown[low:start], shown[start:end],
+                       shown[end:high] + ("…" if high < len(shown) else ""))
+
+    def evidence(self, items: Iterable[dict[str, Any]], rows: dict[tuple[str, int], Message | Segment]
+                 ) -> list[dict[str, Any]]:
+        """Stored evidence dicts (auto-QA answers) with their quoted `text` as this gate shows it."""
+        out = []
+        for item in items:
+            shown = dict(item)
+            if shown.get("text") is not None:
+                row = rows.get((str(item.get("source_type")), int(item.get("source_id") or 0)))
+                if row is not None and item.get("start_char") is not None and item.get("end_char") is not None:
+                    shown["text"] = self.excerpt(row, int(item["start_char"]), int(item["end_char"])).text
+                else:
+                    shown["text"] = self.quote(str(shown["text"]))
+            out.append(shown)
+        return out
+
+    def quote(self, text: str | None) -> str | None:
+        """A free-text quote taken from interaction content and stored elsewhere (an evidence quote, an alert
+        sample): redacted here unless the gate is open."""
+        if text is None or self.original:
+            return text
+        return redact_text(text)
+
+
+REDACTED = ContentGate()
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    before: str
+    text: str
+    after: str
+
+
+def map_to_redacted(original: str, redacted: str, start: int, end: int) -> tuple[int, int]:
+    """Where `original[start:end]` is in `redacted` (the same text with findings replaced by labels). A range
+    that touches a replaced part takes the whole label, so a quote never shows half of a card number."""
+    matcher = difflib.SequenceMatcher(None, original, redacted, autojunk=False)
+    new_start, new_end = 0, len(redacted)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            if i1 <= start < i2:
+                new_start = j1 + start - i1
+            if i1 < end <= i2:
+                new_end = j1 + end - i1
+        else:
+            if i1 <= start < i2:
+                new_start = j1
+            if i1 < end <= i2 or (i1 == i2 == end):
+                new_end = j2
+    return new_start, max(new_start, new_end)
+
+
+def open_gate(*, session: Session, principal: Principal, settings: Settings, record_id: int,
+              original: bool = False, record_type: str = "interaction",
+              action: str = "transcript.view_original") -> ContentGate:
+    """The gate for one response. `original=True` raises Forbidden unless the principal's role is in
+    EARSHOT_UNREDACTED_ROLES, and is audited (one event per request)."""
+    if not original:
+        return REDACTED
+    require_original(session=session, principal=principal, settings=settings, action=action,
+                     record_type=record_type, record_id=record_id)
+    return ContentGate(original=True)
+
+
+def _shown(model: type[RowT], row: RowT, text: str, **more: Any) -> RowT:
+    return model(**{**row.model_dump(), "text": text, "redacted_text": text, **more})
+
+
+# ---------------------------------------------------------------- redacting at ingest
+
+
+def redact_text(text: str, *, names: bool = True) -> str:
+    """`text` with every personal-data finding of the shared detector replaced by its label. `names=False`
+    skips the language model (patterns only: cards, phones, e-mails, postcodes, dates of birth, ids) — for
+    short fields redacted on every re-index, such as subjects."""
+    return pii.redact(text, pii.find_pii(text, use_ner=names))
+
+
+def redact_texts(texts: Sequence[str]) -> list[str]:
+    """`redact_text` over many texts, running the language model in batches."""
+    if not texts:
+        return []
+    return [pii.redact(text, spans) for text, spans in zip(texts, pii.find_pii_many(list(texts)), strict=True)]
+
+
+def redact_messages(messages: Sequence[Message]) -> int:
+    """Set `redacted_text` of every message that has none yet (new, or its text changed and the caller cleared
+    it), in the caller's transaction. Returns how many were redacted."""
+    todo = [m for m in messages if m.redacted_text is None]
+    for message, redacted in zip(todo, redact_texts([m.text for m in todo]), strict=True):
+        message.redacted_text = redacted
+    return len(todo)
