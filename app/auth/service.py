@@ -7,9 +7,9 @@ from typing import TypeVar
 from pwdlib import PasswordHash
 from sqlmodel import Session, col, select
 
+from app.auth import throttle
 from app.auth.models import (
     ApiToken,
-    LoginThrottle,
     Site,
     Team,
     User,
@@ -101,19 +101,26 @@ def _end_sessions(*, session: Session, user_id: int) -> None:
 
 
 def authenticate(*, session: Session, username: str, password: str, hasher: PasswordHash,
-                 settings: Settings) -> User:
+                 settings: Settings, source_address: str | None = None) -> User:
     """Check a username and password.
 
-    Raises Unauthorized with one message whatever was wrong, and TooManyRequests while the username is
-    locked out after `login_max_failures` failures (for unknown usernames too, so nothing is revealed).
+    Raises Unauthorized with one message whatever was wrong, and TooManyRequests while the username (known or
+    not, so nothing is revealed) or the source address is locked out after too many failures. Failures are
+    counted atomically (see auth.throttle): simultaneous wrong passwords are each counted, none fails.
+    Commits its own writes (the failure count and its audit event must survive the refusal).
     """
-    key = username.strip().lower()[:320]
-    throttle = session.get(LoginThrottle, key)
+    name = username.strip().lower()[:320]
+    limits = [throttle.Limit(throttle.user_key(name), settings.login_max_failures)]
+    if source_address:
+        limits.append(throttle.Limit(throttle.address_key(source_address), settings.login_max_failures_per_address))
+    keys = [limit.key for limit in limits]
     now = utcnow()
-    if throttle and throttle.locked_until and as_utc(throttle.locked_until) > now:
-        wait = int((as_utc(throttle.locked_until) - now).total_seconds()) + 1
+    locked_until = throttle.locked_until(session=session, keys=keys, now=now)
+    if locked_until is not None:
+        session.rollback()
+        wait = int((locked_until - now).total_seconds()) + 1
         raise TooManyRequests(f"Too many failed sign-ins. Try again in {wait} seconds.")
-    user = get_user_by_username(session=session, username=key)
+    user = get_user_by_username(session=session, username=name)
     stored_hash = user.password_hash if user is not None and user.is_active else None
     # End the read before hashing: a sign-in is a POST, so on SQLite its transaction holds the write lock from
     # its first statement (BEGIN IMMEDIATE), and argon2 takes 0.1–0.5 s that would block every other writer.
@@ -123,22 +130,18 @@ def authenticate(*, session: Session, username: str, password: str, hasher: Pass
         valid, new_hash = hasher.verify_and_update(password, stored_hash)
     else:
         hasher.hash(password)  # spend the same time as a real check
-    if valid and new_hash and user is not None:
-        user.password_hash = new_hash
-        session.add(user)
     if not valid or user is None:
-        throttle = throttle or LoginThrottle(username=key)
-        throttle.failures += 1
-        if throttle.failures >= settings.login_max_failures:
-            throttle.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
-            throttle.failures = 0
-        session.add(throttle)
+        for limit in limits:
+            throttle.record_failure(session=session, limit=limit, lockout_seconds=settings.login_lockout_seconds,
+                                    now=now)
         audit.record(session=session, actor=None, action="auth.login_failed", record_type="user",
-                     record_id=user.id if user else key)
+                     record_id=user.id if user else name)
         session.commit()
         raise Unauthorized(WRONG_CREDENTIALS)
-    if throttle:
-        session.delete(throttle)
+    if new_hash:
+        user.password_hash = new_hash
+        session.add(user)
+    throttle.clear(session=session, keys=keys)
     session.commit()
     return user
 

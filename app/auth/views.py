@@ -63,7 +63,8 @@ def login_submit(
         raise CsrfFailed("The sign-in form expired; reload the page and try again.")
     try:
         user = service.authenticate(session=session, username=username, password=password, hasher=hasher,
-                                    settings=settings)
+                                    settings=settings,
+                                    source_address=request.client.host if request.client else None)
     except EarshotError as exc:
         request.state.login_csrf = cookie_token
         return render(request, "auth/login.html", {"next": _safe_next(next), "error": exc.message},

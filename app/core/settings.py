@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = 12 * 3600
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
+    login_max_failures_per_address: int = Field(
+        default=50, description="Failed sign-ins from one source address (any usernames) before it is locked out.")
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
     display_timezone: str = "UTC"
