@@ -1,14 +1,16 @@
 """FastAPI dependencies declared once and reused by every route: the database session, settings,
 the signed-in principal, and role checks (with CSRF on every state-changing cookie request)."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from pwdlib import PasswordHash
 from sqlmodel import Session
 
 from app.auth import service
+from app.core.db import write_transactions
 from app.core.errors import CsrfFailed, Forbidden, Unauthorized
 from app.core.jobs import JobQueue
 from app.core.security import Principal, Role, constant_time_equal
@@ -20,10 +22,22 @@ CSRF_FIELD = "csrf_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """The request's session. The request boundary owns the transaction: after the route function returns and
+    before FastAPI validates, serialises and sends the answer, a state-changing request commits what is left
+    (services flush; some still commit themselves) and every request closes its session, so no transaction
+    (on SQLite: no write lock) outlives the route. A route that raises is rolled back.
+
+    This runs on the event loop, not in a worker thread: a commit that had to wait for a free thread while its
+    transaction holds the write lock could wait forever once every thread waits for that lock."""
     session: Session = request.app.state.sessions()
     try:
         yield session
+        if request.method not in SAFE_METHODS:
+            if session.new or session.dirty or session.deleted:
+                await run_in_threadpool(session.commit)  # a flush may have to BEGIN (and queue for the lock)
+            else:
+                session.commit()
     finally:
         session.close()
 
@@ -43,7 +57,7 @@ def get_queue(request: Request) -> JobQueue:
     return queue
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HasherDep = Annotated[PasswordHash, Depends(get_hasher)]
 QueueDep = Annotated[JobQueue, Depends(get_queue)]
@@ -67,7 +81,8 @@ async def _submitted_csrf(request: Request) -> str | None:
 def _optional_principal(request: Request, session: SessionDep,
                         submitted_csrf: Annotated[str | None, Depends(_submitted_csrf)]) -> Principal | None:
     try:
-        return _resolve_principal(request, session, submitted_csrf)
+        with write_transactions(False):  # authentication only reads: never queue for the write lock
+            return _resolve_principal(request, session, submitted_csrf)
     finally:
         # End the read transaction: the connection goes back to the pool while FastAPI hops to another
         # worker thread for the route. Holding it there deadlocks a busy server once every thread waits for

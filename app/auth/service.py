@@ -1,10 +1,12 @@
 """Accounts, sign-in, sessions, API tokens and the scope rules every feature asks."""
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from pwdlib import PasswordHash
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app.auth import throttle
@@ -18,6 +20,7 @@ from app.auth.models import (
     WebSession,
 )
 from app.core import audit
+from app.core.db import write_transactions
 from app.core.errors import Conflict, NotFound, TooManyRequests, Unauthorized
 from app.core.security import Principal, Role, new_token, token_digest
 from app.core.settings import Settings
@@ -220,10 +223,20 @@ def resolve_api_token(*, session: Session, raw_token: str) -> User | None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - as_utc(token.last_used_at) > timedelta(minutes=1):
-        token.last_used_at = now  # at most one write a minute per token: not one per request
-        session.add(token)
-        session.commit()
+        _stamp_token_use(session=session, token_id=token.id, now=now)
     return user
+
+
+def _stamp_token_use(*, session: Session, token_id: int | None, now: datetime) -> None:
+    """At most one write a minute per token, not one per request; in a write transaction of its own (the
+    lookup was a read), and best effort: a busy database never fails the request for a usage stamp."""
+    session.commit()
+    try:
+        with write_transactions():
+            session.execute(update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=now))
+            session.commit()
+    except OperationalError:
+        session.rollback()
 
 
 def create_team(*, session: Session, name: str, actor: Principal | None) -> Team:

@@ -157,8 +157,7 @@ def require_unredacted(*, session: Session, principal: Principal, settings: Sett
         raise Forbidden(f"Unredacted transcripts and audio are only for: {allowed} (setting EARSHOT_UNREDACTED_ROLES).")
     if not audit_access:
         return
-    audit.record(session=session, actor=principal, action=action, record_type=record_type, record_id=record_id)
-    session.commit()
+    audit.record_read(session=session, actor=principal, action=action, record_type=record_type, record_id=record_id)
 
 
 def get_transcript(*, session: Session, principal: Principal, interaction_id: int,

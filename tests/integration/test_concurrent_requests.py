@@ -1,22 +1,27 @@
 """Simultaneous requests against a real server database (not the per-test shared connection): sign-in
 throttle counting, write transactions and audited reads under concurrent writers, on SQLite and PostgreSQL."""
 
+import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import service as auth_service
-from app.auth.models import UserCreate
+from app.auth.deps import SessionDep
+from app.auth.models import Team, UserCreate
 from app.core.db import make_engine, session_factory, session_scope
 from app.core.migrate import upgrade
 from app.core.security import make_password_hasher
 from app.core.settings import Settings
-from app.main import create_app
+from app.main import WriteTransactions, create_app
 from tests.conftest import TEST_PASSWORD, create_postgres_database, drop_postgres_database, make_settings
 
 
@@ -96,3 +101,106 @@ def test_failures_from_one_address_over_many_usernames_lock_that_address(server,
         assert refused.status_code == 401
     blocked = server.post("/api/auth/login", json={"username": "bea", "password": TEST_PASSWORD})
     assert blocked.status_code == 429
+
+
+def sign_in_as(client: TestClient, username: str) -> dict[str, str]:
+    response = client.post("/api/auth/login", json={"username": username, "password": TEST_PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"x-csrf-token": response.json()["csrf_token"],
+            "cookie": f"earshot_session={response.cookies['earshot_session']}"}
+
+
+def open_write_transactions(url: str) -> bool:
+    """Whether some other connection holds a write transaction open right now."""
+    if url.startswith("sqlite"):
+        other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            other.close()
+    rows = query_url(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                          "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()")
+    return bool(rows[0][0])
+
+
+def query_url(url: str, sql: str) -> list[Any]:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql)).all())
+    finally:
+        engine.dispose()
+
+
+def test_a_write_request_commits_and_ends_its_transaction_before_the_response_is_sent(server_url):
+    """The request boundary owns the transaction: the route's service only flushes; the boundary commits, and
+    nothing (on SQLite: the write lock) stays open while FastAPI serialises and sends the answer."""
+    engine = make_engine(server_url)
+    app = FastAPI()
+    app.state.sessions = session_factory(engine)
+    seen_at_response_start: list[bool] = []
+
+    class ProbeAtResponseStart:
+        def __init__(self, inner: ASGIApp) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            async def probe(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    seen_at_response_start.append(open_write_transactions(server_url))
+                await send(message)
+
+            await self.inner(scope, receive, probe)
+
+    app.add_middleware(WriteTransactions)
+    app.add_middleware(ProbeAtResponseStart)
+
+    @app.post("/teams")
+    def add_team(session: SessionDep) -> dict[str, int]:
+        session.add(Team(name="Night shift"))
+        session.flush()  # a service flushes; it does not commit
+        return {"teams": len(session.execute(text("SELECT id FROM team")).all())}  # and reads again after
+
+    try:
+        with TestClient(app) as client:
+            assert client.post("/teams").json() == {"teams": 1}
+        assert seen_at_response_start == [False]
+        assert query_url(server_url, "SELECT name FROM team") == [("Night shift",)]  # committed at the boundary
+    finally:
+        engine.dispose()
+
+
+def test_original_transcripts_read_while_others_write_are_served_and_audited_once_each(
+        server, server_settings, backend):
+    """An admin reading unredacted content while chat imports write: no 503 (the audit event used to be written
+    inside the read's snapshot and was refused on SQLite when another writer had committed meanwhile), and
+    exactly one audit event per read."""
+    add_user(server_settings, "root", ["admin"])
+    admin = sign_in_as(server, "root")
+    lines = [{"conversation_id": "c0", "message_id": "c0-m0", "sent_at": "2026-12-01T10:00:00+00:00",
+              "author_role": "customer", "author_name": "Customer", "customer_email": "c@example.com",
+              "text": "My router is broken."}]
+    first = server.post("/api/chats?source=test", json=lines, headers=admin)
+    assert first.status_code == 200, first.text
+    interaction_id = query(server_settings, "SELECT id FROM interaction")[0][0]
+    reads, writes = 24, 24
+
+    def read() -> int:
+        return server.get(f"/api/interactions/{interaction_id}/transcript?view=original",
+                          headers=admin).status_code
+
+    def write(n: int) -> int:
+        batch = [{**lines[0], "conversation_id": f"w{n}", "message_id": f"w{n}-m0"}]
+        return server.post("/api/chats?source=test", json=batch, headers=admin).status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        read_statuses = [pool.submit(read) for _ in range(reads)]
+        write_statuses = [pool.submit(write, n) for n in range(writes)]
+        statuses = [f.result() for f in read_statuses], [f.result() for f in write_statuses]
+    assert statuses == ([200] * reads, [200] * writes)
+    audited = query(server_settings, "SELECT count(*) FROM audit_event WHERE action = 'transcript.view_original'")
+    assert audited[0][0] == reads
