@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from app.auth import throttle
+from app.auth import principal_cache, throttle
 from app.auth.models import (
     ApiToken,
     Site,
@@ -95,6 +95,7 @@ def update_user(*, session: Session, user_id: int, data: UserUpdate, hasher: Pas
     audit.record(session=session, actor=actor, action="user.update", record_type="user", record_id=user_id,
                  before=before, after=after)
     session.commit()
+    principal_cache.forget_user(user_id)  # roles, scope or activity may have changed
     return user
 
 
@@ -175,6 +176,7 @@ def end_web_session(*, session: Session, raw_token: str) -> None:
     if web_session is not None:
         session.delete(web_session)
         session.commit()
+        principal_cache.forget_user(web_session.user_id)
 
 
 def end_all_web_sessions(*, session: Session, principal: Principal) -> None:
@@ -182,6 +184,7 @@ def end_all_web_sessions(*, session: Session, principal: Principal) -> None:
     audit.record(session=session, actor=principal, action="auth.logout_everywhere", record_type="user",
                  record_id=principal.user_id)
     session.commit()
+    principal_cache.forget_user(principal.user_id)
 
 
 def create_api_token(*, session: Session, principal: Principal, name: str) -> tuple[str, ApiToken]:
@@ -211,6 +214,7 @@ def revoke_api_token(*, session: Session, principal: Principal, token_id: int) -
         audit.record(session=session, actor=principal, action="api_token.revoke", record_type="api_token",
                      record_id=token_id)
         session.commit()
+        principal_cache.forget_user(token.user_id)
     return token
 
 
