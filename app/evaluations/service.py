@@ -153,6 +153,17 @@ def answers_of(*, session: Session, evaluation_id: int) -> list[EvaluationAnswer
                              .order_by(col(EvaluationAnswer.id))).all())
 
 
+def answers_of_evaluations(*, session: Session, evaluation_ids: Sequence[int]) -> dict[int, list[EvaluationAnswer]]:
+    """The answers of several evaluations in one query, per evaluation id (every id present)."""
+    found: dict[int, list[EvaluationAnswer]] = {evaluation_id: [] for evaluation_id in evaluation_ids}
+    for chunk in range(0, len(found), 500):
+        ids = list(found)[chunk:chunk + 500]
+        for answer in session.exec(select(EvaluationAnswer).where(col(EvaluationAnswer.evaluation_id).in_(ids))
+                                   .order_by(col(EvaluationAnswer.id))).all():
+            found[answer.evaluation_id].append(answer)
+    return found
+
+
 def disputes_of(*, session: Session, evaluation_id: int) -> list[EvaluationDispute]:
     return list(session.exec(select(EvaluationDispute).where(EvaluationDispute.evaluation_id == evaluation_id)
                              .order_by(col(EvaluationDispute.id))).all())
