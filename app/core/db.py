@@ -1,8 +1,6 @@
 """Database engine and sessions for SQLite (default) and PostgreSQL."""
 
-import os
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -16,6 +14,8 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql import sqltypes
 from sqlmodel import Session
+
+from app.core.sqlite_writer import WriterQueue, writer_queue
 
 SessionFactory = Callable[[], Session]
 
@@ -56,36 +56,31 @@ def is_sqlite_url(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-_writer_locks: dict[str, threading.Lock] = {}
-_writer_locks_guard = threading.Lock()
-
-
-def _writer_lock(database: str | None) -> threading.Lock:
-    """One lock per database file in this process (every engine on the file shares it)."""
-    key = os.path.abspath(database) if database and database != ":memory:" else f"memory:{id(object())}"
-    with _writer_locks_guard:
-        return _writer_locks.setdefault(key, threading.Lock())
+WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 class _SQLiteConnection(sqlite3.Connection):
-    """A pysqlite connection that takes its process's writer lock before BEGIN IMMEDIATE and gives it back the
-    moment its transaction ends (commit, rollback — including the pool's reset on return — or close)."""
+    """A pysqlite connection that queues for its database's writer lock (see sqlite_writer) before it writes
+    and gives it back the moment its transaction ends (commit, rollback — including the pool's reset on
+    return — or close)."""
 
-    writer_lock: "threading.Lock | None" = None
+    writer_queue: WriterQueue | None = None
     holds_writer_lock = False
 
-    def acquire_writer(self, timeout: float) -> None:
-        assert self.writer_lock is not None
-        if not self.writer_lock.acquire(timeout=timeout):
-            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(
-                f"database is locked: this process's writers held it for over {timeout:g} s"))
+    def acquire_writer(self, timeout: float, statement: str) -> None:
+        if self.holds_writer_lock:
+            return
+        assert self.writer_queue is not None
+        if not self.writer_queue.acquire(timeout=timeout):
+            raise OperationalError(statement, None, sqlite3.OperationalError(
+                f"database is locked: other writers held it for over {timeout:g} s"))
         self.holds_writer_lock = True
 
     def release_writer(self) -> None:
         if self.holds_writer_lock:
             self.holds_writer_lock = False
-            assert self.writer_lock is not None
-            self.writer_lock.release()
+            assert self.writer_queue is not None
+            self.writer_queue.release()
 
     def commit(self) -> None:
         try:
@@ -111,16 +106,16 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) 
 
     SQLite: foreign keys on, a busy timeout on every connection, and SQLAlchemy in charge of BEGIN so
     SAVEPOINTs work (the pysqlite driver's own transaction handling breaks them). WAL is switched on once
-    by `ensure_wal`, not per connection: switching the journal mode needs an exclusive lock. Write
-    transactions (see `write_transactions`) queue for one in-process lock per database file before
-    BEGIN IMMEDIATE, so the SQLite lock passes from one writer to the next at once instead of through
-    SQLite's busy handler, which sleeps and polls; the busy timeout still orders writers of other processes.
+    by `ensure_wal`, not per connection: switching the journal mode needs an exclusive lock. Writers queue
+    (app.core.sqlite_writer) before BEGIN IMMEDIATE (see `write_transactions`) or before a deferred
+    transaction's first write, so the SQLite lock passes from one writer to the next at once, across threads and
+    processes, instead of through SQLite's busy handler, which sleeps and polls.
 
     PostgreSQL: no pre-ping on checkout (a round trip per request); connections are recycled after 30 min and a
     dead one fails its request once and is replaced.
     """
     if is_sqlite_url(url):
-        lock = _writer_lock(make_url(url).database)
+        queue = writer_queue(make_url(url).database)
         timeout = busy_timeout_ms / 1000
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout,
                                                   "factory": _SQLiteConnection},
@@ -129,7 +124,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
-            dbapi_connection.writer_lock = lock
+            dbapi_connection.writer_queue = queue
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
@@ -142,12 +137,18 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) 
                 connection.exec_driver_sql("BEGIN")
                 return
             raw = connection.connection.dbapi_connection
-            raw.acquire_writer(timeout)
+            raw.acquire_writer(timeout, "BEGIN IMMEDIATE")
             try:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
             except BaseException:
                 raw.release_writer()
                 raise
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _before_write(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            # a deferred transaction's first write is where SQLite takes its write lock: queue for ours first
+            if statement.lstrip()[:7].upper().startswith(WRITE_STATEMENTS):
+                connection.connection.dbapi_connection.acquire_writer(timeout, statement)
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=10, pool_recycle=1800)
