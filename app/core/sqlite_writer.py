@@ -6,8 +6,8 @@ tries), so the lock sits idle between holders and a waiting writer can starve. H
 1. an in-process lock (threads of this process queue on it and are woken the moment it is released), then
 2. an advisory file lock beside the database (`<file>-writer.lock`), which orders the processes (web processes
    and workers): its holder polls it every ≤ 2 ms, and a releaser that sees a writer of another process
-   waiting (a shared lock on `<file>-waiting.lock`) pauses for 3 ms before passing the lock on inside its own
-   process, so no process starves the others.
+   waiting (a shared lock on `<file>-waiting.lock`) makes its process's next writer pause 3 ms before trying,
+   so no process starves the others.
 
 Both are held from the start of the write (BEGIN IMMEDIATE, or a deferred transaction's first write, which is
 when SQLite itself takes its write lock) to the end of the transaction; waiting is bounded by the busy timeout.
@@ -27,6 +27,7 @@ class WriterQueue:
     def __init__(self, database: Path | None) -> None:
         self.local = threading.Lock()
         self.lock_fd = self.waiting_fd = self.probe_fd = -1
+        self.pause_until = 0.0
         if database is not None:
             self.lock_fd = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
             self.waiting_fd = os.open(f"{database}-waiting.lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -36,7 +37,12 @@ class WriterQueue:
         deadline = time.monotonic() + timeout
         if not self.local.acquire(timeout=timeout):
             return False
-        if self.lock_fd < 0 or self._try_file_lock():
+        if self.lock_fd < 0:
+            return True
+        pause = self.pause_until - time.monotonic()
+        if pause > 0:  # a writer of another process is waiting: let it take the file lock first
+            time.sleep(pause)
+        if self._try_file_lock():
             return True
         fcntl.flock(self.waiting_fd, fcntl.LOCK_SH)  # tell the holder a writer of another process is waiting
         try:
@@ -52,10 +58,12 @@ class WriterQueue:
         return False
 
     def release(self) -> None:
+        """Never sleeps (a commit may run on the event loop): the pause for another process's writer is taken
+        by this process's next writer, in its own thread."""
         if self.lock_fd >= 0:
             fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
             if self._another_process_waits():
-                time.sleep(HANDOVER_PAUSE_SECONDS)
+                self.pause_until = time.monotonic() + HANDOVER_PAUSE_SECONDS
         self.local.release()
 
     def _try_file_lock(self) -> bool:
