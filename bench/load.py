@@ -7,8 +7,8 @@ For each backend and rate: a fresh data directory (and for PostgreSQL a fresh da
 EARSHOT_BENCH_POSTGRES_URL plus a Redis queue with a unique name on EARSHOT_BENCH_REDIS_URL; SQLite uses the
 default Huey-on-SQLite queue in the data directory), migrated and seeded with the demo data set (without
 transcribing its calls: their queued transcription jobs are marked failed before the worker starts) plus
-generated chat conversations and evaluator accounts. Then ONE server (`uvicorn app.main:create_app --factory`)
-and ONE worker (`earshot worker`) start as subprocesses, and the load generator runs in a third process.
+generated chat conversations and evaluator accounts. Then the server (`uvicorn app.main:create_app --factory
+--workers N`) and ONE worker (`earshot worker`) start as subprocesses, and the load generator runs in a third process.
 
 The generator signs every simulated user in once (session cookie + CSRF token, as the browser does), warms up
 untimed, then sends an OPEN-LOOP arrival stream at `--rate` requests/s for `--seconds` (arrivals do not wait
@@ -22,6 +22,13 @@ for answers; see ../shared/notes/web-load-measurements.md), mixed:
   ratios of its p99.
 Recording uploads are off (`--recordings` turns them on): each would queue a transcription with the real
 speech model in the worker, which would take the CPU from everything else on these 2-core machines.
+
+The generator is a lean keep-alive HTTP/1.1 client on asyncio streams (well under 1 ms of its own CPU per
+request, printed; httpx spent 3-10 ms on the same cores). Before the open loop it measures the server's CPU
+per request type (`--profile-per-type` sequential requests of each, from /proc, all server processes); after
+it, the server CPU per request of the mix, then a closed-loop saturation of the mix (`--saturation-clients`
+for `--saturation-seconds`) and, with the same client and process count, of the bare FastAPI + SQLite app
+(bench/_baseline_app.py): the ratio of the two. `--workers N` server processes (default: one per core).
 
 Afterwards it counts what was written: every evaluation whose submit answered 2xx must be `submitted` in the
 database, every message of a 2xx chat import or of a completed import job must be stored, every job enqueued
@@ -976,7 +983,7 @@ def main() -> int:
 def report_header(args: argparse.Namespace) -> list[str]:
     return ["# Load benchmark results (bench/load.py)", "",
             f"`python bench/load.py --backend {args.backend} --seconds {args.seconds:g} --rate {args.rate}` on "
-            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. One server process (uvicorn) + one worker process (one "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {args.workers} server process(es) (uvicorn) + one worker process (one "
             "thread) + the open-loop generator in a third process, all on the same shared 2-core machine "
             "(other sessions' tests and benches load it too: see the load averages). Mix: 60 % browse, 20 % "
             "search, 15 % evaluate (create → answers → submit), 5 % ingest (chat batches of 12 messages; every "
