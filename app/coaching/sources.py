@@ -38,7 +38,7 @@ def load_score_observations(session: Session, agent_id: int) -> Sequence[ScoreOb
     observations: list[ScoreObservation] = []
     scored = [e for e in evaluations.agent_evaluations(session=session, agent_id=agent_id)
               if e.submitted_at is not None and e.score is not None and e.id is not None]
-    answers = evaluations.answers_of_evaluations(session=session, evaluation_ids=[e.id for e in scored if e.id])
+    answers = evaluations.answer_scores_of(session=session, evaluation_ids=[e.id for e in scored if e.id])
     for evaluation in scored:
         assert evaluation.id is not None and evaluation.submitted_at is not None and evaluation.score is not None
         at = evaluation.submitted_at
