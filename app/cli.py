@@ -2,6 +2,7 @@
 (a module exposing `name` and `commands`, a Typer app)."""
 
 import logging
+import os
 from typing import Annotated
 
 import typer
@@ -26,13 +27,29 @@ def migrate() -> None:
     typer.echo(f"database is up to date: {_safe_url(settings.resolved_database_url)}")
 
 
+def default_web_processes() -> int:
+    """One web process per CPU core this process may use (a Python process uses about one core)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores)
+
+
 @cli.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Serve the web app and the API."""
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int | None, typer.Option(
+        help="Web processes; default one per CPU core. Each keeps its own connection pool.")] = None,
+) -> None:
+    """Serve the web app and the API (uvloop and httptools when installed)."""
     import uvicorn
 
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info")
+    processes = workers if workers is not None else default_web_processes()
+    typer.echo(f"serving with {processes} web process(es)")
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=processes,
+                proxy_headers=True, log_level="info", loop="auto", http="auto")
 
 
 @cli.command()

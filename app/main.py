@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -24,6 +25,7 @@ from app.core.errors import (
     EarshotError,
     InsufficientStorage,
     PayloadTooLarge,
+    ServiceUnavailable,
     UnsupportedMediaType,
 )
 from app.core.features import iter_feature_modules
@@ -125,10 +127,40 @@ class WriteTransactions:
             await self.app(scope, receive, send)
 
 
-async def _send_json(send: Send, error: EarshotError) -> None:
+class InFlightLimit:
+    """At most `limit` requests in progress in this process (from arrival to the last byte of the answer); one
+    more is refused at once with 503 and Retry-After. Past saturation an open queue only grows: every request
+    would wait seconds, then minutes, and the clients time out anyway. `/healthz` is always answered (it says
+    the process is alive, not that it has room).
+
+    The thread pool is sized above the limit (see create_app), so a request holding the SQLite write lock
+    always finds a thread for its next step."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, retry_after_seconds: int = 1) -> None:
+        self.app = app
+        self.limit = limit
+        self.retry_after = str(retry_after_seconds).encode()
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            await _send_json(send, ServiceUnavailable("The server is at capacity; try again shortly."),
+                             headers=[(b"retry-after", self.retry_after)])
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
+async def _send_json(send: Send, error: EarshotError, *, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     response = JSONResponse(error.body(), status_code=error.status_code)
     await send({"type": "http.response.start", "status": response.status_code,
-                "headers": response.raw_headers})
+                "headers": response.raw_headers + (headers or [])})
     await send({"type": "http.response.body", "body": response.body})
 
 
@@ -229,6 +261,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         remove_abandoned_temp_files(settings.resolved_data_dir)  # left by a server killed mid-upload
+        # sync routes and dependencies run in this pool: keep threads free beyond the in-flight limit
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, settings.max_in_flight_requests + 8)
         yield
         if engine is not None:
             engine.dispose()
@@ -252,6 +287,7 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.add_middleware(PrivateResponses)
     app.add_middleware(WriteTransactions)
+    app.add_middleware(InFlightLimit, limit=settings.max_in_flight_requests)
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
 
     @app.get("/healthz", tags=["health"])

@@ -7,8 +7,8 @@ For each backend and rate: a fresh data directory (and for PostgreSQL a fresh da
 EARSHOT_BENCH_POSTGRES_URL plus a Redis queue with a unique name on EARSHOT_BENCH_REDIS_URL; SQLite uses the
 default Huey-on-SQLite queue in the data directory), migrated and seeded with the demo data set (without
 transcribing its calls: their queued transcription jobs are marked failed before the worker starts) plus
-generated chat conversations and evaluator accounts. Then ONE server (`uvicorn app.main:create_app --factory`)
-and ONE worker (`earshot worker`) start as subprocesses, and the load generator runs in a third process.
+generated chat conversations and evaluator accounts. Then the server (`uvicorn app.main:create_app --factory
+--workers N`) and ONE worker (`earshot worker`) start as subprocesses, and the load generator runs in a third process.
 
 The generator signs every simulated user in once (session cookie + CSRF token, as the browser does), warms up
 untimed, then sends an OPEN-LOOP arrival stream at `--rate` requests/s for `--seconds` (arrivals do not wait
@@ -23,6 +23,13 @@ for answers; see ../shared/notes/web-load-measurements.md), mixed:
 Recording uploads are off (`--recordings` turns them on): each would queue a transcription with the real
 speech model in the worker, which would take the CPU from everything else on these 2-core machines.
 
+The generator is a lean keep-alive HTTP/1.1 client on asyncio streams (well under 1 ms of its own CPU per
+request, printed; httpx spent 3-10 ms on the same cores). Before the open loop it measures the server's CPU
+per request type (`--profile-per-type` sequential requests of each, from /proc, all server processes); after
+it, the server CPU per request of the mix, then a closed-loop saturation of the mix (`--saturation-clients`
+for `--saturation-seconds`) and, with the same client and process count, of the bare FastAPI + SQLite app
+(bench/_baseline_app.py): the ratio of the two. `--workers N` server processes (default: one per core).
+
 Afterwards it counts what was written: every evaluation whose submit answered 2xx must be `submitted` in the
 database, every message of a 2xx chat import or of a completed import job must be stored, every job enqueued
 must finish (the worker is given a bounded time to drain). "lost = 0" or the list of what is missing.
@@ -31,10 +38,12 @@ Results are printed and written to bench/load-results.md (`--out`).
 
 import argparse
 import asyncio
+import http.client
 import io
 import json
 import os
 import random
+import resource
 import socket
 import subprocess
 import sys
@@ -47,8 +56,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -74,6 +81,158 @@ CHAT_TEXTS = ["My broadband keeps dropping every evening, can you check the line
               "Could you send an engineer, the router lights are all red.",
               "I want a refund for the roaming charges on my last bill.",
               "Thanks, that fixed it. Have a nice day."]
+
+
+# ---------------------------------------------------------------- a lean HTTP/1.1 client (the generator's)
+
+class ClientError(Exception):
+    """A request that got no complete answer (connection refused/reset, timeout, malformed answer)."""
+
+
+@dataclass
+class Answer:
+    status_code: int
+    headers: dict[str, str]
+    body: bytes
+    cookies: dict[str, str]
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class LeanClient:
+    """Keep-alive HTTP/1.1 over asyncio streams, nothing else: a fraction of httpx's CPU per request (httpx
+    spent 3-10 ms per request on the same two cores as the server, which bent the figures it measured)."""
+
+    def __init__(self, base: str, *, timeout: float = 60.0, idle_seconds: float = 2.0) -> None:
+        host_port = base.removeprefix("http://").rstrip("/")
+        self.host, port = host_port.split(":")
+        self.port = int(port)
+        self.timeout = timeout
+        self.idle_seconds = idle_seconds  # below uvicorn's 5 s keep-alive: never reuse one it is closing
+        self.idle: list[tuple[float, asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def __aenter__(self) -> "LeanClient":
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        for _, _, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+
+    def _encode(self, method: str, path: str, params: dict[str, str] | None, json_body: Any,
+                files: dict[str, tuple[str, bytes, str]] | None, data: dict[str, str] | None,
+                headers: dict[str, str] | None) -> bytes:
+        if params:
+            from urllib.parse import urlencode
+
+            path += ("&" if "?" in path else "?") + urlencode(params)
+        head = {"host": f"{self.host}:{self.port}", **(headers or {})}
+        body = b""
+        if json_body is not None:
+            body, head["content-type"] = json.dumps(json_body).encode(), "application/json"
+        elif files is not None:
+            boundary = uuid.uuid4().hex
+            parts = []
+            for name, value in (data or {}).items():
+                parts.append(f'--{boundary}\r\ncontent-disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                             + value.encode() + b"\r\n")
+            for name, (filename, content, media_type) in files.items():
+                parts.append(f'--{boundary}\r\ncontent-disposition: form-data; name="{name}"; '
+                             f'filename="{filename}"\r\ncontent-type: {media_type}\r\n\r\n'.encode() + content + b"\r\n")
+            body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+            head["content-type"] = f"multipart/form-data; boundary={boundary}"
+        if body or method in {"POST", "PUT", "PATCH"}:
+            head["content-length"] = str(len(body))
+        lines = [f"{method} {path} HTTP/1.1"] + [f"{k}: {v}" for k, v in head.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+    async def _connection(self) -> tuple[bool, asyncio.StreamReader, asyncio.StreamWriter]:
+        now = time.monotonic()
+        while self.idle:
+            since, reader, writer = self.idle.pop()
+            if now - since < self.idle_seconds and not reader.at_eof():
+                return True, reader, writer
+            writer.close()
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        return False, reader, writer
+
+    async def _exchange(self, raw: bytes) -> Answer:
+        reused, reader, writer = await self._connection()
+        try:
+            writer.write(raw)
+            status_line = await reader.readline()
+            if not status_line and reused:  # the server closed this idle connection meanwhile: a fresh one
+                writer.close()
+                reader, writer = await asyncio.open_connection(self.host, self.port)
+                writer.write(raw)
+                status_line = await reader.readline()
+            status = int(status_line.split(b" ", 2)[1])
+            headers: dict[str, str] = {}
+            cookies: dict[str, str] = {}
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b"\n", b""):
+                    break
+                name, _, value = line.decode("latin-1").partition(":")
+                name, value = name.strip().lower(), value.strip()
+                if name == "set-cookie":
+                    key, _, rest = value.partition("=")
+                    cookies[key] = rest.split(";", 1)[0]
+                headers[name] = value
+            if "content-length" in headers:
+                body = await reader.readexactly(int(headers["content-length"]))
+            elif headers.get("transfer-encoding", "").lower() == "chunked":
+                chunks = []
+                while True:
+                    size = int((await reader.readline()).split(b";")[0], 16)
+                    chunk = await reader.readexactly(size + 2)
+                    if size == 0:
+                        break
+                    chunks.append(chunk[:-2])
+                body = b"".join(chunks)
+            else:
+                body = await reader.read()
+            if headers.get("connection", "").lower() == "close":
+                writer.close()
+            else:
+                self.idle.append((time.monotonic(), reader, writer))
+            return Answer(status, headers, body, cookies)
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
+            writer.close()
+            raise ClientError(f"{type(exc).__name__}: {exc}") from exc
+
+    async def request(self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None,
+                      files: dict[str, tuple[str, bytes, str]] | None = None, data: dict[str, str] | None = None,
+                      headers: dict[str, str] | None = None) -> Answer:
+        raw = self._encode(method, path, params, json, files, data, headers)
+        try:
+            return await asyncio.wait_for(self._exchange(raw), self.timeout)
+        except TimeoutError as exc:
+            raise ClientError(f"timeout after {self.timeout:g} s") from exc
+
+    async def post(self, path: str, **kwargs: Any) -> Answer:
+        return await self.request("POST", path, **kwargs)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and every descendant still running (uvicorn's worker processes)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
 # ---------------------------------------------------------------- setup (this process)
@@ -214,12 +373,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
+    host, port = base.removeprefix("http://").split(":")
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+            connection = http.client.HTTPConnection(host, int(port), timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
                 return
-        except httpx.HTTPError:
+        except OSError:
             pass
         time.sleep(0.2)
     raise RuntimeError(f"server did not start:\n{log.read_text()[-3000:]}")
@@ -266,20 +428,21 @@ class Generator:
         self.batches = 0
         self.next_evaluator = 0
 
-    async def login(self, client: httpx.AsyncClient) -> None:
+    async def login(self, client: LeanClient) -> None:
         passwords = dict(map(tuple, self.spec["evaluators"] + self.spec["staff"]))
         for user in self.evaluators + self.staff:
             r = await client.post("/api/auth/login", json={"username": user.username,
                                                            "password": passwords[user.username]})
-            r.raise_for_status()
+            if r.status_code != 200:
+                raise RuntimeError(f"sign-in of {user.username} failed: {r.status_code} {r.text[:200]}")
             user.cookie, user.csrf = r.cookies["earshot_session"], r.json()["csrf_token"]
 
-    async def timed(self, client: httpx.AsyncClient, kind: str, label: str, method: str, path: str,
-                    record: Record, **kwargs: Any) -> httpx.Response | None:
+    async def timed(self, client: LeanClient, kind: str, label: str, method: str, path: str,
+                    record: Record, **kwargs: Any) -> Answer | None:
         started = time.perf_counter()
         try:
             r = await client.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
+        except ClientError as exc:
             record.latencies[kind].append((time.perf_counter() - started) * 1000)
             record.statuses[kind][type(exc).__name__] += 1
             record.errors.append(f"{kind} {label}: {type(exc).__name__} {exc}"[:300])
@@ -293,7 +456,7 @@ class Generator:
 
     # --- traffic classes
 
-    async def browse(self, client: httpx.AsyncClient, record: Record) -> None:
+    async def browse(self, client: LeanClient, record: Record) -> None:
         user = self.rng.choice(self.evaluators + self.staff)
         interactions = self.spec["interactions"]
         if user in self.evaluators:
@@ -309,7 +472,7 @@ class Generator:
         label = path.rsplit("/", 1)[0] + "/{id}" if path.rsplit("/", 1)[-1].isdigit() else path
         await self.timed(client, "browse", label, "GET", path, record, headers=user.headers())
 
-    async def search(self, client: httpx.AsyncClient, record: Record) -> None:
+    async def search(self, client: LeanClient, record: Record) -> None:
         user = self.rng.choice(self.evaluators + self.staff[:2])
         q = self.rng.choice(SEARCH_WORDS)
         if self.rng.random() < 0.5:
@@ -331,7 +494,7 @@ class Generator:
                 return user
         return None
 
-    async def evaluate(self, client: httpx.AsyncClient, record: Record, user: User) -> None:
+    async def evaluate(self, client: LeanClient, record: Record, user: User) -> None:
         user.busy = True
         try:
             step = user.step % 3
@@ -362,16 +525,16 @@ class Generator:
         finally:
             user.busy = False
 
-    async def ingest(self, client: httpx.AsyncClient, record: Record) -> None:
+    async def ingest(self, client: LeanClient, record: Record, *, synchronous: bool = False) -> None:
         self.batches += 1
         batch = self.batches
         prefix = f"{self.spec['run']}-b{batch}"
-        if self.spec["recordings"] and batch % 10 == 0:
+        if self.spec["recordings"] and batch % 10 == 0 and not synchronous:
             await self.recording(client, record, prefix)
             return
         lines = chat_lines(prefix, 3, 4, ["ada", "ben", "cara", "dan"], datetime.now(UTC) - timedelta(hours=1))
         ids = [line["message_id"] for line in lines]
-        if batch % 3 == 0:
+        if batch % 3 == 0 and not synchronous:
             body = "\n".join(json.dumps(line) for line in lines).encode()
             r = await self.timed(client, "ingest", "import job", "POST", "/api/imports/chats/upload", record,
                                  files={"file": (f"{prefix}.jsonl", body, "application/x-ndjson")},
@@ -386,7 +549,7 @@ class Generator:
                     record.errors.append(f"ingest /api/chats: rejected {r.json()['rejected'][:2]}")
                 record.messages.extend(ids)
 
-    async def recording(self, client: httpx.AsyncClient, record: Record, prefix: str) -> None:
+    async def recording(self, client: LeanClient, record: Record, prefix: str) -> None:
         buffer = io.BytesIO()
         with wave.open(buffer, "wb") as out:  # one second of near-silence, 8 kHz mono
             out.setnchannels(1)
@@ -402,7 +565,7 @@ class Generator:
             record.jobs[int(r.json()["transcription_job_id"])] = []
             record.recordings.append(int(r.json()["recording_id"]))
 
-    async def arrival(self, client: httpx.AsyncClient, record: Record, kind: str) -> None:
+    async def arrival(self, client: LeanClient, record: Record, kind: str) -> None:
         if kind == "browse":
             await self.browse(client, record)
         elif kind == "search":
@@ -416,11 +579,83 @@ class Generator:
                 return
             await self.evaluate(client, record, user)
 
+    async def profile(self, client: LeanClient, per_type: int) -> dict[str, float]:
+        """Server CPU per request type (ms): `per_type` requests of one type, one at a time, against the
+        server's CPU counters (the server is otherwise idle; one request in flight)."""
+        pid = int(self.spec["server_pid"])
+        evaluator, coach = self.evaluators[0], next(u for u in self.staff if u.username == "colin")
+        executive = next(u for u in self.staff if u.username == "exec")
+        interactions = self.spec["interactions"]
+        record = Record()
+        out: dict[str, float] = {}
+
+        async def measure(label: str, send: Any) -> None:
+            before = tree_cpu_seconds(pid)
+            for i in range(per_type):
+                await send(i)
+            out[label] = (tree_cpu_seconds(pid) - before) * 1000 / per_type
+
+        def get(path: str, user: User | None) -> Any:
+            return lambda _i: self.timed(client, "profile", path, "GET", path, record,
+                                         headers=user.headers() if user else None)
+
+        await measure("/healthz", get("/healthz", None))
+        await measure("/api/me", get("/api/me", evaluator))
+        await measure("home (evaluator)", get("/", evaluator))
+        await measure("home (coach)", get("/", coach))
+        await measure("home (executive)", get("/", executive))
+        await measure("home (admin)", get("/", self.admin))
+        await measure("/coaching", get("/coaching", coach))
+        await measure("/reviews", get("/reviews", executive))
+        await measure("evaluation queue", get("/evaluations/queue", evaluator))
+        await measure("interaction page", lambda i: self.timed(
+            client, "profile", "interaction", "GET", f"/interactions/{interactions[i % len(interactions)]}", record,
+            headers=evaluator.headers()))
+        await measure("search page", lambda i: self.timed(client, "profile", "search", "GET", "/search", record,
+                                                          params={"q": SEARCH_WORDS[i % len(SEARCH_WORDS)]},
+                                                          headers=evaluator.headers()))
+        await measure("/api/search", lambda i: self.timed(client, "profile", "api search", "GET", "/api/search",
+                                                          record, params={"q": SEARCH_WORDS[i % len(SEARCH_WORDS)]},
+                                                          headers=evaluator.headers()))
+        users = [u for u in self.evaluators if u.todo][:per_type]
+        for label in ("evaluate: create", "evaluate: answers", "evaluate: submit"):
+            await measure(label, lambda i: self.evaluate(client, record, users[i % len(users)]))
+        await measure("chat import (12 messages)", lambda _i: self.ingest(client, record, synchronous=True))
+        errors = record.errors
+        if errors:
+            raise RuntimeError(f"profile requests failed: {errors[:3]}")
+        self.record.submitted.extend(record.submitted)
+        self.record.messages.extend(record.messages)
+        return out
+
+    async def saturate(self, client: LeanClient, seconds: float, concurrency: int) -> dict[str, float]:
+        """Closed loop: `concurrency` clients send the mix back to back for `seconds`; answers per second."""
+        record = Record()
+        kinds, weights = list(MIX), list(MIX.values())
+        deadline = time.perf_counter() + seconds
+
+        async def loop() -> None:
+            while time.perf_counter() < deadline:
+                await self.arrival(client, record, self.rng.choices(kinds, weights)[0])
+
+        begin = time.perf_counter()
+        await asyncio.gather(*(loop() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - begin
+        self.record.submitted.extend(record.submitted)
+        self.record.messages.extend(record.messages)
+        self.record.jobs.update(record.jobs)
+        answered = sum(n for statuses in record.statuses.values() for status, n in statuses.items()
+                       if status.startswith("2"))
+        refused = sum(n for statuses in record.statuses.values() for status, n in statuses.items()
+                      if status == "503")
+        other = sum(n for statuses in record.statuses.values() for status, n in statuses.items()
+                    if not status.startswith("2") and status != "503")
+        return {"per_second": answered / elapsed, "answered": answered, "refused_503": refused, "other_errors": other,
+                "concurrency": concurrency, "seconds": elapsed}
+
     async def run(self) -> dict[str, Any]:
-        # idle connections are dropped before uvicorn closes them (its keep-alive timeout is 5 s): reusing one
-        # the server is closing at that moment fails with ReadError, an artefact of the client, not the app
-        limits = httpx.Limits(max_connections=400, max_keepalive_connections=400, keepalive_expiry=2.0)
-        async with httpx.AsyncClient(base_url=self.spec["base"], timeout=60, limits=limits) as client:
+        pid = int(self.spec["server_pid"])
+        async with LeanClient(self.spec["base"], timeout=60) as client:
             await self.login(client)
             warm = Record()  # untimed: every class a few times, so the first measured requests are not cold
             for kind in ["browse"] * 10 + ["search"] * 6 + ["evaluate"] * 3 + ["ingest"]:
@@ -430,10 +665,13 @@ class Generator:
             self.record.submitted.extend(warm.submitted)
             self.record.messages.extend(warm.messages)
             self.record.jobs.update(warm.jobs)
+            profile = await self.profile(client, int(self.spec["profile_per_type"]))
             rate, seconds = float(self.spec["rate"]), float(self.spec["seconds"])
             kinds, weights = list(MIX), list(MIX.values())
-            tasks: list[asyncio.Task[None]] = []
+            tasks: list[asyncio.Task[Any]] = []
             lag = 0.0
+            server_cpu_before = tree_cpu_seconds(pid)
+            own_before = resource.getrusage(resource.RUSAGE_SELF)
             begin = time.perf_counter()
 
             async def probes() -> None:
@@ -443,7 +681,7 @@ class Generator:
                     if delay > 0:
                         await asyncio.sleep(delay)
                     tasks.append(asyncio.create_task(self.timed(
-                        client, "healthz", "/healthz", "GET", "/healthz", self.record)))  # type: ignore[arg-type]
+                        client, "healthz", "/healthz", "GET", "/healthz", self.record)))
 
             probe_task = asyncio.create_task(probes())
             for i in range(int(rate * seconds)):
@@ -458,10 +696,42 @@ class Generator:
             arrivals_done = time.perf_counter() - begin
             await asyncio.gather(*tasks)
             elapsed = time.perf_counter() - begin
+            own_after = resource.getrusage(resource.RUSAGE_SELF)
+            server_cpu = tree_cpu_seconds(pid) - server_cpu_before
+            own_cpu = (own_after.ru_utime + own_after.ru_stime) - (own_before.ru_utime + own_before.ru_stime)
+            sent = sum(len(v) for v in self.record.latencies.values())
+            saturation = await self.saturate(client, float(self.spec["saturation_seconds"]),
+                                             int(self.spec["saturation_clients"]))
         r = self.record
         return {"latencies": r.latencies, "statuses": r.statuses, "errors": r.errors, "submitted": r.submitted,
                 "messages": r.messages, "jobs": r.jobs, "recordings": r.recordings, "skipped": r.skipped,
-                "elapsed": elapsed, "arrivals_seconds": arrivals_done, "max_lag_ms": lag * 1000}
+                "elapsed": elapsed, "arrivals_seconds": arrivals_done, "max_lag_ms": lag * 1000,
+                "profile": profile, "server_cpu_ms_per_request": server_cpu * 1000 / max(1, sent),
+                "generator_cpu_ms_per_request": own_cpu * 1000 / max(1, sent), "saturation": saturation}
+
+
+async def saturate_baseline(base: str, seconds: float, concurrency: int) -> dict[str, float]:
+    """The bare app's saturation: `concurrency` clients insert rows back to back for `seconds`."""
+    answered = errors = 0
+    async with LeanClient(base, timeout=60) as client:
+        for _ in range(20):  # warm-up
+            await client.post("/insert", json={"value": 0})
+        deadline = time.perf_counter() + seconds
+
+        async def loop() -> None:
+            nonlocal answered, errors
+            while time.perf_counter() < deadline:
+                try:
+                    r = await client.post("/insert", json={"value": 1})
+                    ok = r.status_code == 200
+                except ClientError:
+                    ok = False
+                answered, errors = answered + ok, errors + (not ok)
+
+        begin = time.perf_counter()
+        await asyncio.gather(*(loop() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - begin
+    return {"per_second": answered / elapsed, "answered": answered, "errors": errors}
 
 
 def generate(spec_path: Path, out_path: Path) -> None:
@@ -541,13 +811,17 @@ def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespa
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             server = start(target, ["-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-                                    "--port", str(port), "--log-level", "warning", "--no-access-log"], "server.log")
+                                    "--port", str(port), "--log-level", "warning", "--no-access-log",
+                                    "--workers", str(options.workers)], "server.log")
             worker = start(target, ["-c", "from app.cli import main; main()", "worker"], "worker.log")
             wait_healthy(base, server, target.workdir / "server.log")
             phase(f"{backend}: server up; load {rate:g} requests/s for {seconds:g} s")
             run = f"L{uuid.uuid4().hex[:8]}"
             spec = {**data, "base": base, "rate": rate, "seconds": seconds, "seed": 11, "run": run,
-                    "recordings": options.recordings}
+                    "recordings": options.recordings, "server_pid": server.pid,
+                    "profile_per_type": 5 if smoke else options.profile_per_type,
+                    "saturation_seconds": 2 if smoke else options.saturation_seconds,
+                    "saturation_clients": options.saturation_clients}
             (target.workdir / "spec.json").write_text(json.dumps(spec))
             load_before = os.getloadavg()[0]
             subprocess.run([sys.executable, __file__, "--generate", str(target.workdir / "spec.json"),
@@ -566,6 +840,7 @@ def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespa
                 if process is not None:
                     stop(process)
             drop_target(target)
+        baseline = run_baseline(options, 2 if smoke else options.saturation_seconds)
     latencies: dict[str, list[float]] = result["latencies"]
     mix = [x for k, v in latencies.items() if k != "healthz" for x in v]
     healthz_p99 = pct(latencies.get("healthz", []), 0.99)
@@ -584,10 +859,53 @@ def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespa
             "all": {"p50": pct(mix, 0.5), "p95": pct(mix, 0.95), "p99": pct(mix, 0.99)},
             "errors": dict(errors), "error_samples": result["errors"][:8], "skipped": result["skipped"],
             "counted": counted, "seed_seconds": seed_seconds, "load": (load_before, load_after),
-            "log_lines": tracebacks[:8]}
+            "log_lines": tracebacks[:8], "profile": result["profile"], "workers": options.workers,
+            "server_cpu_ms": result["server_cpu_ms_per_request"],
+            "generator_cpu_ms": result["generator_cpu_ms_per_request"],
+            "saturation": result["saturation"], "baseline": baseline}
+
+
+def run_baseline(options: argparse.Namespace, seconds: float) -> dict[str, Any]:
+    """The bare FastAPI + SQLite app (bench/_baseline_app.py), same number of processes, saturated by the same
+    lean client: the machine's reference throughput at this moment."""
+    with tempfile.TemporaryDirectory(prefix="earshot-bare-") as tmp:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        log = Path(tmp) / "bare.log"
+        env = {**os.environ, "BENCH_BASELINE_DB": str(Path(tmp) / "bare.db"), "PYTHONPATH": str(ROOT)}
+        with log.open("wb") as out:
+            server = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench._baseline_app:create_app", "--factory",
+                                       "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                                       "--no-access-log", "--workers", str(options.workers)],
+                                      cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_healthy(base, server, log)
+            result_path = Path(tmp) / "bare.json"
+            subprocess.run([sys.executable, __file__, "--baseline", base, str(seconds), str(options.saturation_clients),
+                            str(result_path)], cwd=ROOT, check=True)
+            return dict(json.loads(result_path.read_text()))
+        finally:
+            stop(server)
 
 
 # ---------------------------------------------------------------- report
+
+def describe_cpu(r: dict[str, Any]) -> list[str]:
+    sat, bare = r["saturation"], r["baseline"]
+    ratio = sat["per_second"] / bare["per_second"] if bare["per_second"] else float("nan")
+    lines = ["",
+             f"CPU per request during the open-loop run (all {r['workers']} server processes, weighted by the mix): "
+             f"**server {r['server_cpu_ms']:.1f} ms**; the lean generator's own CPU {r['generator_cpu_ms']:.2f} ms.",
+             "",
+             f"Saturation (closed loop, {sat['concurrency']} clients, {sat['seconds']:.0f} s): Earshot's mix "
+             f"**{sat['per_second']:.1f} answers/s** ({sat['refused_503']} quick 503s, {sat['other_errors']} other "
+             f"errors); bare FastAPI + SQLite insert app, same processes and client: {bare['per_second']:.1f}/s "
+             f"({bare['errors']} errors); **ratio {ratio:.2f}**.",
+             "",
+             "| request type (one at a time) | server CPU ms |", "|---|---:|"]
+    lines += [f"| {label} | {ms:.1f} |" for label, ms in r["profile"].items()]
+    return lines
+
 
 def describe(r: dict[str, Any]) -> list[str]:
     c = r["counted"]
@@ -617,12 +935,20 @@ def describe(r: dict[str, Any]) -> list[str]:
         lines.append(f"- error: `{sample[:200]}`")
     for line in r["log_lines"]:
         lines.append(f"- log: `{line[:200]}`")
-    return lines + [""]
+    return lines + describe_cpu(r) + [""]
+
+
+def default_processes() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
 
 
 def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--generate":
         generate(Path(sys.argv[2]), Path(sys.argv[3]))
+        return 0
+    if len(sys.argv) == 6 and sys.argv[1] == "--baseline":
+        bare = asyncio.run(saturate_baseline(sys.argv[2], float(sys.argv[3]), int(sys.argv[4])))
+        Path(sys.argv[5]).write_text(json.dumps(bare))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
@@ -633,6 +959,11 @@ def main() -> int:
     parser.add_argument("--recordings", action="store_true", help="every 10th ingest uploads a 1 s recording "
                                                                   "(the worker transcribes it with the real model)")
     parser.add_argument("--drain-seconds", type=float, default=120.0)
+    parser.add_argument("--workers", type=int, default=default_processes(),
+                        help="server processes (default: one per core, as `earshot serve`)")
+    parser.add_argument("--profile-per-type", type=int, default=20, help="sequential requests per type for CPU")
+    parser.add_argument("--saturation-seconds", type=float, default=8.0)
+    parser.add_argument("--saturation-clients", type=int, default=32)
     parser.add_argument("--out", default=str(ROOT / "bench" / "load-results.md"), help="'-' for none")
     args = parser.parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
@@ -652,7 +983,7 @@ def main() -> int:
 def report_header(args: argparse.Namespace) -> list[str]:
     return ["# Load benchmark results (bench/load.py)", "",
             f"`python bench/load.py --backend {args.backend} --seconds {args.seconds:g} --rate {args.rate}` on "
-            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. One server process (uvicorn) + one worker process (one "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {args.workers} server process(es) (uvicorn) + one worker process (one "
             "thread) + the open-loop generator in a third process, all on the same shared 2-core machine "
             "(other sessions' tests and benches load it too: see the load averages). Mix: 60 % browse, 20 % "
             "search, 15 % evaluate (create → answers → submit), 5 % ingest (chat batches of 12 messages; every "

@@ -36,11 +36,12 @@ def set_session_cookie(response: Response, raw_token: str, settings: Settings) -
 
 
 @router.post("/auth/login", responses=error_responses(429))
-def login(body: LoginRequest, response: Response, session: SessionDep, settings: SettingsDep,
+def login(body: LoginRequest, request: Request, response: Response, session: SessionDep, settings: SettingsDep,
           hasher: HasherDep) -> dict[str, object]:
     """Sign in; sets the session cookie and returns the CSRF token for later state-changing calls."""
     user = service.authenticate(session=session, username=body.username, password=body.password,
-                                hasher=hasher, settings=settings)
+                                hasher=hasher, settings=settings,
+                                source_address=request.client.host if request.client else None)
     raw, web_session = service.start_web_session(session=session, user=user, settings=settings)
     set_session_cookie(response, raw, settings)
     return {"user": UserPublic.of(user), "csrf_token": web_session.csrf_token}

@@ -1,18 +1,22 @@
 """FastAPI dependencies declared once and reused by every route: the database session, settings,
 the signed-in principal, and role checks (with CSRF on every state-changing cookie request)."""
 
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from pwdlib import PasswordHash
 from sqlmodel import Session
 
 from app.auth import service
+from app.auth.principal_cache import CachedPrincipal, PrincipalCache
+from app.core.db import write_transactions
 from app.core.errors import CsrfFailed, Forbidden, Unauthorized
 from app.core.jobs import JobQueue
-from app.core.security import Principal, Role, constant_time_equal
+from app.core.security import Principal, Role, constant_time_equal, token_digest
 from app.core.settings import Settings
+from app.core.timeutil import as_utc, utcnow
 
 SESSION_COOKIE = "earshot_session"
 CSRF_HEADER = "x-csrf-token"
@@ -20,30 +24,42 @@ CSRF_FIELD = "csrf_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """The request's session. The request boundary owns the transaction: after the route function returns and
+    before FastAPI validates, serialises and sends the answer, a state-changing request commits what is left
+    (services flush; some still commit themselves) and every request closes its session, so no transaction
+    (on SQLite: no write lock) outlives the route. A route that raises is rolled back.
+
+    This runs on the event loop, not in a worker thread: a commit that had to wait for a free thread while its
+    transaction holds the write lock could wait forever once every thread waits for that lock."""
     session: Session = request.app.state.sessions()
     try:
         yield session
+        if request.method not in SAFE_METHODS:
+            if session.new or session.dirty or session.deleted:
+                await run_in_threadpool(session.commit)  # a flush may have to BEGIN (and queue for the lock)
+            else:
+                session.commit()
     finally:
         session.close()
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_hasher(request: Request) -> PasswordHash:
+async def get_hasher(request: Request) -> PasswordHash:
     hasher: PasswordHash = request.app.state.password_hasher
     return hasher
 
 
-def get_queue(request: Request) -> JobQueue:
+async def get_queue(request: Request) -> JobQueue:
     queue: JobQueue = request.app.state.queue
     return queue
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HasherDep = Annotated[PasswordHash, Depends(get_hasher)]
 QueueDep = Annotated[JobQueue, Depends(get_queue)]
@@ -64,42 +80,62 @@ async def _submitted_csrf(request: Request) -> str | None:
     return None
 
 
-def _optional_principal(request: Request, session: SessionDep,
-                        submitted_csrf: Annotated[str | None, Depends(_submitted_csrf)]) -> Principal | None:
-    try:
-        return _resolve_principal(request, session, submitted_csrf)
-    finally:
-        # End the read transaction: the connection goes back to the pool while FastAPI hops to another
-        # worker thread for the route. Holding it there deadlocks a busy server once every thread waits for
-        # a connection held by a request that waits for a thread.
-        session.commit()
+def principal_cache_of(request: Request) -> PrincipalCache:
+    cache: PrincipalCache | None = getattr(request.app.state, "principal_cache", None)
+    if cache is None:
+        settings: Settings = request.app.state.settings
+        cache = request.app.state.principal_cache = PrincipalCache(settings.principal_cache_seconds)
+    return cache
 
 
-def _resolve_principal(request: Request, session: Session, submitted_csrf: str | None) -> Principal | None:
+async def _optional_principal(request: Request, session: SessionDep,
+                              submitted_csrf: Annotated[str | None, Depends(_submitted_csrf)]) -> Principal | None:
+    """Who is calling: from the principal cache when it knows the credential (no database round trip, no
+    thread hop), else from the database (a deferred read in a worker thread, ended before the route runs)."""
     authorization = request.headers.get("authorization", "")
-    if authorization.lower().startswith("bearer "):
-        user = service.resolve_api_token(session=session, raw_token=authorization[7:].strip())
-        if user is None:
-            raise Unauthorized("Invalid or revoked API token.")
-        return service.principal_of(user, via="token")
-    raw = request.cookies.get(SESSION_COOKIE)
+    bearer = authorization[7:].strip() if authorization.lower().startswith("bearer ") else None
+    raw = bearer or request.cookies.get(SESSION_COOKIE)
     if not raw:
         return None
-    resolved = service.resolve_web_session(session=session, raw_token=raw)
-    if resolved is None:
-        return None
-    user, web_session = resolved
-    if request.method not in SAFE_METHODS and (
-        submitted_csrf is None or not constant_time_equal(submitted_csrf, web_session.csrf_token)
+    cache = principal_cache_of(request)
+    digest = token_digest(raw)
+    entry = cache.get(digest, utcnow())
+    if entry is None:
+        epoch = cache.epoch
+        entry = await run_in_threadpool(_resolve_principal, session, raw, bearer is not None)
+        if entry is None:
+            if bearer is not None:
+                raise Unauthorized("Invalid or revoked API token.")
+            return None
+        cache.put(digest, entry, epoch=epoch)
+    if entry.csrf_token is not None and request.method not in SAFE_METHODS and (
+        submitted_csrf is None or not constant_time_equal(submitted_csrf, entry.csrf_token)
     ):
         raise CsrfFailed("Missing or wrong CSRF token; reload the page and try again.")
-    return service.principal_of(user, via="session", csrf_token=web_session.csrf_token)
+    return entry.principal
+
+
+def _resolve_principal(session: Session, raw: str, is_api_token: bool) -> CachedPrincipal | None:
+    try:
+        with write_transactions(False):  # authentication only reads: never queue for the write lock
+            if is_api_token:
+                user = service.resolve_api_token(session=session, raw_token=raw)
+                return None if user is None else CachedPrincipal(service.principal_of(user, via="token"), None, None)
+            resolved = service.resolve_web_session(session=session, raw_token=raw)
+            if resolved is None:
+                return None
+            user, web_session = resolved
+            principal = service.principal_of(user, via="session", csrf_token=web_session.csrf_token)
+            return CachedPrincipal(principal, web_session.csrf_token, as_utc(web_session.expires_at))
+    finally:
+        # End the read transaction: the connection goes back to the pool before the route runs.
+        session.commit()
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]
 
 
-def _current_principal(principal: OptionalPrincipal) -> Principal:
+async def _current_principal(principal: OptionalPrincipal) -> Principal:
     if principal is None:
         raise Unauthorized("Sign in first.")
     return principal
@@ -108,10 +144,10 @@ def _current_principal(principal: OptionalPrincipal) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """A dependency that lets through principals holding any of `roles`."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if not principal.has(*roles):
             raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")
         return principal
@@ -133,7 +169,7 @@ class LoginRequired(Exception):
         self.next_url = next_url
 
 
-def _web_principal(request: Request, principal: OptionalPrincipal) -> Principal:
+async def _web_principal(request: Request, principal: OptionalPrincipal) -> Principal:
     if principal is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
@@ -143,8 +179,8 @@ def _web_principal(request: Request, principal: OptionalPrincipal) -> Principal:
 WebPrincipal = Annotated[Principal, Depends(_web_principal)]
 
 
-def web_require_roles(*roles: Role) -> Callable[[Principal], Principal]:
-    def check(principal: WebPrincipal) -> Principal:
+def web_require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    async def check(principal: WebPrincipal) -> Principal:
         if not principal.has(*roles):
             raise Forbidden(f"This page needs one of the roles: {', '.join(roles)}.")
         return principal

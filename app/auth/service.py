@@ -1,15 +1,17 @@
 """Accounts, sign-in, sessions, API tokens and the scope rules every feature asks."""
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from pwdlib import PasswordHash
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
+from app.auth import principal_cache, throttle
 from app.auth.models import (
     ApiToken,
-    LoginThrottle,
     Site,
     Team,
     User,
@@ -18,6 +20,7 @@ from app.auth.models import (
     WebSession,
 )
 from app.core import audit
+from app.core.db import write_transactions
 from app.core.errors import Conflict, NotFound, TooManyRequests, Unauthorized
 from app.core.security import Principal, Role, new_token, token_digest
 from app.core.settings import Settings
@@ -92,6 +95,7 @@ def update_user(*, session: Session, user_id: int, data: UserUpdate, hasher: Pas
     audit.record(session=session, actor=actor, action="user.update", record_type="user", record_id=user_id,
                  before=before, after=after)
     session.commit()
+    principal_cache.forget_user(user_id)  # roles, scope or activity may have changed
     return user
 
 
@@ -101,19 +105,26 @@ def _end_sessions(*, session: Session, user_id: int) -> None:
 
 
 def authenticate(*, session: Session, username: str, password: str, hasher: PasswordHash,
-                 settings: Settings) -> User:
+                 settings: Settings, source_address: str | None = None) -> User:
     """Check a username and password.
 
-    Raises Unauthorized with one message whatever was wrong, and TooManyRequests while the username is
-    locked out after `login_max_failures` failures (for unknown usernames too, so nothing is revealed).
+    Raises Unauthorized with one message whatever was wrong, and TooManyRequests while the username (known or
+    not, so nothing is revealed) or the source address is locked out after too many failures. Failures are
+    counted atomically (see auth.throttle): simultaneous wrong passwords are each counted, none fails.
+    Commits its own writes (the failure count and its audit event must survive the refusal).
     """
-    key = username.strip().lower()[:320]
-    throttle = session.get(LoginThrottle, key)
+    name = username.strip().lower()[:320]
+    limits = [throttle.Limit(throttle.user_key(name), settings.login_max_failures)]
+    if source_address:
+        limits.append(throttle.Limit(throttle.address_key(source_address), settings.login_max_failures_per_address))
+    keys = [limit.key for limit in limits]
     now = utcnow()
-    if throttle and throttle.locked_until and as_utc(throttle.locked_until) > now:
-        wait = int((as_utc(throttle.locked_until) - now).total_seconds()) + 1
+    locked_until = throttle.locked_until(session=session, keys=keys, now=now)
+    if locked_until is not None:
+        session.rollback()
+        wait = int((locked_until - now).total_seconds()) + 1
         raise TooManyRequests(f"Too many failed sign-ins. Try again in {wait} seconds.")
-    user = get_user_by_username(session=session, username=key)
+    user = get_user_by_username(session=session, username=name)
     stored_hash = user.password_hash if user is not None and user.is_active else None
     # End the read before hashing: a sign-in is a POST, so on SQLite its transaction holds the write lock from
     # its first statement (BEGIN IMMEDIATE), and argon2 takes 0.1–0.5 s that would block every other writer.
@@ -123,22 +134,18 @@ def authenticate(*, session: Session, username: str, password: str, hasher: Pass
         valid, new_hash = hasher.verify_and_update(password, stored_hash)
     else:
         hasher.hash(password)  # spend the same time as a real check
-    if valid and new_hash and user is not None:
-        user.password_hash = new_hash
-        session.add(user)
     if not valid or user is None:
-        throttle = throttle or LoginThrottle(username=key)
-        throttle.failures += 1
-        if throttle.failures >= settings.login_max_failures:
-            throttle.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
-            throttle.failures = 0
-        session.add(throttle)
+        for limit in limits:
+            throttle.record_failure(session=session, limit=limit, lockout_seconds=settings.login_lockout_seconds,
+                                    now=now)
         audit.record(session=session, actor=None, action="auth.login_failed", record_type="user",
-                     record_id=user.id if user else key)
+                     record_id=user.id if user else name)
         session.commit()
         raise Unauthorized(WRONG_CREDENTIALS)
-    if throttle:
-        session.delete(throttle)
+    if new_hash:
+        user.password_hash = new_hash
+        session.add(user)
+    throttle.clear(session=session, keys=keys)
     session.commit()
     return user
 
@@ -169,6 +176,7 @@ def end_web_session(*, session: Session, raw_token: str) -> None:
     if web_session is not None:
         session.delete(web_session)
         session.commit()
+        principal_cache.forget_user(web_session.user_id)
 
 
 def end_all_web_sessions(*, session: Session, principal: Principal) -> None:
@@ -176,6 +184,7 @@ def end_all_web_sessions(*, session: Session, principal: Principal) -> None:
     audit.record(session=session, actor=principal, action="auth.logout_everywhere", record_type="user",
                  record_id=principal.user_id)
     session.commit()
+    principal_cache.forget_user(principal.user_id)
 
 
 def create_api_token(*, session: Session, principal: Principal, name: str) -> tuple[str, ApiToken]:
@@ -205,6 +214,7 @@ def revoke_api_token(*, session: Session, principal: Principal, token_id: int) -
         audit.record(session=session, actor=principal, action="api_token.revoke", record_type="api_token",
                      record_id=token_id)
         session.commit()
+        principal_cache.forget_user(token.user_id)
     return token
 
 
@@ -217,10 +227,20 @@ def resolve_api_token(*, session: Session, raw_token: str) -> User | None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - as_utc(token.last_used_at) > timedelta(minutes=1):
-        token.last_used_at = now  # at most one write a minute per token: not one per request
-        session.add(token)
-        session.commit()
+        _stamp_token_use(session=session, token_id=token.id, now=now)
     return user
+
+
+def _stamp_token_use(*, session: Session, token_id: int | None, now: datetime) -> None:
+    """At most one write a minute per token, not one per request; in a write transaction of its own (the
+    lookup was a read), and best effort: a busy database never fails the request for a usage stamp."""
+    session.commit()
+    try:
+        with write_transactions():
+            session.execute(update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=now))
+            session.commit()
+    except OperationalError:
+        session.rollback()
 
 
 def create_team(*, session: Session, name: str, actor: Principal | None) -> Team:

@@ -1,7 +1,9 @@
 """Pages: sign-in, sign-out, the home page per role, and the admin's users page."""
 
+import functools
 import secrets
 from collections.abc import Callable
+from types import ModuleType
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
@@ -63,7 +65,8 @@ def login_submit(
         raise CsrfFailed("The sign-in form expired; reload the page and try again.")
     try:
         user = service.authenticate(session=session, username=username, password=password, hasher=hasher,
-                                    settings=settings)
+                                    settings=settings,
+                                    source_address=request.client.host if request.client else None)
     except EarshotError as exc:
         request.state.login_csrf = cookie_token
         return render(request, "auth/login.html", {"next": _safe_next(next), "error": exc.message},
@@ -85,16 +88,20 @@ def logout(request: Request, principal: WebPrincipal, session: SessionDep) -> Re
     return response
 
 
+@functools.cache
+def _home_modules() -> list[ModuleType]:
+    return list(iter_feature_modules("home"))  # a directory scan: once per process, not once per view
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
     """One page, with a section for each of the user's roles, filled by the features' home panels."""
     sections: list[tuple[Role, list[HomePanel]]] = []
-    modules = list(iter_feature_modules("home"))
     for role in ALL_ROLES:
         if not principal.has(role):
             continue
         panels: list[HomePanel] = []
-        for module in modules:
+        for module in _home_modules():
             panels.extend(module.panels(session=session, principal=principal, role=role))
         sections.append((role, sorted(panels, key=lambda p: p.order)))
     return render(request, "auth/home.html", {"sections": sections}, principal=principal)

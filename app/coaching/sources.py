@@ -36,12 +36,14 @@ def load_score_observations(session: Session, agent_id: int) -> Sequence[ScoreOb
     from app.evaluations import service as evaluations
 
     observations: list[ScoreObservation] = []
-    for evaluation in evaluations.agent_evaluations(session=session, agent_id=agent_id):
-        if evaluation.submitted_at is None or evaluation.score is None or evaluation.id is None:
-            continue
+    scored = [e for e in evaluations.agent_evaluations(session=session, agent_id=agent_id)
+              if e.submitted_at is not None and e.score is not None and e.id is not None]
+    answers = evaluations.answer_scores_of(session=session, evaluation_ids=[e.id for e in scored if e.id])
+    for evaluation in scored:
+        assert evaluation.id is not None and evaluation.submitted_at is not None and evaluation.score is not None
         at = evaluation.submitted_at
         observations.append(ScoreObservation(at=at, score=evaluation.score, evaluation_id=evaluation.id))
-        for answer in evaluations.answers_of(session=session, evaluation_id=evaluation.id):
+        for answer in answers[evaluation.id]:
             score = None if answer.na else _answer_score(answer.earned, answer.possible, answer.critical_failed)
             if score is not None:
                 observations.append(ScoreObservation(at=at, score=score, question_id=answer.question_id,

@@ -4,6 +4,7 @@ from typing import Any, Protocol
 
 from sqlmodel import Session
 
+from app.core.db import write_transactions
 from app.core.models import AuditEvent
 
 
@@ -39,6 +40,20 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_read(*, session: Session, actor: Actor | None, action: str, record_type: str, record_id: object) -> None:
+    """Record that `actor` read something sensitive (original audio, an unredacted transcript), once, before it
+    is served: commits `session`'s read and writes the event in a short write transaction of its own.
+
+    A read runs in a deferred transaction; on SQLite, inserting the event there would fail at once ("database
+    is locked", not waited for) whenever another writer committed since the read began, which answered 503 to
+    about a third of original-audio plays under load. As a write transaction it queues for the lock instead.
+    If the event cannot be written (database unavailable) the read fails: it is never served unrecorded."""
+    session.commit()
+    with write_transactions():
+        record(session=session, actor=actor, action=action, record_type=record_type, record_id=record_id)
+        session.commit()
 
 
 def _jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,5 +1,6 @@
 """Database engine and sessions for SQLite (default) and PostgreSQL."""
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -10,8 +11,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects.sqlite import base as sqlite_base
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql import sqltypes
 from sqlmodel import Session
+
+from app.core.sqlite_writer import WriterQueue, writer_queue
 
 SessionFactory = Callable[[], Session]
 
@@ -52,20 +56,75 @@ def is_sqlite_url(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class _SQLiteConnection(sqlite3.Connection):
+    """A pysqlite connection that queues for its database's writer lock (see sqlite_writer) before it writes
+    and gives it back the moment its transaction ends (commit, rollback — including the pool's reset on
+    return — or close)."""
+
+    writer_queue: WriterQueue | None = None
+    holds_writer_lock = False
+
+    def acquire_writer(self, timeout: float, statement: str) -> None:
+        if self.holds_writer_lock:
+            return
+        assert self.writer_queue is not None
+        if not self.writer_queue.acquire(timeout=timeout):
+            raise OperationalError(statement, None, sqlite3.OperationalError(
+                f"database is locked: other writers held it for over {timeout:g} s"))
+        self.holds_writer_lock = True
+
+    def release_writer(self) -> None:
+        if self.holds_writer_lock:
+            self.holds_writer_lock = False
+            assert self.writer_queue is not None
+            self.writer_queue.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.release_writer()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.release_writer()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.release_writer()
+
+
 def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) -> Engine:
     """An engine with Earshot's connection rules.
 
     SQLite: foreign keys on, a busy timeout on every connection, and SQLAlchemy in charge of BEGIN so
     SAVEPOINTs work (the pysqlite driver's own transaction handling breaks them). WAL is switched on once
-    by `ensure_wal`, not per connection: switching the journal mode needs an exclusive lock.
+    by `ensure_wal`, not per connection: switching the journal mode needs an exclusive lock. Writers queue
+    (app.core.sqlite_writer) before BEGIN IMMEDIATE (see `write_transactions`) or before a deferred
+    transaction's first write, so the SQLite lock passes from one writer to the next at once, across threads and
+    processes, instead of through SQLite's busy handler, which sleeps and polls.
+
+    PostgreSQL: no pre-ping on checkout (a round trip per request); connections are recycled after 30 min and a
+    dead one fails its request once and is replaced.
     """
     if is_sqlite_url(url):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+        queue = writer_queue(make_url(url).database)
+        timeout = busy_timeout_ms / 1000
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout,
+                                                  "factory": _SQLiteConnection},
                                pool_size=pool_size, max_overflow=pool_size * 3, pool_timeout=10)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
+            dbapi_connection.writer_queue = queue
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
@@ -74,10 +133,25 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) 
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_transactions.get() else "BEGIN")
+            if not _write_transactions.get():
+                connection.exec_driver_sql("BEGIN")
+                return
+            raw = connection.connection.dbapi_connection
+            raw.acquire_writer(timeout, "BEGIN IMMEDIATE")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                raw.release_writer()
+                raise
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _before_write(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            # a deferred transaction's first write is where SQLite takes its write lock: queue for ours first
+            if statement.lstrip()[:7].upper().startswith(WRITE_STATEMENTS):
+                connection.connection.dbapi_connection.acquire_writer(timeout, statement)
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=10)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=10, pool_recycle=1800)
 
 
 _write_transactions: ContextVar[bool] = ContextVar("earshot_write_transactions", default=False)

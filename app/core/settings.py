@@ -34,10 +34,18 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = 500 * 1024 * 1024
     max_request_bytes: int = 5 * 1024 * 1024
+    max_in_flight_requests: int = Field(
+        default=32, ge=1, description="Requests one server process works on at once; more are refused at once "
+                                      "with 503 and Retry-After (overload answers quickly instead of queueing).")
     session_cookie_secure: bool = False
     session_max_age_seconds: int = 12 * 3600
+    principal_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long a process reuses who a session or token belongs to without asking "
+                                       "the database; sign-outs elsewhere take effect within this. 0: always ask.")
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
+    login_max_failures_per_address: int = Field(
+        default=50, description="Failed sign-ins from one source address (any usernames) before it is locked out.")
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
     display_timezone: str = "UTC"

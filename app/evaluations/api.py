@@ -30,7 +30,6 @@ from app.evaluations.models import (
     SamplingRun,
     SubmitBody,
 )
-from app.evaluations.retry import with_write_retry
 from app.reports.export import csv_response
 from app.scorecards.models import ScorePreview
 
@@ -57,9 +56,9 @@ def list_evaluations(principal: CurrentPrincipal, session: SessionDep, agent_id:
 @router.post("/evaluations", status_code=201, responses=error_responses(404, 409))
 def create_evaluation(body: EvaluationCreate, principal: Evaluator, session: SessionDep) -> EvaluationDetail:
     """Start a draft evaluation of an interaction with a scorecard's published version."""
-    evaluation = with_write_retry(session, lambda: service.create(
+    evaluation = service.create(
         session=session, principal=principal, interaction_id=body.interaction_id, scorecard_id=body.scorecard_id,
-        assignment_id=body.assignment_id))
+        assignment_id=body.assignment_id)
     return service.detail(session=session, evaluation=evaluation)
 
 
@@ -88,9 +87,9 @@ def failed_answers(evaluation_id: int, principal: CurrentPrincipal, session: Ses
 def save_answers(evaluation_id: int, body: AnswersUpdate, principal: Evaluator,
                  session: SessionDep) -> EvaluationDetail:
     """Save draft answers (merged by question). 409 when `revision` is stale or the evaluation is submitted."""
-    evaluation = with_write_retry(session, lambda: service.save_answers(
+    evaluation = service.save_answers(
         session=session, principal=principal, evaluation_id=evaluation_id, revision=body.revision,
-        answers=body.answers))
+        answers=body.answers)
     return service.detail(session=session, evaluation=evaluation)
 
 
@@ -105,33 +104,33 @@ def preview(evaluation_id: int, answers: list[AnswerIn], principal: Evaluator, s
 @router.post("/evaluations/{evaluation_id}/submit", responses=NOT_FOUND_OR_CONFLICT)
 def submit(evaluation_id: int, body: SubmitBody, principal: Evaluator, session: SessionDep) -> EvaluationDetail:
     """Score on the server and submit. 422 lists missing required answers."""
-    evaluation = with_write_retry(session, lambda: service.submit(
+    evaluation = service.submit(
         session=session, principal=principal, evaluation_id=evaluation_id, revision=body.revision,
-        answers=body.answers))
+        answers=body.answers)
     return service.detail(session=session, evaluation=evaluation)
 
 
 @router.post("/evaluations/{evaluation_id}/acknowledge", responses=NOT_FOUND_OR_CONFLICT)
 def acknowledge(evaluation_id: int, principal: Agent, session: SessionDep) -> EvaluationDetail:
-    evaluation = with_write_retry(session, lambda: service.acknowledge(
-        session=session, principal=principal, evaluation_id=evaluation_id))
+    evaluation = service.acknowledge(
+        session=session, principal=principal, evaluation_id=evaluation_id)
     return service.detail(session=session, evaluation=evaluation)
 
 
 @router.post("/evaluations/{evaluation_id}/dispute", status_code=201, responses=NOT_FOUND_OR_CONFLICT)
 def dispute(evaluation_id: int, body: DisputeCreate, principal: Agent, session: SessionDep) -> DisputePublic:
     """The evaluated agent disputes, with a reason and optionally per question, within the form's window."""
-    row = with_write_retry(session, lambda: service.dispute(
-        session=session, principal=principal, evaluation_id=evaluation_id, reason=body.reason, items=body.items))
+    row = service.dispute(
+        session=session, principal=principal, evaluation_id=evaluation_id, reason=body.reason, items=body.items)
     return DisputePublic.model_validate(row, from_attributes=True)
 
 
 @router.post("/evaluations/{evaluation_id}/resolve", responses=NOT_FOUND_OR_CONFLICT)
 def resolve(evaluation_id: int, body: DisputeResolve, principal: Evaluator, session: SessionDep) -> EvaluationDetail:
     """Uphold the score, or change answers (re-scored); both need a reason and are audited."""
-    evaluation = with_write_retry(session, lambda: service.resolve(
+    evaluation = service.resolve(
         session=session, principal=principal, evaluation_id=evaluation_id, outcome=body.outcome,
-        reason=body.reason, answers=body.answers, revision=body.revision))
+        reason=body.reason, answers=body.answers, revision=body.revision)
     return service.detail(session=session, evaluation=evaluation)
 
 

@@ -15,8 +15,9 @@ Functions a coaching feature should call: `failed_answers`, `agent_evaluations`,
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -151,6 +152,31 @@ def page_visible(*, session: Session, principal: Principal, sort: Sort[Any], pag
 def answers_of(*, session: Session, evaluation_id: int) -> list[EvaluationAnswer]:
     return list(session.exec(select(EvaluationAnswer).where(EvaluationAnswer.evaluation_id == evaluation_id)
                              .order_by(col(EvaluationAnswer.id))).all())
+
+
+class AnswerScore(NamedTuple):
+    evaluation_id: int
+    question_id: str
+    na: bool
+    earned: float | None
+    possible: float | None
+    critical_failed: bool
+
+
+def answer_scores_of(*, session: Session, evaluation_ids: Sequence[int]) -> dict[int, list[AnswerScore]]:
+    """What each answer of several evaluations scored, in one query per 500 evaluations, selecting only the
+    scoring columns (no answer objects, comments or evidence), per evaluation id (every id present)."""
+    found: dict[int, list[AnswerScore]] = {evaluation_id: [] for evaluation_id in evaluation_ids}
+    table = EvaluationAnswer.__table__  # type: ignore[attr-defined]
+    columns = [table.c.evaluation_id, table.c.question_id, table.c.na, table.c.earned, table.c.possible,
+               table.c.critical_failed]
+    ids = list(found)
+    for chunk in range(0, len(ids), 500):
+        rows = session.execute(sa.select(*columns).where(table.c.evaluation_id.in_(ids[chunk:chunk + 500]))
+                               .order_by(table.c.id)).all()
+        for row in rows:
+            found[row[0]].append(AnswerScore(*row))
+    return found
 
 
 def disputes_of(*, session: Session, evaluation_id: int) -> list[EvaluationDispute]:

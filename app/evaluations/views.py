@@ -25,7 +25,6 @@ from app.evaluations.models import (
     EvaluationState,
     SamplingRuleCreate,
 )
-from app.evaluations.retry import with_write_retry
 from app.interactions import content, timeline
 from app.interactions.models import Interaction, Message, Segment
 from app.reports.export import csv_response, page_window, table_csv, wants_csv
@@ -327,15 +326,14 @@ def edit_submit(request: Request, evaluation_id: int, principal: WebEvaluator, s
     try:
         answers = answers_from_form(form, fields)
         if action == "submit":
-            with_write_retry(session, lambda: service.save_answers(
+            service.save_answers(
                 session=session, principal=principal, evaluation_id=evaluation_id,
-                revision=revision or evaluation.revision, answers=answers, replace=True))
-            with_write_retry(session, lambda: service.submit(session=session, principal=principal,
-                                                             evaluation_id=evaluation_id))
+                revision=revision or evaluation.revision, answers=answers, replace=True)
+            service.submit(session=session, principal=principal, evaluation_id=evaluation_id)
             return RedirectResponse(f"/evaluations/{evaluation_id}", status_code=303)
-        saved = with_write_retry(session, lambda: service.save_answers(
+        saved = service.save_answers(
             session=session, principal=principal, evaluation_id=evaluation_id,
-            revision=revision or evaluation.revision, answers=answers, replace=True))
+            revision=revision or evaluation.revision, answers=answers, replace=True)
         if action == "autosave":  # the page's script saves drafts while the evaluator works
             return JSONResponse({"revision": saved.revision, "saved_at": saved.updated_at.isoformat()})
         result = service.preview(form=form, answers=answers) if action == "preview" else None

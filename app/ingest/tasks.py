@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Any
 
-from app.core.db import session_scope
+from app.core.db import session_scope, write_transactions
 from app.core.errors import InvalidInput
 from app.core.jobs import JobContext, PermanentJobError, job_handler
 from app.core.storage import BlobStore
@@ -32,7 +32,10 @@ def run_import(context: JobContext) -> dict[str, Any]:
             context.progress(done / max(total, 1), f"{done} of {total}")
 
     try:
-        with session_scope(context.runtime.sessions) as session:
+        # write transactions (on SQLite: queued for the write lock at BEGIN): a deferred batch that read first
+        # failed at its first write ("database is locked", not waited for) whenever a request had committed
+        # meanwhile, which under steady web writes failed every attempt of the import
+        with write_transactions(), session_scope(context.runtime.sessions) as session:
             report = service.import_file(session=session, settings=settings, kind=str(payload["kind"]), path=path,
                                          filename=str(payload.get("filename", "")),
                                          source=str(payload.get("source") or "import"), progress=progress)

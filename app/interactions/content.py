@@ -40,15 +40,14 @@ def may_see_original(principal: Principal | None, settings: Settings) -> bool:
 def require_original(*, session: Session, principal: Principal, settings: Settings, action: str,
                      record_type: str, record_id: int, audit_access: bool = True) -> None:
     """Refuse (Forbidden) unless the principal may see personal data unredacted; record the access in the audit
-    log and commit it, so the record stays even if the page fails later (`audit_access=False` for the follow-up
+    log in a short write transaction of its own (`audit.record_read`), so the record stays even if the page fails later (`audit_access=False` for the follow-up
     range requests of one audio playback)."""
     if not may_see_original(principal, settings):
         allowed = ", ".join(settings.unredacted_roles) or "nobody"
         raise Forbidden(f"Unredacted transcripts and audio are only for: {allowed} (setting EARSHOT_UNREDACTED_ROLES).")
     if not audit_access:
         return
-    audit.record(session=session, actor=principal, action=action, record_type=record_type, record_id=record_id)
-    session.commit()
+    audit.record_read(session=session, actor=principal, action=action, record_type=record_type, record_id=record_id)
 
 
 @dataclass(frozen=True)

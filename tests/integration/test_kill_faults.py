@@ -346,7 +346,8 @@ class Server:
         self.deployment = deployment
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = deployment.start("serve", "--port", str(self.port), log_name="server.log", **popen)
+        self.process = deployment.start("serve", "--port", str(self.port), "--workers", "1", log_name="server.log",
+                                        **popen)  # one process: SIGKILL must take the whole server down
         try:
             wait_for(self._up, timeout=60, what="the server to answer", every=0.1)
         except AssertionError:

@@ -1,0 +1,206 @@
+"""Simultaneous requests against a real server database (not the per-test shared connection): sign-in
+throttle counting, write transactions and audited reads under concurrent writers, on SQLite and PostgreSQL."""
+
+import sqlite3
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.auth import service as auth_service
+from app.auth.deps import SessionDep
+from app.auth.models import Team, UserCreate
+from app.core.db import make_engine, session_factory, session_scope
+from app.core.migrate import upgrade
+from app.core.security import make_password_hasher
+from app.core.settings import Settings
+from app.main import WriteTransactions, create_app
+from tests.conftest import TEST_PASSWORD, create_postgres_database, drop_postgres_database, make_settings
+
+
+@pytest.fixture
+def server_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database of its own, migrated, that the app opens with its real engine and connection pool."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'server.db'}"
+        upgrade(url)
+        yield url
+        return
+    pg_url = create_postgres_database("concurrent")
+    if pg_url is None:
+        pytest.skip("PostgreSQL is not reachable")
+    upgrade(pg_url)
+    yield pg_url
+    drop_postgres_database(pg_url)
+
+
+@pytest.fixture
+def server_settings(server_url: str, tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data", database_url=server_url)
+
+
+@pytest.fixture
+def server(server_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(server_settings)) as client:
+        yield client
+
+
+def add_user(settings: Settings, username: str, roles: list[str]) -> None:
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(session_factory(engine)) as session:
+            auth_service.create_user(session=session, hasher=make_password_hasher(settings), actor=None,
+                                     data=UserCreate(username=username, password=TEST_PASSWORD,
+                                                     display_name=username.title(), roles=roles))
+    finally:
+        engine.dispose()
+
+
+def query(settings: Settings, sql: str, **params: Any) -> list[Any]:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql), params).all())
+    finally:
+        engine.dispose()
+
+
+def test_thirty_simultaneous_wrong_passwords_are_each_counted_and_lock_the_user_out(server, server_settings):
+    add_user(server_settings, "ada", ["agent"])
+    attempts = 32
+
+    def wrong() -> int:
+        return server.post("/api/auth/login", json={"username": "ada", "password": "wrong password"}).status_code
+
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        statuses = list(pool.map(lambda _: wrong(), range(attempts)))
+    assert 500 not in statuses and set(statuses) <= {401, 429}, statuses
+    assert statuses.count(401) >= server_settings.login_max_failures
+    counted = dict(query(server_settings, "SELECT username, failures FROM login_throttle"))
+    # every failure that got past the lock-out check was counted: no lost update, no duplicate-row error
+    assert counted["user:ada"] == statuses.count(401)
+    assert counted["addr:testclient"] == statuses.count(401)
+    right = server.post("/api/auth/login", json={"username": "ada", "password": TEST_PASSWORD})
+    assert right.status_code == 429  # the lock-out holds even for the right password
+    failed_audits = query(server_settings, "SELECT count(*) FROM audit_event WHERE action = 'auth.login_failed'")
+    assert failed_audits[0][0] == statuses.count(401)
+
+
+def test_failures_from_one_address_over_many_usernames_lock_that_address(server, server_settings, monkeypatch):
+    server.app.state.settings.login_max_failures_per_address = 6
+    add_user(server_settings, "bea", ["agent"])
+    for n in range(6):
+        refused = server.post("/api/auth/login", json={"username": f"guess{n}", "password": "x"})
+        assert refused.status_code == 401
+    blocked = server.post("/api/auth/login", json={"username": "bea", "password": TEST_PASSWORD})
+    assert blocked.status_code == 429
+
+
+def sign_in_as(client: TestClient, username: str) -> dict[str, str]:
+    response = client.post("/api/auth/login", json={"username": username, "password": TEST_PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"x-csrf-token": response.json()["csrf_token"],
+            "cookie": f"earshot_session={response.cookies['earshot_session']}"}
+
+
+def open_write_transactions(url: str) -> bool:
+    """Whether some other connection holds a write transaction open right now."""
+    if url.startswith("sqlite"):
+        other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            other.close()
+    rows = query_url(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                          "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()")
+    return bool(rows[0][0])
+
+
+def query_url(url: str, sql: str) -> list[Any]:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql)).all())
+    finally:
+        engine.dispose()
+
+
+def test_a_write_request_commits_and_ends_its_transaction_before_the_response_is_sent(server_url):
+    """The request boundary owns the transaction: the route's service only flushes; the boundary commits, and
+    nothing (on SQLite: the write lock) stays open while FastAPI serialises and sends the answer."""
+    engine = make_engine(server_url)
+    app = FastAPI()
+    app.state.sessions = session_factory(engine)
+    seen_at_response_start: list[bool] = []
+
+    class ProbeAtResponseStart:
+        def __init__(self, inner: ASGIApp) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            async def probe(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    seen_at_response_start.append(open_write_transactions(server_url))
+                await send(message)
+
+            await self.inner(scope, receive, probe)
+
+    app.add_middleware(WriteTransactions)
+    app.add_middleware(ProbeAtResponseStart)
+
+    @app.post("/teams")
+    def add_team(session: SessionDep) -> dict[str, int]:
+        session.add(Team(name="Night shift"))
+        session.flush()  # a service flushes; it does not commit
+        return {"teams": len(session.execute(text("SELECT id FROM team")).all())}  # and reads again after
+
+    try:
+        with TestClient(app) as client:
+            assert client.post("/teams").json() == {"teams": 1}
+        assert seen_at_response_start == [False]
+        assert query_url(server_url, "SELECT name FROM team") == [("Night shift",)]  # committed at the boundary
+    finally:
+        engine.dispose()
+
+
+def test_original_transcripts_read_while_others_write_are_served_and_audited_once_each(
+        server, server_settings, backend):
+    """An admin reading unredacted content while chat imports write: no 503 (the audit event used to be written
+    inside the read's snapshot and was refused on SQLite when another writer had committed meanwhile), and
+    exactly one audit event per read."""
+    add_user(server_settings, "root", ["admin"])
+    admin = sign_in_as(server, "root")
+    lines = [{"conversation_id": "c0", "message_id": "c0-m0", "sent_at": "2026-12-01T10:00:00+00:00",
+              "author_role": "customer", "author_name": "Customer", "customer_email": "c@example.com",
+              "text": "My router is broken."}]
+    first = server.post("/api/chats?source=test", json=lines, headers=admin)
+    assert first.status_code == 200, first.text
+    interaction_id = query(server_settings, "SELECT id FROM interaction")[0][0]
+    reads, writes = 24, 24
+
+    def read() -> int:
+        return server.get(f"/api/interactions/{interaction_id}/transcript?view=original",
+                          headers=admin).status_code
+
+    def write(n: int) -> int:
+        batch = [{**lines[0], "conversation_id": f"w{n}", "message_id": f"w{n}-m0"}]
+        return server.post("/api/chats?source=test", json=batch, headers=admin).status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        read_statuses = [pool.submit(read) for _ in range(reads)]
+        write_statuses = [pool.submit(write, n) for n in range(writes)]
+        statuses = [f.result() for f in read_statuses], [f.result() for f in write_statuses]
+    assert statuses == ([200] * reads, [200] * writes)
+    audited = query(server_settings, "SELECT count(*) FROM audit_event WHERE action = 'transcript.view_original'")
+    assert audited[0][0] == reads
