@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
 from sqlalchemy.exc import IntegrityError
 
-from app.auth.deps import SessionDep, require_roles
+from app.auth.deps import SessionDep, SettingsDep, require_roles
 from app.auth.service import visible_agent_ids
 from app.core.errors import STANDARD_ERRORS, InvalidInput, error_responses
 from app.core.inputs import decode_text
@@ -46,20 +46,20 @@ def _public(source: Any) -> SurveySourcePublic:
 
 
 @router.post("/webhook/{source}", responses=error_responses(401, 422))
-def webhook(source: str, session: SessionDep, body: Annotated[bytes, Depends(raw_body)],
+def webhook(source: str, session: SessionDep, settings: SettingsDep, body: Annotated[bytes, Depends(raw_body)],
             x_earshot_signature: Annotated[str | None, Header()] = None) -> ImportReport:
     """Receive one response (or {"responses": [...]}) signed with the source's secret:
     `X-Earshot-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. Idempotent by response id."""
     try:
         report = service.ingest_webhook(session=session, source_name=source, body=body,
-                                        signature=x_earshot_signature)
+                                        signature=x_earshot_signature, region=settings.phone_default_region)
         session.commit()
     except IntegrityError:
         # the same delivery arrived twice at once and the other one stored it first: run again, which now
         # finds the stored rows (unchanged)
         session.rollback()
         report = service.ingest_webhook(session=session, source_name=source, body=body,
-                                        signature=x_earshot_signature)
+                                        signature=x_earshot_signature, region=settings.phone_default_region)
         session.commit()
     return report
 
@@ -74,7 +74,7 @@ def create_source(body: SurveySourceCreate, principal: AdminDep, session: Sessio
     """Create a source; the webhook secret is shown only in this answer."""
     source = service.create_source(session=session, name=body.name, actor=principal,
                                    column_mapping=body.column_mapping, rating_rule=body.rating_rule,
-                                   link_window_hours=body.link_window_hours)
+                                   link_window_hours=body.link_window_hours, clear_when_empty=body.clear_when_empty)
     session.commit()
     return SurveySourceCreated(**_public(source).model_dump(), webhook_secret=source.webhook_secret)
 
@@ -84,7 +84,7 @@ def update_source(source_id: int, body: SurveySourceUpdate, principal: AdminDep,
                   session: SessionDep) -> SurveySourcePublic:
     source = service.update_source(session=session, source_id=source_id, actor=principal,
                                    column_mapping=body.column_mapping, rating_rule=body.rating_rule,
-                                   link_window_hours=body.link_window_hours)
+                                   link_window_hours=body.link_window_hours, clear_when_empty=body.clear_when_empty)
     session.commit()
     return _public(source)
 
