@@ -46,9 +46,9 @@ class LinkMethod(StrEnum):
 
 
 LINK_METHOD_WORDS = {
-    LinkMethod.NAMED_ID: "by the interaction the survey names",
-    LinkMethod.PHONE_WINDOW: "by the customer's phone number (contacts in the window before the survey)",
-    LinkMethod.EMAIL_WINDOW: "by the customer's e-mail address (contacts in the window before the survey)",
+    LinkMethod.NAMED_ID: "by the interaction id the survey names",
+    LinkMethod.PHONE_WINDOW: "by the customer's phone number, to their contacts in the window before the survey",
+    LinkMethod.EMAIL_WINDOW: "by the customer's e-mail address, to their contacts in the window before the survey",
     LinkMethod.MANUAL: "by hand",
 }
 
@@ -167,6 +167,14 @@ class ImportReport(BaseModel):
     @property
     def total(self) -> int:
         return self.created + self.updated + self.unchanged + len(self.rejected)
+
+
+class SurveyImportStarted(BaseModel):
+    """A survey import queued as a job: follow it at `url`; its result is the ImportReport."""
+
+    job_id: int
+    status: str
+    url: str
 
 
 class SurveySourceCreate(StrictModel):

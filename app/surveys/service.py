@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from app.auth.models import Site, User
 from app.core import audit
 from app.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from app.core.inputs import CsvFile, clean_json, clean_text, text_lines
+from app.core.inputs import CsvFile, clean_json, clean_text, decode_text, text_lines
 from app.core.security import Principal
 from app.core.timeutil import as_utc, utcnow
 from app.interactions import service as interactions_service
@@ -447,6 +447,12 @@ def import_rows(*, session: Session, source: SurveySource,
     if chunk:
         flush_chunk()
     return report
+
+
+def decode_upload(data: bytes, *, what: str) -> str:
+    """The text of an uploaded survey file (UTF-8, or UTF-16/32 by its byte-order mark; bytes that are not
+    UTF-8 are reported on their own line). Raises InvalidInput naming the file when it is not text."""
+    return decode_text(data, what=what)
 
 
 def csv_rows(*, source: SurveySource, text: str, what: str = "the CSV"
