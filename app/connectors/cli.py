@@ -235,7 +235,7 @@ def survey_preset(name: Annotated[str, typer.Argument(help="Survey source name."
     from app.ingest.cli import fail
     from app.surveys.cli import run_import
     from app.surveys.models import SurveySource
-    from app.surveys.service import decode_upload
+    from app.surveys.service import BackgroundWriter, decode_upload
 
     engine = make_engine(Settings().resolved_database_url)
     try:
@@ -256,7 +256,7 @@ def survey_preset(name: Annotated[str, typer.Argument(help="Survey source name."
         return surveys.import_export(session=session, source=session.get(SurveySource, source_id),
                                      preset=preset, zone=timezone, region=settings.phone_default_region,
                                      text=decode_upload(exported.read_bytes(), what=exported.name),
-                                     what=exported.name, commit=session.commit)
+                                     what=exported.name, writer=BackgroundWriter(session))
 
     run_import(exported, work)
 

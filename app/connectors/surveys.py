@@ -10,7 +10,6 @@ First Name, Last Name, Custom Data 1, then one column per question; row 2 the an
 'Response' / 'Open-Ended Response'; dates 'MM/DD/YYYY HH:MM:SS AM').
 """
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,11 +58,11 @@ def apply_preset(*, session: Session, name: str, preset: str, actor: Principal |
 
 def import_export(*, session: Session, source: SurveySource, preset: str, text: str, zone: str = "UTC",
                   actor: Principal | None = None, region: str = DEFAULT_REGION, what: str = "the CSV",
-                  commit: Callable[[], None] | None = None) -> ImportReport:
+                  writer: surveys.BackgroundWriter | None = None) -> ImportReport:
     """A raw Qualtrics / SurveyMonkey export: the extra header rows are skipped, dates made ISO 8601 in
     `zone`; a row whose date cannot be read is rejected with its line (naming the export's column). Rows go
-    through app.surveys' `import_rows` (absent columns change nothing). The caller commits (`commit`, when
-    given, after every chunk)."""
+    through app.surveys' `import_rows` (absent columns change nothing). The caller commits (a background
+    import's `writer` after every chunk)."""
     preset_mapping(preset)
     mapping = source.column_mapping
     labels = surveys.column_labels(mapping)
@@ -87,7 +86,7 @@ def import_export(*, session: Session, source: SurveySource, preset: str, text: 
             continue
         rows.append((line, row))
     report = surveys.import_rows(session=session, source=source, rows=rows, region=region, labels=labels,
-                                 commit=commit)
+                                 writer=writer)
     report.rejected = sorted([*report.rejected, *problems], key=lambda p: p.line)
     audit.record(session=session, actor=actor, action="survey.import", record_type="survey_source",
                  record_id=source.id, after={"preset": preset, "created": report.created, "updated": report.updated,

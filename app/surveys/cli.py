@@ -20,7 +20,7 @@ def run_import(what: Path, work: "Callable[[Session, Settings], ImportReport]") 
     """Run a survey import of the file `what` from the command line: rows are committed in chunks (others keep
     working), a file that cannot be read ends with one `error: <file>: <why>` line, and a file with nothing
     to import or only rejected rows exits with code 1. Rejected rows are listed by line."""
-    from app.core.db import ensure_wal, make_engine, session_factory, session_scope
+    from app.core.db import ensure_wal, make_engine, session_factory, session_scope, write_transactions
     from app.core.settings import Settings
     from app.ingest.cli import fail, reading
 
@@ -28,7 +28,8 @@ def run_import(what: Path, work: "Callable[[Session, Settings], ImportReport]") 
     engine = make_engine(settings.resolved_database_url)
     ensure_wal(engine)
     try:
-        with reading(what.name), session_scope(session_factory(engine)) as session:
+        # write transactions take SQLite's lock at BEGIN: a chunk waits its turn instead of failing
+        with reading(what.name), write_transactions(), session_scope(session_factory(engine)) as session:
             report = work(session, settings)
     finally:
         engine.dispose()
@@ -58,7 +59,7 @@ def import_file(
             typer.echo(f"created survey source {source!r}; its webhook secret: {survey_source.webhook_secret}")
         return service.import_csv(session=session, source=survey_source, actor=None, what=file.name,
                                   text=service.decode_upload(file.read_bytes(), what=file.name),
-                                  region=settings.phone_default_region, commit=session.commit)
+                                  region=settings.phone_default_region, writer=service.BackgroundWriter(session))
 
     run_import(file, work)
 

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -363,7 +364,30 @@ def _after_import(*, session: Session, response_ids: list[int]) -> int:
 
 
 IMPORT_CHUNK = 500
+# Background imports (the job, the command line) run beside other users: on SQLite a chunk holds the
+# database's write lock from its first write to its commit, so they commit every 100 rows (~0.1 s of writing).
+BACKGROUND_CHUNK = 100
 Progress = Callable[[int, int], None]
+
+
+class BackgroundWriter:
+    """How a background import (job, command line) commits: `commit` after each chunk, then `pause` before
+    the next one for about as long as the chunk took (0.1-0.5 s). SQLite hands its write lock to whoever asks
+    first, and requests waiting for it poll up to every 100 ms: without the pause the import takes the lock
+    back at once, chunk after chunk, and sign-ins and evaluation submits wait until they time out."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.started = time.monotonic()
+        self.held = 0.0
+
+    def commit(self) -> None:
+        self.session.commit()
+        self.held = time.monotonic() - self.started
+
+    def pause(self) -> None:
+        time.sleep(min(max(self.held, 0.1), 0.5))
+        self.started = time.monotonic()
 
 
 def column_labels(mapping: dict[str, str]) -> dict[str, str]:
@@ -393,20 +417,27 @@ def with_fixed_values(mapping: dict[str, str], row: dict[str, Any]) -> dict[str,
 def import_rows(*, session: Session, source: SurveySource,
                 rows: Iterable[tuple[int, dict[str, Any] | InvalidInput]],
                 region: str = interactions_service.DEFAULT_REGION, labels: dict[str, str] | None = None,
-                commit: Callable[[], None] | None = None, progress: Progress | None = None,
+                writer: BackgroundWriter | None = None, progress: Progress | None = None,
                 total: int = 0) -> ImportReport:
     """Store canonical rows (line number, fields) through `merge_response`; good rows are kept, bad ones
     reported by line (a row the reader could not read comes as InvalidInput). Rows are written in chunks of
-    IMPORT_CHUNK: existing rows are fetched with one query per chunk, review cases opened per chunk, and
-    `commit` (when given, e.g. by a background job) is called after each chunk, so a big import holds the
-    database's write lock only briefly at a time. `progress(done, total)` follows the commits."""
+    IMPORT_CHUNK: existing rows are fetched with one query per chunk and review cases opened per chunk. With a
+    `writer` (a background import) chunks are BACKGROUND_CHUNK rows, each committed, with a pause before the
+    next, so a big import holds the database's write lock only briefly at a time and others get their turn.
+    `progress(done, total)` follows the commits."""
     report = ImportReport()
     seen: dict[str, int] = {}
     cache: dict[str, Any] = {}
     chunk: list[tuple[int, dict[str, Any]]] = []
     done = 0
+    chunk_size = IMPORT_CHUNK if writer is None else BACKGROUND_CHUNK
+    chunks = 0
 
     def flush_chunk() -> None:
+        nonlocal chunks
+        if writer is not None and chunks:
+            writer.pause()
+        chunks += 1
         existing = {r.response_id: r for r in session.exec(select(SurveyResponse).where(
             SurveyResponse.source_id == source.id,
             col(SurveyResponse.response_id).in_([c["response_id"] for _, c in chunk]))).all()}
@@ -420,8 +451,8 @@ def import_rows(*, session: Session, source: SurveySource,
         session.flush()
         report.cases_opened += _after_import(session=session,
                                              response_ids=[r.id for r in changed if r.id is not None])
-        if commit is not None:
-            commit()
+        if writer is not None:
+            writer.commit()
         if progress is not None:
             progress(done, total)
         chunk.clear()
@@ -442,7 +473,7 @@ def import_rows(*, session: Session, source: SurveySource,
         except RowRejected as exc:
             rid = row.get("response_id")
             report.rejected.append(RowProblem(line=line, response_id=str(rid) if rid else None, reason=str(exc)))
-        if len(chunk) >= IMPORT_CHUNK:
+        if len(chunk) >= chunk_size:
             flush_chunk()
     if chunk:
         flush_chunk()
@@ -474,12 +505,12 @@ def csv_rows(*, source: SurveySource, text: str, what: str = "the CSV"
 
 def import_csv(*, session: Session, source: SurveySource, text: str, actor: Principal | None,
                region: str = interactions_service.DEFAULT_REGION, what: str = "the CSV",
-               commit: Callable[[], None] | None = None, progress: Progress | None = None) -> ImportReport:
+               writer: BackgroundWriter | None = None, progress: Progress | None = None) -> ImportReport:
     """Import a CSV export with the source's column mapping (see csv_rows and import_rows). The caller
-    commits (and `commit` is called after every chunk when given)."""
+    commits; a background import's `writer` commits every BACKGROUND_CHUNK rows."""
     total, rows = csv_rows(source=source, text=text, what=what)
     report = import_rows(session=session, source=source, rows=rows, region=region,
-                         labels=column_labels(source.column_mapping), commit=commit, progress=progress, total=total)
+                         labels=column_labels(source.column_mapping), writer=writer, progress=progress, total=total)
     audit.record(session=session, actor=actor, action="survey.import", record_type="survey_source",
                  record_id=source.id, after={"created": report.created, "updated": report.updated,
                                              "unchanged": report.unchanged, "rejected": len(report.rejected),

@@ -1,13 +1,14 @@
 """Survey imports as background jobs (`surveys.import`): the upload is checked and stored by the request, the
-rows are written by the worker in chunks of IMPORT_CHUNK, each chunk in its own short transaction, so that a
-100,000-row import never holds the database's write lock for long and other users keep working."""
+rows are written by the worker in chunks of BACKGROUND_CHUNK, each chunk in its own short transaction, so that
+a 100,000-row import never holds the database's write lock for long and other users keep working."""
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
-from app.core.db import session_scope
+from app.core.db import session_scope, write_transactions
 from app.core.errors import InvalidInput
 from app.core.jobs import JobContext, JobQueue, PermanentJobError, job_handler
 from app.core.models import Job
@@ -16,6 +17,7 @@ from app.core.storage import BlobStore
 from app.surveys import service
 
 IMPORT_KIND = "surveys.import"
+PROGRESS_EVERY_SECONDS = 1.0  # progress is a write too: at most one a second
 
 
 def uploads_store(settings: Settings) -> BlobStore:
@@ -47,16 +49,22 @@ def run_import(context: JobContext) -> dict[str, Any]:
     if not path.exists():
         raise PermanentJobError("the uploaded file is no longer stored")
     what = str(payload.get("filename") or "the CSV")
-    try:
-        with session_scope(context.runtime.sessions) as session:
-            source = service.get_source(session=session, source_id=int(payload["source_id"]))
+    reported = [0.0]
 
-            def progress(done: int, total: int) -> None:  # called right after a chunk's commit
-                context.progress(done / max(total, 1), f"{done} of {total} lines")
+    def progress(done: int, total: int) -> None:  # called right after a chunk's commit
+        if time.monotonic() - reported[0] >= PROGRESS_EVERY_SECONDS:
+            context.progress(done / max(total, 1), f"{done} of {total} lines")
+            reported[0] = time.monotonic()
+
+    # Each chunk takes SQLite's write lock at BEGIN (waiting its turn behind other writers) rather than
+    # reading first and failing with "database is locked" when another connection wrote in between.
+    try:
+        with write_transactions(), session_scope(context.runtime.sessions) as session:
+            source = service.get_source(session=session, source_id=int(payload["source_id"]))
 
             report = service.import_csv(session=session, source=source, actor=None, what=what,
                                         text=service.decode_upload(path.read_bytes(), what=what),
-                                        region=settings.phone_default_region, commit=session.commit,
+                                        region=settings.phone_default_region, writer=service.BackgroundWriter(session),
                                         progress=progress)
     except InvalidInput as exc:
         raise PermanentJobError(exc.message) from exc

@@ -48,6 +48,7 @@ def test_the_job_commits_in_chunks_so_others_can_write_meanwhile(settings, tmp_p
         other_writes.append(int(fraction * 100))
 
     monkeypatch.setattr(tasks.JobContext, "progress", progress_then_write)
+    monkeypatch.setattr(tasks, "PROGRESS_EVERY_SECONDS", 0)  # report after every chunk
     queue = JobQueue(Runtime(settings=settings, engine=engine, sessions=sessions),
                      MemoryHuey(f"test-{uuid.uuid4().hex}", immediate=True, results=False))
     try:
@@ -65,7 +66,7 @@ def test_the_job_commits_in_chunks_so_others_can_write_meanwhile(settings, tmp_p
             assert "rating: unknown rating 'terrible'" in done.result["rejected"][0]["reason"]
             assert done.progress == 1.0
             assert session.exec(select(func.count()).select_from(SurveyResponse)).one() == ROWS - 3
-        assert len(other_writes) == 3  # 1,200 good rows in chunks of 500: three commits, three writes between
+        assert len(other_writes) == 12  # 1,200 good rows in chunks of 100: twelve commits, a write after each
         with sessions() as session:
             again = tasks.start_import(session=session, settings=settings, queue=queue, source_id=source.id,
                                        data=survey_csv(ROWS), filename="november.csv", user_id=None)
