@@ -15,6 +15,7 @@ The customer look-up is the interactions feature's shared identity resolver.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -73,16 +74,26 @@ def survey_anchor(response: SurveyResponse) -> datetime | None:
     return as_utc(moment) if moment is not None else None
 
 
-def link_response(*, session: Session, response: SurveyResponse, window_hours: int) -> None:
-    """Link an answered response (see the module docstring). Manual links are left alone."""
+def link_response(*, session: Session, response: SurveyResponse, window_hours: int,
+                  cache: dict[str, Any] | None = None) -> None:
+    """Link an answered response (see the module docstring). Manual links are left alone. `cache` keeps the
+    customer look-ups of one import."""
     if response.link_status == LinkStatus.MANUAL:
         return
     if response.responded_at is None:
         response.link_status, response.link_reason, response.link_method = LinkStatus.NOT_ANSWERED, None, None
         return
     assert response.id is not None
-    _clear_links(session=session, response_id=response.id, keep_manual=True)
-    found_customer = find_customer(session=session, phone=response.customer_phone, email=response.customer_email)
+    if response.link_status == LinkStatus.LINKED:  # only a linked response has links to take back
+        _clear_links(session=session, response_id=response.id, keep_manual=True)
+    key = f"customer:{response.customer_email}:{response.customer_phone}"
+    if cache is None or key not in cache:
+        found_customer = find_customer(session=session, phone=response.customer_phone,
+                                       email=response.customer_email)
+        if cache is not None:
+            cache[key] = found_customer
+    else:
+        found_customer = cache[key]
     response.customer_id = found_customer[0] if found_customer else None
     if response.interaction_external_id:
         named, looked_up = named_interaction(session=session, external_id=response.interaction_external_id,

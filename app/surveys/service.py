@@ -331,7 +331,7 @@ def merge_response(*, session: Session, source: SurveySource, changes: dict[str,
         response.link_status, response.link_reason, response.link_method = LinkStatus.NOT_ANSWERED, None, None
         return outcome, response
     session.flush()
-    linking.link_response(session=session, response=response, window_hours=source.link_window_hours)
+    linking.link_response(session=session, response=response, window_hours=source.link_window_hours, cache=cache)
     session.add(response)
     return outcome, response
 
@@ -442,12 +442,13 @@ def import_rows(*, session: Session, source: SurveySource,
             SurveyResponse.source_id == source.id,
             col(SurveyResponse.response_id).in_([c["response_id"] for _, c in chunk]))).all()}
         changed: list[SurveyResponse] = []
-        for _, changes in chunk:
-            outcome, response = merge_response(session=session, source=source, changes=changes, cache=cache,
-                                               existing=existing)
-            setattr(report, outcome, getattr(report, outcome) + 1)
-            if outcome != "unchanged" and response.responded_at is not None:
-                changed.append(response)
+        with session.no_autoflush:  # new invitations are written in one batch, not before every query
+            for _, changes in chunk:
+                outcome, response = merge_response(session=session, source=source, changes=changes, cache=cache,
+                                                   existing=existing)
+                setattr(report, outcome, getattr(report, outcome) + 1)
+                if outcome != "unchanged" and response.responded_at is not None:
+                    changed.append(response)
         session.flush()
         report.cases_opened += _after_import(session=session,
                                              response_ids=[r.id for r in changed if r.id is not None])
