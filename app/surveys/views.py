@@ -133,14 +133,16 @@ def source_update(request: Request, source_id: int, principal: WebSurveyAdmin, s
                   mapping: Annotated[str, Form()] = "", default_scale: Annotated[str, Form()] = "csat",
                   csat_good_min: Annotated[str, Form()] = "4", csat_acceptable_min: Annotated[str, Form()] = "3",
                   nps_good_min: Annotated[str, Form()] = "9", nps_acceptable_min: Annotated[str, Form()] = "7",
-                  link_window_hours: Annotated[str, Form()] = "72") -> Response:
+                  link_window_hours: Annotated[str, Form()] = "72",
+                  clear_when_empty: Annotated[str, Form()] = "") -> Response:
     try:
         rule = {"default_scale": default_scale,
                 "csat": {"good_min": float(csat_good_min), "acceptable_min": float(csat_acceptable_min)},
                 "nps": {"good_min": float(nps_good_min), "acceptable_min": float(nps_acceptable_min)}}
         service.update_source(session=session, source_id=source_id, actor=principal,
                               column_mapping=_parse_mapping(mapping), rating_rule=rule,
-                              link_window_hours=int(link_window_hours))
+                              link_window_hours=int(link_window_hours),
+                              clear_when_empty=[f.strip() for f in clear_when_empty.split(",") if f.strip()])
         session.commit()
     except ValueError:
         session.rollback()

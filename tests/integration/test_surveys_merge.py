@@ -171,3 +171,23 @@ def test_any_files_in_any_order_give_the_state_of_their_columns(session, month, 
             assert values["invited_at"] is None
         if "answer" not in union:
             assert values["band"] is None and values["responded_at"] is None
+
+
+def test_the_sources_page_saves_fixed_values_and_the_fields_empty_cells_clear(client, session, make_user):
+    from tests.conftest import sign_in
+
+    admin = make_user("admin")
+    sign_in(client, admin.username)
+    token = client.headers["x-csrf-token"]
+    client.post("/surveys/sources", data={"csrf_token": token, "name": "form"})
+    source = service.get_source_by_name(session=session, name="form")
+    assert source is not None
+    saved = client.post(f"/surveys/sources/{source.id}", data={
+        "csrf_token": token, "mapping": "response_id = Id\ninteraction_external_id = Call\n"
+                                        "interaction_source = =genesys\ncomment = Remarks\n",
+        "clear_when_empty": "comment, channel"})
+    assert saved.status_code == 200 and "Source saved" in saved.text
+    session.refresh(source)
+    assert source.column_mapping["interaction_source"] == "=genesys"
+    assert source.clear_when_empty == ["channel", "comment"]
+    assert 'value="channel, comment"' in client.get("/surveys/sources").text
