@@ -79,7 +79,7 @@ def finish(report: ImportReport, *, what: str) -> None:
 
 
 def _run(label: str, what: Path, work: Callable[..., ImportReport]) -> None:
-    from app.core.db import ensure_wal, make_engine, session_factory, session_scope
+    from app.core.db import ensure_wal, make_engine, session_factory, session_scope, write_transactions
     from app.core.jobs import JobQueue, Runtime
 
     settings = Settings()
@@ -88,8 +88,9 @@ def _run(label: str, what: Path, work: Callable[..., ImportReport]) -> None:
     sessions = session_factory(engine)
     queue = JobQueue(Runtime(settings=settings, engine=engine, sessions=sessions))
     try:
-        with reading(what.name), _progress(label) as progress, session_scope(sessions) as session:
-            report = work(session=session, settings=settings, queue=queue, progress=progress)
+        with reading(what.name), _progress(label) as progress, write_transactions(), \
+                session_scope(sessions) as session:
+            report = work(session=session, settings=settings, queue=queue, progress=progress, background=True)
     finally:
         engine.dispose()
     finish(report, what=what.name)
@@ -101,8 +102,9 @@ def import_calls(directory: Annotated[Path, typer.Argument(exists=True, file_oka
     """Recordings listed in DIRECTORY/manifest.csv (transfers become ordered legs of one call)."""
     from app.ingest import service
 
-    _run("calls", directory, lambda session, settings, queue, progress: service.import_calls(
-        session=session, settings=settings, queue=queue, directory=directory, source=source, progress=progress))
+    _run("calls", directory, lambda session, settings, queue, progress, background: service.import_calls(
+        session=session, settings=settings, queue=queue, directory=directory, source=source,
+        progress=progress, background=background))
 
 
 @commands.command("chats")
@@ -111,8 +113,9 @@ def import_chats(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
     """Chat messages from a .jsonl or .csv file, one message a line, grouped by conversation_id."""
     from app.ingest import service
 
-    _run("chats", file, lambda session, settings, queue, progress: service.import_chats(
-        session=session, records=service.read_records(file), source=source, settings=settings, progress=progress))
+    _run("chats", file, lambda session, settings, queue, progress, background: service.import_chats(
+        session=session, records=service.read_records(file), source=source, settings=settings,
+        progress=progress, background=background))
 
 
 @commands.command("emails")
@@ -121,8 +124,9 @@ def import_emails(path: Annotated[Path, typer.Argument(exists=True)], source: So
     from app.ingest import service
     from app.ingest.emails import iter_email_sources
 
-    _run("emails", path, lambda session, settings, queue, progress: service.import_emails(
-        session=session, sources=iter_email_sources(path), source=source, settings=settings, progress=progress))
+    _run("emails", path, lambda session, settings, queue, progress, background: service.import_emails(
+        session=session, sources=iter_email_sources(path), source=source, settings=settings,
+        progress=progress, background=background))
 
 
 @commands.command("social")
@@ -131,5 +135,6 @@ def import_social(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
     """Social posts, comments and replies from a JSON file ({"posts": [...]}); one interaction per thread."""
     from app.ingest import service
 
-    _run("social", file, lambda session, settings, queue, progress: service.import_social(
-        session=session, records=service.read_social(file), source=source, settings=settings, progress=progress))
+    _run("social", file, lambda session, settings, queue, progress, background: service.import_social(
+        session=session, records=service.read_social(file), source=source, settings=settings,
+        progress=progress, background=background))

@@ -8,8 +8,12 @@ else. Counts in the report are of interactions (a conversation, a thread, a call
 """
 
 import logging
+import os
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,6 +50,7 @@ log = logging.getLogger("earshot.ingest")
 
 TRANSCRIBE_KIND = "speech.transcribe"
 COMMIT_EVERY = 200
+BACKGROUND_COMMIT_SECONDS = 0.2
 Progress = Callable[[int, int], None]
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -56,6 +61,49 @@ def phone_region(settings: Settings | None) -> str:
 
 def _no_progress(done: int, total: int) -> None:
     return None
+
+
+@dataclass
+class Commits:
+    """When an import of many items commits. In a request: every COMMIT_EVERY items. In the background (a job
+    or the command line, beside other users): after BACKGROUND_COMMIT_SECONDS of writing, then a pause about as
+    long (0.1-0.5 s) before the next item — on SQLite a transaction holds the database's write lock from its
+    first write to its commit, the lock goes to whoever asks first, and requests waiting for it poll up to
+    every 100 ms: without the pause the import would take it back at once, item after item."""
+
+    session: Session
+    background: bool = False
+    since_commit: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def item_done(self) -> None:
+        self.since_commit += 1
+        held = time.monotonic() - self.started
+        if self.since_commit >= COMMIT_EVERY or (self.background and held >= BACKGROUND_COMMIT_SECONDS):
+            self.session.commit()
+            self.since_commit = 0
+            if self.background:
+                time.sleep(min(max(held, 0.1), 0.5))
+            self.started = time.monotonic()
+
+
+@contextmanager
+def background_priority(niceness: int = 10) -> Iterator[None]:
+    """Run this thread at a lower CPU priority (Linux schedules threads one by one) for a background import,
+    so that on a busy machine the server's requests get the CPU first; restored afterwards where the system
+    allows (an unprivileged worker thread stays polite, which suits background work)."""
+    thread = threading.get_native_id()
+    try:
+        before = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(before + niceness, 19))
+    except (OSError, AttributeError):  # not Linux, or not allowed: run as is
+        yield
+        return
+    try:
+        yield
+    finally:
+        with suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, thread, before)
 
 
 # ---------------------------------------------------------------- shared resolution
@@ -288,11 +336,12 @@ def get_recording(*, session: Session, recording_id: int) -> Recording:
 
 def import_calls(*, session: Session, settings: Settings, queue: JobQueue | None, directory: Path,
                  source: str = "import", actor: Actor | None = None,
-                 progress: Progress = _no_progress) -> ImportReport:
+                 progress: Progress = _no_progress, background: bool = False) -> ImportReport:
     """Import `directory/manifest.csv` (columns external_id, file, started_at, direction, queue, agent,
     customer_phone, customer_name, customer_email, channel_map, transfers) with the audio files it names."""
     manifest = directory / "manifest.csv"
     report = ImportReport()
+    commits = Commits(session, background=background)
     if not manifest.exists():
         report.reject(0, f"{manifest} not found")
         return report
@@ -326,8 +375,7 @@ def import_calls(*, session: Session, settings: Settings, queue: JobQueue | None
             recordings.append(result.recording)
         except InvalidInput as exc:
             report.reject(line, exc.message, row.get("external_id") or None)
-        if done % COMMIT_EVERY == 0:
-            session.commit()
+        commits.item_done()
         progress(done, len(rows))
     session.commit()
     for recording in recordings:
@@ -383,10 +431,11 @@ def chat_records(data: bytes, *, csv_format: bool, what: str = "the file") -> It
 
 def import_chats(*, session: Session, records: Iterable[tuple[int, Any]], source: str = "import",
                  actor: Actor | None = None, settings: Settings | None = None,
-                 progress: Progress = _no_progress) -> ImportReport:
+                 progress: Progress = _no_progress, background: bool = False) -> ImportReport:
     """Chat messages (one per record, DEMO_FORMATS chats.jsonl shape), grouped by conversation_id into one
     interaction each. A conversation moving between agents gets one leg per agent, in order."""
     report = ImportReport()
+    commits = Commits(session, background=background)
     conversations: OrderedDict[str, list[tuple[int, ChatLine]]] = OrderedDict()
     for line, raw in records:
         try:
@@ -402,8 +451,7 @@ def import_chats(*, session: Session, records: Iterable[tuple[int, Any]], source
     for done, (conversation_id, lines) in enumerate(conversations.items(), start=1):
         _import_conversation(session=session, resolver=resolver, report=report, source=source,
                              conversation_id=conversation_id, lines=lines)
-        if done % COMMIT_EVERY == 0:
-            session.commit()
+        commits.item_done()
         progress(done, len(conversations))
     session.commit()
     return report
@@ -459,11 +507,12 @@ def _import_conversation(*, session: Session, resolver: Resolver, report: Import
 
 def import_emails(*, session: Session, sources: Iterable[tuple[str, bytes]], source: str = "import",
                   actor: Actor | None = None, settings: Settings | None = None,
-                  progress: Progress = _no_progress) -> ImportReport:
+                  progress: Progress = _no_progress, background: bool = False) -> ImportReport:
     """E-mails threaded into one interaction per thread (Message-ID / In-Reply-To / References, also across
     imports). The thread's external id is the Message-ID of its earliest message. Rejections name the file
     (and the message number inside an mbox); `line` counts messages in this import."""
     report = ImportReport()
+    commits = Commits(session, background=background)
     parsed: list[tuple[int, ParsedEmail]] = []
     for number, (label, raw) in enumerate(sources, start=1):
         try:
@@ -491,8 +540,7 @@ def import_emails(*, session: Session, sources: Iterable[tuple[str, bytes]], sou
     resolver = Resolver(session=session, region=phone_region(settings), actor=actor)
     for done, members in enumerate(threads.values(), start=1):
         _import_thread(session=session, resolver=resolver, report=report, source=source, members=members)
-        if done % COMMIT_EVERY == 0:
-            session.commit()
+        commits.item_done()
         progress(done, len(threads))
     session.commit()
     return report
@@ -575,11 +623,12 @@ def social_records(document: Any) -> list[tuple[int, Any]]:
 
 def import_social(*, session: Session, records: Iterable[tuple[int, Any]], source: str = "import",
                   actor: Actor | None = None, settings: Settings | None = None,
-                  progress: Progress = _no_progress) -> ImportReport:
+                  progress: Progress = _no_progress, background: bool = False) -> ImportReport:
     """Posts, comments and replies; a thread (root post and its descendants) is one interaction whose
     external id is the root post's id (the platform is kept in `platform`). Replies to a post imported
     earlier join that thread."""
     report = ImportReport()
+    commits = Commits(session, background=background)
     posts: dict[tuple[str, str], tuple[int, SocialPost]] = {}
     for number, raw in records:
         try:
@@ -595,8 +644,7 @@ def import_social(*, session: Session, records: Iterable[tuple[int, Any]], sourc
         _import_social_thread(session=session, resolver=resolver, report=report, source=source, key=key,
                               members=members)
         _refresh_care_state(session=session, source=source, external_id=key[1])
-        if done % COMMIT_EVERY == 0:
-            session.commit()
+        commits.item_done()
         progress(done, len(threads))
     session.commit()
     return report
@@ -712,24 +760,25 @@ IMPORT_KINDS = ("chats", "emails", "social")
 
 def import_file(*, session: Session, settings: Settings, kind: str, path: Path, filename: str,
                 source: str = "import", actor: Actor | None = None,
-                progress: Progress = _no_progress) -> ImportReport:
-    """Import an uploaded file of one kind: chats (.jsonl or .csv), emails (.eml or .mbox), social (.json)."""
+                progress: Progress = _no_progress, background: bool = False) -> ImportReport:
+    """Import an uploaded file of one kind: chats (.jsonl or .csv), emails (.eml or .mbox), social (.json).
+    `background` (the import job): commit in short chunks with pauses (see Commits)."""
     suffix = Path(filename).suffix.lower()
     with path.open("rb") as handle:
         refuse_binary(handle.read(16), what=filename or "the file", expected=f"a {kind} file")
     if kind == "chats":
         records = chat_records(path.read_bytes(), csv_format=suffix == ".csv", what=filename or "the file")
         return import_chats(session=session, records=records, source=source, actor=actor, settings=settings,
-                            progress=progress)
+                            progress=progress, background=background)
     if kind == "emails":
         if suffix == ".mbox" or (suffix != ".eml" and looks_like_mbox(path)):
             sources: Iterable[tuple[str, bytes]] = mbox_messages(path, filename)
         else:
             sources = [(filename, path.read_bytes())]
         return import_emails(session=session, sources=sources, source=source, actor=actor, settings=settings,
-                             progress=progress)
+                             progress=progress, background=background)
     if kind == "social":
         posts = social_records(json_document(path.read_bytes(), what=filename or "the file"))
         return import_social(session=session, records=posts, source=source, actor=actor, settings=settings,
-                             progress=progress)
+                             progress=progress, background=background)
     raise InvalidInput(f"unknown import kind {kind!r}; one of {', '.join(IMPORT_KINDS)}")

@@ -371,22 +371,26 @@ Progress = Callable[[int, int], None]
 
 
 class BackgroundWriter:
-    """How a background import (job, command line) commits: `commit` after each chunk, then `pause` before
-    the next one for about as long as the chunk took (0.1-0.5 s). SQLite hands its write lock to whoever asks
-    first, and requests waiting for it poll up to every 100 ms: without the pause the import takes the lock
-    back at once, chunk after chunk, and sign-ins and evaluation submits wait until they time out."""
+    """How a background import (job, command line) commits: after WRITE_SECONDS of writing (or at the end of a
+    chunk), then a pause about as long (0.1-0.5 s) before writing on. SQLite hands its write lock to whoever
+    asks first, and requests waiting for it poll up to every 100 ms: without the pause the import would take
+    the lock back at once, chunk after chunk, and sign-ins and evaluation submits would wait until they time
+    out. Bounding the writing by time, not rows, keeps the lock short on a slow or busy machine too."""
+
+    WRITE_SECONDS = 0.2
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.started = time.monotonic()
-        self.held = 0.0
+
+    def row_done(self) -> None:
+        if time.monotonic() - self.started >= self.WRITE_SECONDS:
+            self.commit()
 
     def commit(self) -> None:
         self.session.commit()
-        self.held = time.monotonic() - self.started
-
-    def pause(self) -> None:
-        time.sleep(min(max(self.held, 0.1), 0.5))
+        held = time.monotonic() - self.started
+        time.sleep(min(max(held, 0.1), 0.5))
         self.started = time.monotonic()
 
 
@@ -422,8 +426,9 @@ def import_rows(*, session: Session, source: SurveySource,
     """Store canonical rows (line number, fields) through `merge_response`; good rows are kept, bad ones
     reported by line (a row the reader could not read comes as InvalidInput). Rows are written in chunks of
     IMPORT_CHUNK: existing rows are fetched with one query per chunk and review cases opened per chunk. With a
-    `writer` (a background import) chunks are BACKGROUND_CHUNK rows, each committed, with a pause before the
-    next, so a big import holds the database's write lock only briefly at a time and others get their turn.
+    `writer` (a background import) chunks are BACKGROUND_CHUNK rows and the writer commits at least at the end
+    of each (see BackgroundWriter), so a big import holds the database's write lock only briefly at a time
+    and others get their turn.
     `progress(done, total)` follows the commits."""
     report = ImportReport()
     seen: dict[str, int] = {}
@@ -431,13 +436,8 @@ def import_rows(*, session: Session, source: SurveySource,
     chunk: list[tuple[int, dict[str, Any]]] = []
     done = 0
     chunk_size = IMPORT_CHUNK if writer is None else BACKGROUND_CHUNK
-    chunks = 0
 
     def flush_chunk() -> None:
-        nonlocal chunks
-        if writer is not None and chunks:
-            writer.pause()
-        chunks += 1
         existing = {r.response_id: r for r in session.exec(select(SurveyResponse).where(
             SurveyResponse.source_id == source.id,
             col(SurveyResponse.response_id).in_([c["response_id"] for _, c in chunk]))).all()}
@@ -449,6 +449,8 @@ def import_rows(*, session: Session, source: SurveySource,
                 setattr(report, outcome, getattr(report, outcome) + 1)
                 if outcome != "unchanged" and response.responded_at is not None:
                     changed.append(response)
+                if writer is not None:
+                    writer.row_done()
         session.flush()
         report.cases_opened += _after_import(session=session,
                                              response_ids=[r.id for r in changed if r.id is not None])
