@@ -88,10 +88,22 @@ def state(session: Session, source: SurveySource) -> dict[str, dict[str, Any]]:
     return result
 
 
-def imported(session: Session, month: dict[str, Any], files: list[frozenset[str]]) -> dict[str, dict[str, Any]]:
+def deliver(session: Session, source: SurveySource, groups: frozenset[str]) -> None:
+    """The same columns as signed webhook deliveries (one JSON object per row, only the file's keys)."""
+    columns = ["response_id"] + [c for g in sorted(groups) for c in GROUPS[g]]
+    body = json.dumps({"responses": [{c: row[c] for c in columns} for row in TRUTH]}).encode()
+    service.ingest_webhook(session=session, source_name=source.name, body=body,
+                           signature=service.sign(source.webhook_secret, body))
+
+
+def imported(session: Session, month: dict[str, Any], files: list[frozenset[str]],
+             by_webhook: list[bool] | None = None) -> dict[str, dict[str, Any]]:
     source = new_source(session, month)
-    for groups in files:
-        service.import_csv(session=session, source=source, text=csv_of(groups), actor=None)
+    for number, groups in enumerate(files):
+        if by_webhook and by_webhook[number % len(by_webhook)]:
+            deliver(session, source, groups)
+        else:
+            service.import_csv(session=session, source=source, text=csv_of(groups), actor=None)
     return state(session, source)
 
 
@@ -146,14 +158,16 @@ def test_a_webhook_delivery_changes_only_the_keys_it_sends(session, month):
 
 
 FILES = st.lists(st.frozensets(st.sampled_from(sorted(GROUPS)), min_size=1), min_size=1, max_size=4)
+PATHS = st.lists(st.booleans(), min_size=1, max_size=4)
 
 
-@given(files=FILES)
+@given(files=FILES, by_webhook=PATHS)
 @hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_any_files_in_any_order_give_the_state_of_their_columns(session, month, files):
-    """Property: whatever columns each file has and whatever the order (repeats included), the result is the
-    truth for every column some file had, nothing for the others, and the same as one file with all of them."""
-    result = imported(session, month, files)
+def test_any_files_in_any_order_give_the_state_of_their_columns(session, month, files, by_webhook):
+    """Property: whatever columns each file has, whatever the order (repeats included) and whether it comes as
+    a CSV upload or as webhook deliveries, the result is the truth for every column some file had, nothing for
+    the others, and the same as one CSV with all of them."""
+    result = imported(session, month, files, by_webhook)
     union = frozenset().union(*files)
     assert result == imported(session, month, [union])
     reordered = list(reversed(files)) + files[:1]
