@@ -82,7 +82,7 @@ class Commits:
         if self.since_commit >= COMMIT_EVERY or (self.background and held >= BACKGROUND_COMMIT_SECONDS):
             self.session.commit()
             self.since_commit = 0
-            if self.background:
+            if self.background and self.session.get_bind().dialect.name == "sqlite":  # PostgreSQL locks rows
                 time.sleep(min(max(held, 0.1), 0.5))
             self.started = time.monotonic()
 
