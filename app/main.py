@@ -22,6 +22,7 @@ from app.core.db import SessionFactory, ensure_wal, make_engine, session_factory
 from app.core.errors import (
     DISK_FULL_ERRNOS,
     DISK_FULL_MESSAGE,
+    BadRequest,
     EarshotError,
     InsufficientStorage,
     PayloadTooLarge,
@@ -196,6 +197,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _disk_full(exc.__cause__):  # FastAPI turns a failed spool of an uploaded file into a 400
             return _error_response(request, InsufficientStorage(DISK_FULL_MESSAGE))
+        if isinstance(exc.__cause__, RecursionError):  # FastAPI's bare "error parsing the body" for deep JSON
+            return _error_response(request, BadRequest("The request body is not valid JSON: it is nested too deeply."))
         codes = {404: "not_found", 405: "method_not_allowed"}
         body = {"error": {"code": codes.get(exc.status_code, "http_error"), "message": str(exc.detail),
                           "details": []}}

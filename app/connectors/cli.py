@@ -22,11 +22,13 @@ Zone = Annotated[str, typer.Option("--timezone", help="Zone of times written wit
 ExistingFile = Annotated[Path, typer.Argument(exists=True)]
 
 
-def _run(work: Callable[..., ImportReport]) -> None:
+def _run(what: Path, work: Callable[..., ImportReport]) -> None:
+    """Run an import of `what` in one session; a bad file ends with one `error: <file>: <why>` line, a file
+    with nothing to import or only rejected records with exit code 1 (app.ingest.cli's rules)."""
     from app.core.db import ensure_wal, make_engine, session_factory, session_scope
     from app.core.jobs import JobQueue, Runtime
     from app.core.settings import Settings
-    from app.ingest.cli import print_report
+    from app.ingest.cli import finish, reading
 
     settings = Settings()
     engine = make_engine(settings.resolved_database_url)
@@ -34,23 +36,18 @@ def _run(work: Callable[..., ImportReport]) -> None:
     sessions = session_factory(engine)
     queue = JobQueue(Runtime(settings=settings, engine=engine, sessions=sessions))
     try:
-        with session_scope(sessions) as session:
+        with reading(what.name), session_scope(sessions) as session:
             report = work(session=session, settings=settings, queue=queue)
-    except EarshotError as exc:  # the whole file is unusable (not text, not JSON, no header): say why
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from exc
     finally:
         engine.dispose()
-    print_report(report)
-    if report.rejected and not (report.created or report.updated or report.unchanged):
-        raise typer.Exit(1)
+    finish(report, what=what.name)
 
 
-def _calls(records: Any, source: str) -> None:
+def _calls(what: Path, records: Callable[[], Any], source: str) -> None:
     from app.connectors.common import import_call_records
 
-    _run(lambda session, settings, queue: import_call_records(session=session, settings=settings, queue=queue,
-                                                             source=source, records=records))
+    _run(what, lambda session, settings, queue: import_call_records(
+        session=session, settings=settings, queue=queue, source=source, records=records()))
 
 
 @commands.command("asterisk")
@@ -59,7 +56,7 @@ def asterisk(cdr_csv: ExistingFile, recordings: Recordings = None, source: Sourc
     """Asterisk cdr_csv Master.csv with MixMonitor recordings matched by uniqueid."""
     from app.connectors import phone
 
-    _calls(phone.read_asterisk(cdr_csv, recordings=recordings, zone=timezone), source or "asterisk")
+    _calls(cdr_csv, lambda: phone.read_asterisk(cdr_csv, recordings=recordings, zone=timezone), source or "asterisk")
 
 
 @commands.command("freeswitch")
@@ -68,7 +65,7 @@ def freeswitch(cdr: ExistingFile, recordings: Recordings = None, source: Source 
     """FreeSWITCH mod_json_cdr files (a file or a folder of them) with their recordings."""
     from app.connectors import phone
 
-    _calls(phone.read_freeswitch(cdr, recordings=recordings, zone=timezone), source or "freeswitch")
+    _calls(cdr, lambda: phone.read_freeswitch(cdr, recordings=recordings, zone=timezone), source or "freeswitch")
 
 
 @commands.command("amazon-connect")
@@ -76,7 +73,7 @@ def amazon_connect(ctr_file: ExistingFile, recordings: Recordings = None, source
     """Amazon Connect contact trace records (JSON / JSON lines) with a folder mirroring the S3 layout."""
     from app.connectors import phone
 
-    _calls(phone.read_connect(ctr_file, recordings=recordings), source or "amazon-connect")
+    _calls(ctr_file, lambda: phone.read_connect(ctr_file, recordings=recordings), source or "amazon-connect")
 
 
 @commands.command("twilio")
@@ -86,7 +83,7 @@ def twilio(calls_json: ExistingFile, recordings_json: Annotated[Path | None, typ
     """Twilio Call resources (and Recording resources) as JSON with the audio files."""
     from app.connectors import phone
 
-    _calls(phone.read_twilio(calls_json, recordings_file=recordings_json, audio_dir=audio), source or "twilio")
+    _calls(calls_json, lambda: phone.read_twilio(calls_json, recordings_file=recordings_json, audio_dir=audio), source or "twilio")
 
 
 @commands.command("watch")
@@ -130,7 +127,7 @@ def _interactions(reader_name: str, export: Path, source: str | None) -> None:
     from app.connectors.common import import_interactions
 
     reader = getattr(helpdesk, f"read_{reader_name}")
-    _run(lambda session, settings, queue: import_interactions(
+    _run(export, lambda session, settings, queue: import_interactions(
         session=session, settings=settings, source=source or reader_name, records=reader(session, export)))
 
 
@@ -163,7 +160,7 @@ def mailbox_folder(path: ExistingFile, source: Source = None) -> None:
     """An mbox file or a Maildir folder; one interaction per e-mail thread."""
     from app.connectors.email import import_mailbox
 
-    _run(lambda session, settings, queue: import_mailbox(session=session, settings=settings, path=path,
+    _run(path, lambda session, settings, queue: import_mailbox(session=session, settings=settings, path=path,
                                                         source=source or "mail"))
 
 
@@ -189,11 +186,11 @@ def imap(host: Annotated[str, typer.Option()], user: Annotated[str, typer.Option
         print_report(pull.report)
 
 
-def _social(records: Any, source: str) -> None:
+def _social(what: Path, records: Callable[[], Any], source: str) -> None:
     from app.connectors.social import import_posts
 
-    _run(lambda session, settings, queue: import_posts(session=session, settings=settings, records=records,
-                                                      source=source))
+    _run(what, lambda session, settings, queue: import_posts(session=session, settings=settings,
+                                                            records=records(), source=source))
 
 
 @commands.command("facebook")
@@ -202,7 +199,7 @@ def facebook(feed_json: ExistingFile, page_id: Annotated[str | None, typer.Optio
     """Facebook page feed with comments (Graph API JSON); the page's own replies are the brand's."""
     from app.connectors import social
 
-    _social(social.read_facebook(feed_json, page_id=page_id), source or "facebook")
+    _social(feed_json, lambda: social.read_facebook(feed_json, page_id=page_id), source or "facebook")
 
 
 @commands.command("twitter")
@@ -211,7 +208,7 @@ def twitter(tweets_js: ExistingFile, handle: Annotated[str | None, typer.Option(
     """X/Twitter account archive data/tweets.js (handle from account.js beside it)."""
     from app.connectors import social
 
-    _social(social.read_tweets(tweets_js, handle=handle), source or "twitter")
+    _social(tweets_js, lambda: social.read_tweets(tweets_js, handle=handle), source or "twitter")
 
 
 @commands.command("instagram")
@@ -219,7 +216,7 @@ def instagram(media_json: ExistingFile, source: Source = None) -> None:
     """Instagram media with comments and replies (Graph API JSON)."""
     from app.connectors import social
 
-    _social(social.read_instagram(media_json), source or "instagram")
+    _social(media_json, lambda: social.read_instagram(media_json), source or "instagram")
 
 
 @commands.command("survey-preset")
@@ -230,25 +227,38 @@ def survey_preset(name: Annotated[str, typer.Argument(help="Survey source name."
                   export: Annotated[Path | None, typer.Option(exists=True, dir_okay=False,
                                                               help="Import this CSV export too.")] = None,
                   timezone: Zone = "UTC") -> None:
-    """Create or update a survey source with the Qualtrics/SurveyMonkey column preset (and import an export)."""
+    """Create or update a survey source with the Qualtrics/SurveyMonkey column preset (and import an export:
+    absent columns change nothing; bad rows are listed by line; an unreadable file is one error line)."""
     from app.connectors import surveys
     from app.core.db import make_engine, session_factory, session_scope
-    from app.core.inputs import decode_text
     from app.core.settings import Settings
+    from app.ingest.cli import fail
+    from app.surveys.cli import run_import
+    from app.surveys.models import SurveySource
+    from app.surveys.service import BackgroundWriter, decode_upload
 
-    sessions = session_factory(make_engine(Settings().resolved_database_url))
-    with session_scope(sessions) as session:
-        source = surveys.apply_preset(session=session, name=name, preset=preset, actor=None,
-                                      score_column=score_column, comment_column=comment_column)
-        typer.echo(f"survey source {source.name!r}: {source.column_mapping}")
-        if export is not None:
-            report = surveys.import_export(session=session, source=source, preset=preset,
-                                           text=decode_text(export.read_bytes(), what=export.name),
-                                           zone=timezone)
-            typer.echo(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
-                       f"rejected {len(report.rejected)}")
-            for problem in report.rejected:
-                typer.echo(f"  line {problem.line}: {problem.reason}")
+    engine = make_engine(Settings().resolved_database_url)
+    try:
+        with session_scope(session_factory(engine)) as session:
+            source = surveys.apply_preset(session=session, name=name, preset=preset, actor=None,
+                                          score_column=score_column, comment_column=comment_column)
+            typer.echo(f"survey source {source.name!r}: {source.column_mapping}")
+            source_id = source.id
+    except EarshotError as exc:
+        fail(f"survey source {name!r}", exc.message)
+    finally:
+        engine.dispose()
+    if export is None:
+        return
+    exported = export
+
+    def work(session: Any, settings: Any) -> Any:
+        return surveys.import_export(session=session, source=session.get(SurveySource, source_id),
+                                     preset=preset, zone=timezone, region=settings.phone_default_region,
+                                     text=decode_upload(exported.read_bytes(), what=exported.name),
+                                     what=exported.name, writer=BackgroundWriter(session))
+
+    run_import(exported, work)
 
 
 @commands.command("export")

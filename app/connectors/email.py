@@ -24,18 +24,26 @@ from app.core.errors import InvalidInput
 from app.core.settings import Settings
 from app.core.timeutil import utcnow
 from app.ingest import service as ingest
+from app.ingest.emails import looks_like_mbox
 from app.ingest.models import ImportReport
 
 
 def mailbox_sources(path: Path) -> Iterator[tuple[str, bytes]]:
-    """(label, raw message) of an mbox file or a Maildir folder (cur/ and new/)."""
+    """(label, raw message) of an mbox file, a Maildir folder (cur/ and new/) or one .eml message. Raises
+    InvalidInput for anything else."""
     box: mailbox.Mailbox
     if path.is_dir():
         if not (path / "cur").is_dir() and not (path / "new").is_dir():
             raise InvalidInput(f"{path} is not a Maildir (no cur/ or new/)")
         box = mailbox.Maildir(str(path), create=False)
         keys = sorted(box.keys())
+    elif path.suffix.lower() == ".eml":  # one message, not a mailbox: import it as it is
+        yield path.name, path.read_bytes()
+        return
     else:
+        if not looks_like_mbox(path):
+            raise InvalidInput(f"{path.name} is not an mbox file (it does not start with 'From '), an .eml "
+                               "message or a Maildir folder")
         box = mailbox.mbox(str(path), create=False)
         keys = list(box.keys())
     for number, key in enumerate(keys, start=1):

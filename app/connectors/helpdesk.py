@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from app.auth.models import User
 from app.connectors.common import json_items, known_agent, parse_time, validated
 from app.core.errors import InvalidInput
+from app.core.inputs import decode_text
 from app.ingest.emails import html_to_text
 from app.ingest.models import WebhookInteraction
 
@@ -72,13 +73,13 @@ def read_zendesk(session: Session, path: Path) -> Stream:
     import json
 
     users: dict[Any, dict[str, Any]] = {}
-    text = path.read_text(encoding="utf-8-sig")
+    text = decode_text(path.read_bytes(), what=path.name)
     try:
         document = json.loads(text)
-        if isinstance(document, dict):
-            users = {u.get("id"): u for u in document.get("users", []) if isinstance(u, dict)}
-    except json.JSONDecodeError:
-        pass
+        if isinstance(document, dict) and isinstance(document.get("users"), list):
+            users = {u.get("id"): u for u in document["users"] if isinstance(u, dict)}
+    except (json.JSONDecodeError, RecursionError):
+        pass  # JSON lines, or not JSON at all: json_items below reads it and says what is wrong
 
     def convert(ticket: dict[str, Any]) -> dict[str, Any]:
         ticket_users = {**users, **{u.get("id"): u for u in ticket.get("users", []) if isinstance(u, dict)}}

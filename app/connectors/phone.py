@@ -38,6 +38,7 @@ from app.connectors.common import (
     parse_time,
 )
 from app.core.errors import InvalidInput
+from app.core.inputs import decode_text, undecodable_bytes
 from app.ingest.models import TransferIn
 
 RecordStream = Iterator[tuple[int, CallRecord | InvalidInput]]
@@ -112,13 +113,19 @@ def read_freeswitch(path: Path, *, recordings: Path | None, zone: str = "UTC") -
     cdr_files = sorted(p for p in path.iterdir() if p.suffix in (".json", ".xml")) if path.is_dir() else [path]
     for number, cdr_file in enumerate(cdr_files, start=1):
         try:
-            text = cdr_file.read_text(encoding="utf-8")
+            text = decode_text(cdr_file.read_bytes(), what=cdr_file.name)
+            bad = undecodable_bytes(text)
+            if bad is not None:
+                raise InvalidInput(bad)
             document = _xml_cdr(text) if text.lstrip().startswith("<") else json.loads(text)
             record = _freeswitch_record(document, files=files, zone=zone)
             record.item = cdr_file.name
             yield number, record
         except json.JSONDecodeError as exc:
-            yield number, InvalidInput(f"{cdr_file.name}: not valid JSON: {exc.msg}")
+            yield number, InvalidInput(f"{cdr_file.name}: not valid JSON: {exc.msg} at line {exc.lineno}, "
+                                       f"column {exc.colno}")
+        except RecursionError:
+            yield number, InvalidInput(f"{cdr_file.name}: not valid JSON: nested too deeply")
         except ElementTree.ParseError as exc:
             yield number, InvalidInput(f"{cdr_file.name}: not valid XML: {exc}")
         except InvalidInput as exc:

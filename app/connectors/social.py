@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from app.connectors.common import parse_time
 from app.core.errors import InvalidInput
+from app.core.inputs import decode_text, json_document
 from app.core.settings import Settings
 from app.ingest.models import ImportReport
 
@@ -60,10 +61,10 @@ def _post(platform: str, *, post_id: Any, parent: Any, handle: Any, name: Any, t
 
 
 def read_facebook(path: Path, *, page_id: str | None = None) -> SocialRecords:
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = json_document(path.read_bytes(), what=path.name)
     posts = document.get("data") if isinstance(document, dict) else document
     if not isinstance(posts, list):
-        raise InvalidInput('expected the Graph API shape {"data": [...]}')
+        raise InvalidInput(f'{path.name}: expected the Graph API shape {{"data": [...]}}')
     items: list[Any] = []
 
     def walk(node: Any, parent: str | None, page: str | None) -> None:
@@ -88,14 +89,17 @@ def read_facebook(path: Path, *, page_id: str | None = None) -> SocialRecords:
 
 def read_ytd(path: Path) -> Any:
     """The JSON inside a `window.YTD.<name>.part0 = [...]` archive file."""
-    text = path.read_text(encoding="utf-8-sig")
+    text = decode_text(path.read_bytes(), what=path.name)
     match = YTD_PREFIX.match(text)
     if match is None:
         raise InvalidInput(f"{path.name} does not start with window.YTD.<name>.partN =")
     try:
         return json.loads(text[match.end():].rstrip().rstrip(";"))
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{path.name}: not valid JSON after the window.YTD prefix: {exc.msg}") from exc
+        raise InvalidInput(f"{path.name}: not valid JSON after the window.YTD prefix: {exc.msg} at line "
+                           f"{exc.lineno}, column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise InvalidInput(f"{path.name}: not valid JSON after the window.YTD prefix: nested too deeply") from exc
 
 
 def _twitter_time(value: Any) -> str | InvalidInput:
@@ -110,7 +114,10 @@ def read_tweets(path: Path, *, handle: str | None = None) -> SocialRecords:
         accounts = read_ytd(path.parent / "account.js")
         handle = accounts[0]["account"]["username"] if accounts else None
     items: list[Any] = []
-    for entry in read_ytd(path):
+    entries = read_ytd(path)
+    if not isinstance(entries, list):
+        raise InvalidInput(f"{path.name}: expected a list of tweets after the window.YTD prefix")
+    for entry in entries:
         tweet = entry.get("tweet") if isinstance(entry, dict) else None
         if not isinstance(tweet, dict):
             items.append(InvalidInput('expected {"tweet": {...}}'))
@@ -132,10 +139,10 @@ def read_tweets(path: Path, *, handle: str | None = None) -> SocialRecords:
 
 
 def read_instagram(path: Path) -> SocialRecords:
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = json_document(path.read_bytes(), what=path.name)
     media_list = document.get("data") if isinstance(document, dict) else document
     if not isinstance(media_list, list):
-        raise InvalidInput('expected the Graph API shape {"data": [...]}')
+        raise InvalidInput(f'{path.name}: expected the Graph API shape {{"data": [...]}}')
     items: list[Any] = []
     for media in media_list:
         if not isinstance(media, dict):

@@ -20,6 +20,7 @@ from app.core import audit
 from app.core.errors import InvalidInput
 from app.core.inputs import CsvFile
 from app.core.security import Principal
+from app.interactions.service import DEFAULT_REGION
 from app.surveys import service as surveys
 from app.surveys.models import ImportReport, RowProblem, SurveySource
 
@@ -56,12 +57,16 @@ def apply_preset(*, session: Session, name: str, preset: str, actor: Principal |
 
 
 def import_export(*, session: Session, source: SurveySource, preset: str, text: str, zone: str = "UTC",
-                  actor: Principal | None = None) -> ImportReport:
+                  actor: Principal | None = None, region: str = DEFAULT_REGION, what: str = "the CSV",
+                  writer: surveys.BackgroundWriter | None = None) -> ImportReport:
     """A raw Qualtrics / SurveyMonkey export: the extra header rows are skipped, dates made ISO 8601 in
-    `zone`; a row whose date cannot be read is rejected with its line. The caller commits."""
+    `zone`; a row whose date cannot be read is rejected with its line (naming the export's column). Rows go
+    through app.surveys' `import_rows` (absent columns change nothing). The caller commits (a background
+    import's `writer` after every chunk)."""
     preset_mapping(preset)
     mapping = source.column_mapping
-    csv_file = CsvFile(text, required=[str(mapping.get("response_id"))], what="the CSV")
+    labels = surveys.column_labels(mapping)
+    csv_file = CsvFile(text, required=[str(mapping.get("response_id"))], what=what)
     header = set(csv_file.header)
     rows: list[tuple[int, dict[str, Any] | InvalidInput]] = []
     problems: list[RowProblem] = []
@@ -71,15 +76,17 @@ def import_export(*, session: Session, source: SurveySource, preset: str, text: 
             continue
         if _is_extra_header(preset, raw, mapping):
             continue
-        row: dict[str, Any] = {field: raw.get(column) for field, column in mapping.items() if column in header}
+        row = surveys.mapped_row(mapping, header, raw)
         try:
             for field in ("invited_at", "responded_at"):
-                row[field] = _iso(row.get(field), DATE_FORMATS[preset], zone, field)
+                if field in row:
+                    row[field] = _iso(row[field], DATE_FORMATS[preset], zone, labels.get(field, field))
         except ValueError as exc:
             problems.append(RowProblem(line=line, response_id=row.get("response_id"), reason=str(exc)))
             continue
         rows.append((line, row))
-    report = surveys.import_rows(session=session, source=source, rows=rows)
+    report = surveys.import_rows(session=session, source=source, rows=rows, region=region, labels=labels,
+                                 writer=writer)
     report.rejected = sorted([*report.rejected, *problems], key=lambda p: p.line)
     audit.record(session=session, actor=actor, action="survey.import", record_type="survey_source",
                  record_id=source.id, after={"preset": preset, "created": report.created, "updated": report.updated,

@@ -1,10 +1,11 @@
 """`earshot import calls DIR | chats FILE | emails PATH | social FILE`: idempotent imports with a progress
 bar and the report (created / updated / unchanged / rejected lines with reasons)."""
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,6 +18,7 @@ from app.ingest.models import ImportReport
 name = "import"
 commands = typer.Typer(help="Import calls, chats, e-mails and social threads (idempotent).", no_args_is_help=True)
 console = Console()
+log = logging.getLogger("earshot.import")
 
 SourceOption = Annotated[str, typer.Option(help="Source system name: with the external ids, it makes imports idempotent.")]
 
@@ -42,8 +44,42 @@ def print_report(report: ImportReport) -> None:
                       soft_wrap=True)
 
 
-def _run(label: str, work: Callable[..., ImportReport]) -> None:
-    from app.core.db import ensure_wal, make_engine, session_factory, session_scope
+def fail(what: str, message: str) -> NoReturn:
+    """One line naming the file (unless the message already does), then exit code 1."""
+    console.print(f"error: {message if what in message else f'{what}: {message}'}", markup=False,
+                  highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def reading(what: str) -> Iterator[None]:
+    """Turn anything a bad input file raises into one `error: <file>: <why>` line and exit code 1 — a
+    traceback tells the user nothing (it is logged at debug level for us)."""
+    try:
+        yield
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except EarshotError as exc:  # the whole file is unusable (not text, not JSON, no header): say why
+        fail(what, exc.message)
+    except RecursionError:
+        fail(what, "cannot be read: nested too deeply")
+    except Exception as exc:
+        log.debug("reading %s failed", what, exc_info=True)
+        fail(what, f"cannot be read: {type(exc).__name__}: {exc}")
+
+
+def finish(report: ImportReport, *, what: str) -> None:
+    """Print the report. A file with nothing to import in it (a silent no-op) and a file whose every record
+    was rejected both end with exit code 1."""
+    print_report(report)
+    if not (report.created or report.updated or report.unchanged or report.rejected):
+        fail(what, "found nothing to import in it (is it the right kind of file?)")
+    if report.rejected and not (report.created or report.updated or report.unchanged):
+        raise typer.Exit(1)
+
+
+def _run(label: str, what: Path, work: Callable[..., ImportReport]) -> None:
+    from app.core.db import ensure_wal, make_engine, session_factory, session_scope, write_transactions
     from app.core.jobs import JobQueue, Runtime
 
     settings = Settings()
@@ -52,16 +88,12 @@ def _run(label: str, work: Callable[..., ImportReport]) -> None:
     sessions = session_factory(engine)
     queue = JobQueue(Runtime(settings=settings, engine=engine, sessions=sessions))
     try:
-        with _progress(label) as progress, session_scope(sessions) as session:
-            report = work(session=session, settings=settings, queue=queue, progress=progress)
-    except EarshotError as exc:  # the whole file is unusable (not text, not JSON, no header): say why
-        console.print(f"error: {exc.message}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from exc
+        with reading(what.name), _progress(label) as progress, write_transactions(), \
+                session_scope(sessions) as session:
+            report = work(session=session, settings=settings, queue=queue, progress=progress, background=True)
     finally:
         engine.dispose()
-    print_report(report)
-    if report.rejected and not (report.created or report.updated or report.unchanged):
-        raise typer.Exit(1)
+    finish(report, what=what.name)
 
 
 @commands.command("calls")
@@ -70,8 +102,9 @@ def import_calls(directory: Annotated[Path, typer.Argument(exists=True, file_oka
     """Recordings listed in DIRECTORY/manifest.csv (transfers become ordered legs of one call)."""
     from app.ingest import service
 
-    _run("calls", lambda session, settings, queue, progress: service.import_calls(
-        session=session, settings=settings, queue=queue, directory=directory, source=source, progress=progress))
+    _run("calls", directory, lambda session, settings, queue, progress, background: service.import_calls(
+        session=session, settings=settings, queue=queue, directory=directory, source=source,
+        progress=progress, background=background))
 
 
 @commands.command("chats")
@@ -80,8 +113,9 @@ def import_chats(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
     """Chat messages from a .jsonl or .csv file, one message a line, grouped by conversation_id."""
     from app.ingest import service
 
-    _run("chats", lambda session, settings, queue, progress: service.import_chats(
-        session=session, records=service.read_records(file), source=source, settings=settings, progress=progress))
+    _run("chats", file, lambda session, settings, queue, progress, background: service.import_chats(
+        session=session, records=service.read_records(file), source=source, settings=settings,
+        progress=progress, background=background))
 
 
 @commands.command("emails")
@@ -90,8 +124,9 @@ def import_emails(path: Annotated[Path, typer.Argument(exists=True)], source: So
     from app.ingest import service
     from app.ingest.emails import iter_email_sources
 
-    _run("emails", lambda session, settings, queue, progress: service.import_emails(
-        session=session, sources=iter_email_sources(path), source=source, settings=settings, progress=progress))
+    _run("emails", path, lambda session, settings, queue, progress, background: service.import_emails(
+        session=session, sources=iter_email_sources(path), source=source, settings=settings,
+        progress=progress, background=background))
 
 
 @commands.command("social")
@@ -100,5 +135,6 @@ def import_social(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
     """Social posts, comments and replies from a JSON file ({"posts": [...]}); one interaction per thread."""
     from app.ingest import service
 
-    _run("social", lambda session, settings, queue, progress: service.import_social(
-        session=session, records=service.read_social(file), source=source, settings=settings, progress=progress))
+    _run("social", file, lambda session, settings, queue, progress, background: service.import_social(
+        session=session, records=service.read_social(file), source=source, settings=settings,
+        progress=progress, background=background))

@@ -1,5 +1,6 @@
 """Background imports started from the web (the imports page and POST /api/imports/{kind}/upload)."""
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +26,23 @@ def run_import(context: JobContext) -> dict[str, Any]:
     if not path.exists():
         raise PermanentJobError("the uploaded file is no longer stored")
 
-    def progress(done: int, total: int) -> None:
-        # only right after the import's own commits (the job's end sets 100 %): written from another connection
-        # while the import holds SQLite's write lock, progress would wait for a lock that is not released
-        if done % service.COMMIT_EVERY == 0:
-            context.progress(done / max(total, 1), f"{done} of {total}")
-
+    reported = [0.0]
     try:
-        # write transactions (on SQLite: queued for the write lock at BEGIN): a deferred batch that read first
-        # failed at its first write ("database is locked", not waited for) whenever a request had committed
-        # meanwhile, which under steady web writes failed every attempt of the import
-        with write_transactions(), session_scope(context.runtime.sessions) as session:
+        # the import's transactions take SQLite's write lock at BEGIN (waiting their turn) instead of failing
+        # with "database is locked" when another connection wrote after their first read
+        with service.background_priority(), write_transactions(), session_scope(context.runtime.sessions) as session:
+
+            def progress(done: int, total: int) -> None:
+                # only right after the import's own commits (the job's end sets 100 %), at most once a second:
+                # written from another connection while the import holds SQLite's write lock, it would wait
+                if not session.in_transaction() and time.monotonic() - reported[0] >= 1.0:
+                    context.progress(done / max(total, 1), f"{done} of {total}")
+                    reported[0] = time.monotonic()
+
             report = service.import_file(session=session, settings=settings, kind=str(payload["kind"]), path=path,
                                          filename=str(payload.get("filename", "")),
-                                         source=str(payload.get("source") or "import"), progress=progress)
+                                         source=str(payload.get("source") or "import"), progress=progress,
+                                         background=True)
     except InvalidInput as exc:
         raise PermanentJobError(exc.message) from exc
     return report.model_dump()

@@ -10,15 +10,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
 from sqlalchemy.exc import IntegrityError
 
-from app.auth.deps import SessionDep, require_roles
+from app.auth.deps import QueueDep, SessionDep, SettingsDep, require_roles
 from app.auth.service import visible_agent_ids
-from app.core.errors import STANDARD_ERRORS, InvalidInput, error_responses
-from app.core.inputs import decode_text
+from app.core.errors import STANDARD_ERRORS, PayloadTooLarge, error_responses
 from app.core.security import Principal, Role
-from app.surveys import figures, service
+from app.surveys import figures, service, tasks
 from app.surveys.models import (
     ImportReport,
     ManualLink,
+    SurveyImportStarted,
     SurveyResponsePublic,
     SurveySourceCreate,
     SurveySourceCreated,
@@ -46,20 +46,20 @@ def _public(source: Any) -> SurveySourcePublic:
 
 
 @router.post("/webhook/{source}", responses=error_responses(401, 422))
-def webhook(source: str, session: SessionDep, body: Annotated[bytes, Depends(raw_body)],
+def webhook(source: str, session: SessionDep, settings: SettingsDep, body: Annotated[bytes, Depends(raw_body)],
             x_earshot_signature: Annotated[str | None, Header()] = None) -> ImportReport:
     """Receive one response (or {"responses": [...]}) signed with the source's secret:
     `X-Earshot-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. Idempotent by response id."""
     try:
         report = service.ingest_webhook(session=session, source_name=source, body=body,
-                                        signature=x_earshot_signature)
+                                        signature=x_earshot_signature, region=settings.phone_default_region)
         session.commit()
     except IntegrityError:
         # the same delivery arrived twice at once and the other one stored it first: run again, which now
         # finds the stored rows (unchanged)
         session.rollback()
         report = service.ingest_webhook(session=session, source_name=source, body=body,
-                                        signature=x_earshot_signature)
+                                        signature=x_earshot_signature, region=settings.phone_default_region)
         session.commit()
     return report
 
@@ -74,7 +74,7 @@ def create_source(body: SurveySourceCreate, principal: AdminDep, session: Sessio
     """Create a source; the webhook secret is shown only in this answer."""
     source = service.create_source(session=session, name=body.name, actor=principal,
                                    column_mapping=body.column_mapping, rating_rule=body.rating_rule,
-                                   link_window_hours=body.link_window_hours)
+                                   link_window_hours=body.link_window_hours, clear_when_empty=body.clear_when_empty)
     session.commit()
     return SurveySourceCreated(**_public(source).model_dump(), webhook_secret=source.webhook_secret)
 
@@ -84,22 +84,24 @@ def update_source(source_id: int, body: SurveySourceUpdate, principal: AdminDep,
                   session: SessionDep) -> SurveySourcePublic:
     source = service.update_source(session=session, source_id=source_id, actor=principal,
                                    column_mapping=body.column_mapping, rating_rule=body.rating_rule,
-                                   link_window_hours=body.link_window_hours)
+                                   link_window_hours=body.link_window_hours, clear_when_empty=body.clear_when_empty)
     session.commit()
     return _public(source)
 
 
-@router.post("/sources/{source_id}/upload", responses=error_responses(404, 413))
-def import_csv(source_id: int, file: UploadFile, principal: AdminDep, session: SessionDep) -> ImportReport:
-    """Import a CSV export with the source's column mapping; rejected rows are reported by line."""
-    source = service.get_source(session=session, source_id=source_id)
+@router.post("/sources/{source_id}/upload", status_code=202, responses=error_responses(404, 413))
+def import_csv(source_id: int, file: UploadFile, principal: AdminDep, session: SessionDep, settings: SettingsDep,
+               queue: QueueDep) -> SurveyImportStarted:
+    """Start importing a CSV export with the source's column mapping, as a background job: a file that cannot
+    be read (not text, no response id column) is refused here (422); the job writes the rows in short chunks
+    and its result (GET /api/jobs/{job_id}) is the import report with the rejected rows by line."""
     data = file.file.read(MAX_CSV_BYTES + 1)
     if len(data) > MAX_CSV_BYTES:
-        raise InvalidInput(f"the CSV is larger than {MAX_CSV_BYTES} bytes")
-    report = service.import_csv(session=session, source=source, text=decode_text(data, what="the CSV"),
-                                actor=principal)
-    session.commit()
-    return report
+        raise PayloadTooLarge(f"the CSV is larger than {MAX_CSV_BYTES} bytes")
+    job = tasks.start_import(session=session, settings=settings, queue=queue, source_id=source_id, data=data,
+                             filename=file.filename or "the CSV", user_id=principal.user_id)
+    assert job.id is not None
+    return SurveyImportStarted(job_id=job.id, status=job.status, url=f"/api/jobs/{job.id}")
 
 
 @router.get("/responses")

@@ -1,14 +1,21 @@
 """Linking a survey response to the customer's interactions.
 
-1. The survey names its interaction (source + external id): link to it.
-2. Otherwise find the customer by phone (E.164, read in EARSHOT_PHONE_DEFAULT_REGION) or e-mail (case-folded)
-   in CustomerIdentity and link to the customer's interactions in the window before the survey (default 72 h).
+1. The survey names its interaction (external id, with the source the row or the mapping's fixed value gives;
+   without a source, the one interaction of any source holding that id): link to exactly that interaction.
+   A named interaction that matches nothing (or several) leaves the response unlinked, with what was looked
+   up — never linked by the window instead: a rating of one agent's call must not land on another's ticket.
+2. Only a survey naming no interaction: find the customer by e-mail (case-folded) or phone (E.164, parsed
+   with EARSHOT_PHONE_DEFAULT_REGION at import) in CustomerIdentity and link to the customer's
+   interactions in the window before the survey (default 72 h).
 3. Otherwise keep the response as unlinked, with the reason; it can be linked by hand (audited).
+
+Every link records how it was made (`SurveyResponse.link_method`); the review case shows it.
 
 The customer look-up is the interactions feature's shared identity resolver.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -19,7 +26,7 @@ from app.core.security import Principal
 from app.core.timeutil import as_utc
 from app.interactions import service as interactions_service
 from app.interactions.models import Interaction
-from app.surveys.models import LinkStatus, SurveyResponse, SurveyResponseInteraction
+from app.surveys.models import LinkMethod, LinkStatus, SurveyResponse, SurveyResponseInteraction
 
 
 def normalise_phone(value: str | None, *, region: str | None = None) -> str | None:
@@ -37,15 +44,15 @@ def normalise_email(value: str | None) -> str | None:
     return value if "@" in value else None
 
 
-def find_customer_id(*, session: Session, phone: str | None, email: str | None) -> int | None:
-    """The customer holding this phone or e-mail (the shared identity resolver, following merges).
-    E-mail wins over phone."""
+def find_customer(*, session: Session, phone: str | None, email: str | None) -> tuple[int, str] | None:
+    """(customer id, "email" | "phone") of the customer holding this e-mail or phone (the shared identity
+    resolver, following merges). E-mail wins over phone."""
     for kind, value in (("email", email), ("phone", phone)):
         if not value:
             continue
         customer = interactions_service.find_customer_by_identity(session=session, kind=kind, value=value)
         if customer is not None and customer.id is not None:
-            return customer.id
+            return customer.id, kind
     return None
 
 
@@ -67,51 +74,72 @@ def survey_anchor(response: SurveyResponse) -> datetime | None:
     return as_utc(moment) if moment is not None else None
 
 
-def link_response(*, session: Session, response: SurveyResponse, window_hours: int) -> None:
-    """Link an answered response (see the module docstring). Manual links are left alone."""
+def link_response(*, session: Session, response: SurveyResponse, window_hours: int,
+                  cache: dict[str, Any] | None = None) -> None:
+    """Link an answered response (see the module docstring). Manual links are left alone. `cache` keeps the
+    customer look-ups of one import."""
     if response.link_status == LinkStatus.MANUAL:
         return
     if response.responded_at is None:
-        response.link_status, response.link_reason = LinkStatus.NOT_ANSWERED, None
+        response.link_status, response.link_reason, response.link_method = LinkStatus.NOT_ANSWERED, None, None
         return
     assert response.id is not None
-    _clear_links(session=session, response_id=response.id, keep_manual=True)
-    reasons: list[str] = []
-    named = _named_interaction(session=session, response=response)
-    if named is not None:
-        _apply_links(session=session, response=response, interactions=[named], how="named")
-        return
+    if response.link_status == LinkStatus.LINKED:  # only a linked response has links to take back
+        _clear_links(session=session, response_id=response.id, keep_manual=True)
+    key = f"customer:{response.customer_email}:{response.customer_phone}"
+    if cache is None or key not in cache:
+        found_customer = find_customer(session=session, phone=response.customer_phone,
+                                       email=response.customer_email)
+        if cache is not None:
+            cache[key] = found_customer
+    else:
+        found_customer = cache[key]
+    response.customer_id = found_customer[0] if found_customer else None
     if response.interaction_external_id:
-        reasons.append(f"interaction {response.interaction_source or '?'}:{response.interaction_external_id} "
-                       "not found")
-    customer_id = find_customer_id(session=session, phone=response.customer_phone, email=response.customer_email)
-    response.customer_id = customer_id
-    if customer_id is None:
-        if not (response.customer_phone or response.customer_email):
-            reasons.append("the survey names no customer phone or e-mail")
+        named, looked_up = named_interaction(session=session, external_id=response.interaction_external_id,
+                                             source=response.interaction_source)
+        if named is None:
+            _unlink(response, [looked_up])
         else:
-            reasons.append("no customer with this phone or e-mail")
-        _unlink(response, reasons)
+            _apply_links(session=session, response=response, interactions=[named], how="named")
+            response.link_method = LinkMethod.NAMED_ID
         return
+    if found_customer is None:
+        _unlink(response, ["the survey names no customer phone or e-mail"
+                           if not (response.customer_phone or response.customer_email)
+                           else "no customer with this phone or e-mail"])
+        return
+    customer_id, kind = found_customer
     found = customer_interactions_before(session=session, customer_id=customer_id, anchor_hours=window_hours,
                                          response=response)
     if not found:
-        reasons.append(f"customer has no interaction in the {window_hours} h before the survey")
-        _unlink(response, reasons)
+        _unlink(response, [f"the customer (found by {'e-mail' if kind == 'email' else 'phone'}) has no "
+                           f"interaction in the {window_hours} h before the survey"])
         return
     _apply_links(session=session, response=response, interactions=found, how="window")
+    response.link_method = LinkMethod.EMAIL_WINDOW if kind == "email" else LinkMethod.PHONE_WINDOW
 
 
-def _named_interaction(*, session: Session, response: SurveyResponse) -> Interaction | None:
-    if not response.interaction_external_id:
-        return None
-    return session.exec(select(Interaction).where(
-        Interaction.source == (response.interaction_source or "earshot"),
-        Interaction.external_id == response.interaction_external_id)).first()
+def named_interaction(*, session: Session, external_id: str, source: str | None) -> tuple[Interaction | None, str]:
+    """(the interaction a survey names, "" ) or (None, what was looked up and why it did not link).
+    With a source: exactly (source, external id). Without: the one interaction holding that external id in
+    any source; none, or several (ids are unique per source only), links nothing."""
+    query = select(Interaction).where(Interaction.external_id == external_id)
+    if source:
+        found = session.exec(query.where(Interaction.source == source)).first()
+        return (found, "") if found else (None, f"named interaction {source}:{external_id} not found")
+    matches = list(session.exec(query.order_by(col(Interaction.source)).limit(5)).all())
+    if len(matches) == 1:
+        return matches[0], ""
+    if not matches:
+        return None, f"named interaction {external_id} not found in any source"
+    sources = ", ".join(sorted({m.source for m in matches}))
+    return None, (f"named interaction {external_id} exists in several sources ({sources}); the survey must "
+                  "name its source (interaction_source, or a fixed value in the source's mapping)")
 
 
 def _unlink(response: SurveyResponse, reasons: list[str]) -> None:
-    response.link_status = LinkStatus.UNLINKED
+    response.link_status, response.link_method = LinkStatus.UNLINKED, None
     response.link_reason = "; ".join(reasons)[:500]
     response.interaction_id = None
 
@@ -164,6 +192,7 @@ def link_manually(*, session: Session, response_id: int, interaction_id: int, ac
     before = {"link_status": response.link_status, "interaction_id": response.interaction_id,
               "link_reason": response.link_reason}
     _apply_links(session=session, response=response, interactions=[interaction], how="manual")
+    response.link_method = LinkMethod.MANUAL
     if response.customer_id is None:
         response.customer_id = interaction.customer_id
     audit.record(session=session, actor=actor, action="survey_response.link", record_type="survey_response",

@@ -36,11 +36,30 @@ class LinkStatus(StrEnum):
     NOT_ANSWERED = "not_answered"  # an invitation without an answer: nothing to link
 
 
+class LinkMethod(StrEnum):
+    """How a linked response found its interaction (shown on its review case)."""
+
+    NAMED_ID = "named_id"  # the survey row named the interaction (external id, + source)
+    PHONE_WINDOW = "phone_window"  # the customer's phone number, contacts in the window before the survey
+    EMAIL_WINDOW = "email_window"  # the customer's e-mail address, contacts in the window
+    MANUAL = "manual"  # linked by hand (audited)
+
+
+LINK_METHOD_WORDS = {
+    LinkMethod.NAMED_ID: "by the interaction id the survey names",
+    LinkMethod.PHONE_WINDOW: "by the customer's phone number, to their contacts in the window before the survey",
+    LinkMethod.EMAIL_WINDOW: "by the customer's e-mail address, to their contacts in the window before the survey",
+    LinkMethod.MANUAL: "by hand",
+}
+
+
 # The canonical fields of a survey row; a source's column mapping maps each to a CSV column name.
 CANONICAL_FIELDS = ("response_id", "invited_at", "responded_at", "customer_email", "customer_phone",
                     "interaction_external_id", "interaction_source", "channel", "agent", "shop", "rating",
                     "score", "scale", "comment")
 DEFAULT_COLUMN_MAPPING: dict[str, str] = {name: name for name in CANONICAL_FIELDS}
+# A mapping value "=text" is a fixed value for every row (e.g. {"interaction_source": "=genesys"}), not a column.
+FIXED_VALUE_PREFIX = "="
 DEFAULT_RATING_RULE: dict[str, Any] = {
     "default_scale": "csat",  # what a bare `score` means when the row names no scale
     "csat": {"good_min": 4, "acceptable_min": 3},  # 5-4 good, 3 acceptable, 1-2 bad
@@ -68,6 +87,8 @@ class SurveySource(SQLModel, table=True):
     rating_rule: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_RATING_RULE),
                                         sa_column=Column(JSON, nullable=False))
     link_window_hours: int = DEFAULT_LINK_WINDOW_HOURS
+    clear_when_empty: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
+                                        description="Fields an explicitly empty cell clears (else: unchanged).")
     webhook_secret: str = Field(max_length=200)
     created_at: datetime = _created()
 
@@ -99,9 +120,15 @@ class SurveyResponse(SQLModel, table=True):
     comment: str | None = Field(default=None, sa_column=Column(Text))
     link_status: str = Field(default=LinkStatus.NOT_ANSWERED, max_length=20, index=True)
     link_reason: str | None = Field(default=None, max_length=500)
+    link_method: str | None = Field(default=None, max_length=20, description="A LinkMethod when linked.")
     content_hash: str = Field(max_length=64, description="sha256 of the canonical row: unchanged re-imports.")
     created_at: datetime = _created()
     updated_at: datetime = _created()
+
+    @property
+    def link_description(self) -> str | None:
+        """How this response was linked, in words (None when it is not linked)."""
+        return LINK_METHOD_WORDS.get(LinkMethod(self.link_method)) if self.link_method else None
 
 
 class SurveyResponseInteraction(SQLModel, table=True):
@@ -142,17 +169,27 @@ class ImportReport(BaseModel):
         return self.created + self.updated + self.unchanged + len(self.rejected)
 
 
+class SurveyImportStarted(BaseModel):
+    """A survey import queued as a job: follow it at `url`; its result is the ImportReport."""
+
+    job_id: int
+    status: str
+    url: str
+
+
 class SurveySourceCreate(StrictModel):
     name: str
     column_mapping: dict[str, str] | None = None
     rating_rule: dict[str, Any] | None = None
     link_window_hours: int = DEFAULT_LINK_WINDOW_HOURS
+    clear_when_empty: list[str] | None = None
 
 
 class SurveySourceUpdate(StrictModel):
     column_mapping: dict[str, str] | None = None
     rating_rule: dict[str, Any] | None = None
     link_window_hours: int | None = None
+    clear_when_empty: list[str] | None = None
 
 
 class SurveySourcePublic(BaseModel):
@@ -161,6 +198,7 @@ class SurveySourcePublic(BaseModel):
     column_mapping: dict[str, str]
     rating_rule: dict[str, Any]
     link_window_hours: int
+    clear_when_empty: list[str]
     created_at: datetime
 
 
@@ -185,6 +223,7 @@ class SurveyResponsePublic(BaseModel):
     comment: str | None
     link_status: str
     link_reason: str | None
+    link_method: str | None
 
 
 class ManualLink(StrictModel):

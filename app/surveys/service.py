@@ -4,7 +4,8 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,14 +15,16 @@ from sqlmodel import Session, col, select
 from app.auth.models import Site, User
 from app.core import audit
 from app.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from app.core.inputs import CsvFile, clean_json, clean_text
+from app.core.inputs import CsvFile, clean_json, clean_text, decode_text, text_lines
 from app.core.security import Principal
-from app.core.timeutil import utcnow
+from app.core.timeutil import as_utc, utcnow
+from app.interactions import service as interactions_service
 from app.surveys import linking
 from app.surveys.models import (
     CANONICAL_FIELDS,
     DEFAULT_COLUMN_MAPPING,
     DEFAULT_RATING_RULE,
+    FIXED_VALUE_PREFIX,
     Band,
     ImportReport,
     LinkStatus,
@@ -58,7 +61,7 @@ def list_sources(*, session: Session) -> list[SurveySource]:
 
 def create_source(*, session: Session, name: str, actor: Principal | None,
                   column_mapping: dict[str, str] | None = None, rating_rule: dict[str, Any] | None = None,
-                  link_window_hours: int = 72) -> SurveySource:
+                  link_window_hours: int = 72, clear_when_empty: list[str] | None = None) -> SurveySource:
     """Create a source with a freshly generated webhook secret. Raises Conflict when the name is taken,
     InvalidInput for a bad mapping or rule."""
     name = name.strip()
@@ -69,12 +72,14 @@ def create_source(*, session: Session, name: str, actor: Principal | None,
     source = SurveySource(name=name, webhook_secret=secrets.token_urlsafe(32),
                           column_mapping=_checked_mapping(column_mapping or DEFAULT_COLUMN_MAPPING),
                           rating_rule=_checked_rule(rating_rule or DEFAULT_RATING_RULE),
-                          link_window_hours=_checked_window(link_window_hours))
+                          link_window_hours=_checked_window(link_window_hours),
+                          clear_when_empty=_checked_clearing(clear_when_empty or []))
     session.add(source)
     session.flush()
     audit.record(session=session, actor=actor, action="survey_source.create", record_type="survey_source",
                  record_id=source.id, after={"name": name, "column_mapping": source.column_mapping,
-                                             "rating_rule": source.rating_rule})
+                                             "rating_rule": source.rating_rule,
+                                             "clear_when_empty": source.clear_when_empty})
     return source
 
 
@@ -84,22 +89,26 @@ def get_or_create_source(*, session: Session, name: str, actor: Principal | None
 
 def update_source(*, session: Session, source_id: int, actor: Principal | None,
                   column_mapping: dict[str, str] | None = None, rating_rule: dict[str, Any] | None = None,
-                  link_window_hours: int | None = None) -> SurveySource:
-    """Save a source's column mapping, rating rule or linking window (audited)."""
+                  link_window_hours: int | None = None, clear_when_empty: list[str] | None = None) -> SurveySource:
+    """Save a source's column mapping, rating rule, linking window or the fields an empty cell clears
+    (audited)."""
     source = get_source(session=session, source_id=source_id)
     before = {"column_mapping": source.column_mapping, "rating_rule": source.rating_rule,
-              "link_window_hours": source.link_window_hours}
+              "link_window_hours": source.link_window_hours, "clear_when_empty": source.clear_when_empty}
     if column_mapping is not None:
         source.column_mapping = _checked_mapping(column_mapping)
     if rating_rule is not None:
         source.rating_rule = _checked_rule(rating_rule)
     if link_window_hours is not None:
         source.link_window_hours = _checked_window(link_window_hours)
+    if clear_when_empty is not None:
+        source.clear_when_empty = _checked_clearing(clear_when_empty)
     session.add(source)
     audit.record(session=session, actor=actor, action="survey_source.update", record_type="survey_source",
                  record_id=source_id, before=before,
                  after={"column_mapping": source.column_mapping, "rating_rule": source.rating_rule,
-                        "link_window_hours": source.link_window_hours})
+                        "link_window_hours": source.link_window_hours,
+                        "clear_when_empty": source.clear_when_empty})
     return source
 
 
@@ -110,7 +119,16 @@ def _checked_mapping(mapping: dict[str, str]) -> dict[str, str]:
                            f"fields are {', '.join(CANONICAL_FIELDS)}")
     if "response_id" not in mapping:
         raise InvalidInput("column mapping must map response_id")
+    if str(mapping["response_id"]).startswith(FIXED_VALUE_PREFIX):
+        raise InvalidInput("response_id must be a column, not a fixed value")
     return {key: str(value) for key, value in mapping.items()}
+
+
+def _checked_clearing(fields: list[str]) -> list[str]:
+    unknown = sorted(set(fields) - set(CANONICAL_FIELDS) | ({"response_id"} & set(fields)))
+    if unknown:
+        raise InvalidInput(f"clear_when_empty names fields that cannot be cleared: {', '.join(unknown)}")
+    return sorted(set(fields))
 
 
 def _checked_rule(rule: dict[str, Any]) -> dict[str, Any]:
@@ -136,10 +154,12 @@ def _checked_window(hours: int) -> int:
 # ---------------------------------------------------------------- ratings
 
 
-def band_for(*, rating: str | None, score: str | None, scale: str | None,
-             rule: dict[str, Any]) -> tuple[str | None, float | None, str | None]:
+def band_for(*, rating: str | None, score: str | None, scale: str | None, rule: dict[str, Any],
+             labels: dict[str, str] | None = None) -> tuple[str | None, float | None, str | None]:
     """(band, raw score, scale) of a row. A native band wins; a score is mapped by the source's rule.
-    Raises RowRejected for an unknown band, a non-number or a score outside its scale."""
+    Raises RowRejected for an unknown band, a non-number or a score outside its scale (naming the fields
+    by `labels`, the user's columns, when given)."""
+    named = {name: (labels or {}).get(name, name) for name in ("rating", "score", "scale")}
     rating = (rating or "").strip().lower()
     score = (score or "").strip()
     raw: float | None = None
@@ -148,24 +168,24 @@ def band_for(*, rating: str | None, score: str | None, scale: str | None,
         try:
             chosen = Scale((scale or "").strip().lower() or rule.get("default_scale", "csat"))
         except ValueError as exc:
-            raise RowRejected(f"unknown scale {scale!r}; scales are csat, nps, band") from exc
+            raise RowRejected(f"{named['scale']}: unknown scale {scale!r}; scales are csat, nps, band") from exc
         try:
             raw = float(score)
         except ValueError as exc:
-            raise RowRejected(f"score {score!r} is not a number") from exc
+            raise RowRejected(f"{named['score']} {score!r} is not a number") from exc
         if chosen in SCALE_RANGES:
             low, high = SCALE_RANGES[chosen]
             if not low <= raw <= high:
-                raise RowRejected(f"score {score} is outside the {chosen.upper()} scale {low:g}-{high:g}")
+                raise RowRejected(f"{named['score']} {score} is outside the {chosen.upper()} scale {low:g}-{high:g}")
     if rating:
         try:
             return Band(rating).value, raw, (chosen or Scale.BAND).value
         except ValueError as exc:
-            raise RowRejected(f"unknown rating {rating!r}; ratings are good, acceptable, bad") from exc
+            raise RowRejected(f"{named['rating']}: unknown rating {rating!r}; ratings are good, acceptable, bad") from exc
     if raw is None or chosen is None:
         return None, None, None
     if chosen == Scale.BAND:
-        raise RowRejected("a band scale needs a rating, not a score")
+        raise RowRejected(f"a band scale needs a {named['rating']}, not a {named['score']}")
     limits = rule.get(chosen.value) or DEFAULT_RATING_RULE[chosen.value]
     if raw >= float(limits["good_min"]):
         return Band.GOOD.value, raw, chosen.value
@@ -185,88 +205,133 @@ def parse_time(value: str | None, field: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def parse_row(row: dict[str, Any], *, rule: dict[str, Any]) -> dict[str, Any]:
-    """Canonical fields (strings) → the values stored on a SurveyResponse. Raises RowRejected."""
-    def text(name: str, limit: int) -> str | None:
-        value = row.get(name)
-        if value is None:
-            return None
-        value = clean_text(str(value)).strip()
-        if len(value) > limit:
-            raise RowRejected(f"{name} is longer than {limit} characters")
-        return value or None
+# The longest text each canonical field may hold, and the stored fields an empty cell clears.
+FIELD_LIMITS = {"response_id": 300, "invited_at": 40, "responded_at": 40, "customer_email": 320,
+                "customer_phone": 50, "interaction_external_id": 300, "interaction_source": 100, "channel": 20,
+                "agent": 100, "shop": 200, "rating": 20, "score": 40, "scale": 10, "comment": 10_000}
+CLEARS = {"agent": ("agent_username",), "rating": ("band", "raw_score", "scale"),
+          "score": ("band", "raw_score", "scale"), "scale": ()}
+ANSWER_FIELDS = ("rating", "score")
+# The stored values an import writes (the rest — ids, links, people — is derived from these).
+STORED_INPUTS = ("invited_at", "responded_at", "customer_email", "customer_phone", "interaction_external_id",
+                 "interaction_source", "channel", "agent_username", "shop", "band", "raw_score", "scale", "comment")
 
-    response_id = text("response_id", 300)
+
+def parse_row(row: dict[str, Any], *, rule: dict[str, Any], labels: dict[str, str] | None = None,
+              clear: Iterable[str] = (), region: str = interactions_service.DEFAULT_REGION) -> dict[str, Any]:
+    """The changes one row makes to its stored response: {"response_id": ..., stored field: value}.
+
+    Only the fields the row has are in it: a field missing from the row (an absent column) and an empty cell
+    change nothing, unless `clear` names the field, when the empty cell clears it (value None). The checks
+    look at this row only, never at what is stored, so files imported in any order give the same result.
+    `labels` names each field as the user's file does (their column), for the reasons. Raises RowRejected.
+    """
+    def label(name: str) -> str:
+        return (labels or {}).get(name, name)
+
+    given: dict[str, str] = {}
+    changes: dict[str, Any] = {}
+    clearing = set(clear)
+    for name, raw in row.items():
+        if name not in FIELD_LIMITS:
+            continue
+        value = "" if raw is None else clean_text(str(raw)).strip()
+        if len(value) > FIELD_LIMITS[name]:
+            raise RowRejected(f"{label(name)} is longer than {FIELD_LIMITS[name]} characters")
+        if value:
+            given[name] = value
+        elif name in clearing and name != "response_id":
+            changes.update(dict.fromkeys(CLEARS.get(name, (name,)), None))
+    response_id = given.get("response_id")
     if not response_id:
-        raise RowRejected("response_id is missing")
-    score = row.get("score")
-    band, raw, scale = band_for(rating=text("rating", 20), score=None if score is None else str(score),
-                                scale=text("scale", 10), rule=rule)
-    invited_at = parse_time(text("invited_at", 40), "invited_at")
-    responded_at = parse_time(text("responded_at", 40), "responded_at")
-    if responded_at is not None and band is None:
-        raise RowRejected("responded_at is set but the row has no rating or score")
-    if responded_at is None and band is not None:
-        raise RowRejected("the row has a rating but no responded_at")
-    if invited_at is None and responded_at is None:
-        raise RowRejected("neither invited_at nor responded_at is set")
-    phone_raw = text("customer_phone", 50)
-    phone = linking.normalise_phone(phone_raw)
-    if phone_raw and phone is None:
-        raise RowRejected(f"customer_phone {phone_raw!r} is not a phone number")
-    email_raw = text("customer_email", 320)
-    email = linking.normalise_email(email_raw)
-    if email_raw and email is None:
-        raise RowRejected(f"customer_email {email_raw!r} is not an e-mail address")
-    channel = text("channel", 20)
-    return {
-        "response_id": response_id, "invited_at": invited_at, "responded_at": responded_at,
-        "customer_email": email, "customer_phone": phone,
-        "interaction_external_id": text("interaction_external_id", 300),
-        "interaction_source": text("interaction_source", 100) if text("interaction_external_id", 300) else None,
-        "channel": channel.lower() if channel else None,
-        "agent_username": (text("agent", 100) or "").lower() or None, "shop": text("shop", 200),
-        "band": band, "raw_score": raw, "scale": scale, "comment": text("comment", 10_000),
-    }
+        raise RowRejected(f"{label('response_id')} is missing")
+    changes["response_id"] = response_id
+    for name in ("invited_at", "responded_at"):
+        if name in given:
+            changes[name] = parse_time(given[name], label(name))
+    if any(name in given for name in ANSWER_FIELDS):
+        band, raw, scale = band_for(rating=given.get("rating"), score=given.get("score"),
+                                    scale=given.get("scale"), rule=rule, labels=labels)
+        changes.update(band=band, raw_score=raw, scale=scale)
+    answered = any(name in given for name in ANSWER_FIELDS)
+    if "responded_at" in given and not answered and any(name in row for name in ANSWER_FIELDS):
+        raise RowRejected(f"{label('responded_at')} is set but the row has no {label('rating')} or {label('score')}")
+    if answered and "responded_at" in row and "responded_at" not in given:
+        raise RowRejected(f"the row has a rating but no {label('responded_at')}")
+    if "invited_at" in row and "responded_at" in row and not ({"invited_at", "responded_at"} & set(given)):
+        raise RowRejected(f"neither {label('invited_at')} nor {label('responded_at')} is set")
+    if len(changes) == 1 and len(given) == 1:
+        raise RowRejected(f"the row gives nothing but {label('response_id')}")
+    if "customer_phone" in given:
+        phone = linking.normalise_phone(given["customer_phone"], region=region)
+        if phone is None:
+            raise RowRejected(f"{label('customer_phone')} {given['customer_phone']!r} is not a phone number")
+        changes["customer_phone"] = phone
+    if "customer_email" in given:
+        email = linking.normalise_email(given["customer_email"])
+        if email is None:
+            raise RowRejected(f"{label('customer_email')} {given['customer_email']!r} is not an e-mail address")
+        changes["customer_email"] = email
+    for name in ("interaction_external_id", "interaction_source", "shop", "comment"):
+        if name in given:
+            changes[name] = given[name]
+    if "channel" in given:
+        changes["channel"] = given["channel"].lower()
+    if "agent" in given:
+        changes["agent_username"] = given["agent"].lower()
+    return changes
 
 
-def _content_hash(values: dict[str, Any]) -> str:
+def _content_hash(response: SurveyResponse) -> str:
+    values = {name: getattr(response, name) for name in STORED_INPUTS}
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _same(stored: Any, new: Any) -> bool:
+    if isinstance(stored, datetime) and isinstance(new, datetime):
+        return as_utc(stored) == as_utc(new)
+    return bool(stored == new)
 
 
 # ---------------------------------------------------------------- storing
 
 
-def upsert_response(*, session: Session, source: SurveySource, values: dict[str, Any],
-                    cache: dict[str, Any] | None = None,
-                    existing: dict[str, SurveyResponse] | None = None) -> tuple[str, SurveyResponse]:
-    """Create or update one response; returns ("created" | "updated" | "unchanged", row). `cache` keeps
-    agent and shop look-ups across the rows of one import; `existing` is a prefetched map of the source's
-    rows by response id (looked up here when not given). Unanswered invitations are not flushed one by one:
-    the caller's next query or commit writes them in a batch."""
+def merge_response(*, session: Session, source: SurveySource, changes: dict[str, Any],
+                   cache: dict[str, Any] | None = None,
+                   existing: dict[str, SurveyResponse] | None = None) -> tuple[str, SurveyResponse]:
+    """The one way an import changes a survey response: create it, or write the fields `changes` holds
+    (see parse_row) over the stored ones, leaving every other field as it is; then derive the agent, team,
+    shop and the links again from the merged response. Returns ("created" | "updated" | "unchanged", row).
+
+    `cache` keeps agent and shop look-ups across the rows of one import; `existing` is a prefetched map of
+    the source's rows by response id (looked up here when not given). Unanswered invitations are not
+    flushed one by one: the caller's next query or commit writes them in a batch."""
     assert source.id is not None
-    digest = _content_hash(values)
     if existing is None:
         response = session.exec(select(SurveyResponse).where(
-            SurveyResponse.source_id == source.id, SurveyResponse.response_id == values["response_id"])).first()
+            SurveyResponse.source_id == source.id, SurveyResponse.response_id == changes["response_id"])).first()
     else:
-        response = existing.get(values["response_id"])
-    if response is not None and response.content_hash == digest:
-        return "unchanged", response
+        response = existing.get(changes["response_id"])
     outcome = "updated" if response is not None else "created"
     if response is None:
-        response = SurveyResponse(source_id=source.id, response_id=values["response_id"], content_hash=digest)
-    for key, value in values.items():
-        setattr(response, key, value)
-    response.content_hash = digest
+        response = SurveyResponse(source_id=source.id, response_id=changes["response_id"], content_hash="")
+        if existing is not None:
+            existing[response.response_id] = response  # a later row of this import merges into it
+    changed = [name for name, value in changes.items()
+               if name != "response_id" and not _same(getattr(response, name), value)]
+    if outcome == "updated" and not changed:
+        return "unchanged", response
+    for name in changed:
+        setattr(response, name, changes[name])
+    response.content_hash = _content_hash(response)
     response.updated_at = utcnow()
     _resolve_people(session=session, response=response, cache={} if cache is None else cache)
     session.add(response)
     if response.responded_at is None and response.link_status != LinkStatus.MANUAL:
-        response.link_status, response.link_reason = LinkStatus.NOT_ANSWERED, None
+        response.link_status, response.link_reason, response.link_method = LinkStatus.NOT_ANSWERED, None, None
         return outcome, response
     session.flush()
-    linking.link_response(session=session, response=response, window_hours=source.link_window_hours)
+    linking.link_response(session=session, response=response, window_hours=source.link_window_hours, cache=cache)
     session.add(response)
     return outcome, response
 
@@ -299,61 +364,159 @@ def _after_import(*, session: Session, response_ids: list[int]) -> int:
 
 
 IMPORT_CHUNK = 500
+# Background imports (the job, the command line) run beside other users: on SQLite a chunk holds the
+# database's write lock from its first write to its commit, so they commit every 100 rows (~0.1 s of writing).
+BACKGROUND_CHUNK = 100
+Progress = Callable[[int, int], None]
+
+
+class BackgroundWriter:
+    """How a background import (job, command line) commits: after WRITE_SECONDS of writing (or at the end of a
+    chunk), then a pause about as long (0.1-0.5 s) before writing on. SQLite hands its write lock to whoever
+    asks first, and requests waiting for it poll up to every 100 ms: without the pause the import would take
+    the lock back at once, chunk after chunk, and sign-ins and evaluation submits would wait until they time
+    out. Bounding the writing by time, not rows, keeps the lock short on a slow or busy machine too."""
+
+    WRITE_SECONDS = 0.2
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.started = time.monotonic()
+        # PostgreSQL locks rows, not the database: there the short transactions are enough
+        self.pauses = session.get_bind().dialect.name == "sqlite"
+
+    def row_done(self) -> None:
+        if time.monotonic() - self.started >= self.WRITE_SECONDS:
+            self.commit()
+
+    def commit(self) -> None:
+        self.session.commit()
+        held = time.monotonic() - self.started
+        if self.pauses:
+            time.sleep(min(max(held, 0.1), 0.5))
+        self.started = time.monotonic()
+
+
+def column_labels(mapping: dict[str, str]) -> dict[str, str]:
+    """Each mapped field as the user's file names it (their column), for reasons."""
+    return {field: column for field, column in mapping.items() if not column.startswith(FIXED_VALUE_PREFIX)}
+
+
+def mapped_row(mapping: dict[str, str], header: set[str], raw: dict[str, Any]) -> dict[str, Any]:
+    """Canonical fields of one file row: a mapped column the file has (absent columns are left out, so they
+    change nothing), and every fixed value of the mapping."""
+    row: dict[str, Any] = {}
+    for field, column in mapping.items():
+        if column.startswith(FIXED_VALUE_PREFIX):
+            row[field] = column[len(FIXED_VALUE_PREFIX):]
+        elif column in header:
+            row[field] = raw.get(column)
+    return row
+
+
+def with_fixed_values(mapping: dict[str, str], row: dict[str, Any]) -> dict[str, Any]:
+    """A pushed row (webhook) with the mapping's fixed values where the row gives none."""
+    fixed = {field: column[len(FIXED_VALUE_PREFIX):] for field, column in mapping.items()
+             if column.startswith(FIXED_VALUE_PREFIX)}
+    return {**fixed, **{k: v for k, v in row.items() if v not in (None, "") or k not in fixed}}
 
 
 def import_rows(*, session: Session, source: SurveySource,
-                rows: Iterable[tuple[int, dict[str, Any] | InvalidInput]]) -> ImportReport:
-    """Store canonical rows (line number, fields); good rows are kept, bad ones reported by line (a row the
-    reader could not read comes as InvalidInput). Existing rows are fetched in chunks, so a re-import costs
-    one query per chunk for unchanged rows."""
+                rows: Iterable[tuple[int, dict[str, Any] | InvalidInput]],
+                region: str = interactions_service.DEFAULT_REGION, labels: dict[str, str] | None = None,
+                writer: BackgroundWriter | None = None, progress: Progress | None = None,
+                total: int = 0) -> ImportReport:
+    """Store canonical rows (line number, fields) through `merge_response`; good rows are kept, bad ones
+    reported by line (a row the reader could not read comes as InvalidInput). Rows are written in chunks of
+    IMPORT_CHUNK: existing rows are fetched with one query per chunk and review cases opened per chunk. With a
+    `writer` (a background import) chunks are BACKGROUND_CHUNK rows and the writer commits at least at the end
+    of each (see BackgroundWriter), so a big import holds the database's write lock only briefly at a time
+    and others get their turn.
+    `progress(done, total)` follows the commits."""
     report = ImportReport()
-    valid: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
+    cache: dict[str, Any] = {}
+    chunk: list[tuple[int, dict[str, Any]]] = []
+    done = 0
+    chunk_size = IMPORT_CHUNK if writer is None else BACKGROUND_CHUNK
+
+    def flush_chunk() -> None:
+        existing = {r.response_id: r for r in session.exec(select(SurveyResponse).where(
+            SurveyResponse.source_id == source.id,
+            col(SurveyResponse.response_id).in_([c["response_id"] for _, c in chunk]))).all()}
+        changed: list[SurveyResponse] = []
+        with session.no_autoflush:  # new invitations are written in one batch, not before every query
+            for _, changes in chunk:
+                outcome, response = merge_response(session=session, source=source, changes=changes, cache=cache,
+                                                   existing=existing)
+                setattr(report, outcome, getattr(report, outcome) + 1)
+                if outcome != "unchanged" and response.responded_at is not None:
+                    changed.append(response)
+                if writer is not None:
+                    writer.row_done()
+        session.flush()
+        report.cases_opened += _after_import(session=session,
+                                             response_ids=[r.id for r in changed if r.id is not None])
+        if writer is not None:
+            writer.commit()
+        if progress is not None:
+            progress(done, total)
+        chunk.clear()
+
     for line, row in rows:
+        done += 1
         if isinstance(row, InvalidInput):
             report.rejected.append(RowProblem(line=line, reason=row.message))
             continue
         try:
-            values = parse_row(row, rule=source.rating_rule)
-            if values["response_id"] in seen:
-                raise RowRejected(f"response_id {values['response_id']!r} repeats line {seen[values['response_id']]}")
-            seen[values["response_id"]] = line
-            valid.append(values)
+            changes = parse_row(row, rule=source.rating_rule, labels=labels, clear=source.clear_when_empty,
+                                region=region)
+            if changes["response_id"] in seen:
+                raise RowRejected(f"{(labels or {}).get('response_id', 'response_id')} "
+                                  f"{changes['response_id']!r} repeats line {seen[changes['response_id']]}")
+            seen[changes["response_id"]] = line
+            chunk.append((line, changes))
         except RowRejected as exc:
             rid = row.get("response_id")
             report.rejected.append(RowProblem(line=line, response_id=str(rid) if rid else None, reason=str(exc)))
-    changed: list[SurveyResponse] = []
-    cache: dict[str, Any] = {}
-    for start in range(0, len(valid), IMPORT_CHUNK):
-        chunk = valid[start:start + IMPORT_CHUNK]
-        existing = {r.response_id: r for r in session.exec(select(SurveyResponse).where(
-            SurveyResponse.source_id == source.id,
-            col(SurveyResponse.response_id).in_([v["response_id"] for v in chunk]))).all()}
-        for values in chunk:
-            outcome, response = upsert_response(session=session, source=source, values=values, cache=cache,
-                                                existing=existing)
-            setattr(report, outcome, getattr(report, outcome) + 1)
-            if outcome != "unchanged" and response.responded_at is not None:
-                changed.append(response)
-        session.flush()
-    report.cases_opened = _after_import(session=session, response_ids=[r.id for r in changed if r.id is not None])
+        if len(chunk) >= chunk_size:
+            flush_chunk()
+    if chunk:
+        flush_chunk()
     return report
 
 
-def import_csv(*, session: Session, source: SurveySource, text: str, actor: Principal | None) -> ImportReport:
-    """Import a CSV export with the source's column mapping. Line 1 is the header; a missing mapped
-    column is an error for the whole file (InvalidInput). The caller commits."""
+def decode_upload(data: bytes, *, what: str) -> str:
+    """The text of an uploaded survey file (UTF-8, or UTF-16/32 by its byte-order mark; bytes that are not
+    UTF-8 are reported on their own line). Raises InvalidInput naming the file when it is not text."""
+    return decode_text(data, what=what)
+
+
+def csv_rows(*, source: SurveySource, text: str, what: str = "the CSV"
+             ) -> tuple[int, Iterator[tuple[int, dict[str, Any] | InvalidInput]]]:
+    """(number of data lines, canonical rows) of a CSV export read with the source's column mapping. Line 1
+    is the header; a mapped column the file lacks is left out of every row (it changes nothing), but the
+    response id column must be there (InvalidInput otherwise)."""
     mapping = source.column_mapping
-    csv_file = CsvFile(text, required=[mapping["response_id"]] if "response_id" in mapping else [],
-                       what="the CSV")
+    csv_file = CsvFile(text, required=[mapping["response_id"]], what=what)
     header = set(csv_file.header)
+    total = max(len(text_lines(text)) - 1, 0)
 
-    def rows() -> Iterable[tuple[int, dict[str, Any] | InvalidInput]]:
+    def rows() -> Iterator[tuple[int, dict[str, Any] | InvalidInput]]:
         for line, raw in csv_file.rows():
-            yield line, raw if isinstance(raw, InvalidInput) else {
-                field: raw.get(column) for field, column in mapping.items() if column in header}
+            yield line, raw if isinstance(raw, InvalidInput) else mapped_row(mapping, header, raw)
 
-    report = import_rows(session=session, source=source, rows=rows())
+    return total, rows()
+
+
+def import_csv(*, session: Session, source: SurveySource, text: str, actor: Principal | None,
+               region: str = interactions_service.DEFAULT_REGION, what: str = "the CSV",
+               writer: BackgroundWriter | None = None, progress: Progress | None = None) -> ImportReport:
+    """Import a CSV export with the source's column mapping (see csv_rows and import_rows). The caller
+    commits; a background import's `writer` commits every BACKGROUND_CHUNK rows."""
+    total, rows = csv_rows(source=source, text=text, what=what)
+    report = import_rows(session=session, source=source, rows=rows, region=region,
+                         labels=column_labels(source.column_mapping), writer=writer, progress=progress, total=total)
     audit.record(session=session, actor=actor, action="survey.import", record_type="survey_source",
                  record_id=source.id, after={"created": report.created, "updated": report.updated,
                                              "unchanged": report.unchanged, "rejected": len(report.rejected),
@@ -377,7 +540,8 @@ def verify_signature(*, source: SurveySource, body: bytes, header: str | None) -
         raise Unauthorized("bad or missing webhook signature")
 
 
-def ingest_webhook(*, session: Session, source_name: str, body: bytes, signature: str | None) -> ImportReport:
+def ingest_webhook(*, session: Session, source_name: str, body: bytes, signature: str | None,
+                   region: str = interactions_service.DEFAULT_REGION) -> ImportReport:
     """A signed delivery: one response object, or {"responses": [...]}. An unknown source and a bad signature
     both raise Unauthorized (nothing stored, nothing revealed); a replay changes nothing."""
     source = get_source_by_name(session=session, name=source_name)
@@ -393,9 +557,10 @@ def ingest_webhook(*, session: Session, source_name: str, body: bytes, signature
     items = payload.get("responses") if isinstance(payload, dict) and "responses" in payload else [payload]
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise InvalidInput("expected a response object or {\"responses\": [objects]}")
-    rows = ((index + 1, {k: v for k, v in item.items() if k in CANONICAL_FIELDS})
+    rows = ((index + 1, with_fixed_values(source.column_mapping,
+                                          {k: v for k, v in item.items() if k in CANONICAL_FIELDS}))
             for index, item in enumerate(items))
-    report = import_rows(session=session, source=source, rows=rows)
+    report = import_rows(session=session, source=source, rows=rows, region=region)
     if report.created or report.updated:
         audit.record(session=session, actor=None, action="survey.webhook", record_type="survey_source",
                      record_id=source.id, after={"created": report.created, "updated": report.updated,

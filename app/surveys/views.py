@@ -6,15 +6,14 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.auth.deps import SessionDep, web_require_roles
+from app.auth.deps import QueueDep, SessionDep, SettingsDep, web_require_roles
 from app.auth.service import visible_agent_ids
 from app.core.errors import EarshotError, InvalidInput
-from app.core.inputs import decode_text
 from app.core.listing import Page
 from app.core.security import Principal
 from app.core.web import NavItem, render
 from app.reports.export import page_window, table_csv, wants_csv
-from app.surveys import charts, figures, service
+from app.surveys import charts, figures, service, tasks
 from app.surveys.api import FIGURE_READERS, LINKERS, MAX_CSV_BYTES, SURVEY_ADMINS
 from app.surveys.figures import BandFigures
 from app.surveys.models import CANONICAL_FIELDS, ImportReport, LinkStatus
@@ -134,14 +133,16 @@ def source_update(request: Request, source_id: int, principal: WebSurveyAdmin, s
                   mapping: Annotated[str, Form()] = "", default_scale: Annotated[str, Form()] = "csat",
                   csat_good_min: Annotated[str, Form()] = "4", csat_acceptable_min: Annotated[str, Form()] = "3",
                   nps_good_min: Annotated[str, Form()] = "9", nps_acceptable_min: Annotated[str, Form()] = "7",
-                  link_window_hours: Annotated[str, Form()] = "72") -> Response:
+                  link_window_hours: Annotated[str, Form()] = "72",
+                  clear_when_empty: Annotated[str, Form()] = "") -> Response:
     try:
         rule = {"default_scale": default_scale,
                 "csat": {"good_min": float(csat_good_min), "acceptable_min": float(csat_acceptable_min)},
                 "nps": {"good_min": float(nps_good_min), "acceptable_min": float(nps_acceptable_min)}}
         service.update_source(session=session, source_id=source_id, actor=principal,
                               column_mapping=_parse_mapping(mapping), rating_rule=rule,
-                              link_window_hours=int(link_window_hours))
+                              link_window_hours=int(link_window_hours),
+                              clear_when_empty=[f.strip() for f in clear_when_empty.split(",") if f.strip()])
         session.commit()
     except ValueError:
         session.rollback()
@@ -157,7 +158,9 @@ def source_update(request: Request, source_id: int, principal: WebSurveyAdmin, s
 
 @router.post("/surveys/sources/{source_id}/upload", response_class=HTMLResponse)
 def source_upload(request: Request, source_id: int, principal: WebSurveyAdmin, session: SessionDep,
-                  file: UploadFile | None = None) -> Response:
+                  settings: SettingsDep, queue: QueueDep, file: UploadFile | None = None) -> Response:
+    """Start the import job; when it has already finished (a small file, or an inline queue) show its report,
+    else say where to follow it."""
     source = service.get_source(session=session, source_id=source_id)
     try:
         if file is None:
@@ -165,13 +168,19 @@ def source_upload(request: Request, source_id: int, principal: WebSurveyAdmin, s
         data = file.file.read(MAX_CSV_BYTES + 1)
         if len(data) > MAX_CSV_BYTES:
             raise InvalidInput(f"the CSV is larger than {MAX_CSV_BYTES} bytes")
-        report = service.import_csv(session=session, source=source, text=decode_text(data, what="the CSV"),
-                                    actor=principal)
-        session.commit()
+        job = tasks.start_import(session=session, settings=settings, queue=queue, source_id=source_id, data=data,
+                                 filename=file.filename or "the CSV", user_id=principal.user_id)
     except EarshotError as exc:
         session.rollback()
         return _sources_page(request, principal, session, error=exc.message, status_code=exc.status_code)
-    return _sources_page(request, principal, session, report=report, message=f"Imported into {source.name}")
+    session.refresh(job)
+    if job.status == "done" and job.result is not None:
+        return _sources_page(request, principal, session, report=ImportReport.model_validate(job.result),
+                             message=f"Imported into {source.name}")
+    if job.status == "failed":
+        return _sources_page(request, principal, session, error=f"the import failed: {job.error}", status_code=422)
+    return _sources_page(request, principal, session,
+                         message=f"Import into {source.name} started (job {job.id}); follow it on the Jobs page")
 
 
 def _figure_columns(figures_of: Callable[[Row], BandFigures]) -> dict[str, Callable[[Row], object]]:

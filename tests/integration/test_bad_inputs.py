@@ -99,9 +99,13 @@ class World:
             metadata = {"external_id": "rec-1", "started_at": "2026-09-17T09:00:00+00:00"}
             response = client.post("/api/recordings", files={"file": (filename, data, "audio/wav")},
                                    data={"metadata": json.dumps(metadata)})
-        elif importer == "survey_csv":
+        elif importer == "survey_csv":  # a job, like the other file imports; unreadable files refused at once
             response = client.post(f"/api/surveys/sources/{self.source_id}/upload",
                                    files={"file": (filename, data, "text/csv")})
+            if response.status_code == 202:
+                job = client.get(response.json()["url"]).json()
+                assert job["status"] in ("done", "failed"), f"a bad file must not leave a job to retry: {job}"
+                return Outcome(200, report=job["result"], error=job["error"])
         elif importer == "scorecard_yaml":
             response = client.post("/api/scorecards/import", json={"yaml": data.decode("utf-8")})
         else:

@@ -2,11 +2,17 @@
 file that cannot be read ends with one clear "error:" line and exit code 1, never a traceback; partly bad
 files import their good records and name the bad lines."""
 
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
 from app.core.migrate import upgrade
+from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database
 from tests.fixtures.bad_inputs import generate
 from tests.integration.test_bad_inputs import CORPUS
 
@@ -66,3 +72,124 @@ def test_asterisk_cdr_with_a_huge_field_reports_the_line_and_reads_on(run, tmp_p
     result = run("connect", "asterisk", str(cdr))
     assert result.exit_code == 0, result.output
     assert "created 2" in result.output and "line 2: not valid CSV: field larger than field limit" in result.output
+
+
+# ---------------------------------------------------------------- the whole corpus through every command
+
+# Every CLI command that imports a file: (name, the arguments before the file).
+FILE_COMMANDS = {
+    "import chats": ["import", "chats"], "import emails": ["import", "emails"], "import social": ["import", "social"],
+    "surveys import": ["surveys", "import", "--source", "corpus"],
+    "connect asterisk": ["connect", "asterisk"], "connect freeswitch": ["connect", "freeswitch"],
+    "connect amazon-connect": ["connect", "amazon-connect"], "connect twilio": ["connect", "twilio"],
+    "connect zendesk": ["connect", "zendesk"], "connect intercom": ["connect", "intercom"],
+    "connect chatwoot": ["connect", "chatwoot"], "connect zammad": ["connect", "zammad"],
+    "connect mailbox": ["connect", "mailbox"], "connect facebook": ["connect", "facebook"],
+    "connect twitter": ["connect", "twitter"], "connect instagram": ["connect", "instagram"],
+    "connect survey-preset qualtrics": ["connect", "survey-preset", "corpus-q", "--preset", "qualtrics", "--export"],
+    "connect survey-preset surveymonkey": ["connect", "survey-preset", "corpus-m", "--preset", "surveymonkey",
+                                           "--export"],
+}
+COUNTS = re.compile(r"created (\d+), updated (\d+), unchanged (\d+), rejected (\d+)")
+
+
+def corpus_files(extra: Path) -> list[Path]:
+    """The checked-in corpus, a Latin-1 survey CSV and JSON nested 100,000 deep (also behind the X archive
+    prefix)."""
+    latin = extra / "survey_latin1.csv"
+    latin.write_bytes("response_id,invited_at,responded_at,rating,comment\n"
+                      "l1,2026-11-01T10:00:00Z,2026-11-01T11:00:00Z,good,Très bien\n"
+                      "l2,2026-11-01T10:00:00Z,2026-11-01T11:00:00Z,bad,Déçu\n".encode("latin-1"))
+    deep = extra / "deeply_nested.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    deep_ytd = extra / "deeply_nested_tweets.js"
+    deep_ytd.write_text("window.YTD.tweets.part0 = " + "[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    checked_in = sorted(p for p in CORPUS.iterdir() if p.is_file() and p.suffix not in (".py", ".md", ".yaml")
+                        and not p.name.startswith("."))
+    return [*checked_in, latin, deep, deep_ytd]
+
+
+def judge(command: str, path: Path, result: Any) -> str | None:
+    """What is wrong with one run, or None: never a traceback; exit 0 only when something was imported;
+    exit 1 with one `error:` line naming the file, or with every rejected line named."""
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        return f"traceback {type(result.exception).__name__}: {result.exception}"
+    output = result.output
+    if "Traceback" in output:
+        return "a traceback was printed"
+    counts = COUNTS.search(output)
+    imported = counts is not None and any(int(n) for n in counts.groups()[:3])
+    if result.exit_code == 0:
+        return None if imported else f"exit 0 but nothing was imported: {output[-300:]!r}"
+    if result.exit_code != 1:
+        return f"exit code {result.exit_code}"
+    errors = [line for line in output.splitlines() if line.startswith("error: ")]
+    if errors:
+        if len(errors) != 1 or path.name not in errors[0]:
+            return f"the error must be one line naming {path.name}: {errors}"
+        return None
+    if counts is None or int(counts.group(4)) == 0 or not re.search(r"line \d+: ", output):
+        return f"exit 1 without an error line or named rejections: {output[-300:]!r}"
+    return None
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def corpus_database(request, tmp_path_factory) -> Iterator[str]:
+    """A migrated database for the corpus runs: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'corpus.db'}"
+        upgrade(url)
+        yield url
+        return
+    url = create_postgres_database("cli_corpus")
+    if url is None:
+        pytest.skip("PostgreSQL is not reachable")
+    upgrade(url)
+    yield url
+    drop_postgres_database(url)
+
+
+@pytest.mark.parametrize("command", sorted(FILE_COMMANDS))
+def test_every_corpus_file_through_every_cli_import_ends_cleanly(command, corpus_database, tmp_path, monkeypatch):
+    monkeypatch.setenv("EARSHOT_DATABASE_URL", corpus_database)
+    monkeypatch.setenv("EARSHOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("EARSHOT_QUEUE_URL", "immediate")
+    runner = CliRunner()
+    problems = {}
+    for path in corpus_files(tmp_path):
+        problem = judge(command, path, runner.invoke(cli, [*FILE_COMMANDS[command], str(path)]))
+        if problem:
+            problems[path.name] = problem
+    assert problems == {}
+
+
+def test_the_named_cases_say_what_is_wrong_where(run, tmp_path):
+    files = {p.name: p for p in corpus_files(tmp_path)}
+    latin = run("surveys", "import", "--source", "latin", str(files["survey_latin1.csv"]))
+    assert latin.exit_code == 1 and "survey_latin1.csv line 2: comment: bytes that are not UTF-8" in latin.output
+    assert "survey_latin1.csv line 3:" in latin.output
+    for command in ("facebook", "instagram", "zendesk", "freeswitch"):
+        deep = run("connect", command, str(files["deeply_nested.json"]))
+        assert deep.exit_code == 1 and "deeply_nested.json" in deep.output and "nested too deeply" in deep.output
+    deep_tweets = run("connect", "twitter", str(files["deeply_nested_tweets.js"]))
+    assert deep_tweets.exit_code == 1 and "error: deeply_nested_tweets.js: not valid JSON" in deep_tweets.output
+    one_email = run("connect", "mailbox", str(files["email_scripts.eml"]))
+    assert one_email.exit_code == 0 and "created 1," in one_email.output  # was "created 0 … rejected 0", exit 0
+    not_a_mailbox = run("connect", "mailbox", str(files["chats_tab.csv"]))
+    assert not_a_mailbox.exit_code == 1 and "error: chats_tab.csv is not an mbox file" in not_a_mailbox.output
+    nothing = run("import", "emails", str(files["chats_tab.csv"]))
+    assert nothing.exit_code == 1 and "error: chats_tab.csv: found nothing to import" in nothing.output
+    preset = run("connect", "survey-preset", "q", "--preset", "qualtrics", "--export", str(files["chats_tab.csv"]))
+    assert preset.exit_code == 1 and "error: chats_tab.csv has no column ResponseId" in preset.output
+
+
+def test_errors_name_the_users_column(run, tmp_path):
+    export = tmp_path / "qualtrics.csv"
+    export.write_text("ResponseId,StartDate,RecordedDate,RecipientEmail,Q1\n"
+                      "R_1,2026-11-01 09:00:00,yesterday,ann@example.com,5\n"
+                      "R_2,2026-11-01 09:00:00,2026-11-01 10:00:00,ann@example.com,eleven\n", encoding="utf-8")
+    result = run("connect", "survey-preset", "qx", "--preset", "qualtrics", "--export", str(export))
+    assert result.exit_code == 1
+    assert "line 2: RecordedDate 'yesterday' is not a date in the export's format" in result.output
+    assert "line 3: Q1 'eleven' is not a number" in result.output
+    assert "responded_at" not in result.output.split("\n", 1)[1] and "score" not in result.output.split("\n", 1)[1]

@@ -33,9 +33,11 @@ def test_band_rule_is_configurable_and_checked():
 
 
 @pytest.mark.parametrize(("row", "reason"), [
-    ({"response_id": "x", "responded_at": "2026-11-01T10:00:00Z"}, "no rating or score"),
-    ({"response_id": "x", "invited_at": "2026-11-01", "rating": "good"}, "no responded_at"),
-    ({"response_id": "x"}, "neither invited_at nor responded_at"),
+    ({"response_id": "x", "responded_at": "2026-11-01T10:00:00Z", "rating": "", "score": ""}, "no rating or score"),
+    ({"response_id": "x", "invited_at": "2026-11-01", "rating": "good", "responded_at": ""}, "no responded_at"),
+    ({"response_id": "x", "invited_at": "", "responded_at": "", "comment": "hi"},
+     "neither invited_at nor responded_at"),
+    ({"response_id": "x", "comment": ""}, "nothing but response_id"),
     ({"response_id": "x", "invited_at": "yesterday"}, "not an ISO 8601 time"),
     ({"response_id": "x", "invited_at": "2026-11-01", "customer_phone": "call me"}, "not a phone number"),
     ({"response_id": "x", "invited_at": "2026-11-01", "customer_email": "nope"}, "not an e-mail address"),
@@ -78,3 +80,29 @@ def test_chart_escapes_labels():
     svg = str(chart.svg)
     assert svg.startswith("<svg") and "<b>" not in svg and "&lt;b&gt;" in svg
     assert chart.rows == [["<b>x</b>", "0", "0", "2", "50.0"]]  # good, acceptable, bad, response rate %
+
+
+def test_a_row_changes_only_the_fields_it_has():
+    """An absent column and an empty cell change nothing; an empty cell clears only a field the source's
+    mapping lists in clear_when_empty. Reasons name the user's column."""
+    changes = service.parse_row({"response_id": "x", "invited_at": "2026-11-01T09:00:00Z", "comment": ""},
+                                rule=DEFAULT_RATING_RULE)
+    assert changes == {"response_id": "x", "invited_at": datetime(2026, 11, 1, 9, tzinfo=UTC)}
+    cleared = service.parse_row({"response_id": "x", "invited_at": "2026-11-01", "comment": "", "rating": ""},
+                                rule=DEFAULT_RATING_RULE, clear=["comment", "rating"])
+    assert cleared["comment"] is None and cleared["band"] is None and cleared["raw_score"] is None
+    with pytest.raises(service.RowRejected, match="completed_at 'soon' is not an ISO 8601 time"):
+        service.parse_row({"response_id": "x", "responded_at": "soon", "rating": "good"},
+                          rule=DEFAULT_RATING_RULE, labels={"responded_at": "completed_at"})
+    with pytest.raises(service.RowRejected, match="Q1 'ten' is not a number"):
+        service.parse_row({"response_id": "x", "responded_at": "2026-11-01", "score": "ten"},
+                          rule=DEFAULT_RATING_RULE, labels={"score": "Q1"})
+
+
+def test_survey_phone_numbers_use_the_default_region():
+    us = service.parse_row({"response_id": "x", "invited_at": "2026-11-01", "customer_phone": "(202) 555-0143"},
+                           rule=DEFAULT_RATING_RULE, region="US")
+    assert us["customer_phone"] == "+12025550143"
+    gb = service.parse_row({"response_id": "x", "invited_at": "2026-11-01", "customer_phone": "07700 900123"},
+                           rule=DEFAULT_RATING_RULE, region="GB")
+    assert gb["customer_phone"] == "+447700900123"
