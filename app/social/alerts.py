@@ -49,7 +49,33 @@ def _add_alert(session: Session, *, kind: str, platform: str, dedupe_key: str, m
                         message=message, details=details, created_at=created_at or utcnow())
     session.add(alert)
     session.flush()
+    _publish_alert(session, alert)
     return alert
+
+
+def _publish_alert(session: Session, alert: SocialAlert) -> None:
+    """The documented outbound events (app/connectors/webhooks.py), once per alert: a warning is
+    `social.unattended_post`, a breach `sla.breached`, a spike `alert.spike`."""
+    from app.connectors import webhooks
+
+    details = alert.details
+    if alert.kind == AlertKind.UNATTENDED_WARNING:
+        since = datetime.fromisoformat(details["waiting_since"])
+        event, payload = "social.unattended_post", {
+            "interaction_id": alert.interaction_id, "platform": alert.platform,
+            "post_url": details.get("post_url"), "alert_id": alert.id,
+            "waiting_minutes": round((as_utc(alert.created_at) - since).total_seconds() / 60)}
+    elif alert.kind == AlertKind.UNATTENDED_BREACH:
+        event, payload = "sla.breached", {
+            "interaction_id": alert.interaction_id, "platform": alert.platform, "sla": details.get("sla", "reply"),
+            "due_at": details["reply_due_at"], "breached_at": details["reply_due_at"], "alert_id": alert.id}
+    else:
+        event, payload = "alert.spike", {
+            "alert_id": alert.id, "metric": alert.kind, "platform": alert.platform,
+            "window": details.get("hour") or details.get("day"),
+            "value": details.get("count", details.get("share")),
+            "baseline": details.get("baseline_mean", details.get("baseline_share"))}
+    webhooks.publish_event(session=session, queue=None, event_type=event, payload=payload)
 
 
 def raise_unattended_alerts(*, session: Session, now: datetime | None = None) -> list[SocialAlert]:
@@ -64,8 +90,11 @@ def raise_unattended_alerts(*, session: Session, now: datetime | None = None) ->
         due, since = as_utc(state.reply_due_at), as_utc(state.awaiting_reply_since)
         config = get_config(session=session, platform=state.platform)
         warn_at = due - timedelta(seconds=config.alert_before_breach_seconds)
-        for kind, starts, label in ((AlertKind.UNATTENDED_WARNING, warn_at, "due"),
-                                    (AlertKind.UNATTENDED_BREACH, due, "breached")):
+        # One alert per post per level; a post first seen past its deadline gets the breach alone (a warning
+        # raised in the same sweep as the breach only doubles the noise).
+        levels = ([(AlertKind.UNATTENDED_BREACH, due, "breached")] if now >= due else
+                  [(AlertKind.UNATTENDED_WARNING, warn_at, "due")])
+        for kind, starts, label in levels:
             if now < starts:
                 continue
             who = state.author_handle or "a customer"
@@ -73,6 +102,7 @@ def raise_unattended_alerts(*, session: Session, now: datetime | None = None) ->
                     f"{'was due' if label == 'breached' else 'due'} at {due:%Y-%m-%d %H:%M} UTC")
             alert = _add_alert(session, kind=kind, platform=state.platform, interaction_id=state.interaction_id,
                                dedupe_key=f"{kind}:{state.interaction_id}:{since.isoformat()}", message=text,
+                               created_at=now,
                                details={"waiting_since": since.isoformat(), "reply_due_at": due.isoformat(),
                                         "author_handle": state.author_handle,
                                         "thread_url": f"/social/threads/{state.interaction_id}"})

@@ -202,11 +202,12 @@ def test_failed_webhook_deliveries_are_retried_and_never_block(session):
         raise ConnectionError("refused")
 
     result = sweep(session=session, now=T0 + timedelta(hours=2), post=failing)
-    assert result["webhook"] == {"sent": 0, "failed": 2}
-    alert = session.exec(select(SocialAlert)).first()
+    assert result["webhook"] == {"sent": 0, "failed": 1}  # first seen past due: the breach alone, no warning
+    alert = session.exec(select(SocialAlert)).one()
+    assert alert.kind == "unattended_breach"
     assert alert.delivered_at is None and alert.delivery_attempts == 1 and "refused" in alert.delivery_error
     result = sweep(session=session, now=T0 + timedelta(hours=3), post=lambda url, body: None)
-    assert result["webhook"] == {"sent": 2, "failed": 0}
+    assert result["webhook"] == {"sent": 1, "failed": 0}
 
 
 def test_negativity_spike_alert_names_the_posts(session):
@@ -262,7 +263,7 @@ def test_sweep_job_and_periodic_task(session, queue, runtime):
     thread(session, "jobbed", ("customer", 0, "Anyone?"))
     job = queue.enqueue(session=session, kind="social.sweep", payload={})
     session.refresh(job)
-    assert job.status == "done" and job.result["unattended_alerts"] == 2
+    assert job.status == "done" and job.result["unattended_alerts"] == 1  # long past due: the breach alone
     periodic = register_periodic(MemoryHuey("periodic-test", immediate=True), runtime)
     assert periodic.call_local()["unattended_alerts"] == 0  # deduplicated: nothing new
 
