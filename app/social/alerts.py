@@ -16,7 +16,7 @@ from app.core.errors import NotFound
 from app.core.timeutil import as_utc, utcnow
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
 from app.social.models import SocialAlert, SocialThreadState
-from app.social.service import get_config
+from app.social.service import current_clock, get_config
 from app.social.stats import (
     SHARE_BASELINE_DAYS,
     SHARE_TEST,
@@ -79,32 +79,35 @@ def _publish_alert(session: Session, alert: SocialAlert) -> None:
 
 
 def raise_unattended_alerts(*, session: Session, now: datetime | None = None) -> list[SocialAlert]:
-    """One warning when a waiting post comes within the threshold of its reply deadline, one more at breach."""
+    """One alert per waiting post per level: a warning when its reply clock (the same `current_clock` the
+    queue and the thread page show) comes within the threshold of its due time, a breach at the due time.
+    A post first seen past due gets the breach alone."""
     now = as_utc(now or utcnow())
     raised = []
     states = session.exec(select(SocialThreadState).where(
-        col(SocialThreadState.awaiting_reply_since).is_not(None), col(SocialThreadState.reply_due_at).is_not(None),
+        col(SocialThreadState.awaiting_reply_since).is_not(None), col(SocialThreadState.next_due_at).is_not(None),
         col(SocialThreadState.non_genuine).is_(False), col(SocialThreadState.resolved_at).is_(None))).all()
     for state in states:
-        assert state.reply_due_at is not None and state.awaiting_reply_since is not None
-        due, since = as_utc(state.reply_due_at), as_utc(state.awaiting_reply_since)
+        clock = current_clock(state, now=now)
+        if clock is None or clock.due_at is None or clock.name not in ("first_response", "reply"):
+            continue
+        assert state.awaiting_reply_since is not None
+        due, since = as_utc(clock.due_at), as_utc(state.awaiting_reply_since)
         config = get_config(session=session, platform=state.platform)
         warn_at = due - timedelta(seconds=config.alert_before_breach_seconds)
-        # One alert per post per level; a post first seen past its deadline gets the breach alone (a warning
-        # raised in the same sweep as the breach only doubles the noise).
         levels = ([(AlertKind.UNATTENDED_BREACH, due, "breached")] if now >= due else
                   [(AlertKind.UNATTENDED_WARNING, warn_at, "due")])
         for kind, starts, label in levels:
             if now < starts:
                 continue
             who = state.author_handle or "a customer"
-            text = (f"{state.platform}: post by {who} unanswered since {since:%Y-%m-%d %H:%M} UTC — reply "
+            text = (f"{state.platform}: post by {who} unanswered since {since:%Y-%m-%d %H:%M} UTC — {clock.label} "
                     f"{'was due' if label == 'breached' else 'due'} at {due:%Y-%m-%d %H:%M} UTC")
             alert = _add_alert(session, kind=kind, platform=state.platform, interaction_id=state.interaction_id,
                                dedupe_key=f"{kind}:{state.interaction_id}:{since.isoformat()}", message=text,
                                created_at=now,
                                details={"waiting_since": since.isoformat(), "reply_due_at": due.isoformat(),
-                                        "author_handle": state.author_handle,
+                                        "sla": clock.name, "author_handle": state.author_handle,
                                         "thread_url": f"/social/threads/{state.interaction_id}"})
             if alert:
                 raised.append(alert)

@@ -38,8 +38,17 @@ class SocialChannelConfig(SQLModel, table=True):
         default_factory=lambda: dict(DEFAULT_WEEKDAY_HOURS), sa_column=Column(JSON, nullable=False),
         description='Weekday (0 = Monday) → opening intervals, e.g. {"0": [["09:00", "17:00"]]}.')
     alert_before_breach_seconds: float = DEFAULT_ALERT_BEFORE_BREACH_SECONDS
-    non_genuine_follow_ups: int = 3
-    non_genuine_days: int = Field(default=3, description="Unanswered follow-ups must fall on this many days.")
+    non_genuine_follow_ups: int = Field(default=3, description=(
+        "Follow-ups (the brand's messages after its first reply) without a word from the customer."))
+    non_genuine_days: int = Field(default=3, description="Superseded by non_genuine_window_hours (kept for old rows).")
+    non_genuine_window_hours: float = Field(default=72.0, description=(
+        "The customer's silence since the brand's first reply must last this long (rolling hours, not days)."))
+    non_genuine_grace_hours: float = Field(default=4.0, description=(
+        "Time the customer gets to answer the last follow-up before the thread is treated as not genuine."))
+    site_visit_resolution_seconds: float = Field(default=172800.0, description=(
+        "Problems needing a site visit (technician, engineer, shop) are to be resolved within this time."))
+    influencer_followers: int = Field(default=100000, description=(
+        "Authors with at least this many followers go on the watch list: tracked, never prioritised."))
     webhook_url: str | None = Field(default=None, max_length=1000)
     updated_at: datetime = _now_column()
 
@@ -96,6 +105,12 @@ class SocialThreadState(SQLModel, table=True):
     genuine_override_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     genuine_override_at: datetime | None = tz_column()
     welcome_back_at: datetime | None = tz_column()
+    problem_open: bool = Field(default=True, description=(
+        "An unresolved problem: the follow-up clock runs only while this holds (a 'thanks' closes it)."))
+    site_visit: bool = Field(default=False, description="The problem needs a site visit: the resolution clock runs.")
+    resolution_due_at: datetime | None = tz_column()
+    resolution_status: str = Field(default="not_needed", max_length=20)
+    watched: bool = Field(default=False, description="On the influencer watch list (tracked, never prioritised).")
     updated_at: datetime = _now_column()
 
 
