@@ -488,6 +488,7 @@ class QueueRow:
     first_post: str
     due_at: datetime | None
     seconds_to_due: float | None  # negative: breached by that much
+    clock: "Clock | None" = None  # the clock the due time belongs to (the same the thread page shows)
 
 
 def care_queue(*, session: Session, now: datetime | None = None, platform: str | None = None,
@@ -505,9 +506,10 @@ def care_queue(*, session: Session, now: datetime | None = None, platform: str |
     firsts = _first_customer_texts(session, [s.interaction_id for s, _ in rows])
     out = []
     for state, interaction in rows:
-        due = as_utc(state.next_due_at) if state.next_due_at else None
+        clock = current_clock(state, now=now)
+        due = as_utc(clock.due_at) if clock and clock.due_at else None
         out.append(QueueRow(state=state, interaction=interaction, first_post=firsts.get(state.interaction_id, ""),
-                            due_at=due, seconds_to_due=(due - now).total_seconds() if due else None))
+                            due_at=due, seconds_to_due=(due - now).total_seconds() if due else None, clock=clock))
     return out
 
 
@@ -532,7 +534,7 @@ def _first_customer_texts(session: Session, ids: list[int]) -> dict[int, str]:
 
 
 def live_clocks(state: SocialThreadState, *, now: datetime | None = None) -> dict[str, Any]:
-    """Clock readings at `now` (pages show these; stored statuses are as of the last refresh)."""
+    """Clock readings at `now` by name (API answers); pages and the queue read `thread_clocks`."""
     now = as_utc(now or utcnow())
     first = read_clock(due_at=state.first_response_due_at, met_at=state.first_response_at, now=now)
     follow = read_clock(due_at=state.follow_up_due_at, met_at=state.follow_up_at, now=now)
@@ -543,18 +545,39 @@ def live_clocks(state: SocialThreadState, *, now: datetime | None = None) -> dic
 
 # ---------------------------------------------------------------- reports
 
-def fairness(*, session: Session, platform: str | None = None, since: datetime | None = None) -> FairnessReport:
-    """First-response times by follower band (genuine threads answered so far), with the significance flag."""
-    query = select(SocialThreadState).where(col(SocialThreadState.first_response_at).is_not(None),
-                                            col(SocialThreadState.non_genuine).is_(False))
+def fairness(*, session: Session, platform: str | None = None, since: datetime | None = None,
+             now: datetime | None = None) -> FairnessReport:
+    """First-response times by follower band over every thread with a customer post: answered, late and still
+    unanswered ones (their wait so far), flagged non-genuine ones included and counted apart too."""
+    now = as_utc(now or utcnow())
+    query = select(SocialThreadState).where(col(SocialThreadState.first_customer_post_at).is_not(None))
     if platform:
         query = query.where(SocialThreadState.platform == platform)
     if since:
         query = query.where(col(SocialThreadState.first_customer_post_at) >= since)
-    samples = [ResponseSample(followers=s.follower_count, response_seconds=s.first_response_business_seconds or 0.0,
-                              within_sla=s.first_response_status == ClockStatus.MET)
-               for s in session.exec(query).all()]
+    samples = []
+    hours: dict[str, BusinessHours | None] = {}
+    for state in session.exec(query).all():
+        assert state.first_customer_post_at is not None
+        if state.platform not in hours:
+            hours[state.platform] = business_hours_of(get_config(session=session, platform=state.platform))
+        answered = state.first_response_at is not None
+        waited = (state.first_response_business_seconds if answered and state.first_response_business_seconds
+                  is not None else business_seconds_between(state.first_customer_post_at,
+                                                            state.first_response_at or now, hours[state.platform]))
+        status = read_clock(due_at=state.first_response_due_at, met_at=state.first_response_at, now=now).status
+        samples.append(ResponseSample(followers=state.follower_count, response_seconds=max(0.0, waited),
+                                      within_sla=status == ClockStatus.MET or (
+                                          not answered and status == ClockStatus.PENDING),
+                                      answered=answered, non_genuine=state.non_genuine))
     return fairness_report(samples)
+
+
+def watch_list(*, session: Session, limit: int = 100) -> list[SocialThreadState]:
+    """Threads by authors on the influencer watch list (followers at or above the platform's threshold):
+    tracked so the team knows their reach; their clocks and queue place are everyone's."""
+    return list(session.exec(select(SocialThreadState).where(col(SocialThreadState.watched).is_(True))
+                             .order_by(col(SocialThreadState.first_customer_post_at).desc()).limit(limit)).all())
 
 
 @dataclass
@@ -768,9 +791,9 @@ class ProcessReport:
 
 
 def process_report(*, session: Session, months: int = 6) -> ProcessReport:
-    """Leading metrics and maturity per process over genuine threads, with the maturity per month."""
+    """Leading metrics and maturity per process over every thread with a customer post (flagged non-genuine
+    ones included: a flag never improves the figures), with the maturity per month."""
     states = [s for s in session.exec(select(SocialThreadState).where(
-        col(SocialThreadState.non_genuine).is_(False),
         col(SocialThreadState.first_customer_post_at).is_not(None))).all()]
     rows = [process_metrics(p, [_facts(s) for s in states if s.process == p]) for p in PROCESSES]
     by_month: dict[str, list[SocialThreadState]] = {}

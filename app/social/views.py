@@ -45,6 +45,7 @@ def queue_page(request: Request, principal: WebSocialViewer, session: SessionDep
         return table_csv("social-queue.csv", rows, {
             "interaction_id": lambda r: r.state.interaction_id, "due_at": lambda r: r.due_at,
             "seconds_to_due": lambda r: None if r.seconds_to_due is None else round(r.seconds_to_due),
+            "clock": lambda r: r.clock.name if r.clock else None,
             "platform": lambda r: r.state.platform, "author": lambda r: r.state.author_handle,
             "followers": lambda r: r.state.follower_count, "first_post": lambda r: r.first_post,
             "first_response": lambda r: r.state.first_response_status,
@@ -67,6 +68,9 @@ def _thread_context(session: SessionDep, principal: Principal, interaction_id: i
     return {"state": state, "messages": messages, "engagement": engagement, "evidence": evidence,
             "influence": service.influence_score(followers=state.follower_count, engagement=engagement), "story": service.thread_story(state=state, messages=messages),
             "clocks": service.live_clocks(state), "config": config, "clock_label": service.clock_label,
+            "clocks_list": service.thread_clocks(state), "current": service.current_clock(state),
+            "targets": {"first_response": config.first_response_seconds, "reply": config.first_response_seconds,
+                        "follow_up": config.follow_up_seconds, "resolution": config.site_visit_resolution_seconds},
             "now": utcnow(), "band": follower_band, "process_names": PROCESSES, "plain": service.plain_duration, "history": history, "days": days,
             "similar": hide_unviewable(session=session, principal=principal, result=similar_complaints(
                 session=session, interaction_id=interaction_id, window_days=days))}
@@ -179,7 +183,8 @@ def dashboard_page(request: Request, principal: WebSocialViewer, session: Sessio
         "private": service.resolved_privately(session=session),
         "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST, "share_test": SHARE_TEST,
         "human": service.human_duration, "processes": service.process_report(session=session),
-        "process_names": PROCESSES,
+        "process_names": PROCESSES, "urgent": service.care_queue(session=session, limit=10), "now": utcnow(),
+        "clock_label": service.clock_label, "watch": service.watch_list(session=session),
         "can_work": can_work(session=session, principal=principal)}, principal=principal)
 
 
@@ -204,7 +209,10 @@ def settings_submit(platform: str, principal: WebAdmin, session: SessionDep,
                     opens: Annotated[str, Form()] = "09:00", closes: Annotated[str, Form()] = "17:00",
                     weekdays: Annotated[list[str] | None, Form()] = None, listed_publicly: Annotated[str, Form()] = "",
                     webhook_url: Annotated[str, Form()] = "", non_genuine_follow_ups: Annotated[int, Form()] = 3,
-                    non_genuine_days: Annotated[int, Form()] = 3) -> Response:
+                    non_genuine_window_hours: Annotated[float, Form()] = 72,
+                    non_genuine_grace_hours: Annotated[float, Form()] = 4,
+                    site_visit_hours: Annotated[float, Form()] = 48,
+                    influencer_followers: Annotated[int, Form()] = 100000) -> Response:
     try:
         data = service.ChannelConfigUpdate(
             display_name=display_name or None, first_response_seconds=first_response_minutes * 60,
@@ -212,7 +220,9 @@ def settings_submit(platform: str, principal: WebAdmin, session: SessionDep,
             business_hours_enabled=business_hours_enabled == "on", business_timezone=business_timezone,
             business_hours={d: [[opens, closes]] for d in (weekdays or [])},
             listed_publicly=listed_publicly == "on", webhook_url=webhook_url.strip() or None,
-            non_genuine_follow_ups=non_genuine_follow_ups, non_genuine_days=non_genuine_days)
+            non_genuine_follow_ups=non_genuine_follow_ups, non_genuine_window_hours=non_genuine_window_hours,
+            non_genuine_grace_hours=non_genuine_grace_hours, site_visit_resolution_seconds=site_visit_hours * 3600,
+            influencer_followers=influencer_followers)
         service.update_config(session=session, platform=platform, data=data, actor=principal)
     except (EarshotError, ValueError) as exc:
         session.rollback()
