@@ -310,6 +310,8 @@ def change_status(*, session: Session, case: ReviewCase, to: str, actor: Princip
         raise Forbidden("Only executives and admins decide and close cases.")
     if target == CaseStatus.DECIDED and not case.root_cause:
         raise Conflict("record the root cause before marking the case decided")
+    if target == CaseStatus.DECIDED and not case.decision.strip():
+        raise Conflict("write what the meeting decided before marking the case decided")
     before = _case_state(case)
     case.status = target
     now = utcnow()

@@ -228,7 +228,7 @@ async def case_sheet_submit(request: Request, case_id: int, principal: WebInvest
         message = _run_sheet(session, principal, case, form)
     except EarshotError as exc:
         session.rollback()
-        return _case_page(request, session, principal, case_id, error=exc.message, form=form, status_code=422)
+        return _case_page(request, session, principal, case_id, error=exc.message, form=form)
     return _back("", f"/reviews/cases/{case_id}", message=message)
 
 
@@ -462,8 +462,8 @@ async def meeting_sheet_submit(request: Request, meeting_id: int, principal: Web
         message = _run_sheet(session, principal, case, form, extra=meeting_op, save_extra=save_minutes)
     except EarshotError as exc:
         session.rollback()
-        return _walk_page(request, session, principal, meeting_id, pos=position, error=exc.message, form=form,
-                          status_code=422)
+        # the page itself is the answer (200): the error on it, every field as typed
+        return _walk_page(request, session, principal, meeting_id, pos=position, error=exc.message, form=form)
     return _back("", f"/reviews/meetings/{meeting_id}?pos={target}", message=message)
 
 

@@ -53,7 +53,7 @@ def test_empty_decision_is_refused_and_nothing_typed_is_lost(client, session, me
     meeting_id = _meeting(client, [r2])
     answer = _sheet(client, meeting_id, op="decide", minutes="Minutes so far", staff_notes="Staff side",
                     root_cause="business flow", decision="   ")
-    assert answer.status_code == 422
+    assert answer.status_code == 200
     assert "write what the meeting decided" in answer.text
     assert "Minutes so far" in answer.text and "Staff side" in answer.text  # the page comes back as typed
     case = _fresh(session, ReviewCase, r2)
@@ -61,7 +61,7 @@ def test_empty_decision_is_refused_and_nothing_typed_is_lost(client, session, me
     assert case.staff_notes == "Staff side"  # and what was typed is saved all the same
     assert _fresh(session, ReviewMeeting, meeting_id).minutes == "Minutes so far"
     no_cause = _sheet(client, meeting_id, op="decide", decision="Call back", root_cause="")
-    assert no_cause.status_code == 422 and "choose the root cause" in no_cause.text
+    assert no_cause.status_code == 200 and "choose the root cause" in no_cause.text
 
 
 def test_moving_on_with_an_unadded_action_keeps_it(client, session, meeting_world):
@@ -69,7 +69,7 @@ def test_moving_on_with_an_unadded_action_keeps_it(client, session, meeting_worl
     meeting_id = _meeting(client, [meeting_world["r2"], meeting_world["r7"]])
     answer = _sheet(client, meeting_id, op="goto:1", action_kind="retrain_staff", action_topic="call-backs",
                     decision="Draft decision")
-    assert answer.status_code == 422 and "not added" in answer.text
+    assert answer.status_code == 200 and "not added" in answer.text
     assert 'value="call-backs"' in answer.text and "Draft decision" in answer.text
     assert _fresh(session, ReviewCase, meeting_world["r2"]).decision == "Draft decision"  # kept as a draft
     added = _sheet(client, meeting_id, op="action", action_kind="retrain_staff", action_topic="call-backs",
