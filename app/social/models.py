@@ -131,3 +131,35 @@ class SocialAlert(SQLModel, table=True):
     delivery_error: str | None = Field(default=None, max_length=2000)
     acknowledged_at: datetime | None = tz_column()
     acknowledged_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+
+
+DEFAULT_CARE_CHANNELS: list[dict[str, Any]] = [
+    {"channel": "phone", "display_name": "Phone", "position": 1, "response_seconds": 120.0,
+     "hours": "Mon–Fri 08:00–20:00, Sat 09:00–17:00",
+     "issues": ["Faults and outages that need fixing now", "Cancelling or changing a contract",
+                "Anything urgent, or when you would rather talk it through"]},
+    {"channel": "chat", "display_name": "Chat on our website", "position": 2, "response_seconds": 120.0,
+     "hours": "Mon–Fri 08:00–20:00",
+     "issues": ["Orders, deliveries and account questions", "Quick questions about a bill"]},
+    {"channel": "email", "display_name": "E-mail", "position": 3, "response_seconds": 86400.0,
+     "hours": "Answered Mon–Fri",
+     "issues": ["Bills and refunds where you send documents", "Complaints you want in writing"]},
+    {"channel": "social", "display_name": "Social media", "position": 4, "response_seconds": None, "hours": "",
+     "issues": ["Public questions and service updates (we move personal details to private messages)"]},
+]
+
+
+class CareChannel(SQLModel, table=True):
+    """A channel the center publishes on /care: how fast it answers, when, which issues belong there.
+    Social media's times come from the per-platform standards (SocialChannelConfig), not from here."""
+
+    __tablename__ = "care_channel"
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20, unique=True, description="phone, chat, email or social.")
+    display_name: str = Field(max_length=100)
+    position: int = 0
+    listed_publicly: bool = True
+    response_seconds: float | None = Field(default=None, description="The answer target (None for social).")
+    hours: str = Field(default="", max_length=300)
+    issues: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _now_column()

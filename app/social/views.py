@@ -18,7 +18,7 @@ from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.reports.charts import Chart, Series, bar_chart
 from app.reports.export import page_window, table_csv, wants_csv
-from app.social import alerts, repeat, service
+from app.social import alerts, care, repeat, service
 from app.social.crosschannel import hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
 from app.social.processes import PROCESSES
@@ -198,7 +198,28 @@ def acknowledge_alert(alert_id: int, principal: WebSocialWorker, session: Sessio
 def settings_page(request: Request, principal: WebAdmin, session: SessionDep, message: str | None = None,
                   error: str | None = None) -> Response:
     return render(request, "social/settings.html", {
-        "configs": service.list_configs(session=session), "message": message, "error": error}, principal=principal)
+        "configs": service.list_configs(session=session), "message": message, "error": error,
+        "care_channels": care.care_channels(session=session), "plain": service.plain_duration}, principal=principal)
+
+
+@router.post("/social/settings/care/{channel}")
+def care_channel_submit(channel: str, principal: WebAdmin, session: SessionDep,
+                        display_name: Annotated[str, Form()] = "", response_minutes: Annotated[str, Form()] = "",
+                        hours: Annotated[str, Form()] = "", issues: Annotated[str, Form()] = "",
+                        listed_publicly: Annotated[str, Form()] = "") -> Response:
+    """What /care says about one channel (phone, chat, e-mail, social)."""
+    try:
+        minutes = float(response_minutes) if response_minutes.strip() else None
+        data = care.CareChannelUpdate(
+            display_name=display_name.strip() or None, listed_publicly=listed_publicly == "on",
+            response_seconds=minutes * 60 if minutes is not None else None, hours=hours.strip(),
+            issues=issues.splitlines())
+        care.update_care_channel(session=session, channel=channel, data=data, actor=principal)
+    except (EarshotError, ValueError) as exc:
+        session.rollback()
+        reason = exc.message if isinstance(exc, EarshotError) else str(exc).splitlines()[0]
+        return RedirectResponse(f"/social/settings?error={quote_plus(reason[:200])}", status_code=303)
+    return RedirectResponse(f"/social/settings?message=Saved+{quote_plus(channel)}", status_code=303)
 
 
 @router.post("/social/settings/{platform}")
@@ -282,7 +303,9 @@ def topics_page(request: Request, principal: WebSocialViewer, session: SessionDe
 
 @router.get("/care", response_class=HTMLResponse)
 def public_care_page(request: Request, session: SessionDep) -> Response:
-    """Public, no sign-in: where the brand answers and how fast, from the same configuration the clocks use."""
-    return render(request, "social/care.html", {"configs": service.list_configs(session=session, public_only=True),
+    """Public, no sign-in: every channel the center answers on, how fast, which issues belong where and the
+    social rules it is public about, from the same settings the clocks use (app/social/care.py)."""
+    content = care.care_page(session=session)
+    return render(request, "social/care.html", {"page": content, "configs": content.platforms,
                                                 "expected": service.expected_response,
                                                 "plain": service.plain_duration})

@@ -104,3 +104,33 @@ def test_queue_thread_and_dashboard_print_the_same_clock(client, session, make_u
     assert due == _due_texts(page, iid) == _due_texts(dashboard, iid)
     assert due == (start + timedelta(hours=30.5)).isoformat()
     assert "reply to the customer" in queue and "reply to the customer" in page
+
+
+def test_public_care_page_lists_every_channel_and_the_policy_from_the_settings(client, session, make_user, login):
+    thread(session, "pub", ("customer", 0, "hi"), platform="facebook")
+    sweep(session=session, now=T0, **NOOP)
+    client.cookies.clear()
+    page = client.get("/care").text
+    for channel in ("phone", "chat", "email", "social"):
+        assert f'data-channel="{channel}"' in page
+    assert "Faults and outages that need fixing now" in page and "within 2 minutes" in page
+    assert "follow up 3 times and hear nothing from you for 72 hours" in page
+    assert "Problems that need a technician or a visit are resolved within 2 days" in page
+    admin = make_user("admin")
+    login(admin)
+    token = client.headers["x-csrf-token"]
+    saved = client.post("/social/settings/facebook", data={
+        "csrf_token": token, "non_genuine_follow_ups": "2", "non_genuine_window_hours": "48",
+        "non_genuine_grace_hours": "2", "site_visit_hours": "24", "influencer_followers": "50000",
+        "first_response_minutes": "60", "follow_up_hours": "24", "listed_publicly": "on"}, follow_redirects=False)
+    assert "error" not in saved.headers["location"], saved.headers["location"]
+    edited = client.post("/social/settings/care/email", data={
+        "csrf_token": token, "display_name": "E-mail", "response_minutes": "240", "hours": "Every day",
+        "issues": "Bills with documents\nWritten complaints", "listed_publicly": "on"}, follow_redirects=False)
+    assert "error" not in edited.headers["location"], edited.headers["location"]
+    bad = client.post("/social/settings/care/fax", data={"csrf_token": token}, follow_redirects=False)
+    assert "error=" in bad.headers["location"]
+    client.cookies.clear()
+    page = client.get("/care").text
+    assert "follow up 2 times and hear nothing from you for 48 hours" in page
+    assert "resolved within 1 day" in page and "within 4 hours" in page and "Written complaints" in page

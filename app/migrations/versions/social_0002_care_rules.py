@@ -1,5 +1,5 @@
 """social care rules of the center's practice: rolling non-genuine window with a grace period, site-visit
-resolution target, influencer watch list; thread state for the problem clock, resolution clock and watch flag
+resolution target, influencer watch list, the channels /care publishes; thread state for the problem clock, resolution clock and watch flag
 
 Revision ID: social_0002_care_rules
 Revises: social_0001
@@ -32,9 +32,24 @@ def upgrade() -> None:
         batch.add_column(sa.Column('resolution_status', sa.String(length=20), nullable=False,
                                    server_default='not_needed'))
         batch.add_column(sa.Column('watched', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.create_table(
+        'care_channel',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('channel', sa.String(length=20), nullable=False),
+        sa.Column('display_name', sa.String(length=100), nullable=False),
+        sa.Column('position', sa.Integer(), nullable=False),
+        sa.Column('listed_publicly', sa.Boolean(), nullable=False),
+        sa.Column('response_seconds', sa.Float(), nullable=True),
+        sa.Column('hours', sa.String(length=300), nullable=False),
+        sa.Column('issues', sa.JSON(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('channel'),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('care_channel')
     with op.batch_alter_table('social_thread_state') as batch:
         for name in ('watched', 'resolution_status', 'resolution_due_at', 'site_visit', 'problem_open'):
             batch.drop_column(name)
