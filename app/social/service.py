@@ -751,7 +751,8 @@ def engagement_of(messages: list[Message]) -> int | None:
     """Likes, shares, replies and retweets the source reported on the thread's posts (None when it reports none)."""
     total: int | None = None
     for message in messages:
-        for key in ("likes", "like_count", "shares", "share_count", "retweets", "retweet_count", "reply_count"):
+        for key in ("likes", "like_count", "shares", "share_count", "retweets", "retweet_count", "reply_count",
+                    "quote_count"):
             value = message.extra.get(key)
             if isinstance(value, int):
                 total = (total or 0) + value
