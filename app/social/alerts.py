@@ -15,6 +15,7 @@ from app.core.audit import Actor
 from app.core.errors import NotFound
 from app.core.timeutil import as_utc, utcnow
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
+from app.social import listening
 from app.social.models import SocialAlert, SocialThreadState
 from app.social.service import current_clock, get_config
 from app.social.stats import (
@@ -33,6 +34,7 @@ NEGATIVE_COMPOUND = -0.05
 
 
 class AlertKind:
+    MENTION_SPIKE = "mention_spike"
     UNATTENDED_WARNING = "unattended_warning"
     UNATTENDED_BREACH = "unattended_breach"
     NEGATIVITY_SPIKE = "negativity_spike"
@@ -71,7 +73,8 @@ def _publish_alert(session: Session, alert: SocialAlert) -> None:
             "due_at": details["reply_due_at"], "breached_at": details["reply_due_at"], "alert_id": alert.id}
     else:
         event, payload = "alert.spike", {
-            "alert_id": alert.id, "metric": alert.kind, "platform": alert.platform,
+            "alert_id": alert.id, "platform": alert.platform,
+            "metric": f"mentions: {details['rule']}" if alert.kind == AlertKind.MENTION_SPIKE else alert.kind,
             "window": details.get("hour") or details.get("day"),
             "value": details.get("count", details.get("share")),
             "baseline": details.get("baseline_mean", details.get("baseline_share"))}
@@ -153,6 +156,48 @@ def detect_negativity_spikes(*, session: Session, since: datetime, until: dateti
     if include_volume:
         raised += _spike_alerts(session, AlertKind.VOLUME_SPIKE, "posts", VOLUME_SPIKE_TEST, volume, hours,
                                 baseline_hours, judged_from)
+    return raised
+
+
+def detect_mention_spikes(*, session: Session, since: datetime, until: datetime | None = None,
+                          baseline_hours: int = SPIKE_BASELINE_HOURS) -> list[SocialAlert]:
+    """Per listening rule (brand or competitor keywords), hours in [since, until) whose count of matching
+    customer posts is a spike against the trailing baseline (the same test as the negativity spikes)."""
+    rules = listening.list_rules(session=session, active_only=True)
+    if not rules:
+        return []
+    until = as_utc(until or utcnow())
+    start = _hour(since) - timedelta(hours=baseline_hours)
+    rows = session.exec(select(Message).join(Interaction, col(Interaction.id) == Message.interaction_id)
+                        .where(Interaction.channel == Channel.SOCIAL, Message.author_role == AuthorRole.CUSTOMER,
+                               col(Message.sent_at) >= start, col(Message.sent_at) < until)).all()
+    by_rule: dict[str, dict[datetime, list[Message]]] = {}
+    for message in rows:
+        for name in listening.matching_rules(message.text, rules):
+            by_rule.setdefault(name, {}).setdefault(_hour(message.sent_at), []).append(message)
+    hours_total = int((_hour(until) - start).total_seconds() // 3600) + 1
+    hours = [start + timedelta(hours=i) for i in range(hours_total)]
+    judged_from = int((_hour(since) - start).total_seconds() // 3600)
+    kinds = {r.name: r.kind for r in rules}
+    raised = []
+    for name, by_hour in sorted(by_rule.items()):
+        series = [(h, len(by_hour.get(h, []))) for h in hours]
+        for spike in detect_spikes(series, baseline_hours=baseline_hours, from_index=judged_from):
+            posts = by_hour[spike.hour]
+            alert = _add_alert(
+                session, kind=AlertKind.MENTION_SPIKE, platform="",
+                dedupe_key=f"{AlertKind.MENTION_SPIKE}:{name}:{spike.hour.isoformat()}",
+                message=(f"{spike.count} posts mentioning {name} ({kinds[name]}) in the hour from "
+                         f"{spike.hour:%Y-%m-%d %H:00} UTC (baseline {spike.baseline_mean:.2f} ± "
+                         f"{spike.baseline_sd:.2f} an hour)"),
+                details={"rule": name, "rule_kind": kinds[name], "hour": spike.hour.isoformat(),
+                         "count": spike.count, "baseline_mean": spike.baseline_mean,
+                         "baseline_sd": spike.baseline_sd, "threshold": spike.threshold,
+                         "posts": [{"interaction_id": m.interaction_id, "author_handle": m.author_handle,
+                                    "text": m.text[:280], "sent_at": as_utc(m.sent_at).isoformat()}
+                                   for m in posts[:5]]})
+            if alert:
+                raised.append(alert)
     return raised
 
 

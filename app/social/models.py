@@ -111,6 +111,8 @@ class SocialThreadState(SQLModel, table=True):
     resolution_due_at: datetime | None = tz_column()
     resolution_status: str = Field(default="not_needed", max_length=20)
     watched: bool = Field(default=False, description="On the influencer watch list (tracked, never prioritised).")
+    mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
+                                description="The listening rules the customer's posts match (brand, competitors).")
     updated_at: datetime = _now_column()
 
 
@@ -162,4 +164,17 @@ class CareChannel(SQLModel, table=True):
     response_seconds: float | None = Field(default=None, description="The answer target (None for social).")
     hours: str = Field(default="", max_length=300)
     issues: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _now_column()
+
+
+class ListeningRule(SQLModel, table=True):
+    """Keywords to listen for in customers' posts: the brand's names (kind brand) or a competitor's. Matching
+    threads are tagged in the care queue and counted for mention spikes."""
+
+    __tablename__ = "social_listening_rule"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    kind: str = Field(default="brand", max_length=20, description="brand or competitor")
+    terms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    active: bool = True
     updated_at: datetime = _now_column()

@@ -18,6 +18,7 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.timeutil import as_utc, utcnow
 from app.interactions import service as interactions
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
+from app.social import listening
 from app.social.clock import (
     BusinessHours,
     ClockStatus,
@@ -164,6 +165,8 @@ def refresh_thread(*, session: Session, interaction_id: int, now: datetime | Non
     if state.process_set_by_id is None:
         state.process = classify(" ".join(m.text for m in customer))
     state.watched = state.follower_count is not None and state.follower_count >= config.influencer_followers
+    rules = listening.list_rules(session=session, active_only=True)
+    state.mentions = sorted({name for m in customer for name in listening.matching_rules(m.text, rules)})
     _lift_flag_on_return(session, state)
     state.resolved_privately = state.resolved_at is None and (
         state.private_resolution_at is not None or (bool(messages) and not messages[-1].is_public

@@ -18,7 +18,7 @@ from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.reports.charts import Chart, Series, bar_chart
 from app.reports.export import page_window, table_csv, wants_csv
-from app.social import alerts, care, repeat, service
+from app.social import alerts, care, listening, repeat, service
 from app.social.crosschannel import hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
 from app.social.processes import PROCESSES
@@ -199,7 +199,23 @@ def settings_page(request: Request, principal: WebAdmin, session: SessionDep, me
                   error: str | None = None) -> Response:
     return render(request, "social/settings.html", {
         "configs": service.list_configs(session=session), "message": message, "error": error,
-        "care_channels": care.care_channels(session=session), "plain": service.plain_duration}, principal=principal)
+        "care_channels": care.care_channels(session=session), "plain": service.plain_duration,
+        "listening_rules": listening.list_rules(session=session)}, principal=principal)
+
+
+@router.post("/social/settings/listening")
+def listening_submit(principal: WebAdmin, session: SessionDep, name: Annotated[str, Form()] = "",
+                     kind: Annotated[str, Form()] = "brand", terms: Annotated[str, Form()] = "",
+                     active: Annotated[str, Form()] = "") -> Response:
+    """Create or change a listening rule (brand or competitor keywords, comma-separated); no terms deletes it."""
+    try:
+        listening.save_rule(session=session, name=name, kind=kind, terms=terms.replace("\n", ",").split(","),
+                            active=active == "on", actor=principal)
+    except EarshotError as exc:
+        session.rollback()
+        return RedirectResponse(f"/social/settings?error={quote_plus(exc.message[:200])}", status_code=303)
+    return RedirectResponse(f"/social/settings?message=Saved+listening+rule+{quote_plus(name.strip())}",
+                            status_code=303)
 
 
 @router.post("/social/settings/care/{channel}")

@@ -34,4 +34,5 @@ RULES = [
     Rule("POST", "/social/settings/{platform}", ADMIN, data={}, page=True),
     Rule("GET", "/care", ALL, public=True, page=True),
     Rule("POST", "/social/settings/care/{channel}", ADMIN, data={}, page=True),
+    Rule("POST", "/social/settings/listening", ADMIN, data={}, page=True),
 ]

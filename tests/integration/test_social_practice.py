@@ -134,3 +134,38 @@ def test_public_care_page_lists_every_channel_and_the_policy_from_the_settings(c
     page = client.get("/care").text
     assert "follow up 2 times and hear nothing from you for 48 hours" in page
     assert "resolved within 1 day" in page and "within 4 hours" in page and "Written complaints" in page
+
+
+def test_listening_rules_tag_threads_and_raise_mention_spikes(client, session, make_user, login):
+    from sqlmodel import select
+
+    from app.connectors import webhooks
+    from app.connectors.models import WebhookDelivery
+    from app.social import alerts
+
+    login(make_user("admin"))
+    token = client.headers["x-csrf-token"]
+    for name, kind, terms in (("Kestrel", "brand", "Kestrel, KestrelHelp"), ("Falcon", "competitor", "Falcon Fibre")):
+        saved = client.post("/social/settings/listening", data={"csrf_token": token, "name": name, "kind": kind,
+                                                                 "terms": terms, "active": "on"},
+                            follow_redirects=False)
+        assert "error" not in saved.headers["location"]
+    assert "kind+must+be+one+of" in client.post("/social/settings/listening", data={
+        "csrf_token": token, "name": "x", "kind": "friend", "terms": "y"}, follow_redirects=False).headers["location"]
+    webhooks.create_endpoint(session=session, data=webhooks.EndpointIn(
+        url="https://hooks.example.com/x", event_types=["alert.spike"]), actor=None)
+    for day in range(7):  # a quiet week: one competitor mention a day
+        thread(session, f"calm{day}", ("customer", day * 24 + 5, "Thinking about Falcon Fibre"))
+    for n in range(6):  # then six in an hour
+        thread(session, f"switch{n}", ("customer", 7 * 24 + 3 + n * 0.1, f"Leaving for falcon fibre #{n}"))
+    mixed = thread(session, "mixed", ("customer", 7 * 24 + 6, "@KestrelHelp is slower than Falcon Fibre"))
+    unrelated = thread(session, "plain", ("customer", 7 * 24 + 6, "kestrels are lovely birds"))
+    assert service.get_state(session=session, interaction_id=mixed).mentions == ["Falcon", "Kestrel"]
+    assert service.get_state(session=session, interaction_id=unrelated).mentions == []
+    raised = alerts.detect_mention_spikes(session=session, since=T0 + timedelta(days=7), until=T0 + timedelta(days=8))
+    assert [(a.kind, a.details["rule"], a.details["count"]) for a in raised] == [("mention_spike", "Falcon", 6)]
+    session.commit()
+    events = session.exec(select(WebhookDelivery)).all()
+    assert [e.payload["metric"] for e in events] == ["mentions: Falcon"]
+    queue = client.get("/social").text
+    assert 'class="badge mention">Kestrel<' in queue and 'class="badge mention">Falcon<' in queue

@@ -1,5 +1,5 @@
 """social care rules of the center's practice: rolling non-genuine window with a grace period, site-visit
-resolution target, influencer watch list, the channels /care publishes; thread state for the problem clock, resolution clock and watch flag
+resolution target, influencer watch list, the channels /care publishes, listening rules (brand and competitor keywords); thread state for the problem clock, resolution clock and watch flag
 
 Revision ID: social_0002_care_rules
 Revises: social_0001
@@ -32,6 +32,18 @@ def upgrade() -> None:
         batch.add_column(sa.Column('resolution_status', sa.String(length=20), nullable=False,
                                    server_default='not_needed'))
         batch.add_column(sa.Column('watched', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column('mentions', sa.JSON(), nullable=False, server_default='[]'))
+    op.create_table(
+        'social_listening_rule',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('name', sa.String(length=100), nullable=False),
+        sa.Column('kind', sa.String(length=20), nullable=False),
+        sa.Column('terms', sa.JSON(), nullable=False),
+        sa.Column('active', sa.Boolean(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('name'),
+    )
     op.create_table(
         'care_channel',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -50,8 +62,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('care_channel')
+    op.drop_table('social_listening_rule')
     with op.batch_alter_table('social_thread_state') as batch:
-        for name in ('watched', 'resolution_status', 'resolution_due_at', 'site_visit', 'problem_open'):
+        for name in ('mentions', 'watched', 'resolution_status', 'resolution_due_at', 'site_visit', 'problem_open'):
             batch.drop_column(name)
     with op.batch_alter_table('social_channel_config') as batch:
         for name in ('influencer_followers', 'site_visit_resolution_seconds', 'non_genuine_grace_hours',
