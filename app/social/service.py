@@ -16,6 +16,7 @@ from app.core import audit
 from app.core.audit import Actor
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.timeutil import as_utc, utcnow
+from app.evaluations import service as evaluations
 from app.interactions import service as interactions
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
 from app.social import listening
@@ -161,7 +162,9 @@ def refresh_thread(*, session: Session, interaction_id: int, now: datetime | Non
     _compute_clocks(state, messages, config, hours, now)
     state.engagement = engagement_of(messages)
     answered_at = state.first_response_at
-    state.customer_posted_again = answered_at is not None and any(as_utc(m.sent_at) > answered_at for m in customer)
+    # a closing "thanks" is not the customer having to come back
+    state.customer_posted_again = answered_at is not None and any(
+        as_utc(m.sent_at) > answered_at and not is_closing_remark(m.text) for m in customer)
     if state.process_set_by_id is None:
         state.process = classify(" ".join(m.text for m in customer))
     state.watched = state.follower_count is not None and state.follower_count >= config.influencer_followers
@@ -776,15 +779,17 @@ def set_process(*, session: Session, interaction_id: int, process: str, actor: A
     return state
 
 
-def _facts(state: SocialThreadState) -> ThreadFacts:
+def _facts(state: SocialThreadState, quality: dict[int, float] | None = None) -> ThreadFacts:
     status = state.first_response_status
     return ThreadFacts(
+        quality=(quality or {}).get(state.interaction_id),
         process=state.process, answered=state.first_response_at is not None,
         response_seconds=state.first_response_business_seconds,
         within_target=None if status == ClockStatus.PENDING else status == ClockStatus.MET,
         engagement=state.engagement,
         resolved=state.resolved_at is not None or state.private_resolution_at is not None
-        or state.resolved_privately, customer_posted_again=state.customer_posted_again)
+        or state.resolved_privately or (state.first_response_at is not None and not state.problem_open),
+        customer_posted_again=state.customer_posted_again)
 
 
 @dataclass
@@ -799,12 +804,14 @@ def process_report(*, session: Session, months: int = 6) -> ProcessReport:
     ones included: a flag never improves the figures), with the maturity per month."""
     states = [s for s in session.exec(select(SocialThreadState).where(
         col(SocialThreadState.first_customer_post_at).is_not(None))).all()]
-    rows = [process_metrics(p, [_facts(s) for s in states if s.process == p]) for p in PROCESSES]
+    # quality of response: the evaluations of the social replies (the evaluations feature owns the scores)
+    quality = evaluations.mean_scores_by_interaction(session=session, interaction_ids=[s.interaction_id for s in states])
+    rows = [process_metrics(p, [_facts(s, quality) for s in states if s.process == p]) for p in PROCESSES]
     by_month: dict[str, list[SocialThreadState]] = {}
     for state in states:
         assert state.first_customer_post_at is not None
         by_month.setdefault(as_utc(state.first_customer_post_at).strftime("%Y-%m"), []).append(state)
     recent = sorted(by_month)[-months:]
-    trend = {p: {m: process_metrics(p, [_facts(s) for s in by_month[m] if s.process == p]).maturity
+    trend = {p: {m: process_metrics(p, [_facts(s, quality) for s in by_month[m] if s.process == p]).maturity
                  for m in recent} for p in PROCESSES}
     return ProcessReport(rows=rows, months=recent, trend=trend)

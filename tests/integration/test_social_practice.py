@@ -169,3 +169,30 @@ def test_listening_rules_tag_threads_and_raise_mention_spikes(client, session, m
     assert [e.payload["metric"] for e in events] == ["mentions: Falcon"]
     queue = client.get("/social").text
     assert 'class="badge mention">Kestrel<' in queue and 'class="badge mention">Falcon<' in queue
+
+
+def test_seed_metrics_quality_from_social_evaluations_and_first_issue_resolution(session, make_user):
+    from app.auth.service import principal_of
+    from app.evaluations import service as evaluations
+    from app.evaluations.models import AnswerIn
+    from app.scorecards import service as scorecards
+    from app.scorecards.schema import parse_form
+    from tests.integration.evaluations_support import FULL_MARKS, SMALL_FORM
+
+    social_form = parse_form({**SMALL_FORM, "key": "small_social", "channels": ["social"]})
+    scorecard, _, _ = scorecards.save_form(session=session, form=social_form, actor=None, publish=True)
+
+    solved = thread(session, "solved", ("customer", 0, "My bill is wrong this month"),
+                    ("agent", 0.5, "Corrected, refund on its way"), ("customer", 2, "Thanks, sorted!"))
+    again = thread(session, "again", ("customer", 0, "My bill is wrong this month"),
+                   ("agent", 0.5, "Corrected"), ("customer", 30, "Still wrong, nothing changed"))
+    evaluator = make_user("evaluator")
+    draft = evaluations.create(session=session, principal=principal_of(evaluator), interaction_id=solved,
+                               scorecard_id=scorecard.id)
+    evaluations.submit(session=session, principal=principal_of(evaluator), evaluation_id=draft.id,
+                       answers=[AnswerIn(**a) for a in FULL_MARKS])
+    sweep(session=session, now=T0 + timedelta(days=2), **NOOP)
+    billing = next(r for r in service.process_report(session=session).rows if r.threads)
+    assert billing.threads == 2 and billing.quality_mean == 100.0
+    assert billing.first_issue_resolution == 0.5  # the "thanks" counts as solved first time; "still wrong" not
+    assert service.get_state(session=session, interaction_id=again).customer_posted_again
