@@ -150,3 +150,29 @@ def test_review_case_opened_reaches_the_webhooks(session, make_user):
     surveys.import_csv(session=session, source=source, text=read("basic.csv"), actor=None)  # re-import
     session.commit()
     assert len(session.exec(select(WebhookDelivery)).all()) == len(deliveries)  # no second event
+
+
+def test_survey_dashboard_opens_on_the_latest_month_with_answers(client, meeting_world):
+    sign_in(client, "erin")
+    page = client.get("/surveys").text
+    assert "<h1>Survey figures 2026-11</h1>" in page  # the answers are from November 2026, whatever month it is now
+
+
+def test_case_page_is_one_form_for_investigators(client, session, meeting_world, make_user):
+    make_user("evaluator", username="eva")
+    sign_in(client, "eva")
+    r2 = meeting_world["r2"]
+    page = client.get(f"/reviews/cases/{r2}").text
+    assert f'action="/reviews/cases/{r2}/sheet"' in page and "Record decision" not in page
+    moved = client.post(f"/reviews/cases/{r2}/sheet", data={
+        "csrf_token": client.headers["x-csrf-token"], "op": "status:investigating",
+        "staff_notes": "Talked to Ada", "customer_notes": "Maria called back"}, follow_redirects=False)
+    assert moved.status_code == 303 and "error" not in moved.headers["location"]
+    case = _fresh(session, ReviewCase, r2)
+    assert (case.status, case.staff_notes, case.customer_notes) == ("investigating", "Talked to Ada",
+                                                                    "Maria called back")
+    refused = client.post(f"/reviews/cases/{r2}/sheet", data={
+        "csrf_token": client.headers["x-csrf-token"], "op": "decide", "staff_notes": "More notes",
+        "root_cause": "business flow", "decision": "x"}, follow_redirects=False)
+    assert refused.status_code == 200 and "only executives and admins decide" in refused.text
+    assert _fresh(session, ReviewCase, r2).staff_notes == "More notes" and "More notes" in refused.text
