@@ -45,11 +45,10 @@ def queue_page(request: Request, principal: WebSocialViewer, session: SessionDep
         return table_csv("social-queue.csv", rows, {
             "interaction_id": lambda r: r.state.interaction_id, "due_at": lambda r: r.due_at,
             "seconds_to_due": lambda r: None if r.seconds_to_due is None else round(r.seconds_to_due),
-            "clock": lambda r: r.clock.name if r.clock else None,
             "platform": lambda r: r.state.platform, "author": lambda r: r.state.author_handle,
             "followers": lambda r: r.state.follower_count, "first_post": lambda r: r.first_post,
             "first_response": lambda r: r.state.first_response_status,
-            "follow_up": lambda r: r.state.follow_up_status})
+            "follow_up": lambda r: r.state.follow_up_status, "clock": lambda r: r.clock.name if r.clock else None})
     return render(request, "social/queue.html", {
         "rows": rows, "result": result, "platform": platform or "", "now": utcnow(), "clock_label": service.clock_label,
         "platforms": [c.platform for c in service.list_configs(session=session)]}, principal=principal)
