@@ -104,6 +104,9 @@ def raise_unattended_alerts(*, session: Session, now: datetime | None = None) ->
             if now < starts:
                 continue
             who = state.author_handle or "a customer"
+            waiting_post = session.exec(select(Message).where(
+                Message.interaction_id == state.interaction_id, Message.author_role == AuthorRole.CUSTOMER,
+                col(Message.sent_at) >= since).order_by(col(Message.sent_at))).first()
             text = (f"{state.platform}: post by {who} unanswered since {since:%Y-%m-%d %H:%M} UTC — {clock.label} "
                     f"{'was due' if label == 'breached' else 'due'} at {due:%Y-%m-%d %H:%M} UTC")
             alert = _add_alert(session, kind=kind, platform=state.platform, interaction_id=state.interaction_id,
@@ -111,6 +114,7 @@ def raise_unattended_alerts(*, session: Session, now: datetime | None = None) ->
                                created_at=now,
                                details={"waiting_since": since.isoformat(), "reply_due_at": due.isoformat(),
                                         "sla": clock.name, "author_handle": state.author_handle,
+                                        "post_url": waiting_post.extra.get("url") if waiting_post else None,
                                         "thread_url": f"/social/threads/{state.interaction_id}"})
             if alert:
                 raised.append(alert)

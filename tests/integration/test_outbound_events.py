@@ -66,3 +66,30 @@ def test_action_overdue_fires_once(session, hook, meeting_world, make_user):  # 
     assert _events(session, "action.overdue") == [{
         "action_id": action.id, "agent_id": None, "coach_id": coach.id, "title": "call-backs",
         "due_at": "2026-12-01", "case_id": meeting_world["r2"]}]
+
+
+def test_evaluation_and_dispute_events_fire(session, hook, make_user):
+    from app.auth.service import principal_of
+    from app.evaluations import service as evaluations
+    from app.evaluations.models import AnswerIn
+    from tests.integration.evaluations_support import FULL_MARKS, load_small_form, make_interaction
+
+    evaluator, agent = principal_of(make_user("evaluator")), make_user("agent", username="ada")
+    interaction = make_interaction(session, agent_id=agent.id)
+    draft = evaluations.create(session=session, principal=evaluator, interaction_id=interaction.id,
+                               scorecard_id=load_small_form(session))
+    evaluations.submit(session=session, principal=evaluator, evaluation_id=draft.id,
+                       answers=[AnswerIn(**a) for a in FULL_MARKS])
+    evaluations.dispute(session=session, principal=principal_of(agent), evaluation_id=draft.id,
+                        reason="I did verify the caller", items=[])
+    evaluations.resolve(session=session, principal=evaluator, evaluation_id=draft.id, outcome="upheld",
+                        reason="The recording shows no verification")
+    assert [e["evaluation_id"] for e in _events(session, "evaluation.submitted")] == [draft.id]
+    assert [(e["evaluation_id"], e["agent_id"]) for e in _events(session, "dispute.opened")] == [(draft.id, agent.id)]
+    assert [(e["evaluation_id"], e["outcome"]) for e in _events(session, "dispute.resolved")] == [(draft.id, "upheld")]
+
+
+def test_unattended_post_names_the_post(session, hook):
+    thread(session, "linked", ("customer", 0, "Anyone there?"))
+    sweep(session=session, now=T0 + timedelta(minutes=40), post=lambda url, body: None)
+    assert _events(session, "social.unattended_post")[0]["post_url"] == "https://x.example/linked/0"
