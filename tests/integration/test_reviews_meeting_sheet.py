@@ -176,3 +176,13 @@ def test_case_page_is_one_form_for_investigators(client, session, meeting_world,
         "root_cause": "business flow", "decision": "x"}, follow_redirects=False)
     assert refused.status_code == 200 and "only executives and admins decide" in refused.text
     assert _fresh(session, ReviewCase, r2).staff_notes == "More notes" and "More notes" in refused.text
+
+
+def test_the_sheet_needs_the_csrf_token(client, session, meeting_world):
+    sign_in(client, "erin")
+    meeting_id = _meeting(client, [meeting_world["r2"]])
+    client.headers.pop("x-csrf-token")
+    forged = client.post(f"/reviews/meetings/{meeting_id}/sheet", data={"op": "save", "minutes": "forged"},
+                         follow_redirects=False)
+    assert forged.status_code == 403
+    assert _fresh(session, ReviewMeeting, meeting_id).minutes == ""
