@@ -17,7 +17,7 @@ from app.core.timeutil import as_utc, utcnow
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
 from app.social import listening
 from app.social.models import SocialAlert, SocialThreadState
-from app.social.service import current_clock, get_config
+from app.social.service import get_config, thread_clocks
 from app.social.stats import (
     SHARE_BASELINE_DAYS,
     SHARE_TEST,
@@ -82,7 +82,7 @@ def _publish_alert(session: Session, alert: SocialAlert) -> None:
 
 
 def raise_unattended_alerts(*, session: Session, now: datetime | None = None) -> list[SocialAlert]:
-    """One alert per waiting post per level: a warning when its reply clock (the same `current_clock` the
+    """One alert per waiting post per level: a warning when its reply clock (from `thread_clocks`, what the
     queue and the thread page show) comes within the threshold of its due time, a breach at the due time.
     A post first seen past due gets the breach alone."""
     now = as_utc(now or utcnow())
@@ -91,8 +91,10 @@ def raise_unattended_alerts(*, session: Session, now: datetime | None = None) ->
         col(SocialThreadState.awaiting_reply_since).is_not(None), col(SocialThreadState.next_due_at).is_not(None),
         col(SocialThreadState.non_genuine).is_(False), col(SocialThreadState.resolved_at).is_(None))).all()
     for state in states:
-        clock = current_clock(state, now=now)
-        if clock is None or clock.due_at is None or clock.name not in ("first_response", "reply"):
+        # the clock of the waiting post, read from the same computation the pages show
+        clock = next((c for c in thread_clocks(state, now=now)
+                      if c.running and c.due_at is not None and c.name in ("first_response", "reply")), None)
+        if clock is None or clock.due_at is None:
             continue
         assert state.awaiting_reply_since is not None
         due, since = as_utc(clock.due_at), as_utc(state.awaiting_reply_since)

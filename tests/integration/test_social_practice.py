@@ -196,3 +196,12 @@ def test_seed_metrics_quality_from_social_evaluations_and_first_issue_resolution
     assert billing.threads == 2 and billing.quality_mean == 100.0
     assert billing.first_issue_resolution == 0.5  # the "thanks" counts as solved first time; "still wrong" not
     assert service.get_state(session=session, interaction_id=again).customer_posted_again
+
+
+def test_a_new_post_is_alerted_even_when_the_follow_up_is_overdue(session):
+    iid = thread(session, "late", ("customer", 0, "Bill is wrong"), ("agent", 0.2, "Looking into it"),
+                 ("customer", 30, "Still waiting, bill still wrong"))
+    result = sweep(session=session, now=T0 + timedelta(hours=30, minutes=40), **NOOP)
+    state = service.get_state(session=session, interaction_id=iid)
+    assert service.current_clock(state, now=T0 + timedelta(hours=31)).name == "follow_up"  # due first, breached
+    assert result["unattended_alerts"] == 1  # the new post is still watched: a warning before its reply is due
