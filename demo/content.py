@@ -339,6 +339,8 @@ SOCIAL: list[dict[str, Any]] = [
                      "we'll sort it. Sam", {"after": 1440, "parent": "f1"}),
          ("f3", "A", "Hi, we still haven't heard from you. We'd really like to fix the double charge, please "
                      "DM us your name and postcode. Sam", {"after": 1445, "parent": "f2"}),
+         ("f4", "A", "Last message from us on this one: if the double charge is still there, DM us your name "
+                     "and postcode and we'll refund it. Sam", {"after": 1200, "parent": "f3"}),
      ]},
     {"id": "s05", "platform": "facebook", "handle": ("linda.shaw.52", "Linda Shaw", 340),
      "started_at": "2026-09-05T14:20:00+00:00", "posts": [

@@ -212,11 +212,13 @@ def twitter(tweets_js: ExistingFile, handle: Annotated[str | None, typer.Option(
 
 
 @commands.command("instagram")
-def instagram(media_json: ExistingFile, source: Source = None) -> None:
-    """Instagram media with comments and replies (Graph API JSON)."""
+def instagram(media_json: ExistingFile, account: Annotated[str | None, typer.Option(
+        help="The brand's username (needed for a file of media that tag the brand)")] = None,
+        source: Source = None) -> None:
+    """Instagram media with comments and replies (Graph API JSON), the brand's own or those tagging it."""
     from app.connectors import social
 
-    _social(media_json, lambda: social.read_instagram(media_json), source or "instagram")
+    _social(media_json, lambda: social.read_instagram(media_json, account=account), source or "instagram")
 
 
 @commands.command("survey-preset")

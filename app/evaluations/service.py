@@ -615,3 +615,14 @@ def scored_with_answers(*, session: Session, scorecard_id: int, limit: int, sinc
                                    .order_by(col(EvaluationAnswer.id))).all():
             answers[answer.evaluation_id].append(answer)
     return [(e, answers[e.id]) for e in rows if e.id is not None]
+
+
+def mean_scores_by_interaction(*, session: Session, interaction_ids: Sequence[int]) -> dict[int, float]:
+    """The mean score of each interaction's scored evaluations (submitted onwards; drafts and unscored ones
+    left out). Social care's "quality of response" reads it."""
+    if not interaction_ids:
+        return {}
+    rows = session.exec(select(Evaluation.interaction_id, func.avg(Evaluation.score)).where(
+        col(Evaluation.interaction_id).in_(list(interaction_ids)), Evaluation.state != EvaluationState.DRAFT,
+        col(Evaluation.score).is_not(None)).group_by(col(Evaluation.interaction_id))).all()
+    return {interaction_id: float(score) for interaction_id, score in rows if score is not None}

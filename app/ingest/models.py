@@ -129,6 +129,8 @@ class SocialPost(Lenient):
     text: str = Field(max_length=MAX_MESSAGE_CHARS)
     created_at: datetime
     url: str | None = Field(default=None, max_length=2000)
+    engagement: dict[str, int] | None = Field(default=None, description=(
+        "Counts the source reports on the post: like_count, share_count, retweet_count, reply_count, ..."))
 
     @field_validator("created_at")
     @classmethod

@@ -704,7 +704,8 @@ def _import_social_thread(*, session: Session, resolver: Resolver, report: Impor
             external_id=post.post_id, author_role=post.author_role, sent_at=post.created_at, text=post.text,
             author_name=post.display_name, author_handle=handle, agent_id=author_agent, is_public=post.is_public,
             parent_external_id=post.parent_id,
-            extra={"follower_count": post.follower_count, "url": post.url, "platform": platform})))
+            extra={"follower_count": post.follower_count, "url": post.url, "platform": platform,
+                   **(post.engagement or {})})))
     if not messages:
         return
     root = messages[0][1]

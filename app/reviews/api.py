@@ -120,7 +120,7 @@ def list_actions(principal: InvestigatorDep, session: SessionDep, status: str | 
 
 
 @router.patch("/actions/{action_id}", responses=error_responses(404))
-def update_action(action_id: int, body: ActionUpdate, principal: DeciderDep, session: SessionDep) -> ActionPublic:
+def update_action(action_id: int, body: ActionUpdate, principal: InvestigatorDep, session: SessionDep) -> ActionPublic:
     action = service.get_action(session=session, principal=principal, action_id=action_id)
     service.update_action(session=session, action=action, actor=principal, data=body)
     session.commit()

@@ -200,6 +200,7 @@ class MeetingCreate(BaseModel):
     title: str = ""
     attendees: list[str] = []
     case_ids: list[int] | None = None
+    additional: bool = False  # one meeting per month unless this says it is an extra one
 
 
 class MinutesUpdate(StrictModel):

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from app.auth.models import Site, User
 from app.auth.service import visible_agent_ids
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
 from app.interactions.models import Customer, Interaction, InteractionLeg
@@ -117,6 +118,9 @@ def open_cases_for_responses(*, session: Session, response_ids: list[int]) -> in
             session.flush()
             audit.record(session=session, actor=None, action="review_case.open", record_type="review_case",
                          record_id=case.id, after={"survey_response_id": response_id, "band": response.band})
+            _publish(session, "review_case.opened", {
+                "review_case_id": case.id, "survey_response_id": response_id,
+                "interaction_id": response.interaction_id, "agent_id": case.agent_id, "band": response.band})
             opened += 1
         else:
             case.customer_id = case.customer_id or response.customer_id
@@ -125,6 +129,13 @@ def open_cases_for_responses(*, session: Session, response_ids: list[int]) -> in
         gather_story(session=session, case=case, response=response, window_hours=config.story_window_hours)
     session.flush()
     return opened
+
+
+def _publish(session: Session, event_type: str, payload: dict[str, Any]) -> None:
+    """Outbound webhooks: stored in this transaction, delivered by the worker (app/connectors)."""
+    from app.connectors import webhooks
+
+    webhooks.publish_event(session=session, queue=None, event_type=event_type, payload=payload)
 
 
 def gather_story(*, session: Session, case: ReviewCase, response: SurveyResponse, window_hours: int) -> None:
@@ -299,6 +310,8 @@ def change_status(*, session: Session, case: ReviewCase, to: str, actor: Princip
         raise Forbidden("Only executives and admins decide and close cases.")
     if target == CaseStatus.DECIDED and not case.root_cause:
         raise Conflict("record the root cause before marking the case decided")
+    if target == CaseStatus.DECIDED and not case.decision.strip():
+        raise Conflict("write what the meeting decided before marking the case decided")
     before = _case_state(case)
     case.status = target
     now = utcnow()
@@ -339,8 +352,8 @@ def record_decision(*, session: Session, case: ReviewCase, actor: Principal, roo
                     secondary_causes: list[str] | None = None, decision: str = "",
                     mark_decided: bool = True) -> ReviewCase:
     """The meeting's decision: primary root cause (from the configured list), optional secondary causes, the
-    decision text; moves a ready case to decided. Raises Forbidden (not a decider), InvalidInput (unknown
-    cause), Conflict (closed case, or not ready for the meeting)."""
+    decision text (required to decide); moves a ready case to decided. Raises Forbidden (not a decider),
+    InvalidInput (unknown cause, empty decision), Conflict (closed case, or not ready for the meeting)."""
     if not actor.has(*DECIDERS):
         raise Forbidden("Only executives and admins decide.")
     if case.status == CaseStatus.CLOSED:
@@ -352,6 +365,8 @@ def record_decision(*, session: Session, case: ReviewCase, actor: Principal, roo
         raise InvalidInput(f"unknown root cause {', '.join(unknown)}; the list is: {', '.join(causes)}")
     if mark_decided and case.status not in (CaseStatus.READY, CaseStatus.DECIDED):
         raise Conflict(f"a case in {case.status} is not ready for a decision")
+    if mark_decided and not decision.strip():
+        raise InvalidInput("decision: write what the meeting decided before recording the decision")
     before = _case_state(case)
     case.root_cause, case.secondary_causes, case.decision = root_cause, secondary, decision.strip()
     case.updated_at = utcnow()
@@ -361,6 +376,48 @@ def record_decision(*, session: Session, case: ReviewCase, actor: Principal, roo
     audit.record(session=session, actor=actor, action="review_case.decision", record_type="review_case",
                  record_id=case.id, before=before, after=_case_state(case))
     return case
+
+
+def save_decision_draft(*, session: Session, case: ReviewCase, actor: Principal, decision: str,
+                        root_cause: str = "", secondary_causes: list[str] | None = None) -> bool:
+    """Keep what the meeting typed in the decision block without deciding: the text, and the causes when one
+    was chosen. The status does not move. Returns whether anything changed (audited when it did). Raises
+    Forbidden (not a decider), InvalidInput (unknown cause), Conflict (closed case)."""
+    if not actor.has(*DECIDERS):
+        raise Forbidden("Only executives and admins decide.")
+    text = decision.strip()
+    cause = root_cause.strip() or None
+    if text == case.decision and (cause is None or cause == case.root_cause):
+        return False
+    if case.status == CaseStatus.CLOSED:
+        raise Conflict("a closed case cannot change")
+    if cause is not None and cause not in get_config(session=session).root_causes:
+        raise InvalidInput(f"unknown root cause {cause}")
+    before = _case_state(case)
+    case.decision = text
+    if cause is not None:
+        case.root_cause = cause
+        case.secondary_causes = [c for c in (secondary_causes or []) if c and c != cause]
+    case.updated_at = utcnow()
+    session.add(case)
+    audit.record(session=session, actor=actor, action="review_case.decision_draft", record_type="review_case",
+                 record_id=case.id, before=before, after=_case_state(case))
+    return True
+
+
+def mark_ready(*, session: Session, cases: list[ReviewCase], actor: Principal) -> list[ReviewCase]:
+    """Bring open or investigating cases to ready_for_meeting (through investigating, each step audited).
+    Cases already ready or further along are left alone. Returns the cases that moved."""
+    moved = []
+    for case in cases:
+        if case.status == CaseStatus.OPEN:
+            change_status(session=session, case=case, to=CaseStatus.INVESTIGATING, actor=actor,
+                          reason="bulk: ready for the meeting")
+        if case.status == CaseStatus.INVESTIGATING:
+            change_status(session=session, case=case, to=CaseStatus.READY, actor=actor,
+                          reason="bulk: ready for the meeting")
+            moved.append(case)
+    return moved
 
 
 def _require_user(*, session: Session, user_id: int, label: str) -> User:
@@ -411,17 +468,28 @@ def _action_state(action: ReviewAction) -> dict[str, Any]:
 
 
 def get_action(*, session: Session, principal: Principal, action_id: int) -> ReviewAction:
+    """The action, if the principal may see its case or owns the action (NotFound otherwise)."""
     action = session.get(ReviewAction, action_id)
     if action is None:
         raise NotFound(f"review action {action_id} not found")
-    get_case(session=session, principal=principal, case_id=action.case_id)  # scope check
+    if not is_action_owner(action, principal):
+        get_case(session=session, principal=principal, case_id=action.case_id)  # scope check
     return action
 
 
+def is_action_owner(action: ReviewAction, principal: Principal) -> bool:
+    return action.owner_id is not None and action.owner_id == principal.user_id
+
+
 def update_action(*, session: Session, action: ReviewAction, actor: Principal, data: ActionUpdate) -> ReviewAction:
-    """Progress an action (status, outcome, owner, due date); audited."""
+    """Progress an action (status, outcome, owner, due date); audited. Executives and admins change anything;
+    the action's owner (a coach running the retraining, say) reports progress: status and outcome only.
+    Raises Forbidden otherwise."""
     if not actor.has(*DECIDERS):
-        raise Forbidden("Only executives and admins change decided actions.")
+        if not is_action_owner(action, actor):
+            raise Forbidden("Only executives, admins and the action's owner change an action.")
+        if data.owner_id is not None or data.due_date is not None:
+            raise Forbidden("The owner reports progress (status, outcome); executives change owner and due date.")
     before = _action_state(action)
     if data.owner_id is not None:
         _require_user(session=session, user_id=data.owner_id, label="owner")
@@ -439,6 +507,30 @@ def update_action(*, session: Session, action: ReviewAction, actor: Principal, d
     return action
 
 
+def announce_overdue_actions(*, session: Session, today: date | None = None) -> int:
+    """Publish `action.overdue` once for every action not done past its due date (audited: the audit row is
+    the mark that it was announced, so a re-run announces nothing twice). Returns how many were announced."""
+    today = today or date.today()
+    overdue = session.exec(select(ReviewAction).where(
+        col(ReviewAction.due_date) < today, ReviewAction.status != ActionStatus.DONE)).all()
+    announced = {str(record_id) for record_id in session.exec(select(AuditEvent.record_id).where(
+        AuditEvent.action == "review_action.overdue", AuditEvent.record_type == "review_action")).all()}
+    count = 0
+    for action in overdue:
+        if str(action.id) in announced:
+            continue
+        assert action.due_date is not None
+        title = action.topic or action.description or action.kind.replace("_", " ")
+        audit.record(session=session, actor=None, action="review_action.overdue", record_type="review_action",
+                     record_id=action.id, after={"due_date": action.due_date.isoformat()})
+        _publish(session, "action.overdue", {"action_id": action.id, "agent_id": action.agent_id,
+                                             "coach_id": action.owner_id, "title": title,
+                                             "due_at": action.due_date.isoformat(), "case_id": action.case_id})
+        count += 1
+    session.flush()
+    return count
+
+
 def list_case_actions(*, session: Session, case_id: int) -> list[ReviewAction]:
     return list(session.exec(select(ReviewAction).where(ReviewAction.case_id == case_id)
                              .order_by(col(ReviewAction.id))).all())
@@ -452,8 +544,9 @@ def list_actions(*, session: Session, principal: Principal, status: str | None =
         query = query.where(ReviewAction.status == status)
     if open_only:
         query = query.where(ReviewAction.status != ActionStatus.DONE)
-    if scope is not None:
-        query = query.where(col(ReviewCase.agent_id).in_(scope or {-1}))
+    if scope is not None:  # a coach sees the team's cases' actions and the actions they own
+        query = query.where(or_(col(ReviewCase.agent_id).in_(scope or {-1}),
+                                col(ReviewAction.owner_id) == principal.user_id))
     return list(session.exec(query.order_by(col(ReviewAction.due_date), col(ReviewAction.id))).all())
 
 
@@ -488,10 +581,16 @@ def mark_retraining_assigned(*, session: Session, action_id: int, coaching_assig
 
 def create_meeting(*, session: Session, actor: Principal, data: MeetingCreate) -> ReviewMeeting:
     """A meeting for a month; its agenda is the given cases in that order, or by default every case of the
-    month ready for the meeting (oldest first). Raises InvalidInput, NotFound (unknown case)."""
+    month ready for the meeting (oldest first). One meeting a month unless `data.additional`. Raises
+    InvalidInput, NotFound (unknown case), Conflict (the month has a meeting)."""
     if not actor.has(*DECIDERS):
         raise Forbidden("Only executives and admins run review meetings.")
     period = parse_month(data.period).strftime("%Y-%m")
+    existing = session.exec(select(ReviewMeeting).where(ReviewMeeting.period == period)
+                            .order_by(col(ReviewMeeting.id))).first()
+    if existing is not None and not data.additional:
+        raise Conflict(f"{period} already has a meeting ({existing.title}, {existing.held_on.isoformat()}); "
+                       "open it, or tick 'an extra meeting for this month' to add another")
     if data.case_ids is None:
         cases = list(session.exec(select(ReviewCase).where(
             ReviewCase.period == period, ReviewCase.status == CaseStatus.READY)
@@ -533,6 +632,39 @@ def add_ready_cases(*, session: Session, meeting: ReviewMeeting, actor: Principa
                      record_id=meeting.id, after={"added_case_ids": [c.id for c in ready]})
     session.flush()
     return len(ready)
+
+
+@dataclass
+class AgendaRow:
+    case: ReviewCase
+    on_agenda: bool
+    position: int | None  # the index in the walk when on the agenda
+
+    @property
+    def needs_attention(self) -> bool:
+        """A bad rating of the month that is not on the agenda and not yet ready: the meeting would miss it."""
+        return not self.on_agenda and self.case.status in (CaseStatus.OPEN, CaseStatus.INVESTIGATING)
+
+
+def month_agenda(*, session: Session, meeting: ReviewMeeting) -> list[AgendaRow]:
+    """Every case of the meeting's month with its state: the agenda first (in walk order), then the month's
+    other cases, those not yet ready first (oldest first), then the ones already decided or closed."""
+    assert meeting.id is not None
+    agenda = meeting_cases(session=session, meeting_id=meeting.id)
+    rows = [AgendaRow(case=c, on_agenda=True, position=i) for i, c in enumerate(agenda)]
+    on_agenda = {c.id for c in agenda}
+    rest = [c for c in session.exec(select(ReviewCase).where(ReviewCase.period == meeting.period)
+                                    .order_by(col(ReviewCase.opened_at), col(ReviewCase.id))).all()
+            if c.id not in on_agenda]
+    order = {CaseStatus.READY: 0, CaseStatus.INVESTIGATING: 1, CaseStatus.OPEN: 2, CaseStatus.DECIDED: 3,
+             CaseStatus.CLOSED: 4}
+    rest.sort(key=lambda c: order.get(CaseStatus(c.status), 5))
+    return rows + [AgendaRow(case=c, on_agenda=False, position=None) for c in rest]
+
+
+def latest_period(*, session: Session) -> str | None:
+    """The latest month that has review cases (what executive pages open on, rather than an empty month)."""
+    return session.exec(select(func.max(ReviewCase.period))).one()
 
 
 def get_meeting(*, session: Session, meeting_id: int) -> ReviewMeeting:

@@ -1,11 +1,13 @@
-"""Background job: render a meeting's PDF pack."""
+"""Background jobs: render a meeting's PDF pack; announce overdue actions (hourly)."""
 
 from typing import Any
 
+from huey import Huey, crontab
+
 from app.core.db import session_scope
 from app.core.errors import NotFound
-from app.core.jobs import JobContext, PermanentJobError, job_handler
-from app.reviews import pack
+from app.core.jobs import JobContext, PermanentJobError, Runtime, job_handler
+from app.reviews import pack, service
 
 
 @job_handler(pack.JOB_KIND)
@@ -18,3 +20,16 @@ def meeting_pack(context: JobContext) -> dict[str, Any]:
                                         settings=context.runtime.settings, progress=context.progress)
     except NotFound as exc:
         raise PermanentJobError(exc.message) from exc
+
+
+def register_periodic(huey: Huey, runtime: Runtime) -> Any:
+    """Every hour: announce the review actions that passed their due date (`action.overdue`, once each)."""
+
+    @huey.periodic_task(crontab(minute="7"), name="reviews.overdue_actions.periodic")  # type: ignore[untyped-decorator]
+    def overdue_actions() -> int:
+        with session_scope(runtime.sessions) as session:
+            count = service.announce_overdue_actions(session=session)
+            session.commit()
+            return count
+
+    return overdue_actions

@@ -100,15 +100,136 @@ def cases_page(request: Request, principal: WebInvestigator, session: SessionDep
 @router.get("/reviews/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: int, principal: WebInvestigator, session: SessionDep,
               message: str | None = None, error: str | None = None) -> Response:
+    return _case_page(request, session, principal, case_id, message=message, error=error)
+
+
+def _case_page(request: Request, session: Session, principal: Principal, case_id: int, *,
+               message: str | None = None, error: str | None = None, form: dict[str, Any] | None = None,
+               status_code: int = 200) -> Response:
     case = service.get_case(session=session, principal=principal, case_id=case_id)
     story = service.case_story(session=session, case=case)
     return render(request, "reviews/case.html", {
-        "s": story, "next": request.url.path, "message": message, "error": error,
+        "s": story, "next": request.url.path, "message": message, "error": error, "form": form or {},
         "excerpt": pack.excerpt(session=session, interaction_id=story.response.interaction_id),
         "can_decide": principal.has(*service.DECIDERS), "moves": sorted(TRANSITIONS[case.status]),
         "overdue": service.is_overdue(case), "action_overdue": service.action_overdue, **_form_lists(session),
         "names": {u.id: u.name for u in auth_service.list_users(session=session)},
-        "site_names": {s.id: s.name for s in auth_service.list_sites(session=session)}}, principal=principal)
+        "site_names": {s.id: s.name for s in auth_service.list_sites(session=session)}},
+        principal=principal, status_code=status_code)
+
+
+# ---------------------------------------------------------------- the case sheet: one form, nothing lost
+#
+# The case page and the meeting page are each one form: every button ("Save", "Move to ...", "Record
+# decision", "Add action", "Next case", ...) posts every field. The typed text (findings, decision draft,
+# minutes) is saved first, then the button's own operation runs; when that fails the page comes back with the
+# error and every field as typed, so no button throws away text typed in another block.
+
+TEXT_FIELDS = ("staff_notes", "customer_notes", "owner_id", "root_cause", "decision", "minutes",
+               "action_kind", "action_agent_id", "action_topic", "action_site_id", "action_description",
+               "action_owner_id", "action_due_date")
+
+
+async def _sheet_form(request: Request) -> dict[str, Any]:
+    raw = await request.form()
+    form: dict[str, Any] = {name: str(raw.get(name, "")) for name in TEXT_FIELDS if name in raw}
+    form["secondary_causes"] = [str(v) for v in raw.getlist("secondary_causes")]
+    form["ready_case_ids"] = [int(str(v)) for v in raw.getlist("ready_case_ids") if str(v).isdigit()]
+    form["op"] = str(raw.get("op", "save"))
+    return form
+
+
+def _action_typed(form: dict[str, Any]) -> bool:
+    return any(form.get(f"action_{name}", "").strip() for name in ("topic", "description", "agent_id", "site_id"))
+
+
+def _save_case_texts(session: Session, principal: Principal, case: ReviewCase, form: dict[str, Any]) -> bool:
+    """Save the findings and the decision draft the form carries; returns whether anything changed."""
+    changed = False
+    if "staff_notes" in form or "customer_notes" in form:
+        new = (form.get("staff_notes", case.staff_notes).strip(), form.get("customer_notes", case.customer_notes).strip(),
+               _optional_int(form.get("owner_id", "")))
+        if new[:2] != (case.staff_notes, case.customer_notes) or (new[2] is not None and new[2] != case.owner_id):
+            service.update_findings(session=session, case=case, actor=principal, staff_notes=new[0],
+                                    customer_notes=new[1], owner_id=new[2])
+            changed = True
+    if "decision" in form and principal.has(*service.DECIDERS) and case.status != CaseStatus.CLOSED:
+        changed = service.save_decision_draft(
+            session=session, case=case, actor=principal, decision=form["decision"],
+            root_cause=form.get("root_cause", ""), secondary_causes=form["secondary_causes"]) or changed
+    return changed
+
+
+def _case_op(session: Session, principal: Principal, case: ReviewCase, form: dict[str, Any]) -> str:
+    """Run the button's operation on the case; returns the message to show. Raises EarshotError."""
+    op = form["op"]
+    if op.startswith("status:"):
+        target = op.removeprefix("status:")
+        if target not in set(CaseStatus):
+            raise InvalidInput(f"unknown status {target!r}")
+        service.change_status(session=session, case=case, to=target, actor=principal)
+        return f"Saved; the case is now {target.replace('_', ' ')}"
+    if op == "decide":
+        if not principal.has(*service.DECIDERS):
+            raise InvalidInput("only executives and admins decide")
+        if not form.get("root_cause", "").strip():
+            raise InvalidInput("root cause: choose the root cause before recording the decision")
+        service.record_decision(session=session, case=case, actor=principal, root_cause=form["root_cause"],
+                                secondary_causes=form["secondary_causes"], decision=form.get("decision", ""))
+        return "Decision recorded"
+    if op == "action":
+        kind = form.get("action_kind", "")
+        if kind not in set(ActionKind):
+            raise InvalidInput("choose the kind of action")
+        service.add_action(session=session, case=case, actor=principal, data=ActionCreate(
+            kind=ActionKind(kind), agent_id=_optional_int(form.get("action_agent_id", "")),
+            topic=form.get("action_topic", ""), site_id=_optional_int(form.get("action_site_id", "")),
+            description=form.get("action_description", ""), owner_id=_optional_int(form.get("action_owner_id", "")),
+            due_date=_optional_date(form.get("action_due_date", ""))))
+        for name in list(form):
+            if name.startswith("action_"):
+                form.pop(name)
+        return "Action added"
+    return ""
+
+
+def _run_sheet(session: Session, principal: Principal, case: ReviewCase | None, form: dict[str, Any],
+               extra: Callable[[], str] | None = None, save_extra: Callable[[], bool] | None = None) -> str:
+    """Save the texts (committed), then run the operation (committed, or rolled back on error: the texts stay
+    saved). Returns the message; raises EarshotError for the page to show with the form as typed."""
+    changed = False
+    if case is not None:
+        changed = _save_case_texts(session, principal, case, form)
+    if save_extra is not None:
+        changed = save_extra() or changed
+    session.commit()
+    if form["op"] != "action" and case is not None and _action_typed(form):
+        raise InvalidInput("an action is filled in but not added: press 'Add action', or clear its fields")
+    message = ""
+    try:
+        if case is not None:
+            message = _case_op(session, principal, case, form)
+        if not message and extra is not None:
+            message = extra()
+        session.commit()
+    except EarshotError:
+        session.rollback()
+        raise
+    return message or ("Saved" if changed else "Nothing changed")
+
+
+@router.post("/reviews/cases/{case_id}/sheet")
+async def case_sheet_submit(request: Request, case_id: int, principal: WebInvestigator,
+                            session: SessionDep) -> Response:
+    """The case page's one form (see above)."""
+    form = await _sheet_form(request)
+    case = service.get_case(session=session, principal=principal, case_id=case_id)
+    try:
+        message = _run_sheet(session, principal, case, form)
+    except EarshotError as exc:
+        session.rollback()
+        return _case_page(request, session, principal, case_id, error=exc.message, form=form)
+    return _back("", f"/reviews/cases/{case_id}", message=message)
 
 
 @router.post("/reviews/cases/{case_id}/findings")
@@ -209,12 +330,12 @@ def actions_page(request: Request, principal: WebInvestigator, session: SessionD
     return render(request, "reviews/actions.html", {
         "actions": actions, "result": result, "sort": order, "status": status, "message": message, "error": error,
         "can_decide": principal.has(*service.DECIDERS), "action_overdue": service.action_overdue,
-        "names": names, "site_names": site_names,
+        "names": names, "site_names": site_names, "user_id": principal.user_id,
         "action_statuses": list(ActionStatus)}, principal=principal)
 
 
 @router.post("/reviews/actions/{action_id}")
-def action_update_submit(action_id: int, principal: WebDecider, session: SessionDep,
+def action_update_submit(action_id: int, principal: WebInvestigator, session: SessionDep,
                          status: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = "",
                          next: Annotated[str, Form()] = "") -> Response:
     action = service.get_action(session=session, principal=principal, action_id=action_id)
@@ -244,17 +365,19 @@ def meetings_page(request: Request, principal: WebDecider, session: SessionDep, 
             "attendees": lambda m: ", ".join(m.attendees), "pack": lambda m: "yes" if m.pack_sha256 else "no"})
     return render(request, "reviews/meetings.html", {
         "meetings": meetings, "counts": counts, "error": error, "message": message,
-        "today": date.today().isoformat(), "this_month": date.today().strftime("%Y-%m")}, principal=principal)
+        "today": date.today().isoformat(),
+        "this_month": service.latest_period(session=session) or date.today().strftime("%Y-%m")}, principal=principal)
 
 
 @router.post("/reviews/meetings")
 def meeting_create_submit(principal: WebDecider, session: SessionDep, period: Annotated[str, Form()] = "",
                           held_on: Annotated[str, Form()] = "", title: Annotated[str, Form()] = "",
-                          attendees: Annotated[str, Form()] = "") -> Response:
+                          attendees: Annotated[str, Form()] = "", additional: Annotated[str, Form()] = "") -> Response:
     try:
         held = _optional_date(held_on) or date.today()
         meeting = service.create_meeting(session=session, actor=principal, data=MeetingCreate(
-            period=period, held_on=held, title=title, attendees=attendees.replace(";", ",").split(",")))
+            period=period, held_on=held, title=title, attendees=attendees.replace(";", ",").split(","),
+            additional=bool(additional)))
         session.commit()
     except EarshotError as exc:
         session.rollback()
@@ -267,6 +390,12 @@ def walk_page(request: Request, meeting_id: int, principal: WebDecider, session:
               pos: Annotated[int | None, Query(ge=0)] = None, message: str | None = None,
               error: str | None = None) -> Response:
     """Walk mode: one case at a time with next/previous; the position is remembered to resume."""
+    return _walk_page(request, session, principal, meeting_id, pos=pos, message=message, error=error)
+
+
+def _walk_page(request: Request, session: Session, principal: Principal, meeting_id: int, *,
+               pos: int | None = None, message: str | None = None, error: str | None = None,
+               form: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     meeting = service.get_meeting(session=session, meeting_id=meeting_id)
     cases = service.meeting_cases(session=session, meeting_id=meeting_id)
     position = service.set_position(session=session, meeting=meeting,
@@ -275,14 +404,67 @@ def walk_page(request: Request, meeting_id: int, principal: WebDecider, session:
     story = service.case_story(session=session, case=cases[position]) if cases else None
     job = session.exec(select(Job).where(Job.kind == pack.JOB_KIND).order_by(col(Job.id).desc())).first()
     job = job if job is not None and job.payload.get("meeting_id") == meeting_id else None
+    agenda = service.month_agenda(session=session, meeting=meeting)
     return render(request, "reviews/walk.html", {
         "meeting": meeting, "cases": cases, "position": position, "s": story, "message": message,
         "excerpt": pack.excerpt(session=session, interaction_id=story.response.interaction_id) if story else [],
         "error": error, "next": f"/reviews/meetings/{meeting_id}?pos={position}", "can_decide": True,
-        "moves": sorted(TRANSITIONS[story.case.status]) if story else [], "job": job,
+        "moves": sorted(TRANSITIONS[story.case.status]) if story else [], "job": job, "form": form or {},
+        "agenda": agenda, "missing": [row for row in agenda if row.needs_attention],
         "action_overdue": service.action_overdue, **_form_lists(session),
         "names": {u.id: u.name for u in auth_service.list_users(session=session)},
-        "site_names": {s.id: s.name for s in auth_service.list_sites(session=session)}}, principal=principal)
+        "site_names": {s.id: s.name for s in auth_service.list_sites(session=session)}},
+        principal=principal, status_code=status_code)
+
+
+@router.post("/reviews/meetings/{meeting_id}/sheet")
+async def meeting_sheet_submit(request: Request, meeting_id: int, principal: WebDecider, session: SessionDep,
+                               queue: QueueDep) -> Response:
+    """The meeting page's one form: minutes and the case on screen are saved on every button, then the button's
+    operation runs (decide, add an action, move, go to another case, mark cases ready, render the pack)."""
+    form = await _sheet_form(request)
+    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
+    cases = service.meeting_cases(session=session, meeting_id=meeting_id)
+    position = min(meeting.position, max(len(cases) - 1, 0))
+    case = cases[position] if cases else None
+    target = position
+    op = form["op"]
+
+    def save_minutes() -> bool:
+        if "minutes" in form and form["minutes"].strip() != meeting.minutes:
+            service.update_minutes(session=session, meeting=meeting, minutes=form["minutes"], actor=principal)
+            return True
+        return False
+
+    def meeting_op() -> str:
+        nonlocal target
+        if op.startswith("goto:") and op.removeprefix("goto:").isdigit():
+            target = service.set_position(session=session, meeting=meeting, position=int(op.removeprefix("goto:")),
+                                          count=len(cases))
+            return "Saved"
+        if op == "mark_ready":
+            chosen = [service.get_case(session=session, principal=principal, case_id=i) for i in form["ready_case_ids"]]
+            if not chosen:
+                raise InvalidInput("tick the cases to mark ready for the meeting")
+            moved = service.mark_ready(session=session, cases=chosen, actor=principal)
+            added = service.add_ready_cases(session=session, meeting=meeting, actor=principal)
+            return f"{len(moved)} case(s) marked ready; {added} added to the agenda"
+        if op == "agenda":
+            added = service.add_ready_cases(session=session, meeting=meeting, actor=principal)
+            return f"{added} case(s) added to the agenda"
+        if op == "pack":
+            session.commit()
+            job = pack.enqueue_pack(session=session, queue=queue, meeting_id=meeting_id, actor=principal)
+            return f"Meeting pack job {job.id} started"
+        return ""
+
+    try:
+        message = _run_sheet(session, principal, case, form, extra=meeting_op, save_extra=save_minutes)
+    except EarshotError as exc:
+        session.rollback()
+        # the page itself is the answer (200): the error on it, every field as typed
+        return _walk_page(request, session, principal, meeting_id, pos=position, error=exc.message, form=form)
+    return _back("", f"/reviews/meetings/{meeting_id}?pos={target}", message=message)
 
 
 @router.post("/reviews/meetings/{meeting_id}/agenda")

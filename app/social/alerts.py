@@ -16,8 +16,9 @@ from app.core.errors import NotFound
 from app.core.timeutil import as_utc, utcnow
 from app.interactions import content
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
+from app.social import listening
 from app.social.models import SocialAlert, SocialThreadState
-from app.social.service import get_config
+from app.social.service import get_config, thread_clocks
 from app.social.stats import (
     SHARE_BASELINE_DAYS,
     SHARE_TEST,
@@ -34,6 +35,7 @@ NEGATIVE_COMPOUND = -0.05
 
 
 class AlertKind:
+    MENTION_SPIKE = "mention_spike"
     UNATTENDED_WARNING = "unattended_warning"
     UNATTENDED_BREACH = "unattended_breach"
     NEGATIVITY_SPIKE = "negativity_spike"
@@ -50,32 +52,72 @@ def _add_alert(session: Session, *, kind: str, platform: str, dedupe_key: str, m
                         message=message, details=details, created_at=created_at or utcnow())
     session.add(alert)
     session.flush()
+    _publish_alert(session, alert)
     return alert
 
 
+def _publish_alert(session: Session, alert: SocialAlert) -> None:
+    """The documented outbound events (app/connectors/webhooks.py), once per alert: a warning is
+    `social.unattended_post`, a breach `sla.breached`, a spike `alert.spike`."""
+    from app.connectors import webhooks
+
+    details = alert.details
+    if alert.kind == AlertKind.UNATTENDED_WARNING:
+        since = datetime.fromisoformat(details["waiting_since"])
+        event, payload = "social.unattended_post", {
+            "interaction_id": alert.interaction_id, "platform": alert.platform,
+            "post_url": details.get("post_url"), "alert_id": alert.id,
+            "waiting_minutes": round((as_utc(alert.created_at) - since).total_seconds() / 60)}
+    elif alert.kind == AlertKind.UNATTENDED_BREACH:
+        event, payload = "sla.breached", {
+            "interaction_id": alert.interaction_id, "platform": alert.platform, "sla": details.get("sla", "reply"),
+            "due_at": details["reply_due_at"], "breached_at": details["reply_due_at"], "alert_id": alert.id}
+    else:
+        event, payload = "alert.spike", {
+            "alert_id": alert.id, "platform": alert.platform,
+            "metric": f"mentions: {details['rule']}" if alert.kind == AlertKind.MENTION_SPIKE else alert.kind,
+            "window": details.get("hour") or details.get("day"),
+            "value": details.get("count", details.get("share")),
+            "baseline": details.get("baseline_mean", details.get("baseline_share"))}
+    webhooks.publish_event(session=session, queue=None, event_type=event, payload=payload)
+
+
 def raise_unattended_alerts(*, session: Session, now: datetime | None = None) -> list[SocialAlert]:
-    """One warning when a waiting post comes within the threshold of its reply deadline, one more at breach."""
+    """One alert per waiting post per level: a warning when its reply clock (from `thread_clocks`, what the
+    queue and the thread page show) comes within the threshold of its due time, a breach at the due time.
+    A post first seen past due gets the breach alone."""
     now = as_utc(now or utcnow())
     raised = []
     states = session.exec(select(SocialThreadState).where(
-        col(SocialThreadState.awaiting_reply_since).is_not(None), col(SocialThreadState.reply_due_at).is_not(None),
+        col(SocialThreadState.awaiting_reply_since).is_not(None), col(SocialThreadState.next_due_at).is_not(None),
         col(SocialThreadState.non_genuine).is_(False), col(SocialThreadState.resolved_at).is_(None))).all()
     for state in states:
-        assert state.reply_due_at is not None and state.awaiting_reply_since is not None
-        due, since = as_utc(state.reply_due_at), as_utc(state.awaiting_reply_since)
+        # the clock of the waiting post, read from the same computation the pages show
+        clock = next((c for c in thread_clocks(state, now=now)
+                      if c.running and c.due_at is not None and c.name in ("first_response", "reply")), None)
+        if clock is None or clock.due_at is None:
+            continue
+        assert state.awaiting_reply_since is not None
+        due, since = as_utc(clock.due_at), as_utc(state.awaiting_reply_since)
         config = get_config(session=session, platform=state.platform)
         warn_at = due - timedelta(seconds=config.alert_before_breach_seconds)
-        for kind, starts, label in ((AlertKind.UNATTENDED_WARNING, warn_at, "due"),
-                                    (AlertKind.UNATTENDED_BREACH, due, "breached")):
+        levels = ([(AlertKind.UNATTENDED_BREACH, due, "breached")] if now >= due else
+                  [(AlertKind.UNATTENDED_WARNING, warn_at, "due")])
+        for kind, starts, label in levels:
             if now < starts:
                 continue
             who = state.author_handle or "a customer"
-            text = (f"{state.platform}: post by {who} unanswered since {since:%Y-%m-%d %H:%M} UTC — reply "
+            waiting_post = session.exec(select(Message).where(
+                Message.interaction_id == state.interaction_id, Message.author_role == AuthorRole.CUSTOMER,
+                col(Message.sent_at) >= since).order_by(col(Message.sent_at))).first()
+            text = (f"{state.platform}: post by {who} unanswered since {since:%Y-%m-%d %H:%M} UTC — {clock.label} "
                     f"{'was due' if label == 'breached' else 'due'} at {due:%Y-%m-%d %H:%M} UTC")
             alert = _add_alert(session, kind=kind, platform=state.platform, interaction_id=state.interaction_id,
                                dedupe_key=f"{kind}:{state.interaction_id}:{since.isoformat()}", message=text,
+                               created_at=now,
                                details={"waiting_since": since.isoformat(), "reply_due_at": due.isoformat(),
-                                        "author_handle": state.author_handle,
+                                        "sla": clock.name, "author_handle": state.author_handle,
+                                        "post_url": waiting_post.extra.get("url") if waiting_post else None,
                                         "thread_url": f"/social/threads/{state.interaction_id}"})
             if alert:
                 raised.append(alert)
@@ -121,6 +163,48 @@ def detect_negativity_spikes(*, session: Session, since: datetime, until: dateti
     if include_volume:
         raised += _spike_alerts(session, AlertKind.VOLUME_SPIKE, "posts", VOLUME_SPIKE_TEST, volume, hours,
                                 baseline_hours, judged_from)
+    return raised
+
+
+def detect_mention_spikes(*, session: Session, since: datetime, until: datetime | None = None,
+                          baseline_hours: int = SPIKE_BASELINE_HOURS) -> list[SocialAlert]:
+    """Per listening rule (brand or competitor keywords), hours in [since, until) whose count of matching
+    customer posts is a spike against the trailing baseline (the same test as the negativity spikes)."""
+    rules = listening.list_rules(session=session, active_only=True)
+    if not rules:
+        return []
+    until = as_utc(until or utcnow())
+    start = _hour(since) - timedelta(hours=baseline_hours)
+    rows = session.exec(select(Message).join(Interaction, col(Interaction.id) == Message.interaction_id)
+                        .where(Interaction.channel == Channel.SOCIAL, Message.author_role == AuthorRole.CUSTOMER,
+                               col(Message.sent_at) >= start, col(Message.sent_at) < until)).all()
+    by_rule: dict[str, dict[datetime, list[Message]]] = {}
+    for message in rows:
+        for name in listening.matching_rules(message.text, rules):
+            by_rule.setdefault(name, {}).setdefault(_hour(message.sent_at), []).append(message)
+    hours_total = int((_hour(until) - start).total_seconds() // 3600) + 1
+    hours = [start + timedelta(hours=i) for i in range(hours_total)]
+    judged_from = int((_hour(since) - start).total_seconds() // 3600)
+    kinds = {r.name: r.kind for r in rules}
+    raised = []
+    for name, by_hour in sorted(by_rule.items()):
+        series = [(h, len(by_hour.get(h, []))) for h in hours]
+        for spike in detect_spikes(series, baseline_hours=baseline_hours, from_index=judged_from):
+            posts = by_hour[spike.hour]
+            alert = _add_alert(
+                session, kind=AlertKind.MENTION_SPIKE, platform="",
+                dedupe_key=f"{AlertKind.MENTION_SPIKE}:{name}:{spike.hour.isoformat()}",
+                message=(f"{spike.count} posts mentioning {name} ({kinds[name]}) in the hour from "
+                         f"{spike.hour:%Y-%m-%d %H:00} UTC (baseline {spike.baseline_mean:.2f} ± "
+                         f"{spike.baseline_sd:.2f} an hour)"),
+                details={"rule": name, "rule_kind": kinds[name], "hour": spike.hour.isoformat(),
+                         "count": spike.count, "baseline_mean": spike.baseline_mean,
+                         "baseline_sd": spike.baseline_sd, "threshold": spike.threshold,
+                         "posts": [{"interaction_id": m.interaction_id, "author_handle": m.author_handle,
+                                    "text": m.text[:280], "sent_at": as_utc(m.sent_at).isoformat()}
+                                   for m in posts[:5]]})
+            if alert:
+                raised.append(alert)
     return raised
 
 

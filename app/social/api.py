@@ -30,6 +30,11 @@ class ThreadStatePublic(BaseModel):
     follow_up_due_at: datetime | None
     follow_up_at: datetime | None
     follow_up_status: str
+    problem_open: bool = True
+    site_visit: bool = False
+    resolution_due_at: datetime | None = None
+    resolution_status: str = "not_needed"
+    watched: bool = False
     follow_up_breached_at: datetime | None
     follow_up_attempts: int
     follow_up_times: list[str]
@@ -95,6 +100,10 @@ class ConfigPublic(BaseModel):
     alert_before_breach_seconds: float
     non_genuine_follow_ups: int
     non_genuine_days: int
+    non_genuine_window_hours: float
+    non_genuine_grace_hours: float
+    site_visit_resolution_seconds: float
+    influencer_followers: int
     webhook_url: str | None
 
 

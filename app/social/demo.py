@@ -18,7 +18,8 @@ from app.core.db import session_scope
 from app.core.jobs import Runtime
 from app.core.timeutil import utcnow
 from app.interactions.models import Channel, Interaction
-from app.social import service
+from app.social import listening, service
+from app.social.models import ListeningRule
 from app.social.sweep import sweep
 from app.social.threads import Post, record_thread
 
@@ -63,6 +64,10 @@ def load_demo(*, runtime: Runtime, log: Callable[[str], None]) -> None:
             Interaction.channel == Channel.SOCIAL, Interaction.source == DEMO_SOURCE)).first() is not None
         if not has_demo_threads and path.exists():
             log(f"demo: social: {record_demo_threads(session=session, path=path)} thread(s) recorded from {path.name}")
+        if not listening.list_rules(session=session):  # the demo brand's names, so the queue shows mentions
+            session.add(ListeningRule(name="Kestrel", kind="brand", terms=["Kestrel", "KestrelHelp"]))
+            session.add(ListeningRule(name="Switching", kind="competitor", terms=["switch", "switching", "leaving"]))
+            session.flush()
         ids = service.social_thread_ids(session=session)
         for interaction_id in ids:
             service.refresh_thread(session=session, interaction_id=interaction_id)

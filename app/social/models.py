@@ -38,8 +38,17 @@ class SocialChannelConfig(SQLModel, table=True):
         default_factory=lambda: dict(DEFAULT_WEEKDAY_HOURS), sa_column=Column(JSON, nullable=False),
         description='Weekday (0 = Monday) → opening intervals, e.g. {"0": [["09:00", "17:00"]]}.')
     alert_before_breach_seconds: float = DEFAULT_ALERT_BEFORE_BREACH_SECONDS
-    non_genuine_follow_ups: int = 3
-    non_genuine_days: int = Field(default=3, description="Unanswered follow-ups must fall on this many days.")
+    non_genuine_follow_ups: int = Field(default=3, description=(
+        "Follow-ups (the brand's messages after its first reply) without a word from the customer."))
+    non_genuine_days: int = Field(default=3, description="Superseded by non_genuine_window_hours (kept for old rows).")
+    non_genuine_window_hours: float = Field(default=72.0, description=(
+        "The customer's silence since the brand's first reply must last this long (rolling hours, not days)."))
+    non_genuine_grace_hours: float = Field(default=4.0, description=(
+        "Time the customer gets to answer the last follow-up before the thread is treated as not genuine."))
+    site_visit_resolution_seconds: float = Field(default=172800.0, description=(
+        "Problems needing a site visit (technician, engineer, shop) are to be resolved within this time."))
+    influencer_followers: int = Field(default=100000, description=(
+        "Authors with at least this many followers go on the watch list: tracked, never prioritised."))
     webhook_url: str | None = Field(default=None, max_length=1000)
     updated_at: datetime = _now_column()
 
@@ -96,6 +105,14 @@ class SocialThreadState(SQLModel, table=True):
     genuine_override_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     genuine_override_at: datetime | None = tz_column()
     welcome_back_at: datetime | None = tz_column()
+    problem_open: bool = Field(default=True, description=(
+        "An unresolved problem: the follow-up clock runs only while this holds (a 'thanks' closes it)."))
+    site_visit: bool = Field(default=False, description="The problem needs a site visit: the resolution clock runs.")
+    resolution_due_at: datetime | None = tz_column()
+    resolution_status: str = Field(default="not_needed", max_length=20)
+    watched: bool = Field(default=False, description="On the influencer watch list (tracked, never prioritised).")
+    mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
+                                description="The listening rules the customer's posts match (brand, competitors).")
     updated_at: datetime = _now_column()
 
 
@@ -116,3 +133,48 @@ class SocialAlert(SQLModel, table=True):
     delivery_error: str | None = Field(default=None, max_length=2000)
     acknowledged_at: datetime | None = tz_column()
     acknowledged_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+
+
+DEFAULT_CARE_CHANNELS: list[dict[str, Any]] = [
+    {"channel": "phone", "display_name": "Phone", "position": 1, "response_seconds": 120.0,
+     "hours": "Mon–Fri 08:00–20:00, Sat 09:00–17:00",
+     "issues": ["Faults and outages that need fixing now", "Cancelling or changing a contract",
+                "Anything urgent, or when you would rather talk it through"]},
+    {"channel": "chat", "display_name": "Chat on our website", "position": 2, "response_seconds": 120.0,
+     "hours": "Mon–Fri 08:00–20:00",
+     "issues": ["Orders, deliveries and account questions", "Quick questions about a bill"]},
+    {"channel": "email", "display_name": "E-mail", "position": 3, "response_seconds": 86400.0,
+     "hours": "Answered Mon–Fri",
+     "issues": ["Bills and refunds where you send documents", "Complaints you want in writing"]},
+    {"channel": "social", "display_name": "Social media", "position": 4, "response_seconds": None, "hours": "",
+     "issues": ["Public questions and service updates (we move personal details to private messages)"]},
+]
+
+
+class CareChannel(SQLModel, table=True):
+    """A channel the center publishes on /care: how fast it answers, when, which issues belong there.
+    Social media's times come from the per-platform standards (SocialChannelConfig), not from here."""
+
+    __tablename__ = "care_channel"
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20, unique=True, description="phone, chat, email or social.")
+    display_name: str = Field(max_length=100)
+    position: int = 0
+    listed_publicly: bool = True
+    response_seconds: float | None = Field(default=None, description="The answer target (None for social).")
+    hours: str = Field(default="", max_length=300)
+    issues: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _now_column()
+
+
+class ListeningRule(SQLModel, table=True):
+    """Keywords to listen for in customers' posts: the brand's names (kind brand) or a competitor's. Matching
+    threads are tagged in the care queue and counted for mention spikes."""
+
+    __tablename__ = "social_listening_rule"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    kind: str = Field(default="brand", max_length=20, description="brand or competitor")
+    terms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    active: bool = True
+    updated_at: datetime = _now_column()

@@ -16,9 +16,11 @@ from app.core import audit
 from app.core.audit import Actor
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.timeutil import as_utc, utcnow
+from app.evaluations import service as evaluations
 from app.interactions import content
 from app.interactions import service as interactions
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
+from app.social import listening
 from app.social.clock import (
     BusinessHours,
     ClockStatus,
@@ -28,6 +30,8 @@ from app.social.clock import (
 )
 from app.social.models import SocialChannelConfig, SocialThreadState
 from app.social.processes import PROCESSES, ProcessMetrics, ThreadFacts, classify, process_metrics
+from app.social.rules import NonGenuineRule, is_closing_remark, needs_site_visit
+from app.social.rules import non_genuine_evidence as _rule_evidence
 from app.social.stats import FairnessReport, ResponseSample, fairness_report
 from app.social.threads import without_nul
 
@@ -75,6 +79,10 @@ class ChannelConfigUpdate(BaseModel):
     alert_before_breach_seconds: float | None = Field(default=None, ge=0)
     non_genuine_follow_ups: int | None = Field(default=None, ge=1, le=20)
     non_genuine_days: int | None = Field(default=None, ge=1, le=30)
+    non_genuine_window_hours: float | None = Field(default=None, ge=1, le=24 * 30)
+    non_genuine_grace_hours: float | None = Field(default=None, ge=0, le=24 * 7)
+    site_visit_resolution_seconds: float | None = Field(default=None, gt=0)
+    influencer_followers: int | None = Field(default=None, ge=1)
     webhook_url: str | None = Field(default=None, max_length=1000)
 
 
@@ -155,9 +163,14 @@ def refresh_thread(*, session: Session, interaction_id: int, now: datetime | Non
     _compute_clocks(state, messages, config, hours, now)
     state.engagement = engagement_of(messages)
     answered_at = state.first_response_at
-    state.customer_posted_again = answered_at is not None and any(as_utc(m.sent_at) > answered_at for m in customer)
+    # a closing "thanks" is not the customer having to come back
+    state.customer_posted_again = answered_at is not None and any(
+        as_utc(m.sent_at) > answered_at and not is_closing_remark(m.text) for m in customer)
     if state.process_set_by_id is None:
         state.process = classify(" ".join(m.text for m in customer))
+    state.watched = state.follower_count is not None and state.follower_count >= config.influencer_followers
+    rules = listening.list_rules(session=session, active_only=True)
+    state.mentions = sorted({name for m in customer for name in listening.matching_rules(m.text, rules)})
     _lift_flag_on_return(session, state)
     state.resolved_privately = state.resolved_at is None and (
         state.private_resolution_at is not None or (bool(messages) and not messages[-1].is_public
@@ -171,12 +184,19 @@ def refresh_thread(*, session: Session, interaction_id: int, now: datetime | Non
 
 def _compute_clocks(state: SocialThreadState, messages: list[Message], config: SocialChannelConfig,
                     hours: BusinessHours | None, now: datetime) -> None:
+    """Every clock of the thread, from its messages and the platform's standards (see `thread_clocks`)."""
     first_post = state.first_customer_post_at
     if first_post is None:  # the brand's own post with no customer in it yet: no clock runs
         state.first_response_due_at = state.follow_up_due_at = state.reply_due_at = None
         state.awaiting_reply_since = state.first_response_at = state.follow_up_at = None
         state.follow_up_attempts, state.follow_up_times = 0, []
+        state.problem_open, state.site_visit, state.resolution_due_at = False, False, None
+        state.resolution_status = NOT_NEEDED
         return
+    customer = [m for m in messages if m.author_role == AuthorRole.CUSTOMER]
+    closed_by_customer = is_closing_remark(customer[-1].text) if customer else False
+    state.problem_open = (not closed_by_customer and state.resolved_at is None
+                          and state.private_resolution_at is None)
     replies = [as_utc(m.sent_at) for m in messages
                if m.author_role == AuthorRole.AGENT and as_utc(m.sent_at) >= first_post]
     state.first_response_due_at = add_business_seconds(first_post, config.first_response_seconds, hours)
@@ -185,28 +205,46 @@ def _compute_clocks(state: SocialThreadState, messages: list[Message], config: S
     state.first_response_status, state.first_response_breached_at = first.status, first.breached_at
     state.first_response_business_seconds = (
         business_seconds_between(first_post, replies[0], hours) if replies else None)
+    # the follow-up: runs only while a problem is open; a customer's "thanks" means none is needed
     state.follow_up_due_at = add_business_seconds(first_post, config.follow_up_seconds, hours)
     later = [t for t in replies[1:] if state.first_response_at and t > state.first_response_at]
     candidates = later[:1] + ([as_utc(state.resolved_at)] if state.resolved_at else [])
     state.follow_up_at = min(candidates) if candidates else None
-    follow = read_clock(due_at=state.follow_up_due_at, met_at=state.follow_up_at, now=now)
-    state.follow_up_status, state.follow_up_breached_at = follow.status, follow.breached_at
-    # the customer's latest unanswered post(s), and the team's unanswered follow-ups since the customer last wrote
+    if state.follow_up_at is None and closed_by_customer:
+        state.follow_up_status, state.follow_up_breached_at = NOT_NEEDED, None
+    else:
+        follow = read_clock(due_at=state.follow_up_due_at, met_at=state.follow_up_at, now=now)
+        state.follow_up_status, state.follow_up_breached_at = follow.status, follow.breached_at
+    # a problem needing a site visit has a resolution target
+    state.site_visit = any(needs_site_visit(m.text) for m in customer)
+    state.resolution_due_at = (add_business_seconds(first_post, config.site_visit_resolution_seconds, hours)
+                               if state.site_visit else None)
+    if state.site_visit:
+        done = [as_utc(t) for t in (state.resolved_at, state.private_resolution_at) if t is not None]
+        if closed_by_customer and customer:
+            done.append(as_utc(customer[-1].sent_at))
+        state.resolution_status = read_clock(due_at=state.resolution_due_at, met_at=min(done) if done else None,
+                                             now=now).status
+    else:
+        state.resolution_status = NOT_NEEDED
+    # the customer's latest unanswered post(s) (a closing "thanks" awaits no reply), and the brand's messages
+    # since the customer last wrote (its first reply, then the follow-ups): the non-genuine rule counts these
     waiting_since: datetime | None = None
     unanswered: list[datetime] = []
     for message in messages:
         sent = as_utc(message.sent_at)
         if message.author_role == AuthorRole.CUSTOMER:
-            waiting_since = waiting_since or sent
             unanswered = []
+            if not (is_closing_remark(message.text) and message is not customer[0]):
+                waiting_since = waiting_since or sent
         elif message.author_role == AuthorRole.AGENT:
             waiting_since = None
-            if state.first_customer_post_at and sent >= state.first_customer_post_at:
+            if sent >= first_post:
                 unanswered.append(sent)
     state.awaiting_reply_since = waiting_since
     state.reply_due_at = (add_business_seconds(waiting_since, config.first_response_seconds, hours)
                           if waiting_since else None)
-    state.follow_up_attempts = len(unanswered)
+    state.follow_up_attempts = max(0, len(unanswered) - 1)  # the first reply is an answer, not a follow-up
     state.follow_up_times = [t.isoformat() for t in unanswered]
 
 
@@ -222,37 +260,81 @@ def _lift_flag_on_return(session: Session, state: SocialThreadState) -> None:
         state.non_genuine_confirmed_by_id = state.non_genuine_confirmed_at = None
 
 
+NOT_NEEDED = "not_needed"
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One clock of a thread. `running`: the team owes the customer something on it now."""
+
+    name: str  # first_response | reply | follow_up | resolution
+    label: str
+    due_at: datetime | None
+    done_at: datetime | None
+    status: str  # pending | met | breached | not_needed
+    running: bool
+
+    def seconds_to_due(self, now: datetime) -> float | None:
+        return (as_utc(self.due_at) - as_utc(now)).total_seconds() if self.due_at else None
+
+
+def thread_clocks(state: SocialThreadState, *, now: datetime | None = None) -> list[Clock]:
+    """THE clock computation: the queue, the thread page, the dashboard and the alerts all read these.
+
+    Statuses are read at `now`; due times do not depend on `now`. Flagged (non-genuine) and resolved threads
+    have no running clock.
+    """
+    now = as_utc(now or utcnow())
+    idle = state.non_genuine or state.resolved_at is not None or state.first_customer_post_at is None
+    first = read_clock(due_at=state.first_response_due_at, met_at=state.first_response_at, now=now)
+    clocks = [Clock("first_response", "first response", first.due_at, first.met_at, first.status,
+                    not idle and first.met_at is None and first.due_at is not None)]
+    if state.awaiting_reply_since is not None and state.reply_due_at is not None and state.first_response_at:
+        reply = read_clock(due_at=state.reply_due_at, met_at=None, now=now)
+        clocks.append(Clock("reply", "reply to the customer's latest post", reply.due_at, None, reply.status,
+                            not idle))
+    if state.follow_up_status == NOT_NEEDED:
+        clocks.append(Clock("follow_up", "follow-up", state.follow_up_due_at, None, NOT_NEEDED, False))
+    else:
+        follow = read_clock(due_at=state.follow_up_due_at, met_at=state.follow_up_at, now=now)
+        clocks.append(Clock("follow_up", "follow-up", follow.due_at, follow.met_at, follow.status,
+                            not idle and state.problem_open and follow.met_at is None
+                            and state.first_response_at is not None and follow.due_at is not None))
+    if state.site_visit:
+        done = state.resolved_at or state.private_resolution_at
+        if state.resolution_status == NOT_NEEDED:
+            status = NOT_NEEDED
+        elif done is None and state.problem_open and state.resolution_due_at is not None:
+            status = read_clock(due_at=state.resolution_due_at, met_at=None, now=now).status
+        else:
+            status = state.resolution_status
+        clocks.append(Clock("resolution", "site-visit resolution", state.resolution_due_at, done, status,
+                            not idle and done is None and state.problem_open and state.resolution_due_at is not None))
+    return clocks
+
+
+def current_clock(state: SocialThreadState, *, now: datetime | None = None) -> Clock | None:
+    """The running clock with the earliest due time (the queue's order and every page's 'next due')."""
+    running = [c for c in thread_clocks(state, now=now) if c.running and c.due_at is not None]
+    return min(running, key=lambda c: as_utc(c.due_at)) if running else None  # type: ignore[arg-type]
+
+
 def _next_due(state: SocialThreadState) -> datetime | None:
-    """The queue's sort key: the earliest open deadline. Follower count never enters it."""
-    if state.non_genuine or state.resolved_at is not None or state.first_customer_post_at is None:
-        return None
-    due = []
-    if state.awaiting_reply_since is not None and state.reply_due_at is not None:
-        due.append(as_utc(state.reply_due_at))
-    if state.follow_up_at is None and state.follow_up_due_at is not None and state.first_response_at is not None:
-        due.append(as_utc(state.follow_up_due_at))
-    return min(due) if due else None
+    """The queue's sort key: the due time of the current clock. Follower count never enters it."""
+    clock = current_clock(state)
+    return as_utc(clock.due_at) if clock and clock.due_at else None
 
 
 # ---------------------------------------------------------------- non-genuine complaints
 
-def non_genuine_evidence(*, follow_up_times: list[datetime], required_follow_ups: int, required_days: int,
-                         timezone: str = "UTC") -> list[datetime] | None:
-    """The unanswered follow-ups that make a complaint non-genuine, or None.
-
-    Rule: at least `required_follow_ups` follow-ups since the customer last wrote, falling on at least
-    `required_days` different calendar days (in the platform's zone). Three in one afternoon is not enough.
-    """
-    times = sorted(as_utc(t) for t in follow_up_times)
-    zone = ZoneInfo(timezone)
-    days = {t.astimezone(zone).date() for t in times}
-    if len(times) >= required_follow_ups and len(days) >= required_days:
-        return times
-    return None
+def non_genuine_rule(config: SocialChannelConfig) -> NonGenuineRule:
+    return NonGenuineRule(follow_ups=config.non_genuine_follow_ups, window_hours=config.non_genuine_window_hours,
+                          grace_hours=config.non_genuine_grace_hours)
 
 
 def mark_non_genuine_where_due(*, session: Session, now: datetime | None = None) -> list[int]:
-    """Flag every open thread whose complainer ignored the follow-ups (audited, evidence kept); returns ids."""
+    """Flag every open thread whose complainer stayed silent through the follow-ups (app/social/rules.py;
+    audited, evidence kept; a person reverses it with `mark_genuine`); returns the ids flagged."""
     now = as_utc(now or utcnow())
     flagged = []
     states = session.exec(select(SocialThreadState).where(
@@ -261,17 +343,18 @@ def mark_non_genuine_where_due(*, session: Session, now: datetime | None = None)
     for state in states:
         config = get_config(session=session, platform=state.platform)
         times = [datetime.fromisoformat(t) for t in state.follow_up_times]
-        if state.genuine_override_at is not None:  # a person said genuine: only later follow-ups count again
+        if state.genuine_override_at is not None:  # a person said genuine: only later messages count again
             times = [t for t in times if t > as_utc(state.genuine_override_at)]
-        times = [t for t in times if t <= now]
-        evidence = non_genuine_evidence(follow_up_times=times, required_follow_ups=config.non_genuine_follow_ups,
-                                        required_days=config.non_genuine_days, timezone=config.business_timezone)
+        rule = non_genuine_rule(config)
+        evidence = _rule_evidence(brand_messages=times, rule=rule, now=now)
         if evidence is None:
             continue
         state.non_genuine, state.non_genuine_at = True, now
         state.non_genuine_evidence = [t.isoformat() for t in evidence]
-        state.non_genuine_reason = (f"No reply from the author after {len(evidence)} follow-ups over "
-                                    f"{(evidence[-1] - evidence[0]).days + 1} days.")
+        silent = (now - evidence[0]).total_seconds() / 3600
+        state.non_genuine_reason = (f"No reply from the author to {len(evidence) - 1} follow-ups after the first "
+                                    f"reply, silent for {silent:.0f} h (rule: {rule.follow_ups} follow-ups over "
+                                    f"{rule.window_hours:g} h).")
         state.next_due_at = None
         session.add(state)
         audit.record(session=session, actor=None, action="social.non_genuine.marked", record_type="social_thread",
@@ -412,6 +495,7 @@ class QueueRow:
     first_post: str
     due_at: datetime | None
     seconds_to_due: float | None  # negative: breached by that much
+    clock: "Clock | None" = None  # the clock the due time belongs to (the same the thread page shows)
 
 
 def care_queue(*, session: Session, now: datetime | None = None, platform: str | None = None,
@@ -429,9 +513,10 @@ def care_queue(*, session: Session, now: datetime | None = None, platform: str |
     firsts = _first_customer_texts(session, [s.interaction_id for s, _ in rows])
     out = []
     for state, interaction in rows:
-        due = as_utc(state.next_due_at) if state.next_due_at else None
+        clock = current_clock(state, now=now)
+        due = as_utc(clock.due_at) if clock and clock.due_at else None
         out.append(QueueRow(state=state, interaction=interaction, first_post=firsts.get(state.interaction_id, ""),
-                            due_at=due, seconds_to_due=(due - now).total_seconds() if due else None))
+                            due_at=due, seconds_to_due=(due - now).total_seconds() if due else None, clock=clock))
     return out
 
 
@@ -456,7 +541,7 @@ def _first_customer_texts(session: Session, ids: list[int]) -> dict[int, str]:
 
 
 def live_clocks(state: SocialThreadState, *, now: datetime | None = None) -> dict[str, Any]:
-    """Clock readings at `now` (pages show these; stored statuses are as of the last refresh)."""
+    """Clock readings at `now` by name (API answers); pages and the queue read `thread_clocks`."""
     now = as_utc(now or utcnow())
     first = read_clock(due_at=state.first_response_due_at, met_at=state.first_response_at, now=now)
     follow = read_clock(due_at=state.follow_up_due_at, met_at=state.follow_up_at, now=now)
@@ -467,18 +552,39 @@ def live_clocks(state: SocialThreadState, *, now: datetime | None = None) -> dic
 
 # ---------------------------------------------------------------- reports
 
-def fairness(*, session: Session, platform: str | None = None, since: datetime | None = None) -> FairnessReport:
-    """First-response times by follower band (genuine threads answered so far), with the significance flag."""
-    query = select(SocialThreadState).where(col(SocialThreadState.first_response_at).is_not(None),
-                                            col(SocialThreadState.non_genuine).is_(False))
+def fairness(*, session: Session, platform: str | None = None, since: datetime | None = None,
+             now: datetime | None = None) -> FairnessReport:
+    """First-response times by follower band over every thread with a customer post: answered, late and still
+    unanswered ones (their wait so far), flagged non-genuine ones included and counted apart too."""
+    now = as_utc(now or utcnow())
+    query = select(SocialThreadState).where(col(SocialThreadState.first_customer_post_at).is_not(None))
     if platform:
         query = query.where(SocialThreadState.platform == platform)
     if since:
         query = query.where(col(SocialThreadState.first_customer_post_at) >= since)
-    samples = [ResponseSample(followers=s.follower_count, response_seconds=s.first_response_business_seconds or 0.0,
-                              within_sla=s.first_response_status == ClockStatus.MET)
-               for s in session.exec(query).all()]
+    samples = []
+    hours: dict[str, BusinessHours | None] = {}
+    for state in session.exec(query).all():
+        assert state.first_customer_post_at is not None
+        if state.platform not in hours:
+            hours[state.platform] = business_hours_of(get_config(session=session, platform=state.platform))
+        answered = state.first_response_at is not None
+        waited = (state.first_response_business_seconds if answered and state.first_response_business_seconds
+                  is not None else business_seconds_between(state.first_customer_post_at,
+                                                            state.first_response_at or now, hours[state.platform]))
+        status = read_clock(due_at=state.first_response_due_at, met_at=state.first_response_at, now=now).status
+        samples.append(ResponseSample(followers=state.follower_count, response_seconds=max(0.0, waited),
+                                      within_sla=status == ClockStatus.MET or (
+                                          not answered and status == ClockStatus.PENDING),
+                                      answered=answered, non_genuine=state.non_genuine))
     return fairness_report(samples)
+
+
+def watch_list(*, session: Session, limit: int = 100) -> list[SocialThreadState]:
+    """Threads by authors on the influencer watch list (followers at or above the platform's threshold):
+    tracked so the team knows their reach; their clocks and queue place are everyone's."""
+    return list(session.exec(select(SocialThreadState).where(col(SocialThreadState.watched).is_(True))
+                             .order_by(col(SocialThreadState.first_customer_post_at).desc()).limit(limit)).all())
 
 
 @dataclass
@@ -504,17 +610,18 @@ class Attainment:
 
 
 def sla_attainment(*, session: Session, now: datetime | None = None) -> list[Attainment]:
-    """Per platform: clocks met/breached over genuine threads; non-genuine threads counted apart."""
+    """Per platform: clocks met/breached over every thread with a customer post, flagged non-genuine ones
+    included (and counted apart too); a clock that was not needed counts neither way."""
     now = as_utc(now or utcnow())
     table: dict[str, Attainment] = {}
     for state in session.exec(select(SocialThreadState).where(
             col(SocialThreadState.first_customer_post_at).is_not(None))).all():
         row = table.setdefault(state.platform, Attainment(state.platform, 0, 0, 0, 0, 0, 0, 0))
-        if state.non_genuine:
-            row.non_genuine += 1
-            continue
+        # flagged threads stay in the figures (a missed response is missed whatever came later) and are
+        # counted apart as well
+        row.non_genuine += state.non_genuine
         row.threads += 1
-        clocks = live_clocks(state, now=now)
+        clocks = {c.name: c for c in thread_clocks(state, now=now)}
         first, follow = clocks["first_response"].status, clocks["follow_up"].status
         row.first_met += first == ClockStatus.MET
         row.first_breached += first == ClockStatus.BREACHED
@@ -651,7 +758,8 @@ def engagement_of(messages: list[Message]) -> int | None:
     """Likes, shares, replies and retweets the source reported on the thread's posts (None when it reports none)."""
     total: int | None = None
     for message in messages:
-        for key in ("likes", "like_count", "shares", "share_count", "retweets", "retweet_count", "reply_count"):
+        for key in ("likes", "like_count", "shares", "share_count", "retweets", "retweet_count", "reply_count",
+                    "quote_count"):
             value = message.extra.get(key)
             if isinstance(value, int):
                 total = (total or 0) + value
@@ -672,15 +780,17 @@ def set_process(*, session: Session, interaction_id: int, process: str, actor: A
     return state
 
 
-def _facts(state: SocialThreadState) -> ThreadFacts:
+def _facts(state: SocialThreadState, quality: dict[int, float] | None = None) -> ThreadFacts:
     status = state.first_response_status
     return ThreadFacts(
+        quality=(quality or {}).get(state.interaction_id),
         process=state.process, answered=state.first_response_at is not None,
         response_seconds=state.first_response_business_seconds,
         within_target=None if status == ClockStatus.PENDING else status == ClockStatus.MET,
         engagement=state.engagement,
         resolved=state.resolved_at is not None or state.private_resolution_at is not None
-        or state.resolved_privately, customer_posted_again=state.customer_posted_again)
+        or state.resolved_privately or (state.first_response_at is not None and not state.problem_open),
+        customer_posted_again=state.customer_posted_again)
 
 
 @dataclass
@@ -691,16 +801,18 @@ class ProcessReport:
 
 
 def process_report(*, session: Session, months: int = 6) -> ProcessReport:
-    """Leading metrics and maturity per process over genuine threads, with the maturity per month."""
+    """Leading metrics and maturity per process over every thread with a customer post (flagged non-genuine
+    ones included: a flag never improves the figures), with the maturity per month."""
     states = [s for s in session.exec(select(SocialThreadState).where(
-        col(SocialThreadState.non_genuine).is_(False),
         col(SocialThreadState.first_customer_post_at).is_not(None))).all()]
-    rows = [process_metrics(p, [_facts(s) for s in states if s.process == p]) for p in PROCESSES]
+    # quality of response: the evaluations of the social replies (the evaluations feature owns the scores)
+    quality = evaluations.mean_scores_by_interaction(session=session, interaction_ids=[s.interaction_id for s in states])
+    rows = [process_metrics(p, [_facts(s, quality) for s in states if s.process == p]) for p in PROCESSES]
     by_month: dict[str, list[SocialThreadState]] = {}
     for state in states:
         assert state.first_customer_post_at is not None
         by_month.setdefault(as_utc(state.first_customer_post_at).strftime("%Y-%m"), []).append(state)
     recent = sorted(by_month)[-months:]
-    trend = {p: {m: process_metrics(p, [_facts(s) for s in by_month[m] if s.process == p]).maturity
+    trend = {p: {m: process_metrics(p, [_facts(s, quality) for s in by_month[m] if s.process == p]).maturity
                  for m in recent} for p in PROCESSES}
     return ProcessReport(rows=rows, months=recent, trend=trend)

@@ -30,8 +30,10 @@ def follower_band(followers: int | None) -> str:
 @dataclass(frozen=True)
 class ResponseSample:
     followers: int | None
-    response_seconds: float  # first post → first response
+    response_seconds: float  # first post → first response; unanswered: the wait so far (at least this)
     within_sla: bool
+    answered: bool = True
+    non_genuine: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class BandRow:
     threads: int
     median_seconds: float | None
     share_within_sla: float | None
+    unanswered: int = 0
+    late: int = 0  # answered after the target, or still unanswered past it
+    non_genuine: int = 0  # included in every figure of the row, and counted here as well
 
 
 @dataclass(frozen=True)
@@ -54,14 +59,18 @@ class FairnessReport:
 
 
 def fairness_report(samples: list[ResponseSample]) -> FairnessReport:
-    """Response time by follower band, and whether high-follower authors are answered significantly faster."""
+    """Response time by follower band, and whether high-follower authors are answered significantly faster.
+
+    Unanswered posts take part with their wait so far (a lower bound: a post left unanswered ranks slow)."""
     rows = []
     for label, _, _ in FOLLOWER_BANDS:
         band = [s for s in samples if follower_band(s.followers) == label]
         rows.append(BandRow(
             band=label, threads=len(band),
             median_seconds=median(s.response_seconds for s in band) if band else None,
-            share_within_sla=sum(s.within_sla for s in band) / len(band) if band else None))
+            share_within_sla=sum(s.within_sla for s in band) / len(band) if band else None,
+            unanswered=sum(not s.answered for s in band), late=sum(not s.within_sla for s in band),
+            non_genuine=sum(s.non_genuine for s in band)))
     high = [s.response_seconds for s in samples if (s.followers or 0) >= HIGH_FOLLOWER_THRESHOLD]
     low = [s.response_seconds for s in samples if (s.followers or 0) < HIGH_FOLLOWER_THRESHOLD]
     u_stat = p_value = None

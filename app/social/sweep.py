@@ -20,9 +20,9 @@ def sweep(*, session: Session, now: datetime | None = None, spikes_since: dateti
         service.refresh_thread(session=session, interaction_id=interaction_id, now=now)
     flagged = service.mark_non_genuine_where_due(session=session, now=now)
     unattended = alerts.raise_unattended_alerts(session=session, now=now)
-    spikes = alerts.detect_negativity_spikes(
-        session=session, since=spikes_since or now - timedelta(hours=SPIKE_LOOKBACK_HOURS), until=now,
-        include_volume=True)
+    spike_window = spikes_since or now - timedelta(hours=SPIKE_LOOKBACK_HOURS)
+    spikes = alerts.detect_negativity_spikes(session=session, since=spike_window, until=now, include_volume=True)
+    spikes += alerts.detect_mention_spikes(session=session, since=spike_window, until=now)
     session.commit()
     delivery = alerts.deliver_alerts(session=session, now=now, **({"post": post} if post else {}))
     session.commit()

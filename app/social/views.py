@@ -19,7 +19,7 @@ from app.core.web import NavItem, render
 from app.interactions import content
 from app.reports.charts import Chart, Series, bar_chart
 from app.reports.export import page_window, table_csv, wants_csv
-from app.social import alerts, repeat, service
+from app.social import alerts, care, listening, repeat, service
 from app.social.crosschannel import hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
 from app.social.processes import PROCESSES
@@ -49,7 +49,7 @@ def queue_page(request: Request, principal: WebSocialViewer, session: SessionDep
             "platform": lambda r: r.state.platform, "author": lambda r: r.state.author_handle,
             "followers": lambda r: r.state.follower_count, "first_post": lambda r: r.first_post,
             "first_response": lambda r: r.state.first_response_status,
-            "follow_up": lambda r: r.state.follow_up_status})
+            "follow_up": lambda r: r.state.follow_up_status, "clock": lambda r: r.clock.name if r.clock else None})
     return render(request, "social/queue.html", {
         "rows": rows, "result": result, "platform": platform or "", "now": utcnow(), "clock_label": service.clock_label,
         "platforms": [c.platform for c in service.list_configs(session=session)]}, principal=principal)
@@ -68,6 +68,9 @@ def _thread_context(session: SessionDep, principal: Principal, interaction_id: i
     return {"state": state, "messages": messages, "engagement": engagement, "evidence": evidence,
             "influence": service.influence_score(followers=state.follower_count, engagement=engagement), "story": service.thread_story(state=state, messages=messages),
             "clocks": service.live_clocks(state), "config": config, "clock_label": service.clock_label,
+            "clocks_list": service.thread_clocks(state), "current": service.current_clock(state),
+            "targets": {"first_response": config.first_response_seconds, "reply": config.first_response_seconds,
+                        "follow_up": config.follow_up_seconds, "resolution": config.site_visit_resolution_seconds},
             "now": utcnow(), "band": follower_band, "process_names": PROCESSES, "plain": service.plain_duration, "history": history, "days": days,
             "similar": hide_unviewable(session=session, principal=principal, result=similar_complaints(
                 session=session, interaction_id=interaction_id, window_days=days))}
@@ -180,7 +183,8 @@ def dashboard_page(request: Request, principal: WebSocialViewer, session: Sessio
         "private": service.resolved_privately(session=session),
         "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST, "share_test": SHARE_TEST,
         "human": service.human_duration, "processes": service.process_report(session=session),
-        "process_names": PROCESSES,
+        "process_names": PROCESSES, "urgent": service.care_queue(session=session, limit=10), "now": utcnow(),
+        "clock_label": service.clock_label, "watch": service.watch_list(session=session),
         "can_work": can_work(session=session, principal=principal)}, principal=principal)
 
 
@@ -194,7 +198,44 @@ def acknowledge_alert(alert_id: int, principal: WebSocialWorker, session: Sessio
 def settings_page(request: Request, principal: WebAdmin, session: SessionDep, message: str | None = None,
                   error: str | None = None) -> Response:
     return render(request, "social/settings.html", {
-        "configs": service.list_configs(session=session), "message": message, "error": error}, principal=principal)
+        "configs": service.list_configs(session=session), "message": message, "error": error,
+        "care_channels": care.care_channels(session=session), "plain": service.plain_duration,
+        "listening_rules": listening.list_rules(session=session)}, principal=principal)
+
+
+@router.post("/social/settings/listening")
+def listening_submit(principal: WebAdmin, session: SessionDep, name: Annotated[str, Form()] = "",
+                     kind: Annotated[str, Form()] = "brand", terms: Annotated[str, Form()] = "",
+                     active: Annotated[str, Form()] = "") -> Response:
+    """Create or change a listening rule (brand or competitor keywords, comma-separated); no terms deletes it."""
+    try:
+        listening.save_rule(session=session, name=name, kind=kind, terms=terms.replace("\n", ",").split(","),
+                            active=active == "on", actor=principal)
+    except EarshotError as exc:
+        session.rollback()
+        return RedirectResponse(f"/social/settings?error={quote_plus(exc.message[:200])}", status_code=303)
+    return RedirectResponse(f"/social/settings?message=Saved+listening+rule+{quote_plus(name.strip())}",
+                            status_code=303)
+
+
+@router.post("/social/settings/care/{channel}")
+def care_channel_submit(channel: str, principal: WebAdmin, session: SessionDep,
+                        display_name: Annotated[str, Form()] = "", response_minutes: Annotated[str, Form()] = "",
+                        hours: Annotated[str, Form()] = "", issues: Annotated[str, Form()] = "",
+                        listed_publicly: Annotated[str, Form()] = "") -> Response:
+    """What /care says about one channel (phone, chat, e-mail, social)."""
+    try:
+        minutes = float(response_minutes) if response_minutes.strip() else None
+        data = care.CareChannelUpdate(
+            display_name=display_name.strip() or None, listed_publicly=listed_publicly == "on",
+            response_seconds=minutes * 60 if minutes is not None else None, hours=hours.strip(),
+            issues=issues.splitlines())
+        care.update_care_channel(session=session, channel=channel, data=data, actor=principal)
+    except (EarshotError, ValueError) as exc:
+        session.rollback()
+        reason = exc.message if isinstance(exc, EarshotError) else str(exc).splitlines()[0]
+        return RedirectResponse(f"/social/settings?error={quote_plus(reason[:200])}", status_code=303)
+    return RedirectResponse(f"/social/settings?message=Saved+{quote_plus(channel)}", status_code=303)
 
 
 @router.post("/social/settings/{platform}")
@@ -205,7 +246,10 @@ def settings_submit(platform: str, principal: WebAdmin, session: SessionDep,
                     opens: Annotated[str, Form()] = "09:00", closes: Annotated[str, Form()] = "17:00",
                     weekdays: Annotated[list[str] | None, Form()] = None, listed_publicly: Annotated[str, Form()] = "",
                     webhook_url: Annotated[str, Form()] = "", non_genuine_follow_ups: Annotated[int, Form()] = 3,
-                    non_genuine_days: Annotated[int, Form()] = 3) -> Response:
+                    non_genuine_window_hours: Annotated[float, Form()] = 72,
+                    non_genuine_grace_hours: Annotated[float, Form()] = 4,
+                    site_visit_hours: Annotated[float, Form()] = 48,
+                    influencer_followers: Annotated[int, Form()] = 100000) -> Response:
     try:
         data = service.ChannelConfigUpdate(
             display_name=display_name or None, first_response_seconds=first_response_minutes * 60,
@@ -213,7 +257,9 @@ def settings_submit(platform: str, principal: WebAdmin, session: SessionDep,
             business_hours_enabled=business_hours_enabled == "on", business_timezone=business_timezone,
             business_hours={d: [[opens, closes]] for d in (weekdays or [])},
             listed_publicly=listed_publicly == "on", webhook_url=webhook_url.strip() or None,
-            non_genuine_follow_ups=non_genuine_follow_ups, non_genuine_days=non_genuine_days)
+            non_genuine_follow_ups=non_genuine_follow_ups, non_genuine_window_hours=non_genuine_window_hours,
+            non_genuine_grace_hours=non_genuine_grace_hours, site_visit_resolution_seconds=site_visit_hours * 3600,
+            influencer_followers=influencer_followers)
         service.update_config(session=session, platform=platform, data=data, actor=principal)
     except (EarshotError, ValueError) as exc:
         session.rollback()
@@ -273,7 +319,9 @@ def topics_page(request: Request, principal: WebSocialViewer, session: SessionDe
 
 @router.get("/care", response_class=HTMLResponse)
 def public_care_page(request: Request, session: SessionDep) -> Response:
-    """Public, no sign-in: where the brand answers and how fast, from the same configuration the clocks use."""
-    return render(request, "social/care.html", {"configs": service.list_configs(session=session, public_only=True),
+    """Public, no sign-in: every channel the center answers on, how fast, which issues belong where and the
+    social rules it is public about, from the same settings the clocks use (app/social/care.py)."""
+    content = care.care_page(session=session)
+    return render(request, "social/care.html", {"page": content, "configs": content.platforms,
                                                 "expected": service.expected_response,
                                                 "plain": service.plain_duration})

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -75,6 +76,12 @@ def parse_month(value: str) -> datetime:
         return datetime.strptime(value.strip(), "%Y-%m").replace(tzinfo=UTC)
     except ValueError as exc:
         raise InvalidInput(f"month must look like 2026-11, not {value!r}") from exc
+
+
+def latest_answer_at(*, session: Session) -> datetime | None:
+    """When the latest survey answer came (executive pages open on its period, not on an empty current one)."""
+    latest = session.exec(select(func.max(SurveyResponse.responded_at))).one()
+    return as_utc(latest) if latest is not None else None
 
 
 def survey_figures(*, session: Session, period: str = "month", until: datetime | None = None, periods: int = 6,

@@ -32,7 +32,8 @@ def dashboard(request: Request, principal: WebFigures, session: SessionDep,
               group_by: Annotated[str, Query(pattern="^(|channel|team|agent|shop)$")] = "channel") -> Response:
     try:
         result = figures.survey_figures(
-            session=session, period=period, until=figures.parse_month(until) if until else None, periods=6,
+            session=session, period=period, periods=6,
+            until=figures.parse_month(until) if until else figures.latest_answer_at(session=session),
             group_by=group_by or None, agent_ids=visible_agent_ids(session=session, principal=principal))
         error = None
     except EarshotError as exc:

@@ -33,4 +33,6 @@ RULES = [
     Rule("GET", "/social/settings", ADMIN, page=True),
     Rule("POST", "/social/settings/{platform}", ADMIN, data={}, page=True),
     Rule("GET", "/care", ALL, public=True, page=True),
+    Rule("POST", "/social/settings/care/{channel}", ADMIN, data={}, page=True),
+    Rule("POST", "/social/settings/listening", ADMIN, data={}, page=True),
 ]

@@ -130,7 +130,7 @@ def _review_meeting(session: Session) -> int:
                 reviews.change_status(session=session, case=case, to=to, actor=None, reason="journey: prepared")
     meeting = reviews.create_meeting(session=session, actor=principal_of(executive), data=MeetingCreate(
         period=utcnow().strftime("%Y-%m"), held_on=utcnow().date(), title="Journey review meeting",
-        attendees=["Erin Executive"], case_ids=[c.id for c in cases if c.id is not None]))
+        attendees=["Erin Executive"], case_ids=[c.id for c in cases if c.id is not None], additional=True))
     session.commit()
     assert meeting.id is not None
     return meeting.id
@@ -316,6 +316,8 @@ def test_coach_assigns_retraining_from_an_evaluation(open_as, journeys):
 
 
 def test_executive_walks_a_review_meeting_and_downloads_the_pack(open_as, journeys, tmp_path):
+    """The meeting page is one document: text typed in every block (findings, decision, action, minutes)
+    survives whichever button is pressed; an empty decision is refused with everything kept."""
     page = open_as("executive")
     shot(page, "executive", "home")
     meeting = journeys.ids["meeting"]
@@ -323,28 +325,46 @@ def test_executive_walks_a_review_meeting_and_downloads_the_pack(open_as, journe
     shot(page, "executive", "meetings")
     page.click(f"a[href^='/reviews/meetings/{meeting}']")
     assert "Case 1 of 2" in page.locator("nav.walk-nav strong").inner_text()
+    shot(page, "executive", "meeting-agenda")
+    sheet = page.locator("#meeting-sheet")
     titles = []
-    for position, (kind, extra) in enumerate([("retrain_staff", "agent_id"), ("change_shop_process", "site_id")]):
+    for position, (kind, extra) in enumerate([("retrain_staff", "action_agent_id"),
+                                              ("change_shop_process", "action_site_id")]):
         page.wait_for_selector(f"strong[data-position='{position}']")
         titles.append(page.locator("nav.walk-nav strong").inner_text().split(": ", 1)[1])
-        decision = page.locator("form[action$='/decision']")
-        decision.locator("select[name=root_cause]").select_option(index=1)
-        decision.locator("textarea[name=decision]").fill(f"Decided in the meeting: {kind}")
-        decision.locator("button").click()
-        page.wait_for_selector(f"strong[data-position='{position}']")
-        assert f"Decided in the meeting: {kind}" in page.locator("p.notes").inner_text()
-        actions = page.locator("form[action$='/actions']")
-        actions.locator("select[name=kind]").select_option(kind)
-        actions.locator(f"select[name={extra}]").select_option(index=1)
+        minutes = f"Minutes after case {position + 1}: Erin chaired"
+        staff, customer = f"Staff side {position + 1}", f"Customer side {position + 1}"
+        sheet.locator("textarea[name=minutes]").fill(minutes)
+        sheet.locator("textarea[name=staff_notes]").fill(staff)
+        sheet.locator("textarea[name=customer_notes]").fill(customer)
+        sheet.locator("select[name=root_cause]").select_option(index=1)
+        # an empty decision: refused, and nothing typed anywhere is lost
+        sheet.locator("textarea[name=decision]").fill("")
+        sheet.locator("button[value=decide]").click()
+        page.wait_for_selector("p.error")
+        assert "write what the meeting decided" in page.locator("p.error").inner_text()
+        for name, value in (("minutes", minutes), ("staff_notes", staff), ("customer_notes", customer)):
+            assert sheet.locator(f"textarea[name={name}]").input_value() == value
+        shot(page, "executive", f"meeting-empty-decision-{position + 1}")
+        sheet.locator("textarea[name=decision]").fill(f"Decided in the meeting: {kind}")
+        sheet.locator("select[name=action_kind]").select_option(kind)
+        sheet.locator(f"select[name={extra}]").select_option(index=1)
         if kind == "retrain_staff":
-            actions.locator("input[name=topic]").fill("Explaining the bill")
-        actions.locator("input[name=description]").fill(f"Action {position + 1} from the meeting")
-        actions.locator("button").click()
+            sheet.locator("input[name=action_topic]").fill("Explaining the bill")
+        sheet.locator("input[name=action_description]").fill(f"Action {position + 1} from the meeting")
+        sheet.locator("button[value=action]").click()  # adding the action saves every other block too
         page.wait_for_selector(f"strong[data-position='{position}']")
         assert f"Action {position + 1} from the meeting" in page.locator("table.grid", has_text="Owner").inner_text()
+        sheet.locator("button[value=decide]").click()
+        page.wait_for_selector("p.notice")
+        assert "Decision recorded" in page.locator("p.notice").inner_text()
+        assert f"Decided in the meeting: {kind}" in page.locator("p.notes").inner_text()
+        for name, value in (("minutes", minutes), ("staff_notes", staff), ("customer_notes", customer)):
+            assert sheet.locator(f"textarea[name={name}]").input_value() == value
+        assert "decided" in page.locator("span.badge.decided").first.inner_text()
         shot(page, "executive", f"meeting-case-{position + 1}")
         if position == 0:
-            page.click("a[rel=next]")
+            sheet.locator("button[rel=next]").click()
     page.click("button:has-text('Render the PDF pack')")
     page.wait_for_selector("text=Download the pack")
     shot(page, "executive", "meeting-pack-ready")
@@ -369,12 +389,13 @@ def test_social_agent_answers_a_post_before_its_sla(open_as, journeys):
     shot(page, "social", "care-queue")
     page.click(f"a[href='/social/threads/{thread}']")
     page.wait_for_url(f"**/social/threads/{thread}")
-    assert "pending" in page.locator("dl.clocks dd").first.inner_text()
+    assert "pending" in page.locator("dl.clocks dd[data-clock=first_response]").inner_text()
+    assert "first response" in page.locator("dl.clocks dd.next-due").inner_text()
     shot(page, "social", "thread")
     page.fill("form[action$='/reply'] textarea[name=text]", "Sorry about that! Please DM us your account number.")
     page.click("button:has-text('Log reply')")
     page.wait_for_url(f"**/social/threads/{thread}?message=*")
-    assert "met" in page.locator("dl.clocks dd").first.inner_text()
+    assert "met" in page.locator("dl.clocks dd[data-clock=first_response]").inner_text()
     assert "Please DM us your account number" in page.locator("ol.story").inner_text()
     shot(page, "social", "thread-answered")
 

@@ -139,11 +139,14 @@ def test_meeting_agenda_in_order(session, world):
     default = service.create_meeting(session=session, actor=world["exec"], data=MeetingCreate(
         period="2026-11", held_on=date(2026, 12, 3), attendees=["Erin", "Alex"]))
     assert [c.id for c in service.meeting_cases(session=session, meeting_id=default.id)] == [r2.id, r7.id]
-    chosen = service.create_meeting(session=session, actor=world["exec"], data=MeetingCreate(
-        period="2026-11", held_on=date(2026, 12, 3), case_ids=[r7.id, r2.id]))
+    with pytest.raises(Conflict, match="already has a meeting"):  # one meeting a month...
+        service.create_meeting(session=session, actor=world["exec"], data=MeetingCreate(
+            period="2026-11", held_on=date(2026, 12, 4)))
+    chosen = service.create_meeting(session=session, actor=world["exec"], data=MeetingCreate(  # ...unless extra
+        period="2026-11", held_on=date(2026, 12, 3), case_ids=[r7.id, r2.id], additional=True))
     assert [c.id for c in service.meeting_cases(session=session, meeting_id=chosen.id)] == [r7.id, r2.id]
     late = service.create_meeting(session=session, actor=world["exec"], data=MeetingCreate(
-        period="2026-11", held_on=date(2026, 12, 3), case_ids=[r7.id]))
+        period="2026-11", held_on=date(2026, 12, 3), case_ids=[r7.id], additional=True))
     assert service.add_ready_cases(session=session, meeting=late, actor=world["exec"]) == 1
     assert service.add_ready_cases(session=session, meeting=late, actor=world["exec"]) == 0
     assert [c.id for c in service.meeting_cases(session=session, meeting_id=late.id)] == [r7.id, r2.id]

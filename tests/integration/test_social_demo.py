@@ -30,6 +30,7 @@ POSTS = [
     _post("q2", "q1", "@brand", "agent", 10.5, "Sorry to hear that, can you DM us your account number?"),
     _post("q3", "q2", "@brand", "agent", 34.5, "Following up: could you DM us the details?"),
     _post("q4", "q3", "@brand", "agent", 58.5, "Last try: we'd like to look into this, please DM us."),
+    _post("q5", "q4", "@brand", "agent", 78.5, "Really the last one: please DM us."),
     _post("p1", None, "@private", "customer", 20, "Wrong bill again", 900),
     _post("p2", "p1", "@brand", "agent", 20.2, "Let's sort this in DM"),
     _post("p3", "p2", "@brand", "agent", 21, "Refund issued", public=False),
@@ -50,7 +51,7 @@ def test_demo_loader_records_refreshes_and_sweeps(tmp_path, db_engine, sessions,
     assert len(session.exec(select(Message)).all()) == len(POSTS)
     by_root = {t.external_id: t.id for t in threads}
     quiet = service.get_state(session=session, interaction_id=by_root["q1"])
-    assert quiet.non_genuine and len(quiet.non_genuine_evidence) == 3
+    assert quiet.non_genuine and len(quiet.non_genuine_evidence) == 4  # the first reply and 3 follow-ups
     guru = service.get_state(session=session, interaction_id=by_root["t1"])
     assert guru.follower_count == 250_000 and guru.first_response_status == "met" and guru.follow_up_status == "met"
     low = service.get_state(session=session, interaction_id=by_root["l1"])

@@ -99,7 +99,7 @@ def test_social_care_agent_can_work_other_agents_cannot(client, session, make_us
 
 def _quiet_thread(session):
     return thread(session, "quietpage", ("customer", 0, "Scam company"), ("agent", 0.5, "DM us?"),
-                  ("agent", 24.5, "Still there?"), ("agent", 48.5, "We'd love to help"))
+                  ("agent", 24.5, "Still there?"), ("agent", 48.5, "We'd love to help"), ("agent", 70, "Last try"))
 
 
 def test_executive_reads_but_does_not_act(client, session, make_user, login):

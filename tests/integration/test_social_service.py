@@ -67,16 +67,18 @@ def _quiet(session, name, hours):
 
 
 def test_non_genuine_after_three_follow_ups_over_three_days(session):
-    quiet = _quiet(session, "quiet", [0.5, 24.5, 48.5])
-    same_day = _quiet(session, "sameday", [0.5, 2, 4])
+    quiet = _quiet(session, "quiet", [0.5, 24.5, 48.5, 70])  # a first reply, then three follow-ups
+    too_soon = _quiet(session, "toosoon", [40, 41, 42, 43])  # three follow-ups, but silent only 56 h
+    first_reply_counted = _quiet(session, "threeonly", [0.5, 24.5, 48.5])  # the reply is no follow-up
     now = T0 + timedelta(days=4)
     result = sweep(session=session, now=now, post=lambda url, body: None)
     assert result["non_genuine_flagged"] == [quiet]
     state = service.get_state(session=session, interaction_id=quiet)
     assert state.non_genuine and state.next_due_at is None
-    assert state.non_genuine_evidence == [(T0 + timedelta(hours=h)).isoformat() for h in (0.5, 24.5, 48.5)]
-    assert "3 follow-ups over 3 days" in (state.non_genuine_reason or "")
-    assert not service.get_state(session=session, interaction_id=same_day).non_genuine
+    assert state.non_genuine_evidence == [(T0 + timedelta(hours=h)).isoformat() for h in (0.5, 24.5, 48.5, 70)]
+    assert "3 follow-ups" in (state.non_genuine_reason or "") and "72 h" in (state.non_genuine_reason or "")
+    assert not service.get_state(session=session, interaction_id=too_soon).non_genuine
+    assert not service.get_state(session=session, interaction_id=first_reply_counted).non_genuine
     marked = _audits(session, "social.non_genuine.marked")
     assert [e.record_id for e in marked] == [str(quiet)] and marked[0].actor_name == "system"
     # a second sweep changes nothing
@@ -89,11 +91,11 @@ def test_not_non_genuine_when_the_customer_replied(session):
                  ("agent", 24.5, "Any news?"), ("customer", 30, "Sent you a DM"), ("agent", 48.5, "Thanks, checking"))
     sweep(session=session, now=T0 + timedelta(days=4), post=lambda url, body: None)
     state = service.get_state(session=session, interaction_id=iid)
-    assert not state.non_genuine and state.follow_up_attempts == 1
+    assert not state.non_genuine and state.follow_up_attempts == 0  # the answer to the DM is no follow-up
 
 
 def test_human_reversal_is_audited_and_the_customer_coming_back_is_welcomed(session, make_user):
-    quiet = _quiet(session, "quiet2", [0.5, 24.5, 48.5])
+    quiet = _quiet(session, "quiet2", [0.5, 24.5, 48.5, 70])
     sweep(session=session, now=T0 + timedelta(days=4), post=lambda url, body: None)
     user = make_user("evaluator", username="reviewer")
     actor = Principal(user_id=user.id, username="reviewer", display_name="Reviewer", roles=frozenset({Role.EVALUATOR}))
@@ -105,7 +107,7 @@ def test_human_reversal_is_audited_and_the_customer_coming_back_is_welcomed(sess
     # the sweep does not flag it again on the same evidence
     assert sweep(session=session, now=T0 + timedelta(days=5), post=lambda url, body: None)["non_genuine_flagged"] == []
     # a second thread: flagged, then the customer writes again → served again, audited
-    other = _quiet(session, "quiet3", [0.5, 24.5, 48.5])
+    other = _quiet(session, "quiet3", [0.5, 24.5, 48.5, 70])
     sweep(session=session, now=T0 + timedelta(days=4), post=lambda url, body: None)
     assert service.get_state(session=session, interaction_id=other).non_genuine
     thread(session, "quiet3", ("customer", 100, "Sorry, was away. Still broken."))
@@ -202,11 +204,12 @@ def test_failed_webhook_deliveries_are_retried_and_never_block(session):
         raise ConnectionError("refused")
 
     result = sweep(session=session, now=T0 + timedelta(hours=2), post=failing)
-    assert result["webhook"] == {"sent": 0, "failed": 2}
-    alert = session.exec(select(SocialAlert)).first()
+    assert result["webhook"] == {"sent": 0, "failed": 1}  # first seen past due: the breach alone, no warning
+    alert = session.exec(select(SocialAlert)).one()
+    assert alert.kind == "unattended_breach"
     assert alert.delivered_at is None and alert.delivery_attempts == 1 and "refused" in alert.delivery_error
     result = sweep(session=session, now=T0 + timedelta(hours=3), post=lambda url, body: None)
-    assert result["webhook"] == {"sent": 2, "failed": 0}
+    assert result["webhook"] == {"sent": 1, "failed": 0}
 
 
 def test_negativity_spike_alert_names_the_posts(session):
@@ -262,7 +265,7 @@ def test_sweep_job_and_periodic_task(session, queue, runtime):
     thread(session, "jobbed", ("customer", 0, "Anyone?"))
     job = queue.enqueue(session=session, kind="social.sweep", payload={})
     session.refresh(job)
-    assert job.status == "done" and job.result["unattended_alerts"] == 2
+    assert job.status == "done" and job.result["unattended_alerts"] == 1  # long past due: the breach alone
     periodic = register_periodic(MemoryHuey("periodic-test", immediate=True), runtime)
     assert periodic.call_local()["unattended_alerts"] == 0  # deduplicated: nothing new
 

@@ -11,7 +11,13 @@ from app.social.clock import (
     business_seconds_between,
     read_clock,
 )
-from app.social.service import non_genuine_evidence
+from app.social.rules import (
+    NonGenuineRule,
+    is_closing_remark,
+    needs_site_visit,
+    non_genuine_at,
+    non_genuine_evidence,
+)
 
 WEEKDAYS_9_TO_17 = {str(d): [["09:00", "17:00"]] for d in range(5)}
 UTC_HOURS = BusinessHours.from_config(timezone="UTC", schedule=WEEKDAYS_9_TO_17)
@@ -94,12 +100,31 @@ def test_clock_statuses():
     assert open_late.status == ClockStatus.BREACHED and open_late.breached_at == due
 
 
-def test_non_genuine_rule_needs_three_follow_ups_on_three_days():
-    three_days = [at(2, 10), at(3, 10), at(4, 10)]
-    assert non_genuine_evidence(follow_up_times=three_days, required_follow_ups=3, required_days=3) == three_days
-    one_day = [at(2, 10), at(2, 12), at(2, 15)]
-    assert non_genuine_evidence(follow_up_times=one_day, required_follow_ups=3, required_days=3) is None
-    two = [at(2, 10), at(4, 10)]
-    assert non_genuine_evidence(follow_up_times=two, required_follow_ups=3, required_days=3) is None
-    # configurable policy: 2 follow-ups over 2 days
-    assert non_genuine_evidence(follow_up_times=two, required_follow_ups=2, required_days=2) == two
+def test_non_genuine_rule_counts_follow_ups_after_the_first_reply_over_rolling_hours():
+    rule = NonGenuineRule()  # the practice: 3 follow-ups, 72 h of silence since the first reply, 4 h grace
+    reply, follow_ups = at(2, 10), [at(3, 10), at(4, 10), at(5, 0)]
+    messages = [reply, *follow_ups]
+    boundary = reply + timedelta(hours=72)
+    assert non_genuine_evidence(brand_messages=messages, rule=rule, now=boundary - timedelta(hours=1)) is None
+    assert non_genuine_evidence(brand_messages=messages, rule=rule, now=boundary) == messages
+    assert non_genuine_evidence(brand_messages=messages, rule=rule, now=boundary + timedelta(hours=1)) == messages
+    assert non_genuine_at(brand_messages=messages, rule=rule) == boundary
+    # the first reply is not a follow-up: a reply and two follow-ups are never enough, however long the silence
+    assert non_genuine_evidence(brand_messages=messages[:3], rule=rule, now=at(20, 0)) is None
+    # three calendar days are not 72 h: 24 h 25 min of silence is far from it
+    quick = [at(2, 23, 30), at(3, 9), at(3, 16), at(3, 23, 55)]
+    assert non_genuine_evidence(brand_messages=quick, rule=rule, now=at(4, 23, 55)) is None
+    # the grace period: the customer gets time to answer the last follow-up
+    late_third = [reply, at(3, 10), at(4, 10), boundary - timedelta(hours=1)]
+    assert non_genuine_evidence(brand_messages=late_third, rule=rule, now=boundary + timedelta(hours=1)) is None
+    assert non_genuine_evidence(brand_messages=late_third, rule=rule, now=boundary + timedelta(hours=3)) is not None
+    # configurable per platform
+    assert non_genuine_evidence(brand_messages=messages[:3], now=boundary,
+                                rule=NonGenuineRule(follow_ups=2, window_hours=48, grace_hours=0)) == messages[:3]
+
+
+def test_closing_remarks_and_site_visits():
+    assert is_closing_remark("Thanks, all working now!") and is_closing_remark("cheers, sorted")
+    assert not is_closing_remark("Thanks but it is still down") and not is_closing_remark("thanks, when?")
+    assert not is_closing_remark("My broadband is down")
+    assert needs_site_visit("The engineer never came to fix the line") and not needs_site_visit("Bill is wrong")
