@@ -17,7 +17,7 @@ from app.core.errors import EarshotError, InvalidInput
 from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
-from app.evaluations import agreement, bias, calibration, sampling, service, suggestions
+from app.evaluations import agreement, bias, calibration, planner, sampling, service, suggestions
 from app.evaluations import queue as work_queue
 from app.evaluations.forms import FormFieldError, answers_from_form, evidence_text, field_value
 from app.evaluations.models import (
@@ -199,6 +199,7 @@ def _sampling_page(request: Request, principal: Principal, session: Session, *, 
         "scorecards": scorecards.list_scorecards(session=session), "message": message, "error": error,
         "names": people,
         "plan": _sample_size_plan(session=session, principal=principal, margin=margin), "margin": margin,
+        "guide": planner.guide(session=session, principal=principal, margin=margin),
     }, principal=principal, status_code=status_code)
 
 
