@@ -289,6 +289,8 @@ def create_app(
         description="Quality monitoring and evaluation for contact centers. Every error has the shape "
                     '`{"error": {"code", "message", "details"}}`.',
         lifespan=lifespan,
+        docs_url=None,  # app/system/docs.py serves /docs with local assets (the CDN page is blocked by the CSP)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.sessions = sessions

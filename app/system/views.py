@@ -18,9 +18,10 @@ from app.core.web import NavItem, render
 from app.ingest import service as ingest
 from app.ingest.models import CustomerIn, RecordingMetadata
 from app.reports.export import page_window, table_csv, wants_csv
-from app.system import service
+from app.system import docs, service
 
 router = APIRouter()
+router.include_router(docs.router)  # /docs, its assets and /favicon.ico
 
 NAV = [
     NavItem("Jobs", "/jobs", tuple(Role), order=80),

@@ -164,3 +164,18 @@ def test_people_read_errors_not_json(q_page):
     alert = page.locator("div.error[role=alert]").inner_text()
     assert "2 questions need your attention" in alert and "verified" not in alert and "answers." not in alert
     shot(page, "06-form-errors")
+
+
+def test_api_docs_render_under_the_csp(q_page):
+    page = q_page
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.goto("/docs")
+    try:
+        page.wait_for_selector(".swagger-ui .info .title", timeout=30000)
+    except Exception:
+        raise AssertionError(f"docs did not render: {problems}") from None
+    assert "Earshot" in page.inner_text(".swagger-ui .info .title")
+    assert page.locator(".opblock").count() > 10  # the endpoints are listed
+    assert not [p for p in problems if "Content Security Policy" in p or "favicon" in p], problems
+    shot(page, "07-api-docs")

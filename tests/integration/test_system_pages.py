@@ -55,3 +55,15 @@ def test_admin_uploads_a_recording_from_the_browser(client, session, make_user):
     make_user("agent", username="ben")
     sign_in(client, "ben")
     assert client.get("/admin/recordings/upload", headers={"accept": "text/html"}).status_code in (403, 404)
+
+
+def test_api_docs_and_favicon_are_served_locally(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/docs/assets/swagger-ui-bundle.js" in page.text
+    assert "<script>" not in page.text and "cdn" not in page.text.lower()  # the CSP allows neither
+    script = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.text[:200000]
+    assert client.get("/docs/assets/secrets.py").status_code in (404, 422)
+    assert client.get("/static/docs-init.js").status_code == 200
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
