@@ -281,6 +281,11 @@ def create(*, session: Session, principal: Principal, interaction_id: int, score
                                                     channel=interaction.channel)
     elif interaction.channel not in scorecards.form_of(version).channels:
         raise InvalidInput(f"the scorecard does not apply to {interaction.channel} interactions")
+    if assignment_id is None and calibration_session_id is None:
+        # scoring a call that is in the evaluator's queue (opened from the call page, say) clears that item
+        assignment_id = session.exec(select(EvaluationAssignment.id).where(
+            EvaluationAssignment.interaction_id == interaction_id, EvaluationAssignment.evaluator_id == principal.user_id,
+            EvaluationAssignment.status == "open")).first()
     if assignment_id is not None:
         assignment = session.get(EvaluationAssignment, assignment_id)
         if assignment is None or assignment.interaction_id != interaction_id:

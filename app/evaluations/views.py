@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from app.auth.deps import SessionDep, WebPrincipal, web_require_roles
 from app.auth.models import User
 from app.auth.service import list_teams, list_users, visible_agent_ids
-from app.core.errors import EarshotError, InvalidInput
+from app.core.errors import EarshotError, InvalidInput, plain_validation_detail
 from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
@@ -244,9 +244,9 @@ def sampling_create(request: Request, principal: WebAdminOnly, session: SessionD
             "scorecard_id": optional("scorecard_id")})
         sampling.create_rule(session=session, principal=principal, data=data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first = plain_validation_detail(dict(exc.errors()[0]))
         return _sampling_page(request, principal, session, status_code=422,
-                              error=f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+                              error=f"{first['loc'].replace('_', ' ')} {first['msg']}".strip())
     except EarshotError as exc:
         session.rollback()
         return _sampling_page(request, principal, session, error=exc.message, status_code=exc.status_code)

@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(os.environ.get("EARSHOT_SCREENSHOT_DIR") or ROOT / "build" / "screenshots" / "journeys")
 SECONDS_PER_LINE = 4.0
 USERS = {"evaluator": "eva", "agent": "ada", "coach": "colin", "executive": "exec", "social": "sam",
-         "admin": "admin", "other_agent": "ben"}
+         "admin": "admin", "other_agent": "ben", "second_evaluator": "evan"}
 
 
 @dataclass
@@ -91,7 +91,9 @@ def _scored_evaluation(session: Session, *, agent: str, failing: str | None) -> 
                         .order_by(col(Interaction.started_at).desc())).first()
     voice = scorecards.get_by_key(session=session, key="voice_call")
     assert call is not None and call.id is not None and voice is not None and voice.id is not None
-    evaluation = evaluations.create(session=session, principal=evaluator, interaction_id=call.id, scorecard_id=voice.id)
+    # the demo may have scored this call already: a second evaluation on purpose (the journeys need a fresh one)
+    evaluation = evaluations.create(session=session, principal=evaluator, interaction_id=call.id, scorecard_id=voice.id,
+                                    again=True)
     assert evaluation.id is not None
     form = evaluations.form_of(session=session, evaluation=evaluation)
     answers = []
@@ -281,7 +283,12 @@ def test_agent_disputes_own_evaluation_and_cannot_open_anothers(open_as, journey
     assert "I did summarise at 1:10" in page.locator("section.dispute").inner_text()
     shot(page, "agent", "evaluation-disputed")
 
-    lead = open_as("evaluator")
+    assert "Your dispute was sent" in page.locator(".flash").inner_text()  # a confirmation after the action
+
+    scorer = open_as("evaluator")  # eva scored it: by default someone else resolves the dispute
+    scorer.goto(f"/evaluations/{mine}")
+    assert scorer.locator("#resolve").count() == 0 and "Another evaluator or an admin resolves it" in scorer.content()
+    lead = open_as("second_evaluator")
     lead.goto(f"/evaluations/{mine}")
     assert "Summarised what was agreed: Summary given before the goodbye" in lead.locator("section.dispute").inner_text()
     assert lead.locator("#resolve button:has-text('Resolve')").is_visible()
@@ -293,7 +300,8 @@ def test_coach_assigns_retraining_from_an_evaluation(open_as, journeys):
     shot(page, "coach", "home")
     evaluation = journeys.ids["ben_evaluation"]
     page.goto(f"/evaluations/{evaluation}")
-    page.click("summary:has-text('Assign coaching')")
+    # open already, under the score breakdown: the evaluation lost points
+    assert page.locator("details.assign-coaching[open]").count() == 1
     assert page.is_checked("input[name=question_ids][value=greeting_brand]")
     page.fill("textarea[name=goal]", "Say the brand and your name in the first sentence of every call.")
     page.fill("input[name=due_date]", (utcnow() + timedelta(days=14)).date().isoformat())

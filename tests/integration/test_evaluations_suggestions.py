@@ -167,3 +167,20 @@ def test_pick_an_interaction_by_customer_name(client, session, make_user):
     assert "Jolene Parton" in found.text and f"/evaluations/new?interaction_id={chat.id}" in found.text
     # a non-number id (an old link, a typo) searches instead of answering with an error
     assert client.get("/evaluations/new?interaction_id=jolene").status_code == 200
+
+
+def test_scoring_a_queued_interaction_from_anywhere_clears_the_queue_item(client, session, make_user):
+    eva = make_user("evaluator", username="eva")
+    agent = make_user("agent", username="ada")
+    scorecard_id = load_small_form(session)
+    chat = make_interaction(session, agent_id=agent.id)
+    item = EvaluationAssignment(interaction_id=chat.id, agent_id=agent.id, evaluator_id=eva.id,
+                                due_at=datetime.now(UTC) + timedelta(days=2))
+    session.add(item)
+    session.commit()
+    sign_in(client, "eva")
+    evaluation_id = _start(client, chat.id, scorecard_id)  # from the call page: no assignment id given
+    client.post(f"/evaluations/{evaluation_id}/edit", data={**FIELDS, "action": "submit"})
+    session.refresh(item)
+    assert item.status == "done"
+    assert "Nothing assigned" in client.get("/evaluations/queue").text
