@@ -27,6 +27,7 @@ from app.core.db import session_scope
 from app.core.jobs import Runtime
 from app.core.timeutil import utcnow
 from app.interactions.models import Interaction
+from app.scorecards import service as scorecards
 
 DEMO_ORDER = 35  # after scorecards/evaluations (30), before reviews (40)
 
@@ -79,7 +80,10 @@ def _load_one(*, session: Session, coach: User, item: DemoAssignment) -> int:
     agent = get_user_by_username(session=session, username=item.agent)
     if agent is None or agent.id is None:
         return 0
-    key = service.topic_key(question_ids=item.question_ids, title=item.title)
+    # only questions some form has (coaching refuses others): without the demo scorecards the topic stands alone
+    known = {question_id for _, question_id, _ in scorecards.question_catalogue(session=session)}
+    question_ids = [q for q in item.question_ids if q in known]
+    key = service.topic_key(question_ids=question_ids, title=item.title)
     if session.exec(select(CoachingAssignment).where(CoachingAssignment.agent_id == agent.id,
                                                      CoachingAssignment.topic_key == key)).first():
         return 0
@@ -87,7 +91,7 @@ def _load_one(*, session: Session, coach: User, item: DemoAssignment) -> int:
     now = utcnow()
     created_at = now - timedelta(days=item.created_days_ago)
     assignment = service.create_assignment(session=session, actor=actor, data=AssignmentCreate(
-        agent_id=agent.id, topic_title=item.title, question_ids=list(item.question_ids), goal=item.goal,
+        agent_id=agent.id, topic_title=item.title, question_ids=question_ids, goal=item.goal,
         due_date=(now + timedelta(days=item.due_in_days)).date(), evidence=_evidence(session, agent.id, item)))
     assert assignment.id is not None
     for n in range(item.held_sessions):

@@ -70,9 +70,10 @@ def load_demo(*, runtime: Runtime, log: Callable[[str], None]) -> None:
             log("demo: evaluations skipped (needs the demo users, interactions and scorecards)")
             return
         rng = random.Random(2026)
-        created = _sample(session=session, admin=admin, evaluators=[eva, evan], interactions=interactions)
         scored = _evaluate(session=session, evaluators=[eva, evan], interactions=interactions, rng=rng)
         closed = _calibrate(session=session, lead=admin, raters=[eva, evan], interactions=interactions, rng=rng)
+        # sampled last: a rule picks interactions nobody scored yet, so the evaluators' queues hold real work
+        created = _sample(session=session, admin=admin, evaluators=[eva, evan], interactions=interactions)
         log(f"demo: {created} sampled assignment(s), {scored} evaluation(s), {closed} calibration session(s)")
 
 
