@@ -23,6 +23,7 @@ from app.scorecards.scoring import AnswerInput, visible_question_ids
 
 DEMO_ORDER = 31
 PER_CHANNEL = 3
+SAMPLED_WEEKS = 8
 
 
 def demo_answers(form: ScorecardForm, rng: random.Random) -> list[AnswerIn]:
@@ -84,7 +85,10 @@ def _sample(*, session: Session, admin: Principal, evaluators: list[Principal], 
     last = as_utc(interactions[-1].started_at)
     week = (last - timedelta(days=last.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     assert rule.id is not None
-    return len(sampling.run_rule(session=session, principal=admin, rule_id=rule.id, period_start=week))
+    # the rule as if it had run every week for the past SAMPLED_WEEKS: what nobody scored lands in the queues,
+    # the older items overdue
+    return sum(len(sampling.run_rule(session=session, principal=admin, rule_id=rule.id,
+                                     period_start=week - timedelta(weeks=n))) for n in range(SAMPLED_WEEKS))
 
 
 def _evaluate(*, session: Session, evaluators: list[Principal], interactions: list[Interaction],
