@@ -253,8 +253,9 @@ def test_evaluator_scores_a_call_end_to_end(open_as):
     expect(page.locator("#live-note")).not_to_contain_text("still to answer")
     shot(page, "evaluator", "evaluation-form")
     page.click("button[value=submit]")
-    page.wait_for_url(re.compile(r"/evaluations/\d+$"))
+    page.wait_for_url(re.compile(r"/evaluations/\d+\?flash=submitted$"))
     assert "submitted" in page.locator("h1 .badge").inner_text()
+    assert page.locator(".flash").inner_text() == "Evaluation submitted."
     breakdown = page.locator(".breakdown").inner_text()
     assert re.search(r"Score: \d+\.\d", breakdown)
     assert "Fully resolved on the call" in breakdown  # a choice shows its label, not its stored value
