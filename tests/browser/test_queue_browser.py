@@ -16,6 +16,7 @@ from app.auth import service as auth_service
 from app.auth.models import UserCreate
 from app.core.db import make_engine, session_factory, session_scope
 from app.core.migrate import upgrade
+from app.core.models import Job
 from app.core.security import make_password_hasher
 from app.evaluations.models import EvaluationAssignment
 from app.interactions.models import Customer, Interaction, Segment
@@ -48,7 +49,11 @@ def q_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         hasher = make_password_hasher(settings)
         users = {name: auth_service.create_user(session=session, hasher=hasher, actor=None, data=UserCreate(
             username=name, password=TEST_PASSWORD, display_name=label, roles=[role]))
-            for name, label, role in (("q_eva", "Eva Evaluator", "evaluator"), ("q_ada", "Ada Agent", "agent"))}
+            for name, label, role in (("q_eva", "Eva Evaluator", "evaluator"), ("q_ada", "Ada Agent", "agent"),
+                                      ("q_admin", "Alex Admin", "admin"))}
+        session.add(Job(kind="ingest.import", status="done", progress=1.0, progress_message="Saving",
+                        payload={"filename": "chats.jsonl", "kind": "chats"}, result={"created": 3},
+                        created_by=users["q_admin"].id))
         card, _, _ = scorecards.save_form(session=session, form=parse_form(FORM), actor=None, publish=True)
         now = datetime.now(UTC)
         for n in range(CALLS + 1):  # the last one is not assigned: picked by search
@@ -179,3 +184,22 @@ def test_api_docs_render_under_the_csp(q_page):
     assert page.locator(".opblock").count() > 10  # the endpoints are listed
     assert not [p for p in problems if "Content Security Policy" in p or "favicon" in p], problems
     shot(page, "07-api-docs")
+
+
+
+def test_a_finished_import_does_not_reload_the_page(q_server, browser):
+    context = browser.new_context(base_url=q_server, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("input[name=username]", "q_admin")
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+    loads: list[str] = []
+    page.on("load", lambda: loads.append(page.url))
+    page.goto("/imports?job=1")
+    page.wait_for_function("() => document.querySelector('[data-poll-job]').getAttribute('data-status') === 'done'")
+    page.wait_for_timeout(2500)  # the page used to reload itself in a loop here
+    assert len(loads) == 1, loads
+    assert page.locator("[data-poll-job] .job-text").inner_text() == "Done"
+    context.close()
