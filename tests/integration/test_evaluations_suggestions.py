@@ -40,6 +40,11 @@ def test_suggestion_offered_kept_and_reported(client, session, make_user):
     _auto(session, call, question_id="verified", value="no",
           evidence=[{"kind": "note", "note": "no identity check found"}])
     sign_in(client, "eva")
+    # the call page loads the analysis panel (sentiment, categories, auto-QA) and links the analytics page
+    call_page = client.get(f"/interactions/{call.id}").text
+    assert f'data-analytics-panel="/interactions/{call.id}/analytics/panel"' in call_page
+    assert f'href="/analytics/interactions/{call.id}"' in call_page
+    assert 'class="nlp-panel"' in client.get(f"/interactions/{call.id}/analytics/panel").text
     evaluation_id = _start(client, call.id, scorecard_id)
     page = client.get(f"/evaluations/{evaluation_id}/edit")
     assert "Auto-QA suggests" in page.text and "90 % confident" in page.text
