@@ -17,7 +17,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth.deps import LoginRequired
+from app.auth.deps import SESSION_COOKIE, LoginRequired
+from app.auth.deps import _resolve_principal as resolve_principal
 from app.core.db import SessionFactory, ensure_wal, make_engine, session_factory, write_transactions
 from app.core.errors import (
     DISK_FULL_ERRNOS,
@@ -28,10 +29,12 @@ from app.core.errors import (
     PayloadTooLarge,
     ServiceUnavailable,
     UnsupportedMediaType,
+    field_name,
+    plain_validation_detail,
 )
 from app.core.features import iter_feature_modules
 from app.core.jobs import JobQueue, Runtime
-from app.core.security import make_password_hasher
+from app.core.security import Principal, make_password_hasher
 from app.core.settings import Settings
 from app.core.storage import remove_abandoned_temp_files
 from app.core.web import NavItem, PrivateResponses, make_templates, render
@@ -169,40 +172,87 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
 
 
-def _error_response(request: Request, error: EarshotError) -> Response:
+# What the HTML error page calls each status (the JSON keeps the code).
+ERROR_TITLES = {
+    400: "The request could not be read", 401: "Please sign in", 403: "Not allowed",
+    404: "Page not found", 405: "That action is not available here", 409: "This changed meanwhile",
+    413: "Too large", 415: "Not accepted", 422: "Some of what was sent is not valid", 429: "Too many attempts",
+    500: "Something went wrong", 503: "Busy: try again in a moment", 507: "Storage full",
+}
+
+
+def _error_response(request: Request, *, status: int, code: str, message: str,
+                    details: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> Response:
+    """The one error path: browsers (Accept: text/html, not /api) get a page in the site's layout, everything
+    else the JSON shape {"error": {"code", "message", "details"}}."""
+    details = details or []
     if _wants_html(request):
-        return render(request, "error.html", {"error": error}, status_code=error.status_code,
-                      principal=getattr(request.state, "principal", None))
-    return JSONResponse(error.body(), status_code=error.status_code)
+        page = {"status_code": status, "code": code, "message": message,
+                "details": [{**d, "loc": field_name(str(d.get("loc") or ""))} for d in details],
+                "title": ERROR_TITLES.get(status, "Error")}
+        response: Response = render(request, "error.html", {"error": page}, status_code=status,
+                                    principal=_page_principal(request))
+        response.headers.update(headers or {})
+        return response
+    return JSONResponse({"error": {"code": code, "message": message, "details": details}}, status_code=status,
+                        headers=headers)
+
+
+def _page_principal(request: Request) -> Principal | None:
+    """Who is signed in, for the error page's menu: the route's principal, or for an address no route
+    answers (404) the session cookie read here (safe requests only; any failure shows the page without menu)."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is not None or request.method not in ("GET", "HEAD"):
+        return principal
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    try:
+        with request.app.state.sessions() as session:
+            entry = resolve_principal(session, raw, False)
+            return entry.principal if entry is not None else None
+    except Exception:  # an error page must render whatever else is wrong
+        return None
+
+
+def _earshot_response(request: Request, error: EarshotError) -> Response:
+    return _error_response(request, status=error.status_code, code=error.code, message=error.message,
+                           details=error.details)
 
 
 def _disk_full(exc: BaseException | None) -> bool:
     return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
 
 
+HTTP_MESSAGES = {
+    404: ("not_found", "There is no page at this address. Check the link, or start again from the home page."),
+    405: ("method_not_allowed", "This address does not accept that kind of request."),
+}
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EarshotError)
     async def earshot_error(request: Request, exc: EarshotError) -> Response:
-        return _error_response(request, exc)
+        return _earshot_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        details = [{"loc": ".".join(str(p) for p in e.get("loc", ())), "msg": e.get("msg", "")}
-                   for e in exc.errors()]
-        body = {"error": {"code": "invalid_input", "message": "The request is not valid: " +
-                          "; ".join(f"{d['loc']}: {d['msg']}" for d in details), "details": details}}
-        return JSONResponse(body, status_code=422)
+        details = [plain_validation_detail(dict(e)) for e in exc.errors()]
+        where = "address" if any(e.get("loc", ("",))[0] in ("query", "path") for e in exc.errors()) else "request"
+        return _error_response(request, status=422, code="invalid_input",
+                               message=f"Some values in the {where} are not valid: " +
+                               "; ".join(f"{field_name(d['loc']) or 'value'} {d['msg']}" for d in details),
+                               details=details)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _disk_full(exc.__cause__):  # FastAPI turns a failed spool of an uploaded file into a 400
-            return _error_response(request, InsufficientStorage(DISK_FULL_MESSAGE))
+            return _earshot_response(request, InsufficientStorage(DISK_FULL_MESSAGE))
         if isinstance(exc.__cause__, RecursionError):  # FastAPI's bare "error parsing the body" for deep JSON
-            return _error_response(request, BadRequest("The request body is not valid JSON: it is nested too deeply."))
-        codes = {404: "not_found", 405: "method_not_allowed"}
-        body = {"error": {"code": codes.get(exc.status_code, "http_error"), "message": str(exc.detail),
-                          "details": []}}
-        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+            return _earshot_response(request, BadRequest("The request body is not valid JSON: it is nested too deeply."))
+        code, message = HTTP_MESSAGES.get(exc.status_code, ("http_error", str(exc.detail)))
+        return _error_response(request, status=exc.status_code, code=code, message=message,
+                               headers=getattr(exc, "headers", None))
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
@@ -211,37 +261,41 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def database_unavailable(request: Request, exc: OperationalError) -> Response:
         log.warning("database unavailable: %s", exc)
-        body = {"error": {"code": "service_unavailable",
-                          "message": "The database is busy or unavailable; try again shortly.", "details": []}}
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
+        return _error_response(request, status=503, code="service_unavailable",
+                               message="The database is busy or unavailable; try again shortly.",
+                               headers={"Retry-After": "2"})
 
     @app.exception_handler(OSError)
     async def storage_full(request: Request, exc: OSError) -> Response:
         if not _disk_full(exc):
             raise exc
         log.error("storage full: %s", exc)
-        return _error_response(request, InsufficientStorage(DISK_FULL_MESSAGE))
+        return _earshot_response(request, InsufficientStorage(DISK_FULL_MESSAGE))
 
     @app.exception_handler(DataError)
     async def value_refused(request: Request, exc: DataError) -> Response:
         # a value the database cannot store (e.g. NUL in PostgreSQL text) that no importer cleaned first
         reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "refused"
         log.warning("database refused a value: %s", reason)
-        body = {"error": {"code": "invalid_input", "message": f"A value in the request cannot be stored: {reason}",
-                          "details": []}}
-        return JSONResponse(body, status_code=422)
+        return _error_response(request, status=422, code="invalid_input",
+                               message=f"A value in the request cannot be stored: {reason}")
 
     @app.exception_handler(OverflowError)
     async def number_out_of_range(request: Request, exc: OverflowError) -> Response:
-        body = {"error": {"code": "invalid_input", "message": "A number in the request is out of range.",
-                          "details": []}}
-        return JSONResponse(body, status_code=422)
+        return _error_response(request, status=422, code="invalid_input",
+                               message="A number in the request is out of range.")
 
     @app.exception_handler(PoolTimeout)
     async def pool_exhausted(request: Request, exc: PoolTimeout) -> Response:
-        body = {"error": {"code": "service_unavailable", "message": "The server is overloaded; try again.",
-                          "details": []}}
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
+        return _error_response(request, status=503, code="service_unavailable",
+                               message="The server is overloaded; try again.", headers={"Retry-After": "2"})
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette still re-raises it after this answer, so the traceback reaches the server log
+        return _error_response(request, status=500, code="internal_error",
+                               message="Something went wrong on our side. Nothing you did caused it; "
+                                       "try again, and tell an administrator if it keeps happening.")
 
 
 def create_app(
@@ -277,6 +331,8 @@ def create_app(
         description="Quality monitoring and evaluation for contact centers. Every error has the shape "
                     '`{"error": {"code", "message", "details"}}`.',
         lifespan=lifespan,
+        docs_url=None,  # app/system/docs.py serves /docs with local assets (the CDN page is blocked by the CSP)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.sessions = sessions

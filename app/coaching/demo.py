@@ -27,6 +27,7 @@ from app.core.db import session_scope
 from app.core.jobs import Runtime
 from app.core.timeutil import utcnow
 from app.interactions.models import Interaction
+from app.scorecards import service as scorecards
 
 DEMO_ORDER = 35  # after scorecards/evaluations (30), before reviews (40)
 
@@ -79,7 +80,10 @@ def _load_one(*, session: Session, coach: User, item: DemoAssignment) -> int:
     agent = get_user_by_username(session=session, username=item.agent)
     if agent is None or agent.id is None:
         return 0
-    key = service.topic_key(question_ids=item.question_ids, title=item.title)
+    # only questions some form has (coaching refuses others): without the demo scorecards the topic stands alone
+    known = {question_id for _, question_id, _ in scorecards.question_catalogue(session=session)}
+    question_ids = [q for q in item.question_ids if q in known]
+    key = service.topic_key(question_ids=question_ids, title=item.title)
     if session.exec(select(CoachingAssignment).where(CoachingAssignment.agent_id == agent.id,
                                                      CoachingAssignment.topic_key == key)).first():
         return 0
@@ -87,7 +91,7 @@ def _load_one(*, session: Session, coach: User, item: DemoAssignment) -> int:
     now = utcnow()
     created_at = now - timedelta(days=item.created_days_ago)
     assignment = service.create_assignment(session=session, actor=actor, data=AssignmentCreate(
-        agent_id=agent.id, topic_title=item.title, question_ids=list(item.question_ids), goal=item.goal,
+        agent_id=agent.id, topic_title=item.title, question_ids=question_ids, goal=item.goal,
         due_date=(now + timedelta(days=item.due_in_days)).date(), evidence=_evidence(session, agent.id, item)))
     assert assignment.id is not None
     for n in range(item.held_sessions):
@@ -119,27 +123,30 @@ def _load_one(*, session: Session, coach: User, item: DemoAssignment) -> int:
 
 def _demo_evaluations(*, session: Session, agent_id: int, item: DemoAssignment, created_at: datetime,
                       completed_at: datetime | None) -> int:
-    """Voice-call evaluations of the agent before and after the coaching (on the agent's demo calls, reused
-    when there are few), good on everything but the targeted question, which follows `before`/`after`."""
+    """Voice-call evaluations of the agent before and after the coaching, good on everything but the targeted
+    question, which follows `before`/`after`. Each (evaluator, call) pair is used once: the demo evaluators take
+    turns on the agent's calls, and the story stops early rather than score a call twice by the same person."""
     from app.evaluations import demo as evaluations_demo
     from app.evaluations import service as evaluations
     from app.evaluations.models import AnswerIn
     from app.scorecards import service as scorecards
 
-    evaluator = get_user_by_username(session=session, username="eva")
+    evaluators = [principal_of(u) for u in (get_user_by_username(session=session, username=name)
+                                            for name in ("eva", "evan", "admin")) if u is not None]
     voice = scorecards.get_by_key(session=session, key="voice_call")
     calls = list(session.exec(select(Interaction).where(Interaction.agent_id == agent_id, Interaction.channel == "call")
                               .order_by(col(Interaction.started_at))).all())
-    if evaluator is None or voice is None or voice.id is None or not calls or not (item.before or item.after):
+    if not evaluators or voice is None or voice.id is None or not calls or not (item.before or item.after):
         return 0
-    principal = principal_of(evaluator)
+    free = [(principal, call) for call in calls for principal in evaluators
+            if call.id is not None and evaluations.own_evaluation_of(
+                session=session, evaluator_id=principal.user_id, interaction_id=call.id) is None]
     plan = [(created_at - timedelta(days=4 * (len(item.before) - i)), passed) for i, passed in enumerate(item.before)]
     if completed_at is not None:
         plan += [(completed_at + timedelta(days=2 + 3 * i), passed) for i, passed in enumerate(item.after)]
     rng = random.Random(agent_id)
     target = item.question_ids[0]
-    for n, (submitted_at, passed) in enumerate(plan):
-        call = calls[n % len(calls)]
+    for (submitted_at, passed), (principal, call) in zip(plan, free, strict=False):
         assert call.id is not None
         evaluation = evaluations.create(session=session, principal=principal, interaction_id=call.id,
                                         scorecard_id=voice.id)
@@ -161,7 +168,7 @@ def _demo_evaluations(*, session: Session, agent_id: int, item: DemoAssignment, 
         evaluation.submitted_at = submitted_at  # the demo's story happens over the past weeks
         session.add(evaluation)
         session.commit()
-    return len(plan)
+    return min(len(plan), len(free))
 
 
 def _evidence(session: Session, agent_id: int, item: DemoAssignment) -> list[Evidence]:

@@ -49,6 +49,7 @@ from app.core.listing import Page
 from app.core.models import Job
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
+from app.scorecards import service as scorecards
 
 ASSIGNMENT = "coaching_assignment"
 OVERALL_TOPIC = "Overall score"
@@ -277,13 +278,26 @@ def _check_people(*, session: Session, agent_id: int, coach_id: int | None) -> N
             raise InvalidInput("coach_id: no such coach", details=[{"loc": "coach_id", "msg": "no such coach"}])
 
 
+def _check_questions(*, session: Session, question_ids: Sequence[str]) -> None:
+    """Coaching on a question measures that question later ("Did it work?"): an id on no form would measure
+    nothing, so it is refused."""
+    if not question_ids:
+        return
+    known = {question_id for _, question_id, _ in scorecards.question_catalogue(session=session)}
+    unknown = [q for q in question_ids if q not in known]
+    if unknown:
+        raise InvalidInput(f"{len(unknown)} of the chosen questions {'is' if len(unknown) == 1 else 'are'} on no "
+                           "scorecard; pick questions from the list.",
+                           details=[{"loc": "question_ids", "msg": f"no such question: {q}"} for q in unknown])
+
+
 def create_assignment(*, session: Session, data: AssignmentCreate, actor: Principal | None,
                       source_kind: SourceKind = SourceKind.MANUAL, source_id: int | None = None,
                       commit: bool = True, authorize: bool = True) -> CoachingAssignment:
     """Create an assignment in state `assigned`.
 
     The coach defaults to the acting coach, else the agent's team coach. Raises NotFound / Forbidden when
-    the actor may not coach this agent, InvalidInput for an unknown agent or coach, and DuplicateAssignment
+    the actor may not coach this agent, InvalidInput for an unknown agent, coach or question, and DuplicateAssignment
     (409) while an open assignment on the same agent and topic exists. `authorize=False` skips the scope
     check for callers that authorized the decision themselves (a review meeting's retraining action).
     """
@@ -296,6 +310,8 @@ def create_assignment(*, session: Session, data: AssignmentCreate, actor: Princi
             session=session, agent_id=data.agent_id)
     _check_people(session=session, agent_id=data.agent_id, coach_id=coach_id)
     question_ids = sorted({q.strip() for q in data.question_ids if q.strip()})
+    if source_kind == SourceKind.MANUAL:  # other sources take their ids from evaluations already scored
+        _check_questions(session=session, question_ids=question_ids)
     key = topic_key(question_ids=question_ids, title=data.topic_title)
     existing = _find_open(session=session, agent_id=data.agent_id, key=key)
     if existing is not None:

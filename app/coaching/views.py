@@ -27,10 +27,11 @@ from app.coaching.models import (
     SessionCreate,
     SessionUpdate,
 )
-from app.core.errors import Conflict, EarshotError, InvalidInput
+from app.core.errors import Conflict, EarshotError, InvalidInput, plain_validation_detail
 from app.core.security import Principal, Role
 from app.core.settings import Settings
 from app.core.web import NavItem, render
+from app.scorecards import service as scorecards
 
 router = APIRouter()
 
@@ -78,8 +79,8 @@ def _message_of(exc: Exception) -> str:
     if isinstance(exc, EarshotError):
         return exc.message
     if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        return f"{'.'.join(str(p) for p in first.get('loc', ()))}: {first.get('msg')}"
+        first = plain_validation_detail(dict(exc.errors()[0]))
+        return f"{first['loc'].replace('_', ' ')} {first['msg']}".strip()
     return str(exc)
 
 
@@ -115,9 +116,12 @@ def assignments_page(
 
 
 def _new_form(request: Request, session: SessionDep, principal: Principal, *, values: dict[str, Any],
-              error: str | None = None, status_code: int = 200) -> Response:
+              error: str | None = None, status_code: int = 200, existing_id: int | None = None) -> Response:
+    """The form; questions are picked from the scorecards (searchable by text), never typed as ids."""
+    catalogue = scorecards.question_catalogue(session=session)
     return render(request, "coaching/new.html", {
         "agents": _visible_agents(session, principal), "values": values, "error": error,
+        "catalogue": catalogue, "chosen": set(values.get("question_ids") or []), "existing_id": existing_id,
     }, principal=principal, status_code=status_code)
 
 
@@ -129,16 +133,23 @@ def new_page(request: Request, principal: WebCoach, session: SessionDep, agent_i
 @router.post("/coaching/new", response_class=HTMLResponse)
 def new_submit(
     request: Request, principal: WebCoach, session: SessionDep, agent_id: Annotated[str, Form()] = "",
-    topic_title: Annotated[str, Form()] = "", question_ids: Annotated[str, Form()] = "",
+    topic_title: Annotated[str, Form()] = "", question_ids: Annotated[list[str] | None, Form()] = None,
     goal: Annotated[str, Form()] = "", due_date: Annotated[str, Form()] = "",
 ) -> Response:
-    values = {"agent_id": agent_id, "topic_title": topic_title, "question_ids": question_ids, "goal": goal,
+    """Fields: agent, topic, the questions ticked in the picker (`question_ids`, one value each), goal, due date.
+    A topic already open for the agent offers that assignment instead of an error with no way forward."""
+    picked = [q for value in question_ids or [] for q in value.replace(",", " ").split() if q]
+    values = {"agent_id": agent_id, "topic_title": topic_title, "question_ids": picked, "goal": goal,
               "due_date": due_date}
     try:
         data = AssignmentCreate(agent_id=_optional_int(agent_id) or 0, topic_title=topic_title,
-                                question_ids=[q for q in question_ids.replace(",", " ").split() if q],
-                                goal=goal, due_date=_parse_date(due_date, "due_date"))
+                                question_ids=picked, goal=goal, due_date=_parse_date(due_date, "due_date"))
         assignment = service.create_assignment(session=session, data=data, actor=principal)
+    except service.DuplicateAssignment as exc:
+        session.rollback()
+        return _new_form(request, session, principal, values=values, status_code=409,
+                         existing_id=exc.open_assignment_id,
+                         error="This agent already has an open assignment on this topic.")
     except (EarshotError, ValidationError) as exc:
         status_code = exc.status_code if isinstance(exc, EarshotError) else 422
         return _new_form(request, session, principal, values=values, error=_message_of(exc),
@@ -163,8 +174,8 @@ def from_evaluation_submit(
     except service.DuplicateAssignment as exc:
         if exc.open_assignment_id is None:
             raise
-        return _redirect(f"/coaching/{exc.open_assignment_id}", error="This topic is already open for the agent: "
-                         "add to this assignment instead.")
+        return _redirect(f"/coaching/{exc.open_assignment_id}", message="This topic is already open for the agent, "
+                         "so here is that assignment: add a session or change its goal instead of a second one.")
     return _redirect(f"/coaching/{assignment.id}", message=f"Assignment created from evaluation {evaluation_id}.")
 
 

@@ -120,3 +120,41 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 STANDARD_ERRORS = error_responses(401, 403, 422, 503)
+
+
+# What a person reads for the common pydantic error types (the raw text says "Input should be a valid
+# integer, unable to parse string as an integer" or "Value error, ...").
+_PLAIN_MESSAGES = {
+    "missing": "is required",
+    "int_parsing": "should be a whole number",
+    "int_type": "should be a whole number",
+    "int_from_float": "should be a whole number",
+    "float_parsing": "should be a number",
+    "float_type": "should be a number",
+    "bool_parsing": "should be yes or no",
+    "date_parsing": "should be a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "should be a date (YYYY-MM-DD)",
+    "datetime_parsing": "should be a date and time (YYYY-MM-DDTHH:MM)",
+    "datetime_from_date_parsing": "should be a date and time (YYYY-MM-DDTHH:MM)",
+    "json_invalid": "is not valid JSON",
+    "extra_forbidden": "is not a field this accepts",
+}
+
+
+REQUEST_PARTS = ("body", "query", "path", "header", "cookie", "form")
+
+
+def field_name(loc: str) -> str:
+    """'body.roles' → 'roles', 'query.interaction_id' → 'interaction_id': the field as a person knows it."""
+    first, _, rest = loc.partition(".")
+    return rest if first in REQUEST_PARTS and rest else loc
+
+
+def plain_validation_detail(error: dict[str, Any]) -> dict[str, Any]:
+    """One pydantic error as {"loc", "msg"}: the full field path (body.roles), the message in plain words
+    (no "Value error," prefix, no parser jargon)."""
+    parts = [str(p) for p in error.get("loc", ())]
+    msg = _PLAIN_MESSAGES.get(str(error.get("type", "")))
+    if msg is None:
+        msg = str(error.get("msg", "is not valid")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return {"loc": ".".join(parts), "msg": msg}

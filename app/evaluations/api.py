@@ -58,7 +58,7 @@ def create_evaluation(body: EvaluationCreate, principal: Evaluator, session: Ses
     """Start a draft evaluation of an interaction with a scorecard's published version."""
     evaluation = service.create(
         session=session, principal=principal, interaction_id=body.interaction_id, scorecard_id=body.scorecard_id,
-        assignment_id=body.assignment_id)
+        assignment_id=body.assignment_id, again=body.again)
     return service.detail(session=session, evaluation=evaluation)
 
 

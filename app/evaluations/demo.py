@@ -23,6 +23,7 @@ from app.scorecards.scoring import AnswerInput, visible_question_ids
 
 DEMO_ORDER = 31
 PER_CHANNEL = 3
+SAMPLED_WEEKS = 8
 
 
 def demo_answers(form: ScorecardForm, rng: random.Random) -> list[AnswerIn]:
@@ -70,9 +71,10 @@ def load_demo(*, runtime: Runtime, log: Callable[[str], None]) -> None:
             log("demo: evaluations skipped (needs the demo users, interactions and scorecards)")
             return
         rng = random.Random(2026)
-        created = _sample(session=session, admin=admin, evaluators=[eva, evan], interactions=interactions)
         scored = _evaluate(session=session, evaluators=[eva, evan], interactions=interactions, rng=rng)
         closed = _calibrate(session=session, lead=admin, raters=[eva, evan], interactions=interactions, rng=rng)
+        # sampled last: a rule picks interactions nobody scored yet, so the evaluators' queues hold real work
+        created = _sample(session=session, admin=admin, evaluators=[eva, evan], interactions=interactions)
         log(f"demo: {created} sampled assignment(s), {scored} evaluation(s), {closed} calibration session(s)")
 
 
@@ -83,7 +85,10 @@ def _sample(*, session: Session, admin: Principal, evaluators: list[Principal], 
     last = as_utc(interactions[-1].started_at)
     week = (last - timedelta(days=last.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     assert rule.id is not None
-    return len(sampling.run_rule(session=session, principal=admin, rule_id=rule.id, period_start=week))
+    # the rule as if it had run every week for the past SAMPLED_WEEKS: what nobody scored lands in the queues,
+    # the older items overdue
+    return sum(len(sampling.run_rule(session=session, principal=admin, rule_id=rule.id,
+                                     period_start=week - timedelta(weeks=n))) for n in range(SAMPLED_WEEKS))
 
 
 def _evaluate(*, session: Session, evaluators: list[Principal], interactions: list[Interaction],

@@ -74,6 +74,25 @@ class EvaluationAnswer(SQLModel, table=True):
     critical_failed: bool = False
 
 
+class EvaluationSuggestion(SQLModel, table=True):
+    """An auto-QA answer offered to the evaluator when the evaluation started (a snapshot: re-analysis does
+    not change it), and what the evaluator finally answered. `outcome`: accepted (same answer), changed,
+    or unanswered (the question was hidden or left empty); None until the evaluation is submitted."""
+
+    __tablename__ = "evaluation_suggestion"
+    __table_args__ = (UniqueConstraint("evaluation_id", "question_id", name="uq_evaluation_suggestion_question"),)
+    id: int | None = Field(default=None, primary_key=True)
+    evaluation_id: int = Field(foreign_key="evaluation.id", index=True)
+    question_id: str = Field(max_length=80, index=True)
+    value: str = Field(max_length=10)  # yes | no | na, as auto-QA answered
+    confidence: float
+    summary: str = Field(default="", max_length=1000)
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    final_value: str | None = Field(default=None, max_length=10)
+    outcome: str | None = Field(default=None, max_length=20, index=True)
+    created_at: datetime = _created()
+
+
 class EvaluationDispute(SQLModel, table=True):
     __tablename__ = "evaluation_dispute"
     id: int | None = Field(default=None, primary_key=True)
@@ -170,6 +189,7 @@ class EvaluationCreate(StrictBody):
     interaction_id: int
     scorecard_id: int
     assignment_id: int | None = None
+    again: bool = PydanticField(default=False, description="Score an interaction you already evaluated, on purpose.")
 
 
 class AnswersUpdate(StrictBody):

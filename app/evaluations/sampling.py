@@ -3,7 +3,8 @@
 A rule picks, for every agent with matching interactions in a period (channel, team, queue, minimum
 duration), up to `per_agent` interactions at random — deterministically: the generator is seeded with the
 rule's seed, the rule id, the period start and the agent, so running a rule twice gives the same sample.
-An interaction is never assigned twice by one rule (a unique constraint backs this); running the rule
+An interaction is never assigned twice by one rule (a unique constraint backs this), nor sampled once someone
+has scored it (outside calibration); running the rule
 again in the same period only tops each agent up to N. Assignments are spread evenly: each goes to the
 listed evaluator with the fewest open assignments (never the agent themself).
 """
@@ -126,9 +127,15 @@ def run_rule(*, session: Session, principal: Principal | None, rule_id: int,
             EvaluationAssignment.rule_id == rule.id, EvaluationAssignment.period_start == start)).all():
         if agent_id is not None:
             per_agent_done[agent_id] += 1
+    candidates = [i for i in _candidates(session=session, rule=rule, start=start, end=end)
+                  if i.id not in already and i.agent_id is not None]
+    # an interaction someone already scored is not sampled again (calibration sessions do not count)
+    scored = set(session.exec(select(Evaluation.interaction_id).where(
+        col(Evaluation.interaction_id).in_([i.id for i in candidates]), Evaluation.state != "draft",
+        col(Evaluation.calibration_session_id).is_(None))).all()) if candidates else set()
     by_agent: dict[int, list[Interaction]] = defaultdict(list)
-    for interaction in _candidates(session=session, rule=rule, start=start, end=end):
-        if interaction.id not in already and interaction.agent_id is not None:
+    for interaction in candidates:
+        if interaction.id not in scored and interaction.agent_id is not None:
             by_agent[interaction.agent_id].append(interaction)
     load = open_load(session=session, evaluator_ids=rule.evaluator_ids)
     order = {evaluator_id: i for i, evaluator_id in enumerate(rule.evaluator_ids)}

@@ -30,6 +30,7 @@ from app.core.listing import Page, Sort
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
+from app.evaluations import suggestions
 from app.evaluations.models import (
     AnswerIn,
     AnswerPublic,
@@ -262,22 +263,55 @@ def _require_evaluator(principal: Principal) -> None:
         raise Forbidden("Only evaluators and admins score interactions.")
 
 
+class AlreadyEvaluated(Conflict):
+    """The evaluator already scored this interaction; `evaluation_id` is the earlier evaluation."""
+
+    code = "already_evaluated"
+
+    def __init__(self, evaluation_id: int) -> None:
+        super().__init__(f"You already evaluated this interaction (evaluation #{evaluation_id}). Open it, or "
+                         "start a second evaluation on purpose.",
+                         details=[{"loc": "interaction_id", "msg": "already evaluated by you",
+                                   "evaluation_id": evaluation_id}])
+        self.evaluation_id = evaluation_id
+
+
+def own_evaluation_of(*, session: Session, evaluator_id: int, interaction_id: int) -> Evaluation | None:
+    """The evaluator's latest non-calibration evaluation of the interaction, if any."""
+    return session.exec(select(Evaluation).where(
+        Evaluation.interaction_id == interaction_id, Evaluation.evaluator_id == evaluator_id,
+        col(Evaluation.calibration_session_id).is_(None)).order_by(col(Evaluation.id).desc())).first()
+
+
 def create(*, session: Session, principal: Principal, interaction_id: int, scorecard_id: int,
            assignment_id: int | None = None, calibration_session_id: int | None = None,
-           is_gold: bool = False, version: ScorecardVersion | None = None, commit: bool = True) -> Evaluation:
-    """Start a draft evaluation of an interaction with a scorecard's published version.
+           is_gold: bool = False, version: ScorecardVersion | None = None, commit: bool = True,
+           again: bool = False) -> Evaluation:
+    """Start a draft evaluation of an interaction with a scorecard's published version, with the auto-QA
+    suggestions of its yes/no questions (see `suggestions`).
 
+    One evaluator scores an interaction once: a second (non-calibration) evaluation by the same evaluator is
+    refused with AlreadyEvaluated unless `again` says it is wanted.
     Raises Forbidden (not an evaluator; the evaluator's own interaction), NotFound (interaction, scorecard,
-    assignment), InvalidInput (the form does not apply to the interaction's channel)."""
+    assignment), InvalidInput (the form does not apply to the interaction's channel), AlreadyEvaluated."""
     _require_evaluator(principal)
     interaction = get_interaction(session=session, interaction_id=interaction_id)
     if handled_by(session=session, interaction=interaction, user_id=principal.user_id):
         raise Forbidden("You cannot evaluate an interaction you handled yourself.")
+    if calibration_session_id is None and not again:
+        earlier = own_evaluation_of(session=session, evaluator_id=principal.user_id, interaction_id=interaction_id)
+        if earlier is not None and earlier.id is not None:
+            raise AlreadyEvaluated(earlier.id)
     if version is None:
         version = scorecards.version_for_evaluation(session=session, scorecard_id=scorecard_id,
                                                     channel=interaction.channel)
     elif interaction.channel not in scorecards.form_of(version).channels:
         raise InvalidInput(f"the scorecard does not apply to {interaction.channel} interactions")
+    if assignment_id is None and calibration_session_id is None:
+        # scoring a call that is in the evaluator's queue (opened from the call page, say) clears that item
+        assignment_id = session.exec(select(EvaluationAssignment.id).where(
+            EvaluationAssignment.interaction_id == interaction_id, EvaluationAssignment.evaluator_id == principal.user_id,
+            EvaluationAssignment.status == "open")).first()
     if assignment_id is not None:
         assignment = session.get(EvaluationAssignment, assignment_id)
         if assignment is None or assignment.interaction_id != interaction_id:
@@ -292,9 +326,11 @@ def create(*, session: Session, principal: Principal, interaction_id: int, score
                             calibration_session_id=calibration_session_id, is_gold=is_gold)
     session.add(evaluation)
     session.flush()
+    offered = suggestions.snapshot(session=session, evaluation=evaluation, form=scorecards.form_of(version))
     audit.record(session=session, actor=principal, action="evaluation.create", record_type="evaluation",
                  record_id=evaluation.id, after={"interaction_id": interaction.id, "scorecard_version_id": version.id,
-                                                 "agent_id": interaction.agent_id})
+                                                 "agent_id": interaction.agent_id, "suggestions": len(offered),
+                                                 **({"again": True} if again else {})})
     if commit:
         session.commit()
     return evaluation
@@ -430,6 +466,8 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, revisi
         _write_answers(session=session, evaluation=evaluation, answers=answers)
         session.flush()
     _apply_score(session=session, evaluation=evaluation, form=form)
+    outcomes = suggestions.record_outcomes(session=session, evaluation_id=evaluation_id,
+                                           answers=answers_of(session=session, evaluation_id=evaluation_id))
     now = utcnow()
     evaluation.state, evaluation.submitted_at = EvaluationState.SUBMITTED, now
     evaluation.respond_by = now + timedelta(days=form.dispute_window_days)
@@ -444,7 +482,8 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, revisi
                  record_id=evaluation_id, before={"state": "draft", "score": None},
                  after={"state": evaluation.state, "score": evaluation.score,
                         "critical_failed": evaluation.critical_failed,
-                        "answers": _answer_values(session=session, evaluation_id=evaluation_id)})
+                        "answers": _answer_values(session=session, evaluation_id=evaluation_id),
+                        **({"suggestions": outcomes} if outcomes else {})})
     _publish(session, "evaluation.submitted", {
         "evaluation_id": evaluation_id, "interaction_id": evaluation.interaction_id, "agent_id": evaluation.agent_id,
         "evaluator_id": evaluation.evaluator_id, "score": evaluation.score,
@@ -508,16 +547,30 @@ def open_dispute(*, session: Session, evaluation_id: int) -> EvaluationDispute |
                                                         col(EvaluationDispute.resolved_at).is_(None))).first()
 
 
+def may_resolve(*, session: Session, principal: Principal, evaluation: Evaluation) -> bool:
+    """Evaluators and admins resolve disputes, except the evaluation's own evaluator when its form says
+    `dispute_resolved_by_other` (the default)."""
+    if not principal.has(*EVALUATOR_ROLES):
+        return False
+    if evaluation.evaluator_id != principal.user_id:
+        return True
+    return not form_of(session=session, evaluation=evaluation).dispute_resolved_by_other
+
+
 def resolve(*, session: Session, principal: Principal, evaluation_id: int, outcome: str, reason: str,
             answers: Sequence[AnswerIn] = (), revision: int | None = None) -> Evaluation:
     """An evaluator or admin resolves a dispute: "upheld" keeps the score; "adjusted" changes the given
-    answers and re-scores. The audit event keeps the score and the changed answers before and after."""
+    answers and re-scores. The audit event keeps the score and the changed answers before and after.
+    Raises Forbidden when the evaluation's own evaluator tries and the form wants someone else (`may_resolve`)."""
     _require_evaluator(principal)
     evaluation = get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
     _check_revision(evaluation, revision)
     row = open_dispute(session=session, evaluation_id=evaluation_id)
     if evaluation.state != EvaluationState.DISPUTED or row is None:
         raise Conflict(f"evaluation {evaluation_id} is {evaluation.state}, not disputed")
+    if not may_resolve(session=session, principal=principal, evaluation=evaluation):
+        raise Forbidden("Another evaluator or an admin resolves this dispute: you scored this evaluation, and "
+                        "its form asks for a second pair of eyes.")
     before_values = _answer_values(session=session, evaluation_id=evaluation_id)
     before: dict[str, Any] = {"state": evaluation.state, "score": evaluation.score, "critical_failed": evaluation.critical_failed}
     if outcome == "adjusted":

@@ -13,11 +13,12 @@ from sqlmodel import Session, col, select
 from app.auth.deps import SessionDep, WebPrincipal, web_require_roles
 from app.auth.models import User
 from app.auth.service import list_teams, list_users, visible_agent_ids
-from app.core.errors import EarshotError, InvalidInput
+from app.core.errors import EarshotError, InvalidInput, plain_validation_detail
 from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
-from app.evaluations import agreement, bias, calibration, sampling, service
+from app.evaluations import agreement, bias, calibration, planner, sampling, service, suggestions
+from app.evaluations import queue as work_queue
 from app.evaluations.forms import FormFieldError, answers_from_form, evidence_text, field_value
 from app.evaluations.models import (
     DisputeItem,
@@ -41,6 +42,7 @@ NAV = [
     NavItem("Calibration", "/calibrations", (Role.ADMIN, Role.EVALUATOR), order=32),
     NavItem("Sampling", "/evaluations/sampling", (Role.ADMIN,), order=33),
     NavItem("Evaluator bias", "/calibrations/bias", (Role.ADMIN,), order=34),
+    NavItem("Auto-QA kept", "/evaluations/suggestions", (Role.ADMIN, Role.EVALUATOR), order=35),
 ]
 
 WebEvaluator = Annotated[Principal, Depends(web_require_roles(Role.ADMIN, Role.EVALUATOR))]
@@ -61,6 +63,14 @@ def names(*, session: Session, ids: Iterable[int | None]) -> dict[int, str]:
         return {}
     rows = session.exec(select(User).where(col(User.id).in_(wanted))).all()
     return {u.id: u.name for u in rows if u.id is not None}
+
+
+def answers_from_form_quietly(form: ScorecardForm, fields: dict[str, str]) -> list[Any]:
+    """The posted answers, or none when a field cannot be read (that error is reported on its own)."""
+    try:
+        return answers_from_form(form, fields)
+    except FormFieldError:
+        return []
 
 
 def _error_text(exc: Exception) -> tuple[str, list[dict[str, Any]]]:
@@ -105,24 +115,34 @@ def evaluations_page(request: Request, principal: WebPrincipal, session: Session
 
 
 @router.get("/evaluations/queue", response_class=HTMLResponse)
-def queue_page(request: Request, principal: WebEvaluator, session: SessionDep) -> Response:
-    assignments = sampling.queue_for(session=session, evaluator_id=principal.user_id)
-    interactions = {i.id: i for i in session.exec(select(Interaction).where(
-        col(Interaction.id).in_([a.interaction_id for a in assignments]))).all()}
+def queue_page(request: Request, principal: WebEvaluator, session: SessionDep, channel: str = "", queue: str = "",
+               overdue: str = "", message: str = "") -> Response:
+    """The evaluator's open assignments (filters: channel, queue, overdue only) and drafts."""
+    rows = work_queue.rows(session=session, evaluator_id=principal.user_id, channel=channel or None,
+                           queue=queue or None, overdue_only=overdue == "1")
     drafts = service.list_visible(session=session, principal=principal, evaluator_id=principal.user_id,
                                   state=EvaluationState.DRAFT)
-    people = names(session=session, ids=[a.agent_id for a in assignments] + [d.agent_id for d in drafts])
+    people = names(session=session, ids=[d.agent_id for d in drafts])
     if wants_csv(request):
-        return table_csv("evaluation-queue.csv", assignments, {
-            "due_at": lambda a: a.due_at,
-            "interaction_id": lambda a: a.interaction_id,
-            "subject": lambda a: _subject(interactions.get(a.interaction_id)),
-            "channel": lambda a: _channel(interactions.get(a.interaction_id)),
-            "agent": lambda a: people.get(a.agent_id or 0, ""),
-            "source": lambda a: f"rule #{a.rule_id}" if a.rule_id else "manual"})
+        return table_csv("evaluation-queue.csv", rows, {
+            "due_at": lambda r: r.assignment.due_at,
+            "overdue": lambda r: "yes" if r.overdue else "no",
+            "interaction_id": lambda r: r.interaction.id,
+            "started_at": lambda r: r.interaction.started_at,
+            "customer": lambda r: r.customer,
+            "channel": lambda r: r.interaction.channel,
+            "queue": lambda r: r.interaction.queue or "",
+            "duration_seconds": lambda r: r.interaction.duration_seconds,
+            "subject": lambda r: _subject(r.interaction),
+            "agent": lambda r: r.agent,
+            "source": lambda r: f"rule #{r.assignment.rule_id}" if r.assignment.rule_id else "manual"})
+    every = work_queue.rows(session=session, evaluator_id=principal.user_id)
     return render(request, "evaluations/queue.html", {
-        "assignments": assignments, "interactions": interactions, "drafts": drafts, "names": people,
-        "scorecards": scorecards.list_scorecards(session=session),
+        "rows": rows, "drafts": drafts, "names": people, "message": message,
+        "filters": {"channel": channel, "queue": queue, "overdue": overdue},
+        "channels": sorted({r.interaction.channel for r in every}),
+        "queues": sorted({r.interaction.queue for r in every if r.interaction.queue}),
+        "overdue_count": sum(1 for r in every if r.overdue),
     }, principal=principal)
 
 
@@ -132,6 +152,25 @@ def _subject(interaction: Interaction | None) -> str:
 
 def _channel(interaction: Interaction | None) -> str:
     return interaction.channel if interaction else ""
+
+
+@router.get("/evaluations/suggestions", response_class=HTMLResponse)
+def suggestions_page(request: Request, principal: WebEvaluator, session: SessionDep, scorecard_id: str = "") -> Response:
+    """Per question: how often evaluators kept the auto-QA suggestion (agreement, kappa), to decide which rules
+    to trust."""
+    chosen = int(scorecard_id) if scorecard_id.isdigit() else None
+    report = suggestions.agreement(session=session, scorecard_id=chosen)
+    if wants_csv(request):
+        return table_csv("auto-qa-suggestions.csv", report, {
+            "question_id": lambda r: r.question_id, "question": lambda r: r.question_text,
+            "submitted": lambda r: r.agreement.n, "kept": lambda r: r.agreement.agreed,
+            "changed": lambda r: r.agreement.n - r.agreement.agreed,
+            "agreement": lambda r: None if r.agreement.accuracy is None else round(r.agreement.accuracy, 3),
+            "kappa": lambda r: None if r.agreement.kappa is None else round(r.agreement.kappa, 3),
+            "mean_confidence": lambda r: None if r.confidence is None else round(r.confidence, 3)})
+    return render(request, "evaluations/suggestions.html", {
+        "report": report, "scorecard_id": chosen, "scorecards": scorecards.list_scorecards(session=session),
+    }, principal=principal)
 
 
 # ---------------------------------------------------------------- sampling rules (admin)
@@ -159,6 +198,7 @@ def _sampling_page(request: Request, principal: Principal, session: Session, *, 
         "scorecards": scorecards.list_scorecards(session=session), "message": message, "error": error,
         "names": people,
         "plan": _sample_size_plan(session=session, principal=principal, margin=margin), "margin": margin,
+        "guide": planner.guide(session=session, principal=principal, margin=margin),
     }, principal=principal, status_code=status_code)
 
 
@@ -203,9 +243,9 @@ def sampling_create(request: Request, principal: WebAdminOnly, session: SessionD
             "scorecard_id": optional("scorecard_id")})
         sampling.create_rule(session=session, principal=principal, data=data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first = plain_validation_detail(dict(exc.errors()[0]))
         return _sampling_page(request, principal, session, status_code=422,
-                              error=f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+                              error=f"{first['loc'].replace('_', ' ')} {first['msg']}".strip())
     except EarshotError as exc:
         session.rollback()
         return _sampling_page(request, principal, session, error=exc.message, status_code=exc.status_code)
@@ -228,27 +268,62 @@ def sampling_run(rule_id: int, principal: WebAdminOnly, session: SessionDep,
 
 @router.get("/evaluations/new", response_class=HTMLResponse)
 def new_evaluation_page(request: Request, principal: WebEvaluator, session: SessionDep,
-                        interaction_id: int | None = None, assignment_id: int | None = None) -> Response:
+                        interaction_id: str = "", assignment_id: str = "", q: str = "", channel: str = "") -> Response:
+    """Pick an interaction (search by customer, subject, queue or id) and a form. `interaction_id` that is not a
+    number is taken as search text, so a mistyped link still lands somewhere useful."""
     interaction = None
     cards = []
-    if interaction_id is not None:
-        interaction = service.get_interaction(session=session, interaction_id=interaction_id, principal=principal)
+    if interaction_id.strip().isdigit():
+        interaction = service.get_interaction(session=session, interaction_id=int(interaction_id),
+                                              principal=principal)
         cards = [c for c in scorecards.list_scorecards(session=session, channel=interaction.channel)
                  if c.id is not None and scorecards.published_version(session=session, scorecard_id=c.id)]
+    elif interaction_id.strip():
+        q = q or interaction_id
+    mine = (service.own_evaluation_of(session=session, evaluator_id=principal.user_id,
+                                      interaction_id=interaction.id) if interaction and interaction.id else None)
     return render(request, "evaluations/new.html", {
-        "interaction": interaction, "scorecards": cards, "assignment_id": assignment_id,
-        "existing": service.list_visible(session=session, principal=principal, interaction_id=interaction_id)
-        if interaction_id else [],
+        "interaction": interaction, "scorecards": cards,
+        "assignment_id": assignment_id if assignment_id.isdigit() else "",
+        "existing": service.list_visible(session=session, principal=principal, interaction_id=interaction.id)
+        if interaction else [], "mine": mine, "q": q, "channel": channel,
+        "found": work_queue.search(session=session, principal=principal, text=q, channel=channel or None)
+        if interaction is None else [],
+        "channels": ["call", "chat", "email", "social"],
     }, principal=principal)
 
 
 @router.post("/evaluations/new")
 def new_evaluation(principal: WebEvaluator, session: SessionDep, interaction_id: Annotated[int, Form()],
-                   scorecard_id: Annotated[int, Form()], assignment_id: Annotated[str, Form()] = "") -> Response:
-    evaluation = service.create(session=session, principal=principal, interaction_id=interaction_id,
-                                scorecard_id=scorecard_id,
-                                assignment_id=int(assignment_id) if assignment_id.strip().isdigit() else None)
+                   scorecard_id: Annotated[int, Form()], assignment_id: Annotated[str, Form()] = "",
+                   again: Annotated[str, Form()] = "") -> Response:
+    """Start the draft. An interaction the evaluator already scored opens that evaluation instead, unless
+    `again` asks for a second one on purpose."""
+    try:
+        evaluation = service.create(session=session, principal=principal, interaction_id=interaction_id,
+                                    scorecard_id=scorecard_id, again=again == "1",
+                                    assignment_id=int(assignment_id) if assignment_id.strip().isdigit() else None)
+    except service.AlreadyEvaluated as exc:
+        session.rollback()
+        return RedirectResponse(f"/evaluations/{exc.evaluation_id}?flash=already_evaluated", status_code=303)
     return RedirectResponse(f"/evaluations/{evaluation.id}/edit", status_code=303)
+
+
+def _next_in_queue(*, session: Session, principal: Principal, after_interaction: int) -> work_queue.NextItem | None:
+    return work_queue.next_item(session=session, evaluator_id=principal.user_id, after_interaction=after_interaction)
+
+
+def _after_submit(*, session: Session, principal: Principal, evaluation: Evaluation) -> str:
+    """Where "submit and next" goes: the next queue item's form (started when no choice is needed), its
+    chooser, or the queue when it is empty."""
+    item = _next_in_queue(session=session, principal=principal, after_interaction=evaluation.interaction_id)
+    if item is None:
+        return "/evaluations/queue?flash=queue_empty"
+    started = work_queue.start(session=session, principal=principal, item=item)
+    if started is not None:
+        return f"/evaluations/{started.id}/edit?flash=submitted_next"
+    return (f"/evaluations/new?interaction_id={item.row.interaction.id}&assignment_id={item.row.assignment.id}"
+            "&flash=submitted_next")
 
 
 # ---------------------------------------------------------------- the evaluation form
@@ -287,21 +362,62 @@ def _player(request: Request, *, session: Session, principal: Principal, interac
                                    interaction=interaction, segments=segments)
 
 
+def question_errors(form: ScorecardForm, details: list[dict[str, Any]], answers: list[Any] | None = None
+                    ) -> dict[str, str]:
+    """Error details turned into a message per question id, in the form's words (no internal ids): details
+    name a question as `answers.<id>` (missing), `answer__<id>`/`evidence__<id>` (form fields) or
+    `answers[<i>]...` (the i-th posted answer)."""
+    out: dict[str, str] = {}
+    questions = service.question_map(form)
+    for detail in details:
+        loc, msg = str(detail.get("loc") or ""), str(detail.get("msg") or "")
+        question_id = None
+        if loc.startswith("answers."):
+            question_id = loc.removeprefix("answers.")
+        elif "__" in loc:
+            field, _, question_id = loc.partition("__")
+            if field == "evidence":
+                msg = f"Evidence: {msg}"
+        elif loc.startswith("answers[") and answers is not None:
+            index = loc[len("answers["):].split("]")[0]
+            if index.isdigit() and int(index) < len(answers):
+                question_id = answers[int(index)].question_id
+        if question_id in questions:
+            out.setdefault(question_id, "Answer this question before submitting." if msg == "required" else
+                           msg[:1].upper() + msg[1:])
+    return out
+
+
+def _prefilled(values: dict[str, dict[str, str]], offered: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Unanswered questions with a suggestion start with the suggested answer selected."""
+    for question_id, suggestion in offered.items():
+        current = values.setdefault(question_id, {"value": "", "comment": "", "evidence": ""})
+        if not current.get("value"):
+            current["value"] = suggestion.value
+            current["prefilled"] = "yes"
+    return values
+
+
 def _edit_page(request: Request, *, principal: Principal, session: Session, evaluation: Evaluation,
                values: dict[str, dict[str, str]] | None = None, result: ScoreResult | None = None,
                error: str | None = None, details: list[dict[str, Any]] | None = None,
-               status_code: int = 200) -> Response:
+               field_errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    assert evaluation.id is not None
     form = service.form_of(session=session, evaluation=evaluation)
     interaction = service.get_interaction(session=session, interaction_id=evaluation.interaction_id,
                                           principal=principal)
     messages, segments = _thread(session=session, interaction_id=evaluation.interaction_id)
+    offered = suggestions.of_evaluation(session=session, evaluation_id=evaluation.id)
+    if values is None:
+        values = _prefilled(_stored_values(session=session, evaluation=evaluation, form=form), offered)
     return render(request, "evaluations/edit.html", {
         "evaluation": evaluation, "form": form, "interaction": interaction, "messages": messages,
-        "segments": segments, "values": values if values is not None else _stored_values(
-            session=session, evaluation=evaluation, form=form),
-        "result": result, "error": error, "details": details or [],
+        "segments": segments, "values": values, "suggestions": offered,
+        "evidence_views": suggestions.evidence_views, "evidence_refs": suggestions.evidence_refs,
+        "result": result, "error": error, "details": details or [], "field_errors": field_errors or {},
         "agent_name": names(session=session, ids=[evaluation.agent_id]).get(evaluation.agent_id or 0, "—"),
         "version": service.version_of(session=session, evaluation=evaluation),
+        "next_item": _next_in_queue(session=session, principal=principal, after_interaction=evaluation.interaction_id),
         **_player(request, session=session, principal=principal, interaction=interaction, segments=segments),
     }, principal=principal, status_code=status_code)
 
@@ -325,12 +441,14 @@ def edit_submit(request: Request, evaluation_id: int, principal: WebEvaluator, s
     revision = int(fields["revision"]) if fields.get("revision", "").isdigit() else None
     try:
         answers = answers_from_form(form, fields)
-        if action == "submit":
+        if action in ("submit", "submit_next"):
             service.save_answers(
                 session=session, principal=principal, evaluation_id=evaluation_id,
                 revision=revision or evaluation.revision, answers=answers, replace=True)
             service.submit(session=session, principal=principal, evaluation_id=evaluation_id)
-            return RedirectResponse(f"/evaluations/{evaluation_id}", status_code=303)
+            target = (_after_submit(session=session, principal=principal, evaluation=evaluation)
+                      if action == "submit_next" else f"/evaluations/{evaluation_id}?flash=submitted")
+            return RedirectResponse(target, status_code=303)
         saved = service.save_answers(
             session=session, principal=principal, evaluation_id=evaluation_id,
             revision=revision or evaluation.revision, answers=answers, replace=True)
@@ -343,11 +461,19 @@ def edit_submit(request: Request, evaluation_id: int, principal: WebEvaluator, s
         session.rollback()
         message, details = _error_text(exc)
         status = exc.status_code if isinstance(exc, EarshotError) else 422
+        posted = answers_from_form_quietly(form, fields)
+        per_question = question_errors(form, details, posted)
+        if per_question:  # shown beside each question, in its words; the summary names no ids
+            count = len(per_question)
+            message = (f"{count} question{'s' if count > 1 else ''} need{'' if count > 1 else 's'} your attention "
+                       "(marked below).")
+            details = [d for d in details if not question_errors(form, [d], posted)]
         if action == "autosave":
             return JSONResponse({"error": {"message": message, "details": details}}, status_code=status)
         evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
         return _edit_page(request, principal=principal, session=session, evaluation=evaluation,
-                          values=_posted_values(form, fields), error=message, details=details, status_code=status)
+                          values=_posted_values(form, fields), error=message, details=details,
+                          field_errors=per_question, status_code=status)
 
 
 # ---------------------------------------------------------------- detail, acknowledge, dispute, resolve
@@ -376,7 +502,10 @@ def _detail_page(request: Request, *, principal: Principal, session: Session, ev
         "evidence_text": evidence_text, "field_value": field_value, "error": error,
         "version": service.version_of(session=session, evaluation=evaluation),
         "is_agent": evaluation.agent_id == principal.user_id and principal.has(Role.AGENT),
-        "can_resolve": principal.has(Role.ADMIN, Role.EVALUATOR) and evaluation.state == EvaluationState.DISPUTED,
+        "can_resolve": evaluation.state == EvaluationState.DISPUTED and service.may_resolve(
+            session=session, principal=principal, evaluation=evaluation),
+        "resolver_needed": evaluation.state == EvaluationState.DISPUTED and evaluation.evaluator_id == principal.user_id
+        and not service.may_resolve(session=session, principal=principal, evaluation=evaluation),
         **_player(request, session=session, principal=principal, interaction=interaction, segments=segments),
     }, principal=principal, status_code=status_code)
 
@@ -390,7 +519,7 @@ def detail_page(request: Request, evaluation_id: int, principal: WebPrincipal, s
 @router.post("/evaluations/{evaluation_id}/acknowledge")
 def acknowledge(evaluation_id: int, principal: WebAgent, session: SessionDep) -> Response:
     service.acknowledge(session=session, principal=principal, evaluation_id=evaluation_id)
-    return RedirectResponse(f"/evaluations/{evaluation_id}", status_code=303)
+    return RedirectResponse(f"/evaluations/{evaluation_id}?flash=acknowledged", status_code=303)
 
 
 @router.post("/evaluations/{evaluation_id}/dispute", response_class=HTMLResponse)
@@ -407,7 +536,7 @@ def dispute(request: Request, evaluation_id: int, principal: WebAgent, session: 
         evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
         return _detail_page(request, principal=principal, session=session, evaluation=evaluation,
                             error=exc.message, status_code=exc.status_code)
-    return RedirectResponse(f"/evaluations/{evaluation_id}", status_code=303)
+    return RedirectResponse(f"/evaluations/{evaluation_id}?flash=disputed", status_code=303)
 
 
 def _missing(field: str) -> str:
@@ -436,7 +565,7 @@ def resolve(request: Request, evaluation_id: int, principal: WebEvaluator, sessi
         evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
         return _detail_page(request, principal=principal, session=session, evaluation=evaluation, error=message,
                             status_code=exc.status_code if isinstance(exc, EarshotError) else 422)
-    return RedirectResponse(f"/evaluations/{evaluation_id}", status_code=303)
+    return RedirectResponse(f"/evaluations/{evaluation_id}?flash=resolved", status_code=303)
 
 
 # ---------------------------------------------------------------- calibration

@@ -145,11 +145,12 @@ def _trend(rows: list[Evaluation], target: float) -> charts.Chart | None:
             weeks[f"{year}-W{week:02d}"].append(float(evaluation.score or 0.0))
     if not weeks:
         return None
-    labels = sorted(weeks)
-    intervals = [stats.mean_interval(weeks[w]) for w in labels]
-    return charts.line_chart("Score per week", labels, [charts.Series(
-        "Average score", [i.estimate for i in intervals], low=[i.low for i in intervals],
-        high=[i.high for i in intervals])], y_min=0, y_max=100, target=target, label_header="Week")
+    dates = [e.submitted_at.date() for e in rows if e.submitted_at is not None]
+    labels = charts.iso_weeks(min(dates), max(dates))  # weeks without scores stay on the axis, as gaps
+    intervals = [stats.mean_interval(weeks[w]) if w in weeks else None for w in labels]
+    return charts.line_chart("Score per week with its 95 % interval (shaded)", labels, [charts.Series(
+        "Average score", [i.estimate if i else None for i in intervals], low=[i.low if i else None for i in intervals],
+        high=[i.high if i else None for i in intervals])], y_min=0, y_max=100, target=target, label_header="Week")
 
 
 def render_pdf(*, settings: Settings, summary: AgentSummary) -> bytes:

@@ -2,11 +2,15 @@
 
 Every chart carries an accessible <title>/<desc> and the data table behind it, so nobody has to read
 values off bars. All text is escaped here; the returned markup is safe to insert into templates.
+Charts scale to the width of their container (up to their drawn width), on pages and in PDFs alike. A line
+breaks where a value is missing (an empty week is a gap, not a bridge); interval bands are clipped to the
+chart's scale.
 """
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from html import escape
 
 from markupsafe import Markup
@@ -43,7 +47,8 @@ def _scale(lo: float, hi: float, top: float, bottom: float) -> Callable[[float],
 def _frame(title: str, desc: str, width: int, height: int, body: list[str]) -> Markup:
     uid = hashlib.sha1(f"{title}|{desc}".encode(), usedforsecurity=False).hexdigest()[:8]
     return Markup(  # noqa: S704 - every piece of text in `body` and here is escaped by this module
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+        f'style="max-width:{width}px;height:auto" preserveAspectRatio="xMinYMin meet" '
         f'role="img" aria-labelledby="t{uid} d{uid}" class="chart" font-family="DejaVu Sans, sans-serif" '
         f'font-size="11"><title id="t{uid}">{escape(title)}</title><desc id="d{uid}">{escape(desc)}</desc>'
         + "".join(body) + "</svg>")
@@ -115,6 +120,32 @@ def bar_chart(title: str, labels: list[str], series: list[Series], *, width: int
     return Chart(title=title, svg=_frame(title, desc, width, height, body), headers=headers, rows=rows)
 
 
+def _clipper(lo: float, hi: float) -> Callable[[float], float]:
+    return lambda v: min(max(v, lo), hi)
+
+
+def _runs(points: Sequence[tuple[int, float, float]]) -> list[list[tuple[int, float, float]]]:
+    """Consecutive indexes grouped: [(0,..), (1,..), (3,..)] → [[0, 1], [3]] (a missing value breaks a line)."""
+    runs: list[list[tuple[int, float, float]]] = []
+    for point in points:
+        if runs and runs[-1][-1][0] == point[0] - 1:
+            runs[-1].append(point)
+        else:
+            runs.append([point])
+    return runs
+
+
+def iso_weeks(first: date, last: date) -> list[str]:
+    """Every ISO week label ("2026-W07") from the week of `first` to the week of `last`, empty ones included."""
+    start = first - timedelta(days=first.weekday())
+    labels = []
+    while start <= last:
+        year, week, _ = start.isocalendar()
+        labels.append(f"{year}-W{week:02d}")
+        start += timedelta(days=7)
+    return labels
+
+
 def line_chart(title: str, labels: list[str], series: list[Series], *, width: int = 640, height: int = 260,
                y_min: float | None = None, y_max: float | None = None, digits: int = 1,
                target: float | None = None, label_header: str = "") -> Chart:
@@ -129,21 +160,28 @@ def line_chart(title: str, labels: list[str], series: list[Series], *, width: in
         body.append(f'<line x1="{left}" y1="{y(target):.1f}" x2="{right}" y2="{y(target):.1f}" stroke="#b3261e" '
                     f'stroke-dasharray="4 3"/><text x="{right}" y="{y(target) - 3:.1f}" text-anchor="end" '
                     f'fill="#b3261e">target {_fmt(target, digits)}</text>')
+    clip = _clipper(lo, hi)
     for j, s in enumerate(series):
         color = s.color or PALETTE[j % len(PALETTE)]
         if s.low and s.high:
-            upper = [(xs[i], y(h)) for i, h in enumerate(s.high) if h is not None and i < len(xs)]
-            lower = [(xs[i], y(v)) for i, v in enumerate(s.low) if v is not None and i < len(xs)]
-            if upper and lower:
+            for run in _runs([(i, lw, hg) for i, (lw, hg) in enumerate(zip(s.low, s.high, strict=False))
+                              if lw is not None and hg is not None and i < len(xs)]):
+                upper = [(xs[i], y(clip(hg))) for i, _, hg in run]
+                lower = [(xs[i], y(clip(lw))) for i, lw, _ in run]
+                if len(run) == 1:  # one week alone: a short bar instead of an invisible polygon
+                    (cx, top_y), (_, low_y) = upper[0], lower[0]
+                    body.append(f'<rect x="{cx - 4:.1f}" y="{top_y:.1f}" width="8" height="{low_y - top_y:.1f}" '
+                                f'fill="{color}" fill-opacity="0.15"/>')
+                    continue
                 band = " ".join(f"{a:.1f},{b:.1f}" for a, b in upper + lower[::-1])
                 body.append(f'<polygon points="{band}" fill="{color}" fill-opacity="0.15" stroke="none"/>')
-        points = [(xs[i], y(v)) for i, v in enumerate(s.values) if v is not None and i < len(xs)]
-        if len(points) > 1:
-            body.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
-                        + " ".join(f"{a:.1f},{b:.1f}" for a, b in points) + '"/>')
+        for run in _runs([(i, v, v) for i, v in enumerate(s.values) if v is not None and i < len(xs)]):
+            if len(run) > 1:
+                body.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
+                            + " ".join(f"{xs[i]:.1f},{y(clip(v)):.1f}" for i, v, _ in run) + '"/>')
         for i, v in enumerate(s.values):
             if v is not None and i < len(xs):
-                body.append(f'<circle cx="{xs[i]:.1f}" cy="{y(v):.1f}" r="3" fill="{color}"><title>'
+                body.append(f'<circle cx="{xs[i]:.1f}" cy="{y(clip(v)):.1f}" r="3" fill="{color}"><title>'
                             f'{escape(s.name)} · {escape(labels[i])}: {_fmt(v, digits)}</title></circle>')
     for i, label in enumerate(labels):
         anchor = "end" if len(labels) > 1 and i == len(labels) - 1 else "middle"  # the last one ends at the edge

@@ -101,6 +101,8 @@ class ScorecardForm(FormModel):
     description: str = ""
     channels: list[Literal["call", "chat", "email", "social"]]
     dispute_window_days: int = DEFAULT_DISPUTE_WINDOW_DAYS
+    dispute_resolved_by_other: bool = Field(
+        default=True, description="A dispute is resolved by someone other than the evaluator who scored it.")
     sections: list[Section]
 
     def questions(self) -> list[tuple[Section, Question]]:

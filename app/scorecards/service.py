@@ -290,3 +290,16 @@ def score_answers(*, form: ScorecardForm, answers: Sequence[ScoreAnswer]) -> Sco
     except AnswerError as exc:
         raise InvalidInput(f"{exc.question_id}: {exc.message}",
                            details=[{"loc": exc.question_id, "msg": exc.message}]) from exc
+
+
+def question_catalogue(*, session: Session) -> list[tuple[str, str, str]]:
+    """(scorecard name, question id, question text) of every question in the newest version of every form,
+    retired forms included (coaching may target a question of an older form), in form order."""
+    out: list[tuple[str, str, str]] = []
+    for scorecard in list_scorecards(session=session, include_retired=True):
+        if scorecard.id is None:
+            continue
+        version = latest_version(session=session, scorecard_id=scorecard.id)
+        if version is not None:
+            out.extend((scorecard.name, q.id, q.text) for _, q in form_of(version).questions())
+    return out

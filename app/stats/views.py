@@ -14,7 +14,7 @@ from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.evaluations import reports
-from app.reports.charts import Chart, Series, line_chart
+from app.reports.charts import Chart, Series, iso_weeks, line_chart
 from app.reports.export import table_csv, wants_csv
 from app.stats import service as stats
 
@@ -56,21 +56,32 @@ def scores_page(
 
 
 def score_trend(*, session: SessionDep, principal: Principal, target: float, weeks: int = 12) -> Chart | None:
-    """Weekly average score over the last `weeks` weeks with its 95 % interval as a band (None: no scores)."""
-    groups = reports.summary(session=session, principal=principal, group_by="week",
-                             since=utcnow() - timedelta(weeks=weeks))
+    """Weekly average score over the last `weeks` weeks with its 95 % interval drawn as a band wherever one
+    can be computed (two scores or more; clipped to 0–100); weeks without scores stay on the axis as gaps.
+    None: no scores at all."""
+    now = utcnow()
+    groups = {g.key: g for g in reports.summary(session=session, principal=principal, group_by="week",
+                                                since=now - timedelta(weeks=weeks))}
     if not groups:
         return None
-    intervals = [stats.mean_interval(g.scores) for g in groups]
-    shown = [i.conclusive() for i in intervals]  # a band only where the interval says something
-    series = Series("Average score", [i.estimate for i in intervals],
-                    low=[i.low if ok else None for i, ok in zip(intervals, shown, strict=True)],
-                    high=[i.high if ok else None for i, ok in zip(intervals, shown, strict=True)])
-    chart = line_chart("Average score per week with its 95 % interval", [g.key for g in groups], [series],
+    labels = iso_weeks((now - timedelta(weeks=weeks)).date(), now.date())
+    labels = [w for w in labels if w >= min(groups)]  # start at the first week with scores
+    intervals = [stats.mean_interval(groups[w].scores) if w in groups else None for w in labels]
+    series = Series("Average score", [i.estimate if i else None for i in intervals],
+                    low=[i.low if i else None for i in intervals], high=[i.high if i else None for i in intervals])
+    chart = line_chart("Average score per week with its 95 % interval (shaded)", labels, [series],
                        y_min=0, y_max=100, target=target, label_header="Week")
     chart.headers += ["95 % interval", "Evaluations"]
-    for row, interval, ok in zip(chart.rows, intervals, shown, strict=True):
-        row += [f"{interval.low:.1f}–{interval.high:.1f}" if ok else "not enough to say", str(interval.n)]
+    for row, interval in zip(chart.rows, intervals, strict=True):
+        if interval is None:
+            row += ["no evaluations", "0"]
+            continue
+        if interval.low is None or interval.high is None:
+            band = "needs two evaluations"
+        else:
+            band = f"{max(interval.low, 0):.1f}–{min(interval.high, 100):.1f}"
+            band += "" if interval.conclusive() else " (too wide to conclude)"
+        row += [band, str(interval.n)]
     return chart
 
 

@@ -1,22 +1,31 @@
-"""Admin pages: the audit log and the jobs list."""
+"""Admin pages: the audit log, the jobs list, and uploading a call recording."""
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
-from app.auth.deps import SessionDep, WebAdmin, WebPrincipal
+from app.auth.deps import QueueDep, SessionDep, SettingsDep, WebAdmin, WebPrincipal
+from app.auth.service import list_users
 from app.core import audit
+from app.core.errors import EarshotError, plain_validation_detail
 from app.core.security import Role
 from app.core.web import NavItem, render
+from app.ingest import service as ingest
+from app.ingest.models import CustomerIn, RecordingMetadata
 from app.reports.export import page_window, table_csv, wants_csv
-from app.system import service
+from app.system import docs, service
 
 router = APIRouter()
+router.include_router(docs.router)  # /docs, its assets and /favicon.ico
 
 NAV = [
     NavItem("Jobs", "/jobs", tuple(Role), order=80),
+    NavItem("Upload a recording", "/admin/recordings/upload", (Role.ADMIN,), order=86),
     NavItem("Audit log", "/admin/audit", (Role.ADMIN,), order=95),
 ]
 
@@ -38,7 +47,7 @@ def audit_page(request: Request, principal: WebAdmin, session: SessionDep, actio
             "record_type": lambda e: e.record_type, "record_id": lambda e: e.record_id,
             "before": lambda e: _json(e.before), "after": lambda e: _json(e.after), "reason": lambda e: e.reason})
     return render(request, "system/audit.html", {
-        "result": result, "filters": {"action": action or "", "record_type": record_type or "",
+        "result": result, "changes": changes, "filters": {"action": action or "", "record_type": record_type or "",
                                       "record_id": record_id or ""}}, principal=principal)
 
 
@@ -54,8 +63,113 @@ def jobs_page(request: Request, principal: WebPrincipal, session: SessionDep, st
             "progress": lambda j: j.progress, "progress_message": lambda j: j.progress_message,
             "attempts": lambda j: j.attempts, "created_at": lambda j: j.created_at,
             "finished_at": lambda j: j.finished_at, "error": lambda j: j.error, "result": lambda j: _json(j.result)})
-    return render(request, "system/jobs.html", {"result": result, "status": status or ""}, principal=principal)
+    return render(request, "system/jobs.html", {"result": result, "status": status or "", "plain": plain,
+                                                "job_label": job_label, "job_state": job_state},
+                  principal=principal)
 
 
 def _json(value: Any) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def plain(value: Any) -> str:
+    """A stored value as a person reads it: no braces or quotes ("yes", "a, b", "score: 80; state: draft")."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return "; ".join(f"{str(k).replace('_', ' ')}: {plain(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(plain(v) for v in value) or "—"
+    return str(value)
+
+
+def changes(before: Any, after: Any) -> list[tuple[str, str, str]]:
+    """(field, before, after) for each field of an audit event, fields that changed first; a value that is not
+    a mapping shows as one row."""
+    if not isinstance(before, dict) and not isinstance(after, dict):
+        return [("value", plain(before), plain(after))] if before is not None or after is not None else []
+    old = before if isinstance(before, dict) else {}
+    new = after if isinstance(after, dict) else {}
+    keys = list(dict.fromkeys([*old, *new]))
+    rows = [(str(k).replace("_", " "), plain(old.get(k)) if k in old else "", plain(new.get(k)) if k in new else "")
+            for k in keys]
+    return sorted(rows, key=lambda r: r[1] == r[2])  # stable: changed fields first, in their own order
+
+
+def job_label(kind: str) -> str:
+    """"speech.transcribe" → "Speech: transcribe"."""
+    feature, _, task = kind.partition(".")
+    return f"{feature.capitalize()}: {task.replace('_', ' ')}" if task else kind.replace("_", " ")
+
+
+def job_state(job: Any) -> str:
+    """What a job is doing in words: its progress message only while it runs."""
+    if job.status == "done":
+        return "Finished"
+    if job.status == "failed":
+        return "Failed"
+    if job.status == "queued":
+        return "Waiting for a worker"
+    return job.progress_message or "Working"
+
+
+
+# ---------------------------------------------------------------- uploading a recording from the browser
+
+
+def _upload_page(request: Request, principal: Any, session: SessionDep, *, values: dict[str, str] | None = None,
+                 error: str | None = None, status_code: int = 200) -> Response:
+    return render(request, "system/upload_recording.html", {
+        "agents": list_users(session=session, role=Role.AGENT), "values": values or {}, "error": error,
+    }, principal=principal, status_code=status_code)
+
+
+@router.get("/admin/recordings/upload", response_class=HTMLResponse)
+def upload_recording_page(request: Request, principal: WebAdmin, session: SessionDep) -> Response:
+    """A call recording and the few facts about it (the same checks as POST /api/recordings)."""
+    return _upload_page(request, principal, session)
+
+
+@router.post("/admin/recordings/upload", response_class=HTMLResponse)
+def upload_recording(
+    request: Request, principal: WebAdmin, session: SessionDep, settings: SettingsDep, queue: QueueDep,
+    file: Annotated[UploadFile, File()], started_at: Annotated[str, Form()] = "",
+    external_id: Annotated[str, Form()] = "", agent: Annotated[str, Form()] = "",
+    queue_name: Annotated[str, Form()] = "", customer_name: Annotated[str, Form()] = "",
+    customer_phone: Annotated[str, Form()] = "", layout: Annotated[str, Form()] = "agent,customer",
+) -> Response:
+    """Store the recording (probed first: a file that is not audio is refused with the reason, nothing kept),
+    then open its interaction page, where transcription shows its progress."""
+    values = {"started_at": started_at, "external_id": external_id, "agent": agent, "queue_name": queue_name,
+              "customer_name": customer_name, "customer_phone": customer_phone, "layout": layout}
+    try:
+        when = datetime.fromisoformat(started_at) if started_at.strip() else None
+        if when is None:
+            raise ValueError("when did the call start?")
+        metadata = RecordingMetadata(
+            external_id=external_id.strip() or f"upload-{file.filename or 'recording'}-{when:%Y%m%d%H%M%S}",
+            source="upload", started_at=when if when.tzinfo else when.replace(
+                tzinfo=ZoneInfo(settings.display_timezone)),
+            agent=agent or None, queue=queue_name.strip() or None,
+            customer=CustomerIn(name=customer_name.strip() or None, phone=customer_phone.strip() or None),
+            channel_map="mixed" if layout == "mixed" else "agent,customer")
+        stored = ingest.ingest_recording(session=session, settings=settings, queue=queue,
+                                         chunks=iter(lambda: file.file.read(1 << 20), b""),
+                                         filename=file.filename or "", metadata=metadata, actor=principal)
+    except ValidationError as exc:
+        session.rollback()
+        first = plain_validation_detail(dict(exc.errors()[0]))
+        return _upload_page(request, principal, session, values=values, status_code=422,
+                            error=f"{first['loc'].replace('_', ' ')} {first['msg']}".strip())
+    except ValueError as exc:
+        return _upload_page(request, principal, session, values=values, status_code=422,
+                            error=f"Start time: {exc}" if "start" in str(exc) else "Start time: not a date and time.")
+    except EarshotError as exc:
+        session.rollback()
+        return _upload_page(request, principal, session, values=values, error=exc.message,
+                            status_code=exc.status_code)
+    return RedirectResponse(f"/interactions/{stored.interaction.id}", status_code=303)

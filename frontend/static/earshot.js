@@ -13,6 +13,9 @@
   // Any element with data-poll-job="ID" shows that job's progress until it ends.
   function pollJob(el) {
     const id = el.getAttribute("data-poll-job");
+    // Reload only for a job seen unfinished here: a job already done when the page loaded would otherwise
+    // reload the page for ever.
+    let sawUnfinished = false;
     const tick = function () {
       window.earshotFetch("/api/jobs/" + id).then(function (r) { return r.json(); }).then(function (job) {
         const bar = el.querySelector("progress");
@@ -23,8 +26,10 @@
             : job.status === "done" ? "Done" : (job.progress_message || job.status);
         }
         el.setAttribute("data-status", job.status);
-        if (job.status !== "done" && job.status !== "failed") { setTimeout(tick, 1000); }
-        else if (el.hasAttribute("data-reload-when-done") && job.status === "done") { window.location.reload(); }
+        if (job.status !== "done" && job.status !== "failed") { sawUnfinished = true; setTimeout(tick, 1000); }
+        else if (sawUnfinished && el.hasAttribute("data-reload-when-done") && job.status === "done") {
+          window.location.reload();
+        }
       }).catch(function () { setTimeout(tick, 3000); });
     };
     tick();

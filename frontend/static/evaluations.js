@@ -86,10 +86,59 @@
       });
     });
   }
+  function suggestionState(question) {
+    // Says whether the selected answer is the auto-QA suggestion, so nobody mistakes a pre-selection for a check.
+    const box = question.querySelector(".suggestion");
+    if (!box) { return; }
+    const state = box.querySelector(".state");
+    const current = currentValue(question.closest("form"), question.getAttribute("data-question"));
+    if (question.classList.contains("accepted") && current === box.getAttribute("data-suggested")) {
+      state.textContent = "accepted";
+    } else if (current && current !== box.getAttribute("data-suggested")) {
+      question.classList.remove("accepted");
+      state.textContent = "changed from the suggestion";
+    } else if (!question.classList.contains("accepted")) {
+      state.textContent = current ? "pre-selected, not checked yet" : "";
+    }
+  }
+  function linkSuggestions(form) {
+    form.querySelectorAll(".question .suggestion").forEach(function (box) {
+      const question = box.closest(".question");
+      const id = question.getAttribute("data-question");
+      const button = box.querySelector(".accept-suggestion");
+      button.addEventListener("click", function () {
+        const radio = form.querySelector('input[name="answer__' + id + '"][value="' + box.getAttribute("data-suggested") + '"]');
+        if (radio) { radio.checked = true; }
+        const refs = box.getAttribute("data-refs");
+        const field = form.querySelector('input[name="evidence__' + id + '"]');
+        if (field && refs) {
+          const have = field.value.split(",").map(function (x) { return x.trim(); }).filter(Boolean);
+          refs.split(",").map(function (x) { return x.trim(); }).forEach(function (ref) {
+            if (have.indexOf(ref) < 0) { have.push(ref); }
+          });
+          field.value = have.join(", ");
+        }
+        question.classList.add("accepted");
+        form.dispatchEvent(new Event("change", { bubbles: true }));
+        suggestionState(question);
+      });
+      question.addEventListener("change", function () { suggestionState(question); });
+    });
+  }
+  function focusFirstError(form) {
+    const first = form.querySelector(".question.has-error");
+    if (!first) { return; }
+    first.hidden = false;
+    const input = first.querySelector("input, textarea, select");
+    first.scrollIntoView({ block: "center" });
+    if (input) { input.focus(); }
+  }
   document.addEventListener("DOMContentLoaded", function () {
     const form = document.getElementById("evaluation-form");
     if (!form) { return; }
     linkEvidence(form);
+    linkSuggestions(form);
+    focusFirstError(form);
     applyConditions(form);
     form.addEventListener("change", function () {
       applyConditions(form);

@@ -32,6 +32,7 @@ RULES = [
 PAGE_RULES = [
     Rule("GET", "/evaluations", ALL, page=True),
     Rule("GET", "/evaluations/queue", EVALUATORS, page=True),
+    Rule("GET", "/evaluations/suggestions", EVALUATORS, page=True),
     Rule("GET", "/evaluations/sampling", ADMIN, page=True),
     Rule("POST", "/evaluations/sampling", ADMIN, data={}, page=True),
     Rule("POST", "/evaluations/sampling/{rule_id}/run", ADMIN, data={}, page=True),

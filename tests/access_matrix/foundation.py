@@ -30,6 +30,10 @@ RULES = [
     Rule("POST", "/admin/users/{user_id}", frozenset({"admin"}), data={}, page=True),
     Rule("GET", "/admin/audit", frozenset({"admin"}), page=True),
     Rule("GET", "/jobs", ALL, page=True),
+    Rule("GET", "/admin/recordings/upload", frozenset({"admin"}), page=True),
+    Rule("POST", "/admin/recordings/upload", frozenset({"admin"}), data={}, page=True),
+    Rule("GET", "/docs/assets/{name}", ALL, path_params={"name": "swagger-ui.css"}, public=True),
+    Rule("GET", "/favicon.ico", ALL, public=True),
 ]
 
 RULES.append(Rule("GET", "/scores", ALL, page=True))

@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(os.environ.get("EARSHOT_SCREENSHOT_DIR") or ROOT / "build" / "screenshots" / "journeys")
 SECONDS_PER_LINE = 4.0
 USERS = {"evaluator": "eva", "agent": "ada", "coach": "colin", "executive": "exec", "social": "sam",
-         "admin": "admin", "other_agent": "ben"}
+         "admin": "admin", "other_agent": "ben", "second_evaluator": "evan"}
 
 
 @dataclass
@@ -92,7 +92,9 @@ def _scored_evaluation(session: Session, *, agent: str, failing: str | None) -> 
                         .order_by(col(Interaction.started_at).desc())).first()
     voice = scorecards.get_by_key(session=session, key="voice_call")
     assert call is not None and call.id is not None and voice is not None and voice.id is not None
-    evaluation = evaluations.create(session=session, principal=evaluator, interaction_id=call.id, scorecard_id=voice.id)
+    # the demo may have scored this call already: a second evaluation on purpose (the journeys need a fresh one)
+    evaluation = evaluations.create(session=session, principal=evaluator, interaction_id=call.id, scorecard_id=voice.id,
+                                    again=True)
     assert evaluation.id is not None
     form = evaluations.form_of(session=session, evaluation=evaluation)
     answers = []
@@ -252,8 +254,9 @@ def test_evaluator_scores_a_call_end_to_end(open_as):
     expect(page.locator("#live-note")).not_to_contain_text("still to answer")
     shot(page, "evaluator", "evaluation-form")
     page.click("button[value=submit]")
-    page.wait_for_url(re.compile(r"/evaluations/\d+$"))
+    page.wait_for_url(re.compile(r"/evaluations/\d+\?flash=submitted$"))
     assert "submitted" in page.locator("h1 .badge").inner_text()
+    assert page.locator(".flash").inner_text() == "Evaluation submitted."
     breakdown = page.locator(".breakdown").inner_text()
     assert re.search(r"Score: \d+\.\d", breakdown)
     assert "Fully resolved on the call" in breakdown  # a choice shows its label, not its stored value
@@ -282,7 +285,12 @@ def test_agent_disputes_own_evaluation_and_cannot_open_anothers(open_as, journey
     assert "I did summarise at 1:10" in page.locator("section.dispute").inner_text()
     shot(page, "agent", "evaluation-disputed")
 
-    lead = open_as("evaluator")
+    assert "Your dispute was sent" in page.locator(".flash").inner_text()  # a confirmation after the action
+
+    scorer = open_as("evaluator")  # eva scored it: by default someone else resolves the dispute
+    scorer.goto(f"/evaluations/{mine}")
+    assert scorer.locator("#resolve").count() == 0 and "Another evaluator or an admin resolves it" in scorer.content()
+    lead = open_as("second_evaluator")
     lead.goto(f"/evaluations/{mine}")
     assert "Summarised what was agreed: Summary given before the goodbye" in lead.locator("section.dispute").inner_text()
     assert lead.locator("#resolve button:has-text('Resolve')").is_visible()
@@ -294,7 +302,8 @@ def test_coach_assigns_retraining_from_an_evaluation(open_as, journeys):
     shot(page, "coach", "home")
     evaluation = journeys.ids["ben_evaluation"]
     page.goto(f"/evaluations/{evaluation}")
-    page.click("summary:has-text('Assign coaching')")
+    # open already, under the score breakdown: the evaluation lost points
+    assert page.locator("details.assign-coaching[open]").count() == 1
     assert page.is_checked("input[name=question_ids][value=greeting_brand]")
     page.fill("textarea[name=goal]", "Say the brand and your name in the first sentence of every call.")
     page.fill("input[name=due_date]", (utcnow() + timedelta(days=14)).date().isoformat())
@@ -427,12 +436,13 @@ def test_login_form_and_main_nav_are_reachable_by_keyboard(browser, journeys):
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{journeys.base}/")
-    nav_links = page.locator("nav.mainnav a").count()
+    # the bar's links and its group menus (<summary>, opened with Enter) are each one Tab stop
+    nav_links = page.locator("nav.mainnav > a, nav.mainnav summary").count()
     seen = set()
     for _ in range(nav_links + 10):
         page.keyboard.press("Tab")
         if page.evaluate("!!document.activeElement.closest('nav.mainnav')"):
-            seen.add(page.evaluate("document.activeElement.getAttribute('href')"))
+            seen.add(page.evaluate("document.activeElement.getAttribute('href') || document.activeElement.textContent"))
             assert _focus_visible(page), f"no visible focus on {seen}"
     assert len(seen) >= nav_links
     shot(page, "evaluator", "keyboard-focus")

@@ -59,3 +59,13 @@ FULL_MARKS = [
     {"question_id": "resolved", "value": True},
     {"question_id": "verified", "value": True},
 ]
+
+
+def load_questions(session: Session, *question_ids: str) -> int:
+    """A published form with a yes/no question for each id (coaching refuses questions on no form)."""
+    form = {"key": "coaching_topics", "name": "Coaching topics", "channels": ["call", "chat"], "sections": [
+        {"id": "topics", "title": "Topics", "questions": [
+            {"id": q, "text": q.replace("_", " ").capitalize(), "type": "yes_no", "points": 1} for q in question_ids]}]}
+    scorecard, _, _ = scorecards.save_form(session=session, form=parse_form(form), actor=None, publish=True)
+    assert scorecard.id is not None
+    return scorecard.id

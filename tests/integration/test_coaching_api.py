@@ -12,10 +12,12 @@ from app.coaching.effectiveness import ScoreObservation
 from app.coaching.service import EvaluationOutcome, FailedAnswer
 from app.core.models import AuditEvent
 from tests.conftest import sign_in
+from tests.integration.evaluations_support import load_questions
 
 
 @pytest.fixture
-def team(make_user):
+def team(make_user, session):
+    load_questions(session, "hold_etiquette", "verify_identity", "closing", "recap")
     return {
         "coach": make_user("coach", username="colin", team="Billing"),
         "ada": make_user("agent", username="ada", team="Billing", display_name="Ada Agent"),
@@ -188,7 +190,8 @@ def test_from_evaluation_and_rules_glue_points(client, team, monkeypatch, sessio
     # the evaluation page's button (a form): the open topic sends the coach to the existing assignment
     again = client.post("/coaching/from-evaluation/2", data={"question_ids": ["verify_identity"]},
                         follow_redirects=False)
-    assert again.status_code == 303 and again.headers["location"].startswith(f"/coaching/{made['id']}?error=")
+    assert again.status_code == 303 and again.headers["location"].startswith(f"/coaching/{made['id']}?message=")
+    assert "already open for the agent" in client.get(again.headers["location"]).text
     client.post(f"/api/coaching/assignments/{made['id']}/status", json={"status": "cancelled"})
     fresh = client.post("/coaching/from-evaluation/2", data={"goal": "Verify first"}, follow_redirects=False)
     assert fresh.status_code == 303 and "message=Assignment+created" in fresh.headers["location"]
@@ -215,15 +218,19 @@ def test_pages_coach_creates_agent_acknowledges(client, team):
     assert form.status_code == 200 and "Ada Agent" in form.text and "cara" not in form.text.lower()
     response = client.post("/coaching/new", data={
         "csrf_token": _csrf(form.text), "agent_id": str(team["ada"].id), "topic_title": "Closing the call",
-        "question_ids": "closing, recap", "goal": "Recap <then> close", "due_date": "2020-01-02"},
+        "question_ids": ["closing", "recap"], "goal": "Recap <then> close", "due_date": "2020-01-02"},
         follow_redirects=False)
     assert response.status_code == 303
     path = response.headers["location"].split("?")[0]
     page = client.get(path)
     assert "Recap &lt;then&gt; close" in page.text and "overdue" in page.text
-    assert client.post("/coaching/new", data={"csrf_token": _csrf(form.text), "agent_id": str(team["ada"].id),
-                                              "topic_title": "closing the call", "question_ids": "recap closing"}
-                       ).status_code == 409
+    assert "Recap" in form.text and 'value="recap"' in form.text  # picked from the forms, by their text
+    repeat = client.post("/coaching/new", data={"csrf_token": _csrf(form.text), "agent_id": str(team["ada"].id),
+                                                "topic_title": "closing the call", "question_ids": ["recap", "closing"]})
+    assert repeat.status_code == 409 and f'href="{path}"' in repeat.text and "Open the existing assignment" in repeat.text
+    made_up = client.post("/coaching/new", data={"csrf_token": _csrf(form.text), "agent_id": str(team["ada"].id),
+                                                 "topic_title": "Invented", "question_ids": ["no_such_question"]})
+    assert made_up.status_code == 422 and "on no scorecard" in made_up.text
     listing = client.get("/coaching?overdue=1&topic=closing")
     assert "Closing the call" in listing.text and 'value="closing"' in listing.text
     assert "Closing the call" not in client.get("/coaching?status=verified").text

@@ -31,12 +31,15 @@ def test_demo_shows_one_coaching_that_worked_and_one_that_did_not(runtime, sessi
     logs = []
     auth_demo.load_demo(runtime=runtime, log=logs.append)
     scorecards_demo.load_demo(runtime=runtime, log=logs.append)
-    for n, username in enumerate(["ada", "ada", "ben", "ben", "ben"]):
+    for n, username in enumerate(["ada", "ada", "ada", "ben", "ben", "ben"]):
         agent = get_user_by_username(session=session, username=username)
         session.add(Interaction(channel="call", started_at=datetime(2026, 9, 1, tzinfo=UTC) + timedelta(days=n),
                                 agent_id=agent.id, source="test", external_id=f"demo-call-{n}"))
     session.commit()
     demo.load_demo(runtime=runtime, log=logs.append)
+    # nobody scores the same call twice: the demo's evaluators take turns
+    pairs = [(e.evaluator_id, e.interaction_id) for e in session.exec(select(Evaluation)).all()]
+    assert pairs and len(pairs) == len(set(pairs))
     coach = principal_of(get_user_by_username(session=session, username="colin"))
     effects = {e.topic_title: e for e in service.effectiveness_report(
         session=session, principal=coach, load=sources.observations_for).effects}

@@ -46,7 +46,9 @@ def test_scores_page_draws_the_weekly_trend_with_intervals(client, session, make
     assert "Average score per week with its 95 % interval" in page and 'role="img"' in page
     assert f"<td>{week_of(now - timedelta(days=7))}</td><td>70.0</td>" in page
     assert f"<td>{week_of(now)}</td><td>100.0</td>" in page
-    assert page.count("not enough to say") == 2  # n=2 and n=1: no interval is claimed
+    # n=2: the band is drawn (clipped to the scale) but called too wide; n=1: no interval at all
+    assert "0.0–100.0 (too wide to conclude)" in page and "needs two evaluations" in page
+    assert "<polygon" in page or 'fill-opacity="0.15"' in page  # the band the title promises
     assert "target 75.0" in page  # the target line
 
     other = make_user("agent", username="other")

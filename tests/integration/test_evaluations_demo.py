@@ -26,16 +26,19 @@ def test_demo_loads_idempotently(runtime, session):
     versions = _count(session, ScorecardVersion)
     assert versions == 3
     start = datetime(2026, 11, 16, 9, tzinfo=UTC)
-    for offset, (username, channel) in enumerate([("ada", "call"), ("ben", "call"), ("ada", "call"),
-                                                  ("cara", "chat"), ("dan", "email"), ("sam", "social"),
-                                                  ("ben", "chat")]):
+    for offset, (username, channel) in enumerate([("dan", "call"), ("dan", "call"), ("ada", "call"), ("ben", "call"),
+                                                  ("ada", "call"), ("cara", "chat"), ("dan", "email"),
+                                                  ("sam", "social"), ("ben", "chat")]):
         agent = get_user_by_username(session=session, username=username)
         make_interaction(session, agent_id=agent.id, channel=channel, started_at=start + timedelta(hours=offset),
                          messages=2)
     evaluations_demo.load_demo(runtime=runtime, log=logs.append)
     evaluations = _count(session, Evaluation)
     assert evaluations >= 7 and _count(session, CalibrationSession) == evaluations_demo.CALIBRATION_SESSIONS
-    assert _count(session, EvaluationAssignment) == 3  # ada 2 calls, ben 1
+    # the demo scores the three latest calls; the rule samples what nobody scored: dan's two earlier calls
+    assert _count(session, EvaluationAssignment) == 2
+    assert {a.agent_id for a in session.exec(select(EvaluationAssignment)).all()} == {
+        get_user_by_username(session=session, username="dan").id}
     states = set(session.exec(select(Evaluation.state)).all())
     assert {"acknowledged", "resolved", "submitted"} <= states
     calibrations = session.exec(select(CalibrationSession)).all()

@@ -41,8 +41,9 @@ def test_evaluate_dispute_resolve_through_pages(client, session, make_user):
     assert bad.status_code == 422 and "not a time" in bad.text
     submitted = client.post(f"/evaluations/{evaluation_id}/edit", data={**fields, "answer__verified": "yes",
                                                                         "action": "submit"}, follow_redirects=False)
-    assert submitted.status_code == 303 and submitted.headers["location"] == f"/evaluations/{evaluation_id}"
-    detail = client.get(f"/evaluations/{evaluation_id}")
+    assert submitted.status_code == 303 and submitted.headers["location"] == f"/evaluations/{evaluation_id}?flash=submitted"
+    detail = client.get(submitted.headers["location"])
+    assert "Evaluation submitted." in detail.text
     # greeted 1/1, tone 3/4, resolved N/A, verified 1/1 → 5/6
     assert "83.3" in detail.text and "0:30" in detail.text and "Warm" in detail.text
     sign_in(client, "ada")
@@ -51,16 +52,25 @@ def test_evaluate_dispute_resolve_through_pages(client, session, make_user):
     disputed = client.post(f"/evaluations/{evaluation_id}/dispute",
                            data={"reason": "I did verify", "dispute__tone": "Tone was great"}, follow_redirects=False)
     assert disputed.status_code == 303
+    assert "Your dispute was sent" in client.get(disputed.headers["location"]).text
     sign_in(client, "colin")
     assert "I did verify" in client.get(f"/evaluations/{evaluation_id}").text
+    # the evaluator who scored it does not judge the dispute (the form's default): another evaluator does
     sign_in(client, "eva")
+    page = client.get(f"/evaluations/{evaluation_id}")
+    assert "Resolve the dispute" not in page.text and "Another evaluator or an admin resolves it" in page.text
+    refused = client.post(f"/evaluations/{evaluation_id}/resolve", data={"outcome": "upheld", "reason": "Fine"})
+    assert refused.status_code == 403 and "second pair of eyes" in refused.text
+    make_user("evaluator", username="evan")
+    sign_in(client, "evan")
     page = client.get(f"/evaluations/{evaluation_id}")
     assert "Resolve the dispute" in page.text
     resolved = client.post(f"/evaluations/{evaluation_id}/resolve", data={
         "outcome": "adjusted", "reason": "Tone deserved a 5", "answer__tone": "5", "answer__greeted": "yes"},
         follow_redirects=False)
     assert resolved.status_code == 303
-    final = client.get(f"/evaluations/{evaluation_id}")
+    final = client.get(resolved.headers["location"])
+    assert "The dispute is resolved" in final.text
     assert "100.0" in final.text and "evaluation.resolve" in final.text and "Tone deserved a 5" in final.text
 
 

@@ -90,7 +90,12 @@ def test_dispute_upheld_keeps_score(client, session, make_user):
     evaluation, _, _, _ = _submitted(client, session, make_user)
     sign_in(client, "ada")
     client.post(f"/api/evaluations/{evaluation['id']}/dispute", json={"reason": "unfair"})
-    sign_in(client, "eva")
+    sign_in(client, "eva")  # the evaluator who scored it may not judge the dispute (the form's default)
+    own = client.post(f"/api/evaluations/{evaluation['id']}/resolve",
+                      json={"outcome": "upheld", "reason": "Correct as scored"})
+    assert own.status_code == 403 and own.json()["error"]["code"] == "forbidden"
+    make_user("evaluator", username="second")
+    sign_in(client, "second")
     body = client.post(f"/api/evaluations/{evaluation['id']}/resolve",
                        json={"outcome": "upheld", "reason": "Correct as scored"}).json()
     assert body["state"] == "resolved" and body["score"] == evaluation["score"]

@@ -75,7 +75,7 @@ def test_export_holds_every_row_not_one_page_and_is_itself_audited(client, sessi
     session.commit()
     sign_in(client, "root")
     page = client.get("/admin/audit", params={"action": "test."})
-    assert page.text.count("<td>test.thing</td>") == 50 and "Page 1 of 2" in page.text
+    assert page.text.count("<td>test · thing</td>") == 50 and "Page 1 of 2" in page.text
     link = re.search(r'href="(/admin/audit\?[^"]*format=csv[^"]*)"', page.text)
     assert link and "page=" not in link.group(1) and "action=test." in link.group(1)
     rows = _csv(client, "/admin/audit", action="test.", page="2")

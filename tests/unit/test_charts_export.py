@@ -28,3 +28,22 @@ def test_csv_neutralises_formulas_and_keeps_numbers():
     assert safe_cell("-5") == "-5" and safe_cell("@user") == "'@user" and safe_cell(None) == ""
     lines = list(csv_lines(["name", "score"], [["Ada, A.", 91.5]]))
     assert lines == ["name,score\r\n", '"Ada, A.",91.5\r\n']
+
+
+def test_line_chart_gaps_clipped_band_and_responsive_width():
+    import re
+    from datetime import date
+
+    from app.reports.charts import iso_weeks, line_chart
+    labels = ["W1", "W2", "W3", "W4"]
+    chart = line_chart("Average score per week with its 95 % interval", labels, [Series(
+        "score", [90, 95, None, 60], low=[70, 80, None, 20], high=[110, 120, None, 95])], y_min=0, y_max=100)
+    svg = str(chart.svg)
+    # a missing week breaks the line: one polyline for W1-W2, W4 stands alone (a dot), nothing bridges W3
+    assert svg.count("<polyline") == 1 and svg.count("<circle") == 3
+    # the band is drawn for both runs and never leaves the plot (top y = 26 is the scale's 100)
+    assert svg.count("<polygon") == 1 and svg.count('fill-opacity="0.15"') == 2
+    ys = [float(y) for y in re.findall(r"[\d.]+,([\d.]+)", svg.split("<polygon points=\"")[1].split('"')[0])]
+    assert min(ys) >= 26.0
+    assert 'width="100%"' in svg and "max-width:640px" in svg and 'height="260"' not in svg
+    assert iso_weeks(date(2026, 12, 28), date(2027, 1, 12)) == ["2026-W53", "2027-W01", "2027-W02"]
