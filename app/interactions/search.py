@@ -30,18 +30,32 @@ first and only then are matches wrapped in <mark>.
 """
 
 import json
-import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
 from markupsafe import Markup, escape
-from sqlalchemy import BigInteger, Column, Float, MetaData, Table, Text, func, literal_column, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    MetaData,
+    Table,
+    Text,
+    any_,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 from sqlmodel import select as sm_select
 
+from app.core.language import CJK_CHAR, fold, fold_aligned, has_cjk, index_text
 from app.core.security import Principal
 from app.core.timeutil import as_utc, utcnow
 from app.interactions.models import (
@@ -69,6 +83,7 @@ _sd = SearchDocument.__table__  # type: ignore[attr-defined]
 _TOKEN = re.compile(r'"([^"]*)"|(\S+)')
 _WORD = re.compile(r"\w+\*?", re.UNICODE)
 _ENGLISH: Any = literal_column("'english'::regconfig")  # a literal, so EXPLAIN can render the query
+_LATIN_LETTER = "[^\\W" + CJK_CHAR.pattern[1:-1] + "]"  # a word character that is not Chinese or kana
 
 
 # ---------------------------------------------------------------- indexing
@@ -103,6 +118,7 @@ def reindex_interaction(*, session: Session, interaction_id: int) -> None:
             session.flush()
         return
     body = document_text(session=session, interaction=interaction)
+    terms = _terms(body)
     key = _base_key(interaction)
     if document is not None and document.sort_key // KEY_SCALE == key // KEY_SCALE:
         key = document.sort_key  # keep a bumped key
@@ -114,11 +130,18 @@ def reindex_interaction(*, session: Session, interaction_id: int) -> None:
                 break
             key += 1
     if document is None:
-        session.add(SearchDocument(interaction_id=interaction_id, sort_key=key, body=body, updated_at=utcnow()))
-    elif document.body != body or document.sort_key != key:
-        document.body, document.sort_key, document.updated_at = body, key, utcnow()
+        session.add(SearchDocument(interaction_id=interaction_id, sort_key=key, body=body, terms=terms,
+                                   updated_at=utcnow()))
+    elif document.body != body or document.sort_key != key or document.terms != terms:
+        document.body, document.terms, document.sort_key, document.updated_at = body, terms, key, utcnow()
         session.add(document)
     session.flush()
+
+
+def _terms(body: str) -> str | None:
+    """What the index sees when it is not the body itself (Chinese: folded, one token per character)."""
+    terms = index_text(body)
+    return terms if terms != body else None
 
 
 # ---------------------------------------------------------------- query parsing
@@ -152,17 +175,35 @@ class ParsedQuery:
         return f'"{term.rstrip("*")}"*'
 
     def highlight_words(self) -> list[str]:
-        return [t.rstrip("*") for t in self.terms] + [w for p in self.phrases for w in p]
+        """What snippets mark: each word, and each run of Chinese characters of a phrase as one string."""
+        words = [t.rstrip("*") for t in self.terms]
+        for phrase in self.phrases:
+            run = ""
+            for word in phrase:
+                if len(word) == 1 and has_cjk(word):
+                    run += word
+                    continue
+                words += [run, word] if run else [word]
+                run = ""
+            words += [run] if run else []
+        return [w for w in dict.fromkeys(words) if w]
+
+
+def _index_words(word: str) -> list[str]:
+    """The index tokens of one query word: itself, or for Chinese one per character (folded to Simplified)."""
+    return index_text(word).lower().split()
 
 
 def parse_query(q: str) -> ParsedQuery:
     """Words (ANDed), "phrases" and prefix* terms; everything else (operators, punctuation) is dropped, so
-    no user text reaches the FTS5 or tsquery syntax unquoted."""
+    no user text reaches the FTS5 or tsquery syntax unquoted. Chinese is folded like the index
+    (app.core.language.index_text): a run of characters is a phrase of one token per character, so
+    旺角, 斷線 and "router斷線" (no spaces) find that exact text; a Chinese word takes no prefix *."""
     terms: list[str] = []
     phrases: list[list[str]] = []
-    for match in _TOKEN.finditer(q or ""):
+    for match in _TOKEN.finditer(fold(q or "")):
         if match.group(1) is not None:
-            words = [w.rstrip("*").lower() for w in _WORD.findall(match.group(1))]
+            words = [w for word in _WORD.findall(match.group(1)) for w in _index_words(word.rstrip("*"))]
             if len(words) == 1:
                 terms.append(words[0])
             elif words:
@@ -170,11 +211,18 @@ def parse_query(q: str) -> ParsedQuery:
         else:
             for word in _WORD.findall(match.group(2)):
                 word = word.lower()
-                if len(word.rstrip("*")) < MIN_PREFIX:
+                if has_cjk(word):
+                    parts = _index_words(word.rstrip("*"))
+                    if len(parts) > 1:
+                        phrases.append(parts)
+                        continue
+                    word = parts[0] if parts else ""
+                elif len(word.rstrip("*")) < MIN_PREFIX:
                     word = word.rstrip("*")  # "a*" would walk most of the index: a short prefix is a word
                 if word:
                     terms.append(word)
-    return ParsedQuery(terms=list(dict.fromkeys(terms)), phrases=phrases)
+    unique_phrases = [list(p) for p in dict.fromkeys(tuple(p) for p in phrases)]
+    return ParsedQuery(terms=list(dict.fromkeys(terms)), phrases=unique_phrases)
 
 
 def _pg_tsquery(parsed: ParsedQuery) -> Any:
@@ -257,23 +305,33 @@ def _filter_clauses(*, session: Session, filters: SearchFilters, visible_agents:
         clauses.append(interaction.c.channel == filters.channel)
     if filters.queue:
         clauses.append(interaction.c.queue == filters.queue)
+    dialect = session.get_bind().dialect.name
     if customer_ids is not None:
-        clauses.append(interaction.c.customer_id.in_(customer_ids))
+        clauses.append(_among(interaction.c.customer_id, customer_ids, dialect))
 
-    def handled_by(agents: Any) -> ColumnElement[bool]:
+    def handled_by(agents: ColumnElement[bool]) -> ColumnElement[bool]:
         # correlated EXISTS: one primary-key probe per candidate row, so an index walk can stop early
         clause: ColumnElement[bool] = (select(participants.c.interaction_id)
-                                       .where(participants.c.interaction_id == interaction.c.id,
-                                              participants.c.agent_id.in_(agents)).exists())
+                                       .where(participants.c.interaction_id == interaction.c.id, agents).exists())
         return clause
 
     if filters.agent_id is not None:
-        clauses.append(handled_by([filters.agent_id]))
+        clauses.append(handled_by(participants.c.agent_id == filters.agent_id))
     if filters.team_id is not None:
-        clauses.append(handled_by(select(User.id).where(User.team_id == filters.team_id)))  # type: ignore[call-overload]
+        clauses.append(handled_by(participants.c.agent_id.in_(
+            select(User.id).where(User.team_id == filters.team_id))))  # type: ignore[call-overload]
     if visible_agents is not None:
-        clauses.append(handled_by(sorted(visible_agents)))
+        clauses.append(handled_by(_among(participants.c.agent_id, sorted(visible_agents), dialect)))
     return clauses
+
+
+def _among(column: Any, values: list[int], dialect: str) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(:array)` with the values as one array parameter, so
+    a list of 2,000 keys costs one bind instead of 2,000 (SQL compiling and parsing dominated otherwise)."""
+    if dialect == "postgresql":
+        clause: ColumnElement[bool] = column == any_(literal(list(values), ARRAY(column.type)))
+        return clause
+    return column.in_(values)  # type: ignore[no-any-return]
 
 
 def search(*, session: Session, principal: Principal | None, q: str, channel: str | None = None,
@@ -316,7 +374,7 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
     if customers is not None:
         # a customer has a handful of interactions: start from them, not from every hit of the words
         keys = set(session.execute(select(_sd.c.sort_key).join(interaction, interaction.c.id == _sd.c.interaction_id)
-                                   .where(interaction.c.customer_id.in_(customers))).scalars())
+                                   .where(_among(interaction.c.customer_id, customers, dialect))).scalars())
     if dialect != "sqlite":
         # PostgreSQL cannot estimate how rare a word is and walks the sort_key index past every row: when
         # the words match few documents (one GIN bitmap scan tells), start from those documents instead
@@ -328,7 +386,8 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
             if len(few) <= PG_SELECTIVE:
                 keys = few if keys is None else keys & few
     if keys is not None:
-        base, text_only = base.where(key.in_(sorted(keys))), text_only.where(key.in_(sorted(keys)))
+        among = _among(key, sorted(keys), dialect)
+        base, text_only = base.where(among), text_only.where(among)
     if low is not None:
         base, text_only = base.where(key >= low), text_only.where(key >= low)
     if high is not None:
@@ -359,11 +418,13 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
         bodies = _bodies(session, ids)
         window: int | None = None
     else:
-        candidates = session.execute(scanned.order_by(key.desc()).limit(RANK_WINDOW)).all()
-        bodies = _bodies(session, [int(r.interaction_id) for r in candidates])
-        scores = _bm25(session=session, dialect=dialect, parsed=parsed, bodies=bodies)
-        ranked = sorted(candidates, key=lambda r: (-scores.get(int(r.interaction_id), 0.0), -int(r.key)))
-        ids = [int(r.interaction_id) for r in ranked[(page - 1) * per_page: page * per_page]]
+        candidates = {int(r.key): int(r.interaction_id)
+                      for r in session.execute(scanned.order_by(key.desc()).limit(RANK_WINDOW))}
+        ranked = _rank(session=session, dialect=dialect, parsed=parsed, keys=sorted(candidates),
+                       offset=(page - 1) * per_page, limit=per_page)
+        ids = [candidates[k] for k, _ in ranked]
+        scores = {candidates[k]: score for k, score in ranked}
+        bodies = _bodies(session, ids)
         window = RANK_WINDOW
     found = {i.id: i for i in session.exec(sm_select(Interaction).where(col(Interaction.id).in_(ids)))} if ids else {}
     items = [SearchHit(interaction=found[i], snippet=make_snippet(bodies.get(i, ""), words),
@@ -405,45 +466,40 @@ def _bodies(session: Session, ids: list[int]) -> dict[int, str]:
     return {int(i): str(body) for i, body in rows.tuples()}
 
 
-def _bm25(*, session: Session, dialect: str, parsed: ParsedQuery, bodies: dict[int, str],
-          k1: float = 1.2, b: float = 0.75) -> dict[int, float]:
-    """BM25 of each candidate, computed here (not by the database) so both databases rank alike and the
-    cost is the window's, not the hit list's: term frequencies come from the candidate texts, document
-    frequencies from counts capped at IDF_CAP (a word in more documents than that weighs the same)."""
-    if not bodies:
-        return {}
-    corpus = session.execute(select(func.coalesce(func.max(_sd.c.interaction_id), 0))).scalar_one() or 1
-    features: list[tuple[re.Pattern[str], float]] = []
-    for term in parsed.terms:
-        single = ParsedQuery(terms=[term], phrases=[], expansions=parsed.expansions)
-        features.append((_pattern([term.rstrip("*")]), _idf(session, dialect, single, int(corpus))))
-    for phrase in parsed.phrases:
-        single = ParsedQuery(terms=[], phrases=[phrase])
-        regex = re.compile(r"\b" + r"\W+".join(re.escape(_stem(w)) + r"\w*" for w in phrase), re.IGNORECASE)
-        features.append((regex, _idf(session, dialect, single, int(corpus))))
-    lengths = {i: max(1, len(body.split())) for i, body in bodies.items()}
-    average = sum(lengths.values()) / len(lengths)
-    scores = {}
-    for interaction_id, body in bodies.items():
-        norm = k1 * (1 - b + b * lengths[interaction_id] / average)
-        score = 0.0
-        for regex, idf in features:
-            tf = len(regex.findall(body))
-            score += idf * tf * (k1 + 1) / (tf + norm) if tf else 0.0
-        scores[interaction_id] = score
-    return scores
+def _rank(*, session: Session, dialect: str, parsed: ParsedQuery, keys: list[int], offset: int,
+          limit: int) -> list[tuple[int, float]]:
+    """One page of `keys` (the window's documents) ordered by the database's own relevance score, best first
+    (ties: newest first): FTS5's bm25 (negated, so higher is better) on SQLite, ts_rank on PostgreSQL.
 
-
-def _idf(session: Session, dialect: str, parsed: ParsedQuery, corpus: int) -> float:
-    match = _match_clause(dialect, parsed)
-    hits: Any = select(_fts.c.rowid).where(match) if dialect == "sqlite" else select(_sd.c.sort_key).where(match)
-    df = session.execute(select(func.count()).select_from(hits.limit(IDF_CAP).subquery())).scalar_one()
-    return math.log(1 + (corpus - int(df) + 0.5) / (int(df) + 0.5))
+    The scores are the databases' own and differ in scale; both reward repeated and rarer words. FTS5's bm25
+    counts each phrase's documents over the whole index once per query (its IDF), which is the part of the
+    cost that grows with the corpus for common words (see bench/search-results.md)."""
+    if not keys:
+        return []
+    if dialect == "sqlite":
+        fts_key = _fts.c.rowid
+        bm25: Any = func.bm25(_fts.c.search_fts)
+        rows = session.execute(select(fts_key, bm25.label("score"))
+                               .where(_match_clause(dialect, parsed), fts_key >= keys[0], fts_key <= keys[-1],
+                                      fts_key.in_(keys))
+                               .order_by(bm25, fts_key.desc()).offset(offset).limit(limit)).all()
+        return [(int(k), -float(score)) for k, score in rows]
+    rank: Any = func.ts_rank(literal_column("search_document.tsv"), _pg_tsquery(parsed))
+    rows = session.execute(select(_sd.c.sort_key, rank.label("score"))
+                           .where(_among(_sd.c.sort_key, keys, dialect))
+                           .order_by(rank.desc(), _sd.c.sort_key.desc()).offset(offset).limit(limit)).all()
+    return [(int(k), float(score)) for k, score in rows]
 
 
 def _pattern(words: list[str]) -> re.Pattern[str]:
-    stems = sorted({re.escape(_stem(w)) for w in words if w}, key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(stems) + r")\w*", re.IGNORECASE)
+    """Matches of highlight words in folded text: a Latin word by its stem at the start of a Latin word (a
+    Chinese character next to it is a boundary, as in "部router"), a Chinese string exactly."""
+    stems = sorted({re.escape(_stem(w)) for w in words if w and not has_cjk(w)}, key=len, reverse=True)
+    chinese = sorted({re.escape(w) for w in words if w and has_cjk(w)}, key=len, reverse=True)
+    alternatives = ["(?:" + "|".join(chinese) + ")"] if chinese else []
+    if stems:
+        alternatives.append(rf"(?<!{_LATIN_LETTER})(?:" + "|".join(stems) + rf"){_LATIN_LETTER}*")
+    return re.compile("|".join(alternatives), re.IGNORECASE)
 
 
 # ---------------------------------------------------------------- snippets
@@ -465,7 +521,8 @@ def make_snippet(text: str, words: list[str], *, width: int = 220) -> Markup:
     if not text:
         return Markup("")
     pattern = _pattern(words) if any(words) else None
-    first = pattern.search(text) if pattern else None
+    folded = fold_aligned(text) if pattern else text  # Traditional/fullwidth text marked for a Simplified query
+    first = pattern.search(folded) if pattern else None
     start = max(0, (first.start() if first else 0) - width // 3)
     if start:
         space = text.find(" ", start)
@@ -474,9 +531,9 @@ def make_snippet(text: str, words: list[str], *, width: int = 220) -> Markup:
     out: list[str] = ["…" if start else ""]
     position = 0
     if pattern:
-        for match in pattern.finditer(excerpt):
+        for match in pattern.finditer(folded[start:start + width]):
             out.append(str(escape(excerpt[position:match.start()])))
-            out.append(f"<mark>{escape(match.group(0))}</mark>")
+            out.append(f"<mark>{escape(excerpt[match.start():match.end()])}</mark>")
             position = match.end()
     out.append(str(escape(excerpt[position:])))
     if start + width < len(text):
