@@ -150,3 +150,17 @@ def test_labelled_mixed_language_set_recall_and_precision(session):
         correct += len(hits & set(query["expect"]))
     assert by_query["斷線"] == by_query["断线"] and by_query["帳單"] == by_query["账单"]
     assert correct / relevant >= 0.85 and correct / found_total >= 0.95  # measured: 0.879 and 0.969
+
+
+def test_hong_kong_demo_files_import_and_are_searchable(session, make_user):
+    from app.ingest import service as ingest
+
+    demo = Path(__file__).resolve().parents[2] / "demo"
+    for username in ("ada", "cara", "sam"):
+        make_user("agent", username=username)
+    chats = ingest.import_chats(session=session, records=ingest.read_records(demo / "chats_hk.jsonl"), source="demo")
+    social = ingest.import_social(session=session, records=ingest.read_social(demo / "social_hk.json"), source="demo")
+    assert (chats.created, len(chats.rejected), social.created, len(social.rejected)) == (4, 0, 2, 0)
+    admin = principal_of(make_user("admin"))
+    assert set(found(session, admin, "斷線")) == {"chat-hk-001", "chat-hk-003", "hk9000001"}
+    assert set(found(session, admin, "账单")) == {"chat-hk-004", "hk9000004", "chat-hk-002"}
