@@ -10,11 +10,12 @@ the document frequency bm25 needs walks the whole posting list — so a common w
 hundreds of milliseconds (668 ms measured). So the database only ever *finds* matches, newest first, and
 stops early:
 - `order="newest"` walks the index newest-first (the sort_key) and stops after the page.
-- `order="relevance"` takes the newest `RANK_WINDOW` matches that pass the filters and ranks them here
-  with BM25 (term frequencies from their texts; document frequencies from counts capped at IDF_CAP). For
-  selective queries (a reference code, a name, a phrase: fewer hits than the window) this is exact
-  relevance; for broad ones it is "most relevant among the recent matches", and the answer says so
-  (`ranked_window`). Ranking in Python also makes both databases order results identically.
+- `order="relevance"` takes the newest `RANK_WINDOW` matches that pass the filters and has the database
+  rank them (ts_rank on PostgreSQL; on SQLite FTS5's bm25 for selective words, BM25 in SQL over the
+  window for common ones — see `_rank`). Only one page of ids comes back. For selective queries (a
+  reference code, a name, a phrase: fewer hits than the window) this is exact relevance; for broad ones
+  it is "most relevant among the recent matches", and the answer says so (`ranked_window`). The two
+  databases' scores differ in scale, so ties and near-ties may order differently between them.
 - `total` counts at most COUNT_CAP + 1 matches. With filters (checked row by row), counting and the
   relevance window look only among the newest COUNT_SCAN text matches. Past either bound
   `total_is_lower_bound` is set and pages show "N+". "newest" pages are not bounded (complete, but a
@@ -25,11 +26,18 @@ query; dates become a sort_key range, which FTS5 and the B-tree index both use d
 
 Query language (same on both databases): words are ANDed, "quoted text" is a phrase, a trailing * is a
 prefix (of at least MIN_PREFIX letters; on SQLite it is expanded through the index vocabulary into an OR
-of at most MAX_EXPANSION terms, because FTS5's own prefix query merges every matching posting list first). Snippets are built here, not by the database, so both return the same HTML: the text is escaped
-first and only then are matches wrapped in <mark>.
+of at most MAX_EXPANSION terms, because FTS5's own prefix query merges every matching posting list first).
+Chinese (no spaces between words) is indexed one character per token after folding Traditional/Hong Kong
+forms to Simplified (`SearchDocument.terms`, app.core.language.index_text); a run of characters in a query
+is a phrase of adjacent characters, so any 1-n character word or exact phrase is found in either script.
+On PostgreSQL, lists of keys go to the database as one array parameter (`= ANY(:array)`), not IN lists.
+Snippets are built here, not by the database, so both return the same HTML: the text is escaped
+first and only then are matches wrapped in <mark> (Chinese matched in the folded text, marked in the
+original).
 """
 
 import json
+import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
@@ -70,6 +78,7 @@ RANK_WINDOW = 200
 COUNT_CAP = 1_000
 COUNT_SCAN = 2_000
 IDF_CAP = 1_000
+K1, B = 1.2, 0.75  # BM25's usual constants
 MAX_EXPANSION = 30
 MIN_PREFIX = 3
 PG_SELECTIVE = 2_000
@@ -468,15 +477,31 @@ def _bodies(session: Session, ids: list[int]) -> dict[int, str]:
 
 def _rank(*, session: Session, dialect: str, parsed: ParsedQuery, keys: list[int], offset: int,
           limit: int) -> list[tuple[int, float]]:
-    """One page of `keys` (the window's documents) ordered by the database's own relevance score, best first
-    (ties: newest first): FTS5's bm25 (negated, so higher is better) on SQLite, ts_rank on PostgreSQL.
+    """One page of `keys` (the window's documents) ordered by a relevance score the database computes, best
+    first (ties: newest first). Scores differ in scale between the databases; all reward repeated and rarer
+    words and shorter texts.
 
-    The scores are the databases' own and differ in scale; both reward repeated and rarer words. FTS5's bm25
-    counts each phrase's documents over the whole index once per query (its IDF), which is the part of the
-    cost that grows with the corpus for common words (see bench/search-results.md)."""
+    PostgreSQL: ts_rank (reads only the window's tsvectors). SQLite: FTS5's own bm25 when every word or phrase
+    is in fewer than IDF_CAP documents; otherwise BM25 written in SQL over the window. FTS5's bm25 counts each
+    phrase's documents over the whole index on every query (its IDF), so for a common word its cost grows with
+    the corpus (248 ms of CPU for `refund` at 100 k interactions, measured); the SQL form takes document
+    frequencies from counts capped at IDF_CAP (a word in more documents weighs the same) and term frequencies
+    from the indexed text of the window's rows (occurrences of the word, or of the phrase with spaces removed,
+    so 斷線 counts in Chinese text and `refund` also counts `refunds`)."""
     if not keys:
         return []
-    if dialect == "sqlite":
+    if dialect != "sqlite":
+        # normalisation 1: divided by 1 + log(length), so a long text does not win by length alone
+        rank: Any = func.ts_rank(literal_column("search_document.tsv"), _pg_tsquery(parsed), 1)
+        rows = session.execute(select(_sd.c.sort_key, rank.label("score"))
+                               .where(_among(_sd.c.sort_key, keys, dialect))
+                               .order_by(rank.desc(), _sd.c.sort_key.desc()).offset(offset).limit(limit)).all()
+        return [(int(k), float(score)) for k, score in rows]
+    features = [(t.rstrip("*"), False, ParsedQuery(terms=[t], phrases=[], expansions=parsed.expansions))
+                for t in parsed.terms]
+    features += [("".join(p), True, ParsedQuery(terms=[], phrases=[p])) for p in parsed.phrases]
+    frequencies = [_document_frequency(session, single) for _, _, single in features]
+    if all(df < IDF_CAP for df in frequencies):
         fts_key = _fts.c.rowid
         bm25: Any = func.bm25(_fts.c.search_fts)
         rows = session.execute(select(fts_key, bm25.label("score"))
@@ -484,11 +509,29 @@ def _rank(*, session: Session, dialect: str, parsed: ParsedQuery, keys: list[int
                                       fts_key.in_(keys))
                                .order_by(bm25, fts_key.desc()).offset(offset).limit(limit)).all()
         return [(int(k), -float(score)) for k, score in rows]
-    rank: Any = func.ts_rank(literal_column("search_document.tsv"), _pg_tsquery(parsed))
-    rows = session.execute(select(_sd.c.sort_key, rank.label("score"))
-                           .where(_among(_sd.c.sort_key, keys, dialect))
-                           .order_by(rank.desc(), _sd.c.sort_key.desc()).offset(offset).limit(limit)).all()
-    return [(int(k), float(score)) for k, score in rows]
+    corpus = int(session.execute(select(func.coalesce(func.max(_sd.c.interaction_id), 1))).scalar_one() or 1)
+    indexed = func.lower(func.coalesce(_sd.c.terms, _sd.c.body))
+    window = (select(_sd.c.sort_key.label("key"), indexed.label("body"),
+                     func.avg(func.length(indexed)).over().label("average"))
+              .where(_sd.c.sort_key.in_(keys)).subquery())
+    norm = K1 * (1 - B + B * func.length(window.c.body) / func.max(window.c.average, 1))
+    score: Any = literal(0.0)
+    for (needle, squeeze, _), df in zip(features, frequencies, strict=True):
+        if not needle:
+            continue
+        text_ = func.replace(window.c.body, " ", "") if squeeze else window.c.body
+        tf = (func.length(text_) - func.length(func.replace(text_, needle, ""))) / float(len(needle))
+        idf = math.log(1 + (corpus - df + 0.5) / (df + 0.5))
+        score = score + idf * tf * (K1 + 1) / (tf + norm)
+    rows = session.execute(select(window.c.key, score.label("score"))
+                           .order_by(score.desc(), window.c.key.desc()).offset(offset).limit(limit)).all()
+    return [(int(k), float(value)) for k, value in rows]
+
+
+def _document_frequency(session: Session, single: ParsedQuery) -> int:
+    """Documents matching one word or phrase, counted up to IDF_CAP."""
+    hits: Any = select(_fts.c.rowid).where(_match_clause("sqlite", single)).limit(IDF_CAP)
+    return int(session.execute(select(func.count()).select_from(hits.subquery())).scalar_one())
 
 
 def _pattern(words: list[str]) -> re.Pattern[str]:
