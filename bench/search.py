@@ -205,9 +205,14 @@ def fresh_database(backend: str, workdir: Path, size: int, keep: bool) -> tuple[
         path = workdir / f"bench-{uuid.uuid4().hex[:6]}.db"
         return f"sqlite:///{path}", lambda: [p.unlink(missing_ok=True) for p in workdir.glob(path.name + "*")]
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"earshot_bench_{uuid.uuid4().hex[:8]}"
+    name = f"earshot_bench_keep_{size}" if keep else f"earshot_bench_{uuid.uuid4().hex[:8]}"
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    if keep:  # reused by later runs with --keep, like the SQLite file
+        admin.dispose()
+        return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False), lambda: None
 
     def drop() -> None:
         with admin.connect() as connection:
@@ -256,8 +261,9 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
-    parser.add_argument("--keep", action="store_true", help="SQLite: keep the generated database in --workdir "
-                                                            "and reuse it on the next run (only the queries run)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated database (SQLite: in --workdir; "
+                                                            "PostgreSQL: earshot_bench_keep_SIZE) and reuse it "
+                                                            "on the next run (only the queries run)")
     parser.add_argument("--labelled", action="store_true", help="recall/precision on the labelled set instead")
     args = parser.parse_args()
     if args.labelled:
