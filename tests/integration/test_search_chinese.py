@@ -164,3 +164,16 @@ def test_hong_kong_demo_files_import_and_are_searchable(session, make_user):
     admin = principal_of(make_user("admin"))
     assert set(found(session, admin, "斷線")) == {"chat-hk-001", "chat-hk-003", "hk9000001"}
     assert set(found(session, admin, "账单")) == {"chat-hk-004", "hk9000004", "chat-hk-002"}
+
+
+def test_common_words_walk_newest_first_with_the_same_results(session, make_user, monkeypatch):
+    """PostgreSQL: when the words are not selective the search walks newest-first without the GIN index
+    (forced here by treating every word as common); what it finds and how it orders it do not change."""
+    admin = principal_of(make_user("admin"))
+    for n in range(6):
+        add(session, f"d{n}", f"第{n}日：寬頻斷線，late fee 又嚟" if n % 2 else f"day {n}: 網速慢, late fee", days=n)
+    queries = ["斷線", '"late fee"', "寬頻 fee", "網速"]
+    before = {q: (found(session, admin, q), found(session, admin, q, order="relevance")) for q in queries}
+    monkeypatch.setattr(search, "PG_PROBE_BELOW", -1)
+    assert {q: (found(session, admin, q), found(session, admin, q, order="relevance")) for q in queries} == before
+    assert before["斷線"][0] == ["d5", "d3", "d1"] and before['"late fee"'][0] == [f"d{n}" for n in range(5, -1, -1)]
