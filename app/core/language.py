@@ -4,10 +4,11 @@ Two jobs, both offline and deterministic:
 
 - **Folding for search** (`fold`, `index_text`): Chinese is written without spaces, so a word index has no
   words to find. `index_text` folds Traditional characters (Hong Kong and standard forms) to Simplified with
-  OpenCC's `hk2s` table, fullwidth ASCII to ASCII, drops CJK punctuation, and puts a space around every
-  Han/kana character, so each character is one token. A query is folded the same way and a run of
-  characters becomes a phrase of adjacent tokens: 斷線, 断线 and 斷綫 all find the same text, and a 1- or
-  2-character query needs no special case. Latin words are left to the database's own tokenizer.
+  OpenCC's `hk2s` table, fullwidth ASCII to ASCII, drops CJK punctuation, and writes each run of Han/kana
+  characters as its characters and overlapping pairs (旺角斷線 → 旺 旺角 角 角断 断 断线 线). A query is
+  folded the same way: a 1-character word is its token, a 2-character word its pair token, a longer run
+  the phrase of its tokens, so any run is found exactly (斷線, 断线 and 斷綫 alike) and the common
+  2-character words cost one index lookup, like an English word. Latin words are left to the database.
 - **Language of a text** (`detect_language`): counts script, not words — Han characters against Latin
   words. "yue" (Cantonese) when Han text carries a Cantonese-only particle or word (嘅 咗 唔 喺 ...),
   "zh" (Chinese, variety not told) otherwise, "en" for Latin text. It cannot tell English from other
@@ -24,7 +25,8 @@ from typing import Any
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _KANA = "\u3040-\u30ff"
 CJK_CHAR = re.compile(f"[{_HAN}{_KANA}]")
-_CJK_SPLIT = re.compile(f"([{_HAN}{_KANA}])")
+_CJK_RUN = re.compile(f"[{_HAN}{_KANA}]+")
+_CJK_GAP = re.compile(f"(?<=[{_HAN}{_KANA}])[ \\t]+(?=[{_HAN}{_KANA}])")  # spaces between two CJK characters
 # CJK symbols and punctuation (、。「」…) and the fullwidth forms that are not letters or digits
 _CJK_PUNCT = re.compile("[\u3000-\u303f\u30fb\ufe30-\ufe4f\uff5f-\uff65]")
 _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}  # ！..～ → !..~
@@ -57,12 +59,27 @@ def fold(text: str) -> str:
     return converted.translate(_VARIANTS)
 
 
+def run_tokens(run: str) -> list[str]:
+    """The index tokens of a run of CJK characters x1..xn: each character and each adjacent pair, in text
+    order — x1 x1x2 x2 x2x3 x3 ... xn. A 2-character word is then one token (as fast to find as an English
+    word); a longer one is a phrase of these tokens; one character is its own token."""
+    tokens = [run[0]]
+    for previous, current in zip(run, run[1:], strict=False):
+        tokens += [previous + current, current]
+    return tokens
+
+
 def index_text(text: str) -> str:
-    """The text the full-text index sees: folded, CJK punctuation removed, one token per CJK character."""
+    """The text the full-text index sees: folded, CJK punctuation removed, spaces between CJK characters
+    removed, each run of CJK characters replaced by its `run_tokens` (space-separated), Latin text left to
+    the database's tokenizer."""
     folded = fold(text)
     if not has_cjk(folded):
         return folded
-    return _CJK_SPLIT.sub(r" \1 ", _CJK_PUNCT.sub(" ", folded))
+    # Chinese is written without spaces; a transcript's spaces between words must not split a run, but a
+    # line break (between messages) or CJK punctuation (turned into one) does
+    joined = _CJK_GAP.sub("", _CJK_PUNCT.sub("\n", folded))
+    return _CJK_RUN.sub(lambda m: " " + " ".join(run_tokens(m.group(0))) + " ", joined)
 
 
 def fold_aligned(text: str) -> str:

@@ -184,35 +184,49 @@ class ParsedQuery:
         return f'"{term.rstrip("*")}"*'
 
     def highlight_words(self) -> list[str]:
-        """What snippets mark: each word, and each run of Chinese characters of a phrase as one string."""
+        """What snippets mark: each word, and each run of Chinese characters as one string (rebuilt from its
+        character and pair tokens)."""
         words = [t.rstrip("*") for t in self.terms]
         for phrase in self.phrases:
             run = ""
             for word in phrase:
-                if len(word) == 1 and has_cjk(word):
+                if not has_cjk(word):
+                    words += [run, word]
+                    run = ""
+                elif len(word) == 2 and run.endswith(word[0]):
+                    run += word[1]
+                elif not run.endswith(word):
                     run += word
-                    continue
-                words += [run, word] if run else [word]
-                run = ""
-            words += [run] if run else []
+            words.append(run)
         return [w for w in dict.fromkeys(words) if w]
 
 
-def _index_words(word: str) -> list[str]:
-    """The index tokens of one query word: itself, or for Chinese one per character (folded to Simplified)."""
-    return index_text(word).lower().split()
+def _is_pair(token: str) -> bool:
+    return len(token) == 2 and all(CJK_CHAR.match(ch) for ch in token)
+
+
+def _query_tokens(text: str) -> list[str]:
+    """The index tokens of query text (app.core.language.index_text), without a Chinese run's first and last
+    single characters when its pairs already hold them: 斷線 is the one token 断线, 將軍澳 the phrase
+    将军 军 军澳. Inside the text every token stays, so the phrase lines up with the indexed text."""
+    tokens = [w.rstrip("*") for w in _WORD.findall(index_text(text).lower())]
+    if len(tokens) > 1 and _is_pair(tokens[1]) and tokens[1][0] == tokens[0]:
+        tokens = tokens[1:]
+    if len(tokens) > 1 and _is_pair(tokens[-2]) and tokens[-2][1] == tokens[-1]:
+        tokens = tokens[:-1]
+    return [t for t in tokens if t]
 
 
 def parse_query(q: str) -> ParsedQuery:
     """Words (ANDed), "phrases" and prefix* terms; everything else (operators, punctuation) is dropped, so
-    no user text reaches the FTS5 or tsquery syntax unquoted. Chinese is folded like the index
-    (app.core.language.index_text): a run of characters is a phrase of one token per character, so
-    旺角, 斷線 and "router斷線" (no spaces) find that exact text; a Chinese word takes no prefix *."""
+    no user text reaches the FTS5 or tsquery syntax unquoted. Chinese is folded and tokenised like the
+    index (`_query_tokens`): any run of characters is found exactly — 旺角, 斷線 and "router斷線" (no
+    spaces) — and a Chinese word takes no prefix *."""
     terms: list[str] = []
     phrases: list[list[str]] = []
     for match in _TOKEN.finditer(fold(q or "")):
         if match.group(1) is not None:
-            words = [w for word in _WORD.findall(match.group(1)) for w in _index_words(word.rstrip("*"))]
+            words = _query_tokens(match.group(1))
             if len(words) == 1:
                 terms.append(words[0])
             elif words:
@@ -221,7 +235,7 @@ def parse_query(q: str) -> ParsedQuery:
             for word in _WORD.findall(match.group(2)):
                 word = word.lower()
                 if has_cjk(word):
-                    parts = _index_words(word.rstrip("*"))
+                    parts = _query_tokens(word)
                     if len(parts) > 1:
                         phrases.append(parts)
                         continue

@@ -19,7 +19,8 @@ def test_folding_makes_traditional_simplified_and_fullwidth_one_form():
     assert fold("斷線 斷綫 断线") == "断线 断线 断线"
     assert fold("ｒｏｕｔｅｒ１２３") == "router123"
     assert fold("帳單") == fold("账单")
-    assert index_text("旺角。斷線，") == " 旺  角   断  线 ,"  # 。 dropped, ， is the ASCII comma
+    # each character and each adjacent pair; 。 dropped, ， is the ASCII comma, spaces inside Chinese ignored
+    assert index_text("旺角。斷 線，") == " 旺 旺角 角 \n 断 断线 线 ,"
     assert index_text("refund please") == "refund please"
     text = "部router斷綫咗"
     assert len(fold_aligned(text)) == len(text)
