@@ -200,8 +200,9 @@ class SearchDocument(SQLModel, table=True):
     migration interactions_0001: an FTS5 external-content table `search_fts` (SQLite, kept in sync by
     triggers) or a generated `tsv` tsvector column with a GIN index (PostgreSQL).
 
-    `terms` is what the index sees when it differs from `body` (Chinese text: folded to Simplified, one
-    token per character — app.core.language.index_text, migration interactions_0002); None otherwise, so
+    `terms` is what the index sees when it differs from `body` (Chinese text: folded to Simplified, each
+    character and each adjacent pair a token — app.core.language.index_text, migration interactions_0002);
+    None otherwise, so
     English-only documents are not stored twice. Both indexes read `coalesce(terms, body)`.
     """
 

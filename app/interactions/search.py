@@ -27,9 +27,10 @@ query; dates become a sort_key range, which FTS5 and the B-tree index both use d
 Query language (same on both databases): words are ANDed, "quoted text" is a phrase, a trailing * is a
 prefix (of at least MIN_PREFIX letters; on SQLite it is expanded through the index vocabulary into an OR
 of at most MAX_EXPANSION terms, because FTS5's own prefix query merges every matching posting list first).
-Chinese (no spaces between words) is indexed one character per token after folding Traditional/Hong Kong
-forms to Simplified (`SearchDocument.terms`, app.core.language.index_text); a run of characters in a query
-is a phrase of adjacent characters, so any 1-n character word or exact phrase is found in either script.
+Chinese (no spaces between words) is indexed as its characters and adjacent character pairs after folding
+Traditional/Hong Kong forms to Simplified (`SearchDocument.terms`, app.core.language.index_text); a query's
+run of characters is one token (1-2 characters) or a phrase of those tokens, so any word or exact phrase is
+found in either script.
 On PostgreSQL, lists of keys go to the database as one array parameter (`= ANY(:array)`), not IN lists.
 Snippets are built here, not by the database, so both return the same HTML: the text is escaped
 first and only then are matches wrapped in <mark> (Chinese matched in the folded text, marked in the
@@ -148,7 +149,7 @@ def reindex_interaction(*, session: Session, interaction_id: int) -> None:
 
 
 def _terms(body: str) -> str | None:
-    """What the index sees when it is not the body itself (Chinese: folded, one token per character)."""
+    """What the index sees when it is not the body itself (Chinese: folded, characters and pairs as tokens)."""
     terms = index_text(body)
     return terms if terms != body else None
 

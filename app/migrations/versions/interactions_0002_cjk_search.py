@@ -1,7 +1,7 @@
 """interactions: Chinese search (index text beside the body)
 
 `search_document.terms` holds the text the full-text index sees when it differs from the body: Chinese
-folded to Simplified with one token per character (app.core.language.index_text). Both indexes now read
+folded to Simplified, each character and each adjacent pair a token (app.core.language.index_text). Both indexes now read
 `coalesce(terms, body)`: on SQLite the FTS5 triggers are recreated, on PostgreSQL the generated `tsv`
 column (and its GIN index) is rebuilt from it. Existing documents with Chinese text are re-indexed here.
 
