@@ -202,8 +202,7 @@ class SearchDocument(SQLModel, table=True):
 
     `terms` is what the index sees when it differs from `body` (Chinese text: folded to Simplified, each
     character and each adjacent pair a token — app.core.language.index_text, migration interactions_0002);
-    None otherwise, so
-    English-only documents are not stored twice. Both indexes read `coalesce(terms, body)`.
+    None otherwise, so English-only documents are not stored twice. Both indexes read `coalesce(terms, body)`.
     """
 
     __tablename__ = "search_document"
