@@ -398,13 +398,6 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
             few = set(session.execute(probe.limit(PG_SELECTIVE + 1)).scalars())
             if len(few) <= PG_SELECTIVE:
                 keys = few if keys is None else keys & few
-        if keys is None:
-            # many matches: walk the sort_key index newest-first, checking each row's tsvector. Written so
-            # the planner cannot pick the GIN index instead: its estimate for a phrase multiplies the words'
-            # frequencies, far too low for words that go together (斷 and 線, "late fee"), and the
-            # bitmap-then-sort plan it then picks checks every candidate (250-650 ms at 1 M, measured)
-            match = func.coalesce(literal_column("search_document.tsv"), literal_column("''::tsvector")).op("@@")(
-                _pg_tsquery(parsed))
     if dialect == "sqlite":
         text_only: Any = select(key.label("key")).where(match)
         base = (select(_sd.c.interaction_id, key.label("key"))

@@ -167,8 +167,9 @@ def test_hong_kong_demo_files_import_and_are_searchable(session, make_user):
 
 
 def test_common_words_walk_newest_first_with_the_same_results(session, make_user, monkeypatch):
-    """PostgreSQL: when the words are not selective the search walks newest-first without the GIN index
-    (forced here by treating every word as common); what it finds and how it orders it do not change."""
+    """PostgreSQL: when the planner's statistics say the words are common, no GIN probe runs and the search
+    walks newest-first (forced here by treating every word as common); what it finds and how it orders it
+    do not change."""
     admin = principal_of(make_user("admin"))
     for n in range(6):
         add(session, f"d{n}", f"第{n}日：寬頻斷線，late fee 又嚟" if n % 2 else f"day {n}: 網速慢, late fee", days=n)
