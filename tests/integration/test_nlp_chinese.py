@@ -60,3 +60,13 @@ def test_cantonese_chat_gets_chinese_categories_rules_and_no_false_sentiment(ses
     assert evidence["text"] == "唔好意思" and messages[evidence["source_id"]].author_role == "agent"
     assert answers["no_threat"].value == "no"
     assert answers["no_threat"].evidence[0]["text"] == "取消部電話嘅合約"
+
+
+def test_panel_says_sentiment_not_available_for_chinese_turns(session, client, login, make_user):
+    chat = make_chat(session)
+    service.analyze_interaction(session=session, interaction_id=chat.id, rules=RULES)
+    login(make_user("admin"))
+    panel = client.get(f"/interactions/{chat.id}/analytics/panel")
+    assert panel.status_code == 200
+    assert "3 of 4 turns: sentiment is scored for English only (these are in yue)" in panel.text
+    assert "取消部電話嘅合約" in panel.text  # the Chinese evidence is shown as written
