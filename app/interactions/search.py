@@ -384,6 +384,7 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
     match = _match_clause(dialect, parsed)
     key: Any = _fts.c.rowid if dialect == "sqlite" else _sd.c.sort_key
     keys: set[int] | None = None
+    probed_over: int | None = None  # PostgreSQL: the probe found more matches than PG_SELECTIVE
     if customers is not None:
         # a customer has a handful of interactions: start from them, not from every hit of the words
         keys = set(session.execute(select(_sd.c.sort_key).join(interaction, interaction.c.id == _sd.c.interaction_id)
@@ -398,6 +399,8 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
             few = set(session.execute(probe.limit(PG_SELECTIVE + 1)).scalars())
             if len(few) <= PG_SELECTIVE:
                 keys = few if keys is None else keys & few
+            elif keys is None:
+                probed_over = len(few)  # at least this many documents match the words
     if dialect == "sqlite":
         text_only: Any = select(key.label("key")).where(match)
         base = (select(_sd.c.interaction_id, key.label("key"))
@@ -429,8 +432,13 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
         truncated = int(seen) >= COUNT_SCAN
     else:
         truncated = False
-    counted = session.execute(select(func.count()).select_from(
-        (scanned if clauses else text_only).with_only_columns(key).limit(COUNT_CAP + 1).subquery())).scalar_one()
+    if probed_over is not None and probed_over > COUNT_CAP and not clauses and low is None and high is None:
+        # the probe already saw more matches than the cap: counting them again (PostgreSQL checks each
+        # row's word positions for a phrase: 120-400 ms at 1 M for a phrase in 0.5-3 % of texts) adds nothing
+        counted = probed_over
+    else:
+        counted = session.execute(select(func.count()).select_from(
+            (scanned if clauses else text_only).with_only_columns(key).limit(COUNT_CAP + 1).subquery())).scalar_one()
     total, lower_bound = min(int(counted), COUNT_CAP), int(counted) > COUNT_CAP or truncated
     ordered = base.order_by(key.desc())
     words = parsed.highlight_words()

@@ -178,3 +178,19 @@ def test_common_words_walk_newest_first_with_the_same_results(session, make_user
     monkeypatch.setattr(search, "PG_PROBE_BELOW", -1)
     assert {q: (found(session, admin, q), found(session, admin, q, order="relevance")) for q in queries} == before
     assert before["斷線"][0] == ["d5", "d3", "d1"] and before['"late fee"'][0] == [f"d{n}" for n in range(5, -1, -1)]
+
+
+def test_count_is_not_repeated_when_the_probe_saw_more_than_the_cap(session, make_user, monkeypatch):
+    """PostgreSQL: a probe that already found more matches than COUNT_CAP gives "N+" without a second count;
+    with a filter the count still runs (it must count only what passes the filter)."""
+    admin = principal_of(make_user("admin"))
+    monkeypatch.setattr(search, "COUNT_CAP", 2)
+    monkeypatch.setattr(search, "PG_SELECTIVE", 2)
+    for n in range(4):
+        add(session, f"d{n}", "將軍澳斷線" if n else "將軍澳正常", days=n)
+    plain = search.search(session=session, principal=admin, q="將軍澳", order="newest")
+    assert (plain.total, plain.total_is_lower_bound) == (2, True) and len(plain.items) == 4
+    dated = search.search(session=session, principal=admin, q="將軍澳斷線", order="newest",
+                          date_to=(T0 + timedelta(days=1)).date())
+    assert (dated.total, dated.total_is_lower_bound, [h.interaction.external_id for h in dated.items]) == (
+        1, False, ["d1"])
