@@ -74,9 +74,10 @@ def upgrade() -> None:
             op.execute(statement)
         _fill_terms()
     else:
-        _fill_terms()
+        # drop the generated column first, so filling `terms` does not recompute the old tsvector per row
         op.execute("DROP INDEX IF EXISTS ix_search_document_tsv")
         op.execute("ALTER TABLE search_document DROP COLUMN tsv")
+        _fill_terms()
         op.execute("ALTER TABLE search_document ADD COLUMN tsv tsvector "
                    "GENERATED ALWAYS AS (to_tsvector('english', coalesce(terms, body))) STORED")
         op.execute("CREATE INDEX ix_search_document_tsv ON search_document USING gin (tsv)")
