@@ -44,6 +44,13 @@ def load_demo(*, runtime: Runtime, log: Callable[[str], None]) -> None:
         ("social", (root / "social.json").exists(), lambda session: service.import_social(
             session=session, records=service.read_social(root / "social.json"), source=SOURCE,
             settings=settings)),
+        # Hong Kong hotline: Cantonese and mixed Cantonese/English chats and posts (hand-written, not generated)
+        ("Hong Kong chats", (root / "chats_hk.jsonl").exists(), lambda session: service.import_chats(
+            session=session, records=service.read_records(root / "chats_hk.jsonl"), source=SOURCE,
+            settings=settings)),
+        ("Hong Kong social", (root / "social_hk.json").exists(), lambda session: service.import_social(
+            session=session, records=service.read_social(root / "social_hk.json"), source=SOURCE,
+            settings=settings)),
     ]
     for kind, present, run in steps:
         if not present:

@@ -201,12 +201,17 @@ class SearchDocument(SQLModel, table=True):
     ranges are cheap index walks on both databases. The full-text index itself is dialect-specific DDL in
     migration interactions_0001: an FTS5 external-content table `search_fts` (SQLite, kept in sync by
     triggers) or a generated `tsv` tsvector column with a GIN index (PostgreSQL).
+
+    `terms` is what the index sees when it differs from `body` (Chinese text: folded to Simplified, each
+    character and each adjacent pair a token — app.core.language.index_text, migration interactions_0002);
+    None otherwise, so English-only documents are not stored twice. Both indexes read `coalesce(terms, body)`.
     """
 
     __tablename__ = "search_document"
     interaction_id: int = Field(foreign_key="interaction.id", primary_key=True)
     sort_key: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
     body: str = Field(sa_column=Column(Text, nullable=False))
+    terms: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     updated_at: datetime = _created()
 
 

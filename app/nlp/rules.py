@@ -51,7 +51,8 @@ class Unit:
     text: str
     start: float  # seconds since the interaction started
     end: float
-    sentiment: float = 0.0
+    sentiment: float | None = 0.0  # None: not available in this unit's language (see app/nlp/sentiment.py)
+    language: str | None = None  # app.core.language.detect_language: "en", "yue", "zh" or None
     hits: list[Hit] = field(default_factory=list)
     words: list[dict[str, Any]] = field(default_factory=list)
     doc: Doc | None = None
@@ -249,7 +250,8 @@ def _metric(rule: MetricRule, analysis: Analysis) -> AutoAnswer:
 
 
 def _empathy(rule: EmpathyAfterNegativeRule, analysis: Analysis) -> AutoAnswer:
-    negatives = [u for u in analysis.units if u.speaker == "customer" and u.sentiment < rule.negative_below]
+    negatives = [u for u in analysis.units
+                 if u.speaker == "customer" and u.sentiment is not None and u.sentiment < rule.negative_below]
     if not negatives:
         note = f"no customer turn below {rule.negative_below:g}"
         return AutoAnswer(value=rule.when_no_negative, confidence=0.6, summary=note,

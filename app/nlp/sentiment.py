@@ -1,5 +1,9 @@
 """Sentiment with VADER (rule-based, English, offline): a compound score in [-1, 1] per segment or
-message, rolled up per interaction and per side, and the customer's start vs end."""
+message, rolled up per interaction and per side, and the customer's start vs end.
+
+VADER knows English words only: a Chinese or Cantonese turn (app.core.language.detect_language) gets no
+score — "not available" — rather than VADER's 0.0, which would read as "neutral" and pull the roll-ups
+towards it. Roll-ups are over the scored turns; an interaction with none has no sentiment."""
 
 import math
 from collections.abc import Sequence
@@ -27,6 +31,19 @@ def _analyzer() -> SentimentIntensityAnalyzer:
     analyzer = SentimentIntensityAnalyzer()
     analyzer.lexicon.update(DOMAIN_LEXICON)
     return analyzer
+
+
+SUPPORTED_LANGUAGES = frozenset({"en"})
+
+
+def supported(language: str | None) -> bool:
+    """Whether VADER can score text in `language` (None: no words of either script, e.g. emoji only)."""
+    return language is None or language in SUPPORTED_LANGUAGES
+
+
+def score(text: str, language: str | None) -> float | None:
+    """The compound score, or None ("not available") for a language VADER does not read."""
+    return compound(text) if supported(language) else None
 
 
 def compound(text: str) -> float:
@@ -61,13 +78,15 @@ def _mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
-def summarize(turns: Sequence[tuple[str, float]]) -> SentimentSummary:
-    """Roll up (side, compound) turns in time order; side is "agent", "customer" or anything else."""
-    customer = [score for side, score in turns if side == "customer"]
+def summarize(turns: Sequence[tuple[str, float | None]]) -> SentimentSummary:
+    """Roll up (side, compound) turns in time order; side is "agent", "customer" or anything else. Turns
+    without a score (not available in their language) are left out."""
+    scored = [(side, value) for side, value in turns if value is not None]
+    customer = [value for side, value in scored if side == "customer"]
     third = math.ceil(len(customer) / 3) if customer else 0
     return SentimentSummary(
-        overall=_mean([score for _, score in turns]),
-        agent=_mean([score for side, score in turns if side == "agent"]),
+        overall=_mean([value for _, value in scored]),
+        agent=_mean([value for side, value in scored if side == "agent"]),
         customer=_mean(customer),
         customer_start=_mean(customer[:third]),
         customer_end=_mean(customer[-third:]) if third else None,

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from app.core import audit
 from app.core.errors import InvalidInput, NotFound
 from app.core.jobs import JobQueue
+from app.core.language import detect_language
 from app.core.listing import Page
 from app.core.models import Job
 from app.core.security import Principal
@@ -114,7 +115,8 @@ def analyze_units(units: Sequence[Unit], *, categories: CategorySet | None = Non
     previous = ""  # the turn before: its question ("your date of birth?") tells what the answer is
     for unit, doc in zip(units, docs, strict=True):
         unit.doc = doc
-        unit.sentiment = sentiment.compound(unit.text)
+        unit.language = detect_language(unit.text).code
+        unit.sentiment = sentiment.score(unit.text, unit.language)
         unit.hits = [Hit(h, *unit.times_of(h.start_char, h.end_char)) for h in categories.match(doc)]
         if with_pii:
             found[(unit.source_type, unit.source_id)] = pii.find_pii(unit.text, doc=doc, context=previous)
@@ -198,7 +200,8 @@ def _store(*, session: Session, interaction: Interaction, analysis: Analysis, su
         categories=sorted({h.hit.category for u in analysis.units for h in u.hits}),
         pii_count=sum(len(v) for v in pii_spans.values()), pipeline=PIPELINE, analyzed_at=utcnow(),
         timeline=[{"source_type": u.source_type, "source_id": u.source_id, "speaker": u.speaker,
-                   "start": round(u.start, 2), "end": round(u.end, 2), "sentiment": round(u.sentiment, 4)}
+                   "start": round(u.start, 2), "end": round(u.end, 2), "language": u.language,
+                   "sentiment": round(u.sentiment, 4) if u.sentiment is not None else None}
                   for u in analysis.units]))
     for unit in analysis.units:
         for hit in unit.hits:

@@ -64,7 +64,8 @@ def _chart(timeline: list[dict[str, Any]]) -> dict[str, Any]:
         points = [{"x": round(CHART_PAD + (x - min(xs)) / span * inner_w, 1), "y": y_of(float(p["sentiment"])),
                    "title": f"{side} at {p['start']:g}s: {p['sentiment']:+.2f}" if by_time
                    else f"{side} message {i + 1}: {p['sentiment']:+.2f}"}
-                  for i, (x, p) in enumerate(zip(xs, timeline, strict=True)) if p["speaker"] == side]
+                  for i, (x, p) in enumerate(zip(xs, timeline, strict=True))
+                  if p["speaker"] == side and p["sentiment"] is not None]  # None: not available (language)
         if points:
             series.append({"side": side, "css": css, "points": points,
                            "path": " ".join(f"{pt['x']},{pt['y']}" for pt in points)})

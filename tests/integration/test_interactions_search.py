@@ -103,3 +103,16 @@ def test_bounded_counts_and_ranking_window(session, make_user, monkeypatch):
     # counted among the 4 newest text matches (n5..n2), of which n5 and n3 are ada's
     assert (filtered.total, filtered.total_is_lower_bound) == (2, True)
     assert ids(filtered) == ["n5", "n3", "n1", "old-best"]  # newest pages stay complete
+
+
+def test_relevance_for_common_words_is_ranked_in_sql(session, make_user, monkeypatch):
+    """Past IDF_CAP documents a word is ranked by BM25 written in SQL (SQLite; FTS5's bm25 would count every
+    hit of the word): more mentions and shorter texts still come first, phrases included."""
+    admin = principal_of(make_user("admin"))
+    monkeypatch.setattr(search, "IDF_CAP", 1)  # every word is "common"
+    add(session, "once", "the refund is late and the late fee is wrong, please look at the whole bill", days=3)
+    add(session, "thrice", "refund refund refund", days=0)
+    add(session, "twice", "refunds: a refund for the late fee", days=1)
+    assert ids(search.search(session=session, principal=admin, q="refund")) == ["thrice", "twice", "once"]
+    phrase = search.search(session=session, principal=admin, q='"late fee" refund')
+    assert ids(phrase) == ["twice", "once"] and phrase.items[0].score > phrase.items[1].score
