@@ -25,6 +25,7 @@ from app.core import audit
 from app.core.errors import Forbidden
 from app.core.security import Principal, Role
 from app.core.settings import Settings
+from app.core.timeutil import as_utc
 from app.interactions.models import Message, Segment
 from app.nlp import pii
 
@@ -173,17 +174,29 @@ def redact_text(text: str, *, names: bool = True) -> str:
     return pii.redact(text, pii.find_pii(text, use_ner=names))
 
 
-def redact_texts(texts: Sequence[str]) -> list[str]:
-    """`redact_text` over many texts, running the language model in batches."""
+def redact_texts(texts: Sequence[str], *, contexts: Sequence[str] | None = None) -> list[str]:
+    """`redact_text` over many texts (each read after its previous turn in `contexts`, if given), running the
+    language model in batches."""
     if not texts:
         return []
-    return [pii.redact(text, spans) for text, spans in zip(texts, pii.find_pii_many(list(texts)), strict=True)]
+    found = pii.find_pii_many(list(texts), contexts=contexts)
+    return [pii.redact(text, spans) for text, spans in zip(texts, found, strict=True)]
 
 
 def redact_messages(messages: Sequence[Message]) -> int:
     """Set `redacted_text` of every message that has none yet (new, or its text changed and the caller cleared
-    it), in the caller's transaction. Returns how many were redacted."""
-    todo = [m for m in messages if m.redacted_text is None]
-    for message, redacted in zip(todo, redact_texts([m.text for m in todo]), strict=True):
+    it), in the caller's transaction. Each is read after the message before it in the same conversation among
+    `messages` (a date of birth answered after the agent asked for it is redacted as one). Returns how many
+    were redacted."""
+    ordered = sorted(messages, key=lambda m: (m.interaction_id or 0, as_utc(m.sent_at), m.id or 0))
+    previous: dict[int, str] = {}
+    todo: list[Message] = []
+    contexts: list[str] = []
+    for message in ordered:
+        if message.redacted_text is None:
+            todo.append(message)
+            contexts.append(previous.get(message.interaction_id or 0, ""))
+        previous[message.interaction_id or 0] = message.text
+    for message, redacted in zip(todo, redact_texts([m.text for m in todo], contexts=contexts), strict=True):
         message.redacted_text = redacted
     return len(todo)

@@ -7,7 +7,7 @@ through the content gate (app/interactions/content.py). No schema change; downgr
 originals are untouched, so nothing is lost).
 
 Revision ID: interactions_0002_redact_reindex
-Revises: interactions_0001
+Revises: interactions_0002_cjk_search
 Create Date: 2026-12-05 04:05:00
 """
 from collections.abc import Sequence
@@ -16,11 +16,13 @@ from alembic import op
 from sqlmodel import Session
 
 revision: str = 'interactions_0002_redact_reindex'
-down_revision: str | Sequence[str] | None = 'interactions_0001'
+down_revision: str | Sequence[str] | None = 'interactions_0002_cjk_search'
 branch_labels: str | Sequence[str] | None = None
-# runs after every revision that existed when it was written: it reads through the application's models
-depends_on: str | Sequence[str] | None = ('coaching_0001', 'connectors_0001', 'evaluations_0001', 'nlp_0001',
-                                          'reviews_0001', 'social_0001', 'speech_0001')  # reviews needs surveys
+# runs after every revision that existed when it was written: it reads through the application's models, so
+# every column they map must exist (search terms, transcript language, social and survey columns, ...)
+depends_on: str | Sequence[str] | None = ('auth_0002_throttle_scopes', 'coaching_0001', 'connectors_0001',
+                                          'evaluations_0002_suggestions', 'nlp_0001', 'reviews_0001',
+                                          'social_0002_care_rules', 'speech_0002', 'surveys_0002_merge_link')
 
 
 def upgrade() -> None:
