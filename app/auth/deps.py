@@ -127,9 +127,13 @@ def _resolve_principal(session: Session, raw: str, is_api_token: bool) -> Cached
             user, web_session = resolved
             principal = service.principal_of(user, via="session", csrf_token=web_session.csrf_token)
             return CachedPrincipal(principal, web_session.csrf_token, as_utc(web_session.expires_at))
+    except BaseException:
+        session.rollback()  # a failed read (database gone) must surface as itself, not as a failed commit
+        raise
     finally:
         # End the read transaction: the connection goes back to the pool before the route runs.
-        session.commit()
+        if session.in_transaction():
+            session.commit()
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]

@@ -111,8 +111,9 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) 
     transaction's first write, so the SQLite lock passes from one writer to the next at once, across threads and
     processes, instead of through SQLite's busy handler, which sleeps and polls.
 
-    PostgreSQL: no pre-ping on checkout (a round trip per request); connections are recycled after 30 min and a
-    dead one fails its request once and is replaced.
+    PostgreSQL: connections are pinged on checkout (one loopback round trip, ~0.1 ms): after a database restart
+    the next request gets a fresh connection instead of failing once per pooled connection; they are also
+    recycled after 30 min.
     """
     if is_sqlite_url(url):
         queue = writer_queue(make_url(url).database)
@@ -151,7 +152,8 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) 
                 connection.connection.dbapi_connection.acquire_writer(timeout, statement)
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=10, pool_recycle=1800)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=10, pool_recycle=1800,
+                         pool_pre_ping=True)
 
 
 _write_transactions: ContextVar[bool] = ContextVar("earshot_write_transactions", default=False)

@@ -479,8 +479,10 @@ def visible_clause(*, session: Session, principal: Principal | None) -> Any:
     agents = visible_agent_ids(session=session, principal=principal)
     if agents is None:
         return None
-    return col(Interaction.id).in_(select(InteractionAgent.interaction_id)
-                                   .where(col(InteractionAgent.agent_id).in_(agents)))
+    # the same rule as can_view_interaction: the interaction's (last) agent, or any agent of any leg
+    return or_(col(Interaction.agent_id).in_(agents),
+               col(Interaction.id).in_(select(InteractionAgent.interaction_id)
+                                       .where(col(InteractionAgent.agent_id).in_(agents))))
 
 
 def can_view_interaction(*, session: Session, principal: Principal | None, interaction: Interaction) -> bool:

@@ -201,7 +201,7 @@ def detect_mention_spikes(*, session: Session, since: datetime, until: datetime 
                          "count": spike.count, "baseline_mean": spike.baseline_mean,
                          "baseline_sd": spike.baseline_sd, "threshold": spike.threshold,
                          "posts": [{"interaction_id": m.interaction_id, "author_handle": m.author_handle,
-                                    "text": m.text[:280], "sent_at": as_utc(m.sent_at).isoformat()}
+                                    "text": content.REDACTED.message_text(m)[:280], "sent_at": as_utc(m.sent_at).isoformat()}
                                    for m in posts[:5]]})
             if alert:
                 raised.append(alert)

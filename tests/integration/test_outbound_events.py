@@ -82,7 +82,8 @@ def test_evaluation_and_dispute_events_fire(session, hook, make_user):
                        answers=[AnswerIn(**a) for a in FULL_MARKS])
     evaluations.dispute(session=session, principal=principal_of(agent), evaluation_id=draft.id,
                         reason="I did verify the caller", items=[])
-    evaluations.resolve(session=session, principal=evaluator, evaluation_id=draft.id, outcome="upheld",
+    second = principal_of(make_user("evaluator", username="evan"))  # the scorer may not resolve her own
+    evaluations.resolve(session=session, principal=second, evaluation_id=draft.id, outcome="upheld",
                         reason="The recording shows no verification")
     assert [e["evaluation_id"] for e in _events(session, "evaluation.submitted")] == [draft.id]
     assert [(e["evaluation_id"], e["agent_id"]) for e in _events(session, "dispute.opened")] == [(draft.id, agent.id)]
