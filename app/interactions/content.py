@@ -19,7 +19,7 @@ subjects with the `subject` filter (`{{ interaction|subject }}`, `{{ interaction
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sqlmodel import Session
@@ -207,11 +207,28 @@ def needs_redaction(row: Interaction | Message) -> bool:
     return bool(row.subject) and row.redacted_subject is None
 
 
+# A subject is read by the language model as the line of a message it is ("Subject: Broadband keeps dropping"):
+# alone, a subject's first word is often taken for a place or a name ("[LOCATION] keeps dropping").
+SUBJECT_FRAME = "Subject: "
+
+
+def redact_subject_texts(subjects: Sequence[str]) -> list[str]:
+    """Subjects with every personal-data finding of the shared detector (patterns and the language model, as for
+    message text) replaced by its label."""
+    if not subjects:
+        return []
+    frame = len(SUBJECT_FRAME)
+    found = pii.find_pii_many([SUBJECT_FRAME + subject for subject in subjects])
+    return [pii.redact(subject, [replace(span, start=max(0, span.start - frame), end=span.end - frame)
+                                 for span in spans if span.end > frame])
+            for subject, spans in zip(subjects, found, strict=True)]
+
+
 def redact_subjects(rows: Sequence[Interaction | Message]) -> int:
     """Set `redacted_subject` of every row with a subject and no redaction of it yet (new, or the subject changed
     and the caller cleared it), in the caller's transaction. Returns how many were redacted."""
     todo = [row for row in rows if row.subject and row.redacted_subject is None]
-    for row, redacted in zip(todo, redact_texts([row.subject or "" for row in todo]), strict=True):
+    for row, redacted in zip(todo, redact_subject_texts([row.subject or "" for row in todo]), strict=True):
         row.redacted_subject = redacted
     return len(todo)
 
