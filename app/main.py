@@ -378,5 +378,6 @@ def create_app(
     for module in iter_feature_modules("views"):
         app.include_router(module.router, include_in_schema=False)
         nav.extend(getattr(module, "NAV", []))
+        app.state.templates.env.filters.update(getattr(module, "TEMPLATE_FILTERS", {}))
     app.state.nav = sorted(nav, key=lambda item: (item.order, item.label))
     return app

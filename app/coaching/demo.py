@@ -26,6 +26,7 @@ from app.coaching.models import (
 from app.core.db import session_scope
 from app.core.jobs import Runtime
 from app.core.timeutil import utcnow
+from app.interactions import content
 from app.interactions.models import Interaction
 from app.scorecards import service as scorecards
 
@@ -179,5 +180,5 @@ def _evidence(session: Session, agent_id: int, item: DemoAssignment) -> list[Evi
              for q in item.question_ids]
     if first is not None:
         items.insert(0, Evidence(kind=EvidenceKind.INTERACTION, interaction_id=first.id,
-                                 text=first.subject or f"{first.channel} on {first.started_at:%Y-%m-%d}"))
+                                 text=content.REDACTED.subject(first) or f"{first.channel} on {first.started_at:%Y-%m-%d}"))
     return items

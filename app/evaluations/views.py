@@ -147,7 +147,7 @@ def queue_page(request: Request, principal: WebEvaluator, session: SessionDep, c
 
 
 def _subject(interaction: Interaction | None) -> str:
-    return (interaction.subject or "") if interaction else ""
+    return content.REDACTED.subject(interaction) or ""
 
 
 def _channel(interaction: Interaction | None) -> str:

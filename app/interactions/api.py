@@ -29,8 +29,11 @@ from app.interactions.models import (
 router = APIRouter(prefix="/api", tags=["interactions"], responses=STANDARD_ERRORS)
 
 
-def interaction_public(interaction: Interaction, agent_ids: list[int]) -> InteractionPublic:
-    return InteractionPublic.model_validate({**interaction.model_dump(), "agent_ids": sorted(agent_ids)})
+def interaction_public(interaction: Interaction, agent_ids: list[int],
+                       gate: content.ContentGate = content.REDACTED) -> InteractionPublic:
+    """The API shape of an interaction; its subject comes through the content gate."""
+    return InteractionPublic.model_validate({**interaction.model_dump(exclude={"redacted_subject"}),
+                                             "subject": gate.subject(interaction), "agent_ids": sorted(agent_ids)})
 
 
 def interaction_detail(*, session: Session, interaction: Interaction,
@@ -40,10 +43,11 @@ def interaction_detail(*, session: Session, interaction: Interaction,
     agents = service.interaction_agents(session=session, interaction_ids=[interaction.id])[interaction.id]
     recording = service.interaction_recording(session=session, interaction_id=interaction.id)
     return InteractionDetail.model_validate({
-        **interaction_public(interaction, agents).model_dump(),
+        **interaction_public(interaction, agents, gate).model_dump(),
         "legs": [LegPublic.model_validate(leg, from_attributes=True)
                  for leg in service.interaction_legs(session=session, interaction_id=interaction.id)],
-        "messages": [MessagePublic.model_validate({**m.model_dump(), "text": gate.message_text(m)})
+        "messages": [MessagePublic.model_validate({**m.model_dump(exclude={"redacted_subject"}),
+                                                   "text": gate.message_text(m), "subject": gate.subject(m)})
                      for m in service.interaction_messages(session=session, interaction_id=interaction.id)],
         "segments": [SegmentPublic(seq=s.seq, speaker=s.speaker, start=s.start, end=s.end, text=gate.segment_text(s))
                      for s in service.interaction_segments(session=session, interaction_id=interaction.id)],

@@ -1,22 +1,25 @@
-"""The content gate: the one place interaction text (messages, transcript lines, quotes from them) is read for
-showing it to anyone.
+"""The content gate: the one place interaction text (messages, transcript lines, subjects, quotes from them) is
+read for showing it to anyone.
 
 Every page, JSON endpoint, search index, CSV, PDF, evidence quote and webhook payload gets text through a
 `ContentGate`. The gate gives the redacted form ("[CARD]", "[DOB]", ...) unless it was opened with
 `open_gate(original=True)`, which needs a role listed in `EARSHOT_UNREDACTED_ROLES` and writes one audit event.
 Text that has not been redacted yet is never shown in clear: the gate returns `BEING_REDACTED` instead.
 
-Redaction itself happens when content arrives (`redact_messages`, called by `service.upsert_messages` in the
-ingest's own transaction), so the hourly sweep is only a safety net. The detector is the shared one in
+Redaction itself happens when content arrives (`redact_messages` and `redact_subjects`, called by
+`service.upsert_messages` and `service.sync_interaction` in the ingest's own transaction), so the hourly sweep is
+only a safety net. Subjects (an e-mail's, a ticket's) are redacted like message text and stored beside the
+original (`redacted_subject`): "Card 4929 ... for Jane Doe" is personal data as much as a message is. The detector is the shared one in
 `app.nlp.pii` (a pure text function: no database, no other feature).
 
 tests/unit/test_content_gate_architecture.py fails when a views/api/export/pack module reads `Message.text`,
-`Segment.text` or `redacted_text` itself instead of asking the gate.
+`Segment.text`, `redacted_text`, `subject` or `redacted_subject` itself instead of asking the gate; templates print
+subjects with the `subject` filter (`{{ interaction|subject }}`, `{{ interaction|subject(gate) }}`).
 """
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sqlmodel import Session
@@ -26,7 +29,7 @@ from app.core.errors import Forbidden
 from app.core.security import Principal, Role
 from app.core.settings import Settings
 from app.core.timeutil import as_utc
-from app.interactions.models import Message, Segment
+from app.interactions.models import Interaction, Message, Segment
 from app.nlp import pii
 
 BEING_REDACTED = "[being redacted]"
@@ -70,12 +73,21 @@ class ContentGate:
     def text_of(self, row: Message | Segment) -> str:
         return self.message_text(row) if isinstance(row, Message) else self.segment_text(row)
 
+    def subject(self, row: Interaction | Message | None) -> str | None:
+        """The subject of an interaction or an e-mail as this gate shows it: the redaction stored at ingest, the
+        original only when the gate is open, `BEING_REDACTED` for a subject not redacted yet, None when there is
+        no subject."""
+        if row is None or not row.subject:
+            return None
+        if self.original:
+            return row.subject
+        return row.redacted_subject if row.redacted_subject is not None else BEING_REDACTED
+
     def messages(self, messages: Iterable[Message]) -> list[Message]:
-        """Copies of the messages, for showing: both `text` and `redacted_text` hold what this gate shows, and an
-        e-mail's subject is redacted by pattern (cards, phones, postcodes, ...). The copies are not in the session
-        (never `session.add` one)."""
-        return [_shown(Message, m, self.message_text(m), subject=m.subject if self.original or not m.subject
-                       else redact_text(m.subject, names=False)) for m in messages]
+        """Copies of the messages, for showing: both `text` and `redacted_text` hold what this gate shows, and so
+        do `subject` and `redacted_subject`. The copies are not in the session (never `session.add` one)."""
+        return [_shown(Message, m, self.message_text(m), subject=self.subject(m), redacted_subject=self.subject(m))
+                for m in messages]
 
     def segments(self, segments: Iterable[Segment]) -> list[Segment]:
         """Copies of the transcript lines, for showing (as `messages`); word timings are kept only when the gate
@@ -120,6 +132,12 @@ class ContentGate:
 
 
 REDACTED = ContentGate()
+
+
+def shown_subject(row: Interaction | Message | None, gate: ContentGate = REDACTED) -> str | None:
+    """The `subject` template filter: `{{ interaction|subject }}` (redacted), `{{ interaction|subject(gate) }}`
+    (as the response's gate shows it)."""
+    return gate.subject(row)
 
 
 @dataclass(frozen=True)
@@ -169,8 +187,7 @@ def _shown(model: type[RowT], row: RowT, text: str, **more: Any) -> RowT:
 
 def redact_text(text: str, *, names: bool = True) -> str:
     """`text` with every personal-data finding of the shared detector replaced by its label. `names=False`
-    skips the language model (patterns only: cards, phones, e-mails, postcodes, dates of birth, ids) — for
-    short fields redacted on every re-index, such as subjects."""
+    skips the language model (patterns only: cards, phones, e-mails, postcodes, dates of birth, ids)."""
     return pii.redact(text, pii.find_pii(text, use_ner=names))
 
 
@@ -183,11 +200,45 @@ def redact_texts(texts: Sequence[str], *, contexts: Sequence[str] | None = None)
     return [pii.redact(text, spans) for text, spans in zip(texts, found, strict=True)]
 
 
+def needs_redaction(row: Interaction | Message) -> bool:
+    """Whether a message's text, or a subject, has no redaction yet."""
+    if isinstance(row, Message) and row.redacted_text is None:
+        return True
+    return bool(row.subject) and row.redacted_subject is None
+
+
+# A subject is read by the language model as the line of a message it is ("Subject: Broadband keeps dropping"):
+# alone, a subject's first word is often taken for a place or a name ("[LOCATION] keeps dropping").
+SUBJECT_FRAME = "Subject: "
+
+
+def redact_subject_texts(subjects: Sequence[str]) -> list[str]:
+    """Subjects with every personal-data finding of the shared detector (patterns and the language model, as for
+    message text) replaced by its label."""
+    if not subjects:
+        return []
+    frame = len(SUBJECT_FRAME)
+    found = pii.find_pii_many([SUBJECT_FRAME + subject for subject in subjects])
+    return [pii.redact(subject, [replace(span, start=max(0, span.start - frame), end=span.end - frame)
+                                 for span in spans if span.end > frame])
+            for subject, spans in zip(subjects, found, strict=True)]
+
+
+def redact_subjects(rows: Sequence[Interaction | Message]) -> int:
+    """Set `redacted_subject` of every row with a subject and no redaction of it yet (new, or the subject changed
+    and the caller cleared it), in the caller's transaction. Returns how many were redacted."""
+    todo = [row for row in rows if row.subject and row.redacted_subject is None]
+    for row, redacted in zip(todo, redact_subject_texts([row.subject or "" for row in todo]), strict=True):
+        row.redacted_subject = redacted
+    return len(todo)
+
+
 def redact_messages(messages: Sequence[Message]) -> int:
     """Set `redacted_text` of every message that has none yet (new, or its text changed and the caller cleared
-    it), in the caller's transaction. Each is read after the message before it in the same conversation among
-    `messages` (a date of birth answered after the agent asked for it is redacted as one). Returns how many
-    were redacted."""
+    it), and `redacted_subject` of every e-mail subject not redacted yet, in the caller's transaction. Each text
+    is read after the message before it in the same conversation among `messages` (a date of birth answered
+    after the agent asked for it is redacted as one). Returns how many messages were redacted."""
+    subjects = redact_subjects([m for m in messages if m.redacted_text is not None])
     ordered = sorted(messages, key=lambda m: (m.interaction_id or 0, as_utc(m.sent_at), m.id or 0))
     previous: dict[int, str] = {}
     todo: list[Message] = []
@@ -199,4 +250,5 @@ def redact_messages(messages: Sequence[Message]) -> int:
         previous[message.interaction_id or 0] = message.text
     for message, redacted in zip(todo, redact_texts([m.text for m in todo], contexts=contexts), strict=True):
         message.redacted_text = redacted
-    return len(todo)
+    redact_subjects(todo)
+    return len(todo) + subjects

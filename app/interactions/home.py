@@ -4,7 +4,7 @@ from sqlmodel import Session, col, select
 
 from app.core.security import Principal, Role
 from app.core.web import HomePanel
-from app.interactions import service
+from app.interactions import content, service
 from app.interactions.models import Interaction
 
 PANEL_ROLES = {Role.AGENT, Role.COACH, Role.EVALUATOR}
@@ -17,7 +17,7 @@ def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePa
     visible = service.visible_clause(session=session, principal=principal)
     if visible is not None:
         query = query.where(visible)
-    items: list[tuple[str, str, str | None]] = [(f"{i.channel} · {i.subject or i.external_id}", i.started_at.strftime("%Y-%m-%d"),
+    items: list[tuple[str, str, str | None]] = [(f"{i.channel} · {content.REDACTED.subject(i) or i.external_id}", i.started_at.strftime("%Y-%m-%d"),
               f"/interactions/{i.id}") for i in session.exec(query)]
     title = "My latest interactions" if role == Role.AGENT else "Latest interactions"
     return [HomePanel(title=title, items=items, empty_text="No interactions yet.", link="/search", order=30)]

@@ -99,6 +99,9 @@ class Interaction(SQLModel, table=True):
     source: str = Field(default="earshot", max_length=100)
     external_id: str = Field(max_length=300)
     subject: str | None = Field(default=None, max_length=1000)
+    redacted_subject: str | None = Field(default=None, sa_column=Column(Text), description=(
+        "The subject with personal data replaced by labels, set at ingest; what everyone but an audited "
+        "original view sees (app/interactions/content.py)."))
     parent_id: int | None = Field(default=None, foreign_key="interaction.id", index=True)
     platform: str | None = Field(default=None, max_length=50, description="Social platform, chat widget, ...")
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -174,6 +177,7 @@ class Message(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     redacted_text: str | None = Field(default=None, sa_column=Column(Text))
     subject: str | None = Field(default=None, max_length=1000)
+    redacted_subject: str | None = Field(default=None, sa_column=Column(Text))
     is_public: bool = True
     parent_external_id: str | None = Field(default=None, max_length=300)
     attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -1,7 +1,7 @@
 """Full-text search over every channel: SQLite FTS5 by default, PostgreSQL tsvector + GIN at scale.
 
 One `search_document` row per interaction holds its text (subject, messages, transcript segments —
-redacted text when a redaction exists). Its `sort_key` is time-ordered (start epoch seconds x 1e6 + id
+redacted only, through the content gate). Its `sort_key` is time-ordered (start epoch seconds x 1e6 + id
 modulo 1e6), and is the FTS5 rowid, so the index itself walks newest-first.
 
 Design for speed at 1 M interactions (p95 < 50 ms; numbers from bench/search.py are in the report):
@@ -104,8 +104,7 @@ def document_text(*, session: Session, interaction: Interaction) -> str:
     """The indexed text: redacted only (through the content gate), so neither a search by a card number nor a
     snippet or the search CSV can reveal one; not-yet-redacted content is indexed as "[being redacted]"."""
     parts: list[str] = []
-    if interaction.subject:  # subjects have no stored redaction: patterns are applied here
-        parts.append(content.redact_text(interaction.subject, names=False))
+    parts.append(content.REDACTED.subject(interaction) or "")  # the redaction stored at ingest
     for message in session.exec(sm_select(Message).where(Message.interaction_id == interaction.id)
                                 .order_by(col(Message.sent_at), col(Message.id))):
         parts.append(content.REDACTED.message_text(message))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, or_
+from sqlalchemy import and_, delete, or_
 from sqlmodel import Session, col, select
 
 from app.auth.service import visible_agent_ids
@@ -346,6 +346,8 @@ def upsert_interaction(*, session: Session, data: InteractionData) -> tuple[Inte
                    if not _same(getattr(interaction, k), v) and not (k == "customer_id" and v is None)}
         for key, value in changed.items():
             setattr(interaction, key, value)
+        if "subject" in changed:
+            interaction.redacted_subject = None  # the old redaction is of the old subject
         status = "updated" if changed else "unchanged"
         session.add(interaction)
     assert interaction.id is not None
@@ -400,10 +402,12 @@ def upsert_messages(*, session: Session, interaction: Interaction, messages: Ite
                 setattr(row, key, value)
             if "text" in changed:
                 row.redacted_text = None  # the old redaction is of the old text
+            if "subject" in changed:
+                row.redacted_subject = None
             counts["updated"] += 1
         session.add(row)
     # redacted in the same transaction as the import: content is never visible before it is redacted
-    content.redact_messages([m for m in existing.values() if m.redacted_text is None])
+    content.redact_messages([m for m in existing.values() if content.needs_redaction(m)])
     session.flush()
     if reindex and (counts["created"] or counts["updated"]):
         sync_interaction(session=session, interaction_id=interaction.id)
@@ -411,13 +415,15 @@ def upsert_messages(*, session: Session, interaction: Interaction, messages: Ite
 
 
 def sync_interaction(*, session: Session, interaction_id: int) -> None:
-    """Recompute the derived rows of one interaction: redaction of messages not redacted yet, its participating
-    agents and its search document (which holds redacted text only)."""
+    """Recompute the derived rows of one interaction: redaction of its subject and messages not redacted yet,
+    its participating agents and its search document (which holds redacted text only)."""
     interaction = session.get(Interaction, interaction_id)
     if interaction is None:
         return
+    content.redact_subjects([interaction])
+    session.add(interaction)
     content.redact_messages(session.exec(select(Message).where(Message.interaction_id == interaction_id,
-                                                               col(Message.redacted_text).is_(None))).all())
+                                                               _unredacted_message())).all())
     agents: set[int] = set()
     if interaction.agent_id is not None:
         agents.add(interaction.agent_id)
@@ -436,19 +442,32 @@ def sync_interaction(*, session: Session, interaction_id: int) -> None:
     search_index.reindex_interaction(session=session, interaction_id=interaction_id)
 
 
+def _unredacted_message() -> Any:
+    """Messages whose text, or e-mail subject, has no redaction yet (`content.needs_redaction` in SQL)."""
+    return or_(col(Message.redacted_text).is_(None),
+               and_(col(Message.subject).is_not(None), col(Message.subject) != "",
+                    col(Message.redacted_subject).is_(None)))
+
+
 def redact_and_reindex_all(*, session: Session, batch_size: int = 200) -> dict[str, int]:
-    """Redact every message stored before redaction happened at ingest, and rebuild every search document from
-    redacted text (older indexes were built before redaction and held card numbers). Idempotent; flushes per
-    batch, does not commit. Returns counts {"interactions", "messages_redacted"}."""
-    counts = {"interactions": 0, "messages_redacted": 0}
+    """Redact every message and subject stored before redaction happened at ingest, and rebuild every search
+    document from redacted text (older indexes were built before redaction and held card numbers and subjects in
+    clear). Idempotent; flushes per batch, does not commit. Returns counts {"interactions",
+    "messages_redacted", "subjects_redacted"}."""
+    counts = {"interactions": 0, "messages_redacted": 0, "subjects_redacted": 0}
     last_id = 0
     while True:
         ids = [i for i in session.exec(select(Interaction.id).where(col(Interaction.id) > last_id)
                                        .order_by(col(Interaction.id)).limit(batch_size)).all() if i is not None]
         if not ids:
             return counts
+        subjects = session.exec(select(Interaction).where(col(Interaction.id).in_(ids),
+                                                          col(Interaction.subject).is_not(None),
+                                                          col(Interaction.redacted_subject).is_(None))).all()
+        counts["subjects_redacted"] += content.redact_subjects(subjects)
+        session.add_all(subjects)
         pending = session.exec(select(Message).where(col(Message.interaction_id).in_(ids),
-                                                     col(Message.redacted_text).is_(None))).all()
+                                                     _unredacted_message())).all()
         counts["messages_redacted"] += content.redact_messages(pending)
         session.flush()
         for interaction_id in ids:

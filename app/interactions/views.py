@@ -27,6 +27,9 @@ NAV = [
     NavItem("Customers", "/customers", (Role.ADMIN, Role.EVALUATOR, Role.COACH, Role.EXECUTIVE), order=25),
 ]
 
+# template filters this feature contributes (app.main installs them): `{{ interaction|subject }}`
+TEMPLATE_FILTERS = {"subject": content.shown_subject}
+
 CHANNEL_ICONS = {"call": "☎", "chat": "💬", "email": "✉", "social": "📣"}
 
 
@@ -89,7 +92,7 @@ def search_page(request: Request, principal: WebPrincipal, session: SessionDep, 
     if wants_csv(request):
         return table_csv("search.csv", hits, {
             "interaction_id": lambda h: h.interaction.id, "channel": lambda h: h.interaction.channel,
-            "subject": lambda h: h.interaction.subject or h.interaction.external_id,
+            "subject": lambda h: content.REDACTED.subject(h.interaction) or h.interaction.external_id,
             "started_at": lambda h: h.interaction.started_at,
             "agents": lambda h: ", ".join(names.get(a, f"#{a}") for a in participants.get(h.interaction.id or 0, [])),
             "queue": lambda h: h.interaction.queue, "customer_id": lambda h: h.interaction.customer_id,
@@ -135,7 +138,7 @@ def customer_page(request: Request, customer_id: int, principal: WebPrincipal, s
         return table_csv(f"customer-{customer_id}-timeline.csv", entries, {
             "interaction_id": lambda e: e.interaction.id, "started_at": lambda e: e.interaction.started_at,
             "channel": lambda e: e.interaction.channel, "direction": lambda e: e.interaction.direction,
-            "subject": lambda e: e.interaction.subject or e.interaction.external_id,
+            "subject": lambda e: content.REDACTED.subject(e.interaction) or e.interaction.external_id,
             "agents": lambda e: " → ".join(names.get(a, f"#{a}") for a in e.agent_ids),
             "queue": lambda e: e.interaction.queue, "length": lambda e: e.length_label})
     merged = list(session.exec(select(Customer).where(Customer.merged_into_id == customer_id)))
@@ -161,7 +164,8 @@ def interaction_page(request: Request, interaction_id: int, principal: WebPrinci
     names = agent_names(session, set(participants) | {leg.agent_id for leg in legs if leg.agent_id})
     customer = session.get(Customer, interaction.customer_id) if interaction.customer_id else None
     context: dict[str, Any] = {
-        "interaction": interaction, "legs": legs, "messages": messages, "segments": segments, "names": names,
+        "interaction": interaction, "gate": gate, "legs": legs, "messages": messages, "segments": segments,
+        "names": names,
         "participants": participants, "customer": customer, "icons": CHANNEL_ICONS, "original": original,
         "may_see_original": content.may_see_original(principal, settings),
         **timeline.player_context(session=session, principal=principal, settings=settings, interaction=interaction,

@@ -22,6 +22,7 @@ from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
+from app.interactions import content
 from app.interactions.models import Customer, Interaction, InteractionLeg
 from app.reviews.models import (
     DECISION_STATES,
@@ -220,7 +221,7 @@ class StoryItem:
     started_at: datetime
     direction: str
     queue: str | None
-    subject: str | None
+    shown_subject: str | None  # as the content gate shows it (redacted): meeting pages and PDF packs print it
     agents: list[str]
     reason: str
     transferred: bool
@@ -272,7 +273,8 @@ def case_story(*, session: Session, case: ReviewCase) -> CaseStory:
         involved.extend(a for a in agents if a not in involved)
         story.items.append(StoryItem(
             interaction_id=interaction.id, channel=interaction.channel, started_at=interaction.started_at,
-            direction=interaction.direction, queue=interaction.queue, subject=interaction.subject,
+            direction=interaction.direction, queue=interaction.queue,
+            shown_subject=content.REDACTED.subject(interaction),
             agents=list(dict.fromkeys(agents)), reason=reasons[interaction.id], transferred=len(leg_agents) > 1))
     if case.agent_id in names and names[case.agent_id] not in involved:
         involved.insert(0, names[case.agent_id])

@@ -1,6 +1,6 @@
 """The canary walk: known personal data (a Luhn-valid card, a date of birth, a UK postcode, a phone number and a
-full name) is seeded into a call transcript, a chat, an e-mail and a social thread — with analytics quoting
-them, an evaluation of the chat and a review case in a meeting with its PDF pack — and then every GET route of
+full name) is seeded into a call transcript, a chat, an e-mail (its text and its subject), a help-desk ticket's
+subject (imported through the Zendesk connector) and a social thread — with analytics quoting them, an evaluation of the chat and a review case in a meeting with its PDF pack — and then every GET route of
 the access matrix (tests/access_matrix) is walked as every role, as HTML, JSON, CSV and PDF (text extracted
 with pdftotext). A canary anywhere fails the test; the only place one may appear is the audited original
 view of a role in EARSHOT_UNREDACTED_ROLES, which is checked too (so the canaries really are in the data).
@@ -18,13 +18,14 @@ import pytest
 from sqlmodel import select
 
 from app.auth.service import principal_of
-from app.connectors import webhooks
+from app.connectors import helpdesk, webhooks
+from app.connectors.common import import_interactions
 from app.connectors.models import WebhookDelivery
 from app.core.models import AuditEvent
 from app.evaluations import service as evaluations
 from app.evaluations.models import AnswerIn, Evidence
 from app.interactions import service as interactions
-from app.interactions.models import Message, Segment
+from app.interactions.models import Interaction, Message, Segment
 from app.nlp import service as nlp
 from app.reviews import pack
 from app.reviews import service as reviews
@@ -45,6 +46,11 @@ CARD, DOB, POSTCODE, PHONE, FIRST, LAST = "4929 1234 5678 9015", "14/03/1988", "
     "Philippa", "Quenby"
 SAID = (f"Hi, my name is {FIRST} {LAST} and my card number is {CARD}. My date of birth is {DOB}, "
         f"postcode {POSTCODE}, call me on {PHONE}. The router is broken.")
+# subjects carry the canaries too: an e-mail's (on the interaction and on its message) and a ticket's. (The
+# detector finds names in subjects by the language model or a cue such as "Mrs"; "Refund for Philippa Quenby"
+# alone is missed — a limit of the detector, not of the paths walked here.)
+EMAIL_SUBJECT = f"Router fault, {FIRST} {LAST}, date of birth {DOB}, call me on {PHONE}"
+TICKET_SUBJECT = f"Refund to card {CARD} for Mrs {FIRST} {LAST}, postcode {POSTCODE}"
 NEEDLES = [CARD, CARD.replace(" ", ""), DOB, POSTCODE, POSTCODE.replace(" ", ""), PHONE, PHONE.replace(" ", ""),
            FIRST, LAST]
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
@@ -66,7 +72,7 @@ def _body_text(response) -> str:
 
 
 @pytest.fixture
-def world(session, make_user, settings):
+def world(session, make_user, settings, tmp_path):
     """The canaries in every channel, with analytics, an evaluation, a review case and a meeting pack."""
     # an outbound webhook endpoint subscribed to every event: its stored payloads are checked too
     endpoint = webhooks.create_endpoint(session=session, actor=None, data=webhooks.EndpointIn(
@@ -83,10 +89,11 @@ def world(session, make_user, settings):
     for channel, count in (("call", 0), ("chat", 2), ("email", 1)):
         interaction, _ = interactions.upsert_interaction(session=session, data=interactions.InteractionData(
             source="canary", external_id=f"canary-{channel}", channel=channel, started_at=T0, agent_id=ada.id,
-            customer_id=customer.id, subject="Router fault" if channel == "email" else None,
+            customer_id=customer.id, subject=EMAIL_SUBJECT if channel == "email" else None,
             duration_seconds=30.0 if channel == "call" else None,
             messages=[interactions.MessageData(external_id=f"{channel}-{n}", author_role=role, agent_id=agent,
-                                               sent_at=T0 + timedelta(seconds=n), text=text)
+                                               sent_at=T0 + timedelta(seconds=n), text=text,
+                                               subject=EMAIL_SUBJECT if channel == "email" else None)
                       for n, (role, agent, text) in enumerate([("customer", None, SAID),
                                                                ("agent", ada.id, "Sorry to hear that, let me help.")])
                       if n < count]))
@@ -97,6 +104,7 @@ def world(session, make_user, settings):
         # stored as the speech pipeline stores a line: the text and its redaction side by side
         session.add(Segment(interaction_id=ids["call"], seq=seq, speaker=speaker, start=seq * 5.0,
                             end=seq * 5.0 + 4.0, text=text, redacted_text=redact_transcript_line(text)))
+    ids["ticket"] = _zendesk_ticket(session, settings, tmp_path, agent=ada)
     thread = record_thread(session=session, platform="twitter", source="canary", customer_id=customer.id, posts=[
         Post(post_id="canary-root", author_role="customer", text="The router is broken again", sent_at=T0,
              author_handle="@canary"),
@@ -137,6 +145,30 @@ def world(session, make_user, settings):
     pack.build_and_store(session=session, meeting_id=meeting.id, settings=settings)
     return {"ids": ids, "customer_id": customer.id, "evaluation_id": evaluation.id, "case_id": case.id,
             "meeting_id": meeting.id, "agent_id": ada.id, "endpoint_id": endpoint.id}
+
+
+def _zendesk_ticket(session, settings, tmp_path, *, agent) -> int:
+    """A help-desk ticket with the canaries in its subject only, imported as the Zendesk connector imports one."""
+    agent.email = "c_agent@acme.test"
+    session.add(agent)
+    session.flush()
+    export = tmp_path / "tickets.json"
+    export.write_text(json.dumps({"tickets": [{
+        "id": 4711, "subject": TICKET_SUBJECT, "created_at": T0.isoformat(), "requester_id": 1, "assignee_id": 2,
+        "status": "open", "via": {"channel": "email"}, "comments": [
+            {"id": 1, "author_id": 1, "body": "The router is broken again.", "public": True,
+             "created_at": T0.isoformat()},
+            {"id": 2, "author_id": 2, "body": "Sorry to hear that, a refund is on its way.", "public": True,
+             "created_at": (T0 + timedelta(minutes=3)).isoformat()}]}],
+        "users": [{"id": 1, "name": "Canary Customer", "email": "canary.customer@example.com", "role": "end-user"},
+                  {"id": 2, "name": "Ada Agent", "email": "c_agent@acme.test", "role": "agent"}]}))
+    report = import_interactions(session=session, settings=settings, source="zendesk",
+                                 records=helpdesk.read_zendesk(session, export))
+    assert report.created == 1, report
+    ticket = session.exec(select(Interaction).where(Interaction.source == "zendesk")).one()
+    assert ticket.subject == TICKET_SUBJECT and ticket.agent_id == agent.id
+    assert ticket.id is not None
+    return ticket.id
 
 
 QUERIES = {"/search": {"q": "router"}, "/api/search": {"q": "router"}}
@@ -200,3 +232,11 @@ def _original_view_shows_the_canaries_to_allowed_roles_only(client, session, wor
     assert len(after) == before + 1 and after[-1].action == "interaction.view_original"
     page = client.get(f"/interactions/{call}", params={"view": "original"}, headers={"accept": "text/html"})
     assert page.status_code == 200 and CARD in page.text
+    # the subjects: stored in clear, shown only in the original view
+    email, ticket = world["ids"]["email"], world["ids"]["ticket"]
+    shown = client.get(f"/api/interactions/{email}", params={"view": "original"}).json()
+    assert shown["subject"] == EMAIL_SUBJECT and shown["messages"][0]["subject"] == EMAIL_SUBJECT
+    page = client.get(f"/interactions/{ticket}", params={"view": "original"}, headers={"accept": "text/html"})
+    assert page.status_code == 200 and CARD in page.text and POSTCODE in page.text
+    redacted = client.get(f"/api/interactions/{ticket}").json()["subject"]
+    assert "[CARD]" in redacted and not leaks(redacted)

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from app.auth.service import principal_of
 from app.core.models import AuditEvent
 from app.interactions import content, search, service
-from app.interactions.models import Message, SearchDocument
+from app.interactions.models import Interaction, Message, SearchDocument
 from app.interactions.service import InteractionData, MessageData
 
 pytestmark = pytest.mark.integration
@@ -57,6 +57,40 @@ def test_a_card_number_in_an_email_subject_is_not_searchable(session, make_user)
     admin = principal_of(make_user("admin"))
     assert search.search(session=session, principal=admin, q="4111").total == 0
     assert ids_found(search.search(session=session, principal=admin, q="refund")) == [interaction.id]
+
+
+def test_subjects_are_redacted_at_ingest_and_again_when_they_change(session, make_user):
+    """Names, cards and postcodes in a subject are redacted as message text is (the language model included),
+    stored beside the original; a changed subject is redacted again and the index follows."""
+    interaction, _ = service.upsert_interaction(session=session, data=InteractionData(
+        source="test", external_id="mail-subject", channel="email", started_at=T0,
+        subject=f"Refund to card {CARD} for Mrs Philippa Quenby, postcode SW1A 2AA",
+        messages=[MessageData(external_id="e1", author_role="customer", sent_at=T0, text="see subject",
+                              subject="Re: call me on 07700 900461")]))
+    session.commit()
+    assert interaction.redacted_subject == "Refund to card [CARD] for Mrs [PERSON], postcode [POSTCODE]"
+    assert interaction.subject.startswith(f"Refund to card {CARD}")  # the original is kept
+    message = session.exec(select(Message).where(Message.interaction_id == interaction.id)).one()
+    assert message.redacted_subject == "Re: call me on [PHONE]"
+    assert content.REDACTED.subject(interaction) == interaction.redacted_subject
+    assert content.ContentGate(original=True).subject(interaction) == interaction.subject
+    admin = principal_of(make_user("admin"))
+    assert search.search(session=session, principal=admin, q="Quenby").total == 0
+    assert content.redact_subject_texts(["Broadband keeps dropping", "Re: Wrong charge on my bill"]) == [
+        "Broadband keeps dropping", "Re: Wrong charge on my bill"]  # an ordinary subject is left as it is
+    service.upsert_interaction(session=session, data=InteractionData(
+        source="test", external_id="mail-subject", channel="email", started_at=T0,
+        subject="Refund to card 5500 0000 0000 0004"))
+    session.commit()
+    assert interaction.redacted_subject == "Refund to card [CARD]"
+    assert "5500" not in session.get(SearchDocument, interaction.id).body
+    assert search.search(session=session, principal=admin, q="refund").total == 1
+
+
+def test_a_subject_not_redacted_yet_is_shown_as_being_redacted(session):
+    interaction = Interaction(channel="email", started_at=T0, external_id="x", subject=f"card {CARD}")
+    assert content.REDACTED.subject(interaction) == content.BEING_REDACTED
+    assert content.REDACTED.subject(Interaction(channel="email", started_at=T0, external_id="y")) is None
 
 
 def ids_found(result):

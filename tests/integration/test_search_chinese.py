@@ -5,8 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, text
-from sqlmodel import Session
+from sqlalchemy import insert, select, text
 
 from app.auth.service import principal_of
 from app.core.db import make_engine
@@ -93,6 +92,15 @@ def test_index_text_is_kept_only_for_chinese_documents(session, make_user):
     assert found(session, admin, "退款") == [] and found(session, admin, "取消合约") == ["zh"]
 
 
+def indexed(engine, q):
+    """The sort keys the full-text index matches for `q` (as search() asks it), read without the models."""
+    dialect = engine.dialect.name
+    key = search._fts.c.rowid if dialect == "sqlite" else search._sd.c.sort_key
+    with engine.connect() as connection:
+        return sorted(row[0] for row in connection.execute(
+            select(key).where(search._match_clause(dialect, search.parse_query(q)))))
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_migration_indexes_existing_chinese_documents(backend, tmp_path):
     """Documents stored before interactions_0002 are found by Chinese queries after the upgrade, and a
@@ -115,8 +123,8 @@ def test_migration_indexes_existing_chinese_documents(backend, tmp_path):
                     "interaction_id": n, "sort_key": n, "body": body, "updated_at": T0}])
         # to this revision only: the next one rebuilds every document from its messages (these have none)
         upgrade(url, "interactions_0002_cjk_search")
-        with Session(engine) as session:
-            assert found(session, None, "断线") == ["old1"] and found(session, None, "refund") == ["old2"]
+        # the index itself, not search(): today's models map columns later revisions add (redacted_subject)
+        assert indexed(engine, "断线") == [1] and indexed(engine, "refund") == [2]
         engine.dispose()
         downgrade(url, "interactions_0001")
         with make_engine(url).connect() as connection:

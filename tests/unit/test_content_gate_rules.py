@@ -30,9 +30,14 @@ def test_redacted_unless_opened_and_never_clear_while_not_redacted() -> None:
 def test_shown_copies_hold_only_the_gated_text() -> None:
     row = message()
     row.subject = "Refund to 4111 1111 1111 1111"
+    [not_yet] = content.REDACTED.messages([row])
+    assert not_yet.subject == content.BEING_REDACTED  # a subject is never shown before it is redacted
+    row.redacted_subject = "Refund to [CARD]"
     [shown] = content.REDACTED.messages([row])
     assert shown.text == REDACTED and shown.redacted_text == REDACTED and shown.id == 1
-    assert shown.subject == "Refund to [CARD]" and row.subject.endswith("1111")
+    assert shown.subject == shown.redacted_subject == "Refund to [CARD]" and row.subject.endswith("1111")
+    [opened] = content.ContentGate(original=True).messages([row])
+    assert opened.subject == opened.redacted_subject == row.subject
     line = Segment(interaction_id=1, seq=0, speaker="agent", start=0, end=1, text=ORIGINAL, redacted_text=REDACTED,
                    words=[{"word": "4111", "start": 0.1, "end": 0.2}])
     [shown_line] = content.REDACTED.segments([line])

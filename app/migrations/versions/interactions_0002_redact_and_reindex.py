@@ -6,14 +6,15 @@ snippets. This data step redacts every message that has no redaction yet and reb
 through the content gate (app/interactions/content.py). No schema change; downgrade keeps the redactions (the
 originals are untouched, so nothing is lost).
 
+The step itself now runs in interactions_0003_redact_subject: it reads through the application's models, which
+map the `redacted_subject` columns that revision adds, so running it here would fail on a database being built
+from empty. Databases already past this revision ran it then; the next revision runs it again (idempotent).
+
 Revision ID: interactions_0002_redact_reindex
 Revises: interactions_0002_cjk_search
 Create Date: 2026-12-05 04:05:00
 """
 from collections.abc import Sequence
-
-from alembic import op
-from sqlmodel import Session
 
 revision: str = 'interactions_0002_redact_reindex'
 down_revision: str | Sequence[str] | None = 'interactions_0002_cjk_search'
@@ -26,12 +27,7 @@ depends_on: str | Sequence[str] | None = ('auth_0002_throttle_scopes', 'coaching
 
 
 def upgrade() -> None:
-    from app.interactions.service import redact_and_reindex_all
-
-    # the session joins the migration's own transaction (Alembic commits it)
-    with Session(bind=op.get_bind()) as session:
-        redact_and_reindex_all(session=session)
-        session.flush()
+    pass  # done by interactions_0003_redact_subject (see above)
 
 
 def downgrade() -> None:
