@@ -5,7 +5,6 @@ re-scored or disputed). The service feeds them observations read from the evalua
 """
 
 import math
-import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -81,6 +80,14 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
+def _variance(values: Sequence[float]) -> float:
+    """Sample variance (n - 1); 0 for a single value."""
+    if len(values) < 2:
+        return 0.0
+    mean = _mean(values)
+    return sum((x - mean) ** 2 for x in values) / (len(values) - 1)
+
+
 def welch_p_value(before: Sequence[float], after: Sequence[float]) -> float:
     """Two-sided Welch t-test. When neither side varies the test is undefined: equal means give 1.0 and
     different means 0.0 (every evaluation on one side beats every one on the other)."""
@@ -88,12 +95,18 @@ def welch_p_value(before: Sequence[float], after: Sequence[float]) -> float:
     after = [round(x, 6) for x in after]
     if len(set(before)) <= 1 and len(set(after)) <= 1:
         return 1.0 if _mean(before) == _mean(after) else 0.0
-    with warnings.catch_warnings():  # one constant side is fine for Welch; scipy warns about it anyway
-        warnings.simplefilter("ignore", RuntimeWarning)
-        from scipy import stats  # imported on first use: scipy.stats costs ~0.8 s at start-up
+    # Closed form (Welch–Satterthwaite degrees of freedom, Student's t tail from scipy.special): the same
+    # p-value as scipy.stats.ttest_ind(equal_var=False) at a thousandth of its cost, which home pages pay
+    # once per coaching assignment.
+    from scipy.special import stdtr
 
-        result = stats.ttest_ind(after, before, equal_var=False)
-    p_value = float(result.pvalue)
+    if len(before) < 2 or len(after) < 2:
+        return 1.0  # no variance estimate on one side (scipy gives NaN there)
+    var_b, var_a = _variance(before), _variance(after)
+    se_b, se_a = var_b / len(before), var_a / len(after)
+    t = (_mean(after) - _mean(before)) / math.sqrt(se_a + se_b)
+    df = (se_a + se_b) ** 2 / (se_a ** 2 / (len(after) - 1) + se_b ** 2 / (len(before) - 1))
+    p_value = float(2.0 * stdtr(df, -abs(t)))
     return 1.0 if math.isnan(p_value) else p_value
 
 

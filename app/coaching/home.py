@@ -25,19 +25,14 @@ def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePa
 
 
 def _coach_panel(*, session: Session, principal: Principal) -> HomePanel:
-    open_ = service.list_assignments(session=session, principal=principal,
-                                     filters=service.AssignmentFilters(open_only=True), per_page=1).total
-    overdue = service.list_assignments(session=session, principal=principal,
-                                       filters=service.AssignmentFilters(overdue=True), per_page=1).total
-    completed = service.list_assignments(session=session, principal=principal,
-                                         filters=service.AssignmentFilters(status="completed"), per_page=1).total
+    counts = service.assignment_counts(session=session, principal=principal)
     report = service.effectiveness_report(session=session, principal=principal, load=sources.observations_for, limit=100)
     total = report.overall
     share = f"{total.improved} of {total.measured}" if total.measured else "not enough evaluations yet"
     return HomePanel(title="My agents' coaching", link="/coaching", order=20, items=[
-        ("Open assignments", str(open_), "/coaching?open=1"),
-        ("Overdue", str(overdue), "/coaching?overdue=1"),
-        ("Completed, to verify", str(completed), "/coaching?status=completed"),
+        ("Open assignments", str(counts.open), "/coaching?open=1"),
+        ("Overdue", str(counts.overdue), "/coaching?overdue=1"),
+        ("Completed, to verify", str(counts.completed), "/coaching?status=completed"),
         ("Followed by improvement", share, "/coaching/effectiveness"),
     ])
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -200,6 +200,27 @@ def list_assignments(*, session: Session, principal: Principal, filters: Assignm
                                         col(CoachingAssignment.due_date), col(CoachingAssignment.id).desc())
                          .offset((page - 1) * per_page).limit(per_page)).all()
     return Page(items=list(items), total=int(total), page=page, per_page=per_page)
+
+
+@dataclass(frozen=True)
+class AssignmentCounts:
+    open: int
+    overdue: int
+    completed: int  # completed, not yet verified
+
+
+def assignment_counts(*, session: Session, principal: Principal) -> AssignmentCounts:
+    """The home panel's figures for the assignments this principal may see, in one query (the same sets as
+    `list_assignments` with open_only / overdue / status="completed")."""
+    still_open = col(CoachingAssignment.status).in_([s.value for s in OPEN_STATUSES])
+    overdue = and_(still_open, col(CoachingAssignment.due_date) < utcnow().date())
+    query = select(func.count().filter(still_open), func.count().filter(overdue),
+                   func.count().filter(col(CoachingAssignment.status) == AssignmentStatus.COMPLETED))
+    visible = visible_agent_ids(session=session, principal=principal)
+    if visible is not None:
+        query = query.where(col(CoachingAssignment.agent_id).in_(visible))
+    open_, late, completed = session.exec(query.select_from(CoachingAssignment)).one()
+    return AssignmentCounts(open=int(open_), overdue=int(late), completed=int(completed))
 
 
 @dataclass

@@ -40,6 +40,13 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"MZ", "a Windows program"), (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF87a", "a GIF image"), (b"GIF89a", "a GIF image"), (b"SQLite format 3\x00", "an SQLite database"),
 )
+# Recordings where text was due (a .wav chosen as the chats file): refused by `refuse_binary` only, since the
+# recording importer itself sniffs with `sniff_binary` and must let audio through.
+_AUDIO_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"ID3", "an MP3 recording"), (b"\xff\xfb", "an MP3 recording"), (b"\xff\xf3", "an MP3 recording"),
+    (b"\xff\xf2", "an MP3 recording"), (b"OggS", "an Ogg recording"), (b"fLaC", "a FLAC recording"),
+    (b"#!AMR", "an AMR recording"),
+)
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
          (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
@@ -79,6 +86,19 @@ def refuse_binary(head: bytes, *, what: str, expected: str) -> None:
     kind = sniff_binary(head)
     if kind is not None:
         raise InvalidInput(f"{what} is {kind}, not {expected}; archives are not opened")
+    audio = sniff_audio(head)
+    if audio is not None:
+        raise InvalidInput(f"{what} is {audio}, not {expected}; upload it with \"Upload a recording\" "
+                           "(or `earshot ingest calls`)")
+
+
+def sniff_audio(head: bytes) -> str | None:
+    """What recording `head` starts, for the formats a contact centre exports (WAV, MP3, Ogg, FLAC, AMR, M4A)."""
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "a WAV recording"
+    if head[4:8] == b"ftyp":
+        return "an MP4/M4A recording"
+    return next((kind for magic, kind in _AUDIO_MAGIC if head.startswith(magic)), None)
 
 
 def decode_text(data: bytes, *, what: str = "the file") -> str:

@@ -110,6 +110,9 @@ def survey_figures(*, session: Session, period: str = "month", until: datetime |
            & (col(SurveyResponse.invited_at) < last)))
     if agent_ids is not None:
         query = query.where(col(SurveyResponse.agent_id).in_(agent_ids or {-1}))
+    if group_by is None:
+        _count_in_database(session=session, query=query, buckets=buckets)
+        return buckets
     names = _group_names(session=session, group_by=group_by)
     for invited_at, responded_at, band, channel, team_id, agent_id, site_id, shop in session.execute(query).all():
         anchor = as_utc(responded_at or invited_at)
@@ -128,6 +131,24 @@ def survey_figures(*, session: Session, period: str = "month", until: datetime |
                 if band in figures.counts:
                     figures.counts[band] += 1
     return buckets
+
+
+def _count_in_database(*, session: Session, query: Any, buckets: list[PeriodFigures]) -> None:
+    """The totals of every bucket in one aggregate query (home panels and ungrouped pages): the same counts as
+    the row loop above, without bringing every response of six months into Python."""
+    rows = query.subquery()
+    anchor = func.coalesce(rows.c.responded_at, rows.c.invited_at)
+    columns: list[Any] = []
+    for bucket in buckets:
+        inside = (anchor >= bucket.start) & (anchor < bucket.end)
+        answered = inside & rows.c.responded_at.is_not(None)
+        columns += [func.count().filter(inside), func.count().filter(answered)]
+        columns += [func.count().filter(answered & (rows.c.band == band)) for band in BANDS]
+    values = iter(session.execute(sa_select(*columns).select_from(rows)).one())
+    for bucket in buckets:
+        bucket.total.invited, bucket.total.completed = int(next(values)), int(next(values))
+        for band in BANDS:
+            bucket.total.counts[band] = int(next(values))
 
 
 def _group_names(*, session: Session, group_by: str | None) -> dict[int | None, str]:

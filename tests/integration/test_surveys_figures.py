@@ -50,6 +50,19 @@ def test_figures_per_channel_agent_team_shop(session, make_user):
     assert by_shop.groups["Downtown shop"].invited == 2 and by_shop.groups["Riverside shop"].invited == 2
 
 
+def test_totals_counted_in_the_database_equal_the_row_by_row_totals(session, make_user):
+    """Ungrouped figures (home panel, dashboard) are counted by one aggregate query; grouped ones row by row.
+    Both must give every period the same totals, the month boundaries included."""
+    _load(session, make_user)
+    for until in ("2026-11-15T00:00:00", "2026-10-01T00:00:00", "2026-09-30T23:59:59"):
+        counted = figures.survey_figures(session=session, until=at(until), periods=4)
+        for group_by in figures.GROUPINGS:
+            looped = figures.survey_figures(session=session, until=at(until), periods=4, group_by=group_by)
+            assert [(p.period, p.total) for p in counted] == [(p.period, p.total) for p in looped], (until, group_by)
+    assert sum(p.total.invited for p in figures.survey_figures(session=session, until=at("2026-11-15T00:00:00"),
+                                                               periods=4)) == 12
+
+
 def test_figures_api_and_dashboard(client, session, make_user):
     _load(session, make_user)
     executive = make_user("executive")

@@ -12,6 +12,8 @@ from app.core.inputs import (
     decode_text,
     json_document,
     json_lines,
+    refuse_binary,
+    sniff_audio,
     sniff_binary,
 )
 
@@ -73,3 +75,20 @@ def test_json_helpers_name_the_line_of_the_problem():
         json_document(b"[" * 5_000 + b"]" * 5_000)
     assert [(n, type(v).__name__) for n, v in json_lines('{"a": 1}\n\n{"a": \n"\u2028"\n')] == [
         (1, "dict"), (3, "InvalidInput"), (4, "str")]
+
+
+@pytest.mark.parametrize(("head", "kind"), [
+    (b"RIFF\x24\x08\x00\x00WAVEfmt ", "a WAV recording"), (b"ID3\x04\x00\x00\x00\x00\x00\x00", "an MP3 recording"),
+    (b"\xff\xfb\x90\x64\x00", "an MP3 recording"), (b"OggS\x00\x02", "an Ogg recording"),
+    (b"fLaC\x00\x00\x00\x22", "a FLAC recording"), (b"\x00\x00\x00\x20ftypM4A ", "an MP4/M4A recording"),
+])
+def test_a_recording_where_text_was_due_is_refused_with_where_recordings_go(head, kind):
+    assert sniff_audio(head) == kind
+    assert sniff_binary(head) is None  # the recording importer's own sniff still lets audio through
+    with pytest.raises(InvalidInput, match=f"chats.wav is {kind}, not a chats file.*Upload a recording"):
+        refuse_binary(head, what="chats.wav", expected="a chats file")
+
+
+def test_text_that_merely_starts_like_a_byte_order_mark_is_not_taken_for_audio():
+    assert sniff_audio(codecs.BOM_UTF16_LE + "conversation_id".encode("utf-16-le")) is None
+    assert sniff_audio(b"conversation_id,message_id") is None
