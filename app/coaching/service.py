@@ -44,7 +44,7 @@ from app.coaching.models import (
 )
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.core.jobs import JobQueue
+from app.core.jobs import JobKind, JobQueue
 from app.core.listing import Page
 from app.core.models import Job
 from app.core.security import Principal, Role
@@ -768,7 +768,7 @@ OutcomeLoader = Callable[[Session, datetime, int | None], Sequence[EvaluationOut
 """(session, since, agent_id or None for all agents) → outcomes of the evaluations submitted since then."""
 
 RULES_LOOKBACK_DAYS = 365
-RULES_JOB = "coaching.apply_rules"
+RULES_JOB = JobKind.COACHING_APPLY_RULES
 
 
 def run_rules(*, session: Session, load: OutcomeLoader, agent_id: int | None = None,

@@ -28,7 +28,7 @@ from app.core import phones
 from app.core.audit import Actor
 from app.core.errors import InvalidInput, NotFound
 from app.core.inputs import CsvFile, decode_text, json_document, json_lines, refuse_binary
-from app.core.jobs import JobQueue, registered_kinds
+from app.core.jobs import JobKind, JobQueue, registered_kinds
 from app.core.settings import Settings
 from app.core.storage import BlobStore
 from app.core.timeutil import as_utc
@@ -49,7 +49,6 @@ from app.interactions.service import Identity, InteractionData, LegData, Message
 
 log = logging.getLogger("earshot.ingest")
 
-TRANSCRIBE_KIND = "speech.transcribe"
 COMMIT_EVERY = 200
 BACKGROUND_COMMIT_SECONDS = 0.2
 Progress = Callable[[int, int], None]
@@ -300,7 +299,7 @@ def _save_call(*, session: Session, resolver: Resolver, metadata: RecordingMetad
 
 def enqueue_transcription(*, session: Session, queue: JobQueue | None, recording: Recording) -> int | None:
     """Queue `speech.transcribe` for a recording when that handler is installed (deduplicated per recording)."""
-    if queue is None or TRANSCRIBE_KIND not in registered_kinds() or recording.transcription_status in {
+    if queue is None or JobKind.SPEECH_TRANSCRIBE not in registered_kinds() or recording.transcription_status in {
             "done", "queued", "running"}:
         return None
     from app.speech import service as speech  # one way to queue a transcription, whoever asks

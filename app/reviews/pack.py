@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from app.auth.models import Site, User
 from app.core import audit
 from app.core.errors import NotFound
-from app.core.jobs import JobQueue
+from app.core.jobs import JobKind, JobQueue
 from app.core.models import Job
 from app.core.security import Principal
 from app.core.settings import Settings
@@ -27,7 +27,7 @@ from app.reviews import service
 from app.reviews.models import ReviewAction, ReviewCase, ReviewMeeting
 from app.surveys import charts, figures
 
-JOB_KIND = "reviews.meeting_pack"
+JOB_KIND = JobKind.REVIEWS_MEETING_PACK
 MAX_PACK_BYTES = 200 * 1024 * 1024
 Progress = Callable[[float, str | None], None]
 

@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 
 from app.core import audit
 from app.core.errors import Conflict, NotFound
-from app.core.jobs import JobQueue
-from app.core.models import Job
+from app.core.jobs import JobKind, JobQueue
+from app.core.models import Job, JobStatus
 from app.core.security import Principal, Role
 from app.core.settings import Settings
 from app.core.storage import BlobStore
@@ -30,9 +30,9 @@ from app.speech.pipeline import (
 
 log = logging.getLogger("earshot.speech")
 
-JOB_KIND = "speech.transcribe"
+JOB_KIND = JobKind.SPEECH_TRANSCRIBE
 REQUEST_ROLES = (Role.ADMIN, Role.EVALUATOR)
-ACTIVE_JOB_STATES = ("queued", "running")
+ACTIVE_JOB_STATES = JobStatus.active()
 PENDING, QUEUED, RUNNING, DONE, FAILED = "pending", "queued", "running", "done", "failed"
 
 
