@@ -52,6 +52,13 @@ def enqueue_pack(*, session: Session, queue: JobQueue, meeting_id: int, actor: P
     return job
 
 
+def latest_job(*, session: Session, meeting_id: int) -> Job | None:
+    """The newest pack job of this meeting (whatever other meetings rendered since), or None."""
+    return session.exec(select(Job).where(Job.kind == JOB_KIND,
+                                          col(Job.payload)["meeting_id"].as_integer() == meeting_id)
+                        .order_by(col(Job.id).desc()).limit(1)).first()
+
+
 def excerpt(*, session: Session, interaction_id: int | None, limit: int = 6) -> list[tuple[str, str]]:
     """The first turns of the survey's own interaction (redacted text when there is one)."""
     if interaction_id is None:
