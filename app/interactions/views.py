@@ -109,8 +109,8 @@ def customers_page(request: Request, principal: WebStaff, session: SessionDep, q
     order = parse_sort(sort, service.CUSTOMER_SORTS, "-since")
     page, per_page = page_window(request, page, 50)
     rows, total = service.list_customers(session=session, q=q or None, page=page, per_page=per_page, sort=order)
-    identities = {c.id: service.customer_identities(session=session, customer_id=c.id) for c in rows
-                  if c.id is not None}
+    identities = service.identities_by_customer(session=session,
+                                                customer_ids=[c.id for c in rows if c.id is not None])
     if wants_csv(request):
         return table_csv("customers.csv", rows, {
             "id": lambda c: c.id, "name": lambda c: c.display_name,
