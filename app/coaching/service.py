@@ -44,9 +44,8 @@ from app.coaching.models import (
 )
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.core.jobs import JobKind, JobQueue
+from app.core.jobs import JobKind
 from app.core.listing import Page
-from app.core.models import Job
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
 from app.scorecards import service as scorecards
@@ -782,15 +781,6 @@ def run_rules(*, session: Session, load: OutcomeLoader, agent_id: int | None = N
     days = max([RULES_LOOKBACK_DAYS, *(r.window_days for r in rules)])
     outcomes = load(session, now - timedelta(days=days), agent_id)
     return apply_rules(session=session, outcomes=outcomes, now=now, rules=rules)
-
-
-def request_rules_run(*, session: Session, queue: JobQueue, agent_id: int, evaluation_id: int,
-                      revision: int | str = 1) -> Job:
-    """Queue a rules run for one agent after one of their evaluations was submitted: once per evaluation
-    `revision` (the evaluations feature calls this on submit, and with the new version after a dispute
-    changes the answers). Commits."""
-    return queue.enqueue(session=session, kind=RULES_JOB, payload={"agent_id": agent_id},
-                         dedupe_key=f"{RULES_JOB}:evaluation:{evaluation_id}:{revision}")
 
 
 @dataclass(frozen=True)
