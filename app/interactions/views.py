@@ -12,13 +12,13 @@ from app.auth.deps import SessionDep, SettingsDep, WebPrincipal, WebStaff
 from app.auth.models import Team, User
 from app.auth.service import visible_agent_ids
 from app.core.errors import NotFound
+from app.core.export import page_window, table_csv, wants_csv
 from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.interactions import content, service, timeline
 from app.interactions import search as search_service
 from app.interactions.models import Channel, Customer
-from app.reports.export import page_window, table_csv, wants_csv
 
 router = APIRouter()
 

@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session, select
 
-from app.core import audit
+from app.core import audit, stats
 from app.core.errors import Conflict, InvalidInput
 from app.core.jobs import JobKind, JobQueue
 from app.core.models import Job, JobStatus
@@ -50,7 +50,6 @@ from app.scorecards import service
 from app.scorecards.models import ScorecardVersion, VersionStatus
 from app.scorecards.schema import ScorecardForm
 from app.scorecards.scoring import AnswerError, AnswerInput, ScoreResult, check_answer, score
-from app.stats import service as stats
 
 DEFAULT_REFERENCE_SIZE = 200
 MAX_REFERENCE_SIZE = 1000  # re-scored inline: ~1.4 s of CPU at this size with a few changes

@@ -9,11 +9,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, web_require_roles
 from app.auth.service import visible_agent_ids
 from app.core.errors import EarshotError, InvalidInput
+from app.core.export import page_window, table_csv, wants_csv
 from app.core.listing import Page
 from app.core.models import JobStatus
 from app.core.security import Principal
 from app.core.web import NavItem, render
-from app.reports.export import page_window, table_csv, wants_csv
 from app.surveys import charts, figures, service, tasks
 from app.surveys.api import FIGURE_READERS, LINKERS, MAX_CSV_BYTES, SURVEY_ADMINS
 from app.surveys.figures import BandFigures
