@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from app.auth.models import User
 from app.core import phones
 from app.core.audit import Actor
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import InvalidInput
 from app.core.inputs import CsvFile, decode_text, json_document, json_lines, refuse_binary
 from app.core.jobs import JobKind, JobQueue, registered_kinds
 from app.core.settings import Settings
@@ -306,29 +306,6 @@ def enqueue_transcription(*, session: Session, queue: JobQueue | None, recording
 
     assert recording.id is not None
     return speech.request_transcription(session=session, queue=queue, recording_id=recording.id).id
-
-
-AUDIO_MEDIA_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac", "m4a": "audio/mp4",
-                     "ogg": "audio/ogg"}
-
-
-def recording_media_type(recording: Recording) -> str:
-    """The media type of a stored recording, from the format found by decoding it (never the uploader's claim)."""
-    return AUDIO_MEDIA_TYPES.get(recording.format.split("/")[0], "application/octet-stream")
-
-
-def recording_path(*, settings: Settings, recording: Recording) -> Path:
-    path = BlobStore(settings.recordings_dir).path_for(recording.sha256)
-    if recording.audio_deleted_at is not None or not path.exists():
-        raise NotFound("the audio of this recording is no longer stored")
-    return path
-
-
-def get_recording(*, session: Session, recording_id: int) -> Recording:
-    recording = session.get(Recording, recording_id)
-    if recording is None:
-        raise NotFound(f"recording {recording_id} not found")
-    return recording
 
 
 # ---------------------------------------------------------------- calls from a manifest
