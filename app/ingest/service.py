@@ -299,10 +299,11 @@ def _save_call(*, session: Session, resolver: Resolver, metadata: RecordingMetad
 
 def enqueue_transcription(*, session: Session, queue: JobQueue | None, recording: Recording) -> int | None:
     """Queue `speech.transcribe` for a recording when that handler is installed (deduplicated per recording)."""
-    if queue is None or JobKind.SPEECH_TRANSCRIBE not in registered_kinds() or recording.transcription_status in {
-            "done", "queued", "running"}:
-        return None
     from app.speech import service as speech  # one way to queue a transcription, whoever asks
+
+    if queue is None or JobKind.SPEECH_TRANSCRIBE not in registered_kinds() or recording.transcription_status in {
+            speech.DONE, speech.QUEUED, speech.RUNNING}:
+        return None
 
     assert recording.id is not None
     return speech.request_transcription(session=session, queue=queue, recording_id=recording.id).id
