@@ -47,6 +47,7 @@ worker: setup
 lint: setup
 	$(BIN)/ruff check app tests $(wildcard bench demo)
 	$(BIN)/mypy app
+	$(BIN)/lint-imports --no-cache
 
 test: setup lint
 	$(BIN)/pytest

@@ -173,7 +173,7 @@ def _demo_evaluations(*, session: Session, agent_id: int, item: DemoAssignment, 
 
 
 def _evidence(session: Session, agent_id: int, item: DemoAssignment) -> list[Evidence]:
-    """The agent's earliest demo interaction (when the interactions demo made one) and the targeted questions."""
+    """The agent's earliest demo interaction (when the ingest demo made one) and the targeted questions."""
     first = session.exec(select(Interaction).where(Interaction.agent_id == agent_id)
                          .order_by(col(Interaction.started_at))).first()
     items = [Evidence(kind=EvidenceKind.EVALUATION_ANSWER, question_id=q, text="Seen in the demo evaluations")

@@ -44,9 +44,8 @@ from app.coaching.models import (
 )
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.core.jobs import JobQueue
+from app.core.jobs import JobKind
 from app.core.listing import Page
-from app.core.models import Job
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
 from app.scorecards import service as scorecards
@@ -789,7 +788,7 @@ OutcomeLoader = Callable[[Session, datetime, int | None], Sequence[EvaluationOut
 """(session, since, agent_id or None for all agents) → outcomes of the evaluations submitted since then."""
 
 RULES_LOOKBACK_DAYS = 365
-RULES_JOB = "coaching.apply_rules"
+RULES_JOB = JobKind.COACHING_APPLY_RULES
 
 
 def run_rules(*, session: Session, load: OutcomeLoader, agent_id: int | None = None,
@@ -803,15 +802,6 @@ def run_rules(*, session: Session, load: OutcomeLoader, agent_id: int | None = N
     days = max([RULES_LOOKBACK_DAYS, *(r.window_days for r in rules)])
     outcomes = load(session, now - timedelta(days=days), agent_id)
     return apply_rules(session=session, outcomes=outcomes, now=now, rules=rules)
-
-
-def request_rules_run(*, session: Session, queue: JobQueue, agent_id: int, evaluation_id: int,
-                      revision: int | str = 1) -> Job:
-    """Queue a rules run for one agent after one of their evaluations was submitted: once per evaluation
-    `revision` (the evaluations feature calls this on submit, and with the new version after a dispute
-    changes the answers). Commits."""
-    return queue.enqueue(session=session, kind=RULES_JOB, payload={"agent_id": agent_id},
-                         dedupe_key=f"{RULES_JOB}:evaluation:{evaluation_id}:{revision}")
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from huey import crontab
 
 from app.coaching import service, sources
 from app.core.db import session_scope
-from app.core.jobs import JobContext, job_handler, periodic_job
+from app.core.jobs import JobContext, JobKind, job_handler, periodic_job
 
-PICK_UP_JOB = "coaching.pick_up_retraining"
+PICK_UP_JOB = JobKind.COACHING_PICK_UP_RETRAINING
 
 
 @job_handler(service.RULES_JOB)

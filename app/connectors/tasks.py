@@ -7,9 +7,9 @@ from huey import Huey, crontab
 
 from app.connectors.settings import ConnectorSettings
 from app.core.db import session_scope
-from app.core.jobs import JobContext, JobQueue, Runtime, job_handler, periodic_job
+from app.core.jobs import JobContext, JobKind, JobQueue, Runtime, job_handler, periodic_job
 
-WATCH_KIND = "connectors.watch_scan"
+WATCH_KIND = JobKind.CONNECTORS_WATCH_SCAN
 
 
 @job_handler(WATCH_KIND, max_attempts=3)
@@ -66,7 +66,7 @@ def register_periodic(huey: Huey, runtime: Runtime) -> Any:
     return periodic_watch
 
 
-@job_handler("connectors.webhook_deliver", max_attempts=6)
+@job_handler(JobKind.CONNECTORS_WEBHOOK_DELIVER, max_attempts=6)
 def webhook_deliver(context: JobContext) -> dict[str, Any]:
     """payload: {delivery}; a failed POST raises, so the queue retries with back-off."""
     from app.connectors import webhooks
@@ -77,7 +77,7 @@ def webhook_deliver(context: JobContext) -> dict[str, Any]:
         return {"status": delivery.status, "response_code": delivery.response_code}
 
 
-EXPORTS_KIND = "connectors.scheduled_exports"
+EXPORTS_KIND = JobKind.CONNECTORS_SCHEDULED_EXPORTS
 
 
 @job_handler(EXPORTS_KIND, max_attempts=3)
@@ -98,7 +98,7 @@ def scheduled_exports(context: JobContext) -> dict[str, Any]:
 periodic_job(EXPORTS_KIND, crontab(minute="15", hour="2"), every="day")
 
 
-IMAP_KIND = "connectors.imap_pull"
+IMAP_KIND = JobKind.CONNECTORS_IMAP_PULL
 
 
 @job_handler(IMAP_KIND, max_attempts=3)

@@ -39,10 +39,10 @@ from app.connectors.models import WebhookDelivery, WebhookEndpoint
 from app.core import audit
 from app.core.audit import Actor
 from app.core.errors import InvalidInput, NotFound
-from app.core.jobs import JobQueue
+from app.core.jobs import JobKind, JobQueue
 from app.core.timeutil import utcnow
 
-DELIVER_KIND = "connectors.webhook_deliver"
+DELIVER_KIND = JobKind.CONNECTORS_WEBHOOK_DELIVER
 WEBHOOK_ATTEMPTS = 6
 EVENT_TYPES: dict[str, str] = {
     "evaluation.submitted": "An evaluation was submitted",

@@ -1,6 +1,7 @@
 """Background jobs: a `Job` row the user can see, run by Huey (SQLite by default, Redis at scale).
 
-A feature registers a handler with `@job_handler("feature.kind")`. `JobQueue.enqueue` stores the row
+Every job kind is a `JobKind` member (the one catalogue; a feature chains work to another feature's kind
+through it, never through a typed string). A feature registers its handler with `@job_handler(JobKind.X)`. `JobQueue.enqueue` stores the row
 (deduplicated by `dedupe_key`) and pushes its id to Huey; the worker claims the row atomically, so a
 duplicate push or a redelivery after a crash never runs a job twice at the same time. Handlers must be
 idempotent: a retry after a crash re-runs them from the start.
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
@@ -25,7 +27,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app.core.db import SessionFactory, make_engine, session_factory, session_scope, write_transactions
-from app.core.models import Job
+from app.core.models import Job, JobStatus
 from app.core.settings import Settings
 from app.core.storage import remove_abandoned_temp_files
 from app.core.timeutil import utcnow
@@ -33,6 +35,31 @@ from app.core.timeutil import utcnow
 log = logging.getLogger("earshot.jobs")
 
 FINISH_BACKOFF = (0.2, 0.5, 1.0, 2.0, None)  # seconds between tries to record a job's outcome
+
+
+class JobKind(StrEnum):
+    """Every kind of background job, named "feature.what". The feature owning a kind registers its handler;
+    `tests/unit/test_job_kinds.py` checks that each kind has one and every enqueue names a member."""
+
+    SPEECH_TRANSCRIBE = "speech.transcribe"
+    NLP_ANALYZE = "nlp.analyze"
+    NLP_SWEEP = "nlp.sweep"
+    INGEST_IMPORT = "ingest.import"
+    SURVEYS_IMPORT = "surveys.import"
+    SCORECARDS_AUTO_CHECK = "scorecards.auto_check"
+    COACHING_APPLY_RULES = "coaching.apply_rules"
+    COACHING_PICK_UP_RETRAINING = "coaching.pick_up_retraining"
+    REVIEWS_MEETING_PACK = "reviews.meeting_pack"
+    SOCIAL_SWEEP = "social.sweep"
+    CONNECTORS_WATCH_SCAN = "connectors.watch_scan"
+    CONNECTORS_WEBHOOK_DELIVER = "connectors.webhook_deliver"
+    CONNECTORS_SCHEDULED_EXPORTS = "connectors.scheduled_exports"
+    CONNECTORS_IMAP_PULL = "connectors.imap_pull"
+    RETENTION_SWEEP = "retention.sweep"
+
+
+class UnknownJobKind(ValueError):
+    """No handler is registered for this kind: a programming error, never something to skip quietly."""
 
 
 class PermanentJobError(Exception):
@@ -62,9 +89,14 @@ class JobContext:
     runtime: Runtime
     queue: "JobQueue | None" = None
 
-    def enqueue(self, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None) -> None:
-        """Queue follow-up work (e.g. analysis after transcription) once this job's data is committed."""
-        if self.queue is None or kind not in _HANDLERS:
+    def enqueue(self, kind: JobKind, payload: dict[str, Any], *, dedupe_key: str | None = None) -> None:
+        """Queue follow-up work (e.g. analysis after transcription) once this job's data is committed.
+
+        Raises `UnknownJobKind` when no handler is registered for `kind` (a typo must not switch a chained
+        step off). Without a queue (a job run directly, e.g. from the command line) there is nothing to chain
+        to and the call does nothing."""
+        require_handler(kind)
+        if self.queue is None:
             return
         with session_scope(self.runtime.sessions) as session:
             self.queue.enqueue(session=session, kind=kind, payload=payload, dedupe_key=dedupe_key)
@@ -92,7 +124,15 @@ class JobSpec:
 _HANDLERS: dict[str, JobSpec] = {}
 
 
-def job_handler(kind: str, *, max_attempts: int = 3) -> Callable[[JobHandler], JobHandler]:
+def require_handler(kind: str) -> JobSpec:
+    """The registered handler of `kind`; `UnknownJobKind` if there is none."""
+    spec = _HANDLERS.get(kind)
+    if spec is None:
+        raise UnknownJobKind(f"no handler registered for job kind {kind!r}")
+    return spec
+
+
+def job_handler(kind: JobKind, *, max_attempts: int = 3) -> Callable[[JobHandler], JobHandler]:
     def register(handler: JobHandler) -> JobHandler:
         _HANDLERS[kind] = JobSpec(kind=kind, handler=handler, max_attempts=max_attempts)
         return handler
@@ -102,7 +142,7 @@ def job_handler(kind: str, *, max_attempts: int = 3) -> Callable[[JobHandler], J
 
 @dataclass(frozen=True)
 class PeriodicJob:
-    kind: str
+    kind: JobKind
     schedule: Any  # a huey.crontab(...) validator
     every: str  # "hour" | "day": one job per period, deduplicated by the period's key
 
@@ -110,7 +150,7 @@ class PeriodicJob:
 _PERIODIC: dict[str, PeriodicJob] = {}
 
 
-def periodic_job(kind: str, schedule: Any, *, every: str = "day") -> None:
+def periodic_job(kind: JobKind, schedule: Any, *, every: str = "day") -> None:
     """Ask the worker to enqueue `kind` on `schedule` (a huey.crontab); one job per hour or day at most."""
     _PERIODIC[kind] = PeriodicJob(kind=kind, schedule=schedule, every=every)
 
@@ -184,7 +224,7 @@ class JobQueue:
         self,
         *,
         session: Session,
-        kind: str,
+        kind: JobKind,
         payload: dict[str, Any],
         dedupe_key: str | None = None,
         created_by: int | None = None,
@@ -193,17 +233,16 @@ class JobQueue:
 
         A failed job with the same key is reset to queued, so "retry" is just enqueueing again.
         """
-        if kind not in _HANDLERS:
-            raise ValueError(f"no handler registered for job kind {kind!r}")
+        spec = require_handler(kind)
         job = None
         if dedupe_key is not None:
             job = session.exec(select(Job).where(Job.dedupe_key == dedupe_key)).first()
         if job is None:
-            job = Job(kind=kind, payload=payload, dedupe_key=dedupe_key, created_by=created_by,
-                      max_attempts=_HANDLERS[kind].max_attempts)
+            job = Job(kind=str(kind), payload=payload, dedupe_key=dedupe_key, created_by=created_by,
+                      max_attempts=spec.max_attempts)
             session.add(job)
-        elif job.status == "failed":
-            job.status, job.error, job.attempts, job.progress = "queued", None, 0, 0.0
+        elif job.status == JobStatus.FAILED:
+            job.status, job.error, job.attempts, job.progress = JobStatus.QUEUED, None, 0, 0.0
             session.add(job)
         else:
             session.commit()
@@ -231,26 +270,26 @@ class JobQueue:
         if waiting:
             remove_abandoned_temp_files(self.runtime.settings.resolved_data_dir)
         cutoff = utcnow() - timedelta(seconds=self.runtime.settings.job_stale_after_seconds)
-        lost = (col(Job.status) == "running") & (col(Job.heartbeat_at) < cutoff)
+        lost = (col(Job.status) == JobStatus.RUNNING) & (col(Job.heartbeat_at) < cutoff)
         with session_scope(self.runtime.sessions) as session:
             candidates = session.exec(
                 select(Job.id, Job.status, Job.attempts, Job.max_attempts)
-                .where(lost | (col(Job.status) == "queued") if waiting else lost)
+                .where(lost | (col(Job.status) == JobStatus.QUEUED) if waiting else lost)
             ).all()
         pushed = []
         for job_id, status, attempts, max_attempts in candidates:
-            exhausted = status == "running" and attempts >= max_attempts
-            values: dict[str, Any] = {"status": "queued"}
+            exhausted = status == JobStatus.RUNNING and attempts >= max_attempts
+            values: dict[str, Any] = {"status": JobStatus.QUEUED}
             if exhausted:
-                values = {"status": "failed", "finished_at": utcnow(),
+                values = {"status": JobStatus.FAILED, "finished_at": utcnow(),
                           "error": f"the worker stopped while running this job {attempts} times"}
             with session_scope(self.runtime.sessions) as session:
                 taken = session.execute(update(Job).where(
                     col(Job.id) == job_id, col(Job.status) == status,
-                    lost if status == "running" else col(Job.status) == "queued").values(**values))
+                    lost if status == JobStatus.RUNNING else col(Job.status) == JobStatus.QUEUED).values(**values))
                 if taken.rowcount == 1 and not exhausted:  # type: ignore[attr-defined]
                     pushed.append(job_id)
-            if status == "running":
+            if status == JobStatus.RUNNING:
                 log.warning("job %s lost its worker; %s", job_id, "failed" if exhausted else "running it again")
         for job_id in pushed:
             assert job_id is not None
@@ -262,8 +301,8 @@ class JobQueue:
             now = utcnow()
             claimed = session.execute(
                 update(Job)
-                .where(col(Job.id) == job_id, col(Job.status) == "queued")
-                .values(status="running", attempts=Job.attempts + 1, started_at=now, heartbeat_at=now)
+                .where(col(Job.id) == job_id, col(Job.status) == JobStatus.QUEUED)
+                .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, started_at=now, heartbeat_at=now)
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return None
@@ -289,17 +328,17 @@ class JobQueue:
             with self._heartbeat(job_id):
                 result = spec.handler(context)
         except PermanentJobError as exc:
-            self._finish(job_id, status="failed", error=str(exc))
+            self._finish(job_id, status=JobStatus.FAILED, error=str(exc))
         except Exception as exc:  # any other failure is retried with back-off
             log.exception("job %s (%s) failed on attempt %s", job_id, job.kind, job.attempts)
             reason = f"{type(exc).__name__}: {exc}"
             if job.attempts < job.max_attempts:
-                self._finish(job_id, status="queued", error=f"attempt {job.attempts} failed: {reason}")
+                self._finish(job_id, status=JobStatus.QUEUED, error=f"attempt {job.attempts} failed: {reason}")
                 self.push(job_id, delay=5.0 * 2 ** (job.attempts - 1))
             else:
-                self._finish(job_id, status="failed", error=reason)
+                self._finish(job_id, status=JobStatus.FAILED, error=reason)
         else:
-            self._finish(job_id, status="done", result=result or {}, progress=1.0)
+            self._finish(job_id, status=JobStatus.DONE, result=result or {}, progress=1.0)
 
     @contextmanager
     def _heartbeat(self, job_id: int) -> Iterator[None]:
@@ -319,7 +358,7 @@ class JobQueue:
             while not stop.wait(every):
                 try:
                     with session_scope(self.runtime.sessions) as session:
-                        session.execute(update(Job).where(col(Job.id) == job_id, col(Job.status) == "running")
+                        session.execute(update(Job).where(col(Job.id) == job_id, col(Job.status) == JobStatus.RUNNING)
                                         .values(heartbeat_at=utcnow()))
                 except Exception:  # a missed beat is harmless; the next one may get through
                     log.warning("heartbeat of job %s failed", job_id, exc_info=True)
@@ -332,10 +371,10 @@ class JobQueue:
             stop.set()
             thread.join(timeout=5)  # a beat stuck on an unreachable database must not hold the job up
 
-    def _finish(self, job_id: int, *, status: str, **values: Any) -> None:
+    def _finish(self, job_id: int, *, status: JobStatus, **values: Any) -> None:
         """Record the outcome. The database may be the very thing that just failed (locked, restarting), so
         try for a few seconds; if it stays away the job is left running and `recover` runs it again."""
-        done = status in {"done", "failed"}
+        done = status in JobStatus.finished()
         for wait in FINISH_BACKOFF:
             try:
                 with session_scope(self.runtime.sessions) as session:

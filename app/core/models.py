@@ -1,6 +1,7 @@
 """Tables every feature shares: the audit log and background jobs."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index
@@ -30,6 +31,24 @@ class AuditEvent(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=2000)
 
 
+class JobStatus(StrEnum):
+    """Where a job is: queued → running → done | failed (a failed job may be queued again)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+    @classmethod
+    def active(cls) -> tuple["JobStatus", ...]:
+        """Still to finish: waiting for a worker or being worked on."""
+        return (cls.QUEUED, cls.RUNNING)
+
+    @classmethod
+    def finished(cls) -> tuple["JobStatus", ...]:
+        return (cls.DONE, cls.FAILED)
+
+
 class Job(SQLModel, table=True):
     """A background job the user can see: queued → running → done | failed."""
 
@@ -39,7 +58,7 @@ class Job(SQLModel, table=True):
     kind: str = Field(max_length=100, index=True)
     dedupe_key: str | None = Field(default=None, max_length=300, unique=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="queued", max_length=20, index=True)
+    status: str = Field(default=JobStatus.QUEUED, max_length=20, index=True)
     progress: float = 0.0
     progress_message: str | None = Field(default=None, max_length=500)
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

@@ -14,12 +14,11 @@ from typing import Literal
 
 from sqlmodel import Session
 
+from app.core import charts, stats
 from app.core.timeutil import as_utc
 from app.evaluations import calibration
 from app.evaluations.models import CalibrationSession
-from app.reports import charts
 from app.scorecards import service as scorecards
-from app.stats import service as stats
 
 Period = Literal["month", "quarter"]
 RESAMPLES = 1000  # vectorised (stats.bootstrap_alphas): a few ms per question and period

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app.auth.deps import CurrentPrincipal, SessionDep, require_roles
 from app.core.errors import STANDARD_ERRORS, Forbidden, error_responses
+from app.core.export import csv_response
 from app.core.security import Principal, Role
 from app.evaluations import calibration, reports, sampling, service
 from app.evaluations.models import (
@@ -30,7 +31,6 @@ from app.evaluations.models import (
     SamplingRun,
     SubmitBody,
 )
-from app.reports.export import csv_response
 from app.scorecards.models import ScorePreview
 
 router = APIRouter(prefix="/api", tags=["evaluations"], responses=STANDARD_ERRORS)

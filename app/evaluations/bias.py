@@ -30,9 +30,9 @@ from typing import Any, Literal, cast
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
+from app.core import stats
 from app.core.security import Principal, Role
 from app.evaluations.models import CalibrationSession, Evaluation, EvaluationState
-from app.stats import service as stats
 
 MIN_PAIRS = 5  # a t-test on 2-4 pairs rests on one or two differences; 5 is the smallest we act on
 NOT_ENOUGH_PAIRS = "not enough pairs to say"

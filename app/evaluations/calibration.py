@@ -20,7 +20,7 @@ from typing import Any, Literal
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
-from app.core import audit
+from app.core import audit, stats
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
@@ -28,7 +28,6 @@ from app.evaluations import service as evaluations
 from app.evaluations.models import CalibrationPublic, CalibrationSession, Evaluation, EvaluationState
 from app.scorecards import service as scorecards
 from app.scorecards.schema import ScorecardForm
-from app.stats import service as stats
 
 Level = Literal["nominal", "ordinal", "interval"]
 NA = "N/A"
@@ -36,7 +35,7 @@ NA = "N/A"
 
 def krippendorff_alpha(reliability_data: list[list[float]], level: Level) -> float | None:
     """Krippendorff's alpha for raters × units data (NaN = missing), rounded to 4 places for storage in the
-    session results; None when it is undefined. The statistic itself is `app.stats.service.krippendorff_alpha`."""
+    session results; None when it is undefined. The statistic itself is `app.core.stats.krippendorff_alpha`."""
     value = stats.krippendorff_alpha(reliability_data, level=level)
     return None if value is None else round(value, 4)
 

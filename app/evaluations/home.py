@@ -6,12 +6,12 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.core import stats
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
 from app.core.web import HomePanel
 from app.evaluations import sampling, service
 from app.evaluations.models import Evaluation, EvaluationState
-from app.stats import service as stats
 
 TEAM_WINDOW_DAYS = 30
 AGENT_WINDOW_DAYS = 90

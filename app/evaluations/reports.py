@@ -13,10 +13,10 @@ from typing import Literal
 from sqlmodel import Session, col, select
 
 from app.auth import service as auth_service
+from app.core import stats
 from app.core.security import Principal
 from app.evaluations.models import Evaluation, EvaluationAnswer
 from app.evaluations.service import SCORED_STATES
-from app.stats import service as stats
 
 GroupBy = Literal["agent", "team", "channel", "evaluator", "scorecard", "question", "week"]
 

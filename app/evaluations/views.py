@@ -13,7 +13,9 @@ from sqlmodel import Session, col, select
 from app.auth.deps import SessionDep, WebPrincipal, web_require_roles
 from app.auth.models import User
 from app.auth.service import list_teams, list_users, visible_agent_ids
+from app.core import stats
 from app.core.errors import EarshotError, InvalidInput, plain_validation_detail
+from app.core.export import csv_response, page_window, table_csv, wants_csv
 from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
@@ -28,11 +30,9 @@ from app.evaluations.models import (
 )
 from app.interactions import content, timeline
 from app.interactions.models import Interaction, Message, Segment
-from app.reports.export import csv_response, page_window, table_csv, wants_csv
 from app.scorecards import service as scorecards
 from app.scorecards.schema import ScorecardForm
 from app.scorecards.scoring import ScoreResult
-from app.stats import service as stats
 
 router = APIRouter()
 
@@ -204,8 +204,8 @@ def _sampling_page(request: Request, principal: Principal, session: Session, *, 
 
 def _sample_size_plan(*, session: Session, principal: Principal, margin: float = 5.0) -> Any:
     """How many evaluations per agent and period give ±`margin` points at 95 %, from the spread seen so far."""
+    from app.core import stats
     from app.evaluations import reports
-    from app.stats import service as stats
 
     spreads = [g.stdev for g in reports.summary(session=session, principal=principal, group_by="agent")
                if g.stdev is not None]

@@ -26,6 +26,7 @@ from app.ingest.models import (
     WebhookResult,
 )
 from app.ingest.tasks import IMPORT_KIND, imports_store
+from app.interactions import recordings
 from app.interactions import service as interactions
 
 router = APIRouter(prefix="/api", tags=["ingest"], responses=STANDARD_ERRORS)
@@ -68,12 +69,12 @@ def recording_audio(recording_id: int, request: Request, principal: CurrentPrinc
     from app.speech.api import first_request
     from app.speech.service import require_unredacted
 
-    recording = service.get_recording(session=session, recording_id=recording_id)
+    recording = recordings.get_recording(session=session, recording_id=recording_id)
     interactions.get_interaction(session=session, interaction_id=recording.interaction_id, principal=principal)
     require_unredacted(session=session, principal=principal, settings=settings, action="recording.play_original",
                        record_type="recording", record_id=recording_id, audit_access=first_request(request))
-    path = service.recording_path(settings=settings, recording=recording)
-    return stored_file(path, media_type=service.recording_media_type(recording),
+    path = recordings.recording_path(settings=settings, recording=recording)
+    return stored_file(path, media_type=recordings.recording_media_type(recording),
                        filename=recording.original_filename or f"recording-{recording.id}")
 
 

@@ -26,9 +26,9 @@ from sqlmodel import Session, col, select
 from app.auth.models import User
 from app.core import phones
 from app.core.audit import Actor
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import InvalidInput
 from app.core.inputs import CsvFile, decode_text, json_document, json_lines, refuse_binary
-from app.core.jobs import JobQueue, registered_kinds
+from app.core.jobs import JobKind, JobQueue, registered_kinds
 from app.core.settings import Settings
 from app.core.storage import BlobStore
 from app.core.timeutil import as_utc
@@ -49,7 +49,6 @@ from app.interactions.service import Identity, InteractionData, LegData, Message
 
 log = logging.getLogger("earshot.ingest")
 
-TRANSCRIBE_KIND = "speech.transcribe"
 COMMIT_EVERY = 200
 BACKGROUND_COMMIT_SECONDS = 0.2
 Progress = Callable[[int, int], None]
@@ -300,36 +299,14 @@ def _save_call(*, session: Session, resolver: Resolver, metadata: RecordingMetad
 
 def enqueue_transcription(*, session: Session, queue: JobQueue | None, recording: Recording) -> int | None:
     """Queue `speech.transcribe` for a recording when that handler is installed (deduplicated per recording)."""
-    if queue is None or TRANSCRIBE_KIND not in registered_kinds() or recording.transcription_status in {
-            "done", "queued", "running"}:
-        return None
     from app.speech import service as speech  # one way to queue a transcription, whoever asks
+
+    if queue is None or JobKind.SPEECH_TRANSCRIBE not in registered_kinds() or recording.transcription_status in {
+            speech.DONE, speech.QUEUED, speech.RUNNING}:
+        return None
 
     assert recording.id is not None
     return speech.request_transcription(session=session, queue=queue, recording_id=recording.id).id
-
-
-AUDIO_MEDIA_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac", "m4a": "audio/mp4",
-                     "ogg": "audio/ogg"}
-
-
-def recording_media_type(recording: Recording) -> str:
-    """The media type of a stored recording, from the format found by decoding it (never the uploader's claim)."""
-    return AUDIO_MEDIA_TYPES.get(recording.format.split("/")[0], "application/octet-stream")
-
-
-def recording_path(*, settings: Settings, recording: Recording) -> Path:
-    path = BlobStore(settings.recordings_dir).path_for(recording.sha256)
-    if recording.audio_deleted_at is not None or not path.exists():
-        raise NotFound("the audio of this recording is no longer stored")
-    return path
-
-
-def get_recording(*, session: Session, recording_id: int) -> Recording:
-    recording = session.get(Recording, recording_id)
-    if recording is None:
-        raise NotFound(f"recording {recording_id} not found")
-    return recording
 
 
 # ---------------------------------------------------------------- calls from a manifest

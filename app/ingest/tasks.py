@@ -6,11 +6,11 @@ from typing import Any
 
 from app.core.db import session_scope, write_transactions
 from app.core.errors import InvalidInput
-from app.core.jobs import JobContext, PermanentJobError, job_handler
+from app.core.jobs import JobContext, JobKind, PermanentJobError, job_handler
 from app.core.storage import BlobStore
 from app.ingest import service
 
-IMPORT_KIND = "ingest.import"
+IMPORT_KIND = JobKind.INGEST_IMPORT
 
 
 def imports_store(data_dir: Path) -> BlobStore:

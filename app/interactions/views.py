@@ -12,13 +12,13 @@ from app.auth.deps import SessionDep, SettingsDep, WebPrincipal, WebStaff
 from app.auth.models import Team, User
 from app.auth.service import visible_agent_ids
 from app.core.errors import NotFound
+from app.core.export import page_window, table_csv, wants_csv
 from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.interactions import content, service, timeline
 from app.interactions import search as search_service
 from app.interactions.models import Channel, Customer
-from app.reports.export import page_window, table_csv, wants_csv
 
 router = APIRouter()
 
@@ -112,8 +112,8 @@ def customers_page(request: Request, principal: WebStaff, session: SessionDep, q
     order = parse_sort(sort, service.CUSTOMER_SORTS, "-since")
     page, per_page = page_window(request, page, 50)
     rows, total = service.list_customers(session=session, q=q or None, page=page, per_page=per_page, sort=order)
-    identities = {c.id: service.customer_identities(session=session, customer_id=c.id) for c in rows
-                  if c.id is not None}
+    identities = service.identities_by_customer(session=session,
+                                                customer_ids=[c.id for c in rows if c.id is not None])
     if wants_csv(request):
         return table_csv("customers.csv", rows, {
             "id": lambda c: c.id, "name": lambda c: c.display_name,

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.core import audit
 from app.core.errors import InvalidInput, NotFound
-from app.core.jobs import JobQueue
+from app.core.jobs import JobKind, JobQueue
 from app.core.language import detect_language
 from app.core.listing import Page
 from app.core.models import Job
@@ -37,7 +37,7 @@ from app.nlp.rules import Analysis, AutoAnswer, AutoRuleModel, Hit, Unit, evalua
 
 METRIC_NAME = re.compile(r"[a-z_][a-z0-9_]{0,99}")
 PIPELINE = f"{MODEL_PACKAGE}-{MODEL_VERSION}+vader"
-ANALYZE_JOB = "nlp.analyze"
+ANALYZE_JOB = JobKind.NLP_ANALYZE
 
 
 class RuleSource(Protocol):

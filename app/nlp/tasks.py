@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from app.core.db import session_scope
 from app.core.errors import NotFound
-from app.core.jobs import JobContext, PermanentJobError, job_handler, periodic_job
+from app.core.jobs import JobContext, JobKind, PermanentJobError, job_handler, periodic_job
 from app.nlp.service import ANALYZE_JOB, analyze_interaction, unanalyzed_ids
 
 
@@ -31,7 +31,7 @@ def analyze(ctx: JobContext) -> dict[str, Any]:
 SWEEP_BATCH = 200
 
 
-@job_handler("nlp.sweep", max_attempts=1)
+@job_handler(JobKind.NLP_SWEEP, max_attempts=1)
 def sweep(ctx: JobContext) -> dict[str, Any]:
     """Hourly safety net: analyse interactions that have content but were never analysed (e.g. when
     an import did not enqueue the analysis). At most SWEEP_BATCH per run; each in its own transaction."""
@@ -48,4 +48,4 @@ def sweep(ctx: JobContext) -> dict[str, Any]:
     return {"analyzed": len(ids) - len(failed), "failed": failed}
 
 
-periodic_job("nlp.sweep", crontab(minute="20"), every="hour")
+periodic_job(JobKind.NLP_SWEEP, crontab(minute="20"), every="hour")

@@ -12,15 +12,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from app.auth.deps import SessionDep, WebAdmin, WebPrincipal, web_require_roles
+from app.core.charts import Chart, Series, bar_chart, line_chart
 from app.core.errors import InvalidInput
+from app.core.export import page_window, table_csv, wants_csv
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.interactions import content
 from app.nlp import service
 from app.nlp.sentiment import label
-from app.reports.charts import Chart, Series, bar_chart, line_chart
-from app.reports.export import page_window, table_csv, wants_csv
 
 router = APIRouter()
 

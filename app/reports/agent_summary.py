@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from app.auth.models import User
 from app.auth.service import can_view_agent
 from app.coaching import service as coaching
+from app.core import charts, stats
 from app.core.errors import NotFound
 from app.core.security import Principal, Role
 from app.core.settings import Settings
@@ -20,8 +21,6 @@ from app.core.timeutil import utcnow
 from app.core.web import make_templates
 from app.evaluations import service as evaluations
 from app.evaluations.models import Evaluation, EvaluationAnswer, EvaluationDispute
-from app.reports import charts
-from app.stats import service as stats
 
 DEFAULT_DAYS = 90
 MAX_ASSIGNMENTS = 200

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from app.auth.models import Site, User
 from app.core import audit
 from app.core.errors import NotFound
-from app.core.jobs import JobQueue
+from app.core.jobs import JobKind, JobQueue
 from app.core.models import Job
 from app.core.security import Principal
 from app.core.settings import Settings
@@ -27,7 +27,7 @@ from app.reviews import service
 from app.reviews.models import ReviewAction, ReviewCase, ReviewMeeting
 from app.surveys import charts, figures
 
-JOB_KIND = "reviews.meeting_pack"
+JOB_KIND = JobKind.REVIEWS_MEETING_PACK
 MAX_PACK_BYTES = 200 * 1024 * 1024
 Progress = Callable[[float, str | None], None]
 
@@ -50,6 +50,13 @@ def enqueue_pack(*, session: Session, queue: JobQueue, meeting_id: int, actor: P
     # (immediate) run's writes are not nested inside it and rolled back when the request session closes
     session.commit()
     return job
+
+
+def latest_job(*, session: Session, meeting_id: int) -> Job | None:
+    """The newest pack job of this meeting (whatever other meetings rendered since), or None."""
+    return session.exec(select(Job).where(Job.kind == JOB_KIND,
+                                          col(Job.payload)["meeting_id"].as_integer() == meeting_id)
+                        .order_by(col(Job.id).desc()).limit(1)).first()
 
 
 def excerpt(*, session: Session, interaction_id: int | None, limit: int = 6) -> list[tuple[str, str]]:

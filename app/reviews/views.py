@@ -8,16 +8,15 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.auth import service as auth_service
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, web_require_roles
 from app.core.errors import EarshotError, InvalidInput
+from app.core.export import page_window, table_csv, wants_csv
 from app.core.listing import paginate, parse_sort, sort_rows
-from app.core.models import Job
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render, stored_file
-from app.reports.export import page_window, table_csv, wants_csv
 from app.reviews import pack, service
 from app.reviews.models import (
     TRANSITIONS,
@@ -402,8 +401,7 @@ def _walk_page(request: Request, session: Session, principal: Principal, meeting
                                     position=meeting.position if pos is None else pos, count=len(cases))
     session.commit()
     story = service.case_story(session=session, case=cases[position]) if cases else None
-    job = session.exec(select(Job).where(Job.kind == pack.JOB_KIND).order_by(col(Job.id).desc())).first()
-    job = job if job is not None and job.payload.get("meeting_id") == meeting_id else None
+    job = pack.latest_job(session=session, meeting_id=meeting_id)
     agenda = service.month_agenda(session=session, meeting=meeting)
     return render(request, "reviews/walk.html", {
         "meeting": meeting, "cases": cases, "position": position, "s": story, "message": message,

@@ -41,22 +41,21 @@ from typing import Any, Literal
 
 from sqlmodel import Session, select
 
-from app.core import audit
+from app.core import audit, stats
 from app.core.errors import Conflict, InvalidInput
-from app.core.jobs import JobQueue
-from app.core.models import Job
+from app.core.jobs import JobKind, JobQueue
+from app.core.models import Job, JobStatus
 from app.core.security import Principal
 from app.scorecards import service
 from app.scorecards.models import ScorecardVersion, VersionStatus
 from app.scorecards.schema import ScorecardForm
 from app.scorecards.scoring import AnswerError, AnswerInput, ScoreResult, check_answer, score
-from app.stats import service as stats
 
 DEFAULT_REFERENCE_SIZE = 200
 MAX_REFERENCE_SIZE = 1000  # re-scored inline: ~1.4 s of CPU at this size with a few changes
 DEFAULT_TARGET = 80.0
 MOVERS = 10
-AUTO_CHECK_JOB = "scorecards.auto_check"
+AUTO_CHECK_JOB = JobKind.SCORECARDS_AUTO_CHECK
 # what does not change a score: wording, guidance, scale labels, the auto rule
 _NOT_SCORED = {"text", "guidance", "labels", "auto_answer"}
 
@@ -695,7 +694,7 @@ def form_test(*, session: Session, version: ScorecardVersion, options: Reference
                               since=since, until=until)
     job = (_auto_job(session, auto_check_key(version, options, reference))
            if with_auto_rules and auto_rules_of(draft) else None)
-    auto = _answers_of(job) if job is not None and job.status == "done" else None
+    auto = _answers_of(job) if job is not None and job.status == JobStatus.DONE else None
     report = build_report(draft, reference, draft_number=version.number, target=options.target, auto_answers=auto)
     if job is not None:
         assert job.id is not None

@@ -23,7 +23,7 @@ from app.scorecards.models import (
     ScorecardVersionPublic,
     VersionStatus,
 )
-from app.scorecards.schema import ScorecardForm, form_to_data, form_to_yaml, parse_form, parse_form_yaml
+from app.scorecards.schema import ScorecardForm, form_to_data, form_to_yaml, parse_form_yaml
 from app.scorecards.scoring import AnswerError, AnswerInput, ScoreResult, score
 
 
@@ -250,10 +250,6 @@ def load_directory(*, session: Session, directory: Path, actor: Principal | None
         if version.status == VersionStatus.DRAFT:
             report.drafts.append({"key": form.key, "scorecard_id": scorecard.id, "number": version.number})
     return report
-
-
-def validate_data(data: Any) -> ScorecardForm:
-    return parse_form(data)
 
 
 # ---------------------------------------------------------------- shaping for the API

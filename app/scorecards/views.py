@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth.deps import QueueDep, SessionDep, WebPrincipal, web_require_roles
+from app.core import charts
 from app.core.errors import Conflict, EarshotError
+from app.core.export import table_csv, wants_csv
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
-from app.reports import charts
-from app.reports.export import table_csv, wants_csv
 from app.scorecards import formtest, service
 from app.scorecards.models import VersionStatus
 

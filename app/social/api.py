@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.deps import AdminPrincipal, QueueDep, SessionDep
 from app.core.errors import STANDARD_ERRORS, error_responses
+from app.core.jobs import JobKind
 from app.core.models import Job
 from app.social import alerts, service
 from app.social import processes as processes_module
@@ -219,5 +220,5 @@ def config_update(platform: str, body: service.ChannelConfigUpdate, principal: A
 @router.post("/sweep")
 def run_sweep(principal: AdminPrincipal, session: SessionDep, queue: QueueDep) -> dict[str, Any]:
     """Queue a sweep now (the worker also runs it every few minutes)."""
-    job: Job = queue.enqueue(session=session, kind="social.sweep", payload={}, created_by=principal.user_id)
+    job: Job = queue.enqueue(session=session, kind=JobKind.SOCIAL_SWEEP, payload={}, created_by=principal.user_id)
     return {"job_id": job.id, "status": job.status}

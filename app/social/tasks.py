@@ -5,13 +5,13 @@ from typing import Any
 from huey import Huey, crontab
 
 from app.core.db import session_scope
-from app.core.jobs import JobContext, Runtime, job_handler
+from app.core.jobs import JobContext, JobKind, Runtime, job_handler
 from app.social.sweep import sweep
 
 SWEEP_EVERY_MINUTES = 5
 
 
-@job_handler("social.sweep")
+@job_handler(JobKind.SOCIAL_SWEEP)
 def run_sweep(context: JobContext) -> dict[str, Any]:
     with session_scope(context.runtime.sessions) as session:
         return sweep(session=session)

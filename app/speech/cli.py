@@ -23,6 +23,7 @@ def transcribe(
     from app.core.db import session_scope
     from app.core.errors import EarshotError
     from app.core.jobs import JobQueue, build_runtime
+    from app.core.models import JobStatus
     from app.core.settings import Settings
     from app.interactions.models import Recording
     from app.speech import service
@@ -50,7 +51,7 @@ def transcribe(
             session.refresh(job)
             detail = f" ({job.error})" if job.error else ""
             typer.echo(f"recording {recording_id}: job {job.id} {job.status}{detail}")
-            failed += job.status == "failed"
+            failed += job.status == JobStatus.FAILED
     runtime.engine.dispose()
     if failed:
         raise typer.Exit(1)

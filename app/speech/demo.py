@@ -9,7 +9,7 @@ from app.core.jobs import JobQueue, Runtime
 from app.speech import engine, service
 
 DEMO_ORDER = 20
-DEMO_SOURCE = "demo"  # app/interactions/demo.py loads the demo calls with this source
+DEMO_SOURCE = "demo"  # app/ingest/demo.py loads the demo calls with this source
 
 
 def load_demo(*, runtime: Runtime, log: Callable[[str], None]) -> None:

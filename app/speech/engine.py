@@ -194,11 +194,6 @@ def _load(key: ModelKey) -> Any:
                         num_workers=1, local_files_only=True)
 
 
-def loaded_models() -> int:
-    """How many models this process holds (tests check that jobs reuse one)."""
-    return len(_models)
-
-
 class LanguageUnsupported(ValueError):
     """The queue's language is not a Whisper language, or the model is English-only."""
 

@@ -11,12 +11,12 @@ from sqlmodel import Session, col, select
 
 from app.core import audit
 from app.core.errors import Conflict, NotFound
-from app.core.jobs import JobQueue
-from app.core.models import Job
+from app.core.jobs import JobKind, JobQueue
+from app.core.models import Job, JobStatus
 from app.core.security import Principal, Role
 from app.core.settings import Settings
 from app.core.storage import BlobStore
-from app.interactions import content
+from app.interactions import content, recordings
 from app.interactions import service as interactions
 from app.interactions.models import Interaction, Recording, Segment
 from app.speech.models import CallMetrics, CallMetricsPublic, CallTranscript
@@ -30,17 +30,10 @@ from app.speech.pipeline import (
 
 log = logging.getLogger("earshot.speech")
 
-JOB_KIND = "speech.transcribe"
+JOB_KIND = JobKind.SPEECH_TRANSCRIBE
 REQUEST_ROLES = (Role.ADMIN, Role.EVALUATOR)
-ACTIVE_JOB_STATES = ("queued", "running")
+ACTIVE_JOB_STATES = JobStatus.active()
 PENDING, QUEUED, RUNNING, DONE, FAILED = "pending", "queued", "running", "done", "failed"
-
-
-def get_recording(*, session: Session, recording_id: int) -> Recording:
-    recording = session.get(Recording, recording_id)
-    if recording is None:
-        raise NotFound(f"recording {recording_id} not found")
-    return recording
 
 
 def _dedupe_prefix(recording_id: int) -> str:
@@ -54,7 +47,7 @@ def request_transcription(*, session: Session, queue: JobQueue, recording_id: in
     While a transcription of this recording is queued or running, that job is returned instead of a new one
     (a double click never runs two). Raises NotFound, and Conflict when the audio was deleted.
     """
-    recording = get_recording(session=session, recording_id=recording_id)
+    recording = recordings.get_recording(session=session, recording_id=recording_id)
     if recording.audio_deleted_at is not None:
         raise Conflict(f"recording {recording_id} has no audio any more (deleted by retention)")
     previous = session.exec(select(Job).where(col(Job.dedupe_key).startswith(_dedupe_prefix(recording_id)))
@@ -189,8 +182,6 @@ def player_audio(*, session: Session, principal: Principal, interaction_id: int,
     The redacted copy when the transcription found personal data; the original when it found none (nothing to
     hide). Before transcription nobody knows what the audio holds, so only `unredacted_roles` may play it (and
     that is audited); others get Conflict until it is transcribed."""
-    from app.ingest.service import recording_media_type, recording_path
-
     view = get_transcript(session=session, principal=principal, interaction_id=interaction_id)
     if view.recording is None:
         raise NotFound(f"interaction {interaction_id} has no recording")
@@ -205,7 +196,8 @@ def player_audio(*, session: Session, principal: Principal, interaction_id: int,
                            "beeped; it can be played once transcription finishes.")
         require_unredacted(session=session, principal=principal, settings=settings, action="recording.play_original",
                            record_type="recording", record_id=view.recording.id or 0, audit_access=first_request)
-    return recording_path(settings=settings, recording=view.recording), recording_media_type(view.recording), False
+    return (recordings.recording_path(settings=settings, recording=view.recording),
+            recordings.recording_media_type(view.recording), False)
 
 
 def redacted_audio_path(*, session: Session, principal: Principal, interaction_id: int,

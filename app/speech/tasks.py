@@ -5,7 +5,7 @@ import time
 from typing import Any, NoReturn
 
 from app.core.db import session_scope
-from app.core.jobs import JobContext, PermanentJobError, job_handler
+from app.core.jobs import JobContext, JobKind, PermanentJobError, job_handler
 from app.core.models import Job
 from app.core.storage import BlobStore
 from app.interactions.models import Interaction, Recording
@@ -102,7 +102,8 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
     with session_scope(ctx.runtime.sessions) as session:
         service.reindex(session=session, interaction_id=interaction_id)
     # sentiment, categories, PII spans and auto-QA on the new transcript (one run per transcription)
-    ctx.enqueue("nlp.analyze", {"interaction_id": interaction_id}, dedupe_key=f"nlp.analyze:{interaction_id}:"
+    ctx.enqueue(JobKind.NLP_ANALYZE, {"interaction_id": interaction_id},
+                dedupe_key=f"{JobKind.NLP_ANALYZE}:{interaction_id}:"
                 f"transcribe-job-{ctx.job_id}")
     rtf = transcript.audio_seconds / transcript.processing_seconds if transcript.processing_seconds else None
     return {"recording_id": recording_id, "interaction_id": interaction_id, "segments": count,

@@ -1,7 +1,7 @@
-"""The survey band trend, drawn by the shared chart module (app/reports/charts.py): the same chart and data
+"""The survey band trend, drawn by the shared chart module (app/core/charts.py): the same chart and data
 table on the web page and in the PDF meeting pack."""
 
-from app.reports.charts import Chart, Series, stacked_bar_chart
+from app.core.charts import Chart, Series, stacked_bar_chart
 from app.surveys.figures import PeriodFigures
 
 BAND_COLOURS = {"good": "#2e7d32", "acceptable": "#f9a825", "bad": "#c62828"}

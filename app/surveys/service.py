@@ -571,13 +571,6 @@ def ingest_webhook(*, session: Session, source_name: str, body: bytes, signature
 # ---------------------------------------------------------------- reading
 
 
-def get_response(*, session: Session, response_id: int) -> SurveyResponse:
-    response = session.get(SurveyResponse, response_id)
-    if response is None:
-        raise NotFound(f"survey response {response_id} not found")
-    return response
-
-
 def list_responses(*, session: Session, link_status: str | None = None, band: str | None = None,
                    limit: int = 200, offset: int = 0) -> list[SurveyResponse]:
     query = select(SurveyResponse)

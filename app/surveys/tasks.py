@@ -10,14 +10,14 @@ from sqlmodel import Session
 
 from app.core.db import session_scope, write_transactions
 from app.core.errors import InvalidInput
-from app.core.jobs import JobContext, JobQueue, PermanentJobError, job_handler
+from app.core.jobs import JobContext, JobKind, JobQueue, PermanentJobError, job_handler
 from app.core.models import Job
 from app.core.settings import Settings
 from app.core.storage import BlobStore
 from app.ingest.service import background_priority
 from app.surveys import service
 
-IMPORT_KIND = "surveys.import"
+IMPORT_KIND = JobKind.SURVEYS_IMPORT
 PROGRESS_EVERY_SECONDS = 1.0  # progress is a write too: at most one a second
 
 

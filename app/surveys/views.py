@@ -9,10 +9,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, web_require_roles
 from app.auth.service import visible_agent_ids
 from app.core.errors import EarshotError, InvalidInput
+from app.core.export import page_window, table_csv, wants_csv
 from app.core.listing import Page
+from app.core.models import JobStatus
 from app.core.security import Principal
 from app.core.web import NavItem, render
-from app.reports.export import page_window, table_csv, wants_csv
 from app.surveys import charts, figures, service, tasks
 from app.surveys.api import FIGURE_READERS, LINKERS, MAX_CSV_BYTES, SURVEY_ADMINS
 from app.surveys.figures import BandFigures
@@ -175,10 +176,10 @@ def source_upload(request: Request, source_id: int, principal: WebSurveyAdmin, s
         session.rollback()
         return _sources_page(request, principal, session, error=exc.message, status_code=exc.status_code)
     session.refresh(job)
-    if job.status == "done" and job.result is not None:
+    if job.status == JobStatus.DONE and job.result is not None:
         return _sources_page(request, principal, session, report=ImportReport.model_validate(job.result),
                              message=f"Imported into {source.name}")
-    if job.status == "failed":
+    if job.status == JobStatus.FAILED:
         return _sources_page(request, principal, session, error=f"the import failed: {job.error}", status_code=422)
     return _sources_page(request, principal, session,
                          message=f"Import into {source.name} started (job {job.id}); follow it on the Jobs page")

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from app.auth.deps import AdminPrincipal, CurrentPrincipal, QueueDep, SessionDep
 from app.core.errors import STANDARD_ERRORS, Conflict, error_responses
+from app.core.models import JobStatus
 from app.system import service
 
 router = APIRouter(prefix="/api", tags=["system"], responses=STANDARD_ERRORS)
@@ -74,9 +75,9 @@ def job(job_id: int, principal: CurrentPrincipal, session: SessionDep) -> JobPub
 def retry_job(job_id: int, principal: AdminPrincipal, session: SessionDep, queue: QueueDep) -> JobPublic:
     """Queue a failed job again (admins)."""
     found = service.get_job(session=session, principal=principal, job_id=job_id)
-    if found.status != "failed":
+    if found.status != JobStatus.FAILED:
         raise Conflict(f"job {job_id} is {found.status}; only failed jobs can be retried")
-    found.status, found.error, found.attempts = "queued", None, 0
+    found.status, found.error, found.attempts = JobStatus.QUEUED, None, 0
     session.add(found)
     session.commit()
     assert found.id is not None

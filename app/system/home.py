@@ -6,7 +6,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
-from app.core.models import AuditEvent, Job
+from app.core.models import AuditEvent, Job, JobStatus
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import HomePanel
@@ -28,8 +28,8 @@ def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePa
     users = count(select(func.count()).select_from(User).where(col(User.is_active).is_(True)))
     forms = count(select(func.count()).select_from(Scorecard).where(col(Scorecard.retired_at).is_(None)))
     rules = count(select(func.count()).select_from(SamplingRule).where(col(SamplingRule.active).is_(True)))
-    running = count(select(func.count()).select_from(Job).where(col(Job.status).in_(["queued", "running"])))
-    failed = count(select(func.count()).select_from(Job).where(Job.status == "failed",
+    running = count(select(func.count()).select_from(Job).where(col(Job.status).in_(JobStatus.active())))
+    failed = count(select(func.count()).select_from(Job).where(Job.status == JobStatus.FAILED,
                                                                col(Job.finished_at) >= day_ago))
     last_import = session.exec(select(Job).where(col(Job.kind).startswith(IMPORT_KINDS_PREFIX))
                                .order_by(col(Job.id).desc()).limit(1)).first()

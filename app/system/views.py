@@ -13,11 +13,12 @@ from app.auth.deps import QueueDep, SessionDep, SettingsDep, WebAdmin, WebPrinci
 from app.auth.service import list_users
 from app.core import audit
 from app.core.errors import EarshotError, plain_validation_detail
+from app.core.export import page_window, table_csv, wants_csv
+from app.core.models import JobStatus
 from app.core.security import Role
 from app.core.web import NavItem, render
 from app.ingest import service as ingest
 from app.ingest.models import CustomerIn, RecordingMetadata
-from app.reports.export import page_window, table_csv, wants_csv
 from app.system import docs, service
 
 router = APIRouter()
@@ -108,11 +109,11 @@ def job_label(kind: str) -> str:
 
 def job_state(job: Any) -> str:
     """What a job is doing in words: its progress message only while it runs."""
-    if job.status == "done":
+    if job.status == JobStatus.DONE:
         return "Finished"
-    if job.status == "failed":
+    if job.status == JobStatus.FAILED:
         return "Failed"
-    if job.status == "queued":
+    if job.status == JobStatus.QUEUED:
         return "Waiting for a worker"
     return job.progress_message or "Working"
 

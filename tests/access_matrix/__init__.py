@@ -19,6 +19,7 @@ class Rule:
     data: dict[str, Any] | None = None
     path_params: dict[str, Any] = field(default_factory=dict)  # default: 999999 for every {param}
     public: bool = False  # reachable without signing in
+    anonymous_status: int = 200  # public rows: what anyone (signed in or not) gets for this exact request
     page: bool = False  # an HTML page: anonymous users are redirected to /login
 
     @property

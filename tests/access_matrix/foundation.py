@@ -3,7 +3,8 @@ from tests.access_matrix import ALL, STAFF, Rule
 RULES = [
     Rule("GET", "/healthz", ALL, public=True),
     Rule("GET", "/readyz", ALL, public=True),
-    Rule("POST", "/api/auth/login", ALL, json={"username": "nobody", "password": "x"}, public=True),
+    Rule("POST", "/api/auth/login", ALL, json={"username": "nobody", "password": "x"}, public=True,
+         anonymous_status=401),  # wrong credentials
     Rule("POST", "/api/auth/logout", ALL),
     Rule("POST", "/api/auth/logout-all", ALL),
     Rule("GET", "/api/me", ALL),
@@ -22,7 +23,8 @@ RULES = [
     Rule("GET", "/api/jobs/{job_id}", ALL),
     Rule("POST", "/api/jobs/{job_id}/retry", frozenset({"admin"})),
     Rule("GET", "/login", ALL, public=True, page=True),
-    Rule("POST", "/login", ALL, data={"username": "x", "password": "y"}, public=True, page=True),
+    Rule("POST", "/login", ALL, data={"username": "x", "password": "y"}, public=True, page=True,
+         anonymous_status=403),  # no CSRF token from the sign-in form
     Rule("POST", "/logout", ALL, page=True),
     Rule("GET", "/", ALL, page=True),
     Rule("GET", "/admin/users", frozenset({"admin"}), page=True),

@@ -5,7 +5,8 @@ LINKERS = frozenset({"admin", "executive", "evaluator"})
 FIGURES = frozenset({"admin", "executive", "evaluator", "coach"})
 
 RULES = [
-    Rule("POST", "/api/surveys/webhook/{source}", ALL, json={}, public=True),
+    Rule("POST", "/api/surveys/webhook/{source}", ALL, json={}, public=True,
+         anonymous_status=401),  # unsigned: refused by the webhook signature, not by sign-in
     Rule("GET", "/api/surveys/sources", ADMIN),
     Rule("POST", "/api/surveys/sources", ADMIN, json={}),
     Rule("PATCH", "/api/surveys/sources/{source_id}", ADMIN, json={}),

@@ -297,11 +297,12 @@ def test_rules_job_after_a_submission_and_the_follow_up_sampling_hook(session, q
     admin, coach = principal_of(team["root"]), principal_of(team["coach"])
     service.create_rule(session=session, principal=admin, data=RuleCreate(kind=RuleKind.REPEAT_CRITICAL_FAIL,
                                                                           enabled=True))
-    job = service.request_rules_run(session=session, queue=queue, agent_id=ben, evaluation_id=2)
+    job = queue.enqueue(session=session, kind=service.RULES_JOB, payload={"agent_id": ben})
     session.refresh(job)
     assert job.status == "done" and len(job.result["created"]) == 1 and asked == [ben]
-    again = service.request_rules_run(session=session, queue=queue, agent_id=ben, evaluation_id=2)
-    assert again.id == job.id and asked == [ben]  # the same submission never runs twice
+    again = queue.enqueue(session=session, kind=service.RULES_JOB, payload={"agent_id": ben})
+    session.refresh(again)
+    assert again.result["created"] == [] and asked == [ben, ben]  # a second run opens no second assignment
     assignment_id = job.result["created"][0]
     for to in ("in_progress", "completed"):
         service.change_status(session=session, principal=coach, assignment_id=assignment_id,

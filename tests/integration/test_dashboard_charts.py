@@ -1,4 +1,4 @@
-"""Dashboard charts drawn by the one chart module (app/reports/charts.py): each page carries the SVG with its
+"""Dashboard charts drawn by the one chart module (app/core/charts.py): each page carries the SVG with its
 accessible title and the data table behind it, figures computed from the records and limited to the viewer's
 scope."""
 

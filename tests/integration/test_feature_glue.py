@@ -82,11 +82,11 @@ def test_sampling_rule_is_set_from_the_planner(client, session, make_user):
     from sqlmodel import select
 
     from app.auth.service import principal_of
+    from app.core import stats
     from app.core.models import AuditEvent
     from app.evaluations import sampling
     from app.evaluations import service as evaluations
     from app.evaluations.models import AnswerIn, Evaluation, SamplingRuleCreate
-    from app.stats import service as stats
     from tests.conftest import sign_in
     from tests.integration.evaluations_support import FULL_MARKS, load_small_form, make_interaction
 

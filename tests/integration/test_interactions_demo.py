@@ -6,7 +6,7 @@ import shutil
 from sqlmodel import func, select
 
 from app.core.jobs import Runtime
-from app.interactions import demo
+from app.ingest import demo
 from app.interactions.models import Interaction, Message
 from tests.conftest import make_settings
 from tests.integration.interactions_support import FIXTURES, agents, audio_dir, no_transcription_jobs  # noqa: F401

@@ -147,3 +147,18 @@ def test_recover_fails_a_job_whose_worker_died_on_every_attempt(queue, session):
     session.refresh(waiting)
     assert doomed.status == "failed" and "worker stopped" in doomed.error and doomed.attempts == 3
     assert waiting.status == "queued"
+
+
+def test_enqueueing_an_unknown_kind_raises_and_stores_nothing(queue, session):
+    from app.core.jobs import JobContext, UnknownJobKind
+
+    before = len(session.exec(select(Job)).all())
+    with pytest.raises(UnknownJobKind):
+        queue.enqueue(session=session, kind="test.ecoh", payload={})
+    context = JobContext(job_id=0, kind="test.echo", payload={}, runtime=queue.runtime, queue=queue)
+    with pytest.raises(UnknownJobKind):  # a chained step with a typo is an error, not a silent no-op
+        context.enqueue("test.ecoh", {"value": 1})
+    assert len(session.exec(select(Job)).all()) == before
+    context.enqueue("test.echo", {"value": 3}, dedupe_key="chained:3")
+    chained = session.exec(select(Job).where(Job.dedupe_key == "chained:3")).one()
+    assert chained.status == "done" and chained.result == {"echo": 3}

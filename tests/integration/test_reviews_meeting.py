@@ -133,3 +133,23 @@ def test_pages_render_and_home_panels(client, session, meeting_world, make_user)
         follow_redirects=False)
     assert saved.status_code == 303 and "message=" in saved.headers["location"]
     assert session.get(ReviewCase, meeting_world["r2"]).staff_notes == "Talked to Ada"
+
+
+def test_meeting_page_shows_its_own_pack_job_after_another_meeting_rendered(client, session, meeting_world):
+    from app.core.jobs import JobKind
+
+    sign_in(client, "erin")
+    first, second = (client.post("/api/reviews/meetings", json={"period": period, "held_on": held_on}).json()["id"]
+                     for period, held_on in (("2026-11", "2026-12-03"), ("2026-10", "2026-11-05")))
+    ours = Job(kind=JobKind.REVIEWS_MEETING_PACK, payload={"meeting_id": first}, status="done", progress=1.0,
+               progress_message="pack of the first meeting")
+    session.add(ours)
+    session.commit()
+    newer = Job(kind=JobKind.REVIEWS_MEETING_PACK, payload={"meeting_id": second}, status="running",
+                progress_message="pack of the second meeting")
+    session.add(newer)
+    session.commit()
+    first_page, second_page = _walk(client, first).text, _walk(client, second).text
+    assert f"Pack job {ours.id}:" in first_page and "pack of the first meeting" in first_page
+    assert f"Pack job {newer.id}:" not in first_page
+    assert f"Pack job {newer.id}:" in second_page and "pack of the first meeting" not in second_page

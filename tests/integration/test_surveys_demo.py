@@ -1,9 +1,11 @@
-"""The demo loader imports a surveys.csv, readies the latest month's cases and creates one meeting (idempotent)."""
+"""The surveys demo imports a surveys.csv; the reviews demo after it readies the latest month's cases and creates
+one meeting (both idempotent)."""
 
 import shutil
 
 from sqlmodel import select
 
+from app.reviews import demo as reviews_demo
 from app.reviews.models import ReviewCase, ReviewMeeting, ReviewMeetingCase
 from app.surveys import demo
 from app.surveys.models import SurveyResponse
@@ -18,8 +20,10 @@ def test_demo_loader_is_idempotent(runtime, session, make_user, tmp_path):
     shutil.copy(FIXTURES / "basic.csv", demo_dir / "surveys.csv")
     runtime.settings = make_settings(tmp_path / "data", demo_dir=demo_dir)
     lines: list[str] = []
-    demo.load_demo(runtime=runtime, log=lines.append)
-    demo.load_demo(runtime=runtime, log=lines.append)
+    for _ in range(2):
+        demo.load_demo(runtime=runtime, log=lines.append)
+        reviews_demo.load_demo(runtime=runtime, log=lines.append)
+    assert demo.DEMO_ORDER < reviews_demo.DEMO_ORDER  # the whole demo runs them in this order
     assert len(session.exec(select(SurveyResponse)).all()) == 6
     cases = session.exec(select(ReviewCase)).all()
     assert len(cases) == 2 and {c.status for c in cases} == {"ready_for_meeting"}

@@ -1,5 +1,5 @@
-from app.reports.charts import Series, bar_chart, line_chart
-from app.reports.export import csv_lines, safe_cell
+from app.core.charts import Series, bar_chart, line_chart
+from app.core.export import csv_lines, safe_cell
 
 
 def test_bar_chart_is_accessible_and_carries_its_data():
@@ -34,7 +34,7 @@ def test_line_chart_gaps_clipped_band_and_responsive_width():
     import re
     from datetime import date
 
-    from app.reports.charts import iso_weeks, line_chart
+    from app.core.charts import iso_weeks, line_chart
     labels = ["W1", "W2", "W3", "W4"]
     chart = line_chart("Average score per week with its 95 % interval", labels, [Series(
         "score", [90, 95, None, 60], low=[70, 80, None, 20], high=[110, 120, None, 95])], y_min=0, y_max=100)

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from app.stats.service import (
+from app.core.stats import (
     NOT_ENOUGH,
     TargetVerdict,
     bootstrap_interval,

@@ -8,9 +8,7 @@ from itertools import permutations
 import numpy as np
 import pytest
 
-from app.evaluations.agreement import AlphaCell, QuestionAgreement, chart, period_of
-from app.evaluations.bias import MIN_PAIRS, NOT_ENOUGH_PAIRS, TOTAL, EvaluatorBias
-from app.stats.service import (
+from app.core.stats import (
     NO_PAIRABLE,
     NO_VARIATION,
     _alpha_from_coincidences,
@@ -22,6 +20,8 @@ from app.stats.service import (
     krippendorff_alpha_interval,
     paired_bias,
 )
+from app.evaluations.agreement import AlphaCell, QuestionAgreement, chart, period_of
+from app.evaluations.bias import MIN_PAIRS, NOT_ENOUGH_PAIRS, TOTAL, EvaluatorBias
 
 N = None
 # Krippendorff, K. (2011). Computing Krippendorff's Alpha-Reliability. Annenberg School for Communication,
