@@ -19,7 +19,7 @@ from app.core.features import iter_feature_modules
 from app.core.listing import paginate, parse_sort, sort_rows
 from app.core.security import ALL_ROLES, Principal, Role, constant_time_equal
 from app.core.web import HomePanel, NavItem, render
-from app.reports.export import table_csv, wants_csv
+from app.core.export import table_csv, wants_csv
 
 router = APIRouter()
 LOGIN_CSRF_COOKIE = "earshot_login_csrf"

@@ -1,4 +1,4 @@
-"""CSV exports of coaching assignments and of before/after figures (through reports.export, so cells that
+"""CSV exports of coaching assignments and of before/after figures (through core.export, so cells that
 a spreadsheet would run as a formula are quoted with a leading apostrophe)."""
 
 from collections.abc import Iterable, Sequence
@@ -6,7 +6,7 @@ from typing import Any
 
 from app.coaching.effectiveness import AssignmentEffect, Comparison
 from app.coaching.models import CoachingAssignment
-from app.reports.export import csv_lines
+from app.core.export import csv_lines
 
 
 def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

@@ -1,7 +1,7 @@
 """Scheduled exports to a folder (EARSHOT_CONNECTORS_EXPORT_DIR): evaluations, survey figures and social
 SLA attainment as CSV, one file per export and day (`<name>-YYYY-MM-DD.csv`, rewritten by a later run on
 the same day). Files are written atomically (a temporary file in the same folder, fsync, rename), so a
-reader never sees half a file. Cells go through reports.export.csv_lines (no spreadsheet formulas)."""
+reader never sees half a file. Cells go through core.export.csv_lines (no spreadsheet formulas)."""
 
 import os
 import tempfile
@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from app.core.timeutil import utcnow
-from app.reports.export import csv_lines
+from app.core.export import csv_lines
 
 
 def write_csv_atomic(path: Path, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:

@@ -30,7 +30,7 @@ from app.evaluations.models import (
     SamplingRun,
     SubmitBody,
 )
-from app.reports.export import csv_response
+from app.core.export import csv_response
 from app.scorecards.models import ScorePreview
 
 router = APIRouter(prefix="/api", tags=["evaluations"], responses=STANDARD_ERRORS)

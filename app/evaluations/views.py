@@ -28,7 +28,7 @@ from app.evaluations.models import (
 )
 from app.interactions import content, timeline
 from app.interactions.models import Interaction, Message, Segment
-from app.reports.export import csv_response, page_window, table_csv, wants_csv
+from app.core.export import csv_response, page_window, table_csv, wants_csv
 from app.scorecards import service as scorecards
 from app.scorecards.schema import ScorecardForm
 from app.scorecards.scoring import ScoreResult

@@ -12,7 +12,7 @@ from app.core.web import NavItem, render
 from app.ingest import service
 from app.ingest.api import start_import_job
 from app.ingest.tasks import IMPORT_KIND
-from app.reports.export import page_size, table_csv, wants_csv
+from app.core.export import page_size, table_csv, wants_csv
 from app.system import service as system
 
 router = APIRouter()

@@ -20,7 +20,7 @@ from app.interactions import content
 from app.nlp import service
 from app.nlp.sentiment import label
 from app.reports.charts import Chart, Series, bar_chart, line_chart
-from app.reports.export import page_window, table_csv, wants_csv
+from app.core.export import page_window, table_csv, wants_csv
 
 router = APIRouter()
 

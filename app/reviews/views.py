@@ -17,7 +17,7 @@ from app.core.listing import paginate, parse_sort, sort_rows
 from app.core.models import Job
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render, stored_file
-from app.reports.export import page_window, table_csv, wants_csv
+from app.core.export import page_window, table_csv, wants_csv
 from app.reviews import pack, service
 from app.reviews.models import (
     TRANSITIONS,

@@ -12,7 +12,7 @@ from app.core.errors import Conflict, EarshotError
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.reports import charts
-from app.reports.export import table_csv, wants_csv
+from app.core.export import table_csv, wants_csv
 from app.scorecards import formtest, service
 from app.scorecards.models import VersionStatus
 

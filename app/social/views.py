@@ -18,7 +18,7 @@ from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.interactions import content
 from app.reports.charts import Chart, Series, bar_chart
-from app.reports.export import page_window, table_csv, wants_csv
+from app.core.export import page_window, table_csv, wants_csv
 from app.social import alerts, care, listening, repeat, service
 from app.social.crosschannel import hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work

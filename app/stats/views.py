@@ -15,7 +15,7 @@ from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.evaluations import reports
 from app.reports.charts import Chart, Series, iso_weeks, line_chart
-from app.reports.export import table_csv, wants_csv
+from app.core.export import table_csv, wants_csv
 from app.stats import service as stats
 
 router = APIRouter()

@@ -12,7 +12,7 @@ from app.core.errors import EarshotError, InvalidInput
 from app.core.listing import Page
 from app.core.security import Principal
 from app.core.web import NavItem, render
-from app.reports.export import page_window, table_csv, wants_csv
+from app.core.export import page_window, table_csv, wants_csv
 from app.surveys import charts, figures, service, tasks
 from app.surveys.api import FIGURE_READERS, LINKERS, MAX_CSV_BYTES, SURVEY_ADMINS
 from app.surveys.figures import BandFigures

@@ -17,7 +17,7 @@ from app.core.security import Role
 from app.core.web import NavItem, render
 from app.ingest import service as ingest
 from app.ingest.models import CustomerIn, RecordingMetadata
-from app.reports.export import page_window, table_csv, wants_csv
+from app.core.export import page_window, table_csv, wants_csv
 from app.system import docs, service
 
 router = APIRouter()

@@ -1,4 +1,4 @@
-"""Every list page exports what it shows as CSV (`?format=csv`, app/reports/export.py): the same filters and
+"""Every list page exports what it shows as CSV (`?format=csv`, app/core/export.py): the same filters and
 scope as the page, every row rather than one page, and cells a spreadsheet would run as formulas neutralised."""
 
 import csv

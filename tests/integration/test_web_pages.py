@@ -99,7 +99,7 @@ def test_untrusted_text_is_escaped(client, make_user):
 from tests.integration.test_access_matrix import RULES  # noqa: E402  (the one list of pages and their roles)
 
 PAGES = sorted({r.path for r in RULES if r.method == "GET" and r.page and not r.public})
-# Pages that answer ?format=csv with their rows (app/reports/export.py); the others ignore the parameter.
+# Pages that answer ?format=csv with their rows (app/core/export.py); the others ignore the parameter.
 EXPORTABLE = {
     "/evaluations", "/evaluations/queue", "/evaluations/sampling", "/calibrations", "/imports", "/search",
     "/customers", "/customers/{customer_id}", "/analytics", "/admin/auto-qa-agreement", "/reviews",
