@@ -15,11 +15,11 @@ from app.auth.api import set_session_cookie
 from app.auth.deps import SESSION_COOKIE, HasherDep, SessionDep, SettingsDep, WebAdmin, WebPrincipal
 from app.auth.models import User, UserCreate, UserUpdate
 from app.core.errors import CsrfFailed, EarshotError
+from app.core.export import table_csv, wants_csv
 from app.core.features import iter_feature_modules
 from app.core.listing import paginate, parse_sort, sort_rows
 from app.core.security import ALL_ROLES, Principal, Role, constant_time_equal
 from app.core.web import HomePanel, NavItem, render
-from app.core.export import table_csv, wants_csv
 
 router = APIRouter()
 LOGIN_CSRF_COOKIE = "earshot_login_csrf"

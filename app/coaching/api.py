@@ -38,6 +38,7 @@ from app.coaching.models import (
     StatusChange,
 )
 from app.core.errors import STANDARD_ERRORS, error_responses
+from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.security import Principal, Role
 
 router = APIRouter(prefix="/api/coaching", tags=["coaching"], responses=STANDARD_ERRORS)
@@ -64,26 +65,18 @@ def _detail(session: Session, assignment: CoachingAssignment) -> AssignmentDetai
     return AssignmentDetail(**assignment_public(assignment).model_dump(), sessions=[session_public(r) for r in rows])
 
 
-class AssignmentPage(BaseModel):
-    items: list[AssignmentPublic]
-    total: int
-    page: int
-    per_page: int
-
-
 @router.get("/assignments")
 def list_assignments(
     principal: CurrentPrincipal, session: SessionDep, status: str | None = None, agent_id: int | None = None,
     coach_id: int | None = None, topic: str | None = None, overdue: bool = False, open: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1, per_page: Annotated[int, Query(ge=1, le=200)] = 25,
-) -> AssignmentPage:
+    page: PageNumber = 1, per_page: PerPage = 25,
+) -> ListResponse[AssignmentPublic]:
     """The assignments the caller may see (agents: their own; coaches: their team's), most urgent first."""
     filters = service.AssignmentFilters(status=status, agent_id=agent_id, coach_id=coach_id, topic=topic,
                                         overdue=overdue, open_only=open)
     result = service.list_assignments(session=session, principal=principal, filters=filters, page=page,
                                       per_page=per_page)
-    return AssignmentPage(items=[assignment_public(a) for a in result.items], total=result.total,
-                          page=result.page, per_page=result.per_page)
+    return ListResponse.of(result.map(assignment_public))
 
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}, "description": "CSV file"}}

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from app.core.timeutil import utcnow
 from app.core.export import csv_lines
+from app.core.timeutil import utcnow
 
 
 def write_csv_atomic(path: Path, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:

@@ -9,9 +9,9 @@ from app.auth.deps import QueueDep, SessionDep, web_require_roles
 from app.connectors import webhooks
 from app.connectors.api import WEBHOOK_ADMINS
 from app.core.errors import EarshotError
+from app.core.export import page_size, table_csv, wants_csv
 from app.core.security import Principal
 from app.core.web import NavItem, render
-from app.core.export import page_size, table_csv, wants_csv
 
 router = APIRouter()
 NAV = [NavItem("Webhooks", "/admin/webhooks", WEBHOOK_ADMINS, order=95)]

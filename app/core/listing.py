@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlalchemy.sql import Select
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import Select as TupleSelect
 from sqlmodel.sql.expression import SelectOfScalar
 
 T = TypeVar("T")
@@ -57,7 +58,8 @@ def paginate(source: Sequence[T], *, page: int, per_page: int) -> Page[T]: ...
 @overload
 def paginate(source: SelectOfScalar[T], *, page: int, per_page: int, session: Session) -> Page[T]: ...
 @overload
-def paginate(source: Select[Any], *, page: int, per_page: int, session: Session) -> Page[Any]: ...
+def paginate(source: Select[Any] | TupleSelect[*tuple[Any, ...]], *, page: int, per_page: int,
+             session: Session) -> Page[Any]: ...
 
 
 def paginate(source: Any, *, page: int, per_page: int, session: Session | None = None) -> Page[Any]:

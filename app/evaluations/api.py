@@ -5,11 +5,13 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
 from app.auth.deps import CurrentPrincipal, SessionDep, require_roles
 from app.core.errors import STANDARD_ERRORS, Forbidden, error_responses
+from app.core.export import csv_response
+from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.security import Principal, Role
 from app.evaluations import calibration, reports, sampling, service
 from app.evaluations.models import (
@@ -30,7 +32,6 @@ from app.evaluations.models import (
     SamplingRun,
     SubmitBody,
 )
-from app.core.export import csv_response
 from app.scorecards.models import ScorePreview
 
 router = APIRouter(prefix="/api", tags=["evaluations"], responses=STANDARD_ERRORS)
@@ -46,11 +47,12 @@ NOT_FOUND_OR_CONFLICT = error_responses(404, 409)
 @router.get("/evaluations")
 def list_evaluations(principal: CurrentPrincipal, session: SessionDep, agent_id: int | None = None,
                      state: str | None = None, evaluator_id: int | None = None, interaction_id: int | None = None,
-                     limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[EvaluationPublic]:
+                     page: PageNumber = 1, per_page: PerPage = 200) -> ListResponse[EvaluationPublic]:
     """Evaluations you may see (agents: their own submitted ones; coaches: their team's), newest first."""
-    rows = service.list_visible(session=session, principal=principal, agent_id=agent_id, state=state,
-                                evaluator_id=evaluator_id, interaction_id=interaction_id, limit=limit)
-    return [service.public(session=session, evaluation=e) for e in rows]
+    result = service.list_visible(session=session, principal=principal, agent_id=agent_id, state=state,
+                                  evaluator_id=evaluator_id, interaction_id=interaction_id, page=page,
+                                  per_page=per_page)
+    return ListResponse.of(result.map(lambda e: service.public(session=session, evaluation=e)))
 
 
 @router.post("/evaluations", status_code=201, responses=error_responses(404, 409))

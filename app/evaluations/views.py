@@ -14,6 +14,7 @@ from app.auth.deps import SessionDep, WebPrincipal, web_require_roles
 from app.auth.models import User
 from app.auth.service import list_teams, list_users, visible_agent_ids
 from app.core.errors import EarshotError, InvalidInput, plain_validation_detail
+from app.core.export import csv_response, page_window, table_csv, wants_csv
 from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
@@ -28,7 +29,6 @@ from app.evaluations.models import (
 )
 from app.interactions import content, timeline
 from app.interactions.models import Interaction, Message, Segment
-from app.core.export import csv_response, page_window, table_csv, wants_csv
 from app.scorecards import service as scorecards
 from app.scorecards.schema import ScorecardForm
 from app.scorecards.scoring import ScoreResult
@@ -110,7 +110,6 @@ def evaluations_page(request: Request, principal: WebPrincipal, session: Session
     return render(request, "evaluations/list.html", {
         "result": result, "evaluations": rows, "names": people, "sort": order, "states": list(EvaluationState),
         "filters": {"state": state, "agent_id": agent_id, "channel": channel}, "agents": agents,
-        "channels": ["call", "chat", "email", "social"],
     }, principal=principal)
 
 
@@ -121,7 +120,7 @@ def queue_page(request: Request, principal: WebEvaluator, session: SessionDep, c
     rows = work_queue.rows(session=session, evaluator_id=principal.user_id, channel=channel or None,
                            queue=queue or None, overdue_only=overdue == "1")
     drafts = service.list_visible(session=session, principal=principal, evaluator_id=principal.user_id,
-                                  state=EvaluationState.DRAFT)
+                                  state=EvaluationState.DRAFT).items
     people = names(session=session, ids=[d.agent_id for d in drafts])
     if wants_csv(request):
         return table_csv("evaluation-queue.csv", rows, {
@@ -285,11 +284,10 @@ def new_evaluation_page(request: Request, principal: WebEvaluator, session: Sess
     return render(request, "evaluations/new.html", {
         "interaction": interaction, "scorecards": cards,
         "assignment_id": assignment_id if assignment_id.isdigit() else "",
-        "existing": service.list_visible(session=session, principal=principal, interaction_id=interaction.id)
+        "existing": service.list_visible(session=session, principal=principal, interaction_id=interaction.id).items
         if interaction else [], "mine": mine, "q": q, "channel": channel,
         "found": work_queue.search(session=session, principal=principal, text=q, channel=channel or None)
         if interaction is None else [],
-        "channels": ["call", "chat", "email", "social"],
     }, principal=principal)
 
 

@@ -7,12 +7,12 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, WebAdmin
+from app.core.export import page_size, table_csv, wants_csv
 from app.core.security import Role
 from app.core.web import NavItem, render
 from app.ingest import service
 from app.ingest.api import start_import_job
 from app.ingest.tasks import IMPORT_KIND
-from app.core.export import page_size, table_csv, wants_csv
 from app.system import service as system
 
 router = APIRouter()

@@ -22,10 +22,21 @@ from app.core.timeutil import utcnow
 
 
 class Channel(StrEnum):
+    """The one list of channels: forms, filters and pickers read it (templates as the `channels` global)."""
+
     CALL = "call"
     CHAT = "chat"
     EMAIL = "email"
     SOCIAL = "social"
+
+    @property
+    def label(self) -> str:
+        """How the channel reads in a sentence ("2 e-mails")."""
+        return {"email": "e-mail", "social": "social thread"}.get(self.value, self.value)
+
+    @property
+    def icon(self) -> str:
+        return {"call": "☎", "chat": "💬", "email": "✉", "social": "📣"}[self.value]
 
 
 class Direction(StrEnum):

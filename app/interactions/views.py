@@ -27,7 +27,7 @@ NAV = [
     NavItem("Customers", "/customers", (Role.ADMIN, Role.EVALUATOR, Role.COACH, Role.EXECUTIVE), order=25),
 ]
 
-CHANNEL_ICONS = {"call": "☎", "chat": "💬", "email": "✉", "social": "📣"}
+CHANNEL_ICONS = {channel.value: channel.icon for channel in Channel}
 
 
 def agent_names(session: Session, ids: set[int]) -> dict[int, str]:

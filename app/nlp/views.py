@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from app.auth.deps import SessionDep, WebAdmin, WebPrincipal, web_require_roles
 from app.core.errors import InvalidInput
+from app.core.export import page_window, table_csv, wants_csv
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
@@ -20,7 +21,6 @@ from app.interactions import content
 from app.nlp import service
 from app.nlp.sentiment import label
 from app.reports.charts import Chart, Series, bar_chart, line_chart
-from app.core.export import page_window, table_csv, wants_csv
 
 router = APIRouter()
 
@@ -179,7 +179,7 @@ def analytics_list(request: Request, principal: WebPrincipal, session: SessionDe
                                "metric_max": metric_max}.items() if v}
     return render(request, "nlp/list.html", {
         "result": result, "filters": query, "base_query": urlencode(query), "categories": service.category_names(),
-        "channels": ["call", "chat", "email", "social"], "label": label,
+        "label": label,
         "charts": dashboard_charts(session=session, principal=principal)}, principal=principal)
 
 

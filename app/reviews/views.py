@@ -13,11 +13,11 @@ from sqlmodel import Session, col, select
 from app.auth import service as auth_service
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, web_require_roles
 from app.core.errors import EarshotError, InvalidInput
+from app.core.export import page_window, table_csv, wants_csv
 from app.core.listing import paginate, parse_sort, sort_rows
 from app.core.models import Job
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render, stored_file
-from app.core.export import page_window, table_csv, wants_csv
 from app.reviews import pack, service
 from app.reviews.models import (
     TRANSITIONS,

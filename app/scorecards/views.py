@@ -9,10 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth.deps import QueueDep, SessionDep, WebPrincipal, web_require_roles
 from app.core.errors import Conflict, EarshotError
+from app.core.export import table_csv, wants_csv
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.reports import charts
-from app.core.export import table_csv, wants_csv
 from app.scorecards import formtest, service
 from app.scorecards.models import VersionStatus
 

@@ -11,14 +11,13 @@ from sqlmodel import col, select
 from app.auth.deps import SessionDep, WebAdmin, web_require_roles
 from app.auth.models import User
 from app.core.errors import EarshotError
-from app.core.listing import Page
+from app.core.export import page_window, table_csv, wants_csv
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.interactions import content
 from app.reports.charts import Chart, Series, bar_chart
-from app.core.export import page_window, table_csv, wants_csv
 from app.social import alerts, care, listening, repeat, service
 from app.social.crosschannel import hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
@@ -38,10 +37,8 @@ NAV = [
 def queue_page(request: Request, principal: WebSocialViewer, session: SessionDep,
                platform: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
     page, per_page = page_window(request, page, 50)
-    rows = service.care_queue(session=session, platform=platform or None, limit=per_page,
-                              offset=(page - 1) * per_page)
-    result = Page(items=rows, total=service.care_queue_size(session=session, platform=platform or None),
-                  page=page, per_page=per_page)
+    result = service.care_queue(session=session, platform=platform or None, page=page, per_page=per_page)
+    rows = result.items
     if wants_csv(request):
         return table_csv("social-queue.csv", rows, {
             "interaction_id": lambda r: r.state.interaction_id, "due_at": lambda r: r.due_at,
@@ -183,7 +180,7 @@ def dashboard_page(request: Request, principal: WebSocialViewer, session: Sessio
         "private": service.resolved_privately(session=session),
         "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST, "share_test": SHARE_TEST,
         "human": service.human_duration, "processes": service.process_report(session=session),
-        "process_names": PROCESSES, "urgent": service.care_queue(session=session, limit=10), "now": utcnow(),
+        "process_names": PROCESSES, "urgent": service.care_queue(session=session, per_page=10).items, "now": utcnow(),
         "clock_label": service.clock_label, "watch": service.watch_list(session=session),
         "can_work": can_work(session=session, principal=principal)}, principal=principal)
 

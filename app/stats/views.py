@@ -10,12 +10,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.auth import service as auth_service
 from app.auth.deps import SessionDep, WebPrincipal
+from app.core.export import table_csv, wants_csv
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.evaluations import reports
 from app.reports.charts import Chart, Series, iso_weeks, line_chart
-from app.core.export import table_csv, wants_csv
 from app.stats import service as stats
 
 router = APIRouter()

@@ -5,18 +5,18 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, web_require_roles
 from app.auth.service import visible_agent_ids
 from app.core.errors import EarshotError, InvalidInput
-from app.core.listing import Page
+from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.security import Principal
 from app.core.web import NavItem, render
-from app.core.export import page_window, table_csv, wants_csv
 from app.surveys import charts, figures, service, tasks
 from app.surveys.api import FIGURE_READERS, LINKERS, MAX_CSV_BYTES, SURVEY_ADMINS
 from app.surveys.figures import BandFigures
-from app.surveys.models import CANONICAL_FIELDS, ImportReport, LinkStatus
+from app.surveys.models import CANONICAL_FIELDS, ImportReport, LinkStatus, SurveyResponse
 
 router = APIRouter()
 Row = TypeVar("Row")
@@ -54,21 +54,31 @@ def dashboard(request: Request, principal: WebFigures, session: SessionDep,
     }, principal=principal)
 
 
+def _band_badge(response: SurveyResponse) -> Markup:
+    return Markup('<span class="badge {}">{}</span>').format(response.band, response.band)
+
+
+UNLINKED_COLUMNS: list[Column[SurveyResponse]] = [
+    Column("#", lambda r: r.id, name="id"),
+    Column("Response", lambda r: r.response_id, name="response_id"),
+    Column("Answered", lambda r: r.responded_at, name="responded_at"),
+    Column("Customer", lambda r: f"{r.customer_email or ''} {r.customer_phone or ''}".strip(), csv=False),
+    Column("E-mail", lambda r: r.customer_email, name="customer_email", screen=False),
+    Column("Phone", lambda r: r.customer_phone, name="customer_phone", screen=False),
+    Column("Rating", lambda r: r.band, name="band", html=_band_badge),
+    Column("Verbatim", lambda r: r.comment),
+    Column("Why unlinked", lambda r: r.link_reason)]
+
+
 @router.get("/surveys/unlinked", response_class=HTMLResponse)
 def unlinked(request: Request, principal: WebLinker, session: SessionDep, message: str | None = None,
              error: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
     page, per_page = page_window(request, page, 50)
-    rows = service.list_responses(session=session, link_status=LinkStatus.UNLINKED, limit=per_page,
-                                  offset=(page - 1) * per_page)
-    result = Page(items=rows, total=service.count_unlinked(session=session), page=page, per_page=per_page)
+    result = service.list_responses(session=session, link_status=LinkStatus.UNLINKED, page=page, per_page=per_page)
     if wants_csv(request):
-        return table_csv("unlinked-survey-responses.csv", rows, {
-            "id": lambda r: r.id, "response_id": lambda r: r.response_id, "responded_at": lambda r: r.responded_at,
-            "customer_email": lambda r: r.customer_email, "customer_phone": lambda r: r.customer_phone,
-            "band": lambda r: r.band, "verbatim": lambda r: r.comment, "why_unlinked": lambda r: r.link_reason})
-    return render(request, "surveys/unlinked.html", {"rows": rows, "result": result, "message": message,
-                                                      "error": error},
-                  principal=principal)
+        return table_csv("unlinked-survey-responses.csv", result.items, UNLINKED_COLUMNS)
+    return render(request, "surveys/unlinked.html", {"columns": UNLINKED_COLUMNS, "result": result,
+                                                      "message": message, "error": error}, principal=principal)
 
 
 @router.post("/surveys/responses/{response_id}/link")

@@ -13,11 +13,11 @@ from app.auth.deps import QueueDep, SessionDep, SettingsDep, WebAdmin, WebPrinci
 from app.auth.service import list_users
 from app.core import audit
 from app.core.errors import EarshotError, plain_validation_detail
+from app.core.export import page_window, table_csv, wants_csv
 from app.core.security import Role
 from app.core.web import NavItem, render
 from app.ingest import service as ingest
 from app.ingest.models import CustomerIn, RecordingMetadata
-from app.core.export import page_window, table_csv, wants_csv
 from app.system import docs, service
 
 router = APIRouter()

@@ -132,7 +132,7 @@ def test_calibration_blind_until_closed_then_alpha(client, session, make_user):
     assert client.get(f"/api/evaluations/{ids['cal0']}").status_code == 404
     sign_in(client, "ada")
     assert client.get(f"/api/evaluations/{ids['cal0']}").status_code == 404
-    assert client.get("/api/evaluations").json() == []
+    assert client.get("/api/evaluations").json()["items"] == []
     sign_in(client, "cal0")
     assert client.post(f"/api/calibrations/{cal_id}/close").status_code == 403
     sign_in(client, "lead")
