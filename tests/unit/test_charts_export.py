@@ -1,5 +1,5 @@
-from app.reports.charts import Series, bar_chart, line_chart
 from app.core.export import csv_lines, safe_cell
+from app.reports.charts import Series, bar_chart, line_chart
 
 
 def test_bar_chart_is_accessible_and_carries_its_data():
