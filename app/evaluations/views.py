@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
@@ -14,7 +15,7 @@ from app.auth.deps import SessionDep, WebPrincipal, web_require_roles
 from app.auth.models import User
 from app.auth.service import list_teams, list_users, visible_agent_ids
 from app.core.errors import EarshotError, InvalidInput, plain_validation_detail
-from app.core.export import csv_response, page_window, table_csv, wants_csv
+from app.core.export import Column, csv_response, page_window, table_csv, wants_csv
 from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
@@ -83,6 +84,28 @@ def _error_text(exc: Exception) -> tuple[str, list[dict[str, Any]]]:
 
 # ---------------------------------------------------------------- list and queue
 
+def _score_cell(evaluation: Evaluation) -> Markup:
+    if evaluation.score is None:
+        return Markup("—")
+    critical = " critical" if evaluation.critical_failed else ""
+    return Markup('<span class="score{}">{:.1f}</span>').format(critical, evaluation.score)
+
+
+def evaluation_columns(people: dict[int, str]) -> list[Column[Evaluation]]:
+    """The evaluations list, on screen and in its export (sort keys are service.LIST_SORTS)."""
+    return [
+        Column("#", lambda e: e.id, name="id", sort="id", link=lambda e: f"/evaluations/{e.id}"),
+        Column("Interaction", lambda e: e.interaction_id, name="interaction_id"),
+        Column("Channel", lambda e: e.channel, sort="channel"),
+        Column("Agent", lambda e: people.get(e.agent_id or 0, ""), format=lambda name: name or "—"),
+        Column("Evaluator", lambda e: people.get(e.evaluator_id or 0, ""), format=lambda name: name or "—"),
+        Column("State", lambda e: e.state, sort="state",
+               html=lambda e: Markup('<span class="badge state-{}">{}</span>').format(e.state, e.state)),
+        Column("Score", lambda e: "" if e.score is None else round(e.score, 1), sort="score", html=_score_cell),
+        Column("Critical failed", lambda e: "yes" if e.critical_failed else "no", screen=False),
+        Column("Submitted", lambda e: e.submitted_at, name="submitted_at", sort="submitted")]
+
+
 @router.get("/evaluations", response_class=HTMLResponse)
 def evaluations_page(request: Request, principal: WebPrincipal, session: SessionDep, state: str = "",
                      agent_id: str = "", channel: str = "", sort: str = "", page: Annotated[int, Query(ge=1)] = 1
@@ -94,21 +117,13 @@ def evaluations_page(request: Request, principal: WebPrincipal, session: Session
                                   state=state or None, agent_id=agent, channel=channel or None)
     rows = result.items
     people = names(session=session, ids=[e.agent_id for e in rows] + [e.evaluator_id for e in rows])
+    columns = evaluation_columns(people)
     if wants_csv(request):
-        return table_csv("evaluations.csv", rows, {
-            "id": lambda e: e.id,
-            "interaction_id": lambda e: e.interaction_id,
-            "channel": lambda e: e.channel,
-            "agent": lambda e: people.get(e.agent_id or 0, ""),
-            "evaluator": lambda e: people.get(e.evaluator_id or 0, ""),
-            "state": lambda e: e.state,
-            "score": lambda e: "" if e.score is None else round(e.score, 1),
-            "critical_failed": lambda e: "yes" if e.critical_failed else "no",
-            "submitted_at": lambda e: e.submitted_at})
+        return table_csv("evaluations.csv", rows, columns)
     visible = visible_agent_ids(session=session, principal=principal)
     agents = [u for u in list_users(session=session, role=Role.AGENT) if visible is None or u.id in visible]
     return render(request, "evaluations/list.html", {
-        "result": result, "evaluations": rows, "names": people, "sort": order, "states": list(EvaluationState),
+        "result": result, "columns": columns, "sort": order, "states": list(EvaluationState),
         "filters": {"state": state, "agent_id": agent_id, "channel": channel}, "agents": agents,
     }, principal=principal)
 

@@ -96,6 +96,8 @@ class Section(FormModel):
 
 
 class ScorecardForm(FormModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)  # channels stay plain strings in YAML/JSON
+
     key: str = Field(description="Stable identifier of the form across versions, e.g. voice_call.")
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
