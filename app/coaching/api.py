@@ -38,6 +38,7 @@ from app.coaching.models import (
     StatusChange,
 )
 from app.core.errors import STANDARD_ERRORS, error_responses
+from app.core.export import EXPORT_ROWS, table_csv
 from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.security import Principal, Role
 
@@ -82,23 +83,18 @@ def list_assignments(
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}, "description": "CSV file"}}
 
 
-def csv_response(text: str, filename: str) -> Response:
-    return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 @router.get("/assignments.csv", response_class=Response, responses=CSV_RESPONSE)
 def export_assignments(
     principal: CurrentPrincipal, session: SessionDep, status: str | None = None, agent_id: int | None = None,
     coach_id: int | None = None, topic: str | None = None, overdue: bool = False, open: bool = False,
 ) -> Response:
-    """The same filters as the list, every matching assignment (up to 50,000), as CSV."""
+    """The same filters as the list, every matching assignment (up to 100,000), as CSV."""
     filters = service.AssignmentFilters(status=status, agent_id=agent_id, coach_id=coach_id, topic=topic,
                                         overdue=overdue, open_only=open)
-    rows = service.list_assignments(session=session, principal=principal, filters=filters, per_page=50_000).items
+    rows = service.list_assignments(session=session, principal=principal, filters=filters, per_page=EXPORT_ROWS).items
     names = service.user_names(session=session, user_ids=[a.agent_id for a in rows] + [a.coach_id for a in rows])
     overdue_ids = {a.id for a in rows if a.id is not None and service.is_overdue(a)}
-    return csv_response(export.assignments_csv(rows, names, overdue_ids=overdue_ids), "coaching-assignments.csv")
+    return table_csv("coaching-assignments.csv", rows, export.assignment_columns(names, overdue_ids=overdue_ids))
 
 
 @router.post("/assignments", status_code=201, responses=error_responses(404, 409))
@@ -272,7 +268,7 @@ def export_effectiveness(principal: StaffPrincipal, session: SessionDep, window:
                                           window=window, coach_id=coach_id)
     names = service.user_names(session=session, user_ids=[e.agent_id for e in report.effects]
                                + [e.coach_id for e in report.effects])
-    return csv_response(export.effectiveness_csv(report.effects, names), "coaching-effectiveness.csv")
+    return table_csv("coaching-effectiveness.csv", report.effects, export.effectiveness_columns(names))
 
 
 # ---------------------------------------------------------------- rules
