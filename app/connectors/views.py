@@ -9,7 +9,7 @@ from app.auth.deps import QueueDep, SessionDep, web_require_roles
 from app.connectors import webhooks
 from app.connectors.api import WEBHOOK_ADMINS
 from app.core.errors import EarshotError
-from app.core.export import page_size, table_csv, wants_csv
+from app.core.export import Column, page_size, table_csv, wants_csv
 from app.core.security import Principal
 from app.core.web import NavItem, render
 
@@ -28,9 +28,12 @@ def _page(request: Request, principal: Principal, session: SessionDep, *, messag
 @router.get("/admin/webhooks", response_class=HTMLResponse)
 def endpoints_page(request: Request, principal: WebAdmin, session: SessionDep) -> Response:
     if wants_csv(request):  # never the signing secrets
-        return table_csv("webhooks.csv", webhooks.list_endpoints(session=session), {
-            "id": lambda e: e.id, "url": lambda e: e.url, "events": lambda e: ", ".join(e.event_types),
-            "description": lambda e: e.description, "active": lambda e: "yes" if e.active else "no"})
+        return table_csv("webhooks.csv", webhooks.list_endpoints(session=session), [
+            Column("id", lambda e: e.id),
+            Column("url", lambda e: e.url),
+            Column("events", lambda e: ", ".join(e.event_types)),
+            Column("description", lambda e: e.description),
+            Column("active", lambda e: "yes" if e.active else "no")])
     return _page(request, principal, session)
 
 
@@ -63,10 +66,14 @@ def delivery_log(request: Request, endpoint_id: int, principal: WebAdmin, sessio
     endpoint = webhooks.get_endpoint(session=session, endpoint_id=endpoint_id)
     deliveries = webhooks.list_deliveries(session=session, endpoint_id=endpoint_id, limit=page_size(request, 100))
     if wants_csv(request):
-        return table_csv(f"webhook-{endpoint_id}-deliveries.csv", deliveries, {
-            "created_at": lambda d: d.created_at, "event": lambda d: d.event_type,
-            "delivery_id": lambda d: d.delivery_id, "status": lambda d: d.status, "attempts": lambda d: d.attempts,
-            "response_code": lambda d: d.response_code, "error": lambda d: d.error})
+        return table_csv(f"webhook-{endpoint_id}-deliveries.csv", deliveries, [
+            Column("created_at", lambda d: d.created_at),
+            Column("event", lambda d: d.event_type),
+            Column("delivery_id", lambda d: d.delivery_id),
+            Column("status", lambda d: d.status),
+            Column("attempts", lambda d: d.attempts),
+            Column("response_code", lambda d: d.response_code),
+            Column("error", lambda d: d.error)])
     return render(request, "connectors/deliveries.html", {
         "endpoint": endpoint, "deliveries": deliveries, "message": message}, principal=principal)
 

@@ -6,7 +6,7 @@ spreadsheet as a formula."""
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
@@ -107,12 +107,9 @@ def screen_columns(columns: Sequence[Column[T]]) -> list[Column[T]]:
     return [c for c in columns if c.screen]
 
 
-def table_csv(filename: str, rows: Iterable[T],
-              columns: Sequence[Column[T]] | Mapping[str, Callable[[T], object]]) -> StreamingResponse:
+def table_csv(filename: str, rows: Iterable[T], columns: Sequence[Column[T]]) -> StreamingResponse:
     """The rows as a CSV download with the table's CSV columns (in order); the values are read now, while the
     request's database session is still open."""
-    if isinstance(columns, Mapping):  # MIGRATING: header → value
-        columns = [Column(header, read, name=header) for header, read in columns.items()]
     wanted = [c for c in columns if c.csv]
     values = [[c.value(row) for c in wanted] for row in rows]
     return csv_response(filename, [c.header for c in wanted], values)

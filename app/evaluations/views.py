@@ -138,18 +138,18 @@ def queue_page(request: Request, principal: WebEvaluator, session: SessionDep, c
                                   state=EvaluationState.DRAFT).items
     people = names(session=session, ids=[d.agent_id for d in drafts])
     if wants_csv(request):
-        return table_csv("evaluation-queue.csv", rows, {
-            "due_at": lambda r: r.assignment.due_at,
-            "overdue": lambda r: "yes" if r.overdue else "no",
-            "interaction_id": lambda r: r.interaction.id,
-            "started_at": lambda r: r.interaction.started_at,
-            "customer": lambda r: r.customer,
-            "channel": lambda r: r.interaction.channel,
-            "queue": lambda r: r.interaction.queue or "",
-            "duration_seconds": lambda r: r.interaction.duration_seconds,
-            "subject": lambda r: _subject(r.interaction),
-            "agent": lambda r: r.agent,
-            "source": lambda r: f"rule #{r.assignment.rule_id}" if r.assignment.rule_id else "manual"})
+        return table_csv("evaluation-queue.csv", rows, [
+            Column("due_at", lambda r: r.assignment.due_at),
+            Column("overdue", lambda r: "yes" if r.overdue else "no"),
+            Column("interaction_id", lambda r: r.interaction.id),
+            Column("started_at", lambda r: r.interaction.started_at),
+            Column("customer", lambda r: r.customer),
+            Column("channel", lambda r: r.interaction.channel),
+            Column("queue", lambda r: r.interaction.queue or ""),
+            Column("duration_seconds", lambda r: r.interaction.duration_seconds),
+            Column("subject", lambda r: _subject(r.interaction)),
+            Column("agent", lambda r: r.agent),
+            Column("source", lambda r: f"rule #{r.assignment.rule_id}" if r.assignment.rule_id else "manual")])
     every = work_queue.rows(session=session, evaluator_id=principal.user_id)
     return render(request, "evaluations/queue.html", {
         "rows": rows, "drafts": drafts, "names": people, "message": message,
@@ -175,13 +175,15 @@ def suggestions_page(request: Request, principal: WebEvaluator, session: Session
     chosen = int(scorecard_id) if scorecard_id.isdigit() else None
     report = suggestions.agreement(session=session, scorecard_id=chosen)
     if wants_csv(request):
-        return table_csv("auto-qa-suggestions.csv", report, {
-            "question_id": lambda r: r.question_id, "question": lambda r: r.question_text,
-            "submitted": lambda r: r.agreement.n, "kept": lambda r: r.agreement.agreed,
-            "changed": lambda r: r.agreement.n - r.agreement.agreed,
-            "agreement": lambda r: None if r.agreement.accuracy is None else round(r.agreement.accuracy, 3),
-            "kappa": lambda r: None if r.agreement.kappa is None else round(r.agreement.kappa, 3),
-            "mean_confidence": lambda r: None if r.confidence is None else round(r.confidence, 3)})
+        return table_csv("auto-qa-suggestions.csv", report, [
+            Column("question_id", lambda r: r.question_id),
+            Column("question", lambda r: r.question_text),
+            Column("submitted", lambda r: r.agreement.n),
+            Column("kept", lambda r: r.agreement.agreed),
+            Column("changed", lambda r: r.agreement.n - r.agreement.agreed),
+            Column("agreement", lambda r: None if r.agreement.accuracy is None else round(r.agreement.accuracy, 3)),
+            Column("kappa", lambda r: None if r.agreement.kappa is None else round(r.agreement.kappa, 3)),
+            Column("mean_confidence", lambda r: None if r.confidence is None else round(r.confidence, 3))])
     return render(request, "evaluations/suggestions.html", {
         "report": report, "scorecard_id": chosen, "scorecards": scorecards.list_scorecards(session=session),
     }, principal=principal)
@@ -198,15 +200,17 @@ def _sampling_page(request: Request, principal: Principal, session: Session, *, 
     evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
     people = names(session=session, ids=[i for r in rules for i in r.evaluator_ids])
     if wants_csv(request):
-        return table_csv("sampling-rules.csv", rules, {
-            "id": lambda r: r.id, "name": lambda r: r.name,
-            "channel": lambda r: r.channel, "queue": lambda r: r.queue,
-            "team_id": lambda r: r.team_id,
-            "per_agent": lambda r: r.per_agent,
-            "period_days": lambda r: r.period_days,
-            "due_days": lambda r: r.due_days,
-            "evaluators": lambda r: ", ".join(people.get(i, str(i)) for i in r.evaluator_ids),
-            "active": lambda r: "yes" if r.active else "no"})
+        return table_csv("sampling-rules.csv", rules, [
+            Column("id", lambda r: r.id),
+            Column("name", lambda r: r.name),
+            Column("channel", lambda r: r.channel),
+            Column("queue", lambda r: r.queue),
+            Column("team_id", lambda r: r.team_id),
+            Column("per_agent", lambda r: r.per_agent),
+            Column("period_days", lambda r: r.period_days),
+            Column("due_days", lambda r: r.due_days),
+            Column("evaluators", lambda r: ", ".join(people.get(i, str(i)) for i in r.evaluator_ids)),
+            Column("active", lambda r: "yes" if r.active else "no")])
     return render(request, "evaluations/sampling.html", {
         "rules": rules, "evaluators": evaluators, "teams": list_teams(session=session),
         "scorecards": scorecards.list_scorecards(session=session), "message": message, "error": error,
@@ -590,14 +594,15 @@ def calibrations_page(request: Request, principal: WebEvaluator, session: Sessio
     bias_rows = bias.evaluator_bias(session=session, principal=principal)
     people = names(session=session, ids=[c.lead_id for c in rows])
     if wants_csv(request):
-        return table_csv("calibrations.csv", rows, {
-            "id": lambda c: c.id, "title": lambda c: c.title,
-            "interaction_id": lambda c: c.interaction_id,
-            "lead": lambda c: people.get(c.lead_id or 0, ""),
-            "evaluators": lambda c: len(c.evaluator_ids),
-            "status": lambda c: c.status,
-            "nominal_alpha": lambda c: (c.results or {}).get("alpha", {}).get("nominal"),
-            "created_at": lambda c: c.created_at})
+        return table_csv("calibrations.csv", rows, [
+            Column("id", lambda c: c.id),
+            Column("title", lambda c: c.title),
+            Column("interaction_id", lambda c: c.interaction_id),
+            Column("lead", lambda c: people.get(c.lead_id or 0, "")),
+            Column("evaluators", lambda c: len(c.evaluator_ids)),
+            Column("status", lambda c: c.status),
+            Column("nominal_alpha", lambda c: (c.results or {}).get("alpha", {}).get("nominal")),
+            Column("created_at", lambda c: c.created_at)])
     return render(request, "evaluations/calibrations.html", {
         "sessions": rows, "evaluators": evaluators, "scorecards": scorecards.list_scorecards(session=session),
         "names": people, "error": None,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, WebAdmin
-from app.core.export import page_size, table_csv, wants_csv
+from app.core.export import Column, page_size, table_csv, wants_csv
 from app.core.security import Role
 from app.core.web import NavItem, render
 from app.ingest import service
@@ -24,13 +24,16 @@ NAV = [NavItem("Imports", "/imports", (Role.ADMIN,), order=85)]
 def imports_page(request: Request, principal: WebAdmin, session: SessionDep, job: int | None = None) -> Response:
     jobs = system.list_jobs(session=session, principal=principal, kind=IMPORT_KIND, per_page=page_size(request, 20))
     if wants_csv(request):
-        return table_csv("imports.csv", jobs.items, {
-            "id": lambda j: j.id, "file": lambda j: j.payload.get("filename", ""),
-            "kind": lambda j: j.payload.get("kind", ""), "status": lambda j: j.status, "error": lambda j: j.error,
-            "created": lambda j: (j.result or {}).get("created", ""),
-            "updated": lambda j: (j.result or {}).get("updated", ""),
-            "unchanged": lambda j: (j.result or {}).get("unchanged", ""),
-            "rejected_lines": lambda j: len((j.result or {}).get("rejected") or [])})
+        return table_csv("imports.csv", jobs.items, [
+            Column("id", lambda j: j.id),
+            Column("file", lambda j: j.payload.get("filename", "")),
+            Column("kind", lambda j: j.payload.get("kind", "")),
+            Column("status", lambda j: j.status),
+            Column("error", lambda j: j.error),
+            Column("created", lambda j: (j.result or {}).get("created", "")),
+            Column("updated", lambda j: (j.result or {}).get("updated", "")),
+            Column("unchanged", lambda j: (j.result or {}).get("unchanged", "")),
+            Column("rejected_lines", lambda j: len((j.result or {}).get("rejected") or []))])
     return render(request, "ingest/imports.html", {"jobs": jobs.items, "kinds": service.IMPORT_KINDS,
                                                    "started": job}, principal=principal)
 

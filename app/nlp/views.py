@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from app.auth.deps import SessionDep, WebAdmin, WebPrincipal, web_require_roles
 from app.core.errors import InvalidInput
-from app.core.export import page_window, table_csv, wants_csv
+from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
@@ -166,12 +166,16 @@ def analytics_list(request: Request, principal: WebPrincipal, session: SessionDe
     result = service.list_interactions(session=session, principal=principal, filters=filters, page=page,
                                        per_page=per_page)
     if wants_csv(request):
-        return table_csv("analytics.csv", result.items, {
-            "interaction_id": lambda r: r[0].id, "channel": lambda r: r[0].channel,
-            "started_at": lambda r: r[0].started_at, "customer_sentiment": lambda r: r[1].sentiment_customer,
-            "customer_start": lambda r: r[1].customer_start, "customer_end": lambda r: r[1].customer_end,
-            "agent_sentiment": lambda r: r[1].sentiment_agent, "auto_score": lambda r: r[1].auto_score,
-            "categories": lambda r: ", ".join(r[1].categories)})
+        return table_csv("analytics.csv", result.items, [
+            Column("interaction_id", lambda r: r[0].id),
+            Column("channel", lambda r: r[0].channel),
+            Column("started_at", lambda r: r[0].started_at),
+            Column("customer_sentiment", lambda r: r[1].sentiment_customer),
+            Column("customer_start", lambda r: r[1].customer_start),
+            Column("customer_end", lambda r: r[1].customer_end),
+            Column("agent_sentiment", lambda r: r[1].sentiment_agent),
+            Column("auto_score", lambda r: r[1].auto_score),
+            Column("categories", lambda r: ", ".join(r[1].categories))])
     query = {k: v for k, v in {"category": category, "sentiment_min": sentiment_min, "sentiment_max": sentiment_max,
                                "side": side if side != "customer" else "", "channel": channel,
                                "date_from": date_from, "date_to": date_to, "auto_score_min": auto_score_min,
@@ -209,8 +213,12 @@ def dashboard_charts(*, session: Session, principal: Principal, weeks: int = 12)
 def agreement_page(request: Request, principal: WebAdmin, session: SessionDep) -> Response:
     report = service.agreement_report(session=session)
     if wants_csv(request):
-        return table_csv("auto-qa-agreement.csv", report, {
-            "question": lambda q: q.question_id, "answers": lambda q: q.n, "agreed": lambda q: q.agreed,
-            "accuracy": lambda q: q.accuracy, "kappa": lambda q: q.kappa, "reading": lambda q: q.trust,
-            "auto_to_human": lambda q: ", ".join(f"{k}: {v}" for k, v in q.confusion.items())})
+        return table_csv("auto-qa-agreement.csv", report, [
+            Column("question", lambda q: q.question_id),
+            Column("answers", lambda q: q.n),
+            Column("agreed", lambda q: q.agreed),
+            Column("accuracy", lambda q: q.accuracy),
+            Column("kappa", lambda q: q.kappa),
+            Column("reading", lambda q: q.trust),
+            Column("auto_to_human", lambda q: ", ".join(f"{k}: {v}" for k, v in q.confusion.items()))])
     return render(request, "nlp/agreement.html", {"report": report}, principal=principal)

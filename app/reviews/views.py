@@ -404,10 +404,14 @@ def meetings_page(request: Request, principal: WebDecider, session: SessionDep, 
     meetings = service.list_meetings(session=session)
     counts = {m.id: len(service.meeting_cases(session=session, meeting_id=m.id)) for m in meetings if m.id}
     if wants_csv(request):
-        return table_csv("review-meetings.csv", meetings, {
-            "id": lambda m: m.id, "title": lambda m: m.title, "month": lambda m: m.period,
-            "held_on": lambda m: m.held_on, "cases": lambda m: counts.get(m.id or 0, 0),
-            "attendees": lambda m: ", ".join(m.attendees), "pack": lambda m: "yes" if m.pack_sha256 else "no"})
+        return table_csv("review-meetings.csv", meetings, [
+            Column("id", lambda m: m.id),
+            Column("title", lambda m: m.title),
+            Column("month", lambda m: m.period),
+            Column("held_on", lambda m: m.held_on),
+            Column("cases", lambda m: counts.get(m.id or 0, 0)),
+            Column("attendees", lambda m: ", ".join(m.attendees)),
+            Column("pack", lambda m: "yes" if m.pack_sha256 else "no")])
     return render(request, "reviews/meetings.html", {
         "meetings": meetings, "counts": counts, "error": error, "message": message,
         "today": date.today().isoformat(),

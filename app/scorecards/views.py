@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth.deps import QueueDep, SessionDep, WebPrincipal, web_require_roles
 from app.core.errors import Conflict, EarshotError
-from app.core.export import table_csv, wants_csv
+from app.core.export import Column, table_csv, wants_csv
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.reports import charts
@@ -38,11 +38,14 @@ def scorecards_page(request: Request, principal: WebPrincipal, session: SessionD
     if wants_csv(request):
         cards = [service.public(session=session, scorecard=c)
                  for c in service.list_scorecards(session=session, include_retired=True)]
-        return table_csv("scorecards.csv", cards, {
-            "id": lambda c: c.id, "name": lambda c: c.name, "key": lambda c: c.key,
-            "channels": lambda c: ", ".join(c.channels), "published_version": lambda c: c.published_version,
-            "latest_version": lambda c: c.latest_version,
-            "status": lambda c: "retired" if c.retired else "published" if c.published_version else "draft"})
+        return table_csv("scorecards.csv", cards, [
+            Column("id", lambda c: c.id),
+            Column("name", lambda c: c.name),
+            Column("key", lambda c: c.key),
+            Column("channels", lambda c: ", ".join(c.channels)),
+            Column("published_version", lambda c: c.published_version),
+            Column("latest_version", lambda c: c.latest_version),
+            Column("status", lambda c: "retired" if c.retired else "published" if c.published_version else "draft")])
     return _list_page(request, principal, session)
 
 

@@ -40,12 +40,13 @@ def dashboard(request: Request, principal: WebFigures, session: SessionDep,
         result, error = figures.survey_figures(session=session, periods=6), exc.message
     current = result[-1]
     if wants_csv(request):
-        return table_csv("survey-figures.csv", list(reversed(result)), {
-            "period": lambda p: p.period, **_figure_columns(lambda p: p.total)})
+        return table_csv("survey-figures.csv", list(reversed(result)), [
+            Column("period", lambda p: p.period), *_figure_columns(lambda p: p.total)])
     if wants_csv(request, "groups"):
         return table_csv(f"survey-figures-{current.period}-by-{group_by or 'nothing'}.csv",
-                         sorted(current.groups.items()), {group_by or "group": lambda g: g[0],
-                                                          **_figure_columns(lambda g: g[1])})
+                         sorted(current.groups.items()), [
+                             Column(group_by or "group", lambda g: g[0], name=group_by or "group"),
+                             *_figure_columns(lambda g: g[1])])
     return render(request, "surveys/dashboard.html", {
         "periods": result, "current": current,
         "change": figures.change_from_previous(current.total, result[-2].total if len(result) > 1 else None), "chart": charts.band_trend_chart(result), "period": period,
@@ -194,12 +195,13 @@ def source_upload(request: Request, source_id: int, principal: WebSurveyAdmin, s
                          message=f"Import into {source.name} started (job {job.id}); follow it on the Jobs page")
 
 
-def _figure_columns(figures_of: Callable[[Row], BandFigures]) -> dict[str, Callable[[Row], object]]:
+def _figure_columns(figures_of: Callable[[Row], BandFigures]) -> list[Column[Row]]:
     """The dashboard's figure columns for any row that has a BandFigures (a period, or a group of one)."""
-    columns: dict[str, Callable[[Row], object]] = {
-        "invited": lambda r: figures_of(r).invited, "completed": lambda r: figures_of(r).completed,
-        "response_rate_pct": lambda r: figures_of(r).response_rate}
+    columns: list[Column[Row]] = [
+        Column("invited", lambda r: figures_of(r).invited), Column("completed", lambda r: figures_of(r).completed),
+        Column("response_rate_pct", lambda r: figures_of(r).response_rate)]
     for band in figures.BANDS:
-        columns[band] = lambda r, band=band: figures_of(r).counts[band]  # type: ignore[misc]
-        columns[f"{band}_pct"] = lambda r, band=band: round(figures_of(r).percents[band], 1)  # type: ignore[misc]
+        columns.append(Column(band, lambda r, band=band: figures_of(r).counts[band]))  # type: ignore[misc]
+        columns.append(Column(f"{band}_pct",
+                              lambda r, band=band: round(figures_of(r).percents[band], 1)))  # type: ignore[misc]
     return columns
