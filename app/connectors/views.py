@@ -2,14 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from app.auth.deps import QueueDep, SessionDep, web_require_roles
 from app.connectors import webhooks
 from app.connectors.api import WEBHOOK_ADMINS
+from app.connectors.models import WebhookDelivery
 from app.core.errors import EarshotError
-from app.core.export import Column, page_size, table_csv, wants_csv
+from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.security import Principal
 from app.core.web import NavItem, render
 
@@ -60,22 +62,28 @@ def toggle(endpoint_id: int, principal: WebAdmin, session: SessionDep,
     return RedirectResponse("/admin/webhooks", status_code=303)
 
 
+DELIVERY_COLUMNS: list[Column[WebhookDelivery]] = [
+    Column("Created", lambda d: d.created_at, name="created_at", time_format="%Y-%m-%d %H:%M:%S"),
+    Column("Event", lambda d: d.event_type, name="event"),
+    Column("Delivery id", lambda d: d.delivery_id,
+           html=lambda d: Markup("<code>{}</code>").format(d.delivery_id)),
+    Column("Status", lambda d: d.status),
+    Column("Attempts", lambda d: d.attempts),
+    Column("Response", lambda d: d.response_code, name="response_code"),
+    Column("Error", lambda d: d.error)]
+
+
 @router.get("/admin/webhooks/{endpoint_id}", response_class=HTMLResponse)
 def delivery_log(request: Request, endpoint_id: int, principal: WebAdmin, session: SessionDep,
-                 message: str | None = None) -> Response:
+                 message: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
     endpoint = webhooks.get_endpoint(session=session, endpoint_id=endpoint_id)
-    deliveries = webhooks.list_deliveries(session=session, endpoint_id=endpoint_id, limit=page_size(request, 100))
+    page, per_page = page_window(request, page, 100)
+    result = webhooks.list_deliveries(session=session, endpoint_id=endpoint_id, page=page, per_page=per_page)
     if wants_csv(request):
-        return table_csv(f"webhook-{endpoint_id}-deliveries.csv", deliveries, [
-            Column("created_at", lambda d: d.created_at),
-            Column("event", lambda d: d.event_type),
-            Column("delivery_id", lambda d: d.delivery_id),
-            Column("status", lambda d: d.status),
-            Column("attempts", lambda d: d.attempts),
-            Column("response_code", lambda d: d.response_code),
-            Column("error", lambda d: d.error)])
+        return table_csv(f"webhook-{endpoint_id}-deliveries.csv", result.items, DELIVERY_COLUMNS)
     return render(request, "connectors/deliveries.html", {
-        "endpoint": endpoint, "deliveries": deliveries, "message": message}, principal=principal)
+        "endpoint": endpoint, "result": result, "columns": DELIVERY_COLUMNS, "message": message},
+        principal=principal)
 
 
 @router.post("/admin/webhooks/deliveries/{delivery_id}/replay")

@@ -143,8 +143,11 @@ def update_config(body: ConfigUpdate, principal: AdminDep, session: SessionDep) 
 
 
 @router.get("/meetings")
-def list_meetings(principal: DeciderDep, session: SessionDep) -> list[MeetingPublic]:
-    return [meeting_public(session=session, meeting=m) for m in service.list_meetings(session=session)]
+def list_meetings(principal: DeciderDep, session: SessionDep, page: PageNumber = 1,
+                  per_page: PerPage = 100) -> ListResponse[MeetingPublic]:
+    meetings = service.list_meetings(session=session)
+    return ListResponse.of(paginate(meetings, page=page, per_page=per_page).map(
+        lambda m: meeting_public(session=session, meeting=m)))
 
 
 @router.post("/meetings", status_code=201, responses=error_responses(404))
