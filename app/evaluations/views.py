@@ -23,6 +23,7 @@ from app.evaluations import agreement, bias, calibration, planner, sampling, ser
 from app.evaluations import queue as work_queue
 from app.evaluations.forms import FormFieldError, answers_from_form, evidence_text, field_value
 from app.evaluations.models import (
+    CalibrationSession,
     DisputeItem,
     Evaluation,
     EvaluationState,
@@ -593,18 +594,20 @@ def calibrations_page(request: Request, principal: WebEvaluator, session: Sessio
     evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
     bias_rows = bias.evaluator_bias(session=session, principal=principal)
     people = names(session=session, ids=[c.lead_id for c in rows])
+    columns: list[Column[CalibrationSession]] = [
+        Column("#", lambda c: c.id, name="id", link=lambda c: f"/calibrations/{c.id}"),
+        Column("Title", lambda c: c.title),
+        Column("Interaction", lambda c: c.interaction_id, name="interaction_id", format=lambda v: f"#{v}"),
+        Column("Lead", lambda c: people.get(c.lead_id or 0, ""), format=lambda v: v or "—"),
+        Column("Evaluators", lambda c: len(c.evaluator_ids)),
+        Column("Status", lambda c: c.status, html=lambda c: Markup('<span class="badge">{}</span>').format(c.status)),
+        Column("Nominal α", lambda c: (c.results or {}).get("alpha", {}).get("nominal"), name="nominal_alpha",
+               format=lambda v: "—" if v is None else str(v)),
+        Column("Created", lambda c: c.created_at, name="created_at")]
     if wants_csv(request):
-        return table_csv("calibrations.csv", rows, [
-            Column("id", lambda c: c.id),
-            Column("title", lambda c: c.title),
-            Column("interaction_id", lambda c: c.interaction_id),
-            Column("lead", lambda c: people.get(c.lead_id or 0, "")),
-            Column("evaluators", lambda c: len(c.evaluator_ids)),
-            Column("status", lambda c: c.status),
-            Column("nominal_alpha", lambda c: (c.results or {}).get("alpha", {}).get("nominal")),
-            Column("created_at", lambda c: c.created_at)])
+        return table_csv("calibrations.csv", rows, columns)
     return render(request, "evaluations/calibrations.html", {
-        "sessions": rows, "evaluators": evaluators, "scorecards": scorecards.list_scorecards(session=session),
+        "sessions": rows, "columns": columns, "evaluators": evaluators, "scorecards": scorecards.list_scorecards(session=session),
         "names": people, "error": None,
         "trend": calibration.evaluator_trend(session=session, evaluator_id=principal.user_id),
         "bias_rows": bias_rows, "bias_names": names(session=session, ids=[r.evaluator_id for r in bias_rows]),
