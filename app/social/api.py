@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.deps import AdminPrincipal, QueueDep, SessionDep
 from app.core.errors import STANDARD_ERRORS, error_responses
-from app.core.listing import ListResponse, PageNumber, PerPage, paginate
+from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.models import Job
 from app.social import alerts, service
 from app.social import processes as processes_module
@@ -201,8 +201,8 @@ def fairness(principal: SocialViewer, session: SessionDep, platform: str | None 
 @router.get("/alerts")
 def alert_list(principal: SocialViewer, session: SessionDep, open_only: bool = True, page: PageNumber = 1,
                per_page: PerPage = 100) -> ListResponse[dict[str, Any]]:
-    found = alerts.list_alerts(session=session, open_only=open_only)
-    return ListResponse.of(paginate(found, page=page, per_page=per_page).map(
+    found = alerts.list_alerts(session=session, open_only=open_only, page=page, per_page=per_page)
+    return ListResponse.of(found.map(
         lambda a: {**alerts.alert_payload(a), "delivered_at": a.delivered_at, "acknowledged_at": a.acknowledged_at}))
 
 

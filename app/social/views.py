@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from app.auth.deps import SessionDep, WebAdmin, web_require_roles
 from app.auth.models import User
 from app.core.errors import EarshotError
-from app.core.export import Column, page_window, table_csv, wants_csv
+from app.core.export import EXPORT_ROWS, Column, page_window, table_csv, wants_csv
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
@@ -177,7 +177,7 @@ def dashboard_page(request: Request, principal: WebSocialViewer, session: Sessio
             Column("follow_up_breached", lambda r: r.follow_breached),
             Column("non_genuine", lambda r: r.non_genuine)])
     if wants_csv(request, "alerts"):
-        return table_csv("social-alerts.csv", alerts.list_alerts(session=session), [
+        return table_csv("social-alerts.csv", alerts.list_alerts(session=session, per_page=EXPORT_ROWS).items, [
             Column("created_at", lambda a: a.created_at),
             Column("kind", lambda a: a.kind),
             Column("message", lambda a: a.message),
@@ -186,7 +186,7 @@ def dashboard_page(request: Request, principal: WebSocialViewer, session: Sessio
             Column("delivery_error", lambda a: a.delivery_error)])
     attainment = service.sla_attainment(session=session)
     return render(request, "social/dashboard.html", {
-        "alerts": alerts.list_alerts(session=session), "fairness": service.fairness(session=session),
+        "alerts": alerts.list_alerts(session=session).items, "fairness": service.fairness(session=session),
         "attainment": attainment, "sla_chart": sla_chart(attainment),
         "private": service.resolved_privately(session=session),
         "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST, "share_test": SHARE_TEST,

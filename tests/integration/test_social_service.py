@@ -187,7 +187,7 @@ def test_unattended_alert_is_posted_to_the_webhook(session):
         assert [body["kind"] for body in _Receiver.received] == ["unattended_warning", "unattended_breach"]
         assert _Receiver.received[0]["interaction_id"] == iid
         assert _Receiver.received[1]["details"]["reply_due_at"] == (T0 + timedelta(hours=1)).isoformat()
-        assert all(a.delivered_at for a in alerts.list_alerts(session=session))
+        assert all(a.delivered_at for a in alerts.list_alerts(session=session).items)
     finally:
         server.shutdown()
         server.server_close()
