@@ -128,11 +128,6 @@ def wants_csv(request: Request, table: str = "") -> bool:
     return request.query_params.get("format") == "csv" and request.query_params.get("table", "") == table
 
 
-def page_size(request: Request, default: int) -> int:
-    """The page size a list view should ask for: one page for the screen, every row for the export."""
-    return EXPORT_ROWS if wants_csv(request) else default
-
-
 def page_window(request: Request, page: int, per_page: int) -> tuple[int, int]:
     """`page` and `per_page` for a paginated list query: the page asked for on screen; for the export, the
     first page of every row (a `page=` left in the URL by the pager never empties the file)."""
