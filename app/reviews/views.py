@@ -30,6 +30,7 @@ from app.reviews.models import (
     MeetingCreate,
     ReviewAction,
     ReviewCase,
+    ReviewMeeting,
 )
 
 router = APIRouter()
@@ -403,17 +404,19 @@ def meetings_page(request: Request, principal: WebDecider, session: SessionDep, 
                   message: str | None = None) -> Response:
     meetings = service.list_meetings(session=session)
     counts = {m.id: len(service.meeting_cases(session=session, meeting_id=m.id)) for m in meetings if m.id}
+    columns: list[Column[ReviewMeeting]] = [
+        Column("Id", lambda m: m.id, screen=False),
+        Column("Meeting", lambda m: m.title, name="title", link=lambda m: f"/reviews/meetings/{m.id}"),
+        Column("Month", lambda m: m.period),
+        Column("Date", lambda m: m.held_on, name="held_on"),
+        Column("Cases", lambda m: counts.get(m.id or 0, 0)),
+        Column("Attendees", lambda m: ", ".join(m.attendees), screen=False),
+        Column("Pack", lambda m: "yes" if m.pack_sha256 else "no", html=lambda m: Markup(
+            '<a href="/reviews/meetings/{}/pack.pdf">PDF</a>').format(m.id) if m.pack_sha256 else Markup(""))]
     if wants_csv(request):
-        return table_csv("review-meetings.csv", meetings, [
-            Column("id", lambda m: m.id),
-            Column("title", lambda m: m.title),
-            Column("month", lambda m: m.period),
-            Column("held_on", lambda m: m.held_on),
-            Column("cases", lambda m: counts.get(m.id or 0, 0)),
-            Column("attendees", lambda m: ", ".join(m.attendees)),
-            Column("pack", lambda m: "yes" if m.pack_sha256 else "no")])
+        return table_csv("review-meetings.csv", meetings, columns)
     return render(request, "reviews/meetings.html", {
-        "meetings": meetings, "counts": counts, "error": error, "message": message,
+        "meetings": meetings, "columns": columns, "error": error, "message": message,
         "today": date.today().isoformat(),
         "this_month": service.latest_period(session=session) or date.today().strftime("%Y-%m")}, principal=principal)
 
