@@ -9,7 +9,7 @@ from markupsafe import Markup
 from app.auth.deps import QueueDep, SessionDep, web_require_roles
 from app.connectors import webhooks
 from app.connectors.api import WEBHOOK_ADMINS
-from app.connectors.models import WebhookDelivery
+from app.connectors.models import WebhookDelivery, WebhookEndpoint
 from app.core.errors import EarshotError
 from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.security import Principal
@@ -20,22 +20,26 @@ NAV = [NavItem("Webhooks", "/admin/webhooks", WEBHOOK_ADMINS, order=95)]
 WebAdmin = Annotated[Principal, Depends(web_require_roles(*WEBHOOK_ADMINS))]
 
 
+ENDPOINT_COLUMNS: list[Column[WebhookEndpoint]] = [  # never the signing secrets
+    Column("#", lambda e: e.id, name="id"),
+    Column("URL", lambda e: e.url, html=lambda e: Markup("<code>{}</code>").format(e.url)),
+    Column("Events", lambda e: ", ".join(e.event_types)),
+    Column("Description", lambda e: e.description),
+    Column("Active", lambda e: "yes" if e.active else "no", screen=False)]
+
+
 def _page(request: Request, principal: Principal, session: SessionDep, *, message: str | None = None,
           error: str | None = None, secret: str | None = None, status_code: int = 200) -> Response:
     return render(request, "connectors/webhooks.html", {
-        "endpoints": webhooks.list_endpoints(session=session), "events": webhooks.EVENT_TYPES,
+        "endpoints": webhooks.list_endpoints(session=session), "columns": ENDPOINT_COLUMNS,
+        "events": webhooks.EVENT_TYPES,
         "message": message, "error": error, "secret": secret}, principal=principal, status_code=status_code)
 
 
 @router.get("/admin/webhooks", response_class=HTMLResponse)
 def endpoints_page(request: Request, principal: WebAdmin, session: SessionDep) -> Response:
-    if wants_csv(request):  # never the signing secrets
-        return table_csv("webhooks.csv", webhooks.list_endpoints(session=session), [
-            Column("id", lambda e: e.id),
-            Column("url", lambda e: e.url),
-            Column("events", lambda e: ", ".join(e.event_types)),
-            Column("description", lambda e: e.description),
-            Column("active", lambda e: "yes" if e.active else "no")])
+    if wants_csv(request):
+        return table_csv("webhooks.csv", webhooks.list_endpoints(session=session), ENDPOINT_COLUMNS)
     return _page(request, principal, session)
 
 
