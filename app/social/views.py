@@ -6,6 +6,7 @@ from urllib.parse import quote_plus
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlmodel import col, select
 
 from app.auth.deps import SessionDep, WebAdmin, web_require_roles
@@ -19,7 +20,7 @@ from app.core.web import NavItem, render
 from app.interactions import content
 from app.reports.charts import Chart, Series, bar_chart
 from app.social import alerts, care, listening, repeat, service
-from app.social.crosschannel import hide_unviewable, similar_complaints, topic_clusters
+from app.social.crosschannel import TopicCluster, hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
 from app.social.processes import PROCESSES
 from app.social.stats import SHARE_TEST, SPIKE_TEST, follower_band
@@ -324,12 +325,19 @@ def topics_page(request: Request, principal: WebSocialViewer, session: SessionDe
     until = utcnow()
     clusters = topic_clusters(session=session, since=until - timedelta(days=days), until=until)
     if wants_csv(request):
-        return table_csv("topics.csv", clusters, [
-            Column("topic", lambda c: " ".join(c.label_terms)),
-            Column("contacts", lambda c: len(c.interaction_ids)),
-            Column("per_channel", lambda c: ", ".join(f"{n} {ch}" for ch, n in sorted(c.counts.items()))),
-            Column("social_examples", lambda c: " | ".join(text for _, text in c.social_examples))])
-    return render(request, "social/topics.html", {"clusters": clusters, "days": days}, principal=principal)
+        return table_csv("topics.csv", clusters, TOPIC_COLUMNS)
+    return render(request, "social/topics.html", {"clusters": clusters, "columns": TOPIC_COLUMNS, "days": days},
+                  principal=principal)
+
+
+TOPIC_COLUMNS: list[Column[TopicCluster]] = [
+    Column("Topic (strongest words)", lambda c: " ".join(c.label_terms), name="topic", html=lambda c: Markup(" ").join(
+        Markup('<span class="term">{}</span>').format(t) for t in c.label_terms)),
+    Column("Contacts", lambda c: len(c.interaction_ids)),
+    Column("Per channel", lambda c: ", ".join(f"{n} {ch}" for ch, n in sorted(c.counts.items()))),
+    Column("Social examples", lambda c: " | ".join(text for _, text in c.social_examples), html=lambda c: Markup("").join(
+        Markup('<div class="post-text"><a href="/social/threads/{}">{}</a></div>').format(i, text)
+        for i, text in c.social_examples))]
 
 
 @router.get("/care", response_class=HTMLResponse)
