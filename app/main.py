@@ -38,6 +38,7 @@ from app.core.security import Principal, make_password_hasher
 from app.core.settings import Settings
 from app.core.storage import remove_abandoned_temp_files
 from app.core.web import NavItem, PrivateResponses, make_templates, render
+from app.interactions.models import Channel
 
 log = logging.getLogger("earshot")
 
@@ -339,6 +340,7 @@ def create_app(
     app.state.queue = queue
     app.state.password_hasher = make_password_hasher(settings)
     app.state.templates = make_templates(str(settings.frontend_dir / "templates"), settings.display_timezone)
+    app.state.templates.env.globals["channels"] = list(Channel)  # every channel filter and picker lists these
     nav: list[NavItem] = []
     _install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_request_bytes=settings.max_request_bytes,

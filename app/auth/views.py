@@ -15,7 +15,7 @@ from app.auth.api import set_session_cookie
 from app.auth.deps import SESSION_COOKIE, HasherDep, SessionDep, SettingsDep, WebAdmin, WebPrincipal
 from app.auth.models import User, UserCreate, UserUpdate
 from app.core.errors import CsrfFailed, EarshotError
-from app.core.export import table_csv, wants_csv
+from app.core.export import Column, table_csv, wants_csv
 from app.core.features import iter_feature_modules
 from app.core.listing import paginate, parse_sort, sort_rows
 from app.core.security import ALL_ROLES, Principal, Role, constant_time_equal
@@ -122,10 +122,15 @@ def _users_page(request: Request, session: SessionDep, principal: Principal, *, 
     teams, sites = service.list_teams(session=session), service.list_sites(session=session)
     if wants_csv(request):
         team_names, site_names = {t.id: t.name for t in teams}, {s.id: s.name for s in sites}
-        return table_csv("users.csv", users, {
-            "id": lambda u: u.id, "username": lambda u: u.username, "name": lambda u: u.name,
-            "email": lambda u: u.email, "roles": lambda u: u.roles, "team": lambda u: team_names.get(u.team_id, ""),
-            "site": lambda u: site_names.get(u.site_id, ""), "active": lambda u: "yes" if u.is_active else "no"})
+        return table_csv("users.csv", users, [
+            Column("id", lambda u: u.id),
+            Column("username", lambda u: u.username),
+            Column("name", lambda u: u.name),
+            Column("email", lambda u: u.email),
+            Column("roles", lambda u: u.roles),
+            Column("team", lambda u: team_names.get(u.team_id, "")),
+            Column("site", lambda u: site_names.get(u.site_id, "")),
+            Column("active", lambda u: "yes" if u.is_active else "no")])
     result = paginate(users, page=page, per_page=50)
     return render(request, "auth/users.html", {
         "users": result.items, "result": result, "sort": order, "filters": {"q": q, "role": role},

@@ -38,6 +38,8 @@ from app.coaching.models import (
     StatusChange,
 )
 from app.core.errors import STANDARD_ERRORS, error_responses
+from app.core.export import EXPORT_ROWS, table_csv
+from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.security import Principal, Role
 
 router = APIRouter(prefix="/api/coaching", tags=["coaching"], responses=STANDARD_ERRORS)
@@ -64,34 +66,21 @@ def _detail(session: Session, assignment: CoachingAssignment) -> AssignmentDetai
     return AssignmentDetail(**assignment_public(assignment).model_dump(), sessions=[session_public(r) for r in rows])
 
 
-class AssignmentPage(BaseModel):
-    items: list[AssignmentPublic]
-    total: int
-    page: int
-    per_page: int
-
-
 @router.get("/assignments")
 def list_assignments(
     principal: CurrentPrincipal, session: SessionDep, status: str | None = None, agent_id: int | None = None,
     coach_id: int | None = None, topic: str | None = None, overdue: bool = False, open: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1, per_page: Annotated[int, Query(ge=1, le=200)] = 25,
-) -> AssignmentPage:
+    page: PageNumber = 1, per_page: PerPage = 25,
+) -> ListResponse[AssignmentPublic]:
     """The assignments the caller may see (agents: their own; coaches: their team's), most urgent first."""
     filters = service.AssignmentFilters(status=status, agent_id=agent_id, coach_id=coach_id, topic=topic,
                                         overdue=overdue, open_only=open)
     result = service.list_assignments(session=session, principal=principal, filters=filters, page=page,
                                       per_page=per_page)
-    return AssignmentPage(items=[assignment_public(a) for a in result.items], total=result.total,
-                          page=result.page, per_page=result.per_page)
+    return ListResponse.of(result.map(assignment_public))
 
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}, "description": "CSV file"}}
-
-
-def csv_response(text: str, filename: str) -> Response:
-    return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/assignments.csv", response_class=Response, responses=CSV_RESPONSE)
@@ -99,13 +88,13 @@ def export_assignments(
     principal: CurrentPrincipal, session: SessionDep, status: str | None = None, agent_id: int | None = None,
     coach_id: int | None = None, topic: str | None = None, overdue: bool = False, open: bool = False,
 ) -> Response:
-    """The same filters as the list, every matching assignment (up to 50,000), as CSV."""
+    """The same filters as the list, every matching assignment (up to 100,000), as CSV."""
     filters = service.AssignmentFilters(status=status, agent_id=agent_id, coach_id=coach_id, topic=topic,
                                         overdue=overdue, open_only=open)
-    rows = service.list_assignments(session=session, principal=principal, filters=filters, per_page=50_000).items
+    rows = service.list_assignments(session=session, principal=principal, filters=filters, per_page=EXPORT_ROWS).items
     names = service.user_names(session=session, user_ids=[a.agent_id for a in rows] + [a.coach_id for a in rows])
     overdue_ids = {a.id for a in rows if a.id is not None and service.is_overdue(a)}
-    return csv_response(export.assignments_csv(rows, names, overdue_ids=overdue_ids), "coaching-assignments.csv")
+    return table_csv("coaching-assignments.csv", rows, export.assignment_columns(names, overdue_ids=overdue_ids))
 
 
 @router.post("/assignments", status_code=201, responses=error_responses(404, 409))
@@ -279,7 +268,7 @@ def export_effectiveness(principal: StaffPrincipal, session: SessionDep, window:
                                           window=window, coach_id=coach_id)
     names = service.user_names(session=session, user_ids=[e.agent_id for e in report.effects]
                                + [e.coach_id for e in report.effects])
-    return csv_response(export.effectiveness_csv(report.effects, names), "coaching-effectiveness.csv")
+    return table_csv("coaching-effectiveness.csv", report.effects, export.effectiveness_columns(names))
 
 
 # ---------------------------------------------------------------- rules

@@ -45,7 +45,7 @@ from app.coaching.models import (
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.jobs import JobKind
-from app.core.listing import Page
+from app.core.listing import Page, paginate
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
 from app.scorecards import service as scorecards
@@ -193,12 +193,10 @@ def list_assignments(*, session: Session, principal: Principal, filters: Assignm
         text = filters.topic.strip().lower()
         query = query.where(or_(func.lower(col(CoachingAssignment.topic_title)).contains(text, autoescape=True),
                                 col(CoachingAssignment.topic_key).contains(text, autoescape=True)))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
     still_open = col(CoachingAssignment.status).in_([s.value for s in OPEN_STATUSES])
-    items = session.exec(query.order_by(still_open.desc(), col(CoachingAssignment.due_date).is_(None),
-                                        col(CoachingAssignment.due_date), col(CoachingAssignment.id).desc())
-                         .offset((page - 1) * per_page).limit(per_page)).all()
-    return Page(items=list(items), total=int(total), page=page, per_page=per_page)
+    return paginate(query.order_by(still_open.desc(), col(CoachingAssignment.due_date).is_(None),
+                                   col(CoachingAssignment.due_date), col(CoachingAssignment.id).desc()),
+                    page=page, per_page=per_page, session=session)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from app.auth.deps import SessionDep, SettingsDep, WebAdmin, WebPrincipal, WebStaff, web_require_roles
 from app.auth.service import list_users, visible_agent_ids
-from app.coaching import service, sources
+from app.coaching import export, service, sources
+from app.coaching.export import STATUS_LABELS
 from app.coaching.models import (
     AssignmentCreate,
     AssignmentStatus,
@@ -40,8 +41,6 @@ NAV = [NavItem("Coaching", "/coaching", tuple(Role), order=40)]
 WebCoach = Annotated[Principal, Depends(web_require_roles(Role.COACH, Role.ADMIN))]
 WebAgent = Annotated[Principal, Depends(web_require_roles(Role.AGENT))]
 
-STATUS_LABELS = {"assigned": "Assigned", "in_progress": "In progress", "completed": "Completed",
-                 "verified": "Verified", "cancelled": "Cancelled"}
 ACTION_LABELS = {"in_progress": "Start coaching", "completed": "Mark completed", "verified": "Verify",
                  "cancelled": "Cancel", "assigned": "Back to assigned"}
 
@@ -107,10 +106,12 @@ def assignments_page(
                                         topic=topic or None, overdue=bool(overdue), open_only=bool(open))
     result = service.list_assignments(session=session, principal=principal, filters=filters, page=page)
     state = {"status": status, "agent_id": agent_id, "topic": topic, "overdue": overdue, "open": open}
+    overdue_ids = {a.id for a in result.items if a.id is not None and service.is_overdue(a)}
     return render(request, "coaching/list.html", {
         "result": result, "filters": state, "query": urlencode({k: v for k, v in state.items() if v}),
-        "names": _names(session, result.items), "agents": _visible_agents(session, principal),
-        "statuses": STATUS_LABELS, "overdue_ids": {a.id for a in result.items if service.is_overdue(a)},
+        "columns": export.assignment_columns(_names(session, result.items), overdue_ids=overdue_ids),
+        "row_class": lambda a: "overdue" if a.id in overdue_ids else "",
+        "agents": _visible_agents(session, principal), "statuses": STATUS_LABELS,
         "can_create": principal.has(Role.COACH, Role.ADMIN), "message": message, "error": error,
     }, principal=principal)
 

@@ -14,6 +14,7 @@ from app.connectors.webhooks import (
     EndpointUpdate,
 )
 from app.core.errors import STANDARD_ERRORS, error_responses
+from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.security import Principal, Role
 
 router = APIRouter(prefix="/api/connectors", tags=["connectors"], responses=STANDARD_ERRORS)
@@ -49,10 +50,11 @@ def update_endpoint(endpoint_id: int, data: EndpointUpdate, principal: AdminDep,
 
 
 @router.get("/webhooks/{endpoint_id}/deliveries", responses=error_responses(404))
-def deliveries(endpoint_id: int, principal: AdminDep, session: SessionDep) -> list[DeliveryPublic]:
-    """The latest 100 deliveries of an endpoint: status, attempts, response code, error."""
-    return [DeliveryPublic.model_validate(d, from_attributes=True)
-            for d in webhooks.list_deliveries(session=session, endpoint_id=endpoint_id)]
+def deliveries(endpoint_id: int, principal: AdminDep, session: SessionDep, page: PageNumber = 1,
+               per_page: PerPage = 100) -> ListResponse[DeliveryPublic]:
+    """An endpoint's deliveries, newest first: status, attempts, response code, error."""
+    result = webhooks.list_deliveries(session=session, endpoint_id=endpoint_id, page=page, per_page=per_page)
+    return ListResponse.of(result.map(lambda d: DeliveryPublic.model_validate(d, from_attributes=True)))
 
 
 @router.post("/webhooks/deliveries/{delivery_id}/replay", responses=error_responses(404))

@@ -2,14 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from app.auth.deps import QueueDep, SessionDep, web_require_roles
 from app.connectors import webhooks
 from app.connectors.api import WEBHOOK_ADMINS
+from app.connectors.models import WebhookDelivery, WebhookEndpoint
 from app.core.errors import EarshotError
-from app.core.export import page_size, table_csv, wants_csv
+from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.security import Principal
 from app.core.web import NavItem, render
 
@@ -18,19 +20,26 @@ NAV = [NavItem("Webhooks", "/admin/webhooks", WEBHOOK_ADMINS, order=95)]
 WebAdmin = Annotated[Principal, Depends(web_require_roles(*WEBHOOK_ADMINS))]
 
 
+ENDPOINT_COLUMNS: list[Column[WebhookEndpoint]] = [  # never the signing secrets
+    Column("#", lambda e: e.id, name="id"),
+    Column("URL", lambda e: e.url, html=lambda e: Markup("<code>{}</code>").format(e.url)),
+    Column("Events", lambda e: ", ".join(e.event_types)),
+    Column("Description", lambda e: e.description),
+    Column("Active", lambda e: "yes" if e.active else "no", screen=False)]
+
+
 def _page(request: Request, principal: Principal, session: SessionDep, *, message: str | None = None,
           error: str | None = None, secret: str | None = None, status_code: int = 200) -> Response:
     return render(request, "connectors/webhooks.html", {
-        "endpoints": webhooks.list_endpoints(session=session), "events": webhooks.EVENT_TYPES,
+        "endpoints": webhooks.list_endpoints(session=session), "columns": ENDPOINT_COLUMNS,
+        "events": webhooks.EVENT_TYPES,
         "message": message, "error": error, "secret": secret}, principal=principal, status_code=status_code)
 
 
 @router.get("/admin/webhooks", response_class=HTMLResponse)
 def endpoints_page(request: Request, principal: WebAdmin, session: SessionDep) -> Response:
-    if wants_csv(request):  # never the signing secrets
-        return table_csv("webhooks.csv", webhooks.list_endpoints(session=session), {
-            "id": lambda e: e.id, "url": lambda e: e.url, "events": lambda e: ", ".join(e.event_types),
-            "description": lambda e: e.description, "active": lambda e: "yes" if e.active else "no"})
+    if wants_csv(request):
+        return table_csv("webhooks.csv", webhooks.list_endpoints(session=session), ENDPOINT_COLUMNS)
     return _page(request, principal, session)
 
 
@@ -57,18 +66,28 @@ def toggle(endpoint_id: int, principal: WebAdmin, session: SessionDep,
     return RedirectResponse("/admin/webhooks", status_code=303)
 
 
+DELIVERY_COLUMNS: list[Column[WebhookDelivery]] = [
+    Column("Created", lambda d: d.created_at, name="created_at", time_format="%Y-%m-%d %H:%M:%S"),
+    Column("Event", lambda d: d.event_type, name="event"),
+    Column("Delivery id", lambda d: d.delivery_id,
+           html=lambda d: Markup("<code>{}</code>").format(d.delivery_id)),
+    Column("Status", lambda d: d.status),
+    Column("Attempts", lambda d: d.attempts),
+    Column("Response", lambda d: d.response_code, name="response_code"),
+    Column("Error", lambda d: d.error)]
+
+
 @router.get("/admin/webhooks/{endpoint_id}", response_class=HTMLResponse)
 def delivery_log(request: Request, endpoint_id: int, principal: WebAdmin, session: SessionDep,
-                 message: str | None = None) -> Response:
+                 message: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
     endpoint = webhooks.get_endpoint(session=session, endpoint_id=endpoint_id)
-    deliveries = webhooks.list_deliveries(session=session, endpoint_id=endpoint_id, limit=page_size(request, 100))
+    page, per_page = page_window(request, page, 100)
+    result = webhooks.list_deliveries(session=session, endpoint_id=endpoint_id, page=page, per_page=per_page)
     if wants_csv(request):
-        return table_csv(f"webhook-{endpoint_id}-deliveries.csv", deliveries, {
-            "created_at": lambda d: d.created_at, "event": lambda d: d.event_type,
-            "delivery_id": lambda d: d.delivery_id, "status": lambda d: d.status, "attempts": lambda d: d.attempts,
-            "response_code": lambda d: d.response_code, "error": lambda d: d.error})
+        return table_csv(f"webhook-{endpoint_id}-deliveries.csv", result.items, DELIVERY_COLUMNS)
     return render(request, "connectors/deliveries.html", {
-        "endpoint": endpoint, "deliveries": deliveries, "message": message}, principal=principal)
+        "endpoint": endpoint, "result": result, "columns": DELIVERY_COLUMNS, "message": message},
+        principal=principal)
 
 
 @router.post("/admin/webhooks/deliveries/{delivery_id}/replay")

@@ -40,6 +40,7 @@ from app.core import audit
 from app.core.audit import Actor
 from app.core.errors import InvalidInput, NotFound
 from app.core.jobs import JobKind, JobQueue
+from app.core.listing import Page, paginate
 from app.core.timeutil import utcnow
 
 DELIVER_KIND = JobKind.CONNECTORS_WEBHOOK_DELIVER
@@ -145,10 +146,12 @@ def list_endpoints(*, session: Session) -> list[WebhookEndpoint]:
     return list(session.exec(select(WebhookEndpoint).order_by(col(WebhookEndpoint.id))).all())
 
 
-def list_deliveries(*, session: Session, endpoint_id: int, limit: int = 100) -> list[WebhookDelivery]:
+def list_deliveries(*, session: Session, endpoint_id: int, page: int = 1,
+                    per_page: int = 100) -> Page[WebhookDelivery]:
+    """One page of an endpoint's deliveries, newest first. Raises NotFound for an unknown endpoint."""
     get_endpoint(session=session, endpoint_id=endpoint_id)
-    return list(session.exec(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
-                             .order_by(col(WebhookDelivery.id).desc()).limit(limit)).all())
+    return paginate(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
+                    .order_by(col(WebhookDelivery.id).desc()), page=page, per_page=per_page, session=session)
 
 
 def publish_event(*, session: Session, queue: JobQueue | None, event_type: str,

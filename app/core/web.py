@@ -49,6 +49,7 @@ def make_templates(directory: str, display_timezone: str) -> Jinja2Templates:
     templates.env.filters["local_time"] = local_time
     templates.env.filters["duration"] = duration
     templates.env.globals["display_timezone"] = display_timezone
+    templates.env.globals["local_time"] = local_time  # for macros: the `table` macro formats cells with it
     return templates
 
 

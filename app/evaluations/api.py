@@ -5,12 +5,13 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
 from app.auth.deps import CurrentPrincipal, SessionDep, require_roles
 from app.core.errors import STANDARD_ERRORS, Forbidden, error_responses
 from app.core.export import csv_response
+from app.core.listing import ListResponse, PageNumber, PerPage, paginate
 from app.core.security import Principal, Role
 from app.evaluations import calibration, reports, sampling, service
 from app.evaluations.models import (
@@ -46,11 +47,12 @@ NOT_FOUND_OR_CONFLICT = error_responses(404, 409)
 @router.get("/evaluations")
 def list_evaluations(principal: CurrentPrincipal, session: SessionDep, agent_id: int | None = None,
                      state: str | None = None, evaluator_id: int | None = None, interaction_id: int | None = None,
-                     limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[EvaluationPublic]:
+                     page: PageNumber = 1, per_page: PerPage = 200) -> ListResponse[EvaluationPublic]:
     """Evaluations you may see (agents: their own submitted ones; coaches: their team's), newest first."""
-    rows = service.list_visible(session=session, principal=principal, agent_id=agent_id, state=state,
-                                evaluator_id=evaluator_id, interaction_id=interaction_id, limit=limit)
-    return [service.public(session=session, evaluation=e) for e in rows]
+    result = service.list_visible(session=session, principal=principal, agent_id=agent_id, state=state,
+                                  evaluator_id=evaluator_id, interaction_id=interaction_id, page=page,
+                                  per_page=per_page)
+    return ListResponse.of(result.map(lambda e: service.public(session=session, evaluation=e)))
 
 
 @router.post("/evaluations", status_code=201, responses=error_responses(404, 409))
@@ -155,15 +157,17 @@ def evaluation_summary(principal: CurrentPrincipal, session: SessionDep, group_b
 
 @router.get("/assignments")
 def my_queue(principal: Evaluator, session: SessionDep, evaluator_id: int | None = None,
-             include_done: bool = False) -> list[AssignmentPublic]:
+             include_done: bool = False, page: PageNumber = 1,
+             per_page: PerPage = 200) -> ListResponse[AssignmentPublic]:
     """The caller's assignments, earliest due first (admins may look at another evaluator's)."""
     target = principal.user_id
     if evaluator_id is not None and evaluator_id != principal.user_id:
         if not principal.has(Role.ADMIN):
             raise Forbidden("Only admins look at another evaluator's queue.")
         target = evaluator_id
-    return [sampling.assignment_public(session=session, assignment=a)
-            for a in sampling.queue_for(session=session, evaluator_id=target, include_done=include_done)]
+    assignments = sampling.queue_for(session=session, evaluator_id=target, include_done=include_done)
+    return ListResponse.of(paginate(assignments, page=page, per_page=per_page).map(
+        lambda a: sampling.assignment_public(session=session, assignment=a)))
 
 
 @router.post("/assignments", status_code=201, responses=error_responses(404))
@@ -193,9 +197,12 @@ def run_rule(rule_id: int, body: SamplingRun, principal: Admin, session: Session
 # ---------------------------------------------------------------- calibration
 
 @router.get("/calibrations")
-def list_calibrations(principal: Evaluator, session: SessionDep) -> list[CalibrationPublic]:
-    return [calibration.public(session=session, principal=principal, calibration=c)
-            for c in calibration.list_sessions(session=session, principal=principal)]
+def list_calibrations(principal: Evaluator, session: SessionDep, page: PageNumber = 1,
+                      per_page: PerPage = 100) -> ListResponse[CalibrationPublic]:
+    """Calibration sessions the caller takes part in or runs."""
+    sessions = calibration.list_sessions(session=session, principal=principal)
+    return ListResponse.of(paginate(sessions, page=page, per_page=per_page).map(
+        lambda c: calibration.public(session=session, principal=principal, calibration=c)))
 
 
 @router.post("/calibrations", status_code=201, responses=error_responses(404, 409))

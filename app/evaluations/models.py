@@ -19,6 +19,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.models import tz_column
 from app.core.timeutil import utcnow
+from app.interactions.models import Channel
 
 
 class EvaluationState(StrEnum):
@@ -274,7 +275,7 @@ class EvaluationDetail(EvaluationPublic):
 
 class SamplingRuleCreate(StrictBody):
     name: str = PydanticField(min_length=1, max_length=200)
-    channel: Literal["call", "chat", "email", "social"] | None = None
+    channel: Channel | None = None
     team_id: int | None = None
     queue: str | None = None
     per_agent: int = PydanticField(default=2, ge=1, le=1000)

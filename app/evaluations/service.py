@@ -26,7 +26,7 @@ from app.auth import service as auth_service
 from app.auth.models import User
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.core.listing import Page, Sort
+from app.core.listing import Page, Sort, paginate
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
@@ -125,11 +125,11 @@ def _visible_query(*, session: Session, principal: Principal, agent_id: int | No
 
 def list_visible(*, session: Session, principal: Principal, agent_id: int | None = None,
                  state: str | None = None, evaluator_id: int | None = None, interaction_id: int | None = None,
-                 limit: int = 200) -> list[Evaluation]:
-    """Evaluations the principal may see, newest first (calibration evaluations excluded)."""
+                 page: int = 1, per_page: int = 200) -> Page[Evaluation]:
+    """One page of the evaluations the principal may see, newest first (calibration evaluations excluded)."""
     query = _visible_query(session=session, principal=principal, agent_id=agent_id, state=state,
                            evaluator_id=evaluator_id, interaction_id=interaction_id)
-    return list(session.exec(query.order_by(col(Evaluation.id).desc()).limit(limit)).all())
+    return paginate(query.order_by(col(Evaluation.id).desc()), page=page, per_page=per_page, session=session)
 
 
 LIST_SORTS: dict[str, Any] = {"id": Evaluation.id, "submitted": Evaluation.submitted_at, "score": Evaluation.score,
@@ -142,12 +142,9 @@ def page_visible(*, session: Session, principal: Principal, sort: Sort[Any], pag
     """One page of the evaluations the principal may see (the list page and its export), filtered and sorted by
     a column of LIST_SORTS (rows without a value last, then newest first)."""
     query = _visible_query(session=session, principal=principal, agent_id=agent_id, state=state, channel=channel)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
     column = col(sort.column)
-    rows = session.exec(query.order_by(column.is_(None), column.desc() if sort.descending else column.asc(),
-                                       col(Evaluation.id).desc())
-                        .offset((max(page, 1) - 1) * per_page).limit(per_page)).all()
-    return Page(items=list(rows), total=int(total), page=max(page, 1), per_page=per_page)
+    return paginate(query.order_by(column.is_(None), column.desc() if sort.descending else column.asc(),
+                                   col(Evaluation.id).desc()), page=page, per_page=per_page, session=session)
 
 
 def answers_of(*, session: Session, evaluation_id: int) -> list[EvaluationAnswer]:

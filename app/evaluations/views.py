@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
@@ -15,7 +16,7 @@ from app.auth.models import User
 from app.auth.service import list_teams, list_users, visible_agent_ids
 from app.core import stats
 from app.core.errors import EarshotError, InvalidInput, plain_validation_detail
-from app.core.export import csv_response, page_window, table_csv, wants_csv
+from app.core.export import Column, csv_response, page_window, table_csv, wants_csv
 from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
@@ -23,6 +24,7 @@ from app.evaluations import agreement, bias, calibration, planner, sampling, ser
 from app.evaluations import queue as work_queue
 from app.evaluations.forms import FormFieldError, answers_from_form, evidence_text, field_value
 from app.evaluations.models import (
+    CalibrationSession,
     DisputeItem,
     Evaluation,
     EvaluationState,
@@ -83,6 +85,28 @@ def _error_text(exc: Exception) -> tuple[str, list[dict[str, Any]]]:
 
 # ---------------------------------------------------------------- list and queue
 
+def _score_cell(evaluation: Evaluation) -> Markup:
+    if evaluation.score is None:
+        return Markup("—")
+    critical = " critical" if evaluation.critical_failed else ""
+    return Markup('<span class="score{}">{:.1f}</span>').format(critical, evaluation.score)
+
+
+def evaluation_columns(people: dict[int, str]) -> list[Column[Evaluation]]:
+    """The evaluations list, on screen and in its export (sort keys are service.LIST_SORTS)."""
+    return [
+        Column("#", lambda e: e.id, name="id", sort="id", link=lambda e: f"/evaluations/{e.id}"),
+        Column("Interaction", lambda e: e.interaction_id, name="interaction_id"),
+        Column("Channel", lambda e: e.channel, sort="channel"),
+        Column("Agent", lambda e: people.get(e.agent_id or 0, ""), format=lambda name: name or "—"),
+        Column("Evaluator", lambda e: people.get(e.evaluator_id or 0, ""), format=lambda name: name or "—"),
+        Column("State", lambda e: e.state, sort="state",
+               html=lambda e: Markup('<span class="badge state-{}">{}</span>').format(e.state, e.state)),
+        Column("Score", lambda e: "" if e.score is None else round(e.score, 1), sort="score", html=_score_cell),
+        Column("Critical failed", lambda e: "yes" if e.critical_failed else "no", screen=False),
+        Column("Submitted", lambda e: e.submitted_at, name="submitted_at", sort="submitted")]
+
+
 @router.get("/evaluations", response_class=HTMLResponse)
 def evaluations_page(request: Request, principal: WebPrincipal, session: SessionDep, state: str = "",
                      agent_id: str = "", channel: str = "", sort: str = "", page: Annotated[int, Query(ge=1)] = 1
@@ -94,23 +118,14 @@ def evaluations_page(request: Request, principal: WebPrincipal, session: Session
                                   state=state or None, agent_id=agent, channel=channel or None)
     rows = result.items
     people = names(session=session, ids=[e.agent_id for e in rows] + [e.evaluator_id for e in rows])
+    columns = evaluation_columns(people)
     if wants_csv(request):
-        return table_csv("evaluations.csv", rows, {
-            "id": lambda e: e.id,
-            "interaction_id": lambda e: e.interaction_id,
-            "channel": lambda e: e.channel,
-            "agent": lambda e: people.get(e.agent_id or 0, ""),
-            "evaluator": lambda e: people.get(e.evaluator_id or 0, ""),
-            "state": lambda e: e.state,
-            "score": lambda e: "" if e.score is None else round(e.score, 1),
-            "critical_failed": lambda e: "yes" if e.critical_failed else "no",
-            "submitted_at": lambda e: e.submitted_at})
+        return table_csv("evaluations.csv", rows, columns)
     visible = visible_agent_ids(session=session, principal=principal)
     agents = [u for u in list_users(session=session, role=Role.AGENT) if visible is None or u.id in visible]
     return render(request, "evaluations/list.html", {
-        "result": result, "evaluations": rows, "names": people, "sort": order, "states": list(EvaluationState),
+        "result": result, "columns": columns, "sort": order, "states": list(EvaluationState),
         "filters": {"state": state, "agent_id": agent_id, "channel": channel}, "agents": agents,
-        "channels": ["call", "chat", "email", "social"],
     }, principal=principal)
 
 
@@ -121,21 +136,21 @@ def queue_page(request: Request, principal: WebEvaluator, session: SessionDep, c
     rows = work_queue.rows(session=session, evaluator_id=principal.user_id, channel=channel or None,
                            queue=queue or None, overdue_only=overdue == "1")
     drafts = service.list_visible(session=session, principal=principal, evaluator_id=principal.user_id,
-                                  state=EvaluationState.DRAFT)
+                                  state=EvaluationState.DRAFT).items
     people = names(session=session, ids=[d.agent_id for d in drafts])
     if wants_csv(request):
-        return table_csv("evaluation-queue.csv", rows, {
-            "due_at": lambda r: r.assignment.due_at,
-            "overdue": lambda r: "yes" if r.overdue else "no",
-            "interaction_id": lambda r: r.interaction.id,
-            "started_at": lambda r: r.interaction.started_at,
-            "customer": lambda r: r.customer,
-            "channel": lambda r: r.interaction.channel,
-            "queue": lambda r: r.interaction.queue or "",
-            "duration_seconds": lambda r: r.interaction.duration_seconds,
-            "subject": lambda r: _subject(r.interaction),
-            "agent": lambda r: r.agent,
-            "source": lambda r: f"rule #{r.assignment.rule_id}" if r.assignment.rule_id else "manual"})
+        return table_csv("evaluation-queue.csv", rows, [
+            Column("due_at", lambda r: r.assignment.due_at),
+            Column("overdue", lambda r: "yes" if r.overdue else "no"),
+            Column("interaction_id", lambda r: r.interaction.id),
+            Column("started_at", lambda r: r.interaction.started_at),
+            Column("customer", lambda r: r.customer),
+            Column("channel", lambda r: r.interaction.channel),
+            Column("queue", lambda r: r.interaction.queue or ""),
+            Column("duration_seconds", lambda r: r.interaction.duration_seconds),
+            Column("subject", lambda r: _subject(r.interaction)),
+            Column("agent", lambda r: r.agent),
+            Column("source", lambda r: f"rule #{r.assignment.rule_id}" if r.assignment.rule_id else "manual")])
     every = work_queue.rows(session=session, evaluator_id=principal.user_id)
     return render(request, "evaluations/queue.html", {
         "rows": rows, "drafts": drafts, "names": people, "message": message,
@@ -161,13 +176,15 @@ def suggestions_page(request: Request, principal: WebEvaluator, session: Session
     chosen = int(scorecard_id) if scorecard_id.isdigit() else None
     report = suggestions.agreement(session=session, scorecard_id=chosen)
     if wants_csv(request):
-        return table_csv("auto-qa-suggestions.csv", report, {
-            "question_id": lambda r: r.question_id, "question": lambda r: r.question_text,
-            "submitted": lambda r: r.agreement.n, "kept": lambda r: r.agreement.agreed,
-            "changed": lambda r: r.agreement.n - r.agreement.agreed,
-            "agreement": lambda r: None if r.agreement.accuracy is None else round(r.agreement.accuracy, 3),
-            "kappa": lambda r: None if r.agreement.kappa is None else round(r.agreement.kappa, 3),
-            "mean_confidence": lambda r: None if r.confidence is None else round(r.confidence, 3)})
+        return table_csv("auto-qa-suggestions.csv", report, [
+            Column("question_id", lambda r: r.question_id),
+            Column("question", lambda r: r.question_text),
+            Column("submitted", lambda r: r.agreement.n),
+            Column("kept", lambda r: r.agreement.agreed),
+            Column("changed", lambda r: r.agreement.n - r.agreement.agreed),
+            Column("agreement", lambda r: None if r.agreement.accuracy is None else round(r.agreement.accuracy, 3)),
+            Column("kappa", lambda r: None if r.agreement.kappa is None else round(r.agreement.kappa, 3)),
+            Column("mean_confidence", lambda r: None if r.confidence is None else round(r.confidence, 3))])
     return render(request, "evaluations/suggestions.html", {
         "report": report, "scorecard_id": chosen, "scorecards": scorecards.list_scorecards(session=session),
     }, principal=principal)
@@ -184,15 +201,17 @@ def _sampling_page(request: Request, principal: Principal, session: Session, *, 
     evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
     people = names(session=session, ids=[i for r in rules for i in r.evaluator_ids])
     if wants_csv(request):
-        return table_csv("sampling-rules.csv", rules, {
-            "id": lambda r: r.id, "name": lambda r: r.name,
-            "channel": lambda r: r.channel, "queue": lambda r: r.queue,
-            "team_id": lambda r: r.team_id,
-            "per_agent": lambda r: r.per_agent,
-            "period_days": lambda r: r.period_days,
-            "due_days": lambda r: r.due_days,
-            "evaluators": lambda r: ", ".join(people.get(i, str(i)) for i in r.evaluator_ids),
-            "active": lambda r: "yes" if r.active else "no"})
+        return table_csv("sampling-rules.csv", rules, [
+            Column("id", lambda r: r.id),
+            Column("name", lambda r: r.name),
+            Column("channel", lambda r: r.channel),
+            Column("queue", lambda r: r.queue),
+            Column("team_id", lambda r: r.team_id),
+            Column("per_agent", lambda r: r.per_agent),
+            Column("period_days", lambda r: r.period_days),
+            Column("due_days", lambda r: r.due_days),
+            Column("evaluators", lambda r: ", ".join(people.get(i, str(i)) for i in r.evaluator_ids)),
+            Column("active", lambda r: "yes" if r.active else "no")])
     return render(request, "evaluations/sampling.html", {
         "rules": rules, "evaluators": evaluators, "teams": list_teams(session=session),
         "scorecards": scorecards.list_scorecards(session=session), "message": message, "error": error,
@@ -285,11 +304,10 @@ def new_evaluation_page(request: Request, principal: WebEvaluator, session: Sess
     return render(request, "evaluations/new.html", {
         "interaction": interaction, "scorecards": cards,
         "assignment_id": assignment_id if assignment_id.isdigit() else "",
-        "existing": service.list_visible(session=session, principal=principal, interaction_id=interaction.id)
+        "existing": service.list_visible(session=session, principal=principal, interaction_id=interaction.id).items
         if interaction else [], "mine": mine, "q": q, "channel": channel,
         "found": work_queue.search(session=session, principal=principal, text=q, channel=channel or None)
         if interaction is None else [],
-        "channels": ["call", "chat", "email", "social"],
     }, principal=principal)
 
 
@@ -576,17 +594,20 @@ def calibrations_page(request: Request, principal: WebEvaluator, session: Sessio
     evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
     bias_rows = bias.evaluator_bias(session=session, principal=principal)
     people = names(session=session, ids=[c.lead_id for c in rows])
+    columns: list[Column[CalibrationSession]] = [
+        Column("#", lambda c: c.id, name="id", link=lambda c: f"/calibrations/{c.id}"),
+        Column("Title", lambda c: c.title),
+        Column("Interaction", lambda c: c.interaction_id, name="interaction_id", format=lambda v: f"#{v}"),
+        Column("Lead", lambda c: people.get(c.lead_id or 0, ""), format=lambda v: v or "—"),
+        Column("Evaluators", lambda c: len(c.evaluator_ids)),
+        Column("Status", lambda c: c.status, html=lambda c: Markup('<span class="badge">{}</span>').format(c.status)),
+        Column("Nominal α", lambda c: (c.results or {}).get("alpha", {}).get("nominal"), name="nominal_alpha",
+               format=lambda v: "—" if v is None else str(v)),
+        Column("Created", lambda c: c.created_at, name="created_at")]
     if wants_csv(request):
-        return table_csv("calibrations.csv", rows, {
-            "id": lambda c: c.id, "title": lambda c: c.title,
-            "interaction_id": lambda c: c.interaction_id,
-            "lead": lambda c: people.get(c.lead_id or 0, ""),
-            "evaluators": lambda c: len(c.evaluator_ids),
-            "status": lambda c: c.status,
-            "nominal_alpha": lambda c: (c.results or {}).get("alpha", {}).get("nominal"),
-            "created_at": lambda c: c.created_at})
+        return table_csv("calibrations.csv", rows, columns)
     return render(request, "evaluations/calibrations.html", {
-        "sessions": rows, "evaluators": evaluators, "scorecards": scorecards.list_scorecards(session=session),
+        "sessions": rows, "columns": columns, "evaluators": evaluators, "scorecards": scorecards.list_scorecards(session=session),
         "names": people, "error": None,
         "trend": calibration.evaluator_trend(session=session, evaluator_id=principal.user_id),
         "bias_rows": bias_rows, "bias_names": names(session=session, ids=[r.evaluator_id for r in bias_rows]),

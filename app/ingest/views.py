@@ -3,11 +3,11 @@ whose progress and report the page shows."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, WebAdmin
-from app.core.export import page_size, table_csv, wants_csv
+from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.security import Role
 from app.core.web import NavItem, render
 from app.ingest import service
@@ -21,17 +21,22 @@ NAV = [NavItem("Imports", "/imports", (Role.ADMIN,), order=85)]
 
 
 @router.get("/imports", response_class=HTMLResponse)
-def imports_page(request: Request, principal: WebAdmin, session: SessionDep, job: int | None = None) -> Response:
-    jobs = system.list_jobs(session=session, principal=principal, kind=IMPORT_KIND, per_page=page_size(request, 20))
+def imports_page(request: Request, principal: WebAdmin, session: SessionDep, job: int | None = None,
+                 page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    page, per_page = page_window(request, page, 20)
+    jobs = system.list_jobs(session=session, principal=principal, kind=IMPORT_KIND, page=page, per_page=per_page)
     if wants_csv(request):
-        return table_csv("imports.csv", jobs.items, {
-            "id": lambda j: j.id, "file": lambda j: j.payload.get("filename", ""),
-            "kind": lambda j: j.payload.get("kind", ""), "status": lambda j: j.status, "error": lambda j: j.error,
-            "created": lambda j: (j.result or {}).get("created", ""),
-            "updated": lambda j: (j.result or {}).get("updated", ""),
-            "unchanged": lambda j: (j.result or {}).get("unchanged", ""),
-            "rejected_lines": lambda j: len((j.result or {}).get("rejected") or [])})
-    return render(request, "ingest/imports.html", {"jobs": jobs.items, "kinds": service.IMPORT_KINDS,
+        return table_csv("imports.csv", jobs.items, [
+            Column("id", lambda j: j.id),
+            Column("file", lambda j: j.payload.get("filename", "")),
+            Column("kind", lambda j: j.payload.get("kind", "")),
+            Column("status", lambda j: j.status),
+            Column("error", lambda j: j.error),
+            Column("created", lambda j: (j.result or {}).get("created", "")),
+            Column("updated", lambda j: (j.result or {}).get("updated", "")),
+            Column("unchanged", lambda j: (j.result or {}).get("unchanged", "")),
+            Column("rejected_lines", lambda j: len((j.result or {}).get("rejected") or []))])
+    return render(request, "ingest/imports.html", {"jobs": jobs.items, "result": jobs, "kinds": service.IMPORT_KINDS,
                                                    "started": job}, principal=principal)
 
 

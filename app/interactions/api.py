@@ -1,5 +1,6 @@
 """JSON endpoints: interactions, customers (timeline, merge/undo) and search — all scope-checked."""
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -9,10 +10,14 @@ from sqlmodel import Session
 
 from app.auth.deps import AdminPrincipal, CurrentPrincipal, SessionDep, SettingsDep, StaffPrincipal
 from app.core.errors import STANDARD_ERRORS, error_responses
+from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.security import Principal
 from app.interactions import content, service
 from app.interactions import search as search_service
 from app.interactions.models import (
+    Channel,
+    Customer,
+    CustomerIdentity,
     CustomerPublic,
     IdentityPublic,
     Interaction,
@@ -68,19 +73,22 @@ def get_interaction(interaction_id: int, principal: CurrentPrincipal, session: S
 
 def customer_public(*, session: Session, customer_id: int) -> CustomerPublic:
     customer = service.get_customer(session=session, customer_id=customer_id)
-    return CustomerPublic(id=customer_id, display_name=customer.display_name, merged_into_id=customer.merged_into_id,
-                          identities=[IdentityPublic.model_validate(i, from_attributes=True) for i in
-                                      service.customer_identities(session=session, customer_id=customer_id)])
+    return _customer_public(customer, service.customer_identities(session=session, customer_id=customer_id))
+
+
+def _customer_public(customer: Customer, identities: Sequence[CustomerIdentity]) -> CustomerPublic:
+    assert customer.id is not None
+    return CustomerPublic(id=customer.id, display_name=customer.display_name, merged_into_id=customer.merged_into_id,
+                          identities=[IdentityPublic.model_validate(i, from_attributes=True) for i in identities])
 
 
 @router.get("/customers")
-def list_customers(principal: StaffPrincipal, session: SessionDep, q: str | None = None,
-                   page: Annotated[int, Query(ge=1)] = 1,
-                   per_page: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
-    """Customers (not merged away), optionally matching a name or identity fragment."""
-    rows, total = service.list_customers(session=session, q=q, page=page, per_page=per_page)
-    return {"items": [customer_public(session=session, customer_id=c.id) for c in rows if c.id is not None],
-            "total": total, "page": page, "per_page": per_page}
+def list_customers(principal: StaffPrincipal, session: SessionDep, q: str | None = None, page: PageNumber = 1,
+                   per_page: PerPage = 50) -> ListResponse[CustomerPublic]:
+    """Customers (not merged away), optionally matching a name or identity fragment, newest first."""
+    result = service.list_customers(session=session, q=q, page=page, per_page=per_page)
+    identities = service.identities_by_customer(session=session, customer_ids=[c.id for c in result.items if c.id])
+    return ListResponse.of(result.map(lambda c: _customer_public(c, identities[c.id or 0])))
 
 
 @router.get("/customers/{customer_id}", responses=error_responses(404))
@@ -132,7 +140,7 @@ def unmerge_customer(customer_id: int, principal: AdminPrincipal, session: Sessi
 @router.get("/search")
 def search(
     principal: CurrentPrincipal, session: SessionDep, q: str,
-    channel: Literal["call", "chat", "email", "social"] | None = None,
+    channel: Channel | None = None,
     date_from: date | None = None, date_to: date | None = None, agent_id: int | None = None,
     team_id: int | None = None, queue: str | None = None, customer_id: int | None = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1, per_page: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -148,7 +156,7 @@ def search(
     ids = [hit.interaction.id for hit in results.items if hit.interaction.id is not None]
     agents = service.interaction_agents(session=session, interaction_ids=ids)
     return SearchPage(
-        items=[SearchHitPublic(interaction=interaction_public(h.interaction, agents.get(h.interaction.id or 0, [])),
+        has_next=results.has_next, items=[SearchHitPublic(interaction=interaction_public(h.interaction, agents.get(h.interaction.id or 0, [])),
                                snippet=str(h.snippet), score=h.score) for h in results.items],
         total=results.total, total_is_lower_bound=results.total_is_lower_bound,
         ranked_window=results.ranked_window, page=results.page, per_page=results.per_page, order=results.order)

@@ -16,15 +16,27 @@ from pydantic import Field as PydField
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.core.listing import ListResponse
 from app.core.models import tz_column
 from app.core.timeutil import utcnow
 
 
 class Channel(StrEnum):
+    """The one list of channels: forms, filters and pickers read it (templates as the `channels` global)."""
+
     CALL = "call"
     CHAT = "chat"
     EMAIL = "email"
     SOCIAL = "social"
+
+    @property
+    def label(self) -> str:
+        """How the channel reads in a sentence ("2 e-mails")."""
+        return {"email": "e-mail", "social": "social thread"}.get(self.value, self.value)
+
+    @property
+    def icon(self) -> str:
+        return {"call": "☎", "chat": "💬", "email": "✉", "social": "📣"}[self.value]
 
 
 class Direction(StrEnum):
@@ -323,12 +335,10 @@ class SearchHitPublic(BaseModel):
     score: float | None
 
 
-class SearchPage(BaseModel):
-    items: list[SearchHitPublic]
-    total: int
+class SearchPage(ListResponse[SearchHitPublic]):
+    """The list shape, and what a search adds: whether `total` stopped counting, and the ranked window."""
+
     total_is_lower_bound: bool
     ranked_window: int | None = PydField(
         description="For relevance order: how many of the newest matches were ranked (None for newest order).")
-    page: int
-    per_page: int
     order: str

@@ -65,6 +65,7 @@ from sqlmodel import Session, col
 from sqlmodel import select as sm_select
 
 from app.core.language import CJK_CHAR, fold, fold_aligned, has_cjk, index_text
+from app.core.listing import Page
 from app.core.security import Principal
 from app.core.timeutil import as_utc, utcnow
 from app.interactions import content
@@ -293,14 +294,12 @@ class SearchHit:
     score: float | None
 
 
-@dataclass
-class SearchResults:
-    items: list[SearchHit]
-    total: int
+@dataclass(kw_only=True)
+class SearchResults(Page[SearchHit]):
+    """A page of hits; `total` may be a lower bound, and relevance order reaches only the ranked window."""
+
     total_is_lower_bound: bool
     ranked_window: int | None
-    page: int
-    per_page: int
     order: str
 
     @property
@@ -373,7 +372,8 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
     page, per_page = max(1, page), max(1, min(per_page, MAX_PER_PAGE))
     parsed = parse_query(q)
     if parsed.empty:
-        return SearchResults([], 0, False, None, page, per_page, order)
+        return SearchResults(items=[], total=0, total_is_lower_bound=False, ranked_window=None, page=page,
+                             per_page=per_page, order=order)
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite" and parsed.prefixes:
         parsed = replace(parsed, expansions={p: _vocabulary(session, p) for p in parsed.prefixes})

@@ -31,7 +31,7 @@ from app.auth.service import visible_agent_ids
 from app.core import audit, hkid, phones
 from app.core.audit import Actor
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.core.listing import Sort
+from app.core.listing import Page, Sort, paginate
 from app.core.models import AuditEvent
 from app.core.security import Principal
 from app.core.timeutil import as_utc
@@ -641,7 +641,7 @@ CUSTOMER_SORTS: dict[str, Any] = {"since": Customer.id, "name": Customer.display
 
 
 def list_customers(*, session: Session, q: str | None = None, page: int = 1, per_page: int = 50,
-                   sort: Sort[Any] | None = None) -> tuple[list[Customer], int]:
+                   sort: Sort[Any] | None = None) -> Page[Customer]:
     """Active customers, optionally whose name or an identity contains `q`; newest first unless `sort` says
     otherwise (a key of CUSTOMER_SORTS)."""
     from sqlalchemy import func
@@ -652,9 +652,7 @@ def list_customers(*, session: Session, q: str | None = None, page: int = 1, per
         query = query.where(or_(func.lower(Customer.display_name).like(pattern),
                                 col(Customer.id).in_(select(CustomerIdentity.customer_id).where(
                                     func.lower(CustomerIdentity.value).like(pattern)))))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
     column = col(sort.column if sort else Customer.id)
     descending = sort.descending if sort else True
-    rows = session.exec(query.order_by(column.desc() if descending else column.asc(), col(Customer.id).desc())
-                        .offset((page - 1) * per_page).limit(per_page)).all()
-    return list(rows), int(total)
+    return paginate(query.order_by(column.desc() if descending else column.asc(), col(Customer.id).desc()),
+                    page=page, per_page=per_page, session=session)

@@ -2,23 +2,23 @@
 
 from datetime import date
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
 from sqlmodel import Session, col, select
 
 from app.auth.deps import SessionDep, SettingsDep, WebPrincipal, WebStaff
 from app.auth.models import Team, User
 from app.auth.service import visible_agent_ids
 from app.core.errors import NotFound
-from app.core.export import page_window, table_csv, wants_csv
+from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.interactions import content, service, timeline
 from app.interactions import search as search_service
-from app.interactions.models import Channel, Customer
+from app.interactions.models import Channel, Customer, CustomerIdentity
 
 router = APIRouter()
 
@@ -30,13 +30,46 @@ NAV = [
 # template filters this feature contributes (app.main installs them): `{{ interaction|subject }}`
 TEMPLATE_FILTERS = {"subject": content.shown_subject}
 
-CHANNEL_ICONS = {"call": "☎", "chat": "💬", "email": "✉", "social": "📣"}
+CHANNEL_ICONS = {channel.value: channel.icon for channel in Channel}
 
 
 def agent_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return {u.id: u.name for u in session.exec(select(User).where(col(User.id).in_(ids))) if u.id is not None}
+
+
+def search_columns(names: dict[int, str],
+                   participants: dict[int, list[int]]) -> list[Column[search_service.SearchHit]]:
+    """The search export (the page shows hits as cards, with these fields in their header)."""
+    return [
+        Column("Interaction", lambda h: h.interaction.id, name="interaction_id"),
+        Column("Channel", lambda h: h.interaction.channel),
+        Column("Subject", lambda h: content.REDACTED.subject(h.interaction) or h.interaction.external_id),
+        Column("Started", lambda h: h.interaction.started_at, name="started_at"),
+        Column("Agents", lambda h: ", ".join(names.get(a, f"#{a}") for a in participants.get(h.interaction.id or 0, []))),
+        Column("Queue", lambda h: h.interaction.queue),
+        Column("Customer", lambda h: h.interaction.customer_id, name="customer_id"),
+        Column("Snippet", lambda h: h.snippet.striptags())]
+
+
+def _identity_label(identity: CustomerIdentity) -> str:
+    return f"{identity.kind}{'/' + identity.platform if identity.platform else ''}: {identity.value}"
+
+
+def customer_columns(identities: dict[int, list[CustomerIdentity]]) -> list[Column[Customer]]:
+    """The customers table, on screen and in its export."""
+    def badges(customer: Customer) -> Markup:
+        return Markup(" ").join(Markup('<span class="badge">{}</span>').format(_identity_label(i))
+                                for i in identities.get(customer.id or 0, []))
+
+    return [
+        Column("Id", lambda c: c.id, screen=False),
+        Column("Customer", lambda c: c.display_name, name="name", sort="name", link=lambda c: f"/customers/{c.id}",
+               html=lambda c: escape(c.display_name or f"Customer #{c.id}")),
+        Column("Identities", lambda c: "; ".join(_identity_label(i) for i in identities.get(c.id or 0, [])),
+               html=badges),
+        Column("Since", lambda c: c.created_at, sort="since", time_format="%Y-%m-%d")]
 
 
 def _visible_agents(session: Session, principal: Principal) -> list[User]:
@@ -90,17 +123,10 @@ def search_page(request: Request, principal: WebPrincipal, session: SessionDep, 
         participants = service.interaction_agents(session=session, interaction_ids=ids)
         names = agent_names(session, {a for agents in participants.values() for a in agents})
     if wants_csv(request):
-        return table_csv("search.csv", hits, {
-            "interaction_id": lambda h: h.interaction.id, "channel": lambda h: h.interaction.channel,
-            "subject": lambda h: content.REDACTED.subject(h.interaction) or h.interaction.external_id,
-            "started_at": lambda h: h.interaction.started_at,
-            "agents": lambda h: ", ".join(names.get(a, f"#{a}") for a in participants.get(h.interaction.id or 0, [])),
-            "queue": lambda h: h.interaction.queue, "customer_id": lambda h: h.interaction.customer_id,
-            "snippet": lambda h: h.snippet.striptags()})
-    base_query = urlencode({k: v for k, v in filters.items() if v})
+        return table_csv("search.csv", hits, search_columns(names, participants))
     return render(request, "interactions/search.html", {
         "filters": filters, "results": results, "names": names, "participants": participants,
-        "icons": CHANNEL_ICONS, "channels": list(Channel), "base_query": base_query,
+        "icons": CHANNEL_ICONS,
         "agents": _visible_agents(session, principal),
         "teams": list(session.exec(select(Team).order_by(col(Team.name)))) if principal.sees_all_agents else []},
         principal=principal)
@@ -111,18 +137,14 @@ def customers_page(request: Request, principal: WebStaff, session: SessionDep, q
                    page: Annotated[int, Query(ge=1)] = 1) -> Response:
     order = parse_sort(sort, service.CUSTOMER_SORTS, "-since")
     page, per_page = page_window(request, page, 50)
-    rows, total = service.list_customers(session=session, q=q or None, page=page, per_page=per_page, sort=order)
+    result = service.list_customers(session=session, q=q or None, page=page, per_page=per_page, sort=order)
     identities = service.identities_by_customer(session=session,
-                                                customer_ids=[c.id for c in rows if c.id is not None])
+                                                customer_ids=[c.id for c in result.items if c.id is not None])
+    columns = customer_columns(identities)
     if wants_csv(request):
-        return table_csv("customers.csv", rows, {
-            "id": lambda c: c.id, "name": lambda c: c.display_name,
-            "identities": lambda c: "; ".join(f"{i.kind}{'/' + i.platform if i.platform else ''}: {i.value}"
-                                              for i in identities.get(c.id or 0, [])),
-            "since": lambda c: c.created_at})
-    result = search_service.SearchResults([], total, False, None, page, 50, "newest")
+        return table_csv("customers.csv", result.items, columns)
     return render(request, "interactions/customers.html", {
-        "customers": rows, "identities": identities, "q": q, "result": result, "sort": order}, principal=principal)
+        "columns": columns, "q": q, "result": result, "sort": order}, principal=principal)
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
@@ -135,12 +157,13 @@ def customer_page(request: Request, customer_id: int, principal: WebPrincipal, s
         raise NotFound(f"customer {customer_id} not found")
     names = agent_names(session, {a for e in entries for a in e.agent_ids})
     if wants_csv(request):
-        return table_csv(f"customer-{customer_id}-timeline.csv", entries, {
-            "interaction_id": lambda e: e.interaction.id, "started_at": lambda e: e.interaction.started_at,
-            "channel": lambda e: e.interaction.channel, "direction": lambda e: e.interaction.direction,
-            "subject": lambda e: content.REDACTED.subject(e.interaction) or e.interaction.external_id,
-            "agents": lambda e: " → ".join(names.get(a, f"#{a}") for a in e.agent_ids),
-            "queue": lambda e: e.interaction.queue, "length": lambda e: e.length_label})
+        return table_csv(f"customer-{customer_id}-timeline.csv", entries, [
+            Column("Interaction", lambda e: e.interaction.id, name="interaction_id"),
+            Column("Started", lambda e: e.interaction.started_at, name="started_at"),
+            Column("Channel", lambda e: e.interaction.channel), Column("Direction", lambda e: e.interaction.direction),
+            Column("Subject", lambda e: content.REDACTED.subject(e.interaction) or e.interaction.external_id),
+            Column("Agents", lambda e: " → ".join(names.get(a, f"#{a}") for a in e.agent_ids)),
+            Column("Queue", lambda e: e.interaction.queue), Column("Length", lambda e: e.length_label)])
     merged = list(session.exec(select(Customer).where(Customer.merged_into_id == customer_id)))
     return render(request, "interactions/customer.html", {
         "customer": customer, "entries": entries, "names": names, "icons": CHANNEL_ICONS, "merged": merged,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.deps import AdminPrincipal, CurrentPrincipal, QueueDep, SessionDep, require_roles
 from app.core.errors import STANDARD_ERRORS, error_responses
+from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.security import Principal, Role
 from app.interactions import content
 from app.nlp import service
@@ -176,8 +177,8 @@ def analysed_interactions(
     auto_score_max: Annotated[float | None, Query(ge=0, le=1)] = None,
     metric: Annotated[str | None, Query(pattern="^[a-z_][a-z0-9_]{0,99}$")] = None,
     metric_min: float | None = None, metric_max: float | None = None,
-    page: Annotated[int, Query(ge=1)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
+    page: PageNumber = 1, per_page: PerPage = 50,
+) -> ListResponse[InteractionRowPublic]:
     """Analysed interactions the caller may see, filtered by category, sentiment range, auto-QA score
     (share of yes among yes/no auto answers), a call metric range (e.g. metric=hold_seconds&metric_min=120),
     channel and date."""
@@ -187,12 +188,10 @@ def analysed_interactions(
                                         metric=metric or None, metric_min=metric_min, metric_max=metric_max)
     result = service.list_interactions(session=session, principal=principal, filters=filters, page=page,
                                        per_page=per_page)
-    items = [InteractionRowPublic(interaction_id=i.id or 0, channel=i.channel, started_at=i.started_at,
-                                  agent_id=i.agent_id, sentiment_customer=a.sentiment_customer,
-                                  sentiment_overall=a.sentiment_overall, auto_score=a.auto_score,
-                                  categories=a.categories)
-             for i, a in result.items]
-    return {"items": items, "total": result.total, "page": result.page, "per_page": result.per_page}
+    return ListResponse.of(result.map(lambda row: InteractionRowPublic(
+        interaction_id=row[0].id or 0, channel=row[0].channel, started_at=row[0].started_at, agent_id=row[0].agent_id,
+        sentiment_customer=row[1].sentiment_customer, sentiment_overall=row[1].sentiment_overall,
+        auto_score=row[1].auto_score, categories=row[1].categories)))
 
 
 @router.get("/analytics/agreement")

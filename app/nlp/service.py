@@ -22,7 +22,7 @@ from app.core import audit
 from app.core.errors import InvalidInput, NotFound
 from app.core.jobs import JobKind, JobQueue
 from app.core.language import detect_language
-from app.core.listing import Page
+from app.core.listing import Page, paginate
 from app.core.models import Job
 from app.core.security import Principal
 from app.core.timeutil import as_utc, utcnow
@@ -360,10 +360,9 @@ def list_interactions(*, session: Session, principal: Principal, filters: Intera
     if filters.date_to:
         end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=UTC)
         query = query.where(col(Interaction.started_at) < end)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(col(Interaction.started_at).desc(), col(Interaction.id).desc())
-                        .offset((page - 1) * per_page).limit(per_page)).all()
-    return AnalyticsPage(items=[(i, a) for i, a in rows], total=int(total), page=page, per_page=per_page)
+    rows = paginate(query.order_by(col(Interaction.started_at).desc(), col(Interaction.id).desc()), page=page,
+                    per_page=per_page, session=session)
+    return rows.map(lambda row: (row[0], row[1]))
 
 
 

@@ -5,21 +5,23 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlmodel import Session
 
 from app.auth.deps import SessionDep, WebAdmin, WebPrincipal, web_require_roles
 from app.core.charts import Chart, Series, bar_chart, line_chart
 from app.core.errors import InvalidInput
-from app.core.export import page_window, table_csv, wants_csv
+from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.interactions import content
+from app.interactions.models import Interaction
 from app.nlp import service
+from app.nlp.models import InteractionAnalytics
 from app.nlp.sentiment import label
 
 router = APIRouter()
@@ -148,6 +150,27 @@ def _day(name: str, raw: str | None) -> date | None:
         raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)", details=[{"loc": name, "msg": "not a date"}]) from exc
 
 
+def _signed(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.2f}"
+
+
+Row = tuple[Interaction, InteractionAnalytics]
+ANALYTICS_COLUMNS: list[Column[Row]] = [
+    Column("#", lambda r: r[0].id, name="interaction_id", link=lambda r: f"/analytics/interactions/{r[0].id}"),
+    Column("Channel", lambda r: r[0].channel),
+    Column("Started", lambda r: r[0].started_at, name="started_at"),
+    Column("Customer sentiment", lambda r: r[1].sentiment_customer, html=lambda r: Markup(
+        '<span class="nlp-{}">{}</span>').format(label(r[1].sentiment_customer), _signed(r[1].sentiment_customer))),
+    Column("Start → end", lambda r: f"{_signed(r[1].customer_start)} → {_signed(r[1].customer_end)}", csv=False),
+    Column("Customer start", lambda r: r[1].customer_start, screen=False),
+    Column("Customer end", lambda r: r[1].customer_end, screen=False),
+    Column("Agent sentiment", lambda r: r[1].sentiment_agent, screen=False),
+    Column("Auto-QA", lambda r: r[1].auto_score, name="auto_score",
+           format=lambda v: "–" if v is None else f"{v * 100:.0f}%"),
+    Column("Categories", lambda r: ", ".join(r[1].categories), html=lambda r: Markup(" ").join(
+        Markup('<span class="badge nlp-cat">{}</span>').format(c) for c in r[1].categories))]
+
+
 @router.get("/analytics", response_class=HTMLResponse)
 def analytics_list(request: Request, principal: WebPrincipal, session: SessionDep,
                    category: str = "", sentiment_min: str = "", sentiment_max: str = "", side: str = "customer",
@@ -166,20 +189,14 @@ def analytics_list(request: Request, principal: WebPrincipal, session: SessionDe
     result = service.list_interactions(session=session, principal=principal, filters=filters, page=page,
                                        per_page=per_page)
     if wants_csv(request):
-        return table_csv("analytics.csv", result.items, {
-            "interaction_id": lambda r: r[0].id, "channel": lambda r: r[0].channel,
-            "started_at": lambda r: r[0].started_at, "customer_sentiment": lambda r: r[1].sentiment_customer,
-            "customer_start": lambda r: r[1].customer_start, "customer_end": lambda r: r[1].customer_end,
-            "agent_sentiment": lambda r: r[1].sentiment_agent, "auto_score": lambda r: r[1].auto_score,
-            "categories": lambda r: ", ".join(r[1].categories)})
+        return table_csv("analytics.csv", result.items, ANALYTICS_COLUMNS)
     query = {k: v for k, v in {"category": category, "sentiment_min": sentiment_min, "sentiment_max": sentiment_max,
                                "side": side if side != "customer" else "", "channel": channel,
                                "date_from": date_from, "date_to": date_to, "auto_score_min": auto_score_min,
                                "auto_score_max": auto_score_max, "metric": metric, "metric_min": metric_min,
                                "metric_max": metric_max}.items() if v}
     return render(request, "nlp/list.html", {
-        "result": result, "filters": query, "base_query": urlencode(query), "categories": service.category_names(),
-        "channels": ["call", "chat", "email", "social"], "label": label,
+        "result": result, "columns": ANALYTICS_COLUMNS, "filters": query, "categories": service.category_names(),
         "charts": dashboard_charts(session=session, principal=principal)}, principal=principal)
 
 
@@ -209,8 +226,12 @@ def dashboard_charts(*, session: Session, principal: Principal, weeks: int = 12)
 def agreement_page(request: Request, principal: WebAdmin, session: SessionDep) -> Response:
     report = service.agreement_report(session=session)
     if wants_csv(request):
-        return table_csv("auto-qa-agreement.csv", report, {
-            "question": lambda q: q.question_id, "answers": lambda q: q.n, "agreed": lambda q: q.agreed,
-            "accuracy": lambda q: q.accuracy, "kappa": lambda q: q.kappa, "reading": lambda q: q.trust,
-            "auto_to_human": lambda q: ", ".join(f"{k}: {v}" for k, v in q.confusion.items())})
+        return table_csv("auto-qa-agreement.csv", report, [
+            Column("question", lambda q: q.question_id),
+            Column("answers", lambda q: q.n),
+            Column("agreed", lambda q: q.agreed),
+            Column("accuracy", lambda q: q.accuracy),
+            Column("kappa", lambda q: q.kappa),
+            Column("reading", lambda q: q.trust),
+            Column("auto_to_human", lambda q: ", ".join(f"{k}: {v}" for k, v in q.confusion.items()))])
     return render(request, "nlp/agreement.html", {"report": report}, principal=principal)

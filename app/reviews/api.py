@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, require_roles
 from app.core.errors import STANDARD_ERRORS, error_responses
+from app.core.listing import ListResponse, PageNumber, PerPage, paginate
 from app.core.security import Principal, Role
 from app.core.web import stored_file
 from app.reviews import pack, service
@@ -55,10 +56,10 @@ def meeting_public(*, session: Any, meeting: ReviewMeeting) -> MeetingPublic:
 
 @router.get("/cases")
 def list_cases(principal: InvestigatorDep, session: SessionDep, status: str | None = None,
-               period: str | None = None) -> list[CasePublic]:
+               period: str | None = None, page: PageNumber = 1, per_page: PerPage = 100) -> ListResponse[CasePublic]:
     """Cases visible to the caller (a coach: their team's), newest first; filter by status and month."""
-    return [case_public(c) for c in service.list_cases(session=session, principal=principal, status=status,
-                                                       period=period)]
+    cases = service.list_cases(session=session, principal=principal, status=status, period=period)
+    return ListResponse.of(paginate(cases, page=page, per_page=per_page).map(case_public))
 
 
 @router.get("/cases/{case_id}", responses=error_responses(404))
@@ -113,10 +114,10 @@ def add_action(case_id: int, body: ActionCreate, principal: DeciderDep, session:
 
 @router.get("/actions")
 def list_actions(principal: InvestigatorDep, session: SessionDep, status: str | None = None,
-                 open_only: bool = False) -> list[ActionPublic]:
+                 open_only: bool = False, page: PageNumber = 1, per_page: PerPage = 100) -> ListResponse[ActionPublic]:
     """Actions across cases (open and overdue ones flagged)."""
-    return [action_public(a) for a in service.list_actions(session=session, principal=principal, status=status,
-                                                           open_only=open_only)]
+    actions = service.list_actions(session=session, principal=principal, status=status, open_only=open_only)
+    return ListResponse.of(paginate(actions, page=page, per_page=per_page).map(action_public))
 
 
 @router.patch("/actions/{action_id}", responses=error_responses(404))
@@ -142,8 +143,11 @@ def update_config(body: ConfigUpdate, principal: AdminDep, session: SessionDep) 
 
 
 @router.get("/meetings")
-def list_meetings(principal: DeciderDep, session: SessionDep) -> list[MeetingPublic]:
-    return [meeting_public(session=session, meeting=m) for m in service.list_meetings(session=session)]
+def list_meetings(principal: DeciderDep, session: SessionDep, page: PageNumber = 1,
+                  per_page: PerPage = 100) -> ListResponse[MeetingPublic]:
+    meetings = service.list_meetings(session=session)
+    return ListResponse.of(paginate(meetings, page=page, per_page=per_page).map(
+        lambda m: meeting_public(session=session, meeting=m)))
 
 
 @router.post("/meetings", status_code=201, responses=error_responses(404))

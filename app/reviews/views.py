@@ -8,12 +8,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlmodel import Session
 
 from app.auth import service as auth_service
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, web_require_roles
 from app.core.errors import EarshotError, InvalidInput
-from app.core.export import page_window, table_csv, wants_csv
+from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.listing import paginate, parse_sort, sort_rows
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render, stored_file
@@ -28,6 +29,7 @@ from app.reviews.models import (
     MeetingCreate,
     ReviewAction,
     ReviewCase,
+    ReviewMeeting,
 )
 
 router = APIRouter()
@@ -75,6 +77,59 @@ ACTION_SORTS: dict[str, Callable[[ReviewAction], Any]] = {
     "case": lambda a: a.case_id, "kind": lambda a: a.kind, "due": lambda a: a.due_date, "status": lambda a: a.status}
 
 
+def _status_badge(status: str, overdue: bool) -> Markup:
+    badge = Markup('<span class="badge {}">{}</span>').format(status, status.replace("_", " "))
+    return badge + Markup(' <span class="badge overdue">overdue</span>') if overdue else badge
+
+
+CASE_COLUMNS: list[Column[service.CaseStory]] = [
+    Column("Case", lambda s: s.case.id, sort="case", link=lambda s: f"/reviews/cases/{s.case.id}"),
+    Column("Month", lambda s: s.case.period, sort="month"),
+    Column("Customer", lambda s: s.customer_name),
+    Column("Verbatim", lambda s: s.response.comment,
+           format=lambda text: text if len(text or "") <= 80 else (text or "")[:77].rstrip() + "..."),
+    Column("Agents", lambda s: ", ".join(s.agents)),
+    Column("Channels", lambda s: s.channel_path),
+    Column("Status", lambda s: s.case.status, sort="status",
+           html=lambda s: _status_badge(s.case.status, service.is_overdue(s.case))),
+    Column("Overdue", lambda s: "yes" if service.is_overdue(s.case) else "no", screen=False),
+    Column("Root cause", lambda s: s.case.root_cause, sort="root_cause"),
+    Column("Owner", lambda s: s.owner_name, screen=False)]
+
+
+def action_columns(names: dict[int | None, str], site_names: dict[int | None, str]) -> list[Column[ReviewAction]]:
+    """The actions list and its export; on screen the kind, agent, topic, site and description read as one
+    "Action" cell, and the status is a form for those who may change it (the page's call block)."""
+    def summary(a: ReviewAction) -> str:
+        text = a.kind.replace("_", " ")
+        if a.agent_id:
+            text += f": {names.get(a.agent_id, '')}"
+        if a.topic:
+            text += f" ({a.topic})"
+        if a.site_id:
+            text += f": {site_names.get(a.site_id, '')}"
+        return text + (f" — {a.description}" if a.description else "")
+
+    def due(a: ReviewAction) -> Markup:
+        cell = Markup("{}").format(a.due_date or "")
+        return cell + Markup(' <span class="badge overdue">overdue</span>') if service.action_overdue(a) else cell
+
+    return [
+        Column("Case", lambda a: a.case_id, sort="case", link=lambda a: f"/reviews/cases/{a.case_id}"),
+        Column("Id", lambda a: a.id, screen=False),
+        Column("Action", summary, csv=False, sort="kind"),
+        Column("Kind", lambda a: a.kind, screen=False),
+        Column("Agent", lambda a: names.get(a.agent_id, ""), screen=False),
+        Column("Topic", lambda a: a.topic, screen=False),
+        Column("Site", lambda a: site_names.get(a.site_id, ""), screen=False),
+        Column("Description", lambda a: a.description, screen=False),
+        Column("Owner", lambda a: names.get(a.owner_id, "")),
+        Column("Due", lambda a: a.due_date, name="due_date", sort="due", html=due),
+        Column("Overdue", lambda a: "yes" if service.action_overdue(a) else "no", screen=False),
+        Column("Status", lambda a: a.status, screen=False),
+        Column("Outcome", lambda a: a.outcome)]
+
+
 @router.get("/reviews", response_class=HTMLResponse)
 def cases_page(request: Request, principal: WebInvestigator, session: SessionDep, status: str = "",
                month: str = "", sort: str = "", page: Annotated[int, Query(ge=1)] = 1) -> Response:
@@ -85,15 +140,11 @@ def cases_page(request: Request, principal: WebInvestigator, session: SessionDep
     result = paginate(cases, page=page, per_page=per_page)
     stories = [service.case_story(session=session, case=c) for c in result.items]  # the page's cases only
     if wants_csv(request):
-        return table_csv("review-cases.csv", stories, {
-            "case": lambda s: s.case.id, "month": lambda s: s.case.period, "customer": lambda s: s.customer_name,
-            "verbatim": lambda s: s.response.comment, "agents": lambda s: ", ".join(s.agents),
-            "channels": lambda s: s.channel_path, "status": lambda s: s.case.status,
-            "overdue": lambda s: "yes" if service.is_overdue(s.case) else "no",
-            "root_cause": lambda s: s.case.root_cause, "owner": lambda s: s.owner_name})
+        return table_csv("review-cases.csv", stories, CASE_COLUMNS)
     return render(request, "reviews/cases.html", {
-        "stories": stories, "result": result, "sort": order, "status": status, "month": month, "statuses": list(CaseStatus),
-        "overdue": service.is_overdue}, principal=principal)
+        "columns": CASE_COLUMNS, "stories": stories, "result": result, "sort": order, "status": status,
+        "month": month, "statuses": list(CaseStatus), "case_data": lambda s: {"case-id": s.case.id}},
+        principal=principal)
 
 
 @router.get("/reviews/cases/{case_id}", response_class=HTMLResponse)
@@ -316,20 +367,15 @@ def actions_page(request: Request, principal: WebInvestigator, session: SessionD
     page, per_page = page_window(request, page, 50)
     result = paginate(every, page=page, per_page=per_page)
     actions = result.items
-    names = {u.id: u.name for u in auth_service.list_users(session=session)}
-    site_names = {s.id: s.name for s in auth_service.list_sites(session=session)}
+    names: dict[int | None, str] = {u.id: u.name for u in auth_service.list_users(session=session)}
+    site_names: dict[int | None, str] = {s.id: s.name for s in auth_service.list_sites(session=session)}
+    columns = action_columns(names, site_names)
     if wants_csv(request):
-        return table_csv("review-actions.csv", actions, {
-            "case": lambda a: a.case_id, "id": lambda a: a.id, "kind": lambda a: a.kind,
-            "agent": lambda a: names.get(a.agent_id, ""), "topic": lambda a: a.topic,
-            "site": lambda a: site_names.get(a.site_id, ""), "description": lambda a: a.description,
-            "owner": lambda a: names.get(a.owner_id, ""), "due_date": lambda a: a.due_date,
-            "overdue": lambda a: "yes" if service.action_overdue(a) else "no", "status": lambda a: a.status,
-            "outcome": lambda a: a.outcome})
+        return table_csv("review-actions.csv", actions, columns)
     return render(request, "reviews/actions.html", {
-        "actions": actions, "result": result, "sort": order, "status": status, "message": message, "error": error,
-        "can_decide": principal.has(*service.DECIDERS), "action_overdue": service.action_overdue,
-        "names": names, "site_names": site_names, "user_id": principal.user_id,
+        "columns": columns, "result": result, "sort": order, "status": status, "message": message, "error": error,
+        "can_decide": principal.has(*service.DECIDERS), "user_id": principal.user_id,
+        "action_data": lambda a: {"action-id": a.id},
         "action_statuses": list(ActionStatus)}, principal=principal)
 
 
@@ -357,13 +403,19 @@ def meetings_page(request: Request, principal: WebDecider, session: SessionDep, 
                   message: str | None = None) -> Response:
     meetings = service.list_meetings(session=session)
     counts = {m.id: len(service.meeting_cases(session=session, meeting_id=m.id)) for m in meetings if m.id}
+    columns: list[Column[ReviewMeeting]] = [
+        Column("Id", lambda m: m.id, screen=False),
+        Column("Meeting", lambda m: m.title, name="title", link=lambda m: f"/reviews/meetings/{m.id}"),
+        Column("Month", lambda m: m.period),
+        Column("Date", lambda m: m.held_on, name="held_on"),
+        Column("Cases", lambda m: counts.get(m.id or 0, 0)),
+        Column("Attendees", lambda m: ", ".join(m.attendees), screen=False),
+        Column("Pack", lambda m: "yes" if m.pack_sha256 else "no", html=lambda m: Markup(
+            '<a href="/reviews/meetings/{}/pack.pdf">PDF</a>').format(m.id) if m.pack_sha256 else Markup(""))]
     if wants_csv(request):
-        return table_csv("review-meetings.csv", meetings, {
-            "id": lambda m: m.id, "title": lambda m: m.title, "month": lambda m: m.period,
-            "held_on": lambda m: m.held_on, "cases": lambda m: counts.get(m.id or 0, 0),
-            "attendees": lambda m: ", ".join(m.attendees), "pack": lambda m: "yes" if m.pack_sha256 else "no"})
+        return table_csv("review-meetings.csv", meetings, columns)
     return render(request, "reviews/meetings.html", {
-        "meetings": meetings, "counts": counts, "error": error, "message": message,
+        "meetings": meetings, "columns": columns, "error": error, "message": message,
         "today": date.today().isoformat(),
         "this_month": service.latest_period(session=session) or date.today().strftime("%Y-%m")}, principal=principal)
 

@@ -17,10 +17,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.errors import InvalidInput
+from app.interactions.models import Channel
 
 QuestionType = Literal["yes_no", "scale", "choice", "comment"]
 SCORED_TYPES = ("yes_no", "scale", "choice")
-CHANNELS = ("call", "chat", "email", "social")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
 DEFAULT_DISPUTE_WINDOW_DAYS = 7
 
@@ -96,10 +96,12 @@ class Section(FormModel):
 
 
 class ScorecardForm(FormModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)  # channels stay plain strings in YAML/JSON
+
     key: str = Field(description="Stable identifier of the form across versions, e.g. voice_call.")
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
-    channels: list[Literal["call", "chat", "email", "social"]]
+    channels: list[Channel]
     dispute_window_days: int = DEFAULT_DISPUTE_WINDOW_DAYS
     dispute_resolved_by_other: bool = Field(
         default=True, description="A dispute is resolved by someone other than the evaluator who scored it.")

@@ -6,15 +6,16 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from app.auth.deps import QueueDep, SessionDep, WebPrincipal, web_require_roles
 from app.core import charts
 from app.core.errors import Conflict, EarshotError
-from app.core.export import table_csv, wants_csv
+from app.core.export import Column, table_csv, wants_csv
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.scorecards import formtest, service
-from app.scorecards.models import VersionStatus
+from app.scorecards.models import ScorecardPublic, VersionStatus
 
 router = APIRouter()
 
@@ -28,9 +29,25 @@ def _list_page(request: Request, principal: Principal, session: SessionDep, *, e
     cards = service.list_scorecards(session=session, include_retired=True)
     return render(request, "scorecards/list.html", {
         "scorecards": [service.public(session=session, scorecard=c) for c in cards], "error": error,
+        "columns": SCORECARD_COLUMNS,
         "details": details or [], "yaml_text": yaml_text,
         "can_edit": principal.has(Role.ADMIN, Role.EVALUATOR),
     }, principal=principal, status_code=status_code)
+
+
+def _status(card: ScorecardPublic) -> str:
+    return "retired" if card.retired else "published" if card.published_version else "draft"
+
+
+SCORECARD_COLUMNS: list[Column[ScorecardPublic]] = [
+    Column("Id", lambda c: c.id, screen=False),
+    Column("Name", lambda c: c.name, link=lambda c: f"/scorecards/{c.id}"),
+    Column("Key", lambda c: c.key, html=lambda c: Markup("<code>{}</code>").format(c.key)),
+    Column("Channels", lambda c: ", ".join(c.channels)),
+    Column("Published version", lambda c: c.published_version, format=lambda v: v or "—"),
+    Column("Latest version", lambda c: c.latest_version, format=lambda v: v or "—"),
+    Column("Status", _status, html=lambda c: Markup('<span class="badge{}">{}</span>').format(
+        {"published": " good", "draft": " due"}.get(_status(c), ""), _status(c)))]
 
 
 @router.get("/scorecards", response_class=HTMLResponse)
@@ -38,11 +55,7 @@ def scorecards_page(request: Request, principal: WebPrincipal, session: SessionD
     if wants_csv(request):
         cards = [service.public(session=session, scorecard=c)
                  for c in service.list_scorecards(session=session, include_retired=True)]
-        return table_csv("scorecards.csv", cards, {
-            "id": lambda c: c.id, "name": lambda c: c.name, "key": lambda c: c.key,
-            "channels": lambda c: ", ".join(c.channels), "published_version": lambda c: c.published_version,
-            "latest_version": lambda c: c.latest_version,
-            "status": lambda c: "retired" if c.retired else "published" if c.published_version else "draft"})
+        return table_csv("scorecards.csv", cards, SCORECARD_COLUMNS)
     return _list_page(request, principal, session)
 
 

@@ -13,6 +13,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from app.core.audit import Actor
 from app.core.errors import NotFound
+from app.core.listing import Page, paginate
 from app.core.timeutil import as_utc, utcnow
 from app.interactions import content
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
@@ -314,11 +315,12 @@ def deliver_alerts(*, session: Session, post: Poster = _http_post, now: datetime
     return {"sent": sent, "failed": failed}
 
 
-def list_alerts(*, session: Session, open_only: bool = True, limit: int = 100) -> list[SocialAlert]:
-    query = select(SocialAlert).order_by(col(SocialAlert.created_at).desc(), col(SocialAlert.id).desc()).limit(limit)
+def list_alerts(*, session: Session, open_only: bool = True, page: int = 1, per_page: int = 100) -> Page[SocialAlert]:
+    """One page of the alerts (open ones only unless `open_only` is False), newest first."""
+    query = select(SocialAlert).order_by(col(SocialAlert.created_at).desc(), col(SocialAlert.id).desc())
     if open_only:
         query = query.where(col(SocialAlert.acknowledged_at).is_(None))
-    return list(session.exec(query).all())
+    return paginate(query, page=page, per_page=per_page, session=session)
 
 
 def acknowledge(*, session: Session, alert_id: int, actor: Actor) -> SocialAlert:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.auth.deps import AdminPrincipal, QueueDep, SessionDep
 from app.core.errors import STANDARD_ERRORS, error_responses
 from app.core.jobs import JobKind
+from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.models import Job
 from app.social import alerts, service
 from app.social import processes as processes_module
@@ -114,14 +115,14 @@ def _state(state: Any) -> ThreadStatePublic:
 
 @router.get("/queue")
 def queue(principal: SocialViewer, session: SessionDep, platform: str | None = None,
-          limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[QueueItemPublic]:
+          page: PageNumber = 1, per_page: PerPage = 100) -> ListResponse[QueueItemPublic]:
     """Open threads by due time only (follower count is shown, never used to order)."""
-    return [QueueItemPublic(interaction_id=r.state.interaction_id, platform=r.state.platform,
-                            author_handle=r.state.author_handle, follower_count=r.state.follower_count,
-                            due_at=r.due_at, seconds_to_due=r.seconds_to_due, first_post=r.first_post,
-                            first_response_status=r.state.first_response_status,
-                            follow_up_status=r.state.follow_up_status)
-            for r in service.care_queue(session=session, platform=platform, limit=limit)]
+    result = service.care_queue(session=session, platform=platform, page=page, per_page=per_page)
+    return ListResponse.of(result.map(lambda r: QueueItemPublic(
+        interaction_id=r.state.interaction_id, platform=r.state.platform, author_handle=r.state.author_handle,
+        follower_count=r.state.follower_count, due_at=r.due_at, seconds_to_due=r.seconds_to_due,
+        first_post=r.first_post, first_response_status=r.state.first_response_status,
+        follow_up_status=r.state.follow_up_status)))
 
 
 @router.get("/threads/{interaction_id}", responses=error_responses(404))
@@ -199,9 +200,11 @@ def fairness(principal: SocialViewer, session: SessionDep, platform: str | None 
 
 
 @router.get("/alerts")
-def alert_list(principal: SocialViewer, session: SessionDep, open_only: bool = True) -> list[dict[str, Any]]:
-    return [{**alerts.alert_payload(a), "delivered_at": a.delivered_at, "acknowledged_at": a.acknowledged_at}
-            for a in alerts.list_alerts(session=session, open_only=open_only)]
+def alert_list(principal: SocialViewer, session: SessionDep, open_only: bool = True, page: PageNumber = 1,
+               per_page: PerPage = 100) -> ListResponse[dict[str, Any]]:
+    found = alerts.list_alerts(session=session, open_only=open_only, page=page, per_page=per_page)
+    return ListResponse.of(found.map(
+        lambda a: {**alerts.alert_payload(a), "delivered_at": a.delivered_at, "acknowledged_at": a.acknowledged_at}))
 
 
 @router.get("/config")

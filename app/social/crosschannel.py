@@ -43,8 +43,8 @@ class SimilarResult:
     def summary(self) -> str:
         if not self.matches:
             return "No similar complaint in the other channels in this window."
-        names = {"call": "call", "chat": "chat", "email": "e-mail", "social": "social thread"}
-        parts = [f"{n} {names.get(c, c)}{'s' if n != 1 else ''}" for c, n in sorted(self.counts.items())]
+        parts = [f"{n} {Channel(c).label if c in set(Channel) else c}{'s' if n != 1 else ''}"
+                 for c, n in sorted(self.counts.items())]
         return "The same problem is happening elsewhere: " + ", ".join(parts) + "."
 
 

@@ -9,12 +9,12 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.core import audit
 from app.core.audit import Actor
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.listing import Page, paginate
 from app.core.timeutil import as_utc, utcnow
 from app.evaluations import service as evaluations
 from app.interactions import content
@@ -499,34 +499,25 @@ class QueueRow:
 
 
 def care_queue(*, session: Session, now: datetime | None = None, platform: str | None = None,
-               limit: int = 200, offset: int = 0) -> list[QueueRow]:
-    """Open threads ordered by their earliest deadline ONLY (then by id): followers never change the order."""
+               page: int = 1, per_page: int = 200) -> Page[QueueRow]:
+    """One page of the open threads ordered by their earliest deadline ONLY (then by id): followers never change
+    the order."""
     now = as_utc(now or utcnow())
     query = (select(SocialThreadState, Interaction)
              .join(Interaction, col(Interaction.id) == SocialThreadState.interaction_id)
              .where(col(SocialThreadState.next_due_at).is_not(None))
-             .order_by(col(SocialThreadState.next_due_at), col(SocialThreadState.interaction_id))
-             .offset(offset).limit(limit))
+             .order_by(col(SocialThreadState.next_due_at), col(SocialThreadState.interaction_id)))
     if platform:
         query = query.where(SocialThreadState.platform == platform)
-    rows = list(session.exec(query).all())
-    firsts = _first_customer_texts(session, [s.interaction_id for s, _ in rows])
+    rows = paginate(query, page=page, per_page=per_page, session=session)
+    firsts = _first_customer_texts(session, [s.interaction_id for s, _ in rows.items])
     out = []
-    for state, interaction in rows:
+    for state, interaction in rows.items:
         clock = current_clock(state, now=now)
         due = as_utc(clock.due_at) if clock and clock.due_at else None
         out.append(QueueRow(state=state, interaction=interaction, first_post=firsts.get(state.interaction_id, ""),
                             due_at=due, seconds_to_due=(due - now).total_seconds() if due else None, clock=clock))
-    return out
-
-
-def care_queue_size(*, session: Session, platform: str | None = None) -> int:
-    """How many threads the care queue holds (for its pager)."""
-    query = select(func.count()).select_from(SocialThreadState).where(
-        col(SocialThreadState.next_due_at).is_not(None))
-    if platform:
-        query = query.where(SocialThreadState.platform == platform)
-    return int(session.exec(query).one())
+    return Page(items=out, total=rows.total, page=rows.page, per_page=rows.per_page)
 
 
 def _first_customer_texts(session: Session, ids: list[int]) -> dict[int, str]:

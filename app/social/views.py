@@ -6,21 +6,21 @@ from urllib.parse import quote_plus
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlmodel import col, select
 
 from app.auth.deps import SessionDep, WebAdmin, web_require_roles
 from app.auth.models import User
 from app.core.charts import Chart, Series, bar_chart
 from app.core.errors import EarshotError
-from app.core.export import page_window, table_csv, wants_csv
-from app.core.listing import Page
+from app.core.export import EXPORT_ROWS, Column, page_window, table_csv, wants_csv
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.interactions import content
 from app.social import alerts, care, listening, repeat, service
-from app.social.crosschannel import hide_unviewable, similar_complaints, topic_clusters
+from app.social.crosschannel import TopicCluster, hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
 from app.social.processes import PROCESSES
 from app.social.stats import SHARE_TEST, SPIKE_TEST, follower_band
@@ -38,18 +38,20 @@ NAV = [
 def queue_page(request: Request, principal: WebSocialViewer, session: SessionDep,
                platform: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
     page, per_page = page_window(request, page, 50)
-    rows = service.care_queue(session=session, platform=platform or None, limit=per_page,
-                              offset=(page - 1) * per_page)
-    result = Page(items=rows, total=service.care_queue_size(session=session, platform=platform or None),
-                  page=page, per_page=per_page)
+    result = service.care_queue(session=session, platform=platform or None, page=page, per_page=per_page)
+    rows = result.items
     if wants_csv(request):
-        return table_csv("social-queue.csv", rows, {
-            "interaction_id": lambda r: r.state.interaction_id, "due_at": lambda r: r.due_at,
-            "seconds_to_due": lambda r: None if r.seconds_to_due is None else round(r.seconds_to_due),
-            "platform": lambda r: r.state.platform, "author": lambda r: r.state.author_handle,
-            "followers": lambda r: r.state.follower_count, "first_post": lambda r: r.first_post,
-            "first_response": lambda r: r.state.first_response_status,
-            "follow_up": lambda r: r.state.follow_up_status, "clock": lambda r: r.clock.name if r.clock else None})
+        return table_csv("social-queue.csv", rows, [
+            Column("interaction_id", lambda r: r.state.interaction_id),
+            Column("due_at", lambda r: r.due_at),
+            Column("seconds_to_due", lambda r: None if r.seconds_to_due is None else round(r.seconds_to_due)),
+            Column("platform", lambda r: r.state.platform),
+            Column("author", lambda r: r.state.author_handle),
+            Column("followers", lambda r: r.state.follower_count),
+            Column("first_post", lambda r: r.first_post),
+            Column("first_response", lambda r: r.state.first_response_status),
+            Column("follow_up", lambda r: r.state.follow_up_status),
+            Column("clock", lambda r: r.clock.name if r.clock else None)])
     return render(request, "social/queue.html", {
         "rows": rows, "result": result, "platform": platform or "", "now": utcnow(), "clock_label": service.clock_label,
         "platforms": [c.platform for c in service.list_configs(session=session)]}, principal=principal)
@@ -166,24 +168,31 @@ def sla_chart(attainment: list[service.Attainment]) -> Chart | None:
 @router.get("/social/dashboard", response_class=HTMLResponse)
 def dashboard_page(request: Request, principal: WebSocialViewer, session: SessionDep) -> Response:
     if wants_csv(request):
-        return table_csv("social-sla-attainment.csv", service.sla_attainment(session=session), {
-            "platform": lambda r: r.platform, "genuine_threads": lambda r: r.threads,
-            "first_response_met": lambda r: r.first_met, "first_response_breached": lambda r: r.first_breached,
-            "first_response_pending": lambda r: r.first_pending, "follow_up_met": lambda r: r.follow_met,
-            "follow_up_breached": lambda r: r.follow_breached, "non_genuine": lambda r: r.non_genuine})
+        return table_csv("social-sla-attainment.csv", service.sla_attainment(session=session), [
+            Column("platform", lambda r: r.platform),
+            Column("genuine_threads", lambda r: r.threads),
+            Column("first_response_met", lambda r: r.first_met),
+            Column("first_response_breached", lambda r: r.first_breached),
+            Column("first_response_pending", lambda r: r.first_pending),
+            Column("follow_up_met", lambda r: r.follow_met),
+            Column("follow_up_breached", lambda r: r.follow_breached),
+            Column("non_genuine", lambda r: r.non_genuine)])
     if wants_csv(request, "alerts"):
-        return table_csv("social-alerts.csv", alerts.list_alerts(session=session), {
-            "created_at": lambda a: a.created_at, "kind": lambda a: a.kind, "message": lambda a: a.message,
-            "interaction_id": lambda a: a.interaction_id, "delivered_at": lambda a: a.delivered_at,
-            "delivery_error": lambda a: a.delivery_error})
+        return table_csv("social-alerts.csv", alerts.list_alerts(session=session, per_page=EXPORT_ROWS).items, [
+            Column("created_at", lambda a: a.created_at),
+            Column("kind", lambda a: a.kind),
+            Column("message", lambda a: a.message),
+            Column("interaction_id", lambda a: a.interaction_id),
+            Column("delivered_at", lambda a: a.delivered_at),
+            Column("delivery_error", lambda a: a.delivery_error)])
     attainment = service.sla_attainment(session=session)
     return render(request, "social/dashboard.html", {
-        "alerts": alerts.list_alerts(session=session), "fairness": service.fairness(session=session),
+        "alerts": alerts.list_alerts(session=session).items, "fairness": service.fairness(session=session),
         "attainment": attainment, "sla_chart": sla_chart(attainment),
         "private": service.resolved_privately(session=session),
         "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST, "share_test": SHARE_TEST,
         "human": service.human_duration, "processes": service.process_report(session=session),
-        "process_names": PROCESSES, "urgent": service.care_queue(session=session, limit=10), "now": utcnow(),
+        "process_names": PROCESSES, "urgent": service.care_queue(session=session, per_page=10).items, "now": utcnow(),
         "clock_label": service.clock_label, "watch": service.watch_list(session=session),
         "can_work": can_work(session=session, principal=principal)}, principal=principal)
 
@@ -287,16 +296,22 @@ def repeat_contacts_page(request: Request, principal: AllScope, session: Session
                                    within_days=within_days)
     if wants_csv(request):  # one row per contact, numbered by case
         contacts = [(number, case, contact) for number, case in enumerate(cases, 1) for contact in case.contacts]
-        return table_csv("repeat-contacts.csv", contacts, {
-            "case": lambda r: r[0], "customer": lambda r: r[1].customer_name, "customer_id": lambda r: r[1].customer_id,
-            "shared_terms": lambda r: " ".join(r[1].shared_terms), "interaction_id": lambda r: r[2].interaction_id,
-            "channel": lambda r: r[2].channel, "started_at": lambda r: r[2].started_at, "text": lambda r: r[2].text})
+        return table_csv("repeat-contacts.csv", contacts, [
+            Column("case", lambda r: r[0]),
+            Column("customer", lambda r: r[1].customer_name),
+            Column("customer_id", lambda r: r[1].customer_id),
+            Column("shared_terms", lambda r: " ".join(r[1].shared_terms)),
+            Column("interaction_id", lambda r: r[2].interaction_id),
+            Column("channel", lambda r: r[2].channel),
+            Column("started_at", lambda r: r[2].started_at),
+            Column("text", lambda r: r[2].text)])
     if wants_csv(request, "transfers"):
-        return table_csv("transferred-contacts.csv", transfers, {
-            "interaction_id": lambda t: t.interaction.id, "started_at": lambda t: t.interaction.started_at,
-            "channel": lambda t: t.interaction.channel, "transfers": lambda t: t.transfers,
-            "path": lambda t: " → ".join(agents.get(leg.agent_id or 0, "unknown agent")
-                                         + (f" ({leg.queue})" if leg.queue else "") for leg in t.legs)})
+        return table_csv("transferred-contacts.csv", transfers, [
+            Column("interaction_id", lambda t: t.interaction.id),
+            Column("started_at", lambda t: t.interaction.started_at),
+            Column("channel", lambda t: t.interaction.channel),
+            Column("transfers", lambda t: t.transfers),
+            Column("path", lambda t: " → ".join(agents.get(leg.agent_id or 0, "unknown agent") + (f" ({leg.queue})" if leg.queue else "") for leg in t.legs))])
     return render(request, "social/repeat.html", {
         "cases": cases,
         "transfers": transfers, "agents": agents, "days": days, "min_contacts": min_contacts,
@@ -310,11 +325,19 @@ def topics_page(request: Request, principal: WebSocialViewer, session: SessionDe
     until = utcnow()
     clusters = topic_clusters(session=session, since=until - timedelta(days=days), until=until)
     if wants_csv(request):
-        return table_csv("topics.csv", clusters, {
-            "topic": lambda c: " ".join(c.label_terms), "contacts": lambda c: len(c.interaction_ids),
-            "per_channel": lambda c: ", ".join(f"{n} {ch}" for ch, n in sorted(c.counts.items())),
-            "social_examples": lambda c: " | ".join(text for _, text in c.social_examples)})
-    return render(request, "social/topics.html", {"clusters": clusters, "days": days}, principal=principal)
+        return table_csv("topics.csv", clusters, TOPIC_COLUMNS)
+    return render(request, "social/topics.html", {"clusters": clusters, "columns": TOPIC_COLUMNS, "days": days},
+                  principal=principal)
+
+
+TOPIC_COLUMNS: list[Column[TopicCluster]] = [
+    Column("Topic (strongest words)", lambda c: " ".join(c.label_terms), name="topic", html=lambda c: Markup(" ").join(
+        Markup('<span class="term">{}</span>').format(t) for t in c.label_terms)),
+    Column("Contacts", lambda c: len(c.interaction_ids)),
+    Column("Per channel", lambda c: ", ".join(f"{n} {ch}" for ch, n in sorted(c.counts.items()))),
+    Column("Social examples", lambda c: " | ".join(text for _, text in c.social_examples), html=lambda c: Markup("").join(
+        Markup('<div class="post-text"><a href="/social/threads/{}">{}</a></div>').format(i, text)
+        for i, text in c.social_examples))]
 
 
 @router.get("/care", response_class=HTMLResponse)

@@ -12,7 +12,7 @@ from app.auth import service as auth_service
 from app.auth.deps import SessionDep, WebPrincipal
 from app.core import stats
 from app.core.charts import Chart, Series, iso_weeks, line_chart
-from app.core.export import table_csv, wants_csv
+from app.core.export import Column, table_csv, wants_csv
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
@@ -40,12 +40,15 @@ def scores_page(
                      "verdict": stats.compare_to_target(interval, target).value})
     if wants_csv(request):
         verdicts = {group.key: str(row["verdict"]) for group, row in zip(groups, rows, strict=True)}
-        return table_csv(f"scores-by-{group_by}.csv", groups, {
-            group_by: lambda g: names.get(g.key, g.key), "evaluations": lambda g: g.n,
-            "average": lambda g: _round(g.mean), "ci_low": lambda g: _round(g.ci_low),
-            "ci_high": lambda g: _round(g.ci_high),
-            "conclusive": lambda g: "yes" if g.conclusive else "no (not enough evaluations to say)",
-            f"against_{target:g}": lambda g: verdicts[g.key], "critical_failures": lambda g: g.critical_failures})
+        return table_csv(f"scores-by-{group_by}.csv", groups, [
+            Column(group_by, lambda g: names.get(g.key, g.key), name=group_by),
+            Column("evaluations", lambda g: g.n),
+            Column("average", lambda g: _round(g.mean)),
+            Column("ci_low", lambda g: _round(g.ci_low)),
+            Column("ci_high", lambda g: _round(g.ci_high)),
+            Column("conclusive", lambda g: "yes" if g.conclusive else "no (not enough evaluations to say)"),
+            Column(f"against_{target:g}", lambda g: verdicts[g.key], name=f"against_{target:g}"),
+            Column("critical_failures", lambda g: g.critical_failures)])
     ranking = [[names.get(key, key) for key in tier] for tier in stats.rank_groups(intervals)]
     spreads = [g.stdev for g in groups if g.stdev is not None]
     plan = stats.plan_sample_size(sd=statistics.fmean(spreads), margin=margin) if spreads else None

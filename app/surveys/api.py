@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, require_roles
 from app.auth.service import visible_agent_ids
 from app.core.errors import STANDARD_ERRORS, PayloadTooLarge, error_responses
+from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.security import Principal, Role
 from app.surveys import figures, service, tasks
 from app.surveys.models import (
@@ -106,10 +107,12 @@ def import_csv(source_id: int, file: UploadFile, principal: AdminDep, session: S
 
 @router.get("/responses")
 def list_responses(principal: LinkerDep, session: SessionDep, link_status: str | None = None,
-                   band: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                   offset: Annotated[int, Query(ge=0)] = 0) -> list[SurveyResponsePublic]:
-    rows = service.list_responses(session=session, link_status=link_status, band=band, limit=limit, offset=offset)
-    return [SurveyResponsePublic.model_validate(r, from_attributes=True) for r in rows]
+                   band: str | None = None, page: PageNumber = 1,
+                   per_page: PerPage = 200) -> ListResponse[SurveyResponsePublic]:
+    """Survey responses, newest first, optionally of one link status (linked, unlinked) and one band."""
+    result = service.list_responses(session=session, link_status=link_status, band=band, page=page,
+                                    per_page=per_page)
+    return ListResponse.of(result.map(lambda r: SurveyResponsePublic.model_validate(r, from_attributes=True)))
 
 
 @router.post("/responses/{response_id}/link", responses=error_responses(404, 409))

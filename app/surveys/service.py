@@ -16,6 +16,7 @@ from app.auth.models import Site, User
 from app.core import audit
 from app.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from app.core.inputs import CsvFile, clean_json, clean_text, decode_text, text_lines
+from app.core.listing import Page, paginate
 from app.core.security import Principal
 from app.core.timeutil import as_utc, utcnow
 from app.interactions import service as interactions_service
@@ -572,14 +573,15 @@ def ingest_webhook(*, session: Session, source_name: str, body: bytes, signature
 
 
 def list_responses(*, session: Session, link_status: str | None = None, band: str | None = None,
-                   limit: int = 200, offset: int = 0) -> list[SurveyResponse]:
+                   page: int = 1, per_page: int = 200) -> Page[SurveyResponse]:
+    """One page of the survey responses, newest first, optionally of one link status and one band."""
     query = select(SurveyResponse)
     if link_status:
         query = query.where(SurveyResponse.link_status == link_status)
     if band:
         query = query.where(SurveyResponse.band == band)
     query = query.order_by(col(SurveyResponse.responded_at).desc(), col(SurveyResponse.id).desc())
-    return list(session.exec(query.offset(offset).limit(limit)).all())
+    return paginate(query, page=page, per_page=per_page, session=session)
 
 
 def count_unlinked(*, session: Session) -> int:

@@ -5,19 +5,19 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, web_require_roles
 from app.auth.service import visible_agent_ids
 from app.core.errors import EarshotError, InvalidInput
-from app.core.export import page_window, table_csv, wants_csv
-from app.core.listing import Page
+from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.models import JobStatus
 from app.core.security import Principal
 from app.core.web import NavItem, render
 from app.surveys import charts, figures, service, tasks
 from app.surveys.api import FIGURE_READERS, LINKERS, MAX_CSV_BYTES, SURVEY_ADMINS
 from app.surveys.figures import BandFigures
-from app.surveys.models import CANONICAL_FIELDS, ImportReport, LinkStatus
+from app.surveys.models import CANONICAL_FIELDS, ImportReport, LinkStatus, SurveyResponse
 
 router = APIRouter()
 Row = TypeVar("Row")
@@ -41,12 +41,13 @@ def dashboard(request: Request, principal: WebFigures, session: SessionDep,
         result, error = figures.survey_figures(session=session, periods=6), exc.message
     current = result[-1]
     if wants_csv(request):
-        return table_csv("survey-figures.csv", list(reversed(result)), {
-            "period": lambda p: p.period, **_figure_columns(lambda p: p.total)})
+        return table_csv("survey-figures.csv", list(reversed(result)), [
+            Column("period", lambda p: p.period), *_figure_columns(lambda p: p.total)])
     if wants_csv(request, "groups"):
         return table_csv(f"survey-figures-{current.period}-by-{group_by or 'nothing'}.csv",
-                         sorted(current.groups.items()), {group_by or "group": lambda g: g[0],
-                                                          **_figure_columns(lambda g: g[1])})
+                         sorted(current.groups.items()), [
+                             Column(group_by or "group", lambda g: g[0], name=group_by or "group"),
+                             *_figure_columns(lambda g: g[1])])
     return render(request, "surveys/dashboard.html", {
         "periods": result, "current": current,
         "change": figures.change_from_previous(current.total, result[-2].total if len(result) > 1 else None), "chart": charts.band_trend_chart(result), "period": period,
@@ -55,21 +56,31 @@ def dashboard(request: Request, principal: WebFigures, session: SessionDep,
     }, principal=principal)
 
 
+def _band_badge(response: SurveyResponse) -> Markup:
+    return Markup('<span class="badge {}">{}</span>').format(response.band, response.band)
+
+
+UNLINKED_COLUMNS: list[Column[SurveyResponse]] = [
+    Column("#", lambda r: r.id, name="id"),
+    Column("Response", lambda r: r.response_id, name="response_id"),
+    Column("Answered", lambda r: r.responded_at, name="responded_at"),
+    Column("Customer", lambda r: f"{r.customer_email or ''} {r.customer_phone or ''}".strip(), csv=False),
+    Column("E-mail", lambda r: r.customer_email, name="customer_email", screen=False),
+    Column("Phone", lambda r: r.customer_phone, name="customer_phone", screen=False),
+    Column("Rating", lambda r: r.band, name="band", html=_band_badge),
+    Column("Verbatim", lambda r: r.comment),
+    Column("Why unlinked", lambda r: r.link_reason)]
+
+
 @router.get("/surveys/unlinked", response_class=HTMLResponse)
 def unlinked(request: Request, principal: WebLinker, session: SessionDep, message: str | None = None,
              error: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
     page, per_page = page_window(request, page, 50)
-    rows = service.list_responses(session=session, link_status=LinkStatus.UNLINKED, limit=per_page,
-                                  offset=(page - 1) * per_page)
-    result = Page(items=rows, total=service.count_unlinked(session=session), page=page, per_page=per_page)
+    result = service.list_responses(session=session, link_status=LinkStatus.UNLINKED, page=page, per_page=per_page)
     if wants_csv(request):
-        return table_csv("unlinked-survey-responses.csv", rows, {
-            "id": lambda r: r.id, "response_id": lambda r: r.response_id, "responded_at": lambda r: r.responded_at,
-            "customer_email": lambda r: r.customer_email, "customer_phone": lambda r: r.customer_phone,
-            "band": lambda r: r.band, "verbatim": lambda r: r.comment, "why_unlinked": lambda r: r.link_reason})
-    return render(request, "surveys/unlinked.html", {"rows": rows, "result": result, "message": message,
-                                                      "error": error},
-                  principal=principal)
+        return table_csv("unlinked-survey-responses.csv", result.items, UNLINKED_COLUMNS)
+    return render(request, "surveys/unlinked.html", {"columns": UNLINKED_COLUMNS, "result": result,
+                                                      "message": message, "error": error}, principal=principal)
 
 
 @router.post("/surveys/responses/{response_id}/link")
@@ -185,12 +196,13 @@ def source_upload(request: Request, source_id: int, principal: WebSurveyAdmin, s
                          message=f"Import into {source.name} started (job {job.id}); follow it on the Jobs page")
 
 
-def _figure_columns(figures_of: Callable[[Row], BandFigures]) -> dict[str, Callable[[Row], object]]:
+def _figure_columns(figures_of: Callable[[Row], BandFigures]) -> list[Column[Row]]:
     """The dashboard's figure columns for any row that has a BandFigures (a period, or a group of one)."""
-    columns: dict[str, Callable[[Row], object]] = {
-        "invited": lambda r: figures_of(r).invited, "completed": lambda r: figures_of(r).completed,
-        "response_rate_pct": lambda r: figures_of(r).response_rate}
+    columns: list[Column[Row]] = [
+        Column("invited", lambda r: figures_of(r).invited), Column("completed", lambda r: figures_of(r).completed),
+        Column("response_rate_pct", lambda r: figures_of(r).response_rate)]
     for band in figures.BANDS:
-        columns[band] = lambda r, band=band: figures_of(r).counts[band]  # type: ignore[misc]
-        columns[f"{band}_pct"] = lambda r, band=band: round(figures_of(r).percents[band], 1)  # type: ignore[misc]
+        columns.append(Column(band, lambda r, band=band: figures_of(r).counts[band]))  # type: ignore[misc]
+        columns.append(Column(f"{band}_pct",
+                              lambda r, band=band: round(figures_of(r).percents[band], 1)))  # type: ignore[misc]
     return columns

@@ -1,13 +1,14 @@
 """JSON endpoints for the audit log and background jobs."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from app.auth.deps import AdminPrincipal, CurrentPrincipal, QueueDep, SessionDep
 from app.core.errors import STANDARD_ERRORS, Conflict, error_responses
+from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.models import JobStatus
 from app.system import service
 
@@ -45,23 +46,23 @@ class JobPublic(BaseModel):
 def audit_events(
     principal: AdminPrincipal, session: SessionDep,
     action: str | None = None, record_type: str | None = None, record_id: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
+    page: PageNumber = 1, per_page: PerPage = 50,
+) -> ListResponse[AuditEventPublic]:
+    """The audit log, newest first; `action` matches a prefix ("evaluation.")."""
     result = service.list_audit_events(session=session, action=action, record_type=record_type,
                                        record_id=record_id, page=page, per_page=per_page)
-    return {"items": [AuditEventPublic.model_validate(e, from_attributes=True) for e in result.items],
-            "total": result.total, "page": result.page, "per_page": result.per_page}
+    return ListResponse.of(result.map(lambda e: AuditEventPublic.model_validate(e, from_attributes=True)))
 
 
 @router.get("/jobs")
 def jobs(
     principal: CurrentPrincipal, session: SessionDep, status: str | None = None, kind: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
+    page: PageNumber = 1, per_page: PerPage = 50,
+) -> ListResponse[JobPublic]:
+    """Jobs, newest first (admins: every job; others: the jobs they started)."""
     result = service.list_jobs(session=session, principal=principal, status=status, kind=kind, page=page,
                                per_page=per_page)
-    return {"items": [JobPublic.model_validate(j, from_attributes=True) for j in result.items],
-            "total": result.total, "page": result.page, "per_page": result.per_page}
+    return ListResponse.of(result.map(lambda j: JobPublic.model_validate(j, from_attributes=True)))
 
 
 @router.get("/jobs/{job_id}", responses=error_responses(404))

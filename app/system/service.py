@@ -2,11 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound
-from app.core.listing import Page
+from app.core.listing import Page, paginate
 from app.core.models import AuditEvent, Job
 from app.core.security import Principal, Role
 
@@ -26,10 +25,7 @@ def list_audit_events(*, session: Session, action: str | None = None, record_typ
         query = query.where(AuditEvent.actor_id == actor_id)
     if since is not None:
         query = query.where(col(AuditEvent.at) >= since)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    items = session.exec(query.order_by(col(AuditEvent.id).desc()).offset((page - 1) * per_page)
-                         .limit(per_page)).all()
-    return Page(items=list(items), total=int(total), page=page, per_page=per_page)
+    return paginate(query.order_by(col(AuditEvent.id).desc()), page=page, per_page=per_page, session=session)
 
 
 def list_jobs(*, session: Session, principal: Principal, status: str | None = None, kind: str | None = None,
@@ -42,9 +38,7 @@ def list_jobs(*, session: Session, principal: Principal, status: str | None = No
         query = query.where(Job.status == status)
     if kind:
         query = query.where(col(Job.kind).startswith(kind))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    items = session.exec(query.order_by(col(Job.id).desc()).offset((page - 1) * per_page).limit(per_page)).all()
-    return Page(items=list(items), total=int(total), page=page, per_page=per_page)
+    return paginate(query.order_by(col(Job.id).desc()), page=page, per_page=per_page, session=session)
 
 
 def get_job(*, session: Session, principal: Principal, job_id: int) -> Job:

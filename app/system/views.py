@@ -13,7 +13,7 @@ from app.auth.deps import QueueDep, SessionDep, SettingsDep, WebAdmin, WebPrinci
 from app.auth.service import list_users
 from app.core import audit
 from app.core.errors import EarshotError, plain_validation_detail
-from app.core.export import page_window, table_csv, wants_csv
+from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.models import JobStatus
 from app.core.security import Role
 from app.core.web import NavItem, render
@@ -43,10 +43,15 @@ def audit_page(request: Request, principal: WebAdmin, session: SessionDep, actio
                      record_id="", after={"action": action, "record_type": record_type, "record_id": record_id,
                                           "rows": len(result.items)})
         session.commit()
-        return table_csv("audit-log.csv", result.items, {
-            "at": lambda e: e.at, "actor": lambda e: e.actor_name, "action": lambda e: e.action,
-            "record_type": lambda e: e.record_type, "record_id": lambda e: e.record_id,
-            "before": lambda e: _json(e.before), "after": lambda e: _json(e.after), "reason": lambda e: e.reason})
+        return table_csv("audit-log.csv", result.items, [
+            Column("at", lambda e: e.at),
+            Column("actor", lambda e: e.actor_name),
+            Column("action", lambda e: e.action),
+            Column("record_type", lambda e: e.record_type),
+            Column("record_id", lambda e: e.record_id),
+            Column("before", lambda e: _json(e.before)),
+            Column("after", lambda e: _json(e.after)),
+            Column("reason", lambda e: e.reason)])
     return render(request, "system/audit.html", {
         "result": result, "changes": changes, "filters": {"action": action or "", "record_type": record_type or "",
                                       "record_id": record_id or ""}}, principal=principal)
@@ -59,11 +64,17 @@ def jobs_page(request: Request, principal: WebPrincipal, session: SessionDep, st
     result = service.list_jobs(session=session, principal=principal, status=status, page=page,
                                per_page=per_page)
     if wants_csv(request):
-        return table_csv("jobs.csv", result.items, {
-            "id": lambda j: j.id, "kind": lambda j: j.kind, "status": lambda j: j.status,
-            "progress": lambda j: j.progress, "progress_message": lambda j: j.progress_message,
-            "attempts": lambda j: j.attempts, "created_at": lambda j: j.created_at,
-            "finished_at": lambda j: j.finished_at, "error": lambda j: j.error, "result": lambda j: _json(j.result)})
+        return table_csv("jobs.csv", result.items, [
+            Column("id", lambda j: j.id),
+            Column("kind", lambda j: j.kind),
+            Column("status", lambda j: j.status),
+            Column("progress", lambda j: j.progress),
+            Column("progress_message", lambda j: j.progress_message),
+            Column("attempts", lambda j: j.attempts),
+            Column("created_at", lambda j: j.created_at),
+            Column("finished_at", lambda j: j.finished_at),
+            Column("error", lambda j: j.error),
+            Column("result", lambda j: _json(j.result))])
     return render(request, "system/jobs.html", {"result": result, "status": status or "", "plain": plain,
                                                 "job_label": job_label, "job_state": job_state},
                   principal=principal)

@@ -102,7 +102,7 @@ def test_admin_api_and_pages(client: TestClient, make_user: Callable[..., User],
     listed = admin.get("/api/connectors/webhooks").json()
     assert [e["id"] for e in listed] == [endpoint["id"]] and "secret" not in listed[0]
     assert admin.patch(f"/api/connectors/webhooks/{endpoint['id']}", json={"active": False}).json()["active"] is False
-    assert admin.get(f"/api/connectors/webhooks/{endpoint['id']}/deliveries").json() == []
+    assert admin.get(f"/api/connectors/webhooks/{endpoint['id']}/deliveries").json()["items"] == []
     page = admin.get("/admin/webhooks")
     assert page.status_code == 200 and receiver.url in page.text
     assert admin.get(f"/admin/webhooks/{endpoint['id']}").status_code == 200

@@ -20,10 +20,10 @@ def test_browser_gets_pages_and_api_keeps_json(client, make_user):
     assert "page</b> should be a whole number" in bad_param.text and "Input should be" not in bad_param.text
     api = client.get("/api/this-does-not-exist", headers=HTML)  # /api is for programs, whatever they accept
     assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
-    api_bad = client.get("/api/evaluations?limit=abc")
+    api_bad = client.get("/api/evaluations?per_page=abc")
     body = api_bad.json()["error"]
     assert api_bad.status_code == 422 and body["code"] == "invalid_input"
-    assert body["details"] == [{"loc": "query.limit", "msg": "should be a whole number"}]
+    assert body["details"] == [{"loc": "query.per_page", "msg": "should be a whole number"}]
 
 
 def test_unexpected_failure_is_a_page_not_a_traceback(app, client, make_user):

@@ -80,7 +80,7 @@ def test_queue_and_manual_assignment_through_api(client, session, make_user):
     assert run.status_code == 200 and len(run.json()) == 4
     load_small_form(session)
     sign_in(client, "ev0")
-    queue = client.get("/api/assignments").json()
+    queue = client.get("/api/assignments").json()["items"]
     assert queue and all(a["evaluator_id"] == evaluators[0].id for a in queue)
     assert [a["due_at"] for a in queue] == sorted(a["due_at"] for a in queue)
     interaction = make_interaction(session, agent_id=team_agents[0].id, channel="chat")
@@ -94,8 +94,8 @@ def test_queue_and_manual_assignment_through_api(client, session, make_user):
     draft = client.post("/api/evaluations", json={"interaction_id": interaction.id, "scorecard_id": card["id"],
                                                   "assignment_id": manual.json()["id"]}).json()
     client.post(f"/api/evaluations/{draft['id']}/submit", json={"answers": FULL_MARKS})
-    assert all(a["id"] != manual.json()["id"] for a in client.get("/api/assignments").json())
-    done = client.get("/api/assignments", params={"include_done": True}).json()
+    assert all(a["id"] != manual.json()["id"] for a in client.get("/api/assignments").json()["items"])
+    done = client.get("/api/assignments", params={"include_done": True}).json()["items"]
     assert any(a["id"] == manual.json()["id"] and a["evaluation_id"] == draft["id"] for a in done)
 
 
@@ -132,7 +132,7 @@ def test_calibration_blind_until_closed_then_alpha(client, session, make_user):
     assert client.get(f"/api/evaluations/{ids['cal0']}").status_code == 404
     sign_in(client, "ada")
     assert client.get(f"/api/evaluations/{ids['cal0']}").status_code == 404
-    assert client.get("/api/evaluations").json() == []
+    assert client.get("/api/evaluations").json()["items"] == []
     sign_in(client, "cal0")
     assert client.post(f"/api/calibrations/{cal_id}/close").status_code == 403
     sign_in(client, "lead")

@@ -50,7 +50,7 @@ def test_full_workflow_submit_then_acknowledge(client, session, make_user):
     assert evaluation["breakdown"]["sections"][1]["possible"] == 6
     sign_in(client, "ada")
     listed = client.get("/api/evaluations").json()
-    assert [e["id"] for e in listed] == [evaluation["id"]]
+    assert [e["id"] for e in listed["items"]] == [evaluation["id"]] and listed["total"] == 1
     response = client.post(f"/api/evaluations/{evaluation['id']}/acknowledge")
     assert response.status_code == 200 and response.json()["state"] == "acknowledged"
     again = client.post(f"/api/evaluations/{evaluation['id']}/acknowledge")
@@ -124,7 +124,7 @@ def test_agent_sees_only_own_evaluations(client, session, make_user):
     evaluation, _, _, _ = _submitted(client, session, make_user)
     sign_in(client, "ben")
     assert client.get(f"/api/evaluations/{evaluation['id']}").status_code == 404
-    assert client.get("/api/evaluations").json() == []
+    assert client.get("/api/evaluations").json()["items"] == []
     assert client.post(f"/api/evaluations/{evaluation['id']}/dispute", json={"reason": "x"}).status_code == 404
     assert client.get(f"/api/evaluations/{evaluation['id']}/history").status_code == 404
 
@@ -143,10 +143,10 @@ def test_coach_sees_own_team_only(client, session, make_user):
     make_user("coach", username="tess", team="Technical")
     sign_in(client, "colin")
     assert client.get(f"/api/evaluations/{evaluation['id']}").status_code == 200
-    assert len(client.get("/api/evaluations").json()) == 1
+    assert client.get("/api/evaluations").json()["total"] == 1
     sign_in(client, "tess")
     assert client.get(f"/api/evaluations/{evaluation['id']}").status_code == 404
-    assert client.get("/api/evaluations").json() == []
+    assert client.get("/api/evaluations").json()["items"] == []
     assert client.post(f"/api/evaluations/{evaluation['id']}/acknowledge").status_code == 403
 
 
@@ -279,7 +279,7 @@ def test_executive_sees_submitted_but_not_drafts(client, session, make_user):
     draft = _create(client, interaction.id, scorecard_id)
     sign_in(client, "erin")
     assert client.get(f"/api/evaluations/{draft['id']}").status_code == 404
-    assert client.get("/api/evaluations").json() == []
+    assert client.get("/api/evaluations").json()["items"] == []
     sign_in(client, "eva")
     client.post(f"/api/evaluations/{draft['id']}/submit", json={"answers": FULL_MARKS})
     sign_in(client, "erin")

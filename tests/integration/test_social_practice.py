@@ -69,7 +69,7 @@ def test_influencer_is_watched_but_gets_no_faster_clock(session):
     b = service.get_state(session=session, interaction_id=nobody)
     assert a.watched and not b.watched
     assert a.first_response_due_at == b.first_response_due_at and a.next_due_at == b.next_due_at
-    assert [r.state.interaction_id for r in service.care_queue(session=session, now=T0)] == [star, nobody]  # by id
+    assert [r.state.interaction_id for r in service.care_queue(session=session, now=T0).items] == [star, nobody]  # by id
     assert [s.interaction_id for s in service.watch_list(session=session)] == [star]
 
 

@@ -124,14 +124,14 @@ def test_queue_is_ordered_by_due_time_only(session):
     mid = thread(session, "mid", ("customer", 0.25, "Broadband down too"), followers=5_000)
     for iid in (influencer, nobody, mid):
         service.refresh_thread(session=session, interaction_id=iid, now=T0)
-    order = [row.state.interaction_id for row in service.care_queue(session=session, now=T0)]
+    order = [row.state.interaction_id for row in service.care_queue(session=session, now=T0).items]
     assert order == [nobody, mid, influencer]  # earliest post first, 250k followers or not
     # the same posts at the same minute: ties broken by thread id, never by followers
     a = thread(session, "tie-a", ("customer", 2, "x"), followers=1)
     b = thread(session, "tie-b", ("customer", 2, "y"), followers=1_000_000)
     for iid in (a, b):
         service.refresh_thread(session=session, interaction_id=iid, now=T0)
-    order = [row.state.interaction_id for row in service.care_queue(session=session, now=T0)]
+    order = [row.state.interaction_id for row in service.care_queue(session=session, now=T0).items]
     assert order.index(a) < order.index(b)
 
 
@@ -187,7 +187,7 @@ def test_unattended_alert_is_posted_to_the_webhook(session):
         assert [body["kind"] for body in _Receiver.received] == ["unattended_warning", "unattended_breach"]
         assert _Receiver.received[0]["interaction_id"] == iid
         assert _Receiver.received[1]["details"]["reply_due_at"] == (T0 + timedelta(hours=1)).isoformat()
-        assert all(a.delivered_at for a in alerts.list_alerts(session=session))
+        assert all(a.delivered_at for a in alerts.list_alerts(session=session).items)
     finally:
         server.shutdown()
         server.server_close()
