@@ -16,8 +16,9 @@ from app.auth.models import Site, User
 from app.core import audit
 from app.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from app.core.inputs import CsvFile, clean_json, clean_text, decode_text, text_lines
+from app.core.merge import merge_fields
 from app.core.security import Principal
-from app.core.timeutil import as_utc, utcnow
+from app.core.timeutil import utcnow
 from app.interactions import service as interactions_service
 from app.surveys import linking
 from app.surveys.models import (
@@ -287,12 +288,6 @@ def _content_hash(response: SurveyResponse) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _same(stored: Any, new: Any) -> bool:
-    if isinstance(stored, datetime) and isinstance(new, datetime):
-        return as_utc(stored) == as_utc(new)
-    return bool(stored == new)
-
-
 # ---------------------------------------------------------------- storing
 
 
@@ -317,12 +312,12 @@ def merge_response(*, session: Session, source: SurveySource, changes: dict[str,
         response = SurveyResponse(source_id=source.id, response_id=changes["response_id"], content_hash="")
         if existing is not None:
             existing[response.response_id] = response  # a later row of this import merges into it
-    changed = [name for name, value in changes.items()
-               if name != "response_id" and not _same(getattr(response, name), value)]
+    # parse_row gives None only where the row clears (the mapping's clear_when_empty, or a new answer
+    # replacing the old one's score and scale), so every None here is an explicit clear
+    values = {name: value for name, value in changes.items() if name != "response_id"}
+    changed = merge_fields(response, values, clear=[name for name, value in values.items() if value is None])
     if outcome == "updated" and not changed:
         return "unchanged", response
-    for name in changed:
-        setattr(response, name, changes[name])
     response.content_hash = _content_hash(response)
     response.updated_at = utcnow()
     _resolve_people(session=session, response=response, cache={} if cache is None else cache)
