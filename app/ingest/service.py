@@ -33,7 +33,7 @@ from app.core.settings import Settings
 from app.core.storage import BlobStore
 from app.core.timeutil import as_utc
 from app.ingest.audio import AudioInfo, probe_audio
-from app.ingest.emails import ParsedEmail, looks_like_mbox, mbox_messages, parse_email
+from app.ingest.emails import ParsedEmail, local_part, looks_like_mbox, mbox_messages, parse_email
 from app.ingest.models import (
     ChatLine,
     CustomerIn,
@@ -274,8 +274,13 @@ def _save_call(*, session: Session, resolver: Resolver, metadata: RecordingMetad
     customer_id = resolver.customer_id(identities, metadata.customer.name)
     legs = _legs(resolver, first_agent=metadata.agent, first_queue=metadata.queue, started_at=metadata.started_at,
                  transfers=metadata.transfers, duration=info.duration_seconds)
+    existing = interactions.get_by_external_id(session=session, source=metadata.source,
+                                               external_id=metadata.external_id)
+    # the direction has a default: only metadata that names it changes a stored call's direction
+    direction = metadata.direction if existing is None or "direction" in metadata.model_fields_set \
+        else existing.direction
     interaction, status = interactions.upsert_interaction(session=session, data=InteractionData(
-        source=metadata.source, external_id=metadata.external_id, channel="call", direction=metadata.direction,
+        source=metadata.source, external_id=metadata.external_id, channel="call", direction=direction,
         started_at=metadata.started_at, ended_at=metadata.started_at + timedelta(seconds=info.duration_seconds),
         duration_seconds=info.duration_seconds, customer_id=customer_id,
         agent_id=legs[-1].agent_id if legs else agent_id, queue=metadata.queue, legs=legs))
@@ -360,7 +365,7 @@ def import_calls(*, session: Session, settings: Settings, queue: JobQueue | None
                 raise parsed
             metadata = _validate(RecordingMetadata, {
                 "external_id": row.get("external_id"), "source": source, "started_at": row.get("started_at"),
-                "direction": row.get("direction") or "inbound", "agent": row.get("agent") or None,
+                **({"direction": row["direction"]} if row.get("direction") else {}), "agent": row.get("agent") or None,
                 "queue": row.get("queue") or None, "channel_map": row.get("channel_map") or "agent,customer",
                 "customer": {"name": row.get("customer_name") or None, "phone": row.get("customer_phone") or None,
                              "email": row.get("customer_email") or None},
@@ -572,7 +577,7 @@ def _import_thread(*, session: Session, resolver: Resolver, report: ImportReport
             customers = [a for a in email.to_addresses if resolver.agent_by_email(a) is None]
         else:
             customers = [email.from_address]
-            customer_name = customer_name or email.from_name
+            customer_name = customer_name or email.from_name or local_part(email.from_address)
         for address in customers:
             try:
                 identities.append(interactions.normalise_identity("email", address))

@@ -20,7 +20,7 @@ agent/team filters read it) and `search_document` (the text search reads it; see
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -336,18 +336,33 @@ def upsert_interaction(*, session: Session, data: InteractionData) -> tuple[Inte
         values["customer_id"] = _active(session, get_customer(session=session, customer_id=data.customer_id)).id
     interaction = get_by_external_id(session=session, source=data.source, external_id=data.external_id)
     status: UpsertStatus
+    legs = list(data.legs)
     if interaction is None:
         interaction = Interaction(source=data.source, external_id=data.external_id, **values)
         session.add(interaction)
         session.flush()
         status = "created"
     else:
+        stored_legs = _stored_legs(session, interaction)
+        first_leg_named = False
+        if "legs" not in data.clear:
+            legs = _legs_with_known_agents(legs, stored_legs, stored_agent_id=interaction.agent_id)
+        if legs:
+            values["agent_id"] = legs[-1].agent_id or values["agent_id"]
+        elif "legs" not in data.clear and len(stored_legs) > 1:
+            # the legs are kept, so the agent stays the last leg's; an agent given without transfers is the
+            # first leg's, when that one is not known yet
+            first_leg_named = stored_legs[0].agent_id is None and values["agent_id"] is not None
+            if first_leg_named:
+                stored_legs[0].agent_id = values["agent_id"]
+                session.add(stored_legs[0])
+            values["agent_id"] = None
         changed = merge_fields(interaction, values, clear=data.clear - {"customer_id"})
-        status = "updated" if changed else "unchanged"
+        status = "updated" if changed or first_leg_named else "unchanged"
         session.add(interaction)
     assert interaction.id is not None
-    if ((data.legs or "legs" in data.clear)
-            and _merge_legs(session=session, interaction_id=interaction.id, legs=data.legs)
+    if ((legs or "legs" in data.clear)
+            and _merge_legs(session=session, interaction_id=interaction.id, legs=legs)
             and status == "unchanged"):
         status = "updated"
     counts = upsert_messages(session=session, interaction=interaction, messages=data.messages, reindex=False)
@@ -356,6 +371,21 @@ def upsert_interaction(*, session: Session, data: InteractionData) -> tuple[Inte
     if status != "unchanged":
         sync_interaction(session=session, interaction_id=interaction.id)
     return interaction, status
+
+
+def _stored_legs(session: Session, interaction: Interaction) -> list[InteractionLeg]:
+    return list(session.exec(select(InteractionLeg).where(InteractionLeg.interaction_id == interaction.id)
+                             .order_by(col(InteractionLeg.seq))).all())
+
+
+def _legs_with_known_agents(legs: list[LegData], stored: list[InteractionLeg], *,
+                            stored_agent_id: int | None) -> list[LegData]:
+    """Legs whose agent the import does not name take the stored leg's at the same place (or, for the first
+    leg of a call stored without legs, the call's agent): a file with transfers but no agent column keeps
+    the agent another file gave."""
+    known = [leg.agent_id for leg in stored] or [stored_agent_id]
+    return [replace(leg, agent_id=known[index]) if leg.agent_id is None and index < len(known) else leg
+            for index, leg in enumerate(legs)]
 
 
 def _merge_legs(*, session: Session, interaction_id: int, legs: Sequence[LegData]) -> bool:
