@@ -344,19 +344,16 @@ def import_calls(*, session: Session, settings: Settings, queue: JobQueue | None
                  source: str = "import", actor: Actor | None = None,
                  progress: Progress = _no_progress, background: bool = False) -> ImportReport:
     """Import `directory/manifest.csv` (columns external_id, file, started_at, direction, queue, agent,
-    customer_phone, customer_name, customer_email, channel_map, transfers) with the audio files it names."""
+    customer_phone, customer_name, customer_email, channel_map, transfers) with the audio files it names.
+    A bad row is rejected with its line; a manifest that is missing or cannot be read at all (not text, no
+    header with those three columns) raises InvalidInput naming manifest.csv."""
     manifest = directory / "manifest.csv"
     report = ImportReport()
     commits = Commits(session, background=background)
-    if not manifest.exists():
-        report.reject(0, f"{manifest} not found")
-        return report
-    try:
-        rows = list(CsvFile(decode_text(manifest.read_bytes(), what="manifest.csv"),
-                            required=("external_id", "file", "started_at"), what="manifest.csv").rows())
-    except InvalidInput as exc:
-        report.reject(0, exc.message, "manifest.csv")
-        return report
+    if not manifest.is_file():
+        raise InvalidInput(f"manifest.csv not found in {directory}")
+    rows = list(CsvFile(decode_text(manifest.read_bytes(), what="manifest.csv"),
+                        required=("external_id", "file", "started_at"), what="manifest.csv").rows())
     recordings: list[Recording] = []
     for done, (line, parsed) in enumerate(rows, start=1):
         row: dict[str, str] = parsed if isinstance(parsed, dict) else {}
