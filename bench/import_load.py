@@ -1,7 +1,7 @@
 """A big survey import on SQLite while people keep working: sign-ins and evaluation submits must keep
 p99 < 1 s and never answer 503.
 
-    .venv/bin/python bench/import_load.py [--rows 100000] [--rate 6] [--baseline 15] [--max-import 240]
+    .venv/bin/python bench/import_load.py [--rows 100000] [--rate 6] [--baseline 15] [--max-import 1800]
 
 A fresh data directory with a SQLite database (WAL) and the default Huey-on-SQLite queue, migrated, with the
 demo accounts and scorecards, 20 evaluator accounts and 400 generated chat conversations (bench/load.py's
@@ -11,13 +11,15 @@ The generator (this process, httpx + asyncio) sends an open-loop stream at `--ra
 (POST /api/auth/login of an evaluator) and half evaluation steps (create -> save answers -> submit, each
 evaluator one evaluation at a time), first for `--baseline` seconds with nothing else running, then while
 an admin uploads a `--rows`-row survey CSV (POST /api/surveys/sources/{id}/upload: the request checks and
-stores the file, the worker imports it as a `surveys.import` job committing every 500 rows) until the job has
-finished. The CSV is a month of invitations (30 % answered, a fifth of those bad, so review cases open too)
-of customers who have chats in the database, so answered rows are linked by the e-mail window as in real use.
+stores the file, the worker imports it as a `surveys.import` job committing after each 0.2 s of writing,
+then pausing) until the job has finished. The CSV is a month of invitations (30 % answered, a fifth of those
+bad, so review cases open too) of customers who have chats in the database, so answered rows are linked by
+the e-mail window as in real use.
 
-Printed: the import's duration and rows/s, and for each phase and class: count, p50, p99, max, 503s and
-other errors. The bench exits 1 when sign-in or evaluation p99 during the import is 1 s or more, or any
-request answered 503.
+Printed: the machine's load average (before, after, and min/mean/max sampled every second during the
+import: the machine is shared), the import's duration and rows/s, and for each phase and class: count, p50,
+p99, max, 503s and other errors. The bench exits 1 when sign-in or evaluation p99 during the import is 1 s
+or more, or any request answered 503.
 """
 
 import argparse
