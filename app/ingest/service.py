@@ -8,9 +8,12 @@ else. Counts in the report are of interactions (a conversation, a thread, a call
 """
 
 import logging
+import os
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -83,6 +86,25 @@ class Commits:
             if self.background and self.session.get_bind().dialect.name == "sqlite":  # PostgreSQL locks rows
                 time.sleep(min(max(held, 0.1), 0.5))
             self.started = time.monotonic()
+
+
+@contextmanager
+def background_priority(niceness: int = 10) -> Iterator[None]:
+    """Run this thread at a lower CPU priority (Linux schedules threads one by one) for a background import,
+    so that on a busy machine the server's requests get the CPU first; restored afterwards where the system
+    allows (an unprivileged worker thread stays polite, which suits background work)."""
+    thread = threading.get_native_id()
+    try:
+        before = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(before + niceness, 19))
+    except (OSError, AttributeError):  # not Linux, or not allowed: run as is
+        yield
+        return
+    try:
+        yield
+    finally:
+        with suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, thread, before)
 
 
 # ---------------------------------------------------------------- shared resolution

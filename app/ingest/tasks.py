@@ -30,7 +30,7 @@ def run_import(context: JobContext) -> dict[str, Any]:
     try:
         # the import's transactions take SQLite's write lock at BEGIN (waiting their turn) instead of failing
         # with "database is locked" when another connection wrote after their first read
-        with write_transactions(), session_scope(context.runtime.sessions) as session:
+        with service.background_priority(), write_transactions(), session_scope(context.runtime.sessions) as session:
 
             def progress(done: int, total: int) -> None:
                 # only right after the import's own commits (the job's end sets 100 %), at most once a second:

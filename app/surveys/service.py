@@ -372,9 +372,9 @@ class BackgroundWriter:
     the lock back at once, chunk after chunk, and sign-ins and evaluation submits would wait until they time
     out. Bounding the writing by time, not rows, keeps the lock short on a slow or busy machine too.
 
-    The import runs at the same CPU priority as requests: a lowered priority made the import thread, while it
-    held the lock, wait for the CPU behind everything else on a busy machine (priority inversion), and the
-    requests waiting for the lock with it (p99 over 1 s at load 8 on 2 cores). The pause bounds its share."""
+    The import thread runs at a lowered CPU priority (the job), so while it holds the lock on a busy machine
+    it waits for the CPU behind the requests that wait for that lock: the shorter the hold, the shorter
+    that wait (see bench/import-load-results.md)."""
 
     WRITE_SECONDS = 0.1
 

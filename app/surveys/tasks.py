@@ -14,6 +14,7 @@ from app.core.jobs import JobContext, JobQueue, PermanentJobError, job_handler
 from app.core.models import Job
 from app.core.settings import Settings
 from app.core.storage import BlobStore
+from app.ingest.service import background_priority
 from app.surveys import service
 
 IMPORT_KIND = "surveys.import"
@@ -59,7 +60,7 @@ def run_import(context: JobContext) -> dict[str, Any]:
     # Each chunk takes SQLite's write lock at BEGIN (waiting its turn behind other writers) rather than
     # reading first and failing with "database is locked" when another connection wrote in between.
     try:
-        with write_transactions(), session_scope(context.runtime.sessions) as session:
+        with background_priority(), write_transactions(), session_scope(context.runtime.sessions) as session:
             source = service.get_source(session=session, source_id=int(payload["source_id"]))
 
             report = service.import_csv(session=session, source=source, actor=None, what=what,
