@@ -97,7 +97,8 @@ def watch_folder_command(directory: Annotated[Path, typer.Argument(exists=True, 
 
 
 def watch_folder(directory: Path, *, settle: float, interval: float, source: str, once: bool) -> None:
-    """Scan `directory` every `interval` seconds (or once) and print what was ingested or failed."""
+    """Scan `directory` every `interval` seconds (or once) and print what was ingested or failed. A single
+    scan (`once`) exits 1 when a recording failed or nothing was ready to ingest."""
     import time
 
     from app.connectors import watch
@@ -118,6 +119,11 @@ def watch_folder(directory: Path, *, settle: float, interval: float, source: str
         for name, reason in result.failed.items():
             typer.echo(f"failed {name}: {reason}")
         if once:
+            if not (result.ingested or result.failed):
+                typer.echo(f"error: {directory.name}: no recording with its <name>.json metadata is ready "
+                           f"(waiting: {', '.join(result.waiting) or 'none'})")
+            if result.failed or not result.ingested:
+                raise typer.Exit(1)
             return
         time.sleep(interval)
 

@@ -19,6 +19,7 @@ from app.core.audit import Actor
 from app.core.errors import EarshotError, InvalidInput
 from app.core.inputs import decode_text, json_document, json_lines
 from app.core.jobs import JobQueue
+from app.core.merge import merge_fields
 from app.core.settings import Settings
 from app.ingest import service as ingest
 from app.ingest.models import CustomerIn, ImportReport, RecordingMetadata, TransferIn, WebhookInteraction
@@ -145,7 +146,7 @@ def _import_call(*, session: Session, settings: Settings, queue: JobQueue | None
                                              filename=record.audio.name, metadata=metadata, actor=actor)
         # RecordingMetadata has no `extra` (ingest_recording stores {}): put the vendor's fields back on the
         # interaction, and call the import "unchanged" when nothing but that round trip happened
-        stored.interaction.extra = {k: v for k, v in record.extra.items() if v is not None}
+        merge_fields(stored.interaction, {"extra": record.extra})
         session.add(stored.interaction)
         session.commit()
         if before is not None and before == _fingerprint(session, source, record.external_id):
@@ -156,10 +157,12 @@ def _import_call(*, session: Session, settings: Settings, queue: JobQueue | None
     ended = None
     if record.duration_seconds is not None:
         ended = record.started_at + timedelta(seconds=record.duration_seconds)
+    # only what the record carries: a column the export lacks keeps the stored value (app/core/merge.py)
+    carried = {"ended_at": ended, "duration_seconds": record.duration_seconds, "agent": agent,
+               "queue": record.queue, "transfers": transfers or None}
     data = WebhookInteraction(source=source, external_id=record.external_id, channel="call",
-                              direction=record.direction, started_at=record.started_at, ended_at=ended,
-                              duration_seconds=record.duration_seconds, agent=agent, queue=record.queue,
-                              customer=customer, transfers=transfers, extra=record.extra)
+                              direction=record.direction, started_at=record.started_at, customer=customer,
+                              extra=record.extra, **{k: v for k, v in carried.items() if v is not None})
     return ingest.ingest_webhook(session=session, data=data, actor=actor, settings=settings)[1]
 
 

@@ -45,7 +45,8 @@ def agent_username(session: Session, *, email: str | None = None, name: str | No
 
 
 def _interaction(raw: dict[str, Any]) -> WebhookInteraction:
-    model: WebhookInteraction = validated(WebhookInteraction, raw)
+    # a field the export lacks is left out, not sent as null: a later partial export keeps the stored value
+    model: WebhookInteraction = validated(WebhookInteraction, {k: v for k, v in raw.items() if v is not None})
     if not model.messages:
         raise InvalidInput("no messages")
     return model
@@ -106,7 +107,7 @@ def read_zendesk(session: Session, path: Path) -> Stream:
                 "customer": {"name": requester.get("name"), "email": requester.get("email"),
                              "phone": requester.get("phone")},
                 "messages": messages, "ended_at": max((m["sent_at"] for m in messages if m["sent_at"]), default=None),
-                "extra": {"status": ticket.get("status"), "tags": ticket.get("tags") or []}}
+                "extra": {"status": ticket.get("status"), "tags": ticket.get("tags")}}
 
     return _each(json_items(path, keys=("tickets",)), convert)
 

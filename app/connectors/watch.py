@@ -112,6 +112,8 @@ def _metadata(path: Path, *, source: str) -> RecordingMetadata:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{path.name}: not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidInput(f"{path.name}: not valid JSON: nested too deeply") from exc
     if isinstance(raw, dict):
         raw.setdefault("source", source)
     metadata: RecordingMetadata = validated(RecordingMetadata, raw)

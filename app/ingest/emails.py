@@ -33,7 +33,7 @@ class ParsedEmail:
     references: list[str]
     subject: str
     from_address: str
-    from_name: str
+    from_name: str | None  # the From display name; None when the header has none (an import keeps the stored one)
     to_addresses: list[str]
     sent_at: datetime
     text: str
@@ -134,7 +134,7 @@ def parse_message(message: EmailMessage, raw: bytes) -> ParsedEmail:
         message_id=clean_text(message_id), in_reply_to=clean_text(in_reply_to[0]) if in_reply_to else None,
         references=[clean_text(r) for r in _ids(str(message.get("References", "")))],
         subject=_one_line(str(message.get("Subject", ""))), from_address=clean_text(address.strip().casefold()),
-        from_name=_decoded(name) or _local_part(clean_text(address)),
+        from_name=_decoded(name) or None,
         to_addresses=[clean_text(a.strip().casefold()) for a in recipients], sent_at=sent_at,
         text=clean_text(_body_text(message)), attachments=_attachments(message))
 
@@ -145,7 +145,7 @@ def _one_line(value: str) -> str:
     return " ".join(clean_text(value.replace("\r", " ").replace("\n", " ")).split())
 
 
-def _local_part(address: str) -> str:
+def local_part(address: str) -> str:
     try:
         return Address(addr_spec=address).username
     except (ValueError, IndexError):

@@ -33,7 +33,7 @@ from app.core.settings import Settings
 from app.core.storage import BlobStore
 from app.core.timeutil import as_utc
 from app.ingest.audio import AudioInfo, probe_audio
-from app.ingest.emails import ParsedEmail, looks_like_mbox, mbox_messages, parse_email
+from app.ingest.emails import ParsedEmail, local_part, looks_like_mbox, mbox_messages, parse_email
 from app.ingest.models import (
     ChatLine,
     CustomerIn,
@@ -44,7 +44,7 @@ from app.ingest.models import (
     WebhookInteraction,
 )
 from app.interactions import service as interactions
-from app.interactions.models import Interaction, InteractionLeg, Message, Recording
+from app.interactions.models import Interaction, Message, Recording
 from app.interactions.service import Identity, InteractionData, LegData, MessageData, UpsertStatus
 
 log = logging.getLogger("earshot.ingest")
@@ -273,8 +273,13 @@ def _save_call(*, session: Session, resolver: Resolver, metadata: RecordingMetad
     customer_id = resolver.customer_id(identities, metadata.customer.name)
     legs = _legs(resolver, first_agent=metadata.agent, first_queue=metadata.queue, started_at=metadata.started_at,
                  transfers=metadata.transfers, duration=info.duration_seconds)
+    existing = interactions.get_by_external_id(session=session, source=metadata.source,
+                                               external_id=metadata.external_id)
+    # the direction has a default: only metadata that names it changes a stored call's direction
+    direction = metadata.direction if existing is None or "direction" in metadata.model_fields_set \
+        else existing.direction
     interaction, status = interactions.upsert_interaction(session=session, data=InteractionData(
-        source=metadata.source, external_id=metadata.external_id, channel="call", direction=metadata.direction,
+        source=metadata.source, external_id=metadata.external_id, channel="call", direction=direction,
         started_at=metadata.started_at, ended_at=metadata.started_at + timedelta(seconds=info.duration_seconds),
         duration_seconds=info.duration_seconds, customer_id=customer_id,
         agent_id=legs[-1].agent_id if legs else agent_id, queue=metadata.queue, legs=legs))
@@ -316,19 +321,16 @@ def import_calls(*, session: Session, settings: Settings, queue: JobQueue | None
                  source: str = "import", actor: Actor | None = None,
                  progress: Progress = _no_progress, background: bool = False) -> ImportReport:
     """Import `directory/manifest.csv` (columns external_id, file, started_at, direction, queue, agent,
-    customer_phone, customer_name, customer_email, channel_map, transfers) with the audio files it names."""
+    customer_phone, customer_name, customer_email, channel_map, transfers) with the audio files it names.
+    A bad row is rejected with its line; a manifest that is missing or cannot be read at all (not text, no
+    header with those three columns) raises InvalidInput naming manifest.csv."""
     manifest = directory / "manifest.csv"
     report = ImportReport()
     commits = Commits(session, background=background)
-    if not manifest.exists():
-        report.reject(0, f"{manifest} not found")
-        return report
-    try:
-        rows = list(CsvFile(decode_text(manifest.read_bytes(), what="manifest.csv"),
-                            required=("external_id", "file", "started_at"), what="manifest.csv").rows())
-    except InvalidInput as exc:
-        report.reject(0, exc.message, "manifest.csv")
-        return report
+    if not manifest.is_file():
+        raise InvalidInput(f"manifest.csv not found in {directory}")
+    rows = list(CsvFile(decode_text(manifest.read_bytes(), what="manifest.csv"),
+                        required=("external_id", "file", "started_at"), what="manifest.csv").rows())
     recordings: list[Recording] = []
     for done, (line, parsed) in enumerate(rows, start=1):
         row: dict[str, str] = parsed if isinstance(parsed, dict) else {}
@@ -337,7 +339,7 @@ def import_calls(*, session: Session, settings: Settings, queue: JobQueue | None
                 raise parsed
             metadata = _validate(RecordingMetadata, {
                 "external_id": row.get("external_id"), "source": source, "started_at": row.get("started_at"),
-                "direction": row.get("direction") or "inbound", "agent": row.get("agent") or None,
+                **({"direction": row["direction"]} if row.get("direction") else {}), "agent": row.get("agent") or None,
                 "queue": row.get("queue") or None, "channel_map": row.get("channel_map") or "agent,customer",
                 "customer": {"name": row.get("customer_name") or None, "phone": row.get("customer_phone") or None,
                              "email": row.get("customer_email") or None},
@@ -471,13 +473,12 @@ def _import_conversation(*, session: Session, resolver: Resolver, report: Import
         existing = interactions.get_by_external_id(session=session, source=source, external_id=conversation_id)
         started = ordered[0][1].sent_at
         # lines that name no agent or queue (e.g. only the customer's new messages) keep the stored ones
+        # (None keeps, by the import rule); one agent is no transfer, so no legs are written
         return interactions.upsert_interaction(session=session, data=InteractionData(
             source=source, external_id=conversation_id, channel="chat",
             started_at=min(started, as_utc(existing.started_at)) if existing else started,
             ended_at=_latest([m.sent_at for _, m in ordered], existing), customer_id=customer_id,
-            agent_id=legs[-1].agent_id if legs else (existing.agent_id if existing else None),
-            queue=queue or (existing.queue if existing else None),
-            legs=legs if len(legs) > 1 else _stored_legs(session, existing) if not legs else [],
+            agent_id=legs[-1].agent_id if legs else None, queue=queue, legs=legs if len(legs) > 1 else [],
             messages=[m for _, m in ordered]))[1]
 
     _write(session, report, [line for line, _ in messages], conversation_id, write)
@@ -550,7 +551,7 @@ def _import_thread(*, session: Session, resolver: Resolver, report: ImportReport
             customers = [a for a in email.to_addresses if resolver.agent_by_email(a) is None]
         else:
             customers = [email.from_address]
-            customer_name = customer_name or email.from_name
+            customer_name = customer_name or email.from_name or local_part(email.from_address)
         for address in customers:
             try:
                 identities.append(interactions.normalise_identity("email", address))
@@ -694,16 +695,15 @@ def _import_social_thread(*, session: Session, resolver: Resolver, report: Impor
             customer_id = resolver.customer_id(
                 [interactions.normalise_identity("social", customer.author_handle, platform)], customer.display_name)
         started = root.sent_at if existing is None else min(as_utc(existing.started_at), root.sent_at)
-        extra = dict(existing.extra) if existing else {}
+        extra: dict[str, Any] = {}
         if existing is None or external_id == root.external_id:
-            extra.update({"url": root.extra.get("url"), "follower_count": root.extra.get("follower_count"),
-                          "is_public": root.is_public, "root_post_id": external_id})
+            extra = {"url": root.extra.get("url"), "follower_count": root.extra.get("follower_count"),
+                     "is_public": root.is_public, "root_post_id": external_id}
+        # what this file does not say (no customer post, no agent reply, no url) keeps the stored value
         return interactions.upsert_interaction(session=session, data=InteractionData(
             source=source, external_id=external_id, channel="social", platform=platform, started_at=started,
-            ended_at=_latest([m.sent_at for _, m in messages], existing),
-            customer_id=customer_id or (existing.customer_id if existing else None),
-            agent_id=agent_id or (existing.agent_id if existing else None),
-            queue=existing.queue if existing else None, extra=extra, messages=[m for _, m in messages]))[1]
+            ended_at=_latest([m.sent_at for _, m in messages], existing), customer_id=customer_id,
+            agent_id=agent_id, extra=extra, messages=[m for _, m in messages]))[1]
 
     _write(session, report, [n for n, _ in messages], external_id, write)
 
@@ -715,20 +715,14 @@ def ingest_webhook(*, session: Session, data: WebhookInteraction, actor: Actor |
                    settings: Settings | None = None) -> tuple[Interaction, UpsertStatus]:
     """One pushed interaction; a replayed delivery (same source + external_id, same content) changes nothing.
     A field the delivery does not carry (absent from the JSON) leaves the stored value as it is: a later
-    delivery with only new messages blanks neither the agent, the queue, the transfers nor the details.
+    delivery with only new messages blanks neither the agent, the queue, the transfers nor the details. A
+    field sent as null (transfers as []) clears it (the import rule of app/core/merge.py).
     Raises InvalidInput for unknown agents or malformed identities. Commits."""
     resolver = Resolver(session=session, region=phone_region(settings), actor=actor)
     existing = interactions.get_by_external_id(session=session, source=data.source, external_id=data.external_id)
     sent = data.model_fields_set
-
-    def given(name: str) -> bool:
-        return existing is None or name in sent
-
-    agent_id = resolver.agent_id(data.agent)
     legs = _legs(resolver, first_agent=data.agent, first_queue=data.queue, started_at=data.started_at,
                  transfers=data.transfers, duration=data.duration_seconds)
-    if not given("transfers"):
-        legs = _stored_legs(session, existing)
     messages = [MessageData(
         external_id=m.external_id, author_role=m.author_role, sent_at=m.sent_at, text=m.text,
         author_name=m.author_name, author_handle=m.author_handle, agent_id=resolver.agent_id(m.agent),
@@ -736,25 +730,22 @@ def ingest_webhook(*, session: Session, data: WebhookInteraction, actor: Actor |
         attachments=m.attachments, extra=m.extra) for m in data.messages]
     identities = resolver.identities(data.customer)
     customer_id = resolver.customer_id(identities, data.customer.name)
-    if not given("agent") and existing is not None:
-        agent_id = existing.agent_id
-    kept: dict[str, Any] = {name: getattr(data, name) if given(name) else getattr(existing, name)
-                            for name in ("direction", "ended_at", "duration_seconds", "queue", "subject", "platform",
-                                         "extra")}
+    clear: set[str] = {name for name in ("ended_at", "duration_seconds", "queue", "subject", "platform", "extra")
+                       if name in sent and getattr(data, name) is None}
+    if "agent" in sent and data.agent is None:
+        clear.add("agent_id")
+    if "transfers" in sent and not legs:
+        clear.add("legs")
     interaction, status = interactions.upsert_interaction(session=session, data=InteractionData(
         source=data.source, external_id=data.external_id, channel=data.channel, started_at=data.started_at,
-        customer_id=customer_id, agent_id=legs[-1].agent_id if legs else agent_id, legs=legs, messages=messages,
-        **kept))
+        # the direction has a default: only a delivery that names it changes the stored one
+        direction=data.direction if existing is None or "direction" in sent else existing.direction,
+        ended_at=data.ended_at, duration_seconds=data.duration_seconds, queue=data.queue, subject=data.subject,
+        platform=data.platform, extra=data.extra, customer_id=customer_id,
+        agent_id=legs[-1].agent_id if legs else resolver.agent_id(data.agent), legs=legs, messages=messages,
+        clear=frozenset(clear)))
     session.commit()
     return interaction, status
-
-
-def _stored_legs(session: Session, interaction: Interaction | None) -> list[LegData]:
-    if interaction is None or interaction.id is None:
-        return []
-    return [LegData(agent_id=leg.agent_id, queue=leg.queue, started_at=leg.started_at, ended_at=leg.ended_at)
-            for leg in session.exec(select(InteractionLeg).where(InteractionLeg.interaction_id == interaction.id)
-                                    .order_by(col(InteractionLeg.seq))).all()]
 
 
 # ---------------------------------------------------------------- files uploaded through the web

@@ -20,7 +20,7 @@ agent/team filters read it) and `search_document` (the text search reads it; see
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -32,9 +32,9 @@ from app.core import audit, hkid, phones
 from app.core.audit import Actor
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.listing import Page, Sort, paginate
+from app.core.merge import merge_fields
 from app.core.models import AuditEvent
 from app.core.security import Principal
-from app.core.timeutil import as_utc
 from app.interactions import content
 from app.interactions import search as search_index
 from app.interactions.models import (
@@ -315,18 +315,15 @@ class InteractionData:
     extra: dict[str, Any] = field(default_factory=dict)
     legs: list[LegData] = field(default_factory=list)
     messages: list[MessageData] = field(default_factory=list)
+    # fields whose None (or, for "legs", empty list) the source sent on purpose: those are cleared; every
+    # other None or empty list means "not in this import" and keeps the stored value (app/core/merge.py)
+    clear: frozenset[str] = frozenset()
 
 
 _SCALARS = ("channel", "direction", "started_at", "ended_at", "duration_seconds", "customer_id", "agent_id",
             "queue", "subject", "platform", "parent_id", "extra")
 _MESSAGE_FIELDS = ("author_role", "sent_at", "text", "author_name", "author_handle", "agent_id", "subject",
                    "is_public", "parent_external_id", "attachments", "extra")
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, datetime) and isinstance(b, datetime):
-        return as_utc(a) == as_utc(b)
-    return bool(a == b)
 
 
 def get_by_external_id(*, session: Session, source: str, external_id: str) -> Interaction | None:
@@ -337,9 +334,12 @@ def get_by_external_id(*, session: Session, source: str, external_id: str) -> In
 def upsert_interaction(*, session: Session, data: InteractionData) -> tuple[Interaction, UpsertStatus]:
     """Create or update the interaction identified by (source, external_id), with its legs and messages.
 
-    Idempotent: the same data again returns "unchanged" and writes nothing. Messages are upserted by
-    (interaction, external_id) and never deleted (a later import may carry only new messages of a thread).
-    Legs are replaced when they differ. Flushes, does not commit.
+    What an update changes follows the one import rule (app/core/merge.py): a field given as None keeps
+    the stored value unless `data.clear` names it, and `extra` merges key by key. Idempotent: the same data
+    again returns "unchanged" and writes nothing. Messages are upserted by (interaction, external_id) by the
+    same rule and never deleted (a later import may carry only new messages of a thread). Legs: none given
+    keeps the stored ones (unless "legs" is in `data.clear`); as many as stored merge leg by leg; another
+    number replaces them. Flushes, does not commit.
     """
     if data.channel not in set(Channel):
         raise InvalidInput(f"unknown channel {data.channel!r}")
@@ -352,22 +352,36 @@ def upsert_interaction(*, session: Session, data: InteractionData) -> tuple[Inte
         values["customer_id"] = _active(session, get_customer(session=session, customer_id=data.customer_id)).id
     interaction = get_by_external_id(session=session, source=data.source, external_id=data.external_id)
     status: UpsertStatus
+    legs = list(data.legs)
     if interaction is None:
         interaction = Interaction(source=data.source, external_id=data.external_id, **values)
         session.add(interaction)
         session.flush()
         status = "created"
     else:
-        changed = {k: v for k, v in values.items()
-                   if not _same(getattr(interaction, k), v) and not (k == "customer_id" and v is None)}
-        for key, value in changed.items():
-            setattr(interaction, key, value)
+        stored_legs = _stored_legs(session, interaction)
+        first_leg_named = False
+        if "legs" not in data.clear:
+            legs = _legs_with_known_agents(legs, stored_legs, stored_agent_id=interaction.agent_id)
+        if legs:
+            values["agent_id"] = legs[-1].agent_id or values["agent_id"]
+        elif "legs" not in data.clear and len(stored_legs) > 1:
+            # the legs are kept, so the agent stays the last leg's; an agent given without transfers is the
+            # first leg's, when that one is not known yet
+            first_leg_named = stored_legs[0].agent_id is None and values["agent_id"] is not None
+            if first_leg_named:
+                stored_legs[0].agent_id = values["agent_id"]
+                session.add(stored_legs[0])
+            values["agent_id"] = None
+        changed = merge_fields(interaction, values, clear=data.clear - {"customer_id"})
         if "subject" in changed:
             interaction.redacted_subject = None  # the old redaction is of the old subject
-        status = "updated" if changed else "unchanged"
+        status = "updated" if changed or first_leg_named else "unchanged"
         session.add(interaction)
     assert interaction.id is not None
-    if _replace_legs(session=session, interaction_id=interaction.id, legs=data.legs) and status == "unchanged":
+    if ((legs or "legs" in data.clear)
+            and _merge_legs(session=session, interaction_id=interaction.id, legs=legs)
+            and status == "unchanged"):
         status = "updated"
     counts = upsert_messages(session=session, interaction=interaction, messages=data.messages, reindex=False)
     if (counts["created"] or counts["updated"]) and status == "unchanged":
@@ -377,13 +391,34 @@ def upsert_interaction(*, session: Session, data: InteractionData) -> tuple[Inte
     return interaction, status
 
 
-def _replace_legs(*, session: Session, interaction_id: int, legs: Sequence[LegData]) -> bool:
+def _stored_legs(session: Session, interaction: Interaction) -> list[InteractionLeg]:
+    return list(session.exec(select(InteractionLeg).where(InteractionLeg.interaction_id == interaction.id)
+                             .order_by(col(InteractionLeg.seq))).all())
+
+
+def _legs_with_known_agents(legs: list[LegData], stored: list[InteractionLeg], *,
+                            stored_agent_id: int | None) -> list[LegData]:
+    """Legs whose agent the import does not name take the stored leg's at the same place (or, for the first
+    leg of a call stored without legs, the call's agent): a file with transfers but no agent column keeps
+    the agent another file gave."""
+    known = [leg.agent_id for leg in stored] or [stored_agent_id]
+    return [replace(leg, agent_id=known[index]) if leg.agent_id is None and index < len(known) else leg
+            for index, leg in enumerate(legs)]
+
+
+def _merge_legs(*, session: Session, interaction_id: int, legs: Sequence[LegData]) -> bool:
     existing = session.exec(select(InteractionLeg).where(InteractionLeg.interaction_id == interaction_id)
                             .order_by(col(InteractionLeg.seq))).all()
-    wanted = [(leg.agent_id, leg.queue, leg.started_at, leg.ended_at) for leg in legs]
-    have = [(leg.agent_id, leg.queue, leg.started_at, leg.ended_at) for leg in existing]
-    if len(wanted) == len(have) and all(_same(a, b) for w, h in zip(wanted, have, strict=True)
-                                        for a, b in zip(w, h, strict=True)):
+    if legs and len(legs) == len(existing):
+        changed = False
+        for stored, leg in zip(existing, legs, strict=True):
+            if merge_fields(stored, {"agent_id": leg.agent_id, "queue": leg.queue, "started_at": leg.started_at,
+                                     "ended_at": leg.ended_at}):
+                session.add(stored)
+                changed = True
+        session.flush()
+        return changed
+    if not legs and not existing:
         return False
     session.execute(delete(InteractionLeg).where(col(InteractionLeg.interaction_id) == interaction_id))
     session.flush()
@@ -410,12 +445,11 @@ def upsert_messages(*, session: Session, interaction: Interaction, messages: Ite
             existing[data.external_id] = row
             counts["created"] += 1
         else:
-            changed = {k: v for k, v in values.items() if not _same(getattr(row, k), v)}
+            # a message listed again without its attachments keeps them, like any other absent field
+            changed = merge_fields(row, {**values, "attachments": values["attachments"] or None})
             if not changed:
                 counts["unchanged"] += 1
                 continue
-            for key, value in changed.items():
-                setattr(row, key, value)
             if "text" in changed:
                 row.redacted_text = None  # the old redaction is of the old text
             if "subject" in changed:

@@ -17,8 +17,9 @@ from app.core import audit
 from app.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from app.core.inputs import CsvFile, clean_json, clean_text, decode_text, text_lines
 from app.core.listing import Page, paginate
+from app.core.merge import merge_fields
 from app.core.security import Principal
-from app.core.timeutil import as_utc, utcnow
+from app.core.timeutil import utcnow
 from app.interactions import service as interactions_service
 from app.surveys import linking
 from app.surveys.models import (
@@ -288,12 +289,6 @@ def _content_hash(response: SurveyResponse) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _same(stored: Any, new: Any) -> bool:
-    if isinstance(stored, datetime) and isinstance(new, datetime):
-        return as_utc(stored) == as_utc(new)
-    return bool(stored == new)
-
-
 # ---------------------------------------------------------------- storing
 
 
@@ -318,12 +313,12 @@ def merge_response(*, session: Session, source: SurveySource, changes: dict[str,
         response = SurveyResponse(source_id=source.id, response_id=changes["response_id"], content_hash="")
         if existing is not None:
             existing[response.response_id] = response  # a later row of this import merges into it
-    changed = [name for name, value in changes.items()
-               if name != "response_id" and not _same(getattr(response, name), value)]
+    # parse_row gives None only where the row clears (the mapping's clear_when_empty, or a new answer
+    # replacing the old one's score and scale), so every None here is an explicit clear
+    values = {name: value for name, value in changes.items() if name != "response_id"}
+    changed = merge_fields(response, values, clear=[name for name, value in values.items() if value is None])
     if outcome == "updated" and not changed:
         return "unchanged", response
-    for name in changed:
-        setattr(response, name, changes[name])
     response.content_hash = _content_hash(response)
     response.updated_at = utcnow()
     _resolve_people(session=session, response=response, cache={} if cache is None else cache)
@@ -366,8 +361,8 @@ def _after_import(*, session: Session, response_ids: list[int]) -> int:
 
 IMPORT_CHUNK = 500
 # Background imports (the job, the command line) run beside other users: on SQLite a chunk holds the
-# database's write lock from its first write to its commit, so they commit every 100 rows (~0.1 s of writing).
-BACKGROUND_CHUNK = 100
+# database's write lock from its first write to its commit, so they commit every 50 rows (or 0.1 s of writing).
+BACKGROUND_CHUNK = 50
 Progress = Callable[[int, int], None]
 
 
@@ -376,9 +371,13 @@ class BackgroundWriter:
     chunk), then a pause about as long (0.1-0.5 s) before writing on. SQLite hands its write lock to whoever
     asks first, and requests waiting for it poll up to every 100 ms: without the pause the import would take
     the lock back at once, chunk after chunk, and sign-ins and evaluation submits would wait until they time
-    out. Bounding the writing by time, not rows, keeps the lock short on a slow or busy machine too."""
+    out. Bounding the writing by time, not rows, keeps the lock short on a slow or busy machine too.
 
-    WRITE_SECONDS = 0.2
+    The import thread runs at a lowered CPU priority (the job), so while it holds the lock on a busy machine
+    it waits for the CPU behind the requests that wait for that lock: the shorter the hold, the shorter
+    that wait (see bench/import-load-results.md)."""
+
+    WRITE_SECONDS = 0.1
 
     def __init__(self, session: Session) -> None:
         self.session = session

@@ -90,6 +90,16 @@ FILE_COMMANDS = {
     "connect survey-preset surveymonkey": ["connect", "survey-preset", "corpus-m", "--preset", "surveymonkey",
                                            "--export"],
 }
+# Commands that read a corpus file under another name: (arguments, where the corpus file goes, the file or
+# directory given on the command line). `import calls DIR` reads DIR/manifest.csv; `connect twilio` reads
+# its calls file and, with --recordings-json, the Recording resources.
+PLACED_COMMANDS = {
+    "import calls": (["import", "calls"], "manifest.csv", "."),
+    "connect twilio --recordings-json": (["connect", "twilio", "--recordings-json"], "recordings.json",
+                                         "recordings.json"),
+}
+TWILIO_CALLS = ('{"calls": [{"sid": "CA%s", "from": "+447700900123", "to": "+441234567890", "direction": "inbound",'
+                ' "start_time": "Fri, 20 Nov 2026 09:00:00 +0000", "duration": "60", "status": "completed"}]}')
 COUNTS = re.compile(r"created (\d+), updated (\d+), unchanged (\d+), rejected (\d+)")
 
 
@@ -109,6 +119,18 @@ def corpus_files(extra: Path) -> list[Path]:
     return [*checked_in, latin, deep, deep_ytd]
 
 
+def placed_arguments(command: str, path: Path, directory: Path) -> list[str]:
+    """The command line running `command` on corpus file `path`, copied to where the command reads it."""
+    arguments, place, given = PLACED_COMMANDS[command]
+    directory.mkdir(parents=True)
+    (directory / place).write_bytes(path.read_bytes())
+    if command.startswith("connect twilio"):
+        calls = directory / "calls.json"
+        calls.write_text(TWILIO_CALLS % directory.name.encode().hex().ljust(32, "0")[:32], encoding="utf-8")
+        return [*arguments, str(directory / given), str(calls)]
+    return [*arguments, str(directory / given)]
+
+
 def judge(command: str, path: Path, result: Any) -> str | None:
     """What is wrong with one run, or None: never a traceback; exit 0 only when something was imported;
     exit 1 with one `error:` line naming the file, or with every rejected line named."""
@@ -125,7 +147,8 @@ def judge(command: str, path: Path, result: Any) -> str | None:
         return f"exit code {result.exit_code}"
     errors = [line for line in output.splitlines() if line.startswith("error: ")]
     if errors:
-        if len(errors) != 1 or path.name not in errors[0]:
+        if len(errors) != 1 or not (path.name in errors[0] or (path.parent.name in errors[0]
+                                                                and "manifest.csv" in errors[0])):
             return f"the error must be one line naming {path.name}: {errors}"
         return None
     if counts is None or int(counts.group(4)) == 0 or not re.search(r"line \d+: ", output):
@@ -163,6 +186,35 @@ def test_every_corpus_file_through_every_cli_import_ends_cleanly(command, corpus
     assert problems == {}
 
 
+@pytest.mark.parametrize("command", sorted(PLACED_COMMANDS))
+def test_every_corpus_file_through_the_commands_that_read_it_under_another_name(command, corpus_database, tmp_path,
+                                                                                monkeypatch):
+    monkeypatch.setenv("EARSHOT_DATABASE_URL", corpus_database)
+    monkeypatch.setenv("EARSHOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("EARSHOT_QUEUE_URL", "immediate")
+    runner = CliRunner()
+    problems = {}
+    for path in corpus_files(tmp_path):
+        directory = tmp_path / "runs" / f"{path.stem}-{path.suffix.lstrip('.')}"
+        result = runner.invoke(cli, placed_arguments(command, path, directory))
+        placed = directory / PLACED_COMMANDS[command][1]
+        problem = judge(command, placed, result)
+        if problem:
+            problems[path.name] = problem
+    assert problems == {}
+
+
+def test_import_calls_says_which_manifest_is_wrong(run, tmp_path):
+    empty = tmp_path / "no-manifest"
+    empty.mkdir()
+    missing = run("import", "calls", str(empty))
+    assert missing.exit_code == 1 and f"error: manifest.csv not found in {empty}" in missing.output
+    (empty / "manifest.csv").write_text("id,when\nx,2026-11-20T09:00:00Z\n", encoding="utf-8")
+    no_columns = run("import", "calls", str(empty))
+    assert no_columns.exit_code == 1
+    assert "error: no-manifest: manifest.csv has no column external_id, file, started_at" in no_columns.output
+
+
 def test_the_named_cases_say_what_is_wrong_where(run, tmp_path):
     files = {p.name: p for p in corpus_files(tmp_path)}
     latin = run("surveys", "import", "--source", "latin", str(files["survey_latin1.csv"]))
@@ -193,3 +245,37 @@ def test_errors_name_the_users_column(run, tmp_path):
     assert "line 2: RecordedDate 'yesterday' is not a date in the export's format" in result.output
     assert "line 3: Q1 'eleven' is not a number" in result.output
     assert "responded_at" not in result.output.split("\n", 1)[1] and "score" not in result.output.split("\n", 1)[1]
+
+
+@pytest.mark.parametrize("command", [["connect", "watch"], ["watch"]])
+def test_every_corpus_file_as_drop_folder_metadata_fails_that_recording_by_name(command, corpus_database, tmp_path,
+                                                                                 monkeypatch):
+    """`watch --once` on a recording whose <name>.json is a corpus file: ingested (exit 0) or one
+    `failed <name>.wav: <why>` line and exit 1 — never a traceback; an empty folder is an error too."""
+    from tests.integration.connectors_support import tone
+
+    monkeypatch.setenv("EARSHOT_DATABASE_URL", corpus_database)
+    monkeypatch.setenv("EARSHOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("EARSHOT_QUEUE_URL", "immediate")
+    runner = CliRunner()
+    sample = tone(tmp_path / "sample.wav")
+    problems = {}
+    for path in corpus_files(tmp_path):
+        drop = tmp_path / "drops" / f"{path.stem}-{path.suffix.lstrip('.')}"
+        drop.mkdir(parents=True)
+        (drop / "call.wav").write_bytes(sample.read_bytes())
+        (drop / "call.json").write_bytes(path.read_bytes())
+        (drop / "call.wav.done").touch()  # complete now: no settling
+        result = runner.invoke(cli, [*command, str(drop), "--once", "--settle", "0"])
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            problems[path.name] = f"traceback {type(result.exception).__name__}: {result.exception}"
+        elif result.exit_code == 0 and "ingested call.wav" not in result.output:
+            problems[path.name] = f"exit 0 but nothing ingested: {result.output!r}"
+        elif result.exit_code not in (0, 1) or (result.exit_code == 1 and [
+                line for line in result.output.splitlines() if line.startswith("failed call.wav: ")] == []):
+            problems[path.name] = f"exit {result.exit_code} without a failed line: {result.output!r}"
+    assert problems == {}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = runner.invoke(cli, [*command, str(empty), "--once"])
+    assert nothing.exit_code == 1 and "error: empty: no recording with its <name>.json metadata is ready" in nothing.output
