@@ -60,10 +60,11 @@ def q_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             customer = Customer(display_name=f"Customer {'ABCDEF'[n]}")
             session.add(customer)
             session.flush()
+            subject = f"Card charged twice ({n + 1})" if n < CALLS else "Refund request"
             call = Interaction(channel="call", started_at=now - timedelta(days=3, hours=n), duration_seconds=95 + n,
                                agent_id=users["q_ada"].id, customer_id=customer.id, queue="Billing",
-                               external_id=f"queue-call-{n}", source="test",
-                               subject=f"Card charged twice ({n + 1})" if n < CALLS else "Refund request")
+                               external_id=f"queue-call-{n}", source="test", subject=subject,
+                               redacted_subject=subject)  # as ingest stores it (nothing personal in it)
             session.add(call)
             session.flush()
             for seq, text in enumerate(["Thank you for calling Acme Bank, this is Ada.",
