@@ -138,7 +138,7 @@ def cases_page(request: Request, principal: WebInvestigator, session: SessionDep
                                          period=month or None), order)
     page, per_page = page_window(request, page, 50)
     result = paginate(cases, page=page, per_page=per_page)
-    stories = [service.case_story(session=session, case=c) for c in result.items]  # the page's cases only
+    stories = service.case_stories(session=session, cases=result.items)  # the page's cases only
     if wants_csv(request):
         return table_csv("review-cases.csv", stories, CASE_COLUMNS)
     return render(request, "reviews/cases.html", {

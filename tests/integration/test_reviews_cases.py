@@ -178,3 +178,34 @@ def test_agents_get_403_on_review_pages_and_api(client, session, world):
     assert body["customer"] == "Maria Lopez" and body["interactions"][0]["url"].startswith("/interactions/")
     illegal = client.post(f"/api/reviews/cases/{case_id}/status", json={"status": "closed"})
     assert illegal.status_code == 409
+
+
+def test_a_page_of_case_stories_costs_the_same_queries_as_one(session, world, db_engine):
+    """The case list reads its page's stories together: the statements do not grow with the number of cases
+    (it was six per case), and each story is the one the case page shows."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    cases = sorted(world["cases"].values(), key=lambda c: c.id)
+    event.listen(db_engine, "before_cursor_execute", count)
+    try:
+        one = service.case_stories(session=session, cases=cases[:1])
+        for_one = len(statements)
+        statements.clear()
+        both = service.case_stories(session=session, cases=cases)
+    finally:
+        event.remove(db_engine, "before_cursor_execute", count)
+    assert len(statements) == for_one and len(both) == 2 and one[0].case.id == both[0].case.id
+
+    def shape(story):
+        return (story.case.id, story.customer_name, story.owner_name, story.agents, [a.id for a in story.actions],
+                [(i.interaction_id, i.channel, i.agents, i.reason, i.transferred, i.shown_subject)
+                 for i in story.items])
+
+    assert [shape(s) for s in both] == [shape(service.case_story(session=session, case=c)) for c in cases]
+    assert [i.interaction_id for i in both[[c.id for c in cases].index(world["cases"]["r2"].id)].items] == [
+        world["chat"].id, world["call"].id, world["tweet"].id]
