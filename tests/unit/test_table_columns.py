@@ -1,6 +1,7 @@
 """A table declared once (app/core/export.py Column): the same columns give the screen cells and the CSV file."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 from markupsafe import Markup
@@ -29,7 +30,9 @@ def _csv(columns: list[Column[dict[str, object]]], rows: list[dict[str, object]]
 
     async def read() -> str:
         return "".join([chunk async for chunk in response.body_iterator])  # type: ignore[misc]
-    return asyncio.run(read())
+    # in a thread of its own: an earlier test (a browser or a TestClient) may leave this thread's loop running
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, read()).result()
 
 
 def test_screen_cells_format_values_and_escape_markup():
