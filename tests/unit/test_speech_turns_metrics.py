@@ -32,6 +32,9 @@ def test_chinese_lines_are_written_without_spaces_between_characters():
     words = [TimedWord(text=p, start=i * 0.2, end=i * 0.2 + 0.1, speaker="customer", channel=1)
              for i, p in enumerate(pieces)]
     assert [t.text for t in group_turns(words)] == ["你好，我部router喺旺角斷線。OK thanks"]
+    transcript = build_transcript(words, info=AudioInfo(format="wav", channels=2, sample_rate=16000,
+                                                        duration_seconds=3.0), duration=3.0, separation="channels")
+    assert [line.text for line in transcript.lines] == ["你好，我部router喺旺角斷線。OK thanks"]
 
 
 def test_stray_last_word_is_put_back_after_its_sentence():
