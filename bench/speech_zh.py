@@ -44,7 +44,7 @@ from rapidfuzz.distance import Levenshtein  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.core.vocabulary import load_vocabulary  # noqa: E402
 from app.speech import engine  # noqa: E402
-from app.speech.pipeline import Options, transcribe_file  # noqa: E402
+from app.speech.pipeline import transcribe_file  # noqa: E402
 
 CANTONESE = [
     "你好，多謝致電紅隼電訊，我係客戶服務主任，有咩可以幫到你？",
@@ -164,7 +164,7 @@ def main() -> None:
         transcribe_file(files[next(iter(SETS))][0][0], model=model, options=chinese)  # warm-up, not timed
         for repeat in range(args.repeats):
             for set_name, items in files.items():
-                for name, options in configs.items():
+                for name in configs:
                     result = results[(set_name, name)]
                     result.audio.append(0.0)
                     result.wall.append(0.0)
