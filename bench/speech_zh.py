@@ -12,7 +12,8 @@ pipeline (mono: no VAD, word timestamps, base's loop guard), language "zh": base
 
 Configurations, interleaved per sentence and repeated (`--repeats`):
   no prompt          initial_prompt None
-  vocabulary prompt  what Earshot gives a zh queue: the vocabulary's Chinese entries ("紅隼電訊，寬頻，旺角，...")
+  vocabulary prompt  the vocabulary's Chinese entries ("紅隼電訊，寬頻，旺角，..."), measured to decide whether a
+                     zh queue should get them (it does not: Earshot gives non-English queues no prompt)
   English prompt     the English entries, as before issue #25's fix ("Kestrel, Kestrel Telecom, ...")
 
 CER = character edit distance / reference characters, after folding Traditional to Simplified (OpenCC t2s),
@@ -148,10 +149,11 @@ def main() -> None:
     settings = Settings(speech_model=args.model, speech_model_path=args.model_path, speech_language="zh")
     load_before = load_average()
     model = engine.load_model(settings)
-    chinese = engine.decoding_options(settings, queue=None)
+    chinese = engine.decoding_options(settings, queue=None)  # what Earshot decodes a zh queue with: no prompt
     terms = load_vocabulary(settings).terms
     english_prompt = engine.vocabulary_prompt(terms, "en")
-    configs = {"no prompt": replace(chinese, initial_prompt=None), "vocabulary prompt": chinese,
+    chinese_prompt = "，".join(t for t in terms if engine.HAN.search(t)) + "。"
+    configs = {"no prompt": chinese, "vocabulary prompt": replace(chinese, initial_prompt=chinese_prompt),
                "English prompt": replace(chinese, initial_prompt=english_prompt)}
     results = {(set_name, name): Result() for set_name in SETS for name in configs}
     with tempfile.TemporaryDirectory(prefix="earshot-bench-zh-") as tmp:
@@ -190,7 +192,7 @@ def main() -> None:
     print(f"\nmodel {engine.model_name(settings)}, language zh, int8, {settings.speech_cpu_threads} threads, beam "
           f"{chinese.beam_size}, {args.repeats} repeat(s), {os.cpu_count()} CPUs; machine load average before "
           f"{load_before}, after {load_average()}")
-    print(f"vocabulary prompt: {chinese.initial_prompt!r}; English prompt: {english_prompt!r}")
+    print(f"vocabulary prompt: {chinese_prompt!r}; English prompt: {english_prompt!r}")
     header = ("| set | prompt | sentences | audio s | wall s median (min-max) | x realtime (wall) | CPU s median "
               "(min-max) | CER % | prompt echoes |")
     print(header)

@@ -79,10 +79,10 @@ def test_queue_language_and_vocabulary_reach_the_decoder(tmp_path):
     billing = engine.decoding_options(settings, queue="Billing")
     assert billing.language == "en" and billing.initial_prompt == "Kestrel Telecom."
     assert billing.hallucination_silence_threshold == 2.0
-    # an English prompt on a Chinese queue made base write the prompt out as the transcript: only the
-    # Chinese entries go to a Chinese queue, and no entry to a language the list is not written in
+    # an English prompt on a Chinese queue made base write the prompt out as the transcript, and so did a
+    # prompt of the Chinese entries: other languages get no prompt
     hk = engine.decoding_options(settings, queue="hk-care")
-    assert hk.language == "zh" and hk.initial_prompt == "旺角，斷線。"
+    assert hk.language == "zh" and hk.initial_prompt is None
     spanish = engine.decoding_options(settings, queue="es-care")
     assert spanish.language == "es" and spanish.initial_prompt is None
 
