@@ -6,6 +6,7 @@ segments instead gets the order wrong: with VAD on, one segment can cover severa
 and its start/end stretch over the other party's turns (see shared notes, "Turn order").
 """
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -78,9 +79,24 @@ def repair_stray_words(words: Sequence[TimedWord], *, gap: float = STRAY_GAP_SEC
     return repaired
 
 
+# Chinese characters and full-width punctuation: written without spaces between words
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def separator(previous: str, piece: str) -> str:
+    """What goes between two words of a line: a space, or nothing next to a Chinese character."""
+    if not previous or not piece or CJK.match(previous[-1]) or CJK.match(piece[0]):
+        return ""
+    return " "
+
+
 def join_words(words: Iterable[TimedWord]) -> str:
-    """The words as one line of text (each word carries its own punctuation)."""
-    return " ".join(piece for piece in (w.text.strip() for w in words) if piece)
+    """The words as one line of text (each word carries its own punctuation): spaces between words, none
+    next to a Chinese character ("我部router喺旺角", not "我 部 router 喺 旺 角")."""
+    line = ""
+    for piece in (w.text.strip() for w in words):
+        line += separator(line, piece) + piece
+    return line
 
 
 def sort_words(words: Iterable[TimedWord]) -> list[TimedWord]:

@@ -26,6 +26,17 @@ def test_turns_follow_time_order_across_channels():
     assert turns[1].start == 2.5 and turns[0].channel == 0 and turns[1].channel == 1
 
 
+def test_chinese_lines_are_written_without_spaces_between_characters():
+    # Whisper gives Chinese "words" one or two characters at a time, without the leading space of English ones
+    pieces = ["你", "好，", "我", "部", " router", "喺", "旺角", "斷", "線", "。", " OK", " thanks"]
+    words = [TimedWord(text=p, start=i * 0.2, end=i * 0.2 + 0.1, speaker="customer", channel=1)
+             for i, p in enumerate(pieces)]
+    assert [t.text for t in group_turns(words)] == ["你好，我部router喺旺角斷線。OK thanks"]
+    transcript = build_transcript(words, info=AudioInfo(format="wav", channels=2, sample_rate=16000,
+                                                        duration_seconds=3.0), duration=3.0, separation="channels")
+    assert [line.text for line in transcript.lines] == ["你好，我部router喺旺角斷線。OK thanks"]
+
+
 def test_stray_last_word_is_put_back_after_its_sentence():
     words = said("customer", "the new one won't", 4.0) + [
         TimedWord(" connect.", 19.8, 20.1, speaker="customer", channel=1),
