@@ -5,7 +5,7 @@ import pytest
 from app.speech.audio import AudioInfo
 from app.speech.metrics import compute_metrics, count_interruptions, gaps, intersect, merge_intervals
 from app.speech.pipeline import build_transcript, channel_roles, redacted_words
-from app.speech.turns import TimedWord, group_turns, repair_stray_words
+from app.speech.turns import TimedWord, drop_stacked_words, group_turns, repair_stray_words
 
 
 def said(speaker: str, text: str, start: float, *, step: float = 0.4, segment: int = 0) -> list[TimedWord]:
@@ -185,3 +185,17 @@ def test_the_page_timeline_totals_are_the_stored_figures():
     assert line.total(line.overtalk) == pytest.approx(m.overtalk_total_seconds) and m.overtalk_count == 1
     assert line.total(line.talk["agent"]) == pytest.approx(m.agent_talk_seconds)
     assert {b.kind for b in bars(line)} == {"agent", "customer", "overtalk", "silence", "hold"}
+
+
+def test_words_stacked_in_an_instant_are_dropped_as_made_up():
+    """The tail Whisper invents past the end of speech (seen on a real recording): five words at one instant,
+    unsure of each. Real words around them, and a sure timing glitch, stay."""
+    spoken = [TimedWord(" Rear,", 13.08, 13.46, 0.94, channel=1), TimedWord(" Center.", 13.76, 14.04, 0.84, channel=1)]
+    invented = [TimedWord(f" {w}", 14.62, 14.62, p, channel=1)
+                for w, p in [("Side,", 0.02), ("Right,", 0.08), ("Side,", 0.43), ("Left,", 0.08), ("Side.", 0.87)]]
+    assert [w.text for w in repair_stray_words(spoken + invented)] == [" Rear,", " Center."]
+    sure = [TimedWord(f" {w}", 20.0, 20.05, 0.95, channel=1) for w in ("one", "two", "three")]
+    assert len(drop_stacked_words(spoken + sure)) == 5
+    other_channels = [TimedWord(" yes", 5.0, 5.02, 0.1, channel=0), TimedWord(" no", 5.0, 5.02, 0.1, channel=1),
+                      TimedWord(" ok", 5.01, 5.03, 0.1, channel=0)]
+    assert drop_stacked_words(other_channels) == other_channels  # never three of one channel in a row
