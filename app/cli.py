@@ -56,9 +56,16 @@ def serve(
 def worker(workers: Annotated[int, typer.Option(help="Worker threads in this process.")] = 1) -> None:
     """Run background jobs (transcription, imports, PDF packs) until stopped."""
     from app.core.jobs import build_queue
+    from app.speech.engine import check_languages
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    queue = build_queue(Settings())
+    settings = Settings()
+    problems = check_languages(settings)  # a language the model cannot decode: refuse now, not per call
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    if problems:
+        raise typer.Exit(2)
+    queue = build_queue(settings)
     recovered = queue.recover()
     if recovered:
         typer.echo(f"handed {recovered} waiting or interrupted job(s) to this worker")

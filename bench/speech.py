@@ -4,8 +4,10 @@ faster-whisper with the same model object, on the same files, in the same run (`
   plain:    `model.transcribe(<call as mono 16 kHz>, language="en")`, every other argument faster-whisper's
             default (beam 5, no VAD, no word timestamps), the text of its segments in order.
   pipeline: app.speech.pipeline.transcribe_file with the options the worker uses
-            (engine.decoding_options: stereo per channel with VAD and word timestamps, base's
-            hallucination_silence_threshold, the vocabulary prompt for base), beam 5.
+            (engine.decoding_options: on base, a stereo call's two parties' speech (Silero VAD) joined in
+            time order and decoded in one pass with word timestamps, base's hallucination_silence_threshold
+            and the vocabulary prompt; tiny.en: each channel on its own), beam 5.
+  `--variants`: the pipeline again with one option changed (beam 1, per channel, ...), same files.
 
 Each model runs in its own process (so peak RSS is that model's), the configurations interleaved per call and
 repeated (`--repeats`), so a busy machine slows all of them alike; the spread over repeats and the machine's
@@ -149,6 +151,14 @@ def pipeline_runner(options: Options) -> Runner:
     return run
 
 
+VARIANTS: dict[str, Callable[[Options], Options]] = {
+    "beam 1": lambda o: replace(o, beam_size=1),
+    "beam 2": lambda o: replace(o, beam_size=2),
+    "per channel": lambda o: replace(o, stereo_mode="channels"),
+    "per channel beam 1": lambda o: replace(o, stereo_mode="channels", beam_size=1),
+}
+
+
 def telephone_band(calls: list[Call], workdir: Path) -> list[Call]:
     """The calls resampled to 8 kHz 16-bit WAV (what a phone system records), same channels and scripts."""
     from scipy.signal import resample_poly
@@ -252,6 +262,8 @@ def run_model(args: argparse.Namespace) -> dict[str, Any]:
     rss_loaded = peak_rss_mb()
     options = engine.decoding_options(settings, queue=None)
     configs: list[tuple[str, Runner]] = [("plain", run_plain), ("pipeline", pipeline_runner(options))]
+    for variant in filter(None, args.variants.split(",")):
+        configs.append((f"pipeline {variant}", pipeline_runner(VARIANTS[variant](options))))
     results: dict[str, dict[str, Result]] = {}
     with tempfile.TemporaryDirectory(prefix="earshot-bench-") as tmp:
         calls = load_calls(args.calls)[: args.limit or None]
@@ -308,16 +320,20 @@ def report(figures: list[dict[str, Any]], args: argparse.Namespace) -> None:
               f"{fig['rss_loaded']:.0f} MB after; machine load average before {fig['load_before']}, after "
               f"{fig['load_after']}")
         for set_name, configs in fig["results"].items():
-            plain, pipe = Result(**configs["plain"]), Result(**configs["pipeline"])
-            wall = [(pa / pw) / (qa / qw) for pa, pw, qa, qw in
-                    zip(pipe.audio, pipe.wall, plain.audio, plain.wall, strict=True)]
-            cpu = [(pa / pc) / (qa / qc) for pa, pc, qa, qc in
-                   zip(pipe.audio, pipe.cpu, plain.audio, plain.cpu, strict=True)]
-            print(f"    {set_name}: throughput x{statistics.median(wall):.2f} wall "
-                  f"({', '.join(f'{x:.2f}' for x in wall)}), x{statistics.median(cpu):.2f} CPU "
-                  f"({', '.join(f'{x:.2f}' for x in cpu)}); WER strict "
-                  f"{(pipe.wer('strict') or 0) - (plain.wer('strict') or 0):+.1f} points, normalised "
-                  f"{(pipe.wer('normalised') or 0) - (plain.wer('normalised') or 0):+.1f} points")
+            plain = Result(**configs["plain"])
+            for name in configs:
+                if name == "plain":
+                    continue
+                pipe = Result(**configs[name])
+                wall = [(pa / pw) / (qa / qw) for pa, pw, qa, qw in
+                        zip(pipe.audio, pipe.wall, plain.audio, plain.wall, strict=True)]
+                cpu = [(pa / pc) / (qa / qc) for pa, pc, qa, qc in
+                       zip(pipe.audio, pipe.cpu, plain.audio, plain.cpu, strict=True)]
+                print(f"    {set_name}, {name}: throughput x{statistics.median(wall):.2f} wall "
+                      f"({', '.join(f'{x:.2f}' for x in wall)}), x{statistics.median(cpu):.2f} CPU "
+                      f"({', '.join(f'{x:.2f}' for x in cpu)}); WER strict "
+                      f"{(pipe.wer('strict') or 0) - (plain.wer('strict') or 0):+.1f} points, normalised "
+                      f"{(pipe.wer('normalised') or 0) - (plain.wer('normalised') or 0):+.1f} points")
         if fig["split"] is not None:
             right, words, calls_split = fig["split"]
             print(f"    mono speaker split (EARSHOT_SPEECH_MONO_SPLIT) on mono mixes of the stereo demo calls "
@@ -340,6 +356,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="timed passes over the files")
     parser.add_argument("--no-8k", action="store_true", help="skip the 8 kHz (telephone band) copies")
     parser.add_argument("--no-mono-split", action="store_true", help="skip the mono speaker-split measurement")
+    parser.add_argument("--variants", default="", help=f"also run pipeline variants: {', '.join(VARIANTS)}")
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # one model in a child process
     args = parser.parse_args()
     if args.worker:
@@ -348,7 +365,7 @@ def main() -> None:
     figures = []
     for name in args.models.split(","):
         command = [sys.executable, __file__, "--worker", name.strip(), "--calls", str(args.calls),
-                   "--limit", str(args.limit), "--repeats", str(args.repeats)]
+                   "--limit", str(args.limit), "--repeats", str(args.repeats), "--variants", args.variants]
         command += ["--no-8k"] * args.no_8k + ["--no-mono-split"] * args.no_mono_split
         done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
         figures.append(json.loads(done.stdout.strip().splitlines()[-1]))

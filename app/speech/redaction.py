@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from app.nlp import pii as shared_pii
 from app.nlp.spoken import digit_runs, words_of
-from app.speech.turns import TimedWord
+from app.speech.turns import TimedWord, separator
 
 CARD, PHONE, EMAIL, DOB, POSTCODE, ACCOUNT = "card", "phone", "email", "dob", "postcode", "account"
 LABELS = {CARD: "[CARD]", PHONE: "[PHONE]", EMAIL: "[EMAIL]", DOB: "[DOB]", POSTCODE: "[POSTCODE]",
@@ -151,15 +151,12 @@ def redact_words(words: Sequence[TimedWord], *, context: str = "", known: KnownV
     birth?") counts for the answer; findings inside the context itself are ignored. `known`, shared by the
     lines of one call, adds repetitions of values found in earlier lines and remembers this line's.
     """
-    pieces, offsets, cursor = [], [], 0
-    for index, word in enumerate(words):
+    offsets, text = [], ""
+    for word in words:
         piece = word.text.strip()
-        if index:
-            cursor += 1
-        offsets.append((cursor, cursor + len(piece)))
-        pieces.append(piece)
-        cursor += len(piece)
-    text = " ".join(pieces)
+        text += separator(text, piece)
+        offsets.append((len(text), len(text) + len(piece)))
+        text += piece
     spans = find_pii(text, context=context, options=options)
     if known is not None:
         spans = sorted([*spans, *known.echoes(text, spans)], key=lambda s: s.start)

@@ -1,6 +1,7 @@
 """The transcription job: payload {"recording_id": N}."""
 
 import logging
+import re
 import time
 from typing import Any, NoReturn
 
@@ -67,7 +68,7 @@ def transcribe_recording(ctx: JobContext) -> dict[str, Any]:
     log.info("transcribing recording %s with model %s (%s, %s, %s threads), language %s, %d vocabulary term(s)",
              recording_id, engine.model_name(settings), settings.speech_device, settings.speech_compute_type,
              settings.speech_cpu_threads, options.language,
-             len(options.initial_prompt.split(", ")) if options.initial_prompt else 0)
+             len(re.split("[,，]", options.initial_prompt)) if options.initial_prompt else 0)
     last = [-1.0, time.monotonic()]
 
     def progress(fraction: float, message: str) -> None:

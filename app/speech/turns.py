@@ -6,6 +6,7 @@ segments instead gets the order wrong: with VAD on, one segment can cover severa
 and its start/end stretch over the other party's turns (see shared notes, "Turn order").
 """
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -56,16 +57,43 @@ SENTENCE_END = (".", "?", "!")
 STRAY_GAP_SECONDS = 1.0
 
 
+STACK_WORDS = 3  # this many words or more ...
+STACK_SECONDS = 0.1  # ... within this span cannot have been spoken
+STACK_PROBABILITY = 0.5  # (kept when the recogniser is sure of them nevertheless: a timing glitch, not made up)
+
+
+def drop_stacked_words(words: Sequence[TimedWord]) -> list[TimedWord]:
+    """Drop runs of words no one could have said: `STACK_WORDS` or more words of one channel timed within
+    `STACK_SECONDS` of each other, with a mean word probability under `STACK_PROBABILITY`. Whisper writes such runs when it keeps "reading" past the end of the speech
+    (measured on real recordings: "Rear, Center. Rear, Left, Side, Right, Side, Left, Side." with the last five
+    words all at the audio's final instant, word probabilities 0.0-0.4)."""
+    kept: list[TimedWord] = []
+    run: list[TimedWord] = []
+
+    def flush() -> None:
+        if len(run) < STACK_WORDS or sum(w.probability for w in run) / len(run) >= STACK_PROBABILITY:
+            kept.extend(run)
+        run.clear()
+
+    for word in words:
+        if run and (word.channel != run[0].channel or word.end - run[0].start > STACK_SECONDS):
+            flush()
+        run.append(word)
+    flush()
+    return kept
+
+
 def repair_stray_words(words: Sequence[TimedWord], *, gap: float = STRAY_GAP_SECONDS) -> list[TimedWord]:
     """Put back a sentence's last word that the recogniser timed after a long silence.
 
     Whisper often times the final word of an utterance followed by silence at the start of the *next*
     stretch of speech ("won't@7.8 connect.@19.8 Thanks,@20.2"), which would move it into a later turn. A word
     that ends a sentence, following a word of the same channel that does not, after more than `gap`
-    seconds, is moved back: the two share the previous word's time span.
+    seconds, is moved back: the two share the previous word's time span. Runs of words stacked in an instant
+    (`drop_stacked_words`) are dropped first.
     """
     repaired: list[TimedWord] = []
-    for word in words:
+    for word in drop_stacked_words(words):
         previous = repaired[-1] if repaired else None
         if (previous is not None and word.channel == previous.channel and word.start - previous.end > gap
                 and word.text.strip().endswith(SENTENCE_END) and not previous.text.strip().endswith(SENTENCE_END)
@@ -78,9 +106,24 @@ def repair_stray_words(words: Sequence[TimedWord], *, gap: float = STRAY_GAP_SEC
     return repaired
 
 
+# Chinese characters and full-width punctuation: written without spaces between words
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def separator(previous: str, piece: str) -> str:
+    """What goes between two words of a line: a space, or nothing next to a Chinese character."""
+    if not previous or not piece or CJK.match(previous[-1]) or CJK.match(piece[0]):
+        return ""
+    return " "
+
+
 def join_words(words: Iterable[TimedWord]) -> str:
-    """The words as one line of text (each word carries its own punctuation)."""
-    return " ".join(piece for piece in (w.text.strip() for w in words) if piece)
+    """The words as one line of text (each word carries its own punctuation): spaces between words, none
+    next to a Chinese character ("我部router喺旺角", not "我 部 router 喺 旺 角")."""
+    line = ""
+    for piece in (w.text.strip() for w in words):
+        line += separator(line, piece) + piece
+    return line
 
 
 def sort_words(words: Iterable[TimedWord]) -> list[TimedWord]:

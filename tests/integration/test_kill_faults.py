@@ -196,13 +196,14 @@ def test_worker_killed_mid_transcription_transcribes_once(deploy, tmp_path):
         pytest.skip("espeak-ng is not installed")
     deployment = deploy(backend="postgresql", queue="redis")
     audio = tmp_path / "long-call.wav"
-    synthesize_call(SCRIPT * 2 + [ScriptLine("agent", "Thank you for calling, goodbye.")], audio)
+    synthesize_call(SCRIPT * 4 + [ScriptLine("agent", "Thank you for calling, goodbye.")], audio)
     with deployment.session() as session:
         recording = make_call(session, deployment.settings, audio)
         job = speech.request_transcription(session=session, queue=deployment.queue, recording_id=recording.id)
         job_id, interaction_id = job.id, recording.interaction_id
 
-    # "Transcribing" progress between 5 % and 60 %: the model is loaded and the audio half decoded
+    # "Transcribing" progress between 5 % and 60 %: the model is loaded and the audio partly decoded (the call
+    # is long enough for several 30 s decoding windows, so the job passes through this range)
     kill_worker_mid_job(deployment, job_id, timeout=90,
                         running=lambda j: j.status == "running" and 0.05 <= j.progress <= 0.6)
     with deployment.session() as session:

@@ -1,6 +1,7 @@
 """Model choice and the base model's one-time join: verified, atomic, refused when the hash differs."""
 
 import hashlib
+import json
 
 import pytest
 
@@ -72,14 +73,70 @@ def test_model_choice_and_profiles(tmp_path):
 
 def test_queue_language_and_vocabulary_reach_the_decoder(tmp_path):
     vocabulary = tmp_path / "vocabulary.yaml"
-    vocabulary.write_text("terms: [Kestrel Telecom]\nqueues:\n  hk-care: [Mong Kok]\n")
+    vocabulary.write_text("terms: [Kestrel Telecom, 旺角]\nqueues:\n  hk-care: [Mong Kok, 斷線]\n  es-care: [Kestrel]\n")
     settings = Settings(_env_file=None, data_dir=tmp_path, vocabulary_file=vocabulary,
-                        speech_queue_languages={"hk-care": "zh"})
-    hk = engine.decoding_options(settings, queue="hk-care")
-    assert hk.language == "zh" and hk.initial_prompt == "Kestrel Telecom, Mong Kok."
+                        speech_queue_languages={"hk-care": "zh", "es-care": "es"})
     billing = engine.decoding_options(settings, queue="Billing")
     assert billing.language == "en" and billing.initial_prompt == "Kestrel Telecom."
     assert billing.hallucination_silence_threshold == 2.0
+    # an English prompt on a Chinese queue made base write the prompt out as the transcript, and so did a
+    # prompt of the Chinese entries: other languages get no prompt
+    hk = engine.decoding_options(settings, queue="hk-care")
+    assert hk.language == "zh" and hk.initial_prompt is None
+    spanish = engine.decoding_options(settings, queue="es-care")
+    assert spanish.language == "es" and spanish.initial_prompt is None
+
+
+def test_an_english_only_vocabulary_gives_a_chinese_queue_no_prompt(tmp_path):
+    vocabulary = tmp_path / "vocabulary.yaml"
+    vocabulary.write_text("terms: [Kestrel Telecom, Mong Kok, 5G]\n")
+    settings = Settings(_env_file=None, data_dir=tmp_path, vocabulary_file=vocabulary,
+                        speech_language="zh")
+    options = engine.decoding_options(settings, queue=None)
+    assert options.language == "zh" and options.initial_prompt is None
+
+
+def _model_dir(tmp_path, name: str, languages: list[str]):
+    directory = tmp_path / name
+    directory.mkdir()
+    added = [{"id": i, "content": token} for i, token in
+             enumerate(["<|endoftext|>", "<|startoftranscript|>", *(f"<|{code}|>" for code in languages),
+                        "<|translate|>", "<|notimestamps|>"])]
+    (directory / "tokenizer.json").write_text(json.dumps({"added_tokens": added}))
+    return directory
+
+
+def test_cantonese_is_refused_for_a_model_without_its_token(tmp_path):
+    # Whisper base's own tokenizer (from its package) has <|zh|> but no <|yue|>
+    base = Settings(_env_file=None, data_dir=tmp_path, speech_queue_languages={"hk-care": "yue", "cn": "zh"})
+    assert engine.queue_language(base, "cn") == "zh"
+    with pytest.raises(engine.LanguageUnsupported, match=r"no <\|yue\|> token.*\"zh\".*large-v3"):
+        engine.queue_language(base, "hk-care")
+    with pytest.raises(engine.LanguageUnsupported):
+        engine.decoding_options(base, queue="hk-care")
+    assert [p.split(" is set")[0] for p in engine.check_languages(base)] == ["queue hk-care"]
+    # a large-v3 directory has the token: the same setting is accepted
+    large = _model_dir(tmp_path, "faster-whisper-large-v3", ["en", "zh", "yue"])
+    large_v3 = Settings(_env_file=None, data_dir=tmp_path, speech_model_path=large,
+                        speech_queue_languages={"hk-care": "yue"})
+    assert engine.queue_language(large_v3, "hk-care") == "yue"
+    assert engine.check_languages(large_v3) == []
+    older = _model_dir(tmp_path, "faster-whisper-medium", ["en", "zh"])
+    medium = Settings(_env_file=None, data_dir=tmp_path, speech_model_path=older,
+                      speech_queue_languages={"hk-care": "yue"})
+    assert "faster-whisper-medium has no <|yue|> token" in engine.check_languages(medium)[0]
+
+
+def test_the_worker_refuses_to_start_with_a_language_the_model_lacks(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    monkeypatch.setenv("EARSHOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("EARSHOT_SPEECH_QUEUE_LANGUAGES", '{"hk-care": "yue"}')
+    result = CliRunner().invoke(cli, ["worker"])
+    assert result.exit_code == 2
+    assert "queue hk-care is set to language 'yue'" in result.output
 
 
 def test_unusable_queue_languages_are_refused(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 from app.speech.audio import AudioInfo
 from app.speech.metrics import compute_metrics, count_interruptions, gaps, intersect, merge_intervals
 from app.speech.pipeline import build_transcript, channel_roles, redacted_words
-from app.speech.turns import TimedWord, group_turns, repair_stray_words
+from app.speech.turns import TimedWord, drop_stacked_words, group_turns, repair_stray_words
 
 
 def said(speaker: str, text: str, start: float, *, step: float = 0.4, segment: int = 0) -> list[TimedWord]:
@@ -24,6 +24,17 @@ def test_turns_follow_time_order_across_channels():
         ("agent", "hello how can I help"), ("customer", "my bill is wrong"),
         ("agent", "sure let me check"), ("customer", "thanks")]
     assert turns[1].start == 2.5 and turns[0].channel == 0 and turns[1].channel == 1
+
+
+def test_chinese_lines_are_written_without_spaces_between_characters():
+    # Whisper gives Chinese "words" one or two characters at a time, without the leading space of English ones
+    pieces = ["你", "好，", "我", "部", " router", "喺", "旺角", "斷", "線", "。", " OK", " thanks"]
+    words = [TimedWord(text=p, start=i * 0.2, end=i * 0.2 + 0.1, speaker="customer", channel=1)
+             for i, p in enumerate(pieces)]
+    assert [t.text for t in group_turns(words)] == ["你好，我部router喺旺角斷線。OK thanks"]
+    transcript = build_transcript(words, info=AudioInfo(format="wav", channels=2, sample_rate=16000,
+                                                        duration_seconds=3.0), duration=3.0, separation="channels")
+    assert [line.text for line in transcript.lines] == ["你好，我部router喺旺角斷線。OK thanks"]
 
 
 def test_stray_last_word_is_put_back_after_its_sentence():
@@ -174,3 +185,17 @@ def test_the_page_timeline_totals_are_the_stored_figures():
     assert line.total(line.overtalk) == pytest.approx(m.overtalk_total_seconds) and m.overtalk_count == 1
     assert line.total(line.talk["agent"]) == pytest.approx(m.agent_talk_seconds)
     assert {b.kind for b in bars(line)} == {"agent", "customer", "overtalk", "silence", "hold"}
+
+
+def test_words_stacked_in_an_instant_are_dropped_as_made_up():
+    """The tail Whisper invents past the end of speech (seen on a real recording): five words at one instant,
+    unsure of each. Real words around them, and a sure timing glitch, stay."""
+    spoken = [TimedWord(" Rear,", 13.08, 13.46, 0.94, channel=1), TimedWord(" Center.", 13.76, 14.04, 0.84, channel=1)]
+    invented = [TimedWord(f" {w}", 14.62, 14.62, p, channel=1)
+                for w, p in [("Side,", 0.02), ("Right,", 0.08), ("Side,", 0.43), ("Left,", 0.08), ("Side.", 0.87)]]
+    assert [w.text for w in repair_stray_words(spoken + invented)] == [" Rear,", " Center."]
+    sure = [TimedWord(f" {w}", 20.0, 20.05, 0.95, channel=1) for w in ("one", "two", "three")]
+    assert len(drop_stacked_words(spoken + sure)) == 5
+    other_channels = [TimedWord(" yes", 5.0, 5.02, 0.1, channel=0), TimedWord(" no", 5.0, 5.02, 0.1, channel=1),
+                      TimedWord(" ok", 5.01, 5.03, 0.1, channel=0)]
+    assert drop_stacked_words(other_channels) == other_channels  # never three of one channel in a row
