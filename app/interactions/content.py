@@ -18,7 +18,9 @@ subjects with the `subject` filter (`{{ interaction|subject }}`, `{{ interaction
 """
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -191,13 +193,39 @@ def redact_text(text: str, *, names: bool = True) -> str:
     return pii.redact(text, pii.find_pii(text, use_ner=names))
 
 
+# findings computed ahead of an import's transaction (see `redacted_ahead`), by (text, context)
+_ahead: ContextVar[dict[tuple[str, str], list[pii.PiiSpan]] | None] = ContextVar("earshot_redacted_ahead",
+                                                                                 default=None)
+
+
+@contextmanager
+def redacted_ahead(texts: Sequence[tuple[str, str]]) -> Iterator[None]:
+    """Run the detector over the (text, previous text) pairs an import is about to store before its transaction
+    begins, and let `redact_texts` inside the block use those findings. On SQLite a state-changing request holds
+    the one write lock from its first statement; the language model (~2 ms a message) then runs while nobody
+    waits for it. A text read with another context than the one guessed here is simply read again, so what is
+    stored is the same either way."""
+    pairs = list(dict.fromkeys(pair for pair in texts if pair[0]))
+    found = pii.find_pii_many([t for t, _ in pairs], contexts=[c for _, c in pairs]) if pairs else []
+    token = _ahead.set(dict(zip(pairs, found, strict=True)))
+    try:
+        yield
+    finally:
+        _ahead.reset(token)
+
+
 def redact_texts(texts: Sequence[str], *, contexts: Sequence[str] | None = None) -> list[str]:
     """`redact_text` over many texts (each read after its previous turn in `contexts`, if given), running the
-    language model in batches."""
+    language model in batches (only over the texts `redacted_ahead` did not already read)."""
     if not texts:
         return []
-    found = pii.find_pii_many(list(texts), contexts=contexts)
-    return [pii.redact(text, spans) for text, spans in zip(texts, found, strict=True)]
+    contexts = list(contexts) if contexts is not None else [""] * len(texts)
+    ahead = _ahead.get() or {}
+    missing = [i for i, pair in enumerate(zip(texts, contexts, strict=True)) if pair not in ahead]
+    found_now = dict(zip(missing, pii.find_pii_many([texts[i] for i in missing], contexts=[contexts[i] for i in missing])
+                         if missing else [], strict=True))
+    return [pii.redact(text, found_now[i] if i in found_now else ahead[(text, contexts[i])])
+            for i, text in enumerate(texts)]
 
 
 def needs_redaction(row: Interaction | Message) -> bool:
