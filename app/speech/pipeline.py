@@ -14,7 +14,7 @@ phone call the estimate was no better than giving every word one label.
 
 import bisect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -124,6 +124,19 @@ def is_silent(audio: AudioArray) -> bool:
     return audio.size == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK
 
 
+def decode(model: Any, audio: AudioArray, *, options: Options, vad: bool) -> Iterable[Any]:
+    """The recogniser's segments (a lazy generator: decoding happens while iterating), always with word timings,
+    decoded with the call's options; the one place the model is asked."""
+    segments: Iterable[Any]
+    segments, _info = model.transcribe(audio, language=options.language, beam_size=options.beam_size,
+                                       vad_filter=vad, word_timestamps=True, temperature=list(options.temperatures),
+                                       condition_on_previous_text=options.condition_on_previous_text,
+                                       no_repeat_ngram_size=options.no_repeat_ngram_size,
+                                       hallucination_silence_threshold=options.hallucination_silence_threshold,
+                                       hotwords=options.hotwords, initial_prompt=options.initial_prompt)
+    return segments
+
+
 def transcribe_channel(model: Any, audio: AudioArray, *, role: str, channel: int | None, options: Options,
                        vad: bool, on_progress: Callable[[float], None] | None = None) -> list[TimedWord]:
     """Timed words of one channel. `on_progress` gets the fraction of the channel done."""
@@ -132,12 +145,7 @@ def transcribe_channel(model: Any, audio: AudioArray, *, role: str, channel: int
         if on_progress is not None:
             on_progress(1.0)
         return []
-    segments, _info = model.transcribe(audio, language=options.language, beam_size=options.beam_size,
-                                       vad_filter=vad, word_timestamps=True, temperature=list(options.temperatures),
-                                       condition_on_previous_text=options.condition_on_previous_text,
-                                       no_repeat_ngram_size=options.no_repeat_ngram_size,
-                                       hallucination_silence_threshold=options.hallucination_silence_threshold,
-                                       hotwords=options.hotwords, initial_prompt=options.initial_prompt)
+    segments = decode(model, audio, options=options, vad=vad)
     words: list[TimedWord] = []
     for number, segment in enumerate(segments):  # a lazy generator: decoding happens while iterating
         for word in segment.words or []:
@@ -191,12 +199,7 @@ def transcribe_joined(model: Any, arrays: Sequence[AudioArray], roles: Sequence[
     joined = np.concatenate([arrays[p.channel][p.start:p.end] for p in pieces])
     ends = [(p.offset + p.end - p.start) / SAMPLE_RATE for p in pieces]
     duration = max(seconds(joined), 1e-6)
-    segments, _info = model.transcribe(joined, language=options.language, beam_size=options.beam_size,
-                                       vad_filter=False, word_timestamps=True, temperature=list(options.temperatures),
-                                       condition_on_previous_text=options.condition_on_previous_text,
-                                       no_repeat_ngram_size=options.no_repeat_ngram_size,
-                                       hallucination_silence_threshold=options.hallucination_silence_threshold,
-                                       hotwords=options.hotwords, initial_prompt=options.initial_prompt)
+    segments = decode(model, joined, options=options, vad=False)
     words: list[TimedWord] = []
     for number, segment in enumerate(segments):  # a lazy generator: decoding happens while iterating
         for word in segment.words or []:
