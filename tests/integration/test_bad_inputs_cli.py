@@ -17,6 +17,13 @@ from tests.fixtures.bad_inputs import generate
 from tests.integration.test_bad_inputs import CORPUS
 
 
+def cli_environment(monkeypatch, database: str, tmp_path) -> None:
+    """What a CLI command run here reads: the test database, a data directory, jobs run in place."""
+    monkeypatch.setenv("EARSHOT_DATABASE_URL", database)
+    monkeypatch.setenv("EARSHOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("EARSHOT_QUEUE_URL", "immediate")
+
+
 @pytest.fixture
 def backend() -> str:  # the CLI opens its own database from EARSHOT_* settings: a SQLite file here
     return "sqlite"
@@ -32,9 +39,7 @@ def cli_database(tmp_path_factory) -> str:
 
 @pytest.fixture
 def run(tmp_path, monkeypatch, cli_database):
-    monkeypatch.setenv("EARSHOT_DATABASE_URL", cli_database)
-    monkeypatch.setenv("EARSHOT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("EARSHOT_QUEUE_URL", "immediate")
+    cli_environment(monkeypatch, cli_database, tmp_path)
     runner = CliRunner()
 
     def invoke(*args: str):
@@ -174,9 +179,7 @@ def corpus_database(request, tmp_path_factory) -> Iterator[str]:
 
 @pytest.mark.parametrize("command", sorted(FILE_COMMANDS))
 def test_every_corpus_file_through_every_cli_import_ends_cleanly(command, corpus_database, tmp_path, monkeypatch):
-    monkeypatch.setenv("EARSHOT_DATABASE_URL", corpus_database)
-    monkeypatch.setenv("EARSHOT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("EARSHOT_QUEUE_URL", "immediate")
+    cli_environment(monkeypatch, corpus_database, tmp_path)
     runner = CliRunner()
     problems = {}
     for path in corpus_files(tmp_path):
@@ -189,9 +192,7 @@ def test_every_corpus_file_through_every_cli_import_ends_cleanly(command, corpus
 @pytest.mark.parametrize("command", sorted(PLACED_COMMANDS))
 def test_every_corpus_file_through_the_commands_that_read_it_under_another_name(command, corpus_database, tmp_path,
                                                                                 monkeypatch):
-    monkeypatch.setenv("EARSHOT_DATABASE_URL", corpus_database)
-    monkeypatch.setenv("EARSHOT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("EARSHOT_QUEUE_URL", "immediate")
+    cli_environment(monkeypatch, corpus_database, tmp_path)
     runner = CliRunner()
     problems = {}
     for path in corpus_files(tmp_path):
@@ -254,9 +255,7 @@ def test_every_corpus_file_as_drop_folder_metadata_fails_that_recording_by_name(
     `failed <name>.wav: <why>` line and exit 1 — never a traceback; an empty folder is an error too."""
     from tests.integration.connectors_support import tone
 
-    monkeypatch.setenv("EARSHOT_DATABASE_URL", corpus_database)
-    monkeypatch.setenv("EARSHOT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("EARSHOT_QUEUE_URL", "immediate")
+    cli_environment(monkeypatch, corpus_database, tmp_path)
     runner = CliRunner()
     sample = tone(tmp_path / "sample.wav")
     problems = {}
