@@ -93,13 +93,9 @@ def _chat_texts(items: list[Any]) -> list[tuple[str, str]]:
     them; items that are not well-formed are left to the import to report."""
     rows = [i for i in items if isinstance(i, dict) and isinstance(i.get("text"), str)]
     rows.sort(key=lambda i: (str(i.get("conversation_id")), str(i.get("sent_at"))))
-    pairs: list[tuple[str, str]] = []
-    previous: dict[str, str] = {}
-    for item in rows:
-        conversation = str(item.get("conversation_id"))
-        pairs.append((item["text"], previous.get(conversation, "")))
-        previous[conversation] = item["text"]
-    return pairs
+    texts = [item["text"] for item in rows]
+    return list(zip(texts, content.previous_texts([(str(i.get("conversation_id")), i["text"]) for i in rows]),
+                    strict=True))
 
 
 @router.post("/social", responses=error_responses(413))

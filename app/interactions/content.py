@@ -261,6 +261,17 @@ def redact_subjects(rows: Sequence[Interaction | Message]) -> int:
     return len(todo)
 
 
+def previous_texts(conversation_texts: Sequence[tuple[Any, str]]) -> list[str]:
+    """For (conversation, text) pairs in time order: the text each is read after (the previous one of its
+    conversation, "" for the first) — the context the detector reads a message in."""
+    previous: dict[Any, str] = {}
+    contexts = []
+    for conversation, text in conversation_texts:
+        contexts.append(previous.get(conversation, ""))
+        previous[conversation] = text
+    return contexts
+
+
 def redact_messages(messages: Sequence[Message]) -> int:
     """Set `redacted_text` of every message that has none yet (new, or its text changed and the caller cleared
     it), and `redacted_subject` of every e-mail subject not redacted yet, in the caller's transaction. Each text
@@ -268,14 +279,10 @@ def redact_messages(messages: Sequence[Message]) -> int:
     after the agent asked for it is redacted as one). Returns how many messages were redacted."""
     subjects = redact_subjects([m for m in messages if m.redacted_text is not None])
     ordered = sorted(messages, key=lambda m: (m.interaction_id or 0, as_utc(m.sent_at), m.id or 0))
-    previous: dict[int, str] = {}
-    todo: list[Message] = []
-    contexts: list[str] = []
-    for message in ordered:
-        if message.redacted_text is None:
-            todo.append(message)
-            contexts.append(previous.get(message.interaction_id or 0, ""))
-        previous[message.interaction_id or 0] = message.text
+    read = [(m, context) for m, context in zip(ordered, previous_texts([(m.interaction_id or 0, m.text) for m in ordered]),
+                                               strict=True) if m.redacted_text is None]
+    todo = [m for m, _ in read]
+    contexts = [context for _, context in read]
     for message, redacted in zip(todo, redact_texts([m.text for m in todo], contexts=contexts), strict=True):
         message.redacted_text = redacted
     redact_subjects(todo)
