@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages Earshot needs when they are missing (as root), or says which to install.
 #   libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core: WeasyPrint (PDF meeting packs)
+#   fonts-noto-cjk: Chinese text (Hong Kong, Mandarin queues) in PDF packs and pages, instead of empty boxes
 #   poppler-utils: pdftotext/pdftoppm to check PDFs in tests
 #   espeak-ng sox: synthesise the demo calls and test audio
 #   dovecot-imapd: a throw-away IMAP server for the IMAP connector test
@@ -8,7 +9,7 @@
 #               checks the real model on them (GPL-2, recorded for ALSA's speaker-test)
 #   chromium: browser tests (Playwright drives Debian's Chromium; nothing is downloaded)
 set -eu
-PACKAGES="${EARSHOT_APT_PACKAGES:-libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils espeak-ng sox dovecot-imapd alsa-utils chromium}"
+PACKAGES="${EARSHOT_APT_PACKAGES:-libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-cjk poppler-utils espeak-ng sox dovecot-imapd alsa-utils chromium}"
 missing=""
 for pkg in $PACKAGES; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

@@ -142,6 +142,18 @@ def shown_subject(row: Interaction | Message | None, gate: ContentGate = REDACTE
     return gate.subject(row)
 
 
+def shown_title(interaction: Interaction, gate: ContentGate = REDACTED) -> str:
+    """The `title` template filter: what a link to an interaction reads — its subject as the gate shows it, else
+    "Twitter thread" for a social thread (a post id means nothing to a reader), else the source's reference
+    ("call-013")."""
+    subject = gate.subject(interaction)
+    if subject:
+        return subject
+    if interaction.channel == "social":
+        return f"{(interaction.platform or 'social').capitalize()} thread"
+    return interaction.external_id or f"{interaction.channel} {interaction.id}"
+
+
 @dataclass(frozen=True)
 class Excerpt:
     before: str

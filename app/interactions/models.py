@@ -36,7 +36,8 @@ class Channel(StrEnum):
 
     @property
     def icon(self) -> str:
-        return {"call": "☎", "chat": "💬", "email": "✉", "social": "📣"}[self.value]
+        """A glyph the bundled DejaVu font has (emoji fonts are often missing on servers and in PDF packs)."""
+        return {"call": "☎", "chat": "⌨", "email": "✉", "social": "@"}[self.value]
 
 
 class Direction(StrEnum):

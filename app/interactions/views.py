@@ -28,7 +28,7 @@ NAV = [
 ]
 
 # template filters this feature contributes (app.main installs them): `{{ interaction|subject }}`
-TEMPLATE_FILTERS = {"subject": content.shown_subject}
+TEMPLATE_FILTERS = {"subject": content.shown_subject, "title": content.shown_title}
 
 CHANNEL_ICONS = {channel.value: channel.icon for channel in Channel}
 

@@ -38,6 +38,20 @@ def test_untrusted_text_is_escaped_on_every_page(client, session, agents):
     assert customer.status_code == 200 and "Maria Lopez" in customer.text
 
 
+def test_a_social_thread_is_named_for_its_platform_not_its_post_id(client, session, agents):
+    """Links to a social thread read "Twitter thread" on search, the customer's timeline and the thread page: the
+    post id ("tw-100", in real feeds a 19-digit number) is shown only as the source reference."""
+    load_fixtures(session)
+    thread = interactions.get_by_external_id(session=session, source="t", external_id="tw-100")
+    sign_in(client, "admin")
+    link = re.compile(rf'<a href="/interactions/{thread.id}">([^<]*)</a>')
+    results = client.get("/search", params={"q": "broadband", "channel": "social"}, headers=HTML).text
+    timeline = client.get(f"/customers/{thread.customer_id}", headers=HTML).text
+    assert link.findall(results) == ["Twitter thread"] and "Twitter thread" in link.findall(timeline)
+    page = client.get(f"/interactions/{thread.id}", headers=HTML).text
+    assert "<title>Twitter thread" in page and "t · tw-100" in page
+
+
 def test_customer_timeline_lists_every_channel_in_time_order(client, session, agents):
     load_fixtures(session)
     maria = interactions.find_customer_by_identity(session=session, kind="email", value="maria.lopez@example.com")

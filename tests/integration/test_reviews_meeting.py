@@ -153,3 +153,23 @@ def test_meeting_page_shows_its_own_pack_job_after_another_meeting_rendered(clie
     assert f"Pack job {ours.id}:" in first_page and "pack of the first meeting" in first_page
     assert f"Pack job {newer.id}:" not in first_page
     assert f"Pack job {newer.id}:" in second_page and "pack of the first meeting" not in second_page
+
+
+def test_meeting_pack_draws_chinese_text_with_a_chinese_font(client, session, meeting_world, tmp_path):
+    """A Hong Kong customer's words reach the pack as characters, not as empty boxes: the PDF names a CJK font
+    (fonts-noto-cjk, installed by `make setup`) and pdftotext reads the words back."""
+    call = session.exec(select(Segment)).first()
+    session.add(Segment(interaction_id=call.interaction_id, seq=1, speaker="customer", start=4.0, end=8.0,
+                        text="我的寬頻每晚都斷線", redacted_text="我的寬頻每晚都斷線"))
+    session.commit()
+    sign_in(client, "erin")
+    meeting_id = client.post("/api/reviews/meetings", json={"period": "2026-11", "held_on": "2026-12-03"}).json()["id"]
+    job = session.get(Job, client.post(f"/api/reviews/meetings/{meeting_id}/pack").json()["job_id"])
+    session.refresh(job)
+    assert job.status == "done", job.error
+    pdf = tmp_path / "pack.pdf"
+    pdf.write_bytes(client.get(f"/api/reviews/meetings/{meeting_id}/pack.pdf").content)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "寬頻每晚都斷線" in text
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "CJK" in fonts, fonts
