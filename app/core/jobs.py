@@ -57,6 +57,30 @@ class JobKind(StrEnum):
     CONNECTORS_IMAP_PULL = "connectors.imap_pull"
     RETENTION_SWEEP = "retention.sweep"
 
+    @property
+    def label(self) -> str:
+        """What the job does, in the words of the jobs page."""
+        return _JOB_LABELS[self]
+
+
+_JOB_LABELS = {
+    JobKind.SPEECH_TRANSCRIBE: "Transcribe a recording",
+    JobKind.NLP_ANALYZE: "Analyse an interaction (redaction, topics, sentiment, auto-QA)",
+    JobKind.NLP_SWEEP: "Analyse interactions not analysed yet",
+    JobKind.INGEST_IMPORT: "Import a file",
+    JobKind.SURVEYS_IMPORT: "Import survey answers",
+    JobKind.SCORECARDS_AUTO_CHECK: "Check a scorecard's automatic answers",
+    JobKind.COACHING_APPLY_RULES: "Apply coaching rules",
+    JobKind.COACHING_PICK_UP_RETRAINING: "Assign retraining decided in a review",
+    JobKind.REVIEWS_MEETING_PACK: "Print a review meeting pack (PDF)",
+    JobKind.SOCIAL_SWEEP: "Check social care deadlines",
+    JobKind.CONNECTORS_WATCH_SCAN: "Scan watched folders",
+    JobKind.CONNECTORS_WEBHOOK_DELIVER: "Send webhooks",
+    JobKind.CONNECTORS_SCHEDULED_EXPORTS: "Write scheduled exports",
+    JobKind.CONNECTORS_IMAP_PULL: "Fetch e-mail (IMAP)",
+    JobKind.RETENTION_SWEEP: "Delete data past its retention",
+}
+
 
 class UnknownJobKind(ValueError):
     """No handler is registered for this kind: a programming error, never something to skip quietly."""

@@ -14,6 +14,7 @@ from app.auth.service import list_users
 from app.core import audit
 from app.core.errors import EarshotError, plain_validation_detail
 from app.core.export import Column, page_window, table_csv, wants_csv
+from app.core.jobs import JobKind
 from app.core.models import JobStatus
 from app.core.security import Role
 from app.core.web import NavItem, render
@@ -113,7 +114,10 @@ def changes(before: Any, after: Any) -> list[tuple[str, str, str]]:
 
 
 def job_label(kind: str) -> str:
-    """"speech.transcribe" → "Speech: transcribe"."""
+    """"speech.transcribe" → "Transcribe a recording"; a kind this version does not know (a row left by an older
+    one) → "Speech: transcribe"."""
+    if kind in JobKind.__members__.values():
+        return JobKind(kind).label
     feature, _, task = kind.partition(".")
     return f"{feature.capitalize()}: {task.replace('_', ' ')}" if task else kind.replace("_", " ")
 

@@ -29,12 +29,21 @@ def test_jobs_and_audit_read_without_json(client, session, make_user):
     session.commit()
     sign_in(client, "root")
     jobs = client.get("/jobs").text
-    assert "Speech: transcribe" in jobs and "Finished" in jobs and "Saving the transcript" not in jobs
+    assert "Transcribe a recording" in jobs and "Finished" in jobs and "Saving the transcript" not in jobs
     assert "segments: 12" in jobs and '{"segments"' not in jobs
     page = client.get("/admin/audit").text
     assert "evaluation · submit" in page
     assert '<tr class="changed"><td>state</td><td>draft</td><td>submitted</td></tr>' in page
     assert "<td>score</td><td>—</td><td>82.5</td>" in page and '{"state"' not in page
+
+
+def test_every_job_kind_reads_in_words_and_an_unknown_one_still_shows():
+    from app.core.jobs import JobKind
+    from app.system.views import job_label
+
+    labels = [job_label(kind.value) for kind in JobKind]
+    assert len(set(labels)) == len(labels) and not any("." in label or "_" in label for label in labels)
+    assert job_label("legacy.old_task") == "Legacy: old task"
 
 
 def test_admin_uploads_a_recording_from_the_browser(client, session, make_user):
