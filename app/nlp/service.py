@@ -30,12 +30,13 @@ from app.core.security import Principal
 from app.core.timeutil import as_utc, utcnow
 from app.interactions import service as interactions
 from app.interactions.models import Interaction, Message, Segment
-from app.nlp import pii, sentiment
+from app.nlp import sentiment
 from app.nlp.agreement import QuestionAgreement, agreement_by_question
 from app.nlp.categories import CategorySet, default_categories
 from app.nlp.models import AutoAnswerReview, AutoAnswerRow, CategoryHitRow, InteractionAnalytics, PiiSpanRow
-from app.nlp.pipeline import MODEL_PACKAGE, MODEL_VERSION, get_nlp
 from app.nlp.rules import Analysis, AutoAnswer, AutoRuleModel, Hit, Unit, evaluate_rule, parse_rule
+from app.privacy import pii
+from app.privacy.pipeline import MODEL_PACKAGE, MODEL_VERSION, get_nlp
 
 METRIC_NAME = re.compile(r"[a-z_][a-z0-9_]{0,99}")
 PIPELINE = f"{MODEL_PACKAGE}-{MODEL_VERSION}+vader"
