@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from app.core.features import iter_feature_modules
+from app.core.hooks import load_hooks
 from app.core.settings import Settings
 
 cli = typer.Typer(help="Earshot: quality monitoring and evaluation for contact centers.", no_args_is_help=True)
@@ -170,6 +171,7 @@ def _safe_url(url: str) -> str:
 
 for _module in iter_feature_modules("cli"):
     cli.add_typer(_module.commands, name=_module.name)
+load_hooks()  # every command may call the core hooks (imports open review cases, ...); raises if one is missing
 
 
 def main() -> None:

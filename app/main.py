@@ -33,6 +33,7 @@ from app.core.errors import (
     plain_validation_detail,
 )
 from app.core.features import iter_feature_modules
+from app.core.hooks import load_hooks
 from app.core.jobs import JobQueue, Runtime
 from app.core.security import Principal, make_password_hasher
 from app.core.settings import Settings
@@ -307,6 +308,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Tests pass their own session factory (per-test transaction) and queue."""
     settings = settings or Settings()
+    load_hooks()  # the features' handlers of the core hooks; raises if one is missing
     engine = None
     if sessions is None:
         engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.database_busy_timeout_ms)

@@ -23,11 +23,12 @@ from sqlalchemy import insert  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from app.core.db import make_engine  # noqa: E402
+from app.core.hooks import load_hooks  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
 from app.interactions.models import Interaction, Message, Segment  # noqa: E402
 from app.nlp import sentiment  # noqa: E402
-from app.nlp.pipeline import get_nlp  # noqa: E402
 from app.nlp.service import analyze_interaction, load_units  # noqa: E402
+from app.privacy.pipeline import get_nlp  # noqa: E402
 
 AGENT = [
     "thank you for calling acme energy this call may be recorded for training purposes how can i help",
@@ -108,6 +109,7 @@ def main() -> None:
     parser.add_argument("--interactions", type=int, default=10_000)
     parser.add_argument("--measure", type=int, default=400)
     args = parser.parse_args()
+    load_hooks()  # the analysis asks scorecards and speech for its rules and metrics through them
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         upgrade(url)

@@ -28,6 +28,7 @@ import yaml  # noqa: E402
 
 from app.auth.models import User  # noqa: E402
 from app.core.db import make_engine, session_factory, session_scope  # noqa: E402
+from app.core.hooks import load_hooks  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
 from app.evaluations.models import Evaluation, EvaluationAnswer  # noqa: E402
 from app.interactions.models import Interaction, Segment  # noqa: E402
@@ -66,6 +67,7 @@ def main() -> None:
     parser.add_argument("--evaluations", type=int, default=500)
     parser.add_argument("--auto-sample", type=int, default=100)
     args = parser.parse_args()
+    load_hooks()  # the form test asks evaluations for its reference set through them
     url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'formtest.db'}"
     upgrade(url)
     engine = make_engine(url)

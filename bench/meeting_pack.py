@@ -16,6 +16,7 @@ from sqlmodel import select
 from app.auth.models import User
 from app.auth.service import principal_of
 from app.core.db import make_engine, session_factory, session_scope
+from app.core.hooks import load_hooks
 from app.core.migrate import upgrade
 from app.core.settings import Settings
 from app.interactions.models import Customer, CustomerIdentity, Interaction
@@ -105,6 +106,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, nargs="+", default=[19, 200])
     parser.add_argument("--keep", type=Path, default=None)
     args = parser.parse_args()
+    load_hooks()  # the survey import opens the cases through the reviews feature's hook
     warm = time.perf_counter()
     import weasyprint  # noqa: F401 - loading Pango once is not part of a pack's time
 

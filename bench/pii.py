@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.nlp.evaluation import PII_TARGETS, Labelled, Report, load_labelled_sets, missed_targets, score  # noqa: E402
-from app.nlp.pii import PiiOptions, PiiSpan, default_options, find_pii, find_pii_many  # noqa: E402
-from app.nlp.pipeline import get_ner_nlp  # noqa: E402
+from app.privacy.pii import PiiOptions, PiiSpan, default_options, find_pii, find_pii_many  # noqa: E402
+from app.privacy.pipeline import get_ner_nlp  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "nlp"
 LABELLED = [FIXTURES / "pii_labelled.jsonl", FIXTURES / "pii_spoken.jsonl"]

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from app.auth import service as auth_service
 from app.auth.models import User, UserCreate
 from app.core.db import make_engine
+from app.core.hooks import load_hooks
 from app.core.jobs import JobQueue, Runtime
 from app.core.migrate import upgrade
 from app.core.security import make_password_hasher
@@ -27,6 +28,8 @@ POSTGRES_URL = os.environ.get("EARSHOT_TEST_POSTGRES_URL", "postgresql+psycopg:/
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_PASSWORD = "correct horse battery"
 BACKENDS = ["sqlite", "postgresql"]
+
+load_hooks()  # tests call services directly: they get the features' hook handlers as the app's entry points do
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,5 +1,6 @@
 """Outbound webhooks: admins register endpoints (url, secret, event types, active); features publish
-events with `publish_event`, which stores one delivery per subscribed endpoint and queues a job for each.
+events through the core hook `PUBLISH_EVENT` (app/core/hooks.py; `hooks.py` here hands them to
+`publish_event`), which stores one delivery per subscribed endpoint and queues a job for each.
 
 Delivery (job `connectors.webhook_deliver`): POST of
     {"id": <delivery id>, "event": <event type>, "created_at": <ISO time>, "data": <payload>}
@@ -39,21 +40,22 @@ from app.connectors.models import WebhookDelivery, WebhookEndpoint
 from app.core import audit
 from app.core.audit import Actor
 from app.core.errors import InvalidInput, NotFound
+from app.core.hooks import EventType
 from app.core.jobs import JobKind, JobQueue
 from app.core.listing import Page, paginate
 from app.core.timeutil import utcnow
 
 DELIVER_KIND = JobKind.CONNECTORS_WEBHOOK_DELIVER
 WEBHOOK_ATTEMPTS = 6
-EVENT_TYPES: dict[str, str] = {
-    "evaluation.submitted": "An evaluation was submitted",
-    "dispute.opened": "An agent disputed an evaluation",
-    "dispute.resolved": "A dispute was resolved",
-    "review_case.opened": "A review case was opened from a survey answer",
-    "action.overdue": "A coaching action passed its due date",
-    "sla.breached": "A social or chat first-response SLA was breached",
-    "social.unattended_post": "A social post is waiting without a reply",
-    "alert.spike": "A spike alert fired",
+EVENT_TYPES: dict[str, str] = {  # every EventType of app/core/hooks.py (tests/unit/test_hooks.py checks)
+    EventType.EVALUATION_SUBMITTED: "An evaluation was submitted",
+    EventType.DISPUTE_OPENED: "An agent disputed an evaluation",
+    EventType.DISPUTE_RESOLVED: "A dispute was resolved",
+    EventType.REVIEW_CASE_OPENED: "A review case was opened from a survey answer",
+    EventType.ACTION_OVERDUE: "A coaching action passed its due date",
+    EventType.SLA_BREACHED: "A social or chat first-response SLA was breached",
+    EventType.SOCIAL_UNATTENDED_POST: "A social post is waiting without a reply",
+    EventType.ALERT_SPIKE: "A spike alert fired",
 }
 
 

@@ -27,7 +27,10 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app.core.db import SessionFactory, make_engine, session_factory, session_scope, write_transactions
+from app.core.errors import NotFound
+from app.core.listing import Page, paginate
 from app.core.models import Job, JobStatus
+from app.core.security import Principal, Role
 from app.core.settings import Settings
 from app.core.storage import remove_abandoned_temp_files
 from app.core.timeutil import utcnow
@@ -211,6 +214,9 @@ class JobQueue:
         self.runtime.cache["queue"] = self  # periodic tasks of features reach the queue through the runtime
         self.huey = huey or make_huey(runtime.settings)
         load_handlers()
+        from app.core.hooks import load_hooks
+
+        load_hooks()  # the jobs call the core hooks (e.g. a survey import opens review cases)
 
         # Huey retries the message when the database fails before the job row could be claimed or updated
         @self.huey.task(name="earshot.run_job", retries=5, retry_delay=10)  # type: ignore[untyped-decorator]
@@ -417,3 +423,25 @@ class JobQueue:
 
 def build_queue(settings: Settings) -> JobQueue:
     return JobQueue(build_runtime(settings))
+
+
+# ---------------------------------------------------------------- the jobs list (system pages, imports page)
+
+def list_jobs(*, session: Session, principal: Principal, status: str | None = None, kind: str | None = None,
+              page: int = 1, per_page: int = 50) -> Page[Job]:
+    """Admins see every job; others the jobs they started."""
+    query = select(Job)
+    if not principal.has(Role.ADMIN):
+        query = query.where(Job.created_by == principal.user_id)
+    if status:
+        query = query.where(Job.status == status)
+    if kind:
+        query = query.where(col(Job.kind).startswith(kind))
+    return paginate(query.order_by(col(Job.id).desc()), page=page, per_page=per_page, session=session)
+
+
+def get_job(*, session: Session, principal: Principal, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or (not principal.has(Role.ADMIN) and job.created_by != principal.user_id):
+        raise NotFound(f"job {job_id} not found")
+    return job

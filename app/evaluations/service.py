@@ -26,6 +26,7 @@ from app.auth import service as auth_service
 from app.auth.models import User
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.hooks import PUBLISH_EVENT, Event, EventType
 from app.core.listing import Page, Sort, paginate
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
@@ -481,7 +482,7 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, revisi
                         "critical_failed": evaluation.critical_failed,
                         "answers": _answer_values(session=session, evaluation_id=evaluation_id),
                         **({"suggestions": outcomes} if outcomes else {})})
-    _publish(session, "evaluation.submitted", {
+    _publish(session, EventType.EVALUATION_SUBMITTED, {
         "evaluation_id": evaluation_id, "interaction_id": evaluation.interaction_id, "agent_id": evaluation.agent_id,
         "evaluator_id": evaluation.evaluator_id, "score": evaluation.score,
         "scorecard_version_id": evaluation.scorecard_version_id})
@@ -533,7 +534,7 @@ def dispute(*, session: Session, principal: Principal, evaluation_id: int, reaso
     audit.record(session=session, actor=principal, action="evaluation.dispute", record_type="evaluation",
                  record_id=evaluation_id, before={"state": "submitted", "score": evaluation.score},
                  after={"state": "disputed", "dispute_id": row.id, "items": row.items}, reason=reason)
-    _publish(session, "dispute.opened", {"dispute_id": row.id, "evaluation_id": evaluation_id,
+    _publish(session, EventType.DISPUTE_OPENED, {"dispute_id": row.id, "evaluation_id": evaluation_id,
                                          "agent_id": evaluation.agent_id, "reason": reason})
     session.commit()
     return row
@@ -595,17 +596,15 @@ def resolve(*, session: Session, principal: Principal, evaluation_id: int, outco
         after["answers"] = {a.question_id: after_values.get(a.question_id) for a in answers}
     audit.record(session=session, actor=principal, action="evaluation.resolve", record_type="evaluation",
                  record_id=evaluation_id, before=before, after=after, reason=reason)
-    _publish(session, "dispute.resolved", {"evaluation_id": evaluation_id, "outcome": outcome,
+    _publish(session, EventType.DISPUTE_RESOLVED, {"evaluation_id": evaluation_id, "outcome": outcome,
                                            "resolved_by": principal.user_id, "score": evaluation.score})
     session.commit()
     return evaluation
 
 
-def _publish(session: Session, event_type: str, payload: dict[str, Any]) -> None:
-    """Outbound webhooks: stored in this transaction, delivered by the worker (app/connectors)."""
-    from app.connectors import webhooks
-
-    webhooks.publish_event(session=session, queue=None, event_type=event_type, payload=payload)
+def _publish(session: Session, event_type: EventType, payload: dict[str, Any]) -> None:
+    """Outbound webhooks: stored in this transaction, delivered by the worker (connectors handles the hook)."""
+    PUBLISH_EVENT.emit(Event(session=session, type=event_type, data=payload))
 
 
 # ---------------------------------------------------------------- shaping for the API

@@ -27,6 +27,7 @@ from app.auth.models import User
 from app.core import phones
 from app.core.audit import Actor
 from app.core.errors import InvalidInput
+from app.core.hooks import SOCIAL_THREAD_WRITTEN, SocialThreadWritten
 from app.core.inputs import CsvFile, decode_text, json_document, json_lines, refuse_binary
 from app.core.jobs import JobKind, JobQueue, registered_kinds
 from app.core.settings import Settings
@@ -633,12 +634,10 @@ def import_social(*, session: Session, records: Iterable[tuple[int, Any]], sourc
 
 
 def _refresh_care_state(*, session: Session, source: str, external_id: str) -> None:
-    """Social care's clocks and flags follow every message written to a thread."""
-    from app.social import service as social_care
-
+    """Social care's clocks and flags follow every message written to a thread (social handles the hook)."""
     thread = interactions.get_by_external_id(session=session, source=source, external_id=external_id)
     if thread is not None and thread.id is not None:
-        social_care.refresh_thread(session=session, interaction_id=thread.id)
+        SOCIAL_THREAD_WRITTEN.emit(SocialThreadWritten(session=session, interaction_id=thread.id))
 
 
 def _social_thread_key(session: Session, source: str, platform: str, post: SocialPost,

@@ -8,12 +8,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, WebAdmin
 from app.core.export import Column, page_window, table_csv, wants_csv
+from app.core.jobs import list_jobs
 from app.core.security import Role
 from app.core.web import NavItem, render
 from app.ingest import service
 from app.ingest.api import start_import_job
 from app.ingest.tasks import IMPORT_KIND
-from app.system import service as system
 
 router = APIRouter()
 
@@ -24,7 +24,7 @@ NAV = [NavItem("Imports", "/imports", (Role.ADMIN,), order=85)]
 def imports_page(request: Request, principal: WebAdmin, session: SessionDep, job: int | None = None,
                  page: Annotated[int, Query(ge=1)] = 1) -> Response:
     page, per_page = page_window(request, page, 20)
-    jobs = system.list_jobs(session=session, principal=principal, kind=IMPORT_KIND, page=page, per_page=per_page)
+    jobs = list_jobs(session=session, principal=principal, kind=IMPORT_KIND, page=page, per_page=per_page)
     if wants_csv(request):
         return table_csv("imports.csv", jobs.items, [
             Column("id", lambda j: j.id),

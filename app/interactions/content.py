@@ -10,7 +10,7 @@ Redaction itself happens when content arrives (`redact_messages` and `redact_sub
 `service.upsert_messages` and `service.sync_interaction` in the ingest's own transaction), so the hourly sweep is
 only a safety net. Subjects (an e-mail's, a ticket's) are redacted like message text and stored beside the
 original (`redacted_subject`): "Card 4929 ... for Jane Doe" is personal data as much as a message is. The detector is the shared one in
-`app.nlp.pii` (a pure text function: no database, no other feature).
+`app.privacy.pii` (a pure text function: no database, no other feature).
 
 tests/unit/test_content_gate_architecture.py fails when a views/api/export/pack module reads `Message.text`,
 `Segment.text`, `redacted_text`, `subject` or `redacted_subject` itself instead of asking the gate; templates print
@@ -32,7 +32,7 @@ from app.core.security import Principal, Role
 from app.core.settings import Settings
 from app.core.timeutil import as_utc
 from app.interactions.models import Interaction, Message, Segment
-from app.nlp import pii
+from app.privacy import pii
 
 BEING_REDACTED = "[being redacted]"
 RowT = TypeVar("RowT", Message, Segment)

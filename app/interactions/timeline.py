@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.hooks import CALL_PLAYER, CallPlayerQuery
+
 SPEAKERS = ("agent", "customer")
 MIN_SILENCE_SECONDS = 2.0  # shorter gaps are ordinary pauses between turns, not silence worth showing
 
@@ -126,26 +128,10 @@ def bars(timeline: Timeline) -> list[Bar]:
 
 def player_context(*, session: Any, principal: Any, settings: Any, interaction: Any, segments: Sequence[Any],
                    original: bool = False) -> dict[str, Any]:
-    """What `interactions/_player.html` needs for a call: its recording, whether this viewer may play it
-    (the redacted copy once transcribed; before that only roles in EARSHOT_UNREDACTED_ROLES), the timeline."""
-    from sqlmodel import select
-
-    from app.interactions.service import interaction_recording
-    from app.speech import service as speech
-    from app.speech.models import CallMetrics, CallTranscript
-
+    """What `interactions/_player.html` needs for a call (nothing for other channels): speech owns the
+    recording's player and answers through the core hook CALL_PLAYER (app/speech/hooks.py)."""
     if interaction.channel != "call":
         return {}
-    recording = interaction_recording(session=session, interaction_id=interaction.id)
-    may_unredact = speech.may_see_unredacted(principal, settings)
-    transcript = session.exec(select(CallTranscript).where(CallTranscript.interaction_id == interaction.id)).first()
-    metrics = session.exec(select(CallMetrics).where(CallMetrics.interaction_id == interaction.id)).first()
-    if metrics is not None and metrics.intervals is not None:
-        line = from_intervals(metrics.intervals, metrics.duration_seconds)
-    else:
-        line = build([(s.speaker, s.start, s.end) for s in segments],
-                     recording.duration_seconds if recording else None)
-    return {"recording": recording, "original": original, "may_unredact": may_unredact, "timeline": line,
-            "timeline_bars": bars(line), "playable": recording is not None and (transcript is not None or may_unredact),
-            "transcript_info": transcript, "call_metrics": metrics,
-            "speaker_note": speech.speaker_note(transcript)}
+    return CALL_PLAYER.ask(CallPlayerQuery(session=session, principal=principal, settings=settings,
+                                           interaction_id=interaction.id, original=original,
+                                           lines=[(s.speaker, s.start, s.end) for s in segments]))

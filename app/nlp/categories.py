@@ -23,7 +23,7 @@ from spacy.tokens import Doc, Token
 from spacy.util import filter_spans
 
 from app.core.language import fold, fold_aligned, has_cjk
-from app.nlp.pipeline import get_nlp
+from app.privacy.pipeline import get_nlp
 
 CATEGORIES_FILE = Path(__file__).with_name("categories.yaml")
 LEMMA_ATTR = "earshot_lemma"

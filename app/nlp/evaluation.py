@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.nlp.pii import PiiSpan
+from app.privacy.pii import PiiSpan
 
 
 @dataclass

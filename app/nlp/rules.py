@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from spacy.tokens import Doc
 
 from app.nlp.categories import CategoryHit, CategoryRule, CategorySet, build_categories
-from app.nlp.pipeline import get_nlp
-from app.nlp.timing import char_span_times
+from app.privacy.pipeline import get_nlp
+from app.privacy.timing import char_span_times
 
 Speaker = Literal["agent", "customer", "any"]
 AnswerValue = Literal["yes", "no", "na"]

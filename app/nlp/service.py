@@ -1,18 +1,19 @@
 """Interaction analytics: analyse one interaction (sentiment, categories, PII, auto-QA) and store the
 results idempotently; read them back with the viewer's scope; review auto answers; agreement report.
 
-Other features plug in without this module knowing them:
-- `register_rule_source(fn)`: fn(session=, interaction=) -> {question_id: rule (dict or model)} — the
-  scorecards feature returns the auto rules of the scorecard(s) that apply to the interaction.
-- `register_metric_source(fn)`: fn(session=, interaction=) -> {"hold_seconds": 12.0, ...} — the speech
-  feature returns the call's metrics (talk, silence, overtalk, hold).
+Features above this one give the analysis its inputs through the core hooks (app/core/hooks.py), without
+this module knowing them:
+- `AUTO_QA_RULES`: {answer key: rule (dict or model)} — scorecards answers with the auto rules of the
+  published scorecard(s) that apply to the interaction's channel.
+- `CALL_METRICS`: {"hold_seconds": 12.0, ...} — speech answers with the call's metrics (talk, silence,
+  overtalk, hold).
 """
 
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import delete, func
@@ -20,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from app.core import audit
 from app.core.errors import InvalidInput, NotFound
+from app.core.hooks import AUTO_QA_RULES, CALL_METRICS, AnalysisSubject
 from app.core.jobs import JobKind, JobQueue
 from app.core.language import detect_language
 from app.core.listing import Page, paginate
@@ -28,40 +30,17 @@ from app.core.security import Principal
 from app.core.timeutil import as_utc, utcnow
 from app.interactions import service as interactions
 from app.interactions.models import Interaction, Message, Segment
-from app.nlp import pii, sentiment
+from app.nlp import sentiment
 from app.nlp.agreement import QuestionAgreement, agreement_by_question
 from app.nlp.categories import CategorySet, default_categories
 from app.nlp.models import AutoAnswerReview, AutoAnswerRow, CategoryHitRow, InteractionAnalytics, PiiSpanRow
-from app.nlp.pipeline import MODEL_PACKAGE, MODEL_VERSION, get_nlp
 from app.nlp.rules import Analysis, AutoAnswer, AutoRuleModel, Hit, Unit, evaluate_rule, parse_rule
+from app.privacy import pii
+from app.privacy.pipeline import MODEL_PACKAGE, MODEL_VERSION, get_nlp
 
 METRIC_NAME = re.compile(r"[a-z_][a-z0-9_]{0,99}")
 PIPELINE = f"{MODEL_PACKAGE}-{MODEL_VERSION}+vader"
 ANALYZE_JOB = JobKind.NLP_ANALYZE
-
-
-class RuleSource(Protocol):
-    def __call__(self, *, session: Session, interaction: Interaction) -> Mapping[str, Any]: ...
-
-
-class MetricSource(Protocol):
-    def __call__(self, *, session: Session, interaction: Interaction) -> Mapping[str, float]: ...
-
-
-_RULE_SOURCES: list[RuleSource] = []
-_METRIC_SOURCES: list[MetricSource] = []
-
-
-def register_rule_source(source: RuleSource) -> RuleSource:
-    if source not in _RULE_SOURCES:
-        _RULE_SOURCES.append(source)
-    return source
-
-
-def register_metric_source(source: MetricSource) -> MetricSource:
-    if source not in _METRIC_SOURCES:
-        _METRIC_SOURCES.append(source)
-    return source
 
 
 # ---------------------------------------------------------------- analysis
@@ -124,22 +103,23 @@ def analyze_units(units: Sequence[Unit], *, categories: CategorySet | None = Non
     return found
 
 
-def _rules_for(*, session: Session, interaction: Interaction, rules: Mapping[str, Any] | None) -> dict[str, Any]:
-    import app.nlp.sources  # noqa: F401  registers the built-in sources (imported late: it imports this module)
+def _subject(session: Session, interaction: Interaction) -> AnalysisSubject:
+    assert interaction.id is not None
+    return AnalysisSubject(session=session, interaction_id=interaction.id, channel=interaction.channel)
 
+
+def _rules_for(*, session: Session, interaction: Interaction, rules: Mapping[str, Any] | None) -> dict[str, Any]:
     merged: dict[str, Any] = {}
-    for source in _RULE_SOURCES:
-        merged.update(source(session=session, interaction=interaction))
+    for found in AUTO_QA_RULES.emit(_subject(session, interaction)):
+        merged.update(found)
     merged.update(rules or {})
     return {question_id: parse_rule(rule) if isinstance(rule, dict) else rule for question_id, rule in merged.items()}
 
 
 def _metrics_for(*, session: Session, interaction: Interaction, metrics: Mapping[str, float] | None) -> dict[str, float]:
-    import app.nlp.sources  # noqa: F401  registers the built-in sources (imported late: it imports this module)
-
     merged: dict[str, float] = {}
-    for source in _METRIC_SOURCES:
-        merged.update(source(session=session, interaction=interaction))
+    for found in CALL_METRICS.emit(_subject(session, interaction)):
+        merged.update(found)
     merged.update(metrics or {})
     return merged
 

@@ -20,6 +20,7 @@ from app.auth.models import Site, User
 from app.auth.service import visible_agent_ids
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.hooks import PUBLISH_EVENT, Event, EventType
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
@@ -120,7 +121,7 @@ def open_cases_for_responses(*, session: Session, response_ids: list[int]) -> in
             session.flush()
             audit.record(session=session, actor=None, action="review_case.open", record_type="review_case",
                          record_id=case.id, after={"survey_response_id": response_id, "band": response.band})
-            _publish(session, "review_case.opened", {
+            _publish(session, EventType.REVIEW_CASE_OPENED, {
                 "review_case_id": case.id, "survey_response_id": response_id,
                 "interaction_id": response.interaction_id, "agent_id": case.agent_id, "band": response.band})
             opened += 1
@@ -133,11 +134,9 @@ def open_cases_for_responses(*, session: Session, response_ids: list[int]) -> in
     return opened
 
 
-def _publish(session: Session, event_type: str, payload: dict[str, Any]) -> None:
-    """Outbound webhooks: stored in this transaction, delivered by the worker (app/connectors)."""
-    from app.connectors import webhooks
-
-    webhooks.publish_event(session=session, queue=None, event_type=event_type, payload=payload)
+def _publish(session: Session, event_type: EventType, payload: dict[str, Any]) -> None:
+    """Outbound webhooks: stored in this transaction, delivered by the worker (connectors handles the hook)."""
+    PUBLISH_EVENT.emit(Event(session=session, type=event_type, data=payload))
 
 
 def gather_story(*, session: Session, case: ReviewCase, response: SurveyResponse, window_hours: int) -> None:
@@ -558,7 +557,7 @@ def announce_overdue_actions(*, session: Session, today: date | None = None) -> 
         title = action.topic or action.description or action.kind.replace("_", " ")
         audit.record(session=session, actor=None, action="review_action.overdue", record_type="review_action",
                      record_id=action.id, after={"due_date": action.due_date.isoformat()})
-        _publish(session, "action.overdue", {"action_id": action.id, "agent_id": action.agent_id,
+        _publish(session, EventType.ACTION_OVERDUE, {"action_id": action.id, "agent_id": action.agent_id,
                                              "coach_id": action.owner_id, "title": title,
                                              "due_at": action.due_date.isoformat(), "case_id": action.case_id})
         count += 1

@@ -43,6 +43,7 @@ from sqlmodel import Session, select
 
 from app.core import audit, stats
 from app.core.errors import Conflict, InvalidInput
+from app.core.hooks import SCORED_EVALUATIONS, ScoredEvaluationsQuery
 from app.core.jobs import JobKind, JobQueue
 from app.core.models import Job, JobStatus
 from app.core.security import Principal
@@ -511,22 +512,21 @@ def _auto_checks(draft: ScorecardForm, reference: Sequence[ReferenceEvaluation],
 
 def reference_set(*, session: Session, scorecard_id: int, limit: int = DEFAULT_REFERENCE_SIZE,
                   since: datetime | None = None, until: datetime | None = None) -> list[ReferenceEvaluation]:
-    """The last `limit` scored evaluations of the scorecard with the form each was scored on."""
-    from app.evaluations import service as evaluations  # evaluations depends on scorecards, not the reverse
-
+    """The last `limit` scored evaluations of the scorecard with the form each was scored on (evaluations
+    answers the core hook SCORED_EVALUATIONS: it builds on scorecards, not the reverse)."""
     forms: dict[int, tuple[int, ScorecardForm]] = {}
     out = []
-    for evaluation, answers in evaluations.scored_with_answers(session=session, scorecard_id=scorecard_id,
-                                                               limit=limit, since=since, until=until):
-        assert evaluation.id is not None
+    for evaluation in SCORED_EVALUATIONS.ask(ScoredEvaluationsQuery(session=session, scorecard_id=scorecard_id,
+                                                                    limit=limit, since=since, until=until)):
         if evaluation.scorecard_version_id not in forms:
             version = service.get_version(session=session, version_id=evaluation.scorecard_version_id)
             forms[evaluation.scorecard_version_id] = (version.number, service.form_of(version))
         number, form = forms[evaluation.scorecard_version_id]
         out.append(ReferenceEvaluation(
-            evaluation_id=evaluation.id, interaction_id=evaluation.interaction_id, version_number=number,
+            evaluation_id=evaluation.evaluation_id, interaction_id=evaluation.interaction_id, version_number=number,
             form=form, submitted_at=evaluation.submitted_at,
-            answers=tuple(AnswerInput(question_id=a.question_id, value=a.value, na=a.na) for a in answers)))
+            answers=tuple(AnswerInput(question_id=a.question_id, value=a.value, na=a.na)
+                          for a in evaluation.answers)))
     return out
 
 

@@ -13,6 +13,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from app.core.audit import Actor
 from app.core.errors import NotFound
+from app.core.hooks import PUBLISH_EVENT, Event, EventType
 from app.core.listing import Page, paginate
 from app.core.timeutil import as_utc, utcnow
 from app.interactions import content
@@ -60,27 +61,25 @@ def _add_alert(session: Session, *, kind: str, platform: str, dedupe_key: str, m
 def _publish_alert(session: Session, alert: SocialAlert) -> None:
     """The documented outbound events (app/connectors/webhooks.py), once per alert: a warning is
     `social.unattended_post`, a breach `sla.breached`, a spike `alert.spike`."""
-    from app.connectors import webhooks
-
     details = alert.details
     if alert.kind == AlertKind.UNATTENDED_WARNING:
         since = datetime.fromisoformat(details["waiting_since"])
-        event, payload = "social.unattended_post", {
+        event, payload = EventType.SOCIAL_UNATTENDED_POST, {
             "interaction_id": alert.interaction_id, "platform": alert.platform,
             "post_url": details.get("post_url"), "alert_id": alert.id,
             "waiting_minutes": round((as_utc(alert.created_at) - since).total_seconds() / 60)}
     elif alert.kind == AlertKind.UNATTENDED_BREACH:
-        event, payload = "sla.breached", {
+        event, payload = EventType.SLA_BREACHED, {
             "interaction_id": alert.interaction_id, "platform": alert.platform, "sla": details.get("sla", "reply"),
             "due_at": details["reply_due_at"], "breached_at": details["reply_due_at"], "alert_id": alert.id}
     else:
-        event, payload = "alert.spike", {
+        event, payload = EventType.ALERT_SPIKE, {
             "alert_id": alert.id, "platform": alert.platform,
             "metric": f"mentions: {details['rule']}" if alert.kind == AlertKind.MENTION_SPIKE else alert.kind,
             "window": details.get("hour") or details.get("day"),
             "value": details.get("count", details.get("share")),
             "baseline": details.get("baseline_mean", details.get("baseline_share"))}
-    webhooks.publish_event(session=session, queue=None, event_type=event, payload=payload)
+    PUBLISH_EVENT.emit(Event(session=session, type=event, data=payload))
 
 
 def raise_unattended_alerts(*, session: Session, now: datetime | None = None) -> list[SocialAlert]:

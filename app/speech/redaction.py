@@ -1,6 +1,6 @@
 """Redacting personal data in transcripts: in the text and in the word timings (so the audio can be beeped).
 
-The detection itself is the shared detector of the analytics feature, `app.nlp.pii.find_pii` (cards with a
+The detection itself is the shared detector below interactions, `app.privacy.pii.find_pii` (cards with a
 Luhn check written or spoken, phone numbers, e-mail addresses, account/ID patterns, dates of birth, UK
 postcodes, addresses and person names); this module maps its findings onto timed words. Names and places
 come from the spaCy pipeline and are redacted in the text too.
@@ -15,8 +15,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.nlp import pii as shared_pii
-from app.nlp.spoken import digit_runs, words_of
+from app.privacy import pii as shared_pii
+from app.privacy.spoken import digit_runs, words_of
 from app.speech.turns import TimedWord, separator
 
 CARD, PHONE, EMAIL, DOB, POSTCODE, ACCOUNT = "card", "phone", "email", "dob", "postcode", "account"

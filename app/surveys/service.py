@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from app.auth.models import Site, User
 from app.core import audit
 from app.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from app.core.hooks import SURVEY_ANSWERS_CHANGED, SurveyAnswersChanged
 from app.core.inputs import CsvFile, clean_json, clean_text, decode_text, text_lines
 from app.core.listing import Page, paginate
 from app.core.merge import merge_fields
@@ -351,12 +352,11 @@ def _resolve_people(*, session: Session, response: SurveyResponse, cache: dict[s
 
 
 def _after_import(*, session: Session, response_ids: list[int]) -> int:
-    """Hand the changed responses to the reviews feature (it opens one case per bad response)."""
+    """Hand the changed responses to the reviews feature through its hook (it opens one case per bad
+    response); raises UnhandledHook rather than skip the cases when nobody registered it."""
     if not response_ids:
         return 0
-    from app.reviews.service import open_cases_for_responses  # reviews builds on surveys, not the reverse
-
-    return open_cases_for_responses(session=session, response_ids=response_ids)
+    return SURVEY_ANSWERS_CHANGED.ask(SurveyAnswersChanged(session=session, response_ids=response_ids))
 
 
 IMPORT_CHUNK = 500

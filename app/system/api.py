@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from app.auth.deps import AdminPrincipal, CurrentPrincipal, QueueDep, SessionDep
 from app.core.errors import STANDARD_ERRORS, Conflict, error_responses
+from app.core.jobs import get_job, list_jobs
 from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.models import JobStatus
 from app.system import service
@@ -60,7 +61,7 @@ def jobs(
     page: PageNumber = 1, per_page: PerPage = 50,
 ) -> ListResponse[JobPublic]:
     """Jobs, newest first (admins: every job; others: the jobs they started)."""
-    result = service.list_jobs(session=session, principal=principal, status=status, kind=kind, page=page,
+    result = list_jobs(session=session, principal=principal, status=status, kind=kind, page=page,
                                per_page=per_page)
     return ListResponse.of(result.map(lambda j: JobPublic.model_validate(j, from_attributes=True)))
 
@@ -68,14 +69,14 @@ def jobs(
 @router.get("/jobs/{job_id}", responses=error_responses(404))
 def job(job_id: int, principal: CurrentPrincipal, session: SessionDep) -> JobPublic:
     """One job with its progress; pages poll this while long work runs."""
-    return JobPublic.model_validate(service.get_job(session=session, principal=principal, job_id=job_id),
+    return JobPublic.model_validate(get_job(session=session, principal=principal, job_id=job_id),
                                     from_attributes=True)
 
 
 @router.post("/jobs/{job_id}/retry", responses=error_responses(404, 409))
 def retry_job(job_id: int, principal: AdminPrincipal, session: SessionDep, queue: QueueDep) -> JobPublic:
     """Queue a failed job again (admins)."""
-    found = service.get_job(session=session, principal=principal, job_id=job_id)
+    found = get_job(session=session, principal=principal, job_id=job_id)
     if found.status != JobStatus.FAILED:
         raise Conflict(f"job {job_id} is {found.status}; only failed jobs can be retried")
     found.status, found.error, found.attempts = JobStatus.QUEUED, None, 0

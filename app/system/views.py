@@ -14,7 +14,7 @@ from app.auth.service import list_users
 from app.core import audit
 from app.core.errors import EarshotError, plain_validation_detail
 from app.core.export import Column, page_window, table_csv, wants_csv
-from app.core.jobs import JobKind
+from app.core.jobs import JobKind, list_jobs
 from app.core.models import JobStatus
 from app.core.security import Role
 from app.core.web import NavItem, render
@@ -62,7 +62,7 @@ def audit_page(request: Request, principal: WebAdmin, session: SessionDep, actio
 def jobs_page(request: Request, principal: WebPrincipal, session: SessionDep, status: str | None = None,
               page: Annotated[int, Query(ge=1)] = 1) -> Response:
     page, per_page = page_window(request, page, 50)
-    result = service.list_jobs(session=session, principal=principal, status=status, page=page,
+    result = list_jobs(session=session, principal=principal, status=status, page=page,
                                per_page=per_page)
     if wants_csv(request):
         return table_csv("jobs.csv", result.items, [

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from app.core.hooks import CALL_METRICS
 from app.core.models import AuditEvent, Job
 from app.interactions import service as interactions
 from app.interactions.models import Interaction, Message, Segment
@@ -93,11 +94,11 @@ def test_job_analyzes_a_call_idempotently_with_evidence(session, queue, make_use
     assert segments[evidence["source_id"]].text[evidence["start_char"]:evidence["end_char"]] == evidence["text"]
 
 
-def test_metric_sources_and_unknown_interaction(session, queue, make_user, monkeypatch):
+def test_metric_sources_and_unknown_interaction(session, queue, make_user):
     agent = make_user("agent")
     call = make_call(session, agent.id)
-    monkeypatch.setattr(service, "_METRIC_SOURCES", [lambda *, session, interaction: {"hold_seconds": 75.0}])
-    outcome = service.analyze_interaction(session=session, interaction_id=call.id, rules=RULES)
+    with CALL_METRICS.handled_by(lambda subject: {"hold_seconds": 75.0}):
+        outcome = service.analyze_interaction(session=session, interaction_id=call.id, rules=RULES)
     assert outcome.answers["hold"].value == "no" and outcome.answers["hold"].evidence[0].value == 75.0
     job = queue.enqueue(session=session, kind="nlp.analyze", payload={"interaction_id": 987654})
     session.expire_all()

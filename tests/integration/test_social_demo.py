@@ -86,8 +86,16 @@ def test_cli_sweep_and_refresh_in_a_fresh_process(tmp_path):
     engine.dispose()
     env = {**os.environ, "EARSHOT_DATABASE_URL": url, "EARSHOT_DATA_DIR": str(tmp_path / "data")}
     root = Path(__file__).resolve().parents[2]
-    # only the social CLI module is imported (as `earshot social sweep` would load it lazily)
-    done = subprocess.run([sys.executable, "-c", "from app.social.cli import commands; commands()", "sweep"],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=60)
+
+    def social_cli(start: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", f"{start}from app.social.cli import commands; commands()",
+                               "sweep"], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+
+    # the social CLI module alone: its alert's webhook event has no handler, so the sweep fails (nothing kept)
+    # instead of dropping the event
+    unhooked = social_cli("")
+    assert unhooked.returncode != 0 and "UnhandledHook" in unhooked.stderr
+    # with the hooks' handlers, as `earshot` loads them before any command
+    done = social_cli("from app.core.hooks import load_hooks; load_hooks(); ")
     assert done.returncode == 0, done.stderr[-2000:]
     assert '"threads_refreshed": 1' in done.stdout

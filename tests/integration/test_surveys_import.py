@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import select
 
 from app.core.errors import InvalidInput, Unauthorized
+from app.core.hooks import SURVEY_ANSWERS_CHANGED, UnhandledHook
 from app.core.models import AuditEvent
 from app.reviews.models import ReviewCase
 from app.surveys import service
@@ -150,3 +151,15 @@ def test_relink_after_the_interactions_arrive(session, world):
     case = session.exec(select(ReviewCase).where(ReviewCase.survey_response_id == r7.id)).one()
     assert session.exec(select(ReviewCaseInteraction).where(ReviewCaseInteraction.case_id == case.id)).one()
     assert case.customer_id == nobody.id
+
+
+def test_a_bad_rating_never_skips_its_review_case(session, world):
+    """Reviews opens the case through a core hook: with its handler missing the import fails loudly, it does
+    not report the answers stored and the cases silently not opened (its transaction is rolled back)."""
+    session.commit()
+    with SURVEY_ANSWERS_CHANGED.handled_by(), pytest.raises(UnhandledHook, match="survey_answers_changed"):
+        service.import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
+    session.rollback()
+    assert session.exec(select(ReviewCase)).all() == []
+    report = service.import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
+    assert report.cases_opened == 2 and len(session.exec(select(ReviewCase)).all()) == 2

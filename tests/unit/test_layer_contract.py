@@ -1,12 +1,16 @@
-"""The layer order in pyproject.toml ([tool.importlinter]) holds for app/, and it really fails on an upward
-import: the same layer list, applied to a throw-away package with one module of `core` importing `reports`,
-is reported broken (and the same package without that module is kept)."""
+"""The layer order in pyproject.toml ([tool.importlinter]) holds for app/ with no exception, and it really
+fails on an upward import: a copy of app/ with one of the upward imports issue #24 removed put back is
+reported broken; the same layer list, applied to a throw-away package with one module of `core` importing
+`reports`, is reported broken (and the same package without that module is kept)."""
 
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
@@ -30,9 +34,36 @@ def test_app_keeps_the_layer_contract() -> None:
     assert "1 kept, 0 broken" in result.stdout
 
 
+def test_no_upward_import_is_ignored() -> None:
+    contract = _contract()
+    assert "ignore_imports" not in contract and "unmatched_ignore_imports_alerting" not in contract
+
+
+def _copy_of_app(tmp_path: Path) -> Path:
+    """app/ and the contract, copied: lint-imports reads the copy (first on PYTHONPATH), not the checkout."""
+    shutil.copytree(ROOT / "app", tmp_path / "app", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+@pytest.mark.parametrize(("module", "upward"), [
+    ("evaluations/service.py", "from app.connectors import webhooks"),  # webhooks go through PUBLISH_EVENT
+    ("surveys/service.py", "from app.reviews.service import open_cases_for_responses"),  # SURVEY_ANSWERS_CHANGED
+    ("interactions/content.py", "from app.nlp import service"),  # the detector moved down to app/privacy
+])
+def test_a_copy_of_app_with_an_upward_import_is_broken(tmp_path: Path, module: str, upward: str) -> None:
+    copy = _copy_of_app(tmp_path)
+    target = copy / "app" / module
+    target.write_text(target.read_text() + f"\n{upward}  # noqa\n")
+    broken = _lint(copy)
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    importer = "app." + module.removesuffix(".py").replace("/", ".")
+    assert "BROKEN" in broken.stdout and f"{importer} -> app." in broken.stdout, broken.stdout
+
+
 def test_the_layer_order_is_the_documented_one() -> None:
     layers = _contract()["layers"]
-    assert layers[-1] == "core" and layers[-2] == "auth" and layers[-3] == "interactions"
+    assert layers[-1] == "core" and layers[-2] == "auth" and layers[-3] == "privacy" and layers[-4] == "interactions"
     assert layers[0] == "main | cli | migrations"
     order = [layer.split(" | ") for layer in layers]
     position = {name: index for index, names in enumerate(order) for name in names}  # 0 is the top

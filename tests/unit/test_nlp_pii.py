@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from app.nlp import pii
 from app.nlp.evaluation import load_labelled, load_labelled_sets, missed_targets, score
-from app.nlp.pii import PiiOptions, find_pii, find_pii_many, luhn_ok, redact
+from app.privacy import pii
+from app.privacy.pii import PiiOptions, find_pii, find_pii_many, luhn_ok, redact
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nlp"
 LABELLED = FIXTURES / "pii_labelled.jsonl"

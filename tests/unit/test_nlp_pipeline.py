@@ -3,7 +3,7 @@ import socket
 import pytest
 import spacy
 
-from app.nlp import pipeline
+from app.privacy import pipeline
 
 
 def test_installed_model_is_the_pinned_one():

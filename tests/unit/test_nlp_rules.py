@@ -5,10 +5,10 @@ import pytest
 from pydantic import ValidationError
 
 from app.nlp.categories import default_categories
-from app.nlp.pipeline import get_nlp
 from app.nlp.rules import Analysis, Unit, evaluate_rule, parse_rule
 from app.nlp.sentiment import summarize
 from app.nlp.service import analyze_units
+from app.privacy.pipeline import get_nlp
 
 CALL = [
     ("agent", 0.0, 6.5, "thank you for calling acme energy this call may be recorded for training purposes my name is "

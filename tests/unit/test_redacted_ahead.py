@@ -2,7 +2,7 @@
 SQLite write lock is not held meanwhile); what is stored must be exactly what reading them inside gives."""
 
 from app.interactions import content
-from app.nlp import pii
+from app.privacy import pii
 
 TEXTS = ["Can you confirm your date of birth please?", "12/03/1985", "My card is 4111 1111 1111 1111, I'm Maria Lopez"]
 CONTEXTS = ["", TEXTS[0], TEXTS[1]]

@@ -137,3 +137,15 @@ def _is_weak(word: str, current: DigitRun | None, joined: bool, words: list[tupl
     following = words[next_index][0]
     return not (following.isdigit() or (following in DIGIT_WORDS and following not in WEAK_DIGIT_WORDS)
                 or following in REPEATERS)
+
+
+def is_spelled_letter(text: str, words: list[tuple[str, int, int]], j: int) -> bool:
+    """A letter said on its own ("A", "P"), not the "s" of "it's"."""
+    if j < 0:
+        return False
+    word, start, _ = words[j]
+    return len(word) == 1 and word.isascii() and word.isalpha() and (start == 0 or text[start - 1] not in "'’")
+
+
+def adjacent(text: str, end: int, start: int) -> bool:
+    return 0 <= start - end <= 3 and text[end:start].strip(" ,.-") == ""
