@@ -19,7 +19,7 @@ from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.interactions import content
-from app.social import alerts, care, listening, repeat, service
+from app.social import alerts, care, channels, listening, repeat, reports, service
 from app.social.crosschannel import TopicCluster, hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
 from app.social.processes import PROCESSES
@@ -53,15 +53,15 @@ def queue_page(request: Request, principal: WebSocialViewer, session: SessionDep
             Column("follow_up", lambda r: r.state.follow_up_status),
             Column("clock", lambda r: r.clock.name if r.clock else None)])
     return render(request, "social/queue.html", {
-        "rows": rows, "result": result, "platform": platform or "", "now": utcnow(), "clock_label": service.clock_label,
-        "platforms": [c.platform for c in service.list_configs(session=session)]}, principal=principal)
+        "rows": rows, "result": result, "platform": platform or "", "now": utcnow(), "clock_label": channels.clock_label,
+        "platforms": [c.platform for c in channels.list_configs(session=session)]}, principal=principal)
 
 
 def _thread_context(session: SessionDep, principal: Principal, interaction_id: int, days: int) -> dict[str, object]:
     state = service.get_state(session=session, interaction_id=interaction_id)
     session.commit()
     messages = content.REDACTED.messages(service.thread_messages(session=session, interaction_id=interaction_id))
-    config = service.get_config(session=session, platform=state.platform)
+    config = channels.get_config(session=session, platform=state.platform)
     history = session.exec(select(AuditEvent).where(AuditEvent.record_type == "social_thread",
                                                     AuditEvent.record_id == str(interaction_id))
                            .order_by(col(AuditEvent.at))).all()
@@ -69,11 +69,11 @@ def _thread_context(session: SessionDep, principal: Principal, interaction_id: i
     evidence = [datetime.fromisoformat(t) for t in state.non_genuine_evidence]
     return {"state": state, "messages": messages, "engagement": engagement, "evidence": evidence,
             "influence": service.influence_score(followers=state.follower_count, engagement=engagement), "story": service.thread_story(state=state, messages=messages),
-            "clocks": service.live_clocks(state), "config": config, "clock_label": service.clock_label,
+            "clocks": service.live_clocks(state), "config": config, "clock_label": channels.clock_label,
             "clocks_list": service.thread_clocks(state), "current": service.current_clock(state),
             "targets": {"first_response": config.first_response_seconds, "reply": config.first_response_seconds,
                         "follow_up": config.follow_up_seconds, "resolution": config.site_visit_resolution_seconds},
-            "now": utcnow(), "band": follower_band, "process_names": PROCESSES, "plain": service.plain_duration, "history": history, "days": days,
+            "now": utcnow(), "band": follower_band, "process_names": PROCESSES, "plain": channels.plain_duration, "history": history, "days": days,
             "similar": hide_unviewable(session=session, principal=principal, result=similar_complaints(
                 session=session, interaction_id=interaction_id, window_days=days))}
 
@@ -151,7 +151,7 @@ def process_submit(request: Request, interaction_id: int, principal: WebSocialWo
     return RedirectResponse(f"/social/threads/{interaction_id}?message=Process+set", status_code=303)
 
 
-def sla_chart(attainment: list[service.Attainment]) -> Chart | None:
+def sla_chart(attainment: list[reports.Attainment]) -> Chart | None:
     """Share of clocks met per platform (met ÷ met + breached; pending clocks are not counted yet)."""
     if not attainment:
         return None
@@ -168,7 +168,7 @@ def sla_chart(attainment: list[service.Attainment]) -> Chart | None:
 @router.get("/social/dashboard", response_class=HTMLResponse)
 def dashboard_page(request: Request, principal: WebSocialViewer, session: SessionDep) -> Response:
     if wants_csv(request):
-        return table_csv("social-sla-attainment.csv", service.sla_attainment(session=session), [
+        return table_csv("social-sla-attainment.csv", reports.sla_attainment(session=session), [
             Column("platform", lambda r: r.platform),
             Column("genuine_threads", lambda r: r.threads),
             Column("first_response_met", lambda r: r.first_met),
@@ -185,15 +185,15 @@ def dashboard_page(request: Request, principal: WebSocialViewer, session: Sessio
             Column("interaction_id", lambda a: a.interaction_id),
             Column("delivered_at", lambda a: a.delivered_at),
             Column("delivery_error", lambda a: a.delivery_error)])
-    attainment = service.sla_attainment(session=session)
+    attainment = reports.sla_attainment(session=session)
     return render(request, "social/dashboard.html", {
-        "alerts": alerts.list_alerts(session=session).items, "fairness": service.fairness(session=session),
+        "alerts": alerts.list_alerts(session=session).items, "fairness": reports.fairness(session=session),
         "attainment": attainment, "sla_chart": sla_chart(attainment),
-        "private": service.resolved_privately(session=session),
-        "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST, "share_test": SHARE_TEST,
-        "human": service.human_duration, "processes": service.process_report(session=session),
+        "private": reports.resolved_privately(session=session),
+        "non_genuine": reports.non_genuine_threads(session=session), "spike_test": SPIKE_TEST, "share_test": SHARE_TEST,
+        "human": channels.human_duration, "processes": reports.process_report(session=session),
         "process_names": PROCESSES, "urgent": service.care_queue(session=session, per_page=10).items, "now": utcnow(),
-        "clock_label": service.clock_label, "watch": service.watch_list(session=session),
+        "clock_label": channels.clock_label, "watch": reports.watch_list(session=session),
         "can_work": can_work(session=session, principal=principal)}, principal=principal)
 
 
@@ -207,8 +207,8 @@ def acknowledge_alert(alert_id: int, principal: WebSocialWorker, session: Sessio
 def settings_page(request: Request, principal: WebAdmin, session: SessionDep, message: str | None = None,
                   error: str | None = None) -> Response:
     return render(request, "social/settings.html", {
-        "configs": service.list_configs(session=session), "message": message, "error": error,
-        "care_channels": care.care_channels(session=session), "plain": service.plain_duration,
+        "configs": channels.list_configs(session=session), "message": message, "error": error,
+        "care_channels": care.care_channels(session=session), "plain": channels.plain_duration,
         "listening_rules": listening.list_rules(session=session)}, principal=principal)
 
 
@@ -260,7 +260,7 @@ def settings_submit(platform: str, principal: WebAdmin, session: SessionDep,
                     site_visit_hours: Annotated[float, Form()] = 48,
                     influencer_followers: Annotated[int, Form()] = 100000) -> Response:
     try:
-        data = service.ChannelConfigUpdate(
+        data = channels.ChannelConfigUpdate(
             display_name=display_name or None, first_response_seconds=first_response_minutes * 60,
             follow_up_seconds=follow_up_hours * 3600, alert_before_breach_seconds=alert_before_minutes * 60,
             business_hours_enabled=business_hours_enabled == "on", business_timezone=business_timezone,
@@ -269,7 +269,7 @@ def settings_submit(platform: str, principal: WebAdmin, session: SessionDep,
             non_genuine_follow_ups=non_genuine_follow_ups, non_genuine_window_hours=non_genuine_window_hours,
             non_genuine_grace_hours=non_genuine_grace_hours, site_visit_resolution_seconds=site_visit_hours * 3600,
             influencer_followers=influencer_followers)
-        service.update_config(session=session, platform=platform, data=data, actor=principal)
+        channels.update_config(session=session, platform=platform, data=data, actor=principal)
     except (EarshotError, ValueError) as exc:
         session.rollback()
         reason = exc.message if isinstance(exc, EarshotError) else str(exc).splitlines()[0]
@@ -346,5 +346,5 @@ def public_care_page(request: Request, session: SessionDep) -> Response:
     social rules it is public about, from the same settings the clocks use (app/social/care.py)."""
     content = care.care_page(session=session)
     return render(request, "social/care.html", {"page": content, "configs": content.platforms,
-                                                "expected": service.expected_response,
-                                                "plain": service.plain_duration})
+                                                "expected": channels.expected_response,
+                                                "plain": channels.plain_duration})
