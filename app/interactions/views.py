@@ -16,7 +16,7 @@ from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
-from app.interactions import content, service, timeline
+from app.interactions import content, customers, service, timeline
 from app.interactions import search as search_service
 from app.interactions.models import Channel, Customer, CustomerIdentity
 
@@ -135,10 +135,10 @@ def search_page(request: Request, principal: WebPrincipal, session: SessionDep, 
 @router.get("/customers", response_class=HTMLResponse)
 def customers_page(request: Request, principal: WebStaff, session: SessionDep, q: str = "", sort: str = "",
                    page: Annotated[int, Query(ge=1)] = 1) -> Response:
-    order = parse_sort(sort, service.CUSTOMER_SORTS, "-since")
+    order = parse_sort(sort, customers.CUSTOMER_SORTS, "-since")
     page, per_page = page_window(request, page, 50)
-    result = service.list_customers(session=session, q=q or None, page=page, per_page=per_page, sort=order)
-    identities = service.identities_by_customer(session=session,
+    result = customers.list_customers(session=session, q=q or None, page=page, per_page=per_page, sort=order)
+    identities = customers.identities_by_customer(session=session,
                                                 customer_ids=[c.id for c in result.items if c.id is not None])
     columns = customer_columns(identities)
     if wants_csv(request):
@@ -149,7 +149,7 @@ def customers_page(request: Request, principal: WebStaff, session: SessionDep, q
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
 def customer_page(request: Request, customer_id: int, principal: WebPrincipal, session: SessionDep) -> Response:
-    customer = service.get_customer(session=session, customer_id=customer_id)
+    customer = customers.get_customer(session=session, customer_id=customer_id)
     if customer.merged_into_id is not None:
         return RedirectResponse(f"/customers/{customer.merged_into_id}", status_code=303)
     entries = service.customer_timeline(session=session, customer_id=customer_id, principal=principal)
@@ -167,7 +167,7 @@ def customer_page(request: Request, customer_id: int, principal: WebPrincipal, s
     merged = list(session.exec(select(Customer).where(Customer.merged_into_id == customer_id)))
     return render(request, "interactions/customer.html", {
         "customer": customer, "entries": entries, "names": names, "icons": CHANNEL_ICONS, "merged": merged,
-        "identities": service.customer_identities(session=session, customer_id=customer_id)}, principal=principal)
+        "identities": customers.customer_identities(session=session, customer_id=customer_id)}, principal=principal)
 
 
 @router.get("/interactions/{interaction_id}", response_class=HTMLResponse)
