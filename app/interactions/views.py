@@ -41,16 +41,20 @@ def agent_names(session: Session, ids: set[int]) -> dict[int, str]:
 
 def search_columns(names: dict[int, str],
                    participants: dict[int, list[int]]) -> list[Column[search_service.SearchHit]]:
-    """The search export (the page shows hits as cards, with these fields in their header)."""
+    """The search results, on screen as cards (these fields in each card's header line, the snippet as its text;
+    the page draws the channel with its icon, cell "channel") and in the export."""
     return [
-        Column("Interaction", lambda h: h.interaction.id, name="interaction_id"),
+        Column("Interaction", lambda h: h.interaction.id, name="interaction_id", screen=False),
         Column("Channel", lambda h: h.interaction.channel),
-        Column("Subject", lambda h: content.REDACTED.subject(h.interaction) or h.interaction.external_id),
+        Column("Subject", lambda h: content.REDACTED.subject(h.interaction) or h.interaction.external_id,
+               link=lambda h: f"/interactions/{h.interaction.id}"),
         Column("Started", lambda h: h.interaction.started_at, name="started_at"),
         Column("Agents", lambda h: ", ".join(names.get(a, f"#{a}") for a in participants.get(h.interaction.id or 0, []))),
-        Column("Queue", lambda h: h.interaction.queue),
-        Column("Customer", lambda h: h.interaction.customer_id, name="customer_id"),
-        Column("Snippet", lambda h: h.snippet.striptags())]
+        Column("Queue", lambda h: h.interaction.queue, format=lambda queue: f"queue {queue}" if queue else ""),
+        Column("Customer", lambda h: h.interaction.customer_id, name="customer_id",
+               format=lambda customer: "customer" if customer else "",
+               link=lambda h: f"/customers/{h.interaction.customer_id}" if h.interaction.customer_id else None),
+        Column("Snippet", lambda h: h.snippet.striptags(), html=lambda h: h.snippet)]
 
 
 def _identity_label(identity: CustomerIdentity) -> str:
@@ -125,7 +129,7 @@ def search_page(request: Request, principal: WebPrincipal, session: SessionDep, 
     if wants_csv(request):
         return table_csv("search.csv", hits, search_columns(names, participants))
     return render(request, "interactions/search.html", {
-        "filters": filters, "results": results, "names": names, "participants": participants,
+        "filters": filters, "results": results, "columns": search_columns(names, participants),
         "icons": CHANNEL_ICONS,
         "agents": _visible_agents(session, principal),
         "teams": list(session.exec(select(Team).order_by(col(Team.name)))) if principal.sees_all_agents else []},

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.auth.deps import SessionDep, WebPrincipal
 from app.auth.service import list_users, visible_agent_ids
@@ -81,21 +81,11 @@ def queue_page(request: Request, principal: WebEvaluator, session: SessionDep, c
                                   state=EvaluationState.DRAFT).items
     people = names(session=session, ids=[d.agent_id for d in drafts])
     if wants_csv(request):
-        return table_csv("evaluation-queue.csv", rows, [
-            Column("due_at", lambda r: r.assignment.due_at),
-            Column("overdue", lambda r: "yes" if r.overdue else "no"),
-            Column("interaction_id", lambda r: r.interaction.id),
-            Column("started_at", lambda r: r.interaction.started_at),
-            Column("customer", lambda r: r.customer),
-            Column("channel", lambda r: r.interaction.channel),
-            Column("queue", lambda r: r.interaction.queue or ""),
-            Column("duration_seconds", lambda r: r.interaction.duration_seconds),
-            Column("subject", lambda r: _subject(r.interaction)),
-            Column("agent", lambda r: r.agent),
-            Column("source", lambda r: f"rule #{r.assignment.rule_id}" if r.assignment.rule_id else "manual")])
+        return table_csv("evaluation-queue.csv", rows, QUEUE_COLUMNS)
     every = work_queue.rows(session=session, evaluator_id=principal.user_id)
     return render(request, "evaluations/queue.html", {
-        "rows": rows, "drafts": drafts, "names": people, "message": message,
+        "rows": rows, "columns": QUEUE_COLUMNS, "row_class": lambda r: "overdue" if r.overdue else "",
+        "drafts": drafts, "names": people, "message": message,
         "filters": {"channel": channel, "queue": queue, "overdue": overdue},
         "channels": sorted({r.interaction.channel for r in every}),
         "queues": sorted({r.interaction.queue for r in every if r.interaction.queue}),
@@ -109,6 +99,49 @@ def _subject(interaction: Interaction | None) -> str:
     return content.REDACTED.subject(interaction) or ""
 
 
+# The evaluator's queue, on screen and in its export. The page draws the due time with its "overdue" badge and
+# the duration as m:ss with macros of its own (cells "due_at", "duration_seconds"), and adds the Evaluate button.
+# The subject is a link on screen, after the agent; the export keeps its column order (subject, then agent).
+QUEUE_COLUMNS: list[Column[work_queue.QueueRow]] = [
+    Column("Due", lambda r: r.assignment.due_at, name="due_at"),
+    Column("Overdue", lambda r: "yes" if r.overdue else "no", screen=False),
+    Column("Interaction", lambda r: r.interaction.id, name="interaction_id", screen=False),
+    Column("Date", lambda r: r.interaction.started_at, name="started_at"),
+    Column("Customer", lambda r: r.customer),
+    Column("Channel", lambda r: r.interaction.channel),
+    Column("Queue", lambda r: r.interaction.queue or "", format=lambda queue: queue or "—"),
+    Column("Duration", lambda r: r.interaction.duration_seconds, name="duration_seconds"),
+    Column("Subject", lambda r: _subject(r.interaction), screen=False),
+    Column("Agent", lambda r: r.agent),
+    Column("Subject", lambda r: _subject(r.interaction) or "(no subject)", csv=False,
+           link=lambda r: f"/interactions/{r.interaction.id}"),
+    Column("Source", lambda r: f"rule #{r.assignment.rule_id}" if r.assignment.rule_id else "manual", screen=False)]
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f} %"
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+# Auto-QA suggestions kept or changed per question, on screen (shares in words) and in the export (rounded
+# figures).
+SUGGESTION_COLUMNS: list[Column[suggestions.SuggestionAgreement]] = [
+    Column("Question id", lambda r: r.question_id, name="question_id", screen=False),
+    Column("Question", lambda r: r.question_text),
+    Column("Suggestions submitted", lambda r: r.agreement.n, name="submitted"),
+    Column("Kept", lambda r: r.agreement.agreed),
+    Column("Changed", lambda r: r.agreement.n - r.agreement.agreed),
+    Column("Agreement", lambda r: _rounded(r.agreement.accuracy), html=lambda r: escape(_share(r.agreement.accuracy))),
+    Column("Kappa", lambda r: _rounded(r.agreement.kappa),
+           html=lambda r: escape("–" if r.agreement.kappa is None else f"{r.agreement.kappa:.2f}")),
+    Column("Reading", lambda r: r.agreement.trust, csv=False),
+    Column("Mean confidence", lambda r: _rounded(r.confidence), html=lambda r: escape(_share(r.confidence))),
+    Column("Suggested → final", lambda r: ", ".join(f"{k}: {v}" for k, v in r.agreement.confusion.items()),
+           csv=False)]
+
 
 @router.get("/evaluations/suggestions", response_class=HTMLResponse)
 def suggestions_page(request: Request, principal: WebEvaluator, session: SessionDep, scorecard_id: str = "") -> Response:
@@ -117,15 +150,7 @@ def suggestions_page(request: Request, principal: WebEvaluator, session: Session
     chosen = int(scorecard_id) if scorecard_id.isdigit() else None
     report = suggestions.agreement(session=session, scorecard_id=chosen)
     if wants_csv(request):
-        return table_csv("auto-qa-suggestions.csv", report, [
-            Column("question_id", lambda r: r.question_id),
-            Column("question", lambda r: r.question_text),
-            Column("submitted", lambda r: r.agreement.n),
-            Column("kept", lambda r: r.agreement.agreed),
-            Column("changed", lambda r: r.agreement.n - r.agreement.agreed),
-            Column("agreement", lambda r: None if r.agreement.accuracy is None else round(r.agreement.accuracy, 3)),
-            Column("kappa", lambda r: None if r.agreement.kappa is None else round(r.agreement.kappa, 3)),
-            Column("mean_confidence", lambda r: None if r.confidence is None else round(r.confidence, 3))])
+        return table_csv("auto-qa-suggestions.csv", report, SUGGESTION_COLUMNS)
     return render(request, "evaluations/suggestions.html", {
-        "report": report, "scorecard_id": chosen, "scorecards": scorecards.list_scorecards(session=session),
+        "report": report, "columns": SUGGESTION_COLUMNS, "scorecard_id": chosen, "scorecards": scorecards.list_scorecards(session=session),
     }, principal=principal)

@@ -15,9 +15,7 @@ from app.core.export import Column, table_csv, wants_csv
 from app.core.security import Principal, Role
 from app.core.web import render
 from app.evaluations import planner, sampling
-from app.evaluations.models import (
-    SamplingRuleCreate,
-)
+from app.evaluations.models import SamplingRule, SamplingRuleCreate
 from app.evaluations.views.common import FormFields, names
 from app.scorecards import service as scorecards
 
@@ -33,24 +31,37 @@ def _sampling_page(request: Request, principal: Principal, session: Session, *, 
     evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
     people = names(session=session, ids=[i for r in rules for i in r.evaluator_ids])
     if wants_csv(request):
-        return table_csv("sampling-rules.csv", rules, [
-            Column("id", lambda r: r.id),
-            Column("name", lambda r: r.name),
-            Column("channel", lambda r: r.channel),
-            Column("queue", lambda r: r.queue),
-            Column("team_id", lambda r: r.team_id),
-            Column("per_agent", lambda r: r.per_agent),
-            Column("period_days", lambda r: r.period_days),
-            Column("due_days", lambda r: r.due_days),
-            Column("evaluators", lambda r: ", ".join(people.get(i, str(i)) for i in r.evaluator_ids)),
-            Column("active", lambda r: "yes" if r.active else "no")])
+        return table_csv("sampling-rules.csv", rules, rule_columns(people))
     return render(request, "evaluations/sampling.html", {
         "rules": rules, "evaluators": evaluators, "teams": list_teams(session=session),
         "scorecards": scorecards.list_scorecards(session=session), "message": message, "error": error,
-        "names": people,
+        "names": people, "columns": rule_columns(people),
         "plan": _sample_size_plan(session=session, principal=principal, margin=margin), "margin": margin,
         "guide": planner.guide(session=session, principal=principal, margin=margin),
     }, principal=principal, status_code=status_code)
+
+
+def _filters(rule: SamplingRule) -> str:
+    return (rule.channel or "any channel") + (f" · queue {rule.queue}" if rule.queue else "") + (
+        f" · team #{rule.team_id}" if rule.team_id else "")
+
+
+def rule_columns(people: dict[int, str]) -> list[Column[SamplingRule]]:
+    """The sampling rules, on screen (the page adds the "Raise to N" button to cell "per_agent") and in the
+    export."""
+    return [
+        Column("#", lambda r: r.id, name="id"),
+        Column("Name", lambda r: r.name),
+        Column("Filters", _filters, csv=False),
+        Column("Channel", lambda r: r.channel, screen=False),
+        Column("Queue", lambda r: r.queue, screen=False),
+        Column("Team", lambda r: r.team_id, name="team_id", screen=False),
+        Column("Per agent", lambda r: r.per_agent),
+        Column("Period", lambda r: f"{r.period_days} days, due {r.due_days} days after", csv=False),
+        Column("Period days", lambda r: r.period_days, screen=False),
+        Column("Due days", lambda r: r.due_days, screen=False),
+        Column("Evaluators", lambda r: ", ".join(people.get(i, str(i)) for i in r.evaluator_ids)),
+        Column("Active", lambda r: "yes" if r.active else "no", screen=False)]
 
 
 def _sample_size_plan(*, session: Session, principal: Principal, margin: float = 5.0) -> Any:
