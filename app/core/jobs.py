@@ -26,7 +26,14 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from app.core.db import SessionFactory, make_engine, session_factory, session_scope, write_transactions
+from app.core.db import (
+    SessionFactory,
+    ensure_wal,
+    make_engine,
+    session_factory,
+    session_scope,
+    write_transactions,
+)
 from app.core.models import Job, JobStatus
 from app.core.settings import Settings
 from app.core.storage import remove_abandoned_temp_files
@@ -393,3 +400,17 @@ class JobQueue:
 
 def build_queue(settings: Settings) -> JobQueue:
     return JobQueue(build_runtime(settings))
+
+
+@contextmanager
+def command_runtime() -> Iterator[tuple[Runtime, "JobQueue"]]:
+    """What one command-line command works with: the settings (environment, `.env`), the database (WAL on
+    SQLite) and the job queue; the database engine is closed when the command ends."""
+    settings = Settings()
+    engine = make_engine(settings.resolved_database_url)
+    ensure_wal(engine)
+    runtime = Runtime(settings=settings, engine=engine, sessions=session_factory(engine))
+    try:
+        yield runtime, JobQueue(runtime)
+    finally:
+        engine.dispose()
