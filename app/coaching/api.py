@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.auth.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StaffPrincipal, require_roles
-from app.coaching import export, service, sources
+from app.coaching import export, queries, results, rules, service, sources
 from app.coaching.effectiveness import (
     AssignmentEffect,
     Comparison,
@@ -73,9 +73,9 @@ def list_assignments(
     page: PageNumber = 1, per_page: PerPage = 25,
 ) -> ListResponse[AssignmentPublic]:
     """The assignments the caller may see (agents: their own; coaches: their team's), most urgent first."""
-    filters = service.AssignmentFilters(status=status, agent_id=agent_id, coach_id=coach_id, topic=topic,
+    filters = queries.AssignmentFilters(status=status, agent_id=agent_id, coach_id=coach_id, topic=topic,
                                         overdue=overdue, open_only=open)
-    result = service.list_assignments(session=session, principal=principal, filters=filters, page=page,
+    result = queries.list_assignments(session=session, principal=principal, filters=filters, page=page,
                                       per_page=per_page)
     return ListResponse.of(result.map(assignment_public))
 
@@ -89,9 +89,9 @@ def export_assignments(
     coach_id: int | None = None, topic: str | None = None, overdue: bool = False, open: bool = False,
 ) -> Response:
     """The same filters as the list, every matching assignment (up to 100,000), as CSV."""
-    filters = service.AssignmentFilters(status=status, agent_id=agent_id, coach_id=coach_id, topic=topic,
+    filters = queries.AssignmentFilters(status=status, agent_id=agent_id, coach_id=coach_id, topic=topic,
                                         overdue=overdue, open_only=open)
-    rows = service.list_assignments(session=session, principal=principal, filters=filters, per_page=EXPORT_ROWS).items
+    rows = queries.list_assignments(session=session, principal=principal, filters=filters, per_page=EXPORT_ROWS).items
     names = service.user_names(session=session, user_ids=[a.agent_id for a in rows] + [a.coach_id for a in rows])
     overdue_ids = {a.id for a in rows if a.id is not None and service.is_overdue(a)}
     return table_csv("coaching-assignments.csv", rows, export.assignment_columns(names, overdue_ids=overdue_ids))
@@ -229,7 +229,7 @@ def window_query(
     days: Annotated[int | None, Query(ge=1, le=3650, description="days each side")] = None,
     min_each_side: Annotated[int, Query(ge=2, le=100)] = 3,
 ) -> EffectivenessWindow:
-    return service.window_of(evaluations=evaluations, days=days, min_each_side=min_each_side)
+    return results.window_of(evaluations=evaluations, days=days, min_each_side=min_each_side)
 
 
 WindowDep = Annotated[EffectivenessWindow, Depends(window_query)]
@@ -241,7 +241,7 @@ def assignment_effectiveness(assignment_id: int, principal: CurrentPrincipal, se
     """The agent's scores on the assignment's questions (and overall) before it was assigned against after
     it was completed, with the change and a Welch t-test; "not enough evaluations to say" below
     `min_each_side` on either side."""
-    return EffectPublic.of(service.assignment_effectiveness(session=session, principal=principal,
+    return EffectPublic.of(results.assignment_effectiveness(session=session, principal=principal,
                                                             assignment_id=assignment_id, load=sources.observations_for,
                                                             window=window))
 
@@ -251,7 +251,7 @@ def effectiveness(principal: StaffPrincipal, session: SessionDep, window: Window
                   coach_id: int | None = None) -> EffectivenessPublic:
     """Completed coaching the caller may see, rolled up per coach, topic and team: the share of assignments
     followed by an improvement."""
-    report = service.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
+    report = results.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
                                           window=window, coach_id=coach_id)
     return EffectivenessPublic(
         window={"evaluations": window.evaluations, "days": window.days, "min_each_side": window.min_each_side},
@@ -264,7 +264,7 @@ def effectiveness(principal: StaffPrincipal, session: SessionDep, window: Window
 def export_effectiveness(principal: StaffPrincipal, session: SessionDep, window: WindowDep,
                          coach_id: int | None = None) -> Response:
     """Before/after figures of every completed assignment the caller may see, as CSV."""
-    report = service.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
+    report = results.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
                                           window=window, coach_id=coach_id)
     names = service.user_names(session=session, user_ids=[e.agent_id for e in report.effects]
                                + [e.coach_id for e in report.effects])
@@ -276,17 +276,17 @@ def export_effectiveness(principal: StaffPrincipal, session: SessionDep, window:
 
 @router.get("/rules")
 def list_rules(principal: AdminPrincipal, session: SessionDep) -> list[RulePublic]:
-    return [rule_public(r) for r in service.list_rules(session=session)]
+    return [rule_public(r) for r in rules.list_rules(session=session)]
 
 
 @router.post("/rules", status_code=201)
 def create_rule(body: RuleCreate, principal: AdminPrincipal, session: SessionDep) -> RulePublic:
-    return rule_public(service.create_rule(session=session, principal=principal, data=body))
+    return rule_public(rules.create_rule(session=session, principal=principal, data=body))
 
 
 @router.patch("/rules/{rule_id}", responses=error_responses(404))
 def update_rule(rule_id: int, body: RuleUpdate, principal: AdminPrincipal, session: SessionDep) -> RulePublic:
-    return rule_public(service.update_rule(session=session, principal=principal, rule_id=rule_id, data=body))
+    return rule_public(rules.update_rule(session=session, principal=principal, rule_id=rule_id, data=body))
 
 
 class RulesRun(BaseModel):
@@ -296,5 +296,5 @@ class RulesRun(BaseModel):
 @router.post("/rules/apply")
 def apply_rules(principal: AdminPrincipal, session: SessionDep) -> RulesRun:
     """Run the enabled rules now over recent evaluations (they also run after each submitted evaluation)."""
-    created = service.run_rules(session=session, load=sources.load_recent_outcomes)
+    created = rules.run_rules(session=session, load=sources.load_recent_outcomes)
     return RulesRun(created=[assignment_public(a) for a in created])

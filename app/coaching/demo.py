@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.auth.models import User
 from app.auth.service import get_user_by_username, principal_of
-from app.coaching import service
+from app.coaching import rules, service
 from app.coaching.models import (
     AssignmentCreate,
     AssignmentStatus,
@@ -69,9 +69,9 @@ def load_demo(*, runtime: Runtime, log: Callable[[str], None]) -> None:
         if admin is None or coach is None:
             log("demo: coaching skipped (the demo users are missing)")
             return
-        if not service.list_rules(session=session):
+        if not rules.list_rules(session=session):
             for kind, enabled in ((RuleKind.REPEAT_CRITICAL_FAIL, True), (RuleKind.LOW_SCORE, False)):
-                service.create_rule(session=session, principal=principal_of(admin),
+                rules.create_rule(session=session, principal=principal_of(admin),
                                     data=RuleCreate(kind=kind, enabled=enabled))
         created = sum(_load_one(session=session, coach=coach, item=item) for item in DEMO_ASSIGNMENTS)
     log(f"demo: {created} coaching assignment(s) created")

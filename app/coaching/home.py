@@ -3,7 +3,7 @@ coaching; an admin's rules."""
 
 from sqlmodel import Session
 
-from app.coaching import service, sources
+from app.coaching import queries, results, rules, service, sources
 from app.core.security import Principal, Role
 from app.core.web import HomePanel
 
@@ -17,16 +17,17 @@ def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePa
     if role == Role.AGENT:
         return [_agent_panel(session=session, principal=principal)]
     if role == Role.ADMIN:
-        rules = service.list_rules(session=session)
-        on = sum(r.enabled for r in rules)
+        coaching_rules = rules.list_rules(session=session)
+        on = sum(r.enabled for r in coaching_rules)
         return [HomePanel(title="Coaching rules", link="/coaching/rules", order=70,
-                          items=[("Rules switched on", f"{on} of {len(rules)}", "/coaching/rules")])]
+                          items=[("Rules switched on", f"{on} of {len(coaching_rules)}", "/coaching/rules")])]
     return []
 
 
 def _coach_panel(*, session: Session, principal: Principal) -> HomePanel:
-    counts = service.assignment_counts(session=session, principal=principal)
-    report = service.effectiveness_report(session=session, principal=principal, load=sources.observations_for, limit=100)
+    counts = queries.assignment_counts(session=session, principal=principal)
+    report = results.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
+                                          limit=100)
     total = report.overall
     share = f"{total.improved} of {total.measured}" if total.measured else "not enough evaluations yet"
     return HomePanel(title="My agents' coaching", link="/coaching", order=20, items=[
@@ -39,7 +40,7 @@ def _coach_panel(*, session: Session, principal: Principal) -> HomePanel:
 
 def _agents_panel(*, session: Session, principal: Principal) -> HomePanel:
     items: list[tuple[str, str, str | None]] = []
-    for row in service.agents_overview(session=session, principal=principal):
+    for row in queries.agents_overview(session=session, principal=principal):
         if row.agent_id == principal.user_id:
             continue
         parts = [f"{row.open} open"] if row.open else ["nothing open"]
@@ -53,8 +54,8 @@ def _agents_panel(*, session: Session, principal: Principal) -> HomePanel:
 
 
 def _agent_panel(*, session: Session, principal: Principal) -> HomePanel:
-    mine = service.list_assignments(session=session, principal=principal,
-                                    filters=service.AssignmentFilters(open_only=True, agent_id=principal.user_id),
+    mine = queries.list_assignments(session=session, principal=principal,
+                                    filters=queries.AssignmentFilters(open_only=True, agent_id=principal.user_id),
                                     per_page=AGENT_PANEL_ITEMS)
     items: list[tuple[str, str, str | None]] = []
     for a in mine.items:

@@ -1,53 +1,39 @@
-"""Coaching rules: creating assignments (by hand, from an evaluation, from a review action, by the admin's
-rules), moving them through their states, sessions, acknowledgements, and whether the coaching worked.
+"""Coaching assignments: creating them (by hand, from an evaluation, from a review action), moving them
+through their states, sessions and acknowledgements, and who may see and manage them.
 
-Evaluations and review cases belong to other features: they reach coaching as the small dataclasses
-below (`EvaluationOutcome`, `RetrainingAction`, `ScoreObservation`), built by `app.coaching.sources`.
+Elsewhere in coaching: `rules` (the admin's automatic rules), `queries` (lists and counts for the pages),
+`results` (whether the coaching worked). Evaluations and review cases belong to other features: they reach
+coaching as the small dataclasses below (`EvaluationOutcome`, `RetrainingAction`), built by
+`app.coaching.sources`.
 """
 
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
-from app.auth.service import can_view_agent, list_teams, visible_agent_ids
-from app.coaching.effectiveness import (
-    AssignmentEffect,
-    EffectivenessWindow,
-    Rollup,
-    ScoreObservation,
-    assignment_effect,
-    rollup,
-)
+from app.auth.service import can_view_agent
 from app.coaching.models import (
     OPEN_STATUSES,
     AssignmentCreate,
     AssignmentStatus,
     AssignmentUpdate,
     CoachingAssignment,
-    CoachingRule,
     CoachingSession,
     Evidence,
     EvidenceKind,
-    RuleCreate,
-    RuleKind,
-    RuleUpdate,
     SessionCreate,
     SessionUpdate,
     SourceKind,
 )
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.core.jobs import JobKind
-from app.core.listing import Page, paginate
 from app.core.security import Principal, Role
-from app.core.timeutil import as_utc, utcnow
+from app.core.timeutil import utcnow
 from app.scorecards import service as scorecards
 
 ASSIGNMENT = "coaching_assignment"
@@ -160,98 +146,6 @@ def list_sessions(*, session: Session, assignment_id: int) -> list[CoachingSessi
                              .order_by(col(CoachingSession.scheduled_at), col(CoachingSession.id))).all())
 
 
-@dataclass(frozen=True)
-class AssignmentFilters:
-    status: str | None = None
-    agent_id: int | None = None
-    coach_id: int | None = None
-    topic: str | None = None  # a title substring or a question id
-    overdue: bool = False
-    open_only: bool = False
-
-
-def list_assignments(*, session: Session, principal: Principal, filters: AssignmentFilters | None = None,
-                     page: int = 1, per_page: int = 25) -> Page[CoachingAssignment]:
-    """The assignments this principal may see, filtered, most urgent first (open before closed, then by
-    due date)."""
-    filters = filters or AssignmentFilters()
-    query = select(CoachingAssignment)
-    visible = visible_agent_ids(session=session, principal=principal)
-    if visible is not None:
-        query = query.where(col(CoachingAssignment.agent_id).in_(visible))
-    if filters.status:
-        query = query.where(CoachingAssignment.status == filters.status)
-    if filters.open_only or filters.overdue:
-        query = query.where(col(CoachingAssignment.status).in_([s.value for s in OPEN_STATUSES]))
-    if filters.overdue:
-        query = query.where(col(CoachingAssignment.due_date) < utcnow().date())
-    if filters.agent_id is not None:
-        query = query.where(CoachingAssignment.agent_id == filters.agent_id)
-    if filters.coach_id is not None:
-        query = query.where(CoachingAssignment.coach_id == filters.coach_id)
-    if filters.topic:
-        text = filters.topic.strip().lower()
-        query = query.where(or_(func.lower(col(CoachingAssignment.topic_title)).contains(text, autoescape=True),
-                                col(CoachingAssignment.topic_key).contains(text, autoescape=True)))
-    still_open = col(CoachingAssignment.status).in_([s.value for s in OPEN_STATUSES])
-    return paginate(query.order_by(still_open.desc(), col(CoachingAssignment.due_date).is_(None),
-                                   col(CoachingAssignment.due_date), col(CoachingAssignment.id).desc()),
-                    page=page, per_page=per_page, session=session)
-
-
-@dataclass(frozen=True)
-class AssignmentCounts:
-    open: int
-    overdue: int
-    completed: int  # completed, not yet verified
-
-
-def assignment_counts(*, session: Session, principal: Principal) -> AssignmentCounts:
-    """The home panel's figures for the assignments this principal may see, in one query (the same sets as
-    `list_assignments` with open_only / overdue / status="completed")."""
-    still_open = col(CoachingAssignment.status).in_([s.value for s in OPEN_STATUSES])
-    overdue = and_(still_open, col(CoachingAssignment.due_date) < utcnow().date())
-    query = select(func.count().filter(still_open), func.count().filter(overdue),
-                   func.count().filter(col(CoachingAssignment.status) == AssignmentStatus.COMPLETED))
-    visible = visible_agent_ids(session=session, principal=principal)
-    if visible is not None:
-        query = query.where(col(CoachingAssignment.agent_id).in_(visible))
-    open_, late, completed = session.exec(query.select_from(CoachingAssignment)).one()
-    return AssignmentCounts(open=int(open_), overdue=int(late), completed=int(completed))
-
-
-@dataclass
-class AgentLoad:
-    """An agent's open coaching, for a coach's overview."""
-
-    agent_id: int
-    name: str
-    open: int = 0
-    overdue: int = 0
-    due_soon: int = 0
-
-
-def agents_overview(*, session: Session, principal: Principal, due_within_days: int = 7) -> list[AgentLoad]:
-    """Every agent this principal may see with their open, overdue and soon-due assignment counts (agents
-    without open coaching included, so a coach sees the whole team)."""
-    visible = visible_agent_ids(session=session, principal=principal)
-    agents = [u for u in session.exec(select(User).where(col(User.is_active)).order_by(col(User.display_name),
-                                                                                       col(User.username))).all()
-              if u.id is not None and Role.AGENT in u.role_set and (visible is None or u.id in visible)]
-    rows = {u.id: AgentLoad(agent_id=u.id, name=u.name) for u in agents if u.id is not None}
-    today = utcnow().date()
-    open_rows = session.exec(select(CoachingAssignment).where(
-        col(CoachingAssignment.status).in_([s.value for s in OPEN_STATUSES]),
-        col(CoachingAssignment.agent_id).in_(list(rows)))).all()
-    for assignment in open_rows:
-        row = rows[assignment.agent_id]
-        row.open += 1
-        row.overdue += int(is_overdue(assignment, today=today))
-        due = assignment.due_date
-        row.due_soon += int(due is not None and today <= due <= today + timedelta(days=due_within_days))
-    return list(rows.values())
-
-
 def user_names(*, session: Session, user_ids: Sequence[int | None]) -> dict[int, str]:
     ids = {i for i in user_ids if i is not None}
     if not ids:
@@ -281,7 +175,7 @@ def _snapshot(assignment: CoachingAssignment) -> dict[str, Any]:
 # ---------------------------------------------------------------- creating
 
 
-def _find_open(*, session: Session, agent_id: int, key: str) -> CoachingAssignment | None:
+def find_open(*, session: Session, agent_id: int, key: str) -> CoachingAssignment | None:
     return session.exec(select(CoachingAssignment).where(
         CoachingAssignment.open_key == _open_key(agent_id, key))).first()
 
@@ -331,7 +225,7 @@ def create_assignment(*, session: Session, data: AssignmentCreate, actor: Princi
     if source_kind == SourceKind.MANUAL:  # other sources take their ids from evaluations already scored
         _check_questions(session=session, question_ids=question_ids)
     key = topic_key(question_ids=question_ids, title=data.topic_title)
-    existing = _find_open(session=session, agent_id=data.agent_id, key=key)
+    existing = find_open(session=session, agent_id=data.agent_id, key=key)
     if existing is not None:
         raise DuplicateAssignment(f"assignment {existing.id} on this topic is still open for this agent",
                                   open_assignment_id=existing.id)
@@ -355,7 +249,7 @@ def create_assignment(*, session: Session, data: AssignmentCreate, actor: Princi
     return assignment
 
 
-def _answer_evidence(outcome: EvaluationOutcome, answer: FailedAnswer) -> list[Evidence]:
+def answer_evidence(outcome: EvaluationOutcome, answer: FailedAnswer) -> list[Evidence]:
     items = [Evidence(kind=EvidenceKind.EVALUATION_ANSWER, evaluation_id=outcome.evaluation_id,
                       interaction_id=outcome.interaction_id, question_id=answer.question_id,
                       text=(answer.comment or answer.question_text)[:4000])]
@@ -391,7 +285,7 @@ def create_from_evaluation(*, session: Session, outcome: EvaluationOutcome, acto
                                + ", ".join(unknown), details=[{"loc": "question_ids", "msg": "not failed"}])
         failed = [by_id[q] for q in question_ids]
     if failed:
-        evidence = [item for answer in failed for item in _answer_evidence(outcome, answer)]
+        evidence = [item for answer in failed for item in answer_evidence(outcome, answer)]
         title = _topic_title(failed)
     else:
         evidence = [Evidence(kind=EvidenceKind.INTERACTION, interaction_id=outcome.interaction_id,
@@ -428,7 +322,7 @@ def create_from_review_action(*, session: Session, action: RetrainingAction, act
                             question_ids=list(action.question_ids), goal=goal, due_date=action.due_date,
                             evidence=evidence)
     key = topic_key(question_ids=data.question_ids, title=data.topic_title)
-    existing = _find_open(session=session, agent_id=action.agent_id, key=key)
+    existing = find_open(session=session, agent_id=action.agent_id, key=key)
     if existing is None:
         return create_assignment(session=session, data=data, actor=actor, source_kind=SourceKind.REVIEW_ACTION,
                                  source_id=action.action_id, authorize=False)
@@ -628,288 +522,3 @@ def update_session(*, session: Session, principal: Principal, session_id: int,
     _started_by_session(session=session, assignment=assignment, row=row, actor=principal)
     session.commit()
     return row
-
-
-# ---------------------------------------------------------------- rules
-
-
-def list_rules(*, session: Session) -> list[CoachingRule]:
-    return list(session.exec(select(CoachingRule).order_by(col(CoachingRule.id))).all())
-
-
-def _rule_snapshot(rule: CoachingRule) -> dict[str, Any]:
-    return {"kind": rule.kind, "name": rule.name, "enabled": rule.enabled, "window_days": rule.window_days,
-            "min_failures": rule.min_failures, "score_threshold": rule.score_threshold, "last_n": rule.last_n,
-            "due_in_days": rule.due_in_days}
-
-
-def describe_rule(rule: CoachingRule) -> str:
-    if rule.kind == RuleKind.REPEAT_CRITICAL_FAIL:
-        return (f"The same critical question failed {rule.min_failures} times within the last "
-                f"{rule.window_days} days")
-    return f"Average of the last {rule.last_n} evaluations under {rule.score_threshold:g}"
-
-
-DEFAULT_RULE_NAMES = {RuleKind.REPEAT_CRITICAL_FAIL: "Repeated critical failure", RuleKind.LOW_SCORE: "Low score"}
-
-
-def create_rule(*, session: Session, principal: Principal, data: RuleCreate) -> CoachingRule:
-    rule = CoachingRule(**data.model_dump())
-    rule.name = rule.name.strip() or DEFAULT_RULE_NAMES[data.kind]
-    session.add(rule)
-    session.flush()
-    audit.record(session=session, actor=principal, action="coaching.rule.create", record_type="coaching_rule",
-                 record_id=rule.id, after=_rule_snapshot(rule))
-    session.commit()
-    return rule
-
-
-def update_rule(*, session: Session, principal: Principal, rule_id: int, data: RuleUpdate) -> CoachingRule:
-    rule = session.get(CoachingRule, rule_id)
-    if rule is None:
-        raise NotFound(f"coaching rule {rule_id} not found")
-    before = _rule_snapshot(rule)
-    for name, value in data.model_dump(exclude_unset=True).items():
-        if value is not None:
-            setattr(rule, name, value)
-    rule.updated_at = utcnow()
-    session.add(rule)
-    audit.record(session=session, actor=principal, action="coaching.rule.update", record_type="coaching_rule",
-                 record_id=rule.id, before=before, after=_rule_snapshot(rule))
-    session.commit()
-    return rule
-
-
-@dataclass
-class _Candidate:
-    agent_id: int
-    title: str
-    question_ids: list[str]
-    evidence: list[Evidence]
-    goal: str
-    triggered_by: list[datetime] = field(default_factory=list)  # submission times of the outcomes used
-    needed: int = 1  # how many of them must be newer than the topic's latest assignment
-
-
-def _last_created(*, session: Session, agent_id: int, key: str) -> datetime | None:
-    value = session.exec(select(func.max(CoachingAssignment.created_at)).where(
-        CoachingAssignment.agent_id == agent_id, CoachingAssignment.topic_key == key)).one()
-    return as_utc(value) if value is not None else None
-
-
-def _repeat_critical_candidates(rule: CoachingRule, outcomes: Sequence[EvaluationOutcome],
-                                now: datetime) -> list[_Candidate]:
-    since = now - timedelta(days=rule.window_days)
-    failures: dict[tuple[int, str], list[tuple[EvaluationOutcome, FailedAnswer]]] = defaultdict(list)
-    for outcome in outcomes:
-        if not since <= as_utc(outcome.submitted_at) <= now:
-            continue
-        for answer in outcome.failed:
-            if answer.critical:
-                failures[(outcome.agent_id, answer.question_id)].append((outcome, answer))
-    candidates = []
-    for (agent_id, question_id), found in sorted(failures.items()):
-        if len({o.evaluation_id for o, _ in found}) < rule.min_failures:
-            continue
-        found.sort(key=lambda pair: as_utc(pair[0].submitted_at))
-        candidates.append(_Candidate(
-            agent_id=agent_id, title=found[-1][1].question_text or question_id, question_ids=[question_id],
-            evidence=[item for outcome, answer in found for item in _answer_evidence(outcome, answer)],
-            goal=f"Pass the critical question \u201c{found[-1][1].question_text or question_id}\u201d every time.",
-            triggered_by=[as_utc(o.submitted_at) for o, _ in found], needed=rule.min_failures))
-    return candidates
-
-
-def _low_score_candidates(rule: CoachingRule, outcomes: Sequence[EvaluationOutcome],
-                          now: datetime) -> list[_Candidate]:
-    by_agent: dict[int, list[EvaluationOutcome]] = defaultdict(list)
-    for outcome in outcomes:
-        if as_utc(outcome.submitted_at) <= now:
-            by_agent[outcome.agent_id].append(outcome)
-    candidates = []
-    for agent_id, agent_outcomes in sorted(by_agent.items()):
-        latest = sorted(agent_outcomes, key=lambda o: as_utc(o.submitted_at))[-rule.last_n:]
-        if len(latest) < rule.last_n:
-            continue
-        mean = sum(o.score for o in latest) / len(latest)
-        if mean >= rule.score_threshold:
-            continue
-        candidates.append(_Candidate(
-            agent_id=agent_id, title=OVERALL_TOPIC, question_ids=[],
-            evidence=[Evidence(kind=EvidenceKind.INTERACTION, interaction_id=o.interaction_id,
-                               evaluation_id=o.evaluation_id, text=f"score {o.score:.0f}") for o in latest],
-            goal=f"Average {mean:.1f} over the last {len(latest)} evaluations; reach "
-                 f"{rule.score_threshold:g} or more.",
-            triggered_by=[as_utc(o.submitted_at) for o in latest], needed=len(latest)))
-    return candidates
-
-
-RULE_CHECKS: dict[str, Callable[[CoachingRule, Sequence[EvaluationOutcome], datetime], list[_Candidate]]] = {
-    RuleKind.REPEAT_CRITICAL_FAIL: _repeat_critical_candidates,
-    RuleKind.LOW_SCORE: _low_score_candidates,
-}
-
-
-def apply_rules(*, session: Session, outcomes: Sequence[EvaluationOutcome], now: datetime | None = None,
-                rules: Sequence[CoachingRule] | None = None) -> list[CoachingAssignment]:
-    """Run the enabled rules over evaluation outcomes and create the assignments they call for.
-
-    Idempotent: never a second open assignment on an agent's topic, and outcomes submitted before the
-    topic's latest assignment was created never trigger another one (the coaching already answered
-    them). Returns the assignments created; commits.
-    """
-    now = as_utc(now or utcnow())
-    active = [r for r in (rules if rules is not None else list_rules(session=session)) if r.enabled]
-    created: list[CoachingAssignment] = []
-    for rule in active:
-        for candidate in RULE_CHECKS[rule.kind](rule, outcomes, now):
-            key = topic_key(question_ids=candidate.question_ids, title=candidate.title)
-            last = _last_created(session=session, agent_id=candidate.agent_id, key=key)
-            if _find_open(session=session, agent_id=candidate.agent_id, key=key) is not None:
-                continue
-            if last is not None and sum(t > last for t in candidate.triggered_by) < candidate.needed:
-                continue
-            data = AssignmentCreate(agent_id=candidate.agent_id, topic_title=candidate.title,
-                                    question_ids=candidate.question_ids, goal=candidate.goal,
-                                    due_date=(now + timedelta(days=rule.due_in_days)).date(),
-                                    evidence=candidate.evidence)
-            try:
-                created.append(create_assignment(session=session, data=data, actor=None,
-                                                 source_kind=SourceKind.RULE, source_id=rule.id, commit=False))
-            except (DuplicateAssignment, InvalidInput):
-                continue  # raced with another run, or the agent is gone: nothing to add
-    session.commit()
-    return created
-
-
-OutcomeLoader = Callable[[Session, datetime, int | None], Sequence[EvaluationOutcome]]
-"""(session, since, agent_id or None for all agents) → outcomes of the evaluations submitted since then."""
-
-RULES_LOOKBACK_DAYS = 365
-RULES_JOB = JobKind.COACHING_APPLY_RULES
-
-
-def run_rules(*, session: Session, load: OutcomeLoader, agent_id: int | None = None,
-              now: datetime | None = None) -> list[CoachingAssignment]:
-    """Load recent outcomes (of one agent, or all) over the longest rule window, and at least a year for
-    the last-N rules, and apply the enabled rules to them."""
-    now = as_utc(now or utcnow())
-    rules = [r for r in list_rules(session=session) if r.enabled]
-    if not rules:
-        return []
-    days = max([RULES_LOOKBACK_DAYS, *(r.window_days for r in rules)])
-    outcomes = load(session, now - timedelta(days=days), agent_id)
-    return apply_rules(session=session, outcomes=outcomes, now=now, rules=rules)
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """An agent whose completed coaching needs "after" evaluations: the sampling hook for evaluations."""
-
-    agent_id: int
-    assignment_id: int
-    question_ids: list[str]
-    completed_at: datetime
-
-
-def follow_ups(*, session: Session, completed_since: datetime) -> list[FollowUp]:
-    """Assignments completed (or verified) since `completed_since`, newest first: the evaluation sampler
-    picks these agents' next interactions so each coaching gets an "after" figure."""
-    rows = session.exec(select(CoachingAssignment).where(
-        col(CoachingAssignment.status).in_([AssignmentStatus.COMPLETED.value, AssignmentStatus.VERIFIED.value]),
-        col(CoachingAssignment.completed_at) >= completed_since)
-        .order_by(col(CoachingAssignment.completed_at).desc())).all()
-    return [FollowUp(agent_id=a.agent_id, assignment_id=a.id, question_ids=list(a.question_ids),
-                     completed_at=as_utc(a.completed_at))
-            for a in rows if a.id is not None and a.completed_at is not None]
-
-
-# ---------------------------------------------------------------- effectiveness
-
-
-def window_of(*, evaluations: int | None = None, days: int | None = None,
-              min_each_side: int = 3) -> EffectivenessWindow:
-    """The comparison window: N evaluations either side, or D days either side (both when both are given);
-    10 evaluations when neither is."""
-    if evaluations is None and days is None:
-        evaluations = 10
-    return EffectivenessWindow(evaluations=evaluations, days=days, min_each_side=min_each_side)
-
-
-ObservationLoader = Callable[[Session, int], Sequence[ScoreObservation]]
-"""(session, agent_id) → every score observation of that agent (overall and per question)."""
-
-
-def _team_ids(*, session: Session, agent_ids: set[int]) -> dict[int, int | None]:
-    if not agent_ids:
-        return {}
-    return {u.id: u.team_id for u in session.exec(select(User).where(col(User.id).in_(agent_ids))).all()
-            if u.id is not None}
-
-
-def effect_of(*, assignment: CoachingAssignment, observations: Sequence[ScoreObservation],
-              window: EffectivenessWindow, team_id: int | None = None) -> AssignmentEffect:
-    """Before vs after for one assignment: before its creation, after its completion."""
-    assert assignment.id is not None
-    return assignment_effect(
-        assignment_id=assignment.id, agent_id=assignment.agent_id, coach_id=assignment.coach_id, team_id=team_id,
-        topic_title=assignment.topic_title, topic_key=assignment.topic_key, status=assignment.status,
-        question_ids=assignment.question_ids, created_at=assignment.created_at,
-        completed_at=assignment.completed_at, observations=observations, window=window)
-
-
-def assignment_effectiveness(*, session: Session, principal: Principal, assignment_id: int,
-                             load: ObservationLoader, window: EffectivenessWindow | None = None) -> AssignmentEffect:
-    assignment = get_assignment(session=session, principal=principal, assignment_id=assignment_id)
-    team = _team_ids(session=session, agent_ids={assignment.agent_id}).get(assignment.agent_id)
-    return effect_of(assignment=assignment, observations=load(session, assignment.agent_id),
-                     window=window or EffectivenessWindow(), team_id=team)
-
-
-@dataclass(frozen=True)
-class EffectivenessReport:
-    effects: list[AssignmentEffect]
-    by_coach: list[Rollup]
-    by_topic: list[Rollup]
-    by_team: list[Rollup]
-
-    @property
-    def overall(self) -> Rollup:
-        total = Rollup(key="all", label="All")
-        for row in self.by_topic:
-            total.assignments += row.assignments
-            total.measured += row.measured
-            total.improved += row.improved
-            total.significantly_improved += row.significantly_improved
-            total.changes.extend(row.changes)
-        return total
-
-
-def effectiveness_report(*, session: Session, principal: Principal, load: ObservationLoader,
-                         window: EffectivenessWindow | None = None, coach_id: int | None = None,
-                         limit: int = 500) -> EffectivenessReport:
-    """Every completed or verified assignment this principal may see (newest `limit`), with roll-ups per
-    coach, topic and team: how many were followed by an improvement on their targeted questions."""
-    window = window or EffectivenessWindow()
-    query = select(CoachingAssignment).where(col(CoachingAssignment.status).in_(
-        [AssignmentStatus.COMPLETED.value, AssignmentStatus.VERIFIED.value]))
-    visible = visible_agent_ids(session=session, principal=principal)
-    if visible is not None:
-        query = query.where(col(CoachingAssignment.agent_id).in_(visible))
-    if coach_id is not None:
-        query = query.where(CoachingAssignment.coach_id == coach_id)
-    assignments = list(session.exec(query.order_by(col(CoachingAssignment.completed_at).desc()).limit(limit)).all())
-    teams = _team_ids(session=session, agent_ids={a.agent_id for a in assignments})
-    cache: dict[int, Sequence[ScoreObservation]] = {}
-    effects = []
-    for assignment in assignments:
-        if assignment.agent_id not in cache:
-            cache[assignment.agent_id] = load(session, assignment.agent_id)
-        effects.append(effect_of(assignment=assignment, observations=cache[assignment.agent_id], window=window,
-                                 team_id=teams.get(assignment.agent_id)))
-    coach_names = {str(k): v for k, v in user_names(session=session,
-                                                     user_ids=[a.coach_id for a in assignments]).items()}
-    team_names = {str(t.id): t.name for t in list_teams(session=session)}
-    return EffectivenessReport(effects=effects, by_coach=rollup(effects, key="coach", labels=coach_names),
-                               by_topic=rollup(effects, key="topic", labels={}),
-                               by_team=rollup(effects, key="team", labels=team_names))

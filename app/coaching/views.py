@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from app.auth.deps import SessionDep, SettingsDep, WebAdmin, WebPrincipal, WebStaff, web_require_roles
 from app.auth.service import list_users, visible_agent_ids
-from app.coaching import export, service, sources
+from app.coaching import export, queries, results, rules, service, sources
 from app.coaching.export import STATUS_LABELS
 from app.coaching.models import (
     AssignmentCreate,
@@ -102,9 +102,9 @@ def assignments_page(
     topic: str = "", overdue: str = "", open: str = "", page: Annotated[int, Query(ge=1)] = 1,
     message: str | None = None, error: str | None = None,
 ) -> Response:
-    filters = service.AssignmentFilters(status=status or None, agent_id=_optional_int(agent_id),
+    filters = queries.AssignmentFilters(status=status or None, agent_id=_optional_int(agent_id),
                                         topic=topic or None, overdue=bool(overdue), open_only=bool(open))
-    result = service.list_assignments(session=session, principal=principal, filters=filters, page=page)
+    result = queries.list_assignments(session=session, principal=principal, filters=filters, page=page)
     state = {"status": status, "agent_id": agent_id, "topic": topic, "overdue": overdue, "open": open}
     overdue_ids = {a.id for a in result.items if a.id is not None and service.is_overdue(a)}
     return render(request, "coaching/list.html", {
@@ -189,8 +189,8 @@ def effectiveness_page(
     evaluations: Annotated[int | None, Query(ge=1, le=200)] = None,
     days: Annotated[int | None, Query(ge=1, le=3650)] = None,
 ) -> Response:
-    window = service.window_of(evaluations=evaluations, days=days)
-    report = service.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
+    window = results.window_of(evaluations=evaluations, days=days)
+    report = results.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
                                           window=window)
     names = service.user_names(session=session, user_ids=[e.agent_id for e in report.effects])
     return render(request, "coaching/effectiveness.html", {
@@ -203,7 +203,7 @@ def effectiveness_page(
 def rules_page(request: Request, principal: WebAdmin, session: SessionDep, message: str | None = None,
                error: str | None = None) -> Response:
     return render(request, "coaching/rules.html", {
-        "rules": [(r, service.describe_rule(r)) for r in service.list_rules(session=session)],
+        "rules": [(r, rules.describe_rule(r)) for r in rules.list_rules(session=session)],
         "kinds": list(RuleKind), "message": message, "error": error,
     }, principal=principal)
 
@@ -224,7 +224,7 @@ def rules_create(
         data = RuleCreate.model_validate({"kind": kind, "name": name, "enabled": enabled == "on", **_rule_values(
             window_days=window_days, min_failures=min_failures, score_threshold=score_threshold, last_n=last_n,
             due_in_days=due_in_days)})
-        rule = service.create_rule(session=session, principal=principal, data=data)
+        rule = rules.create_rule(session=session, principal=principal, data=data)
     except (EarshotError, ValidationError) as exc:
         return _redirect("/coaching/rules", error=_message_of(exc))
     return _redirect("/coaching/rules", message=f"Rule {rule.name!r} created.")
@@ -232,7 +232,7 @@ def rules_create(
 
 @router.post("/coaching/rules/apply", response_class=HTMLResponse)
 def rules_apply(principal: WebAdmin, session: SessionDep) -> Response:
-    created = service.run_rules(session=session, load=sources.load_recent_outcomes)
+    created = rules.run_rules(session=session, load=sources.load_recent_outcomes)
     picked = sources.pick_up_retraining(session)
     return _redirect("/coaching/rules", message=f"Rules run: {len(created)} assignment(s) created; "
                      f"{len(picked)} from review retraining actions.")
@@ -249,7 +249,7 @@ def rules_update(
         data = RuleUpdate.model_validate({"name": name or None, "enabled": enabled == "on", **_rule_values(
             window_days=window_days, min_failures=min_failures, score_threshold=score_threshold, last_n=last_n,
             due_in_days=due_in_days)})
-        rule = service.update_rule(session=session, principal=principal, rule_id=rule_id, data=data)
+        rule = rules.update_rule(session=session, principal=principal, rule_id=rule_id, data=data)
     except ValidationError as exc:
         return _redirect("/coaching/rules", error=_message_of(exc))
     return _redirect("/coaching/rules", message=f"Rule {rule.name!r} saved.")
@@ -278,8 +278,8 @@ def assignment_page(request: Request, assignment_id: int, principal: WebPrincipa
                     message: str | None = None, error: str | None = None) -> Response:
     assignment = service.get_assignment(session=session, principal=principal, assignment_id=assignment_id)
     manages = service.can_manage(session=session, principal=principal, agent_id=assignment.agent_id)
-    window = service.window_of()
-    effect = service.effect_of(assignment=assignment, observations=sources.observations_for(session, assignment.agent_id),
+    window = results.window_of()
+    effect = results.effect_of(assignment=assignment, observations=sources.observations_for(session, assignment.agent_id),
                                window=window)
     return render(request, "coaching/assignment.html", {
         "a": assignment, "names": _names(session, [assignment]),

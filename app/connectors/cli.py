@@ -25,21 +25,12 @@ ExistingFile = Annotated[Path, typer.Argument(exists=True)]
 def _run(what: Path, work: Callable[..., ImportReport]) -> None:
     """Run an import of `what` in one session; a bad file ends with one `error: <file>: <why>` line, a file
     with nothing to import or only rejected records with exit code 1 (app.ingest.cli's rules)."""
-    from app.core.db import ensure_wal, make_engine, session_factory, session_scope
-    from app.core.jobs import JobQueue, Runtime
-    from app.core.settings import Settings
+    from app.core.db import session_scope
+    from app.core.jobs import command_runtime
     from app.ingest.cli import finish, reading
 
-    settings = Settings()
-    engine = make_engine(settings.resolved_database_url)
-    ensure_wal(engine)
-    sessions = session_factory(engine)
-    queue = JobQueue(Runtime(settings=settings, engine=engine, sessions=sessions))
-    try:
-        with reading(what.name), session_scope(sessions) as session:
-            report = work(session=session, settings=settings, queue=queue)
-    finally:
-        engine.dispose()
+    with command_runtime() as (runtime, queue), reading(what.name), session_scope(runtime.sessions) as session:
+        report = work(session=session, settings=runtime.settings, queue=queue)
     finish(report, what=what.name)
 
 
@@ -102,30 +93,26 @@ def watch_folder(directory: Path, *, settle: float, interval: float, source: str
     import time
 
     from app.connectors import watch
-    from app.core.db import make_engine, session_factory, session_scope
-    from app.core.jobs import JobQueue, Runtime
-    from app.core.settings import Settings
+    from app.core.db import session_scope
+    from app.core.jobs import command_runtime
 
-    settings = Settings()
-    engine = make_engine(settings.resolved_database_url)
-    sessions = session_factory(engine)
-    queue = JobQueue(Runtime(settings=settings, engine=engine, sessions=sessions))
-    while True:
-        with session_scope(sessions) as session:
-            result = watch.scan(session=session, settings=settings, queue=queue, directory=directory,
-                                settle_seconds=settle, source=source)
-        for name in result.ingested:
-            typer.echo(f"ingested {name}")
-        for name, reason in result.failed.items():
-            typer.echo(f"failed {name}: {reason}")
-        if once:
-            if not (result.ingested or result.failed):
-                typer.echo(f"error: {directory.name}: no recording with its <name>.json metadata is ready "
-                           f"(waiting: {', '.join(result.waiting) or 'none'})")
-            if result.failed or not result.ingested:
-                raise typer.Exit(1)
-            return
-        time.sleep(interval)
+    with command_runtime() as (runtime, queue):
+        while True:
+            with session_scope(runtime.sessions) as session:
+                result = watch.scan(session=session, settings=runtime.settings, queue=queue, directory=directory,
+                                    settle_seconds=settle, source=source)
+            for name in result.ingested:
+                typer.echo(f"ingested {name}")
+            for name, reason in result.failed.items():
+                typer.echo(f"failed {name}: {reason}")
+            if once:
+                if not (result.ingested or result.failed):
+                    typer.echo(f"error: {directory.name}: no recording with its <name>.json metadata is ready "
+                               f"(waiting: {', '.join(result.waiting) or 'none'})")
+                if result.failed or not result.ingested:
+                    raise typer.Exit(1)
+                return
+            time.sleep(interval)
 
 
 def _interactions(reader_name: str, export: Path, source: str | None) -> None:

@@ -23,6 +23,7 @@ from app.core.merge import merge_fields
 from app.core.settings import Settings
 from app.ingest import service as ingest
 from app.ingest.models import CustomerIn, ImportReport, RecordingMetadata, TransferIn, WebhookInteraction
+from app.interactions import customers
 from app.interactions import service as interactions
 
 AUDIO_SUFFIXES = (".wav", ".mp3", ".ogg", ".opus", ".flac", ".m4a")
@@ -97,7 +98,7 @@ def usable_phone(value: str | None, *, settings: Settings | None) -> str | None:
     if not value:
         return None
     try:
-        interactions.normalise_phone(value, region=ingest.phone_region(settings))
+        customers.normalise_phone(value, region=ingest.phone_region(settings))
     except InvalidInput:
         return None
     return value

@@ -61,7 +61,7 @@ def export_survey_figures(*, session: Session, directory: Path, day: str, now: d
 
 
 def export_social_sla(*, session: Session, directory: Path, day: str, now: datetime) -> Path:
-    from app.social.service import sla_attainment
+    from app.social.reports import sla_attainment
 
     rows = sla_attainment(session=session, now=now)
     return write_csv_atomic(

@@ -68,9 +68,10 @@ class Column(Generic[T]):
     """One column of a table, for the screen and the CSV file alike.
 
     `value(row)` is the cell: written as is to the CSV (header `name`, by default the title in snake_case) and
-    shown on screen through `format` (default: empty for None, a datetime in local time as `time_format`). `link(row)` makes the
-    screen cell a link, `sort` names the page's sort key for a clickable header, `html(row)` replaces the screen
-    cell with markup of its own (a badge). `screen=False` / `csv=False` keep a column out of one output."""
+    shown on screen through `format` (default: `blank` for None, a datetime in local time as `time_format`).
+    `link(row)` makes the screen cell a link, `sort` names the page's sort key for a clickable header, `html(row)`
+    replaces the screen cell with markup of its own (a badge), `cell_class` is the screen cell's CSS class.
+    `screen=False` / `csv=False` keep a column out of one output."""
 
     title: str
     value: Callable[[T], object]
@@ -82,6 +83,8 @@ class Column(Generic[T]):
     time_format: str = "%Y-%m-%d %H:%M"
     screen: bool = True
     csv: bool = True
+    blank: str = ""
+    cell_class: str = ""
 
     @property
     def header(self) -> str:
@@ -95,7 +98,7 @@ class Column(Generic[T]):
         if self.format is not None:
             return self.format(value)
         if value is None:
-            return ""
+            return self.blank
         if isinstance(value, datetime):
             return local_time(value, self.time_format)
         if isinstance(value, date):

@@ -26,7 +26,14 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from app.core.db import SessionFactory, make_engine, session_factory, session_scope, write_transactions
+from app.core.db import (
+    SessionFactory,
+    ensure_wal,
+    make_engine,
+    session_factory,
+    session_scope,
+    write_transactions,
+)
 from app.core.errors import NotFound
 from app.core.listing import Page, paginate
 from app.core.models import Job, JobStatus
@@ -445,3 +452,17 @@ def get_job(*, session: Session, principal: Principal, job_id: int) -> Job:
     if job is None or (not principal.has(Role.ADMIN) and job.created_by != principal.user_id):
         raise NotFound(f"job {job_id} not found")
     return job
+
+
+@contextmanager
+def command_runtime() -> Iterator[tuple[Runtime, "JobQueue"]]:
+    """What one command-line command works with: the settings (environment, `.env`), the database (WAL on
+    SQLite) and the job queue; the database engine is closed when the command ends."""
+    settings = Settings()
+    engine = make_engine(settings.resolved_database_url)
+    ensure_wal(engine)
+    runtime = Runtime(settings=settings, engine=engine, sessions=session_factory(engine))
+    try:
+        yield runtime, JobQueue(runtime)
+    finally:
+        engine.dispose()

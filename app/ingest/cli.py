@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.core.errors import EarshotError
-from app.core.settings import Settings
 from app.ingest.models import ImportReport
 
 name = "import"
@@ -79,20 +78,12 @@ def finish(report: ImportReport, *, what: str) -> None:
 
 
 def _run(label: str, what: Path, work: Callable[..., ImportReport]) -> None:
-    from app.core.db import ensure_wal, make_engine, session_factory, session_scope, write_transactions
-    from app.core.jobs import JobQueue, Runtime
+    from app.core.db import session_scope, write_transactions
+    from app.core.jobs import command_runtime
 
-    settings = Settings()
-    engine = make_engine(settings.resolved_database_url)
-    ensure_wal(engine)
-    sessions = session_factory(engine)
-    queue = JobQueue(Runtime(settings=settings, engine=engine, sessions=sessions))
-    try:
-        with reading(what.name), _progress(label) as progress, write_transactions(), \
-                session_scope(sessions) as session:
-            report = work(session=session, settings=settings, queue=queue, progress=progress, background=True)
-    finally:
-        engine.dispose()
+    with command_runtime() as (runtime, queue), reading(what.name), _progress(label) as progress, \
+            write_transactions(), session_scope(runtime.sessions) as session:
+        report = work(session=session, settings=runtime.settings, queue=queue, progress=progress, background=True)
     finish(report, what=what.name)
 
 

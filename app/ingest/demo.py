@@ -8,7 +8,7 @@ from app.core.jobs import JobQueue, Runtime
 from app.ingest import service
 from app.ingest.emails import iter_email_sources
 from app.ingest.models import ImportReport
-from app.interactions import service as interactions
+from app.interactions import customers
 
 DEMO_ORDER = 10
 SOURCE = "demo"
@@ -60,8 +60,8 @@ def load_demo(*, runtime: Runtime, log: Callable[[str], None]) -> None:
             log(_summary(kind, run(session)))
     with session_scope(runtime.sessions) as session:
         for name, identities in CRM_LINKS:
-            known = [i for i in identities if interactions.find_customer_by_identity(
+            known = [i for i in identities if customers.find_customer_by_identity(
                 session=session, kind=i[0], value=i[1], platform=i[2])]
             if len(known) > 1:  # only link people the demo files actually contain
-                interactions.resolve_customer(session=session, display_name=name, identities=[
-                    interactions.normalise_identity(kind, value, platform) for kind, value, platform in known])
+                customers.resolve_customer(session=session, display_name=name, identities=[
+                    customers.normalise_identity(kind, value, platform) for kind, value, platform in known])

@@ -45,8 +45,9 @@ from app.ingest.models import (
     WebhookInteraction,
 )
 from app.interactions import service as interactions
+from app.interactions.customers import Identity
 from app.interactions.models import Interaction, Message, Recording
-from app.interactions.service import Identity, InteractionData, LegData, MessageData, UpsertStatus
+from app.interactions.service import InteractionData, LegData, MessageData, UpsertStatus
 
 log = logging.getLogger("earshot.ingest")
 

@@ -12,7 +12,7 @@ from app.auth.deps import AdminPrincipal, CurrentPrincipal, SessionDep, Settings
 from app.core.errors import STANDARD_ERRORS, error_responses
 from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.security import Principal
-from app.interactions import content, service
+from app.interactions import content, customers, service
 from app.interactions import search as search_service
 from app.interactions.models import (
     Channel,
@@ -72,8 +72,8 @@ def get_interaction(interaction_id: int, principal: CurrentPrincipal, session: S
 
 
 def customer_public(*, session: Session, customer_id: int) -> CustomerPublic:
-    customer = service.get_customer(session=session, customer_id=customer_id)
-    return _customer_public(customer, service.customer_identities(session=session, customer_id=customer_id))
+    customer = customers.get_customer(session=session, customer_id=customer_id)
+    return _customer_public(customer, customers.customer_identities(session=session, customer_id=customer_id))
 
 
 def _customer_public(customer: Customer, identities: Sequence[CustomerIdentity]) -> CustomerPublic:
@@ -86,8 +86,8 @@ def _customer_public(customer: Customer, identities: Sequence[CustomerIdentity])
 def list_customers(principal: StaffPrincipal, session: SessionDep, q: str | None = None, page: PageNumber = 1,
                    per_page: PerPage = 50) -> ListResponse[CustomerPublic]:
     """Customers (not merged away), optionally matching a name or identity fragment, newest first."""
-    result = service.list_customers(session=session, q=q, page=page, per_page=per_page)
-    identities = service.identities_by_customer(session=session, customer_ids=[c.id for c in result.items if c.id])
+    result = customers.list_customers(session=session, q=q, page=page, per_page=per_page)
+    identities = customers.identities_by_customer(session=session, customer_ids=[c.id for c in result.items if c.id])
     return ListResponse.of(result.map(lambda c: _customer_public(c, identities[c.id or 0])))
 
 
@@ -122,7 +122,7 @@ class MergeRequest(BaseModel):
 def merge_customer(customer_id: int, body: MergeRequest, principal: AdminPrincipal,
                    session: SessionDep) -> CustomerPublic:
     """Merge this customer into another (audited; undo with /unmerge)."""
-    survivor = service.merge_customers(session=session, survivor_id=body.into, absorbed_id=customer_id,
+    survivor = customers.merge_customers(session=session, survivor_id=body.into, absorbed_id=customer_id,
                                        actor=principal)
     session.commit()
     assert survivor.id is not None
@@ -132,7 +132,7 @@ def merge_customer(customer_id: int, body: MergeRequest, principal: AdminPrincip
 @router.post("/customers/{customer_id}/unmerge", responses=error_responses(404, 409))
 def unmerge_customer(customer_id: int, principal: AdminPrincipal, session: SessionDep) -> CustomerPublic:
     """Undo the merge of this customer: the identities and interactions it brought go back to it."""
-    service.undo_merge(session=session, customer_id=customer_id, actor=principal)
+    customers.undo_merge(session=session, customer_id=customer_id, actor=principal)
     session.commit()
     return customer_public(session=session, customer_id=customer_id)
 

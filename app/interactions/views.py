@@ -16,7 +16,7 @@ from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.listing import parse_sort
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
-from app.interactions import content, service, timeline
+from app.interactions import content, customers, service, timeline
 from app.interactions import search as search_service
 from app.interactions.models import Channel, Customer, CustomerIdentity
 
@@ -41,16 +41,22 @@ def agent_names(session: Session, ids: set[int]) -> dict[int, str]:
 
 def search_columns(names: dict[int, str],
                    participants: dict[int, list[int]]) -> list[Column[search_service.SearchHit]]:
-    """The search export (the page shows hits as cards, with these fields in their header)."""
+    """The search results, on screen as cards (these fields in each card's header line, the snippet as its text;
+    the page draws the channel with its icon, cell "channel") and in the export."""
     return [
-        Column("Interaction", lambda h: h.interaction.id, name="interaction_id"),
+        Column("Interaction", lambda h: h.interaction.id, name="interaction_id", screen=False),
         Column("Channel", lambda h: h.interaction.channel),
-        Column("Subject", lambda h: content.REDACTED.subject(h.interaction) or h.interaction.external_id),
+        Column("Subject", lambda h: content.REDACTED.subject(h.interaction) or h.interaction.external_id,
+               screen=False),
+        Column("Title", lambda h: content.shown_title(h.interaction), csv=False,
+               link=lambda h: f"/interactions/{h.interaction.id}"),
         Column("Started", lambda h: h.interaction.started_at, name="started_at"),
         Column("Agents", lambda h: ", ".join(names.get(a, f"#{a}") for a in participants.get(h.interaction.id or 0, []))),
-        Column("Queue", lambda h: h.interaction.queue),
-        Column("Customer", lambda h: h.interaction.customer_id, name="customer_id"),
-        Column("Snippet", lambda h: h.snippet.striptags())]
+        Column("Queue", lambda h: h.interaction.queue, format=lambda queue: f"queue {queue}" if queue else ""),
+        Column("Customer", lambda h: h.interaction.customer_id, name="customer_id",
+               format=lambda customer: "customer" if customer else "",
+               link=lambda h: f"/customers/{h.interaction.customer_id}" if h.interaction.customer_id else None),
+        Column("Snippet", lambda h: h.snippet.striptags(), html=lambda h: h.snippet)]
 
 
 def _identity_label(identity: CustomerIdentity) -> str:
@@ -125,7 +131,7 @@ def search_page(request: Request, principal: WebPrincipal, session: SessionDep, 
     if wants_csv(request):
         return table_csv("search.csv", hits, search_columns(names, participants))
     return render(request, "interactions/search.html", {
-        "filters": filters, "results": results, "names": names, "participants": participants,
+        "filters": filters, "results": results, "columns": search_columns(names, participants),
         "icons": CHANNEL_ICONS,
         "agents": _visible_agents(session, principal),
         "teams": list(session.exec(select(Team).order_by(col(Team.name)))) if principal.sees_all_agents else []},
@@ -135,10 +141,10 @@ def search_page(request: Request, principal: WebPrincipal, session: SessionDep, 
 @router.get("/customers", response_class=HTMLResponse)
 def customers_page(request: Request, principal: WebStaff, session: SessionDep, q: str = "", sort: str = "",
                    page: Annotated[int, Query(ge=1)] = 1) -> Response:
-    order = parse_sort(sort, service.CUSTOMER_SORTS, "-since")
+    order = parse_sort(sort, customers.CUSTOMER_SORTS, "-since")
     page, per_page = page_window(request, page, 50)
-    result = service.list_customers(session=session, q=q or None, page=page, per_page=per_page, sort=order)
-    identities = service.identities_by_customer(session=session,
+    result = customers.list_customers(session=session, q=q or None, page=page, per_page=per_page, sort=order)
+    identities = customers.identities_by_customer(session=session,
                                                 customer_ids=[c.id for c in result.items if c.id is not None])
     columns = customer_columns(identities)
     if wants_csv(request):
@@ -149,7 +155,7 @@ def customers_page(request: Request, principal: WebStaff, session: SessionDep, q
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
 def customer_page(request: Request, customer_id: int, principal: WebPrincipal, session: SessionDep) -> Response:
-    customer = service.get_customer(session=session, customer_id=customer_id)
+    customer = customers.get_customer(session=session, customer_id=customer_id)
     if customer.merged_into_id is not None:
         return RedirectResponse(f"/customers/{customer.merged_into_id}", status_code=303)
     entries = service.customer_timeline(session=session, customer_id=customer_id, principal=principal)
@@ -167,7 +173,7 @@ def customer_page(request: Request, customer_id: int, principal: WebPrincipal, s
     merged = list(session.exec(select(Customer).where(Customer.merged_into_id == customer_id)))
     return render(request, "interactions/customer.html", {
         "customer": customer, "entries": entries, "names": names, "icons": CHANNEL_ICONS, "merged": merged,
-        "identities": service.customer_identities(session=session, customer_id=customer_id)}, principal=principal)
+        "identities": customers.customer_identities(session=session, customer_id=customer_id)}, principal=principal)
 
 
 @router.get("/interactions/{interaction_id}", response_class=HTMLResponse)

@@ -21,6 +21,7 @@ from app.core.web import NavItem, render
 from app.interactions import content
 from app.interactions.models import Interaction
 from app.nlp import service
+from app.nlp.agreement import QuestionAgreement
 from app.nlp.models import InteractionAnalytics
 from app.nlp.sentiment import label
 
@@ -226,12 +227,16 @@ def dashboard_charts(*, session: Session, principal: Principal, weeks: int = 12)
 def agreement_page(request: Request, principal: WebAdmin, session: SessionDep) -> Response:
     report = service.agreement_report(session=session)
     if wants_csv(request):
-        return table_csv("auto-qa-agreement.csv", report, [
-            Column("question", lambda q: q.question_id),
-            Column("answers", lambda q: q.n),
-            Column("agreed", lambda q: q.agreed),
-            Column("accuracy", lambda q: q.accuracy),
-            Column("kappa", lambda q: q.kappa),
-            Column("reading", lambda q: q.trust),
-            Column("auto_to_human", lambda q: ", ".join(f"{k}: {v}" for k, v in q.confusion.items()))])
-    return render(request, "nlp/agreement.html", {"report": report}, principal=principal)
+        return table_csv("auto-qa-agreement.csv", report, AGREEMENT_COLUMNS)
+    return render(request, "nlp/agreement.html", {"report": report, "columns": AGREEMENT_COLUMNS}, principal=principal)
+
+
+# Auto-QA agreement per question, on screen (rates in words) and in the export (the raw figures).
+AGREEMENT_COLUMNS: list[Column[QuestionAgreement]] = [
+    Column("Question", lambda q: q.question_id),
+    Column("Answers", lambda q: q.n),
+    Column("Agreed", lambda q: q.agreed),
+    Column("Accuracy", lambda q: q.accuracy, format=lambda a: "–" if a is None else f"{a * 100:.0f}%"),
+    Column("Kappa", lambda q: q.kappa, format=lambda k: "–" if k is None else f"{k:.2f}"),
+    Column("Reading", lambda q: q.trust),
+    Column("Auto → human", lambda q: ", ".join(f"{k}: {v}" for k, v in q.confusion.items()), name="auto_to_human")]

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.auth.models import User
 from app.auth.service import can_view_agent
+from app.coaching import queries as coaching_queries
 from app.coaching import service as coaching
 from app.core import charts, stats
 from app.core.errors import NotFound
@@ -94,8 +95,8 @@ def build(*, session: Session, principal: Principal, agent_id: int, start: date,
     ids = [e.id for e in rows]
     disputes = list(session.exec(select(EvaluationDispute).where(col(EvaluationDispute.evaluation_id).in_(ids))
                                  .order_by(col(EvaluationDispute.raised_at))).all()) if ids else []
-    assignments = coaching.list_assignments(session=session, principal=principal, per_page=MAX_ASSIGNMENTS,
-                                            filters=coaching.AssignmentFilters(agent_id=agent_id)).items
+    assignments = coaching_queries.list_assignments(session=session, principal=principal, per_page=MAX_ASSIGNMENTS,
+                                            filters=coaching_queries.AssignmentFilters(agent_id=agent_id)).items
     people = {e.evaluator_id for e in rows} | {d.resolved_by for d in disputes if d.resolved_by} \
         | {a.coach_id for a in assignments if a.coach_id}
     names = coaching.user_names(session=session, user_ids=[i for i in people if i is not None])

@@ -282,37 +282,40 @@ async def case_sheet_submit(request: Request, case_id: int, principal: WebInvest
     return _back("", f"/reviews/cases/{case_id}", message=message)
 
 
+def _saved(session: Session, next_url: str, fallback: str, change: Callable[[], object], done: str) -> Response:
+    """Commit one change posted by a form: back to `next_url` (or `fallback`) saying `done`, or saying why the
+    change was refused (nothing of it kept)."""
+    try:
+        change()
+        session.commit()
+    except EarshotError as exc:
+        session.rollback()
+        return _back(next_url, fallback, error=exc.message)
+    return _back(next_url, fallback, message=done)
+
+
 @router.post("/reviews/cases/{case_id}/findings")
 def findings_submit(case_id: int, principal: WebInvestigator, session: SessionDep,
                     staff_notes: Annotated[str, Form()] = "", customer_notes: Annotated[str, Form()] = "",
                     owner_id: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "") -> Response:
-    fallback = f"/reviews/cases/{case_id}"
     case = service.get_case(session=session, principal=principal, case_id=case_id)
-    try:
-        service.update_findings(session=session, case=case, actor=principal, staff_notes=staff_notes,
-                                customer_notes=customer_notes, owner_id=_optional_int(owner_id))
-        session.commit()
-    except EarshotError as exc:
-        session.rollback()
-        return _back(next, fallback, error=exc.message)
-    return _back(next, fallback, message="Findings saved")
+    return _saved(session, next, f"/reviews/cases/{case_id}", lambda: service.update_findings(
+        session=session, case=case, actor=principal, staff_notes=staff_notes, customer_notes=customer_notes,
+        owner_id=_optional_int(owner_id)), "Findings saved")
 
 
 @router.post("/reviews/cases/{case_id}/status")
 def status_submit(case_id: int, principal: WebInvestigator, session: SessionDep,
                   status: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
                   next: Annotated[str, Form()] = "") -> Response:
-    fallback = f"/reviews/cases/{case_id}"
     case = service.get_case(session=session, principal=principal, case_id=case_id)
-    try:
+
+    def change() -> None:
         if status not in set(CaseStatus):
             raise InvalidInput(f"unknown status {status!r}")
         service.change_status(session=session, case=case, to=status, actor=principal, reason=reason)
-        session.commit()
-    except EarshotError as exc:
-        session.rollback()
-        return _back(next, fallback, error=exc.message)
-    return _back(next, fallback, message=f"Case is now {status.replace('_', ' ')}")
+
+    return _saved(session, next, f"/reviews/cases/{case_id}", change, f"Case is now {status.replace('_', ' ')}")
 
 
 @router.post("/reviews/cases/{case_id}/decision")
@@ -320,16 +323,10 @@ def decision_submit(case_id: int, principal: WebDecider, session: SessionDep,
                     root_cause: Annotated[str, Form()] = "",
                     secondary_causes: Annotated[list[str] | None, Form()] = None,
                     decision: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "") -> Response:
-    fallback = f"/reviews/cases/{case_id}"
     case = service.get_case(session=session, principal=principal, case_id=case_id)
-    try:
-        service.record_decision(session=session, case=case, actor=principal, root_cause=root_cause,
-                                secondary_causes=secondary_causes or [], decision=decision)
-        session.commit()
-    except EarshotError as exc:
-        session.rollback()
-        return _back(next, fallback, error=exc.message)
-    return _back(next, fallback, message="Decision recorded")
+    return _saved(session, next, f"/reviews/cases/{case_id}", lambda: service.record_decision(
+        session=session, case=case, actor=principal, root_cause=root_cause, secondary_causes=secondary_causes or [],
+        decision=decision), "Decision recorded")
 
 
 @router.post("/reviews/cases/{case_id}/actions")
@@ -338,20 +335,16 @@ def action_submit(case_id: int, principal: WebDecider, session: SessionDep,
                   topic: Annotated[str, Form()] = "", site_id: Annotated[str, Form()] = "",
                   description: Annotated[str, Form()] = "", owner_id: Annotated[str, Form()] = "",
                   due_date: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "") -> Response:
-    fallback = f"/reviews/cases/{case_id}"
     case = service.get_case(session=session, principal=principal, case_id=case_id)
-    try:
+
+    def change() -> None:
         if kind not in set(ActionKind):
             raise InvalidInput("choose the kind of action")
-        data = ActionCreate(kind=ActionKind(kind), agent_id=_optional_int(agent_id), topic=topic,
-                            site_id=_optional_int(site_id), description=description,
-                            owner_id=_optional_int(owner_id), due_date=_optional_date(due_date))
-        service.add_action(session=session, case=case, actor=principal, data=data)
-        session.commit()
-    except EarshotError as exc:
-        session.rollback()
-        return _back(next, fallback, error=exc.message)
-    return _back(next, fallback, message="Action added")
+        service.add_action(session=session, case=case, actor=principal, data=ActionCreate(
+            kind=ActionKind(kind), agent_id=_optional_int(agent_id), topic=topic, site_id=_optional_int(site_id),
+            description=description, owner_id=_optional_int(owner_id), due_date=_optional_date(due_date)))
+
+    return _saved(session, next, f"/reviews/cases/{case_id}", change, "Action added")
 
 
 # ---------------------------------------------------------------- actions
@@ -384,15 +377,10 @@ def action_update_submit(action_id: int, principal: WebInvestigator, session: Se
                          status: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = "",
                          next: Annotated[str, Form()] = "") -> Response:
     action = service.get_action(session=session, principal=principal, action_id=action_id)
-    try:
-        data = ActionUpdate(status=ActionStatus(status) if status in set(ActionStatus) else None,
-                            outcome=outcome if outcome.strip() else None)
-        service.update_action(session=session, action=action, actor=principal, data=data)
-        session.commit()
-    except EarshotError as exc:
-        session.rollback()
-        return _back(next, "/reviews/actions", error=exc.message)
-    return _back(next, "/reviews/actions", message="Action saved")
+    return _saved(session, next, "/reviews/actions", lambda: service.update_action(
+        session=session, action=action, actor=principal, data=ActionUpdate(
+            status=ActionStatus(status) if status in set(ActionStatus) else None,
+            outcome=outcome if outcome.strip() else None)), "Action saved")
 
 
 # ---------------------------------------------------------------- meetings

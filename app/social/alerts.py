@@ -19,8 +19,9 @@ from app.core.timeutil import as_utc, utcnow
 from app.interactions import content
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
 from app.social import listening
+from app.social.channels import get_config
 from app.social.models import SocialAlert, SocialThreadState
-from app.social.service import get_config, thread_clocks
+from app.social.service import thread_clocks
 from app.social.stats import (
     SHARE_BASELINE_DAYS,
     SHARE_TEST,

@@ -11,7 +11,7 @@ from app.core.errors import STANDARD_ERRORS, error_responses
 from app.core.jobs import JobKind
 from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.models import Job
-from app.social import alerts, service
+from app.social import alerts, channels, reports, service
 from app.social import processes as processes_module
 from app.social.crosschannel import hide_unviewable, similar_complaints
 from app.social.deps import SocialViewer, SocialWorker
@@ -186,14 +186,14 @@ def set_process(interaction_id: int, body: ProcessIn, principal: SocialWorker, s
 @router.get("/processes")
 def processes(principal: SocialViewer, session: SessionDep) -> dict[str, Any]:
     """Leading metrics and operational maturity per process, with the monthly maturity trend."""
-    report = service.process_report(session=session)
+    report = reports.process_report(session=session)
     return {"processes": [vars(r) for r in report.rows], "months": report.months, "trend": report.trend,
             "formula": processes_module.__doc__}
 
 
 @router.get("/fairness")
 def fairness(principal: SocialViewer, session: SessionDep, platform: str | None = None) -> dict[str, Any]:
-    report = service.fairness(session=session, platform=platform)
+    report = reports.fairness(session=session, platform=platform)
     return {"bands": [vars(b) for b in report.bands], "high_median_seconds": report.high_median_seconds,
             "low_median_seconds": report.low_median_seconds, "u_statistic": report.u_statistic,
             "p_value": report.p_value, "flagged": report.flagged, "test": report.test}
@@ -209,14 +209,14 @@ def alert_list(principal: SocialViewer, session: SessionDep, open_only: bool = T
 
 @router.get("/config")
 def config_list(principal: SocialViewer, session: SessionDep) -> list[ConfigPublic]:
-    return [ConfigPublic.model_validate(c, from_attributes=True) for c in service.list_configs(session=session)]
+    return [ConfigPublic.model_validate(c, from_attributes=True) for c in channels.list_configs(session=session)]
 
 
 @router.put("/config/{platform}", responses=error_responses(404))
-def config_update(platform: str, body: service.ChannelConfigUpdate, principal: AdminPrincipal,
+def config_update(platform: str, body: channels.ChannelConfigUpdate, principal: AdminPrincipal,
                   session: SessionDep) -> ConfigPublic:
     """Change a platform's response standards (admins; audited)."""
-    config = service.update_config(session=session, platform=platform, data=body, actor=principal)
+    config = channels.update_config(session=session, platform=platform, data=body, actor=principal)
     return ConfigPublic.model_validate(config, from_attributes=True)
 
 

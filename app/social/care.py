@@ -11,8 +11,8 @@ from app.core import audit
 from app.core.audit import Actor
 from app.core.errors import InvalidInput
 from app.core.timeutil import utcnow
+from app.social.channels import expected_response, list_configs, plain_duration
 from app.social.models import DEFAULT_CARE_CHANNELS, CareChannel, SocialChannelConfig
-from app.social.service import expected_response, list_configs, plain_duration
 
 
 def care_channels(*, session: Session) -> list[CareChannel]:

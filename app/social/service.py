@@ -1,14 +1,15 @@
-"""Social care rules: response standards per platform, the care state of each thread (SLA clocks,
-follow-ups, non-genuine flag, public resolution), the care queue, fairness, alerts and the sweep."""
+"""Social care of each thread: its state (SLA clocks, follow-ups, the non-genuine flag, replies logged by
+hand, public resolution), the care queue ordered by due time, and the thread's story.
+
+Elsewhere in social: `channels` (each platform's standards and their wording), `reports` (fairness,
+attainment, processes), `alerts` and `sweep`."""
 
 import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from app.core import audit
@@ -16,11 +17,11 @@ from app.core.audit import Actor
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.listing import Page, paginate
 from app.core.timeutil import as_utc, utcnow
-from app.evaluations import service as evaluations
 from app.interactions import content
 from app.interactions import service as interactions
 from app.interactions.models import AuthorRole, Channel, Interaction, Message
 from app.social import listening
+from app.social.channels import business_hours_of, ensure_config, get_config
 from app.social.clock import (
     BusinessHours,
     ClockStatus,
@@ -29,92 +30,10 @@ from app.social.clock import (
     read_clock,
 )
 from app.social.models import SocialChannelConfig, SocialThreadState
-from app.social.processes import PROCESSES, ProcessMetrics, ThreadFacts, classify, process_metrics
+from app.social.processes import PROCESSES, classify
 from app.social.rules import NonGenuineRule, is_closing_remark, needs_site_visit
 from app.social.rules import non_genuine_evidence as _rule_evidence
-from app.social.stats import FairnessReport, ResponseSample, fairness_report
 from app.social.threads import without_nul
-
-PLATFORM_NAMES = {"twitter": "X (Twitter)", "facebook": "Facebook", "instagram": "Instagram"}
-
-
-# ---------------------------------------------------------------- configuration
-
-def default_config(platform: str) -> SocialChannelConfig:
-    return SocialChannelConfig(platform=platform, display_name=PLATFORM_NAMES.get(platform, platform.title()))
-
-
-def get_config(*, session: Session, platform: str) -> SocialChannelConfig:
-    """The platform's standards; the defaults (not stored) when nobody configured it yet."""
-    found = session.exec(select(SocialChannelConfig).where(SocialChannelConfig.platform == platform)).first()
-    return found or default_config(platform)
-
-
-def ensure_config(*, session: Session, platform: str) -> SocialChannelConfig:
-    """The platform's stored standards, created with the defaults when missing (so /care lists the platform)."""
-    found = session.exec(select(SocialChannelConfig).where(SocialChannelConfig.platform == platform)).first()
-    if found is None:
-        found = default_config(platform)
-        session.add(found)
-        session.flush()
-    return found
-
-
-def list_configs(*, session: Session, public_only: bool = False) -> list[SocialChannelConfig]:
-    query = select(SocialChannelConfig).order_by(col(SocialChannelConfig.platform))
-    if public_only:
-        query = query.where(col(SocialChannelConfig.listed_publicly).is_(True))
-    return list(session.exec(query).all())
-
-
-class ChannelConfigUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    display_name: str | None = Field(default=None, max_length=100)
-    listed_publicly: bool | None = None
-    first_response_seconds: float | None = Field(default=None, gt=0)
-    follow_up_seconds: float | None = Field(default=None, gt=0)
-    business_hours_enabled: bool | None = None
-    business_timezone: str | None = Field(default=None, max_length=64)
-    business_hours: dict[str, list[list[str]]] | None = None
-    alert_before_breach_seconds: float | None = Field(default=None, ge=0)
-    non_genuine_follow_ups: int | None = Field(default=None, ge=1, le=20)
-    non_genuine_days: int | None = Field(default=None, ge=1, le=30)
-    non_genuine_window_hours: float | None = Field(default=None, ge=1, le=24 * 30)
-    non_genuine_grace_hours: float | None = Field(default=None, ge=0, le=24 * 7)
-    site_visit_resolution_seconds: float | None = Field(default=None, gt=0)
-    influencer_followers: int | None = Field(default=None, ge=1)
-    webhook_url: str | None = Field(default=None, max_length=1000)
-
-
-def update_config(*, session: Session, platform: str, data: ChannelConfigUpdate, actor: Actor) -> SocialChannelConfig:
-    """Change a platform's standards (audited). Raises InvalidInput on a bad zone or schedule."""
-    config = ensure_config(session=session, platform=platform)
-    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None or k == "webhook_url"}
-    before = {k: getattr(config, k) for k in changes}
-    for key, value in changes.items():
-        setattr(config, key, value)
-    try:
-        if config.business_hours_enabled or config.business_hours:
-            BusinessHours.from_config(timezone=config.business_timezone, schedule=config.business_hours)
-        ZoneInfo(config.business_timezone)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise InvalidInput(f"business hours: {exc}", details=[{"loc": "business_hours", "msg": str(exc)}]) from exc
-    if config.webhook_url and not config.webhook_url.startswith(("http://", "https://")):
-        raise InvalidInput("the webhook URL must start with http:// or https://",
-                           details=[{"loc": "webhook_url", "msg": "not an http(s) URL"}])
-    config.updated_at = utcnow()
-    session.add(config)
-    audit.record(session=session, actor=actor, action="social.config.updated", record_type="social_channel_config",
-                 record_id=platform, before=before, after=changes)
-    session.commit()
-    return config
-
-
-def business_hours_of(config: SocialChannelConfig) -> BusinessHours | None:
-    if not config.business_hours_enabled:
-        return None
-    return BusinessHours.from_config(timezone=config.business_timezone, schedule=config.business_hours)
-
 
 # ---------------------------------------------------------------- thread state
 
@@ -541,100 +460,6 @@ def live_clocks(state: SocialThreadState, *, now: datetime | None = None) -> dic
     return {"first_response": first, "follow_up": follow, "reply": reply}
 
 
-# ---------------------------------------------------------------- reports
-
-def fairness(*, session: Session, platform: str | None = None, since: datetime | None = None,
-             now: datetime | None = None) -> FairnessReport:
-    """First-response times by follower band over every thread with a customer post: answered, late and still
-    unanswered ones (their wait so far), flagged non-genuine ones included and counted apart too."""
-    now = as_utc(now or utcnow())
-    query = select(SocialThreadState).where(col(SocialThreadState.first_customer_post_at).is_not(None))
-    if platform:
-        query = query.where(SocialThreadState.platform == platform)
-    if since:
-        query = query.where(col(SocialThreadState.first_customer_post_at) >= since)
-    samples = []
-    hours: dict[str, BusinessHours | None] = {}
-    for state in session.exec(query).all():
-        assert state.first_customer_post_at is not None
-        if state.platform not in hours:
-            hours[state.platform] = business_hours_of(get_config(session=session, platform=state.platform))
-        answered = state.first_response_at is not None
-        waited = (state.first_response_business_seconds if answered and state.first_response_business_seconds
-                  is not None else business_seconds_between(state.first_customer_post_at,
-                                                            state.first_response_at or now, hours[state.platform]))
-        status = read_clock(due_at=state.first_response_due_at, met_at=state.first_response_at, now=now).status
-        samples.append(ResponseSample(followers=state.follower_count, response_seconds=max(0.0, waited),
-                                      within_sla=status == ClockStatus.MET or (
-                                          not answered and status == ClockStatus.PENDING),
-                                      answered=answered, non_genuine=state.non_genuine))
-    return fairness_report(samples)
-
-
-def watch_list(*, session: Session, limit: int = 100) -> list[SocialThreadState]:
-    """Threads by authors on the influencer watch list (followers at or above the platform's threshold):
-    tracked so the team knows their reach; their clocks and queue place are everyone's."""
-    return list(session.exec(select(SocialThreadState).where(col(SocialThreadState.watched).is_(True))
-                             .order_by(col(SocialThreadState.first_customer_post_at).desc()).limit(limit)).all())
-
-
-@dataclass
-class Attainment:
-    platform: str
-    threads: int
-    first_met: int
-    first_breached: int
-    first_pending: int
-    follow_met: int
-    follow_breached: int
-    non_genuine: int
-
-    @property
-    def first_rate(self) -> float | None:
-        done = self.first_met + self.first_breached
-        return self.first_met / done if done else None
-
-    @property
-    def follow_rate(self) -> float | None:
-        done = self.follow_met + self.follow_breached
-        return self.follow_met / done if done else None
-
-
-def sla_attainment(*, session: Session, now: datetime | None = None) -> list[Attainment]:
-    """Per platform: clocks met/breached over every thread with a customer post, flagged non-genuine ones
-    included (and counted apart too); a clock that was not needed counts neither way."""
-    now = as_utc(now or utcnow())
-    table: dict[str, Attainment] = {}
-    for state in session.exec(select(SocialThreadState).where(
-            col(SocialThreadState.first_customer_post_at).is_not(None))).all():
-        row = table.setdefault(state.platform, Attainment(state.platform, 0, 0, 0, 0, 0, 0, 0))
-        # flagged threads stay in the figures (a missed response is missed whatever came later) and are
-        # counted apart as well
-        row.non_genuine += state.non_genuine
-        row.threads += 1
-        clocks = {c.name: c for c in thread_clocks(state, now=now)}
-        first, follow = clocks["first_response"].status, clocks["follow_up"].status
-        row.first_met += first == ClockStatus.MET
-        row.first_breached += first == ClockStatus.BREACHED
-        row.first_pending += first == ClockStatus.PENDING
-        row.follow_met += follow == ClockStatus.MET
-        row.follow_breached += follow == ClockStatus.BREACHED
-    return [table[k] for k in sorted(table)]
-
-
-def resolved_privately(*, session: Session, limit: int = 100) -> list[tuple[SocialThreadState, Interaction]]:
-    query = (select(SocialThreadState, Interaction)
-             .join(Interaction, col(Interaction.id) == SocialThreadState.interaction_id)
-             .where(col(SocialThreadState.resolved_privately).is_(True))
-             .order_by(col(SocialThreadState.last_agent_reply_at).desc()).limit(limit))
-    return [(s, i) for s, i in session.exec(query).all()]
-
-
-def non_genuine_threads(*, session: Session, limit: int = 100) -> list[SocialThreadState]:
-    return list(session.exec(select(SocialThreadState).where(col(SocialThreadState.non_genuine).is_(True))
-                             .order_by(col(SocialThreadState.non_genuine_at).desc()).limit(limit)).all())
-
-
 def social_thread_ids(*, session: Session) -> list[int]:
     return [i for i in session.exec(select(Interaction.id).where(Interaction.channel == Channel.SOCIAL)
                                     .order_by(col(Interaction.id))).all() if i is not None]
@@ -686,55 +511,6 @@ def thread_story(*, state: SocialThreadState, messages: list[Message]) -> list[S
     return sorted(events, key=lambda e: (e.at, e.kind != "post"))
 
 
-def human_duration(seconds: float) -> str:
-    seconds = abs(int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min" if minutes else f"{seconds} s"
-
-
-def clock_label(seconds_to_due: float | None) -> str:
-    """'due in 25 min' or 'breached by 1 h 5 min' (pages refresh it live in the browser)."""
-    if seconds_to_due is None:
-        return ""
-    if seconds_to_due >= 0:
-        return f"due in {human_duration(seconds_to_due)}"
-    return f"breached by {human_duration(seconds_to_due)}"
-
-
-def expected_response(config: SocialChannelConfig) -> str:
-    """The promise the public /care page states, e.g. 'within 1 hour (business hours: Mon–Fri 09:00–17:00 UTC)'."""
-    text = f"within {plain_duration(config.first_response_seconds)}"
-    if config.business_hours_enabled:
-        text += f", counted in business hours ({describe_hours(config)})"
-    return text
-
-
-def plain_duration(seconds: float) -> str:
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            count = int(seconds // size)
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return human_duration(seconds)
-
-
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def describe_hours(config: SocialChannelConfig) -> str:
-    parts = []
-    for day in range(7):
-        intervals = config.business_hours.get(str(day)) or []
-        if intervals:
-            parts.append(f"{DAY_NAMES[day]} " + ", ".join(f"{a}–{b}" for a, b in intervals))
-    return "; ".join(parts) + f" ({config.business_timezone})"
-
-
 def influence_score(*, followers: int | None, engagement: int | None = None) -> float:
     """0-100: how far a post can travel — log-scaled followers (1M ≈ 75) plus engagement on the post (≤ 25).
 
@@ -769,41 +545,3 @@ def set_process(*, session: Session, interaction_id: int, process: str, actor: A
                  record_id=interaction_id, before=before, after={"process": process})
     session.commit()
     return state
-
-
-def _facts(state: SocialThreadState, quality: dict[int, float] | None = None) -> ThreadFacts:
-    status = state.first_response_status
-    return ThreadFacts(
-        quality=(quality or {}).get(state.interaction_id),
-        process=state.process, answered=state.first_response_at is not None,
-        response_seconds=state.first_response_business_seconds,
-        within_target=None if status == ClockStatus.PENDING else status == ClockStatus.MET,
-        engagement=state.engagement,
-        resolved=state.resolved_at is not None or state.private_resolution_at is not None
-        or state.resolved_privately or (state.first_response_at is not None and not state.problem_open),
-        customer_posted_again=state.customer_posted_again)
-
-
-@dataclass
-class ProcessReport:
-    rows: list[ProcessMetrics]
-    months: list[str]
-    trend: dict[str, dict[str, float | None]]  # process → month → maturity
-
-
-def process_report(*, session: Session, months: int = 6) -> ProcessReport:
-    """Leading metrics and maturity per process over every thread with a customer post (flagged non-genuine
-    ones included: a flag never improves the figures), with the maturity per month."""
-    states = [s for s in session.exec(select(SocialThreadState).where(
-        col(SocialThreadState.first_customer_post_at).is_not(None))).all()]
-    # quality of response: the evaluations of the social replies (the evaluations feature owns the scores)
-    quality = evaluations.mean_scores_by_interaction(session=session, interaction_ids=[s.interaction_id for s in states])
-    rows = [process_metrics(p, [_facts(s, quality) for s in states if s.process == p]) for p in PROCESSES]
-    by_month: dict[str, list[SocialThreadState]] = {}
-    for state in states:
-        assert state.first_customer_post_at is not None
-        by_month.setdefault(as_utc(state.first_customer_post_at).strftime("%Y-%m"), []).append(state)
-    recent = sorted(by_month)[-months:]
-    trend = {p: {m: process_metrics(p, [_facts(s, quality) for s in by_month[m] if s.process == p]).maturity
-                 for m in recent} for p in PROCESSES}
-    return ProcessReport(rows=rows, months=recent, trend=trend)

@@ -1,5 +1,6 @@
 """Social care pages: the care queue, a thread, the dashboard, the settings, and the public /care page."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote_plus
@@ -19,9 +20,10 @@ from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
 from app.core.web import NavItem, render
 from app.interactions import content
-from app.social import alerts, care, listening, repeat, service
+from app.social import alerts, care, channels, listening, repeat, reports, service
 from app.social.crosschannel import TopicCluster, hide_unviewable, similar_complaints, topic_clusters
 from app.social.deps import WebSocialViewer, WebSocialWorker, can_work
+from app.social.models import SocialAlert
 from app.social.processes import PROCESSES
 from app.social.stats import SHARE_TEST, SPIKE_TEST, follower_band
 
@@ -41,27 +43,42 @@ def queue_page(request: Request, principal: WebSocialViewer, session: SessionDep
     result = service.care_queue(session=session, platform=platform or None, page=page, per_page=per_page)
     rows = result.items
     if wants_csv(request):
-        return table_csv("social-queue.csv", rows, [
-            Column("interaction_id", lambda r: r.state.interaction_id),
-            Column("due_at", lambda r: r.due_at),
-            Column("seconds_to_due", lambda r: None if r.seconds_to_due is None else round(r.seconds_to_due)),
-            Column("platform", lambda r: r.state.platform),
-            Column("author", lambda r: r.state.author_handle),
-            Column("followers", lambda r: r.state.follower_count),
-            Column("first_post", lambda r: r.first_post),
-            Column("first_response", lambda r: r.state.first_response_status),
-            Column("follow_up", lambda r: r.state.follow_up_status),
-            Column("clock", lambda r: r.clock.name if r.clock else None)])
+        return table_csv("social-queue.csv", rows, QUEUE_COLUMNS)
     return render(request, "social/queue.html", {
-        "rows": rows, "result": result, "platform": platform or "", "now": utcnow(), "clock_label": service.clock_label,
-        "platforms": [c.platform for c in service.list_configs(session=session)]}, principal=principal)
+        "rows": rows, "columns": QUEUE_COLUMNS, "row_data": lambda r: {"interaction-id": r.state.interaction_id},
+        "result": result, "platform": platform or "", "now": utcnow(), "clock_label": channels.clock_label,
+        "platforms": [c.platform for c in channels.list_configs(session=session)]}, principal=principal)
+
+
+def _status_badge(status: str, *, words: bool = False) -> Markup:
+    return Markup('<span class="badge {}">{}</span>').format(status, status.replace("_", " ") if words else status)
+
+
+# The care queue, on screen and in its export. The page draws the due clock, the first post and the wait with
+# macros of its own (cells "due_at", "first_post", "waiting"): they are the same on the thread page and dashboard.
+QUEUE_COLUMNS: list[Column[service.QueueRow]] = [
+    Column("Interaction", lambda r: r.state.interaction_id, name="interaction_id", screen=False),
+    Column("Due", lambda r: r.due_at, name="due_at", cell_class="next-due"),
+    Column("Seconds to due", lambda r: None if r.seconds_to_due is None else round(r.seconds_to_due), screen=False),
+    Column("Platform", lambda r: r.state.platform),
+    Column("Author", lambda r: r.state.author_handle, blank="unknown",
+           link=lambda r: f"/social/threads/{r.state.interaction_id}"),
+    Column("Followers", lambda r: r.state.follower_count, format=lambda n: "–" if n is None else f"{n:,}",
+           cell_class="num"),
+    Column("First post", lambda r: r.first_post, cell_class="post-text"),
+    Column("First response", lambda r: r.state.first_response_status, html=lambda r: _status_badge(
+        r.state.first_response_status)),
+    Column("Follow-up", lambda r: r.state.follow_up_status, name="follow_up",
+           html=lambda r: _status_badge(r.state.follow_up_status, words=True)),
+    Column("Waiting", lambda r: None, csv=False),
+    Column("Clock", lambda r: r.clock.name if r.clock else None, screen=False)]
 
 
 def _thread_context(session: SessionDep, principal: Principal, interaction_id: int, days: int) -> dict[str, object]:
     state = service.get_state(session=session, interaction_id=interaction_id)
     session.commit()
     messages = content.REDACTED.messages(service.thread_messages(session=session, interaction_id=interaction_id))
-    config = service.get_config(session=session, platform=state.platform)
+    config = channels.get_config(session=session, platform=state.platform)
     history = session.exec(select(AuditEvent).where(AuditEvent.record_type == "social_thread",
                                                     AuditEvent.record_id == str(interaction_id))
                            .order_by(col(AuditEvent.at))).all()
@@ -69,11 +86,11 @@ def _thread_context(session: SessionDep, principal: Principal, interaction_id: i
     evidence = [datetime.fromisoformat(t) for t in state.non_genuine_evidence]
     return {"state": state, "messages": messages, "engagement": engagement, "evidence": evidence,
             "influence": service.influence_score(followers=state.follower_count, engagement=engagement), "story": service.thread_story(state=state, messages=messages),
-            "clocks": service.live_clocks(state), "config": config, "clock_label": service.clock_label,
+            "clocks": service.live_clocks(state), "config": config, "clock_label": channels.clock_label,
             "clocks_list": service.thread_clocks(state), "current": service.current_clock(state),
             "targets": {"first_response": config.first_response_seconds, "reply": config.first_response_seconds,
                         "follow_up": config.follow_up_seconds, "resolution": config.site_visit_resolution_seconds},
-            "now": utcnow(), "band": follower_band, "process_names": PROCESSES, "plain": service.plain_duration, "history": history, "days": days,
+            "now": utcnow(), "band": follower_band, "process_names": PROCESSES, "plain": channels.plain_duration, "history": history, "days": days,
             "similar": hide_unviewable(session=session, principal=principal, result=similar_complaints(
                 session=session, interaction_id=interaction_id, window_days=days))}
 
@@ -87,25 +104,27 @@ def thread_page(request: Request, interaction_id: int, principal: WebSocialViewe
     }, principal=principal)
 
 
-def _thread_error(request: Request, session: SessionDep, principal: WebSocialWorker, interaction_id: int,
-                  exc: EarshotError) -> Response:
-    session.rollback()
-    return render(request, "social/thread.html", {
-        **_thread_context(session, principal, interaction_id, 7), "message": None, "error": exc.message, "can_work": True,
-    }, principal=principal, status_code=exc.status_code)
+def _thread_change(request: Request, session: SessionDep, principal: WebSocialWorker, interaction_id: int,
+                   change: Callable[[], object], done: str) -> Response:
+    """Make one change to a thread from its page: back to the thread saying `done`, or the thread page again
+    with the reason when the change is refused (nothing of it kept)."""
+    try:
+        change()
+    except EarshotError as exc:
+        session.rollback()
+        return render(request, "social/thread.html", {
+            **_thread_context(session, principal, interaction_id, 7), "message": None, "error": exc.message,
+            "can_work": True}, principal=principal, status_code=exc.status_code)
+    return RedirectResponse(f"/social/threads/{interaction_id}?message={quote_plus(done)}", status_code=303)
 
 
 @router.post("/social/threads/{interaction_id}/resolution", response_class=HTMLResponse)
 def resolution_submit(request: Request, interaction_id: int, principal: WebSocialWorker, session: SessionDep,
                       where: Annotated[str, Form()] = "public", url: Annotated[str, Form()] = "",
                       text: Annotated[str, Form()] = "", message_id: Annotated[str, Form()] = "") -> Response:
-    try:
-        service.record_resolution(session=session, interaction_id=interaction_id, actor=principal,
-                                  public=where != "private", url=url, text=text,
-                                  message_id=int(message_id) if message_id.strip().isdigit() else None)
-    except EarshotError as exc:
-        return _thread_error(request, session, principal, interaction_id, exc)
-    return RedirectResponse(f"/social/threads/{interaction_id}?message=Resolution+recorded", status_code=303)
+    return _thread_change(request, session, principal, interaction_id, lambda: service.record_resolution(
+        session=session, interaction_id=interaction_id, actor=principal, public=where != "private", url=url, text=text,
+        message_id=int(message_id) if message_id.strip().isdigit() else None), "Resolution recorded")
 
 
 @router.post("/social/threads/{interaction_id}/reply", response_class=HTMLResponse)
@@ -113,45 +132,33 @@ def reply_submit(request: Request, interaction_id: int, principal: WebSocialWork
                  text: Annotated[str, Form()] = "", url: Annotated[str, Form()] = "",
                  where: Annotated[str, Form()] = "public") -> Response:
     """Log the reply the agent posted on the platform; the clocks follow (see service.record_reply)."""
-    try:
-        service.record_reply(session=session, interaction_id=interaction_id, actor=principal, text=text, url=url,
-                             public=where != "private")
-    except EarshotError as exc:
-        return _thread_error(request, session, principal, interaction_id, exc)
-    return RedirectResponse(f"/social/threads/{interaction_id}?message=Reply+logged", status_code=303)
+    return _thread_change(request, session, principal, interaction_id, lambda: service.record_reply(
+        session=session, interaction_id=interaction_id, actor=principal, text=text, url=url,
+        public=where != "private"), "Reply logged")
 
 
 @router.post("/social/threads/{interaction_id}/genuine", response_class=HTMLResponse)
 def genuine_submit(request: Request, interaction_id: int, principal: WebSocialWorker, session: SessionDep,
                    reason: Annotated[str, Form()] = "") -> Response:
-    try:
-        service.mark_genuine(session=session, interaction_id=interaction_id, actor=principal, reason=reason)
-    except EarshotError as exc:
-        return _thread_error(request, session, principal, interaction_id, exc)
-    return RedirectResponse(f"/social/threads/{interaction_id}?message=Marked+genuine", status_code=303)
+    return _thread_change(request, session, principal, interaction_id, lambda: service.mark_genuine(
+        session=session, interaction_id=interaction_id, actor=principal, reason=reason), "Marked genuine")
 
 
 @router.post("/social/threads/{interaction_id}/confirm-non-genuine", response_class=HTMLResponse)
 def confirm_non_genuine_submit(request: Request, interaction_id: int, principal: WebSocialWorker,
                                session: SessionDep) -> Response:
-    try:
-        service.confirm_non_genuine(session=session, interaction_id=interaction_id, actor=principal)
-    except EarshotError as exc:
-        return _thread_error(request, session, principal, interaction_id, exc)
-    return RedirectResponse(f"/social/threads/{interaction_id}?message=Non-genuine+confirmed", status_code=303)
+    return _thread_change(request, session, principal, interaction_id, lambda: service.confirm_non_genuine(
+        session=session, interaction_id=interaction_id, actor=principal), "Non-genuine confirmed")
 
 
 @router.post("/social/threads/{interaction_id}/process", response_class=HTMLResponse)
 def process_submit(request: Request, interaction_id: int, principal: WebSocialWorker, session: SessionDep,
                    process: Annotated[str, Form()] = "") -> Response:
-    try:
-        service.set_process(session=session, interaction_id=interaction_id, process=process, actor=principal)
-    except EarshotError as exc:
-        return _thread_error(request, session, principal, interaction_id, exc)
-    return RedirectResponse(f"/social/threads/{interaction_id}?message=Process+set", status_code=303)
+    return _thread_change(request, session, principal, interaction_id, lambda: service.set_process(
+        session=session, interaction_id=interaction_id, process=process, actor=principal), "Process set")
 
 
-def sla_chart(attainment: list[service.Attainment]) -> Chart | None:
+def sla_chart(attainment: list[reports.Attainment]) -> Chart | None:
     """Share of clocks met per platform (met ÷ met + breached; pending clocks are not counted yet)."""
     if not attainment:
         return None
@@ -168,33 +175,53 @@ def sla_chart(attainment: list[service.Attainment]) -> Chart | None:
 @router.get("/social/dashboard", response_class=HTMLResponse)
 def dashboard_page(request: Request, principal: WebSocialViewer, session: SessionDep) -> Response:
     if wants_csv(request):
-        return table_csv("social-sla-attainment.csv", service.sla_attainment(session=session), [
-            Column("platform", lambda r: r.platform),
-            Column("genuine_threads", lambda r: r.threads),
-            Column("first_response_met", lambda r: r.first_met),
-            Column("first_response_breached", lambda r: r.first_breached),
-            Column("first_response_pending", lambda r: r.first_pending),
-            Column("follow_up_met", lambda r: r.follow_met),
-            Column("follow_up_breached", lambda r: r.follow_breached),
-            Column("non_genuine", lambda r: r.non_genuine)])
+        return table_csv("social-sla-attainment.csv", reports.sla_attainment(session=session), ATTAINMENT_COLUMNS)
     if wants_csv(request, "alerts"):
-        return table_csv("social-alerts.csv", alerts.list_alerts(session=session, per_page=EXPORT_ROWS).items, [
-            Column("created_at", lambda a: a.created_at),
-            Column("kind", lambda a: a.kind),
-            Column("message", lambda a: a.message),
-            Column("interaction_id", lambda a: a.interaction_id),
-            Column("delivered_at", lambda a: a.delivered_at),
-            Column("delivery_error", lambda a: a.delivery_error)])
-    attainment = service.sla_attainment(session=session)
+        return table_csv("social-alerts.csv", alerts.list_alerts(session=session, per_page=EXPORT_ROWS).items,
+                         ALERT_COLUMNS)
+    attainment = reports.sla_attainment(session=session)
     return render(request, "social/dashboard.html", {
-        "alerts": alerts.list_alerts(session=session).items, "fairness": service.fairness(session=session),
-        "attainment": attainment, "sla_chart": sla_chart(attainment),
-        "private": service.resolved_privately(session=session),
-        "non_genuine": service.non_genuine_threads(session=session), "spike_test": SPIKE_TEST, "share_test": SHARE_TEST,
-        "human": service.human_duration, "processes": service.process_report(session=session),
+        "alerts": alerts.list_alerts(session=session).items, "fairness": reports.fairness(session=session),
+        "attainment": attainment, "attainment_columns": ATTAINMENT_COLUMNS, "alert_columns": ALERT_COLUMNS,
+        "alert_class": lambda a: f"alert-{a.kind}", "sla_chart": sla_chart(attainment),
+        "private": reports.resolved_privately(session=session),
+        "non_genuine": reports.non_genuine_threads(session=session), "spike_test": SPIKE_TEST, "share_test": SHARE_TEST,
+        "human": channels.human_duration, "processes": reports.process_report(session=session),
         "process_names": PROCESSES, "urgent": service.care_queue(session=session, per_page=10).items, "now": utcnow(),
-        "clock_label": service.clock_label, "watch": service.watch_list(session=session),
+        "clock_label": channels.clock_label, "watch": reports.watch_list(session=session),
         "can_work": can_work(session=session, principal=principal)}, principal=principal)
+
+
+def _met(count: int, rate: float | None) -> Markup:
+    return Markup("{}").format(count if rate is None else f"{count} ({100 * rate:.0f}%)")
+
+
+def _alert_kind(alert: SocialAlert) -> Markup:
+    tone = "breached" if "breach" in alert.kind or "spike" in alert.kind else "due"
+    return Markup('<span class="badge {}">{}</span>').format(tone, alert.kind.replace("_", " "))
+
+
+# The dashboard's SLA attainment and alerts tables, on screen and in their exports (the page draws an alert's
+# message with its sample posts and its webhook delivery with macros of its own: cells "message", "delivered_at").
+ATTAINMENT_COLUMNS: list[Column[reports.Attainment]] = [
+    Column("Platform", lambda r: r.platform),
+    Column("Threads", lambda r: r.threads, name="genuine_threads", cell_class="num"),
+    Column("First response met", lambda r: r.first_met, html=lambda r: _met(r.first_met, r.first_rate),
+           cell_class="num"),
+    Column("Breached", lambda r: r.first_breached, name="first_response_breached", cell_class="num"),
+    Column("Pending", lambda r: r.first_pending, name="first_response_pending", cell_class="num"),
+    Column("Follow-up met", lambda r: r.follow_met, name="follow_up_met",
+           html=lambda r: _met(r.follow_met, r.follow_rate), cell_class="num"),
+    Column("Follow-up breached", lambda r: r.follow_breached, name="follow_up_breached", cell_class="num"),
+    Column("Of which flagged non-genuine", lambda r: r.non_genuine, name="non_genuine", cell_class="num")]
+
+ALERT_COLUMNS: list[Column[SocialAlert]] = [
+    Column("When", lambda a: a.created_at, name="created_at"),
+    Column("Kind", lambda a: a.kind, html=_alert_kind),
+    Column("What", lambda a: a.message, name="message"),
+    Column("Interaction", lambda a: a.interaction_id, name="interaction_id", screen=False),
+    Column("Webhook", lambda a: a.delivered_at, name="delivered_at"),
+    Column("Delivery error", lambda a: a.delivery_error, screen=False)]
 
 
 @router.post("/social/alerts/{alert_id}/ack")
@@ -207,8 +234,8 @@ def acknowledge_alert(alert_id: int, principal: WebSocialWorker, session: Sessio
 def settings_page(request: Request, principal: WebAdmin, session: SessionDep, message: str | None = None,
                   error: str | None = None) -> Response:
     return render(request, "social/settings.html", {
-        "configs": service.list_configs(session=session), "message": message, "error": error,
-        "care_channels": care.care_channels(session=session), "plain": service.plain_duration,
+        "configs": channels.list_configs(session=session), "message": message, "error": error,
+        "care_channels": care.care_channels(session=session), "plain": channels.plain_duration,
         "listening_rules": listening.list_rules(session=session)}, principal=principal)
 
 
@@ -217,14 +244,9 @@ def listening_submit(principal: WebAdmin, session: SessionDep, name: Annotated[s
                      kind: Annotated[str, Form()] = "brand", terms: Annotated[str, Form()] = "",
                      active: Annotated[str, Form()] = "") -> Response:
     """Create or change a listening rule (brand or competitor keywords, comma-separated); no terms deletes it."""
-    try:
-        listening.save_rule(session=session, name=name, kind=kind, terms=terms.replace("\n", ",").split(","),
-                            active=active == "on", actor=principal)
-    except EarshotError as exc:
-        session.rollback()
-        return RedirectResponse(f"/social/settings?error={quote_plus(exc.message[:200])}", status_code=303)
-    return RedirectResponse(f"/social/settings?message=Saved+listening+rule+{quote_plus(name.strip())}",
-                            status_code=303)
+    return _settings_saved(session, lambda: listening.save_rule(
+        session=session, name=name, kind=kind, terms=terms.replace("\n", ",").split(","), active=active == "on",
+        actor=principal), f"Saved listening rule {name.strip()}")
 
 
 @router.post("/social/settings/care/{channel}")
@@ -233,18 +255,14 @@ def care_channel_submit(channel: str, principal: WebAdmin, session: SessionDep,
                         hours: Annotated[str, Form()] = "", issues: Annotated[str, Form()] = "",
                         listed_publicly: Annotated[str, Form()] = "") -> Response:
     """What /care says about one channel (phone, chat, e-mail, social)."""
-    try:
+    def save() -> None:
         minutes = float(response_minutes) if response_minutes.strip() else None
-        data = care.CareChannelUpdate(
+        care.update_care_channel(session=session, channel=channel, actor=principal, data=care.CareChannelUpdate(
             display_name=display_name.strip() or None, listed_publicly=listed_publicly == "on",
             response_seconds=minutes * 60 if minutes is not None else None, hours=hours.strip(),
-            issues=issues.splitlines())
-        care.update_care_channel(session=session, channel=channel, data=data, actor=principal)
-    except (EarshotError, ValueError) as exc:
-        session.rollback()
-        reason = exc.message if isinstance(exc, EarshotError) else str(exc).splitlines()[0]
-        return RedirectResponse(f"/social/settings?error={quote_plus(reason[:200])}", status_code=303)
-    return RedirectResponse(f"/social/settings?message=Saved+{quote_plus(channel)}", status_code=303)
+            issues=issues.splitlines()))
+
+    return _settings_saved(session, save, f"Saved {channel}")
 
 
 @router.post("/social/settings/{platform}")
@@ -259,8 +277,8 @@ def settings_submit(platform: str, principal: WebAdmin, session: SessionDep,
                     non_genuine_grace_hours: Annotated[float, Form()] = 4,
                     site_visit_hours: Annotated[float, Form()] = 48,
                     influencer_followers: Annotated[int, Form()] = 100000) -> Response:
-    try:
-        data = service.ChannelConfigUpdate(
+    return _settings_saved(session, lambda: channels.update_config(
+        session=session, platform=platform, actor=principal, data=channels.ChannelConfigUpdate(
             display_name=display_name or None, first_response_seconds=first_response_minutes * 60,
             follow_up_seconds=follow_up_hours * 3600, alert_before_breach_seconds=alert_before_minutes * 60,
             business_hours_enabled=business_hours_enabled == "on", business_timezone=business_timezone,
@@ -268,13 +286,19 @@ def settings_submit(platform: str, principal: WebAdmin, session: SessionDep,
             listed_publicly=listed_publicly == "on", webhook_url=webhook_url.strip() or None,
             non_genuine_follow_ups=non_genuine_follow_ups, non_genuine_window_hours=non_genuine_window_hours,
             non_genuine_grace_hours=non_genuine_grace_hours, site_visit_resolution_seconds=site_visit_hours * 3600,
-            influencer_followers=influencer_followers)
-        service.update_config(session=session, platform=platform, data=data, actor=principal)
+            influencer_followers=influencer_followers)), f"Saved {platform}")
+
+
+def _settings_saved(session: SessionDep, save: Callable[[], object], done: str) -> Response:
+    """Save one form of the settings page: back to it saying `done`, or saying why the values were refused
+    (nothing of them kept)."""
+    try:
+        save()
     except (EarshotError, ValueError) as exc:
         session.rollback()
         reason = exc.message if isinstance(exc, EarshotError) else str(exc).splitlines()[0]
         return RedirectResponse(f"/social/settings?error={quote_plus(reason[:200])}", status_code=303)
-    return RedirectResponse(f"/social/settings?message=Saved+{platform}", status_code=303)
+    return RedirectResponse(f"/social/settings?message={quote_plus(done)}", status_code=303)
 
 
 AllScope = Annotated[Principal, Depends(web_require_roles(Role.ADMIN, Role.EVALUATOR, Role.EXECUTIVE))]
@@ -291,7 +315,7 @@ def repeat_contacts_page(request: Request, principal: AllScope, session: Session
     transfers = repeat.transferred_contacts(session=session, since=since, until=until)
     agent_ids = {leg.agent_id for t in transfers for leg in t.legs if leg.agent_id}
     agents = {u.id: u.display_name or u.username for u in session.exec(
-        select(User).where(col(User.id).in_(agent_ids))).all()} if agent_ids else {}
+        select(User).where(col(User.id).in_(agent_ids))).all() if u.id is not None} if agent_ids else {}
     cases = repeat.repeat_contacts(session=session, since=since, until=until, min_contacts=min_contacts,
                                    within_days=within_days)
     if wants_csv(request):  # one row per contact, numbered by case
@@ -306,16 +330,25 @@ def repeat_contacts_page(request: Request, principal: AllScope, session: Session
             Column("started_at", lambda r: r[2].started_at),
             Column("text", lambda r: r[2].text)])
     if wants_csv(request, "transfers"):
-        return table_csv("transferred-contacts.csv", transfers, [
-            Column("interaction_id", lambda t: t.interaction.id),
-            Column("started_at", lambda t: t.interaction.started_at),
-            Column("channel", lambda t: t.interaction.channel),
-            Column("transfers", lambda t: t.transfers),
-            Column("path", lambda t: " → ".join(agents.get(leg.agent_id or 0, "unknown agent") + (f" ({leg.queue})" if leg.queue else "") for leg in t.legs))])
+        return table_csv("transferred-contacts.csv", transfers, transfer_columns(agents))
     return render(request, "social/repeat.html", {
         "cases": cases,
-        "transfers": transfers, "agents": agents, "days": days, "min_contacts": min_contacts,
+        "transfers": transfers, "transfer_columns": transfer_columns(agents), "agents": agents, "days": days, "min_contacts": min_contacts,
         "within_days": within_days}, principal=principal)
+
+
+def transfer_columns(agents: dict[int, str]) -> list[Column[repeat.TransferredContact]]:
+    """Transferred calls and chats, on screen (the path with each leg's start, cell "path") and in the export."""
+    def path(t: repeat.TransferredContact) -> str:
+        return " → ".join(agents.get(leg.agent_id or 0, "unknown agent") + (f" ({leg.queue})" if leg.queue else "")
+                          for leg in t.legs)
+
+    return [
+        Column("Interaction", lambda t: t.interaction.id, name="interaction_id", screen=False),
+        Column("When", lambda t: t.interaction.started_at, name="started_at"),
+        Column("Channel", lambda t: t.interaction.channel),
+        Column("Transfers", lambda t: t.transfers, cell_class="num"),
+        Column("Path", path)]
 
 
 @router.get("/social/topics", response_class=HTMLResponse)
@@ -346,5 +379,5 @@ def public_care_page(request: Request, session: SessionDep) -> Response:
     social rules it is public about, from the same settings the clocks use (app/social/care.py)."""
     content = care.care_page(session=session)
     return render(request, "social/care.html", {"page": content, "configs": content.platforms,
-                                                "expected": service.expected_response,
-                                                "plain": service.plain_duration})
+                                                "expected": channels.expected_response,
+                                                "plain": channels.plain_duration})

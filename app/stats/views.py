@@ -2,11 +2,13 @@
 against a target only where the interval allows one, and the sample-size planner."""
 
 import statistics
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from app.auth import service as auth_service
 from app.auth.deps import SessionDep, WebPrincipal
@@ -36,24 +38,16 @@ def scores_page(
     for group in groups:
         interval = stats.mean_interval(group.scores)
         intervals[group.key] = interval
-        rows.append({"name": names.get(group.key, group.key), "group": group,
-                     "verdict": stats.compare_to_target(interval, target).value})
+        rows.append(ScoreRow(name=names.get(group.key, group.key), group=group,
+                             verdict=str(stats.compare_to_target(interval, target).value)))
+    columns = score_columns(group_by=group_by, target=target)
     if wants_csv(request):
-        verdicts = {group.key: str(row["verdict"]) for group, row in zip(groups, rows, strict=True)}
-        return table_csv(f"scores-by-{group_by}.csv", groups, [
-            Column(group_by, lambda g: names.get(g.key, g.key), name=group_by),
-            Column("evaluations", lambda g: g.n),
-            Column("average", lambda g: _round(g.mean)),
-            Column("ci_low", lambda g: _round(g.ci_low)),
-            Column("ci_high", lambda g: _round(g.ci_high)),
-            Column("conclusive", lambda g: "yes" if g.conclusive else "no (not enough evaluations to say)"),
-            Column(f"against_{target:g}", lambda g: verdicts[g.key], name=f"against_{target:g}"),
-            Column("critical_failures", lambda g: g.critical_failures)])
+        return table_csv(f"scores-by-{group_by}.csv", rows, columns)
     ranking = [[names.get(key, key) for key in tier] for tier in stats.rank_groups(intervals)]
     spreads = [g.stdev for g in groups if g.stdev is not None]
     plan = stats.plan_sample_size(sd=statistics.fmean(spreads), margin=margin) if spreads else None
     return render(request, "stats/scores.html", {
-        "rows": rows, "ranking": ranking, "plan": plan, "group_by": group_by, "target": target,
+        "rows": rows, "columns": columns, "ranking": ranking, "plan": plan, "group_by": group_by, "target": target,
         "margin": margin, "min_n": stats.MIN_N, "max_half_width": stats.MAX_HALF_WIDTH,
         "trend": score_trend(session=session, principal=principal, target=target)}, principal=principal)
 
@@ -86,6 +80,44 @@ def score_trend(*, session: SessionDep, principal: Principal, target: float, wee
             band += "" if interval.conclusive() else " (too wide to conclude)"
         row += [band, str(interval.n)]
     return chart
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    name: str  # the agent's, team's, question's ... name
+    group: reports.ScoreGroup
+    verdict: str  # against the target: above / below target, or not enough evaluations to say
+
+
+def _interval_cell(row: ScoreRow) -> Markup:
+    if row.group.conclusive:
+        return Markup("{:.1f} – {:.1f}").format(row.group.ci_low, row.group.ci_high)
+    return Markup('<span class="muted">not enough evaluations to say</span>')
+
+
+def _verdict_cell(row: ScoreRow) -> Markup:
+    tone = "bad" if row.verdict == "below target" else "good" if row.verdict == "above target" else ""
+    return Markup('<span class="badge {}">{}</span>').format(tone, row.verdict)
+
+
+def score_columns(*, group_by: str, target: float) -> list[Column[ScoreRow]]:
+    """The scores table, on screen (the interval in words, the verdict as a badge, an agent's PDF summary) and
+    in its export (the interval's ends, whether it is conclusive, critical failures)."""
+    columns: list[Column[ScoreRow]] = [
+        Column(group_by.capitalize(), lambda r: r.name, name=group_by),
+        Column("Evaluations", lambda r: r.group.n),
+        Column("Average", lambda r: _round(r.group.mean), format=lambda v: "" if v is None else f"{v:.1f}"),
+        Column("95 % interval", lambda r: None, html=_interval_cell, csv=False),
+        Column("ci_low", lambda r: _round(r.group.ci_low), screen=False),
+        Column("ci_high", lambda r: _round(r.group.ci_high), screen=False),
+        Column("conclusive", lambda r: "yes" if r.group.conclusive else "no (not enough evaluations to say)",
+               screen=False),
+        Column(f"Against {round(target)}", lambda r: r.verdict, name=f"against_{target:g}", html=_verdict_cell),
+        Column("critical_failures", lambda r: r.group.critical_failures, screen=False)]
+    if group_by == "agent":
+        columns.append(Column("Summary", lambda r: "PDF, last 90 days", csv=False,
+                              link=lambda r: f"/agents/{r.group.key}/summary.pdf?target={target}"))
+    return columns
 
 
 def _names(session: SessionDep, group_by: str) -> dict[str, str]:

@@ -20,19 +20,14 @@ def run_import(what: Path, work: "Callable[[Session, Settings], ImportReport]") 
     """Run a survey import of the file `what` from the command line: rows are committed in chunks (others keep
     working), a file that cannot be read ends with one `error: <file>: <why>` line, and a file with nothing
     to import or only rejected rows exits with code 1. Rejected rows are listed by line."""
-    from app.core.db import ensure_wal, make_engine, session_factory, session_scope, write_transactions
-    from app.core.settings import Settings
+    from app.core.db import session_scope, write_transactions
+    from app.core.jobs import command_runtime
     from app.ingest.cli import fail, reading
 
-    settings = Settings()
-    engine = make_engine(settings.resolved_database_url)
-    ensure_wal(engine)
-    try:
-        # write transactions take SQLite's lock at BEGIN: a chunk waits its turn instead of failing
-        with reading(what.name), write_transactions(), session_scope(session_factory(engine)) as session:
-            report = work(session, settings)
-    finally:
-        engine.dispose()
+    # write transactions take SQLite's lock at BEGIN: a chunk waits its turn instead of failing
+    with command_runtime() as (runtime, _), reading(what.name), write_transactions(), \
+            session_scope(runtime.sessions) as session:
+        report = work(session, runtime.settings)
     typer.echo(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
                f"rejected {len(report.rejected)}; review cases opened {report.cases_opened}")
     for problem in report.rejected:

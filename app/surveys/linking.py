@@ -24,7 +24,7 @@ from app.core import audit
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.security import Principal
 from app.core.timeutil import as_utc
-from app.interactions import service as interactions_service
+from app.interactions import customers
 from app.interactions.models import Interaction
 from app.surveys.models import LinkMethod, LinkStatus, SurveyResponse, SurveyResponseInteraction
 
@@ -34,7 +34,7 @@ def normalise_phone(value: str | None, *, region: str | None = None) -> str | No
     if not value or not value.strip():
         return None
     try:
-        return interactions_service.normalise_phone(value.strip(), region=region)
+        return customers.normalise_phone(value.strip(), region=region)
     except InvalidInput:
         return None
 
@@ -50,7 +50,7 @@ def find_customer(*, session: Session, phone: str | None, email: str | None) -> 
     for kind, value in (("email", email), ("phone", phone)):
         if not value:
             continue
-        customer = interactions_service.find_customer_by_identity(session=session, kind=kind, value=value)
+        customer = customers.find_customer_by_identity(session=session, kind=kind, value=value)
         if customer is not None and customer.id is not None:
             return customer.id, kind
     return None

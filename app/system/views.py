@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, WebAdmin, WebPrincipal
@@ -15,7 +16,7 @@ from app.core import audit
 from app.core.errors import EarshotError, plain_validation_detail
 from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.jobs import JobKind, list_jobs
-from app.core.models import JobStatus
+from app.core.models import AuditEvent, Job, JobStatus
 from app.core.security import Role
 from app.core.web import NavItem, render
 from app.ingest import service as ingest
@@ -44,17 +45,9 @@ def audit_page(request: Request, principal: WebAdmin, session: SessionDep, actio
                      record_id="", after={"action": action, "record_type": record_type, "record_id": record_id,
                                           "rows": len(result.items)})
         session.commit()
-        return table_csv("audit-log.csv", result.items, [
-            Column("at", lambda e: e.at),
-            Column("actor", lambda e: e.actor_name),
-            Column("action", lambda e: e.action),
-            Column("record_type", lambda e: e.record_type),
-            Column("record_id", lambda e: e.record_id),
-            Column("before", lambda e: _json(e.before)),
-            Column("after", lambda e: _json(e.after)),
-            Column("reason", lambda e: e.reason)])
+        return table_csv("audit-log.csv", result.items, AUDIT_COLUMNS)
     return render(request, "system/audit.html", {
-        "result": result, "changes": changes, "filters": {"action": action or "", "record_type": record_type or "",
+        "result": result, "columns": AUDIT_COLUMNS, "changes": changes, "filters": {"action": action or "", "record_type": record_type or "",
                                       "record_id": record_id or ""}}, principal=principal)
 
 
@@ -65,20 +58,10 @@ def jobs_page(request: Request, principal: WebPrincipal, session: SessionDep, st
     result = list_jobs(session=session, principal=principal, status=status, page=page,
                                per_page=per_page)
     if wants_csv(request):
-        return table_csv("jobs.csv", result.items, [
-            Column("id", lambda j: j.id),
-            Column("kind", lambda j: j.kind),
-            Column("status", lambda j: j.status),
-            Column("progress", lambda j: j.progress),
-            Column("progress_message", lambda j: j.progress_message),
-            Column("attempts", lambda j: j.attempts),
-            Column("created_at", lambda j: j.created_at),
-            Column("finished_at", lambda j: j.finished_at),
-            Column("error", lambda j: j.error),
-            Column("result", lambda j: _json(j.result))])
-    return render(request, "system/jobs.html", {"result": result, "status": status or "", "plain": plain,
-                                                "job_label": job_label, "job_state": job_state},
-                  principal=principal)
+        return table_csv("jobs.csv", result.items, JOB_COLUMNS)
+    return render(request, "system/jobs.html", {"result": result, "columns": JOB_COLUMNS, "status": status or "",
+                                                "row_data": lambda j: {"job-id": j.id},
+                                                "row_class": lambda j: f"job-{j.status}"}, principal=principal)
 
 
 def _json(value: Any) -> str:
@@ -132,6 +115,51 @@ def job_state(job: Any) -> str:
         return "Waiting for a worker"
     return job.progress_message or "Working"
 
+
+
+def _job_progress(job: Job) -> Markup:
+    bar = (Markup('<progress max="1" value="{}"></progress> ').format(job.progress)
+           if job.status in (JobStatus.QUEUED, JobStatus.RUNNING) else Markup(""))
+    return bar + job_state(job)
+
+
+def _job_outcome(job: Job) -> Markup:
+    if job.error:
+        return Markup('<span class="error">{}</span>').format(job.error)
+    if not job.result:
+        return Markup("")
+    if isinstance(job.result, dict):
+        return Markup('<ul class="plain">{}</ul>').format(Markup("").join(
+            Markup("<li>{}: {}</li>").format(str(k).replace("_", " "), plain(v)) for k, v in job.result.items()))
+    return Markup("{}").format(plain(job.result))
+
+
+# The audit log and the jobs list, on screen and in their exports: the screen reads them in words (the change of
+# an audit event gets a line of its own, from `changes`), the CSV file keeps the stored values.
+AUDIT_COLUMNS: list[Column[AuditEvent]] = [
+    Column("When", lambda e: e.at, name="at", time_format="%Y-%m-%d %H:%M:%S"),
+    Column("Who", lambda e: e.actor_name, name="actor", format=lambda who: who or "the system"),
+    Column("Action", lambda e: e.action, format=lambda a: a.replace(".", " · ").replace("_", " ")),
+    Column("Record", lambda e: f"{e.record_type.replace('_', ' ')} {e.record_id}", csv=False),
+    Column("Record type", lambda e: e.record_type, name="record_type", screen=False),
+    Column("Record id", lambda e: e.record_id, name="record_id", screen=False),
+    Column("Before", lambda e: _json(e.before), screen=False),
+    Column("After", lambda e: _json(e.after), screen=False),
+    Column("Reason", lambda e: e.reason)]
+
+JOB_COLUMNS: list[Column[Job]] = [
+    Column("#", lambda j: j.id, name="id"),
+    Column("Job", lambda j: j.kind, name="kind", format=job_label),
+    Column("Status", lambda j: j.status,
+           html=lambda j: Markup('<span class="badge {}">{}</span>').format(j.status, j.status)),
+    Column("Progress", lambda j: j.progress, html=_job_progress),
+    Column("Progress message", lambda j: j.progress_message, screen=False),
+    Column("Attempts", lambda j: j.attempts),
+    Column("Created", lambda j: j.created_at, name="created_at"),
+    Column("Finished", lambda j: j.finished_at, name="finished_at", blank="—"),
+    Column("Error", lambda j: j.error, screen=False),
+    Column("Result", lambda j: _json(j.result), screen=False),
+    Column("Outcome", lambda j: None, html=_job_outcome, csv=False)]
 
 
 # ---------------------------------------------------------------- uploading a recording from the browser

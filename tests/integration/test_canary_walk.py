@@ -24,6 +24,7 @@ from app.connectors.models import WebhookDelivery
 from app.core.models import AuditEvent
 from app.evaluations import service as evaluations
 from app.evaluations.models import AnswerIn, Evidence
+from app.interactions import customers
 from app.interactions import service as interactions
 from app.interactions.models import Interaction, Message, Segment
 from app.nlp import service as nlp
@@ -82,8 +83,8 @@ def world(session, make_user, settings, tmp_path):
     evaluator = make_user("evaluator", username="c_evaluator")
     make_user("admin", username="c_admin")
     executive = make_user("executive", username="c_executive")
-    customer = interactions.resolve_customer(session=session, display_name="Canary Customer", identities=[
-        interactions.normalise_identity("email", "canary.customer@example.com")])
+    customer = customers.resolve_customer(session=session, display_name="Canary Customer", identities=[
+        customers.normalise_identity("email", "canary.customer@example.com")])
     assert customer is not None and customer.id is not None
     ids: dict[str, int] = {}
     for channel, count in (("call", 0), ("chat", 2), ("email", 1)):

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from app.coaching import sources
+from app.coaching import results, rules, sources
 from app.coaching.effectiveness import ScoreObservation
 from app.coaching.service import EvaluationOutcome, FailedAnswer
 from app.core.models import AuditEvent
@@ -295,22 +295,22 @@ def test_rules_job_after_a_submission_and_the_follow_up_sampling_hook(session, q
 
     monkeypatch.setattr(sources, "load_recent_outcomes", load)
     admin, coach = principal_of(team["root"]), principal_of(team["coach"])
-    service.create_rule(session=session, principal=admin, data=RuleCreate(kind=RuleKind.REPEAT_CRITICAL_FAIL,
+    rules.create_rule(session=session, principal=admin, data=RuleCreate(kind=RuleKind.REPEAT_CRITICAL_FAIL,
                                                                           enabled=True))
-    job = queue.enqueue(session=session, kind=service.RULES_JOB, payload={"agent_id": ben})
+    job = queue.enqueue(session=session, kind=rules.RULES_JOB, payload={"agent_id": ben})
     session.refresh(job)
     assert job.status == "done" and len(job.result["created"]) == 1 and asked == [ben]
-    again = queue.enqueue(session=session, kind=service.RULES_JOB, payload={"agent_id": ben})
+    again = queue.enqueue(session=session, kind=rules.RULES_JOB, payload={"agent_id": ben})
     session.refresh(again)
     assert again.result["created"] == [] and asked == [ben, ben]  # a second run opens no second assignment
     assignment_id = job.result["created"][0]
     for to in ("in_progress", "completed"):
         service.change_status(session=session, principal=coach, assignment_id=assignment_id,
                               to=AssignmentStatus(to))
-    follow = service.follow_ups(session=session, completed_since=now - timedelta(days=1))
+    follow = results.follow_ups(session=session, completed_since=now - timedelta(days=1))
     assert [(f.agent_id, f.assignment_id, f.question_ids) for f in follow] == [
         (ben, assignment_id, ["verify_identity"])]
-    assert service.follow_ups(session=session, completed_since=now + timedelta(days=1)) == []
+    assert results.follow_ups(session=session, completed_since=now + timedelta(days=1)) == []
 
 
 def test_the_evaluation_page_snippet_renders_for_coaches_only(app, team):

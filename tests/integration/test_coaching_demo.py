@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from app.auth import demo as auth_demo
 from app.auth.service import get_user_by_username, principal_of
-from app.coaching import demo, service, sources
+from app.coaching import demo, results, sources
 from app.coaching.models import CoachingAssignment, CoachingRule
 from app.evaluations.models import Evaluation
 from app.interactions.models import Interaction
@@ -41,7 +41,7 @@ def test_demo_shows_one_coaching_that_worked_and_one_that_did_not(runtime, sessi
     pairs = [(e.evaluator_id, e.interaction_id) for e in session.exec(select(Evaluation)).all()]
     assert pairs and len(pairs) == len(set(pairs))
     coach = principal_of(get_user_by_username(session=session, username="colin"))
-    effects = {e.topic_title: e for e in service.effectiveness_report(
+    effects = {e.topic_title: e for e in results.effectiveness_report(
         session=session, principal=coach, load=sources.observations_for).effects}
     worked = effects["Verified the caller's identity before discussing the account"].primary
     assert worked.before_n == 5 and worked.after_n == 4 and worked.change == 80 and worked.verdict == "improved"

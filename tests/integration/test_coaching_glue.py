@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from app.auth.service import principal_of
-from app.coaching import service, sources
+from app.coaching import results, rules, service, sources
 from app.coaching.models import AssignmentStatus, CoachingAssignment, RuleCreate, RuleKind
 from app.core.errors import NotFound
 from app.evaluations import service as evaluations
@@ -72,13 +72,13 @@ def test_outcome_of_a_submitted_evaluation(session, world):
 
 def test_rules_and_before_after_on_real_evaluations(session, world):
     now = datetime.now(UTC)
-    service.create_rule(session=session, principal=world["admin"],
+    rules.create_rule(session=session, principal=world["admin"],
                         data=RuleCreate(kind=RuleKind.REPEAT_CRITICAL_FAIL, enabled=True))
     evaluate(session, world, verified=False, at=now - timedelta(days=40))
     evaluate(session, world, verified=False, at=now - timedelta(days=3))
-    assert service.run_rules(session=session, load=sources.load_recent_outcomes) == []  # 37 days apart
+    assert rules.run_rules(session=session, load=sources.load_recent_outcomes) == []  # 37 days apart
     evaluate(session, world, verified=False, tone=1, at=now - timedelta(days=2))
-    created = service.run_rules(session=session, load=sources.load_recent_outcomes, agent_id=world["ada"].id)
+    created = rules.run_rules(session=session, load=sources.load_recent_outcomes, agent_id=world["ada"].id)
     assert [a.question_ids for a in created] == [["verified"]] and created[0].topic_title == "Verified identity"
     assignment = created[0]
     for to in ("in_progress", "completed"):
@@ -89,7 +89,7 @@ def test_rules_and_before_after_on_real_evaluations(session, world):
     observations = sources.load_score_observations(session, world["ada"].id)
     assert len([o for o in observations if o.question_id is None]) == 6
     assert {o.score for o in observations if o.question_id == "verified"} == {0.0, 100.0}
-    effect = service.assignment_effectiveness(session=session, principal=world["coach"],
+    effect = results.assignment_effectiveness(session=session, principal=world["coach"],
                                               assignment_id=assignment.id, load=sources.observations_for)
     assert effect.topic.before == [0.0, 0.0, 0.0] and effect.topic.after == [100.0, 100.0, 100.0]
     assert effect.topic.verdict == "improved" and effect.overall.change == 100

@@ -8,13 +8,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from app.auth.service import principal_of
-from app.coaching import service
+from app.coaching import queries, rules, service
 from app.coaching.models import (
     AssignmentCreate,
     AssignmentStatus,
     CoachingAssignment,
     RuleCreate,
     RuleKind,
+    RuleUpdate,
     SessionCreate,
     SessionUpdate,
     SourceKind,
@@ -187,10 +188,10 @@ def test_scope_agents_and_other_teams_get_not_found(session, people):
         service.change_status(session=session, principal=people["ada"], assignment_id=assignment.id,
                               to=AssignmentStatus.IN_PROGRESS)
     assert service.get_assignment(session=session, principal=people["ada"], assignment_id=assignment.id)
-    mine = service.list_assignments(session=session, principal=people["ben"])
+    mine = queries.list_assignments(session=session, principal=people["ben"])
     assert mine.total == 0
-    assert service.list_assignments(session=session, principal=people["other_coach"]).total == 0
-    assert service.list_assignments(session=session, principal=people["coach"]).total == 1
+    assert queries.list_assignments(session=session, principal=people["other_coach"]).total == 0
+    assert queries.list_assignments(session=session, principal=people["coach"]).total == 1
 
 
 def test_acknowledgement_by_the_agent_only_once(session, people):
@@ -231,7 +232,7 @@ def test_sessions_scheduled_then_held_start_the_coaching(session, people):
 
 
 def enable(session, admin, kind, **params):
-    return service.create_rule(session=session, principal=admin, data=RuleCreate(kind=kind, enabled=True, **params))
+    return rules.create_rule(session=session, principal=admin, data=RuleCreate(kind=kind, enabled=True, **params))
 
 
 def test_repeat_critical_fail_rule(session, people):
@@ -241,22 +242,22 @@ def test_repeat_critical_fail_rule(session, people):
                 outcome(3, ben.user_id, 5),  # once → no
                 outcome(4, cara.user_id, 45), outcome(5, cara.user_id, 5),  # 40 days apart → no
                 outcome(6, ben.user_id, 4, failed=(EMPATHY,)), outcome(7, ben.user_id, 3, failed=(EMPATHY,))]
-    created = service.apply_rules(session=session, outcomes=outcomes, now=NOW)
+    created = rules.apply_rules(session=session, outcomes=outcomes, now=NOW)
     assert [(a.agent_id, a.question_ids) for a in created] == [(ada.user_id, ["verify_identity"])]
     made = created[0]
     assert made.source_kind == "rule" and made.source_id == rule.id and made.created_by is None
     assert made.coach_id == people["coach"].user_id and made.due_date == (NOW + timedelta(days=14)).date()
     assert {e["evaluation_id"] for e in made.evidence} == {1, 2}
     # running again changes nothing: the topic is open
-    assert service.apply_rules(session=session, outcomes=outcomes, now=NOW) == []
+    assert rules.apply_rules(session=session, outcomes=outcomes, now=NOW) == []
     # once it is completed, the same old failures do not trigger it again; two new ones do
     for to in ("in_progress", "completed"):
         service.change_status(session=session, principal=people["coach"], assignment_id=made.id,
                               to=AssignmentStatus(to))
     later = NOW + timedelta(days=10)
-    assert service.apply_rules(session=session, outcomes=outcomes, now=later) == []
+    assert rules.apply_rules(session=session, outcomes=outcomes, now=later) == []
     newer = [*outcomes, outcome(8, ada.user_id, -8), outcome(9, ada.user_id, -9)]
-    assert [a.agent_id for a in service.apply_rules(session=session, outcomes=newer, now=later)] == [ada.user_id]
+    assert [a.agent_id for a in rules.apply_rules(session=session, outcomes=newer, now=later)] == [ada.user_id]
     audit = session.exec(select(AuditEvent).where(AuditEvent.action == "coaching.assignment.create",
                                                   AuditEvent.actor_id.is_(None))).all()
     assert len(audit) == 2 and audit[0].actor_name == "system"
@@ -266,12 +267,12 @@ def test_rules_configurable_and_disabled(session, people):
     ada = people["ada"]
     rule = enable(session, people["admin"], RuleKind.REPEAT_CRITICAL_FAIL, window_days=60, min_failures=2)
     outcomes = [outcome(1, ada.user_id, 45), outcome(2, ada.user_id, 5)]
-    service.update_rule(session=session, principal=people["admin"], rule_id=rule.id,
-                        data=service.RuleUpdate(enabled=False))
-    assert service.apply_rules(session=session, outcomes=outcomes, now=NOW) == []
-    service.update_rule(session=session, principal=people["admin"], rule_id=rule.id,
-                        data=service.RuleUpdate(enabled=True))
-    assert len(service.apply_rules(session=session, outcomes=outcomes, now=NOW)) == 1
+    rules.update_rule(session=session, principal=people["admin"], rule_id=rule.id,
+                        data=RuleUpdate(enabled=False))
+    assert rules.apply_rules(session=session, outcomes=outcomes, now=NOW) == []
+    rules.update_rule(session=session, principal=people["admin"], rule_id=rule.id,
+                        data=RuleUpdate(enabled=True))
+    assert len(rules.apply_rules(session=session, outcomes=outcomes, now=NOW)) == 1
     kinds = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.record_type == "coaching_rule"))]
     assert kinds == ["coaching.rule.create", "coaching.rule.update", "coaching.rule.update"]
 
@@ -289,11 +290,11 @@ def test_low_score_rule(session, people):
         # cara: only 2 evaluations → no
         outcome(8, cara.user_id, 9, score=10, failed=()), outcome(9, cara.user_id, 8, score=20, failed=()),
     ]
-    created = service.apply_rules(session=session, outcomes=outcomes, now=NOW)
+    created = rules.apply_rules(session=session, outcomes=outcomes, now=NOW)
     assert [a.agent_id for a in created] == [ada.user_id]
     assert created[0].topic_title == service.OVERALL_TOPIC
     assert [e["evaluation_id"] for e in created[0].evidence] == [2, 3, 4] and "66.7" in created[0].goal
-    assert service.apply_rules(session=session, outcomes=outcomes, now=NOW) == []
+    assert rules.apply_rules(session=session, outcomes=outcomes, now=NOW) == []
 
 
 def test_list_filters_and_overdue(session, people):
@@ -302,11 +303,11 @@ def test_list_filters_and_overdue(session, people):
         agent_id=ada.user_id, topic_title="Late one", due_date=date(2020, 1, 1)))
     manual(session, coach, ben.user_id, title="Closing")
     assert service.is_overdue(late)
-    f = service.AssignmentFilters
-    assert [a.id for a in service.list_assignments(session=session, principal=coach,
+    f = queries.AssignmentFilters
+    assert [a.id for a in queries.list_assignments(session=session, principal=coach,
                                                    filters=f(overdue=True)).items] == [late.id]
-    assert service.list_assignments(session=session, principal=coach, filters=f(agent_id=ben.user_id)).total == 1
-    assert service.list_assignments(session=session, principal=coach, filters=f(topic="LATE")).total == 1
-    assert service.list_assignments(session=session, principal=coach, filters=f(status="verified")).total == 0
-    page = service.list_assignments(session=session, principal=coach, page=2, per_page=1)
+    assert queries.list_assignments(session=session, principal=coach, filters=f(agent_id=ben.user_id)).total == 1
+    assert queries.list_assignments(session=session, principal=coach, filters=f(topic="LATE")).total == 1
+    assert queries.list_assignments(session=session, principal=coach, filters=f(status="verified")).total == 0
+    page = queries.list_assignments(session=session, principal=coach, page=2, per_page=1)
     assert page.total == 2 and len(page.items) == 1 and page.pages == 2

@@ -6,7 +6,7 @@ import io
 
 from sqlalchemy import event
 
-from app.interactions import service
+from app.interactions import customers
 from app.interactions.models import Customer, CustomerIdentity
 from tests.conftest import sign_in
 
@@ -49,7 +49,7 @@ def test_export_reads_identities_in_one_query(client, session, make_user, db_eng
 
 
 def test_identities_by_customer_matches_the_single_customer_lookup(session, monkeypatch):
-    monkeypatch.setattr(service, "IDENTITY_LOOKUP_CHUNK", 3)  # several chunks, same answer
+    monkeypatch.setattr(customers, "IDENTITY_LOOKUP_CHUNK", 3)  # several chunks, same answer
     ids = []
     for number in range(7):
         customer = Customer(display_name=f"C{number}")
@@ -59,7 +59,7 @@ def test_identities_by_customer_matches_the_single_customer_lookup(session, monk
         for kind, value in (("phone", f"+44770090{number:04d}"), ("email", f"z{number}@example.com"))[:number % 3]:
             session.add(CustomerIdentity(customer_id=customer.id, kind=kind, value=value))
     session.flush()
-    together = service.identities_by_customer(session=session, customer_ids=ids)
+    together = customers.identities_by_customer(session=session, customer_ids=ids)
     assert list(together) == ids
     for customer_id in ids:
-        assert together[customer_id] == service.customer_identities(session=session, customer_id=customer_id)
+        assert together[customer_id] == customers.customer_identities(session=session, customer_id=customer_id)

@@ -11,7 +11,7 @@ from app.core.timeutil import utcnow
 from app.evaluations import service as evaluations
 from app.evaluations.models import AnswerIn, Evaluation
 from app.nlp.models import CategoryHitRow, InteractionAnalytics
-from app.social.service import Attainment
+from app.social.reports import Attainment
 from app.social.views import sla_chart
 from tests.conftest import sign_in
 from tests.integration.evaluations_support import FULL_MARKS, load_small_form, make_interaction

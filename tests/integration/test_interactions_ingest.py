@@ -5,6 +5,7 @@ from sqlmodel import select
 
 from app.ingest import service
 from app.ingest.emails import iter_email_sources
+from app.interactions import customers
 from app.interactions import service as interactions
 from app.interactions.models import Interaction, InteractionLeg, Message
 from tests.conftest import sign_in
@@ -21,9 +22,9 @@ def test_chat_jsonl_import_reports_bad_lines_keeps_good_ones_and_is_idempotent(s
     assert chat.channel == "chat" and chat.agent_id == agents["ada"].id and chat.queue == "broadband"
     messages = interactions.interaction_messages(session=session, interaction_id=chat.id)
     assert [m.author_role for m in messages] == ["customer", "bot", "agent"]
-    maria = interactions.find_customer_by_identity(session=session, kind="phone", value="+447700900123")
+    maria = customers.find_customer_by_identity(session=session, kind="phone", value="+447700900123")
     assert maria.id == chat.customer_id and maria.display_name == "Maria Lopez"
-    assert interactions.find_customer_by_identity(session=session, kind="email",
+    assert customers.find_customer_by_identity(session=session, kind="email",
                                                   value="maria.lopez@EXAMPLE.com").id == maria.id
 
     again = service.import_chats(session=session, records=service.read_records(FIXTURES / "chats.jsonl"),
@@ -61,7 +62,7 @@ def test_social_import_threads_posts_and_keeps_source_fields(session, agents):
     messages = interactions.interaction_messages(session=session, interaction_id=thread.id)
     assert [m.external_id for m in messages] == ["tw-100", "tw-101", "tw-102"]
     assert messages[2].is_public is False and messages[1].extra["follower_count"] == 5000
-    maria = interactions.find_customer_by_identity(session=session, kind="social", value="@MARIAL",
+    maria = customers.find_customer_by_identity(session=session, kind="social", value="@MARIAL",
                                                    platform="twitter")
     assert maria.id == thread.customer_id
     guru = interactions.get_by_external_id(session=session, source="t", external_id="tw-200")
@@ -92,7 +93,7 @@ def test_emails_are_threaded_html_made_text_and_attachments_recorded(session, ag
     assert "We found a fault & booked an engineer." in html.text
     assert "alert" not in html.text and "<" not in html.text and "color" not in html.text
     assert html.attachments == [{"name": "engineer-visit.pdf", "content_type": "application/pdf", "size": 48}]
-    customer = interactions.find_customer_by_identity(session=session, kind="email", value="maria.lopez@example.com")
+    customer = customers.find_customer_by_identity(session=session, kind="email", value="maria.lopez@example.com")
     assert thread.customer_id == customer.id
 
     again = service.import_emails(session=session, sources=iter_email_sources(FIXTURES / "emails"), source="t")
@@ -116,7 +117,7 @@ def test_email_reply_imported_later_joins_the_thread(session, agents, tmp_path):
 
 def test_identities_meeting_across_channels_merge_the_customer(session, agents):
     service.import_social(session=session, records=service.read_social(FIXTURES / "social.json"), source="t")
-    tweet_customer = interactions.find_customer_by_identity(session=session, kind="social", value="marial",
+    tweet_customer = customers.find_customer_by_identity(session=session, kind="social", value="marial",
                                                             platform="twitter")
     service.import_chats(session=session, records=service.read_records(FIXTURES / "chats.jsonl"), source="t")
     webhook = {"source": "crm", "external_id": "case-9", "channel": "chat", "started_at": "2026-09-20T10:00:00+00:00",
@@ -126,7 +127,7 @@ def test_identities_meeting_across_channels_merge_the_customer(session, agents):
 
     interaction, status = service.ingest_webhook(session=session, data=WebhookInteraction.model_validate(webhook),
                                                  actor=None)
-    phone_customer = interactions.find_customer_by_identity(session=session, kind="phone", value="07700900123")
+    phone_customer = customers.find_customer_by_identity(session=session, kind="phone", value="07700900123")
     assert status == "created" and interaction.customer_id == phone_customer.id
     session.refresh(tweet_customer)
     assert tweet_customer.merged_into_id == phone_customer.id or phone_customer.id == tweet_customer.id

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from app.ingest import service
 from app.ingest.emails import iter_email_sources
+from app.interactions import customers
 from app.interactions import service as interactions
 from app.interactions.models import Recording
 from tests.conftest import sign_in
@@ -54,7 +55,7 @@ def test_a_social_thread_is_named_for_its_platform_not_its_post_id(client, sessi
 
 def test_customer_timeline_lists_every_channel_in_time_order(client, session, agents):
     load_fixtures(session)
-    maria = interactions.find_customer_by_identity(session=session, kind="email", value="maria.lopez@example.com")
+    maria = customers.find_customer_by_identity(session=session, kind="email", value="maria.lopez@example.com")
     sign_in(client, "admin")
     page = client.get(f"/customers/{maria.id}", headers=HTML).text
     positions = [page.index(label) for label in ("chat-001", "Broadband keeps dropping")]

@@ -9,6 +9,7 @@ from sqlmodel import select
 from app.core.jobs import _HANDLERS, JobSpec, registered_kinds
 from app.core.models import Job
 from app.ingest import service
+from app.interactions import customers
 from app.interactions import service as interactions
 from app.interactions.models import InteractionLeg, Recording
 from app.main import create_app
@@ -45,7 +46,7 @@ def test_upload_probes_stores_once_and_is_idempotent(client, session, settings, 
                                                                 interaction_id=body["interaction_id"])),
                               body["interaction_id"])
     assert interaction.channel == "call" and interaction.duration_seconds == 1.0
-    assert interaction.customer_id == interactions.find_customer_by_identity(
+    assert interaction.customer_id == customers.find_customer_by_identity(
         session=session, kind="phone", value="+447700900123").id
 
     again = upload(client, audio_dir / "stereo.wav")

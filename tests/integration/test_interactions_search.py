@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 from app.auth.service import principal_of
-from app.interactions import search, service
+from app.interactions import customers, search, service
 from app.interactions.models import Segment
 from app.interactions.service import InteractionData, MessageData
 
@@ -56,7 +56,7 @@ def test_search_filters_order_and_snippets(session, make_user):
 
 def test_pagination_and_customer_filter(session, make_user):
     admin = principal_of(make_user("admin"))
-    maria = service.resolve_customer(session=session, identities=[service.normalise_identity("phone", "07700900123")])
+    maria = customers.resolve_customer(session=session, identities=[customers.normalise_identity("phone", "07700900123")])
     for n in range(5):
         add(session, f"c{n}", f"line fault number {n}", days=n, customer_id=maria.id if n % 2 == 0 else None)
     first = search.search(session=session, principal=admin, q="fault", order="newest", per_page=2)

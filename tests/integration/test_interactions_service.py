@@ -8,9 +8,10 @@ from sqlmodel import select
 from app.auth.service import principal_of
 from app.core.errors import NotFound
 from app.core.models import AuditEvent
-from app.interactions import service
+from app.interactions import customers, service
+from app.interactions.customers import normalise_identity
 from app.interactions.models import Customer, CustomerIdentity, InteractionLeg
-from app.interactions.service import InteractionData, LegData, MessageData, normalise_identity
+from app.interactions.service import InteractionData, LegData, MessageData
 
 T0 = datetime(2026, 9, 14, 9, 30, tzinfo=UTC)
 
@@ -28,25 +29,25 @@ def chat(external_id, *, customer_id=None, agent_id=None, text="my broadband kee
 
 
 def test_resolve_customer_finds_or_creates_by_normalised_identity(session):
-    maria = service.resolve_customer(session=session, identities=[ident("phone", "07700 900123")],
+    maria = customers.resolve_customer(session=session, identities=[ident("phone", "07700 900123")],
                                      display_name="Maria Lopez")
-    again = service.resolve_customer(session=session, identities=[ident("phone", "+44 7700 900123"),
+    again = customers.resolve_customer(session=session, identities=[ident("phone", "+44 7700 900123"),
                                                                   ident("email", "Maria.Lopez@example.com")])
     assert again.id == maria.id
-    found = service.find_customer_by_identity(session=session, kind="email", value="MARIA.LOPEZ@EXAMPLE.COM")
+    found = customers.find_customer_by_identity(session=session, kind="email", value="MARIA.LOPEZ@EXAMPLE.COM")
     assert found is not None and found.id == maria.id
-    assert service.resolve_customer(session=session, identities=[]) is None
+    assert customers.resolve_customer(session=session, identities=[]) is None
 
 
 def test_identities_that_meet_merge_customers_and_undo_restores(session, make_user):
     agent = make_user("agent")
-    by_phone = service.resolve_customer(session=session, identities=[ident("phone", "07700 900123")],
+    by_phone = customers.resolve_customer(session=session, identities=[ident("phone", "07700 900123")],
                                         display_name="Maria")
-    by_handle = service.resolve_customer(session=session, identities=[ident("social", "@marial", "twitter")])
+    by_handle = customers.resolve_customer(session=session, identities=[ident("social", "@marial", "twitter")])
     assert by_phone.id != by_handle.id
     tweet, _ = service.upsert_interaction(session=session, data=chat("c-tweet", customer_id=by_handle.id,
                                                                      agent_id=agent.id))
-    merged = service.resolve_customer(session=session, identities=[ident("phone", "+447700900123"),
+    merged = customers.resolve_customer(session=session, identities=[ident("phone", "+447700900123"),
                                                                    ident("social", "MariaL", "twitter")])
     assert merged.id == by_phone.id
     session.refresh(by_handle)
@@ -57,10 +58,10 @@ def test_identities_that_meet_merge_customers_and_undo_restores(session, make_us
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "customer.merge")).one()
     assert event.record_id == str(by_handle.id) and event.after["interaction_ids"] == [tweet.id]
     # a merged customer's identity resolves to the survivor
-    assert service.find_customer_by_identity(session=session, kind="social", value="@marial",
+    assert customers.find_customer_by_identity(session=session, kind="social", value="@marial",
                                              platform="twitter").id == by_phone.id
 
-    service.undo_merge(session=session, customer_id=by_handle.id, actor=None)
+    customers.undo_merge(session=session, customer_id=by_handle.id, actor=None)
     session.refresh(tweet)
     assert tweet.customer_id == by_handle.id
     handle_row = session.exec(select(CustomerIdentity).where(CustomerIdentity.value == "marial")).one()
@@ -115,7 +116,7 @@ def test_scope_agent_sees_own_coach_team_evaluator_all(session, make_user):
 
 def test_timeline_is_in_time_order_across_channels(session, make_user):
     agent = make_user("agent")
-    maria = service.resolve_customer(session=session, identities=[ident("email", "m@example.com")])
+    maria = customers.resolve_customer(session=session, identities=[ident("email", "m@example.com")])
     later, _ = service.upsert_interaction(session=session, data=chat("later", customer_id=maria.id,
                                                                      agent_id=agent.id, at=T0 + timedelta(days=1)))
     call, _ = service.upsert_interaction(session=session, data=InteractionData(
@@ -132,8 +133,8 @@ def test_merge_and_unmerge_over_the_api(client, session, make_user):
     from tests.conftest import sign_in
 
     make_user("admin", username="boss")
-    first = service.resolve_customer(session=session, identities=[ident("email", "a@example.com")], display_name="A")
-    second = service.resolve_customer(session=session, identities=[ident("email", "b@example.com")])
+    first = customers.resolve_customer(session=session, identities=[ident("email", "a@example.com")], display_name="A")
+    second = customers.resolve_customer(session=session, identities=[ident("email", "b@example.com")])
     session.commit()
     sign_in(client, "boss")
     merged = client.post(f"/api/customers/{second.id}/merge", json={"into": first.id})
@@ -149,19 +150,19 @@ def test_merge_and_unmerge_over_the_api(client, session, make_user):
 
 def test_customer_matching_reads_hong_kong_numbers_in_the_hk_region(session, monkeypatch):
     monkeypatch.setenv("EARSHOT_PHONE_DEFAULT_REGION", "HK")
-    chan = service.resolve_customer(session=session, identities=[ident("phone", "+852 9123 4567")],
+    chan = customers.resolve_customer(session=session, identities=[ident("phone", "+852 9123 4567")],
                                     display_name="Chan Tai Man")
     for written in ("9123 4567", "91234567", "852 9123 4567", "(+852) 9123-4567"):
-        found = service.find_customer_by_identity(session=session, kind="phone", value=written)
+        found = customers.find_customer_by_identity(session=session, kind="phone", value=written)
         assert found is not None and found.id == chan.id, written
-    assert service.find_customer_by_identity(session=session, kind="phone", value="9123 4567", region="GB") is None
+    assert customers.find_customer_by_identity(session=session, kind="phone", value="9123 4567", region="GB") is None
 
 
 def test_customer_matching_by_hkid_ignores_how_it_is_written(session):
-    chan = service.resolve_customer(session=session, identities=[ident("hkid", "A123456(3)")], display_name="Chan")
+    chan = customers.resolve_customer(session=session, identities=[ident("hkid", "A123456(3)")], display_name="Chan")
     for written in ("a1234563", "A 123456 (3)"):
-        found = service.find_customer_by_identity(session=session, kind="hkid", value=written)
+        found = customers.find_customer_by_identity(session=session, kind="hkid", value=written)
         assert found is not None and found.id == chan.id, written
-    assert service.find_customer_by_identity(session=session, kind="hkid", value="A123456(4)") is None
+    assert customers.find_customer_by_identity(session=session, kind="hkid", value="A123456(4)") is None
     stored = session.exec(select(CustomerIdentity).where(CustomerIdentity.customer_id == chan.id)).all()
     assert [row.kind for row in stored] == ["hkid"] and all("123456" not in row.value for row in stored)

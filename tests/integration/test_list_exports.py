@@ -10,6 +10,7 @@ import pytest
 
 from app.auth.service import principal_of
 from app.core import audit
+from app.core.models import Job
 from app.evaluations import service as evaluations
 from app.evaluations.models import AnswerIn
 from app.interactions import service as interactions
@@ -179,3 +180,39 @@ def test_search_export_holds_every_match_the_searcher_may_see_and_no_other(clien
     sign_in(client, "ada")
     rows = _csv(client, "/search", q="router", order="newest", page="2")
     assert len(rows) == 1 + 20 and all(r[4] == "Ada" for r in rows[1:])  # ben's five are not hers to see
+
+
+def _headings(page: str) -> list[str]:
+    return re.findall(r'<th scope="col">([^<]*)</th>', page)
+
+
+def test_jobs_scores_and_social_tables_show_in_words_and_export_the_stored_values(client, session, make_user, scored):
+    """Each of these tables is declared once: the page reads it in words, its CSV keeps the values a spreadsheet
+    can use, and a row the page shows is a row of the file."""
+    admin = make_user("admin", username="root")
+    session.add(Job(kind="speech.transcribe", status="failed", progress=0.5, error="no <audio>", attempts=2,
+                    created_by=admin.id))
+    session.commit()
+    thread(session, "loud", ("customer", 0, "Broadband down"), followers=250_000)
+    sweep(session=session, now=T0 + timedelta(hours=2), post=lambda url, body: None)
+    sign_in(client, "root")
+    jobs = client.get("/jobs").text
+    assert _headings(jobs) == ["#", "Job", "Status", "Progress", "Attempts", "Created", "Finished", "Outcome"]
+    assert "<td>Speech: transcribe</td>" in jobs and '<span class="error">no &lt;audio&gt;</span>' in jobs
+    job_rows = _csv(client, "/jobs")
+    assert job_rows[0] == ["id", "kind", "status", "progress", "progress_message", "attempts", "created_at",
+                           "finished_at", "error", "result"]
+    assert job_rows[1][1:4] == ["speech.transcribe", "failed", "0.5"] and job_rows[1][8] == "no <audio>"
+    scores = client.get("/scores", params={"target": "80"}).text
+    assert _headings(scores)[:6] == ["Agent", "Evaluations", "Average", "95 % interval", "Against 80", "Summary"]  # then the trend
+    score_rows = _csv(client, "/scores", target="80")
+    assert score_rows[0] == ["agent", "evaluations", "average", "ci_low", "ci_high", "conclusive", "against_80",
+                             "critical_failures"]
+    assert {r[0] for r in score_rows[1:]} == {"Ada", "Ben"} and all(r[0] in scores for r in score_rows[1:])
+    queue = client.get("/social").text
+    assert _headings(queue) == ["Due", "Platform", "Author", "Followers", "First post", "First response",
+                                "Follow-up", "Waiting"]
+    assert '<td class="num">250,000</td>' in queue
+    queue_rows = _csv(client, "/social")
+    assert queue_rows[0][:6] == ["interaction_id", "due_at", "seconds_to_due", "platform", "author", "followers"]
+    assert queue_rows[1][5] == "250000"

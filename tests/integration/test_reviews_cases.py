@@ -209,3 +209,31 @@ def test_a_page_of_case_stories_costs_the_same_queries_as_one(session, world, db
     assert [shape(s) for s in both] == [shape(service.case_story(session=session, case=c)) for c in cases]
     assert [i.interaction_id for i in both[[c.id for c in cases].index(world["cases"]["r2"].id)].items] == [
         world["chat"].id, world["call"].id, world["tweet"].id]
+
+
+def test_case_forms_save_and_say_so_or_say_why_and_keep_nothing(client, session, world):
+    """The case page's small forms (findings, status, decision): a saved change goes back where the form came
+    from with a message; a refused one goes back with the reason and leaves the case as it was."""
+    case = world["cases"]["r2"]
+    url = f"/reviews/cases/{case.id}"
+    sign_in(client, "eva")
+    moved = client.post(f"{url}/status", data={"status": "investigating"}, follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"] == f"{url}?message=Case%20is%20now%20investigating"
+    unknown = client.post(f"{url}/status", data={"status": "finished"}, follow_redirects=False)
+    assert unknown.headers["location"] == f"{url}?error=unknown%20status%20%27finished%27"
+    illegal = client.post(f"{url}/status", data={"status": "closed"}, follow_redirects=False)
+    assert illegal.status_code == 303 and "error=" in illegal.headers["location"]
+    saved = client.post(f"{url}/findings", data={"staff_notes": "Line test failed", "next": "/reviews?status=open"},
+                        follow_redirects=False)
+    assert saved.headers["location"] == "/reviews?status=open&message=Findings%20saved"
+    elsewhere = client.post(f"{url}/findings", data={"staff_notes": "x", "next": "//evil.example/reviews"},
+                            follow_redirects=False)
+    assert elsewhere.headers["location"] == f"{url}?message=Findings%20saved"  # never off the site
+    assert client.post(f"{url}/decision", data={"root_cause": "business flow"}, follow_redirects=False,
+                       headers={"accept": "text/html"}).status_code == 403  # evaluators do not decide
+    sign_in(client, "erin")
+    refused = client.post(f"{url}/decision", data={"root_cause": "bad luck"}, follow_redirects=False)
+    assert refused.status_code == 303 and "error=" in refused.headers["location"]
+    session.expire_all()
+    kept = session.get(ReviewCase, case.id)
+    assert kept.status == "investigating" and kept.staff_notes == "x" and kept.decided_at is None

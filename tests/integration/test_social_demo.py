@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from app.core.jobs import Runtime
 from app.interactions.models import Interaction, Message
-from app.social import demo, service
+from app.social import demo, reports, service
 from tests.conftest import make_settings
 
 START = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
@@ -56,7 +56,7 @@ def test_demo_loader_records_refreshes_and_sweeps(tmp_path, db_engine, sessions,
     assert guru.follower_count == 250_000 and guru.first_response_status == "met" and guru.follow_up_status == "met"
     low = service.get_state(session=session, interaction_id=by_root["l1"])
     assert low.first_response_status == "met" and low.follow_up_status == "breached"
-    assert [s.interaction_id for s, _ in service.resolved_privately(session=session)] == [by_root["p1"]]
+    assert [s.interaction_id for s, _ in reports.resolved_privately(session=session)] == [by_root["p1"]]
     assert "4 thread(s) recorded" in lines[0] and "1 marked non-genuine" in lines[1]
     assert "0 marked non-genuine" in lines[2]  # the second run changes nothing
     agent_message = session.exec(select(Message).where(Message.external_id == "t2")).one()

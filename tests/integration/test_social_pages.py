@@ -8,7 +8,7 @@ from app.core.models import AuditEvent
 from app.core.timeutil import utcnow
 from app.interactions import content
 from app.interactions.models import InteractionAgent
-from app.social import service
+from app.social import channels, service
 from app.social.sweep import sweep
 from tests.integration.social_helpers import T0, thread
 
@@ -20,10 +20,10 @@ def test_public_care_page_needs_no_sign_in_and_uses_the_configuration(client, se
     service.refresh_thread(session=session, interaction_id=thread(session, "pub2", ("customer", 0, "x"),
                                                                    platform="facebook"))
     session.commit()
-    config = service.ensure_config(session=session, platform="facebook")
+    config = channels.ensure_config(session=session, platform="facebook")
     config.first_response_seconds, config.business_hours_enabled = 7200, True
     session.add(config)
-    hidden = service.ensure_config(session=session, platform="tiktok")
+    hidden = channels.ensure_config(session=session, platform="tiktok")
     hidden.listed_publicly = False
     session.add(hidden)
     session.commit()

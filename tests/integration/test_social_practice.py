@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from app.core.timeutil import utcnow
-from app.social import service
+from app.social import reports, service
 from app.social.sweep import sweep
 from tests.integration.social_helpers import T0, thread
 
@@ -34,9 +34,9 @@ def test_flag_is_reversible_and_stays_in_the_figures(session, make_user):
     iid = thread(session, "quiet", *QUIET)
     other = thread(session, "fine", ("customer", 0, "Bill wrong"), ("agent", 0.5, "Fixed, refund sent"))
     sweep(session=session, now=BOUNDARY + timedelta(hours=1), **NOOP)
-    row = service.sla_attainment(session=session, now=BOUNDARY)[0]
+    row = reports.sla_attainment(session=session, now=BOUNDARY)[0]
     assert (row.threads, row.non_genuine, row.first_met) == (2, 1, 2)  # counted in, and counted apart
-    bands = {b.band: b for b in service.fairness(session=session, now=BOUNDARY).bands}
+    bands = {b.band: b for b in reports.fairness(session=session, now=BOUNDARY).bands}
     assert sum(b.threads for b in bands.values()) == 2 and sum(b.non_genuine for b in bands.values()) == 1
     user = make_user("evaluator", username="rev")
     from app.core.security import Principal, Role
@@ -70,14 +70,14 @@ def test_influencer_is_watched_but_gets_no_faster_clock(session):
     assert a.watched and not b.watched
     assert a.first_response_due_at == b.first_response_due_at and a.next_due_at == b.next_due_at
     assert [r.state.interaction_id for r in service.care_queue(session=session, now=T0).items] == [star, nobody]  # by id
-    assert [s.interaction_id for s in service.watch_list(session=session)] == [star]
+    assert [s.interaction_id for s in reports.watch_list(session=session)] == [star]
 
 
 def test_fairness_counts_unanswered_posts(session):
     thread(session, "big", ("customer", 0, "Outage!"), followers=800_000)  # never answered
     thread(session, "small", ("customer", 0, "Outage"), ("agent", 0.5, "On it"), followers=50)
     sweep(session=session, now=T0 + timedelta(hours=5), **NOOP)
-    report = service.fairness(session=session, now=T0 + timedelta(hours=5))
+    report = reports.fairness(session=session, now=T0 + timedelta(hours=5))
     rows = {b.band: b for b in report.bands if b.threads}
     big = [b for b in rows.values() if b.unanswered]
     assert len(big) == 1 and big[0].late == 1 and big[0].median_seconds == 5 * 3600
@@ -192,7 +192,7 @@ def test_seed_metrics_quality_from_social_evaluations_and_first_issue_resolution
     evaluations.submit(session=session, principal=principal_of(evaluator), evaluation_id=draft.id,
                        answers=[AnswerIn(**a) for a in FULL_MARKS])
     sweep(session=session, now=T0 + timedelta(days=2), **NOOP)
-    billing = next(r for r in service.process_report(session=session).rows if r.threads)
+    billing = next(r for r in reports.process_report(session=session).rows if r.threads)
     assert billing.threads == 2 and billing.quality_mean == 100.0
     assert billing.first_issue_resolution == 0.5  # the "thanks" counts as solved first time; "still wrong" not
     assert service.get_state(session=session, interaction_id=again).customer_posted_again

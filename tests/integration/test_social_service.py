@@ -10,7 +10,7 @@ from sqlmodel import select
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc
-from app.social import alerts, service
+from app.social import alerts, channels, reports, service
 from app.social.crosschannel import similar_complaints
 from app.social.models import SocialAlert
 from app.social.sweep import sweep
@@ -47,8 +47,8 @@ def test_first_response_breached_and_pending(session):
 
 
 def test_business_hours_move_the_due_time(session):
-    config = service.ensure_config(session=session, platform="facebook")
-    service.update_config(session=session, platform="facebook", actor=LEAD, data=service.ChannelConfigUpdate(
+    config = channels.ensure_config(session=session, platform="facebook")
+    channels.update_config(session=session, platform="facebook", actor=LEAD, data=channels.ChannelConfigUpdate(
         business_hours_enabled=True, business_timezone="UTC",
         business_hours={str(d): [["09:00", "17:00"]] for d in range(5)}))
     assert config.business_hours_enabled
@@ -141,7 +141,7 @@ def test_public_and_private_resolution(session):
     private = thread(session, "res3", ("customer", 0, "Refund?"), ("agent", 0.2, "Let's take this to DM"))
     thread(session, "res3", ("agent", 1, "Done, refunded"), public=False)
     service.refresh_thread(session=session, interaction_id=private)
-    assert [s.interaction_id for s, _ in service.resolved_privately(session=session)] == [private]
+    assert [s.interaction_id for s, _ in reports.resolved_privately(session=session)] == [private]
     service.record_resolution(session=session, interaction_id=iid, actor=LEAD, url="https://x.example/res/9",
                               text="Refund confirmed in public", now=T0 + timedelta(hours=3))
     state = service.get_state(session=session, interaction_id=iid)
@@ -151,7 +151,7 @@ def test_public_and_private_resolution(session):
     assert state.resolution_url == "https://x.example/res2/1" and state.resolution_text.startswith("Refunded")
     assert len(_audits(session, "social.resolution.public")) == 2
     service.record_resolution(session=session, interaction_id=private, actor=LEAD, url="https://x.example/res3/close")
-    assert service.resolved_privately(session=session) == []
+    assert reports.resolved_privately(session=session) == []
 
 
 class _Receiver(BaseHTTPRequestHandler):
@@ -174,8 +174,8 @@ def test_unattended_alert_is_posted_to_the_webhook(session):
     worker.start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/hook"
-        service.update_config(session=session, platform="twitter", actor=LEAD,
-                              data=service.ChannelConfigUpdate(webhook_url=url))
+        channels.update_config(session=session, platform="twitter", actor=LEAD,
+                              data=channels.ChannelConfigUpdate(webhook_url=url))
         iid = thread(session, "alone", ("customer", 0, "Anyone there? <b>hello</b>"))
         early = sweep(session=session, now=T0 + timedelta(minutes=20))
         assert early["unattended_alerts"] == 0
@@ -194,8 +194,8 @@ def test_unattended_alert_is_posted_to_the_webhook(session):
 
 
 def test_failed_webhook_deliveries_are_retried_and_never_block(session):
-    service.update_config(session=session, platform="twitter", actor=LEAD,
-                          data=service.ChannelConfigUpdate(webhook_url="http://127.0.0.1:9/nowhere"))
+    channels.update_config(session=session, platform="twitter", actor=LEAD,
+                          data=channels.ChannelConfigUpdate(webhook_url="http://127.0.0.1:9/nowhere"))
     thread(session, "alone2", ("customer", 0, "Hello?"))
     calls = []
 

@@ -18,7 +18,7 @@ TEMPLATES = APP.parent / "frontend" / "templates"
 # modules whose output users see (pages, API, CSV/PDF, webhooks, search, evidence quotes)
 DISPLAY_NAMES = {"views.py", "api.py", "pack.py", "export.py", "exports.py", "webhooks.py", "timeline.py",
                  "search.py", "home.py", "agent_summary.py", "alerts.py", "crosschannel.py", "repeat.py", "threads.py"}
-DISPLAY_DIRS = {"reports"}
+DISPLAY_DIRS = {"reports", "views"}  # a feature whose pages outgrew one views.py keeps them in views/
 
 # Variable names that hold a Message or a Segment in those modules (the original-text carriers).
 ROW_NAMES = re.compile(r"^(m|s|msg|message|messages|segment|segments|seg|line|post|row|reply|r|first|last)$")

@@ -4,7 +4,7 @@ import pytest
 
 from app.core.errors import InvalidInput
 from app.core.hkid import check_digit_ok, hkid_digest, normalise_hkid
-from app.interactions.service import normalise_identity
+from app.interactions.customers import normalise_identity
 
 
 @pytest.mark.parametrize(("letters", "digits", "check"), [

@@ -6,7 +6,7 @@ from app.core import phones
 from app.core.errors import InvalidInput
 from app.core.settings import Settings
 from app.ingest.service import phone_region
-from app.interactions.service import normalise_identity
+from app.interactions.customers import normalise_identity
 from app.surveys.linking import normalise_phone as survey_phone
 
 
