@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydField
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.core.listing import ListResponse
@@ -98,6 +98,7 @@ class Interaction(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_interaction_source_external"),
         Index("ix_interaction_channel_started", "channel", "started_at"),
+        Index("ix_interaction_reference", text("lower(external_id)")),  # search by reference
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=20, index=True)

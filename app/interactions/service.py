@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, delete, or_
+from sqlalchemy import and_, delete, func, or_
 from sqlmodel import Session, col, select
 
 from app.auth.service import visible_agent_ids
@@ -354,6 +354,20 @@ def get_interaction(*, session: Session, interaction_id: int, principal: Princip
                                                        interaction=interaction):
         raise NotFound(f"interaction {interaction_id} not found")
     return interaction
+
+
+def find_by_reference(*, session: Session, principal: Principal | None, reference: str,
+                      limit: int = 5) -> list[Interaction]:
+    """Interactions whose source reference is `reference` ("call-013", a ticket or post id), ignoring case and
+    surrounding spaces, among those the principal may see; newest first. Nothing for a query of several words."""
+    reference = reference.strip()
+    if not reference or len(reference) > 200 or any(c.isspace() for c in reference):
+        return []
+    query = select(Interaction).where(func.lower(Interaction.external_id) == reference.lower())
+    clause = visible_clause(session=session, principal=principal)
+    if clause is not None:
+        query = query.where(clause)
+    return list(session.exec(query.order_by(col(Interaction.started_at).desc()).limit(limit)))
 
 
 def interaction_agents(*, session: Session, interaction_ids: Sequence[int]) -> dict[int, list[int]]:

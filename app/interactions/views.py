@@ -18,7 +18,7 @@ from app.core.security import Principal, Role
 from app.core.web import NavItem, render
 from app.interactions import content, customers, service, timeline
 from app.interactions import search as search_service
-from app.interactions.models import Channel, Customer, CustomerIdentity
+from app.interactions.models import Channel, Customer, CustomerIdentity, Interaction
 
 router = APIRouter()
 
@@ -117,7 +117,9 @@ def search_page(request: Request, principal: WebPrincipal, session: SessionDep, 
             page=page, per_page=per_page, order="newest" if filters["order"] == "newest" else "relevance")
 
     hits: list[search_service.SearchHit] = []
+    by_reference: list[Interaction] = []
     if q.strip():
+        by_reference = service.find_by_reference(session=session, principal=principal, reference=q)
         results = run(page, 20)
         hits = results.items
         if wants_csv(request):  # every page the pager can reach, in the page's order
@@ -132,7 +134,7 @@ def search_page(request: Request, principal: WebPrincipal, session: SessionDep, 
         return table_csv("search.csv", hits, search_columns(names, participants))
     return render(request, "interactions/search.html", {
         "filters": filters, "results": results, "columns": search_columns(names, participants),
-        "icons": CHANNEL_ICONS,
+        "icons": CHANNEL_ICONS, "by_reference": by_reference,
         "agents": _visible_agents(session, principal),
         "teams": list(session.exec(select(Team).order_by(col(Team.name)))) if principal.sees_all_agents else []},
         principal=principal)

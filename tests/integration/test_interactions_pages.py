@@ -121,6 +121,20 @@ def test_agents_only_see_their_own_interactions_on_pages(client, session, agents
     assert client.get("/api/search", params={"q": "broadband"}).json()["total"] == 1
 
 
+def test_search_by_reference_finds_the_interaction_within_what_the_caller_may_see(client, session, agents):
+    """A reference typed in any case ("CHAT-001") is listed above the text matches, linked to the interaction;
+    an agent who did not handle it gets no such line (the one visibility rule)."""
+    load_fixtures(session)
+    chat = interactions.get_by_external_id(session=session, source="t", external_id="chat-001")
+    sign_in(client, "ada")
+    page = client.get("/search", params={"q": " CHAT-001 "}, headers=HTML).text
+    assert re.search(rf'Reference <b>CHAT-001</b>: .*<a href="/interactions/{chat.id}">chat-001</a>', page)
+    assert "Reference <b>" not in client.get("/search", params={"q": "chat 001"}, headers=HTML).text
+    sign_in(client, "ben")
+    page = client.get("/search", params={"q": "chat-001"}, headers=HTML).text
+    assert "Reference <b>" not in page and f"/interactions/{chat.id}" not in page
+
+
 def test_imports_page_runs_an_upload_as_a_job(client, session, agents):
     sign_in(client, "admin")
     response = client.post("/imports/upload", data={"kind": "social", "source": "web"}, follow_redirects=False,
