@@ -245,6 +245,18 @@ def agent_evaluations(*, session: Session, agent_id: int, since: datetime | None
     return list(session.exec(query.order_by(col(Evaluation.submitted_at), col(Evaluation.id))).all())
 
 
+def scored_points(*, session: Session, agent_id: int) -> list[tuple[int, datetime, float]]:
+    """(id, submitted_at, score) of an agent's scored evaluations, oldest first, as `agent_evaluations` orders
+    them (calibration ones and those without a score left out): three columns, no evaluation objects (the
+    coaching effectiveness panel reads these on every coach's home page)."""
+    rows = session.execute(sa.select(col(Evaluation.id), col(Evaluation.submitted_at), col(Evaluation.score))
+                           .where(col(Evaluation.agent_id) == agent_id, col(Evaluation.state).in_(SCORED_STATES),
+                                  col(Evaluation.calibration_session_id).is_(None),
+                                  col(Evaluation.submitted_at).is_not(None), col(Evaluation.score).is_not(None))
+                           .order_by(col(Evaluation.submitted_at), col(Evaluation.id))).all()
+    return [(int(i), as_utc(at), float(score)) for i, at, score in rows]
+
+
 def agent_score_series(*, session: Session, agent_id: int, since: datetime | None = None,
                        until: datetime | None = None) -> list[tuple[datetime, float]]:
     """(submitted_at, score) of an agent's scored evaluations over time."""

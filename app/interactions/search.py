@@ -37,6 +37,7 @@ first and only then are matches wrapped in <mark> (Chinese matched in the folded
 original).
 """
 
+import functools
 import json
 import math
 import re
@@ -561,6 +562,14 @@ def _document_frequency(session: Session, single: ParsedQuery) -> int:
 def _pattern(words: list[str]) -> re.Pattern[str]:
     """Matches of highlight words in folded text: a Latin word by its stem at the start of a Latin word (a
     Chinese character next to it is a boundary, as in "部router"), a Chinese string exactly."""
+    return _compiled_pattern(tuple(words))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    # cached here: a page builds one snippet per hit with the same words, and the pattern's character
+    # classes (every Chinese character) make compiling it cost more than matching it; re's own cache is
+    # shared with every other regex in the process and was seen missing
     stems = sorted({re.escape(_stem(w)) for w in words if w and not has_cjk(w)}, key=len, reverse=True)
     chinese = sorted({re.escape(w) for w in words if w and has_cjk(w)}, key=len, reverse=True)
     alternatives = ["(?:" + "|".join(chinese) + ")"] if chinese else []
