@@ -609,6 +609,7 @@ class Generator:
         await measure("/coaching", get("/coaching", coach))
         await measure("/reviews", get("/reviews", executive))
         await measure("evaluation queue", get("/evaluations/queue", evaluator))
+        await measure("evaluation list", get("/evaluations", evaluator))
         await measure("interaction page", lambda i: self.timed(
             client, "profile", "interaction", "GET", f"/interactions/{interactions[i % len(interactions)]}", record,
             headers=evaluator.headers()))
@@ -621,6 +622,10 @@ class Generator:
         users = [u for u in self.evaluators if u.todo][:per_type]
         for label in ("evaluate: create", "evaluate: answers", "evaluate: submit"):
             await measure(label, lambda i: self.evaluate(client, record, users[i % len(users)]))
+        pages = [(u, e) for u in users for e in u.seen]  # each evaluator's own submitted evaluations
+        await measure("evaluation page", lambda i: self.timed(client, "profile", "evaluation", "GET",
+                                                              f"/evaluations/{pages[i % len(pages)][1]}", record,
+                                                              headers=pages[i % len(pages)][0].headers()))
         await measure("chat import (12 messages)", lambda _i: self.ingest(client, record, synchronous=True))
         errors = record.errors
         if errors:

@@ -535,21 +535,29 @@ def _rank(*, session: Session, dialect: str, parsed: ParsedQuery, keys: list[int
                                .order_by(bm25, fts_key.desc()).offset(offset).limit(limit)).all()
         return [(int(k), -float(score)) for k, score in rows]
     corpus = int(session.execute(select(func.coalesce(func.max(_sd.c.interaction_id), 1))).scalar_one() or 1)
-    indexed = func.lower(func.coalesce(_sd.c.terms, _sd.c.body))
-    window = (select(_sd.c.sort_key.label("key"), indexed.label("body"),
-                     func.avg(func.length(indexed)).over().label("average"))
-              .where(_sd.c.sort_key.in_(keys)).subquery())
-    norm = K1 * (1 - B + B * func.length(window.c.body) / func.max(window.c.average, 1))
-    score: Any = literal(0.0)
-    for (needle, squeeze, _), df in zip(features, frequencies, strict=True):
+    # each row's lowered text, its length and every term frequency computed once, in the (materialised)
+    # window subquery; the outer query only combines them and orders by the score's label (written out
+    # in ORDER BY as well, SQLite computed the whole expression and its text scans a second time)
+    texts = (select(_sd.c.sort_key.label("key"), func.lower(func.coalesce(_sd.c.terms, _sd.c.body)).label("body"))
+             .where(_sd.c.sort_key.in_(keys)).subquery())
+    counted: list[tuple[Any, float]] = []
+    for index, ((needle, squeeze, _), df) in enumerate(zip(features, frequencies, strict=True)):
         if not needle:
             continue
-        text_ = func.replace(window.c.body, " ", "") if squeeze else window.c.body
+        text_ = func.replace(texts.c.body, " ", "") if squeeze else texts.c.body
         tf = (func.length(text_) - func.length(func.replace(text_, needle, ""))) / float(len(needle))
-        idf = math.log(1 + (corpus - df + 0.5) / (df + 0.5))
+        counted.append((tf.label(f"tf{index}"), math.log(1 + (corpus - df + 0.5) / (df + 0.5))))
+    window = select(texts.c.key, func.length(texts.c.body).label("length"),
+                    func.avg(func.length(texts.c.body)).over().label("average"),
+                    *[tf for tf, _ in counted]).subquery()
+    norm = K1 * (1 - B + B * window.c.length / func.max(window.c.average, 1))
+    score: Any = literal(0.0)
+    for tf_label, idf in counted:
+        tf = window.c[tf_label.name]
         score = score + idf * tf * (K1 + 1) / (tf + norm)
-    rows = session.execute(select(window.c.key, score.label("score"))
-                           .order_by(score.desc(), window.c.key.desc()).offset(offset).limit(limit)).all()
+    scored = score.label("score")
+    rows = session.execute(select(window.c.key, scored)
+                           .order_by(scored.desc(), window.c.key.desc()).offset(offset).limit(limit)).all()
     return [(int(k), float(value)) for k, value in rows]
 
 
