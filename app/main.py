@@ -33,6 +33,7 @@ from app.core.errors import (
     plain_validation_detail,
 )
 from app.core.features import iter_feature_modules
+from app.core.figures_cache import FiguresCache
 from app.core.jobs import JobQueue, Runtime
 from app.core.security import Principal, make_password_hasher
 from app.core.settings import Settings
@@ -337,6 +338,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.sessions = sessions
+    app.state.figures_cache = FiguresCache(settings.home_figures_seconds)
     app.state.queue = queue
     app.state.password_hasher = make_password_hasher(settings)
     app.state.templates = make_templates(str(settings.frontend_dir / "templates"), settings.display_timezone)
