@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py [--backend sqlite|postgres|both] [--seconds 60] [--rate 20[,40,...]]
     .venv/bin/python bench/load.py --seconds 5          (smoke mode: a small data set, a few seconds of load)
+    .venv/bin/python bench/load.py --backend sqlite --only-cpu-table --cpu-repeats 2   (only the per-type CPU table)
 
 For each backend and rate: a fresh data directory (and for PostgreSQL a fresh database beside
 EARSHOT_BENCH_POSTGRES_URL plus a Redis queue with a unique name on EARSHOT_BENCH_REDIS_URL; SQLite uses the
@@ -608,6 +609,7 @@ class Generator:
         await measure("/coaching", get("/coaching", coach))
         await measure("/reviews", get("/reviews", executive))
         await measure("evaluation queue", get("/evaluations/queue", evaluator))
+        await measure("evaluation list", get("/evaluations", evaluator))
         await measure("interaction page", lambda i: self.timed(
             client, "profile", "interaction", "GET", f"/interactions/{interactions[i % len(interactions)]}", record,
             headers=evaluator.headers()))
@@ -620,6 +622,10 @@ class Generator:
         users = [u for u in self.evaluators if u.todo][:per_type]
         for label in ("evaluate: create", "evaluate: answers", "evaluate: submit"):
             await measure(label, lambda i: self.evaluate(client, record, users[i % len(users)]))
+        pages = [(u, e) for u in users for e in u.seen]  # each evaluator's own submitted evaluations
+        await measure("evaluation page", lambda i: self.timed(client, "profile", "evaluation", "GET",
+                                                              f"/evaluations/{pages[i % len(pages)][1]}", record,
+                                                              headers=pages[i % len(pages)][0].headers()))
         await measure("chat import (12 messages)", lambda _i: self.ingest(client, record, synchronous=True))
         errors = record.errors
         if errors:
@@ -665,7 +671,11 @@ class Generator:
             self.record.submitted.extend(warm.submitted)
             self.record.messages.extend(warm.messages)
             self.record.jobs.update(warm.jobs)
-            profile = await self.profile(client, int(self.spec["profile_per_type"]))
+            profiles = [await self.profile(client, int(self.spec["profile_per_type"]))
+                        for _ in range(int(self.spec.get("profile_repeats", 1)))]
+            profile = {label: min(p[label] for p in profiles) for label in profiles[0]}
+            if self.spec.get("only_profile"):
+                return {"profile": profile, "profiles": profiles}
             rate, seconds = float(self.spec["rate"]), float(self.spec["seconds"])
             kinds, weights = list(MIX), list(MIX.values())
             tasks: list[asyncio.Task[Any]] = []
@@ -798,7 +808,7 @@ def phase(message: str) -> None:
 
 
 def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespace) -> dict[str, Any]:
-    smoke = seconds <= 10
+    smoke = seconds <= 10 and not options.only_cpu_table
     with tempfile.TemporaryDirectory(prefix="earshot-load-") as tmp:
         target = make_target(backend, Path(tmp))
         server = worker = None
@@ -815,11 +825,13 @@ def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespa
                                     "--workers", str(options.workers)], "server.log")
             worker = start(target, ["-c", "from app.cli import main; main()", "worker"], "worker.log")
             wait_healthy(base, server, target.workdir / "server.log")
-            phase(f"{backend}: server up; load {rate:g} requests/s for {seconds:g} s")
+            phase(f"{backend}: server up; " + ("measuring the CPU per request type" if options.only_cpu_table
+                                               else f"load {rate:g} requests/s for {seconds:g} s"))
             run = f"L{uuid.uuid4().hex[:8]}"
             spec = {**data, "base": base, "rate": rate, "seconds": seconds, "seed": 11, "run": run,
                     "recordings": options.recordings, "server_pid": server.pid,
-                    "profile_per_type": 5 if smoke else options.profile_per_type,
+                    "profile_per_type": 5 if smoke and not options.only_cpu_table else options.profile_per_type,
+                    "profile_repeats": options.cpu_repeats, "only_profile": options.only_cpu_table,
                     "saturation_seconds": 2 if smoke else options.saturation_seconds,
                     "saturation_clients": options.saturation_clients}
             (target.workdir / "spec.json").write_text(json.dumps(spec))
@@ -831,6 +843,9 @@ def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespa
             if "warm_up_errors" in result:
                 raise RuntimeError(f"warm-up failed: {result['warm_up_errors'][:5]}")
             result["run"] = run
+            if options.only_cpu_table:
+                return {"backend": backend, "workers": options.workers, "load": (load_before, load_after),
+                        "profile": result["profile"], "profiles": result["profiles"], "seed_seconds": seed_seconds}
             phase(f"{backend}: load done in {result['elapsed']:.1f} s; counting (waiting for the worker)")
             counted = count(target, result, drain_seconds=options.drain_seconds)
             server_log = (target.workdir / "server.log").read_text()
@@ -907,6 +922,17 @@ def describe_cpu(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def describe_cpu_only(r: dict[str, Any]) -> list[str]:
+    runs = r["profiles"]
+    lines = [f"### {r['backend']}: server CPU per request type ({r['workers']} server processes; "
+             f"load average {r['load'][0]:.1f} before, {r['load'][1]:.1f} after)", "",
+             "| request type (one at a time) | " + " | ".join(f"run {i + 1} ms" for i in range(len(runs)))
+             + " | min ms |", "|---|" + "---:|" * (len(runs) + 1)]
+    lines += [f"| {label} | " + " | ".join(f"{p[label]:.1f}" for p in runs) + f" | {ms:.1f} |"
+              for label, ms in r["profile"].items()]
+    return lines + [""]
+
+
 def describe(r: dict[str, Any]) -> list[str]:
     c = r["counted"]
     lines = [f"### {r['backend']}: {r['rate']:g} requests/s for {r['seconds']:g} s",
@@ -965,7 +991,16 @@ def main() -> int:
     parser.add_argument("--saturation-seconds", type=float, default=8.0)
     parser.add_argument("--saturation-clients", type=int, default=32)
     parser.add_argument("--out", default=str(ROOT / "bench" / "load-results.md"), help="'-' for none")
+    parser.add_argument("--only-cpu-table", action="store_true",
+                        help="seed, start the server, print the server CPU per request type and stop: no open loop, "
+                             "no saturation, no bare app, nothing written to --out (about a minute)")
+    parser.add_argument("--cpu-repeats", type=int, default=1,
+                        help="measure the per-type table this many times (each column printed; 'min' is the lowest)")
     args = parser.parse_args()
+    if args.only_cpu_table:
+        for backend in ["sqlite", "postgres"] if args.backend == "both" else [args.backend]:
+            print("\n".join(describe_cpu_only(run_one(backend, 0, 0, args))), flush=True)
+        return 0
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     results = []
     for backend in backends:

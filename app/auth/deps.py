@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.auth import service
 from app.auth.principal_cache import CachedPrincipal, PrincipalCache
+from app.core import figures_cache
 from app.core.db import write_transactions
 from app.core.errors import CsrfFailed, Forbidden, Unauthorized
 from app.core.jobs import JobQueue
@@ -33,6 +34,7 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     This runs on the event loop, not in a worker thread: a commit that had to wait for a free thread while its
     transaction holds the write lock could wait forever once every thread waits for that lock."""
     session: Session = request.app.state.sessions()
+    session.info[figures_cache.INFO_KEY] = getattr(request.app.state, "figures_cache", None)  # see figures_cache
     try:
         yield session
         if request.method not in SAFE_METHODS:

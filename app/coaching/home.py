@@ -3,7 +3,9 @@ coaching; an admin's rules."""
 
 from sqlmodel import Session
 
+from app.auth.service import visible_agent_ids
 from app.coaching import queries, results, rules, service, sources
+from app.core.figures_cache import cached
 from app.core.security import Principal, Role
 from app.core.web import HomePanel
 
@@ -24,12 +26,23 @@ def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePa
     return []
 
 
+# what the share of coaching followed by an improvement is computed from (besides the caller's scope)
+EFFECT_TABLES = frozenset({"coaching_assignment", "evaluation", "evaluation_answer"})
+
+
 def _coach_panel(*, session: Session, principal: Principal) -> HomePanel:
     counts = queries.assignment_counts(session=session, principal=principal)
-    report = results.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
-                                          limit=100)
-    total = report.overall
-    share = f"{total.improved} of {total.measured}" if total.measured else "not enough evaluations yet"
+    visible = visible_agent_ids(session=session, principal=principal)
+
+    def overall() -> tuple[int, int]:
+        report = results.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
+                                              limit=100)
+        return report.overall.improved, report.overall.measured
+
+    # the report depends on the caller only through the agents they may see: that set is the key
+    improved, measured = cached(session, ("coaching-effectiveness", None if visible is None else frozenset(visible)),
+                                depends_on=EFFECT_TABLES, compute=overall)
+    share = f"{improved} of {measured}" if measured else "not enough evaluations yet"
     return HomePanel(title="My agents' coaching", link="/coaching", order=20, items=[
         ("Open assignments", str(counts.open), "/coaching?open=1"),
         ("Overdue", str(counts.overdue), "/coaching?overdue=1"),

@@ -96,8 +96,10 @@ def agents_overview(*, session: Session, principal: Principal, due_within_days: 
     """Every agent this principal may see with their open, overdue and soon-due assignment counts (agents
     without open coaching included, so a coach sees the whole team)."""
     visible = visible_agent_ids(session=session, principal=principal)
-    agents = [u for u in session.exec(select(User).where(col(User.is_active)).order_by(col(User.display_name),
-                                                                                       col(User.username))).all()
+    query = select(User).where(col(User.is_active))
+    if visible is not None:
+        query = query.where(col(User.id).in_(visible))  # a coach's team, not every account
+    agents = [u for u in session.exec(query.order_by(col(User.display_name), col(User.username))).all()
               if u.id is not None and Role.AGENT in u.role_set and (visible is None or u.id in visible)]
     rows = {u.id: AgentLoad(agent_id=u.id, name=u.name) for u in agents if u.id is not None}
     today = utcnow().date()

@@ -36,18 +36,15 @@ def load_score_observations(session: Session, agent_id: int) -> Sequence[ScoreOb
     from app.evaluations import service as evaluations
 
     observations: list[ScoreObservation] = []
-    scored = [e for e in evaluations.agent_evaluations(session=session, agent_id=agent_id)
-              if e.submitted_at is not None and e.score is not None and e.id is not None]
-    answers = evaluations.answer_scores_of(session=session, evaluation_ids=[e.id for e in scored if e.id])
-    for evaluation in scored:
-        assert evaluation.id is not None and evaluation.submitted_at is not None and evaluation.score is not None
-        at = evaluation.submitted_at
-        observations.append(ScoreObservation(at=at, score=evaluation.score, evaluation_id=evaluation.id))
-        for answer in answers[evaluation.id]:
+    scored = evaluations.scored_points(session=session, agent_id=agent_id)
+    answers = evaluations.answer_scores_of(session=session, evaluation_ids=[i for i, _, _ in scored])
+    for evaluation_id, at, total in scored:
+        observations.append(ScoreObservation(at=at, score=total, evaluation_id=evaluation_id))
+        for answer in answers[evaluation_id]:
             score = None if answer.na else _answer_score(answer.earned, answer.possible, answer.critical_failed)
             if score is not None:
                 observations.append(ScoreObservation(at=at, score=score, question_id=answer.question_id,
-                                                     evaluation_id=evaluation.id))
+                                                     evaluation_id=evaluation_id))
     return observations
 
 

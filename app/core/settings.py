@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     principal_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a process reuses who a session or token belongs to without asking "
                                        "the database; sign-outs elsewhere take effect within this. 0: always ask.")
+    home_figures_seconds: float = Field(
+        default=30.0, ge=0, description="How long a server process reuses the home pages' statistics (coaching "
+                                        "followed by improvement, survey bands of 6 months) for the same scope; "
+                                        "writes through the same process show at once. 0: always compute.")
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
     login_max_failures_per_address: int = Field(

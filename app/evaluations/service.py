@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import func
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -137,12 +138,19 @@ LIST_SORTS: dict[str, Any] = {"id": Evaluation.id, "submitted": Evaluation.submi
                               "state": Evaluation.state, "channel": Evaluation.channel}
 
 
+LIST_COLUMNS: tuple[Any, ...] = (Evaluation.interaction_id, Evaluation.channel, Evaluation.agent_id,
+                                 Evaluation.evaluator_id, Evaluation.state, Evaluation.score,
+                                 Evaluation.critical_failed, Evaluation.submitted_at)
+
+
 def page_visible(*, session: Session, principal: Principal, sort: Sort[Any], page: int = 1, per_page: int = 50,
                  agent_id: int | None = None, state: str | None = None,
                  channel: str | None = None) -> Page[Evaluation]:
     """One page of the evaluations the principal may see (the list page and its export), filtered and sorted by
-    a column of LIST_SORTS (rows without a value last, then newest first)."""
+    a column of LIST_SORTS (rows without a value last, then newest first). Only the columns the list shows are
+    loaded (reading another one loads it then): decoding each row's JSON breakdown was 40 % of the page."""
     query = _visible_query(session=session, principal=principal, agent_id=agent_id, state=state, channel=channel)
+    query = query.options(load_only(*LIST_COLUMNS))
     column = col(sort.column)
     return paginate(query.order_by(column.is_(None), column.desc() if sort.descending else column.asc(),
                                    col(Evaluation.id).desc()), page=page, per_page=per_page, session=session)
@@ -244,6 +252,18 @@ def agent_evaluations(*, session: Session, agent_id: int, since: datetime | None
     if scorecard_id is not None:
         query = query.where(Evaluation.scorecard_id == scorecard_id)
     return list(session.exec(query.order_by(col(Evaluation.submitted_at), col(Evaluation.id))).all())
+
+
+def scored_points(*, session: Session, agent_id: int) -> list[tuple[int, datetime, float]]:
+    """(id, submitted_at, score) of an agent's scored evaluations, oldest first, as `agent_evaluations` orders
+    them (calibration ones and those without a score left out): three columns, no evaluation objects (the
+    coaching effectiveness panel reads these on every coach's home page)."""
+    rows = session.execute(sa.select(col(Evaluation.id), col(Evaluation.submitted_at), col(Evaluation.score))
+                           .where(col(Evaluation.agent_id) == agent_id, col(Evaluation.state).in_(SCORED_STATES),
+                                  col(Evaluation.calibration_session_id).is_(None),
+                                  col(Evaluation.submitted_at).is_not(None), col(Evaluation.score).is_not(None))
+                           .order_by(col(Evaluation.submitted_at), col(Evaluation.id))).all()
+    return [(int(i), as_utc(at), float(score)) for i, at, score in rows]
 
 
 def agent_score_series(*, session: Session, agent_id: int, since: datetime | None = None,

@@ -37,6 +37,7 @@ first and only then are matches wrapped in <mark> (Chinese matched in the folded
 original).
 """
 
+import functools
 import json
 import math
 import re
@@ -451,8 +452,8 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
         bodies = _bodies(session, ids)
         window: int | None = None
     else:
-        candidates = {int(r.key): int(r.interaction_id)
-                      for r in session.execute(scanned.order_by(key.desc()).limit(RANK_WINDOW))}
+        candidates = {int(k): int(i) for i, k in  # fetched at once: row by row cost more than the query
+                      session.execute(scanned.order_by(key.desc()).limit(RANK_WINDOW)).tuples().all()}
         ranked = _rank(session=session, dialect=dialect, parsed=parsed, keys=sorted(candidates),
                        offset=(page - 1) * per_page, limit=per_page)
         ids = [candidates[k] for k, _ in ranked]
@@ -534,21 +535,29 @@ def _rank(*, session: Session, dialect: str, parsed: ParsedQuery, keys: list[int
                                .order_by(bm25, fts_key.desc()).offset(offset).limit(limit)).all()
         return [(int(k), -float(score)) for k, score in rows]
     corpus = int(session.execute(select(func.coalesce(func.max(_sd.c.interaction_id), 1))).scalar_one() or 1)
-    indexed = func.lower(func.coalesce(_sd.c.terms, _sd.c.body))
-    window = (select(_sd.c.sort_key.label("key"), indexed.label("body"),
-                     func.avg(func.length(indexed)).over().label("average"))
-              .where(_sd.c.sort_key.in_(keys)).subquery())
-    norm = K1 * (1 - B + B * func.length(window.c.body) / func.max(window.c.average, 1))
-    score: Any = literal(0.0)
-    for (needle, squeeze, _), df in zip(features, frequencies, strict=True):
+    # each row's lowered text, its length and every term frequency computed once, in the (materialised)
+    # window subquery; the outer query only combines them and orders by the score's label (written out
+    # in ORDER BY as well, SQLite computed the whole expression and its text scans a second time)
+    texts = (select(_sd.c.sort_key.label("key"), func.lower(func.coalesce(_sd.c.terms, _sd.c.body)).label("body"))
+             .where(_sd.c.sort_key.in_(keys)).subquery())
+    counted: list[tuple[Any, float]] = []
+    for index, ((needle, squeeze, _), df) in enumerate(zip(features, frequencies, strict=True)):
         if not needle:
             continue
-        text_ = func.replace(window.c.body, " ", "") if squeeze else window.c.body
+        text_ = func.replace(texts.c.body, " ", "") if squeeze else texts.c.body
         tf = (func.length(text_) - func.length(func.replace(text_, needle, ""))) / float(len(needle))
-        idf = math.log(1 + (corpus - df + 0.5) / (df + 0.5))
+        counted.append((tf.label(f"tf{index}"), math.log(1 + (corpus - df + 0.5) / (df + 0.5))))
+    window = select(texts.c.key, func.length(texts.c.body).label("length"),
+                    func.avg(func.length(texts.c.body)).over().label("average"),
+                    *[tf for tf, _ in counted]).subquery()
+    norm = K1 * (1 - B + B * window.c.length / func.max(window.c.average, 1))
+    score: Any = literal(0.0)
+    for tf_label, idf in counted:
+        tf = window.c[tf_label.name]
         score = score + idf * tf * (K1 + 1) / (tf + norm)
-    rows = session.execute(select(window.c.key, score.label("score"))
-                           .order_by(score.desc(), window.c.key.desc()).offset(offset).limit(limit)).all()
+    scored = score.label("score")
+    rows = session.execute(select(window.c.key, scored)
+                           .order_by(scored.desc(), window.c.key.desc()).offset(offset).limit(limit)).all()
     return [(int(k), float(value)) for k, value in rows]
 
 
@@ -561,6 +570,14 @@ def _document_frequency(session: Session, single: ParsedQuery) -> int:
 def _pattern(words: list[str]) -> re.Pattern[str]:
     """Matches of highlight words in folded text: a Latin word by its stem at the start of a Latin word (a
     Chinese character next to it is a boundary, as in "部router"), a Chinese string exactly."""
+    return _compiled_pattern(tuple(words))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    # cached here: a page builds one snippet per hit with the same words, and the pattern's character
+    # classes (every Chinese character) make compiling it cost more than matching it; re's own cache is
+    # shared with every other regex in the process and was seen missing
     stems = sorted({re.escape(_stem(w)) for w in words if w and not has_cjk(w)}, key=len, reverse=True)
     chinese = sorted({re.escape(w) for w in words if w and has_cjk(w)}, key=len, reverse=True)
     alternatives = ["(?:" + "|".join(chinese) + ")"] if chinese else []

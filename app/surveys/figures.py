@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -138,17 +138,21 @@ def _count_in_database(*, session: Session, query: Any, buckets: list[PeriodFigu
     the row loop above, without bringing every response of six months into Python."""
     rows = query.subquery()
     anchor = func.coalesce(rows.c.responded_at, rows.c.invited_at)
-    columns: list[Any] = []
-    for bucket in buckets:
-        inside = (anchor >= bucket.start) & (anchor < bucket.end)
-        answered = inside & rows.c.responded_at.is_not(None)
-        columns += [func.count().filter(inside), func.count().filter(answered)]
-        columns += [func.count().filter(answered & (rows.c.band == band)) for band in BANDS]
-    values = iter(session.execute(sa_select(*columns).select_from(rows)).one())
-    for bucket in buckets:
-        bucket.total.invited, bucket.total.completed = int(next(values)), int(next(values))
-        for band in BANDS:
-            bucket.total.counts[band] = int(next(values))
+    # grouped by (bucket, answered, band): each row is placed once, instead of being tested by one filtered
+    # count per bucket and band (6 periods x 7 counts: most of the executive home page's time)
+    index = case(*[((anchor >= b.start) & (anchor < b.end), i) for i, b in enumerate(buckets)], else_=-1)
+    answered = rows.c.responded_at.is_not(None)
+    grouped = sa_select(index, answered, rows.c.band, func.count()).select_from(rows).group_by(index, answered,
+                                                                                             rows.c.band)
+    for position, was_answered, band, n in session.execute(grouped).all():
+        if position < 0:
+            continue
+        figures = buckets[position].total
+        figures.invited += n
+        if was_answered:
+            figures.completed += n
+            if band in figures.counts:
+                figures.counts[band] += n
 
 
 def _group_names(*, session: Session, group_by: str | None) -> dict[int | None, str]:

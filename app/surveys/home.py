@@ -2,7 +2,9 @@
 
 from sqlmodel import Session
 
+from app.core.figures_cache import cached
 from app.core.security import Principal, Role
+from app.core.timeutil import utcnow
 from app.core.web import HomePanel
 from app.surveys import figures
 
@@ -10,6 +12,13 @@ from app.surveys import figures
 def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePanel]:
     if role != Role.EXECUTIVE:
         return []
+    # every executive sees every response: the figures depend on nothing of the caller's, only on the month
+    month = figures.period_bounds(utcnow(), "month")[0]
+    return cached(session, ("survey-home", month), depends_on=frozenset({"survey_response"}),
+                  compute=lambda: _panels(session))
+
+
+def _panels(session: Session) -> list[HomePanel]:
     trend = figures.survey_figures(session=session, periods=6)
     current = trend[-1]
     total = current.total

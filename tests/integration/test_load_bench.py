@@ -23,3 +23,22 @@ def test_load_bench_smoke_on_sqlite(tmp_path):
     for kind in ("browse", "search", "evaluate", "ingest", "healthz"):
         assert f"| {kind} |" in report
     assert "messages imported 0" not in report
+
+
+@pytest.mark.slow
+def test_only_cpu_table_prints_each_request_type_per_repeat_and_writes_no_report(tmp_path):
+    out = tmp_path / "load-results.md"
+    run = subprocess.run([sys.executable, "bench/load.py", "--backend", "sqlite", "--only-cpu-table", "--cpu-repeats",
+                          "2", "--profile-per-type", "3", "--conversations", "60", "--evaluators", "4",
+                          "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    rows = {line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[2:-1]]
+            for line in run.stdout.splitlines() if line.startswith("| ") and "request type" not in line}
+    for label in ("/api/me", "home (coach)", "home (executive)", "search page", "evaluate: submit",
+                  "chat import (12 messages)"):
+        runs = rows[label]
+        assert len(runs) == 3, runs  # run 1, run 2, min
+        assert float(runs[2]) == min(float(runs[0]), float(runs[1]))
+    assert float(rows["chat import (12 messages)"][2]) > 0  # the server's CPU was read, not a table of zeros
+    assert not out.exists()  # no open loop was run, so there is no report to write
+    assert "requests/s for" not in run.stdout
