@@ -76,8 +76,8 @@ class Options:
     # decoded in its own window(s); None = faster-whisper's 30 s windows over the whole joined audio
     window_seconds: float | None = None
     # every window encoded at its own length plus this many seconds of its padding (app/speech/windows.py);
-    # None = padded to 30 s as faster-whisper does. Both off by default: with beam 1 they gave x1.5 plain's
-    # throughput on the demo calls at about its WER, but 7 points more WER at 8 kHz (app/speech/README.md)
+    # None = padded to 30 s as faster-whisper does. Both off by default: with beam 1 they gave x1.53 plain's
+    # throughput over the 15 demo calls, at 2.5-5 WER points more than plain (app/speech/README.md)
     encoder_margin: float | None = None
 
 
