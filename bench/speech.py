@@ -50,6 +50,7 @@ from app.speech import engine  # noqa: E402
 from app.speech.audio import decode_channels, mix_down, probe, seconds  # noqa: E402
 from app.speech.pipeline import Options, transcribe_file  # noqa: E402
 from app.speech.synthetic import ScriptLine, parse_script, synthesize_call  # noqa: E402
+from app.speech.windows import stock  # noqa: E402
 
 CONTRACTIONS = {
     "it's": "it is", "i'm": "i am", "you're": "you are", "we're": "we are", "they're": "they are",
@@ -138,9 +139,10 @@ Runner = Callable[[Any, Call], tuple[float, Lines]]
 
 
 def run_plain(model: Any, call: Call) -> tuple[float, Lines]:
-    """Plain faster-whisper: the call as one mono signal, English, every other argument the default."""
+    """Plain faster-whisper: the call as one mono signal, English, every other argument the default; the stock
+    `faster_whisper.WhisperModel` class over the same loaded weights (30 s windows, each padded to 30 s)."""
     audio = mix_down(decode_channels(call.path, channels=probe(call.path).channels))
-    segments, _ = model.transcribe(audio, language="en")
+    segments, _ = stock(model).transcribe(audio, language="en")
     return seconds(audio), [("unknown", s.text.strip()) for s in segments]
 
 
@@ -151,12 +153,34 @@ def pipeline_runner(options: Options) -> Runner:
     return run
 
 
-VARIANTS: dict[str, Callable[[Options], Options]] = {
-    "beam 1": lambda o: replace(o, beam_size=1),
-    "beam 2": lambda o: replace(o, beam_size=2),
-    "per channel": lambda o: replace(o, stereo_mode="channels"),
-    "per channel beam 1": lambda o: replace(o, stereo_mode="channels", beam_size=1),
-}
+VARIANTS = ("beam N", "windows N (clips of at most N s of whole speech pieces; 'windows 30s' = faster-whisper's)",
+            "own length [N] (each window encoded at its length + N s, default 3)", "padded (encoded padded to 30 s)",
+            "per channel", "combined: 'beam 1 windows 15 own length'")
+
+
+def variant(options: Options, name: str) -> Options:
+    """A pipeline variant from its name: "beam 1", "windows 15", "own length", "own length 1", "per channel",
+    "padded", or several of them ("beam 1 windows 15 own length")."""
+    words = name.split()
+    while words:
+        word = words.pop(0)
+        if word == "beam":
+            options = replace(options, beam_size=int(words.pop(0)))
+        elif word == "windows":
+            value = words.pop(0)
+            options = replace(options, window_seconds=None if value == "30s" else float(value))
+        elif word == "per" and words[:1] == ["channel"]:
+            words.pop(0)
+            options = replace(options, stereo_mode="channels")
+        elif word == "own" and words[:1] == ["length"]:
+            words.pop(0)
+            margin = float(words.pop(0)) if words and words[0].replace(".", "").isdigit() else 3.0
+            options = replace(options, encoder_margin=margin)
+        elif word == "padded":
+            options = replace(options, encoder_margin=None)
+        else:
+            raise SystemExit(f"unknown variant {name!r}; known: {'; '.join(VARIANTS)}")
+    return options
 
 
 def telephone_band(calls: list[Call], workdir: Path) -> list[Call]:
@@ -262,8 +286,8 @@ def run_model(args: argparse.Namespace) -> dict[str, Any]:
     rss_loaded = peak_rss_mb()
     options = engine.decoding_options(settings, queue=None)
     configs: list[tuple[str, Runner]] = [("plain", run_plain), ("pipeline", pipeline_runner(options))]
-    for variant in filter(None, args.variants.split(",")):
-        configs.append((f"pipeline {variant}", pipeline_runner(VARIANTS[variant](options))))
+    for name in filter(None, (v.strip() for v in args.variants.split(","))):
+        configs.append((f"pipeline {name}", pipeline_runner(variant(options, name))))
     results: dict[str, dict[str, Result]] = {}
     with tempfile.TemporaryDirectory(prefix="earshot-bench-") as tmp:
         calls = load_calls(args.calls)[: args.limit or None]
@@ -356,7 +380,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="timed passes over the files")
     parser.add_argument("--no-8k", action="store_true", help="skip the 8 kHz (telephone band) copies")
     parser.add_argument("--no-mono-split", action="store_true", help="skip the mono speaker-split measurement")
-    parser.add_argument("--variants", default="", help=f"also run pipeline variants: {', '.join(VARIANTS)}")
+    parser.add_argument("--variants", default="", help=f"also run pipeline variants: {'; '.join(VARIANTS)}")
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # one model in a child process
     args = parser.parse_args()
     if args.worker:

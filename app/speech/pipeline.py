@@ -72,6 +72,13 @@ class Options:
     # after the other in time order, decoded in ONE pass and mapped back to channel and time; "channels" =
     # each channel decoded on its own (two passes, each with its own partly-empty 30 s windows)
     stereo_mode: Literal["joined", "channels"] = "joined"
+    # "joined": the joined speech cut into clips of whole speech pieces of at most this many seconds, each
+    # decoded in its own window(s); None = faster-whisper's 30 s windows over the whole joined audio
+    window_seconds: float | None = None
+    # every window encoded at its own length plus this many seconds of its padding (app/speech/windows.py);
+    # None = padded to 30 s as faster-whisper does. Both off by default: with beam 1 they gave x1.53 plain's
+    # throughput over the 15 demo calls, at 2.5-5 WER points more than plain (app/speech/README.md)
+    encoder_margin: float | None = None
 
 
 @dataclass
@@ -124,12 +131,19 @@ def is_silent(audio: AudioArray) -> bool:
     return audio.size == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK
 
 
-def decode(model: Any, audio: AudioArray, *, options: Options, vad: bool) -> Iterable[Any]:
+def decode(model: Any, audio: AudioArray, *, options: Options, vad: bool,
+           clips: Sequence[float] | None = None) -> Iterable[Any]:
     """The recogniser's segments (a lazy generator: decoding happens while iterating), always with word timings,
-    decoded with the call's options; the one place the model is asked."""
+    decoded with the call's options; the one place the model is asked. `clips`: start, end, start, end, ...
+    seconds, no window crossing a clip's end (None: the whole audio; faster-whisper applies `vad` only then)."""
     segments: Iterable[Any]
+    if options.encoder_margin is not None:
+        from app.speech.windows import over
+
+        model = over(model, options.encoder_margin)
     segments, _info = model.transcribe(audio, language=options.language, beam_size=options.beam_size,
                                        vad_filter=vad, word_timestamps=True, temperature=list(options.temperatures),
+                                       clip_timestamps="0" if clips is None else list(clips),
                                        condition_on_previous_text=options.condition_on_previous_text,
                                        no_repeat_ngram_size=options.no_repeat_ngram_size,
                                        hallucination_silence_threshold=options.hallucination_silence_threshold,
@@ -186,6 +200,20 @@ def speech_pieces(arrays: Sequence[AudioArray], roles: Sequence[str]) -> list[Sp
     return pieces
 
 
+def piece_clips(pieces: Sequence[SpeechPiece], limit: float) -> list[float]:
+    """Clips of the joined audio (start, end, start, end, ... seconds) made of whole pieces, each at most
+    `limit` seconds unless one piece alone is longer."""
+    if not pieces:
+        return []
+    bounds, start = [], 0
+    for piece in pieces:
+        if piece.offset > start and piece.offset + piece.end - piece.start - start > limit * SAMPLE_RATE:
+            bounds += [start, piece.offset]
+            start = piece.offset
+    bounds += [start, pieces[-1].offset + pieces[-1].end - pieces[-1].start]
+    return [round(b / SAMPLE_RATE, 2) for b in bounds]
+
+
 def transcribe_joined(model: Any, arrays: Sequence[AudioArray], roles: Sequence[str], *, options: Options,
                       on_progress: Callable[[float], None] | None = None) -> list[TimedWord]:
     """Timed words of a stereo call in one decoding pass: the parties' speech joined in time order (silences
@@ -199,7 +227,8 @@ def transcribe_joined(model: Any, arrays: Sequence[AudioArray], roles: Sequence[
     joined = np.concatenate([arrays[p.channel][p.start:p.end] for p in pieces])
     ends = [(p.offset + p.end - p.start) / SAMPLE_RATE for p in pieces]
     duration = max(seconds(joined), 1e-6)
-    segments = decode(model, joined, options=options, vad=False)
+    clips = None if options.window_seconds is None else piece_clips(pieces, options.window_seconds)
+    segments = decode(model, joined, options=options, vad=False, clips=clips)
     words: list[TimedWord] = []
     for number, segment in enumerate(segments):  # a lazy generator: decoding happens while iterating
         for word in segment.words or []:
