@@ -33,10 +33,11 @@ def load_score_observations(session: Session, agent_id: int) -> Sequence[ScoreOb
     """Every scored (submitted or later, not calibration) evaluation of the agent: one observation for its
     total score (question_id None) and one per scored question (0-100; N/A answers left out), at its
     submission time, with its evaluation id."""
+    from app.evaluations import readings
     from app.evaluations import service as evaluations
 
     observations: list[ScoreObservation] = []
-    scored = evaluations.scored_points(session=session, agent_id=agent_id)
+    scored = readings.scored_points(session=session, agent_id=agent_id)
     answers = evaluations.answer_scores_of(session=session, evaluation_ids=[i for i, _, _ in scored])
     for evaluation_id, at, total in scored:
         observations.append(ScoreObservation(at=at, score=total, evaluation_id=evaluation_id))
@@ -64,13 +65,14 @@ def _evidence(item: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _outcome(session: Session, evaluation: Any) -> EvaluationOutcome | None:
+    from app.evaluations import readings
     from app.evaluations import service as evaluations
 
     if evaluation.agent_id is None or evaluation.submitted_at is None or evaluation.score is None:
         return None
     answers = {a.question_id: a for a in evaluations.answers_of(session=session, evaluation_id=evaluation.id)}
     failed = []
-    for lost in evaluations.failed_answers(session=session, evaluation_id=evaluation.id):
+    for lost in readings.failed_answers(session=session, evaluation_id=evaluation.id):
         raw = answers[lost.question_id].evidence if lost.question_id in answers else []
         evidence = [e for e in (_evidence(item) for item in raw) if e is not None]
         failed.append(FailedAnswer(question_id=lost.question_id, question_text=lost.question_text,
@@ -100,13 +102,13 @@ def load_evaluation_outcome(session: Session, evaluation_id: int) -> EvaluationO
 def load_recent_outcomes(session: Session, since: datetime, agent_id: int | None = None
                          ) -> Sequence[EvaluationOutcome]:
     """Outcomes of the scored evaluations submitted since `since`, of one agent or of every agent."""
-    from app.evaluations import service as evaluations
+    from app.evaluations import readings
 
     agent_ids = [agent_id] if agent_id is not None else [
         u.id for u in list_users(session=session, role=Role.AGENT) if u.id is not None]
     outcomes = []
     for agent in agent_ids:
-        for evaluation in evaluations.agent_evaluations(session=session, agent_id=agent, since=since):
+        for evaluation in readings.agent_evaluations(session=session, agent_id=agent, since=since):
             outcome = _outcome(session, evaluation)
             if outcome is not None:
                 outcomes.append(outcome)

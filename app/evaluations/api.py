@@ -13,7 +13,7 @@ from app.core.errors import STANDARD_ERRORS, Forbidden, error_responses
 from app.core.export import csv_response
 from app.core.listing import ListResponse, PageNumber, PerPage, paginate
 from app.core.security import Principal, Role
-from app.evaluations import calibration, reports, sampling, service
+from app.evaluations import calibration, readings, reports, sampling, service
 from app.evaluations.models import (
     AnswerIn,
     AnswersUpdate,
@@ -82,7 +82,7 @@ def evaluation_history(evaluation_id: int, principal: CurrentPrincipal, session:
 def failed_answers(evaluation_id: int, principal: CurrentPrincipal, session: SessionDep) -> list[dict[str, Any]]:
     """The answers that lost points (what a coaching session should work on)."""
     service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
-    return [vars(a) for a in service.failed_answers(session=session, evaluation_id=evaluation_id)]
+    return [vars(a) for a in readings.failed_answers(session=session, evaluation_id=evaluation_id)]
 
 
 @router.put("/evaluations/{evaluation_id}/answers", responses=NOT_FOUND_OR_CONFLICT)

@@ -10,7 +10,7 @@ from app.core import stats
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
 from app.core.web import HomePanel
-from app.evaluations import sampling, service
+from app.evaluations import readings, sampling, service
 from app.evaluations.models import Evaluation, EvaluationState
 
 TEAM_WINDOW_DAYS = 30
@@ -65,7 +65,7 @@ def _calibration_panel(*, session: Session, principal: Principal) -> HomePanel:
 
 
 def _agent_panels(*, session: Session, principal: Principal) -> list[HomePanel]:
-    recent = list(reversed(service.agent_evaluations(session=session, agent_id=principal.user_id)[-5:]))
+    recent = list(reversed(readings.agent_evaluations(session=session, agent_id=principal.user_id)[-5:]))
     scores = HomePanel(title="My recent scores", link="/evaluations", order=20,
                        empty_text="No evaluations yet.",
                        items=[(f"#{e.id} · {e.channel} · {e.state}", "—" if e.score is None else f"{e.score:.1f}",
@@ -78,7 +78,7 @@ def _agent_panels(*, session: Session, principal: Principal) -> list[HomePanel]:
                          empty_text="Nothing waiting for you.",
                          items=[(f"#{e.id} · {e.channel}", e.state, f"/evaluations/{e.id}") for e in waiting])
     since = utcnow() - timedelta(days=AGENT_WINDOW_DAYS)
-    mine = [float(e.score) for e in service.agent_evaluations(session=session, agent_id=principal.user_id,
+    mine = [float(e.score) for e in readings.agent_evaluations(session=session, agent_id=principal.user_id,
                                                               since=since) if e.score is not None]
     if mine:
         scores.items.insert(0, (f"My average, last {AGENT_WINDOW_DAYS} days", stats.mean_interval(mine).describe(),

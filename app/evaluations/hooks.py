@@ -2,12 +2,12 @@
 the evaluations already scored with the form."""
 
 from app.core import hooks
-from app.evaluations import service
+from app.evaluations import readings
 
 
 @hooks.SCORED_EVALUATIONS.handler
 def scored_evaluations(query: hooks.ScoredEvaluationsQuery) -> list[hooks.ScoredEvaluation]:
-    found = service.scored_with_answers(session=query.session, scorecard_id=query.scorecard_id, limit=query.limit,
+    found = readings.scored_with_answers(session=query.session, scorecard_id=query.scorecard_id, limit=query.limit,
                                         since=query.since, until=query.until)
     return [hooks.ScoredEvaluation(
         evaluation_id=evaluation.id, interaction_id=evaluation.interaction_id,

@@ -20,6 +20,7 @@ from app.core.security import Principal, Role
 from app.core.settings import Settings
 from app.core.timeutil import utcnow
 from app.core.web import make_templates
+from app.evaluations import readings
 from app.evaluations import service as evaluations
 from app.evaluations.models import Evaluation, EvaluationAnswer, EvaluationDispute
 
@@ -88,7 +89,7 @@ def build(*, session: Session, principal: Principal, agent_id: int, start: date,
     agent = get_visible_agent(session=session, principal=principal, agent_id=agent_id)
     since = datetime.combine(start, time.min, tzinfo=UTC)
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
-    rows = [e for e in evaluations.agent_evaluations(session=session, agent_id=agent_id, since=since, until=until)
+    rows = [e for e in readings.agent_evaluations(session=session, agent_id=agent_id, since=since, until=until)
             if e.score is not None]
     interval = stats.mean_interval([float(e.score or 0.0) for e in rows])
     sections, questions = _averages(session=session, rows=rows)

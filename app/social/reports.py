@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from app.core.timeutil import as_utc, utcnow
-from app.evaluations import service as evaluations
+from app.evaluations import readings as evaluations
 from app.interactions.models import Interaction
 from app.social.channels import business_hours_of, get_config
 from app.social.clock import (
