@@ -13,15 +13,8 @@ A 2xx answer delivers it; anything else (or no answer) is recorded on the delive
 error) and retried by the job queue with back-off (5 s, 10 s, 20 s, ...; WEBHOOK_ATTEMPTS jobs attempts).
 Delivery is at least once: receivers drop repeats by X-Earshot-Delivery. Replay sends a delivery again.
 
-Events (name → payload; ids are Earshot ids, times ISO 8601 UTC):
-    evaluation.submitted   {evaluation_id, interaction_id, agent_id, evaluator_id, score, scorecard}
-    dispute.opened         {dispute_id, evaluation_id, agent_id, reason}
-    dispute.resolved       {dispute_id, evaluation_id, outcome, resolved_by}
-    review_case.opened     {review_case_id, survey_response_id, interaction_id, agent_id, band}
-    action.overdue         {action_id, agent_id, coach_id, title, due_at}
-    sla.breached           {interaction_id, platform, sla, due_at, breached_at}
-    social.unattended_post {interaction_id, platform, post_url, waiting_minutes}
-    alert.spike            {alert_id, metric, window, value, baseline}
+Events and their payloads: the README's "Webhook events" table, the one list (ids are Earshot ids, times ISO 8601
+UTC); tests/integration/test_outbound_events.py checks every payload sent against it.
 """
 
 import hashlib

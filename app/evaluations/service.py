@@ -545,7 +545,7 @@ def resolve(*, session: Session, principal: Principal, evaluation_id: int, outco
         after["answers"] = {a.question_id: after_values.get(a.question_id) for a in answers}
     audit.record(session=session, actor=principal, action="evaluation.resolve", record_type="evaluation",
                  record_id=evaluation_id, before=before, after=after, reason=reason)
-    _publish(session, EventType.DISPUTE_RESOLVED, {"evaluation_id": evaluation_id, "outcome": outcome,
+    _publish(session, EventType.DISPUTE_RESOLVED, {"dispute_id": row.id, "evaluation_id": evaluation_id, "outcome": outcome,
                                            "resolved_by": principal.user_id, "score": evaluation.score})
     session.commit()
     return evaluation

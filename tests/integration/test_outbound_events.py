@@ -1,7 +1,9 @@
 """Every documented outbound event fires (README / app/connectors/webhooks.py), once: review_case.opened is
 tested with the meeting (test_reviews_meeting_sheet.py); evaluation and dispute events with evaluations."""
 
+import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -22,9 +24,31 @@ def hook(session):
         url="https://hooks.example.com/earshot", event_types=["*"]), actor=None)
 
 
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def documented_keys() -> dict[str, set[str]]:
+    """The README's "Webhook events" table: event → the `data` keys it documents (notes in parentheses and
+    after a dash are prose)."""
+    table = README.read_text().split("### Webhook events", 1)[1].split("\n#", 1)[0]
+    keys = {}
+    for event, data in re.findall(r"^\| `([a-z_.]+)` \| (.+) \|$", table, flags=re.M):
+        data = re.sub(r"\([^)]*\)", "", data.split(" — ")[0])
+        keys[event] = {k.strip() for k in data.split(",") if k.strip()}
+    return keys
+
+
 def _events(session, event_type):
-    return [d.payload for d in session.exec(select(WebhookDelivery).where(
+    """The payloads sent for this event type; each must carry exactly the keys the README documents."""
+    payloads = [d.payload for d in session.exec(select(WebhookDelivery).where(
         WebhookDelivery.event_type == event_type).order_by(WebhookDelivery.id)).all()]
+    for payload in payloads:
+        assert set(payload) == documented_keys()[event_type], (event_type, sorted(payload))
+    return payloads
+
+
+def test_the_readme_documents_every_event_type():
+    assert set(documented_keys()) == {str(event) for event in webhooks.EVENT_TYPES}
 
 
 def test_unattended_post_then_sla_breached_once_each(session, hook):

@@ -147,6 +147,9 @@ def test_review_case_opened_reaches_the_webhooks(session, make_user):
     cases = session.exec(select(ReviewCase)).all()
     assert cases and sorted(d.payload["review_case_id"] for d in deliveries) == sorted(c.id for c in cases)
     assert all(d.event_type == "review_case.opened" and d.payload["band"] == "bad" for d in deliveries)
+    from tests.integration.test_outbound_events import documented_keys
+
+    assert all(set(d.payload) == documented_keys()["review_case.opened"] for d in deliveries)
     surveys.import_csv(session=session, source=source, text=read("basic.csv"), actor=None)  # re-import
     session.commit()
     assert len(session.exec(select(WebhookDelivery)).all()) == len(deliveries)  # no second event
