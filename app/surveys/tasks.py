@@ -14,7 +14,7 @@ from app.core.jobs import JobContext, JobKind, JobQueue, PermanentJobError, job_
 from app.core.models import Job
 from app.core.settings import Settings
 from app.core.storage import BlobStore
-from app.ingest.service import background_priority
+from app.ingest.writing import background_priority
 from app.surveys import service
 
 IMPORT_KIND = JobKind.SURVEYS_IMPORT
