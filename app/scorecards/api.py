@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from app.auth.deps import CurrentPrincipal, QueueDep, SessionDep, require_roles
 from app.core.errors import STANDARD_ERRORS, Conflict, error_responses
 from app.core.security import Principal, Role
-from app.scorecards import formtest, service
+from app.scorecards import auto_check, formtest, reference, service
 from app.scorecards.models import (
     ScoreAnswer,
     ScorecardDetail,
@@ -134,17 +134,17 @@ def export_version(scorecard_id: int, number: int, principal: CurrentPrincipal, 
     return service.export_yaml(version=version)
 
 
-def _options(limit: int, since: date | None, until: date | None, target: float) -> formtest.ReferenceOptions:
-    options = formtest.ReferenceOptions(limit=limit, since=since, until=until, target=target)
+def _options(limit: int, since: date | None, until: date | None, target: float) -> reference.ReferenceOptions:
+    options = reference.ReferenceOptions(limit=limit, since=since, until=until, target=target)
     options.check()
     return options
 
 
 @router.get("/{scorecard_id}/versions/{number}/test", responses=error_responses(404))
 def form_test_report(scorecard_id: int, number: int, principal: FormEditor, session: SessionDep,
-                     limit: Annotated[int, Query(ge=1, le=formtest.MAX_REFERENCE_SIZE)] = formtest.DEFAULT_REFERENCE_SIZE,
+                     limit: Annotated[int, Query(ge=1, le=reference.MAX_REFERENCE_SIZE)] = reference.DEFAULT_REFERENCE_SIZE,
                      since: date | None = None, until: date | None = None,
-                     target: Annotated[float, Query(ge=0, le=100)] = formtest.DEFAULT_TARGET,
+                     target: Annotated[float, Query(ge=0, le=100)] = reference.DEFAULT_TARGET,
                      auto_rules: bool = True) -> FormTestPublic:
     """Re-score the last `limit` scored evaluations (optionally submitted between `since` and `until`) with
     this version and report what would change: mean shift with its interval, pass/fail flips at `target`,
@@ -165,22 +165,22 @@ class AutoCheckJob(BaseModel):
 
 @router.post("/{scorecard_id}/versions/{number}/auto-check", status_code=202, responses=error_responses(404))
 def start_auto_check(scorecard_id: int, number: int, principal: FormEditor, session: SessionDep, queue: QueueDep,
-                     limit: Annotated[int, Query(ge=1, le=formtest.MAX_REFERENCE_SIZE)] = formtest.DEFAULT_REFERENCE_SIZE,
+                     limit: Annotated[int, Query(ge=1, le=reference.MAX_REFERENCE_SIZE)] = reference.DEFAULT_REFERENCE_SIZE,
                      since: date | None = None, until: date | None = None,
-                     target: Annotated[float, Query(ge=0, le=100)] = formtest.DEFAULT_TARGET) -> AutoCheckJob:
+                     target: Annotated[float, Query(ge=0, le=100)] = reference.DEFAULT_TARGET) -> AutoCheckJob:
     """Run this version's auto-QA rules on the reference interactions in the background (follow the job at
     /api/jobs/{id}); the test report then compares them with the evaluators. 422 without a rule to check."""
     version = service.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
-    job = formtest.start_auto_check(session=session, queue=queue, version=version,
+    job = auto_check.start_auto_check(session=session, queue=queue, version=version,
                                     options=_options(limit, since, until, target), actor=principal)
     return AutoCheckJob.model_validate(job, from_attributes=True)
 
 
 @router.post("/{scorecard_id}/versions/{number}/publish", responses=error_responses(404, 409))
 def publish(scorecard_id: int, number: int, principal: FormEditor, session: SessionDep, reviewed: bool = False,
-            limit: Annotated[int, Query(ge=1, le=formtest.MAX_REFERENCE_SIZE)] = formtest.DEFAULT_REFERENCE_SIZE,
+            limit: Annotated[int, Query(ge=1, le=reference.MAX_REFERENCE_SIZE)] = reference.DEFAULT_REFERENCE_SIZE,
             since: date | None = None, until: date | None = None,
-            target: Annotated[float, Query(ge=0, le=100)] = formtest.DEFAULT_TARGET) -> ScorecardVersionPublic:
+            target: Annotated[float, Query(ge=0, le=100)] = reference.DEFAULT_TARGET) -> ScorecardVersionPublic:
     """Publish a version. It is first tested on the reference set (see `.../test`); when it would move the
     mean score measurably or change anyone's pass/fail, 409 unless `reviewed=true`."""
     version = service.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
