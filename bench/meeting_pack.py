@@ -25,6 +25,7 @@ from app.reviews.actions import add_action
 from app.reviews.meetings import create_meeting, get_meeting
 from app.reviews.models import ActionCreate, MeetingCreate, ReviewCase
 from app.surveys import service as surveys
+from app.surveys.imports import import_rows
 
 VERBATIM = ("Called on Monday, chatted on Wednesday, and my broadband still drops every evening. Everyone says "
             "someone will call me back and nobody ever does.")
@@ -60,7 +61,7 @@ def build(url: str, cases: int) -> int:
             rows.append((n + 1, {"response_id": f"g{n}", "invited_at": when.isoformat(),
                                  "responded_at": when.isoformat(), "rating": "good"}))
         session.flush()
-        surveys.import_rows(session=session, source=source, rows=rows)
+        import_rows(session=session, source=source, rows=rows)
         actor = principal_of(executive)
         for case in session.exec(select(ReviewCase)).all():
             case.status = "ready_for_meeting"

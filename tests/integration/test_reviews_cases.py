@@ -19,6 +19,7 @@ from app.reviews.actions import (
 from app.reviews.meetings import add_ready_cases, create_meeting, meeting_cases
 from app.reviews.models import ActionCreate, ActionUpdate, ConfigUpdate, MeetingCreate, ReviewCase
 from app.surveys import service as surveys
+from app.surveys.imports import import_csv
 from tests.conftest import sign_in
 from tests.fixtures.surveys.support import make_customer, make_interaction, read
 
@@ -35,7 +36,7 @@ def world(session, make_user):
                             agent_id=ben.id)
     tweet = make_interaction(session, "tw-1", "2026-11-03T18:00:00", channel="social", customer=maria)
     source = surveys.create_source(session=session, name="demo", actor=None)
-    report = surveys.import_csv(session=session, source=source, text=read("basic.csv"), actor=None)
+    report = import_csv(session=session, source=source, text=read("basic.csv"), actor=None)
     executive, evaluator = make_user("executive", username="erin"), make_user("evaluator", username="eva")
     cases = {session.get(surveys.SurveyResponse, c.survey_response_id).response_id: c
              for c in session.exec(select(ReviewCase)).all()}
@@ -48,7 +49,7 @@ def test_every_bad_response_opens_exactly_one_case(session, world):
     assert world["report"].cases_opened == 2
     assert set(world["cases"]) == {"r2", "r7"}
     text = read("basic.csv").replace("nobody called back", "nobody ever called back")
-    again = surveys.import_csv(session=session, source=world["source"], text=text, actor=None)
+    again = import_csv(session=session, source=world["source"], text=text, actor=None)
     assert again.updated == 1 and again.cases_opened == 0
     assert len(session.exec(select(ReviewCase)).all()) == 2
     opened = session.exec(select(AuditEvent).where(AuditEvent.action == "review_case.open")).all()
@@ -59,7 +60,7 @@ def test_acceptable_answers_open_cases_when_configured(session, world):
     service.update_config(session=session, data=ConfigUpdate(open_for_bands=["bad", "acceptable"]),
                           actor=world["exec"])
     text = read("basic.csv").replace("r8,", "r9,")
-    report = surveys.import_csv(session=session, source=world["source"], text=text, actor=None)
+    report = import_csv(session=session, source=world["source"], text=text, actor=None)
     assert report.created == 1 and report.cases_opened == 1
 
 
@@ -67,7 +68,7 @@ def test_all_answers_of_a_chosen_agent_open_cases(session, world):
     service.update_config(session=session, data=ConfigUpdate(open_for_agent_ids=[world["ben"].id]),
                           actor=world["exec"])
     text = read("basic.csv").replace("r5,", "r10,")  # r5 is a good CSAT 4 about ben
-    report = surveys.import_csv(session=session, source=world["source"], text=text, actor=None)
+    report = import_csv(session=session, source=world["source"], text=text, actor=None)
     assert report.created == 1 and report.cases_opened == 1
 
 

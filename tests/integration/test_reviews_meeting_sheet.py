@@ -10,6 +10,7 @@ from app.connectors.models import WebhookDelivery
 from app.core.models import AuditEvent
 from app.reviews.models import ReviewAction, ReviewCase, ReviewMeeting
 from app.surveys import service as surveys
+from app.surveys.imports import import_csv
 from tests.conftest import sign_in
 from tests.fixtures.surveys.support import read
 from tests.integration.test_reviews_meeting import _user_id, _walk, meeting_world  # noqa: F401
@@ -141,13 +142,13 @@ def test_review_case_opened_reaches_the_webhooks(session, make_user):
     endpoint = webhooks.create_endpoint(session=session, data=webhooks.EndpointIn(
         url="https://hooks.example.com/x", event_types=["review_case.opened"]), actor=None)
     source = surveys.create_source(session=session, name="demo", actor=None)
-    surveys.import_csv(session=session, source=source, text=read("basic.csv"), actor=None)
+    import_csv(session=session, source=source, text=read("basic.csv"), actor=None)
     session.commit()
     deliveries = session.exec(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)).all()
     cases = session.exec(select(ReviewCase)).all()
     assert cases and sorted(d.payload["review_case_id"] for d in deliveries) == sorted(c.id for c in cases)
     assert all(d.event_type == "review_case.opened" and d.payload["band"] == "bad" for d in deliveries)
-    surveys.import_csv(session=session, source=source, text=read("basic.csv"), actor=None)  # re-import
+    import_csv(session=session, source=source, text=read("basic.csv"), actor=None)  # re-import
     session.commit()
     assert len(session.exec(select(WebhookDelivery)).all()) == len(deliveries)  # no second event
 
