@@ -17,7 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
-from app.auth.service import visible_agent_ids
+from app.auth.service import user_names, visible_agent_ids
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.hooks import PUBLISH_EVENT, Event, EventType
@@ -264,7 +264,7 @@ def case_stories(*, session: Session, cases: Sequence[ReviewCase]) -> list[CaseS
         legs_of.setdefault(leg.interaction_id, []).append(leg)
     user_ids = ({i.agent_id for i in interactions} | {leg.agent_id for leg in legs}
                 | {c.agent_id for c in cases} | {c.owner_id for c in cases})
-    names = _user_names(session=session, user_ids={u for u in user_ids if u is not None})
+    names: dict[int | None, str] = {i: name for i, name in user_names(session=session, ids=user_ids).items()}
     actions: dict[int, list[ReviewAction]] = {}
     for action in session.exec(select(ReviewAction).where(col(ReviewAction.case_id).in_(case_ids))
                                .order_by(col(ReviewAction.id))).all():
@@ -300,12 +300,6 @@ def _story(case: ReviewCase, *, response: SurveyResponse, customer: Customer | N
     story.agents = involved
     story.actions = actions
     return story
-
-
-def _user_names(*, session: Session, user_ids: set[Any]) -> dict[int | None, str]:
-    if not user_ids:
-        return {}
-    return {u.id: u.name for u in session.exec(select(User).where(col(User.id).in_(user_ids))).all()}
 
 
 # ---------------------------------------------------------------- investigation and decisions
