@@ -268,7 +268,7 @@ def export_effectiveness(principal: StaffPrincipal, session: SessionDep, window:
     report = results.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
                                           window=window, coach_id=coach_id)
     names = user_names(session=session, ids=[e.agent_id for e in report.effects]
-                  + [e.coach_id for e in report.effects])
+                       + [e.coach_id for e in report.effects])
     return table_csv("coaching-effectiveness.csv", report.effects, export.effectiveness_columns(names))
 
 

@@ -90,7 +90,7 @@ def _visible_agents(session: Session, principal: Principal) -> list[Any]:
 
 def _names(session: Session, assignments: list[CoachingAssignment]) -> dict[int, str]:
     return user_names(session=session, ids=[a.agent_id for a in assignments]
-                 + [a.coach_id for a in assignments])
+                      + [a.coach_id for a in assignments])
 
 
 # ---------------------------------------------------------------- list and create

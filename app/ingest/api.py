@@ -50,8 +50,8 @@ def upload_recording(
         raise InvalidInput(f"metadata is not JSON: {exc.msg}", details=[{"loc": "metadata", "msg": exc.msg}]) from exc
     except ValidationError as exc:
         raise InvalidInput("metadata is not valid: " + writing.validation_reason(exc),
-                          details=[{"loc": "metadata." + ".".join(str(p) for p in e["loc"]), "msg": e["msg"]}
-                                   for e in exc.errors()]) from exc
+                           details=[{"loc": "metadata." + ".".join(str(p) for p in e["loc"]), "msg": e["msg"]}
+                                    for e in exc.errors()]) from exc
     result = calls.ingest_recording(session=session, settings=settings, queue=queue, chunks=_chunks(file),
                                     filename=file.filename or "", metadata=meta, actor=principal)
     return {"interaction_id": result.interaction.id, "recording_id": result.recording.id, "status": result.status,

@@ -2,7 +2,6 @@
 (import_calls), the probe-then-store step both share (store_call), and the transcription request that
 follows a stored recording."""
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,27 +16,13 @@ from app.core.inputs import CsvFile, decode_text
 from app.core.jobs import JobKind, JobQueue, registered_kinds
 from app.core.settings import Settings
 from app.core.storage import BlobStore
+from app.ingest import writing
 from app.ingest.audio import AudioInfo, probe_audio
-from app.ingest.models import (
-    ImportReport,
-    RecordingMetadata,
-    TransferIn,
-)
-from app.ingest.writing import (
-    Commits,
-    Progress,
-    Resolver,
-    no_progress,
-    phone_region,
-    transfer_legs,
-    validate_record,
-)
+from app.ingest.models import ImportReport, RecordingMetadata, TransferIn
 from app.interactions import service as interactions
 from app.interactions.customers import Identity
 from app.interactions.models import Interaction, Recording
 from app.interactions.service import InteractionData, UpsertStatus
-
-log = logging.getLogger("earshot.ingest")
 
 
 def parse_transfers(value: str | None) -> list[TransferIn]:
@@ -70,9 +55,6 @@ def channel_map_of(value: str | dict[str, str], channels: int) -> dict[str, str]
     return {str(i): role for i, role in enumerate(roles)}
 
 
-# ---------------------------------------------------------------- recordings
-
-
 @dataclass
 class StoredRecording:
     interaction: Interaction
@@ -94,12 +76,13 @@ def ingest_recording(*, session: Session, settings: Settings, queue: JobQueue | 
     return result
 
 
-def _save_call(*, session: Session, resolver: Resolver, metadata: RecordingMetadata, agent_id: int | None,
+def _save_call(*, session: Session, resolver: writing.Resolver, metadata: RecordingMetadata, agent_id: int | None,
                identities: list[Identity], info: AudioInfo, sha256: str, size: int, filename: str,
                channel_map: dict[str, str]) -> StoredRecording:
     customer_id = resolver.customer_id(identities, metadata.customer.name)
-    legs = transfer_legs(resolver, first_agent=metadata.agent, first_queue=metadata.queue, started_at=metadata.started_at,
-                 transfers=metadata.transfers, duration=info.duration_seconds)
+    legs = writing.transfer_legs(resolver, first_agent=metadata.agent, first_queue=metadata.queue,
+                                 started_at=metadata.started_at, transfers=metadata.transfers,
+                                 duration=info.duration_seconds)
     existing = interactions.get_by_external_id(session=session, source=metadata.source,
                                                external_id=metadata.external_id)
     # the direction has a default: only metadata that names it changes a stored call's direction
@@ -146,14 +129,14 @@ def enqueue_transcription(*, session: Session, queue: JobQueue | None, recording
 
 def import_calls(*, session: Session, settings: Settings, queue: JobQueue | None, directory: Path,
                  source: str = "import", actor: Actor | None = None,
-                 progress: Progress = no_progress, background: bool = False) -> ImportReport:
+                 progress: writing.Progress = writing.no_progress, background: bool = False) -> ImportReport:
     """Import `directory/manifest.csv` (columns external_id, file, started_at, direction, queue, agent,
     customer_phone, customer_name, customer_email, channel_map, transfers) with the audio files it names.
     A bad row is rejected with its line; a manifest that is missing or cannot be read at all (not text, no
     header with those three columns) raises InvalidInput naming manifest.csv."""
     manifest = directory / "manifest.csv"
     report = ImportReport()
-    commits = Commits(session, background=background)
+    commits = writing.Commits(session, background=background)
     if not manifest.is_file():
         raise InvalidInput(f"manifest.csv not found in {directory}")
     rows = list(CsvFile(decode_text(manifest.read_bytes(), what="manifest.csv"),
@@ -164,7 +147,7 @@ def import_calls(*, session: Session, settings: Settings, queue: JobQueue | None
         try:
             if isinstance(parsed, InvalidInput):
                 raise parsed
-            metadata = validate_record(RecordingMetadata, {
+            metadata = writing.validate_record(RecordingMetadata, {
                 "external_id": row.get("external_id"), "source": source, "started_at": row.get("started_at"),
                 **({"direction": row["direction"]} if row.get("direction") else {}), "agent": row.get("agent") or None,
                 "queue": row.get("queue") or None, "channel_map": row.get("channel_map") or "agent,customer",
@@ -194,7 +177,7 @@ def store_call(*, session: Session, settings: Settings, metadata: RecordingMetad
                filename: str, actor: Actor | None) -> StoredRecording:
     """Probe and store one recording with its call (in a SAVEPOINT; no commit). Agents are checked before
     the file is stored; a file that does not probe as audio is removed again."""
-    resolver = Resolver(session=session, region=phone_region(settings), actor=actor)
+    resolver = writing.Resolver(session=session, region=writing.phone_region(settings), actor=actor)
     agent_id = resolver.agent_id(metadata.agent)
     for transfer in metadata.transfers:
         resolver.agent_id(transfer.agent)

@@ -1,7 +1,6 @@
 """Chat imports: records of a .jsonl or .csv file, grouped by conversation_id into one interaction each,
 with one leg per agent when a conversation moves between agents."""
 
-import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -14,30 +13,11 @@ from app.core.errors import InvalidInput
 from app.core.inputs import CsvFile, decode_text, json_lines
 from app.core.settings import Settings
 from app.core.timeutil import as_utc
-from app.ingest.models import (
-    ChatLine,
-    CustomerIn,
-    ImportReport,
-)
-from app.ingest.writing import (
-    Commits,
-    Progress,
-    Resolver,
-    latest_end,
-    no_progress,
-    phone_region,
-    validate_record,
-    write_interaction,
-)
+from app.ingest import writing
+from app.ingest.models import ChatLine, CustomerIn, ImportReport
 from app.interactions import service as interactions
 from app.interactions.customers import Identity
 from app.interactions.service import InteractionData, LegData, MessageData, UpsertStatus
-
-log = logging.getLogger("earshot.ingest")
-
-
-# ---------------------------------------------------------------- chats
-
 
 CHAT_COLUMNS = ("conversation_id", "message_id", "sent_at", "author_role", "text")
 
@@ -60,11 +40,11 @@ def chat_records(data: bytes, *, csv_format: bool, what: str = "the file") -> It
 
 def import_chats(*, session: Session, records: Iterable[tuple[int, Any]], source: str = "import",
                  actor: Actor | None = None, settings: Settings | None = None,
-                 progress: Progress = no_progress, background: bool = False) -> ImportReport:
+                 progress: writing.Progress = writing.no_progress, background: bool = False) -> ImportReport:
     """Chat messages (one per record, DEMO_FORMATS chats.jsonl shape), grouped by conversation_id into one
     interaction each. A conversation moving between agents gets one leg per agent, in order."""
     report = ImportReport()
-    commits = Commits(session, background=background)
+    commits = writing.Commits(session, background=background)
     conversations: OrderedDict[str, list[tuple[int, ChatLine]]] = OrderedDict()
     for line, raw in records:
         try:
@@ -72,11 +52,11 @@ def import_chats(*, session: Session, records: Iterable[tuple[int, Any]], source
                 raise raw
             if not isinstance(raw, dict):
                 raise InvalidInput("expected an object")
-            chat = validate_record(ChatLine, raw)
+            chat = writing.validate_record(ChatLine, raw)
             conversations.setdefault(chat.conversation_id, []).append((line, chat))
         except InvalidInput as exc:
             report.reject(line, exc.message)
-    resolver = Resolver(session=session, region=phone_region(settings), actor=actor)
+    resolver = writing.Resolver(session=session, region=writing.phone_region(settings), actor=actor)
     for done, (conversation_id, lines) in enumerate(conversations.items(), start=1):
         _import_conversation(session=session, resolver=resolver, report=report, source=source,
                              conversation_id=conversation_id, lines=lines)
@@ -86,7 +66,7 @@ def import_chats(*, session: Session, records: Iterable[tuple[int, Any]], source
     return report
 
 
-def _import_conversation(*, session: Session, resolver: Resolver, report: ImportReport, source: str,
+def _import_conversation(*, session: Session, resolver: writing.Resolver, report: ImportReport, source: str,
                          conversation_id: str, lines: list[tuple[int, ChatLine]]) -> None:
     messages: list[tuple[int, MessageData]] = []
     identities: list[Identity] = []
@@ -126,8 +106,8 @@ def _import_conversation(*, session: Session, resolver: Resolver, report: Import
         return interactions.upsert_interaction(session=session, data=InteractionData(
             source=source, external_id=conversation_id, channel="chat",
             started_at=min(started, as_utc(existing.started_at)) if existing else started,
-            ended_at=latest_end([m.sent_at for _, m in ordered], existing), customer_id=customer_id,
+            ended_at=writing.latest_end([m.sent_at for _, m in ordered], existing), customer_id=customer_id,
             agent_id=legs[-1].agent_id if legs else None, queue=queue, legs=legs if len(legs) > 1 else [],
             messages=[m for _, m in ordered]))[1]
 
-    write_interaction(session, report, [line for line, _ in messages], conversation_id, write)
+    writing.write_interaction(session, report, [line for line, _ in messages], conversation_id, write)

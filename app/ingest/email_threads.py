@@ -1,7 +1,6 @@
 """E-mail imports: messages (.eml, mbox) threaded into one interaction per thread by Message-ID,
 In-Reply-To and References, also across imports. Parsing a message is app/ingest/emails.py's job."""
 
-import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 
@@ -11,39 +10,24 @@ from app.core.audit import Actor
 from app.core.errors import InvalidInput
 from app.core.settings import Settings
 from app.core.timeutil import as_utc
+from app.ingest import writing
 from app.ingest.emails import ParsedEmail, local_part, parse_email
-from app.ingest.models import (
-    ImportReport,
-)
-from app.ingest.writing import (
-    Commits,
-    Progress,
-    Resolver,
-    latest_end,
-    no_progress,
-    phone_region,
-    write_interaction,
-)
+from app.ingest.models import ImportReport
 from app.interactions import customers
 from app.interactions import service as interactions
 from app.interactions.customers import Identity
 from app.interactions.models import Interaction, Message
 from app.interactions.service import InteractionData, MessageData, UpsertStatus
 
-log = logging.getLogger("earshot.ingest")
-
-
-# ---------------------------------------------------------------- e-mails
-
 
 def import_emails(*, session: Session, sources: Iterable[tuple[str, bytes]], source: str = "import",
                   actor: Actor | None = None, settings: Settings | None = None,
-                  progress: Progress = no_progress, background: bool = False) -> ImportReport:
+                  progress: writing.Progress = writing.no_progress, background: bool = False) -> ImportReport:
     """E-mails threaded into one interaction per thread (Message-ID / In-Reply-To / References, also across
     imports). The thread's external id is the Message-ID of its earliest message. Rejections name the file
     (and the message number inside an mbox); `line` counts messages in this import."""
     report = ImportReport()
-    commits = Commits(session, background=background)
+    commits = writing.Commits(session, background=background)
     parsed: list[tuple[int, ParsedEmail]] = []
     for number, (label, raw) in enumerate(sources, start=1):
         try:
@@ -68,7 +52,7 @@ def import_emails(*, session: Session, sources: Iterable[tuple[str, bytes]], sou
     threads: OrderedDict[str, list[tuple[int, ParsedEmail]]] = OrderedDict()
     for number, email in sorted(parsed, key=lambda p: (p[1].sent_at, p[0])):
         threads.setdefault(find(email.message_id), []).append((number, email))
-    resolver = Resolver(session=session, region=phone_region(settings), actor=actor)
+    resolver = writing.Resolver(session=session, region=writing.phone_region(settings), actor=actor)
     for done, members in enumerate(threads.values(), start=1):
         _import_thread(session=session, resolver=resolver, report=report, source=source, members=members)
         commits.item_done()
@@ -86,7 +70,7 @@ def _existing_email_thread(session: Session, source: str, emails: list[ParsedEma
     return session.exec(query).first()
 
 
-def _import_thread(*, session: Session, resolver: Resolver, report: ImportReport, source: str,
+def _import_thread(*, session: Session, resolver: writing.Resolver, report: ImportReport, source: str,
                    members: list[tuple[int, ParsedEmail]]) -> None:
     emails = [e for _, e in members]
     messages: list[MessageData] = []
@@ -124,7 +108,7 @@ def _import_thread(*, session: Session, resolver: Resolver, report: ImportReport
                 ended_at=max(e.sent_at for e in emails), customer_id=customer_id, agent_id=agent_id,
                 subject=first.subject or None, messages=messages)
         else:
-            ended = latest_end([e.sent_at for e in emails], existing)
+            ended = writing.latest_end([e.sent_at for e in emails], existing)
             data = InteractionData(
                 source=source, external_id=existing.external_id, channel="email", direction=existing.direction,
                 started_at=min(as_utc(existing.started_at), first.sent_at), ended_at=ended,
@@ -133,4 +117,4 @@ def _import_thread(*, session: Session, resolver: Resolver, report: ImportReport
                 platform=existing.platform, extra=existing.extra, messages=messages)
         return interactions.upsert_interaction(session=session, data=data)[1]
 
-    write_interaction(session, report, [number for number, _ in members], first.message_id, write)
+    writing.write_interaction(session, report, [number for number, _ in members], first.message_id, write)

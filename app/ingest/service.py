@@ -18,21 +18,12 @@ from app.core.audit import Actor
 from app.core.errors import InvalidInput
 from app.core.inputs import json_document, refuse_binary
 from app.core.settings import Settings
+from app.ingest import writing
 from app.ingest.chats import chat_records, import_chats
 from app.ingest.email_threads import import_emails
 from app.ingest.emails import looks_like_mbox, mbox_messages
-from app.ingest.models import (
-    ImportReport,
-    WebhookInteraction,
-)
+from app.ingest.models import ImportReport, WebhookInteraction
 from app.ingest.social import import_social, social_records
-from app.ingest.writing import (
-    Progress,
-    Resolver,
-    no_progress,
-    phone_region,
-    transfer_legs,
-)
 from app.interactions import service as interactions
 from app.interactions.models import Interaction
 from app.interactions.service import InteractionData, MessageData, UpsertStatus
@@ -47,11 +38,12 @@ def ingest_webhook(*, session: Session, data: WebhookInteraction, actor: Actor |
     delivery with only new messages blanks neither the agent, the queue, the transfers nor the details. A
     field sent as null (transfers as []) clears it (the import rule of app/core/merge.py).
     Raises InvalidInput for unknown agents or malformed identities. Commits."""
-    resolver = Resolver(session=session, region=phone_region(settings), actor=actor)
+    resolver = writing.Resolver(session=session, region=writing.phone_region(settings), actor=actor)
     existing = interactions.get_by_external_id(session=session, source=data.source, external_id=data.external_id)
     sent = data.model_fields_set
-    legs = transfer_legs(resolver, first_agent=data.agent, first_queue=data.queue, started_at=data.started_at,
-                 transfers=data.transfers, duration=data.duration_seconds)
+    legs = writing.transfer_legs(resolver, first_agent=data.agent, first_queue=data.queue,
+                                 started_at=data.started_at, transfers=data.transfers,
+                                 duration=data.duration_seconds)
     messages = [MessageData(
         external_id=m.external_id, author_role=m.author_role, sent_at=m.sent_at, text=m.text,
         author_name=m.author_name, author_handle=m.author_handle, agent_id=resolver.agent_id(m.agent),
@@ -84,7 +76,7 @@ IMPORT_KINDS = ("chats", "emails", "social")
 
 def import_file(*, session: Session, settings: Settings, kind: str, path: Path, filename: str,
                 source: str = "import", actor: Actor | None = None,
-                progress: Progress = no_progress, background: bool = False) -> ImportReport:
+                progress: writing.Progress = writing.no_progress, background: bool = False) -> ImportReport:
     """Import an uploaded file of one kind: chats (.jsonl or .csv), emails (.eml or .mbox), social (.json).
     `background` (the import job): commit in short chunks with pauses (see Commits)."""
     suffix = Path(filename).suffix.lower()

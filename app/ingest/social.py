@@ -1,7 +1,6 @@
 """Social imports: posts, comments and replies grouped into one interaction per thread (the root post),
 joining threads imported earlier; social care is told of every thread written."""
 
-import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,29 +14,12 @@ from app.core.hooks import SOCIAL_THREAD_WRITTEN, SocialThreadWritten
 from app.core.inputs import json_document
 from app.core.settings import Settings
 from app.core.timeutil import as_utc
-from app.ingest.models import (
-    ImportReport,
-    SocialPost,
-)
-from app.ingest.writing import (
-    Commits,
-    Progress,
-    Resolver,
-    latest_end,
-    no_progress,
-    phone_region,
-    validate_record,
-    write_interaction,
-)
+from app.ingest import writing
+from app.ingest.models import ImportReport, SocialPost
 from app.interactions import customers
 from app.interactions import service as interactions
 from app.interactions.models import Interaction, Message
 from app.interactions.service import InteractionData, MessageData, UpsertStatus
-
-log = logging.getLogger("earshot.ingest")
-
-
-# ---------------------------------------------------------------- social
 
 
 def read_social(path: Path) -> list[tuple[int, Any]]:
@@ -55,23 +37,23 @@ def social_records(document: Any) -> list[tuple[int, Any]]:
 
 def import_social(*, session: Session, records: Iterable[tuple[int, Any]], source: str = "import",
                   actor: Actor | None = None, settings: Settings | None = None,
-                  progress: Progress = no_progress, background: bool = False) -> ImportReport:
+                  progress: writing.Progress = writing.no_progress, background: bool = False) -> ImportReport:
     """Posts, comments and replies; a thread (root post and its descendants) is one interaction whose
     external id is the root post's id (the platform is kept in `platform`). Replies to a post imported
     earlier join that thread."""
     report = ImportReport()
-    commits = Commits(session, background=background)
+    commits = writing.Commits(session, background=background)
     posts: dict[tuple[str, str], tuple[int, SocialPost]] = {}
     for number, raw in records:
         try:
-            post = validate_record(SocialPost, raw)
+            post = writing.validate_record(SocialPost, raw)
             posts[(post.platform.lower(), post.post_id)] = (number, post)
         except InvalidInput as exc:
             report.reject(number, exc.message)
     threads: OrderedDict[tuple[str, str], list[tuple[int, SocialPost]]] = OrderedDict()
     for (platform, _), (number, post) in sorted(posts.items(), key=lambda kv: (kv[1][1].created_at, kv[1][0])):
         threads.setdefault(_social_thread_key(session, source, platform, post, posts), []).append((number, post))
-    resolver = Resolver(session=session, region=phone_region(settings), actor=actor)
+    resolver = writing.Resolver(session=session, region=writing.phone_region(settings), actor=actor)
     for done, (key, members) in enumerate(threads.items(), start=1):
         _import_social_thread(session=session, resolver=resolver, report=report, source=source, key=key,
                               members=members)
@@ -109,7 +91,7 @@ def _social_thread_key(session: Session, source: str, platform: str, post: Socia
     return platform, current.post_id
 
 
-def _import_social_thread(*, session: Session, resolver: Resolver, report: ImportReport, source: str,
+def _import_social_thread(*, session: Session, resolver: writing.Resolver, report: ImportReport, source: str,
                           key: tuple[str, str], members: list[tuple[int, SocialPost]]) -> None:
     platform, external_id = key
     messages: list[tuple[int, MessageData]] = []
@@ -150,7 +132,7 @@ def _import_social_thread(*, session: Session, resolver: Resolver, report: Impor
         # what this file does not say (no customer post, no agent reply, no url) keeps the stored value
         return interactions.upsert_interaction(session=session, data=InteractionData(
             source=source, external_id=external_id, channel="social", platform=platform, started_at=started,
-            ended_at=latest_end([m.sent_at for _, m in messages], existing), customer_id=customer_id,
+            ended_at=writing.latest_end([m.sent_at for _, m in messages], existing), customer_id=customer_id,
             agent_id=agent_id, extra=extra, messages=[m for _, m in messages]))[1]
 
-    write_interaction(session, report, [n for n, _ in messages], external_id, write)
+    writing.write_interaction(session, report, [n for n, _ in messages], external_id, write)

@@ -22,11 +22,7 @@ from app.core.audit import Actor
 from app.core.errors import InvalidInput
 from app.core.settings import Settings
 from app.core.timeutil import as_utc
-from app.ingest.models import (
-    CustomerIn,
-    ImportReport,
-    TransferIn,
-)
+from app.ingest.models import CustomerIn, ImportReport, TransferIn
 from app.interactions import customers
 from app.interactions import service as interactions
 from app.interactions.customers import Identity

@@ -9,13 +9,7 @@ from sqlmodel import Session, col, select
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.security import Principal
-from app.reviews.models import (
-    CaseStatus,
-    MeetingCreate,
-    ReviewCase,
-    ReviewMeeting,
-    ReviewMeetingCase,
-)
+from app.reviews.models import CaseStatus, MeetingCreate, ReviewCase, ReviewMeeting, ReviewMeetingCase
 from app.reviews.service import DECIDERS, get_case
 from app.surveys.figures import parse_month
 

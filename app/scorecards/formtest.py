@@ -411,7 +411,7 @@ def form_test(*, session: Session, version: ScorecardVersion, options: Reference
     reference = reference_set(session=session, scorecard_id=version.scorecard_id, limit=options.limit,
                               since=since, until=until)
     job = (auto_job(session, auto_check_key(version, options, reference))
-          if with_auto_rules and auto_rules_of(draft) else None)
+           if with_auto_rules and auto_rules_of(draft) else None)
     auto = answers_of(job) if job is not None and job.status == JobStatus.DONE else None
     report = build_report(draft, reference, draft_number=version.number, target=options.target, auto_answers=auto)
     if job is not None:

@@ -46,7 +46,7 @@ def pl_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, i
         stored = ingest_recording(
             session=session, settings=settings, queue=None, chunks=[wav.read_bytes()], filename="call.wav",
             metadata=RecordingMetadata(external_id="player-1", started_at=datetime(2026, 11, 2, 9, tzinfo=UTC),
-                                agent="pl_ada"), actor=None)
+                                       agent="pl_ada"), actor=None)
         interaction_id, recording_id = stored.interaction.id, stored.recording.id
         session.add(CallTranscript(interaction_id=interaction_id, recording_id=recording_id, model="tiny.en",
                                    speaker_separation="channels", audio_seconds=20.0, processing_seconds=1.0,

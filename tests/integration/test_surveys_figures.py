@@ -98,7 +98,7 @@ def test_webhook_over_http(client, session, make_user):
     assert bad.status_code == 401 and bad.json()["error"]["code"] == "unauthorized"
     assert session.exec(select(SurveyResponse)).all() == []
     headers = {"X-Earshot-Signature": sign(source.webhook_secret, body),
-       "content-type": "application/json"}
+               "content-type": "application/json"}
     first = client.post("/api/surveys/webhook/pulse", content=body, headers=headers)
     assert first.status_code == 200, first.text
     assert first.json()["created"] == 1 and first.json()["rejected"][0]["line"] == 2
