@@ -5,7 +5,7 @@ The CSV and webhook imports that feed merge_response are app/surveys/imports.py'
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -331,21 +331,26 @@ def merge_response(*, session: Session, source: SurveySource, changes: dict[str,
 
 
 def _resolve_people(*, session: Session, response: SurveyResponse, cache: dict[str, Any]) -> None:
+    """The response's agent (and their team and shop) by username, then its own shop by name, if it names one;
+    each name is looked up once per import (`cache`)."""
     response.agent_id = response.team_id = response.site_id = None
-    if response.agent_username:
-        key = f"agent:{response.agent_username}"
-        if key not in cache:
-            cache[key] = session.exec(select(User).where(User.username == response.agent_username)).first()
-        agent = cache[key]
-        if agent is not None:
-            response.agent_id, response.team_id, response.site_id = agent.id, agent.team_id, agent.site_id
-    if response.shop:
-        key = f"shop:{response.shop}"
-        if key not in cache:
-            cache[key] = session.exec(select(Site).where(Site.name == response.shop)).first()
-        site = cache[key]
-        if site is not None:
-            response.site_id = site.id
+    agent = _cached(cache, f"agent:{response.agent_username}", lambda username: session.exec(
+        select(User).where(User.username == username)).first(), response.agent_username)
+    if agent is not None:
+        response.agent_id, response.team_id, response.site_id = agent.id, agent.team_id, agent.site_id
+    site = _cached(cache, f"shop:{response.shop}", lambda name: session.exec(
+        select(Site).where(Site.name == name)).first(), response.shop)
+    if site is not None:
+        response.site_id = site.id
+
+
+def _cached(cache: dict[str, Any], key: str, find: Callable[[str], Any], name: str | None) -> Any:
+    """`find(name)` once per key of the cache; None for no name."""
+    if not name:
+        return None
+    if key not in cache:
+        cache[key] = find(name)
+    return cache[key]
 
 
 def after_answers_changed(*, session: Session, response_ids: list[int]) -> int:
