@@ -52,6 +52,24 @@ def test_csv_import_reports_bad_rows_by_line_and_keeps_good_ones(session, world)
     assert report.cases_opened == 2  # r2 and r7 are bad
 
 
+def test_the_named_agent_gives_team_and_shop_and_a_named_shop_wins(session, world):
+    """The agent column sets the response's agent, team and shop; a shop the row names (and Earshot knows)
+    replaces the agent's shop; an unknown agent or shop sets nothing."""
+    text = ("response_id,responded_at,agent,shop,rating\n"
+            "s1,2026-11-02T12:00:00+00:00,ada,,good\n"
+            "s2,2026-11-02T12:00:00+00:00,ada,Riverside shop,good\n"
+            "s3,2026-11-02T12:00:00+00:00,ada,Nowhere shop,good\n"
+            "s4,2026-11-02T12:00:00+00:00,nobody,Riverside shop,good\n"
+            "s5,2026-11-02T12:00:00+00:00,nobody,,good\n")
+    assert import_csv(session=session, source=world["source"], text=text, actor=None).created == 5
+    ada, ben = world["ada"], world["ben"]
+    people = {rid: (r.agent_id, r.team_id, r.site_id) for rid in ("s1", "s2", "s3", "s4", "s5")
+              for r in [_by_id(session, world["source"], rid)]}
+    assert people == {"s1": (ada.id, ada.team_id, ada.site_id), "s2": (ada.id, ada.team_id, ben.site_id),
+                      "s3": (ada.id, ada.team_id, ada.site_id), "s4": (None, None, ben.site_id),
+                      "s5": (None, None, None)}
+
+
 def test_reimport_is_idempotent_and_changes_are_updates(session, world):
     text = read("basic.csv")
     import_csv(session=session, source=world["source"], text=text, actor=None)
