@@ -11,7 +11,14 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.auth.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StaffPrincipal, require_roles
+from app.auth.deps import (
+    AdminPrincipal,
+    AgentPrincipal,
+    CurrentPrincipal,
+    SessionDep,
+    StaffPrincipal,
+    require_roles,
+)
 from app.auth.service import user_names
 from app.coaching import export, queries, results, rules, service, sources
 from app.coaching.effectiveness import (
@@ -46,7 +53,6 @@ from app.core.security import Principal, Role
 router = APIRouter(prefix="/api/coaching", tags=["coaching"], responses=STANDARD_ERRORS)
 
 CoachPrincipal = Annotated[Principal, Depends(require_roles(Role.COACH, Role.ADMIN))]
-AgentPrincipal = Annotated[Principal, Depends(require_roles(Role.AGENT))]
 
 
 def assignment_public(assignment: CoachingAssignment) -> AssignmentPublic:

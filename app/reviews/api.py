@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
 
-from app.auth.deps import QueueDep, SessionDep, SettingsDep, require_roles
+from app.auth.deps import AdminPrincipal, QueueDep, SessionDep, SettingsDep, require_roles
 from app.core.errors import STANDARD_ERRORS, error_responses
 from app.core.listing import ListResponse, PageNumber, PerPage, paginate
-from app.core.security import Principal, Role
+from app.core.security import Principal
 from app.core.web import stored_file
 from app.reviews import actions as review_actions
 from app.reviews import meetings as review_meetings
@@ -38,7 +38,6 @@ router = APIRouter(prefix="/api/reviews", tags=["reviews"], responses=STANDARD_E
 
 InvestigatorDep = Annotated[Principal, Depends(require_roles(*service.INVESTIGATORS))]
 DeciderDep = Annotated[Principal, Depends(require_roles(*service.DECIDERS))]
-AdminDep = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
 
 def case_public(case: ReviewCase) -> CasePublic:
@@ -138,7 +137,7 @@ def get_config(principal: InvestigatorDep, session: SessionDep) -> dict[str, Any
 
 
 @router.put("/config")
-def update_config(body: ConfigUpdate, principal: AdminDep, session: SessionDep) -> dict[str, Any]:
+def update_config(body: ConfigUpdate, principal: AdminPrincipal, session: SessionDep) -> dict[str, Any]:
     config = service.update_config(session=session, data=body, actor=principal)
     session.commit()
     return config.model_dump(exclude={"id"})

@@ -4,13 +4,13 @@ validation and a score preview for any version."""
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from app.auth.deps import CurrentPrincipal, QueueDep, SessionDep, require_roles
+from app.auth.deps import CurrentPrincipal, EvaluatorPrincipal, QueueDep, SessionDep
 from app.core.errors import STANDARD_ERRORS, Conflict, error_responses
-from app.core.security import Principal, Role
+from app.core.security import Principal
 from app.scorecards import auto_check, formtest, reference, service
 from app.scorecards.models import (
     ScoreAnswer,
@@ -26,7 +26,6 @@ from app.scorecards.schema import parse_form
 
 router = APIRouter(prefix="/api/scorecards", tags=["scorecards"], responses=STANDARD_ERRORS)
 
-FormEditor = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.EVALUATOR))]
 FORM_BODY = Body(description="A scorecard form (see scorecards/*.yaml for examples).",
                  examples=[{"key": "k", "name": "N", "channels": ["chat"], "sections": [
                      {"id": "s", "title": "S", "questions": [{"id": "q", "text": "Q", "type": "yes_no"}]}]}])
@@ -73,7 +72,7 @@ def list_scorecards(principal: CurrentPrincipal, session: SessionDep, channel: s
 
 
 @router.post("", status_code=201, responses=error_responses(409))
-def create_or_update_by_key(principal: FormEditor, session: SessionDep,
+def create_or_update_by_key(principal: EvaluatorPrincipal, session: SessionDep,
                             form: Annotated[dict[str, Any], FORM_BODY], publish: bool = False,
                             reviewed: bool = False) -> SavedForm:
     """Save a form by its key: a new scorecard, or a new version of the existing one (same content: unchanged).
@@ -86,14 +85,15 @@ def create_or_update_by_key(principal: FormEditor, session: SessionDep,
 
 
 @router.post("/validate")
-def validate(principal: FormEditor, form: Annotated[dict[str, Any], FORM_BODY]) -> dict[str, Any]:
+def validate(principal: EvaluatorPrincipal, form: Annotated[dict[str, Any], FORM_BODY]) -> dict[str, Any]:
     """Check a form without saving it (422 with field paths when invalid)."""
     parsed = parse_form(form)
     return {"valid": True, "key": parsed.key, "questions": len(parsed.questions())}
 
 
 @router.post("/import", status_code=201, responses=error_responses(409))
-def import_yaml(body: YamlImport, principal: FormEditor, session: SessionDep, reviewed: bool = False) -> SavedForm:
+def import_yaml(body: YamlImport, principal: EvaluatorPrincipal,
+                session: SessionDep, reviewed: bool = False) -> SavedForm:
     """Import a form written in YAML; problems carry their field path and line. Publishing (the default)
     is tested like the publish endpoint: 409, the draft kept, when the change needs `reviewed=true`."""
     scorecard, version, outcome = service.import_yaml(session=session, text=body.yaml, actor=principal,
@@ -109,7 +109,7 @@ def get_scorecard(scorecard_id: int, principal: CurrentPrincipal, session: Sessi
 
 
 @router.put("/{scorecard_id}", responses=error_responses(404))
-def update_scorecard(scorecard_id: int, principal: FormEditor, session: SessionDep,
+def update_scorecard(scorecard_id: int, principal: EvaluatorPrincipal, session: SessionDep,
                      form: Annotated[dict[str, Any], FORM_BODY], publish: bool = False,
                      reviewed: bool = False) -> SavedForm:
     """Edit a form: an unused draft changes in place; otherwise a new version is made (`publish` as on create)."""
@@ -141,7 +141,7 @@ def _options(limit: int, since: date | None, until: date | None, target: float) 
 
 
 @router.get("/{scorecard_id}/versions/{number}/test", responses=error_responses(404))
-def form_test_report(scorecard_id: int, number: int, principal: FormEditor, session: SessionDep,
+def form_test_report(scorecard_id: int, number: int, principal: EvaluatorPrincipal, session: SessionDep,
                      limit: Annotated[int, Query(ge=1, le=reference.MAX_REFERENCE_SIZE)] = reference.DEFAULT_REFERENCE_SIZE,
                      since: date | None = None, until: date | None = None,
                      target: Annotated[float, Query(ge=0, le=100)] = reference.DEFAULT_TARGET,
@@ -164,7 +164,8 @@ class AutoCheckJob(BaseModel):
 
 
 @router.post("/{scorecard_id}/versions/{number}/auto-check", status_code=202, responses=error_responses(404))
-def start_auto_check(scorecard_id: int, number: int, principal: FormEditor, session: SessionDep, queue: QueueDep,
+def start_auto_check(scorecard_id: int, number: int, principal: EvaluatorPrincipal,
+                     session: SessionDep, queue: QueueDep,
                      limit: Annotated[int, Query(ge=1, le=reference.MAX_REFERENCE_SIZE)] = reference.DEFAULT_REFERENCE_SIZE,
                      since: date | None = None, until: date | None = None,
                      target: Annotated[float, Query(ge=0, le=100)] = reference.DEFAULT_TARGET) -> AutoCheckJob:
@@ -177,7 +178,7 @@ def start_auto_check(scorecard_id: int, number: int, principal: FormEditor, sess
 
 
 @router.post("/{scorecard_id}/versions/{number}/publish", responses=error_responses(404, 409))
-def publish(scorecard_id: int, number: int, principal: FormEditor, session: SessionDep, reviewed: bool = False,
+def publish(scorecard_id: int, number: int, principal: EvaluatorPrincipal, session: SessionDep, reviewed: bool = False,
             limit: Annotated[int, Query(ge=1, le=reference.MAX_REFERENCE_SIZE)] = reference.DEFAULT_REFERENCE_SIZE,
             since: date | None = None, until: date | None = None,
             target: Annotated[float, Query(ge=0, le=100)] = reference.DEFAULT_TARGET) -> ScorecardVersionPublic:
@@ -198,6 +199,6 @@ def score_preview(scorecard_id: int, number: int, answers: list[ScoreAnswer], pr
 
 
 @router.post("/{scorecard_id}/retire", responses=error_responses(404))
-def retire(scorecard_id: int, principal: FormEditor, session: SessionDep) -> ScorecardPublic:
+def retire(scorecard_id: int, principal: EvaluatorPrincipal, session: SessionDep) -> ScorecardPublic:
     return service.public(session=session, scorecard=service.retire(session=session, scorecard_id=scorecard_id,
                                                                     actor=principal))
