@@ -32,7 +32,7 @@ from app.core.hooks import load_hooks  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
 from app.evaluations.models import Evaluation, EvaluationAnswer  # noqa: E402
 from app.interactions.models import Interaction, Segment  # noqa: E402
-from app.scorecards import formtest, service  # noqa: E402
+from app.scorecards import auto_check, formtest, reference, service  # noqa: E402
 from app.scorecards.schema import ScorecardForm, parse_form  # noqa: E402
 from app.scorecards.scoring import AnswerInput, score  # noqa: E402
 
@@ -112,15 +112,15 @@ def main() -> None:
         n = args.evaluations
         print(f"{n} evaluations, draft with 3 changes")
         baseline = _timed("1. scoring them once (baseline)", lambda: [score(form, a) for a in answer_sets])
-        options = formtest.ReferenceOptions(limit=min(n, formtest.MAX_REFERENCE_SIZE))
+        options = reference.ReferenceOptions(limit=min(n, reference.MAX_REFERENCE_SIZE))
         report = formtest.form_test(session=session, version=draft, options=options)  # warm the caches
         rescoring = _timed("2. form test, inline part", lambda: formtest.form_test(
             session=session, version=draft, options=options))
         print(f"   ratio to the baseline: {rescoring / baseline:.1f}; shift {report.shift.describe(2)}")
-        sample = formtest.reference_set(session=session, scorecard_id=card.id, limit=args.auto_sample)
+        sample = reference.reference_set(session=session, scorecard_id=card.id, limit=args.auto_sample)
         ids = [ref.interaction_id for ref in sample]
-        formtest.run_auto_rules(session=session, draft=service.form_of(draft), interaction_ids=ids[:1])  # model
-        auto = _timed(f"3. auto-QA rules on {len(ids)} calls", lambda: formtest.run_auto_rules(
+        auto_check.run_auto_rules(session=session, draft=service.form_of(draft), interaction_ids=ids[:1])  # model
+        auto = _timed(f"3. auto-QA rules on {len(ids)} calls", lambda: auto_check.run_auto_rules(
             session=session, draft=service.form_of(draft), interaction_ids=ids))
         print(f"   {1000 * auto / max(1, len(ids)):.0f} ms CPU per call; about {auto / max(1, len(ids)) * n:.0f} s "
               f"for {n} (a job)")

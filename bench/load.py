@@ -310,7 +310,7 @@ def seed(target: Target, *, evaluators: int, conversations: int, full_demo: bool
     from app.core.models import Job
     from app.core.security import make_password_hasher
     from app.core.settings import Settings
-    from app.ingest import service as ingest
+    from app.ingest.chats import import_chats
     from app.interactions.models import Interaction
     from app.scorecards import service as scorecards
 
@@ -335,7 +335,7 @@ def seed(target: Target, *, evaluators: int, conversations: int, full_demo: bool
                 username=username, password=PASSWORD, display_name=username, roles=["evaluator"]))
     start = datetime.now(UTC) - timedelta(days=20)
     with session_scope(runtime.sessions) as session:
-        report = ingest.import_chats(session=session, records=list(enumerate(chat_lines(
+        report = import_chats(session=session, records=list(enumerate(chat_lines(
             "seed", conversations, 4, ["ada", "ben", "cara", "dan"], start), start=1)), source="load-seed",
             settings=settings)
         assert not report.rejected, report.rejected[:3]

@@ -21,8 +21,11 @@ from app.core.migrate import upgrade
 from app.core.settings import Settings
 from app.interactions.models import Customer, CustomerIdentity, Interaction
 from app.reviews import pack, service
+from app.reviews.actions import add_action
+from app.reviews.meetings import create_meeting, get_meeting
 from app.reviews.models import ActionCreate, MeetingCreate, ReviewCase
 from app.surveys import service as surveys
+from app.surveys.imports import import_rows
 
 VERBATIM = ("Called on Monday, chatted on Wednesday, and my broadband still drops every evening. Everyone says "
             "someone will call me back and nobody ever does.")
@@ -58,7 +61,7 @@ def build(url: str, cases: int) -> int:
             rows.append((n + 1, {"response_id": f"g{n}", "invited_at": when.isoformat(),
                                  "responded_at": when.isoformat(), "rating": "good"}))
         session.flush()
-        surveys.import_rows(session=session, source=source, rows=rows)
+        import_rows(session=session, source=source, rows=rows)
         actor = principal_of(executive)
         for case in session.exec(select(ReviewCase)).all():
             case.status = "ready_for_meeting"
@@ -66,9 +69,9 @@ def build(url: str, cases: int) -> int:
                                     customer_notes="Customer said " * 20)
             service.record_decision(session=session, case=case, actor=actor, root_cause="business flow",
                                     decision="Call back within 24 hours of every broadband fault report.")
-            service.add_action(session=session, case=case, actor=actor, data=ActionCreate(
+            add_action(session=session, case=case, actor=actor, data=ActionCreate(
                 kind="retrain_staff", agent_id=agents[0].id, topic="fault call-backs", due_date=date(2026, 12, 20)))
-        meeting = service.create_meeting(session=session, actor=actor, data=MeetingCreate(
+        meeting = create_meeting(session=session, actor=actor, data=MeetingCreate(
             period="2026-11", held_on=date(2026, 12, 3), case_ids=[c.id for c in session.exec(select(ReviewCase)).all()]))
         assert meeting.id is not None
         return meeting.id
@@ -81,7 +84,7 @@ def measure(cases: int, keep: Path | None) -> None:
         settings = Settings(_env_file=None, data_dir=Path(tmp) / "data", database_url=url)  # type: ignore[call-arg]
         factory = session_factory(make_engine(url))
         with session_scope(factory) as session:
-            meeting = service.get_meeting(session=session, meeting_id=meeting_id)
+            meeting = get_meeting(session=session, meeting_id=meeting_id)
             t0 = time.perf_counter()
             context = pack.pack_context(session=session, meeting=meeting)
             t1 = time.perf_counter()

@@ -162,6 +162,9 @@ def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Pri
 
 
 AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+AgentPrincipal = Annotated[Principal, Depends(require_roles(Role.AGENT))]
+# who scores and edits forms: evaluators, and admins
+EvaluatorPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.EVALUATOR))]
 StaffPrincipal = Annotated[
     Principal, Depends(require_roles(Role.ADMIN, Role.EVALUATOR, Role.COACH, Role.EXECUTIVE))
 ]

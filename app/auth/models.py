@@ -6,9 +6,8 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
-from app.core.models import tz_column
+from app.core.models import now_column, tz_column
 from app.core.security import Role, parse_roles
-from app.core.timeutil import utcnow
 
 
 class Team(SQLModel, table=True):
@@ -39,7 +38,7 @@ class User(UserBase, table=True):
     __tablename__ = "user_account"
     id: int | None = Field(default=None, primary_key=True)
     password_hash: str = Field(max_length=500)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = now_column()
 
     @property
     def role_set(self) -> frozenset[Role]:
@@ -129,7 +128,7 @@ class ApiToken(SQLModel, table=True):
     name: str = Field(max_length=200)
     token_hash: str = Field(max_length=64, unique=True)
     prefix: str = Field(max_length=20)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = now_column()
     last_used_at: datetime | None = tz_column()
     revoked_at: datetime | None = tz_column()
 
@@ -157,7 +156,7 @@ class WebSession(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id", index=True)
     token_hash: str = Field(max_length=64, unique=True)
     csrf_token: str = Field(max_length=100)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = now_column()
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 

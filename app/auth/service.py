@@ -1,6 +1,7 @@
 """Accounts, sign-in, sessions, API tokens and the scope rules every feature asks."""
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -55,6 +56,16 @@ def list_users(*, session: Session, role: Role | None = None, team_id: int | Non
         query = query.where(User.team_id == team_id)
     users = list(session.exec(query).all())
     return [u for u in users if role is None or role in u.role_set]
+
+
+def user_names(*, session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """The names of these users by id (display name, else username), in one query; None and unknown ids are
+    left out."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {u.id: u.name for u in session.exec(select(User).where(col(User.id).in_(wanted))).all()
+            if u.id is not None}
 
 
 def create_user(*, session: Session, data: UserCreate, hasher: PasswordHash, actor: Principal | None) -> User:

@@ -111,6 +111,20 @@ USER_SORTS: dict[str, Callable[[User], Any]] = {
     "username": lambda u: u.username.lower(), "name": lambda u: u.name.lower(), "active": lambda u: u.is_active}
 
 
+def _user_columns(team_names: dict[int | None, str], site_names: dict[int | None, str]) -> list[Column[User]]:
+    """The users table, on the page and in users.csv. On the page the roles, team, site and active cells are
+    the row's edit form (the template draws them by these columns' CSV names)."""
+    return [
+        Column("Id", lambda u: u.id, screen=False),
+        Column("Username", lambda u: u.username, sort="username"),
+        Column("Name", lambda u: u.name, sort="name"),
+        Column("E-mail", lambda u: u.email, name="email", screen=False),
+        Column("Roles", lambda u: u.roles),
+        Column("Team", lambda u: team_names.get(u.team_id, "")),
+        Column("Site", lambda u: site_names.get(u.site_id, "")),
+        Column("Active", lambda u: "yes" if u.is_active else "no", sort="active")]
+
+
 def _users_page(request: Request, session: SessionDep, principal: Principal, *, q: str = "", role: str = "",
                 sort: str = "", page: int = 1, message: str | None = None, error: str | None = None,
                 status_code: int = 200) -> Response:
@@ -120,21 +134,13 @@ def _users_page(request: Request, session: SessionDep, principal: Principal, *, 
                        if (not text or text in u.username.lower() or text in u.name.lower()
                            or text in (u.email or "").lower()) and (not role or role in u.roles.split())], order)
     teams, sites = service.list_teams(session=session), service.list_sites(session=session)
+    columns = _user_columns({t.id: t.name for t in teams}, {s.id: s.name for s in sites})
     if wants_csv(request):
-        team_names, site_names = {t.id: t.name for t in teams}, {s.id: s.name for s in sites}
-        return table_csv("users.csv", users, [
-            Column("id", lambda u: u.id),
-            Column("username", lambda u: u.username),
-            Column("name", lambda u: u.name),
-            Column("email", lambda u: u.email),
-            Column("roles", lambda u: u.roles),
-            Column("team", lambda u: team_names.get(u.team_id, "")),
-            Column("site", lambda u: site_names.get(u.site_id, "")),
-            Column("active", lambda u: "yes" if u.is_active else "no")])
+        return table_csv("users.csv", users, columns)
     result = paginate(users, page=page, per_page=50)
     return render(request, "auth/users.html", {
         "users": result.items, "result": result, "sort": order, "filters": {"q": q, "role": role},
-        "teams": teams, "sites": sites, "roles": ALL_ROLES, "message": message, "error": error,
+        "columns": columns, "teams": teams, "sites": sites, "roles": ALL_ROLES, "message": message, "error": error,
     }, principal=principal, status_code=status_code)
 
 

@@ -11,7 +11,15 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.auth.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StaffPrincipal, require_roles
+from app.auth.deps import (
+    AdminPrincipal,
+    AgentPrincipal,
+    CurrentPrincipal,
+    SessionDep,
+    StaffPrincipal,
+    require_roles,
+)
+from app.auth.service import user_names
 from app.coaching import export, queries, results, rules, service, sources
 from app.coaching.effectiveness import (
     AssignmentEffect,
@@ -45,7 +53,6 @@ from app.core.security import Principal, Role
 router = APIRouter(prefix="/api/coaching", tags=["coaching"], responses=STANDARD_ERRORS)
 
 CoachPrincipal = Annotated[Principal, Depends(require_roles(Role.COACH, Role.ADMIN))]
-AgentPrincipal = Annotated[Principal, Depends(require_roles(Role.AGENT))]
 
 
 def assignment_public(assignment: CoachingAssignment) -> AssignmentPublic:
@@ -92,7 +99,7 @@ def export_assignments(
     filters = queries.AssignmentFilters(status=status, agent_id=agent_id, coach_id=coach_id, topic=topic,
                                         overdue=overdue, open_only=open)
     rows = queries.list_assignments(session=session, principal=principal, filters=filters, per_page=EXPORT_ROWS).items
-    names = service.user_names(session=session, user_ids=[a.agent_id for a in rows] + [a.coach_id for a in rows])
+    names = user_names(session=session, ids=[a.agent_id for a in rows] + [a.coach_id for a in rows])
     overdue_ids = {a.id for a in rows if a.id is not None and service.is_overdue(a)}
     return table_csv("coaching-assignments.csv", rows, export.assignment_columns(names, overdue_ids=overdue_ids))
 
@@ -266,8 +273,8 @@ def export_effectiveness(principal: StaffPrincipal, session: SessionDep, window:
     """Before/after figures of every completed assignment the caller may see, as CSV."""
     report = results.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
                                           window=window, coach_id=coach_id)
-    names = service.user_names(session=session, user_ids=[e.agent_id for e in report.effects]
-                               + [e.coach_id for e in report.effects])
+    names = user_names(session=session, ids=[e.agent_id for e in report.effects]
+                       + [e.coach_id for e in report.effects])
     return table_csv("coaching-effectiveness.csv", report.effects, export.effectiveness_columns(names))
 
 

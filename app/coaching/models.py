@@ -11,11 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, DateTime, Index, Text
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from app.core.models import tz_column
-from app.core.timeutil import utcnow
+from app.core.models import now_column, tz_column
 
 
 class AssignmentStatus(StrEnum):
@@ -50,10 +49,6 @@ class RuleKind(StrEnum):
     LOW_SCORE = "low_score"
 
 
-def _created() -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-
-
 class CoachingAssignment(SQLModel, table=True):
     """Retraining for one agent on one topic, from assigned to verified."""
 
@@ -79,8 +74,8 @@ class CoachingAssignment(SQLModel, table=True):
     acknowledged_at: datetime | None = tz_column()
     acknowledgement_comment: str | None = Field(default=None, max_length=4000)
     created_by: int | None = Field(default=None, foreign_key="user_account.id")
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
+    created_at: datetime = now_column()
+    updated_at: datetime = now_column()
     started_at: datetime | None = tz_column()
     completed_at: datetime | None = tz_column()
     verified_at: datetime | None = tz_column()
@@ -99,8 +94,8 @@ class CoachingSession(SQLModel, table=True):
     notes: str = Field(default="", sa_column=Column(Text, nullable=False))
     outcome: str = Field(default="", max_length=2000)
     created_by: int | None = Field(default=None, foreign_key="user_account.id")
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
+    created_at: datetime = now_column()
+    updated_at: datetime = now_column()
 
 
 class CoachingRule(SQLModel, table=True):
@@ -121,8 +116,8 @@ class CoachingRule(SQLModel, table=True):
     score_threshold: float = 70.0
     last_n: int = 5
     due_in_days: int = 14
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
+    created_at: datetime = now_column()
+    updated_at: datetime = now_column()
 
 
 # ---------------------------------------------------------------- API schemas

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
-from app.auth.service import list_teams, visible_agent_ids
+from app.auth.service import list_teams, user_names, visible_agent_ids
 from app.coaching.effectiveness import (
     AssignmentEffect,
     EffectivenessWindow,
@@ -23,7 +23,7 @@ from app.coaching.models import (
     AssignmentStatus,
     CoachingAssignment,
 )
-from app.coaching.service import get_assignment, user_names
+from app.coaching.service import get_assignment
 from app.core.security import Principal
 from app.core.timeutil import as_utc
 
@@ -131,7 +131,7 @@ def effectiveness_report(*, session: Session, principal: Principal, load: Observ
         effects.append(effect_of(assignment=assignment, observations=cache[assignment.agent_id], window=window,
                                  team_id=teams.get(assignment.agent_id)))
     coach_names = {str(k): v for k, v in user_names(session=session,
-                                                     user_ids=[a.coach_id for a in assignments]).items()}
+                                                     ids=[a.coach_id for a in assignments]).items()}
     team_names = {str(t.id): t.name for t in list_teams(session=session)}
     return EffectivenessReport(effects=effects, by_coach=rollup(effects, key="coach", labels=coach_names),
                                by_topic=rollup(effects, key="topic", labels={}),

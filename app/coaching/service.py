@@ -146,14 +146,6 @@ def list_sessions(*, session: Session, assignment_id: int) -> list[CoachingSessi
                              .order_by(col(CoachingSession.scheduled_at), col(CoachingSession.id))).all())
 
 
-def user_names(*, session: Session, user_ids: Sequence[int | None]) -> dict[int, str]:
-    ids = {i for i in user_ids if i is not None}
-    if not ids:
-        return {}
-    return {u.id: u.name for u in session.exec(select(User).where(col(User.id).in_(ids))).all()
-            if u.id is not None}
-
-
 def default_coach_id(*, session: Session, agent_id: int) -> int | None:
     """The first active coach of the agent's team, if the team has one."""
     agent = session.get(User, agent_id)

@@ -119,10 +119,11 @@ def pick_up_retraining(session: Session) -> list[CoachingAssignment]:
     """Turn the review meetings' retraining actions into coaching assignments (the reviews feature's pull
     hook): one per action, idempotent; the action is then marked as assigned. Commits."""
     from app.reviews import service as reviews
+    from app.reviews.actions import mark_retraining_assigned, retraining_actions_without_assignment
     from app.reviews.models import ReviewCase
 
     made = []
-    for action in reviews.retraining_actions_without_assignment(session=session):
+    for action in retraining_actions_without_assignment(session=session):
         if action.agent_id is None or action.id is None:
             continue
         case = session.get(ReviewCase, action.case_id)
@@ -132,8 +133,8 @@ def pick_up_retraining(session: Session) -> list[CoachingAssignment]:
             case_id=action.case_id, due_date=action.due_date, interaction_ids=interaction_ids,
             notes=action.description))
         assert assignment.id is not None
-        reviews.mark_retraining_assigned(session=session, action_id=action.id, coaching_assignment_id=assignment.id,
-                                         actor=None)
+        mark_retraining_assigned(session=session, action_id=action.id, coaching_assignment_id=assignment.id,
+                                 actor=None)
         session.commit()
         made.append(assignment)
     return made

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.auth.deps import SessionDep, SettingsDep, WebAdmin, WebPrincipal, WebStaff, web_require_roles
-from app.auth.service import list_users, visible_agent_ids
+from app.auth.service import list_users, user_names, visible_agent_ids
 from app.coaching import export, queries, results, rules, service, sources
 from app.coaching.export import STATUS_LABELS
 from app.coaching.models import (
@@ -89,8 +89,8 @@ def _visible_agents(session: Session, principal: Principal) -> list[Any]:
 
 
 def _names(session: Session, assignments: list[CoachingAssignment]) -> dict[int, str]:
-    return service.user_names(session=session, user_ids=[a.agent_id for a in assignments]
-                              + [a.coach_id for a in assignments])
+    return user_names(session=session, ids=[a.agent_id for a in assignments]
+                      + [a.coach_id for a in assignments])
 
 
 # ---------------------------------------------------------------- list and create
@@ -192,7 +192,7 @@ def effectiveness_page(
     window = results.window_of(evaluations=evaluations, days=days)
     report = results.effectiveness_report(session=session, principal=principal, load=sources.observations_for,
                                           window=window)
-    names = service.user_names(session=session, user_ids=[e.agent_id for e in report.effects])
+    names = user_names(session=session, ids=[e.agent_id for e in report.effects])
     return render(request, "coaching/effectiveness.html", {
         "report": report, "window": window, "names": names,
         "form": {"evaluations": evaluations or "", "days": days or ""},

@@ -229,8 +229,8 @@ def survey_preset(name: Annotated[str, typer.Argument(help="Survey source name."
     from app.core.settings import Settings
     from app.ingest.cli import fail
     from app.surveys.cli import run_import
+    from app.surveys.imports import BackgroundWriter, decode_upload
     from app.surveys.models import SurveySource
-    from app.surveys.service import BackgroundWriter, decode_upload
 
     engine = make_engine(Settings().resolved_database_url)
     try:

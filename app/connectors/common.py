@@ -22,7 +22,9 @@ from app.core.jobs import JobQueue
 from app.core.merge import merge_fields
 from app.core.settings import Settings
 from app.ingest import service as ingest
+from app.ingest.calls import ingest_recording
 from app.ingest.models import CustomerIn, ImportReport, RecordingMetadata, TransferIn, WebhookInteraction
+from app.ingest.writing import phone_region
 from app.interactions import customers
 from app.interactions import service as interactions
 
@@ -98,7 +100,7 @@ def usable_phone(value: str | None, *, settings: Settings | None) -> str | None:
     if not value:
         return None
     try:
-        customers.normalise_phone(value, region=ingest.phone_region(settings))
+        customers.normalise_phone(value, region=phone_region(settings))
     except InvalidInput:
         return None
     return value
@@ -142,9 +144,9 @@ def _import_call(*, session: Session, settings: Settings, queue: JobQueue | None
                                      customer=customer, channel_map=record.channel_map, transfers=transfers)
         before = _fingerprint(session, source, record.external_id)
         with record.audio.open("rb") as stream:
-            stored = ingest.ingest_recording(session=session, settings=settings, queue=queue,
-                                             chunks=iter(lambda: stream.read(1 << 20), b""),
-                                             filename=record.audio.name, metadata=metadata, actor=actor)
+            stored = ingest_recording(session=session, settings=settings, queue=queue,
+                                      chunks=iter(lambda: stream.read(1 << 20), b""),
+                                      filename=record.audio.name, metadata=metadata, actor=actor)
         # RecordingMetadata has no `extra` (ingest_recording stores {}): put the vendor's fields back on the
         # interaction, and call the import "unchanged" when nothing but that round trip happened
         merge_fields(stored.interaction, {"extra": record.extra})

@@ -23,7 +23,7 @@ from app.core.audit import Actor
 from app.core.errors import InvalidInput
 from app.core.settings import Settings
 from app.core.timeutil import utcnow
-from app.ingest import service as ingest
+from app.ingest.email_threads import import_emails
 from app.ingest.emails import looks_like_mbox
 from app.ingest.models import ImportReport
 
@@ -52,8 +52,8 @@ def mailbox_sources(path: Path) -> Iterator[tuple[str, bytes]]:
 
 def import_mailbox(*, session: Session, settings: Settings | None, path: Path, source: str = "mail",
                    actor: Actor | None = None) -> ImportReport:
-    return ingest.import_emails(session=session, sources=mailbox_sources(path), source=source, actor=actor,
-                                settings=settings)
+    return import_emails(session=session, sources=mailbox_sources(path), source=source, actor=actor,
+                         settings=settings)
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,8 @@ def _pull_folder(*, session: Session, settings: Settings | None, client: imaplib
     for start in range(0, len(uids), batch):
         chunk = uids[start:start + batch]
         sources = list(_fetch(client, chunk, folder))
-        report = ingest.import_emails(session=session, sources=sources, source=source, actor=actor,
-                                      settings=settings)
+        report = import_emails(session=session, sources=sources, source=source, actor=actor,
+                               settings=settings)
         for name in ("created", "updated", "unchanged"):
             setattr(total, name, getattr(total, name) + getattr(report, name))
         total.rejected.extend(report.rejected)

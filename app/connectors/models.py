@@ -6,12 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.models import tz_column
+from app.core.models import now_column, tz_column
 from app.core.timeutil import utcnow
-
-
-def _now() -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class ImapMark(SQLModel, table=True):
@@ -24,7 +20,7 @@ class ImapMark(SQLModel, table=True):
     folder: str = Field(max_length=300)
     uidvalidity: int
     last_uid: int = 0
-    updated_at: datetime = _now()
+    updated_at: datetime = now_column()
 
 
 class WebhookEndpoint(SQLModel, table=True):
@@ -35,7 +31,7 @@ class WebhookEndpoint(SQLModel, table=True):
     event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     active: bool = True
     description: str = Field(default="", max_length=300)
-    created_at: datetime = _now()
+    created_at: datetime = now_column()
 
 
 class WebhookDelivery(SQLModel, table=True):

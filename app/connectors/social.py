@@ -250,7 +250,7 @@ def read_instagram(path: Path, *, account: str | None = None) -> SocialRecords:
 def import_posts(*, session: Session, settings: Settings | None, records: SocialRecords,
                  source: str) -> ImportReport:
     """Records that failed to convert are rejected here with their reason; the rest go to import_social."""
-    from app.ingest import service as ingest
+    from app.ingest.social import import_social
 
     good: list[tuple[int, Any]] = []
     rejected: list[tuple[int, str]] = []
@@ -259,7 +259,7 @@ def import_posts(*, session: Session, settings: Settings | None, records: Social
             rejected.append((number, record.message))
         else:
             good.append((number, record))
-    report = ingest.import_social(session=session, records=good, source=source, settings=settings)
+    report = import_social(session=session, records=good, source=source, settings=settings)
     for number, reason in rejected:
         report.reject(number, reason)
     report.rejected.sort(key=lambda r: r.line)

@@ -22,6 +22,7 @@ from app.core.inputs import CsvFile
 from app.core.security import Principal
 from app.interactions.service import DEFAULT_REGION
 from app.surveys import service as surveys
+from app.surveys.imports import BackgroundWriter, column_labels, import_rows, mapped_row
 from app.surveys.models import ImportReport, RowProblem, SurveySource
 
 PRESETS: dict[str, dict[str, str]] = {
@@ -58,14 +59,14 @@ def apply_preset(*, session: Session, name: str, preset: str, actor: Principal |
 
 def import_export(*, session: Session, source: SurveySource, preset: str, text: str, zone: str = "UTC",
                   actor: Principal | None = None, region: str = DEFAULT_REGION, what: str = "the CSV",
-                  writer: surveys.BackgroundWriter | None = None) -> ImportReport:
+                  writer: BackgroundWriter | None = None) -> ImportReport:
     """A raw Qualtrics / SurveyMonkey export: the extra header rows are skipped, dates made ISO 8601 in
     `zone`; a row whose date cannot be read is rejected with its line (naming the export's column). Rows go
     through app.surveys' `import_rows` (absent columns change nothing). The caller commits (a background
     import's `writer` after every chunk)."""
     preset_mapping(preset)
     mapping = source.column_mapping
-    labels = surveys.column_labels(mapping)
+    labels = column_labels(mapping)
     csv_file = CsvFile(text, required=[str(mapping.get("response_id"))], what=what)
     header = set(csv_file.header)
     rows: list[tuple[int, dict[str, Any] | InvalidInput]] = []
@@ -76,7 +77,7 @@ def import_export(*, session: Session, source: SurveySource, preset: str, text: 
             continue
         if _is_extra_header(preset, raw, mapping):
             continue
-        row = surveys.mapped_row(mapping, header, raw)
+        row = mapped_row(mapping, header, raw)
         try:
             for field in ("invited_at", "responded_at"):
                 if field in row:
@@ -85,8 +86,8 @@ def import_export(*, session: Session, source: SurveySource, preset: str, text: 
             problems.append(RowProblem(line=line, response_id=row.get("response_id"), reason=str(exc)))
             continue
         rows.append((line, row))
-    report = surveys.import_rows(session=session, source=source, rows=rows, region=region, labels=labels,
-                                 writer=writer)
+    report = import_rows(session=session, source=source, rows=rows, region=region, labels=labels,
+                         writer=writer)
     report.rejected = sorted([*report.rejected, *problems], key=lambda p: p.line)
     audit.record(session=session, actor=actor, action="survey.import", record_type="survey_source",
                  record_id=source.id, after={"preset": preset, "created": report.created, "updated": report.updated,

@@ -24,7 +24,7 @@ from app.core.audit import Actor
 from app.core.errors import EarshotError, InvalidInput
 from app.core.jobs import JobQueue
 from app.core.settings import Settings
-from app.ingest import service as ingest
+from app.ingest.calls import ingest_recording
 from app.ingest.models import RecordingMetadata
 
 STATE_FILE = ".earshot-watch.json"
@@ -89,9 +89,9 @@ def scan(*, session: Session, settings: Settings, queue: JobQueue | None, direct
         try:
             metadata = _metadata(metadata_file, source=source)
             with audio.open("rb") as stream:
-                ingest.ingest_recording(session=session, settings=settings, queue=queue,
-                                        chunks=iter(lambda s=stream: s.read(1 << 20), b""),  # type: ignore[misc]
-                                        filename=audio.name, metadata=metadata, actor=actor)
+                ingest_recording(session=session, settings=settings, queue=queue,
+                                 chunks=iter(lambda s=stream: s.read(1 << 20), b""),  # type: ignore[misc]
+                                 filename=audio.name, metadata=metadata, actor=actor)
         except EarshotError as exc:
             session.rollback()
             _move(members, directory / "failed")

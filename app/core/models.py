@@ -15,12 +15,17 @@ def tz_column(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index))
 
 
+def now_column(*, index: bool = False) -> Any:
+    """A timezone-aware timestamp column (UTC) that a new row fills with the time it is made; never null."""
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=index))
+
+
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_record", "record_type", "record_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    at: datetime = now_column(index=True)
     actor_id: int | None = Field(default=None, index=True)
     actor_name: str = Field(default="system", max_length=200)
     action: str = Field(max_length=100, index=True)
@@ -66,7 +71,7 @@ class Job(SQLModel, table=True):
     attempts: int = 0
     max_attempts: int = 3
     created_by: int | None = None
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = now_column()
     started_at: datetime | None = tz_column()
     heartbeat_at: datetime | None = tz_column()
     finished_at: datetime | None = tz_column()

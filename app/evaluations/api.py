@@ -3,16 +3,22 @@ queue and assignments, sampling rules and calibration sessions."""
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
-from app.auth.deps import CurrentPrincipal, SessionDep, require_roles
+from app.auth.deps import (
+    AdminPrincipal,
+    AgentPrincipal,
+    CurrentPrincipal,
+    EvaluatorPrincipal,
+    SessionDep,
+)
 from app.core.errors import STANDARD_ERRORS, Forbidden, error_responses
 from app.core.export import csv_response
 from app.core.listing import ListResponse, PageNumber, PerPage, paginate
-from app.core.security import Principal, Role
+from app.core.security import Role
 from app.evaluations import calibration, readings, reports, sampling, service
 from app.evaluations.models import (
     AnswerIn,
@@ -36,9 +42,6 @@ from app.scorecards.models import ScorePreview
 
 router = APIRouter(prefix="/api", tags=["evaluations"], responses=STANDARD_ERRORS)
 
-Evaluator = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.EVALUATOR))]
-Agent = Annotated[Principal, Depends(require_roles(Role.AGENT))]
-Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 NOT_FOUND_OR_CONFLICT = error_responses(404, 409)
 
 
@@ -56,7 +59,7 @@ def list_evaluations(principal: CurrentPrincipal, session: SessionDep, agent_id:
 
 
 @router.post("/evaluations", status_code=201, responses=error_responses(404, 409))
-def create_evaluation(body: EvaluationCreate, principal: Evaluator, session: SessionDep) -> EvaluationDetail:
+def create_evaluation(body: EvaluationCreate, principal: EvaluatorPrincipal, session: SessionDep) -> EvaluationDetail:
     """Start a draft evaluation of an interaction with a scorecard's published version."""
     evaluation = service.create(
         session=session, principal=principal, interaction_id=body.interaction_id, scorecard_id=body.scorecard_id,
@@ -86,7 +89,7 @@ def failed_answers(evaluation_id: int, principal: CurrentPrincipal, session: Ses
 
 
 @router.put("/evaluations/{evaluation_id}/answers", responses=NOT_FOUND_OR_CONFLICT)
-def save_answers(evaluation_id: int, body: AnswersUpdate, principal: Evaluator,
+def save_answers(evaluation_id: int, body: AnswersUpdate, principal: EvaluatorPrincipal,
                  session: SessionDep) -> EvaluationDetail:
     """Save draft answers (merged by question). 409 when `revision` is stale or the evaluation is submitted."""
     evaluation = service.save_answers(
@@ -96,7 +99,8 @@ def save_answers(evaluation_id: int, body: AnswersUpdate, principal: Evaluator,
 
 
 @router.post("/evaluations/{evaluation_id}/preview", responses=error_responses(404))
-def preview(evaluation_id: int, answers: list[AnswerIn], principal: Evaluator, session: SessionDep) -> ScorePreview:
+def preview(evaluation_id: int, answers: list[AnswerIn], principal: EvaluatorPrincipal,
+            session: SessionDep) -> ScorePreview:
     """Score answers against the evaluation's form without saving (the live preview)."""
     evaluation = service.get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
     result = service.preview(form=service.form_of(session=session, evaluation=evaluation), answers=answers)
@@ -104,7 +108,8 @@ def preview(evaluation_id: int, answers: list[AnswerIn], principal: Evaluator, s
 
 
 @router.post("/evaluations/{evaluation_id}/submit", responses=NOT_FOUND_OR_CONFLICT)
-def submit(evaluation_id: int, body: SubmitBody, principal: Evaluator, session: SessionDep) -> EvaluationDetail:
+def submit(evaluation_id: int, body: SubmitBody, principal: EvaluatorPrincipal,
+           session: SessionDep) -> EvaluationDetail:
     """Score on the server and submit. 422 lists missing required answers."""
     evaluation = service.submit(
         session=session, principal=principal, evaluation_id=evaluation_id, revision=body.revision,
@@ -113,14 +118,14 @@ def submit(evaluation_id: int, body: SubmitBody, principal: Evaluator, session: 
 
 
 @router.post("/evaluations/{evaluation_id}/acknowledge", responses=NOT_FOUND_OR_CONFLICT)
-def acknowledge(evaluation_id: int, principal: Agent, session: SessionDep) -> EvaluationDetail:
+def acknowledge(evaluation_id: int, principal: AgentPrincipal, session: SessionDep) -> EvaluationDetail:
     evaluation = service.acknowledge(
         session=session, principal=principal, evaluation_id=evaluation_id)
     return service.detail(session=session, evaluation=evaluation)
 
 
 @router.post("/evaluations/{evaluation_id}/dispute", status_code=201, responses=NOT_FOUND_OR_CONFLICT)
-def dispute(evaluation_id: int, body: DisputeCreate, principal: Agent, session: SessionDep) -> DisputePublic:
+def dispute(evaluation_id: int, body: DisputeCreate, principal: AgentPrincipal, session: SessionDep) -> DisputePublic:
     """The evaluated agent disputes, with a reason and optionally per question, within the form's window."""
     row = service.dispute(
         session=session, principal=principal, evaluation_id=evaluation_id, reason=body.reason, items=body.items)
@@ -128,7 +133,8 @@ def dispute(evaluation_id: int, body: DisputeCreate, principal: Agent, session: 
 
 
 @router.post("/evaluations/{evaluation_id}/resolve", responses=NOT_FOUND_OR_CONFLICT)
-def resolve(evaluation_id: int, body: DisputeResolve, principal: Evaluator, session: SessionDep) -> EvaluationDetail:
+def resolve(evaluation_id: int, body: DisputeResolve, principal: EvaluatorPrincipal,
+            session: SessionDep) -> EvaluationDetail:
     """Uphold the score, or change answers (re-scored); both need a reason and are audited."""
     evaluation = service.resolve(
         session=session, principal=principal, evaluation_id=evaluation_id, outcome=body.outcome,
@@ -156,7 +162,7 @@ def evaluation_summary(principal: CurrentPrincipal, session: SessionDep, group_b
 # ---------------------------------------------------------------- queue, assignments, sampling
 
 @router.get("/assignments")
-def my_queue(principal: Evaluator, session: SessionDep, evaluator_id: int | None = None,
+def my_queue(principal: EvaluatorPrincipal, session: SessionDep, evaluator_id: int | None = None,
              include_done: bool = False, page: PageNumber = 1,
              per_page: PerPage = 200) -> ListResponse[AssignmentPublic]:
     """The caller's assignments, earliest due first (admins may look at another evaluator's)."""
@@ -171,23 +177,23 @@ def my_queue(principal: Evaluator, session: SessionDep, evaluator_id: int | None
 
 
 @router.post("/assignments", status_code=201, responses=error_responses(404))
-def create_assignment(body: AssignmentCreate, principal: Evaluator, session: SessionDep) -> AssignmentPublic:
+def create_assignment(body: AssignmentCreate, principal: EvaluatorPrincipal, session: SessionDep) -> AssignmentPublic:
     assignment = sampling.create_assignment(session=session, principal=principal, data=body)
     return sampling.assignment_public(session=session, assignment=assignment)
 
 
 @router.get("/sampling-rules")
-def list_rules(principal: Admin, session: SessionDep) -> list[SamplingRulePublic]:
+def list_rules(principal: AdminPrincipal, session: SessionDep) -> list[SamplingRulePublic]:
     return [sampling.rule_public(r) for r in sampling.list_rules(session=session)]
 
 
 @router.post("/sampling-rules", status_code=201)
-def create_rule(body: SamplingRuleCreate, principal: Admin, session: SessionDep) -> SamplingRulePublic:
+def create_rule(body: SamplingRuleCreate, principal: AdminPrincipal, session: SessionDep) -> SamplingRulePublic:
     return sampling.rule_public(sampling.create_rule(session=session, principal=principal, data=body))
 
 
 @router.post("/sampling-rules/{rule_id}/run", responses=NOT_FOUND_OR_CONFLICT)
-def run_rule(rule_id: int, body: SamplingRun, principal: Admin, session: SessionDep) -> list[AssignmentPublic]:
+def run_rule(rule_id: int, body: SamplingRun, principal: AdminPrincipal, session: SessionDep) -> list[AssignmentPublic]:
     """Create the assignments of one period (deterministic; never the same interaction twice per rule)."""
     created = sampling.run_rule(session=session, principal=principal, rule_id=rule_id,
                                 period_start=body.period_start)
@@ -197,7 +203,7 @@ def run_rule(rule_id: int, body: SamplingRun, principal: Admin, session: Session
 # ---------------------------------------------------------------- calibration
 
 @router.get("/calibrations")
-def list_calibrations(principal: Evaluator, session: SessionDep, page: PageNumber = 1,
+def list_calibrations(principal: EvaluatorPrincipal, session: SessionDep, page: PageNumber = 1,
                       per_page: PerPage = 100) -> ListResponse[CalibrationPublic]:
     """Calibration sessions the caller takes part in or runs."""
     sessions = calibration.list_sessions(session=session, principal=principal)
@@ -206,7 +212,8 @@ def list_calibrations(principal: Evaluator, session: SessionDep, page: PageNumbe
 
 
 @router.post("/calibrations", status_code=201, responses=error_responses(404, 409))
-def create_calibration(body: CalibrationCreate, principal: Evaluator, session: SessionDep) -> CalibrationPublic:
+def create_calibration(body: CalibrationCreate, principal: EvaluatorPrincipal,
+                       session: SessionDep) -> CalibrationPublic:
     row = calibration.create(session=session, principal=principal, title=body.title,
                              interaction_id=body.interaction_id, scorecard_id=body.scorecard_id,
                              evaluator_ids=body.evaluator_ids)
@@ -214,14 +221,14 @@ def create_calibration(body: CalibrationCreate, principal: Evaluator, session: S
 
 
 @router.get("/calibrations/{calibration_id}", responses=error_responses(404))
-def get_calibration(calibration_id: int, principal: Evaluator, session: SessionDep) -> CalibrationPublic:
+def get_calibration(calibration_id: int, principal: EvaluatorPrincipal, session: SessionDep) -> CalibrationPublic:
     """While open, each evaluator sees only their own evaluation (blind); results appear on close."""
     row = calibration.get(session=session, principal=principal, calibration_id=calibration_id)
     return calibration.public(session=session, principal=principal, calibration=row)
 
 
 @router.post("/calibrations/{calibration_id}/evaluation", responses=NOT_FOUND_OR_CONFLICT)
-def start_calibration_evaluation(calibration_id: int, principal: Evaluator,
+def start_calibration_evaluation(calibration_id: int, principal: EvaluatorPrincipal,
                                  session: SessionDep) -> EvaluationDetail:
     """The caller's evaluation in the session (created on first call); answer and submit it as usual."""
     evaluation = calibration.start_evaluation(session=session, principal=principal, calibration_id=calibration_id)
@@ -229,6 +236,6 @@ def start_calibration_evaluation(calibration_id: int, principal: Evaluator,
 
 
 @router.post("/calibrations/{calibration_id}/close", responses=NOT_FOUND_OR_CONFLICT)
-def close_calibration(calibration_id: int, principal: Evaluator, session: SessionDep) -> CalibrationPublic:
+def close_calibration(calibration_id: int, principal: EvaluatorPrincipal, session: SessionDep) -> CalibrationPublic:
     row = calibration.close(session=session, principal=principal, calibration_id=calibration_id)
     return calibration.public(session=session, principal=principal, calibration=row)

@@ -17,8 +17,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.models import tz_column
-from app.core.timeutil import utcnow
+from app.core.models import now_column, tz_column
 from app.interactions.models import Channel
 
 
@@ -28,10 +27,6 @@ class EvaluationState(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     DISPUTED = "disputed"
     RESOLVED = "resolved"
-
-
-def _created() -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class Evaluation(SQLModel, table=True):
@@ -53,8 +48,8 @@ class Evaluation(SQLModel, table=True):
     assignment_id: int | None = Field(default=None, foreign_key="evaluation_assignment.id", index=True)
     calibration_session_id: int | None = Field(default=None, foreign_key="calibration_session.id", index=True)
     is_gold: bool = False
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
+    created_at: datetime = now_column()
+    updated_at: datetime = now_column()
     submitted_at: datetime | None = tz_column(index=True)
     respond_by: datetime | None = tz_column()
     acknowledged_at: datetime | None = tz_column()
@@ -91,7 +86,7 @@ class EvaluationSuggestion(SQLModel, table=True):
     evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     final_value: str | None = Field(default=None, max_length=10)
     outcome: str | None = Field(default=None, max_length=20, index=True)
-    created_at: datetime = _created()
+    created_at: datetime = now_column()
 
 
 class EvaluationDispute(SQLModel, table=True):
@@ -102,7 +97,7 @@ class EvaluationDispute(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
                                         description='Per question: [{"question_id", "reason"}].')
-    raised_at: datetime = _created()
+    raised_at: datetime = now_column()
     resolved_by: int | None = Field(default=None, foreign_key="user_account.id")
     resolved_at: datetime | None = tz_column()
     outcome: str | None = Field(default=None, max_length=20, description="upheld | adjusted")
@@ -131,7 +126,7 @@ class SamplingRule(SQLModel, table=True):
                                     description="Reserved: bad survey, negative sentiment, analytics flags.")
     active: bool = True
     created_by: int | None = Field(default=None, foreign_key="user_account.id")
-    created_at: datetime = _created()
+    created_at: datetime = now_column()
 
 
 class EvaluationAssignment(SQLModel, table=True):
@@ -146,7 +141,7 @@ class EvaluationAssignment(SQLModel, table=True):
     period_start: datetime | None = tz_column()
     due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
     status: str = Field(default="open", max_length=20, index=True)  # open | done | cancelled
-    created_at: datetime = _created()
+    created_at: datetime = now_column()
 
 
 class CalibrationSession(SQLModel, table=True):
@@ -159,7 +154,7 @@ class CalibrationSession(SQLModel, table=True):
     evaluator_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="open", max_length=20, index=True)  # open | closed
     results: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    created_at: datetime = _created()
+    created_at: datetime = now_column()
     closed_at: datetime | None = tz_column()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from app.auth.models import User
+from app.auth.service import user_names
 from app.core.security import Principal
 from app.core.timeutil import as_utc, utcnow
 from app.evaluations import sampling, service
@@ -29,13 +29,10 @@ class QueueRow:
     draft_id: int | None  # the evaluator's draft of this interaction, if one is open
 
 
-def _names(session: Session, model: type[User] | type[Customer], ids: Sequence[int | None]) -> dict[int, str]:
+def _customer_names(session: Session, ids: Sequence[int | None]) -> dict[int, str]:
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
-    if model is User:
-        return {u.id: u.name for u in session.exec(select(User).where(col(User.id).in_(wanted))).all()
-                if u.id is not None}
     return {c.id: c.display_name for c in session.exec(select(Customer).where(col(Customer.id).in_(wanted))).all()
             if c.id is not None}
 
@@ -47,8 +44,8 @@ def rows(*, session: Session, evaluator_id: int, channel: str | None = None, que
     assignments = sampling.queue_for(session=session, evaluator_id=evaluator_id)
     found = {i.id: i for i in session.exec(select(Interaction).where(
         col(Interaction.id).in_([a.interaction_id for a in assignments]))).all()}
-    customers = _names(session, Customer, [i.customer_id for i in found.values()])
-    agents = _names(session, User, [a.agent_id for a in assignments])
+    customers = _customer_names(session, [i.customer_id for i in found.values()])
+    agents = user_names(session=session, ids=[a.agent_id for a in assignments])
     drafts = {e.interaction_id: e.id for e in session.exec(select(Evaluation).where(
         Evaluation.evaluator_id == evaluator_id, Evaluation.state == EvaluationState.DRAFT,
         col(Evaluation.calibration_session_id).is_(None))).all()}
@@ -141,8 +138,8 @@ def search(*, session: Session, principal: Principal, text: str = "", channel: s
         query = query.where(Interaction.channel == channel)
     found = list(session.exec(query.order_by(col(Interaction.started_at).desc(), col(Interaction.id).desc())
                               .limit(limit)).all())
-    customers = _names(session, Customer, [i.customer_id for i in found])
-    agents = _names(session, User, [i.agent_id for i in found])
+    customers = _customer_names(session, [i.customer_id for i in found])
+    agents = user_names(session=session, ids=[i.agent_id for i in found])
     mine = {e.interaction_id: e.id for e in session.exec(select(Evaluation).where(
         Evaluation.evaluator_id == principal.user_id, col(Evaluation.calibration_session_id).is_(None),
         col(Evaluation.interaction_id).in_([i.id for i in found]))).all()}

@@ -17,7 +17,7 @@ from app.core.models import Job
 from app.core.security import Principal, Role
 from app.core.settings import Settings
 from app.core.web import stored_file
-from app.ingest import service
+from app.ingest import calls, chats, email_threads, service, social, writing
 from app.ingest.models import (
     ImportJobStarted,
     ImportReport,
@@ -49,11 +49,11 @@ def upload_recording(
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"metadata is not JSON: {exc.msg}", details=[{"loc": "metadata", "msg": exc.msg}]) from exc
     except ValidationError as exc:
-        raise InvalidInput("metadata is not valid: " + service._validation_reason(exc),
+        raise InvalidInput("metadata is not valid: " + writing.validation_reason(exc),
                            details=[{"loc": "metadata." + ".".join(str(p) for p in e["loc"]), "msg": e["msg"]}
                                     for e in exc.errors()]) from exc
-    result = service.ingest_recording(session=session, settings=settings, queue=queue, chunks=_chunks(file),
-                                      filename=file.filename or "", metadata=meta, actor=principal)
+    result = calls.ingest_recording(session=session, settings=settings, queue=queue, chunks=_chunks(file),
+                                    filename=file.filename or "", metadata=meta, actor=principal)
     return {"interaction_id": result.interaction.id, "recording_id": result.recording.id, "status": result.status,
             "sha256": result.recording.sha256, "format": result.recording.format,
             "duration_seconds": result.recording.duration_seconds,
@@ -84,8 +84,8 @@ def import_chats(body: list[dict[str, Any]] | dict[str, Any], principal: AdminPr
     """Chat messages (a list, or {"messages": [...]}) in the chats.jsonl shape; grouped by conversation."""
     items = body.get("messages", []) if isinstance(body, dict) else body
     with content.redacted_ahead(_chat_texts(items)):  # the language model runs before the write lock is taken
-        return service.import_chats(session=session, records=list(enumerate(items, start=1)), source=source,
-                                    actor=principal, settings=settings)
+        return chats.import_chats(session=session, records=list(enumerate(items, start=1)), source=source,
+                                  actor=principal, settings=settings)
 
 
 def _chat_texts(items: list[Any]) -> list[tuple[str, str]]:
@@ -102,8 +102,8 @@ def _chat_texts(items: list[Any]) -> list[tuple[str, str]]:
 def import_social(body: list[dict[str, Any]] | dict[str, Any], principal: AdminPrincipal, session: SessionDep,
                   settings: SettingsDep, source: str = "api") -> ImportReport:
     """Social posts, comments and replies ({"posts": [...]}, the social.json shape); one interaction a thread."""
-    return service.import_social(session=session, records=service.social_records(body), source=source,
-                                 actor=principal, settings=settings)
+    return social.import_social(session=session, records=social.social_records(body), source=source,
+                               actor=principal, settings=settings)
 
 
 @router.post("/emails/upload", responses=error_responses(413))
@@ -123,7 +123,7 @@ def import_emails(principal: AdminPrincipal, session: SessionDep, settings: Sett
             sources.extend(mbox_messages(stored.path, name))
         else:
             sources.append((name, raw))
-    return service.import_emails(session=session, sources=sources, source=source, actor=principal,
+    return email_threads.import_emails(session=session, sources=sources, source=source, actor=principal,
                                  settings=settings)
 
 

@@ -91,9 +91,9 @@ def _run(label: str, what: Path, work: Callable[..., ImportReport]) -> None:
 def import_calls(directory: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
                  source: SourceOption = "import") -> None:
     """Recordings listed in DIRECTORY/manifest.csv (transfers become ordered legs of one call)."""
-    from app.ingest import service
+    from app.ingest import calls
 
-    _run("calls", directory, lambda session, settings, queue, progress, background: service.import_calls(
+    _run("calls", directory, lambda session, settings, queue, progress, background: calls.import_calls(
         session=session, settings=settings, queue=queue, directory=directory, source=source,
         progress=progress, background=background))
 
@@ -102,20 +102,20 @@ def import_calls(directory: Annotated[Path, typer.Argument(exists=True, file_oka
 def import_chats(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
                  source: SourceOption = "import") -> None:
     """Chat messages from a .jsonl or .csv file, one message a line, grouped by conversation_id."""
-    from app.ingest import service
+    from app.ingest import chats
 
-    _run("chats", file, lambda session, settings, queue, progress, background: service.import_chats(
-        session=session, records=service.read_records(file), source=source, settings=settings,
+    _run("chats", file, lambda session, settings, queue, progress, background: chats.import_chats(
+        session=session, records=chats.read_records(file), source=source, settings=settings,
         progress=progress, background=background))
 
 
 @commands.command("emails")
 def import_emails(path: Annotated[Path, typer.Argument(exists=True)], source: SourceOption = "import") -> None:
     """E-mails from an .eml file, an .mbox archive, or a directory of them; one interaction per thread."""
-    from app.ingest import service
+    from app.ingest import email_threads
     from app.ingest.emails import iter_email_sources
 
-    _run("emails", path, lambda session, settings, queue, progress, background: service.import_emails(
+    _run("emails", path, lambda session, settings, queue, progress, background: email_threads.import_emails(
         session=session, sources=iter_email_sources(path), source=source, settings=settings,
         progress=progress, background=background))
 
@@ -124,8 +124,8 @@ def import_emails(path: Annotated[Path, typer.Argument(exists=True)], source: So
 def import_social(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
                   source: SourceOption = "import") -> None:
     """Social posts, comments and replies from a JSON file ({"posts": [...]}); one interaction per thread."""
-    from app.ingest import service
+    from app.ingest import social
 
-    _run("social", file, lambda session, settings, queue, progress, background: service.import_social(
-        session=session, records=service.read_social(file), source=source, settings=settings,
+    _run("social", file, lambda session, settings, queue, progress, background: social.import_social(
+        session=session, records=social.read_social(file), source=source, settings=settings,
         progress=progress, background=background))

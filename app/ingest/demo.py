@@ -5,9 +5,12 @@ from collections.abc import Callable
 
 from app.core.db import session_scope
 from app.core.jobs import JobQueue, Runtime
-from app.ingest import service
+from app.ingest.calls import import_calls
+from app.ingest.chats import import_chats, read_records
+from app.ingest.email_threads import import_emails
 from app.ingest.emails import iter_email_sources
 from app.ingest.models import ImportReport
+from app.ingest.social import import_social, read_social
 from app.interactions import customers
 
 DEMO_ORDER = 10
@@ -34,22 +37,22 @@ def load_demo(*, runtime: Runtime, log: Callable[[str], None]) -> None:
     root = settings.demo_dir
     queue = JobQueue(runtime)
     steps: list[tuple[str, bool, Callable[..., ImportReport]]] = [
-        ("calls", (root / "calls" / "manifest.csv").exists(), lambda session: service.import_calls(
+        ("calls", (root / "calls" / "manifest.csv").exists(), lambda session: import_calls(
             session=session, settings=settings, queue=queue, directory=root / "calls", source=SOURCE)),
-        ("chats", (root / "chats.jsonl").exists(), lambda session: service.import_chats(
-            session=session, records=service.read_records(root / "chats.jsonl"), source=SOURCE,
+        ("chats", (root / "chats.jsonl").exists(), lambda session: import_chats(
+            session=session, records=read_records(root / "chats.jsonl"), source=SOURCE,
             settings=settings)),
-        ("e-mails", (root / "emails").is_dir(), lambda session: service.import_emails(
+        ("e-mails", (root / "emails").is_dir(), lambda session: import_emails(
             session=session, sources=iter_email_sources(root / "emails"), source=SOURCE, settings=settings)),
-        ("social", (root / "social.json").exists(), lambda session: service.import_social(
-            session=session, records=service.read_social(root / "social.json"), source=SOURCE,
+        ("social", (root / "social.json").exists(), lambda session: import_social(
+            session=session, records=read_social(root / "social.json"), source=SOURCE,
             settings=settings)),
         # Hong Kong hotline: Cantonese and mixed Cantonese/English chats and posts (hand-written, not generated)
-        ("Hong Kong chats", (root / "chats_hk.jsonl").exists(), lambda session: service.import_chats(
-            session=session, records=service.read_records(root / "chats_hk.jsonl"), source=SOURCE,
+        ("Hong Kong chats", (root / "chats_hk.jsonl").exists(), lambda session: import_chats(
+            session=session, records=read_records(root / "chats_hk.jsonl"), source=SOURCE,
             settings=settings)),
-        ("Hong Kong social", (root / "social_hk.json").exists(), lambda session: service.import_social(
-            session=session, records=service.read_social(root / "social_hk.json"), source=SOURCE,
+        ("Hong Kong social", (root / "social_hk.json").exists(), lambda session: import_social(
+            session=session, records=read_social(root / "social_hk.json"), source=SOURCE,
             settings=settings)),
     ]
     for kind, present, run in steps:

@@ -2,9 +2,9 @@
 interactions) and the report every import returns. No tables: ingest writes the interactions tables."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.core.inputs import clean_json
 from app.interactions.models import AuthorRole, Channel, Direction, IdentityIn
@@ -34,6 +34,17 @@ class ImportReport(BaseModel):
 # A message longer than this is refused (its line is reported): no chat, post or note is this long, and
 # search, analytics and pages would all pay for one that was. It is also the CSV module's field limit.
 MAX_MESSAGE_CHARS = 131_072
+
+
+
+def _needs_offset(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("needs a UTC offset, e.g. 2026-09-14T09:31:00+00:00")
+    return value
+
+
+# a time a file or upload must give with its offset: a naive one would be read in nobody's time zone
+OffsetDatetime = Annotated[datetime, AfterValidator(_needs_offset)]
 
 
 class Lenient(BaseModel):
@@ -67,7 +78,7 @@ class RecordingMetadata(Lenient):
 
     external_id: str = Field(min_length=1, max_length=300)
     source: str = Field(default="api", min_length=1, max_length=100)
-    started_at: datetime
+    started_at: OffsetDatetime
     direction: Direction = Direction.INBOUND
     agent: str | None = Field(default=None, description="The agent's username.")
     queue: str | None = Field(default=None, max_length=200)
@@ -77,20 +88,13 @@ class RecordingMetadata(Lenient):
                                               'a mapping like {"0": "agent", "1": "customer"}.')
     transfers: list[TransferIn] = []
 
-    @field_validator("started_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("started_at needs a UTC offset, e.g. 2026-09-14T09:31:00+00:00")
-        return value
-
 
 class ChatLine(Lenient):
     """One chat message (DEMO_FORMATS chats.jsonl line / CSV row)."""
 
     conversation_id: str = Field(min_length=1, max_length=300)
     message_id: str = Field(min_length=1, max_length=300)
-    sent_at: datetime
+    sent_at: OffsetDatetime
     author_role: AuthorRole
     author_name: str | None = Field(default=None, max_length=300)
     agent: str | None = None
@@ -106,13 +110,6 @@ class ChatLine(Lenient):
     def _blank_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("sent_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("sent_at needs a UTC offset")
-        return value
-
 
 class SocialPost(Lenient):
     """One post, comment or reply (DEMO_FORMATS social.json `posts` item)."""
@@ -127,17 +124,10 @@ class SocialPost(Lenient):
     author_role: Literal["customer", "agent"] = "customer"
     agent: str | None = None
     text: str = Field(max_length=MAX_MESSAGE_CHARS)
-    created_at: datetime
+    created_at: OffsetDatetime
     url: str | None = Field(default=None, max_length=2000)
     engagement: dict[str, int] | None = Field(default=None, description=(
         "Counts the source reports on the post: like_count, share_count, retweet_count, reply_count, ..."))
-
-    @field_validator("created_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("created_at needs a UTC offset")
-        return value
 
 
 class WebhookMessage(Lenient):

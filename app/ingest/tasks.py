@@ -9,6 +9,7 @@ from app.core.errors import InvalidInput
 from app.core.jobs import JobContext, JobKind, PermanentJobError, job_handler
 from app.core.storage import BlobStore
 from app.ingest import service
+from app.ingest.writing import background_priority
 
 IMPORT_KIND = JobKind.INGEST_IMPORT
 
@@ -30,7 +31,7 @@ def run_import(context: JobContext) -> dict[str, Any]:
     try:
         # the import's transactions take SQLite's write lock at BEGIN (waiting their turn) instead of failing
         # with "database is locked" when another connection wrote after their first read
-        with service.background_priority(), write_transactions(), session_scope(context.runtime.sessions) as session:
+        with background_priority(), write_transactions(), session_scope(context.runtime.sessions) as session:
 
             def progress(done: int, total: int) -> None:
                 # only right after the import's own commits (the job's end sets 100 %), at most once a second:

@@ -17,8 +17,7 @@ from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueCo
 from sqlmodel import Field, SQLModel
 
 from app.core.listing import ListResponse
-from app.core.models import tz_column
-from app.core.timeutil import utcnow
+from app.core.models import now_column, tz_column
 
 
 class Channel(StrEnum):
@@ -66,17 +65,13 @@ class SpeakerRole(StrEnum):
     UNKNOWN = "unknown"
 
 
-def _created() -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-
-
 class Customer(SQLModel, table=True):
     __tablename__ = "customer"
     id: int | None = Field(default=None, primary_key=True)
     display_name: str = Field(default="", max_length=300)
     merged_into_id: int | None = Field(default=None, foreign_key="customer.id", index=True,
                                        description="Set when this customer was merged into another.")
-    created_at: datetime = _created()
+    created_at: datetime = now_column()
 
 
 class CustomerIdentity(SQLModel, table=True):
@@ -90,7 +85,7 @@ class CustomerIdentity(SQLModel, table=True):
     kind: str = Field(max_length=20)
     platform: str = Field(default="", max_length=50)
     value: str = Field(max_length=320)
-    created_at: datetime = _created()
+    created_at: datetime = now_column()
 
 
 class Interaction(SQLModel, table=True):
@@ -119,7 +114,7 @@ class Interaction(SQLModel, table=True):
     parent_id: int | None = Field(default=None, foreign_key="interaction.id", index=True)
     platform: str | None = Field(default=None, max_length=50, description="Social platform, chat widget, ...")
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = _created()
+    created_at: datetime = now_column()
 
 
 class InteractionLeg(SQLModel, table=True):
@@ -154,7 +149,7 @@ class Recording(SQLModel, table=True):
     transcription_status: str = Field(default="pending", max_length=20)
     transcription_error: str | None = Field(default=None, max_length=2000)
     audio_deleted_at: datetime | None = tz_column()
-    created_at: datetime = _created()
+    created_at: datetime = now_column()
 
 
 class Segment(SQLModel, table=True):
@@ -230,7 +225,7 @@ class SearchDocument(SQLModel, table=True):
     sort_key: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
     body: str = Field(sa_column=Column(Text, nullable=False))
     terms: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    updated_at: datetime = _created()
+    updated_at: datetime = now_column()
 
 
 # ---------------------------------------------------------------- API schemas

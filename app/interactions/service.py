@@ -27,11 +27,6 @@ from app.core.security import Principal
 from app.interactions import content
 from app.interactions import search as search_index
 from app.interactions.customers import active_customer, get_customer
-
-# re-exported: ingest calls them as `interactions.normalise_identity(...)`; customers.py owns them
-from app.interactions.customers import normalise_handle as normalise_handle
-from app.interactions.customers import normalise_identity as normalise_identity
-from app.interactions.customers import resolve_customer as resolve_customer
 from app.interactions.models import (
     Channel,
     Customer,

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from app.auth.deps import SessionDep, SettingsDep, WebPrincipal, WebStaff
 from app.auth.models import Team, User
-from app.auth.service import visible_agent_ids
+from app.auth.service import user_names, visible_agent_ids
 from app.core.errors import NotFound
 from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.listing import parse_sort
@@ -31,12 +31,6 @@ NAV = [
 TEMPLATE_FILTERS = {"subject": content.shown_subject, "title": content.shown_title}
 
 CHANNEL_ICONS = {channel.value: channel.icon for channel in Channel}
-
-
-def agent_names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {u.id: u.name for u in session.exec(select(User).where(col(User.id).in_(ids))) if u.id is not None}
 
 
 def search_columns(names: dict[int, str],
@@ -129,7 +123,7 @@ def search_page(request: Request, principal: WebPrincipal, session: SessionDep, 
             hits = [hit for p in pages for hit in p.items]
         ids = [h.interaction.id for h in hits if h.interaction.id is not None]
         participants = service.interaction_agents(session=session, interaction_ids=ids)
-        names = agent_names(session, {a for agents in participants.values() for a in agents})
+        names = user_names(session=session, ids={a for agents in participants.values() for a in agents})
     if wants_csv(request):
         return table_csv("search.csv", hits, search_columns(names, participants))
     return render(request, "interactions/search.html", {
@@ -163,7 +157,7 @@ def customer_page(request: Request, customer_id: int, principal: WebPrincipal, s
     entries = service.customer_timeline(session=session, customer_id=customer_id, principal=principal)
     if not entries and not principal.sees_all_agents:
         raise NotFound(f"customer {customer_id} not found")
-    names = agent_names(session, {a for e in entries for a in e.agent_ids})
+    names = user_names(session=session, ids={a for e in entries for a in e.agent_ids})
     if wants_csv(request):
         return table_csv(f"customer-{customer_id}-timeline.csv", entries, [
             Column("Interaction", lambda e: e.interaction.id, name="interaction_id"),
@@ -192,7 +186,7 @@ def interaction_page(request: Request, interaction_id: int, principal: WebPrinci
     messages = gate.messages(service.interaction_messages(session=session, interaction_id=interaction.id))
     segments = gate.segments(service.interaction_segments(session=session, interaction_id=interaction.id))
     participants = service.interaction_agents(session=session, interaction_ids=[interaction.id])[interaction.id]
-    names = agent_names(session, set(participants) | {leg.agent_id for leg in legs if leg.agent_id})
+    names = user_names(session=session, ids=set(participants) | {leg.agent_id for leg in legs if leg.agent_id})
     customer = session.get(Customer, interaction.customer_id) if interaction.customer_id else None
     context: dict[str, Any] = {
         "interaction": interaction, "gate": gate, "legs": legs, "messages": messages, "segments": segments,

@@ -4,19 +4,23 @@ filtered list of analysed interactions, and the agreement report."""
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.auth.deps import AdminPrincipal, CurrentPrincipal, QueueDep, SessionDep, require_roles
+from app.auth.deps import (
+    AdminPrincipal,
+    CurrentPrincipal,
+    EvaluatorPrincipal,
+    QueueDep,
+    SessionDep,
+)
 from app.core.errors import STANDARD_ERRORS, error_responses
 from app.core.listing import ListResponse, PageNumber, PerPage
-from app.core.security import Principal, Role
 from app.interactions import content
 from app.nlp import service
 
 router = APIRouter(prefix="/api", tags=["analytics"], responses=STANDARD_ERRORS)
 
-ReviewerPrincipal = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.EVALUATOR))]
 
 
 class SentimentPublic(BaseModel):
@@ -147,7 +151,7 @@ def interaction_analytics(interaction_id: int, principal: CurrentPrincipal, sess
 
 
 @router.post("/interactions/{interaction_id}/analytics/run", status_code=202, responses=error_responses(404))
-def run_analysis(interaction_id: int, principal: ReviewerPrincipal, session: SessionDep,
+def run_analysis(interaction_id: int, principal: EvaluatorPrincipal, session: SessionDep,
                  queue: QueueDep) -> JobRef:
     """Queue the analysis again (e.g. after the categories changed)."""
     service.visible_interaction(session=session, principal=principal, interaction_id=interaction_id)
@@ -157,7 +161,7 @@ def run_analysis(interaction_id: int, principal: ReviewerPrincipal, session: Ses
 
 
 @router.post("/interactions/{interaction_id}/auto-answers/{question_id}/review", responses=error_responses(404))
-def review_auto_answer(interaction_id: int, question_id: str, body: ReviewIn, principal: ReviewerPrincipal,
+def review_auto_answer(interaction_id: int, question_id: str, body: ReviewIn, principal: EvaluatorPrincipal,
                        session: SessionDep) -> ReviewPublic:
     """Accept (same value) or override (another value) an auto answer; recorded and audited."""
     review = service.record_review(session=session, actor=principal, interaction_id=interaction_id,

@@ -5,15 +5,10 @@ their evidence, and evaluators' reviews of auto answers (kept when the analysis 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.models import tz_column
-from app.core.timeutil import utcnow
-
-
-def _now() -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+from app.core.models import now_column, tz_column
 
 
 class InteractionAnalytics(SQLModel, table=True):
@@ -39,7 +34,7 @@ class InteractionAnalytics(SQLModel, table=True):
     unit_count: int = 0
     pii_count: int = 0
     pipeline: str = Field(default="", max_length=100)
-    analyzed_at: datetime = _now()
+    analyzed_at: datetime = now_column()
 
 
 class CategoryHitRow(SQLModel, table=True):
@@ -85,7 +80,7 @@ class AutoAnswerRow(SQLModel, table=True):
     summary: str = Field(default="", max_length=1000)
     evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     rule: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    computed_at: datetime = _now()
+    computed_at: datetime = now_column()
 
 
 class AutoAnswerReview(SQLModel, table=True):

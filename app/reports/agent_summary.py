@@ -11,9 +11,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
-from app.auth.service import can_view_agent
+from app.auth.service import can_view_agent, user_names
 from app.coaching import queries as coaching_queries
-from app.coaching import service as coaching
 from app.core import charts, stats
 from app.core.errors import NotFound
 from app.core.security import Principal, Role
@@ -100,7 +99,7 @@ def build(*, session: Session, principal: Principal, agent_id: int, start: date,
                                             filters=coaching_queries.AssignmentFilters(agent_id=agent_id)).items
     people = {e.evaluator_id for e in rows} | {d.resolved_by for d in disputes if d.resolved_by} \
         | {a.coach_id for a in assignments if a.coach_id}
-    names = coaching.user_names(session=session, user_ids=[i for i in people if i is not None])
+    names = user_names(session=session, ids=people)
     return AgentSummary(agent=agent, start=start, end=end, target=target, evaluations=rows, interval=interval,
                         verdict=stats.compare_to_target(interval, target).value, sections=sections,
                         questions=questions, chart=_trend(rows, target), disputes=disputes,

@@ -9,11 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
 
-from app.auth.deps import QueueDep, SessionDep, SettingsDep, require_roles
+from app.auth.deps import AdminPrincipal, QueueDep, SessionDep, SettingsDep, require_roles
 from app.core.errors import STANDARD_ERRORS, error_responses
 from app.core.listing import ListResponse, PageNumber, PerPage, paginate
-from app.core.security import Principal, Role
+from app.core.security import Principal
 from app.core.web import stored_file
+from app.reviews import actions as review_actions
+from app.reviews import meetings as review_meetings
 from app.reviews import pack, service
 from app.reviews.models import (
     ActionCreate,
@@ -36,7 +38,6 @@ router = APIRouter(prefix="/api/reviews", tags=["reviews"], responses=STANDARD_E
 
 InvestigatorDep = Annotated[Principal, Depends(require_roles(*service.INVESTIGATORS))]
 DeciderDep = Annotated[Principal, Depends(require_roles(*service.DECIDERS))]
-AdminDep = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
 
 def case_public(case: ReviewCase) -> CasePublic:
@@ -44,12 +45,12 @@ def case_public(case: ReviewCase) -> CasePublic:
 
 
 def action_public(action: ReviewAction) -> ActionPublic:
-    return ActionPublic.model_validate({**action.model_dump(), "overdue": service.action_overdue(action)})
+    return ActionPublic.model_validate({**action.model_dump(), "overdue": review_actions.action_overdue(action)})
 
 
 def meeting_public(*, session: Any, meeting: ReviewMeeting) -> MeetingPublic:
     assert meeting.id is not None
-    cases = service.meeting_cases(session=session, meeting_id=meeting.id)
+    cases = review_meetings.meeting_cases(session=session, meeting_id=meeting.id)
     return MeetingPublic.model_validate({**meeting.model_dump(), "case_ids": [c.id for c in cases],
                                          "pack_ready": meeting.pack_sha256 is not None})
 
@@ -107,7 +108,7 @@ def record_decision(case_id: int, body: DecisionInput, principal: DeciderDep, se
 @router.post("/cases/{case_id}/actions", status_code=201, responses=error_responses(404, 409))
 def add_action(case_id: int, body: ActionCreate, principal: DeciderDep, session: SessionDep) -> ActionPublic:
     case = service.get_case(session=session, principal=principal, case_id=case_id)
-    action = service.add_action(session=session, case=case, actor=principal, data=body)
+    action = review_actions.add_action(session=session, case=case, actor=principal, data=body)
     session.commit()
     return action_public(action)
 
@@ -116,14 +117,14 @@ def add_action(case_id: int, body: ActionCreate, principal: DeciderDep, session:
 def list_actions(principal: InvestigatorDep, session: SessionDep, status: str | None = None,
                  open_only: bool = False, page: PageNumber = 1, per_page: PerPage = 100) -> ListResponse[ActionPublic]:
     """Actions across cases (open and overdue ones flagged)."""
-    actions = service.list_actions(session=session, principal=principal, status=status, open_only=open_only)
+    actions = review_actions.list_actions(session=session, principal=principal, status=status, open_only=open_only)
     return ListResponse.of(paginate(actions, page=page, per_page=per_page).map(action_public))
 
 
 @router.patch("/actions/{action_id}", responses=error_responses(404))
 def update_action(action_id: int, body: ActionUpdate, principal: InvestigatorDep, session: SessionDep) -> ActionPublic:
-    action = service.get_action(session=session, principal=principal, action_id=action_id)
-    service.update_action(session=session, action=action, actor=principal, data=body)
+    action = review_actions.get_action(session=session, principal=principal, action_id=action_id)
+    review_actions.update_action(session=session, action=action, actor=principal, data=body)
     session.commit()
     return action_public(action)
 
@@ -136,7 +137,7 @@ def get_config(principal: InvestigatorDep, session: SessionDep) -> dict[str, Any
 
 
 @router.put("/config")
-def update_config(body: ConfigUpdate, principal: AdminDep, session: SessionDep) -> dict[str, Any]:
+def update_config(body: ConfigUpdate, principal: AdminPrincipal, session: SessionDep) -> dict[str, Any]:
     config = service.update_config(session=session, data=body, actor=principal)
     session.commit()
     return config.model_dump(exclude={"id"})
@@ -145,7 +146,7 @@ def update_config(body: ConfigUpdate, principal: AdminDep, session: SessionDep) 
 @router.get("/meetings")
 def list_meetings(principal: DeciderDep, session: SessionDep, page: PageNumber = 1,
                   per_page: PerPage = 100) -> ListResponse[MeetingPublic]:
-    meetings = service.list_meetings(session=session)
+    meetings = review_meetings.list_meetings(session=session)
     return ListResponse.of(paginate(meetings, page=page, per_page=per_page).map(
         lambda m: meeting_public(session=session, meeting=m)))
 
@@ -153,21 +154,21 @@ def list_meetings(principal: DeciderDep, session: SessionDep, page: PageNumber =
 @router.post("/meetings", status_code=201, responses=error_responses(404))
 def create_meeting(body: MeetingCreate, principal: DeciderDep, session: SessionDep) -> MeetingPublic:
     """A meeting for a month; the agenda is `case_ids` in order, or every case of the month ready for it."""
-    meeting = service.create_meeting(session=session, actor=principal, data=body)
+    meeting = review_meetings.create_meeting(session=session, actor=principal, data=body)
     session.commit()
     return meeting_public(session=session, meeting=meeting)
 
 
 @router.get("/meetings/{meeting_id}", responses=error_responses(404))
 def get_meeting(meeting_id: int, principal: DeciderDep, session: SessionDep) -> MeetingPublic:
-    return meeting_public(session=session, meeting=service.get_meeting(session=session, meeting_id=meeting_id))
+    return meeting_public(session=session, meeting=review_meetings.get_meeting(session=session, meeting_id=meeting_id))
 
 
 @router.post("/meetings/{meeting_id}/agenda", responses=error_responses(404))
 def add_ready_cases(meeting_id: int, principal: DeciderDep, session: SessionDep) -> MeetingPublic:
     """Append the month's cases that became ready for the meeting after the agenda was made."""
-    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
-    service.add_ready_cases(session=session, meeting=meeting, actor=principal)
+    meeting = review_meetings.get_meeting(session=session, meeting_id=meeting_id)
+    review_meetings.add_ready_cases(session=session, meeting=meeting, actor=principal)
     session.commit()
     return meeting_public(session=session, meeting=meeting)
 
@@ -175,8 +176,8 @@ def add_ready_cases(meeting_id: int, principal: DeciderDep, session: SessionDep)
 @router.put("/meetings/{meeting_id}/minutes", responses=error_responses(404))
 def update_minutes(meeting_id: int, body: MinutesUpdate, principal: DeciderDep,
                    session: SessionDep) -> MeetingPublic:
-    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
-    service.update_minutes(session=session, meeting=meeting, minutes=body.minutes, actor=principal)
+    meeting = review_meetings.get_meeting(session=session, meeting_id=meeting_id)
+    review_meetings.update_minutes(session=session, meeting=meeting, minutes=body.minutes, actor=principal)
     session.commit()
     return meeting_public(session=session, meeting=meeting)
 
@@ -184,7 +185,7 @@ def update_minutes(meeting_id: int, body: MinutesUpdate, principal: DeciderDep,
 @router.post("/meetings/{meeting_id}/pack", status_code=202, responses=error_responses(404))
 def render_pack(meeting_id: int, principal: DeciderDep, session: SessionDep, queue: QueueDep) -> dict[str, Any]:
     """Start the `reviews.meeting_pack` job that renders the PDF meeting pack; follow it at /api/jobs/{id}."""
-    service.get_meeting(session=session, meeting_id=meeting_id)
+    review_meetings.get_meeting(session=session, meeting_id=meeting_id)
     job = pack.enqueue_pack(session=session, queue=queue, meeting_id=meeting_id, actor=principal)
     return {"job_id": job.id, "status": job.status, "progress": job.progress, "error": job.error,
             "url": f"/api/jobs/{job.id}"}
@@ -194,6 +195,6 @@ def render_pack(meeting_id: int, principal: DeciderDep, session: SessionDep, que
             responses={**error_responses(404), 200: {"content": {"application/pdf": {}}}})
 def download_pack(meeting_id: int, principal: DeciderDep, session: SessionDep, settings: SettingsDep) -> FileResponse:
     """The last rendered meeting pack (404 until the job has run)."""
-    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
+    meeting = review_meetings.get_meeting(session=session, meeting_id=meeting_id)
     return stored_file(pack.pack_path(settings=settings, meeting=meeting), media_type="application/pdf",
                        filename=f"review-meeting-{meeting.period}-{meeting.id}.pdf")

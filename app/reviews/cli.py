@@ -17,14 +17,14 @@ def meeting_pack(meeting_id: int, out: Annotated[Path, typer.Option(help="Where 
     from app.core.db import make_engine, session_factory, session_scope
     from app.core.errors import EarshotError
     from app.core.settings import Settings
-    from app.reviews import pack, service
+    from app.reviews import meetings, pack
 
     settings = Settings()
     factory = session_factory(make_engine(settings.resolved_database_url))
     try:
         with session_scope(factory) as session:
             result = pack.build_and_store(session=session, meeting_id=meeting_id, settings=settings)
-            meeting = service.get_meeting(session=session, meeting_id=meeting_id)
+            meeting = meetings.get_meeting(session=session, meeting_id=meeting_id)
             shutil.copyfile(pack.pack_path(settings=settings, meeting=meeting), out)
     except EarshotError as exc:
         typer.echo(f"error: {exc.message}", err=True)

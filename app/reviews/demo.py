@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from app.auth.service import get_user_by_username, principal_of
 from app.core.db import session_scope
 from app.core.jobs import Runtime
+from app.reviews import meetings
 from app.reviews import service as reviews
 from app.reviews.models import CaseStatus, MeetingCreate, ReviewCase, ReviewMeeting
 
@@ -32,7 +33,7 @@ def load_demo(*, runtime: Runtime, log: Callable[[str], None]) -> None:
                                       reason="demo: prepared for the monthly meeting")
         if session.exec(select(ReviewMeeting).where(ReviewMeeting.period == latest)).first() is None:
             first_of_next = (date.fromisoformat(f"{latest}-01") + timedelta(days=32)).replace(day=3)
-            meeting = reviews.create_meeting(session=session, actor=principal_of(executive), data=MeetingCreate(
+            meeting = meetings.create_meeting(session=session, actor=principal_of(executive), data=MeetingCreate(
                 period=latest, held_on=first_of_next, attendees=["Erin Executive", "Alex Admin", "Colin Coach"]))
             log(f"demo: review meeting {meeting.id} for {latest} created")
 

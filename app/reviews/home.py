@@ -1,16 +1,20 @@
 """Home panels: open bad-rating cases and open actions (executives, admins, and the investigators)."""
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from app.core.security import Principal, Role
 from app.core.web import HomePanel
 from app.reviews import service
+from app.reviews.actions import action_overdue, list_actions
+from app.reviews.meetings import list_meetings
+from app.reviews.models import CaseStatus, ReviewCase
 
 
 def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePanel]:
     if role not in (Role.EXECUTIVE, Role.ADMIN, Role.EVALUATOR, Role.COACH):
         return []
-    counts = service.open_counts(session=session, principal=principal)
+    counts = open_counts(session=session, principal=principal)
     cases = HomePanel(title="Bad-rating review cases", link="/reviews", order=11, items=[
         ("Open cases", str(counts["open_cases"]), "/reviews"),
         ("Ready for the meeting", str(counts["ready_cases"]), "/reviews?status=ready_for_meeting")])
@@ -19,9 +23,21 @@ def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePa
         ("Overdue", str(counts["overdue_actions"]), "/reviews/actions")])
     if role not in (Role.EXECUTIVE, Role.ADMIN):
         return [cases]
-    meetings = service.list_meetings(session=session)
+    meetings = list_meetings(session=session)
     if meetings:
         latest = meetings[0]
         cases.items.append((f"Meeting {latest.period}", latest.held_on.isoformat(),
                             f"/reviews/meetings/{latest.id}"))
     return [cases, actions]
+
+
+def open_counts(*, session: Session, principal: Principal) -> dict[str, int]:
+    """Open and ready cases, open and overdue actions, in what the principal may see."""
+    scope = service.case_scope(session=session, principal=principal)
+    cases = select(func.count()).select_from(ReviewCase).where(ReviewCase.status != CaseStatus.CLOSED)
+    if scope is not None:
+        cases = cases.where(col(ReviewCase.agent_id).in_(scope or {-1}))
+    ready = cases.where(ReviewCase.status == CaseStatus.READY)
+    actions = list_actions(session=session, principal=principal, open_only=True)
+    return {"open_cases": int(session.exec(cases).one()), "ready_cases": int(session.exec(ready).one()),
+            "open_actions": len(actions), "overdue_actions": sum(1 for a in actions if action_overdue(a))}

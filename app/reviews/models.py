@@ -2,14 +2,12 @@
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import JSON, Column, Date, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.models import tz_column
-from app.core.timeutil import utcnow
+from app.core.models import now_column, tz_column
 
 
 class CaseStatus(StrEnum):
@@ -49,10 +47,6 @@ DEFAULT_ROOT_CAUSES = ["staff knowledge", "staff behaviour", "shop process", "bu
                        "product/network fault", "billing", "other"]
 
 
-def _created() -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-
-
 class ReviewConfig(SQLModel, table=True):
     """One row (id 1): the root-cause list, which bands (and which agents' surveys) open cases, the story
     window, the case deadline."""
@@ -84,11 +78,11 @@ class ReviewCase(SQLModel, table=True):
     root_cause: str | None = Field(default=None, max_length=100)
     secondary_causes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     decision: str = Field(default="", sa_column=Column(Text, nullable=False))
-    opened_at: datetime = _created()
+    opened_at: datetime = now_column()
     due_at: datetime | None = tz_column()
     decided_at: datetime | None = tz_column()
     closed_at: datetime | None = tz_column()
-    updated_at: datetime = _created()
+    updated_at: datetime = now_column()
 
 
 class ReviewCaseInteraction(SQLModel, table=True):
@@ -119,8 +113,8 @@ class ReviewAction(SQLModel, table=True):
     status: str = Field(default=ActionStatus.OPEN, max_length=20, index=True)
     outcome: str = Field(default="", sa_column=Column(Text, nullable=False))
     coaching_assignment_id: int | None = Field(default=None, index=True)
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
+    created_at: datetime = now_column()
+    updated_at: datetime = now_column()
 
 
 class ReviewMeeting(SQLModel, table=True):
@@ -136,7 +130,7 @@ class ReviewMeeting(SQLModel, table=True):
     pack_size: int | None = None
     pack_rendered_at: datetime | None = tz_column()
     created_by: int | None = Field(default=None, foreign_key="user_account.id")
-    created_at: datetime = _created()
+    created_at: datetime = now_column()
 
 
 class ReviewMeetingCase(SQLModel, table=True):

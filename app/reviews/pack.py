@@ -23,7 +23,7 @@ from app.core.timeutil import utcnow
 from app.core.web import make_templates
 from app.interactions import content
 from app.interactions.models import Message, Segment
-from app.reviews import service
+from app.reviews import actions, meetings, service
 from app.reviews.models import ReviewAction, ReviewCase, ReviewMeeting
 from app.surveys import charts, figures
 
@@ -77,7 +77,7 @@ def pack_context(*, session: Session, meeting: ReviewMeeting, progress: Progress
     assert meeting.id is not None
     until = figures.parse_month(meeting.period)
     trend = figures.survey_figures(session=session, until=until, periods=6)
-    cases = service.meeting_cases(session=session, meeting_id=meeting.id)
+    cases = meetings.meeting_cases(session=session, meeting_id=meeting.id)
     stories = []
     for index, case in enumerate(cases):
         story = service.case_story(session=session, case=case)
@@ -94,7 +94,7 @@ def pack_context(*, session: Session, meeting: ReviewMeeting, progress: Progress
     sites = {s.id: s.name for s in session.exec(select(Site)).all()}
     return {"meeting": meeting, "current": trend[-1], "trend": trend, "chart": charts.band_trend_chart(trend),
             "stories": stories, "earlier_actions": [a for a, _ in earlier], "users": users, "sites": sites,
-            "generated_at": utcnow(), "overdue": service.action_overdue}
+            "generated_at": utcnow(), "overdue": actions.action_overdue}
 
 
 def render_pdf(*, settings: Settings, context: dict[str, Any]) -> bytes:
@@ -114,7 +114,7 @@ def build_and_store(*, session: Session, meeting_id: int, settings: Settings,
     Crash-safe and retry-safe: the file is written atomically before the commit that names it, and removed
     again when that commit fails, so no stored pack is left that no meeting points to. Progress is written
     (from another connection) only while this session holds no write lock, which SQLite would make it wait for."""
-    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
+    meeting = meetings.get_meeting(session=session, meeting_id=meeting_id)
     if progress is not None:
         progress(0.05, "gathering cases")
     context = pack_context(session=session, meeting=meeting, progress=progress)

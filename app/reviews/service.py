@@ -10,18 +10,17 @@ Who may do what (enforced by the routes' role checks and by `case_scope` here):
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.auth.models import Site, User
-from app.auth.service import visible_agent_ids
+from app.auth.models import User
+from app.auth.service import user_names, visible_agent_ids
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.hooks import PUBLISH_EVENT, Event, EventType
-from app.core.models import AuditEvent
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc, utcnow
 from app.interactions import content
@@ -29,21 +28,13 @@ from app.interactions.models import Customer, Interaction, InteractionLeg
 from app.reviews.models import (
     DECISION_STATES,
     TRANSITIONS,
-    ActionCreate,
-    ActionKind,
-    ActionStatus,
-    ActionUpdate,
     CaseStatus,
     ConfigUpdate,
-    MeetingCreate,
     ReviewAction,
     ReviewCase,
     ReviewCaseInteraction,
     ReviewConfig,
-    ReviewMeeting,
-    ReviewMeetingCase,
 )
-from app.surveys.figures import parse_month
 from app.surveys.linking import linked_interaction_ids, survey_anchor
 from app.surveys.models import SurveyResponse
 
@@ -79,7 +70,7 @@ def update_config(*, session: Session, data: ConfigUpdate, actor: Principal) -> 
         config.open_for_bands = list(data.open_for_bands)
     if data.open_for_agent_ids is not None:
         for agent_id in data.open_for_agent_ids:
-            _require_user(session=session, user_id=agent_id, label="open_for_agent_ids")
+            require_user(session=session, user_id=agent_id, label="open_for_agent_ids")
         config.open_for_agent_ids = sorted(set(data.open_for_agent_ids))
     if data.story_window_hours is not None:
         if not 1 <= data.story_window_hours <= 24 * 60:
@@ -121,7 +112,7 @@ def open_cases_for_responses(*, session: Session, response_ids: list[int]) -> in
             session.flush()
             audit.record(session=session, actor=None, action="review_case.open", record_type="review_case",
                          record_id=case.id, after={"survey_response_id": response_id, "band": response.band})
-            _publish(session, EventType.REVIEW_CASE_OPENED, {
+            publish_event(session, EventType.REVIEW_CASE_OPENED, {
                 "review_case_id": case.id, "survey_response_id": response_id,
                 "interaction_id": response.interaction_id, "agent_id": case.agent_id, "band": response.band})
             opened += 1
@@ -134,7 +125,7 @@ def open_cases_for_responses(*, session: Session, response_ids: list[int]) -> in
     return opened
 
 
-def _publish(session: Session, event_type: EventType, payload: dict[str, Any]) -> None:
+def publish_event(session: Session, event_type: EventType, payload: dict[str, Any]) -> None:
     """Outbound webhooks: stored in this transaction, delivered by the worker (connectors handles the hook)."""
     PUBLISH_EVENT.emit(Event(session=session, type=event_type, data=payload))
 
@@ -210,10 +201,6 @@ def is_overdue(case: ReviewCase) -> bool:
             and as_utc(case.due_at) < utcnow())
 
 
-def action_overdue(action: ReviewAction) -> bool:
-    return action.due_date is not None and action.status != ActionStatus.DONE and action.due_date < date.today()
-
-
 @dataclass
 class StoryItem:
     interaction_id: int
@@ -277,7 +264,7 @@ def case_stories(*, session: Session, cases: Sequence[ReviewCase]) -> list[CaseS
         legs_of.setdefault(leg.interaction_id, []).append(leg)
     user_ids = ({i.agent_id for i in interactions} | {leg.agent_id for leg in legs}
                 | {c.agent_id for c in cases} | {c.owner_id for c in cases})
-    names = _user_names(session=session, user_ids={u for u in user_ids if u is not None})
+    names: dict[int | None, str] = {i: name for i, name in user_names(session=session, ids=user_ids).items()}
     actions: dict[int, list[ReviewAction]] = {}
     for action in session.exec(select(ReviewAction).where(col(ReviewAction.case_id).in_(case_ids))
                                .order_by(col(ReviewAction.id))).all():
@@ -313,12 +300,6 @@ def _story(case: ReviewCase, *, response: SurveyResponse, customer: Customer | N
     story.agents = involved
     story.actions = actions
     return story
-
-
-def _user_names(*, session: Session, user_ids: set[Any]) -> dict[int | None, str]:
-    if not user_ids:
-        return {}
-    return {u.id: u.name for u in session.exec(select(User).where(col(User.id).in_(user_ids))).all()}
 
 
 # ---------------------------------------------------------------- investigation and decisions
@@ -371,7 +352,7 @@ def update_findings(*, session: Session, case: ReviewCase, actor: Principal, sta
     if customer_notes is not None:
         case.customer_notes = customer_notes.strip()
     if owner_id is not None:
-        _require_user(session=session, user_id=owner_id, label="owner")
+        require_user(session=session, user_id=owner_id, label="owner")
         case.owner_id = owner_id
     case.updated_at = utcnow()
     session.add(case)
@@ -454,302 +435,13 @@ def mark_ready(*, session: Session, cases: list[ReviewCase], actor: Principal) -
     return moved
 
 
-def _require_user(*, session: Session, user_id: int, label: str) -> User:
+def require_user(*, session: Session, user_id: int, label: str) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise InvalidInput(f"{label}: no user {user_id}")
     return user
 
 
-# ---------------------------------------------------------------- actions
-
-
-def add_action(*, session: Session, case: ReviewCase, actor: Principal, data: ActionCreate) -> ReviewAction:
-    """Add a decided action. retrain_staff needs an agent and a topic; change_shop_process a shop;
-    change_business_flow a description. Raises Forbidden, InvalidInput, Conflict (closed case)."""
-    if not actor.has(*DECIDERS):
-        raise Forbidden("Only executives and admins decide actions.")
-    if case.status == CaseStatus.CLOSED:
-        raise Conflict("a closed case cannot change")
-    if data.kind == ActionKind.RETRAIN_STAFF and (data.agent_id is None or not data.topic.strip()):
-        raise InvalidInput("retraining needs the agent and the topic")
-    if data.kind == ActionKind.CHANGE_SHOP_PROCESS and data.site_id is None:
-        raise InvalidInput("a shop process change needs the shop")
-    if data.kind in (ActionKind.CHANGE_BUSINESS_FLOW, ActionKind.OTHER) and not data.description.strip():
-        raise InvalidInput("describe the change")
-    if data.agent_id is not None:
-        _require_user(session=session, user_id=data.agent_id, label="agent")
-    if data.owner_id is not None:
-        _require_user(session=session, user_id=data.owner_id, label="owner")
-    if data.site_id is not None and session.get(Site, data.site_id) is None:
-        raise InvalidInput(f"shop: no site {data.site_id}")
-    assert case.id is not None
-    action = ReviewAction(case_id=case.id, kind=data.kind, agent_id=data.agent_id, topic=data.topic.strip(),
-                          site_id=data.site_id, description=data.description.strip(), owner_id=data.owner_id,
-                          due_date=data.due_date)
-    session.add(action)
-    session.flush()
-    audit.record(session=session, actor=actor, action="review_action.create", record_type="review_action",
-                 record_id=action.id, after=_action_state(action))
-    return action
-
-
-def _action_state(action: ReviewAction) -> dict[str, Any]:
-    return {"case_id": action.case_id, "kind": action.kind, "agent_id": action.agent_id, "topic": action.topic,
-            "site_id": action.site_id, "description": action.description, "owner_id": action.owner_id,
-            "due_date": action.due_date.isoformat() if action.due_date else None, "status": action.status,
-            "outcome": action.outcome}
-
-
-def get_action(*, session: Session, principal: Principal, action_id: int) -> ReviewAction:
-    """The action, if the principal may see its case or owns the action (NotFound otherwise)."""
-    action = session.get(ReviewAction, action_id)
-    if action is None:
-        raise NotFound(f"review action {action_id} not found")
-    if not is_action_owner(action, principal):
-        get_case(session=session, principal=principal, case_id=action.case_id)  # scope check
-    return action
-
-
-def is_action_owner(action: ReviewAction, principal: Principal) -> bool:
-    return action.owner_id is not None and action.owner_id == principal.user_id
-
-
-def update_action(*, session: Session, action: ReviewAction, actor: Principal, data: ActionUpdate) -> ReviewAction:
-    """Progress an action (status, outcome, owner, due date); audited. Executives and admins change anything;
-    the action's owner (a coach running the retraining, say) reports progress: status and outcome only.
-    Raises Forbidden otherwise."""
-    if not actor.has(*DECIDERS):
-        if not is_action_owner(action, actor):
-            raise Forbidden("Only executives, admins and the action's owner change an action.")
-        if data.owner_id is not None or data.due_date is not None:
-            raise Forbidden("The owner reports progress (status, outcome); executives change owner and due date.")
-    before = _action_state(action)
-    if data.owner_id is not None:
-        _require_user(session=session, user_id=data.owner_id, label="owner")
-        action.owner_id = data.owner_id
-    if data.status is not None:
-        action.status = data.status
-    if data.outcome is not None:
-        action.outcome = data.outcome.strip()
-    if data.due_date is not None:
-        action.due_date = data.due_date
-    action.updated_at = utcnow()
-    session.add(action)
-    audit.record(session=session, actor=actor, action="review_action.update", record_type="review_action",
-                 record_id=action.id, before=before, after=_action_state(action))
-    return action
-
-
-def announce_overdue_actions(*, session: Session, today: date | None = None) -> int:
-    """Publish `action.overdue` once for every action not done past its due date (audited: the audit row is
-    the mark that it was announced, so a re-run announces nothing twice). Returns how many were announced."""
-    today = today or date.today()
-    overdue = session.exec(select(ReviewAction).where(
-        col(ReviewAction.due_date) < today, ReviewAction.status != ActionStatus.DONE)).all()
-    announced = {str(record_id) for record_id in session.exec(select(AuditEvent.record_id).where(
-        AuditEvent.action == "review_action.overdue", AuditEvent.record_type == "review_action")).all()}
-    count = 0
-    for action in overdue:
-        if str(action.id) in announced:
-            continue
-        assert action.due_date is not None
-        title = action.topic or action.description or action.kind.replace("_", " ")
-        audit.record(session=session, actor=None, action="review_action.overdue", record_type="review_action",
-                     record_id=action.id, after={"due_date": action.due_date.isoformat()})
-        _publish(session, EventType.ACTION_OVERDUE, {"action_id": action.id, "agent_id": action.agent_id,
-                                             "coach_id": action.owner_id, "title": title,
-                                             "due_at": action.due_date.isoformat(), "case_id": action.case_id})
-        count += 1
-    session.flush()
-    return count
-
-
-def list_case_actions(*, session: Session, case_id: int) -> list[ReviewAction]:
-    return list(session.exec(select(ReviewAction).where(ReviewAction.case_id == case_id)
-                             .order_by(col(ReviewAction.id))).all())
-
-
-def list_actions(*, session: Session, principal: Principal, status: str | None = None,
-                 open_only: bool = False) -> list[ReviewAction]:
-    scope = case_scope(session=session, principal=principal)
-    query = select(ReviewAction).join(ReviewCase, col(ReviewCase.id) == col(ReviewAction.case_id))
-    if status:
-        query = query.where(ReviewAction.status == status)
-    if open_only:
-        query = query.where(ReviewAction.status != ActionStatus.DONE)
-    if scope is not None:  # a coach sees the team's cases' actions and the actions they own
-        query = query.where(or_(col(ReviewCase.agent_id).in_(scope or {-1}),
-                                col(ReviewAction.owner_id) == principal.user_id))
-    return list(session.exec(query.order_by(col(ReviewAction.due_date), col(ReviewAction.id))).all())
-
-
-def retraining_actions_without_assignment(*, session: Session) -> list[ReviewAction]:
-    """The hook for the coaching feature: retrain_staff actions not done and not yet turned into a coaching
-    assignment, oldest first. Coaching creates the assignment (agent = action.agent_id, topic = action.topic,
-    due = action.due_date) and then calls `mark_retraining_assigned` so the action is not picked up again."""
-    return list(session.exec(select(ReviewAction).where(
-        ReviewAction.kind == ActionKind.RETRAIN_STAFF, col(ReviewAction.coaching_assignment_id).is_(None),
-        ReviewAction.status != ActionStatus.DONE).order_by(col(ReviewAction.id))).all())
-
-
-def mark_retraining_assigned(*, session: Session, action_id: int, coaching_assignment_id: int,
-                             actor: Principal | None) -> ReviewAction:
-    """Record the coaching assignment made for a retraining action (audited); the action moves to in_progress."""
-    action = session.get(ReviewAction, action_id)
-    if action is None or action.kind != ActionKind.RETRAIN_STAFF:
-        raise NotFound(f"retraining action {action_id} not found")
-    before = _action_state(action)
-    action.coaching_assignment_id = coaching_assignment_id
-    if action.status == ActionStatus.OPEN:
-        action.status = ActionStatus.IN_PROGRESS
-    session.add(action)
-    audit.record(session=session, actor=actor, action="review_action.assigned", record_type="review_action",
-                 record_id=action_id, before=before,
-                 after={**_action_state(action), "coaching_assignment_id": coaching_assignment_id})
-    return action
-
-
-# ---------------------------------------------------------------- meetings
-
-
-def create_meeting(*, session: Session, actor: Principal, data: MeetingCreate) -> ReviewMeeting:
-    """A meeting for a month; its agenda is the given cases in that order, or by default every case of the
-    month ready for the meeting (oldest first). One meeting a month unless `data.additional`. Raises
-    InvalidInput, NotFound (unknown case), Conflict (the month has a meeting)."""
-    if not actor.has(*DECIDERS):
-        raise Forbidden("Only executives and admins run review meetings.")
-    period = parse_month(data.period).strftime("%Y-%m")
-    existing = session.exec(select(ReviewMeeting).where(ReviewMeeting.period == period)
-                            .order_by(col(ReviewMeeting.id))).first()
-    if existing is not None and not data.additional:
-        raise Conflict(f"{period} already has a meeting ({existing.title}, {existing.held_on.isoformat()}); "
-                       "open it, or tick 'an extra meeting for this month' to add another")
-    if data.case_ids is None:
-        cases = list(session.exec(select(ReviewCase).where(
-            ReviewCase.period == period, ReviewCase.status == CaseStatus.READY)
-            .order_by(col(ReviewCase.opened_at), col(ReviewCase.id))).all())
-    else:
-        if len(set(data.case_ids)) != len(data.case_ids):
-            raise InvalidInput("a case appears twice on the agenda")
-        cases = [get_case(session=session, principal=actor, case_id=case_id) for case_id in data.case_ids]
-    meeting = ReviewMeeting(period=period, held_on=data.held_on, title=data.title.strip() or
-                            f"Customer review meeting {period}",
-                            attendees=[a.strip() for a in data.attendees if a.strip()], created_by=actor.user_id)
-    session.add(meeting)
-    session.flush()
-    assert meeting.id is not None
-    for position, case in enumerate(cases):
-        assert case.id is not None
-        session.add(ReviewMeetingCase(meeting_id=meeting.id, case_id=case.id, position=position))
-    audit.record(session=session, actor=actor, action="review_meeting.create", record_type="review_meeting",
-                 record_id=meeting.id, after={"period": period, "held_on": data.held_on.isoformat(),
-                                              "case_ids": [c.id for c in cases], "attendees": meeting.attendees})
-    session.flush()
-    return meeting
-
-
-def add_ready_cases(*, session: Session, meeting: ReviewMeeting, actor: Principal) -> int:
-    """Append the month's cases that became ready for the meeting since the agenda was made; returns how many."""
-    if not actor.has(*DECIDERS):
-        raise Forbidden("Only executives and admins run review meetings.")
-    assert meeting.id is not None
-    on_agenda = {c.id for c in meeting_cases(session=session, meeting_id=meeting.id)}
-    ready = [c for c in session.exec(select(ReviewCase).where(
-        ReviewCase.period == meeting.period, ReviewCase.status == CaseStatus.READY)
-        .order_by(col(ReviewCase.opened_at), col(ReviewCase.id))).all() if c.id not in on_agenda]
-    for offset, case in enumerate(ready):
-        assert case.id is not None
-        session.add(ReviewMeetingCase(meeting_id=meeting.id, case_id=case.id, position=len(on_agenda) + offset))
-    if ready:
-        audit.record(session=session, actor=actor, action="review_meeting.agenda", record_type="review_meeting",
-                     record_id=meeting.id, after={"added_case_ids": [c.id for c in ready]})
-    session.flush()
-    return len(ready)
-
-
-@dataclass
-class AgendaRow:
-    case: ReviewCase
-    on_agenda: bool
-    position: int | None  # the index in the walk when on the agenda
-
-    @property
-    def needs_attention(self) -> bool:
-        """A bad rating of the month that is not on the agenda and not yet ready: the meeting would miss it."""
-        return not self.on_agenda and self.case.status in (CaseStatus.OPEN, CaseStatus.INVESTIGATING)
-
-
-def month_agenda(*, session: Session, meeting: ReviewMeeting) -> list[AgendaRow]:
-    """Every case of the meeting's month with its state: the agenda first (in walk order), then the month's
-    other cases, those not yet ready first (oldest first), then the ones already decided or closed."""
-    assert meeting.id is not None
-    agenda = meeting_cases(session=session, meeting_id=meeting.id)
-    rows = [AgendaRow(case=c, on_agenda=True, position=i) for i, c in enumerate(agenda)]
-    on_agenda = {c.id for c in agenda}
-    rest = [c for c in session.exec(select(ReviewCase).where(ReviewCase.period == meeting.period)
-                                    .order_by(col(ReviewCase.opened_at), col(ReviewCase.id))).all()
-            if c.id not in on_agenda]
-    order = {CaseStatus.READY: 0, CaseStatus.INVESTIGATING: 1, CaseStatus.OPEN: 2, CaseStatus.DECIDED: 3,
-             CaseStatus.CLOSED: 4}
-    rest.sort(key=lambda c: order.get(CaseStatus(c.status), 5))
-    return rows + [AgendaRow(case=c, on_agenda=False, position=None) for c in rest]
-
-
 def latest_period(*, session: Session) -> str | None:
     """The latest month that has review cases (what executive pages open on, rather than an empty month)."""
     return session.exec(select(func.max(ReviewCase.period))).one()
-
-
-def get_meeting(*, session: Session, meeting_id: int) -> ReviewMeeting:
-    meeting = session.get(ReviewMeeting, meeting_id)
-    if meeting is None:
-        raise NotFound(f"review meeting {meeting_id} not found")
-    return meeting
-
-
-def list_meetings(*, session: Session) -> list[ReviewMeeting]:
-    return list(session.exec(select(ReviewMeeting).order_by(col(ReviewMeeting.held_on).desc(),
-                                                            col(ReviewMeeting.id).desc())).all())
-
-
-def meeting_cases(*, session: Session, meeting_id: int) -> list[ReviewCase]:
-    """The agenda, in order."""
-    rows = session.exec(select(ReviewCase, ReviewMeetingCase).join(
-        ReviewMeetingCase, col(ReviewMeetingCase.case_id) == col(ReviewCase.id)).where(
-        ReviewMeetingCase.meeting_id == meeting_id).order_by(col(ReviewMeetingCase.position))).all()
-    return [case for case, _ in rows]
-
-
-def set_position(*, session: Session, meeting: ReviewMeeting, position: int, count: int) -> int:
-    """Remember the case on screen so the walk resumes there; returns the clamped position."""
-    position = max(0, min(position, max(count - 1, 0)))
-    if meeting.position != position:
-        meeting.position = position
-        session.add(meeting)
-    return position
-
-
-def update_minutes(*, session: Session, meeting: ReviewMeeting, minutes: str, actor: Principal) -> ReviewMeeting:
-    if not actor.has(*DECIDERS):
-        raise Forbidden("Only executives and admins keep the minutes.")
-    before = {"minutes": meeting.minutes}
-    meeting.minutes = minutes.strip()
-    session.add(meeting)
-    audit.record(session=session, actor=actor, action="review_meeting.minutes", record_type="review_meeting",
-                 record_id=meeting.id, before=before, after={"minutes": meeting.minutes})
-    return meeting
-
-
-# ---------------------------------------------------------------- home page numbers
-
-
-def open_counts(*, session: Session, principal: Principal) -> dict[str, int]:
-    scope = case_scope(session=session, principal=principal)
-    cases = select(func.count()).select_from(ReviewCase).where(ReviewCase.status != CaseStatus.CLOSED)
-    if scope is not None:
-        cases = cases.where(col(ReviewCase.agent_id).in_(scope or {-1}))
-    ready = cases.where(ReviewCase.status == CaseStatus.READY)
-    actions = list_actions(session=session, principal=principal, open_only=True)
-    return {"open_cases": int(session.exec(cases).one()), "ready_cases": int(session.exec(ready).one()),
-            "open_actions": len(actions), "overdue_actions": sum(1 for a in actions if action_overdue(a))}

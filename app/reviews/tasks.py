@@ -7,7 +7,7 @@ from huey import Huey, crontab
 from app.core.db import session_scope
 from app.core.errors import NotFound
 from app.core.jobs import JobContext, PermanentJobError, Runtime, job_handler
-from app.reviews import pack, service
+from app.reviews import actions, pack
 
 
 @job_handler(pack.JOB_KIND)
@@ -28,7 +28,7 @@ def register_periodic(huey: Huey, runtime: Runtime) -> Any:
     @huey.periodic_task(crontab(minute="7"), name="reviews.overdue_actions.periodic")  # type: ignore[untyped-decorator]
     def overdue_actions() -> int:
         with session_scope(runtime.sessions) as session:
-            count = service.announce_overdue_actions(session=session)
+            count = actions.announce_overdue_actions(session=session)
             session.commit()
             return count
 

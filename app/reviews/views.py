@@ -18,6 +18,8 @@ from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.listing import paginate, parse_sort, sort_rows
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render, stored_file
+from app.reviews import actions as review_actions
+from app.reviews import meetings as review_meetings
 from app.reviews import pack, service
 from app.reviews.models import (
     TRANSITIONS,
@@ -112,7 +114,7 @@ def action_columns(names: dict[int | None, str], site_names: dict[int | None, st
 
     def due(a: ReviewAction) -> Markup:
         cell = Markup("{}").format(a.due_date or "")
-        return cell + Markup(' <span class="badge overdue">overdue</span>') if service.action_overdue(a) else cell
+        return cell + Markup(' <span class="badge overdue">overdue</span>') if review_actions.action_overdue(a) else cell
 
     return [
         Column("Case", lambda a: a.case_id, sort="case", link=lambda a: f"/reviews/cases/{a.case_id}"),
@@ -125,7 +127,7 @@ def action_columns(names: dict[int | None, str], site_names: dict[int | None, st
         Column("Description", lambda a: a.description, screen=False),
         Column("Owner", lambda a: names.get(a.owner_id, "")),
         Column("Due", lambda a: a.due_date, name="due_date", sort="due", html=due),
-        Column("Overdue", lambda a: "yes" if service.action_overdue(a) else "no", screen=False),
+        Column("Overdue", lambda a: "yes" if review_actions.action_overdue(a) else "no", screen=False),
         Column("Status", lambda a: a.status, screen=False),
         Column("Outcome", lambda a: a.outcome)]
 
@@ -162,7 +164,7 @@ def _case_page(request: Request, session: Session, principal: Principal, case_id
         "s": story, "next": request.url.path, "message": message, "error": error, "form": form or {},
         "excerpt": pack.excerpt(session=session, interaction_id=story.response.interaction_id),
         "can_decide": principal.has(*service.DECIDERS), "moves": sorted(TRANSITIONS[case.status]),
-        "overdue": service.is_overdue(case), "action_overdue": service.action_overdue, **_form_lists(session),
+        "overdue": service.is_overdue(case), "action_overdue": review_actions.action_overdue, **_form_lists(session),
         "names": {u.id: u.name for u in auth_service.list_users(session=session)},
         "site_names": {s.id: s.name for s in auth_service.list_sites(session=session)}},
         principal=principal, status_code=status_code)
@@ -231,7 +233,7 @@ def _case_op(session: Session, principal: Principal, case: ReviewCase, form: dic
         kind = form.get("action_kind", "")
         if kind not in set(ActionKind):
             raise InvalidInput("choose the kind of action")
-        service.add_action(session=session, case=case, actor=principal, data=ActionCreate(
+        review_actions.add_action(session=session, case=case, actor=principal, data=ActionCreate(
             kind=ActionKind(kind), agent_id=_optional_int(form.get("action_agent_id", "")),
             topic=form.get("action_topic", ""), site_id=_optional_int(form.get("action_site_id", "")),
             description=form.get("action_description", ""), owner_id=_optional_int(form.get("action_owner_id", "")),
@@ -340,7 +342,7 @@ def action_submit(case_id: int, principal: WebDecider, session: SessionDep,
     def change() -> None:
         if kind not in set(ActionKind):
             raise InvalidInput("choose the kind of action")
-        service.add_action(session=session, case=case, actor=principal, data=ActionCreate(
+        review_actions.add_action(session=session, case=case, actor=principal, data=ActionCreate(
             kind=ActionKind(kind), agent_id=_optional_int(agent_id), topic=topic, site_id=_optional_int(site_id),
             description=description, owner_id=_optional_int(owner_id), due_date=_optional_date(due_date)))
 
@@ -355,7 +357,7 @@ def actions_page(request: Request, principal: WebInvestigator, session: SessionD
                  message: str | None = None, error: str | None = None, sort: str = "",
                  page: Annotated[int, Query(ge=1)] = 1) -> Response:
     order = parse_sort(sort, ACTION_SORTS, "due")
-    every = sort_rows(service.list_actions(session=session, principal=principal, status=status or None,
+    every = sort_rows(review_actions.list_actions(session=session, principal=principal, status=status or None,
                                            open_only=not status), order)
     page, per_page = page_window(request, page, 50)
     result = paginate(every, page=page, per_page=per_page)
@@ -376,8 +378,8 @@ def actions_page(request: Request, principal: WebInvestigator, session: SessionD
 def action_update_submit(action_id: int, principal: WebInvestigator, session: SessionDep,
                          status: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = "",
                          next: Annotated[str, Form()] = "") -> Response:
-    action = service.get_action(session=session, principal=principal, action_id=action_id)
-    return _saved(session, next, "/reviews/actions", lambda: service.update_action(
+    action = review_actions.get_action(session=session, principal=principal, action_id=action_id)
+    return _saved(session, next, "/reviews/actions", lambda: review_actions.update_action(
         session=session, action=action, actor=principal, data=ActionUpdate(
             status=ActionStatus(status) if status in set(ActionStatus) else None,
             outcome=outcome if outcome.strip() else None)), "Action saved")
@@ -389,8 +391,8 @@ def action_update_submit(action_id: int, principal: WebInvestigator, session: Se
 @router.get("/reviews/meetings", response_class=HTMLResponse)
 def meetings_page(request: Request, principal: WebDecider, session: SessionDep, error: str | None = None,
                   message: str | None = None) -> Response:
-    meetings = service.list_meetings(session=session)
-    counts = {m.id: len(service.meeting_cases(session=session, meeting_id=m.id)) for m in meetings if m.id}
+    meetings = review_meetings.list_meetings(session=session)
+    counts = {m.id: len(review_meetings.meeting_cases(session=session, meeting_id=m.id)) for m in meetings if m.id}
     columns: list[Column[ReviewMeeting]] = [
         Column("Id", lambda m: m.id, screen=False),
         Column("Meeting", lambda m: m.title, name="title", link=lambda m: f"/reviews/meetings/{m.id}"),
@@ -414,7 +416,7 @@ def meeting_create_submit(principal: WebDecider, session: SessionDep, period: An
                           attendees: Annotated[str, Form()] = "", additional: Annotated[str, Form()] = "") -> Response:
     try:
         held = _optional_date(held_on) or date.today()
-        meeting = service.create_meeting(session=session, actor=principal, data=MeetingCreate(
+        meeting = review_meetings.create_meeting(session=session, actor=principal, data=MeetingCreate(
             period=period, held_on=held, title=title, attendees=attendees.replace(";", ",").split(","),
             additional=bool(additional)))
         session.commit()
@@ -435,21 +437,21 @@ def walk_page(request: Request, meeting_id: int, principal: WebDecider, session:
 def _walk_page(request: Request, session: Session, principal: Principal, meeting_id: int, *,
                pos: int | None = None, message: str | None = None, error: str | None = None,
                form: dict[str, Any] | None = None, status_code: int = 200) -> Response:
-    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
-    cases = service.meeting_cases(session=session, meeting_id=meeting_id)
-    position = service.set_position(session=session, meeting=meeting,
+    meeting = review_meetings.get_meeting(session=session, meeting_id=meeting_id)
+    cases = review_meetings.meeting_cases(session=session, meeting_id=meeting_id)
+    position = review_meetings.set_position(session=session, meeting=meeting,
                                     position=meeting.position if pos is None else pos, count=len(cases))
     session.commit()
     story = service.case_story(session=session, case=cases[position]) if cases else None
     job = pack.latest_job(session=session, meeting_id=meeting_id)
-    agenda = service.month_agenda(session=session, meeting=meeting)
+    agenda = review_meetings.month_agenda(session=session, meeting=meeting)
     return render(request, "reviews/walk.html", {
         "meeting": meeting, "cases": cases, "position": position, "s": story, "message": message,
         "excerpt": pack.excerpt(session=session, interaction_id=story.response.interaction_id) if story else [],
         "error": error, "next": f"/reviews/meetings/{meeting_id}?pos={position}", "can_decide": True,
         "moves": sorted(TRANSITIONS[story.case.status]) if story else [], "job": job, "form": form or {},
         "agenda": agenda, "missing": [row for row in agenda if row.needs_attention],
-        "action_overdue": service.action_overdue, **_form_lists(session),
+        "action_overdue": review_actions.action_overdue, **_form_lists(session),
         "names": {u.id: u.name for u in auth_service.list_users(session=session)},
         "site_names": {s.id: s.name for s in auth_service.list_sites(session=session)}},
         principal=principal, status_code=status_code)
@@ -461,8 +463,8 @@ async def meeting_sheet_submit(request: Request, meeting_id: int, principal: Web
     """The meeting page's one form: minutes and the case on screen are saved on every button, then the button's
     operation runs (decide, add an action, move, go to another case, mark cases ready, render the pack)."""
     form = await _sheet_form(request)
-    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
-    cases = service.meeting_cases(session=session, meeting_id=meeting_id)
+    meeting = review_meetings.get_meeting(session=session, meeting_id=meeting_id)
+    cases = review_meetings.meeting_cases(session=session, meeting_id=meeting_id)
     position = min(meeting.position, max(len(cases) - 1, 0))
     case = cases[position] if cases else None
     target = position
@@ -470,14 +472,14 @@ async def meeting_sheet_submit(request: Request, meeting_id: int, principal: Web
 
     def save_minutes() -> bool:
         if "minutes" in form and form["minutes"].strip() != meeting.minutes:
-            service.update_minutes(session=session, meeting=meeting, minutes=form["minutes"], actor=principal)
+            review_meetings.update_minutes(session=session, meeting=meeting, minutes=form["minutes"], actor=principal)
             return True
         return False
 
     def meeting_op() -> str:
         nonlocal target
         if op.startswith("goto:") and op.removeprefix("goto:").isdigit():
-            target = service.set_position(session=session, meeting=meeting, position=int(op.removeprefix("goto:")),
+            target = review_meetings.set_position(session=session, meeting=meeting, position=int(op.removeprefix("goto:")),
                                           count=len(cases))
             return "Saved"
         if op == "mark_ready":
@@ -485,10 +487,10 @@ async def meeting_sheet_submit(request: Request, meeting_id: int, principal: Web
             if not chosen:
                 raise InvalidInput("tick the cases to mark ready for the meeting")
             moved = service.mark_ready(session=session, cases=chosen, actor=principal)
-            added = service.add_ready_cases(session=session, meeting=meeting, actor=principal)
+            added = review_meetings.add_ready_cases(session=session, meeting=meeting, actor=principal)
             return f"{len(moved)} case(s) marked ready; {added} added to the agenda"
         if op == "agenda":
-            added = service.add_ready_cases(session=session, meeting=meeting, actor=principal)
+            added = review_meetings.add_ready_cases(session=session, meeting=meeting, actor=principal)
             return f"{added} case(s) added to the agenda"
         if op == "pack":
             session.commit()
@@ -507,8 +509,8 @@ async def meeting_sheet_submit(request: Request, meeting_id: int, principal: Web
 
 @router.post("/reviews/meetings/{meeting_id}/agenda")
 def agenda_submit(meeting_id: int, principal: WebDecider, session: SessionDep) -> Response:
-    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
-    added = service.add_ready_cases(session=session, meeting=meeting, actor=principal)
+    meeting = review_meetings.get_meeting(session=session, meeting_id=meeting_id)
+    added = review_meetings.add_ready_cases(session=session, meeting=meeting, actor=principal)
     session.commit()
     return _back("", f"/reviews/meetings/{meeting_id}", message=f"{added} case(s) added to the agenda")
 
@@ -516,21 +518,21 @@ def agenda_submit(meeting_id: int, principal: WebDecider, session: SessionDep) -
 @router.post("/reviews/meetings/{meeting_id}/minutes")
 def minutes_submit(meeting_id: int, principal: WebDecider, session: SessionDep,
                    minutes: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "") -> Response:
-    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
-    service.update_minutes(session=session, meeting=meeting, minutes=minutes, actor=principal)
+    meeting = review_meetings.get_meeting(session=session, meeting_id=meeting_id)
+    review_meetings.update_minutes(session=session, meeting=meeting, minutes=minutes, actor=principal)
     session.commit()
     return _back(next, f"/reviews/meetings/{meeting_id}", message="Minutes saved")
 
 
 @router.post("/reviews/meetings/{meeting_id}/pack")
 def pack_submit(meeting_id: int, principal: WebDecider, session: SessionDep, queue: QueueDep) -> Response:
-    service.get_meeting(session=session, meeting_id=meeting_id)
+    review_meetings.get_meeting(session=session, meeting_id=meeting_id)
     job = pack.enqueue_pack(session=session, queue=queue, meeting_id=meeting_id, actor=principal)
     return _back("", f"/reviews/meetings/{meeting_id}", message=f"Meeting pack job {job.id} started")
 
 
 @router.get("/reviews/meetings/{meeting_id}/pack.pdf")
 def pack_download(meeting_id: int, principal: WebDecider, session: SessionDep, settings: SettingsDep) -> Response:
-    meeting = service.get_meeting(session=session, meeting_id=meeting_id)
+    meeting = review_meetings.get_meeting(session=session, meeting_id=meeting_id)
     return stored_file(pack.pack_path(settings=settings, meeting=meeting), media_type="application/pdf",
                        filename=f"review-meeting-{meeting.period}-{meeting.id}.pdf")

@@ -4,14 +4,14 @@ validation and a score preview for any version."""
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from app.auth.deps import CurrentPrincipal, QueueDep, SessionDep, require_roles
+from app.auth.deps import CurrentPrincipal, EvaluatorPrincipal, QueueDep, SessionDep
 from app.core.errors import STANDARD_ERRORS, Conflict, error_responses
-from app.core.security import Principal, Role
-from app.scorecards import formtest, service
+from app.core.security import Principal
+from app.scorecards import auto_check, formtest, reference, service
 from app.scorecards.models import (
     ScoreAnswer,
     ScorecardDetail,
@@ -26,7 +26,6 @@ from app.scorecards.schema import parse_form
 
 router = APIRouter(prefix="/api/scorecards", tags=["scorecards"], responses=STANDARD_ERRORS)
 
-FormEditor = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.EVALUATOR))]
 FORM_BODY = Body(description="A scorecard form (see scorecards/*.yaml for examples).",
                  examples=[{"key": "k", "name": "N", "channels": ["chat"], "sections": [
                      {"id": "s", "title": "S", "questions": [{"id": "q", "text": "Q", "type": "yes_no"}]}]}])
@@ -73,7 +72,7 @@ def list_scorecards(principal: CurrentPrincipal, session: SessionDep, channel: s
 
 
 @router.post("", status_code=201, responses=error_responses(409))
-def create_or_update_by_key(principal: FormEditor, session: SessionDep,
+def create_or_update_by_key(principal: EvaluatorPrincipal, session: SessionDep,
                             form: Annotated[dict[str, Any], FORM_BODY], publish: bool = False,
                             reviewed: bool = False) -> SavedForm:
     """Save a form by its key: a new scorecard, or a new version of the existing one (same content: unchanged).
@@ -86,14 +85,15 @@ def create_or_update_by_key(principal: FormEditor, session: SessionDep,
 
 
 @router.post("/validate")
-def validate(principal: FormEditor, form: Annotated[dict[str, Any], FORM_BODY]) -> dict[str, Any]:
+def validate(principal: EvaluatorPrincipal, form: Annotated[dict[str, Any], FORM_BODY]) -> dict[str, Any]:
     """Check a form without saving it (422 with field paths when invalid)."""
     parsed = parse_form(form)
     return {"valid": True, "key": parsed.key, "questions": len(parsed.questions())}
 
 
 @router.post("/import", status_code=201, responses=error_responses(409))
-def import_yaml(body: YamlImport, principal: FormEditor, session: SessionDep, reviewed: bool = False) -> SavedForm:
+def import_yaml(body: YamlImport, principal: EvaluatorPrincipal,
+                session: SessionDep, reviewed: bool = False) -> SavedForm:
     """Import a form written in YAML; problems carry their field path and line. Publishing (the default)
     is tested like the publish endpoint: 409, the draft kept, when the change needs `reviewed=true`."""
     scorecard, version, outcome = service.import_yaml(session=session, text=body.yaml, actor=principal,
@@ -109,7 +109,7 @@ def get_scorecard(scorecard_id: int, principal: CurrentPrincipal, session: Sessi
 
 
 @router.put("/{scorecard_id}", responses=error_responses(404))
-def update_scorecard(scorecard_id: int, principal: FormEditor, session: SessionDep,
+def update_scorecard(scorecard_id: int, principal: EvaluatorPrincipal, session: SessionDep,
                      form: Annotated[dict[str, Any], FORM_BODY], publish: bool = False,
                      reviewed: bool = False) -> SavedForm:
     """Edit a form: an unused draft changes in place; otherwise a new version is made (`publish` as on create)."""
@@ -134,17 +134,17 @@ def export_version(scorecard_id: int, number: int, principal: CurrentPrincipal, 
     return service.export_yaml(version=version)
 
 
-def _options(limit: int, since: date | None, until: date | None, target: float) -> formtest.ReferenceOptions:
-    options = formtest.ReferenceOptions(limit=limit, since=since, until=until, target=target)
+def _options(limit: int, since: date | None, until: date | None, target: float) -> reference.ReferenceOptions:
+    options = reference.ReferenceOptions(limit=limit, since=since, until=until, target=target)
     options.check()
     return options
 
 
 @router.get("/{scorecard_id}/versions/{number}/test", responses=error_responses(404))
-def form_test_report(scorecard_id: int, number: int, principal: FormEditor, session: SessionDep,
-                     limit: Annotated[int, Query(ge=1, le=formtest.MAX_REFERENCE_SIZE)] = formtest.DEFAULT_REFERENCE_SIZE,
+def form_test_report(scorecard_id: int, number: int, principal: EvaluatorPrincipal, session: SessionDep,
+                     limit: Annotated[int, Query(ge=1, le=reference.MAX_REFERENCE_SIZE)] = reference.DEFAULT_REFERENCE_SIZE,
                      since: date | None = None, until: date | None = None,
-                     target: Annotated[float, Query(ge=0, le=100)] = formtest.DEFAULT_TARGET,
+                     target: Annotated[float, Query(ge=0, le=100)] = reference.DEFAULT_TARGET,
                      auto_rules: bool = True) -> FormTestPublic:
     """Re-score the last `limit` scored evaluations (optionally submitted between `since` and `until`) with
     this version and report what would change: mean shift with its interval, pass/fail flips at `target`,
@@ -164,23 +164,24 @@ class AutoCheckJob(BaseModel):
 
 
 @router.post("/{scorecard_id}/versions/{number}/auto-check", status_code=202, responses=error_responses(404))
-def start_auto_check(scorecard_id: int, number: int, principal: FormEditor, session: SessionDep, queue: QueueDep,
-                     limit: Annotated[int, Query(ge=1, le=formtest.MAX_REFERENCE_SIZE)] = formtest.DEFAULT_REFERENCE_SIZE,
+def start_auto_check(scorecard_id: int, number: int, principal: EvaluatorPrincipal,
+                     session: SessionDep, queue: QueueDep,
+                     limit: Annotated[int, Query(ge=1, le=reference.MAX_REFERENCE_SIZE)] = reference.DEFAULT_REFERENCE_SIZE,
                      since: date | None = None, until: date | None = None,
-                     target: Annotated[float, Query(ge=0, le=100)] = formtest.DEFAULT_TARGET) -> AutoCheckJob:
+                     target: Annotated[float, Query(ge=0, le=100)] = reference.DEFAULT_TARGET) -> AutoCheckJob:
     """Run this version's auto-QA rules on the reference interactions in the background (follow the job at
     /api/jobs/{id}); the test report then compares them with the evaluators. 422 without a rule to check."""
     version = service.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
-    job = formtest.start_auto_check(session=session, queue=queue, version=version,
+    job = auto_check.start_auto_check(session=session, queue=queue, version=version,
                                     options=_options(limit, since, until, target), actor=principal)
     return AutoCheckJob.model_validate(job, from_attributes=True)
 
 
 @router.post("/{scorecard_id}/versions/{number}/publish", responses=error_responses(404, 409))
-def publish(scorecard_id: int, number: int, principal: FormEditor, session: SessionDep, reviewed: bool = False,
-            limit: Annotated[int, Query(ge=1, le=formtest.MAX_REFERENCE_SIZE)] = formtest.DEFAULT_REFERENCE_SIZE,
+def publish(scorecard_id: int, number: int, principal: EvaluatorPrincipal, session: SessionDep, reviewed: bool = False,
+            limit: Annotated[int, Query(ge=1, le=reference.MAX_REFERENCE_SIZE)] = reference.DEFAULT_REFERENCE_SIZE,
             since: date | None = None, until: date | None = None,
-            target: Annotated[float, Query(ge=0, le=100)] = formtest.DEFAULT_TARGET) -> ScorecardVersionPublic:
+            target: Annotated[float, Query(ge=0, le=100)] = reference.DEFAULT_TARGET) -> ScorecardVersionPublic:
     """Publish a version. It is first tested on the reference set (see `.../test`); when it would move the
     mean score measurably or change anyone's pass/fail, 409 unless `reviewed=true`."""
     version = service.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
@@ -198,6 +199,6 @@ def score_preview(scorecard_id: int, number: int, answers: list[ScoreAnswer], pr
 
 
 @router.post("/{scorecard_id}/retire", responses=error_responses(404))
-def retire(scorecard_id: int, principal: FormEditor, session: SessionDep) -> ScorecardPublic:
+def retire(scorecard_id: int, principal: EvaluatorPrincipal, session: SessionDep) -> ScorecardPublic:
     return service.public(session=session, scorecard=service.retire(session=session, scorecard_id=scorecard_id,
                                                                     actor=principal))

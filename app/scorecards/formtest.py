@@ -26,60 +26,33 @@ evaluation changes pass/fail or critical result, or (with too few evaluations to
 
 Measured here (2 shared cores): re-scoring 500 evaluations of the voice-call form with 3 changes takes about
 0.7-0.8 s of CPU including the database reads, so the report runs inline; the auto-QA rules take 15-30 ms of
-CPU per call (the language pipeline), 8-15 s for 500, so they run as a job (`start_auto_check`). See bench/formtest.py.
+CPU per call (the language pipeline), 8-15 s for 500, so they run as a job (`auto_check.start_auto_check`). See bench/formtest.py.
+
+This module owns the re-scoring and the report; what changed between two forms is form_diff.py's, the
+reference set and its options reference.py's, the auto-QA check job auto_check.py's.
 """
 
-import hashlib
-import math
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as dt_time
-from typing import Any, Literal
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.core import audit, stats
-from app.core.errors import Conflict, InvalidInput
-from app.core.hooks import SCORED_EVALUATIONS, ScoredEvaluationsQuery
-from app.core.jobs import JobKind, JobQueue
-from app.core.models import Job, JobStatus
+from app.core.errors import Conflict
+from app.core.models import JobStatus
 from app.core.security import Principal
 from app.scorecards import service
+from app.scorecards.auto_check import AutoJobState, answers_of, auto_check_key, auto_job, auto_rules_of
+from app.scorecards.form_diff import FormChange, apply_change, diff_forms
 from app.scorecards.models import ScorecardVersion, VersionStatus
+from app.scorecards.reference import DEFAULT_TARGET, ReferenceEvaluation, ReferenceOptions, reference_set
 from app.scorecards.schema import ScorecardForm
 from app.scorecards.scoring import AnswerError, AnswerInput, ScoreResult, check_answer, score
 
-DEFAULT_REFERENCE_SIZE = 200
-MAX_REFERENCE_SIZE = 1000  # re-scored inline: ~1.4 s of CPU at this size with a few changes
-DEFAULT_TARGET = 80.0
 MOVERS = 10
-AUTO_CHECK_JOB = JobKind.SCORECARDS_AUTO_CHECK
-# what does not change a score: wording, guidance, scale labels, the auto rule
-_NOT_SCORED = {"text", "guidance", "labels", "auto_answer"}
-
-ChangeKind = Literal["added", "removed", "changed", "section weight"]
-
-
-@dataclass(frozen=True)
-class ReferenceEvaluation:
-    """One already-scored evaluation: the form it was scored with and the evaluator's answers."""
-
-    evaluation_id: int
-    interaction_id: int
-    version_number: int
-    form: ScorecardForm
-    answers: tuple[AnswerInput, ...]
-    submitted_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class FormChange:
-    key: str  # a question id, or "section:<id>" for a section weight
-    kind: ChangeKind
-    description: str
 
 
 @dataclass
@@ -151,7 +124,7 @@ class FormTestReport:
     auto_checks: list[AutoCheck]
     unscored: int = 0  # evaluations with no score now or with the draft (all N/A, nothing left)
     elapsed_seconds: float = 0.0
-    auto_job: "AutoJobState | None" = None  # the auto-QA check job of this reference set, if started
+    auto_job: AutoJobState | None = None  # the auto-QA check job of this reference set, if started
 
     @property
     def paired(self) -> list[EvaluationChange]:
@@ -271,89 +244,6 @@ def report_public(report: FormTestReport) -> dict[str, Any]:
                          "disagreement_rate": c.rate.estimate, "rate_low": c.rate.low, "rate_high": c.rate.high,
                          "disagreements": [asdict(d) for d in c.disagreements]} for c in report.auto_checks],
     }
-
-
-# ---------------------------------------------------------------- what changed between two forms
-
-def _scoring_view(data: dict[str, Any]) -> dict[str, Any]:
-    view = {k: v for k, v in data.items() if k not in _NOT_SCORED}
-    if view.get("options"):
-        view["options"] = [{k: v for k, v in o.items() if k != "label"} for o in view["options"]]
-    return view
-
-
-def _describe(old: dict[str, Any], new: dict[str, Any]) -> str:
-    parts = []
-    for name in sorted(set(old) | set(new)):
-        before, after = old.get(name), new.get(name)
-        if before == after:
-            continue
-        if name == "options":
-            parts.append("options changed")
-        elif isinstance(before, bool) or isinstance(after, bool):
-            parts.append(f"{name.replace('_', ' ')} {'yes' if before else 'no'} → {'yes' if after else 'no'}")
-        else:
-            parts.append(f"{name.replace('_', ' ')} {before if before is not None else '—'} → "
-                         f"{after if after is not None else '—'}")
-    return "; ".join(parts)
-
-
-def _placed(form: ScorecardForm) -> dict[str, tuple[str, dict[str, Any]]]:
-    """question id → (section id, the question's scoring fields with defaults filled in)."""
-    return {q.id: (s.id, _scoring_view(q.model_dump(mode="json"))) for s, q in form.questions()}
-
-
-def diff_forms(old: ScorecardForm, new: ScorecardForm) -> list[FormChange]:
-    """The changes of `new` against `old` that can move a score, in the new form's order (removals last)."""
-    before, after = _placed(old), _placed(new)
-    changes: list[FormChange] = []
-    old_weights = {s.id: s.weight for s in old.sections}
-    for section in new.sections:
-        if section.id in old_weights and old_weights[section.id] != section.weight:
-            changes.append(FormChange(f"section:{section.id}", "section weight",
-                                      f"weight {old_weights[section.id]} → {section.weight}"))
-        for question in section.questions:
-            if question.id not in before:
-                changes.append(FormChange(question.id, "added", f"new {question.type} question in {section.id}"))
-                continue
-            old_section, old_view = before[question.id]
-            new_section, new_view = after[question.id]
-            description = _describe(old_view, new_view)
-            if old_section != new_section:
-                description = "; ".join(p for p in (f"moved from {old_section} to {new_section}", description) if p)
-            if description:
-                changes.append(FormChange(question.id, "changed", description))
-    changes += [FormChange(qid, "removed", f"removed from {sid}") for qid, (sid, _) in before.items()
-                if qid not in after]
-    return changes
-
-
-def apply_change(old: ScorecardForm, new: ScorecardForm, change: FormChange) -> ScorecardForm:
-    """`old` with only `change` (taken from `new`) applied: what that change alone does."""
-    data = old.model_dump(mode="python")
-    sections: list[dict[str, Any]] = data["sections"]
-    if change.kind == "section weight":
-        section_id = change.key.removeprefix("section:")
-        weight = next(s.weight for s in new.sections if s.id == section_id)
-        for section in sections:
-            if section["id"] == section_id:
-                section["weight"] = weight
-        return ScorecardForm.model_validate(data)
-    for section in sections:
-        section["questions"] = [q for q in section["questions"] if q["id"] != change.key]
-    for new_section in new.sections:
-        ids = [q.id for q in new_section.questions]
-        if change.key not in ids:
-            continue
-        target = next((s for s in sections if s["id"] == new_section.id), None)
-        if target is None:
-            target = new_section.model_dump(mode="python") | {"questions": []}
-            sections.append(target)
-        earlier = set(ids[:ids.index(change.key)])
-        position = max((i + 1 for i, q in enumerate(target["questions"]) if q["id"] in earlier), default=0)
-        target["questions"].insert(position, new_section.questions[ids.index(change.key)].model_dump(mode="python"))
-    data["sections"] = [s for s in sections if s["questions"]]
-    return ScorecardForm.model_validate(data)
 
 
 # ---------------------------------------------------------------- re-scoring
@@ -508,178 +398,6 @@ def _auto_checks(draft: ScorecardForm, reference: Sequence[ReferenceEvaluation],
     return checks
 
 
-# ---------------------------------------------------------------- with the database
-
-def reference_set(*, session: Session, scorecard_id: int, limit: int = DEFAULT_REFERENCE_SIZE,
-                  since: datetime | None = None, until: datetime | None = None) -> list[ReferenceEvaluation]:
-    """The last `limit` scored evaluations of the scorecard with the form each was scored on (evaluations
-    answers the core hook SCORED_EVALUATIONS: it builds on scorecards, not the reverse)."""
-    forms: dict[int, tuple[int, ScorecardForm]] = {}
-    out = []
-    for evaluation in SCORED_EVALUATIONS.ask(ScoredEvaluationsQuery(session=session, scorecard_id=scorecard_id,
-                                                                    limit=limit, since=since, until=until)):
-        if evaluation.scorecard_version_id not in forms:
-            version = service.get_version(session=session, version_id=evaluation.scorecard_version_id)
-            forms[evaluation.scorecard_version_id] = (version.number, service.form_of(version))
-        number, form = forms[evaluation.scorecard_version_id]
-        out.append(ReferenceEvaluation(
-            evaluation_id=evaluation.evaluation_id, interaction_id=evaluation.interaction_id, version_number=number,
-            form=form, submitted_at=evaluation.submitted_at,
-            answers=tuple(AnswerInput(question_id=a.question_id, value=a.value, na=a.na)
-                          for a in evaluation.answers)))
-    return out
-
-
-def auto_rules_of(draft: ScorecardForm) -> dict[str, Any]:
-    """The draft's auto-QA rules on yes/no questions, parsed ({question id: rule}); a rule that does not
-    validate is left out (its check then says it was not run)."""
-    from pydantic import ValidationError
-
-    from app.nlp.sources import rule_from_auto_answer
-
-    rules: dict[str, Any] = {}
-    for _, question in draft.questions():
-        if question.auto_answer is not None and question.type == "yes_no":
-            try:
-                rules[question.id] = rule_from_auto_answer(question.auto_answer.rule, question.auto_answer.params)
-            except ValidationError:
-                continue
-    return rules
-
-
-def run_auto_rules(*, session: Session, draft: ScorecardForm,
-                   interaction_ids: Sequence[int]) -> dict[int, dict[str, tuple[str, str]]]:
-    """Run the draft's auto-QA rules on these interactions (nothing stored): interaction id →
-    {question id: (value, summary)}. Slow (the language pipeline on every transcript): a job runs it."""
-    from app.nlp import service as nlp
-
-    rules = auto_rules_of(draft)
-    out: dict[int, dict[str, tuple[str, str]]] = {}
-    for interaction_id in interaction_ids if rules else []:
-        answers = nlp.answer_rules(session=session, interaction_id=interaction_id, rules=rules)
-        out[interaction_id] = {key: (answer.value, answer.summary) for key, answer in answers.items()}
-    return out
-
-
-# ---------------------------------------------------------------- the auto-QA check as a job
-
-@dataclass(frozen=True)
-class AutoJobState:
-    job_id: int
-    status: str
-    progress: float
-    message: str | None
-    error: str | None
-
-
-def auto_check_key(version: ScorecardVersion, options: "ReferenceOptions",
-                   reference: Sequence[ReferenceEvaluation]) -> str:
-    """One job per (version content, options, reference evaluations): a finished check is reused until a new
-    evaluation enters the reference set or the draft changes."""
-    ids = ",".join(str(ref.evaluation_id) for ref in reference)  # the pass mark plays no part in the answers
-    digest = hashlib.sha256(f"{version.content_hash}|{options.limit}|{options.since}|{options.until}|{ids}"
-                            .encode()).hexdigest()
-    return f"{AUTO_CHECK_JOB}:{version.id}:{digest[:32]}"
-
-
-def _auto_job(session: Session, key: str) -> Job | None:
-    return session.exec(select(Job).where(Job.dedupe_key == key)).first()
-
-
-def start_auto_check(*, session: Session, queue: JobQueue, version: ScorecardVersion, options: "ReferenceOptions",
-                     actor: Principal) -> Job:
-    """Queue the auto-QA check of `version` on its reference set (or return the one already queued or done).
-    Raises InvalidInput when the version has no auto-QA rule on a yes/no question."""
-    if not auto_rules_of(service.form_of(version)):
-        raise InvalidInput("this version has no auto-QA rule on a yes/no question to check",
-                           details=[{"loc": "auto_answer", "msg": "no rule to check"}])
-    since, until = options.window()
-    reference = reference_set(session=session, scorecard_id=version.scorecard_id, limit=options.limit,
-                              since=since, until=until)
-    return queue.enqueue(session=session, kind=AUTO_CHECK_JOB, created_by=actor.user_id,
-                         dedupe_key=auto_check_key(version, options, reference),
-                         payload={"version_id": version.id, **options.as_form()})
-
-
-def auto_check_inputs(*, session: Session, payload: Mapping[str, Any]) -> tuple[ScorecardForm, list[int]]:
-    """The job's inputs: the version's form and the reference interactions (raises NotFound, InvalidInput)."""
-    version = service.get_version(session=session, version_id=int(payload["version_id"]))
-    options = parse_options(limit=str(payload.get("limit", "")), since=str(payload.get("since", "")),
-                            until=str(payload.get("until", "")), target=str(payload.get("target", "")))
-    since, until = options.window()
-    reference = reference_set(session=session, scorecard_id=version.scorecard_id, limit=options.limit,
-                              since=since, until=until)
-    return service.form_of(version), list(dict.fromkeys(ref.interaction_id for ref in reference))
-
-
-def auto_check_result(answers: Mapping[int, Mapping[str, tuple[str, str]]]) -> dict[str, Any]:
-    """The job's result as JSON (read back by `form_test`)."""
-    return {"interactions": len(answers),
-            "answers": {str(i): {q: list(a) for q, a in found.items()} for i, found in answers.items()}}
-
-
-def _answers_of(job: Job) -> dict[int, dict[str, tuple[str, str]]]:
-    stored = (job.result or {}).get("answers", {})
-    return {int(i): {q: (str(a[0]), str(a[1])) for q, a in found.items()} for i, found in stored.items()}
-
-
-@dataclass(frozen=True)
-class ReferenceOptions:
-    """Which evaluations a draft is tested against and the pass mark. `until` is inclusive."""
-
-    limit: int = DEFAULT_REFERENCE_SIZE
-    since: date | None = None
-    until: date | None = None
-    target: float = DEFAULT_TARGET
-
-    def check(self) -> None:
-        """Raise InvalidInput naming the bad field."""
-        if not 1 <= self.limit <= MAX_REFERENCE_SIZE:
-            raise InvalidInput(f"the reference set holds 1 to {MAX_REFERENCE_SIZE} evaluations",
-                               details=[{"loc": "limit", "msg": f"must be between 1 and {MAX_REFERENCE_SIZE}"}])
-        if not (math.isfinite(self.target) and 0 <= self.target <= 100):
-            raise InvalidInput("the target is a score from 0 to 100",
-                               details=[{"loc": "target", "msg": "must be between 0 and 100"}])
-        if self.since is not None and self.until is not None and self.until < self.since:
-            raise InvalidInput("the date range ends before it starts",
-                               details=[{"loc": "until", "msg": "must not be before since"}])
-
-    def window(self) -> tuple[datetime | None, datetime | None]:
-        since = datetime.combine(self.since, dt_time(), tzinfo=UTC) if self.since else None
-        until = datetime.combine(self.until + timedelta(days=1), dt_time(), tzinfo=UTC) if self.until else None
-        return since, until
-
-    def as_form(self) -> dict[str, str]:
-        """The options as form fields (to carry them from the report to the publish button)."""
-        return {"limit": str(self.limit), "since": self.since.isoformat() if self.since else "",
-                "until": self.until.isoformat() if self.until else "", "target": f"{self.target:g}"}
-
-
-def parse_options(*, limit: str = "", since: str = "", until: str = "", target: str = "") -> ReferenceOptions:
-    """Options from form fields (blank: the default); InvalidInput naming the field otherwise."""
-    def number(name: str, raw: str, kind: type[int] | type[float]) -> Any:
-        try:
-            return kind(raw.strip())
-        except ValueError as exc:
-            raise InvalidInput(f"{name} must be a number", details=[{"loc": name, "msg": "not a number"}]) from exc
-
-    def day(name: str, raw: str) -> date | None:
-        if not raw.strip():
-            return None
-        try:
-            return date.fromisoformat(raw.strip())
-        except ValueError as exc:
-            raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)",
-                               details=[{"loc": name, "msg": "not a date"}]) from exc
-
-    options = ReferenceOptions(
-        limit=number("limit", limit, int) if limit.strip() else DEFAULT_REFERENCE_SIZE,
-        since=day("since", since), until=day("until", until),
-        target=number("target", target, float) if target.strip() else DEFAULT_TARGET)
-    options.check()
-    return options
-
-
 def form_test(*, session: Session, version: ScorecardVersion, options: ReferenceOptions | None = None,
               with_auto_rules: bool = True) -> FormTestReport:
     """Test `version` against the scorecard's reference set (see the module docstring). The auto-QA rules are
@@ -692,9 +410,9 @@ def form_test(*, session: Session, version: ScorecardVersion, options: Reference
     since, until = options.window()
     reference = reference_set(session=session, scorecard_id=version.scorecard_id, limit=options.limit,
                               since=since, until=until)
-    job = (_auto_job(session, auto_check_key(version, options, reference))
+    job = (auto_job(session, auto_check_key(version, options, reference))
            if with_auto_rules and auto_rules_of(draft) else None)
-    auto = _answers_of(job) if job is not None and job.status == JobStatus.DONE else None
+    auto = answers_of(job) if job is not None and job.status == JobStatus.DONE else None
     report = build_report(draft, reference, draft_number=version.number, target=options.target, auto_answers=auto)
     if job is not None:
         assert job.id is not None

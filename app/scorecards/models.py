@@ -10,11 +10,10 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.models import tz_column
-from app.core.timeutil import utcnow
+from app.core.models import now_column, tz_column
 
 
 class VersionStatus(StrEnum):
@@ -31,7 +30,7 @@ class Scorecard(SQLModel, table=True):
     description: str = Field(default="", max_length=4000)
     channels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     retired_at: datetime | None = tz_column()
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = now_column()
 
 
 class ScorecardVersion(SQLModel, table=True):
@@ -46,7 +45,7 @@ class ScorecardVersion(SQLModel, table=True):
     locked: bool = Field(default=False, description="Used by an evaluation: the definition never changes again.")
     source: str = Field(default="api", max_length=300)
     created_by: int | None = Field(default=None, foreign_key="user_account.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = now_column()
     published_at: datetime | None = tz_column()
     retired_at: datetime | None = tz_column()
 

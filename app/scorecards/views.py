@@ -14,7 +14,7 @@ from app.core.errors import Conflict, EarshotError
 from app.core.export import Column, table_csv, wants_csv
 from app.core.security import Principal, Role
 from app.core.web import NavItem, render
-from app.scorecards import formtest, service
+from app.scorecards import auto_check, formtest, reference, service
 from app.scorecards.models import ScorecardPublic, VersionStatus
 
 router = APIRouter()
@@ -96,7 +96,7 @@ def scorecard_page(request: Request, scorecard_id: int, principal: WebPrincipal,
 
 
 def _test_page(request: Request, principal: Principal, session: SessionDep, *, scorecard_id: int, number: int,
-               options: formtest.ReferenceOptions, with_auto_rules: bool, saved: bool = False,
+               options: reference.ReferenceOptions, with_auto_rules: bool, saved: bool = False,
                error: str | None = None, status_code: int = 200) -> Response:
     scorecard = service.get(session=session, scorecard_id=scorecard_id)
     version = service.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
@@ -110,7 +110,7 @@ def _test_page(request: Request, principal: Principal, session: SessionDep, *, s
         "scorecard": scorecard, "version": version, "published": published, "report": report, "chart": chart,
         "options": options, "fields": options.as_form(), "with_auto_rules": with_auto_rules, "saved": saved,
         "error": error, "can_publish": version.status == VersionStatus.DRAFT and scorecard.retired_at is None,
-        "can_check": bool(report.evaluations) and bool(formtest.auto_rules_of(service.form_of(version))),
+        "can_check": bool(report.evaluations) and bool(auto_check.auto_rules_of(service.form_of(version))),
     }, principal=principal, status_code=status_code)
 
 
@@ -119,7 +119,7 @@ def form_test_page(request: Request, scorecard_id: int, number: int, principal: 
                    limit: str = "", since: str = "", until: str = "", target: str = "",
                    saved: str = "") -> Response:
     """Test a version on the evaluations already made, and publish it from here once reviewed."""
-    options = formtest.parse_options(limit=limit, since=since, until=until, target=target)
+    options = reference.parse_options(limit=limit, since=since, until=until, target=target)
     return _test_page(request, principal, session, scorecard_id=scorecard_id, number=number, options=options,
                       with_auto_rules=True, saved=saved == "1")
 
@@ -129,9 +129,9 @@ def auto_check_page(scorecard_id: int, number: int, principal: WebEditor, sessio
                     limit: Annotated[str, Form()] = "", since: Annotated[str, Form()] = "",
                     until: Annotated[str, Form()] = "", target: Annotated[str, Form()] = "") -> Response:
     """Start the auto-QA check of this version on the reference set; the test page shows its progress."""
-    options = formtest.parse_options(limit=limit, since=since, until=until, target=target)
+    options = reference.parse_options(limit=limit, since=since, until=until, target=target)
     version = service.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
-    formtest.start_auto_check(session=session, queue=queue, version=version, options=options, actor=principal)
+    auto_check.start_auto_check(session=session, queue=queue, version=version, options=options, actor=principal)
     return RedirectResponse(f"/scorecards/{scorecard_id}/versions/{number}/test?{urlencode(options.as_form())}",
                             status_code=303)
 
@@ -142,7 +142,7 @@ def publish_page(request: Request, scorecard_id: int, number: int, principal: We
                  since: Annotated[str, Form()] = "", until: Annotated[str, Form()] = "",
                  target: Annotated[str, Form()] = "") -> Response:
     """Publish after the form test: a change that moves scores needs the "I have reviewed" box (409 otherwise)."""
-    options = formtest.parse_options(limit=limit, since=since, until=until, target=target)
+    options = reference.parse_options(limit=limit, since=since, until=until, target=target)
     version = service.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
     try:
         formtest.publish_reviewed(session=session, version=version, actor=principal, reviewed=reviewed == "on",

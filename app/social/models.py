@@ -3,22 +3,17 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 import app.auth.models  # noqa: F401 - registers user_account, which the foreign keys below name
 import app.interactions.models  # noqa: F401 - registers interaction and message
-from app.core.models import tz_column
-from app.core.timeutil import utcnow
+from app.core.models import now_column, tz_column
 
 DEFAULT_FIRST_RESPONSE_SECONDS = 3600.0
 DEFAULT_FOLLOW_UP_SECONDS = 86400.0
 DEFAULT_ALERT_BEFORE_BREACH_SECONDS = 1800.0
 DEFAULT_WEEKDAY_HOURS: dict[str, list[list[str]]] = {str(d): [["09:00", "17:00"]] for d in range(5)}
-
-
-def _now_column() -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class SocialChannelConfig(SQLModel, table=True):
@@ -50,7 +45,7 @@ class SocialChannelConfig(SQLModel, table=True):
     influencer_followers: int = Field(default=100000, description=(
         "Authors with at least this many followers go on the watch list: tracked, never prioritised."))
     webhook_url: str | None = Field(default=None, max_length=1000)
-    updated_at: datetime = _now_column()
+    updated_at: datetime = now_column()
 
 
 class SocialThreadState(SQLModel, table=True):
@@ -113,7 +108,7 @@ class SocialThreadState(SQLModel, table=True):
     watched: bool = Field(default=False, description="On the influencer watch list (tracked, never prioritised).")
     mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
                                 description="The listening rules the customer's posts match (brand, competitors).")
-    updated_at: datetime = _now_column()
+    updated_at: datetime = now_column()
 
 
 class SocialAlert(SQLModel, table=True):
@@ -127,7 +122,7 @@ class SocialAlert(SQLModel, table=True):
     dedupe_key: str = Field(max_length=300, unique=True)
     message: str = Field(max_length=2000)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = _now_column()
+    created_at: datetime = now_column()
     delivered_at: datetime | None = tz_column()
     delivery_attempts: int = 0
     delivery_error: str | None = Field(default=None, max_length=2000)
@@ -164,7 +159,7 @@ class CareChannel(SQLModel, table=True):
     response_seconds: float | None = Field(default=None, description="The answer target (None for social).")
     hours: str = Field(default="", max_length=300)
     issues: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = _now_column()
+    updated_at: datetime = now_column()
 
 
 class ListeningRule(SQLModel, table=True):
@@ -177,4 +172,4 @@ class ListeningRule(SQLModel, table=True):
     kind: str = Field(default="brand", max_length=20, description="brand or competitor")
     terms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     active: bool = True
-    updated_at: datetime = _now_column()
+    updated_at: datetime = now_column()

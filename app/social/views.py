@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlmodel import col, select
 
 from app.auth.deps import SessionDep, WebAdmin, web_require_roles
-from app.auth.models import User
+from app.auth.service import user_names
 from app.core.charts import Chart, Series, bar_chart
 from app.core.errors import EarshotError
 from app.core.export import EXPORT_ROWS, Column, page_window, table_csv, wants_csv
@@ -314,8 +314,7 @@ def repeat_contacts_page(request: Request, principal: AllScope, session: Session
     since = until - timedelta(days=days)
     transfers = repeat.transferred_contacts(session=session, since=since, until=until)
     agent_ids = {leg.agent_id for t in transfers for leg in t.legs if leg.agent_id}
-    agents = {u.id: u.display_name or u.username for u in session.exec(
-        select(User).where(col(User.id).in_(agent_ids))).all() if u.id is not None} if agent_ids else {}
+    agents = user_names(session=session, ids=agent_ids)
     cases = repeat.repeat_contacts(session=session, since=since, until=until, min_contacts=min_contacts,
                                    within_days=within_days)
     if wants_csv(request):  # one row per contact, numbered by case

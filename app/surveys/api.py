@@ -16,6 +16,7 @@ from app.core.errors import STANDARD_ERRORS, PayloadTooLarge, error_responses
 from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.security import Principal, Role
 from app.surveys import figures, service, tasks
+from app.surveys.imports import ingest_webhook
 from app.surveys.models import (
     ImportReport,
     ManualLink,
@@ -52,15 +53,15 @@ def webhook(source: str, session: SessionDep, settings: SettingsDep, body: Annot
     """Receive one response (or {"responses": [...]}) signed with the source's secret:
     `X-Earshot-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. Idempotent by response id."""
     try:
-        report = service.ingest_webhook(session=session, source_name=source, body=body,
-                                        signature=x_earshot_signature, region=settings.phone_default_region)
+        report = ingest_webhook(session=session, source_name=source, body=body,
+                                signature=x_earshot_signature, region=settings.phone_default_region)
         session.commit()
     except IntegrityError:
         # the same delivery arrived twice at once and the other one stored it first: run again, which now
         # finds the stored rows (unchanged)
         session.rollback()
-        report = service.ingest_webhook(session=session, source_name=source, body=body,
-                                        signature=x_earshot_signature, region=settings.phone_default_region)
+        report = ingest_webhook(session=session, source_name=source, body=body,
+                                signature=x_earshot_signature, region=settings.phone_default_region)
         session.commit()
     return report
 

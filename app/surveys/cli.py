@@ -46,15 +46,16 @@ def import_file(
     """Import a CSV of survey invitations and responses; prints created/updated/unchanged/rejected by line.
     A column the file does not have changes nothing that is stored."""
     from app.surveys import service
+    from app.surveys.imports import BackgroundWriter, decode_upload, import_csv
 
     def work(session: "Session", settings: "Settings") -> "ImportReport":
         survey_source = service.get_source_by_name(session=session, name=source)
         if survey_source is None:
             survey_source = service.create_source(session=session, name=source, actor=None)
             typer.echo(f"created survey source {source!r}; its webhook secret: {survey_source.webhook_secret}")
-        return service.import_csv(session=session, source=survey_source, actor=None, what=file.name,
-                                  text=service.decode_upload(file.read_bytes(), what=file.name),
-                                  region=settings.phone_default_region, writer=service.BackgroundWriter(session))
+        return import_csv(session=session, source=survey_source, actor=None, what=file.name,
+                          text=decode_upload(file.read_bytes(), what=file.name),
+                          region=settings.phone_default_region, writer=BackgroundWriter(session))
 
     run_import(file, work)
 

@@ -10,11 +10,10 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.models import tz_column
-from app.core.timeutil import utcnow
+from app.core.models import now_column, tz_column
 
 
 class Band(StrEnum):
@@ -68,10 +67,6 @@ DEFAULT_RATING_RULE: dict[str, Any] = {
 DEFAULT_LINK_WINDOW_HOURS = 72
 
 
-def _created() -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-
-
 class SurveySource(SQLModel, table=True):
     """A survey system sending us responses (by CSV or signed webhook), with its own mapping and rules.
 
@@ -90,7 +85,7 @@ class SurveySource(SQLModel, table=True):
     clear_when_empty: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
                                         description="Fields an explicitly empty cell clears (else: unchanged).")
     webhook_secret: str = Field(max_length=200)
-    created_at: datetime = _created()
+    created_at: datetime = now_column()
 
 
 class SurveyResponse(SQLModel, table=True):
@@ -122,8 +117,8 @@ class SurveyResponse(SQLModel, table=True):
     link_reason: str | None = Field(default=None, max_length=500)
     link_method: str | None = Field(default=None, max_length=20, description="A LinkMethod when linked.")
     content_hash: str = Field(max_length=64, description="sha256 of the canonical row: unchanged re-imports.")
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
+    created_at: datetime = now_column()
+    updated_at: datetime = now_column()
 
     @property
     def link_description(self) -> str | None:

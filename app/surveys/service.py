@@ -1,11 +1,11 @@
-"""Survey sources, rating bands, and the CSV and webhook imports (idempotent by response id per source)."""
+"""Survey sources, rating bands, reading a row into a response's fields (parse_row) and the one way a response
+changes (merge_response, idempotent by response id per source), and the responses as the pages read them.
+The CSV and webhook imports that feed merge_response are app/surveys/imports.py's."""
 
 import hashlib
-import hmac
 import json
 import secrets
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,9 +14,9 @@ from sqlmodel import Session, col, select
 
 from app.auth.models import Site, User
 from app.core import audit
-from app.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.hooks import SURVEY_ANSWERS_CHANGED, SurveyAnswersChanged
-from app.core.inputs import CsvFile, clean_json, clean_text, decode_text, text_lines
+from app.core.inputs import clean_text
 from app.core.listing import Page, paginate
 from app.core.merge import merge_fields
 from app.core.security import Principal
@@ -29,15 +29,12 @@ from app.surveys.models import (
     DEFAULT_RATING_RULE,
     FIXED_VALUE_PREFIX,
     Band,
-    ImportReport,
     LinkStatus,
-    RowProblem,
     Scale,
     SurveyResponse,
     SurveySource,
 )
 
-SIGNATURE_HEADER = "X-Earshot-Signature"
 SCALE_RANGES = {Scale.CSAT: (1.0, 5.0), Scale.NPS: (0.0, 10.0)}
 
 class RowRejected(ValueError):
@@ -334,238 +331,34 @@ def merge_response(*, session: Session, source: SurveySource, changes: dict[str,
 
 
 def _resolve_people(*, session: Session, response: SurveyResponse, cache: dict[str, Any]) -> None:
+    """The response's agent (and their team and shop) by username, then its own shop by name, if it names one;
+    each name is looked up once per import (`cache`)."""
     response.agent_id = response.team_id = response.site_id = None
-    if response.agent_username:
-        key = f"agent:{response.agent_username}"
-        if key not in cache:
-            cache[key] = session.exec(select(User).where(User.username == response.agent_username)).first()
-        agent = cache[key]
-        if agent is not None:
-            response.agent_id, response.team_id, response.site_id = agent.id, agent.team_id, agent.site_id
-    if response.shop:
-        key = f"shop:{response.shop}"
-        if key not in cache:
-            cache[key] = session.exec(select(Site).where(Site.name == response.shop)).first()
-        site = cache[key]
-        if site is not None:
-            response.site_id = site.id
+    agent = _cached(cache, f"agent:{response.agent_username}", lambda username: session.exec(
+        select(User).where(User.username == username)).first(), response.agent_username)
+    if agent is not None:
+        response.agent_id, response.team_id, response.site_id = agent.id, agent.team_id, agent.site_id
+    site = _cached(cache, f"shop:{response.shop}", lambda name: session.exec(
+        select(Site).where(Site.name == name)).first(), response.shop)
+    if site is not None:
+        response.site_id = site.id
 
 
-def _after_import(*, session: Session, response_ids: list[int]) -> int:
+def _cached(cache: dict[str, Any], key: str, find: Callable[[str], Any], name: str | None) -> Any:
+    """`find(name)` once per key of the cache; None for no name."""
+    if not name:
+        return None
+    if key not in cache:
+        cache[key] = find(name)
+    return cache[key]
+
+
+def after_answers_changed(*, session: Session, response_ids: list[int]) -> int:
     """Hand the changed responses to the reviews feature through its hook (it opens one case per bad
     response); raises UnhandledHook rather than skip the cases when nobody registered it."""
     if not response_ids:
         return 0
     return SURVEY_ANSWERS_CHANGED.ask(SurveyAnswersChanged(session=session, response_ids=response_ids))
-
-
-IMPORT_CHUNK = 500
-# Background imports (the job, the command line) run beside other users: on SQLite a chunk holds the
-# database's write lock from its first write to its commit, so they commit every 50 rows (or 0.1 s of writing).
-BACKGROUND_CHUNK = 50
-Progress = Callable[[int, int], None]
-
-
-class BackgroundWriter:
-    """How a background import (job, command line) commits: after WRITE_SECONDS of writing (or at the end of a
-    chunk), then a pause about as long (0.1-0.5 s) before writing on. SQLite hands its write lock to whoever
-    asks first, and requests waiting for it poll up to every 100 ms: without the pause the import would take
-    the lock back at once, chunk after chunk, and sign-ins and evaluation submits would wait until they time
-    out. Bounding the writing by time, not rows, keeps the lock short on a slow or busy machine too.
-
-    The import thread runs at a lowered CPU priority (the job), so while it holds the lock on a busy machine
-    it waits for the CPU behind the requests that wait for that lock: the shorter the hold, the shorter
-    that wait (see bench/import-load-results.md)."""
-
-    WRITE_SECONDS = 0.1
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.started = time.monotonic()
-        # PostgreSQL locks rows, not the database: there the short transactions are enough
-        self.pauses = session.get_bind().dialect.name == "sqlite"
-
-    def row_done(self) -> None:
-        if time.monotonic() - self.started >= self.WRITE_SECONDS:
-            self.commit()
-
-    def commit(self) -> None:
-        self.session.commit()
-        held = time.monotonic() - self.started
-        if self.pauses:
-            time.sleep(min(max(held, 0.1), 0.5))
-        self.started = time.monotonic()
-
-
-def column_labels(mapping: dict[str, str]) -> dict[str, str]:
-    """Each mapped field as the user's file names it (their column), for reasons."""
-    return {field: column for field, column in mapping.items() if not column.startswith(FIXED_VALUE_PREFIX)}
-
-
-def mapped_row(mapping: dict[str, str], header: set[str], raw: dict[str, Any]) -> dict[str, Any]:
-    """Canonical fields of one file row: a mapped column the file has (absent columns are left out, so they
-    change nothing), and every fixed value of the mapping."""
-    row: dict[str, Any] = {}
-    for field, column in mapping.items():
-        if column.startswith(FIXED_VALUE_PREFIX):
-            row[field] = column[len(FIXED_VALUE_PREFIX):]
-        elif column in header:
-            row[field] = raw.get(column)
-    return row
-
-
-def with_fixed_values(mapping: dict[str, str], row: dict[str, Any]) -> dict[str, Any]:
-    """A pushed row (webhook) with the mapping's fixed values where the row gives none."""
-    fixed = {field: column[len(FIXED_VALUE_PREFIX):] for field, column in mapping.items()
-             if column.startswith(FIXED_VALUE_PREFIX)}
-    return {**fixed, **{k: v for k, v in row.items() if v not in (None, "") or k not in fixed}}
-
-
-def import_rows(*, session: Session, source: SurveySource,
-                rows: Iterable[tuple[int, dict[str, Any] | InvalidInput]],
-                region: str = interactions_service.DEFAULT_REGION, labels: dict[str, str] | None = None,
-                writer: BackgroundWriter | None = None, progress: Progress | None = None,
-                total: int = 0) -> ImportReport:
-    """Store canonical rows (line number, fields) through `merge_response`; good rows are kept, bad ones
-    reported by line (a row the reader could not read comes as InvalidInput). Rows are written in chunks of
-    IMPORT_CHUNK: existing rows are fetched with one query per chunk and review cases opened per chunk. With a
-    `writer` (a background import) chunks are BACKGROUND_CHUNK rows and the writer commits at least at the end
-    of each (see BackgroundWriter), so a big import holds the database's write lock only briefly at a time
-    and others get their turn.
-    `progress(done, total)` follows the commits."""
-    report = ImportReport()
-    seen: dict[str, int] = {}
-    cache: dict[str, Any] = {}
-    chunk: list[tuple[int, dict[str, Any]]] = []
-    done = 0
-    chunk_size = IMPORT_CHUNK if writer is None else BACKGROUND_CHUNK
-
-    def flush_chunk() -> None:
-        existing = {r.response_id: r for r in session.exec(select(SurveyResponse).where(
-            SurveyResponse.source_id == source.id,
-            col(SurveyResponse.response_id).in_([c["response_id"] for _, c in chunk]))).all()}
-        changed: list[SurveyResponse] = []
-        with session.no_autoflush:  # new invitations are written in one batch, not before every query
-            for _, changes in chunk:
-                outcome, response = merge_response(session=session, source=source, changes=changes, cache=cache,
-                                                   existing=existing)
-                setattr(report, outcome, getattr(report, outcome) + 1)
-                if outcome != "unchanged" and response.responded_at is not None:
-                    changed.append(response)
-                if writer is not None:
-                    writer.row_done()
-        session.flush()
-        report.cases_opened += _after_import(session=session,
-                                             response_ids=[r.id for r in changed if r.id is not None])
-        if writer is not None:
-            writer.commit()
-        if progress is not None:
-            progress(done, total)
-        chunk.clear()
-
-    for line, row in rows:
-        done += 1
-        if isinstance(row, InvalidInput):
-            report.rejected.append(RowProblem(line=line, reason=row.message))
-            continue
-        try:
-            changes = parse_row(row, rule=source.rating_rule, labels=labels, clear=source.clear_when_empty,
-                                region=region)
-            if changes["response_id"] in seen:
-                raise RowRejected(f"{(labels or {}).get('response_id', 'response_id')} "
-                                  f"{changes['response_id']!r} repeats line {seen[changes['response_id']]}")
-            seen[changes["response_id"]] = line
-            chunk.append((line, changes))
-        except RowRejected as exc:
-            rid = row.get("response_id")
-            report.rejected.append(RowProblem(line=line, response_id=str(rid) if rid else None, reason=str(exc)))
-        if len(chunk) >= chunk_size:
-            flush_chunk()
-    if chunk:
-        flush_chunk()
-    return report
-
-
-def decode_upload(data: bytes, *, what: str) -> str:
-    """The text of an uploaded survey file (UTF-8, or UTF-16/32 by its byte-order mark; bytes that are not
-    UTF-8 are reported on their own line). Raises InvalidInput naming the file when it is not text."""
-    return decode_text(data, what=what)
-
-
-def csv_rows(*, source: SurveySource, text: str, what: str = "the CSV"
-             ) -> tuple[int, Iterator[tuple[int, dict[str, Any] | InvalidInput]]]:
-    """(number of data lines, canonical rows) of a CSV export read with the source's column mapping. Line 1
-    is the header; a mapped column the file lacks is left out of every row (it changes nothing), but the
-    response id column must be there (InvalidInput otherwise)."""
-    mapping = source.column_mapping
-    csv_file = CsvFile(text, required=[mapping["response_id"]], what=what)
-    header = set(csv_file.header)
-    total = max(len(text_lines(text)) - 1, 0)
-
-    def rows() -> Iterator[tuple[int, dict[str, Any] | InvalidInput]]:
-        for line, raw in csv_file.rows():
-            yield line, raw if isinstance(raw, InvalidInput) else mapped_row(mapping, header, raw)
-
-    return total, rows()
-
-
-def import_csv(*, session: Session, source: SurveySource, text: str, actor: Principal | None,
-               region: str = interactions_service.DEFAULT_REGION, what: str = "the CSV",
-               writer: BackgroundWriter | None = None, progress: Progress | None = None) -> ImportReport:
-    """Import a CSV export with the source's column mapping (see csv_rows and import_rows). The caller
-    commits; a background import's `writer` commits every BACKGROUND_CHUNK rows."""
-    total, rows = csv_rows(source=source, text=text, what=what)
-    report = import_rows(session=session, source=source, rows=rows, region=region,
-                         labels=column_labels(source.column_mapping), writer=writer, progress=progress, total=total)
-    audit.record(session=session, actor=actor, action="survey.import", record_type="survey_source",
-                 record_id=source.id, after={"created": report.created, "updated": report.updated,
-                                             "unchanged": report.unchanged, "rejected": len(report.rejected),
-                                             "cases_opened": report.cases_opened})
-    return report
-
-
-# ---------------------------------------------------------------- webhook
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value for a body: `sha256=<hex HMAC-SHA256 of the raw body>`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify_signature(*, source: SurveySource, body: bytes, header: str | None) -> None:
-    """Raises Unauthorized unless `header` is the HMAC of the raw body with the source's secret
-    (compared in constant time)."""
-    expected = sign(source.webhook_secret, body)
-    if not header or not hmac.compare_digest(expected.encode(), header.strip().encode()):
-        raise Unauthorized("bad or missing webhook signature")
-
-
-def ingest_webhook(*, session: Session, source_name: str, body: bytes, signature: str | None,
-                   region: str = interactions_service.DEFAULT_REGION) -> ImportReport:
-    """A signed delivery: one response object, or {"responses": [...]}. An unknown source and a bad signature
-    both raise Unauthorized (nothing stored, nothing revealed); a replay changes nothing."""
-    source = get_source_by_name(session=session, name=source_name)
-    if source is None:
-        raise Unauthorized("bad or missing webhook signature")
-    verify_signature(source=source, body=body, header=signature)
-    try:
-        payload = clean_json(json.loads(body))
-    except ValueError as exc:
-        raise InvalidInput(f"the body is not JSON: {exc}") from exc
-    except RecursionError as exc:
-        raise InvalidInput("the body is not JSON: nested too deeply") from exc
-    items = payload.get("responses") if isinstance(payload, dict) and "responses" in payload else [payload]
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise InvalidInput("expected a response object or {\"responses\": [objects]}")
-    rows = ((index + 1, with_fixed_values(source.column_mapping,
-                                          {k: v for k, v in item.items() if k in CANONICAL_FIELDS}))
-            for index, item in enumerate(items))
-    report = import_rows(session=session, source=source, rows=rows, region=region)
-    if report.created or report.updated:
-        audit.record(session=session, actor=None, action="survey.webhook", record_type="survey_source",
-                     record_id=source.id, after={"created": report.created, "updated": report.updated,
-                                                 "rejected": len(report.rejected)})
-    return report
 
 
 # ---------------------------------------------------------------- reading
@@ -595,7 +388,7 @@ def link_response_manually(*, session: Session, response_id: int, interaction_id
     response = linking.link_manually(session=session, response_id=response_id, interaction_id=interaction_id,
                                      actor=actor, reason=reason)
     assert response.id is not None
-    _after_import(session=session, response_ids=[response.id])
+    after_answers_changed(session=session, response_ids=[response.id])
     return response
 
 
@@ -612,5 +405,5 @@ def relink_unlinked(*, session: Session) -> int:
         if response.link_status == LinkStatus.LINKED and response.id is not None:
             linked.append(response.id)
     session.flush()
-    _after_import(session=session, response_ids=linked)
+    after_answers_changed(session=session, response_ids=linked)
     return len(linked)

@@ -14,8 +14,9 @@ from app.core.jobs import JobContext, JobKind, JobQueue, PermanentJobError, job_
 from app.core.models import Job
 from app.core.settings import Settings
 from app.core.storage import BlobStore
-from app.ingest.service import background_priority
+from app.ingest.writing import background_priority
 from app.surveys import service
+from app.surveys.imports import BackgroundWriter, csv_rows, decode_upload, import_csv
 
 IMPORT_KIND = JobKind.SURVEYS_IMPORT
 PROGRESS_EVERY_SECONDS = 1.0  # progress is a write too: at most one a second
@@ -33,7 +34,7 @@ def start_import(*, session: Session, settings: Settings, queue: JobQueue, sourc
     its result is the import report with every rejected line."""
     source = service.get_source(session=session, source_id=source_id)
     what = Path(filename).name or "the CSV"
-    service.csv_rows(source=source, text=service.decode_upload(data, what=what), what=what)
+    csv_rows(source=source, text=decode_upload(data, what=what), what=what)
     stored = uploads_store(settings).put_chunks([data], max_bytes=settings.max_upload_bytes)
     job = queue.enqueue(session=session, kind=IMPORT_KIND, created_by=user_id, payload={
         "source_id": source_id, "sha256": stored.sha256, "filename": what})
@@ -63,10 +64,10 @@ def run_import(context: JobContext) -> dict[str, Any]:
         with background_priority(), write_transactions(), session_scope(context.runtime.sessions) as session:
             source = service.get_source(session=session, source_id=int(payload["source_id"]))
 
-            report = service.import_csv(session=session, source=source, actor=None, what=what,
-                                        text=service.decode_upload(path.read_bytes(), what=what),
-                                        region=settings.phone_default_region, writer=service.BackgroundWriter(session),
-                                        progress=progress)
+            report = import_csv(session=session, source=source, actor=None, what=what,
+                                text=decode_upload(path.read_bytes(), what=what),
+                                region=settings.phone_default_region, writer=BackgroundWriter(session),
+                                progress=progress)
     except InvalidInput as exc:
         raise PermanentJobError(exc.message) from exc
     return report.model_dump()

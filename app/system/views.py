@@ -19,7 +19,7 @@ from app.core.jobs import JobKind, list_jobs
 from app.core.models import AuditEvent, Job, JobStatus
 from app.core.security import Role
 from app.core.web import NavItem, render
-from app.ingest import service as ingest
+from app.ingest.calls import ingest_recording
 from app.ingest.models import CustomerIn, RecordingMetadata
 from app.system import docs, service
 
@@ -201,9 +201,9 @@ def upload_recording(
             agent=agent or None, queue=queue_name.strip() or None,
             customer=CustomerIn(name=customer_name.strip() or None, phone=customer_phone.strip() or None),
             channel_map="mixed" if layout == "mixed" else "agent,customer")
-        stored = ingest.ingest_recording(session=session, settings=settings, queue=queue,
-                                         chunks=iter(lambda: file.file.read(1 << 20), b""),
-                                         filename=file.filename or "", metadata=metadata, actor=principal)
+        stored = ingest_recording(session=session, settings=settings, queue=queue,
+                                  chunks=iter(lambda: file.file.read(1 << 20), b""),
+                                  filename=file.filename or "", metadata=metadata, actor=principal)
     except ValidationError as exc:
         session.rollback()
         first = plain_validation_detail(dict(exc.errors()[0]))

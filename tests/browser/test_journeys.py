@@ -35,6 +35,7 @@ from app.evaluations.models import AnswerIn, Evaluation
 from app.interactions import service as interactions
 from app.interactions.models import Interaction, Recording, Segment
 from app.reviews import service as reviews
+from app.reviews.meetings import create_meeting
 from app.reviews.models import CaseStatus, MeetingCreate, ReviewCase
 from app.scorecards import service as scorecards
 from app.social import service as social
@@ -130,7 +131,7 @@ def _review_meeting(session: Session) -> int:
         for to in (CaseStatus.INVESTIGATING, CaseStatus.READY):
             if case.status == CaseStatus.OPEN or (to == CaseStatus.READY and case.status == CaseStatus.INVESTIGATING):
                 reviews.change_status(session=session, case=case, to=to, actor=None, reason="journey: prepared")
-    meeting = reviews.create_meeting(session=session, actor=principal_of(executive), data=MeetingCreate(
+    meeting = create_meeting(session=session, actor=principal_of(executive), data=MeetingCreate(
         period=utcnow().strftime("%Y-%m"), held_on=utcnow().date(), title="Journey review meeting",
         attendees=["Erin Executive"], case_ids=[c.id for c in cases if c.id is not None], additional=True))
     session.commit()

@@ -16,7 +16,7 @@ from app.core.db import make_engine, session_factory, session_scope
 from app.core.migrate import upgrade
 from app.core.security import make_password_hasher
 from app.evaluations import service as evaluations
-from app.ingest import service as ingest
+from app.ingest.calls import ingest_recording
 from app.ingest.models import RecordingMetadata
 from app.interactions.models import Segment
 from app.scorecards import service as scorecards
@@ -43,7 +43,7 @@ def pl_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, i
         for username, roles in (("pl_eva", ["evaluator"]), ("pl_ada", ["agent"])):
             auth_service.create_user(session=session, hasher=hasher, actor=None, data=UserCreate(
                 username=username, password=TEST_PASSWORD, display_name=username, roles=roles))
-        stored = ingest.ingest_recording(
+        stored = ingest_recording(
             session=session, settings=settings, queue=None, chunks=[wav.read_bytes()], filename="call.wav",
             metadata=RecordingMetadata(external_id="player-1", started_at=datetime(2026, 11, 2, 9, tzinfo=UTC),
                                        agent="pl_ada"), actor=None)

@@ -37,6 +37,6 @@ def no_transcription_jobs(monkeypatch, request):
     """Uploads would run the speech feature's transcription inline (immediate queue): keep these tests fast,
     except the ones about transcription."""
     if "transcription" not in request.node.name:
-        from app.ingest import service
+        from app.ingest import calls
 
-        monkeypatch.setattr(service, "registered_kinds", lambda: [])
+        monkeypatch.setattr(calls, "registered_kinds", lambda: [])

@@ -142,3 +142,18 @@ def test_logout_everywhere_ends_other_browsers_and_login_rotates_the_session(app
         sign_in(phone, "ada")
         assert laptop.post("/api/auth/logout-all").status_code == 204
         assert phone.get("/api/me").status_code == 401
+
+
+def test_user_names_by_id_reads_the_display_name_else_the_username(session, make_user):
+    """The one look-up every page uses to show who did what: one name per known id, nothing for None or an id
+    that names nobody."""
+    from app.auth.service import user_names
+
+    ada = make_user("agent", username="ada", display_name="Ada Lovelace")
+    bob = make_user("coach", username="bob")
+    bob.display_name = ""
+    session.add(bob)
+    session.commit()
+    assert user_names(session=session, ids=[ada.id, bob.id, None, 99_999, ada.id]) == {
+        ada.id: "Ada Lovelace", bob.id: "bob"}
+    assert user_names(session=session, ids=[None]) == {}

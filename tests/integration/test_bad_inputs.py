@@ -17,7 +17,7 @@ from sqlmodel import select
 from app.core.web import make_templates
 from app.interactions.models import Customer, Interaction, Message
 from app.reviews import pack
-from app.reviews import service as reviews
+from app.reviews.meetings import get_meeting
 from app.reviews.models import ReviewCase
 from app.surveys.models import SurveyResponse
 from tests.conftest import BACKENDS, sign_in
@@ -270,7 +270,7 @@ def _assert_pack_escaped(world: World) -> None:
     meeting = world.client.post("/api/reviews/meetings", json={
         "period": cases[0].period, "held_on": "2026-12-01", "case_ids": [c.id for c in cases]})
     assert meeting.status_code == 201, meeting.text
-    reviewed = reviews.get_meeting(session=world.session, meeting_id=meeting.json()["id"])
+    reviewed = get_meeting(session=world.session, meeting_id=meeting.json()["id"])
     settings = world.settings
     context = pack.pack_context(session=world.session, meeting=reviewed)
     html = make_templates(str(settings.frontend_dir / "templates"), settings.display_timezone).env.get_template(

@@ -30,6 +30,7 @@ from app.interactions.models import Interaction, Message, Segment
 from app.nlp import service as nlp
 from app.reviews import pack
 from app.reviews import service as reviews
+from app.reviews.meetings import create_meeting
 from app.reviews.models import MeetingCreate
 from app.social import service as social
 from app.social.threads import Post, record_thread
@@ -140,7 +141,7 @@ def world(session, make_user, settings, tmp_path):
     session.flush()
     assert reviews.open_cases_for_responses(session=session, response_ids=[response.id]) == 1
     case = reviews.list_cases(session=session, principal=principal_of(executive))[0]
-    meeting = reviews.create_meeting(session=session, actor=principal_of(executive), data=MeetingCreate(
+    meeting = create_meeting(session=session, actor=principal_of(executive), data=MeetingCreate(
         period=T0.strftime("%Y-%m"), held_on=date.today(), case_ids=[case.id]))
     session.commit()
     pack.build_and_store(session=session, meeting_id=meeting.id, settings=settings)

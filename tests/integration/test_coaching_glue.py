@@ -97,8 +97,10 @@ def test_rules_and_before_after_on_real_evaluations(session, world):
 
 def test_review_retraining_actions_are_picked_up_once(session, make_user):
     from app.reviews import service as reviews
+    from app.reviews.actions import add_action
     from app.reviews.models import ActionCreate, ReviewCase
     from app.surveys import service as surveys
+    from app.surveys.imports import import_csv
     from tests.fixtures.surveys.support import make_customer, read
     from tests.fixtures.surveys.support import make_interaction as make_call
 
@@ -107,11 +109,11 @@ def test_review_retraining_actions_are_picked_up_once(session, make_user):
     maria = make_customer(session, "Maria Lopez", email="maria.lopez@example.com", phone="+447700900123")
     call = make_call(session, "call-001", "2026-11-02T09:00:00", customer=maria, agent_id=cara.id)
     source = surveys.create_source(session=session, name="demo", actor=None)
-    surveys.import_csv(session=session, source=source, text=read("basic.csv"), actor=None)
+    import_csv(session=session, source=source, text=read("basic.csv"), actor=None)
     case = next(c for c in session.exec(select(ReviewCase)).all()
                 if call.id in [i.interaction_id for i in reviews.case_story(session=session, case=c).items])
     executive = principal_of(make_user("executive", username="erin"))
-    action = reviews.add_action(session=session, case=case, actor=executive, data=ActionCreate(
+    action = add_action(session=session, case=case, actor=executive, data=ActionCreate(
         kind="retrain_staff", agent_id=cara.id, topic="Broadband fault call-backs", description="Call back"))
     made = sources.pick_up_retraining(session)
     assert len(made) == 1 and made[0].source_kind == "review_action" and made[0].source_id == action.id

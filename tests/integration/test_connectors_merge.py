@@ -20,7 +20,8 @@ from app.connectors.common import import_call_records, import_interactions
 from app.connectors.email import import_mailbox
 from app.core.settings import Settings
 from app.core.timeutil import as_utc
-from app.ingest import service as ingest
+from app.ingest.calls import import_calls
+from app.ingest.chats import import_chats
 from app.ingest.models import ImportReport
 from app.interactions.models import Interaction, InteractionLeg, Message
 from tests.integration.connectors_support import ASTERISK_ROWS, tone
@@ -159,7 +160,7 @@ def _calls_manifest(session: Session, settings: Settings, directory: Path, rows:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    return ingest.import_calls(session=session, settings=settings, queue=None, directory=directory, source=source)
+    return import_calls(session=session, settings=settings, queue=None, directory=directory, source=source)
 
 
 def test_calls_manifest_without_columns_keeps_direction_queue_agent_and_transfers(
@@ -255,8 +256,8 @@ CHAT = [{"conversation_id": "k-1", "message_id": "k-1-1", "sent_at": "2026-11-02
 
 
 def _chats(session: Session, settings: Settings, directory: Path, lines: Any, source: str) -> ImportReport:
-    return ingest.import_chats(session=session, records=list(enumerate(lines, start=1)), source=source,
-                               settings=settings)
+    return import_chats(session=session, records=list(enumerate(lines, start=1)), source=source,
+                        settings=settings)
 
 
 def test_chat_lines_without_queue_names_or_customer_keep_them(session: Session, settings: Settings,

@@ -5,13 +5,13 @@ from datetime import timedelta
 from sqlmodel import select
 
 from app.core.timeutil import utcnow
-from app.ingest import service as ingest
+from app.ingest.social import import_social
 from app.social.models import SocialThreadState
 
 
 def test_an_imported_social_post_starts_its_care_clock(session):
     posted = utcnow() - timedelta(minutes=10)
-    report = ingest.import_social(session=session, source="twitter", records=[(1, {
+    report = import_social(session=session, source="twitter", records=[(1, {
         "platform": "twitter", "post_id": "p-1", "parent_id": None, "author_handle": "@someone",
         "display_name": "Some One", "follower_count": 12, "is_public": True, "author_role": "customer",
         "agent": None, "text": "My broadband is down again", "created_at": posted.isoformat(), "url": None})])

@@ -11,6 +11,7 @@ from app.evaluations import calibration
 from app.evaluations import service as evaluations
 from app.evaluations.models import AnswerIn
 from app.surveys import service as surveys
+from app.surveys.imports import import_csv
 from tests.conftest import sign_in
 from tests.integration.evaluations_support import FULL_MARKS, load_small_form, make_interaction
 
@@ -63,7 +64,7 @@ def test_executive_home_shows_the_bad_rating_trend(client, session, make_user):
                                         (last_month, "good"), (now, "good")]):
         rows.append(f"r{n},{when.isoformat()},{when.isoformat()},call,ada,{rating}")
     source = surveys.create_source(session=session, name="pulse", actor=None)
-    report = surveys.import_csv(session=session, source=source, text="\n".join(rows) + "\n", actor=None)
+    report = import_csv(session=session, source=source, text="\n".join(rows) + "\n", actor=None)
     assert report.created == 5, report
     home = client.get("/", headers=HTML).text
     assert "Bad ratings, last 6 months" in home

@@ -5,6 +5,7 @@ the conversation's."""
 from sqlmodel import select
 
 from app.ingest import service
+from app.ingest.chats import import_chats
 from app.ingest.models import WebhookInteraction
 from app.interactions.models import InteractionLeg
 
@@ -44,8 +45,8 @@ def test_chat_lines_without_an_agent_keep_the_conversations_agent_and_queue(sess
               "author_role": "agent", "agent": "ada", "text": "Hi, how can I help?"}]
     later = [{"conversation_id": "k-1", "message_id": "k-1-3", "sent_at": "2026-11-02T09:05:00Z",
               "author_role": "customer", "text": "Thanks, sorted"}]
-    service.import_chats(session=session, records=list(enumerate(first, start=1)), source="chat")
-    report = service.import_chats(session=session, records=list(enumerate(later, start=1)), source="chat")
+    import_chats(session=session, records=list(enumerate(first, start=1)), source="chat")
+    report = import_chats(session=session, records=list(enumerate(later, start=1)), source="chat")
     assert report.updated == 1
     from app.interactions import service as interactions
 

@@ -4,7 +4,10 @@
 from sqlmodel import select
 
 from app.ingest import service
+from app.ingest.chats import import_chats, read_records
+from app.ingest.email_threads import import_emails
 from app.ingest.emails import iter_email_sources
+from app.ingest.social import import_social, read_social
 from app.interactions import customers
 from app.interactions import service as interactions
 from app.interactions.models import Interaction, InteractionLeg, Message
@@ -13,8 +16,8 @@ from tests.integration.interactions_support import FIXTURES, agents  # noqa: F40
 
 
 def test_chat_jsonl_import_reports_bad_lines_keeps_good_ones_and_is_idempotent(session, agents):
-    report = service.import_chats(session=session, records=service.read_records(FIXTURES / "chats.jsonl"),
-                                  source="t")
+    report = import_chats(session=session, records=read_records(FIXTURES / "chats.jsonl"),
+                  source="t")
     assert (report.created, report.updated, report.unchanged) == (2, 0, 0)
     assert [(r.line, r.reason.split(":")[0]) for r in report.rejected] == [
         (6, "not valid JSON"), (7, "sent_at"), (8, "unknown agent 'nobody'")]
@@ -27,33 +30,33 @@ def test_chat_jsonl_import_reports_bad_lines_keeps_good_ones_and_is_idempotent(s
     assert customers.find_customer_by_identity(session=session, kind="email",
                                                   value="maria.lopez@EXAMPLE.com").id == maria.id
 
-    again = service.import_chats(session=session, records=service.read_records(FIXTURES / "chats.jsonl"),
-                                 source="t")
+    again = import_chats(session=session, records=read_records(FIXTURES / "chats.jsonl"),
+                 source="t")
     assert (again.created, again.updated, again.unchanged, len(again.rejected)) == (0, 0, 2, 3)
 
 
 def test_chat_csv_import_reports_rows_by_line(session, agents):
-    report = service.import_chats(session=session, records=service.read_records(FIXTURES / "chats.csv"), source="t")
+    report = import_chats(session=session, records=read_records(FIXTURES / "chats.csv"), source="t")
     assert (report.created, report.unchanged) == (2, 0)
     assert [r.line for r in report.rejected] == [4, 5]
     assert "author_role" in report.rejected[0].reason and "phone" in report.rejected[1].reason
     assert interactions.get_by_external_id(session=session, source="t", external_id="csv-3") is not None
-    again = service.import_chats(session=session, records=service.read_records(FIXTURES / "chats.csv"), source="t")
+    again = import_chats(session=session, records=read_records(FIXTURES / "chats.csv"), source="t")
     assert (again.created, again.unchanged) == (0, 2)
 
 
 def test_chat_moving_between_agents_gets_legs(session, agents):
     rows = [{"conversation_id": "x", "message_id": str(n), "sent_at": f"2026-09-15T10:0{n}:00+00:00",
              "author_role": "agent", "agent": agent, "text": "hi"} for n, agent in enumerate(["ada", "ben", "ben"])]
-    service.import_chats(session=session, records=enumerate(rows, 1), source="t")
+    import_chats(session=session, records=enumerate(rows, 1), source="t")
     chat = interactions.get_by_external_id(session=session, source="t", external_id="x")
     legs = session.exec(select(InteractionLeg).where(InteractionLeg.interaction_id == chat.id)).all()
     assert [leg.agent_id for leg in legs] == [agents["ada"].id, agents["ben"].id]
 
 
 def test_social_import_threads_posts_and_keeps_source_fields(session, agents):
-    report = service.import_social(session=session, records=service.read_social(FIXTURES / "social.json"),
-                                   source="t")
+    report = import_social(session=session, records=read_social(FIXTURES / "social.json"),
+                   source="t")
     assert (report.created, report.unchanged) == (2, 0)
     assert [r.line for r in report.rejected] == [5]
     thread = interactions.get_by_external_id(session=session, source="t", external_id="tw-100")
@@ -71,16 +74,16 @@ def test_social_import_threads_posts_and_keeps_source_fields(session, agents):
     # a later reply joins its thread
     late = {"platform": "twitter", "post_id": "tw-103", "parent_id": "tw-102", "author_handle": "@acme_help",
             "author_role": "agent", "agent": "sam", "text": "Fixed now", "created_at": "2026-09-18T10:00:00+00:00"}
-    report = service.import_social(session=session, records=[(1, late)], source="t")
+    report = import_social(session=session, records=[(1, late)], source="t")
     assert (report.created, report.updated) == (0, 1)
     assert len(interactions.interaction_messages(session=session, interaction_id=thread.id)) == 4
-    again = service.import_social(session=session, records=service.read_social(FIXTURES / "social.json"),
-                                  source="t")
+    again = import_social(session=session, records=read_social(FIXTURES / "social.json"),
+                  source="t")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
 
 
 def test_emails_are_threaded_html_made_text_and_attachments_recorded(session, agents):
-    report = service.import_emails(session=session, sources=iter_email_sources(FIXTURES / "emails"), source="t")
+    report = import_emails(session=session, sources=iter_email_sources(FIXTURES / "emails"), source="t")
     assert (report.created, report.updated) == (2, 0)
     assert len(report.rejected) == 1 and report.rejected[0].item == "05-broken.eml"
     thread = interactions.get_by_external_id(session=session, source="t", external_id="q1@example.com")
@@ -96,14 +99,14 @@ def test_emails_are_threaded_html_made_text_and_attachments_recorded(session, ag
     customer = customers.find_customer_by_identity(session=session, kind="email", value="maria.lopez@example.com")
     assert thread.customer_id == customer.id
 
-    again = service.import_emails(session=session, sources=iter_email_sources(FIXTURES / "emails"), source="t")
+    again = import_emails(session=session, sources=iter_email_sources(FIXTURES / "emails"), source="t")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
 
 
 def test_email_reply_imported_later_joins_the_thread(session, agents, tmp_path):
     files = sorted((FIXTURES / "emails").glob("0[1-3]*.eml"))
-    first = service.import_emails(session=session, sources=[(f.name, f.read_bytes()) for f in files[:1]], source="t")
-    later = service.import_emails(session=session, sources=[(f.name, f.read_bytes()) for f in files[1:]], source="t")
+    first = import_emails(session=session, sources=[(f.name, f.read_bytes()) for f in files[:1]], source="t")
+    later = import_emails(session=session, sources=[(f.name, f.read_bytes()) for f in files[1:]], source="t")
     assert (first.created, later.created, later.updated) == (1, 0, 1)
     emails = session.exec(select(Interaction).where(Interaction.channel == "email")).all()
     assert len(emails) == 1
@@ -111,15 +114,15 @@ def test_email_reply_imported_later_joins_the_thread(session, agents, tmp_path):
     mbox = tmp_path / "archive.mbox"
     mbox.write_bytes(b"".join(b"From x@example.com Mon Sep 21 09:00:00 2026\n" + f.read_bytes() + b"\n"
                               for f in files))
-    report = service.import_emails(session=session, sources=iter_email_sources(mbox), source="t")
+    report = import_emails(session=session, sources=iter_email_sources(mbox), source="t")
     assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
 
 
 def test_identities_meeting_across_channels_merge_the_customer(session, agents):
-    service.import_social(session=session, records=service.read_social(FIXTURES / "social.json"), source="t")
+    import_social(session=session, records=read_social(FIXTURES / "social.json"), source="t")
     tweet_customer = customers.find_customer_by_identity(session=session, kind="social", value="marial",
                                                             platform="twitter")
-    service.import_chats(session=session, records=service.read_records(FIXTURES / "chats.jsonl"), source="t")
+    import_chats(session=session, records=read_records(FIXTURES / "chats.jsonl"), source="t")
     webhook = {"source": "crm", "external_id": "case-9", "channel": "chat", "started_at": "2026-09-20T10:00:00+00:00",
                "customer": {"phone": "07700900123", "identities": [{"kind": "social", "platform": "twitter",
                                                                      "value": "@marial"}]}}

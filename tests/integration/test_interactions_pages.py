@@ -7,8 +7,10 @@ import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from app.ingest import service
+from app.ingest.chats import import_chats, read_records
+from app.ingest.email_threads import import_emails
 from app.ingest.emails import iter_email_sources
+from app.ingest.social import import_social, read_social
 from app.interactions import customers
 from app.interactions import service as interactions
 from app.interactions.models import Recording
@@ -19,9 +21,9 @@ HTML = {"accept": "text/html"}
 
 
 def load_fixtures(session):
-    service.import_social(session=session, records=service.read_social(FIXTURES / "social.json"), source="t")
-    service.import_chats(session=session, records=service.read_records(FIXTURES / "chats.jsonl"), source="t")
-    service.import_emails(session=session, sources=iter_email_sources(FIXTURES / "emails"), source="t")
+    import_social(session=session, records=read_social(FIXTURES / "social.json"), source="t")
+    import_chats(session=session, records=read_records(FIXTURES / "chats.jsonl"), source="t")
+    import_emails(session=session, sources=iter_email_sources(FIXTURES / "emails"), source="t")
 
 
 def test_untrusted_text_is_escaped_on_every_page(client, session, agents):
@@ -92,7 +94,7 @@ def test_call_page_shows_player_and_not_transcribed_placeholder(client, session,
 
 def test_search_page_keeps_filters_in_the_url_and_paginates(client, session, agents):
     for n in range(25):
-        service.import_chats(session=session, source="t", records=[(1, {
+        import_chats(session=session, source="t", records=[(1, {
             "conversation_id": f"p{n}", "message_id": "1", "sent_at": f"2026-09-{n + 1:02d}T10:00:00+00:00",
             "author_role": "customer", "customer_email": "many@example.com", "text": f"router reboot number {n}"})])
     sign_in(client, "admin")

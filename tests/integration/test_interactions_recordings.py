@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from app.core.jobs import _HANDLERS, JobSpec, registered_kinds
 from app.core.models import Job
-from app.ingest import service
+from app.ingest.calls import import_calls
 from app.interactions import customers
 from app.interactions import service as interactions
 from app.interactions.models import InteractionLeg, Recording
@@ -133,8 +133,8 @@ def test_calls_manifest_with_transfers_bad_rows_and_reimport(session, settings, 
         "call-006,call-001.wav,yesterday,inbound,support,dan,,,,mixed,\n"
         "call-007,call-001.wav,2026-09-16T12:00:00+00:00,inbound,support,dan,,,,mixed,ben@billing\n")
     seen = []
-    report = service.import_calls(session=session, settings=settings, queue=None, directory=calls, source="demo",
-                                  progress=lambda done, total: seen.append((done, total)))
+    report = import_calls(session=session, settings=settings, queue=None, directory=calls, source="demo",
+                          progress=lambda done, total: seen.append((done, total)))
     assert (report.created, report.updated, report.unchanged) == (3, 0, 0)
     assert [(r.line, r.item) for r in report.rejected] == [(5, "call-004"), (6, "call-005"), (7, "call-006"), (8, "call-007")]
     assert "not a readable audio file" in report.rejected[0].reason and "not found" in report.rejected[1].reason
@@ -149,7 +149,7 @@ def test_calls_manifest_with_transfers_bad_rows_and_reimport(session, settings, 
         session=session, source="demo", external_id="call-003").id)
     assert mono.channel_map == {"0": "mixed"} and mono.format == "flac"
 
-    again = service.import_calls(session=session, settings=settings, queue=None, directory=calls, source="demo")
+    again = import_calls(session=session, settings=settings, queue=None, directory=calls, source="demo")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
 
 

@@ -198,7 +198,7 @@ def test_jobs_scores_and_social_tables_show_in_words_and_export_the_stored_value
     sign_in(client, "root")
     jobs = client.get("/jobs").text
     assert _headings(jobs) == ["#", "Job", "Status", "Progress", "Attempts", "Created", "Finished", "Outcome"]
-    assert "<td>Speech: transcribe</td>" in jobs and '<span class="error">no &lt;audio&gt;</span>' in jobs
+    assert "<td>Transcribe a recording</td>" in jobs and '<span class="error">no &lt;audio&gt;</span>' in jobs
     job_rows = _csv(client, "/jobs")
     assert job_rows[0] == ["id", "kind", "status", "progress", "progress_message", "attempts", "created_at",
                            "finished_at", "error", "result"]

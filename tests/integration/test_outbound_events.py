@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from app.connectors import webhooks
 from app.connectors.models import WebhookDelivery
-from app.reviews import service as reviews
+from app.reviews.actions import announce_overdue_actions
 from app.reviews.models import ReviewAction
 from app.social import alerts
 from app.social.sweep import sweep
@@ -83,9 +83,9 @@ def test_action_overdue_fires_once(session, hook, meeting_world, make_user):  # 
                         due_date=date(2026, 12, 1), status="done")
     session.add_all([action, done])
     session.commit()
-    assert reviews.announce_overdue_actions(session=session, today=date(2026, 12, 1)) == 0  # due today: not late
-    assert reviews.announce_overdue_actions(session=session, today=date(2026, 12, 2)) == 1
-    assert reviews.announce_overdue_actions(session=session, today=date(2026, 12, 3)) == 0
+    assert announce_overdue_actions(session=session, today=date(2026, 12, 1)) == 0  # due today: not late
+    assert announce_overdue_actions(session=session, today=date(2026, 12, 2)) == 1
+    assert announce_overdue_actions(session=session, today=date(2026, 12, 3)) == 0
     session.commit()
     assert _events(session, "action.overdue") == [{
         "action_id": action.id, "agent_id": None, "coach_id": coach.id, "title": "call-backs",

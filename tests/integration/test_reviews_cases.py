@@ -10,8 +10,16 @@ from app.auth.service import principal_of
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.models import AuditEvent
 from app.reviews import service
+from app.reviews.actions import (
+    add_action,
+    mark_retraining_assigned,
+    retraining_actions_without_assignment,
+    update_action,
+)
+from app.reviews.meetings import add_ready_cases, create_meeting, meeting_cases
 from app.reviews.models import ActionCreate, ActionUpdate, ConfigUpdate, MeetingCreate, ReviewCase
 from app.surveys import service as surveys
+from app.surveys.imports import import_csv
 from tests.conftest import sign_in
 from tests.fixtures.surveys.support import make_customer, make_interaction, read
 
@@ -28,7 +36,7 @@ def world(session, make_user):
                             agent_id=ben.id)
     tweet = make_interaction(session, "tw-1", "2026-11-03T18:00:00", channel="social", customer=maria)
     source = surveys.create_source(session=session, name="demo", actor=None)
-    report = surveys.import_csv(session=session, source=source, text=read("basic.csv"), actor=None)
+    report = import_csv(session=session, source=source, text=read("basic.csv"), actor=None)
     executive, evaluator = make_user("executive", username="erin"), make_user("evaluator", username="eva")
     cases = {session.get(surveys.SurveyResponse, c.survey_response_id).response_id: c
              for c in session.exec(select(ReviewCase)).all()}
@@ -41,7 +49,7 @@ def test_every_bad_response_opens_exactly_one_case(session, world):
     assert world["report"].cases_opened == 2
     assert set(world["cases"]) == {"r2", "r7"}
     text = read("basic.csv").replace("nobody called back", "nobody ever called back")
-    again = surveys.import_csv(session=session, source=world["source"], text=text, actor=None)
+    again = import_csv(session=session, source=world["source"], text=text, actor=None)
     assert again.updated == 1 and again.cases_opened == 0
     assert len(session.exec(select(ReviewCase)).all()) == 2
     opened = session.exec(select(AuditEvent).where(AuditEvent.action == "review_case.open")).all()
@@ -52,7 +60,7 @@ def test_acceptable_answers_open_cases_when_configured(session, world):
     service.update_config(session=session, data=ConfigUpdate(open_for_bands=["bad", "acceptable"]),
                           actor=world["exec"])
     text = read("basic.csv").replace("r8,", "r9,")
-    report = surveys.import_csv(session=session, source=world["source"], text=text, actor=None)
+    report = import_csv(session=session, source=world["source"], text=text, actor=None)
     assert report.created == 1 and report.cases_opened == 1
 
 
@@ -60,7 +68,7 @@ def test_all_answers_of_a_chosen_agent_open_cases(session, world):
     service.update_config(session=session, data=ConfigUpdate(open_for_agent_ids=[world["ben"].id]),
                           actor=world["exec"])
     text = read("basic.csv").replace("r5,", "r10,")  # r5 is a good CSAT 4 about ben
-    report = surveys.import_csv(session=session, source=world["source"], text=text, actor=None)
+    report = import_csv(session=session, source=world["source"], text=text, actor=None)
     assert report.created == 1 and report.cases_opened == 1
 
 
@@ -109,22 +117,22 @@ def test_state_machine_and_decisions_are_audited(session, world):
 def test_actions_and_the_retraining_hook(session, world):
     case = world["cases"]["r2"]
     with pytest.raises(InvalidInput):
-        service.add_action(session=session, case=case, actor=world["exec"],
-                           data=ActionCreate(kind="retrain_staff", agent_id=world["cara"].id))
-    retrain = service.add_action(session=session, case=case, actor=world["exec"], data=ActionCreate(
+        add_action(session=session, case=case, actor=world["exec"],
+                   data=ActionCreate(kind="retrain_staff", agent_id=world["cara"].id))
+    retrain = add_action(session=session, case=case, actor=world["exec"], data=ActionCreate(
         kind="retrain_staff", agent_id=world["cara"].id, topic="broadband fault call-backs",
         due_date=date(2026, 12, 15)))
-    shop = service.add_action(session=session, case=case, actor=world["exec"], data=ActionCreate(
+    shop = add_action(session=session, case=case, actor=world["exec"], data=ActionCreate(
         kind="change_shop_process", site_id=world["ada"].site_id, description="Book engineer from the shop"))
     with pytest.raises(Forbidden):
-        service.add_action(session=session, case=case, actor=world["eva"],
-                           data=ActionCreate(kind="change_business_flow", description="x"))
-    assert [a.id for a in service.retraining_actions_without_assignment(session=session)] == [retrain.id]
-    service.mark_retraining_assigned(session=session, action_id=retrain.id, coaching_assignment_id=77, actor=None)
-    assert service.retraining_actions_without_assignment(session=session) == []
+        add_action(session=session, case=case, actor=world["eva"],
+                   data=ActionCreate(kind="change_business_flow", description="x"))
+    assert [a.id for a in retraining_actions_without_assignment(session=session)] == [retrain.id]
+    mark_retraining_assigned(session=session, action_id=retrain.id, coaching_assignment_id=77, actor=None)
+    assert retraining_actions_without_assignment(session=session) == []
     assert retrain.status == "in_progress"
-    service.update_action(session=session, action=shop, actor=world["exec"],
-                          data=ActionUpdate(status="done", outcome="Shop staff briefed"))
+    update_action(session=session, action=shop, actor=world["exec"],
+                  data=ActionUpdate(status="done", outcome="Shop staff briefed"))
     events = [e.action for e in session.exec(select(AuditEvent).where(
         AuditEvent.record_type == "review_action")).all()]
     assert events.count("review_action.create") == 2 and "review_action.update" in events
@@ -136,22 +144,22 @@ def test_meeting_agenda_in_order(session, world):
     for case in (r7, r2):
         service.change_status(session=session, case=case, to="investigating", actor=world["eva"])
         service.change_status(session=session, case=case, to="ready_for_meeting", actor=world["eva"])
-    default = service.create_meeting(session=session, actor=world["exec"], data=MeetingCreate(
+    default = create_meeting(session=session, actor=world["exec"], data=MeetingCreate(
         period="2026-11", held_on=date(2026, 12, 3), attendees=["Erin", "Alex"]))
-    assert [c.id for c in service.meeting_cases(session=session, meeting_id=default.id)] == [r2.id, r7.id]
+    assert [c.id for c in meeting_cases(session=session, meeting_id=default.id)] == [r2.id, r7.id]
     with pytest.raises(Conflict, match="already has a meeting"):  # one meeting a month...
-        service.create_meeting(session=session, actor=world["exec"], data=MeetingCreate(
+        create_meeting(session=session, actor=world["exec"], data=MeetingCreate(
             period="2026-11", held_on=date(2026, 12, 4)))
-    chosen = service.create_meeting(session=session, actor=world["exec"], data=MeetingCreate(  # ...unless extra
+    chosen = create_meeting(session=session, actor=world["exec"], data=MeetingCreate(  # ...unless extra
         period="2026-11", held_on=date(2026, 12, 3), case_ids=[r7.id, r2.id], additional=True))
-    assert [c.id for c in service.meeting_cases(session=session, meeting_id=chosen.id)] == [r7.id, r2.id]
-    late = service.create_meeting(session=session, actor=world["exec"], data=MeetingCreate(
+    assert [c.id for c in meeting_cases(session=session, meeting_id=chosen.id)] == [r7.id, r2.id]
+    late = create_meeting(session=session, actor=world["exec"], data=MeetingCreate(
         period="2026-11", held_on=date(2026, 12, 3), case_ids=[r7.id], additional=True))
-    assert service.add_ready_cases(session=session, meeting=late, actor=world["exec"]) == 1
-    assert service.add_ready_cases(session=session, meeting=late, actor=world["exec"]) == 0
-    assert [c.id for c in service.meeting_cases(session=session, meeting_id=late.id)] == [r7.id, r2.id]
+    assert add_ready_cases(session=session, meeting=late, actor=world["exec"]) == 1
+    assert add_ready_cases(session=session, meeting=late, actor=world["exec"]) == 0
+    assert [c.id for c in meeting_cases(session=session, meeting_id=late.id)] == [r7.id, r2.id]
     with pytest.raises(Forbidden):
-        service.create_meeting(session=session, actor=world["eva"], data=MeetingCreate(
+        create_meeting(session=session, actor=world["eva"], data=MeetingCreate(
             period="2026-11", held_on=date(2026, 12, 3)))
 
 

@@ -11,6 +11,7 @@ from app.core.models import AuditEvent, Job
 from app.interactions.models import Segment
 from app.reviews.models import ReviewCase
 from app.surveys import service as surveys
+from app.surveys.imports import import_csv
 from tests.conftest import sign_in
 from tests.fixtures.surveys.support import make_customer, make_interaction, read
 
@@ -25,7 +26,7 @@ def meeting_world(session, make_user):
                         text="My broadband drops every evening",
                         redacted_text="My broadband drops every evening"))  # as the speech pipeline stores it
     source = surveys.create_source(session=session, name="demo", actor=None)
-    surveys.import_csv(session=session, source=source, text=read("basic.csv"), actor=None)
+    import_csv(session=session, source=source, text=read("basic.csv"), actor=None)
     for case in session.exec(select(ReviewCase)).all():
         case.status = "ready_for_meeting"
         session.add(case)

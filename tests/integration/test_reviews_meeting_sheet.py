@@ -10,6 +10,7 @@ from app.connectors.models import WebhookDelivery
 from app.core.models import AuditEvent
 from app.reviews.models import ReviewAction, ReviewCase, ReviewMeeting
 from app.surveys import service as surveys
+from app.surveys.imports import import_csv
 from tests.conftest import sign_in
 from tests.fixtures.surveys.support import read
 from tests.integration.test_reviews_meeting import _user_id, _walk, meeting_world  # noqa: F401
@@ -141,7 +142,7 @@ def test_review_case_opened_reaches_the_webhooks(session, make_user):
     endpoint = webhooks.create_endpoint(session=session, data=webhooks.EndpointIn(
         url="https://hooks.example.com/x", event_types=["review_case.opened"]), actor=None)
     source = surveys.create_source(session=session, name="demo", actor=None)
-    surveys.import_csv(session=session, source=source, text=read("basic.csv"), actor=None)
+    import_csv(session=session, source=source, text=read("basic.csv"), actor=None)
     session.commit()
     deliveries = session.exec(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)).all()
     cases = session.exec(select(ReviewCase)).all()
@@ -150,7 +151,7 @@ def test_review_case_opened_reaches_the_webhooks(session, make_user):
     from tests.integration.test_outbound_events import documented_keys
 
     assert all(set(d.payload) == documented_keys()["review_case.opened"] for d in deliveries)
-    surveys.import_csv(session=session, source=source, text=read("basic.csv"), actor=None)  # re-import
+    import_csv(session=session, source=source, text=read("basic.csv"), actor=None)  # re-import
     session.commit()
     assert len(session.exec(select(WebhookDelivery)).all()) == len(deliveries)  # no second event
 

@@ -12,7 +12,7 @@ from app.core.migrate import upgrade
 from app.core.models import Job
 from app.core.security import make_password_hasher
 from app.reviews import pack
-from app.reviews import service as reviews
+from app.reviews.meetings import create_meeting
 from app.reviews.models import MeetingCreate, ReviewMeeting
 from tests.conftest import TEST_PASSWORD, make_settings
 
@@ -28,7 +28,7 @@ def test_pack_job_stores_the_pack_on_an_sqlite_file(tmp_path):
                                             data=UserCreate(username="erin", password=TEST_PASSWORD,
                                                             roles=["executive"]))
             actor = auth_service.principal_of(erin)
-            meeting = reviews.create_meeting(session=session, actor=actor, data=MeetingCreate(
+            meeting = create_meeting(session=session, actor=actor, data=MeetingCreate(
                 period="2026-11", held_on=date(2026, 12, 3), case_ids=[]))
             session.commit()
             assert meeting.id is not None

@@ -18,8 +18,9 @@ from app.auth.service import principal_of
 from app.core.models import AuditEvent, Job
 from app.evaluations import service as evaluations
 from app.evaluations.models import AnswerIn
-from app.scorecards import formtest
 from app.scorecards import service as scorecards
+from app.scorecards.auto_check import AUTO_CHECK_JOB, auto_check_key
+from app.scorecards.reference import ReferenceOptions, reference_set
 from app.scorecards.schema import parse_form
 from tests.conftest import sign_in
 from tests.integration.evaluations_support import SMALL_FORM, load_small_form, make_interaction
@@ -156,10 +157,10 @@ def test_auto_rule_check_runs_as_a_job_and_reports_disagreement(client, session,
     assert "Check the auto-QA rules" in page.text
     # a check in progress (as a worker would leave it) is followed on the page; a failed one can be re-run
     version = scorecards.get_version_by_number(session=session, scorecard_id=scorecard_id, number=number)
-    options = formtest.ReferenceOptions()
-    job = Job(kind=formtest.AUTO_CHECK_JOB, status="running", progress=0.4, progress_message="2 of 5 interactions",
-              payload={"version_id": version.id, **options.as_form()}, dedupe_key=formtest.auto_check_key(
-                  version, options, formtest.reference_set(session=session, scorecard_id=scorecard_id)))
+    options = ReferenceOptions()
+    job = Job(kind=AUTO_CHECK_JOB, status="running", progress=0.4, progress_message="2 of 5 interactions",
+     payload={"version_id": version.id, **options.as_form()}, dedupe_key=auto_check_key(
+         version, options, reference_set(session=session, scorecard_id=scorecard_id)))
     session.add(job)
     session.commit()
     running = client.get(f"/scorecards/{scorecard_id}/versions/{number}/test").text

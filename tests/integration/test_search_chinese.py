@@ -162,13 +162,14 @@ def test_labelled_mixed_language_set_recall_and_precision(session):
 
 
 def test_hong_kong_demo_files_import_and_are_searchable(session, make_user):
-    from app.ingest import service as ingest
+    from app.ingest.chats import import_chats, read_records
+    from app.ingest.social import import_social, read_social
 
     demo = Path(__file__).resolve().parents[2] / "demo"
     for username in ("ada", "cara", "sam"):
         make_user("agent", username=username)
-    chats = ingest.import_chats(session=session, records=ingest.read_records(demo / "chats_hk.jsonl"), source="demo")
-    social = ingest.import_social(session=session, records=ingest.read_social(demo / "social_hk.json"), source="demo")
+    chats = import_chats(session=session, records=read_records(demo / "chats_hk.jsonl"), source="demo")
+    social = import_social(session=session, records=read_social(demo / "social_hk.json"), source="demo")
     assert (chats.created, len(chats.rejected), social.created, len(social.rejected)) == (4, 0, 2, 0)
     admin = principal_of(make_user("admin"))
     assert set(found(session, admin, "斷線")) == {"chat-hk-001", "chat-hk-003", "hk9000001"}

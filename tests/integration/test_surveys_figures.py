@@ -6,6 +6,7 @@ import json
 from sqlmodel import select
 
 from app.surveys import figures, service
+from app.surveys.imports import import_csv, sign
 from app.surveys.models import SurveyResponse
 from tests.conftest import sign_in
 from tests.fixtures.surveys.support import at, read
@@ -15,7 +16,7 @@ def _load(session, make_user):
     make_user("agent", username="ada", team="Billing", site="Downtown shop")
     make_user("agent", username="ben", team="Technical", site="Riverside shop")
     source = service.create_source(session=session, name="pulse", actor=None)
-    report = service.import_csv(session=session, source=source, text=read("figures.csv"), actor=None)
+    report = import_csv(session=session, source=source, text=read("figures.csv"), actor=None)
     assert report.created == 12 and not report.rejected
     return source
 
@@ -96,7 +97,7 @@ def test_webhook_over_http(client, session, make_user):
                       headers={"X-Earshot-Signature": "sha256=deadbeef", "content-type": "application/json"})
     assert bad.status_code == 401 and bad.json()["error"]["code"] == "unauthorized"
     assert session.exec(select(SurveyResponse)).all() == []
-    headers = {"X-Earshot-Signature": service.sign(source.webhook_secret, body),
+    headers = {"X-Earshot-Signature": sign(source.webhook_secret, body),
                "content-type": "application/json"}
     first = client.post("/api/surveys/webhook/pulse", content=body, headers=headers)
     assert first.status_code == 200, first.text

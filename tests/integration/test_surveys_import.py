@@ -11,6 +11,7 @@ from app.core.hooks import SURVEY_ANSWERS_CHANGED, UnhandledHook
 from app.core.models import AuditEvent
 from app.reviews.models import ReviewCase
 from app.surveys import service
+from app.surveys.imports import import_csv, ingest_webhook, sign
 from app.surveys.models import LinkStatus, SurveyResponse, SurveyResponseInteraction
 from tests.fixtures.surveys.support import make_customer, make_interaction, read
 
@@ -34,7 +35,7 @@ def _by_id(session, source, response_id):
 
 
 def test_csv_import_reports_bad_rows_by_line_and_keeps_good_ones(session, world):
-    report = service.import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
+    report = import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
     assert (report.created, report.updated, report.unchanged) == (6, 0, 0)
     rejected = {(p.line, p.response_id): p.reason for p in report.rejected}
     assert set(rejected) == {(5, "r4"), (8, "r6"), (10, None)}
@@ -51,19 +52,37 @@ def test_csv_import_reports_bad_rows_by_line_and_keeps_good_ones(session, world)
     assert report.cases_opened == 2  # r2 and r7 are bad
 
 
+def test_the_named_agent_gives_team_and_shop_and_a_named_shop_wins(session, world):
+    """The agent column sets the response's agent, team and shop; a shop the row names (and Earshot knows)
+    replaces the agent's shop; an unknown agent or shop sets nothing."""
+    text = ("response_id,responded_at,agent,shop,rating\n"
+            "s1,2026-11-02T12:00:00+00:00,ada,,good\n"
+            "s2,2026-11-02T12:00:00+00:00,ada,Riverside shop,good\n"
+            "s3,2026-11-02T12:00:00+00:00,ada,Nowhere shop,good\n"
+            "s4,2026-11-02T12:00:00+00:00,nobody,Riverside shop,good\n"
+            "s5,2026-11-02T12:00:00+00:00,nobody,,good\n")
+    assert import_csv(session=session, source=world["source"], text=text, actor=None).created == 5
+    ada, ben = world["ada"], world["ben"]
+    people = {rid: (r.agent_id, r.team_id, r.site_id) for rid in ("s1", "s2", "s3", "s4", "s5")
+              for r in [_by_id(session, world["source"], rid)]}
+    assert people == {"s1": (ada.id, ada.team_id, ada.site_id), "s2": (ada.id, ada.team_id, ben.site_id),
+                      "s3": (ada.id, ada.team_id, ada.site_id), "s4": (None, None, ben.site_id),
+                      "s5": (None, None, None)}
+
+
 def test_reimport_is_idempotent_and_changes_are_updates(session, world):
     text = read("basic.csv")
-    service.import_csv(session=session, source=world["source"], text=text, actor=None)
-    again = service.import_csv(session=session, source=world["source"], text=text, actor=None)
+    import_csv(session=session, source=world["source"], text=text, actor=None)
+    again = import_csv(session=session, source=world["source"], text=text, actor=None)
     assert (again.created, again.updated, again.unchanged, again.cases_opened) == (0, 0, 6, 0)
-    changed = service.import_csv(session=session, source=world["source"],
-                                 text=text.replace("Lovely service", "Lovely service indeed"), actor=None)
+    changed = import_csv(session=session, source=world["source"],
+                         text=text.replace("Lovely service", "Lovely service indeed"), actor=None)
     assert (changed.created, changed.updated, changed.unchanged) == (0, 1, 5)
     assert len(session.exec(select(ReviewCase)).all()) == 2
 
 
 def test_linking_by_named_interaction_by_window_and_unlinked(session, world):
-    service.import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
+    import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
     r1 = _by_id(session, world["source"], "r1")
     assert r1.link_status == LinkStatus.LINKED and r1.interaction_id == world["call"].id
     assert r1.customer_id == world["maria"].id
@@ -82,7 +101,7 @@ def test_linking_by_named_interaction_by_window_and_unlinked(session, world):
 
 def test_window_is_configurable(session, world):
     service.update_source(session=session, source_id=world["source"].id, actor=None, link_window_hours=12)
-    service.import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
+    import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
     r2 = _by_id(session, world["source"], "r2")
     assert r2.link_status == LinkStatus.UNLINKED
     assert "no interaction in the 12 h before the survey" in (r2.link_reason or "")
@@ -92,14 +111,14 @@ def test_manual_link_is_audited_and_kept_on_reimport(session, world, make_user):
     admin = make_user("admin")
     from app.auth.service import principal_of
 
-    service.import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
+    import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
     r7 = _by_id(session, world["source"], "r7")
     service.link_response_manually(session=session, response_id=r7.id, interaction_id=world["old"].id,
                                    actor=principal_of(admin), reason="customer phoned about it")
     assert r7.link_status == LinkStatus.MANUAL and r7.interaction_id == world["old"].id
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "survey_response.link")).one()
     assert event.record_id == str(r7.id) and event.reason == "customer phoned about it"
-    service.import_csv(session=session, source=world["source"], text=read("basic.csv").replace(
+    import_csv(session=session, source=world["source"], text=read("basic.csv").replace(
         "Rude agent in the shop", "Rude agent"), actor=None)
     assert r7.link_status == LinkStatus.MANUAL
 
@@ -109,13 +128,13 @@ def test_column_mapping_and_nps_rule(session, world):
         "response_id": "Survey ID", "invited_at": "Sent", "responded_at": "Answered", "customer_email": "Email",
         "score": "NPS", "comment": "Remarks"}, rating_rule={"default_scale": "nps"})
     text = read("mapped.csv").replace(";", ",")
-    report = service.import_csv(session=session, source=source, text=text, actor=None)
+    report = import_csv(session=session, source=source, text=text, actor=None)
     assert report.created == 3 and not report.rejected
     bands = {r.response_id: r.band for r in session.exec(select(SurveyResponse).where(
         SurveyResponse.source_id == source.id)).all()}
     assert bands == {"m1": "good", "m2": "acceptable", "m3": "bad"}
     with pytest.raises(InvalidInput):
-        service.import_csv(session=session, source=source, text="id,x\n1,2\n", actor=None)
+        import_csv(session=session, source=source, text="id,x\n1,2\n", actor=None)
 
 
 def test_webhook_signature_and_replay(session, world):
@@ -124,14 +143,14 @@ def test_webhook_signature_and_replay(session, world):
                        "responded_at": "2026-11-02T12:00:00+00:00", "customer_phone": "+44 7700 900123",
                        "score": 1, "comment": "awful"}).encode()
     with pytest.raises(Unauthorized):
-        service.ingest_webhook(session=session, source_name="demo", body=body, signature="sha256=" + "0" * 64)
+        ingest_webhook(session=session, source_name="demo", body=body, signature="sha256=" + "0" * 64)
     with pytest.raises(Unauthorized):
-        service.ingest_webhook(session=session, source_name="nope", body=body, signature="x")
+        ingest_webhook(session=session, source_name="nope", body=body, signature="x")
     assert session.exec(select(SurveyResponse)).all() == []
-    signature = service.sign(source.webhook_secret, body)
-    first = service.ingest_webhook(session=session, source_name="demo", body=body, signature=signature)
+    signature = sign(source.webhook_secret, body)
+    first = ingest_webhook(session=session, source_name="demo", body=body, signature=signature)
     assert first.created == 1 and first.cases_opened == 1
-    replay = service.ingest_webhook(session=session, source_name="demo", body=body, signature=signature)
+    replay = ingest_webhook(session=session, source_name="demo", body=body, signature=signature)
     assert (replay.created, replay.updated, replay.unchanged, replay.cases_opened) == (0, 0, 1, 0)
     stored = session.exec(select(SurveyResponse)).one()
     assert stored.band == "bad" and stored.customer_id == world["maria"].id  # found by phone
@@ -139,7 +158,7 @@ def test_webhook_signature_and_replay(session, world):
 
 
 def test_relink_after_the_interactions_arrive(session, world):
-    service.import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
+    import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
     r7 = _by_id(session, world["source"], "r7")
     assert r7.link_status == LinkStatus.UNLINKED
     nobody = make_customer(session, "No Body", email="nobody@example.com")
@@ -158,8 +177,8 @@ def test_a_bad_rating_never_skips_its_review_case(session, world):
     not report the answers stored and the cases silently not opened (its transaction is rolled back)."""
     session.commit()
     with SURVEY_ANSWERS_CHANGED.handled_by(), pytest.raises(UnhandledHook, match="survey_answers_changed"):
-        service.import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
+        import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
     session.rollback()
     assert session.exec(select(ReviewCase)).all() == []
-    report = service.import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
+    report = import_csv(session=session, source=world["source"], text=read("basic.csv"), actor=None)
     assert report.cases_opened == 2 and len(session.exec(select(ReviewCase)).all()) == 2

@@ -14,6 +14,7 @@ from app.core.jobs import JobQueue, Runtime
 from app.core.migrate import upgrade
 from app.core.models import Job
 from app.surveys import service, tasks
+from app.surveys.imports import BACKGROUND_CHUNK
 from app.surveys.models import SurveyResponse
 from tests.conftest import sign_in
 
@@ -67,7 +68,7 @@ def test_the_job_commits_in_chunks_so_others_can_write_meanwhile(settings, tmp_p
             assert done.progress == 1.0
             assert session.exec(select(func.count()).select_from(SurveyResponse)).one() == ROWS - 3
         # 1,197 good rows in chunks of BACKGROUND_CHUNK (50): a commit after each chunk, another user's write
-        assert len(other_writes) == -(-(ROWS - 3) // service.BACKGROUND_CHUNK) == 24
+        assert len(other_writes) == -(-(ROWS - 3) // BACKGROUND_CHUNK) == 24
         with sessions() as session:
             again = tasks.start_import(session=session, settings=settings, queue=queue, source_id=source.id,
                                        data=survey_csv(ROWS), filename="november.csv", user_id=None)

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from app.reviews.models import ReviewCase
 from app.surveys import service
+from app.surveys.imports import import_csv
 from app.surveys.models import LinkMethod, LinkStatus, SurveyResponse, SurveyResponseInteraction
 from tests.conftest import sign_in
 from tests.fixtures.surveys.support import make_customer, make_interaction
@@ -49,7 +50,7 @@ def test_a_rating_naming_one_agents_call_never_lands_on_the_other_agents_ticket(
     text = ("ResponseId,StartDate,RecordedDate,RecipientEmail,ExternalReference,rating,comment\n"
             "q1,2026-11-02T11:00:00Z,2026-11-02T12:00:00Z,maria.lopez@example.com,T-100,bad,Agent was rude\n"
             "q2,2026-11-02T11:00:00Z,2026-11-02T12:00:00Z,maria.lopez@example.com,T-200,bad,wrong source\n")
-    report = service.import_csv(session=session, source=source, text=text, actor=None)
+    report = import_csv(session=session, source=source, text=text, actor=None)
     assert report.rejected == []
     q1 = _response(session, source, "q1")
     assert q1.interaction_id == two_agents["ada_call"].id and q1.agent_id == two_agents["ada"].id
@@ -67,7 +68,7 @@ def test_a_named_id_is_found_in_its_own_source_when_unique_and_never_guessed(ses
     text = HEADER + ("n1,,2026-11-02T12:00:00Z,maria.lopez@example.com,,T-100,bad,unique id\n"
                      "n2,,2026-11-02T12:00:00Z,maria.lopez@example.com,,dup-1,bad,two sources\n"
                      "n3,,2026-11-02T12:00:00Z,maria.lopez@example.com,,T-999,bad,nothing\n")
-    service.import_csv(session=session, source=source, text=text, actor=None)
+    import_csv(session=session, source=source, text=text, actor=None)
     n1 = _response(session, source, "n1")
     assert (n1.interaction_id, n1.link_method) == (two_agents["ada_call"].id, LinkMethod.NAMED_ID)
     n2 = _response(session, source, "n2")
@@ -82,7 +83,7 @@ def test_window_links_say_whether_the_phone_or_the_email_found_the_customer(sess
     source = service.create_source(session=session, name="window", actor=None)
     text = HEADER + ("w1,,2026-11-02T12:00:00Z,Maria.Lopez@Example.com,,,good,\n"
                      "w2,,2026-11-02T12:00:00Z,,(202) 555-0143,,good,\n")
-    report = service.import_csv(session=session, source=source, text=text, actor=None, region="US")
+    report = import_csv(session=session, source=source, text=text, actor=None, region="US")
     assert report.rejected == []
     w1, w2 = _response(session, source, "w1"), _response(session, source, "w2")
     assert w1.link_method == LinkMethod.EMAIL_WINDOW
@@ -94,7 +95,7 @@ def test_the_review_case_shows_how_its_survey_was_linked(client, session, two_ag
     source = service.create_source(session=session, name="cases", actor=None)
     text = HEADER + ("c1,,2026-11-02T12:00:00Z,,,T-100,bad,named\n"
                      "c2,,2026-11-02T12:00:00Z,maria.lopez@example.com,,T-999,bad,missing\n")
-    service.import_csv(session=session, source=source, text=text, actor=None)
+    import_csv(session=session, source=source, text=text, actor=None)
     session.commit()
     case_of = {session.get(SurveyResponse, c.survey_response_id).response_id: c.id
                for c in session.exec(select(ReviewCase)).all()}

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from app.reviews.models import ReviewCase
 from app.surveys import service
+from app.surveys.imports import import_csv, ingest_webhook, sign
 from app.surveys.models import SurveyResponse, SurveyResponseInteraction, SurveySource
 from tests.fixtures.surveys.support import make_customer, make_interaction
 
@@ -92,8 +93,8 @@ def deliver(session: Session, source: SurveySource, groups: frozenset[str]) -> N
     """The same columns as signed webhook deliveries (one JSON object per row, only the file's keys)."""
     columns = ["response_id"] + [c for g in sorted(groups) for c in GROUPS[g]]
     body = json.dumps({"responses": [{c: row[c] for c in columns} for row in TRUTH]}).encode()
-    service.ingest_webhook(session=session, source_name=source.name, body=body,
-                           signature=service.sign(source.webhook_secret, body))
+    ingest_webhook(session=session, source_name=source.name, body=body,
+                   signature=sign(source.webhook_secret, body))
 
 
 def imported(session: Session, month: dict[str, Any], files: list[frozenset[str]],
@@ -103,7 +104,7 @@ def imported(session: Session, month: dict[str, Any], files: list[frozenset[str]
         if by_webhook and by_webhook[number % len(by_webhook)]:
             deliver(session, source, groups)
         else:
-            service.import_csv(session=session, source=source, text=csv_of(groups), actor=None)
+            import_csv(session=session, source=source, text=csv_of(groups), actor=None)
     return state(session, source)
 
 
@@ -119,28 +120,28 @@ def test_invitations_and_responses_in_either_order_and_twice_end_the_same(sessio
 
 def test_invitations_after_responses_keep_every_answer(session, month):
     source = new_source(session, month)
-    service.import_csv(session=session, source=source, text=csv_of(frozenset(RESPONSES)), actor=None)
-    report = service.import_csv(session=session, source=source, text=csv_of(frozenset(INVITATIONS)), actor=None)
+    import_csv(session=session, source=source, text=csv_of(frozenset(RESPONSES)), actor=None)
+    report = import_csv(session=session, source=source, text=csv_of(frozenset(INVITATIONS)), actor=None)
     assert report.rejected == []
     after = state(session, source)
     assert [after[r]["band"] for r in ("r1", "r2", "r4")] == ["good", "bad", "bad"]
     assert after["r2"]["comment"] == "Nobody called back" and after["r2"]["responded_at"] == "2026-11-03T11:00:00"
-    again = service.import_csv(session=session, source=source, text=csv_of(frozenset(RESPONSES)), actor=None)
+    again = import_csv(session=session, source=source, text=csv_of(frozenset(RESPONSES)), actor=None)
     assert (again.created, again.updated) == (0, 0)  # and the answers blank no invitation
     assert state(session, source)["r1"]["invited_at"] == "2026-11-02T10:00:00"
 
 
 def test_an_empty_cell_clears_only_where_the_source_says_so(session, month):
     source = new_source(session, month)
-    service.import_csv(session=session, source=source, text=csv_of(frozenset(INVITATIONS) | set(RESPONSES)),
-                       actor=None)
+    import_csv(session=session, source=source, text=csv_of(frozenset(INVITATIONS) | set(RESPONSES)),
+               actor=None)
     emptied = "response_id,comment,channel\nr1,,\n"
-    assert service.import_csv(session=session, source=source, text=emptied, actor=None).rejected[0].line == 2
+    assert import_csv(session=session, source=source, text=emptied, actor=None).rejected[0].line == 2
     kept = state(session, source)["r1"]
     assert (kept["comment"], kept["channel"]) == ("Lovely service", "call")
     assert source.id is not None
     service.update_source(session=session, source_id=source.id, actor=None, clear_when_empty=["comment"])
-    report = service.import_csv(session=session, source=source, text=emptied, actor=None)
+    report = import_csv(session=session, source=source, text=emptied, actor=None)
     assert report.updated == 1
     cleared = state(session, source)["r1"]
     assert (cleared["comment"], cleared["channel"]) == (None, "call")
@@ -148,10 +149,10 @@ def test_an_empty_cell_clears_only_where_the_source_says_so(session, month):
 
 def test_a_webhook_delivery_changes_only_the_keys_it_sends(session, month):
     source = new_source(session, month)
-    service.import_csv(session=session, source=source, text=csv_of(frozenset(INVITATIONS)), actor=None)
+    import_csv(session=session, source=source, text=csv_of(frozenset(INVITATIONS)), actor=None)
     body = json.dumps({"response_id": "r3", "responded_at": "2026-11-04T12:00:00Z", "rating": "acceptable"}).encode()
-    service.ingest_webhook(session=session, source_name=source.name, body=body,
-                           signature=service.sign(source.webhook_secret, body))
+    ingest_webhook(session=session, source_name=source.name, body=body,
+                   signature=sign(source.webhook_secret, body))
     r3 = state(session, source)["r3"]
     assert r3["band"] == "acceptable" and r3["invited_at"] == "2026-11-04T10:00:00"
     assert r3["customer_phone"] == "+447700900123" and r3["agent_username"] == "ben"

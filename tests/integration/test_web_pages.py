@@ -1,6 +1,9 @@
 """The sign-in page, the home page per role and the admin pages, through HTML forms."""
 
+import csv
+import io
 import re
+from html.parser import HTMLParser
 
 import pytest
 
@@ -68,6 +71,54 @@ def test_admin_creates_a_user_from_the_users_page(client, make_user):
     assert response.status_code == 200 and "newagent" in response.text
     audit = client.get("/admin/audit?action=user.create")
     assert "user.create" in audit.text and "newagent" in audit.text
+
+
+class _RowForm(HTMLParser):
+    """What a browser submits for one form of a page: the fields inside it or naming it with form="<id>"."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id, self.inside, self.select = form_id, False, None
+        self.action, self.fields = None, []
+
+    def _mine(self, attrs: dict) -> bool:
+        return self.inside or attrs.get("form") == self.form_id
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and attrs.get("id") == self.form_id:
+            self.inside, self.action = True, attrs["action"]
+        elif tag == "input" and self._mine(attrs) and (attrs.get("type") != "checkbox" or "checked" in attrs):
+            self.fields.append((attrs["name"], attrs.get("value", "on")))
+        elif tag == "select" and self._mine(attrs):
+            self.select = attrs["name"]
+        elif tag == "option" and self.select and "selected" in attrs:
+            self.fields.append((self.select, attrs["value"]))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+
+
+def test_a_users_row_is_its_own_edit_form(client, make_user):
+    """Each row of the users table shows the user's roles, team and active flag in fields of that row's form;
+    saving the row as a browser sends it changes that user only."""
+    make_user("admin", username="root")
+    ada = make_user("agent", username="ada", team="Blue")
+    make_user("agent", username="bob", team="Blue")
+    web_sign_in(client, "root")
+    row = _RowForm(f"user-{ada.id}")
+    row.feed(client.get("/admin/users").text)
+    team_id = dict(row.fields)["team_id"]
+    assert row.action == f"/admin/users/{ada.id}" and team_id != ""
+    assert sorted(v for k, v in row.fields if k == "roles") == ["agent"] and ("is_active", "on") in row.fields
+    fields = [*row.fields, ("roles", "coach")]
+    assert client.post(row.action, data={k: [v for n, v in fields if n == k] for k, _ in fields},
+                       follow_redirects=False).status_code == 303
+    rows = {r[1]: r for r in csv.reader(io.StringIO(client.get("/admin/users?format=csv").text))}
+    assert rows["ada"][4:8] == ["agent coach", "Blue", "", "yes"] and rows["bob"][4:8] == ["agent", "Blue", "", "yes"]
 
 
 def test_form_post_without_csrf_is_refused(client, make_user):

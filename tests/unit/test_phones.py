@@ -5,7 +5,7 @@ import pytest
 from app.core import phones
 from app.core.errors import InvalidInput
 from app.core.settings import Settings
-from app.ingest.service import phone_region
+from app.ingest.writing import phone_region
 from app.interactions.customers import normalise_identity
 from app.surveys.linking import normalise_phone as survey_phone
 

@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
-from app.scorecards.formtest import FormChange, ReferenceEvaluation, apply_change, build_report, diff_forms
+from app.scorecards.form_diff import FormChange, apply_change, diff_forms
+from app.scorecards.formtest import build_report
+from app.scorecards.reference import ReferenceEvaluation
 from app.scorecards.schema import ScorecardForm, parse_form
 from app.scorecards.scoring import AnswerInput
 

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from app.auth.deps import SessionDep
-from app.auth.service import list_users
+from app.auth.service import list_users, user_names
 from app.core import stats
 from app.core.export import Column, csv_response, table_csv, wants_csv
 from app.core.security import Role
@@ -16,7 +16,7 @@ from app.evaluations import agreement, bias, calibration
 from app.evaluations.models import (
     CalibrationSession,
 )
-from app.evaluations.views.common import WebEvaluator, names
+from app.evaluations.views.common import WebEvaluator
 from app.scorecards import service as scorecards
 
 router = APIRouter()
@@ -27,7 +27,7 @@ def calibrations_page(request: Request, principal: WebEvaluator, session: Sessio
     rows = calibration.list_sessions(session=session, principal=principal)
     evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
     bias_rows = bias.evaluator_bias(session=session, principal=principal)
-    people = names(session=session, ids=[c.lead_id for c in rows])
+    people = user_names(session=session, ids=[c.lead_id for c in rows])
     columns: list[Column[CalibrationSession]] = [
         Column("#", lambda c: c.id, name="id", link=lambda c: f"/calibrations/{c.id}"),
         Column("Title", lambda c: c.title),
@@ -44,7 +44,7 @@ def calibrations_page(request: Request, principal: WebEvaluator, session: Sessio
         "sessions": rows, "columns": columns, "evaluators": evaluators, "scorecards": scorecards.list_scorecards(session=session),
         "names": people, "error": None,
         "trend": calibration.evaluator_trend(session=session, evaluator_id=principal.user_id),
-        "bias_rows": bias_rows, "bias_names": names(session=session, ids=[r.evaluator_id for r in bias_rows]),
+        "bias_rows": bias_rows, "bias_names": user_names(session=session, ids=[r.evaluator_id for r in bias_rows]),
         "min_pairs": bias.MIN_PAIRS,
     }, principal=principal)
 
@@ -64,7 +64,7 @@ def bias_page(request: Request, principal: WebEvaluator, session: SessionDep,
               format: Literal["html", "csv"] = "html") -> Response:
     """Every evaluator's offset against gold and peers (admins); an evaluator sees their own rows."""
     rows = bias.evaluator_bias(session=session, principal=principal)
-    who = names(session=session, ids=[r.evaluator_id for r in rows])
+    who = user_names(session=session, ids=[r.evaluator_id for r in rows])
     if format == "csv":
         return csv_response("evaluator-bias.csv", bias.CSV_HEADERS, bias.csv_rows(rows, who))
     return render(request, "evaluations/bias.html", {"rows": rows, "names": who, "min_pairs": bias.MIN_PAIRS},
@@ -92,7 +92,7 @@ def calibration_page(request: Request, calibration_id: int, principal: WebEvalua
     view = calibration.public(session=session, principal=principal, calibration=row)
     return render(request, "evaluations/calibration.html", {
         "calibration": row, "view": view,
-        "names": names(session=session, ids=[row.lead_id, *row.evaluator_ids]),
+        "names": user_names(session=session, ids=[row.lead_id, *row.evaluator_ids]),
         "is_lead": principal.user_id == row.lead_id or principal.has(Role.ADMIN),
         "can_score": principal.user_id in row.evaluator_ids or principal.user_id == row.lead_id,
         "overall_bias": {r.evaluator_id: r for r in bias.evaluator_bias(session=session, principal=principal)

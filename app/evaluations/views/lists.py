@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 
 from app.auth.deps import SessionDep, WebPrincipal
-from app.auth.service import list_users, visible_agent_ids
+from app.auth.service import list_users, user_names, visible_agent_ids
 from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.listing import parse_sort
 from app.core.security import Role
@@ -19,7 +19,7 @@ from app.evaluations.models import (
     Evaluation,
     EvaluationState,
 )
-from app.evaluations.views.common import WebEvaluator, names
+from app.evaluations.views.common import WebEvaluator
 from app.interactions import content
 from app.interactions.models import Interaction
 from app.scorecards import service as scorecards
@@ -59,7 +59,7 @@ def evaluations_page(request: Request, principal: WebPrincipal, session: Session
     result = service.page_visible(session=session, principal=principal, sort=order, page=page, per_page=per_page,
                                   state=state or None, agent_id=agent, channel=channel or None)
     rows = result.items
-    people = names(session=session, ids=[e.agent_id for e in rows] + [e.evaluator_id for e in rows])
+    people = user_names(session=session, ids=[e.agent_id for e in rows] + [e.evaluator_id for e in rows])
     columns = evaluation_columns(people)
     if wants_csv(request):
         return table_csv("evaluations.csv", rows, columns)
@@ -79,7 +79,7 @@ def queue_page(request: Request, principal: WebEvaluator, session: SessionDep, c
                            queue=queue or None, overdue_only=overdue == "1")
     drafts = service.list_visible(session=session, principal=principal, evaluator_id=principal.user_id,
                                   state=EvaluationState.DRAFT).items
-    people = names(session=session, ids=[d.agent_id for d in drafts])
+    people = user_names(session=session, ids=[d.agent_id for d in drafts])
     if wants_csv(request):
         return table_csv("evaluation-queue.csv", rows, QUEUE_COLUMNS)
     every = work_queue.rows(session=session, evaluator_id=principal.user_id)

@@ -9,14 +9,14 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.auth.deps import SessionDep, web_require_roles
-from app.auth.service import list_teams, list_users
+from app.auth.service import list_teams, list_users, user_names
 from app.core.errors import EarshotError, InvalidInput, plain_validation_detail
 from app.core.export import Column, table_csv, wants_csv
 from app.core.security import Principal, Role
 from app.core.web import render
 from app.evaluations import planner, sampling
 from app.evaluations.models import SamplingRule, SamplingRuleCreate
-from app.evaluations.views.common import FormFields, names
+from app.evaluations.views.common import FormFields
 from app.scorecards import service as scorecards
 
 router = APIRouter()
@@ -29,7 +29,7 @@ def _sampling_page(request: Request, principal: Principal, session: Session, *, 
                    error: str | None = None, status_code: int = 200, margin: float = 5.0) -> Response:
     rules = sampling.list_rules(session=session)
     evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
-    people = names(session=session, ids=[i for r in rules for i in r.evaluator_ids])
+    people = user_names(session=session, ids=[i for r in rules for i in r.evaluator_ids])
     if wants_csv(request):
         return table_csv("sampling-rules.csv", rules, rule_columns(people))
     return render(request, "evaluations/sampling.html", {

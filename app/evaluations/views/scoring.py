@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlmodel import Session, col, select
 
 from app.auth.deps import SessionDep, WebPrincipal
+from app.auth.service import user_names
 from app.core.errors import EarshotError, InvalidInput
 from app.core.security import Principal, Role
 from app.core.web import render
@@ -19,7 +20,7 @@ from app.evaluations.models import (
     Evaluation,
     EvaluationState,
 )
-from app.evaluations.views.common import FormFields, WebAgent, WebEvaluator, names
+from app.evaluations.views.common import FormFields, WebAgent, WebEvaluator
 from app.interactions import content, timeline
 from app.interactions.models import Message, Segment
 from app.scorecards import service as scorecards
@@ -196,7 +197,7 @@ def _edit_page(request: Request, *, principal: Principal, session: Session, eval
         "segments": segments, "values": values, "suggestions": offered,
         "evidence_views": suggestions.evidence_views, "evidence_refs": suggestions.evidence_refs,
         "result": result, "error": error, "details": details or [], "field_errors": field_errors or {},
-        "agent_name": names(session=session, ids=[evaluation.agent_id]).get(evaluation.agent_id or 0, "—"),
+        "agent_name": user_names(session=session, ids=[evaluation.agent_id]).get(evaluation.agent_id or 0, "—"),
         "version": service.version_of(session=session, evaluation=evaluation),
         "next_item": _next_in_queue(session=session, principal=principal, after_interaction=evaluation.interaction_id),
         **_player(request, session=session, principal=principal, interaction=interaction, segments=segments),
@@ -272,7 +273,7 @@ def _detail_page(request: Request, *, principal: Principal, session: Session, ev
                                           principal=principal)
     messages, segments = _thread(session=session, interaction_id=evaluation.interaction_id)
     history = service.history(session=session, evaluation_id=evaluation.id)
-    people = names(session=session, ids=[evaluation.agent_id, evaluation.evaluator_id,
+    people = user_names(session=session, ids=[evaluation.agent_id, evaluation.evaluator_id,
                                          *[d.raised_by for d in disputes], *[d.resolved_by for d in disputes]])
     open_dispute = next((d for d in disputes if d.resolved_at is None), None)
     disputed_ids = {i["question_id"] for i in open_dispute.items} if open_dispute else set()

@@ -1,0 +1,195 @@
+"""How every import writes, whatever the format: the commit pace (Commits), the background CPU priority, the
+Resolver of agents and customers, record validation, and the SAVEPOINT per interaction that turns a failed
+write into rejected lines (write_interaction) — so one bad interaction loses nothing else."""
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlmodel import Session, col, select
+
+from app.auth.models import User
+from app.core import phones
+from app.core.audit import Actor
+from app.core.errors import InvalidInput
+from app.core.settings import Settings
+from app.core.timeutil import as_utc
+from app.ingest.models import CustomerIn, ImportReport, TransferIn
+from app.interactions import customers
+from app.interactions import service as interactions
+from app.interactions.customers import Identity
+from app.interactions.models import Interaction
+from app.interactions.service import LegData, UpsertStatus
+
+log = logging.getLogger("earshot.ingest")
+
+COMMIT_EVERY = 200
+BACKGROUND_COMMIT_SECONDS = 0.2
+Progress = Callable[[int, int], None]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def phone_region(settings: Settings | None) -> str:
+    return phones.default_region(settings)
+
+
+def no_progress(done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class Commits:
+    """When an import of many items commits. In a request: every COMMIT_EVERY items. In the background (a job
+    or the command line, beside other users): after BACKGROUND_COMMIT_SECONDS of writing, then a pause about as
+    long (0.1-0.5 s) before the next item — on SQLite a transaction holds the database's write lock from its
+    first write to its commit, the lock goes to whoever asks first, and requests waiting for it poll up to
+    every 100 ms: without the pause the import would take it back at once, item after item."""
+
+    session: Session
+    background: bool = False
+    since_commit: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def item_done(self) -> None:
+        self.since_commit += 1
+        held = time.monotonic() - self.started
+        if self.since_commit >= COMMIT_EVERY or (self.background and held >= BACKGROUND_COMMIT_SECONDS):
+            self.session.commit()
+            self.since_commit = 0
+            if self.background and self.session.get_bind().dialect.name == "sqlite":  # PostgreSQL locks rows
+                time.sleep(min(max(held, 0.1), 0.5))
+            self.started = time.monotonic()
+
+
+@contextmanager
+def background_priority(niceness: int = 10) -> Iterator[None]:
+    """Run this thread at a lower CPU priority (Linux schedules threads one by one) for a background import,
+    so that on a busy machine the server's requests get the CPU first; restored afterwards where the system
+    allows (an unprivileged worker thread stays polite, which suits background work)."""
+    thread = threading.get_native_id()
+    try:
+        before = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(before + niceness, 19))
+    except (OSError, AttributeError):  # not Linux, or not allowed: run as is
+        yield
+        return
+    try:
+        yield
+    finally:
+        with suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, thread, before)
+
+
+# ---------------------------------------------------------------- shared resolution
+
+
+@dataclass
+class Resolver:
+    """Looks up agents by username (cached) and customers by identities, for one import."""
+
+    session: Session
+    region: str = interactions.DEFAULT_REGION
+    actor: Actor | None = None
+    agents: dict[str, int] = field(default_factory=dict)
+
+    def agent_id(self, username: str | None) -> int | None:
+        """The user id of an agent username; None for no username. Raises InvalidInput when unknown."""
+        if not username:
+            return None
+        key = username.strip().lower()
+        if key not in self.agents:
+            user = self.session.exec(select(User).where(User.username == key)).first()
+            if user is None or user.id is None:
+                raise InvalidInput(f"unknown agent {username!r}")
+            self.agents[key] = user.id
+        return self.agents[key]
+
+    def agent_by_email(self, address: str) -> int | None:
+        """An agent writing from their own address, or from <username>@support.<domain>."""
+        user = self.session.exec(select(User).where(col(User.email) == address)).first()
+        if user is None:
+            local, _, domain = address.partition("@")
+            if domain.startswith("support."):
+                user = self.session.exec(select(User).where(User.username == local)).first()
+        return user.id if user else None
+
+    def identities(self, customer: CustomerIn) -> list[Identity]:
+        """Normalised identities of a customer description. Raises InvalidInput naming the bad field."""
+        found: list[Identity] = []
+        for field_name, kind in (("phone", "phone"), ("email", "email")):
+            value = getattr(customer, field_name)
+            if value:
+                try:
+                    found.append(customers.normalise_identity(kind, value, region=self.region))
+                except InvalidInput as exc:
+                    raise InvalidInput(f"customer {field_name}: {exc.message}") from exc
+        for ident in customer.identities:
+            found.append(customers.normalise_identity(ident.kind, ident.value, ident.platform,
+                                                         region=self.region))
+        return found
+
+    def customer_id(self, identities: list[Identity], name: str | None) -> int | None:
+        customer = customers.resolve_customer(session=self.session, identities=identities,
+                                                 display_name=name, actor=self.actor)
+        return customer.id if customer else None
+
+
+def transfer_legs(resolver: Resolver, *, first_agent: str | None, first_queue: str | None, started_at: datetime,
+          transfers: list[TransferIn], duration: float | None) -> list[LegData]:
+    """Ordered legs of a transferred call: the first agent from the start, then each transfer at its offset."""
+    if not transfers:
+        return []
+    legs = [LegData(agent_id=resolver.agent_id(first_agent), queue=first_queue, started_at=started_at)]
+    for transfer in sorted(transfers, key=lambda t: t.offset_seconds):
+        at = started_at + timedelta(seconds=transfer.offset_seconds)
+        legs[-1].ended_at = at
+        legs.append(LegData(agent_id=resolver.agent_id(transfer.agent), queue=transfer.queue, started_at=at))
+    if duration is not None:
+        legs[-1].ended_at = started_at + timedelta(seconds=duration)
+    return legs
+
+
+def validation_reason(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors())
+
+
+def validate_record(model: type[ModelT], raw: Any) -> ModelT:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInput(validation_reason(exc)) from exc
+
+
+def write_interaction(session: Session, report: ImportReport, lines: list[int], item: str | None,
+           write: Callable[[], UpsertStatus]) -> None:
+    """Run one interaction's writes in a SAVEPOINT; count its status or reject its lines."""
+    try:
+        with session.begin_nested():
+            status = write()
+        report.count(status)
+    except InvalidInput as exc:
+        for line in lines:
+            report.reject(line, exc.message, item)
+    except IntegrityError as exc:  # e.g. a concurrent import wrote the same identity first: retry the file
+        log.warning("import of %s failed: %s", item, exc)
+        for line in lines:
+            report.reject(line, "conflicting concurrent write; import again", item)
+    except DataError as exc:  # a value the database refuses (the models clean what they know of)
+        log.warning("import of %s refused by the database: %s", item, exc.orig)
+        for line in lines:
+            report.reject(line, f"the database refused a value: {str(exc.orig).splitlines()[0]}", item)
+
+
+def latest_end(times: list[datetime], existing: Interaction | None) -> datetime:
+    """The end of an interaction: its latest message, here or in an earlier import."""
+    if existing is not None and existing.ended_at is not None:
+        times = [*times, as_utc(existing.ended_at)]
+    return max(times)
