@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.errors import NotFound
 from app.core.timeutil import as_utc
@@ -51,11 +52,11 @@ def failed_answers(*, session: Session, evaluation_id: int) -> list[FailedAnswer
     return out
 
 
-def agent_evaluations(*, session: Session, agent_id: int, since: datetime | None = None,
-                      until: datetime | None = None, scorecard_id: int | None = None) -> list[Evaluation]:
-    """An agent's scored (submitted or later) evaluations, oldest first; calibration ones excluded.
-    No scope check: callers check `can_view_agent` first."""
-    query = select(Evaluation).where(Evaluation.agent_id == agent_id, col(Evaluation.state).in_(SCORED_STATES),
+def scored_query(*, since: datetime | None = None, until: datetime | None = None,
+                 scorecard_id: int | None = None) -> SelectOfScalar[Evaluation]:
+    """Scored evaluations (submitted or later, calibration ones left out) submitted in [since, until) and of
+    one scorecard when given: the set every reading of scores starts from."""
+    query = select(Evaluation).where(col(Evaluation.state).in_(SCORED_STATES),
                                      col(Evaluation.calibration_session_id).is_(None))
     if since is not None:
         query = query.where(col(Evaluation.submitted_at) >= since)
@@ -63,6 +64,14 @@ def agent_evaluations(*, session: Session, agent_id: int, since: datetime | None
         query = query.where(col(Evaluation.submitted_at) < until)
     if scorecard_id is not None:
         query = query.where(Evaluation.scorecard_id == scorecard_id)
+    return query
+
+
+def agent_evaluations(*, session: Session, agent_id: int, since: datetime | None = None,
+                      until: datetime | None = None, scorecard_id: int | None = None) -> list[Evaluation]:
+    """An agent's scored (submitted or later) evaluations, oldest first; calibration ones excluded.
+    No scope check: callers check `can_view_agent` first."""
+    query = scored_query(since=since, until=until, scorecard_id=scorecard_id).where(Evaluation.agent_id == agent_id)
     return list(session.exec(query.order_by(col(Evaluation.submitted_at), col(Evaluation.id))).all())
 
 
@@ -83,13 +92,7 @@ def scored_with_answers(*, session: Session, scorecard_id: int, limit: int, sinc
     """The last `limit` scored evaluations of a scorecard (newest first, any version, calibration ones
     excluded) with their answers, in two queries: the reference set a draft form is tested against.
     No scope check: callers restrict this to form editors."""
-    query = select(Evaluation).where(Evaluation.scorecard_id == scorecard_id,
-                                     col(Evaluation.state).in_(SCORED_STATES),
-                                     col(Evaluation.calibration_session_id).is_(None))
-    if since is not None:
-        query = query.where(col(Evaluation.submitted_at) >= since)
-    if until is not None:
-        query = query.where(col(Evaluation.submitted_at) < until)
+    query = scored_query(since=since, until=until, scorecard_id=scorecard_id)
     rows = list(session.exec(query.order_by(col(Evaluation.submitted_at).desc(), col(Evaluation.id).desc())
                              .limit(limit)).all())
     ids = [e.id for e in rows if e.id is not None]

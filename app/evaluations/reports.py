@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 from app.auth import service as auth_service
 from app.core import stats
 from app.core.security import Principal
+from app.evaluations import readings
 from app.evaluations.models import Evaluation, EvaluationAnswer
-from app.evaluations.service import SCORED_STATES
 
 GroupBy = Literal["agent", "team", "channel", "evaluator", "scorecard", "question", "week"]
 
@@ -38,18 +38,11 @@ class ScoreGroup:
 
 def scored_evaluations(*, session: Session, principal: Principal, since: datetime | None = None,
                        until: datetime | None = None, scorecard_id: int | None = None) -> list[Evaluation]:
-    query = select(Evaluation).where(col(Evaluation.state).in_(SCORED_STATES),
-                                     col(Evaluation.calibration_session_id).is_(None),
-                                     col(Evaluation.score).is_not(None))
+    query = readings.scored_query(since=since, until=until, scorecard_id=scorecard_id).where(
+        col(Evaluation.score).is_not(None))
     visible = auth_service.visible_agent_ids(session=session, principal=principal)
     if visible is not None:
         query = query.where(col(Evaluation.agent_id).in_(visible))
-    if since is not None:
-        query = query.where(col(Evaluation.submitted_at) >= since)
-    if until is not None:
-        query = query.where(col(Evaluation.submitted_at) < until)
-    if scorecard_id is not None:
-        query = query.where(Evaluation.scorecard_id == scorecard_id)
     return list(session.exec(query.order_by(col(Evaluation.id))).all())
 
 
