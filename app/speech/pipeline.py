@@ -4,7 +4,8 @@ redacted lines, audio ranges to mute, and talk metrics. No database here (see se
 Stereo calls (one party per channel): each channel's speech is found with Silero VAD, the pieces of both
 parties are joined in time order and decoded in one pass with word timestamps, and every word is mapped
 back to its channel and time (`transcribe_joined`; `stereo_mode="channels"` decodes each channel on its own
-instead); the words are merged by time into turns.
+instead); the words are merged by time into turns. Stretches of a channel that are the other party's voice far
+down and correlated with it (echo, crosstalk) are left out first (`Options.bleed`, app/speech/bleed.py).
 Mono calls: the one channel is transcribed without VAD (VAD cost ~7 WER points on mono mixes, see the
 notes); its lines are stored as speaker "unknown" and the page says "speakers not separated". With
 EARSHOT_SPEECH_MONO_SPLIT the speakers are estimated by clustering the voice of each utterance
