@@ -1,13 +1,17 @@
 """The other party's voice bleeding into a channel (echo, crosstalk) is left out before decoding; genuine
 overtalk is kept. Synthetic stereo from the espeak-ng test call: agent on channel 0, customer on channel 1."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from app.speech.audio import SAMPLE_RATE, decode_channels
+from app.core.settings import Settings
+from app.speech import engine
+from app.speech.audio import SAMPLE_RATE, decode_channels, wav_bytes
 from app.speech.bleed import BleedOptions, bleed_stretches
 from app.speech.metrics import compute_metrics
-from app.speech.pipeline import speech_pieces
+from app.speech.pipeline import Options, speech_pieces, transcribe_file
 from app.speech.turns import TimedWord
 from tests.speech_helpers import call_files, needs_espeak
 
@@ -111,3 +115,27 @@ def test_thresholds_decide_level_difference_correlation_and_lag(call):
     near = delayed(agent, 0.015) * db(-15) + floor  # as loud as real overtalk: never taken for bleed
     assert not bleed_stretches(near, agent, start, end, BleedOptions())
     assert bleed_stretches(near, agent, start, end, BleedOptions(min_db=10))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["channels", "joined"])
+def test_the_transcript_has_no_customer_words_where_only_the_agents_echo_is(call, tmp_path, mode):
+    agent, customer, timeline = call
+    path = tmp_path / "echo.wav"
+    path.write_bytes(wav_bytes([agent, customer + delayed(agent, 0.012) * db(-32) + noise(len(customer), -70)]))
+    model = engine.load_model(Settings(_env_file=None, speech_model="tiny.en"))
+    options = replace(Options(), stereo_mode=mode)
+
+    def customer_words_in_agent_lines(transcript):
+        return [w.text for w in transcript.words if w.speaker == "customer" and any(
+            line.start + 0.3 < (w.start + w.end) / 2 < line.end - 0.3 for line in (timeline[0], timeline[2]))]
+
+    before = transcribe_file(path, model=model, options=replace(options, bleed=None))
+    assert customer_words_in_agent_lines(before)  # the echo is heard as the customer without the filter
+    after = transcribe_file(path, model=model, options=options)
+    assert customer_words_in_agent_lines(after) == []
+    assert {d["channel"] for d in after.bleed_dropped} == {1}
+    customer_text = " ".join(line.text.lower() for line in after.lines if line.speaker == "customer")
+    agent_text = " ".join(line.text.lower() for line in after.lines if line.speaker == "agent")
+    assert "internet" in customer_text and "march" in customer_text
+    assert "morning" in agent_text and "reset" in agent_text
