@@ -155,12 +155,13 @@ def pipeline_runner(options: Options) -> Runner:
 
 VARIANTS = ("beam N", "windows N (clips of at most N s of whole speech pieces; 'windows 30s' = faster-whisper's)",
             "own length [N] (each window encoded at its length + N s, default 3)", "padded (encoded padded to 30 s)",
-            "per channel", "combined: 'beam 1 windows 15 own length'")
+            "per channel", "keep bleed (the other party's voice in a channel not left out)",
+            "combined: 'beam 1 windows 15 own length'")
 
 
 def variant(options: Options, name: str) -> Options:
     """A pipeline variant from its name: "beam 1", "windows 15", "own length", "own length 1", "per channel",
-    "padded", or several of them ("beam 1 windows 15 own length")."""
+    "padded", "keep bleed", or several of them ("beam 1 windows 15 own length")."""
     words = name.split()
     while words:
         word = words.pop(0)
@@ -176,6 +177,9 @@ def variant(options: Options, name: str) -> Options:
             words.pop(0)
             margin = float(words.pop(0)) if words and words[0].replace(".", "").isdigit() else 3.0
             options = replace(options, encoder_margin=margin)
+        elif word == "keep" and words[:1] == ["bleed"]:
+            words.pop(0)
+            options = replace(options, bleed=None)
         elif word == "padded":
             options = replace(options, encoder_margin=None)
         else:

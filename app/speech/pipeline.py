@@ -4,7 +4,8 @@ redacted lines, audio ranges to mute, and talk metrics. No database here (see se
 Stereo calls (one party per channel): each channel's speech is found with Silero VAD, the pieces of both
 parties are joined in time order and decoded in one pass with word timestamps, and every word is mapped
 back to its channel and time (`transcribe_joined`; `stereo_mode="channels"` decodes each channel on its own
-instead); the words are merged by time into turns.
+instead); the words are merged by time into turns. Stretches of a channel that are the other party's voice far
+down and correlated with it (echo, crosstalk) are left out first (`Options.bleed`, app/speech/bleed.py).
 Mono calls: the one channel is transcribed without VAD (VAD cost ~7 WER points on mono mixes, see the
 notes); its lines are stored as speaker "unknown" and the page says "speakers not separated". With
 EARSHOT_SPEECH_MONO_SPLIT the speakers are estimated by clustering the voice of each utterance
@@ -13,6 +14,7 @@ phone call the estimate was no better than giving every word one label.
 """
 
 import bisect
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,11 +34,13 @@ from app.speech.audio import (
     seconds,
     wav_bytes,
 )
+from app.speech.bleed import BleedOptions, bleed_stretches, split_piece
 from app.speech.diarize import assign_speakers
 from app.speech.metrics import HOLD_SECONDS, TalkMetrics, compute_metrics
 from app.speech.redaction import LABELS, KnownValues, beep_ranges, redact_words
 from app.speech.turns import UNKNOWN, TimedWord, Turn, group_turns, repair_stray_words
 
+log = logging.getLogger("earshot.speech")
 ProgressFn = Callable[[float, str], None]
 ROLES = ("agent", "customer")
 DEFAULT_CHANNEL_MAP = {"0": "agent", "1": "customer"}
@@ -79,6 +83,10 @@ class Options:
     # None = padded to 30 s as faster-whisper does. Both off by default: with beam 1 they gave x1.53 plain's
     # throughput over the 15 demo calls, at 2.5-5 WER points more than plain (app/speech/README.md)
     encoder_margin: float | None = None
+    # stereo: the stretches of a channel's speech that are the other party's voice far down and correlated
+    # with it (echo, crosstalk: app/speech/bleed.py) are left out before decoding; None = kept (transcribed
+    # twice, once as the wrong party). Demo call 012: 6 s of the agent's voice in the customer channel
+    bleed: BleedOptions | None = BleedOptions()
 
 
 @dataclass
@@ -104,6 +112,8 @@ class Transcript:
     metrics: TalkMetrics
     speaker_separation: str
     redaction_ranges: list[dict[str, Any]] = field(default_factory=list)
+    # stereo: what was left out as the other party's voice (bleed.py): {"channel", "start", "end"} seconds
+    bleed_dropped: list[dict[str, Any]] = field(default_factory=list)
     audio_seconds: float = 0.0
     processing_seconds: float = 0.0
 
@@ -184,15 +194,26 @@ class SpeechPiece:
     offset: int
 
 
-def speech_pieces(arrays: Sequence[AudioArray], roles: Sequence[str]) -> list[SpeechPiece]:
-    """Every channel's speech (Silero VAD, faster-whisper's own defaults), in order of time, laid end to end."""
+def speech_pieces(arrays: Sequence[AudioArray], roles: Sequence[str], *, bleed: BleedOptions | None = None,
+                  dropped: list[dict[str, Any]] | None = None) -> list[SpeechPiece]:
+    """Every channel's speech (Silero VAD, faster-whisper's own defaults), in order of time, laid end to end.
+    With `bleed` (two channels), the stretches of a piece that are the other channel's voice (bleed.py) are cut
+    out of it and listed in `dropped` ({"channel", "start", "end"} seconds)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     found = []
     for channel, (audio, role) in enumerate(zip(arrays, roles, strict=True)):
         if is_silent(audio):
             continue
-        found += [(chunk["start"], chunk["end"], channel, role) for chunk in get_speech_timestamps(audio, VadOptions())]
+        for chunk in get_speech_timestamps(audio, VadOptions()):
+            start, end = chunk["start"], chunk["end"]
+            drops = [] if bleed is None or len(arrays) != 2 else bleed_stretches(
+                audio, arrays[1 - channel], start, end, bleed)
+            for low, high in drops:
+                if dropped is not None:
+                    dropped.append({"channel": channel, "start": round(low / SAMPLE_RATE, 2),
+                                    "end": round(high / SAMPLE_RATE, 2)})
+            found += [(low, high, channel, role) for low, high in split_piece(start, end, drops)]
     pieces, offset = [], 0
     for start, end, channel, role in sorted(found):
         pieces.append(SpeechPiece(role=role, channel=channel, start=start, end=end, offset=offset))
@@ -215,11 +236,13 @@ def piece_clips(pieces: Sequence[SpeechPiece], limit: float) -> list[float]:
 
 
 def transcribe_joined(model: Any, arrays: Sequence[AudioArray], roles: Sequence[str], *, options: Options,
-                      on_progress: Callable[[float], None] | None = None) -> list[TimedWord]:
-    """Timed words of a stereo call in one decoding pass: the parties' speech joined in time order (silences
-    and the other side's turns left out), each word mapped back, by its middle, to the piece it was said in:
-    its channel, its speaker and its time in the call."""
-    pieces = speech_pieces(arrays, roles)
+                      on_progress: Callable[[float], None] | None = None,
+                      dropped: list[dict[str, Any]] | None = None) -> list[TimedWord]:
+    """Timed words of a stereo call in one decoding pass: the parties' speech joined in time order (silences,
+    the other side's turns and, with `options.bleed`, the other side's voice bleeding into a channel left out;
+    the latter listed in `dropped`), each word mapped back, by its middle, to the piece it was said in: its
+    channel, its speaker and its time in the call."""
+    pieces = speech_pieces(arrays, roles, bleed=options.bleed, dropped=dropped)
     if not pieces:
         if on_progress is not None:
             on_progress(1.0)
@@ -261,14 +284,21 @@ def transcribe_file(path: Path, *, model: Any, channel_map: dict[str, str] | Non
     roles = channel_roles(channel_map, 2 if stereo else 1)
     if not stereo:
         arrays = arrays[:1]
+    dropped: list[dict[str, Any]] = []
     if stereo and options.stereo_mode == "joined":
         def report_joined(fraction: float) -> None:
             if progress is not None:
                 progress(fraction, "Transcribing both channels")
 
-        words = transcribe_joined(model, arrays[:2], roles, options=options, on_progress=report_joined)
+        words = transcribe_joined(model, arrays[:2], roles, options=options, on_progress=report_joined,
+                                  dropped=dropped)
     else:
         words = []
+        if stereo and options.bleed is not None:  # each channel decoded on its own: its bleed silenced
+            speech_pieces(arrays[:2], roles, bleed=options.bleed, dropped=dropped)
+            arrays = [audio.copy() for audio in arrays[:2]]
+            for item in dropped:
+                arrays[item["channel"]][round(item["start"] * SAMPLE_RATE):round(item["end"] * SAMPLE_RATE)] = 0.0
         for index, (audio, role) in enumerate(zip(arrays, roles, strict=True)):
             label = f"Transcribing channel {index + 1}/{len(arrays)} ({role})" if stereo else "Transcribing"
 
@@ -286,6 +316,10 @@ def transcribe_file(path: Path, *, model: Any, channel_map: dict[str, str] | Non
     agent_active = active_intervals(arrays[roles.index("agent")]) if stereo and "agent" in roles else None
     transcript = build_transcript(words, info=info, duration=max(audio_seconds, info.duration_seconds),
                                   separation=separation, options=options, agent_active=agent_active)
+    transcript.bleed_dropped = dropped
+    if dropped:
+        log.info("left out as the other party's voice (bleed): %s", ", ".join(
+            f"channel {d['channel']} {d['start']:.2f}-{d['end']:.2f} s" for d in dropped))
     transcript.audio_seconds = audio_seconds
     transcript.processing_seconds = time.perf_counter() - began
     return transcript
