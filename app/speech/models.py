@@ -5,14 +5,10 @@ The transcript lines themselves are `Segment` rows (app/interactions/models.py).
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from app.core.timeutil import utcnow
-
-
-def _now() -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+from app.core.models import now_column
 
 
 class CallTranscript(SQLModel, table=True):
@@ -32,7 +28,7 @@ class CallTranscript(SQLModel, table=True):
     redacted_audio_sha256: str | None = Field(
         default=None, max_length=64,
         description="A copy of the audio (16 kHz WAV) with the redaction ranges beeped, in the recordings store.")
-    created_at: datetime = _now()
+    created_at: datetime = now_column()
 
 
 class CallMetricsBase(SQLModel):
@@ -61,7 +57,7 @@ class CallMetrics(CallMetricsBase, table=True):
     __tablename__ = "call_metrics"
     id: int | None = Field(default=None, primary_key=True)
     interaction_id: int = Field(foreign_key="interaction.id", unique=True)
-    computed_at: datetime = _now()
+    computed_at: datetime = now_column()
     intervals: dict[str, list[list[float]]] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True),
         description='The spans behind the figures: {"agent", "customer", "unknown", "silence", "hold", '
