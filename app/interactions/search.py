@@ -41,6 +41,7 @@ import functools
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
@@ -102,16 +103,26 @@ _LATIN_LETTER = "[^\\W" + CJK_CHAR.pattern[1:-1] + "]"  # a word character that 
 # ---------------------------------------------------------------- indexing
 
 
-def document_text(*, session: Session, interaction: Interaction) -> str:
+def document_text(*, session: Session, interaction: Interaction, messages: Sequence[Message] | None = None,
+                  segments: Sequence[Segment] | None = None) -> str:
     """The indexed text: redacted only (through the content gate), so neither a search by a card number nor a
-    snippet or the search CSV can reveal one; not-yet-redacted content is indexed as "[being redacted]"."""
+    snippet or the search CSV can reveal one; not-yet-redacted content is indexed as "[being redacted]".
+    `messages` / `segments`: every one of the interaction, when the caller holds them (otherwise they are read);
+    messages are taken in time order, then in the order they were stored."""
     parts: list[str] = []
     parts.append(content.REDACTED.subject(interaction) or "")  # the redaction stored at ingest
-    for message in session.exec(sm_select(Message).where(Message.interaction_id == interaction.id)
-                                .order_by(col(Message.sent_at), col(Message.id))):
+    if messages is None:
+        messages = session.exec(sm_select(Message).where(Message.interaction_id == interaction.id)
+                                .order_by(col(Message.sent_at), col(Message.id))).all()
+    else:  # as the query orders them; a message not stored yet (no id) was written after the others
+        messages = [m for _, m in sorted(enumerate(messages), key=lambda pair: (
+            as_utc(pair[1].sent_at), pair[1].id if pair[1].id is not None else math.inf, pair[0]))]
+    for message in messages:
         parts.append(content.REDACTED.message_text(message))
-    for segment in session.exec(sm_select(Segment).where(Segment.interaction_id == interaction.id)
-                                .order_by(col(Segment.seq))):
+    if segments is None:
+        segments = session.exec(sm_select(Segment).where(Segment.interaction_id == interaction.id)
+                                .order_by(col(Segment.seq))).all()
+    for segment in segments:
         parts.append(content.REDACTED.segment_text(segment))
     return "\n".join(p for p in parts if p)
 
@@ -121,17 +132,23 @@ def _base_key(interaction: Interaction) -> int:
     return int(as_utc(interaction.started_at).timestamp()) * KEY_SCALE + interaction.id % KEY_SCALE
 
 
-def reindex_interaction(*, session: Session, interaction_id: int) -> None:
+def reindex_interaction(*, session: Session, interaction_id: int, interaction: Interaction | None = None,
+                        messages: Sequence[Message] | None = None, new: bool = False) -> None:
     """Rebuild the search document of one interaction (idempotent). Other features call this after
-    writing or redacting segments or messages. Flushes, does not commit."""
-    interaction = session.get(Interaction, interaction_id)
-    document = session.get(SearchDocument, interaction_id)
+    writing or redacting segments or messages. Flushes, does not commit.
+
+    The interactions service passes what it has just written instead of having it read back: the interaction,
+    `messages` (every one it has, redacted) and `new` for an interaction created in this transaction (no
+    segments and no search document yet)."""
+    if interaction is None:
+        interaction = session.get(Interaction, interaction_id)
+    document = None if new else session.get(SearchDocument, interaction_id)
     if interaction is None:
         if document is not None:
             session.delete(document)
             session.flush()
         return
-    body = document_text(session=session, interaction=interaction)
+    body = document_text(session=session, interaction=interaction, messages=messages, segments=[] if new else None)
     terms = _terms(body)
     key = _base_key(interaction)
     if document is not None and document.sort_key // KEY_SCALE == key // KEY_SCALE:
@@ -148,7 +165,6 @@ def reindex_interaction(*, session: Session, interaction_id: int) -> None:
                                    updated_at=utcnow()))
     elif document.body != body or document.sort_key != key or document.terms != terms:
         document.body, document.terms, document.sort_key, document.updated_at = body, terms, key, utcnow()
-        session.add(document)
     session.flush()
 
 
