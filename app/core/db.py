@@ -1,5 +1,6 @@
 """Database engine and sessions for SQLite (default) and PostgreSQL."""
 
+import functools
 import re
 import sqlite3
 import time
@@ -161,6 +162,7 @@ READ_STATEMENTS = ("SELECT", "EXPLAIN")
 _LOCKING_READ = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=2048)  # SQLAlchemy hands over the same string object for a cached statement
 def starts_transaction(statement: str) -> bool:
     """Whether a statement needs a transaction around it: anything but a plain read (a SELECT or EXPLAIN that
     locks no rows)."""

@@ -55,6 +55,7 @@ from sqlalchemy import (
     Table,
     Text,
     any_,
+    cast,
     func,
     literal,
     literal_column,
@@ -368,10 +369,13 @@ def _filter_clauses(*, session: Session, filters: SearchFilters, visible_agents:
 
 
 def _among(column: Any, values: list[int], dialect: str) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL `column = ANY(:array)` with the values as one array parameter, so
-    a list of 2,000 keys costs one bind instead of 2,000 (SQL compiling and parsing dominated otherwise)."""
+    """`column IN values`; on PostgreSQL `column = ANY(CAST(:array AS bigint[]))` with the values as one
+    parameter, so a list of 2,000 keys costs one bind instead of 2,000 (SQL compiling and parsing dominated
+    otherwise). The parameter is the array's text ('{1,2,3}', joined here at C speed): psycopg dumping a Python
+    list checks and quotes every element in Python, a third of a search's CPU with 2,000 keys."""
     if dialect == "postgresql":
-        clause: ColumnElement[bool] = column == any_(literal(list(values), ARRAY(column.type)))
+        array = "{" + ",".join(map(str, map(int, values))) + "}"
+        clause: ColumnElement[bool] = column == any_(cast(literal(array, Text), ARRAY(column.type)))
         return clause
     return column.in_(values)  # type: ignore[no-any-return]
 
@@ -407,7 +411,7 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
     if customers is not None:
         # a customer has a handful of interactions: start from them, not from every hit of the words
         keys = set(session.execute(select(_sd.c.sort_key).join(interaction, interaction.c.id == _sd.c.interaction_id)
-                                   .where(_among(interaction.c.customer_id, customers, dialect))).scalars())
+                                   .where(_among(interaction.c.customer_id, customers, dialect))).scalars().all())
     if dialect != "sqlite":
         # PostgreSQL cannot estimate how rare a word is and walks the sort_key index past every row: when
         # the words match few documents (one GIN bitmap scan tells), start from those documents instead
@@ -415,7 +419,7 @@ def search(*, session: Session, principal: Principal | None, q: str, channel: st
         # the words are common from its statistics)
         probe = select(_sd.c.sort_key).where(match)
         if _pg_estimate(session, probe) <= PG_PROBE_BELOW:
-            few = set(session.execute(probe.limit(PG_SELECTIVE + 1)).scalars())
+            few = set(session.execute(probe.limit(PG_SELECTIVE + 1)).scalars().all())  # fetched at once
             if len(few) <= PG_SELECTIVE:
                 keys = few if keys is None else keys & few
             elif keys is None:
