@@ -323,7 +323,8 @@ def create_app(
     load_hooks()  # the features' handlers of the core hooks; raises if one is missing
     engine = None
     if sessions is None:
-        engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
+        engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.database_busy_timeout_ms,
+                             ping_idle_seconds=settings.database_ping_idle_seconds)
         ensure_wal(engine)
         sessions = session_factory(engine)
     if queue is None:

@@ -1,6 +1,9 @@
 """Database engine and sessions for SQLite (default) and PostgreSQL."""
 
+import functools
+import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,7 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects.sqlite import base as sqlite_base
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.sql import sqltypes
 from sqlmodel import Session
 
@@ -101,7 +104,8 @@ class _SQLiteConnection(sqlite3.Connection):
             self.release_writer()
 
 
-def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000,
+                ping_idle_seconds: float | None = 30.0) -> Engine:
     """An engine with Earshot's connection rules.
 
     SQLite: foreign keys on, a busy timeout on every connection, and SQLAlchemy in charge of BEGIN so
@@ -111,9 +115,8 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) 
     transaction's first write, so the SQLite lock passes from one writer to the next at once, across threads and
     processes, instead of through SQLite's busy handler, which sleeps and polls.
 
-    PostgreSQL: connections are pinged on checkout (one loopback round trip, ~0.1 ms): after a database restart
-    the next request gets a fresh connection instead of failing once per pooled connection; they are also
-    recycled after 30 min.
+    PostgreSQL: see `_postgresql_engine`: reads run without BEGIN/COMMIT, and only a connection that sat idle in
+    the pool for `ping_idle_seconds` or more is pinged when it is taken out (0: every one; None: never).
     """
     if is_sqlite_url(url):
         queue = writer_queue(make_url(url).database)
@@ -152,8 +155,64 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000) 
                 connection.connection.dbapi_connection.acquire_writer(timeout, statement)
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=10, pool_recycle=1800,
-                         pool_pre_ping=True)
+    return _postgresql_engine(url, pool_size=pool_size, ping_idle_seconds=ping_idle_seconds)
+
+
+READ_STATEMENTS = ("SELECT", "EXPLAIN")
+_LOCKING_READ = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=2048)  # SQLAlchemy hands over the same string object for a cached statement
+def starts_transaction(statement: str) -> bool:
+    """Whether a statement needs a transaction around it: anything but a plain read (a SELECT or EXPLAIN that
+    locks no rows)."""
+    head = statement.lstrip()[:8].upper()
+    return not head.startswith(READ_STATEMENTS) or _LOCKING_READ.search(statement) is not None
+
+
+def _postgresql_engine(url: str, *, pool_size: int, ping_idle_seconds: float | None) -> Engine:
+    """PostgreSQL, with two round trips fewer per transaction that only reads and no ping per checkout.
+
+    Reads without BEGIN/COMMIT: a connection taken from the pool starts in autocommit mode, and the first
+    statement that is not a plain read (INSERT, UPDATE, DELETE, SAVEPOINT, DDL, SELECT ... FOR UPDATE) switches
+    it back, so psycopg opens the transaction right before it; every write of a transaction, and every read
+    after its first write, is inside it, committed or rolled back as one. Under PostgreSQL's default isolation
+    (READ COMMITTED) each statement reads its own snapshot anyway, so reads before the first write see the same
+    as they would inside the transaction; a request that only reads (most of them, and authentication) sends no
+    BEGIN and no COMMIT. (A SELECT calling a function that writes or takes a transaction-level lock would need
+    the transaction begun first; Earshot has none.)
+
+    Reconnecting: a connection idle in the pool for `ping_idle_seconds` or more is pinged when taken out (after
+    a database restart, most likely on the first request after a quiet spell); a dead one is replaced before
+    the request uses it. Connections in steady use are not pinged (SQLAlchemy's pool_pre_ping costs a round trip
+    on every checkout, two or three per request). If the database restarts while they are in use, the request
+    that meets a dead connection fails (503) and SQLAlchemy then invalidates the whole pool: every other
+    connection opened before the failure is replaced at its next checkout, so one request per process fails.
+    Connections are also recycled after 30 minutes."""
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=10, pool_recycle=1800,
+                           pool_pre_ping=ping_idle_seconds == 0)
+
+    @event.listens_for(engine, "checkin")
+    def _note_idle(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        dbapi_connection.autocommit = True
+        idle_since = record.info.get("idle_since")
+        if ping_idle_seconds and idle_since is not None and time.monotonic() - idle_since >= ping_idle_seconds:
+            try:
+                dbapi_connection.execute("SELECT 1")
+            except Exception as exc:
+                raise DisconnectionError("the pooled connection is gone (database restarted?)") from exc
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin_at_first_write(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        raw = connection.connection.dbapi_connection
+        if raw.autocommit and starts_transaction(statement):
+            raw.autocommit = False  # psycopg sends BEGIN before this statement
+
+    return engine
 
 
 _write_transactions: ContextVar[bool] = ContextVar("earshot_write_transactions", default=False)

@@ -111,7 +111,8 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
+    engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.database_busy_timeout_ms,
+                         ping_idle_seconds=settings.database_ping_idle_seconds)
     return Runtime(settings=settings, engine=engine, sessions=session_factory(engine))
 
 

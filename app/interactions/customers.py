@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from app.core import audit, hkid, phones
@@ -121,6 +121,7 @@ def customer_identities(*, session: Session, customer_id: int) -> list[CustomerI
                              .order_by(col(CustomerIdentity.kind), col(CustomerIdentity.value))).all())
 
 
+RESOLVED_CUSTOMER = "earshot.resolved_customer"  # session.info key (see resolve_customer)
 IDENTITY_LOOKUP_CHUNK = 5000  # ids per query: under SQLite's and PostgreSQL's bound-parameter limits
 
 
@@ -148,17 +149,19 @@ def resolve_customer(*, session: Session, identities: Sequence[Identity], displa
     unique = list(dict.fromkeys(identities))
     if not unique:
         return None
-    rows = [session.exec(select(CustomerIdentity).where(
-        CustomerIdentity.kind == i.kind, CustomerIdentity.platform == i.platform,
-        CustomerIdentity.value == i.value)).first() for i in unique]
+    # every identity and its customer in one query (an import resolves one customer per conversation)
+    stored: dict[Identity, tuple[CustomerIdentity, Customer]] = {}
+    for identity_row, holder in session.exec(
+            select(CustomerIdentity, Customer).join(Customer, col(Customer.id) == col(CustomerIdentity.customer_id))
+            .where(or_(*(and_(col(CustomerIdentity.kind) == i.kind, col(CustomerIdentity.platform) == i.platform,
+                              col(CustomerIdentity.value) == i.value) for i in unique)))):
+        stored[Identity(identity_row.kind, identity_row.value, identity_row.platform)] = (identity_row, holder)
+    rows = [stored[i][0] if i in stored else None for i in unique]
     found: dict[int, Customer] = {}
-    for row in rows:
-        if row is not None:
-            customer = session.get(Customer, row.customer_id)
-            if customer is not None:
-                active = active_customer(session, customer)
-                assert active.id is not None
-                found[active.id] = active
+    for _identity, holder in stored.values():
+        active = active_customer(session, holder)
+        assert active.id is not None
+        found[active.id] = active
     if not found:
         customer = Customer(display_name=(display_name or "").strip()[:300])
         session.add(customer)
@@ -177,6 +180,9 @@ def resolve_customer(*, session: Session, identities: Sequence[Identity], displa
         customer.display_name = display_name.strip()[:300]
         session.add(customer)
     session.flush()
+    # the session keeps the last customer resolved referenced (its identity map holds unchanged rows weakly), so
+    # the interaction written next for this customer finds it without reading it again
+    session.info[RESOLVED_CUSTOMER] = customer
     return customer
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, delete, func, or_
+from sqlalchemy import and_, delete, func, insert, or_
 from sqlmodel import Session, col, select
 
 from app.auth.service import visible_agent_ids
@@ -113,7 +113,11 @@ def upsert_interaction(*, session: Session, data: InteractionData) -> tuple[Inte
     again returns "unchanged" and writes nothing. Messages are upserted by (interaction, external_id) by the
     same rule and never deleted (a later import may carry only new messages of a thread). Legs: none given
     keeps the stored ones (unless "legs" is in `data.clear`); as many as stored merge leg by leg; another
-    number replaces them. Flushes, does not commit.
+    number replaces them. Writes inside the caller's transaction (flushed), does not commit.
+
+    Statements (this runs inside the write transaction): a new interaction is one INSERT each for itself, its
+    messages (all at once), its participants and its search document, built from what was just written; an
+    update reads its legs and messages once and rewrites only what changed.
     """
     if data.channel not in set(Channel):
         raise InvalidInput(f"unknown channel {data.channel!r}")
@@ -127,6 +131,8 @@ def upsert_interaction(*, session: Session, data: InteractionData) -> tuple[Inte
     interaction = get_by_external_id(session=session, source=data.source, external_id=data.external_id)
     status: UpsertStatus
     legs = list(data.legs)
+    created = interaction is None
+    stored_legs: list[InteractionLeg] = []
     if interaction is None:
         interaction = Interaction(source=data.source, external_id=data.external_id, **values)
         session.add(interaction)
@@ -145,23 +151,27 @@ def upsert_interaction(*, session: Session, data: InteractionData) -> tuple[Inte
             first_leg_named = stored_legs[0].agent_id is None and values["agent_id"] is not None
             if first_leg_named:
                 stored_legs[0].agent_id = values["agent_id"]
-                session.add(stored_legs[0])
             values["agent_id"] = None
         changed = merge_fields(interaction, values, clear=data.clear - {"customer_id"})
         if "subject" in changed:
             interaction.redacted_subject = None  # the old redaction is of the old subject
         status = "updated" if changed or first_leg_named else "unchanged"
-        session.add(interaction)
     assert interaction.id is not None
-    if ((legs or "legs" in data.clear)
-            and _merge_legs(session=session, interaction_id=interaction.id, legs=legs)
-            and status == "unchanged"):
-        status = "updated"
-    counts = upsert_messages(session=session, interaction=interaction, messages=data.messages, reindex=False)
+    leg_agents = [leg.agent_id for leg in stored_legs]
+    if legs or "legs" in data.clear:
+        legs_changed, leg_agents = _merge_legs(session=session, interaction_id=interaction.id, legs=legs,
+                                               stored=stored_legs)
+        if legs_changed and status == "unchanged":
+            status = "updated"
+    counts, messages = _write_messages(session=session, interaction=interaction, messages=data.messages,
+                                       new_interaction=created)
     if (counts["created"] or counts["updated"]) and status == "unchanged":
         status = "updated"
     if status != "unchanged":
-        sync_interaction(session=session, interaction_id=interaction.id)
+        _sync_written(session=session, interaction=interaction, messages=messages, leg_agents=leg_agents,
+                      new_interaction=created)
+    else:
+        session.flush()
     return interaction, status
 
 
@@ -180,27 +190,26 @@ def _legs_with_known_agents(legs: list[LegData], stored: list[InteractionLeg], *
             for index, leg in enumerate(legs)]
 
 
-def _merge_legs(*, session: Session, interaction_id: int, legs: Sequence[LegData]) -> bool:
-    existing = session.exec(select(InteractionLeg).where(InteractionLeg.interaction_id == interaction_id)
-                            .order_by(col(InteractionLeg.seq))).all()
-    if legs and len(legs) == len(existing):
+def _merge_legs(*, session: Session, interaction_id: int, legs: Sequence[LegData],
+                stored: list[InteractionLeg]) -> tuple[bool, list[int | None]]:
+    """Write the legs over the `stored` ones (read by the caller); returns whether anything changed and the
+    agents of the legs now stored, in order. Not flushed."""
+    if legs and len(legs) == len(stored):
         changed = False
-        for stored, leg in zip(existing, legs, strict=True):
-            if merge_fields(stored, {"agent_id": leg.agent_id, "queue": leg.queue, "started_at": leg.started_at,
-                                     "ended_at": leg.ended_at}):
-                session.add(stored)
+        for row, leg in zip(stored, legs, strict=True):
+            if merge_fields(row, {"agent_id": leg.agent_id, "queue": leg.queue, "started_at": leg.started_at,
+                                  "ended_at": leg.ended_at}):
                 changed = True
-        session.flush()
-        return changed
-    if not legs and not existing:
-        return False
-    session.execute(delete(InteractionLeg).where(col(InteractionLeg.interaction_id) == interaction_id))
-    session.flush()
-    for seq, leg in enumerate(legs, start=1):
-        session.add(InteractionLeg(interaction_id=interaction_id, seq=seq, agent_id=leg.agent_id, queue=leg.queue,
-                                   started_at=leg.started_at, ended_at=leg.ended_at))
-    session.flush()
-    return True
+        return changed, [row.agent_id for row in stored]
+    if not legs and not stored:
+        return False, []
+    if stored:
+        session.execute(delete(InteractionLeg).where(col(InteractionLeg.interaction_id) == interaction_id))
+    if legs:
+        session.execute(insert(InteractionLeg), [
+            {"interaction_id": interaction_id, "seq": seq, "agent_id": leg.agent_id, "queue": leg.queue,
+             "started_at": leg.started_at, "ended_at": leg.ended_at} for seq, leg in enumerate(legs, start=1)])
+    return True, [leg.agent_id for leg in legs]
 
 
 def upsert_messages(*, session: Session, interaction: Interaction, messages: Iterable[MessageData],
@@ -208,34 +217,52 @@ def upsert_messages(*, session: Session, interaction: Interaction, messages: Ite
     """Add or update messages of an interaction by external id; returns counts created/updated/unchanged.
     New and changed messages are redacted here, in the caller's transaction (see app/interactions/content.py)."""
     assert interaction.id is not None
+    counts, _messages = _write_messages(session=session, interaction=interaction, messages=messages,
+                                        new_interaction=False)
+    session.flush()
+    if reindex and (counts["created"] or counts["updated"]):
+        sync_interaction(session=session, interaction_id=interaction.id)
+    return counts
+
+
+_MESSAGE_COLUMNS = ("interaction_id", "external_id", *_MESSAGE_FIELDS, "redacted_text", "redacted_subject")
+
+
+def _write_messages(*, session: Session, interaction: Interaction, messages: Iterable[MessageData],
+                    new_interaction: bool) -> tuple[dict[str, int], list[Message]]:
+    """Messages upserted by external id (one read of the stored ones, unless the interaction was just created;
+    the new ones inserted in one statement), redacted before they are written. Returns the counts and every
+    message of the interaction as now stored (the new ones are not in the session: read them back to change
+    them). Updates of stored messages are left to the next flush."""
+    assert interaction.id is not None
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    existing = {m.external_id: m for m in session.exec(
+    existing: dict[str, Message] = {} if new_interaction else {m.external_id: m for m in session.exec(
         select(Message).where(Message.interaction_id == interaction.id)).all()}
+    added: list[Message] = []
     for data in messages:
         values = {name: getattr(data, name) for name in _MESSAGE_FIELDS}
         row = existing.get(data.external_id)
         if row is None:
             row = Message(interaction_id=interaction.id, external_id=data.external_id, **values)
             existing[data.external_id] = row
+            added.append(row)
             counts["created"] += 1
-        else:
-            # a message listed again without its attachments keeps them, like any other absent field
-            changed = merge_fields(row, {**values, "attachments": values["attachments"] or None})
-            if not changed:
-                counts["unchanged"] += 1
-                continue
-            if "text" in changed:
-                row.redacted_text = None  # the old redaction is of the old text
-            if "subject" in changed:
-                row.redacted_subject = None
-            counts["updated"] += 1
-        session.add(row)
+            continue
+        # a message listed again without its attachments keeps them, like any other absent field
+        changed = merge_fields(row, {**values, "attachments": values["attachments"] or None})
+        if not changed:
+            counts["unchanged"] += 1
+            continue
+        if "text" in changed:
+            row.redacted_text = None  # the old redaction is of the old text
+        if "subject" in changed:
+            row.redacted_subject = None
+        counts["updated"] += 1
     # redacted in the same transaction as the import: content is never visible before it is redacted
     content.redact_messages([m for m in existing.values() if content.needs_redaction(m)])
-    session.flush()
-    if reindex and (counts["created"] or counts["updated"]):
-        sync_interaction(session=session, interaction_id=interaction.id)
-    return counts
+    if added:
+        session.execute(insert(Message), [{name: getattr(m, name) for name in _MESSAGE_COLUMNS} for m in added])
+    return counts, list(existing.values())
 
 
 def sync_interaction(*, session: Session, interaction_id: int) -> None:
@@ -244,26 +271,32 @@ def sync_interaction(*, session: Session, interaction_id: int) -> None:
     interaction = session.get(Interaction, interaction_id)
     if interaction is None:
         return
+    messages = list(session.exec(select(Message).where(Message.interaction_id == interaction_id)).all())
+    content.redact_messages([m for m in messages if content.needs_redaction(m)])
+    leg_agents = list(session.exec(select(InteractionLeg.agent_id).where(
+        InteractionLeg.interaction_id == interaction_id)).all())
+    _sync_written(session=session, interaction=interaction, messages=messages, leg_agents=leg_agents,
+                  new_interaction=False)
+
+
+def _sync_written(*, session: Session, interaction: Interaction, messages: Sequence[Message],
+                  leg_agents: Sequence[int | None], new_interaction: bool) -> None:
+    """`sync_interaction` from what the caller holds: every message of the interaction (redacted) and the agents
+    of its legs; a new interaction has no participants, segments or search document yet. Flushes."""
+    assert interaction.id is not None
     content.redact_subjects([interaction])
-    session.add(interaction)
-    content.redact_messages(session.exec(select(Message).where(Message.interaction_id == interaction_id,
-                                                               _unredacted_message())).all())
-    agents: set[int] = set()
-    if interaction.agent_id is not None:
-        agents.add(interaction.agent_id)
-    agents.update(a for a in session.exec(select(InteractionLeg.agent_id).where(
-        InteractionLeg.interaction_id == interaction_id)).all() if a is not None)
-    agents.update(a for a in session.exec(select(Message.agent_id).where(
-        Message.interaction_id == interaction_id)).all() if a is not None)
-    have = set(session.exec(select(InteractionAgent.agent_id).where(
-        InteractionAgent.interaction_id == interaction_id)).all())
+    agents = {a for a in (interaction.agent_id, *leg_agents, *(m.agent_id for m in messages)) if a is not None}
+    have: set[int] = set() if new_interaction else set(session.exec(select(InteractionAgent.agent_id).where(
+        InteractionAgent.interaction_id == interaction.id)).all())
     if have - agents:
-        session.execute(delete(InteractionAgent).where(col(InteractionAgent.interaction_id) == interaction_id,
+        session.execute(delete(InteractionAgent).where(col(InteractionAgent.interaction_id) == interaction.id,
                                                        col(InteractionAgent.agent_id).in_(have - agents)))
-    for agent_id in agents - have:
-        session.add(InteractionAgent(interaction_id=interaction_id, agent_id=agent_id))
+    if agents - have:
+        session.execute(insert(InteractionAgent), [{"interaction_id": interaction.id, "agent_id": agent_id}
+                                                   for agent_id in sorted(agents - have)])
     session.flush()
-    search_index.reindex_interaction(session=session, interaction_id=interaction_id)
+    search_index.reindex_interaction(session=session, interaction_id=interaction.id, interaction=interaction,
+                                     messages=messages, new=new_interaction)
 
 
 def _unredacted_message() -> Any:
