@@ -3,7 +3,8 @@ from markupsafe import Markup
 
 from app.core.errors import InvalidInput
 from app.interactions.customers import normalise_identity, normalise_phone
-from app.interactions.search import make_snippet, parse_query
+from app.interactions.search import parse_query
+from app.interactions.snippets import make_snippet
 
 
 @pytest.mark.parametrize("raw", ["07700 900123", "+44 7700 900123", "0044 7700-900123", "(07700) 900 123"])
