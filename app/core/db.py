@@ -105,7 +105,7 @@ class _SQLiteConnection(sqlite3.Connection):
 
 
 def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000,
-                ping_idle_seconds: float | None = 30.0) -> Engine:
+                ping_idle_seconds: float | None = 0.0) -> Engine:
     """An engine with Earshot's connection rules.
 
     SQLite: foreign keys on, a busy timeout on every connection, and SQLAlchemy in charge of BEGIN so
@@ -182,12 +182,11 @@ def _postgresql_engine(url: str, *, pool_size: int, ping_idle_seconds: float | N
     BEGIN and no COMMIT. (A SELECT calling a function that writes or takes a transaction-level lock would need
     the transaction begun first; Earshot has none.)
 
-    Reconnecting: a connection idle in the pool for `ping_idle_seconds` or more is pinged when taken out (after
-    a database restart, most likely on the first request after a quiet spell); a dead one is replaced before
-    the request uses it. Connections in steady use are not pinged (SQLAlchemy's pool_pre_ping costs a round trip
-    on every checkout, two or three per request). If the database restarts while they are in use, the request
-    that meets a dead connection fails (503) and SQLAlchemy then invalidates the whole pool: every other
-    connection opened before the failure is replaced at its next checkout, so one request per process fails.
+    Reconnecting: by default (`ping_idle_seconds` 0) every checkout is pinged (SQLAlchemy's pool_pre_ping, one
+    round trip), so after a database restart no request fails: a dead connection is replaced before the request
+    uses it. With `ping_idle_seconds` > 0 only a connection idle that long is pinged, saving the round trip on
+    connections in steady use; then, if the database restarts while they are in use, the request that meets a
+    dead connection fails (503) and SQLAlchemy invalidates the whole pool, so one request per process fails.
     Connections are also recycled after 30 minutes."""
     engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=10, pool_recycle=1800,
                            pool_pre_ping=ping_idle_seconds == 0)

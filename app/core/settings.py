@@ -26,9 +26,10 @@ class Settings(BaseSettings):
     database_busy_timeout_ms: int = Field(
         default=10000, description="SQLite: how long a request waits for a lock before answering 503.")
     database_ping_idle_seconds: float | None = Field(
-        default=30.0, ge=0, description="PostgreSQL: a pooled connection idle this long is pinged before use (a "
-                                        "dead one, e.g. after a database restart, is replaced first); 0: ping "
-                                        "every checkout; empty: never.")
+        default=0.0, ge=0, description="PostgreSQL: a pooled connection idle this long is pinged before use (a "
+                                       "dead one, e.g. after a database restart, is replaced first); 0 (the "
+                                       "default): every checkout, so no request fails after a restart; empty: "
+                                       "never.")
     queue_name: str = "earshot"
     job_stale_after_seconds: float = Field(
         default=300.0, gt=0, description="A running job whose worker has not sent a heartbeat for this long "

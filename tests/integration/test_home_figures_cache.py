@@ -11,6 +11,7 @@ from app.coaching.effectiveness import ScoreObservation
 from app.core.figures_cache import FiguresCache
 from app.core.timeutil import utcnow
 from app.surveys import service as surveys
+from app.surveys.imports import import_csv
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.integration
@@ -101,6 +102,6 @@ def test_survey_panel_shows_an_import_at_once(client, make_user, session, clock)
     rows = ["response_id,invited_at,responded_at,channel,agent,rating", f"r1,{now.isoformat()},{now.isoformat()},"
             "call,ada,bad"]
     source = surveys.create_source(session=session, name="pulse", actor=None)
-    surveys.import_csv(session=session, source=source, text="\n".join(rows) + "\n", actor=None)
+    import_csv(session=session, source=source, text="\n".join(rows) + "\n", actor=None)
     home = client.get("/", headers=HTML).text
     assert f"{now:%Y-%m}" in home and "100.0% bad" in home
