@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from huey import MemoryHuey
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -123,6 +123,19 @@ def connection(db_engine: Engine) -> Iterator[Any]:
         yield conn
         if outer.is_active:
             outer.rollback()
+
+
+@pytest.fixture
+def statements(connection: Any) -> Iterator[list[str]]:
+    """Every SQL statement the test's connection sends while the test runs, in order."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    yield seen
+    event.remove(connection, "before_cursor_execute", count)
 
 
 @pytest.fixture

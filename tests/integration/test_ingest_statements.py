@@ -2,12 +2,9 @@
 """A chat import's writes: what it stores is what a full rebuild would store, in a number of statements that does
 not grow with the number of messages (it runs while the SQLite write lock is held)."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-from sqlalchemy import event
 from sqlmodel import select
 
 from app.interactions import search
@@ -33,18 +30,6 @@ def chat_lines(prefix: str, *, conversations: int, messages: int, agent_of: Any 
                           "customer_email": f"{prefix}-{c}@example.com", "queue": "Billing",
                           "text": TEXTS[m % len(TEXTS)]})
     return lines
-
-
-@pytest.fixture
-def statements(connection: Any) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(connection, "before_cursor_execute", count)
-    yield seen
-    event.remove(connection, "before_cursor_execute", count)
 
 
 def import_counting(client: Any, statements: list[str], lines: list[dict[str, Any]]) -> tuple[dict[str, Any], int]:

@@ -2,26 +2,10 @@
 database who is calling, and sign-out, sign-out everywhere, token revocation and role changes take effect on
 the very next request of this process (other processes: within principal_cache_seconds)."""
 
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from tests.conftest import sign_in
-
-
-@pytest.fixture
-def statements(connection: Any) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(connection, "before_cursor_execute", count)
-    yield seen
-    event.remove(connection, "before_cursor_execute", count)
 
 
 def test_a_known_session_is_recognised_without_asking_the_database(client, make_user, statements):
