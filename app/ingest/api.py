@@ -26,7 +26,7 @@ from app.ingest.models import (
     WebhookResult,
 )
 from app.ingest.tasks import IMPORT_KIND, imports_store
-from app.interactions import content, recordings
+from app.interactions import recordings
 from app.interactions import service as interactions
 
 router = APIRouter(prefix="/api", tags=["ingest"], responses=STANDARD_ERRORS)
@@ -83,19 +83,8 @@ def import_chats(body: list[dict[str, Any]] | dict[str, Any], principal: AdminPr
                  settings: SettingsDep, source: str = "api") -> ImportReport:
     """Chat messages (a list, or {"messages": [...]}) in the chats.jsonl shape; grouped by conversation."""
     items = body.get("messages", []) if isinstance(body, dict) else body
-    with content.redacted_ahead(_chat_texts(items)):  # the language model runs before the write lock is taken
-        return chats.import_chats(session=session, records=list(enumerate(items, start=1)), source=source,
-                                  actor=principal, settings=settings)
-
-
-def _chat_texts(items: list[Any]) -> list[tuple[str, str]]:
-    """Each message's text with the previous message of its conversation (by sent_at), as the import reads
-    them; items that are not well-formed are left to the import to report."""
-    rows = [i for i in items if isinstance(i, dict) and isinstance(i.get("text"), str)]
-    rows.sort(key=lambda i: (str(i.get("conversation_id")), str(i.get("sent_at"))))
-    texts = [item["text"] for item in rows]
-    return list(zip(texts, content.previous_texts([(str(i.get("conversation_id")), i["text"]) for i in rows]),
-                    strict=True))
+    return chats.import_chats(session=session, records=list(enumerate(items, start=1)), source=source,
+                              actor=principal, settings=settings)
 
 
 @router.post("/social", responses=error_responses(413))

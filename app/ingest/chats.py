@@ -57,13 +57,17 @@ def import_chats(*, session: Session, records: Iterable[tuple[int, Any]], source
         except InvalidInput as exc:
             report.reject(line, exc.message)
     resolver = writing.Resolver(session=session, region=writing.phone_region(settings), actor=actor)
-    for done, (conversation_id, lines) in enumerate(conversations.items(), start=1):
-        _import_conversation(session=session, resolver=resolver, report=report, source=source,
-                             conversation_id=conversation_id, lines=lines)
-        commits.item_done()
-        progress(done, len(conversations))
+    writing.write_in_batches(
+        list(conversations.items()), commits=commits, progress=progress, texts=lambda item: _texts(item[1]),
+        write=lambda item: _import_conversation(session=session, resolver=resolver, report=report, source=source,
+                                                conversation_id=item[0], lines=item[1]))
     session.commit()
     return report
+
+
+def _texts(lines: list[tuple[int, ChatLine]]) -> list[tuple[str, str]]:
+    """A conversation's texts in the order they are stored, each with the one before it."""
+    return writing.with_previous([chat.text for _, chat in sorted(lines, key=lambda m: (m[1].sent_at, m[0]))])
 
 
 def _import_conversation(*, session: Session, resolver: writing.Resolver, report: ImportReport, source: str,

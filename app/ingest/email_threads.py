@@ -13,7 +13,7 @@ from app.core.timeutil import as_utc
 from app.ingest import writing
 from app.ingest.emails import ParsedEmail, local_part, parse_email
 from app.ingest.models import ImportReport
-from app.interactions import customers
+from app.interactions import content, customers
 from app.interactions import service as interactions
 from app.interactions.customers import Identity
 from app.interactions.models import Interaction, Message
@@ -53,10 +53,12 @@ def import_emails(*, session: Session, sources: Iterable[tuple[str, bytes]], sou
     for number, email in sorted(parsed, key=lambda p: (p[1].sent_at, p[0])):
         threads.setdefault(find(email.message_id), []).append((number, email))
     resolver = writing.Resolver(session=session, region=writing.phone_region(settings), actor=actor)
-    for done, members in enumerate(threads.values(), start=1):
-        _import_thread(session=session, resolver=resolver, report=report, source=source, members=members)
-        commits.item_done()
-        progress(done, len(threads))
+    writing.write_in_batches(
+        list(threads.values()), commits=commits, progress=progress,
+        texts=lambda members: [*writing.with_previous([e.text for _, e in members]),
+                               *(content.subject_reading(e.subject) for _, e in members if e.subject)],
+        write=lambda members: _import_thread(session=session, resolver=resolver, report=report, source=source,
+                                             members=members))
     session.commit()
     return report
 

@@ -54,12 +54,16 @@ def import_social(*, session: Session, records: Iterable[tuple[int, Any]], sourc
     for (platform, _), (number, post) in sorted(posts.items(), key=lambda kv: (kv[1][1].created_at, kv[1][0])):
         threads.setdefault(_social_thread_key(session, source, platform, post, posts), []).append((number, post))
     resolver = writing.Resolver(session=session, region=writing.phone_region(settings), actor=actor)
-    for done, (key, members) in enumerate(threads.items(), start=1):
+
+    def write(thread: tuple[tuple[str, str], list[tuple[int, SocialPost]]]) -> None:
+        key, members = thread
         _import_social_thread(session=session, resolver=resolver, report=report, source=source, key=key,
                               members=members)
         _refresh_care_state(session=session, source=source, external_id=key[1])
-        commits.item_done()
-        progress(done, len(threads))
+
+    writing.write_in_batches(
+        list(threads.items()), commits=commits, progress=progress, write=write,
+        texts=lambda thread: writing.with_previous([post.text for _, post in thread[1]]))
     session.commit()
     return report
 

@@ -9,7 +9,6 @@ from app.core.errors import InvalidInput
 from app.core.jobs import JobContext, JobKind, PermanentJobError, job_handler
 from app.core.storage import BlobStore
 from app.ingest import service
-from app.ingest.writing import background_priority
 
 IMPORT_KIND = JobKind.INGEST_IMPORT
 
@@ -31,7 +30,9 @@ def run_import(context: JobContext) -> dict[str, Any]:
     try:
         # the import's transactions take SQLite's write lock at BEGIN (waiting their turn) instead of failing
         # with "database is locked" when another connection wrote after their first read
-        with background_priority(), write_transactions(), session_scope(context.runtime.sessions) as session:
+        # (no lower CPU priority for this thread: it holds SQLite's write lock while it writes, and everyone
+        # waits for it; the import reads its texts in a thread of low priority, see writing.write_in_batches)
+        with write_transactions(), session_scope(context.runtime.sessions) as session:
 
             def progress(done: int, total: int) -> None:
                 # only right after the import's own commits (the job's end sets 100 %), at most once a second:

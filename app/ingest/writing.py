@@ -1,12 +1,15 @@
-"""How every import writes, whatever the format: the commit pace (Commits), the background CPU priority, the
-Resolver of agents and customers, record validation, and the SAVEPOINT per interaction that turns a failed
-write into rejected lines (write_interaction) — so one bad interaction loses nothing else."""
+"""How every import writes, whatever the format: items in batches whose personal-data detection runs before
+their writes (write_in_batches), the commit pace (Commits), the background CPU priority, the Resolver of agents
+and customers, record validation, and the SAVEPOINT per interaction that turns a failed write into rejected
+lines (write_interaction) — so one bad interaction loses nothing else."""
 
+import contextvars
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,7 +26,7 @@ from app.core.errors import InvalidInput
 from app.core.settings import Settings
 from app.core.timeutil import as_utc
 from app.ingest.models import CustomerIn, ImportReport, TransferIn
-from app.interactions import customers
+from app.interactions import content, customers
 from app.interactions import service as interactions
 from app.interactions.customers import Identity
 from app.interactions.models import Interaction
@@ -32,9 +35,11 @@ from app.interactions.service import LegData, UpsertStatus
 log = logging.getLogger("earshot.ingest")
 
 COMMIT_EVERY = 200
-BACKGROUND_COMMIT_SECONDS = 0.2
+BACKGROUND_COMMIT_SECONDS = 0.05
+BACKGROUND_BATCH_TEXTS = 100
 Progress = Callable[[int, int], None]
 ModelT = TypeVar("ModelT", bound=BaseModel)
+ItemT = TypeVar("ItemT")
 
 
 def phone_region(settings: Settings | None) -> str:
@@ -48,10 +53,10 @@ def no_progress(done: int, total: int) -> None:
 @dataclass
 class Commits:
     """When an import of many items commits. In a request: every COMMIT_EVERY items. In the background (a job
-    or the command line, beside other users): after BACKGROUND_COMMIT_SECONDS of writing, then a pause about as
-    long (0.1-0.5 s) before the next item — on SQLite a transaction holds the database's write lock from its
-    first write to its commit, the lock goes to whoever asks first, and requests waiting for it poll up to
-    every 100 ms: without the pause the import would take it back at once, item after item."""
+    or the command line, beside other users): after BACKGROUND_COMMIT_SECONDS of writing and at the end of each
+    batch (see write_in_batches), then on SQLite a pause as long as the write lock was held (at most 0.5 s) —
+    a transaction holds the database's one write lock from its first write to its commit, and requests that
+    want to write wait for it: the import writes in short turns and leaves at least as much time to them."""
 
     session: Session
     background: bool = False
@@ -60,13 +65,81 @@ class Commits:
 
     def item_done(self) -> None:
         self.since_commit += 1
-        held = time.monotonic() - self.started
-        if self.since_commit >= COMMIT_EVERY or (self.background and held >= BACKGROUND_COMMIT_SECONDS):
-            self.session.commit()
-            self.since_commit = 0
-            if self.background and self.session.get_bind().dialect.name == "sqlite":  # PostgreSQL locks rows
-                time.sleep(min(max(held, 0.1), 0.5))
-            self.started = time.monotonic()
+        if self.since_commit >= COMMIT_EVERY or (self.background and self._held() >= BACKGROUND_COMMIT_SECONDS):
+            self._commit()
+
+    def batch_done(self) -> None:
+        """In the background: commit what the batch wrote, so nothing is held while the next one is read."""
+        if self.background and self.since_commit:
+            self._commit()
+
+    def _held(self) -> float:
+        return time.monotonic() - self.started
+
+    def _commit(self) -> None:
+        held = self._held()
+        self.session.commit()
+        self.since_commit = 0
+        if self.background and self.session.get_bind().dialect.name == "sqlite":  # PostgreSQL locks rows
+            time.sleep(min(held, 0.5))
+        self.started = time.monotonic()
+
+
+def write_in_batches(items: Sequence[ItemT], *, commits: Commits, texts: Callable[[ItemT], Iterable[tuple[str, str]]],
+                     write: Callable[[ItemT], None], progress: Progress = no_progress) -> None:
+    """Write `items` (conversations, threads) one by one, each batch's personal-data detection done before its
+    writes: the language model (~2 ms a message) never runs while the import holds SQLite's write lock, which
+    every other writer of the database waits for. `texts(item)`: the (text, previous text) pairs the item will
+    store (a wrong guess is only read again inside). A request's import reads everything first (one batch). A
+    background import works in batches of about BACKGROUND_BATCH_TEXTS texts, committed before the next batch
+    is read; its reading runs in a thread of low CPU priority, while its writes keep the normal priority so the
+    lock is released soon (a low-priority thread holding the lock would make everyone wait for it)."""
+    batches: list[list[ItemT]] = [list(items)]
+    if commits.background:
+        batches = []
+        size = BACKGROUND_BATCH_TEXTS
+        for item in items:
+            count = sum(1 for _ in texts(item))
+            if not batches or size + count > BACKGROUND_BATCH_TEXTS:
+                batches.append([])
+                size = 0
+            batches[-1].append(item)
+            size += count
+    done = 0
+    for batch in batches:
+        pairs = [pair for item in batch for pair in texts(item)]
+        with content.redacted_ahead(pairs, run=_politely if commits.background else None):
+            for item in batch:
+                write(item)
+                done += 1
+                commits.item_done()
+                progress(done, len(items))
+        commits.batch_done()
+
+
+def with_previous(texts: Sequence[str]) -> list[tuple[str, str]]:
+    """Texts of one conversation in time order, each with the one before it (the context it is read in)."""
+    return list(zip(texts, ["", *texts[:-1]], strict=True))
+
+
+_polite_threads: ThreadPoolExecutor | None = None
+_polite_lock = threading.Lock()
+
+
+def _politely(work: Callable[[], ItemT]) -> ItemT:
+    """Run `work` in the process's one low-priority thread (niced once, at its start) and wait for it."""
+    global _polite_threads
+    with _polite_lock:
+        if _polite_threads is None:
+            _polite_threads = ThreadPoolExecutor(1, thread_name_prefix="earshot-polite",
+                                                 initializer=_lower_own_priority)
+    return _polite_threads.submit(contextvars.copy_context().run, work).result()
+
+
+def _lower_own_priority(niceness: int = 10) -> None:
+    with suppress(OSError, AttributeError):  # not Linux, or not allowed: run as is
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(os.getpriority(os.PRIO_PROCESS, thread) + niceness, 19))
 
 
 @contextmanager

@@ -18,7 +18,7 @@ subjects with the `subject` filter (`{{ interaction|subject }}`, `{{ interaction
 """
 
 import difflib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -211,14 +211,20 @@ _ahead: ContextVar[dict[tuple[str, str], list[pii.PiiSpan]] | None] = ContextVar
 
 
 @contextmanager
-def redacted_ahead(texts: Sequence[tuple[str, str]]) -> Iterator[None]:
+def redacted_ahead(texts: Sequence[tuple[str, str]],
+                   run: Callable[[Callable[[], list[list[pii.PiiSpan]]]], list[list[pii.PiiSpan]]] | None = None,
+                   ) -> Iterator[None]:
     """Run the detector over the (text, previous text) pairs an import is about to store before its transaction
     begins, and let `redact_texts` inside the block use those findings. On SQLite a state-changing request holds
     the one write lock from its first statement; the language model (~2 ms a message) then runs while nobody
     waits for it. A text read with another context than the one guessed here is simply read again, so what is
-    stored is the same either way."""
+    stored is the same either way. `run` runs the reading (e.g. in a thread of low CPU priority)."""
     pairs = list(dict.fromkeys(pair for pair in texts if pair[0]))
-    found = pii.find_pii_many([t for t, _ in pairs], contexts=[c for _, c in pairs]) if pairs else []
+
+    def read() -> list[list[pii.PiiSpan]]:
+        return pii.find_pii_many([t for t, _ in pairs], contexts=[c for _, c in pairs])
+
+    found = (run(read) if run is not None else read()) if pairs else []
     token = _ahead.set(dict(zip(pairs, found, strict=True)))
     try:
         yield
@@ -229,6 +235,11 @@ def redacted_ahead(texts: Sequence[tuple[str, str]]) -> Iterator[None]:
 def redact_texts(texts: Sequence[str], *, contexts: Sequence[str] | None = None) -> list[str]:
     """`redact_text` over many texts (each read after its previous turn in `contexts`, if given), running the
     language model in batches (only over the texts `redacted_ahead` did not already read)."""
+    return [pii.redact(text, spans) for text, spans in zip(texts, _findings(texts, contexts), strict=True)]
+
+
+def _findings(texts: Sequence[str], contexts: Sequence[str] | None = None) -> list[list[pii.PiiSpan]]:
+    """The detector's findings in each text (read after its context), from `redacted_ahead`'s where it made them."""
     if not texts:
         return []
     contexts = list(contexts) if contexts is not None else [""] * len(texts)
@@ -236,8 +247,7 @@ def redact_texts(texts: Sequence[str], *, contexts: Sequence[str] | None = None)
     missing = [i for i, pair in enumerate(zip(texts, contexts, strict=True)) if pair not in ahead]
     found_now = dict(zip(missing, pii.find_pii_many([texts[i] for i in missing], contexts=[contexts[i] for i in missing])
                          if missing else [], strict=True))
-    return [pii.redact(text, found_now[i] if i in found_now else ahead[(text, contexts[i])])
-            for i, text in enumerate(texts)]
+    return [found_now[i] if i in found_now else ahead[(text, contexts[i])] for i, text in enumerate(texts)]
 
 
 def needs_redaction(row: Interaction | Message) -> bool:
@@ -252,13 +262,18 @@ def needs_redaction(row: Interaction | Message) -> bool:
 SUBJECT_FRAME = "Subject: "
 
 
+def subject_reading(subject: str) -> tuple[str, str]:
+    """What the detector reads for a subject, and in which context (for `redacted_ahead`)."""
+    return SUBJECT_FRAME + subject, ""
+
+
 def redact_subject_texts(subjects: Sequence[str]) -> list[str]:
     """Subjects with every personal-data finding of the shared detector (patterns and the language model, as for
     message text) replaced by its label."""
     if not subjects:
         return []
     frame = len(SUBJECT_FRAME)
-    found = pii.find_pii_many([SUBJECT_FRAME + subject for subject in subjects])
+    found = _findings([subject_reading(subject)[0] for subject in subjects])
     return [pii.redact(subject, [replace(span, start=max(0, span.start - frame), end=span.end - frame)
                                  for span in spans if span.end > frame])
             for subject, spans in zip(subjects, found, strict=True)]
