@@ -37,6 +37,7 @@ from app.core.features import iter_feature_modules
 from app.core.figures_cache import FiguresCache
 from app.core.hooks import load_hooks
 from app.core.jobs import JobQueue, Runtime
+from app.core.route_index import index_routes
 from app.core.security import Principal, make_password_hasher
 from app.core.settings import Settings
 from app.core.storage import remove_abandoned_temp_files
@@ -399,4 +400,5 @@ def create_app(
         nav.extend(getattr(module, "NAV", []))
         app.state.templates.env.filters.update(getattr(module, "TEMPLATE_FILTERS", {}))
     app.state.nav = sorted(nav, key=lambda item: (item.order, item.label))
+    index_routes(app)  # see there: every request found its route by trying up to 250 of them
     return app
