@@ -220,20 +220,54 @@ class LeanClient:
         return await self.request("POST", path, **kwargs)
 
 
+def stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat from its 3rd field (state) on: utime is [11], stime [12], the reaped children's
+    cutime [13] and cstime [14], in clock ticks. Readable for other users' processes (PostgreSQL's) too."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and every descendant still running (uvicorn's worker processes)."""
+    return sum(process_tree_cpu_seconds(pid).values())
+
+
+def process_tree_cpu_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU of a process and of each descendant still running, by process id."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total, todo = 0.0, [pid]
+    seconds: dict[int, float] = {}
+    todo = [pid]
     while todo:
         current = todo.pop()
         try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
+            fields = stat_fields(current)
+            seconds[current] = (int(fields[11]) + int(fields[12])) / ticks
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo.extend(int(c) for c in (task / "children").read_text().split())
         except (FileNotFoundError, ProcessLookupError):
             continue
-    return total
+    return seconds
+
+
+def database_cpu_seconds(postmaster: int) -> float:
+    """CPU of a whole PostgreSQL cluster: the postmaster, every child still running (backends, checkpointer,
+    WAL writer...) and, through the postmaster's cutime + cstime, every child that has exited and been reaped
+    (a connection closed by a pool's overflow), so no backend's CPU is lost between two readings."""
+    fields = stat_fields(postmaster)
+    return tree_cpu_seconds(postmaster) + (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_backends(database: str) -> int:
+    """How many PostgreSQL backends are connected to `database` now (their command lines read
+    "postgres: 15/main: user database host(port) state")."""
+    found = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().replace(b"\0", b" ").split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if words[:1] == [b"postgres:"] and len(words) > 3 and words[3] == database.encode():
+            found += 1
+    return found
 
 
 # ---------------------------------------------------------------- setup (this process)
@@ -280,6 +314,16 @@ def drop_target(target: Target) -> None:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{target.pg_name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def postmaster_pid(url: str) -> int:
+    """The process id of the PostgreSQL server behind `url` (the parent of this connection's backend)."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        backend = int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        parent = int(stat_fields(backend)[1])
+    engine.dispose()
+    return parent
 
 
 def chat_lines(prefix: str, conversations: int, messages: int, agents: list[str], start: datetime) -> list[dict]:
@@ -630,12 +674,24 @@ class Generator:
         errors = record.errors
         if errors:
             raise RuntimeError(f"profile requests failed: {errors[:3]}")
-        self.record.submitted.extend(record.submitted)
-        self.record.messages.extend(record.messages)
+        self.keep_writes(record)
         return out
 
+    def keep_writes(self, record: Record) -> None:
+        """Add what a phase wrote (evaluations submitted, messages imported, jobs enqueued) to the run's record,
+        which `count` checks against the database afterwards."""
+        self.record.submitted.extend(record.submitted)
+        self.record.messages.extend(record.messages)
+        self.record.jobs.update(record.jobs)
+        self.record.recordings.extend(record.recordings)
+
+    def writes(self) -> dict[str, Any]:
+        r = self.record
+        return {"submitted": r.submitted, "messages": r.messages, "jobs": r.jobs, "recordings": r.recordings}
+
     async def saturate(self, client: LeanClient, seconds: float, concurrency: int) -> dict[str, float]:
-        """Closed loop: `concurrency` clients send the mix back to back for `seconds`; answers per second."""
+        """Closed loop: `concurrency` clients send the mix back to back for `seconds`; answers per second, and
+        the p50 and p99 of every request's latency (ms)."""
         record = Record()
         kinds, weights = list(MIX), list(MIX.values())
         deadline = time.perf_counter() + seconds
@@ -647,9 +703,8 @@ class Generator:
         begin = time.perf_counter()
         await asyncio.gather(*(loop() for _ in range(concurrency)))
         elapsed = time.perf_counter() - begin
-        self.record.submitted.extend(record.submitted)
-        self.record.messages.extend(record.messages)
-        self.record.jobs.update(record.jobs)
+        self.keep_writes(record)
+        latencies = [ms for values in record.latencies.values() for ms in values]
         answered = sum(n for statuses in record.statuses.values() for status, n in statuses.items()
                        if status.startswith("2"))
         refused = sum(n for statuses in record.statuses.values() for status, n in statuses.items()
@@ -657,20 +712,49 @@ class Generator:
         other = sum(n for statuses in record.statuses.values() for status, n in statuses.items()
                     if not status.startswith("2") and status != "503")
         return {"per_second": answered / elapsed, "answered": answered, "refused_503": refused, "other_errors": other,
-                "concurrency": concurrency, "seconds": elapsed}
+                "concurrency": concurrency, "seconds": elapsed, "p50_ms": pct(latencies, 0.5),
+                "p99_ms": pct(latencies, 0.99), "skipped_evaluations": sum(record.skipped.values())}
+
+    def cpu_readings(self) -> dict[str, Any]:
+        """CPU seconds so far: each web process (by id), the job workers, the database server (PostgreSQL)."""
+        postmaster = self.spec.get("database_pid")
+        return {"web": process_tree_cpu_seconds(int(self.spec["server_pid"])),
+                "jobs": sum(tree_cpu_seconds(int(pid)) for pid in self.spec["worker_pids"]),
+                "database": database_cpu_seconds(int(postmaster)) if postmaster else None}
+
+    async def metered_saturation(self, client: LeanClient) -> dict[str, Any]:
+        """An untimed closed-loop warm-up (so every server process has connections and warm caches), then the
+        saturation, with the CPU of the web processes, job workers and database server around it."""
+        clients = int(self.spec["saturation_clients"])
+        await self.saturate(client, float(self.spec["saturation_warm_up_seconds"]), clients)
+        before = self.cpu_readings()
+        saturation = await self.saturate(client, float(self.spec["saturation_seconds"]), clients)
+        after = self.cpu_readings()
+        answers = max(1.0, saturation["answered"])
+        web = {pid: seconds - before["web"].get(pid, 0.0) for pid, seconds in after["web"].items()}
+        database = None if after["database"] is None else (after["database"] - before["database"]) * 1000 / answers
+        return {**saturation, "web_cpu_ms": sum(web.values()) * 1000 / answers,
+                "busiest_web_share": max(web.values()) / max(sum(web.values()), 1e-9),
+                "jobs_cpu_ms": (after["jobs"] - before["jobs"]) * 1000 / answers, "database_cpu_ms": database}
+
+    async def prepare(self, client: LeanClient) -> list[str]:
+        """Sign every user in, then warm up untimed: every class a few times, so the first measured requests are
+        not cold (what it writes is counted too). Returns the warm-up's errors."""
+        await self.login(client)
+        warm = Record()
+        for kind in ["browse"] * 10 + ["search"] * 6 + ["evaluate"] * 3 + ["ingest"]:
+            await self.arrival(client, warm, kind)
+        self.keep_writes(warm)
+        return warm.errors
 
     async def run(self) -> dict[str, Any]:
         pid = int(self.spec["server_pid"])
         async with LeanClient(self.spec["base"], timeout=60) as client:
-            await self.login(client)
-            warm = Record()  # untimed: every class a few times, so the first measured requests are not cold
-            for kind in ["browse"] * 10 + ["search"] * 6 + ["evaluate"] * 3 + ["ingest"]:
-                await self.arrival(client, warm, kind)
-            if warm.errors:
-                return {"warm_up_errors": warm.errors}
-            self.record.submitted.extend(warm.submitted)
-            self.record.messages.extend(warm.messages)
-            self.record.jobs.update(warm.jobs)
+            warm_up_errors = await self.prepare(client)
+            if warm_up_errors:
+                return {"warm_up_errors": warm_up_errors}
+            if self.spec.get("only_saturation"):
+                return {**self.writes(), "saturation": await self.metered_saturation(client)}
             profiles = [await self.profile(client, int(self.spec["profile_per_type"]))
                         for _ in range(int(self.spec.get("profile_repeats", 1)))]
             profile = {label: min(p[label] for p in profiles) for label in profiles[0]}
@@ -713,8 +797,8 @@ class Generator:
             saturation = await self.saturate(client, float(self.spec["saturation_seconds"]),
                                              int(self.spec["saturation_clients"]))
         r = self.record
-        return {"latencies": r.latencies, "statuses": r.statuses, "errors": r.errors, "submitted": r.submitted,
-                "messages": r.messages, "jobs": r.jobs, "recordings": r.recordings, "skipped": r.skipped,
+        return {**self.writes(), "latencies": r.latencies, "statuses": r.statuses, "errors": r.errors,
+                "skipped": r.skipped,
                 "elapsed": elapsed, "arrivals_seconds": arrivals_done, "max_lag_ms": lag * 1000,
                 "profile": profile, "server_cpu_ms_per_request": server_cpu * 1000 / max(1, sent),
                 "generator_cpu_ms_per_request": own_cpu * 1000 / max(1, sent), "saturation": saturation}
@@ -807,64 +891,116 @@ def phase(message: str) -> None:
     print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
+def timed_seed(target: Target, **sizes: Any) -> tuple[dict[str, Any], float]:
+    """`seed`, and how long it took."""
+    t0 = time.monotonic()
+    data = seed(target, **sizes)
+    seed_seconds = time.monotonic() - t0
+    phase(f"{target.backend}: seeded in {seed_seconds:.1f} s")
+    return data, seed_seconds
+
+
+@dataclass
+class Services:
+    """The server (uvicorn with its web processes) and the job worker processes (`earshot worker`)."""
+
+    base: str
+    server: subprocess.Popen[bytes]
+    workers: list[subprocess.Popen[bytes]]
+    logs: list[Path]
+
+
+def start_services(target: Target, *, web_processes: int, job_workers: int, tag: str = "") -> Services:
+    """Start the server with `web_processes` processes and `job_workers` worker processes (one thread each);
+    return once the server answers /healthz. `tag` keeps each start's logs apart in the data directory."""
+    port = free_port()
+    server = start(target, ["-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
+                            "--port", str(port), "--log-level", "warning", "--no-access-log",
+                            "--workers", str(web_processes)], f"server{tag}.log")
+    services = Services(f"http://127.0.0.1:{port}", server, [], [target.workdir / f"server{tag}.log"])
+    try:
+        for i in range(job_workers):
+            services.workers.append(start(target, ["-c", "from app.cli import main; main()", "worker"],
+                                          f"worker{tag}-{i}.log"))
+            services.logs.append(target.workdir / f"worker{tag}-{i}.log")
+        wait_healthy(services.base, server, services.logs[0])
+    except BaseException:
+        stop_services(services)
+        raise
+    return services
+
+
+def stop_services(services: Services | None) -> None:
+    if services is not None:
+        for process in [services.server, *services.workers]:
+            stop(process)
+
+
+def log_errors(target: Target, services: Services) -> list[str]:
+    """The first lines of the server's and workers' logs that name an error or a traceback."""
+    lines = [line for log in services.logs for line in log.read_text().splitlines()
+             if "Error" in line or "Traceback" in line]
+    return lines[:8]
+
+
+def generator_spec(data: dict[str, Any], services: Services, options: argparse.Namespace) -> dict[str, Any]:
+    """What the generator process needs: the seeded data set, where the server is, the process ids whose CPU
+    it reads, and a fresh run id (the prefix of every chat it imports)."""
+    return {**data, "base": services.base, "seed": 11, "run": f"L{uuid.uuid4().hex[:8]}",
+            "recordings": options.recordings, "server_pid": services.server.pid,
+            "worker_pids": [worker.pid for worker in services.workers],
+            "saturation_seconds": options.saturation_seconds, "saturation_clients": options.saturation_clients}
+
+
+def run_generator(target: Target, spec: dict[str, Any]) -> tuple[dict[str, Any], tuple[float, float]]:
+    """Run the load generator in its own process; its result (with the run id) and the 1-minute load average
+    before and after."""
+    (target.workdir / "spec.json").write_text(json.dumps(spec))
+    load_before = os.getloadavg()[0]
+    subprocess.run([sys.executable, __file__, "--generate", str(target.workdir / "spec.json"),
+                    str(target.workdir / "result.json")], cwd=ROOT, check=True)
+    load_after = os.getloadavg()[0]
+    result: dict[str, Any] = json.loads((target.workdir / "result.json").read_text())
+    if "warm_up_errors" in result:
+        raise RuntimeError(f"warm-up failed: {result['warm_up_errors'][:5]}")
+    result["run"] = spec["run"]
+    return result, (load_before, load_after)
+
+
 def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespace) -> dict[str, Any]:
     smoke = seconds <= 10 and not options.only_cpu_table
     with tempfile.TemporaryDirectory(prefix="earshot-load-") as tmp:
         target = make_target(backend, Path(tmp))
-        server = worker = None
+        services = None
         try:
-            t0 = time.monotonic()
-            data = seed(target, evaluators=min(options.evaluators, 6) if smoke else options.evaluators,
-                        conversations=100 if smoke else options.conversations, full_demo=not smoke)
-            seed_seconds = time.monotonic() - t0
-            phase(f"{backend}: seeded in {seed_seconds:.1f} s")
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            server = start(target, ["-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-                                    "--port", str(port), "--log-level", "warning", "--no-access-log",
-                                    "--workers", str(options.workers)], "server.log")
-            worker = start(target, ["-c", "from app.cli import main; main()", "worker"], "worker.log")
-            wait_healthy(base, server, target.workdir / "server.log")
+            data, seed_seconds = timed_seed(target, evaluators=min(options.evaluators, 6) if smoke else options.evaluators,
+                                            conversations=100 if smoke else options.conversations, full_demo=not smoke)
+            services = start_services(target, web_processes=options.workers, job_workers=1)
             phase(f"{backend}: server up; " + ("measuring the CPU per request type" if options.only_cpu_table
                                                else f"load {rate:g} requests/s for {seconds:g} s"))
-            run = f"L{uuid.uuid4().hex[:8]}"
-            spec = {**data, "base": base, "rate": rate, "seconds": seconds, "seed": 11, "run": run,
-                    "recordings": options.recordings, "server_pid": server.pid,
+            spec = {**generator_spec(data, services, options), "rate": rate, "seconds": seconds,
                     "profile_per_type": 5 if smoke and not options.only_cpu_table else options.profile_per_type,
                     "profile_repeats": options.cpu_repeats, "only_profile": options.only_cpu_table,
-                    "saturation_seconds": 2 if smoke else options.saturation_seconds,
-                    "saturation_clients": options.saturation_clients}
-            (target.workdir / "spec.json").write_text(json.dumps(spec))
-            load_before = os.getloadavg()[0]
-            subprocess.run([sys.executable, __file__, "--generate", str(target.workdir / "spec.json"),
-                            str(target.workdir / "result.json")], cwd=ROOT, check=True)
-            load_after = os.getloadavg()[0]
-            result = json.loads((target.workdir / "result.json").read_text())
-            if "warm_up_errors" in result:
-                raise RuntimeError(f"warm-up failed: {result['warm_up_errors'][:5]}")
-            result["run"] = run
+                    "saturation_seconds": 2 if smoke else options.saturation_seconds}
+            result, (load_before, load_after) = run_generator(target, spec)
             if options.only_cpu_table:
                 return {"backend": backend, "workers": options.workers, "load": (load_before, load_after),
                         "profile": result["profile"], "profiles": result["profiles"], "seed_seconds": seed_seconds}
             phase(f"{backend}: load done in {result['elapsed']:.1f} s; counting (waiting for the worker)")
             counted = count(target, result, drain_seconds=options.drain_seconds)
-            server_log = (target.workdir / "server.log").read_text()
-            worker_log = (target.workdir / "worker.log").read_text()
+            tracebacks = log_errors(target, services)
         finally:
-            for process in (server, worker):
-                if process is not None:
-                    stop(process)
+            stop_services(services)
             drop_target(target)
         baseline = run_baseline(options, 2 if smoke else options.saturation_seconds)
     latencies: dict[str, list[float]] = result["latencies"]
     mix = [x for k, v in latencies.items() if k != "healthz" for x in v]
     healthz_p99 = pct(latencies.get("healthz", []), 0.99)
-    errors = Counter()
+    errors: Counter[str] = Counter()
     for kind, statuses in result["statuses"].items():
         for status, n in statuses.items():
             if not status.startswith("2"):
                 errors[f"{kind} {status}"] += n
-    tracebacks = [line for line in (server_log + worker_log).splitlines() if "Error" in line or "Traceback" in line]
     return {"backend": backend, "rate": rate, "seconds": seconds, "requests": len(mix),
             "throughput": len(mix) / result["elapsed"], "elapsed": result["elapsed"],
             "max_lag_ms": result["max_lag_ms"], "healthz_p50": pct(latencies.get("healthz", []), 0.5),
