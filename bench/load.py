@@ -35,6 +35,20 @@ Afterwards it counts what was written: every evaluation whose submit answered 2x
 database, every message of a 2xx chat import or of a completed import job must be stored, every job enqueued
 must finish (the worker is given a bounded time to drain). "lost = 0" or the list of what is missing.
 Results are printed and written to bench/load-results.md (`--out`).
+
+Scale-out (`--scale-out 1,2,3,4`, meant for PostgreSQL + Redis; SQLite works too): ONE data set is seeded once,
+then for each count N of web processes in turn the server starts with N processes beside `--job-workers` M
+`earshot worker` processes (one thread each: the bench starts processes, not `earshot worker --workers`
+threads), gets `--saturation-warm-up-seconds` of untimed closed loop (every process gets its connections), then
+the measured closed-loop saturation of the mix (`--saturation-clients` for `--saturation-seconds`): answers/s,
+quick 503s, other errors, p50/p99 of the closed loop, and the CPU per answer, from /proc, of the web processes
+(and the busiest one's share), of the job workers and, on PostgreSQL, of the whole database cluster (the
+postmaster's children and, through its cutime/cstime, the backends that exited meanwhile), plus the peak count of
+database connections. Then what was written is counted (lost = 0) and both stop. Each step evaluates its own
+share of the seeded interactions. The bare app is saturated once at the end (`--workers` processes) for the
+ratio. No open loop and no per-type table; the table goes to bench/scale-out-results.md unless `--out` says
+otherwise:
+    .venv/bin/python bench/load.py --backend postgres --scale-out 1,2,3,4 --saturation-seconds 30
 """
 
 import argparse
@@ -49,10 +63,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import wave
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -1016,6 +1032,74 @@ def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespa
             "saturation": result["saturation"], "baseline": baseline}
 
 
+class PeakSampler:
+    """Reads `read()` every `every` seconds in a thread while the `with` block runs; `peak` is the highest value
+    (None when there is nothing to read)."""
+
+    def __init__(self, read: Callable[[], int] | None, every: float = 0.5) -> None:
+        self.read, self.every = read, every
+        self.peak: int | None = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while self.read is not None and not self.done.is_set():
+            self.peak = max(self.peak or 0, self.read())
+            self.done.wait(self.every)
+
+    def __enter__(self) -> "PeakSampler":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+
+def run_scale_out(backend: str, processes: list[int], options: argparse.Namespace) -> dict[str, Any]:
+    """One data set, seeded once; for each count of web processes the server and `--job-workers` worker
+    processes start, the mix saturates them (closed loop), what was written is counted, and they stop. Each
+    step gets its own share of the interactions to evaluate (an evaluator evaluates each one once)."""
+    with tempfile.TemporaryDirectory(prefix="earshot-scale-out-") as tmp:
+        target = make_target(backend, Path(tmp))
+        try:
+            data, seed_seconds = timed_seed(target, evaluators=options.evaluators, conversations=options.conversations)
+            shares = [{user: todo[i::len(processes)] for user, todo in data["to_evaluate"].items()}
+                      for i in range(len(processes))]
+            steps = [saturate_step(target, {**data, "to_evaluate": share}, web_processes=n, options=options)
+                     for n, share in zip(processes, shares, strict=True)]
+        finally:
+            drop_target(target)
+    baseline = run_baseline(options, options.saturation_seconds)
+    return {"backend": backend, "steps": steps, "baseline": baseline, "seed_seconds": seed_seconds,
+            "job_workers": options.job_workers, "clients": options.saturation_clients,
+            "seconds": options.saturation_seconds, "bare_processes": options.workers}
+
+
+def saturate_step(target: Target, data: dict[str, Any], *, web_processes: int,
+                  options: argparse.Namespace) -> dict[str, Any]:
+    """The closed-loop saturation of the mix against `web_processes` server processes and `--job-workers`
+    workers on an already seeded target, then the count of what it wrote (the workers drain their jobs first)."""
+    services = None
+    try:
+        services = start_services(target, web_processes=web_processes, job_workers=options.job_workers,
+                                  tag=f"-{web_processes}")
+        phase(f"{target.backend}: {web_processes} web process(es), {options.job_workers} job worker(s): "
+              f"saturating for {options.saturation_seconds:g} s")
+        spec = {**generator_spec(data, services, options), "only_saturation": True,
+                "saturation_warm_up_seconds": options.saturation_warm_up_seconds,
+                "database_pid": postmaster_pid(target.url) if target.pg_name else None}
+        pg_name = target.pg_name
+        with PeakSampler((lambda: database_backends(pg_name)) if pg_name else None) as connections:
+            result, load = run_generator(target, spec)
+        counted = count(target, result, drain_seconds=options.drain_seconds)
+        log_lines = log_errors(target, services)
+    finally:
+        stop_services(services)
+    return {"web_processes": web_processes, "saturation": result["saturation"], "counted": counted, "load": load,
+            "peak_connections": connections.peak, "log_lines": log_lines}
+
+
 def run_baseline(options: argparse.Namespace, seconds: float) -> dict[str, Any]:
     """The bare FastAPI + SQLite app (bench/_baseline_app.py), same number of processes, saturated by the same
     lean client: the machine's reference throughput at this moment."""
@@ -1056,6 +1140,46 @@ def describe_cpu(r: dict[str, Any]) -> list[str]:
              "| request type (one at a time) | server CPU ms |", "|---|---:|"]
     lines += [f"| {label} | {ms:.1f} |" for label, ms in r["profile"].items()]
     return lines
+
+
+def describe_scale_out(r: dict[str, Any]) -> list[str]:
+    bare, steps = r["baseline"], r["steps"]
+    first = steps[0]["saturation"]["per_second"]
+    lines = [f"### {r['backend']}: scale-out, {r['job_workers']} job worker process(es), closed loop of "
+             f"{r['clients']} clients for {r['seconds']:g} s per step", "",
+             f"| web processes | job workers | answers/s | ÷ {steps[0]['web_processes']} process(es) | ÷ bare app | quick 503s | other errors | "
+             "p50 ms | p99 ms | web CPU ms/answer | busiest web process | job workers CPU ms/answer | "
+             "database CPU ms/answer | peak database connections | lost | load avg before → after |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    for step in steps:
+        sat = step["saturation"]
+        database = "–" if sat["database_cpu_ms"] is None else f"{sat['database_cpu_ms']:.1f}"
+        connections = "–" if step["peak_connections"] is None else str(step["peak_connections"])
+        lines.append(f"| {step['web_processes']} | {r['job_workers']} | {sat['per_second']:.1f} | "
+                     f"{sat['per_second'] / first if first else float('nan'):.2f} | "
+                     f"{sat['per_second'] / bare['per_second'] if bare['per_second'] else float('nan'):.3f} | "
+                     f"{sat['refused_503']} | {sat['other_errors']} | {sat['p50_ms']:.0f} | {sat['p99_ms']:.0f} | "
+                     f"{sat['web_cpu_ms']:.1f} | {sat['busiest_web_share']:.0%} | {sat['jobs_cpu_ms']:.1f} | "
+                     f"{database} | {connections} | {'0' if not step['counted']['lost'] else '**yes**'} | "
+                     f"{step['load'][0]:.1f} → {step['load'][1]:.1f} |")
+    lines += ["", f"Bare FastAPI + SQLite insert app, {r['bare_processes']} process(es), same client and clients: "
+              f"{bare['per_second']:.1f}/s ({bare['errors']} errors). Seeded once in {r['seed_seconds']:.0f} s. "
+              "Web CPU: all server processes, from /proc; busiest web process: its share of that CPU. "
+              + ("Database CPU: the whole PostgreSQL cluster (every backend, background process and exited "
+                 "backend), so another client of the same cluster would count too (see the load average); peak "
+                 "database connections: backends connected to the bench's database, sampled every 0.5 s."
+                 if r["backend"] == "postgres" else "SQLite works inside the web processes: its CPU is web CPU.")]
+    for step in steps:
+        c, sat = step["counted"], step["saturation"]
+        lines.append(f"- {step['web_processes']} web process(es): counted afterwards: evaluations submitted "
+                     f"{c['submitted']}, stored {c['submitted_stored']}; messages imported {c['messages_sent']}, "
+                     f"stored {c['messages_stored']}; jobs {c['jobs']}, done {c['jobs_done']} (drained in "
+                     f"{c['drain_seconds']:.1f} s); "
+                     + ("**lost = 0**" if not c["lost"] else f"**LOST: {json.dumps(c['lost'])[:600]}**")
+                     + (f"; evaluate arrivals skipped (no evaluator free): {sat['skipped_evaluations']}"
+                        if sat["skipped_evaluations"] else "") + ".")
+        lines += [f"  - log: `{line[:200]}`" for line in step["log_lines"]]
+    return lines + [""]
 
 
 def describe_cpu_only(r: dict[str, Any]) -> list[str]:
@@ -1122,17 +1246,29 @@ def main() -> int:
                                                                   "(the worker transcribes it with the real model)")
     parser.add_argument("--drain-seconds", type=float, default=120.0)
     parser.add_argument("--workers", type=int, default=default_processes(),
-                        help="server processes (default: one per core, as `earshot serve`)")
+                        help="server processes (default: one per core, as `earshot serve`); with --scale-out "
+                             "only the bare app's")
     parser.add_argument("--profile-per-type", type=int, default=20, help="sequential requests per type for CPU")
     parser.add_argument("--saturation-seconds", type=float, default=8.0)
     parser.add_argument("--saturation-clients", type=int, default=32)
-    parser.add_argument("--out", default=str(ROOT / "bench" / "load-results.md"), help="'-' for none")
+    parser.add_argument("--out", help="overwritten; '-' for none (default: bench/load-results.md, with "
+                                       "--scale-out bench/scale-out-results.md)")
     parser.add_argument("--only-cpu-table", action="store_true",
                         help="seed, start the server, print the server CPU per request type and stop: no open loop, "
                              "no saturation, no bare app, nothing written to --out (about a minute)")
     parser.add_argument("--cpu-repeats", type=int, default=1,
                         help="measure the per-type table this many times (each column printed; 'min' is the lowest)")
+    parser.add_argument("--scale-out", metavar="N1,N2,...",
+                        help="seed once, then saturate the server with each of these counts of web processes in "
+                             "turn (closed loop only: no open loop, no per-type table)")
+    parser.add_argument("--job-workers", type=int, default=1,
+                        help="--scale-out only: `earshot worker` processes (one thread each) beside the server")
+    parser.add_argument("--saturation-warm-up-seconds", type=float, default=3.0,
+                        help="--scale-out only: untimed closed loop before each measured one")
     args = parser.parse_args()
+    args.out = args.out or str(ROOT / "bench" / ("scale-out-results.md" if args.scale_out else "load-results.md"))
+    if args.scale_out:
+        return main_scale_out(args)
     if args.only_cpu_table:
         for backend in ["sqlite", "postgres"] if args.backend == "both" else [args.backend]:
             print("\n".join(describe_cpu_only(run_one(backend, 0, 0, args))), flush=True)
@@ -1149,6 +1285,33 @@ def main() -> int:
         print(f"written to {args.out}")
     bad = [r for r in results if r["errors"] or r["counted"]["lost"]]
     return 1 if bad else 0
+
+
+def main_scale_out(args: argparse.Namespace) -> int:
+    processes = [int(n) for n in args.scale_out.split(",")]
+    results = []
+    for backend in ["sqlite", "postgres"] if args.backend == "both" else [args.backend]:
+        results.append(run_scale_out(backend, processes, args))
+        print("\n".join(describe_scale_out(results[-1])), flush=True)
+    if args.out != "-":
+        Path(args.out).write_text("\n".join(scale_out_header(args) + [line for r in results
+                                                                      for line in describe_scale_out(r)]))
+        print(f"written to {args.out}")
+    bad = [s for r in results for s in r["steps"] if s["saturation"]["other_errors"] or s["counted"]["lost"]]
+    return 1 if bad else 0
+
+
+def scale_out_header(args: argparse.Namespace) -> list[str]:
+    return ["# Scale-out benchmark results (bench/load.py --scale-out)", "",
+            f"`python bench/load.py --backend {args.backend} --scale-out {args.scale_out} --job-workers "
+            f"{args.job_workers} --saturation-seconds {args.saturation_seconds:g} --saturation-clients "
+            f"{args.saturation_clients}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, all on the same shared "
+            f"{default_processes()}-core machine (the database server too). One data set (demo + "
+            f"{args.conversations} chats + {args.evaluators} evaluators) seeded once; per row the server starts with "
+            "that many web processes (uvicorn) and the job workers (`earshot worker`, one thread each), gets "
+            f"{args.saturation_warm_up_seconds:g} s of untimed closed loop, then the measured closed loop of the mix "
+            "(60 % browse, 20 % search, 15 % evaluate, 5 % ingest; no recordings), then the count of what was "
+            "written, then stops.", ""]
 
 
 def report_header(args: argparse.Namespace) -> list[str]:
