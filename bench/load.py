@@ -342,7 +342,7 @@ def postmaster_pid(url: str) -> int:
     return parent
 
 
-def chat_lines(prefix: str, conversations: int, messages: int, agents: list[str], start: datetime) -> list[dict]:
+def chat_lines(prefix: str, conversations: int, messages: int, agents: list[str], start: datetime) -> list[dict[str, Any]]:
     lines = []
     for c in range(conversations):
         conv = f"{prefix}-c{c}"
@@ -359,7 +359,7 @@ def chat_lines(prefix: str, conversations: int, messages: int, agents: list[str]
 def seed(target: Target, *, evaluators: int, conversations: int, full_demo: bool = True) -> dict[str, Any]:
     """Migrate; load the demo (its transcriptions are not run; only its accounts and scorecards unless
     `full_demo`) and the bench's evaluators and conversations."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from app.auth import service as auth
     from app.auth.models import UserCreate
@@ -376,7 +376,7 @@ def seed(target: Target, *, evaluators: int, conversations: int, full_demo: bool
 
     upgrade(target.url)
     # the seed's own queue: the demo's transcription requests land in a file nobody consumes
-    settings = Settings(_env_file=None, data_dir=target.workdir / "data", database_url=target.url,  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=target.workdir / "data", database_url=target.url,
                         queue_url=f"sqlite:///{target.workdir / 'seed-queue.db'}", password_hash_time_cost=1,
                         password_hash_memory_kib=8192)
     runtime = build_runtime(settings)
@@ -400,8 +400,8 @@ def seed(target: Target, *, evaluators: int, conversations: int, full_demo: bool
             settings=settings)
         assert not report.rejected, report.rejected[:3]
         seeded = list(session.exec(select(Interaction.id).where(Interaction.source == "load-seed")
-                                   .order_by(Interaction.id)).all())
-        everything = list(session.exec(select(Interaction.id).order_by(Interaction.id)).all())
+                                   .order_by(col(Interaction.id))).all())
+        everything = list(session.exec(select(Interaction.id).order_by(col(Interaction.id))).all())
         card = scorecards.get_by_key(session=session, key="chat_email")
         assert card is not None and card.id is not None
         card_id = card.id
