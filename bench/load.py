@@ -433,14 +433,19 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-def wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path, *, processes: int = 0) -> None:
+    """Until /healthz answers and, when `processes` is given (uvicorn at --log-level info), that many processes
+    have logged the end of their start-up: the first process to answer says nothing of the others, which may
+    still be importing the app (on the CPU being measured) and would get none of the first keep-alive
+    connections."""
     host, port = base.removeprefix("http://").split(":")
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and process.poll() is None:
         try:
             connection = http.client.HTTPConnection(host, int(port), timeout=2)
             connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
+            if (connection.getresponse().status == 200
+                    and log.read_text().count("Application startup complete") >= processes):
                 return
         except OSError:
             pass
@@ -931,7 +936,7 @@ def start_services(target: Target, *, web_processes: int, job_workers: int, tag:
     return once the server answers /healthz. `tag` keeps each start's logs apart in the data directory."""
     port = free_port()
     server = start(target, ["-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-                            "--port", str(port), "--log-level", "warning", "--no-access-log",
+                            "--port", str(port), "--log-level", "info", "--no-access-log",
                             "--workers", str(web_processes)], f"server{tag}.log")
     services = Services(f"http://127.0.0.1:{port}", server, [], [target.workdir / f"server{tag}.log"])
     try:
@@ -939,7 +944,7 @@ def start_services(target: Target, *, web_processes: int, job_workers: int, tag:
             services.workers.append(start(target, ["-c", "from app.cli import main; main()", "worker"],
                                           f"worker{tag}-{i}.log"))
             services.logs.append(target.workdir / f"worker{tag}-{i}.log")
-        wait_healthy(services.base, server, services.logs[0])
+        wait_healthy(services.base, server, services.logs[0], processes=web_processes)
     except BaseException:
         stop_services(services)
         raise
