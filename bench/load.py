@@ -342,7 +342,8 @@ def postmaster_pid(url: str) -> int:
     return parent
 
 
-def chat_lines(prefix: str, conversations: int, messages: int, agents: list[str], start: datetime) -> list[dict[str, Any]]:
+def chat_lines(prefix: str, conversations: int, messages: int, agents: list[str],
+               start: datetime) -> list[dict[str, Any]]:
     lines = []
     for c in range(conversations):
         conv = f"{prefix}-c{c}"
@@ -933,7 +934,7 @@ class Services:
 
 def start_services(target: Target, *, web_processes: int, job_workers: int, tag: str = "") -> Services:
     """Start the server with `web_processes` processes and `job_workers` worker processes (one thread each);
-    return once the server answers /healthz. `tag` keeps each start's logs apart in the data directory."""
+    return once every web process has started. `tag` keeps each start's logs apart in the data directory."""
     port = free_port()
     server = start(target, ["-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
                             "--port", str(port), "--log-level", "info", "--no-access-log",
@@ -957,7 +958,7 @@ def stop_services(services: Services | None) -> None:
             stop(process)
 
 
-def log_errors(target: Target, services: Services) -> list[str]:
+def log_errors(services: Services) -> list[str]:
     """The first lines of the server's and workers' logs that name an error or a traceback."""
     lines = [line for log in services.logs for line in log.read_text().splitlines()
              if "Error" in line or "Traceback" in line]
@@ -994,8 +995,9 @@ def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespa
         target = make_target(backend, Path(tmp))
         services = None
         try:
-            data, seed_seconds = timed_seed(target, evaluators=min(options.evaluators, 6) if smoke else options.evaluators,
-                                            conversations=100 if smoke else options.conversations, full_demo=not smoke)
+            data, seed_seconds = timed_seed(
+                target, evaluators=min(options.evaluators, 6) if smoke else options.evaluators,
+                conversations=100 if smoke else options.conversations, full_demo=not smoke)
             services = start_services(target, web_processes=options.workers, job_workers=1)
             phase(f"{backend}: server up; " + ("measuring the CPU per request type" if options.only_cpu_table
                                                else f"load {rate:g} requests/s for {seconds:g} s"))
@@ -1009,7 +1011,7 @@ def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespa
                         "profile": result["profile"], "profiles": result["profiles"], "seed_seconds": seed_seconds}
             phase(f"{backend}: load done in {result['elapsed']:.1f} s; counting (waiting for the worker)")
             counted = count(target, result, drain_seconds=options.drain_seconds)
-            tracebacks = log_errors(target, services)
+            tracebacks = log_errors(services)
         finally:
             stop_services(services)
             drop_target(target)
@@ -1098,7 +1100,7 @@ def saturate_step(target: Target, data: dict[str, Any], *, web_processes: int,
         with PeakSampler((lambda: database_backends(pg_name)) if pg_name else None) as connections:
             result, load = run_generator(target, spec)
         counted = count(target, result, drain_seconds=options.drain_seconds)
-        log_lines = log_errors(target, services)
+        log_lines = log_errors(services)
     finally:
         stop_services(services)
     return {"web_processes": web_processes, "saturation": result["saturation"], "counted": counted, "load": load,
@@ -1152,9 +1154,9 @@ def describe_scale_out(r: dict[str, Any]) -> list[str]:
     first = steps[0]["saturation"]["per_second"]
     lines = [f"### {r['backend']}: scale-out, {r['job_workers']} job worker process(es), closed loop of "
              f"{r['clients']} clients for {r['seconds']:g} s per step", "",
-             f"| web processes | job workers | answers/s | ÷ {steps[0]['web_processes']} process(es) | ÷ bare app | quick 503s | other errors | "
-             "p50 ms | p99 ms | web CPU ms/answer | busiest web process | job workers CPU ms/answer | "
-             "database CPU ms/answer | peak database connections | lost | load avg before → after |",
+             f"| web processes | job workers | answers/s | ÷ {steps[0]['web_processes']} process(es) | ÷ bare app | "
+             "quick 503s | other errors | p50 ms | p99 ms | web CPU ms/answer | busiest web process | "
+             "job workers CPU ms/answer | database CPU ms/answer | peak database connections | lost | load avg before → after |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for step in steps:
         sat = step["saturation"]
