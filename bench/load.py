@@ -35,6 +35,20 @@ Afterwards it counts what was written: every evaluation whose submit answered 2x
 database, every message of a 2xx chat import or of a completed import job must be stored, every job enqueued
 must finish (the worker is given a bounded time to drain). "lost = 0" or the list of what is missing.
 Results are printed and written to bench/load-results.md (`--out`).
+
+Scale-out (`--scale-out 1,2,3,4`, meant for PostgreSQL + Redis; SQLite works too): ONE data set is seeded once,
+then for each count N of web processes in turn the server starts with N processes beside `--job-workers` M
+`earshot worker` processes (one thread each: the bench starts processes, not `earshot worker --workers`
+threads), gets `--saturation-warm-up-seconds` of untimed closed loop (every process gets its connections), then
+the measured closed-loop saturation of the mix (`--saturation-clients` for `--saturation-seconds`): answers/s,
+quick 503s, other errors, p50/p99 of the closed loop, and the CPU per answer, from /proc, of the web processes
+(and the busiest one's share), of the job workers and, on PostgreSQL, of the whole database cluster (the
+postmaster's children and, through its cutime/cstime, the backends that exited meanwhile), plus the peak count of
+database connections. Then what was written is counted (lost = 0) and both stop. Each step evaluates its own
+share of the seeded interactions. The bare app is saturated once at the end (`--workers` processes) for the
+ratio. No open loop and no per-type table; the table goes to bench/scale-out-results.md unless `--out` says
+otherwise:
+    .venv/bin/python bench/load.py --backend postgres --scale-out 1,2,3,4 --saturation-seconds 30
 """
 
 import argparse
@@ -49,10 +63,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import wave
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -220,20 +236,54 @@ class LeanClient:
         return await self.request("POST", path, **kwargs)
 
 
+def stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat from its 3rd field (state) on: utime is [11], stime [12], the reaped children's
+    cutime [13] and cstime [14], in clock ticks. Readable for other users' processes (PostgreSQL's) too."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and every descendant still running (uvicorn's worker processes)."""
+    return sum(process_tree_cpu_seconds(pid).values())
+
+
+def process_tree_cpu_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU of a process and of each descendant still running, by process id."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total, todo = 0.0, [pid]
+    seconds: dict[int, float] = {}
+    todo = [pid]
     while todo:
         current = todo.pop()
         try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
+            fields = stat_fields(current)
+            seconds[current] = (int(fields[11]) + int(fields[12])) / ticks
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo.extend(int(c) for c in (task / "children").read_text().split())
         except (FileNotFoundError, ProcessLookupError):
             continue
-    return total
+    return seconds
+
+
+def database_cpu_seconds(postmaster: int) -> float:
+    """CPU of a whole PostgreSQL cluster: the postmaster, every child still running (backends, checkpointer,
+    WAL writer...) and, through the postmaster's cutime + cstime, every child that has exited and been reaped
+    (a connection closed by a pool's overflow), so no backend's CPU is lost between two readings."""
+    fields = stat_fields(postmaster)
+    return tree_cpu_seconds(postmaster) + (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_backends(database: str) -> int:
+    """How many PostgreSQL backends are connected to `database` now (their command lines read
+    "postgres: 15/main: user database host(port) state")."""
+    found = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().replace(b"\0", b" ").split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if words[:1] == [b"postgres:"] and len(words) > 3 and words[3] == database.encode():
+            found += 1
+    return found
 
 
 # ---------------------------------------------------------------- setup (this process)
@@ -282,7 +332,18 @@ def drop_target(target: Target) -> None:
         admin.dispose()
 
 
-def chat_lines(prefix: str, conversations: int, messages: int, agents: list[str], start: datetime) -> list[dict]:
+def postmaster_pid(url: str) -> int:
+    """The process id of the PostgreSQL server behind `url` (the parent of this connection's backend)."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        backend = int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        parent = int(stat_fields(backend)[1])
+    engine.dispose()
+    return parent
+
+
+def chat_lines(prefix: str, conversations: int, messages: int, agents: list[str],
+               start: datetime) -> list[dict[str, Any]]:
     lines = []
     for c in range(conversations):
         conv = f"{prefix}-c{c}"
@@ -299,7 +360,7 @@ def chat_lines(prefix: str, conversations: int, messages: int, agents: list[str]
 def seed(target: Target, *, evaluators: int, conversations: int, full_demo: bool = True) -> dict[str, Any]:
     """Migrate; load the demo (its transcriptions are not run; only its accounts and scorecards unless
     `full_demo`) and the bench's evaluators and conversations."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from app.auth import service as auth
     from app.auth.models import UserCreate
@@ -316,7 +377,7 @@ def seed(target: Target, *, evaluators: int, conversations: int, full_demo: bool
 
     upgrade(target.url)
     # the seed's own queue: the demo's transcription requests land in a file nobody consumes
-    settings = Settings(_env_file=None, data_dir=target.workdir / "data", database_url=target.url,  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=target.workdir / "data", database_url=target.url,
                         queue_url=f"sqlite:///{target.workdir / 'seed-queue.db'}", password_hash_time_cost=1,
                         password_hash_memory_kib=8192)
     runtime = build_runtime(settings)
@@ -340,8 +401,8 @@ def seed(target: Target, *, evaluators: int, conversations: int, full_demo: bool
             settings=settings)
         assert not report.rejected, report.rejected[:3]
         seeded = list(session.exec(select(Interaction.id).where(Interaction.source == "load-seed")
-                                   .order_by(Interaction.id)).all())
-        everything = list(session.exec(select(Interaction.id).order_by(Interaction.id)).all())
+                                   .order_by(col(Interaction.id))).all())
+        everything = list(session.exec(select(Interaction.id).order_by(col(Interaction.id))).all())
         card = scorecards.get_by_key(session=session, key="chat_email")
         assert card is not None and card.id is not None
         card_id = card.id
@@ -373,14 +434,19 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-def wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path, *, processes: int = 0) -> None:
+    """Until /healthz answers and, when `processes` is given (uvicorn at --log-level info), that many processes
+    have logged the end of their start-up: the first process to answer says nothing of the others, which may
+    still be importing the app (on the CPU being measured) and would get none of the first keep-alive
+    connections."""
     host, port = base.removeprefix("http://").split(":")
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and process.poll() is None:
         try:
             connection = http.client.HTTPConnection(host, int(port), timeout=2)
             connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
+            if (connection.getresponse().status == 200
+                    and log.read_text().count("Application startup complete") >= processes):
                 return
         except OSError:
             pass
@@ -630,12 +696,24 @@ class Generator:
         errors = record.errors
         if errors:
             raise RuntimeError(f"profile requests failed: {errors[:3]}")
-        self.record.submitted.extend(record.submitted)
-        self.record.messages.extend(record.messages)
+        self.keep_writes(record)
         return out
 
+    def keep_writes(self, record: Record) -> None:
+        """Add what a phase wrote (evaluations submitted, messages imported, jobs enqueued) to the run's record,
+        which `count` checks against the database afterwards."""
+        self.record.submitted.extend(record.submitted)
+        self.record.messages.extend(record.messages)
+        self.record.jobs.update(record.jobs)
+        self.record.recordings.extend(record.recordings)
+
+    def writes(self) -> dict[str, Any]:
+        r = self.record
+        return {"submitted": r.submitted, "messages": r.messages, "jobs": r.jobs, "recordings": r.recordings}
+
     async def saturate(self, client: LeanClient, seconds: float, concurrency: int) -> dict[str, float]:
-        """Closed loop: `concurrency` clients send the mix back to back for `seconds`; answers per second."""
+        """Closed loop: `concurrency` clients send the mix back to back for `seconds`; answers per second, and
+        the p50 and p99 of every request's latency (ms)."""
         record = Record()
         kinds, weights = list(MIX), list(MIX.values())
         deadline = time.perf_counter() + seconds
@@ -647,9 +725,8 @@ class Generator:
         begin = time.perf_counter()
         await asyncio.gather(*(loop() for _ in range(concurrency)))
         elapsed = time.perf_counter() - begin
-        self.record.submitted.extend(record.submitted)
-        self.record.messages.extend(record.messages)
-        self.record.jobs.update(record.jobs)
+        self.keep_writes(record)
+        latencies = [ms for values in record.latencies.values() for ms in values]
         answered = sum(n for statuses in record.statuses.values() for status, n in statuses.items()
                        if status.startswith("2"))
         refused = sum(n for statuses in record.statuses.values() for status, n in statuses.items()
@@ -657,20 +734,49 @@ class Generator:
         other = sum(n for statuses in record.statuses.values() for status, n in statuses.items()
                     if not status.startswith("2") and status != "503")
         return {"per_second": answered / elapsed, "answered": answered, "refused_503": refused, "other_errors": other,
-                "concurrency": concurrency, "seconds": elapsed}
+                "concurrency": concurrency, "seconds": elapsed, "p50_ms": pct(latencies, 0.5),
+                "p99_ms": pct(latencies, 0.99), "skipped_evaluations": sum(record.skipped.values())}
+
+    def cpu_readings(self) -> dict[str, Any]:
+        """CPU seconds so far: each web process (by id), the job workers, the database server (PostgreSQL)."""
+        postmaster = self.spec.get("database_pid")
+        return {"web": process_tree_cpu_seconds(int(self.spec["server_pid"])),
+                "jobs": sum(tree_cpu_seconds(int(pid)) for pid in self.spec["worker_pids"]),
+                "database": database_cpu_seconds(int(postmaster)) if postmaster else None}
+
+    async def metered_saturation(self, client: LeanClient) -> dict[str, Any]:
+        """An untimed closed-loop warm-up (so every server process has connections and warm caches), then the
+        saturation, with the CPU of the web processes, job workers and database server around it."""
+        clients = int(self.spec["saturation_clients"])
+        await self.saturate(client, float(self.spec["saturation_warm_up_seconds"]), clients)
+        before = self.cpu_readings()
+        saturation = await self.saturate(client, float(self.spec["saturation_seconds"]), clients)
+        after = self.cpu_readings()
+        answers = max(1.0, saturation["answered"])
+        web = {pid: seconds - before["web"].get(pid, 0.0) for pid, seconds in after["web"].items()}
+        database = None if after["database"] is None else (after["database"] - before["database"]) * 1000 / answers
+        return {**saturation, "web_cpu_ms": sum(web.values()) * 1000 / answers,
+                "busiest_web_share": max(web.values()) / max(sum(web.values()), 1e-9),
+                "jobs_cpu_ms": (after["jobs"] - before["jobs"]) * 1000 / answers, "database_cpu_ms": database}
+
+    async def prepare(self, client: LeanClient) -> list[str]:
+        """Sign every user in, then warm up untimed: every class a few times, so the first measured requests are
+        not cold (what it writes is counted too). Returns the warm-up's errors."""
+        await self.login(client)
+        warm = Record()
+        for kind in ["browse"] * 10 + ["search"] * 6 + ["evaluate"] * 3 + ["ingest"]:
+            await self.arrival(client, warm, kind)
+        self.keep_writes(warm)
+        return warm.errors
 
     async def run(self) -> dict[str, Any]:
         pid = int(self.spec["server_pid"])
         async with LeanClient(self.spec["base"], timeout=60) as client:
-            await self.login(client)
-            warm = Record()  # untimed: every class a few times, so the first measured requests are not cold
-            for kind in ["browse"] * 10 + ["search"] * 6 + ["evaluate"] * 3 + ["ingest"]:
-                await self.arrival(client, warm, kind)
-            if warm.errors:
-                return {"warm_up_errors": warm.errors}
-            self.record.submitted.extend(warm.submitted)
-            self.record.messages.extend(warm.messages)
-            self.record.jobs.update(warm.jobs)
+            warm_up_errors = await self.prepare(client)
+            if warm_up_errors:
+                return {"warm_up_errors": warm_up_errors}
+            if self.spec.get("only_saturation"):
+                return {**self.writes(), "saturation": await self.metered_saturation(client)}
             profiles = [await self.profile(client, int(self.spec["profile_per_type"]))
                         for _ in range(int(self.spec.get("profile_repeats", 1)))]
             profile = {label: min(p[label] for p in profiles) for label in profiles[0]}
@@ -713,8 +819,8 @@ class Generator:
             saturation = await self.saturate(client, float(self.spec["saturation_seconds"]),
                                              int(self.spec["saturation_clients"]))
         r = self.record
-        return {"latencies": r.latencies, "statuses": r.statuses, "errors": r.errors, "submitted": r.submitted,
-                "messages": r.messages, "jobs": r.jobs, "recordings": r.recordings, "skipped": r.skipped,
+        return {**self.writes(), "latencies": r.latencies, "statuses": r.statuses, "errors": r.errors,
+                "skipped": r.skipped,
                 "elapsed": elapsed, "arrivals_seconds": arrivals_done, "max_lag_ms": lag * 1000,
                 "profile": profile, "server_cpu_ms_per_request": server_cpu * 1000 / max(1, sent),
                 "generator_cpu_ms_per_request": own_cpu * 1000 / max(1, sent), "saturation": saturation}
@@ -807,64 +913,117 @@ def phase(message: str) -> None:
     print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
+def timed_seed(target: Target, **sizes: Any) -> tuple[dict[str, Any], float]:
+    """`seed`, and how long it took."""
+    t0 = time.monotonic()
+    data = seed(target, **sizes)
+    seed_seconds = time.monotonic() - t0
+    phase(f"{target.backend}: seeded in {seed_seconds:.1f} s")
+    return data, seed_seconds
+
+
+@dataclass
+class Services:
+    """The server (uvicorn with its web processes) and the job worker processes (`earshot worker`)."""
+
+    base: str
+    server: subprocess.Popen[bytes]
+    workers: list[subprocess.Popen[bytes]]
+    logs: list[Path]
+
+
+def start_services(target: Target, *, web_processes: int, job_workers: int, tag: str = "") -> Services:
+    """Start the server with `web_processes` processes and `job_workers` worker processes (one thread each);
+    return once every web process has started. `tag` keeps each start's logs apart in the data directory."""
+    port = free_port()
+    server = start(target, ["-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
+                            "--port", str(port), "--log-level", "info", "--no-access-log",
+                            "--workers", str(web_processes)], f"server{tag}.log")
+    services = Services(f"http://127.0.0.1:{port}", server, [], [target.workdir / f"server{tag}.log"])
+    try:
+        for i in range(job_workers):
+            services.workers.append(start(target, ["-c", "from app.cli import main; main()", "worker"],
+                                          f"worker{tag}-{i}.log"))
+            services.logs.append(target.workdir / f"worker{tag}-{i}.log")
+        wait_healthy(services.base, server, services.logs[0], processes=web_processes)
+    except BaseException:
+        stop_services(services)
+        raise
+    return services
+
+
+def stop_services(services: Services | None) -> None:
+    if services is not None:
+        for process in [services.server, *services.workers]:
+            stop(process)
+
+
+def log_errors(services: Services) -> list[str]:
+    """The first lines of the server's and workers' logs that name an error or a traceback."""
+    lines = [line for log in services.logs for line in log.read_text().splitlines()
+             if "Error" in line or "Traceback" in line]
+    return lines[:8]
+
+
+def generator_spec(data: dict[str, Any], services: Services, options: argparse.Namespace) -> dict[str, Any]:
+    """What the generator process needs: the seeded data set, where the server is, the process ids whose CPU
+    it reads, and a fresh run id (the prefix of every chat it imports)."""
+    return {**data, "base": services.base, "seed": 11, "run": f"L{uuid.uuid4().hex[:8]}",
+            "recordings": options.recordings, "server_pid": services.server.pid,
+            "worker_pids": [worker.pid for worker in services.workers],
+            "saturation_seconds": options.saturation_seconds, "saturation_clients": options.saturation_clients}
+
+
+def run_generator(target: Target, spec: dict[str, Any]) -> tuple[dict[str, Any], tuple[float, float]]:
+    """Run the load generator in its own process; its result (with the run id) and the 1-minute load average
+    before and after."""
+    (target.workdir / "spec.json").write_text(json.dumps(spec))
+    load_before = os.getloadavg()[0]
+    subprocess.run([sys.executable, __file__, "--generate", str(target.workdir / "spec.json"),
+                    str(target.workdir / "result.json")], cwd=ROOT, check=True)
+    load_after = os.getloadavg()[0]
+    result: dict[str, Any] = json.loads((target.workdir / "result.json").read_text())
+    if "warm_up_errors" in result:
+        raise RuntimeError(f"warm-up failed: {result['warm_up_errors'][:5]}")
+    result["run"] = spec["run"]
+    return result, (load_before, load_after)
+
+
 def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespace) -> dict[str, Any]:
     smoke = seconds <= 10 and not options.only_cpu_table
     with tempfile.TemporaryDirectory(prefix="earshot-load-") as tmp:
         target = make_target(backend, Path(tmp))
-        server = worker = None
+        services = None
         try:
-            t0 = time.monotonic()
-            data = seed(target, evaluators=min(options.evaluators, 6) if smoke else options.evaluators,
-                        conversations=100 if smoke else options.conversations, full_demo=not smoke)
-            seed_seconds = time.monotonic() - t0
-            phase(f"{backend}: seeded in {seed_seconds:.1f} s")
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            server = start(target, ["-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-                                    "--port", str(port), "--log-level", "warning", "--no-access-log",
-                                    "--workers", str(options.workers)], "server.log")
-            worker = start(target, ["-c", "from app.cli import main; main()", "worker"], "worker.log")
-            wait_healthy(base, server, target.workdir / "server.log")
+            data, seed_seconds = timed_seed(
+                target, evaluators=min(options.evaluators, 6) if smoke else options.evaluators,
+                conversations=100 if smoke else options.conversations, full_demo=not smoke)
+            services = start_services(target, web_processes=options.workers, job_workers=1)
             phase(f"{backend}: server up; " + ("measuring the CPU per request type" if options.only_cpu_table
                                                else f"load {rate:g} requests/s for {seconds:g} s"))
-            run = f"L{uuid.uuid4().hex[:8]}"
-            spec = {**data, "base": base, "rate": rate, "seconds": seconds, "seed": 11, "run": run,
-                    "recordings": options.recordings, "server_pid": server.pid,
+            spec = {**generator_spec(data, services, options), "rate": rate, "seconds": seconds,
                     "profile_per_type": 5 if smoke and not options.only_cpu_table else options.profile_per_type,
                     "profile_repeats": options.cpu_repeats, "only_profile": options.only_cpu_table,
-                    "saturation_seconds": 2 if smoke else options.saturation_seconds,
-                    "saturation_clients": options.saturation_clients}
-            (target.workdir / "spec.json").write_text(json.dumps(spec))
-            load_before = os.getloadavg()[0]
-            subprocess.run([sys.executable, __file__, "--generate", str(target.workdir / "spec.json"),
-                            str(target.workdir / "result.json")], cwd=ROOT, check=True)
-            load_after = os.getloadavg()[0]
-            result = json.loads((target.workdir / "result.json").read_text())
-            if "warm_up_errors" in result:
-                raise RuntimeError(f"warm-up failed: {result['warm_up_errors'][:5]}")
-            result["run"] = run
+                    "saturation_seconds": 2 if smoke else options.saturation_seconds}
+            result, (load_before, load_after) = run_generator(target, spec)
             if options.only_cpu_table:
                 return {"backend": backend, "workers": options.workers, "load": (load_before, load_after),
                         "profile": result["profile"], "profiles": result["profiles"], "seed_seconds": seed_seconds}
             phase(f"{backend}: load done in {result['elapsed']:.1f} s; counting (waiting for the worker)")
             counted = count(target, result, drain_seconds=options.drain_seconds)
-            server_log = (target.workdir / "server.log").read_text()
-            worker_log = (target.workdir / "worker.log").read_text()
+            tracebacks = log_errors(services)
         finally:
-            for process in (server, worker):
-                if process is not None:
-                    stop(process)
+            stop_services(services)
             drop_target(target)
         baseline = run_baseline(options, 2 if smoke else options.saturation_seconds)
     latencies: dict[str, list[float]] = result["latencies"]
     mix = [x for k, v in latencies.items() if k != "healthz" for x in v]
     healthz_p99 = pct(latencies.get("healthz", []), 0.99)
-    errors = Counter()
+    errors: Counter[str] = Counter()
     for kind, statuses in result["statuses"].items():
         for status, n in statuses.items():
             if not status.startswith("2"):
                 errors[f"{kind} {status}"] += n
-    tracebacks = [line for line in (server_log + worker_log).splitlines() if "Error" in line or "Traceback" in line]
     return {"backend": backend, "rate": rate, "seconds": seconds, "requests": len(mix),
             "throughput": len(mix) / result["elapsed"], "elapsed": result["elapsed"],
             "max_lag_ms": result["max_lag_ms"], "healthz_p50": pct(latencies.get("healthz", []), 0.5),
@@ -878,6 +1037,74 @@ def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespa
             "server_cpu_ms": result["server_cpu_ms_per_request"],
             "generator_cpu_ms": result["generator_cpu_ms_per_request"],
             "saturation": result["saturation"], "baseline": baseline}
+
+
+class PeakSampler:
+    """Reads `read()` every `every` seconds in a thread while the `with` block runs; `peak` is the highest value
+    (None when there is nothing to read)."""
+
+    def __init__(self, read: Callable[[], int] | None, every: float = 0.5) -> None:
+        self.read, self.every = read, every
+        self.peak: int | None = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while self.read is not None and not self.done.is_set():
+            self.peak = max(self.peak or 0, self.read())
+            self.done.wait(self.every)
+
+    def __enter__(self) -> "PeakSampler":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+
+def run_scale_out(backend: str, processes: list[int], options: argparse.Namespace) -> dict[str, Any]:
+    """One data set, seeded once; for each count of web processes the server and `--job-workers` worker
+    processes start, the mix saturates them (closed loop), what was written is counted, and they stop. Each
+    step gets its own share of the interactions to evaluate (an evaluator evaluates each one once)."""
+    with tempfile.TemporaryDirectory(prefix="earshot-scale-out-") as tmp:
+        target = make_target(backend, Path(tmp))
+        try:
+            data, seed_seconds = timed_seed(target, evaluators=options.evaluators, conversations=options.conversations)
+            shares = [{user: todo[i::len(processes)] for user, todo in data["to_evaluate"].items()}
+                      for i in range(len(processes))]
+            steps = [saturate_step(target, {**data, "to_evaluate": share}, web_processes=n, options=options)
+                     for n, share in zip(processes, shares, strict=True)]
+        finally:
+            drop_target(target)
+    baseline = run_baseline(options, options.saturation_seconds)
+    return {"backend": backend, "steps": steps, "baseline": baseline, "seed_seconds": seed_seconds,
+            "job_workers": options.job_workers, "clients": options.saturation_clients,
+            "seconds": options.saturation_seconds, "bare_processes": options.workers}
+
+
+def saturate_step(target: Target, data: dict[str, Any], *, web_processes: int,
+                  options: argparse.Namespace) -> dict[str, Any]:
+    """The closed-loop saturation of the mix against `web_processes` server processes and `--job-workers`
+    workers on an already seeded target, then the count of what it wrote (the workers drain their jobs first)."""
+    services = None
+    try:
+        services = start_services(target, web_processes=web_processes, job_workers=options.job_workers,
+                                  tag=f"-{web_processes}")
+        phase(f"{target.backend}: {web_processes} web process(es), {options.job_workers} job worker(s): "
+              f"saturating for {options.saturation_seconds:g} s")
+        spec = {**generator_spec(data, services, options), "only_saturation": True,
+                "saturation_warm_up_seconds": options.saturation_warm_up_seconds,
+                "database_pid": postmaster_pid(target.url) if target.pg_name else None}
+        pg_name = target.pg_name
+        with PeakSampler((lambda: database_backends(pg_name)) if pg_name else None) as connections:
+            result, load = run_generator(target, spec)
+        counted = count(target, result, drain_seconds=options.drain_seconds)
+        log_lines = log_errors(services)
+    finally:
+        stop_services(services)
+    return {"web_processes": web_processes, "saturation": result["saturation"], "counted": counted, "load": load,
+            "peak_connections": connections.peak, "log_lines": log_lines}
 
 
 def run_baseline(options: argparse.Namespace, seconds: float) -> dict[str, Any]:
@@ -920,6 +1147,46 @@ def describe_cpu(r: dict[str, Any]) -> list[str]:
              "| request type (one at a time) | server CPU ms |", "|---|---:|"]
     lines += [f"| {label} | {ms:.1f} |" for label, ms in r["profile"].items()]
     return lines
+
+
+def describe_scale_out(r: dict[str, Any]) -> list[str]:
+    bare, steps = r["baseline"], r["steps"]
+    first = steps[0]["saturation"]["per_second"]
+    lines = [f"### {r['backend']}: scale-out, {r['job_workers']} job worker process(es), closed loop of "
+             f"{r['clients']} clients for {r['seconds']:g} s per step", "",
+             f"| web processes | job workers | answers/s | ÷ {steps[0]['web_processes']} process(es) | ÷ bare app | "
+             "quick 503s | other errors | p50 ms | p99 ms | web CPU ms/answer | busiest web process | "
+             "job workers CPU ms/answer | database CPU ms/answer | peak database connections | lost | load avg before → after |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    for step in steps:
+        sat = step["saturation"]
+        database = "–" if sat["database_cpu_ms"] is None else f"{sat['database_cpu_ms']:.1f}"
+        connections = "–" if step["peak_connections"] is None else str(step["peak_connections"])
+        lines.append(f"| {step['web_processes']} | {r['job_workers']} | {sat['per_second']:.1f} | "
+                     f"{sat['per_second'] / first if first else float('nan'):.2f} | "
+                     f"{sat['per_second'] / bare['per_second'] if bare['per_second'] else float('nan'):.3f} | "
+                     f"{sat['refused_503']} | {sat['other_errors']} | {sat['p50_ms']:.0f} | {sat['p99_ms']:.0f} | "
+                     f"{sat['web_cpu_ms']:.1f} | {sat['busiest_web_share']:.0%} | {sat['jobs_cpu_ms']:.1f} | "
+                     f"{database} | {connections} | {'0' if not step['counted']['lost'] else '**yes**'} | "
+                     f"{step['load'][0]:.1f} → {step['load'][1]:.1f} |")
+    lines += ["", f"Bare FastAPI + SQLite insert app, {r['bare_processes']} process(es), same client and clients: "
+              f"{bare['per_second']:.1f}/s ({bare['errors']} errors). Seeded once in {r['seed_seconds']:.0f} s. "
+              "Web CPU: all server processes, from /proc; busiest web process: its share of that CPU. "
+              + ("Database CPU: the whole PostgreSQL cluster (every backend, background process and exited "
+                 "backend), so another client of the same cluster would count too (see the load average); peak "
+                 "database connections: backends connected to the bench's database, sampled every 0.5 s."
+                 if r["backend"] == "postgres" else "SQLite works inside the web processes: its CPU is web CPU.")]
+    for step in steps:
+        c, sat = step["counted"], step["saturation"]
+        lines.append(f"- {step['web_processes']} web process(es): counted afterwards: evaluations submitted "
+                     f"{c['submitted']}, stored {c['submitted_stored']}; messages imported {c['messages_sent']}, "
+                     f"stored {c['messages_stored']}; jobs {c['jobs']}, done {c['jobs_done']} (drained in "
+                     f"{c['drain_seconds']:.1f} s); "
+                     + ("**lost = 0**" if not c["lost"] else f"**LOST: {json.dumps(c['lost'])[:600]}**")
+                     + (f"; evaluate arrivals skipped (no evaluator free): {sat['skipped_evaluations']}"
+                        if sat["skipped_evaluations"] else "") + ".")
+        lines += [f"  - log: `{line[:200]}`" for line in step["log_lines"]]
+    return lines + [""]
 
 
 def describe_cpu_only(r: dict[str, Any]) -> list[str]:
@@ -986,17 +1253,29 @@ def main() -> int:
                                                                   "(the worker transcribes it with the real model)")
     parser.add_argument("--drain-seconds", type=float, default=120.0)
     parser.add_argument("--workers", type=int, default=default_processes(),
-                        help="server processes (default: one per core, as `earshot serve`)")
+                        help="server processes (default: one per core, as `earshot serve`); with --scale-out "
+                             "only the bare app's")
     parser.add_argument("--profile-per-type", type=int, default=20, help="sequential requests per type for CPU")
     parser.add_argument("--saturation-seconds", type=float, default=8.0)
     parser.add_argument("--saturation-clients", type=int, default=32)
-    parser.add_argument("--out", default=str(ROOT / "bench" / "load-results.md"), help="'-' for none")
+    parser.add_argument("--out", help="overwritten; '-' for none (default: bench/load-results.md, with "
+                                       "--scale-out bench/scale-out-results.md)")
     parser.add_argument("--only-cpu-table", action="store_true",
                         help="seed, start the server, print the server CPU per request type and stop: no open loop, "
                              "no saturation, no bare app, nothing written to --out (about a minute)")
     parser.add_argument("--cpu-repeats", type=int, default=1,
                         help="measure the per-type table this many times (each column printed; 'min' is the lowest)")
+    parser.add_argument("--scale-out", metavar="N1,N2,...",
+                        help="seed once, then saturate the server with each of these counts of web processes in "
+                             "turn (closed loop only: no open loop, no per-type table)")
+    parser.add_argument("--job-workers", type=int, default=1,
+                        help="--scale-out only: `earshot worker` processes (one thread each) beside the server")
+    parser.add_argument("--saturation-warm-up-seconds", type=float, default=3.0,
+                        help="--scale-out only: untimed closed loop before each measured one")
     args = parser.parse_args()
+    args.out = args.out or str(ROOT / "bench" / ("scale-out-results.md" if args.scale_out else "load-results.md"))
+    if args.scale_out:
+        return main_scale_out(args)
     if args.only_cpu_table:
         for backend in ["sqlite", "postgres"] if args.backend == "both" else [args.backend]:
             print("\n".join(describe_cpu_only(run_one(backend, 0, 0, args))), flush=True)
@@ -1013,6 +1292,33 @@ def main() -> int:
         print(f"written to {args.out}")
     bad = [r for r in results if r["errors"] or r["counted"]["lost"]]
     return 1 if bad else 0
+
+
+def main_scale_out(args: argparse.Namespace) -> int:
+    processes = [int(n) for n in args.scale_out.split(",")]
+    results = []
+    for backend in ["sqlite", "postgres"] if args.backend == "both" else [args.backend]:
+        results.append(run_scale_out(backend, processes, args))
+        print("\n".join(describe_scale_out(results[-1])), flush=True)
+    if args.out != "-":
+        Path(args.out).write_text("\n".join(scale_out_header(args) + [line for r in results
+                                                                      for line in describe_scale_out(r)]))
+        print(f"written to {args.out}")
+    bad = [s for r in results for s in r["steps"] if s["saturation"]["other_errors"] or s["counted"]["lost"]]
+    return 1 if bad else 0
+
+
+def scale_out_header(args: argparse.Namespace) -> list[str]:
+    return ["# Scale-out benchmark results (bench/load.py --scale-out)", "",
+            f"`python bench/load.py --backend {args.backend} --scale-out {args.scale_out} --job-workers "
+            f"{args.job_workers} --saturation-seconds {args.saturation_seconds:g} --saturation-clients "
+            f"{args.saturation_clients}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, all on the same shared "
+            f"{default_processes()}-core machine (the database server too). One data set (demo + "
+            f"{args.conversations} chats + {args.evaluators} evaluators) seeded once; per row the server starts with "
+            "that many web processes (uvicorn) and the job workers (`earshot worker`, one thread each), gets "
+            f"{args.saturation_warm_up_seconds:g} s of untimed closed loop, then the measured closed loop of the mix "
+            "(60 % browse, 20 % search, 15 % evaluate, 5 % ingest; no recordings), then the count of what was "
+            "written, then stops.", ""]
 
 
 def report_header(args: argparse.Namespace) -> list[str]:

@@ -42,3 +42,21 @@ def test_only_cpu_table_prints_each_request_type_per_repeat_and_writes_no_report
     assert float(rows["chat import (12 messages)"][2]) > 0  # the server's CPU was read, not a table of zeros
     assert not out.exists()  # no open loop was run, so there is no report to write
     assert "requests/s for" not in run.stdout
+
+
+@pytest.mark.slow
+def test_scale_out_saturates_each_process_count_on_one_data_set_and_loses_nothing(tmp_path):
+    out = tmp_path / "scale-out.md"
+    run = subprocess.run([sys.executable, "bench/load.py", "--backend", "sqlite", "--scale-out", "1,2",
+                          "--saturation-seconds", "1", "--saturation-warm-up-seconds", "1", "--saturation-clients", "8",
+                          "--conversations", "60", "--evaluators", "4", "--drain-seconds", "30", "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    report = out.read_text()
+    assert run.stderr.count("seeded in") == 1  # one data set for every step
+    rows = [line.split("|")[1:-1] for line in report.splitlines() if line.startswith("| ") and "answers/s" not in line]
+    assert [row[0].strip() for row in rows] == ["1", "2"], report
+    for row in rows:
+        assert float(row[2]) > 0 and row[6].strip() == "0" and row[14].strip() == "0", row  # answers, errors, lost
+        assert float(row[9]) > 0  # the web processes' CPU was read
+    assert report.count("**lost = 0**") == 2 and "messages imported 0" not in report
