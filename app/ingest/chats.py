@@ -57,6 +57,7 @@ def import_chats(*, session: Session, records: Iterable[tuple[int, Any]], source
         except InvalidInput as exc:
             report.reject(line, exc.message)
     resolver = writing.Resolver(session=session, region=writing.phone_region(settings), actor=actor)
+    resolver.expect_agents(chat.agent for lines in conversations.values() for _, chat in lines)
     writing.write_in_batches(
         list(conversations.items()), commits=commits, progress=progress, texts=lambda item: _texts(item[1]),
         write=lambda item: _import_conversation(session=session, resolver=resolver, report=report, source=source,
@@ -112,6 +113,6 @@ def _import_conversation(*, session: Session, resolver: writing.Resolver, report
             started_at=min(started, as_utc(existing.started_at)) if existing else started,
             ended_at=writing.latest_end([m.sent_at for _, m in ordered], existing), customer_id=customer_id,
             agent_id=legs[-1].agent_id if legs else None, queue=queue, legs=legs if len(legs) > 1 else [],
-            messages=[m for _, m in ordered]))[1]
+            messages=[m for _, m in ordered]), stored=existing)[1]
 
     writing.write_interaction(session, report, [line for line, _ in messages], conversation_id, write)

@@ -137,6 +137,6 @@ def _import_social_thread(*, session: Session, resolver: writing.Resolver, repor
         return interactions.upsert_interaction(session=session, data=InteractionData(
             source=source, external_id=external_id, channel="social", platform=platform, started_at=started,
             ended_at=writing.latest_end([m.sent_at for _, m in messages], existing), customer_id=customer_id,
-            agent_id=agent_id, extra=extra, messages=[m for _, m in messages]))[1]
+            agent_id=agent_id, extra=extra, messages=[m for _, m in messages]), stored=existing)[1]
 
     writing.write_interaction(session, report, [n for n, _ in messages], external_id, write)

@@ -172,6 +172,7 @@ class Resolver:
     region: str = interactions.DEFAULT_REGION
     actor: Actor | None = None
     agents: dict[str, int] = field(default_factory=dict)
+    expected: set[str] = field(default_factory=set)
 
     def agent_id(self, username: str | None) -> int | None:
         """The user id of an agent username; None for no username. Raises InvalidInput when unknown."""
@@ -179,11 +180,18 @@ class Resolver:
             return None
         key = username.strip().lower()
         if key not in self.agents:
-            user = self.session.exec(select(User).where(User.username == key)).first()
-            if user is None or user.id is None:
+            wanted = sorted(self.expected - self.agents.keys() | {key})
+            self.expected.clear()
+            self.agents.update((name, user_id) for name, user_id in self.session.exec(
+                select(User.username, User.id).where(col(User.username).in_(wanted))).all() if user_id is not None)
+            if key not in self.agents:
                 raise InvalidInput(f"unknown agent {username!r}")
-            self.agents[key] = user.id
         return self.agents[key]
+
+    def expect_agents(self, usernames: Iterable[str | None]) -> None:
+        """The agents this import names: the first `agent_id` asked reads them all in one statement (not now:
+        a statement here would begin the transaction, and with it the wait for SQLite's write lock)."""
+        self.expected.update(name.strip().lower() for name in usernames if name)
 
     def agent_by_email(self, address: str) -> int | None:
         """An agent writing from their own address, or from <username>@support.<domain>."""

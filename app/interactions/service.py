@@ -105,8 +105,17 @@ def get_by_external_id(*, session: Session, source: str, external_id: str) -> In
                                                   Interaction.external_id == external_id)).first()
 
 
-def upsert_interaction(*, session: Session, data: InteractionData) -> tuple[Interaction, UpsertStatus]:
+class NotRead:
+    """`upsert_interaction`'s default for `stored`: the caller has not read the interaction."""
+
+
+NOT_READ = NotRead()
+
+
+def upsert_interaction(*, session: Session, data: InteractionData,
+                       stored: Interaction | None | NotRead = NOT_READ) -> tuple[Interaction, UpsertStatus]:
     """Create or update the interaction identified by (source, external_id), with its legs and messages.
+    `stored`: what `get_by_external_id` gave the caller for them in this transaction, if it asked (one read less).
 
     What an update changes follows the one import rule (app/core/merge.py): a field given as None keeps
     the stored value unless `data.clear` names it, and `extra` merges key by key. Idempotent: the same data
@@ -128,7 +137,8 @@ def upsert_interaction(*, session: Session, data: InteractionData) -> tuple[Inte
         values["agent_id"] = data.legs[-1].agent_id
     if data.customer_id is not None:
         values["customer_id"] = active_customer(session, get_customer(session=session, customer_id=data.customer_id)).id
-    interaction = get_by_external_id(session=session, source=data.source, external_id=data.external_id)
+    interaction = (get_by_external_id(session=session, source=data.source, external_id=data.external_id)
+                   if isinstance(stored, NotRead) else stored)
     status: UpsertStatus
     legs = list(data.legs)
     created = interaction is None
