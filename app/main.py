@@ -338,6 +338,8 @@ def create_app(
         # sync routes and dependencies run in this pool: keep threads free beyond the in-flight limit
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, settings.max_in_flight_requests + 8)
+        for module in iter_feature_modules("warm"):  # language models and the like: before the first request
+            module.warm_up()
         freeze_startup_heap()  # see there
         yield
         if engine is not None:

@@ -53,6 +53,7 @@ otherwise:
 
 import argparse
 import asyncio
+import heapq
 import http.client
 import io
 import json
@@ -83,6 +84,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 POSTGRES_URL = os.environ.get("EARSHOT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("EARSHOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "load-bench-password"  # noqa: S105 - throw-away accounts in a throw-away database
+SLOWEST_KEPT = 6
 MIX = {"browse": 60, "search": 20, "evaluate": 15, "ingest": 5}
 SEARCH_WORDS = ["refund", "broadband", "bill", "engineer", "router", '"late fee"', "contract", "roaming*"]
 ANSWERS = [  # the chat_email form, every question
@@ -482,6 +484,16 @@ class Record:
     jobs: dict[int, list[str]] = field(default_factory=dict)  # job id -> message ids in its file
     recordings: list[int] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
+    slowest: list[tuple[float, str]] = field(default_factory=list)  # a min-heap of the SLOWEST_KEPT slowest
+
+    def took(self, kind: str, label: str, started: float) -> None:
+        ms = (time.perf_counter() - started) * 1000
+        self.latencies[kind].append(ms)
+        entry = (ms, f"{kind} {label}")
+        if len(self.slowest) < SLOWEST_KEPT:
+            heapq.heappush(self.slowest, entry)
+        elif entry > self.slowest[0]:
+            heapq.heapreplace(self.slowest, entry)
 
 
 class Generator:
@@ -510,11 +522,11 @@ class Generator:
         try:
             r = await client.request(method, path, **kwargs)
         except ClientError as exc:
-            record.latencies[kind].append((time.perf_counter() - started) * 1000)
+            record.took(kind, label, started)
             record.statuses[kind][type(exc).__name__] += 1
             record.errors.append(f"{kind} {label}: {type(exc).__name__} {exc}"[:300])
             return None
-        record.latencies[kind].append((time.perf_counter() - started) * 1000)
+        record.took(kind, label, started)
         record.statuses[kind][str(r.status_code)] += 1
         if not 200 <= r.status_code < 300:
             record.errors.append(f"{kind} {label}: {r.status_code} {r.text[:200]}")
@@ -537,6 +549,8 @@ class Generator:
                        "colin": ["/", "/coaching"], "exec": ["/", "/reviews"], "admin": ["/", "/jobs"]}[user.username]
         path = self.rng.choice(choices)
         label = path.rsplit("/", 1)[0] + "/{id}" if path.rsplit("/", 1)[-1].isdigit() else path
+        if path == "/":  # each role has its own home page
+            label = f"/ ({'an evaluator' if user in self.evaluators else user.username})"
         await self.timed(client, "browse", label, "GET", path, record, headers=user.headers())
 
     async def search(self, client: LeanClient, record: Record) -> None:
@@ -820,7 +834,7 @@ class Generator:
                                              int(self.spec["saturation_clients"]))
         r = self.record
         return {**self.writes(), "latencies": r.latencies, "statuses": r.statuses, "errors": r.errors,
-                "skipped": r.skipped,
+                "skipped": r.skipped, "slowest": sorted(r.slowest, reverse=True),
                 "elapsed": elapsed, "arrivals_seconds": arrivals_done, "max_lag_ms": lag * 1000,
                 "profile": profile, "server_cpu_ms_per_request": server_cpu * 1000 / max(1, sent),
                 "generator_cpu_ms_per_request": own_cpu * 1000 / max(1, sent), "saturation": saturation}
@@ -1032,6 +1046,7 @@ def run_one(backend: str, rate: float, seconds: float, options: argparse.Namespa
                             "max": max(v), "x": pct(v, 0.99) / healthz_p99} for k, v in sorted(latencies.items())},
             "all": {"p50": pct(mix, 0.5), "p95": pct(mix, 0.95), "p99": pct(mix, 0.99)},
             "errors": dict(errors), "error_samples": result["errors"][:8], "skipped": result["skipped"],
+            "slowest": result["slowest"],
             "counted": counted, "seed_seconds": seed_seconds, "load": (load_before, load_after),
             "log_lines": tracebacks[:8], "profile": result["profile"], "workers": options.workers,
             "server_cpu_ms": result["server_cpu_ms_per_request"],
@@ -1222,6 +1237,8 @@ def describe(r: dict[str, Any]) -> list[str]:
               f"{c['submitted_stored']}; messages imported {c['messages_sent']}, stored {c['messages_stored']}; "
               f"jobs enqueued {c['jobs']}, done {c['jobs_done']} (drained in {c['drain_seconds']:.1f} s); "
               + ("**lost = 0**." if not lost else f"**LOST: {json.dumps(lost)[:600]}**")]
+    if r["slowest"]:
+        lines.append("Slowest requests: " + ", ".join(f"{label} {ms:.0f} ms" for ms, label in r["slowest"]) + ".")
     if r["skipped"]:
         lines.append(f"Skipped arrivals (every evaluator was waiting for an answer): {dict(r['skipped'])}.")
     for sample in r["error_samples"]:

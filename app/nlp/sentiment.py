@@ -27,7 +27,7 @@ DOMAIN_LEXICON = {
 
 
 @lru_cache(maxsize=1)
-def _analyzer() -> SentimentIntensityAnalyzer:
+def analyzer() -> SentimentIntensityAnalyzer:
     analyzer = SentimentIntensityAnalyzer()
     analyzer.lexicon.update(DOMAIN_LEXICON)
     return analyzer
@@ -50,7 +50,7 @@ def compound(text: str) -> float:
     """VADER compound score of `text` (0.0 for empty text)."""
     if not text.strip():
         return 0.0
-    return float(_analyzer().polarity_scores(text)["compound"])
+    return float(analyzer().polarity_scores(text)["compound"])
 
 
 def label(score: float | None) -> str:
