@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from fastapi import Request
@@ -86,8 +87,8 @@ class Column(Generic[T]):
     blank: str = ""
     cell_class: str = ""
 
-    @property
-    def header(self) -> str:
+    @cached_property
+    def header(self) -> str:  # asked for every cell of a page's table: worked out once
         return self.name or _csv_name(self.title)
 
     def shown(self, row: T, local_time: Callable[[datetime, str], str]) -> str | Markup:
