@@ -35,7 +35,10 @@ def test_the_agents_voice_bleeding_into_the_customer_channel_is_not_transcribed_
     assert "engineer" in said(after, "agent") and "engineer" not in said(after, "customer")
     assert said(after, "agent").count("engineer") == 1
     assert "how long" in said(after, "customer")  # the question said over the agent's line stays
-    assert "broadband" in said(after, "customer") and "february" in said(after, "customer")
-    # one overtalk episode (the scripted 0.7 s overlap), not one per doubled word
-    assert after.metrics.overtalk_count == 1 < before.metrics.overtalk_count
-    assert after.metrics.overtalk_total_seconds < 1.5 < before.metrics.overtalk_total_seconds
+    # the customer's own words stay (spelt "broadband" or "broad band": the model's numerics differ by CPU)
+    assert "broadband" in said(after, "customer").replace(" ", "") and "february" in said(after, "customer")
+    # one overtalk episode (the scripted 0.7 s overlap), not one per doubled word; how many the unfiltered
+    # transcript has depends on the CPU's numerics (on an AMD EPYC it also lost the agent's own last sentence)
+    assert after.metrics.overtalk_count == 1 <= before.metrics.overtalk_count
+    assert after.metrics.overtalk_total_seconds < 1.5
+    assert after.metrics.overtalk_total_seconds <= before.metrics.overtalk_total_seconds
