@@ -131,6 +131,9 @@ def test_search_by_reference_finds_the_interaction_within_what_the_caller_may_se
     sign_in(client, "ada")
     page = client.get("/search", params={"q": " CHAT-001 "}, headers=HTML).text
     assert re.search(rf'Reference <b>CHAT-001</b>: .*<a href="/interactions/{chat.id}">chat-001</a>', page)
+    # no text mentions the reference: said once, not as "0 matches. No matches." under the interaction found
+    assert "No transcript, message or post mentions it in its text." in page
+    assert "0 matches" not in page and "No matches." not in page
     assert "Reference <b>" not in client.get("/search", params={"q": "chat 001"}, headers=HTML).text
     sign_in(client, "ben")
     page = client.get("/search", params={"q": "chat-001"}, headers=HTML).text
