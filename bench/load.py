@@ -324,9 +324,10 @@ def make_target(backend: str, workdir: Path) -> Target:
 
 def drop_target(target: Target) -> None:
     if target.queue_url:
-        from huey import RedisHuey
+        from app.core.jobs import make_huey
+        from app.core.settings import Settings
 
-        RedisHuey(target.queue_name, url=target.queue_url).storage.flush_all()
+        make_huey(Settings(queue_url=target.queue_url, queue_name=target.queue_name)).storage.flush_all()
     if target.pg_name:
         admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:

@@ -83,5 +83,5 @@ def retry_job(job_id: int, principal: AdminPrincipal, session: SessionDep, queue
     session.add(found)
     session.commit()
     assert found.id is not None
-    queue.push(found.id)
+    queue.push(found.id, found.kind)
     return JobPublic.model_validate(found, from_attributes=True)

@@ -5,10 +5,10 @@ import time
 import uuid
 
 import pytest
-from huey import RedisHuey, SqliteHuey
+from huey import PriorityRedisHuey, SqliteHuey
 from sqlmodel import select
 
-from app.core.jobs import JobContext, JobQueue, PermanentJobError, Runtime, job_handler
+from app.core.jobs import JobContext, JobKind, JobQueue, PermanentJobError, Runtime, job_handler, make_huey
 from app.core.models import Job
 
 CALLS: list[int] = []
@@ -42,7 +42,7 @@ def test_duplicate_enqueue_runs_once(queue, session):
     first = queue.enqueue(session=session, kind="test.echo", payload={"value": 1}, dedupe_key="echo:1")
     second = queue.enqueue(session=session, kind="test.echo", payload={"value": 1}, dedupe_key="echo:1")
     assert first.id == second.id and len(CALLS) == before + 1
-    queue.push(first.id)  # a redelivered message for a finished job does nothing
+    queue.push(first.id, first.kind)  # a redelivered message for a finished job does nothing
     assert len(CALLS) == before + 1
 
 
@@ -56,7 +56,7 @@ def test_transient_failure_is_rescheduled_with_backoff(queue, session):
     job = queue.enqueue(session=session, kind="test.flaky", payload={})
     session.refresh(job)
     assert job.status == "queued" and job.attempts == 1 and "database restarting" in job.error
-    queue.push(job.id)  # the scheduled retry arrives: last attempt
+    queue.push(job.id, job.kind)  # the scheduled retry arrives: last attempt
     session.refresh(job)
     assert job.status == "failed" and job.attempts == 2
 
@@ -90,7 +90,7 @@ def test_real_queue_and_consumer(queue_kind, settings, tmp_path):
     sessions = session_factory(engine)
     name = f"earshot-test-{uuid.uuid4().hex}"
     huey = (SqliteHuey(name, filename=str(tmp_path / "q.db"), results=False) if queue_kind == "sqlite"
-            else RedisHuey(name, url="redis://127.0.0.1:6379/0", results=False))
+            else PriorityRedisHuey(name, url="redis://127.0.0.1:6379/0", results=False))
     try:
         queue = JobQueue(Runtime(settings=settings, engine=engine, sessions=sessions), huey)
         with sessions() as session:
@@ -162,3 +162,30 @@ def test_enqueueing_an_unknown_kind_raises_and_stores_nothing(queue, session):
     context.enqueue("test.echo", {"value": 3}, dedupe_key="chained:3")
     chained = session.exec(select(Job).where(Job.dedupe_key == "chained:3")).one()
     assert chained.status == "done" and chained.result == {"echo": 3}
+
+
+@pytest.mark.parametrize("queue_url", ["sqlite", "redis://127.0.0.1:6379/0", "memory"])
+def test_a_worker_takes_what_people_wait_for_before_long_background_work(queue_url, settings, session, tmp_path):
+    """Transcriptions queued first, then an uploaded file to import, then an analysis: a worker takes the import,
+    then the analysis, then the transcriptions (in the order they came) — the queue the project configures
+    (make_huey), on SQLite and on Redis."""
+    from huey import MemoryHuey
+
+    name = f"earshot-test-{uuid.uuid4().hex}"
+    if queue_url == "sqlite":
+        huey = make_huey(settings.model_copy(update={"queue_url": f"sqlite:///{tmp_path / 'q.db'}",
+                                                      "queue_name": name}))
+    elif queue_url.startswith("redis"):
+        huey = make_huey(settings.model_copy(update={"queue_url": queue_url, "queue_name": name}))
+    else:
+        huey = MemoryHuey(name, results=False)  # what the tests' and the CLI's queues use
+    try:
+        queue = JobQueue(Runtime(settings=settings, engine=session.get_bind(), sessions=lambda: session), huey)
+        kinds = [JobKind.SPEECH_TRANSCRIBE, JobKind.SPEECH_TRANSCRIBE, JobKind.INGEST_IMPORT, JobKind.NLP_ANALYZE]
+        ids = [queue.enqueue(session=session, kind=kind, payload={"n": n}).id for n, kind in enumerate(kinds)]
+        taken = []
+        while (task := huey.dequeue()) is not None:
+            taken.append(task.args[0])
+        assert taken == [ids[2], ids[3], ids[0], ids[1]]
+    finally:
+        huey.flush()

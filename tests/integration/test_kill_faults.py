@@ -621,7 +621,7 @@ def test_job_whose_database_fails_transiently_is_retried_and_writes_once(deploy,
     finally:
         if blocker is not None:
             blocker.close()
-    queue.push(job.id)  # the back-off delay has passed: the retry arrives
+    queue.push(job.id, job.kind)  # the back-off delay has passed: the retry arrives
     done = job_row(deployment, job.id)
     assert done.status == "done" and done.attempts == 2 and done.result == {"ok": True}
     with deployment.session() as session:
