@@ -229,7 +229,7 @@ def survey_preset(name: Annotated[str, typer.Argument(help="Survey source name."
     from app.core.settings import Settings
     from app.ingest.cli import fail
     from app.surveys.cli import run_import
-    from app.surveys.imports import BackgroundWriter, decode_upload
+    from app.surveys.imports import background_writer, decode_upload
     from app.surveys.models import SurveySource
 
     engine = make_engine(Settings().resolved_database_url)
@@ -251,7 +251,7 @@ def survey_preset(name: Annotated[str, typer.Argument(help="Survey source name."
         return surveys.import_export(session=session, source=session.get(SurveySource, source_id),
                                      preset=preset, zone=timezone, region=settings.phone_default_region,
                                      text=decode_upload(exported.read_bytes(), what=exported.name),
-                                     what=exported.name, writer=BackgroundWriter(session))
+                                     what=exported.name, writer=background_writer(session))
 
     run_import(exported, work)
 

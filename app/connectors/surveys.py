@@ -20,9 +20,10 @@ from app.core import audit
 from app.core.errors import InvalidInput
 from app.core.inputs import CsvFile
 from app.core.security import Principal
+from app.ingest import writing
 from app.interactions.service import DEFAULT_REGION
 from app.surveys import service as surveys
-from app.surveys.imports import BackgroundWriter, column_labels, import_rows, mapped_row
+from app.surveys.imports import column_labels, import_rows, mapped_row
 from app.surveys.models import ImportReport, RowProblem, SurveySource
 
 PRESETS: dict[str, dict[str, str]] = {
@@ -59,7 +60,7 @@ def apply_preset(*, session: Session, name: str, preset: str, actor: Principal |
 
 def import_export(*, session: Session, source: SurveySource, preset: str, text: str, zone: str = "UTC",
                   actor: Principal | None = None, region: str = DEFAULT_REGION, what: str = "the CSV",
-                  writer: BackgroundWriter | None = None) -> ImportReport:
+                  writer: writing.Commits | None = None) -> ImportReport:
     """A raw Qualtrics / SurveyMonkey export: the extra header rows are skipped, dates made ISO 8601 in
     `zone`; a row whose date cannot be read is rejected with its line (naming the export's column). Rows go
     through app.surveys' `import_rows` (absent columns change nothing). The caller commits (a background

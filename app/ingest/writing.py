@@ -1,16 +1,17 @@
-"""How every import writes, whatever the format: items in batches whose personal-data detection runs before
-their writes (write_in_batches), the commit pace (Commits), the background CPU priority, the Resolver of agents
-and customers, record validation, and the SAVEPOINT per interaction that turns a failed write into rejected
-lines (write_interaction) — so one bad interaction loses nothing else."""
+"""How every import writes, whatever the format or the feature (chats, e-mails, social posts, survey answers):
+items in batches whose personal-data detection runs before their writes (write_in_batches, reading at low CPU
+priority in the background), the commit pace (Commits), the Resolver of agents and customers, record
+validation, and the SAVEPOINT per interaction that turns a failed write into rejected lines (write_interaction)
+— so one bad interaction loses nothing else."""
 
 import contextvars
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -69,8 +70,9 @@ class Commits:
             self._commit()
 
     def batch_done(self) -> None:
-        """In the background: commit what the batch wrote, so nothing is held while the next one is read."""
-        if self.background and self.since_commit:
+        """In the background: commit what the batch wrote (and whatever ran after the last item's commit), so
+        nothing is held while the next one is read."""
+        if self.background and self.session.in_transaction():
             self._commit()
 
     def _held(self) -> float:
@@ -140,25 +142,6 @@ def _lower_own_priority(niceness: int = 10) -> None:
     with suppress(OSError, AttributeError):  # not Linux, or not allowed: run as is
         thread = threading.get_native_id()
         os.setpriority(os.PRIO_PROCESS, thread, min(os.getpriority(os.PRIO_PROCESS, thread) + niceness, 19))
-
-
-@contextmanager
-def background_priority(niceness: int = 10) -> Iterator[None]:
-    """Run this thread at a lower CPU priority (Linux schedules threads one by one) for a background import,
-    so that on a busy machine the server's requests get the CPU first; restored afterwards where the system
-    allows (an unprivileged worker thread stays polite, which suits background work)."""
-    thread = threading.get_native_id()
-    try:
-        before = os.getpriority(os.PRIO_PROCESS, thread)
-        os.setpriority(os.PRIO_PROCESS, thread, min(before + niceness, 19))
-    except (OSError, AttributeError):  # not Linux, or not allowed: run as is
-        yield
-        return
-    try:
-        yield
-    finally:
-        with suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, thread, before)
 
 
 # ---------------------------------------------------------------- shared resolution

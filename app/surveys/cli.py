@@ -46,7 +46,7 @@ def import_file(
     """Import a CSV of survey invitations and responses; prints created/updated/unchanged/rejected by line.
     A column the file does not have changes nothing that is stored."""
     from app.surveys import service
-    from app.surveys.imports import BackgroundWriter, decode_upload, import_csv
+    from app.surveys.imports import background_writer, decode_upload, import_csv
 
     def work(session: "Session", settings: "Settings") -> "ImportReport":
         survey_source = service.get_source_by_name(session=session, name=source)
@@ -55,7 +55,7 @@ def import_file(
             typer.echo(f"created survey source {source!r}; its webhook secret: {survey_source.webhook_secret}")
         return import_csv(session=session, source=survey_source, actor=None, what=file.name,
                           text=decode_upload(file.read_bytes(), what=file.name),
-                          region=settings.phone_default_region, writer=BackgroundWriter(session))
+                          region=settings.phone_default_region, writer=background_writer(session))
 
     run_import(file, work)
 

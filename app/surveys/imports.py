@@ -1,11 +1,10 @@
 """Survey imports: a CSV export read with the source's column mapping (csv_rows, import_csv) and a signed
 webhook delivery (ingest_webhook), both stored row by row through service.merge_response in chunks, the
-background pace of a big import (BackgroundWriter), and the webhook signature."""
+background pace of a big import (background_writer), and the webhook signature."""
 
 import hashlib
 import hmac
 import json
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ from app.core import audit
 from app.core.errors import InvalidInput, Unauthorized
 from app.core.inputs import CsvFile, clean_json, decode_text, text_lines
 from app.core.security import Principal
+from app.ingest import writing
 from app.interactions import service as interactions_service
 from app.surveys.models import (
     CANONICAL_FIELDS,
@@ -35,40 +35,17 @@ from app.surveys.service import (
 SIGNATURE_HEADER = "X-Earshot-Signature"
 IMPORT_CHUNK = 500
 # Background imports (the job, the command line) run beside other users: on SQLite a chunk holds the
-# database's write lock from its first write to its commit, so they commit every 50 rows (or 0.1 s of writing).
+# database's write lock from its first write to its commit, so they commit every 50 rows (or sooner, see
+# background_writer).
 BACKGROUND_CHUNK = 50
 Progress = Callable[[int, int], None]
 
 
-class BackgroundWriter:
-    """How a background import (job, command line) commits: after WRITE_SECONDS of writing (or at the end of a
-    chunk), then a pause about as long (0.1-0.5 s) before writing on. SQLite hands its write lock to whoever
-    asks first, and requests waiting for it poll up to every 100 ms: without the pause the import would take
-    the lock back at once, chunk after chunk, and sign-ins and evaluation submits would wait until they time
-    out. Bounding the writing by time, not rows, keeps the lock short on a slow or busy machine too.
-
-    The import thread runs at a lowered CPU priority (the job), so while it holds the lock on a busy machine
-    it waits for the CPU behind the requests that wait for that lock: the shorter the hold, the shorter
-    that wait (see bench/import-load-results.md)."""
-
-    WRITE_SECONDS = 0.1
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.started = time.monotonic()
-        # PostgreSQL locks rows, not the database: there the short transactions are enough
-        self.pauses = session.get_bind().dialect.name == "sqlite"
-
-    def row_done(self) -> None:
-        if time.monotonic() - self.started >= self.WRITE_SECONDS:
-            self.commit()
-
-    def commit(self) -> None:
-        self.session.commit()
-        held = time.monotonic() - self.started
-        if self.pauses:
-            time.sleep(min(max(held, 0.1), 0.5))
-        self.started = time.monotonic()
+def background_writer(session: Session) -> writing.Commits:
+    """How a background import (job, command line) commits: the rule every import follows (ingest's
+    writing.Commits: short write turns on SQLite, each followed by a pause as long, and a commit at the end of
+    each chunk), so a big import holds the database's write lock only briefly at a time and others get theirs."""
+    return writing.Commits(session, background=True)
 
 
 def column_labels(mapping: dict[str, str]) -> dict[str, str]:
@@ -98,13 +75,13 @@ def with_fixed_values(mapping: dict[str, str], row: dict[str, Any]) -> dict[str,
 def import_rows(*, session: Session, source: SurveySource,
                 rows: Iterable[tuple[int, dict[str, Any] | InvalidInput]],
                 region: str = interactions_service.DEFAULT_REGION, labels: dict[str, str] | None = None,
-                writer: BackgroundWriter | None = None, progress: Progress | None = None,
+                writer: writing.Commits | None = None, progress: Progress | None = None,
                 total: int = 0) -> ImportReport:
     """Store canonical rows (line number, fields) through `merge_response`; good rows are kept, bad ones
     reported by line (a row the reader could not read comes as InvalidInput). Rows are written in chunks of
     IMPORT_CHUNK: existing rows are fetched with one query per chunk and review cases opened per chunk. With a
     `writer` (a background import) chunks are BACKGROUND_CHUNK rows and the writer commits at least at the end
-    of each (see BackgroundWriter), so a big import holds the database's write lock only briefly at a time
+    of each (see background_writer), so a big import holds the database's write lock only briefly at a time
     and others get their turn.
     `progress(done, total)` follows the commits."""
     report = ImportReport()
@@ -127,12 +104,12 @@ def import_rows(*, session: Session, source: SurveySource,
                 if outcome != "unchanged" and response.responded_at is not None:
                     changed.append(response)
                 if writer is not None:
-                    writer.row_done()
+                    writer.item_done()
         session.flush()
         report.cases_opened += after_answers_changed(session=session,
                                              response_ids=[r.id for r in changed if r.id is not None])
         if writer is not None:
-            writer.commit()
+            writer.batch_done()
         if progress is not None:
             progress(done, total)
         chunk.clear()
@@ -185,7 +162,7 @@ def csv_rows(*, source: SurveySource, text: str, what: str = "the CSV"
 
 def import_csv(*, session: Session, source: SurveySource, text: str, actor: Principal | None,
                region: str = interactions_service.DEFAULT_REGION, what: str = "the CSV",
-               writer: BackgroundWriter | None = None, progress: Progress | None = None) -> ImportReport:
+               writer: writing.Commits | None = None, progress: Progress | None = None) -> ImportReport:
     """Import a CSV export with the source's column mapping (see csv_rows and import_rows). The caller
     commits; a background import's `writer` commits every BACKGROUND_CHUNK rows."""
     total, rows = csv_rows(source=source, text=text, what=what)

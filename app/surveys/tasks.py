@@ -14,9 +14,8 @@ from app.core.jobs import JobContext, JobKind, JobQueue, PermanentJobError, job_
 from app.core.models import Job
 from app.core.settings import Settings
 from app.core.storage import BlobStore
-from app.ingest.writing import background_priority
 from app.surveys import service
-from app.surveys.imports import BackgroundWriter, csv_rows, decode_upload, import_csv
+from app.surveys.imports import background_writer, csv_rows, decode_upload, import_csv
 
 IMPORT_KIND = JobKind.SURVEYS_IMPORT
 PROGRESS_EVERY_SECONDS = 1.0  # progress is a write too: at most one a second
@@ -61,12 +60,14 @@ def run_import(context: JobContext) -> dict[str, Any]:
     # Each chunk takes SQLite's write lock at BEGIN (waiting its turn behind other writers) rather than
     # reading first and failing with "database is locked" when another connection wrote in between.
     try:
-        with background_priority(), write_transactions(), session_scope(context.runtime.sessions) as session:
+        # (not at a lower CPU priority: the import writes nearly all the time it runs, holding SQLite's write lock,
+        # and a low-priority holder makes every other writer wait for it; see ingest.writing.write_in_batches)
+        with write_transactions(), session_scope(context.runtime.sessions) as session:
             source = service.get_source(session=session, source_id=int(payload["source_id"]))
 
             report = import_csv(session=session, source=source, actor=None, what=what,
                                 text=decode_upload(path.read_bytes(), what=what),
-                                region=settings.phone_default_region, writer=BackgroundWriter(session),
+                                region=settings.phone_default_region, writer=background_writer(session),
                                 progress=progress)
     except InvalidInput as exc:
         raise PermanentJobError(exc.message) from exc
