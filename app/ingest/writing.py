@@ -75,6 +75,11 @@ class Commits:
         if self.background and self.session.in_transaction():
             self._commit()
 
+    def writing_starts(self) -> None:
+        """The import's writes begin now (what came before, e.g. reading a batch, held no lock)."""
+        if not self.session.in_transaction():
+            self.started = time.monotonic()
+
     def _held(self) -> float:
         return time.monotonic() - self.started
 
@@ -111,6 +116,7 @@ def write_in_batches(items: Sequence[ItemT], *, commits: Commits, texts: Callabl
     for batch in batches:
         pairs = [pair for item in batch for pair in texts(item)]
         with content.redacted_ahead(pairs, run=_politely if commits.background else None):
+            commits.writing_starts()
             for item in batch:
                 write(item)
                 done += 1

@@ -7,6 +7,7 @@ low CPU priority while its writes keep the normal priority. What is stored is th
 
 import os
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -102,3 +103,25 @@ def test_email_and_social_imports_read_ahead_too(session, agents, readings):
     assert social.import_social(session=session, records=[(1, post)], source="social").created == 1
     # the e-mail's body and subject in one reading, the post in another; none inside a transaction
     assert [(c["texts"], c["in_transaction"]) for c in readings] == [(2, False), (1, False)]
+
+
+def test_the_pause_after_a_background_commit_is_as_long_as_the_writing_not_the_reading(
+        session, agents, monkeypatch, backend):
+    """The pause that leaves the write lock to others lasts as long as the lock was held: reading the next batch
+    (no lock held) does not count, or a slow language model would make the import sleep as long again."""
+    monkeypatch.setattr(writing, "BACKGROUND_BATCH_TEXTS", 8)
+    real, real_sleep = pii.find_pii_many, time.sleep
+
+    def slow_reading(texts: Any, **kwargs: Any) -> Any:
+        real_sleep(0.3)
+        return real(texts, **kwargs)
+
+    pauses: list[float] = []
+    monkeypatch.setattr(pii, "find_pii_many", slow_reading)
+    monkeypatch.setattr(writing.time, "sleep", pauses.append)
+    lines = chat_lines("paced", conversations=6, messages=4)
+    assert chats.import_chats(session=session, records=list(enumerate(lines, start=1)), source="job",
+                              background=True).created == 6
+    if backend == "sqlite":  # PostgreSQL locks rows: no pauses there
+        assert len(pauses) >= 3  # a commit and a pause after each batch of two conversations
+    assert all(pause < 0.25 for pause in pauses), pauses
