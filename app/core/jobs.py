@@ -23,6 +23,7 @@ from typing import Any
 
 from huey import Huey, MemoryHuey, PriorityRedisHuey, SqliteHuey, crontab
 from sqlalchemy import Engine, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
@@ -96,7 +97,7 @@ _JOB_LABELS = {
 # a form test), long background work last. With one queue in arrival order, a chat import uploaded after a
 # batch of calls waited for every transcription before it (52 s behind the 15 demo calls; hours behind a
 # night's recordings). Kinds not named here: 0.
-_JOB_PRIORITIES = {
+_JOB_PRIORITIES: dict[str, int] = {
     JobKind.INGEST_IMPORT: 10, JobKind.SURVEYS_IMPORT: 10, JobKind.REVIEWS_MEETING_PACK: 10,
     JobKind.SCORECARDS_AUTO_CHECK: 10,
     JobKind.SPEECH_TRANSCRIBE: -10, JobKind.NLP_SWEEP: -10, JobKind.RETENTION_SWEEP: -10,
@@ -105,7 +106,7 @@ _JOB_PRIORITIES = {
 
 def job_priority(kind: str) -> int:
     """Higher first; see _JOB_PRIORITIES."""
-    return next((priority for named, priority in _JOB_PRIORITIES.items() if named == kind), 0)
+    return _JOB_PRIORITIES.get(kind, 0)
 
 
 class UnknownJobKind(ValueError):
@@ -330,8 +331,9 @@ class JobQueue:
         cutoff = utcnow() - timedelta(seconds=self.runtime.settings.job_stale_after_seconds)
         lost = (col(Job.status) == JobStatus.RUNNING) & (col(Job.heartbeat_at) < cutoff)
         with session_scope(self.runtime.sessions) as session:
-            candidates = [(job.id, job.kind, job.status, job.attempts, job.max_attempts) for job in session.exec(
-                select(Job).where(lost | (col(Job.status) == JobStatus.QUEUED) if waiting else lost)).all()]
+            candidates = session.execute(  # SQLAlchemy's select: SQLModel's takes at most four columns
+                sa_select(col(Job.id), col(Job.kind), col(Job.status), col(Job.attempts), col(Job.max_attempts))
+                .where(lost | (col(Job.status) == JobStatus.QUEUED) if waiting else lost)).tuples().all()
         pushed = []
         for job_id, kind, status, attempts, max_attempts in candidates:
             exhausted = status == JobStatus.RUNNING and attempts >= max_attempts

@@ -101,23 +101,23 @@ def write_in_batches(items: Sequence[ItemT], *, commits: Commits, texts: Callabl
     background import works in batches of about BACKGROUND_BATCH_TEXTS texts, committed before the next batch
     is read; its reading runs in a thread of low CPU priority, while its writes keep the normal priority so the
     lock is released soon (a low-priority thread holding the lock would make everyone wait for it)."""
-    batches: list[list[ItemT]] = [list(items)]
+    read = [(item, list(texts(item))) for item in items]
+    batches: list[list[tuple[ItemT, list[tuple[str, str]]]]] = [read]
     if commits.background:
         batches = []
         size = BACKGROUND_BATCH_TEXTS
-        for item in items:
-            count = sum(1 for _ in texts(item))
-            if not batches or size + count > BACKGROUND_BATCH_TEXTS:
+        for item, pairs in read:
+            if not batches or size + len(pairs) > BACKGROUND_BATCH_TEXTS:
                 batches.append([])
                 size = 0
-            batches[-1].append(item)
-            size += count
+            batches[-1].append((item, pairs))
+            size += len(pairs)
     done = 0
     for batch in batches:
-        pairs = [pair for item in batch for pair in texts(item)]
-        with content.redacted_ahead(pairs, run=_politely if commits.background else None):
+        with content.redacted_ahead([pair for _, pairs in batch for pair in pairs],
+                                    run=_politely if commits.background else None):
             commits.writing_starts()
-            for item in batch:
+            for item, _ in batch:
                 write(item)
                 done += 1
                 commits.item_done()
