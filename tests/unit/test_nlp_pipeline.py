@@ -34,3 +34,17 @@ def test_checksum_mismatch_is_reported(monkeypatch):
     monkeypatch.setitem(pipeline.MODEL_SHA256, "ner/model", "0" * 64)
     with pytest.raises(pipeline.ModelMismatch):
         pipeline.verify_model()
+
+
+def test_entities_only_pipeline_finds_what_the_full_one_finds():
+    """The PII detector's pipeline runs the entity recogniser alone (it embeds its own encoder): nothing else
+    runs, and its entities are the full pipeline's, names and places included."""
+    ner, full = pipeline.get_ner_nlp(), pipeline.get_nlp()
+    assert ner.pipe_names == ["ner"] and "tok2vec" in full.pipe_names
+    texts = ["Hi, this is John Smith from Acme Bank.", "I moved from Leeds to 14 Baker Street in London last May.",
+             "my name is mary and i live in mong kok", "Can Sarah O'Neill call me back on Friday?",
+             "The engineer, Mr. Patel, never came to Kowloon Bay."]
+    found = [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in ner.pipe(texts)]
+    assert found == [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in full.pipe(texts)]
+    assert ("John Smith", "PERSON") in {(texts[0][a:b], label) for a, b, label in found[0]}
+    assert any(label in {"GPE", "LOC", "FAC"} for _, _, label in found[1])
