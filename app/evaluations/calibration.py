@@ -180,6 +180,23 @@ def list_sessions(*, session: Session, principal: Principal) -> list[Calibration
             or principal.user_id in c.evaluator_ids]
 
 
+def open_invitations(*, session: Session, evaluator_id: int) -> list[tuple[CalibrationSession, list[Evaluation]]]:
+    """Open sessions this evaluator is invited to, newest first, each with the evaluator's own evaluations in it:
+    two statements however long the history of closed sessions (their results are not read)."""
+    invited = [c for c in session.exec(select(CalibrationSession).where(CalibrationSession.status == "open")
+                                       .order_by(col(CalibrationSession.id).desc())).all()
+               if evaluator_id in c.evaluator_ids]
+    if not invited:
+        return []
+    mine: dict[int, list[Evaluation]] = {c.id: [] for c in invited if c.id is not None}
+    for evaluation in session.exec(select(Evaluation).where(
+            col(Evaluation.calibration_session_id).in_(list(mine)), Evaluation.evaluator_id == evaluator_id)
+            .order_by(col(Evaluation.id))).all():
+        assert evaluation.calibration_session_id is not None
+        mine[evaluation.calibration_session_id].append(evaluation)
+    return [(c, mine[c.id]) for c in invited if c.id is not None]
+
+
 def session_evaluations(*, session: Session, calibration_id: int) -> list[Evaluation]:
     return list(session.exec(select(Evaluation).where(Evaluation.calibration_session_id == calibration_id)
                              .order_by(col(Evaluation.id))).all())

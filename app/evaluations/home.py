@@ -52,12 +52,7 @@ def _calibration_panel(*, session: Session, principal: Principal) -> HomePanel:
     from app.evaluations import calibration
 
     waiting: list[tuple[str, str, str | None]] = []
-    for row in calibration.list_sessions(session=session, principal=principal):
-        if row.status != "open" or principal.user_id not in row.evaluator_ids:
-            continue
-        assert row.id is not None
-        mine = [e for e in calibration.session_evaluations(session=session, calibration_id=row.id)
-                if e.evaluator_id == principal.user_id]
+    for row, mine in calibration.open_invitations(session=session, evaluator_id=principal.user_id):
         if not any(e.state != EvaluationState.DRAFT for e in mine):
             waiting.append((row.title, "draft started" if mine else "to score", f"/calibrations/{row.id}"))
     return HomePanel(title="Calibration invitations", items=waiting, link="/calibrations", order=21,

@@ -69,3 +69,36 @@ def test_executive_home_shows_the_bad_rating_trend(client, session, make_user):
     home = client.get("/", headers=HTML).text
     assert "Bad ratings, last 6 months" in home
     assert f"{last_month:%Y-%m}" in home and "25.0% bad" in home and "0.0% bad" in home
+
+
+def test_calibration_invitations_are_the_open_sessions_only_read_in_two_statements(client, session, make_user,
+                                                                                  statements):
+    """The panel lists open sessions the evaluator is invited to (a started draft says so; closed sessions and
+    sessions of others never show), and reads them in two statements however many sessions the history holds."""
+    lead = make_user("admin", username="lead")
+    eva, eli = make_user("evaluator", username="eva"), make_user("evaluator", username="eli")
+    ed = make_user("evaluator", username="ed")
+    agent = make_user("agent", username="ada")
+    scorecard_id = load_small_form(session)
+    interaction = make_interaction(session, agent_id=agent.id)
+
+    def new(title, evaluators):
+        return calibration.create(session=session, principal=principal_of(lead), title=title,
+                                  interaction_id=interaction.id, scorecard_id=scorecard_id,
+                                  evaluator_ids=[e.id for e in evaluators])
+
+    for n in range(6):
+        calibration.close(session=session, principal=principal_of(lead),
+                          calibration_id=new(f"Old round {n}", [eva, eli]).id)
+    new("Without eva", [eli, ed])
+    drafted = new("Half done", [eva, eli])
+    calibration.start_evaluation(session=session, principal=principal_of(eva), calibration_id=drafted.id)
+    new("Fresh round", [eva, ed])
+    statements.clear()
+    found = calibration.open_invitations(session=session, evaluator_id=eva.id)
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2, statements
+    assert [(row.title, len(mine)) for row, mine in found] == [("Fresh round", 0), ("Half done", 1)]
+    sign_in(client, "eva")
+    home = client.get("/", headers=HTML).text
+    assert "Fresh round" in home and "to score" in home and "Half done" in home and "draft started" in home
+    assert "Old round" not in home and "Without eva" not in home
