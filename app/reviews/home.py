@@ -14,15 +14,16 @@ from app.reviews.models import CaseStatus, ReviewCase
 def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePanel]:
     if role not in (Role.EXECUTIVE, Role.ADMIN, Role.EVALUATOR, Role.COACH):
         return []
-    counts = open_counts(session=session, principal=principal)
+    deciding = role in (Role.EXECUTIVE, Role.ADMIN)  # the others see the cases panel only
+    counts = open_counts(session=session, principal=principal, with_actions=deciding)
     cases = HomePanel(title="Bad-rating review cases", link="/reviews", order=11, items=[
         ("Open cases", str(counts["open_cases"]), "/reviews"),
         ("Ready for the meeting", str(counts["ready_cases"]), "/reviews?status=ready_for_meeting")])
+    if not deciding:
+        return [cases]
     actions = HomePanel(title="Review actions", link="/reviews/actions", order=12, items=[
         ("Open actions", str(counts["open_actions"]), "/reviews/actions"),
         ("Overdue", str(counts["overdue_actions"]), "/reviews/actions")])
-    if role not in (Role.EXECUTIVE, Role.ADMIN):
-        return [cases]
     meetings = list_meetings(session=session)
     if meetings:
         latest = meetings[0]
@@ -31,13 +32,15 @@ def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePa
     return [cases, actions]
 
 
-def open_counts(*, session: Session, principal: Principal) -> dict[str, int]:
-    """Open and ready cases, open and overdue actions, in what the principal may see."""
+def open_counts(*, session: Session, principal: Principal, with_actions: bool = True) -> dict[str, int]:
+    """Open and ready cases and (`with_actions`) open and overdue actions, in what the principal may see."""
     scope = service.case_scope(session=session, principal=principal)
     cases = select(func.count()).select_from(ReviewCase).where(ReviewCase.status != CaseStatus.CLOSED)
     if scope is not None:
         cases = cases.where(col(ReviewCase.agent_id).in_(scope or {-1}))
     ready = cases.where(ReviewCase.status == CaseStatus.READY)
-    actions = list_actions(session=session, principal=principal, open_only=True)
-    return {"open_cases": int(session.exec(cases).one()), "ready_cases": int(session.exec(ready).one()),
-            "open_actions": len(actions), "overdue_actions": sum(1 for a in actions if action_overdue(a))}
+    counts = {"open_cases": int(session.exec(cases).one()), "ready_cases": int(session.exec(ready).one())}
+    if with_actions:
+        actions = list_actions(session=session, principal=principal, open_only=True)
+        counts |= {"open_actions": len(actions), "overdue_actions": sum(1 for a in actions if action_overdue(a))}
+    return counts
