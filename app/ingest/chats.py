@@ -58,8 +58,11 @@ def import_chats(*, session: Session, records: Iterable[tuple[int, Any]], source
             report.reject(line, exc.message)
     resolver = writing.Resolver(session=session, region=writing.phone_region(settings), actor=actor)
     resolver.expect_agents(chat.agent for lines in conversations.values() for _, chat in lines)
+    # written in the order of their ids: simultaneous imports of the same conversations then take their locks
+    # in the same order (PostgreSQL) and wait for each other instead of deadlocking
     writing.write_in_batches(
-        list(conversations.items()), commits=commits, progress=progress, texts=lambda item: _texts(item[1]),
+        sorted(conversations.items()), commits=commits, report=report, progress=progress,
+        texts=lambda item: _texts(item[1]),
         write=lambda item: _import_conversation(session=session, resolver=resolver, report=report, source=source,
                                                 conversation_id=item[0], lines=item[1]))
     session.commit()

@@ -54,7 +54,7 @@ def import_emails(*, session: Session, sources: Iterable[tuple[str, bytes]], sou
         threads.setdefault(find(email.message_id), []).append((number, email))
     resolver = writing.Resolver(session=session, region=writing.phone_region(settings), actor=actor)
     writing.write_in_batches(
-        list(threads.values()), commits=commits, progress=progress,
+        list(threads.values()), commits=commits, report=report, progress=progress,
         texts=lambda members: [*writing.with_previous([e.text for _, e in members]),
                                *(content.subject_reading(e.subject) for _, e in members if e.subject)],
         write=lambda members: _import_thread(session=session, resolver=resolver, report=report, source=source,

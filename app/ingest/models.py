@@ -30,6 +30,14 @@ class ImportReport(BaseModel):
     def reject(self, line: int, reason: str, item: str | None = None) -> None:
         self.rejected.append(Rejected(line=line, reason=reason, item=item))
 
+    def mark(self) -> tuple[int, int, int, int]:
+        """Where the report stands (rejections are only ever appended), to `restore` after a rollback."""
+        return self.created, self.updated, self.unchanged, len(self.rejected)
+
+    def restore(self, mark: tuple[int, int, int, int]) -> None:
+        self.created, self.updated, self.unchanged, rejected = mark
+        del self.rejected[rejected:]
+
 
 # A message longer than this is refused (its line is reported): no chat, post or note is this long, and
 # search, analytics and pages would all pay for one that was. It is also the CSV module's field limit.

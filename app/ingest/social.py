@@ -62,7 +62,7 @@ def import_social(*, session: Session, records: Iterable[tuple[int, Any]], sourc
         _refresh_care_state(session=session, source=source, external_id=key[1])
 
     writing.write_in_batches(
-        list(threads.items()), commits=commits, progress=progress, write=write,
+        list(threads.items()), commits=commits, report=report, progress=progress, write=write,
         texts=lambda thread: writing.with_previous([post.text for _, post in thread[1]]))
     session.commit()
     return report

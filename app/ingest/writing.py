@@ -7,6 +7,7 @@ validation, and the SAVEPOINT per interaction that turns a failed write into rej
 import contextvars
 import logging
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
@@ -34,6 +35,7 @@ from app.interactions.models import Interaction
 from app.interactions.service import LegData, UpsertStatus
 
 log = logging.getLogger("earshot.ingest")
+DEADLOCK_ATTEMPTS = 6
 
 COMMIT_EVERY = 200
 BACKGROUND_COMMIT_SECONDS = 0.05
@@ -92,15 +94,22 @@ class Commits:
         self.started = time.monotonic()
 
 
-def write_in_batches(items: Sequence[ItemT], *, commits: Commits, texts: Callable[[ItemT], Iterable[tuple[str, str]]],
-                     write: Callable[[ItemT], None], progress: Progress = no_progress) -> None:
+def write_in_batches(items: Sequence[ItemT], *, commits: Commits, report: ImportReport,
+                     texts: Callable[[ItemT], Iterable[tuple[str, str]]], write: Callable[[ItemT], None],
+                     progress: Progress = no_progress) -> None:
     """Write `items` (conversations, threads) one by one, each batch's personal-data detection done before its
     writes: the language model (~2 ms a message) never runs while the import holds SQLite's write lock, which
     every other writer of the database waits for. `texts(item)`: the (text, previous text) pairs the item will
     store (a wrong guess is only read again inside). A request's import reads everything first (one batch). A
     background import works in batches of about BACKGROUND_BATCH_TEXTS texts, committed before the next batch
     is read; its reading runs in a thread of low CPU priority, while its writes keep the normal priority so the
-    lock is released soon (a low-priority thread holding the lock would make everyone wait for it)."""
+    lock is released soon (a low-priority thread holding the lock would make everyone wait for it).
+
+    Simultaneous imports (PostgreSQL): when the database ends the import's transaction as the victim of a
+    deadlock (two imports writing the same new conversations or customers in opposite orders, each waiting for
+    the other), what it wrote since its last commit is rolled back, which lets the other import go on, and
+    written again after a short random wait, up to DEADLOCK_ATTEMPTS times, with `report` (which `write`
+    fills) and the progress as they were at that commit."""
     read = [(item, list(texts(item))) for item in items]
     batches: list[list[tuple[ItemT, list[tuple[str, str]]]]] = [read]
     if commits.background:
@@ -116,13 +125,35 @@ def write_in_batches(items: Sequence[ItemT], *, commits: Commits, texts: Callabl
     for batch in batches:
         with content.redacted_ahead([pair for _, pairs in batch for pair in pairs],
                                     run=_politely if commits.background else None):
-            commits.writing_starts()
-            for item, _ in batch:
-                write(item)
-                done += 1
-                commits.item_done()
-                progress(done, len(items))
+            start, mark, done_at_mark = 0, report.mark(), done  # the batch's first item not committed yet
+            for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+                try:
+                    commits.writing_starts()
+                    for index in range(start, len(batch)):
+                        write(batch[index][0])
+                        done += 1
+                        commits.item_done()
+                        progress(done, len(items))
+                        if not commits.session.in_transaction():  # committed: a retry starts after it
+                            start, mark, done_at_mark = index + 1, report.mark(), done
+                    break
+                except OperationalError as exc:
+                    if not _deadlock_victim(exc) or attempt == DEADLOCK_ATTEMPTS:
+                        raise
+                    log.info("an import was chosen as a deadlock's victim (%s); writing its batch again",
+                             str(exc.orig).splitlines()[0])
+                    commits.session.rollback()
+                    commits.since_commit = 0
+                    report.restore(mark)
+                    done = done_at_mark
+                    # the other import goes on meanwhile; a random wait keeps two victims from meeting again
+                    time.sleep(random.uniform(0.02, 0.1) * attempt)
         commits.batch_done()
+
+
+def _deadlock_victim(exc: OperationalError) -> bool:
+    """PostgreSQL ended the transaction to break a deadlock (40P01) or a serialization conflict (40001)."""
+    return getattr(exc.orig, "sqlstate", None) in {"40P01", "40001"}
 
 
 def with_previous(texts: Sequence[str]) -> list[tuple[str, str]]:
@@ -238,24 +269,41 @@ def validate_record(model: type[ModelT], raw: Any) -> ModelT:
         raise InvalidInput(validation_reason(exc)) from exc
 
 
+CONCURRENT_WRITE_ATTEMPTS = 5
+
+
 def write_interaction(session: Session, report: ImportReport, lines: list[int], item: str | None,
-           write: Callable[[], UpsertStatus]) -> None:
-    """Run one interaction's writes in a SAVEPOINT; count its status or reject its lines."""
-    try:
-        with session.begin_nested():
-            status = write()
-        report.count(status)
-    except InvalidInput as exc:
-        for line in lines:
-            report.reject(line, exc.message, item)
-    except IntegrityError as exc:  # e.g. a concurrent import wrote the same identity first: retry the file
-        log.warning("import of %s failed: %s", item, exc)
-        for line in lines:
-            report.reject(line, "conflicting concurrent write; import again", item)
-    except DataError as exc:  # a value the database refuses (the models clean what they know of)
-        log.warning("import of %s refused by the database: %s", item, exc.orig)
-        for line in lines:
-            report.reject(line, f"the database refused a value: {str(exc.orig).splitlines()[0]}", item)
+                      write: Callable[[], UpsertStatus]) -> None:
+    """Run one interaction's writes in a SAVEPOINT; count its status or reject its lines.
+
+    A unique key taken meanwhile by a simultaneous import (PostgreSQL: the same new conversation or customer
+    identity written by another request; the database makes the second writer wait for the first to commit,
+    then refuses it) is written again, up to CONCURRENT_WRITE_ATTEMPTS times: the next attempt reads what the
+    other import committed and merges into it by the one import rule, so simultaneous imports of overlapping
+    data store each thing once and reject nothing."""
+    for attempt in range(1, CONCURRENT_WRITE_ATTEMPTS + 1):
+        try:
+            with session.begin_nested():
+                status = write()
+            report.count(status)
+            return
+        except InvalidInput as exc:
+            for line in lines:
+                report.reject(line, exc.message, item)
+            return
+        except IntegrityError as exc:
+            if attempt < CONCURRENT_WRITE_ATTEMPTS:
+                log.info("import of %s met a simultaneous write (%s); writing it again", item,
+                         str(exc.orig).splitlines()[0])
+                continue
+            log.warning("import of %s failed: %s", item, exc)
+            for line in lines:
+                report.reject(line, "conflicting concurrent write; import again", item)
+        except DataError as exc:  # a value the database refuses (the models clean what they know of)
+            log.warning("import of %s refused by the database: %s", item, exc.orig)
+            for line in lines:
+                report.reject(line, f"the database refused a value: {str(exc.orig).splitlines()[0]}", item)
+            return
 
 
 def latest_end(times: list[datetime], existing: Interaction | None) -> datetime:

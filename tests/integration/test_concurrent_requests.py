@@ -204,3 +204,69 @@ def test_original_transcripts_read_while_others_write_are_served_and_audited_onc
     assert statuses == ([200] * reads, [200] * writes)
     audited = query(server_settings, "SELECT count(*) FROM audit_event WHERE action = 'transcript.view_original'")
     assert audited[0][0] == reads
+
+
+def test_simultaneous_imports_of_the_same_conversations_and_a_new_customer_store_each_once(
+        server, server_settings):
+    """Twelve chat imports sent at once, each carrying the same two conversations (growing message by message;
+    half of the requests list them in the other order) and a customer no import has seen yet: every request
+    succeeds, every message is stored once, each conversation is one interaction and the customer one customer
+    with one identity."""
+    add_user(server_settings, "root", ["admin"])
+    add_user(server_settings, "ada", ["agent"])
+    admin = sign_in_as(server, "root")
+    requests = 12
+
+    def lines(n: int) -> list[dict[str, Any]]:
+        return [{"conversation_id": conversation, "message_id": f"{conversation}-m{m}",
+                 "sent_at": f"2026-12-01T10:{m:02d}:00+00:00", "author_role": "customer" if m % 2 == 0 else "agent",
+                 "author_name": "Customer" if m % 2 == 0 else "Ada", "agent": "ada",
+                 "customer_email": "new.customer@example.com", "text": f"Message {m} of {conversation}."}
+                for conversation in ("shared-a", "shared-b")[::1 if n % 2 else -1] for m in range(n + 1)]
+
+    def send(n: int) -> tuple[int, Any]:
+        response = server.post("/api/chats?source=race", json=lines(n), headers=admin)
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=requests) as pool:
+        answers = list(pool.map(send, range(requests)))
+    assert [status for status, _ in answers] == [200] * requests, answers
+    assert [report["rejected"] for _, report in answers] == [[]] * requests, answers
+    interactions = query(server_settings, "SELECT external_id, customer_id FROM interaction WHERE source = 'race'")
+    assert sorted(external_id for external_id, _ in interactions) == ["shared-a", "shared-b"]
+    assert len({customer_id for _, customer_id in interactions}) == 1
+    identities = query(server_settings, "SELECT customer_id FROM customer_identity WHERE value = :v",
+                       v="new.customer@example.com")
+    assert [row[0] for row in identities] == [interactions[0][1]]
+    messages = query(server_settings, "SELECT external_id FROM message")
+    assert sorted(row[0] for row in messages) == sorted(line["message_id"] for line in lines(requests - 1))
+
+
+def test_simultaneous_imports_crossing_new_customers_store_each_once(server, server_settings):
+    """Imports sent at once whose conversations name two new customers in opposite orders (on PostgreSQL two
+    such imports wait for each other until the database ends one as a deadlock's victim; that import is
+    written again): every request succeeds and each customer is stored once with all its conversations."""
+    add_user(server_settings, "root", ["admin"])
+    admin = sign_in_as(server, "root")
+    requests = 8
+
+    def lines(n: int) -> list[dict[str, Any]]:
+        first, second = ("x", "y") if n % 2 else ("y", "x")
+        return [{"conversation_id": f"r{n}-{slot}", "message_id": f"r{n}-{slot}-m0",
+                 "sent_at": "2026-12-01T10:00:00+00:00", "author_role": "customer", "author_name": "Customer",
+                 "customer_email": f"{who}@example.com", "text": f"Request {n} for {who}."}
+                for slot, who in (("1", first), ("2", second))]
+
+    def send(n: int) -> tuple[int, Any]:
+        response = server.post("/api/chats?source=cross", json=lines(n), headers=admin)
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=requests) as pool:
+        answers = list(pool.map(send, range(requests)))
+    assert [(status, report.get("created"), report.get("rejected")) for status, report in answers] \
+        == [(200, 2, [])] * requests, answers
+    owners = query(server_settings, "SELECT value, customer_id FROM customer_identity")
+    assert sorted(value for value, _ in owners) == ["x@example.com", "y@example.com"]
+    by_customer = dict(query(server_settings, "SELECT customer_id, count(*) FROM interaction GROUP BY customer_id"))
+    assert sorted(by_customer.values()) == [requests, requests]
+    assert query(server_settings, "SELECT count(*) FROM message")[0][0] == 2 * requests
