@@ -39,32 +39,38 @@ def ingest_webhook(*, session: Session, data: WebhookInteraction, actor: Actor |
     field sent as null (transfers as []) clears it (the import rule of app/core/merge.py).
     Raises InvalidInput for unknown agents or malformed identities. Commits."""
     resolver = writing.Resolver(session=session, region=writing.phone_region(settings), actor=actor)
-    existing = interactions.get_by_external_id(session=session, source=data.source, external_id=data.external_id)
-    sent = data.model_fields_set
-    legs = writing.transfer_legs(resolver, first_agent=data.agent, first_queue=data.queue,
-                                 started_at=data.started_at, transfers=data.transfers,
-                                 duration=data.duration_seconds)
-    messages = [MessageData(
-        external_id=m.external_id, author_role=m.author_role, sent_at=m.sent_at, text=m.text,
-        author_name=m.author_name, author_handle=m.author_handle, agent_id=resolver.agent_id(m.agent),
-        subject=m.subject, is_public=m.is_public, parent_external_id=m.parent_external_id,
-        attachments=m.attachments, extra=m.extra) for m in data.messages]
-    identities = resolver.identities(data.customer)
-    customer_id = resolver.customer_id(identities, data.customer.name)
-    clear: set[str] = {name for name in ("ended_at", "duration_seconds", "queue", "subject", "platform", "extra")
-                       if name in sent and getattr(data, name) is None}
-    if "agent" in sent and data.agent is None:
-        clear.add("agent_id")
-    if "transfers" in sent and not legs:
-        clear.add("legs")
-    interaction, status = interactions.upsert_interaction(session=session, data=InteractionData(
-        source=data.source, external_id=data.external_id, channel=data.channel, started_at=data.started_at,
-        # the direction has a default: only a delivery that names it changes the stored one
-        direction=data.direction if existing is None or "direction" in sent else existing.direction,
-        ended_at=data.ended_at, duration_seconds=data.duration_seconds, queue=data.queue, subject=data.subject,
-        platform=data.platform, extra=data.extra, customer_id=customer_id,
-        agent_id=legs[-1].agent_id if legs else resolver.agent_id(data.agent), legs=legs, messages=messages,
-        clear=frozenset(clear)))
+
+    def write() -> tuple[Interaction, UpsertStatus]:
+        existing = interactions.get_by_external_id(session=session, source=data.source,
+                                                   external_id=data.external_id)
+        sent = data.model_fields_set
+        legs = writing.transfer_legs(resolver, first_agent=data.agent, first_queue=data.queue,
+                                     started_at=data.started_at, transfers=data.transfers,
+                                     duration=data.duration_seconds)
+        messages = [MessageData(
+            external_id=m.external_id, author_role=m.author_role, sent_at=m.sent_at, text=m.text,
+            author_name=m.author_name, author_handle=m.author_handle, agent_id=resolver.agent_id(m.agent),
+            subject=m.subject, is_public=m.is_public, parent_external_id=m.parent_external_id,
+            attachments=m.attachments, extra=m.extra) for m in data.messages]
+        identities = resolver.identities(data.customer)
+        customer_id = resolver.customer_id(identities, data.customer.name)
+        clear: set[str] = {name for name in ("ended_at", "duration_seconds", "queue", "subject", "platform",
+                                             "extra") if name in sent and getattr(data, name) is None}
+        if "agent" in sent and data.agent is None:
+            clear.add("agent_id")
+        if "transfers" in sent and not legs:
+            clear.add("legs")
+        return interactions.upsert_interaction(session=session, data=InteractionData(
+            source=data.source, external_id=data.external_id, channel=data.channel, started_at=data.started_at,
+            # the direction has a default: only a delivery that names it changes the stored one
+            direction=data.direction if existing is None or "direction" in sent else existing.direction,
+            ended_at=data.ended_at, duration_seconds=data.duration_seconds, queue=data.queue, subject=data.subject,
+            platform=data.platform, extra=data.extra, customer_id=customer_id,
+            agent_id=legs[-1].agent_id if legs else resolver.agent_id(data.agent), legs=legs, messages=messages,
+            clear=frozenset(clear)), stored=existing)
+
+    # a redelivery arriving while the first delivery is being written (a platform's retry) merges into it
+    interaction, status = writing.written_once(session, write)
     session.commit()
     return interaction, status
 

@@ -43,6 +43,7 @@ BACKGROUND_BATCH_TEXTS = 100
 Progress = Callable[[int, int], None]
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ItemT = TypeVar("ItemT")
+T = TypeVar("T")
 
 
 def phone_region(settings: Settings | None) -> str:
@@ -272,38 +273,40 @@ def validate_record(model: type[ModelT], raw: Any) -> ModelT:
 CONCURRENT_WRITE_ATTEMPTS = 5
 
 
-def write_interaction(session: Session, report: ImportReport, lines: list[int], item: str | None,
-                      write: Callable[[], UpsertStatus]) -> None:
-    """Run one interaction's writes in a SAVEPOINT; count its status or reject its lines.
-
-    A unique key taken meanwhile by a simultaneous import (PostgreSQL: the same new conversation or customer
-    identity written by another request; the database makes the second writer wait for the first to commit,
-    then refuses it) is written again, up to CONCURRENT_WRITE_ATTEMPTS times: the next attempt reads what the
-    other import committed and merges into it by the one import rule, so simultaneous imports of overlapping
-    data store each thing once and reject nothing."""
+def written_once(session: Session, write: Callable[[], T]) -> T:
+    """`write()` (reads included) in a SAVEPOINT. A unique key taken meanwhile by a simultaneous import or
+    delivery (PostgreSQL: the same new conversation or customer identity written by another request; the
+    database makes the second writer wait for the first to commit, then refuses it) is written again, up to
+    CONCURRENT_WRITE_ATTEMPTS times: the next attempt reads what the other committed and merges into it by the
+    one import rule, so simultaneous imports of overlapping data store each thing once. The last attempt's
+    IntegrityError, and any other error, propagates with the savepoint rolled back."""
     for attempt in range(1, CONCURRENT_WRITE_ATTEMPTS + 1):
         try:
             with session.begin_nested():
-                status = write()
-            report.count(status)
-            return
-        except InvalidInput as exc:
-            for line in lines:
-                report.reject(line, exc.message, item)
-            return
+                return write()
         except IntegrityError as exc:
-            if attempt < CONCURRENT_WRITE_ATTEMPTS:
-                log.info("import of %s met a simultaneous write (%s); writing it again", item,
-                         str(exc.orig).splitlines()[0])
-                continue
-            log.warning("import of %s failed: %s", item, exc)
-            for line in lines:
-                report.reject(line, "conflicting concurrent write; import again", item)
-        except DataError as exc:  # a value the database refuses (the models clean what they know of)
-            log.warning("import of %s refused by the database: %s", item, exc.orig)
-            for line in lines:
-                report.reject(line, f"the database refused a value: {str(exc.orig).splitlines()[0]}", item)
-            return
+            if attempt == CONCURRENT_WRITE_ATTEMPTS:
+                raise
+            log.info("a write met a simultaneous one (%s); writing it again", str(exc.orig).splitlines()[0])
+    raise AssertionError("unreachable")
+
+
+def write_interaction(session: Session, report: ImportReport, lines: list[int], item: str | None,
+                      write: Callable[[], UpsertStatus]) -> None:
+    """One interaction's writes (`written_once`); count its status or reject its lines."""
+    try:
+        report.count(written_once(session, write))
+    except InvalidInput as exc:
+        for line in lines:
+            report.reject(line, exc.message, item)
+    except IntegrityError as exc:
+        log.warning("import of %s failed: %s", item, exc)
+        for line in lines:
+            report.reject(line, "conflicting concurrent write; import again", item)
+    except DataError as exc:  # a value the database refuses (the models clean what they know of)
+        log.warning("import of %s refused by the database: %s", item, exc.orig)
+        for line in lines:
+            report.reject(line, f"the database refused a value: {str(exc.orig).splitlines()[0]}", item)
 
 
 def latest_end(times: list[datetime], existing: Interaction | None) -> datetime:

@@ -270,3 +270,32 @@ def test_simultaneous_imports_crossing_new_customers_store_each_once(server, ser
     by_customer = dict(query(server_settings, "SELECT customer_id, count(*) FROM interaction GROUP BY customer_id"))
     assert sorted(by_customer.values()) == [requests, requests]
     assert query(server_settings, "SELECT count(*) FROM message")[0][0] == 2 * requests
+
+
+def test_a_webhook_delivered_several_times_at_once_is_stored_once(server, server_settings):
+    """A contact-center platform redelivering the same new interaction while the first delivery is still being
+    written (a retry after a timeout): every delivery is answered 200, one of them "created", and the
+    interaction, its customer and its messages exist once."""
+    add_user(server_settings, "root", ["admin"])
+    add_user(server_settings, "ada", ["agent"])
+    admin = sign_in_as(server, "root")
+    token = server.post("/api/tokens", json={"name": "crm"}, headers=admin).json()["token"]
+    delivery = {"source": "ccaas", "external_id": "w-1", "channel": "chat", "agent": "ada",
+                "started_at": "2026-12-01T10:00:00+00:00", "customer": {"email": "wendy@example.com", "name": "Wendy"},
+                "messages": [{"external_id": str(m), "author_role": "customer", "sent_at": "2026-12-01T10:00:00+00:00",
+                              "text": f"Hello {m}"} for m in range(3)]}
+    deliveries = 10
+
+    def send(_n: int) -> tuple[int, Any]:
+        response = server.post("/api/webhooks/interactions", json=delivery,
+                               headers={"authorization": f"Bearer {token}"})
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=deliveries) as pool:
+        answers = list(pool.map(send, range(deliveries)))
+    assert [status for status, _ in answers] == [200] * deliveries, answers
+    assert sorted(answer["status"] for _, answer in answers) == ["created"] + ["unchanged"] * (deliveries - 1)
+    assert len({answer["interaction_id"] for _, answer in answers}) == 1
+    assert query(server_settings, "SELECT count(*) FROM interaction")[0][0] == 1
+    assert query(server_settings, "SELECT count(*) FROM customer_identity")[0][0] == 1
+    assert query(server_settings, "SELECT count(*) FROM message")[0][0] == 3
