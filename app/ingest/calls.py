@@ -191,7 +191,7 @@ def store_call(*, session: Session, settings: Settings, metadata: RecordingMetad
         if not stored.already_present:
             store.delete(stored.sha256)
         raise
-    with session.begin_nested():
-        return _save_call(session=session, resolver=resolver, metadata=metadata, agent_id=agent_id,
-                          identities=identities, info=info, sha256=stored.sha256, size=stored.size,
-                          filename=filename, channel_map=channel_map)
+    # the same call or a new customer committed meanwhile by another upload: written again, merged into it
+    return writing.written_once(session, lambda: _save_call(
+        session=session, resolver=resolver, metadata=metadata, agent_id=agent_id, identities=identities, info=info,
+        sha256=stored.sha256, size=stored.size, filename=filename, channel_map=channel_map))

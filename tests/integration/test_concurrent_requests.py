@@ -299,3 +299,37 @@ def test_a_webhook_delivered_several_times_at_once_is_stored_once(server, server
     assert query(server_settings, "SELECT count(*) FROM interaction")[0][0] == 1
     assert query(server_settings, "SELECT count(*) FROM customer_identity")[0][0] == 1
     assert query(server_settings, "SELECT count(*) FROM message")[0][0] == 3
+
+
+def test_the_same_call_uploaded_several_times_at_once_is_stored_once(server, server_settings):
+    """A recorder's upload retried while the first is still being written: every upload is answered 200, and the
+    call, its recording and its new customer exist once."""
+    import io
+    import json
+    import wave
+
+    add_user(server_settings, "root", ["admin"])
+    add_user(server_settings, "ada", ["agent"])
+    admin = sign_in_as(server, "root")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:  # one second of silence, 8 kHz mono
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(bytes(16000))
+    metadata = json.dumps({"external_id": "call-1", "source": "recorder", "started_at": "2026-12-01T10:00:00+00:00",
+                           "agent": "ada", "customer": {"phone": "+44 20 7946 0000", "name": "Pat"}})
+    uploads = 6
+
+    def send(_n: int) -> tuple[int, Any]:
+        response = server.post("/api/recordings", data={"metadata": metadata}, headers=admin,
+                               files={"file": ("call-1.wav", buffer.getvalue(), "audio/wav")})
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=uploads) as pool:
+        answers = list(pool.map(send, range(uploads)))
+    assert {status for status, _ in answers} <= {200, 201} and len(answers) == uploads, answers
+    assert len({answer["recording_id"] for _, answer in answers}) == 1, answers
+    assert query(server_settings, "SELECT count(*) FROM interaction")[0][0] == 1
+    assert query(server_settings, "SELECT count(*) FROM recording")[0][0] == 1
+    assert query(server_settings, "SELECT count(*) FROM customer_identity")[0][0] == 1
