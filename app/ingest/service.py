@@ -70,7 +70,7 @@ def ingest_webhook(*, session: Session, data: WebhookInteraction, actor: Actor |
             clear=frozenset(clear)), stored=existing)
 
     # a redelivery arriving while the first delivery is being written (a platform's retry) merges into it
-    interaction, status = writing.written_once(session, write)
+    interaction, status = writing.written_once(session, write, alone=True)
     session.commit()
     return interaction, status
 

@@ -270,16 +270,22 @@ def validate_record(model: type[ModelT], raw: Any) -> ModelT:
         raise InvalidInput(validation_reason(exc)) from exc
 
 
-CONCURRENT_WRITE_ATTEMPTS = 5
+# each attempt after the first follows another writer's commit, so the bound is only against a loop
+CONCURRENT_WRITE_ATTEMPTS = 20
 
 
-def written_once(session: Session, write: Callable[[], T]) -> T:
+def written_once(session: Session, write: Callable[[], T], *, alone: bool = False) -> T:
     """`write()` (reads included) in a SAVEPOINT. A unique key taken meanwhile by a simultaneous import or
     delivery (PostgreSQL: the same new conversation or customer identity written by another request; the
     database makes the second writer wait for the first to commit, then refuses it) is written again, up to
     CONCURRENT_WRITE_ATTEMPTS times: the next attempt reads what the other committed and merges into it by the
-    one import rule, so simultaneous imports of overlapping data store each thing once. The last attempt's
-    IntegrityError, and any other error, propagates with the savepoint rolled back."""
+    one import rule, so simultaneous imports of overlapping data store each thing once.
+
+    `alone`: the savepoint holds every write of its transaction (a webhook delivery). Then a deadlock's victim
+    is written again too, after a short random wait: rolling back to the savepoint released everything it had
+    locked, so the other writer goes on. (Inside a batch, earlier items keep their locks: `write_in_batches`
+    rolls the batch back instead.) The last attempt's error, and any other error, propagates with the
+    savepoint rolled back."""
     for attempt in range(1, CONCURRENT_WRITE_ATTEMPTS + 1):
         try:
             with session.begin_nested():
@@ -288,6 +294,11 @@ def written_once(session: Session, write: Callable[[], T]) -> T:
             if attempt == CONCURRENT_WRITE_ATTEMPTS:
                 raise
             log.info("a write met a simultaneous one (%s); writing it again", str(exc.orig).splitlines()[0])
+        except OperationalError as exc:
+            if not (alone and _deadlock_victim(exc)) or attempt == CONCURRENT_WRITE_ATTEMPTS:
+                raise
+            log.info("a write was chosen as a deadlock's victim; writing it again")
+            time.sleep(random.uniform(0.02, 0.1) * attempt)
     raise AssertionError("unreachable")
 
 

@@ -8,13 +8,13 @@ The webhook is public and authenticated by its HMAC signature alone.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
-from sqlalchemy.exc import IntegrityError
 
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, require_roles
 from app.auth.service import visible_agent_ids
 from app.core.errors import STANDARD_ERRORS, PayloadTooLarge, error_responses
 from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.security import Principal, Role
+from app.ingest.writing import written_once
 from app.surveys import figures, service, tasks
 from app.surveys.imports import ingest_webhook
 from app.surveys.models import (
@@ -52,17 +52,12 @@ def webhook(source: str, session: SessionDep, settings: SettingsDep, body: Annot
             x_earshot_signature: Annotated[str | None, Header()] = None) -> ImportReport:
     """Receive one response (or {"responses": [...]}) signed with the source's secret:
     `X-Earshot-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. Idempotent by response id."""
-    try:
-        report = ingest_webhook(session=session, source_name=source, body=body,
-                                signature=x_earshot_signature, region=settings.phone_default_region)
-        session.commit()
-    except IntegrityError:
-        # the same delivery arrived twice at once and the other one stored it first: run again, which now
-        # finds the stored rows (unchanged)
-        session.rollback()
-        report = ingest_webhook(session=session, source_name=source, body=body,
-                                signature=x_earshot_signature, region=settings.phone_default_region)
-        session.commit()
+    # a delivery overlapping one being written meanwhile (the tool's retry, or two of its servers) reads what
+    # the other committed and merges into it (ingest's one rule for simultaneous writes)
+    report = written_once(session, lambda: ingest_webhook(
+        session=session, source_name=source, body=body, signature=x_earshot_signature,
+        region=settings.phone_default_region), alone=True)
+    session.commit()
     return report
 
 

@@ -92,6 +92,9 @@ def import_rows(*, session: Session, source: SurveySource,
     chunk_size = IMPORT_CHUNK if writer is None else BACKGROUND_CHUNK
 
     def flush_chunk() -> None:
+        # written in the order of their ids: simultaneous imports of the same responses then take their locks in
+        # the same order (PostgreSQL) and wait for each other instead of deadlocking
+        chunk.sort(key=lambda row: str(row[1]["response_id"]))
         existing = {r.response_id: r for r in session.exec(select(SurveyResponse).where(
             SurveyResponse.source_id == source.id,
             col(SurveyResponse.response_id).in_([c["response_id"] for _, c in chunk]))).all()}

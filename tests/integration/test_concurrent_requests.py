@@ -333,3 +333,39 @@ def test_the_same_call_uploaded_several_times_at_once_is_stored_once(server, ser
     assert query(server_settings, "SELECT count(*) FROM interaction")[0][0] == 1
     assert query(server_settings, "SELECT count(*) FROM recording")[0][0] == 1
     assert query(server_settings, "SELECT count(*) FROM customer_identity")[0][0] == 1
+
+
+def test_survey_deliveries_at_once_store_each_response_and_open_each_case_once(server, server_settings):
+    """A survey tool sending overlapping batches at the same time (its retries, or two of its servers; half of
+    them list the responses in the other order, so on PostgreSQL some meet in a deadlock): every delivery is
+    answered 200, each response is stored once and each bad rating opens one review case."""
+    import json
+
+    from app.surveys import service as surveys
+    from app.surveys.imports import sign
+
+    engine = make_engine(server_settings.resolved_database_url)
+    try:
+        with session_scope(session_factory(engine)) as session:
+            secret = surveys.create_source(session=session, name="pulse", actor=None).webhook_secret
+    finally:
+        engine.dispose()
+    deliveries = 10
+
+    def send(n: int) -> tuple[int, Any]:
+        body = json.dumps({"responses": [
+            {"response_id": f"r{k}", "responded_at": "2026-12-01T12:00:00Z", "rating": "bad" if k % 2 else "good",
+             "customer_email": f"c{k}@example.com"} for k in range(n % 4, n % 4 + 6)][::1 if n % 2 else -1]}).encode()
+        response = server.post("/api/surveys/webhook/pulse", content=body,
+                               headers={"X-Earshot-Signature": sign(secret, body), "content-type": "application/json"})
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=deliveries) as pool:
+        answers = list(pool.map(send, range(deliveries)))
+    assert [status for status, _ in answers] == [200] * deliveries, answers
+    assert [report["rejected"] for _, report in answers] == [[]] * deliveries, answers
+    stored = query(server_settings, "SELECT response_id FROM survey_response")
+    assert sorted(row[0] for row in stored) == sorted(f"r{k}" for k in range(9))
+    cases = query(server_settings, "SELECT r.response_id FROM review_case c "
+                                   "JOIN survey_response r ON r.id = c.survey_response_id")
+    assert sorted(row[0] for row in cases) == ["r1", "r3", "r5", "r7"]
