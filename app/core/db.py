@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects.sqlite import base as sqlite_base
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Dialect, make_url
@@ -159,7 +159,8 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10000,
 
 
 READ_STATEMENTS = ("SELECT", "EXPLAIN")
-_LOCKING_READ = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
+_LOCKING_READ = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b|\bpg_advisory_xact_lock\b",
+                           re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=2048)  # SQLAlchemy hands over the same string object for a cached statement
@@ -249,6 +250,16 @@ def session_factory(engine: Engine) -> SessionFactory:
         return Session(engine, expire_on_commit=False)
 
     return make
+
+
+def serialized(session: Session, *key: object) -> None:
+    """Wait here until no other transaction holds the lock named `key`, and hold it until this session's
+    transaction ends: a check-then-write (an evaluator starts one evaluation of an interaction) then sees what a
+    simultaneous request wrote before it. PostgreSQL: a transaction-level advisory lock (the statement opens the
+    transaction, see `_postgresql_engine`). SQLite: nothing to take, a state-changing request's transaction
+    already holds the database's one write lock from its start (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": repr(key)})
 
 
 @contextmanager

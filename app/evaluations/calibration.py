@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from app.auth.models import User
 from app.core import audit, stats
+from app.core.db import serialized
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.security import Principal, Role
 from app.core.timeutil import utcnow
@@ -211,6 +212,7 @@ def start_evaluation(*, session: Session, principal: Principal, calibration_id: 
     is_lead = principal.user_id == calibration.lead_id
     if not (is_participant or is_lead):
         raise Forbidden("Only the session's evaluators and its lead score in it.")
+    serialized(session, "evaluation", principal.user_id, calibration.interaction_id)  # see evaluations.create
     for evaluation in session_evaluations(session=session, calibration_id=calibration_id):
         if evaluation.evaluator_id == principal.user_id:
             return evaluation

@@ -23,6 +23,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.auth import service as auth_service
 from app.auth.models import User
 from app.core import audit
+from app.core.db import serialized
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.hooks import PUBLISH_EVENT, Event, EventType
 from app.core.listing import Page, Sort, paginate
@@ -245,6 +246,9 @@ def create(*, session: Session, principal: Principal, interaction_id: int, score
     interaction = get_interaction(session=session, interaction_id=interaction_id)
     if handled_by(session=session, interaction=interaction, user_id=principal.user_id):
         raise Forbidden("You cannot evaluate an interaction you handled yourself.")
+    # simultaneous starts by the same evaluator (a double click, two tabs) take turns, so the check below sees
+    # the draft the other one wrote
+    serialized(session, "evaluation", principal.user_id, interaction_id)
     if calibration_session_id is None and not again:
         earlier = own_evaluation_of(session=session, evaluator_id=principal.user_id, interaction_id=interaction_id)
         if earlier is not None and earlier.id is not None:

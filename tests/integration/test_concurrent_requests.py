@@ -369,3 +369,49 @@ def test_survey_deliveries_at_once_store_each_response_and_open_each_case_once(s
     cases = query(server_settings, "SELECT r.response_id FROM review_case c "
                                    "JOIN survey_response r ON r.id = c.survey_response_id")
     assert sorted(row[0] for row in cases) == ["r1", "r3", "r5", "r7"]
+
+
+def test_an_evaluation_started_several_times_at_once_is_started_once(server, server_settings):
+    """An evaluator's double click (or two tabs) on "Evaluate" or on a calibration's "Score": one evaluator
+    scores an interaction once (and once per calibration session), so one request starts the draft and the
+    others are told it exists (409) or get the same draft, on both databases."""
+    from sqlmodel import select
+
+    from app.auth.models import User
+    from app.auth.service import principal_of
+    from app.evaluations import calibration
+    from tests.integration.evaluations_support import load_small_form, make_interaction
+
+    for name, roles in (("eve", ["evaluator"]), ("eli", ["evaluator"]), ("lead", ["admin"]), ("ada", ["agent"])):
+        add_user(server_settings, name, roles)
+    engine = make_engine(server_settings.resolved_database_url)
+    try:
+        with session_scope(session_factory(engine)) as session:
+            users = {u.username: u for u in session.exec(select(User)).all()}
+            scorecard_id = load_small_form(session)
+            interaction_id = make_interaction(session, agent_id=users["ada"].id).id
+            calibrated = make_interaction(session, agent_id=users["ada"].id).id
+            calibration_id = calibration.create(
+                session=session, principal=principal_of(users["lead"]), title="Round", interaction_id=calibrated,
+                scorecard_id=scorecard_id, evaluator_ids=[users["eve"].id, users["eli"].id]).id
+    finally:
+        engine.dispose()
+    evaluator = sign_in_as(server, "eve")
+    clicks = 8
+
+    def start(_n: int) -> int:
+        return server.post("/api/evaluations", json={"interaction_id": interaction_id, "scorecard_id": scorecard_id},
+                           headers=evaluator).status_code
+
+    def score(_n: int) -> tuple[int, int]:
+        response = server.post(f"/api/calibrations/{calibration_id}/evaluation", headers=evaluator)
+        return response.status_code, response.json().get("id")
+
+    with ThreadPoolExecutor(max_workers=clicks) as pool:
+        statuses = sorted(pool.map(start, range(clicks)))
+        drafts = list(pool.map(score, range(clicks)))
+    assert statuses == [201] + [409] * (clicks - 1), statuses
+    assert {status for status, _ in drafts} <= {200, 201} and len({draft for _, draft in drafts}) == 1, drafts
+    assert query(server_settings, "SELECT count(*) FROM evaluation WHERE interaction_id = :i", i=interaction_id) \
+        == [(1,)]
+    assert query(server_settings, "SELECT count(*) FROM evaluation WHERE interaction_id = :i", i=calibrated) == [(1,)]
