@@ -293,9 +293,17 @@ def _check_revision(evaluation: Evaluation, revision: int | None) -> None:
                        f"you sent {revision}); reload it")
 
 
+def _for_change(*, session: Session, principal: Principal, evaluation_id: int) -> Evaluation:
+    """The evaluation a request is about to change (answers, submit, acknowledge, dispute, resolve), read after
+    taking its lock: simultaneous changes of one evaluation (a double click, a retried form) take turns, so the
+    second sees the state the first left and is refused (409) instead of doing the change again."""
+    serialized(session, "evaluation-change", evaluation_id)
+    return get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+
+
 def _own_draft(*, session: Session, principal: Principal, evaluation_id: int) -> Evaluation:
     _require_evaluator(principal)
-    evaluation = get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+    evaluation = _for_change(session=session, principal=principal, evaluation_id=evaluation_id)
     if evaluation.evaluator_id != principal.user_id:
         raise Forbidden("Only the evaluator who started this evaluation can change it.")
     if evaluation.state != EvaluationState.DRAFT:
@@ -446,7 +454,7 @@ def submit(*, session: Session, principal: Principal, evaluation_id: int, revisi
 # ---------------------------------------------------------------- the agent's answer
 
 def _agents_own(*, session: Session, principal: Principal, evaluation_id: int) -> Evaluation:
-    evaluation = get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+    evaluation = _for_change(session=session, principal=principal, evaluation_id=evaluation_id)
     if evaluation.agent_id != principal.user_id:
         raise Forbidden("Only the evaluated agent can acknowledge or dispute this evaluation.")
     if evaluation.state != EvaluationState.SUBMITTED:
@@ -514,7 +522,7 @@ def resolve(*, session: Session, principal: Principal, evaluation_id: int, outco
     answers and re-scores. The audit event keeps the score and the changed answers before and after.
     Raises Forbidden when the evaluation's own evaluator tries and the form wants someone else (`may_resolve`)."""
     _require_evaluator(principal)
-    evaluation = get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
+    evaluation = _for_change(session=session, principal=principal, evaluation_id=evaluation_id)
     _check_revision(evaluation, revision)
     row = open_dispute(session=session, evaluation_id=evaluation_id)
     if evaluation.state != EvaluationState.DISPUTED or row is None:

@@ -415,3 +415,45 @@ def test_an_evaluation_started_several_times_at_once_is_started_once(server, ser
     assert query(server_settings, "SELECT count(*) FROM evaluation WHERE interaction_id = :i", i=interaction_id) \
         == [(1,)]
     assert query(server_settings, "SELECT count(*) FROM evaluation WHERE interaction_id = :i", i=calibrated) == [(1,)]
+
+
+def test_double_clicks_on_an_evaluations_state_change_change_it_once(server, server_settings):
+    """An evaluator submitting twice at once and an agent disputing twice at once (a double click, a retried
+    form): each change happens once — one submission, one dispute with one audit event — and the other
+    requests are told the evaluation has moved on (409), on both databases."""
+    from sqlmodel import select
+
+    from app.auth.models import User
+    from tests.integration.evaluations_support import FULL_MARKS, load_small_form, make_interaction
+
+    add_user(server_settings, "eve", ["evaluator"])
+    add_user(server_settings, "ada", ["agent"])
+    engine = make_engine(server_settings.resolved_database_url)
+    try:
+        with session_scope(session_factory(engine)) as session:
+            ada = session.exec(select(User).where(User.username == "ada")).one()
+            scorecard_id = load_small_form(session)
+            interaction_id = make_interaction(session, agent_id=ada.id).id
+    finally:
+        engine.dispose()
+    evaluator, agent = sign_in_as(server, "eve"), sign_in_as(server, "ada")
+    draft = server.post("/api/evaluations", json={"interaction_id": interaction_id, "scorecard_id": scorecard_id},
+                        headers=evaluator).json()
+    clicks = 8
+
+    def submit(_n: int) -> int:
+        return server.post(f"/api/evaluations/{draft['id']}/submit", headers=evaluator,
+                           json={"revision": draft["revision"], "answers": FULL_MARKS}).status_code
+
+    def dispute(_n: int) -> int:
+        return server.post(f"/api/evaluations/{draft['id']}/dispute", headers=agent,
+                           json={"reason": "The customer hung up before I could answer."}).status_code
+
+    with ThreadPoolExecutor(max_workers=clicks) as pool:
+        submitted = sorted(pool.map(submit, range(clicks)))
+        disputed = sorted(pool.map(dispute, range(clicks)))
+    assert submitted == [200] + [409] * (clicks - 1), submitted
+    assert disputed == [201] + [409] * (clicks - 1), disputed
+    assert query(server_settings, "SELECT count(*) FROM evaluation_dispute") == [(1,)]
+    for action in ("evaluation.submit", "evaluation.dispute"):
+        assert query(server_settings, "SELECT count(*) FROM audit_event WHERE action = :a", a=action) == [(1,)]
