@@ -298,6 +298,9 @@ def _for_change(*, session: Session, principal: Principal, evaluation_id: int) -
     taking its lock: simultaneous changes of one evaluation (a double click, a retried form) take turns, so the
     second sees the state the first left and is refused (409) instead of doing the change again."""
     serialized(session, "evaluation-change", evaluation_id)
+    held = session.identity_map.get(session.identity_key(Evaluation, evaluation_id))
+    if held is not None:  # read earlier in this request (a page's handler), maybe before the other change
+        session.expire(held)
     return get_visible(session=session, principal=principal, evaluation_id=evaluation_id)
 
 

@@ -457,3 +457,41 @@ def test_double_clicks_on_an_evaluations_state_change_change_it_once(server, ser
     assert query(server_settings, "SELECT count(*) FROM evaluation_dispute") == [(1,)]
     for action in ("evaluation.submit", "evaluation.dispute"):
         assert query(server_settings, "SELECT count(*) FROM audit_event WHERE action = :a", a=action) == [(1,)]
+
+
+def test_a_double_clicked_submit_on_the_scoring_page_submits_once(server, server_settings):
+    """The scoring page's own path (it reads the evaluation before it saves and submits): two clicks on Submit at
+    once submit once; the other click is answered with the page and its message, not a server error."""
+    from sqlmodel import select
+
+    from app.auth.models import User
+    from tests.integration.evaluations_support import FULL_MARKS, load_small_form, make_interaction
+
+    add_user(server_settings, "eve", ["evaluator"])
+    add_user(server_settings, "ada", ["agent"])
+    engine = make_engine(server_settings.resolved_database_url)
+    try:
+        with session_scope(session_factory(engine)) as session:
+            ada = session.exec(select(User).where(User.username == "ada")).one()
+            scorecard_id = load_small_form(session)
+            interaction_id = make_interaction(session, agent_id=ada.id).id
+    finally:
+        engine.dispose()
+    evaluator = sign_in_as(server, "eve")
+    draft = server.post("/api/evaluations", json={"interaction_id": interaction_id, "scorecard_id": scorecard_id},
+                        headers=evaluator).json()
+    fields = {"action": "submit", "revision": str(draft["revision"]), "csrf_token": evaluator["x-csrf-token"]}
+    for answer in FULL_MARKS:
+        value = answer["value"]
+        fields[f"answer__{answer['question_id']}"] = ("yes" if value else "no") if isinstance(value, bool) else str(value)
+    clicks = 6
+
+    def click(_n: int) -> int:
+        return server.post(f"/evaluations/{draft['id']}/edit", data=fields, follow_redirects=False,
+                           headers={"cookie": evaluator["cookie"]}).status_code
+
+    with ThreadPoolExecutor(max_workers=clicks) as pool:
+        statuses = sorted(pool.map(click, range(clicks)))
+    assert statuses[0] == 303 and 500 not in statuses, statuses
+    assert query(server_settings, "SELECT state FROM evaluation") == [("submitted",)]
+    assert query(server_settings, "SELECT count(*) FROM audit_event WHERE action = 'evaluation.submit'") == [(1,)]
