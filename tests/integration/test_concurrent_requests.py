@@ -421,21 +421,9 @@ def test_double_clicks_on_an_evaluations_state_change_change_it_once(server, ser
     """An evaluator submitting twice at once and an agent disputing twice at once (a double click, a retried
     form): each change happens once — one submission, one dispute with one audit event — and the other
     requests are told the evaluation has moved on (409), on both databases."""
-    from sqlmodel import select
+    from tests.integration.evaluations_support import FULL_MARKS
 
-    from app.auth.models import User
-    from tests.integration.evaluations_support import FULL_MARKS, load_small_form, make_interaction
-
-    add_user(server_settings, "eve", ["evaluator"])
-    add_user(server_settings, "ada", ["agent"])
-    engine = make_engine(server_settings.resolved_database_url)
-    try:
-        with session_scope(session_factory(engine)) as session:
-            ada = session.exec(select(User).where(User.username == "ada")).one()
-            scorecard_id = load_small_form(session)
-            interaction_id = make_interaction(session, agent_id=ada.id).id
-    finally:
-        engine.dispose()
+    scorecard_id, interaction_id = evaluator_eve_and_agent_ada(server_settings)
     evaluator, agent = sign_in_as(server, "eve"), sign_in_as(server, "ada")
     draft = server.post("/api/evaluations", json={"interaction_id": interaction_id, "scorecard_id": scorecard_id},
                         headers=evaluator).json()
@@ -462,21 +450,9 @@ def test_double_clicks_on_an_evaluations_state_change_change_it_once(server, ser
 def test_a_double_clicked_submit_on_the_scoring_page_submits_once(server, server_settings):
     """The scoring page's own path (it reads the evaluation before it saves and submits): two clicks on Submit at
     once submit once; the other click is answered with the page and its message, not a server error."""
-    from sqlmodel import select
+    from tests.integration.evaluations_support import FULL_MARKS
 
-    from app.auth.models import User
-    from tests.integration.evaluations_support import FULL_MARKS, load_small_form, make_interaction
-
-    add_user(server_settings, "eve", ["evaluator"])
-    add_user(server_settings, "ada", ["agent"])
-    engine = make_engine(server_settings.resolved_database_url)
-    try:
-        with session_scope(session_factory(engine)) as session:
-            ada = session.exec(select(User).where(User.username == "ada")).one()
-            scorecard_id = load_small_form(session)
-            interaction_id = make_interaction(session, agent_id=ada.id).id
-    finally:
-        engine.dispose()
+    scorecard_id, interaction_id = evaluator_eve_and_agent_ada(server_settings)
     evaluator = sign_in_as(server, "eve")
     draft = server.post("/api/evaluations", json={"interaction_id": interaction_id, "scorecard_id": scorecard_id},
                         headers=evaluator).json()
@@ -495,3 +471,25 @@ def test_a_double_clicked_submit_on_the_scoring_page_submits_once(server, server
     assert statuses[0] == 303 and 500 not in statuses, statuses
     assert query(server_settings, "SELECT state FROM evaluation") == [("submitted",)]
     assert query(server_settings, "SELECT count(*) FROM audit_event WHERE action = 'evaluation.submit'") == [(1,)]
+
+
+def evaluator_eve_and_agent_ada(settings: Settings) -> tuple[int, int]:
+    """Users eve (evaluator) and ada (agent), a published scorecard and one of ada's chats: (scorecard id,
+    interaction id)."""
+    from sqlmodel import select
+
+    from app.auth.models import User
+    from tests.integration.evaluations_support import load_small_form, make_interaction
+
+    add_user(settings, "eve", ["evaluator"])
+    add_user(settings, "ada", ["agent"])
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(session_factory(engine)) as session:
+            ada = session.exec(select(User).where(User.username == "ada")).one()
+            scorecard_id = load_small_form(session)
+            interaction = make_interaction(session, agent_id=ada.id)
+            assert interaction.id is not None
+            return scorecard_id, interaction.id
+    finally:
+        engine.dispose()
