@@ -78,6 +78,12 @@ class Commits:
         if self.background and self.session.in_transaction():
             self._commit()
 
+    def roll_back(self) -> None:
+        """Drop what was written since the last commit (a deadlock's victim, see write_in_batches)."""
+        self.session.rollback()
+        self.since_commit = 0
+        self.started = time.monotonic()
+
     def writing_starts(self) -> None:
         """The import's writes begin now (what came before, e.g. reading a batch, held no lock)."""
         if not self.session.in_transaction():
@@ -143,18 +149,22 @@ def write_in_batches(items: Sequence[ItemT], *, commits: Commits, report: Import
                         raise
                     log.info("an import was chosen as a deadlock's victim (%s); writing its batch again",
                              str(exc.orig).splitlines()[0])
-                    commits.session.rollback()
-                    commits.since_commit = 0
+                    commits.roll_back()
                     report.restore(mark)
                     done = done_at_mark
-                    # the other import goes on meanwhile; a random wait keeps two victims from meeting again
-                    time.sleep(random.uniform(0.02, 0.1) * attempt)
+                    _back_off(attempt)
         commits.batch_done()
 
 
 def _deadlock_victim(exc: OperationalError) -> bool:
     """PostgreSQL ended the transaction to break a deadlock (40P01) or a serialization conflict (40001)."""
     return getattr(exc.orig, "sqlstate", None) in {"40P01", "40001"}
+
+
+def _back_off(attempt: int) -> None:
+    """Before a deadlock's victim writes again: the other writer goes on meanwhile, and a random wait keeps two
+    victims from meeting again."""
+    time.sleep(random.uniform(0.02, 0.1) * attempt)
 
 
 def with_previous(texts: Sequence[str]) -> list[tuple[str, str]]:
@@ -298,7 +308,7 @@ def written_once(session: Session, write: Callable[[], T], *, alone: bool = Fals
             if not (alone and _deadlock_victim(exc)) or attempt == CONCURRENT_WRITE_ATTEMPTS:
                 raise
             log.info("a write was chosen as a deadlock's victim; writing it again")
-            time.sleep(random.uniform(0.02, 0.1) * attempt)
+            _back_off(attempt)
     raise AssertionError("unreachable")
 
 
