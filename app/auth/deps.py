@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pwdlib import PasswordHash
 from sqlmodel import Session
 
-from app.auth import service
+from app.auth import forms, service
 from app.auth.principal_cache import CachedPrincipal, PrincipalCache
 from app.core import figures_cache
 from app.core.db import write_transactions
@@ -18,6 +18,7 @@ from app.core.jobs import JobQueue
 from app.core.security import Principal, Role, constant_time_equal, token_digest
 from app.core.settings import Settings
 from app.core.timeutil import as_utc, utcnow
+from app.core.web import FORM_ONCE_FIELD
 
 SESSION_COOKIE = "earshot_session"
 CSRF_HEADER = "x-csrf-token"
@@ -38,6 +39,7 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
         if request.method not in SAFE_METHODS:
+            forms.give_back_if_unused(session)
             if session.new or session.dirty or session.deleted:
                 await run_in_threadpool(session.commit)  # a flush may have to BEGIN (and queue for the lock)
             else:
@@ -67,19 +69,23 @@ HasherDep = Annotated[PasswordHash, Depends(get_hasher)]
 QueueDep = Annotated[JobQueue, Depends(get_queue)]
 
 
+async def _form_field(request: Request, name: str) -> str | None:
+    """A text field of a state-changing request's form body; None for other requests and bodies."""
+    if request.method in SAFE_METHODS:
+        return None
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()  # parsed once per request (Starlette keeps it)
+        value = form.get(name)
+        return value if isinstance(value, str) else None
+    return None
+
+
 async def _submitted_csrf(request: Request) -> str | None:
     """The CSRF token sent with a state-changing request: header first, then the form field."""
     if request.method in SAFE_METHODS:
         return None
-    header = request.headers.get(CSRF_HEADER)
-    if header:
-        return header
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()
-        value = form.get(CSRF_FIELD)
-        return value if isinstance(value, str) else None
-    return None
+    return request.headers.get(CSRF_HEADER) or await _form_field(request, CSRF_FIELD)
 
 
 def principal_cache_of(request: Request) -> PrincipalCache:
@@ -114,6 +120,10 @@ async def _optional_principal(request: Request, session: SessionDep,
         submitted_csrf is None or not constant_time_equal(submitted_csrf, entry.csrf_token)
     ):
         raise CsrfFailed("Missing or wrong CSRF token; reload the page and try again.")
+    request.state.principal = entry.principal  # error pages show the signed-in menu (app.main._page_principal)
+    once = await _form_field(request, FORM_ONCE_FIELD)
+    if once is not None:  # a page's form: it acts once (app.auth.forms)
+        await run_in_threadpool(forms.claim, session, once, entry.principal.user_id)
     return entry.principal
 
 

@@ -160,6 +160,16 @@ class WebSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class FormSubmission(SQLModel, table=True):
+    """A page's form that was sent and acted on (app.auth.forms): its token, taken by the first sending that
+    changed something; a second sending of the same rendering is refused."""
+
+    __tablename__ = "form_submission"
+    token: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user_account.id")
+    sent_at: datetime = now_column(index=True)
+
+
 class LoginThrottle(SQLModel, table=True):
     """Failed sign-ins per username (known or not, so the lock-out reveals nothing)."""
 

@@ -1,5 +1,6 @@
 """Server-rendered pages: templates, navigation by role, and the render helper every view uses."""
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -9,6 +10,8 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from markupsafe import Markup, escape
 
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc
@@ -33,6 +36,20 @@ class HomePanel:
     order: int = 50
 
 
+# The hidden field that makes a page's form act once (app.auth.forms owns the rule; core may not import it).
+FORM_ONCE_FIELD = "form_once"
+
+
+@pass_context
+def form_fields(context: Any) -> Markup:
+    """The hidden fields of every state-changing form of a page: the session's CSRF token and a token of
+    this rendering of the form, which the server takes when the form is sent (app.auth.forms: a page's form
+    acts once, however often it is sent — double clicks, Back and send again)."""
+    return Markup('<input type="hidden" name="csrf_token" value="{}">'
+                  '<input type="hidden" name="{}" value="{}">').format(
+        escape(context.get("csrf_token") or ""), FORM_ONCE_FIELD, secrets.token_urlsafe(18))
+
+
 def make_templates(directory: str, display_timezone: str) -> Jinja2Templates:
     templates = Jinja2Templates(directory=directory)  # autoescape on for .html
     zone = ZoneInfo(display_timezone)
@@ -49,6 +66,7 @@ def make_templates(directory: str, display_timezone: str) -> Jinja2Templates:
     templates.env.filters["local_time"] = local_time
     templates.env.filters["duration"] = duration
     templates.env.globals["display_timezone"] = display_timezone
+    templates.env.globals["form_fields"] = form_fields
     templates.env.globals["local_time"] = local_time  # for macros: the `table` macro formats cells with it
     return templates
 

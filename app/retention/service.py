@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
+from app.auth import forms
 from app.core import audit
 from app.core.settings import Settings
 from app.core.storage import BlobStore
@@ -24,10 +25,12 @@ class RetentionReport:
     transcripts_purged: int = 0
     messages_purged: int = 0
     skipped_not_redacted: list[int] = field(default_factory=list)
+    form_tokens_purged: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {"audio_deleted": self.audio_deleted, "transcripts_purged": self.transcripts_purged,
-                "messages_purged": self.messages_purged, "skipped_not_redacted": self.skipped_not_redacted}
+                "messages_purged": self.messages_purged, "skipped_not_redacted": self.skipped_not_redacted,
+                "form_tokens_purged": self.form_tokens_purged}
 
 
 def apply_retention(*, session: Session, settings: Settings) -> RetentionReport:
@@ -42,6 +45,7 @@ def apply_retention(*, session: Session, settings: Settings) -> RetentionReport:
         if "transcript_days" in rules:
             _purge_text(session=session, channel=channel, before=now - timedelta(days=rules["transcript_days"]),
                         report=report)
+    report.form_tokens_purged = forms.purge(session)  # pages' sent-form tokens (app.auth.forms)
     session.commit()
     return report
 

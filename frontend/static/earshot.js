@@ -1,4 +1,5 @@
-// Earshot's small shared script: sends the CSRF token with fetch() calls and polls job progress.
+// Earshot's small shared script: sends the CSRF token with fetch() calls, sends a form once per click and polls
+// job progress.
 (function () {
   "use strict";
   const meta = document.querySelector('meta[name="csrf-token"]');
@@ -34,6 +35,25 @@
     };
     tick();
   }
+  // A form is sent once per click: a second click (or Enter) while the page waits for the answer is ignored,
+  // so a double click cannot send the same page twice (the server refuses a second sending anyway:
+  // app/auth/forms.py). The button is not disabled, so the clicked button's name and value still go.
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (event.defaultPrevented || !(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") {
+      return;
+    }
+    if (form.hasAttribute("data-sending")) { event.preventDefault(); return; }
+    form.setAttribute("data-sending", "");
+    form.setAttribute("aria-busy", "true");
+  });
+  // Back to a page kept by the browser: its forms can be sent again (the server decides whether they act).
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sending]").forEach(function (form) {
+      form.removeAttribute("data-sending");
+      form.removeAttribute("aria-busy");
+    });
+  });
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-poll-job]").forEach(pollJob);
   });

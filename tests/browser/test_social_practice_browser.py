@@ -3,6 +3,7 @@ genuine and leaves the queue; one silent 71 h stays; the queue, the thread page 
 same due time for the same post. Screenshots in build/screenshots/social-practice/."""
 
 import os
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -109,3 +110,31 @@ def test_queue_thread_and_dashboard_show_the_same_clock(signed_in: Any, care: di
     assert queue_due and queue_due == thread_due == dashboard_due
     assert queue_label == thread_label == "reply to the customer's latest post"
     assert "influencer" in page.locator("main").inner_text().lower()  # on the watch list, same clock
+
+
+def test_a_second_click_on_log_reply_while_it_is_sent_is_ignored(signed_in: Any, care: dict[str, Any]) -> None:
+    """The page's script sends a form once: a second click while the answer is awaited is ignored. (Without it
+    the browser drops the first sending and sends the form again; the server refuses that second sending as
+    "already sent", and its refusal is what the user would see instead of the result.)"""
+    page = signed_in
+    reply = "We have refunded the second charge, sorry for the trouble."
+    page.goto(f"/social/threads/{care['kept']}")
+    form = page.locator("form[action$='/reply']")
+    if not form.is_visible():
+        page.locator("details.log-reply summary").click()
+    form.locator("textarea[name=text]").fill(reply)
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+    second_click_sent = page.evaluate("""() => {
+        const form = document.querySelector("form[action$='/reply']");
+        form.querySelector("button[type=submit]").click();  // sent: the page waits for the answer
+        const again = new SubmitEvent("submit", {bubbles: true, cancelable: true});
+        return form.dispatchEvent(again);  // false: the script stopped it
+    }""")
+    assert second_click_sent is False
+    page.wait_for_url(re.compile(r"message="))
+    _shot(page, "reply-logged")
+    assert len(sent) == 1, sent
+    assert page.locator(".story .post-text", has_text=reply).count() == 1
+    page.go_back()  # a page kept by the browser: its forms can be sent again (the server decides)
+    assert page.evaluate("document.querySelectorAll('form[data-sending]').length") == 0

@@ -2,74 +2,22 @@
 throttle counting, write transactions and audited reads under concurrent writers, on SQLite and PostgreSQL."""
 
 import sqlite3
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth import service as auth_service
 from app.auth.deps import SessionDep
-from app.auth.models import Team, UserCreate
+from app.auth.models import Team
 from app.core.db import make_engine, session_factory, session_scope
-from app.core.migrate import upgrade
-from app.core.security import make_password_hasher
 from app.core.settings import Settings
-from app.main import WriteTransactions, create_app
-from tests.conftest import TEST_PASSWORD, create_postgres_database, drop_postgres_database, make_settings
-
-
-@pytest.fixture
-def server_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A database of its own, migrated, that the app opens with its real engine and connection pool."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'server.db'}"
-        upgrade(url)
-        yield url
-        return
-    pg_url = create_postgres_database("concurrent")
-    if pg_url is None:
-        pytest.skip("PostgreSQL is not reachable")
-    upgrade(pg_url)
-    yield pg_url
-    drop_postgres_database(pg_url)
-
-
-@pytest.fixture
-def server_settings(server_url: str, tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "data", database_url=server_url)
-
-
-@pytest.fixture
-def server(server_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(server_settings)) as client:
-        yield client
-
-
-def add_user(settings: Settings, username: str, roles: list[str]) -> None:
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        with session_scope(session_factory(engine)) as session:
-            auth_service.create_user(session=session, hasher=make_password_hasher(settings), actor=None,
-                                     data=UserCreate(username=username, password=TEST_PASSWORD,
-                                                     display_name=username.title(), roles=roles))
-    finally:
-        engine.dispose()
-
-
-def query(settings: Settings, sql: str, **params: Any) -> list[Any]:
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        with engine.connect() as connection:
-            return list(connection.execute(text(sql), params).all())
-    finally:
-        engine.dispose()
+from app.main import WriteTransactions
+from tests.conftest import TEST_PASSWORD
+from tests.integration.server_support import add_user, query, sign_in_as
 
 
 def test_thirty_simultaneous_wrong_passwords_are_each_counted_and_lock_the_user_out(server, server_settings):
@@ -101,13 +49,6 @@ def test_failures_from_one_address_over_many_usernames_lock_that_address(server,
         assert refused.status_code == 401
     blocked = server.post("/api/auth/login", json={"username": "bea", "password": TEST_PASSWORD})
     assert blocked.status_code == 429
-
-
-def sign_in_as(client: TestClient, username: str) -> dict[str, str]:
-    response = client.post("/api/auth/login", json={"username": username, "password": TEST_PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"x-csrf-token": response.json()["csrf_token"],
-            "cookie": f"earshot_session={response.cookies['earshot_session']}"}
 
 
 def open_write_transactions(url: str) -> bool:
