@@ -39,7 +39,8 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
         if request.method not in SAFE_METHODS:
-            forms.give_back_if_unused(session)
+            if forms.holds_claim(session):
+                await run_in_threadpool(forms.give_back_if_unused, session)
             if session.new or session.dirty or session.deleted:
                 await run_in_threadpool(session.commit)  # a flush may have to BEGIN (and queue for the lock)
             else:

@@ -52,8 +52,14 @@ def claim(session: Session, token: str, user_id: int) -> None:
     session.info[WROTE_KEY] = False
 
 
+def holds_claim(session: Session) -> bool:
+    return CLAIM_KEY in session.info
+
+
 def give_back_if_unused(session: Session) -> None:
-    """Before the request commits: a sending that wrote nothing besides its token gives the token back."""
+    """Before the request commits: a sending that wrote nothing besides its token gives the token back. (Call
+    it in a worker thread: when the route committed the token already, deleting it begins a write transaction,
+    which may wait for SQLite's write lock.)"""
     token = session.info.pop(CLAIM_KEY, None)
     wrote = session.info.pop(WROTE_KEY, False)
     if token is not None and not wrote:
@@ -64,6 +70,13 @@ def purge(session: Session, *, days: int = KEPT_DAYS) -> int:
     """Forget tokens older than `days` (the retention sweep). Returns how many."""
     result = session.execute(delete(FormSubmission).where(col(FormSubmission.sent_at) < utcnow() - timedelta(days=days)))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    """The route rolled its transaction back (e.g. on a refused input): the token went with it."""
+    session.info.pop(CLAIM_KEY, None)
+    session.info.pop(WROTE_KEY, None)
 
 
 @event.listens_for(Session, "after_flush")

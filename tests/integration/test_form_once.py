@@ -120,3 +120,28 @@ def test_the_retention_sweep_forgets_old_tokens(server, server_settings):
             assert len(session.exec(select(FormSubmission)).all()) == 1
     finally:
         engine.dispose()
+
+
+def test_sendings_at_once_of_a_form_the_route_refuses_are_each_answered(server, server_settings):
+    """The route rolls back (a second meeting for the month is refused): nothing to give back, and no sending
+    may wait for the database on the server's event loop (an earlier version did: SQLite answered 503 after
+    10 s to the sendings queued behind it)."""
+    add_user(server_settings, "boss", ["executive"])
+    headers = sign_in_as(server, "boss")
+    meeting = {"period": "2026-11", "held_on": "2026-12-03", "title": "November", "attendees": ["Boss"]}
+    assert server.post("/api/reviews/meetings", json=meeting, headers=headers).status_code == 201
+    page = server.get("/reviews/meetings", headers={"cookie": headers["cookie"]})
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    fields = {**hidden, "period": "2026-11", "held_on": "2026-12-05", "title": "Again", "attendees": "Boss"}
+
+    def send(_n: int) -> tuple[int, str]:
+        response = server.post("/reviews/meetings", data=fields, headers={"cookie": headers["cookie"]},
+                               follow_redirects=False)
+        return response.status_code, response.headers.get("location", "")
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        answers = list(pool.map(send, range(5)))
+    assert all(status == 303 and "already+has+a+meeting" in location.replace("%20", "+")
+               for status, location in answers), answers
+    assert query(server_settings, "SELECT count(*) FROM review_meeting") == [(1,)]
+    assert query(server_settings, "SELECT count(*) FROM form_submission") == [(0,)]
