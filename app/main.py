@@ -184,6 +184,7 @@ ERROR_TITLES = {
     413: "Too large", 415: "Not accepted", 422: "Some of what was sent is not valid", 429: "Too many attempts",
     500: "Something went wrong", 503: "Busy: try again in a moment", 507: "Storage full",
 }
+ERROR_TITLES_BY_CODE = {"already_sent": "Already sent"}  # where the status alone would mislead
 
 
 def _error_response(request: Request, *, status: int, code: str, message: str,
@@ -194,7 +195,7 @@ def _error_response(request: Request, *, status: int, code: str, message: str,
     if _wants_html(request):
         page = {"status_code": status, "code": code, "message": message,
                 "details": [{**d, "loc": field_name(str(d.get("loc") or ""))} for d in details],
-                "title": ERROR_TITLES.get(status, "Error")}
+                "title": ERROR_TITLES_BY_CODE.get(code) or ERROR_TITLES.get(status, "Error")}
         response: Response = render(request, "error.html", {"error": page}, status_code=status,
                                     principal=_page_principal(request))
         response.headers.update(headers or {})

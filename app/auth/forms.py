@@ -46,8 +46,8 @@ def claim(session: Session, token: str, user_id: int) -> None:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise FormAlreadySent("This form was already sent and acted on; sending it again did nothing. "
-                              "Reload the page to see the result, or to send something new.") from None
+        raise FormAlreadySent("This form was already sent, and acted on once; sending it again did nothing. "
+                              "Go back and reload the page to see the result, or to send something new.") from None
     session.info[CLAIM_KEY] = token
     session.info[WROTE_KEY] = False
 
