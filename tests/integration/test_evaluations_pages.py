@@ -130,6 +130,29 @@ def test_queue_and_calibration_pages(client, session, make_user):
     assert "Krippendorff" in closed.text
 
 
+def test_a_refused_calibration_session_shows_the_reason_and_keeps_what_was_typed(client, session, make_user):
+    make_user("evaluator", username="lead")
+    first = make_user("evaluator", username="e1")
+    agent = make_user("agent", username="ada")
+    scorecard_id = load_small_form(session)
+    interaction = make_interaction(session, agent_id=agent.id, segments=3, channel="call")
+    sign_in(client, "lead")
+    typed = {"title": "Week <1> & hold times", "interaction_id": str(interaction.id), "scorecard_id": str(scorecard_id)}
+    for fields, status, reason in [
+        (typed, 422, "at least two evaluators"),  # no evaluator ticked: the field is absent from the form
+        ({**typed, "evaluator_ids": [str(first.id)]}, 422, "at least two evaluators"),
+        ({**typed, "interaction_id": "999999", "evaluator_ids": [str(first.id)]}, 404, "999999"),
+        ({**typed, "interaction_id": "12a", "evaluator_ids": [str(first.id)]}, 422, "give a number"),
+    ]:
+        page = client.post("/calibrations", data=fields, headers={"accept": "text/html"})
+        assert page.status_code == status, page.text
+        assert reason in page.text and "New session" in page.text  # the calibration page, not an error page
+        assert 'value="Week &lt;1&gt; &amp; hold times"' in page.text  # what was typed, escaped
+        ticked = re.findall(r'name="evaluator_ids" value="(\d+)" checked', page.text)
+        assert ticked == fields.get("evaluator_ids", [])
+    assert client.get("/api/calibrations").json()["total"] == 0
+
+
 def test_home_panels_per_role(client, session, make_user):
     make_user("evaluator", username="eva")
     agent = make_user("agent", username="ada", team="Billing")

@@ -1,16 +1,18 @@
 """Calibration pages: the sessions, one session (start, close), evaluator bias and agreement per question."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from sqlmodel import Session
 
 from app.auth.deps import SessionDep
 from app.auth.service import list_users, user_names
 from app.core import stats
+from app.core.errors import EarshotError, InvalidInput
 from app.core.export import Column, csv_response, table_csv, wants_csv
-from app.core.security import Role
+from app.core.security import Principal, Role
 from app.core.web import render
 from app.evaluations import agreement, bias, calibration
 from app.evaluations.models import (
@@ -24,6 +26,11 @@ router = APIRouter()
 
 @router.get("/calibrations", response_class=HTMLResponse)
 def calibrations_page(request: Request, principal: WebEvaluator, session: SessionDep) -> Response:
+    return _calibrations_page(request, principal, session)
+
+
+def _calibrations_page(request: Request, principal: Principal, session: Session, *, error: str | None = None,
+                       values: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     rows = calibration.list_sessions(session=session, principal=principal)
     evaluators = [u for u in list_users(session=session) if {Role.EVALUATOR, Role.ADMIN} & u.role_set]
     bias_rows = bias.evaluator_bias(session=session, principal=principal)
@@ -42,20 +49,42 @@ def calibrations_page(request: Request, principal: WebEvaluator, session: Sessio
         return table_csv("calibrations.csv", rows, columns)
     return render(request, "evaluations/calibrations.html", {
         "sessions": rows, "columns": columns, "evaluators": evaluators, "scorecards": scorecards.list_scorecards(session=session),
-        "names": people, "error": None,
+        "names": people, "error": error, "values": values or {},
         "trend": calibration.evaluator_trend(session=session, evaluator_id=principal.user_id),
         "bias_rows": bias_rows, "bias_names": user_names(session=session, ids=[r.evaluator_id for r in bias_rows]),
         "min_pairs": bias.MIN_PAIRS,
-    }, principal=principal)
+    }, principal=principal, status_code=status_code)
 
 
 @router.post("/calibrations")
-def create_calibration(principal: WebEvaluator, session: SessionDep, title: Annotated[str, Form()],
-                       interaction_id: Annotated[int, Form()], scorecard_id: Annotated[int, Form()],
-                       evaluator_ids: Annotated[list[int], Form()]) -> Response:
-    row = calibration.create(session=session, principal=principal, title=title, interaction_id=interaction_id,
-                             scorecard_id=scorecard_id, evaluator_ids=evaluator_ids)
+def create_calibration(request: Request, principal: WebEvaluator, session: SessionDep,
+                       title: Annotated[str, Form()] = "", interaction_id: Annotated[str, Form()] = "",
+                       scorecard_id: Annotated[str, Form()] = "",
+                       evaluator_ids: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006 (FastAPI copies it)
+    """A refused session (no such interaction, fewer than two evaluators, ...) shows the page again with the
+    reason and what was typed."""
+    values = {"title": title, "interaction_id": interaction_id, "scorecard_id": scorecard_id,
+              "evaluator_ids": evaluator_ids}
+    try:
+        row = calibration.create(session=session, principal=principal, title=title,
+                                 interaction_id=_whole_number(interaction_id, "Interaction id"),
+                                 scorecard_id=_whole_number(scorecard_id, "Scorecard"),
+                                 evaluator_ids=[_whole_number(v, "Evaluator") for v in evaluator_ids])
+    except EarshotError as exc:
+        session.rollback()
+        return _calibrations_page(request, principal, session, error=exc.message, values=values,
+                                  status_code=exc.status_code)
     return RedirectResponse(f"/calibrations/{row.id}", status_code=303)
+
+
+def _whole_number(value: str, field: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{field}: give a number (not {value.strip()[:40]!r}).") from None
+    if not 1 <= number <= 2**31 - 1:
+        raise InvalidInput(f"{field}: {number} is not an id.")
+    return number
 
 
 # Registered before /calibrations/{calibration_id}, which would otherwise take "bias" for an id.
