@@ -83,6 +83,22 @@ def drop_postgres_database(url: str) -> None:
     admin.dispose()
 
 
+def migrated_database(backend: str, directory: Path, name: str) -> Iterator[str]:
+    """For a fixture to yield from: a migrated database of its own — a SQLite file in `directory`, or a fresh
+    PostgreSQL database (skipped when PostgreSQL is down outside CI), dropped afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite:///{directory / f'{name}.db'}"
+        upgrade(url)
+        yield url
+        return
+    pg_url = create_postgres_database(name)
+    if pg_url is None:
+        pytest.skip("PostgreSQL is not reachable")
+    upgrade(pg_url)
+    yield pg_url
+    drop_postgres_database(pg_url)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     url = create_postgres_database("main")

@@ -8,26 +8,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.core.migrate import upgrade
 from app.core.settings import Settings
 from app.main import create_app
-from tests.conftest import create_postgres_database, drop_postgres_database, make_settings
+from tests.conftest import make_settings, migrated_database
 
 
 @pytest.fixture
 def server_url(backend: str, tmp_path: Path) -> Iterator[str]:
     """A database of its own, migrated, that the app opens with its real engine and connection pool."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'server.db'}"
-        upgrade(url)
-        yield url
-        return
-    pg_url = create_postgres_database("concurrent")
-    if pg_url is None:
-        pytest.skip("PostgreSQL is not reachable")
-    upgrade(pg_url)
-    yield pg_url
-    drop_postgres_database(pg_url)
+    yield from migrated_database(backend, tmp_path, "server")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.core.migrate import upgrade
-from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database
+from tests.conftest import BACKENDS, migrated_database
 from tests.fixtures.bad_inputs import generate
 from tests.integration.test_bad_inputs import CORPUS
 
@@ -164,17 +164,7 @@ def judge(command: str, path: Path, result: Any) -> str | None:
 @pytest.fixture(scope="module", params=BACKENDS)
 def corpus_database(request, tmp_path_factory) -> Iterator[str]:
     """A migrated database for the corpus runs: a SQLite file, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'corpus.db'}"
-        upgrade(url)
-        yield url
-        return
-    url = create_postgres_database("cli_corpus")
-    if url is None:
-        pytest.skip("PostgreSQL is not reachable")
-    upgrade(url)
-    yield url
-    drop_postgres_database(url)
+    yield from migrated_database(request.param, tmp_path_factory.mktemp("corpus"), "cli_corpus")
 
 
 @pytest.mark.parametrize("command", sorted(FILE_COMMANDS))
