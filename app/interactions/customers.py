@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from app.core import audit, hkid, phones
 from app.core.audit import Actor
+from app.core.db import serialized
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.listing import Page, Sort, paginate
 from app.core.models import AuditEvent
@@ -162,6 +163,11 @@ def resolve_customer(*, session: Session, identities: Sequence[Identity], displa
         active = active_customer(session, holder)
         assert active.id is not None
         found[active.id] = active
+    if len(found) > 1:  # a merge: read who is active again once no other merge runs
+        _merges_take_turns(session)
+        holders = [holder for _identity, holder in stored.values()]
+        found = {active.id: active for active in (active_customer(session, holder) for holder in holders)
+                 if active.id is not None}
     if not found:
         customer = Customer(display_name=(display_name or "").strip()[:300])
         session.add(customer)
@@ -206,8 +212,19 @@ def _merge(*, session: Session, survivor: Customer, absorbed: Customer, actor: A
     session.flush()
 
 
+def _merges_take_turns(session: Session) -> None:
+    """Before a merge or its undo: wait for any other one to end, then read every customer afresh. A merge
+    decides from what it reads (who is active, who absorbed whom); two at once could merge two customers into
+    each other — both then vanish from every list, their timelines with them. On PostgreSQL merges hold one
+    advisory lock in turn (`serialized`); on SQLite the write lock already orders them."""
+    session.flush()
+    serialized(session, "customer-merge")
+    session.expire_all()
+
+
 def merge_customers(*, session: Session, survivor_id: int, absorbed_id: int, actor: Actor | None) -> Customer:
     """Merge one customer into another by hand (same rules and audit as an automatic merge)."""
+    _merges_take_turns(session)
     survivor = active_customer(session, get_customer(session=session, customer_id=survivor_id))
     absorbed = get_customer(session=session, customer_id=absorbed_id)
     if absorbed.merged_into_id is not None or survivor.id == absorbed.id:
@@ -222,6 +239,7 @@ def undo_merge(*, session: Session, customer_id: int, actor: Actor | None) -> Cu
     Identities or interactions added to the survivor after the merge stay where they are.
     Raises NotFound for an unknown customer and Conflict when it is not merged.
     """
+    _merges_take_turns(session)
     customer = get_customer(session=session, customer_id=customer_id)
     if customer.merged_into_id is None:
         raise Conflict(f"customer {customer_id} is not merged into another")

@@ -434,3 +434,77 @@ def evaluator_eve_and_agent_ada(settings: Settings) -> tuple[int, int]:
             return scorecard_id, interaction.id
     finally:
         engine.dispose()
+
+
+def _chat(name: str, **customer: str) -> dict[str, str]:
+    return {"conversation_id": f"conv-{name}", "message_id": f"conv-{name}-m0", "author_role": "customer",
+            "sent_at": "2026-12-01T10:00:00+00:00", "text": "Hello", **customer}
+
+
+def _two_customers(server: TestClient, admin: dict[str, str]) -> tuple[int, int]:
+    """Customers A (older; known by e-mail) and B (known by phone), each with a chat."""
+    for line in (_chat("a", customer_email="a@example.com"), _chat("b", customer_phone="+852 5123 4567")):
+        assert server.post("/api/chats?source=merge", json=[line], headers=admin).status_code == 200
+    rows = query_url(str(server.app.state.settings.resolved_database_url),  # type: ignore[attr-defined]
+                     "SELECT customer_id FROM interaction WHERE source = 'merge' ORDER BY external_id")
+    return rows[0][0], rows[1][0]
+
+
+def _merged_into(settings: Settings) -> dict[int, int | None]:
+    return dict(query(settings, "SELECT id, merged_into_id FROM customer"))
+
+
+def test_two_customers_merged_into_each_other_at_once_are_merged_one_way(server, server_settings):
+    """A into B and B into A at the same moment (two admins, or an admin and an import): one merge happens,
+    the other is refused; never a cycle (both customers would vanish from every list, their timelines with
+    them)."""
+    add_user(server_settings, "root", ["admin"])
+    admin = sign_in_as(server, "root")
+    first, second = _two_customers(server, admin)
+    for _round in range(4):
+        def merge(pair: tuple[int, int]) -> int:
+            return server.post(f"/api/customers/{pair[0]}/merge", json={"into": pair[1]}, headers=admin).status_code
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            statuses = sorted(pool.map(merge, [(first, second), (second, first)] * 2))
+        assert statuses == [200, 409, 409, 409], statuses
+        merged = _merged_into(server_settings)
+        assert sorted([merged[first], merged[second]], key=str) == sorted([None, first if merged[second] else second],
+                                                                          key=str), merged
+        absorbed = first if merged[first] else second
+        statuses = sorted(pool_map(lambda _n: server.post(f"/api/customers/{absorbed}/unmerge",
+                                                          headers=admin).status_code, 3))
+        assert statuses == [200, 409, 409], statuses
+        assert _merged_into(server_settings) == {first: None, second: None}
+        assert query(server_settings, "SELECT customer_id FROM interaction WHERE source = 'merge' "
+                                      "ORDER BY external_id") == [(first,), (second,)]
+
+
+def pool_map(call: Any, times: int) -> list[Any]:
+    with ThreadPoolExecutor(max_workers=times) as pool:
+        return list(pool.map(call, range(times)))
+
+
+def test_a_merge_by_hand_and_an_import_merging_the_other_way_at_once_leave_one_customer(server, server_settings):
+    """An admin merges A into B while an import brings a chat carrying both A's e-mail and B's phone (which
+    merges B into the older A): whichever goes first, one customer stays active, holding all three chats."""
+    add_user(server_settings, "root", ["admin"])
+    admin = sign_in_as(server, "root")
+    first, second = _two_customers(server, admin)
+    for attempt in range(4):
+        linking = _chat(f"both-{attempt}", customer_email="a@example.com", customer_phone="+852 5123 4567")
+
+        def act(which: int) -> int:
+            if which == 0:
+                return server.post(f"/api/customers/{first}/merge", json={"into": second}, headers=admin).status_code
+            return server.post("/api/chats?source=merge", json=[linking], headers=admin).status_code
+
+        statuses = pool_map(act, 2)
+        assert statuses[1] == 200 and statuses[0] in (200, 409), statuses
+        merged = _merged_into(server_settings)
+        active = [customer for customer in (first, second) if merged[customer] is None]
+        assert len(active) == 1, merged
+        owners = query(server_settings, "SELECT DISTINCT customer_id FROM interaction WHERE source = 'merge'")
+        assert owners == [(active[0],)], (owners, merged)
+        absorbed = second if active[0] == first else first
+        assert server.post(f"/api/customers/{absorbed}/unmerge", headers=admin).status_code == 200
