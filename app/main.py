@@ -2,6 +2,7 @@
 
 import gc
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -226,6 +227,37 @@ def _earshot_response(request: Request, error: EarshotError) -> Response:
                            details=error.details)
 
 
+def _integrity_response(request: Request, exc: IntegrityError) -> Response:
+    """A refused write as the user's error, never a 500: 409 when a unique key was taken (by a simultaneous
+    request, or a duplicate the service did not check), 422 when a referenced record does not exist."""
+    text_of = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    log.info("a write was refused by the database: %s", text_of)
+    if sqlstate == "23505" or "UNIQUE constraint failed" in text_of:
+        field = _unique_field(exc.orig, text_of)
+        return _error_response(request, status=409, code="conflict",
+                               message=(f"This {field} " if field else "This ") + "is already stored (another request "
+                               "may have saved the same at the same moment). Reload to see it.",
+                               details=[{"loc": field, "msg": "already stored"}] if field else [])
+    if sqlstate == "23503" or "FOREIGN KEY constraint failed" in text_of:
+        return _error_response(request, status=422, code="invalid_input",
+                               message="A record this refers to does not exist (or was removed meanwhile).")
+    return _error_response(request, status=409, code="conflict",
+                           message="The database refused this change as it stands now; reload and try again.")
+
+
+def _unique_field(orig: BaseException | None, text_of: str) -> str | None:
+    """The column(s) of a taken unique key: PostgreSQL's "Key (name)=(…)", SQLite's "…: table.name"."""
+    detail = getattr(getattr(orig, "diag", None), "message_detail", None) or ""
+    found = re.match(r"Key \(([^)]*)\)=", detail)
+    if found:
+        return found.group(1).replace("_", " ")
+    found = re.search(r"UNIQUE constraint failed: (.+)$", text_of)
+    if found:
+        return ", ".join(part.split(".")[-1] for part in found.group(1).split(", ")).replace("_", " ")
+    return None
+
+
 def _disk_full(exc: BaseException | None) -> bool:
     return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
 
@@ -277,6 +309,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             raise exc
         log.error("storage full: %s", exc)
         return _earshot_response(request, InsufficientStorage(DISK_FULL_MESSAGE))
+
+    @app.exception_handler(IntegrityError)
+    async def stored_meanwhile(request: Request, exc: IntegrityError) -> Response:
+        # the last line behind every check-then-write: a simultaneous request stored the same name or key first
+        # (PostgreSQL makes the second writer wait for the first, then refuses it), or a reference vanished
+        return _integrity_response(request, exc)
 
     @app.exception_handler(DataError)
     async def value_refused(request: Request, exc: DataError) -> Response:

@@ -1,6 +1,8 @@
 """Database engine and sessions for SQLite (default) and PostgreSQL."""
 
 import functools
+import logging
+import random
 import re
 import sqlite3
 import time
@@ -8,17 +10,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects.sqlite import base as sqlite_base
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.sql import sqltypes
 from sqlmodel import Session
 
 from app.core.sqlite_writer import WriterQueue, writer_queue
+
+log = logging.getLogger("earshot.db")
+T = TypeVar("T")
 
 SessionFactory = Callable[[], Session]
 
@@ -260,6 +265,48 @@ def serialized(session: Session, *key: object) -> None:
     already holds the database's one write lock from its start (BEGIN IMMEDIATE)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": repr(key)})
+
+
+def deadlock_victim(exc: OperationalError) -> bool:
+    """PostgreSQL ended the transaction to break a deadlock (40P01) or a serialization conflict (40001)."""
+    return getattr(exc.orig, "sqlstate", None) in {"40P01", "40001"}
+
+
+def back_off(attempt: int) -> None:
+    """Before a deadlock's victim writes again: the other writer goes on meanwhile, and a random wait keeps two
+    victims from meeting again."""
+    time.sleep(random.uniform(0.02, 0.1) * attempt)
+
+
+CONCURRENT_WRITE_ATTEMPTS = 20
+
+
+def written_once(session: Session, write: Callable[[], T], *, alone: bool = False) -> T:
+    """`write()` (reads included) in a SAVEPOINT. A unique key taken meanwhile by a simultaneous request
+    (PostgreSQL: the same new conversation, customer identity or settings row written by another request; the
+    database makes the second writer wait for the first to commit, then refuses it) is written again, up to
+    CONCURRENT_WRITE_ATTEMPTS times: the next attempt reads what the other committed and uses or merges into it
+    (an import by the one import rule), so simultaneous requests store each thing once.
+
+    `alone`: the savepoint holds every write of its transaction (a webhook delivery). Then a deadlock's victim
+    is written again too, after a short random wait: rolling back to the savepoint released everything it had
+    locked, so the other writer goes on. (Inside a batch, earlier items keep their locks: `write_in_batches`
+    rolls the batch back instead.) The last attempt's error, and any other error, propagates with the
+    savepoint rolled back."""
+    for attempt in range(1, CONCURRENT_WRITE_ATTEMPTS + 1):
+        try:
+            with session.begin_nested():
+                return write()
+        except IntegrityError as exc:
+            if attempt == CONCURRENT_WRITE_ATTEMPTS:
+                raise
+            log.info("a write met a simultaneous one (%s); writing it again", str(exc.orig).splitlines()[0])
+        except OperationalError as exc:
+            if not (alone and deadlock_victim(exc)) or attempt == CONCURRENT_WRITE_ATTEMPTS:
+                raise
+            log.info("a write was chosen as a deadlock's victim; writing it again")
+            back_off(attempt)
+    raise AssertionError("unreachable")
 
 
 @contextmanager

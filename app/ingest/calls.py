@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.core.audit import Actor
+from app.core.db import written_once
 from app.core.errors import InvalidInput
 from app.core.inputs import CsvFile, decode_text
 from app.core.jobs import JobKind, JobQueue, registered_kinds
@@ -192,6 +193,6 @@ def store_call(*, session: Session, settings: Settings, metadata: RecordingMetad
             store.delete(stored.sha256)
         raise
     # the same call or a new customer committed meanwhile by another upload: written again, merged into it
-    return writing.written_once(session, lambda: _save_call(
+    return written_once(session, lambda: _save_call(
         session=session, resolver=resolver, metadata=metadata, agent_id=agent_id, identities=identities, info=info,
         sha256=stored.sha256, size=stored.size, filename=filename, channel_map=channel_map))

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from app.core.audit import Actor
+from app.core.db import written_once
 from app.core.errors import InvalidInput
 from app.core.inputs import json_document, refuse_binary
 from app.core.settings import Settings
@@ -70,7 +71,7 @@ def ingest_webhook(*, session: Session, data: WebhookInteraction, actor: Actor |
             clear=frozenset(clear)), stored=existing)
 
     # a redelivery arriving while the first delivery is being written (a platform's retry) merges into it
-    interaction, status = writing.written_once(session, write, alone=True)
+    interaction, status = written_once(session, write, alone=True)
     session.commit()
     return interaction, status
 

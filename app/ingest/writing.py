@@ -7,7 +7,6 @@ validation, and the SAVEPOINT per interaction that turns a failed write into rej
 import contextvars
 import logging
 import os
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -24,6 +23,7 @@ from sqlmodel import Session, col, select
 from app.auth.models import User
 from app.core import phones
 from app.core.audit import Actor
+from app.core.db import back_off, deadlock_victim, written_once
 from app.core.errors import InvalidInput
 from app.core.settings import Settings
 from app.core.timeutil import as_utc
@@ -145,26 +145,15 @@ def write_in_batches(items: Sequence[ItemT], *, commits: Commits, report: Import
                             start, mark, done_at_mark = index + 1, report.mark(), done
                     break
                 except OperationalError as exc:
-                    if not _deadlock_victim(exc) or attempt == DEADLOCK_ATTEMPTS:
+                    if not deadlock_victim(exc) or attempt == DEADLOCK_ATTEMPTS:
                         raise
                     log.info("an import was chosen as a deadlock's victim (%s); writing its batch again",
                              str(exc.orig).splitlines()[0])
                     commits.roll_back()
                     report.restore(mark)
                     done = done_at_mark
-                    _back_off(attempt)
+                    back_off(attempt)
         commits.batch_done()
-
-
-def _deadlock_victim(exc: OperationalError) -> bool:
-    """PostgreSQL ended the transaction to break a deadlock (40P01) or a serialization conflict (40001)."""
-    return getattr(exc.orig, "sqlstate", None) in {"40P01", "40001"}
-
-
-def _back_off(attempt: int) -> None:
-    """Before a deadlock's victim writes again: the other writer goes on meanwhile, and a random wait keeps two
-    victims from meeting again."""
-    time.sleep(random.uniform(0.02, 0.1) * attempt)
 
 
 def with_previous(texts: Sequence[str]) -> list[tuple[str, str]]:
@@ -281,37 +270,6 @@ def validate_record(model: type[ModelT], raw: Any) -> ModelT:
 
 
 # each attempt after the first follows another writer's commit, so the bound is only against a loop
-CONCURRENT_WRITE_ATTEMPTS = 20
-
-
-def written_once(session: Session, write: Callable[[], T], *, alone: bool = False) -> T:
-    """`write()` (reads included) in a SAVEPOINT. A unique key taken meanwhile by a simultaneous import or
-    delivery (PostgreSQL: the same new conversation or customer identity written by another request; the
-    database makes the second writer wait for the first to commit, then refuses it) is written again, up to
-    CONCURRENT_WRITE_ATTEMPTS times: the next attempt reads what the other committed and merges into it by the
-    one import rule, so simultaneous imports of overlapping data store each thing once.
-
-    `alone`: the savepoint holds every write of its transaction (a webhook delivery). Then a deadlock's victim
-    is written again too, after a short random wait: rolling back to the savepoint released everything it had
-    locked, so the other writer goes on. (Inside a batch, earlier items keep their locks: `write_in_batches`
-    rolls the batch back instead.) The last attempt's error, and any other error, propagates with the
-    savepoint rolled back."""
-    for attempt in range(1, CONCURRENT_WRITE_ATTEMPTS + 1):
-        try:
-            with session.begin_nested():
-                return write()
-        except IntegrityError as exc:
-            if attempt == CONCURRENT_WRITE_ATTEMPTS:
-                raise
-            log.info("a write met a simultaneous one (%s); writing it again", str(exc.orig).splitlines()[0])
-        except OperationalError as exc:
-            if not (alone and _deadlock_victim(exc)) or attempt == CONCURRENT_WRITE_ATTEMPTS:
-                raise
-            log.info("a write was chosen as a deadlock's victim; writing it again")
-            _back_off(attempt)
-    raise AssertionError("unreachable")
-
-
 def write_interaction(session: Session, report: ImportReport, lines: list[int], item: str | None,
                       write: Callable[[], UpsertStatus]) -> None:
     """One interaction's writes (`written_once`); count its status or reject its lines."""

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.core import audit
 from app.core.audit import Actor
+from app.core.db import written_once
 from app.core.errors import InvalidInput
 from app.core.timeutil import utcnow
 from app.social.clock import (
@@ -31,13 +32,18 @@ def get_config(*, session: Session, platform: str) -> SocialChannelConfig:
 
 
 def ensure_config(*, session: Session, platform: str) -> SocialChannelConfig:
-    """The platform's stored standards, created with the defaults when missing (so /care lists the platform)."""
-    found = session.exec(select(SocialChannelConfig).where(SocialChannelConfig.platform == platform)).first()
-    if found is None:
-        found = default_config(platform)
-        session.add(found)
-        session.flush()
-    return found
+    """The platform's stored standards, created with the defaults when missing (so /care lists the platform);
+    one row however many requests create it at once (`written_once`)."""
+
+    def found_or_added() -> SocialChannelConfig:
+        found = session.exec(select(SocialChannelConfig).where(SocialChannelConfig.platform == platform)).first()
+        if found is None:
+            found = default_config(platform)
+            session.add(found)
+            session.flush()
+        return found
+
+    return written_once(session, found_or_added)
 
 
 def list_configs(*, session: Session, public_only: bool = False) -> list[SocialChannelConfig]:

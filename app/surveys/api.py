@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
 
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, require_roles
 from app.auth.service import visible_agent_ids
+from app.core.db import written_once
 from app.core.errors import STANDARD_ERRORS, PayloadTooLarge, error_responses
 from app.core.listing import ListResponse, PageNumber, PerPage
 from app.core.security import Principal, Role
-from app.ingest.writing import written_once
 from app.surveys import figures, service, tasks
 from app.surveys.imports import ingest_webhook
 from app.surveys.models import (

@@ -5,6 +5,7 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -508,3 +509,37 @@ def test_a_merge_by_hand_and_an_import_merging_the_other_way_at_once_leave_one_c
         assert owners == [(active[0],)], (owners, merged)
         absorbed = second if active[0] == first else first
         assert server.post(f"/api/customers/{absorbed}/unmerge", headers=admin).status_code == 200
+
+
+CREATED_AT_ONCE = [
+    ("/api/teams", {"name": "Night shift"}, "SELECT count(*) FROM team WHERE name = 'Night shift'"),
+    ("/api/sites", {"name": "Mong Kok"}, "SELECT count(*) FROM site WHERE name = 'Mong Kok'"),
+    ("/api/users", {"username": "newbie", "password": "a long enough password", "roles": ["agent"]},
+     "SELECT count(*) FROM user_account WHERE username = 'newbie'"),
+    ("/api/surveys/sources", {"name": "nps-2027"}, "SELECT count(*) FROM survey_source WHERE name = 'nps-2027'"),
+]
+
+
+@pytest.mark.parametrize(("url", "body", "count"), CREATED_AT_ONCE, ids=[url for url, _, _ in CREATED_AT_ONCE])
+def test_the_same_thing_created_several_times_at_once_is_created_once_and_the_rest_refused(
+        server, server_settings, url, body, count):
+    """Six identical creations at once (a double click in an admin script, two admins): one is created, the
+    others get 409 with the reason — never a 500 (PostgreSQL refuses the later writers of the same key)."""
+    add_user(server_settings, "root", ["admin"])
+    admin = sign_in_as(server, "root")
+    answers = pool_map(lambda _n: server.post(url, json=body, headers=admin), 6)
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201, 409, 409, 409, 409, 409], [answer.text[:200] for answer in answers]
+    assert all("already" in answer.json()["error"]["message"] for answer in answers if answer.status_code == 409)
+    assert query(server_settings, count) == [(1,)]
+
+
+def test_a_platforms_standards_set_several_times_at_once_are_stored_once(server, server_settings):
+    """PUT is idempotent: six at once all succeed, and the platform has one row (it is created on first use)."""
+    add_user(server_settings, "root", ["admin"])
+    admin = sign_in_as(server, "root")
+    answers = pool_map(lambda _n: server.put("/api/social/config/mastodon", json={"display_name": "Mastodon"},
+                                             headers=admin), 6)
+    assert [answer.status_code for answer in answers] == [200] * 6, [answer.text[:200] for answer in answers]
+    assert query(server_settings, "SELECT display_name FROM social_channel_config WHERE platform = 'mastodon'") == [
+        ("Mastodon",)]
