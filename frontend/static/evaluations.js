@@ -52,6 +52,9 @@
     const status = document.getElementById("autosave-status");
     const data = new FormData(form);
     data.set("action", "autosave");
+    // The page's form token stays for the evaluator's own Save or Submit (a form acts once: app/auth/forms.py);
+    // the page saves drafts many times.
+    data.delete("form_once");
     window.earshotFetch(form.getAttribute("action"), { method: "POST", body: data })
       .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
       .then(function (res) {

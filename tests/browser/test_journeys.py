@@ -253,6 +253,9 @@ def test_evaluator_scores_a_call_end_to_end(open_as):
         else:
             question.locator("input[type=radio]").first.check()
     expect(page.locator("#live-note")).not_to_contain_text("still to answer")
+    # a pause, as anyone takes before submitting: the page saves the draft on its own, and Submit still submits
+    # (an autosave once used up the form's token, and Submit was refused as "already sent")
+    page.wait_for_function("() => document.getElementById('autosave-status').textContent === 'Draft saved'")
     shot(page, "evaluator", "evaluation-form")
     page.click("button[value=submit]")
     page.wait_for_url(re.compile(r"/evaluations/\d+\?flash=submitted$"))
