@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -11,7 +11,6 @@ from sqlmodel import Session
 from app.auth.deps import AdminPrincipal, CurrentPrincipal, SessionDep, SettingsDep, StaffPrincipal
 from app.core.errors import STANDARD_ERRORS, error_responses
 from app.core.listing import ListResponse, PageNumber, PerPage
-from app.core.security import Principal
 from app.interactions import content, customers, service
 from app.interactions import search as search_service
 from app.interactions.models import (
@@ -86,31 +85,22 @@ def _customer_public(customer: Customer, identities: Sequence[CustomerIdentity])
 def list_customers(principal: StaffPrincipal, session: SessionDep, q: str | None = None, page: PageNumber = 1,
                    per_page: PerPage = 50) -> ListResponse[CustomerPublic]:
     """Customers (not merged away), optionally matching a name or identity fragment, newest first."""
-    result = customers.list_customers(session=session, q=q, page=page, per_page=per_page)
+    result = customers.list_customers(session=session, q=q, page=page, per_page=per_page,
+                                      visible=service.visible_customer_clause(session=session, principal=principal))
     identities = customers.identities_by_customer(session=session, customer_ids=[c.id for c in result.items if c.id])
     return ListResponse.of(result.map(lambda c: _customer_public(c, identities[c.id or 0])))
 
 
 @router.get("/customers/{customer_id}", responses=error_responses(404))
 def get_customer(customer_id: int, principal: CurrentPrincipal, session: SessionDep) -> CustomerPublic:
-    _require_visible_customer(session=session, principal=principal, customer_id=customer_id)
+    service.require_visible_customer(session=session, principal=principal, customer_id=customer_id)
     return customer_public(session=session, customer_id=customer_id)
-
-
-def _require_visible_customer(*, session: Session, principal: Principal, customer_id: int) -> list[Any]:
-    """Agents and coaches see a customer only through an interaction they may see."""
-    entries = service.customer_timeline(session=session, customer_id=customer_id, principal=principal)
-    if not principal.sees_all_agents and not entries:
-        from app.core.errors import NotFound
-
-        raise NotFound(f"customer {customer_id} not found")
-    return entries
 
 
 @router.get("/customers/{customer_id}/timeline", responses=error_responses(404))
 def customer_timeline(customer_id: int, principal: CurrentPrincipal, session: SessionDep) -> list[InteractionPublic]:
     """Every interaction of every channel of the customer, oldest first, that the caller may see."""
-    entries = _require_visible_customer(session=session, principal=principal, customer_id=customer_id)
+    entries = service.require_visible_customer(session=session, principal=principal, customer_id=customer_id)
     return [interaction_public(e.interaction, e.agent_ids) for e in entries]
 
 

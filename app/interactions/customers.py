@@ -271,13 +271,16 @@ def undo_merge(*, session: Session, customer_id: int, actor: Actor | None) -> Cu
 CUSTOMER_SORTS: dict[str, Any] = {"since": Customer.id, "name": Customer.display_name}
 
 
-def list_customers(*, session: Session, q: str | None = None, page: int = 1, per_page: int = 50,
+def list_customers(*, session: Session, visible: Any, q: str | None = None, page: int = 1, per_page: int = 50,
                    sort: Sort[Any] | None = None) -> Page[Customer]:
-    """Active customers, optionally whose name or an identity contains `q`; newest first unless `sort` says
-    otherwise (a key of CUSTOMER_SORTS)."""
+    """Active customers the caller may see (`visible`: service.visible_customer_clause, None for everyone),
+    optionally whose name or an identity contains `q`; newest first unless `sort` says otherwise (a key of
+    CUSTOMER_SORTS)."""
     from sqlalchemy import func
 
     query = select(Customer).where(col(Customer.merged_into_id).is_(None))
+    if visible is not None:
+        query = query.where(visible)
     if q:
         pattern = f"%{q.strip().lower()}%"
         query = query.where(or_(func.lower(Customer.display_name).like(pattern),

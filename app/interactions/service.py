@@ -371,6 +371,15 @@ def visible_clause(*, session: Session, principal: Principal | None) -> Any:
                                        .where(col(InteractionAgent.agent_id).in_(agents))))
 
 
+def visible_customer_clause(*, session: Session, principal: Principal | None) -> Any:
+    """A WHERE clause on Customer: the customers the principal may see — through an interaction it may see (the
+    one rule above); None: everyone. Lists of customers use it, and `require_visible_customer` for one."""
+    clause = visible_clause(session=session, principal=principal)
+    if clause is None:
+        return None
+    return col(Customer.id).in_(select(Interaction.customer_id).where(clause))
+
+
 def can_view_interaction(*, session: Session, principal: Principal | None, interaction: Interaction) -> bool:
     """Whether the principal may see this interaction (the one rule above)."""
     agents = visible_agent_ids(session=session, principal=principal) if principal else None
@@ -499,4 +508,13 @@ def customer_timeline(*, session: Session, customer_id: int, principal: Principa
                                      length_label=label))
     if newest_first:
         entries.reverse()
+    return entries
+
+
+def require_visible_customer(*, session: Session, principal: Principal, customer_id: int) -> list[TimelineEntry]:
+    """The customer's timeline as the principal may see it; NotFound when it may not see the customer at all
+    (no interaction of it visible), so an invisible customer looks like a missing one."""
+    entries = customer_timeline(session=session, customer_id=customer_id, principal=principal)
+    if not entries and visible_agent_ids(session=session, principal=principal) is not None:
+        raise NotFound(f"customer {customer_id} not found")
     return entries

@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 from app.auth.deps import SessionDep, SettingsDep, WebPrincipal, WebStaff
 from app.auth.models import Team, User
 from app.auth.service import user_names, visible_agent_ids
-from app.core.errors import NotFound
 from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.listing import parse_sort
 from app.core.security import Principal, Role
@@ -139,7 +138,8 @@ def customers_page(request: Request, principal: WebStaff, session: SessionDep, q
                    page: Annotated[int, Query(ge=1)] = 1) -> Response:
     order = parse_sort(sort, customers.CUSTOMER_SORTS, "-since")
     page, per_page = page_window(request, page, 50)
-    result = customers.list_customers(session=session, q=q or None, page=page, per_page=per_page, sort=order)
+    result = customers.list_customers(session=session, q=q or None, page=page, per_page=per_page, sort=order,
+                                      visible=service.visible_customer_clause(session=session, principal=principal))
     identities = customers.identities_by_customer(session=session,
                                                 customer_ids=[c.id for c in result.items if c.id is not None])
     columns = customer_columns(identities)
@@ -154,9 +154,7 @@ def customer_page(request: Request, customer_id: int, principal: WebPrincipal, s
     customer = customers.get_customer(session=session, customer_id=customer_id)
     if customer.merged_into_id is not None:
         return RedirectResponse(f"/customers/{customer.merged_into_id}", status_code=303)
-    entries = service.customer_timeline(session=session, customer_id=customer_id, principal=principal)
-    if not entries and not principal.sees_all_agents:
-        raise NotFound(f"customer {customer_id} not found")
+    entries = service.require_visible_customer(session=session, principal=principal, customer_id=customer_id)
     names = user_names(session=session, ids={a for e in entries for a in e.agent_ids})
     if wants_csv(request):
         return table_csv(f"customer-{customer_id}-timeline.csv", entries, [

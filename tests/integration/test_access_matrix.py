@@ -134,3 +134,49 @@ def test_every_interaction_route_follows_the_one_visibility_rule_on_every_leg(cl
             if response.status_code >= 500 or _scope_refused(response, interaction_id) == visible:
                 failures.append(f"{username} {rule.path}: {response.status_code}")
     assert not failures, "visibility differs from the one rule: " + "; ".join(failures)
+
+
+CUSTOMER_RULES = [r for r in RULES if r.method == "GET" and "customer" in r.path]
+
+
+def test_every_customer_route_follows_the_one_visibility_rule(client, session, make_user):
+    """A customer is seen through an interaction one may see (the one rule): coaches of either leg's team and
+    the agents of the call find the customer in the lists (page, CSV, API) and open it; a coach of another team
+    finds it in no list and opens nothing (the lists once showed every customer to every coach — names,
+    e-mails and phone numbers — whose pages then answered 404)."""
+    from app.interactions import customers as customer_service
+    from app.interactions.customers import Identity
+    from app.interactions.models import Interaction
+
+    assert {r.path for r in CUSTOMER_RULES} >= {"/api/customers", "/api/customers/{customer_id}",
+                                                "/api/customers/{customer_id}/timeline", "/customers",
+                                                "/customers/{customer_id}"}
+    first = make_user("agent", username="leg_first", team="Billing")
+    last = make_user("agent", username="leg_last", team="Retention")
+    make_user("coach", username="coach_billing", team="Billing")
+    make_user("coach", username="coach_sales", team="Sales")
+    make_user("executive", username="boss")
+    interaction = session.get(Interaction, _transferred_call(session, first.id, last.id))
+    customer = customer_service.resolve_customer(session=session, display_name="Wong Siu Ming",
+                                                 identities=[Identity("email", "siu.ming@example.com")])
+    interaction.customer_id = customer.id
+    session.add(interaction)
+    session.commit()
+    listings = {"/api/customers": lambda: client.get("/api/customers").text,
+                "/customers": lambda: client.get("/customers").text,
+                "/customers?format=csv": lambda: client.get("/customers?format=csv").text}
+    failures = []
+    for username, visible in {"coach_billing": True, "leg_first": None, "boss": True, "coach_sales": False}.items():
+        sign_in(client, username)
+        if visible is not None:  # agents have no customer lists
+            for name, listing in listings.items():
+                if ("siu.ming@example.com" in listing()) != visible:
+                    failures.append(f"{username} {name}: listed={not visible}")
+        for rule in CUSTOMER_RULES:
+            if "{customer_id}" not in rule.path:
+                continue
+            response = _call(client, Rule(rule.method, rule.path, rule.allowed, page=rule.page,
+                                          path_params={"customer_id": customer.id}))
+            if response.status_code >= 500 or (response.status_code == 404) == bool(visible is not False):
+                failures.append(f"{username} {rule.path}: {response.status_code}")
+    assert not failures, "customer visibility differs from the one rule: " + "; ".join(failures)
