@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from app.auth.deps import AdminPrincipal, CurrentPrincipal, QueueDep, SessionDep, SettingsDep
 from app.core.errors import STANDARD_ERRORS, Forbidden, InvalidInput, error_responses
+from app.core.inputs import refuse_binary
 from app.core.jobs import JobQueue
 from app.core.models import Job
 from app.core.security import Principal, Role
@@ -133,7 +134,10 @@ def start_import_job(*, session: Session, settings: Settings, queue: JobQueue, k
     """Store the uploaded file (content-addressed) and queue an `ingest.import` job for it."""
     if kind not in service.IMPORT_KINDS:
         raise InvalidInput(f"unknown import kind {kind!r}; one of {', '.join(service.IMPORT_KINDS)}")
-    stored = imports_store(settings.resolved_data_dir).put_chunks(_chunks(upload), max_bytes=settings.max_upload_bytes)
+    store = imports_store(settings.resolved_data_dir)
+    stored = store.put_chunks(_chunks(upload), max_bytes=settings.max_upload_bytes)
+    with store.path_for(stored.sha256).open("rb") as handle:  # a picture or an archive is refused now, not later
+        refuse_binary(handle.read(16), what=Path(upload.filename or "the file").name, expected=f"a {kind} file")
     job = queue.enqueue(session=session, kind=IMPORT_KIND, created_by=user_id, payload={
         "kind": kind, "sha256": stored.sha256, "filename": Path(upload.filename or "upload").name,
         "source": source or "import"})

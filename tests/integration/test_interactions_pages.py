@@ -140,6 +140,22 @@ def test_search_by_reference_finds_the_interaction_within_what_the_caller_may_se
     assert "Reference <b>" not in page and f"/interactions/{chat.id}" not in page
 
 
+def test_imports_page_refuses_a_wrong_file_at_once_and_keeps_the_choices(client, session, agents):
+    """A picture, a ZIP or an empty file chosen as the chats file: the page says why at once (no job that fails
+    later) and keeps the kind and the source system; nothing is queued."""
+    sign_in(client, "admin")
+    png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    for filename, data, reason in [("photo.csv", png, "photo.csv is a PNG image, not a social file"),
+                                   ("chats.zip", b"PK\x03\x04" + bytes(32), "chats.zip is a ZIP archive"),
+                                   ("empty.json", b"", "file is empty")]:
+        response = client.post("/imports/upload", data={"kind": "social", "source": "crm-7"}, headers=HTML,
+                               files={"file": (filename, data, "application/octet-stream")})
+        assert response.status_code == 422, response.text
+        assert reason in response.text and "Choose the file again" in response.text
+        assert '<option value="social" selected>' in response.text and 'value="crm-7"' in response.text
+    assert client.get("/api/jobs").json()["total"] == 0
+
+
 def test_imports_page_runs_an_upload_as_a_job(client, session, agents):
     sign_in(client, "admin")
     response = client.post("/imports/upload", data={"kind": "social", "source": "web"}, follow_redirects=False,
