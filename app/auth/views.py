@@ -14,7 +14,7 @@ from app.auth import service
 from app.auth.api import set_session_cookie
 from app.auth.deps import SESSION_COOKIE, HasherDep, SessionDep, SettingsDep, WebAdmin, WebPrincipal
 from app.auth.models import User, UserCreate, UserUpdate
-from app.core.errors import CsrfFailed, EarshotError
+from app.core.errors import CsrfFailed, EarshotError, error_message
 from app.core.export import Column, table_csv, wants_csv
 from app.core.features import iter_feature_modules
 from app.core.listing import paginate, parse_sort, sort_rows
@@ -127,7 +127,7 @@ def _user_columns(team_names: dict[int | None, str], site_names: dict[int | None
 
 def _users_page(request: Request, session: SessionDep, principal: Principal, *, q: str = "", role: str = "",
                 sort: str = "", page: int = 1, message: str | None = None, error: str | None = None,
-                status_code: int = 200) -> Response:
+                new_user: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     order = parse_sort(sort, USER_SORTS, "username")
     text = q.strip().lower()
     users = sort_rows([u for u in service.list_users(session=session)
@@ -141,6 +141,7 @@ def _users_page(request: Request, session: SessionDep, principal: Principal, *, 
     return render(request, "auth/users.html", {
         "users": result.items, "result": result, "sort": order, "filters": {"q": q, "role": role},
         "columns": columns, "teams": teams, "sites": sites, "roles": ALL_ROLES, "message": message, "error": error,
+        "new_user": new_user or {},
     }, principal=principal, status_code=status_code)
 
 
@@ -157,11 +158,12 @@ def _optional_id(value: str) -> int | None:
 @router.post("/admin/users", response_class=HTMLResponse)
 def users_create(
     request: Request, principal: WebAdmin, session: SessionDep, hasher: HasherDep,
-    username: Annotated[str, Form()], password: Annotated[str, Form()],
+    username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
     display_name: Annotated[str, Form()] = "", email: Annotated[str, Form()] = "",
     roles: Annotated[list[str] | None, Form()] = None,
     team_id: Annotated[str, Form()] = "", site_id: Annotated[str, Form()] = "",
 ) -> Response:
+    """A refused user shows the page again with the reason and what was typed (never the password)."""
     try:
         data = UserCreate.model_validate({
             "username": username, "password": password, "display_name": display_name,
@@ -169,8 +171,10 @@ def users_create(
             "site_id": _optional_id(site_id)}, strict=False)
         user = service.create_user(session=session, data=data, hasher=hasher, actor=principal)
     except (EarshotError, ValueError) as exc:
-        message = exc.message if isinstance(exc, EarshotError) else _first_error(exc)
-        return _users_page(request, session, principal, error=message, status_code=422)
+        session.rollback()
+        return _users_page(request, session, principal, error=error_message(exc), status_code=422, new_user={
+            "username": username, "display_name": display_name, "email": email, "roles": roles or [],
+            "team_id": team_id, "site_id": site_id})
     return RedirectResponse(f"/admin/users?message=Created+{user.username}", status_code=303)
 
 
@@ -186,9 +190,3 @@ def users_update(
     return RedirectResponse(f"/admin/users?message=Saved+{user.username}", status_code=303)
 
 
-def _first_error(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        return f"{'.'.join(str(p) for p in first.get('loc', ()))}: {first.get('msg')}"
-    return str(exc)

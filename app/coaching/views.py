@@ -28,7 +28,7 @@ from app.coaching.models import (
     SessionCreate,
     SessionUpdate,
 )
-from app.core.errors import Conflict, EarshotError, InvalidInput, plain_validation_detail
+from app.core.errors import Conflict, EarshotError, InvalidInput, error_message
 from app.core.security import Principal, Role
 from app.core.settings import Settings
 from app.core.web import NavItem, render
@@ -72,15 +72,6 @@ def _parse_local_time(value: str, field: str, settings: Settings) -> datetime | 
     except ValueError as exc:
         raise InvalidInput(f"{field}: not a date and time") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(settings.display_timezone))
-
-
-def _message_of(exc: Exception) -> str:
-    if isinstance(exc, EarshotError):
-        return exc.message
-    if isinstance(exc, ValidationError):
-        first = plain_validation_detail(dict(exc.errors()[0]))
-        return f"{first['loc'].replace('_', ' ')} {first['msg']}".strip()
-    return str(exc)
 
 
 def _visible_agents(session: Session, principal: Principal) -> list[Any]:
@@ -153,7 +144,7 @@ def new_submit(
                          error="This agent already has an open assignment on this topic.")
     except (EarshotError, ValidationError) as exc:
         status_code = exc.status_code if isinstance(exc, EarshotError) else 422
-        return _new_form(request, session, principal, values=values, error=_message_of(exc),
+        return _new_form(request, session, principal, values=values, error=error_message(exc),
                          status_code=status_code)
     return _redirect(f"/coaching/{assignment.id}", message="Assignment created.")
 
@@ -226,7 +217,7 @@ def rules_create(
             due_in_days=due_in_days)})
         rule = rules.create_rule(session=session, principal=principal, data=data)
     except (EarshotError, ValidationError) as exc:
-        return _redirect("/coaching/rules", error=_message_of(exc))
+        return _redirect("/coaching/rules", error=error_message(exc))
     return _redirect("/coaching/rules", message=f"Rule {rule.name!r} created.")
 
 
@@ -251,7 +242,7 @@ def rules_update(
             due_in_days=due_in_days)})
         rule = rules.update_rule(session=session, principal=principal, rule_id=rule_id, data=data)
     except ValidationError as exc:
-        return _redirect("/coaching/rules", error=_message_of(exc))
+        return _redirect("/coaching/rules", error=error_message(exc))
     return _redirect("/coaching/rules", message=f"Rule {rule.name!r} saved.")
 
 
@@ -333,7 +324,7 @@ def session_create(
                              held_at=_parse_local_time(held_at, "held_at", settings), notes=notes, outcome=outcome)
         service.add_session(session=session, principal=principal, assignment_id=assignment_id, data=data)
     except (Conflict, InvalidInput, ValidationError) as exc:
-        return _redirect(path, error=_message_of(exc))
+        return _redirect(path, error=error_message(exc))
     return _redirect(path, message="Session saved.")
 
 
@@ -350,7 +341,7 @@ def session_update(
         row = service.update_session(session=session, principal=principal, session_id=session_id,
                                      data=SessionUpdate.model_validate(changes))
     except (InvalidInput, ValidationError) as exc:
-        return _redirect("/coaching", error=_message_of(exc))
+        return _redirect("/coaching", error=error_message(exc))
     except Conflict as exc:
         return _redirect("/coaching", error=exc.message)
     return _redirect(f"/coaching/{row.assignment_id}", message="Session saved.")

@@ -4,7 +4,7 @@
 import errno
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 
 class ErrorDetail(BaseModel):
@@ -158,3 +158,22 @@ def plain_validation_detail(error: dict[str, Any]) -> dict[str, Any]:
     if msg is None:
         msg = str(error.get("msg", "is not valid")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return {"loc": ".".join(parts), "msg": msg}
+
+
+def error_message(exc: Exception) -> str:
+    """How a refused input reads on a page, one sentence: an EarshotError's message; a pydantic
+    ValidationError's problems in plain words ("per agent should be a whole number; due days is required");
+    any other error's first line."""
+    if isinstance(exc, EarshotError):
+        return exc.message
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors():
+            detail = plain_validation_detail(dict(error))
+            field = field_name(detail["loc"]).replace("_", " ")
+            message = detail["msg"]
+            for prefix in (f"{field}:", f"{detail['loc']}:"):  # a validator that names its field itself
+                message = message.removeprefix(prefix).strip()
+            parts.append(f"{field} {message}".strip() if field else message)
+        return "; ".join(dict.fromkeys(parts))
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

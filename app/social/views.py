@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from app.auth.deps import SessionDep, WebAdmin, web_require_roles
 from app.auth.service import user_names
 from app.core.charts import Chart, Series, bar_chart
-from app.core.errors import EarshotError
+from app.core.errors import EarshotError, error_message
 from app.core.export import EXPORT_ROWS, Column, page_window, table_csv, wants_csv
 from app.core.models import AuditEvent
 from app.core.security import Principal, Role
@@ -296,7 +296,7 @@ def _settings_saved(session: SessionDep, save: Callable[[], object], done: str) 
         save()
     except (EarshotError, ValueError) as exc:
         session.rollback()
-        reason = exc.message if isinstance(exc, EarshotError) else str(exc).splitlines()[0]
+        reason = error_message(exc)
         return RedirectResponse(f"/social/settings?error={quote_plus(reason[:200])}", status_code=303)
     return RedirectResponse(f"/social/settings?message={quote_plus(done)}", status_code=303)
 

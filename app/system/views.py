@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from app.auth.deps import QueueDep, SessionDep, SettingsDep, WebAdmin, WebPrincipal
 from app.auth.service import list_users
 from app.core import audit
-from app.core.errors import EarshotError, plain_validation_detail
+from app.core.errors import EarshotError, error_message
 from app.core.export import Column, page_window, table_csv, wants_csv
 from app.core.jobs import JobKind, list_jobs
 from app.core.models import AuditEvent, Job, JobStatus
@@ -206,9 +206,7 @@ def upload_recording(
                                   filename=file.filename or "", metadata=metadata, actor=principal)
     except ValidationError as exc:
         session.rollback()
-        first = plain_validation_detail(dict(exc.errors()[0]))
-        return _upload_page(request, principal, session, values=values, status_code=422,
-                            error=f"{first['loc'].replace('_', ' ')} {first['msg']}".strip())
+        return _upload_page(request, principal, session, values=values, status_code=422, error=error_message(exc))
     except ValueError as exc:
         return _upload_page(request, principal, session, values=values, status_code=422,
                             error=f"Start time: {exc}" if "start" in str(exc) else "Start time: not a date and time.")

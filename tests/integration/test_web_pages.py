@@ -73,6 +73,28 @@ def test_admin_creates_a_user_from_the_users_page(client, make_user):
     assert "user.create" in audit.text and "newagent" in audit.text
 
 
+@pytest.mark.parametrize(("fields", "reason"), [
+    ({"username": "eva", "roles": ["coach"]}, "username 'eva' is already taken"),
+    ({"username": "new.agent", "roles": []}, "roles a user needs at least one role"),
+    ({"username": "我的账单😀", "roles": ["coach"]}, "username 1-100 letters, digits or . _ - @"),
+])
+def test_a_refused_new_user_keeps_what_was_typed_but_the_password(client, make_user, fields, reason):
+    make_user("admin", username="root")
+    make_user("evaluator", username="eva")
+    web_sign_in(client, "root")
+    page = client.get("/admin/users")
+    response = client.post("/admin/users", headers={"accept": "text/html"}, data={
+        **fields, "display_name": "Mei <Wong>", "email": "mei@example.com", "password": "long-enough-pw",
+        "csrf_token": _form_csrf(page.text)})
+    assert response.status_code == 422
+    assert f'role="alert">{reason}' in response.text.replace("&#39;", "'"), response.text[:3000]
+    assert "Value error" not in response.text
+    assert 'value="Mei &lt;Wong&gt;"' in response.text and 'value="mei@example.com"' in response.text
+    assert 'value="long-enough-pw"' not in response.text  # a password is never sent back
+    new_user_form = response.text.split('action="/admin/users" class="stack"')[1]
+    assert re.findall(r'name="roles" value="(\w+)" checked', new_user_form) == fields["roles"]
+
+
 class _RowForm(HTMLParser):
     """What a browser submits for one form of a page: the fields inside it or naming it with form="<id>"."""
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.auth.deps import SessionDep, web_require_roles
 from app.auth.service import list_teams, list_users, user_names
-from app.core.errors import EarshotError, InvalidInput, plain_validation_detail
+from app.core.errors import EarshotError, InvalidInput, error_message
 from app.core.export import Column, table_csv, wants_csv
 from app.core.security import Principal, Role
 from app.core.web import render
@@ -105,9 +105,7 @@ def sampling_create(request: Request, principal: WebAdminOnly, session: SessionD
             "scorecard_id": optional("scorecard_id")})
         sampling.create_rule(session=session, principal=principal, data=data)
     except ValidationError as exc:
-        first = plain_validation_detail(dict(exc.errors()[0]))
-        return _sampling_page(request, principal, session, status_code=422,
-                              error=f"{first['loc'].replace('_', ' ')} {first['msg']}".strip())
+        return _sampling_page(request, principal, session, status_code=422, error=error_message(exc))
     except EarshotError as exc:
         session.rollback()
         return _sampling_page(request, principal, session, error=exc.message, status_code=exc.status_code)
