@@ -13,9 +13,10 @@ from sqlmodel import Session, col, select
 
 from app.auth.models import Site, User
 from app.core import audit
+from app.core.db import serialized
 from app.core.errors import NotFound
 from app.core.jobs import JobKind, JobQueue
-from app.core.models import Job
+from app.core.models import Job, JobStatus
 from app.core.security import Principal
 from app.core.settings import Settings
 from app.core.storage import BlobStore
@@ -44,6 +45,14 @@ def pack_path(*, settings: Settings, meeting: ReviewMeeting) -> Path:
 
 
 def enqueue_pack(*, session: Session, queue: JobQueue, meeting_id: int, actor: Principal) -> Job:
+    """A job rendering the meeting's pack. A pack job of the meeting still waiting to start is that job
+    (it renders the meeting as it is when it starts): pressing "Render" again, or two people at once, queue
+    one render, not one each. A render already running may miss the latest change, so then a new one."""
+    serialized(session, "meeting-pack", meeting_id)
+    waiting = latest_job(session=session, meeting_id=meeting_id)
+    if waiting is not None and waiting.status == JobStatus.QUEUED:
+        session.commit()
+        return waiting
     job = queue.enqueue(session=session, kind=JOB_KIND, payload={"meeting_id": meeting_id},
                         created_by=actor.user_id)
     # enqueue refreshes the job after its commit, which opens a new transaction; end it so an inline
