@@ -481,7 +481,7 @@ def add_session(*, session: Session, principal: Principal, assignment_id: int,
     """Schedule (or record) a coaching session. Needs a scheduled or a held time."""
     assignment = _editable_assignment(session=session, principal=principal, assignment_id=assignment_id)
     if data.scheduled_at is None and data.held_at is None:
-        raise InvalidInput("scheduled_at: give a scheduled or a held time",
+        raise InvalidInput("Give the session a scheduled time or the time it was held.",
                            details=[{"loc": "scheduled_at", "msg": "required without held_at"}])
     row = CoachingSession(assignment_id=assignment_id, scheduled_at=data.scheduled_at or data.held_at,
                           held_at=data.held_at, notes=data.notes, outcome=data.outcome,

@@ -337,7 +337,7 @@ def validate_answers(*, session: Session, form: ScorecardForm, interaction_id: i
             if evidence.message_id is None and evidence.start is None:
                 problems.append({"loc": loc, "msg": "give a transcript time (start, seconds) or a message_id"})
             if evidence.start is not None and evidence.end is not None and evidence.end < evidence.start:
-                problems.append({"loc": f"{loc}.end", "msg": "must be >= start"})
+                problems.append({"loc": f"{loc}.end", "msg": "ends before it starts"})
             if evidence.message_id is not None:
                 message = session.get(Message, evidence.message_id)
                 if message is None or message.interaction_id != interaction_id:

@@ -101,20 +101,24 @@ def thread_page(request: Request, interaction_id: int, principal: WebSocialViewe
     context = _thread_context(session, principal, interaction_id, max(1, min(days, 90)))
     return render(request, "social/thread.html", {
         **context, "message": message, "error": None, "can_work": can_work(session=session, principal=principal),
+        "typed": {},
     }, principal=principal)
 
 
 def _thread_change(request: Request, session: SessionDep, principal: WebSocialWorker, interaction_id: int,
-                   change: Callable[[], object], done: str) -> Response:
+                   change: Callable[[], object], done: str, *, form: str = "", typed: dict[str, str] | None = None,
+                   ) -> Response:
     """Make one change to a thread from its page: back to the thread saying `done`, or the thread page again
-    with the reason when the change is refused (nothing of it kept)."""
+    with the reason when the change is refused (nothing of it kept) and, in the `form` that was sent, what
+    was `typed`."""
     try:
         change()
     except EarshotError as exc:
         session.rollback()
         return render(request, "social/thread.html", {
             **_thread_context(session, principal, interaction_id, 7), "message": None, "error": exc.message,
-            "can_work": True}, principal=principal, status_code=exc.status_code)
+            "can_work": True, "typed": {"form": form, **(typed or {})}}, principal=principal,
+            status_code=exc.status_code)
     return RedirectResponse(f"/social/threads/{interaction_id}?message={quote_plus(done)}", status_code=303)
 
 
@@ -124,7 +128,8 @@ def resolution_submit(request: Request, interaction_id: int, principal: WebSocia
                       text: Annotated[str, Form()] = "", message_id: Annotated[str, Form()] = "") -> Response:
     return _thread_change(request, session, principal, interaction_id, lambda: service.record_resolution(
         session=session, interaction_id=interaction_id, actor=principal, public=where != "private", url=url, text=text,
-        message_id=int(message_id) if message_id.strip().isdigit() else None), "Resolution recorded")
+        message_id=int(message_id) if message_id.strip().isdigit() else None), "Resolution recorded",
+        form="resolution", typed={"where": where, "url": url, "text": text, "message_id": message_id})
 
 
 @router.post("/social/threads/{interaction_id}/reply", response_class=HTMLResponse)
@@ -134,14 +139,15 @@ def reply_submit(request: Request, interaction_id: int, principal: WebSocialWork
     """Log the reply the agent posted on the platform; the clocks follow (see service.record_reply)."""
     return _thread_change(request, session, principal, interaction_id, lambda: service.record_reply(
         session=session, interaction_id=interaction_id, actor=principal, text=text, url=url,
-        public=where != "private"), "Reply logged")
+        public=where != "private"), "Reply logged", form="reply", typed={"where": where, "url": url, "text": text})
 
 
 @router.post("/social/threads/{interaction_id}/genuine", response_class=HTMLResponse)
 def genuine_submit(request: Request, interaction_id: int, principal: WebSocialWorker, session: SessionDep,
                    reason: Annotated[str, Form()] = "") -> Response:
     return _thread_change(request, session, principal, interaction_id, lambda: service.mark_genuine(
-        session=session, interaction_id=interaction_id, actor=principal, reason=reason), "Marked genuine")
+        session=session, interaction_id=interaction_id, actor=principal, reason=reason), "Marked genuine",
+        form="genuine", typed={"reason": reason})
 
 
 @router.post("/social/threads/{interaction_id}/confirm-non-genuine", response_class=HTMLResponse)

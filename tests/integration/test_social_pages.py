@@ -270,3 +270,26 @@ def test_logging_a_reply_in_time_meets_the_first_response_clock(client, session,
     assert event.actor_id == sam.id and event.record_id == str(iid)
     assert session.exec(select(InteractionAgent).where(InteractionAgent.interaction_id == iid,
                                                        InteractionAgent.agent_id == sam.id)).first() is not None
+
+
+def test_a_refused_reply_or_resolution_keeps_what_was_typed(client, session, make_user, login):
+    """The thread page again with the reason, and in the form that was sent what was typed (escaped); the
+    other forms stay empty."""
+    iid = thread(session, "typed", ("customer", 0, "Router keeps dropping"), ("agent", 0.5, "DM us please"))
+    service.refresh_thread(session=session, interaction_id=iid, now=T0)
+    login(make_user("agent", username="sam_social", team="Social care"))
+    typed = "Fixed <b>today</b>: the engineer replaced the line card."
+    page = client.post(f"/social/threads/{iid}/resolution", headers={"accept": "text/html"},
+                       data={"where": "public", "url": "javascript:alert(1)", "text": typed})
+    assert page.status_code == 422 and "http:// or https://" in page.text
+    resolution_form = page.text.split(f'action="/social/threads/{iid}/resolution"')[1].split("</form>")[0]
+    assert "Fixed &lt;b&gt;today&lt;/b&gt;: the engineer" in resolution_form
+    assert 'value="javascript:alert(1)"' in resolution_form
+    reply_form = page.text.split(f'action="/social/threads/{iid}/reply"')[1].split("</form>")[0]
+    assert "the engineer" not in reply_form
+    page = client.post(f"/social/threads/{iid}/reply", headers={"accept": "text/html"},
+                       data={"where": "private", "url": "ftp://example.com/post/1", "text": typed})
+    assert page.status_code == 422
+    reply_form = page.text.split(f'action="/social/threads/{iid}/reply"')[1].split("</form>")[0]
+    assert "Fixed &lt;b&gt;today&lt;/b&gt;" in reply_form and 'value="ftp://example.com/post/1"' in reply_form
+    assert '<option value="private" selected>' in reply_form
