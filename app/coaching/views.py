@@ -281,6 +281,7 @@ def assignment_page(request: Request, assignment_id: int, principal: WebPrincipa
         "statuses": STATUS_LABELS, "actions": ACTION_LABELS, "overdue": service.is_overdue(assignment),
         "closed": assignment.status in (AssignmentStatus.VERIFIED, AssignmentStatus.CANCELLED),
         "effect": effect, "window": window, "message": message, "error": error,
+        "question_texts": {question_id: text for _, question_id, text in scorecards.question_catalogue(session=session)},
     }, principal=principal)
 
 

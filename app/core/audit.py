@@ -66,3 +66,24 @@ def _jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:
         else:
             out[key] = str(value)
     return out
+
+
+# What a history line on a page says for an audited action (the audit log keeps the code, for filtering).
+ACTION_WORDS = {
+    "evaluation.create": "started the evaluation", "evaluation.submit": "submitted",
+    "evaluation.acknowledge": "acknowledged", "evaluation.dispute": "disputed",
+    "evaluation.resolve": "resolved the dispute",
+    "coaching.assignment.create": "assigned coaching", "coaching.assignment.update": "changed the assignment",
+    "coaching.assignment.status": "changed the status", "coaching.assignment.acknowledge": "acknowledged",
+    "coaching.assignment.evidence_added": "added evidence", "coaching.session.create": "added a session",
+    "coaching.session.update": "changed a session",
+    "social.reply.logged": "logged a reply", "social.resolution.public": "recorded the public resolution",
+    "social.resolution.private": "recorded a private resolution", "social.process.set": "set the process",
+    "social.non_genuine.marked": "marked not genuine", "social.non_genuine.confirmed": "confirmed not genuine",
+    "social.non_genuine.reversed": "marked genuine", "social.non_genuine.welcome_back": "the customer came back",
+}
+
+
+def action_words(action: str) -> str:
+    """An audited action as a person reads it ("evaluation.submit" → "submitted"); unknown ones spelt out."""
+    return ACTION_WORDS.get(action) or action.replace(".", " ").replace("_", " ")

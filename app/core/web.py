@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
+from app.core.audit import action_words
 from app.core.security import Principal, Role
 from app.core.timeutil import as_utc
 
@@ -65,6 +66,7 @@ def make_templates(directory: str, display_timezone: str) -> Jinja2Templates:
 
     templates.env.filters["local_time"] = local_time
     templates.env.filters["duration"] = duration
+    templates.env.filters["action_words"] = action_words
     templates.env.globals["display_timezone"] = display_timezone
     templates.env.globals["form_fields"] = form_fields
     templates.env.globals["local_time"] = local_time  # for macros: the `table` macro formats cells with it

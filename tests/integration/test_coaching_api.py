@@ -156,6 +156,7 @@ def test_effectiveness_endpoints(client, team, monkeypatch):
     sign_in(client, "colin")
     page = client.get(f"/coaching/{ids[0]}")
     assert "+35.0" in page.text and "improved" in page.text
+    assert "<dt>Questions</dt><dd>Hold etiquette</dd>" in page.text  # the question as the form words it
     summary = client.get("/coaching/effectiveness")
     assert summary.status_code == 200 and "1</strong> of <strong>1" in summary.text
 

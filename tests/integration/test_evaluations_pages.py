@@ -71,7 +71,7 @@ def test_evaluate_dispute_resolve_through_pages(client, session, make_user):
     assert resolved.status_code == 303
     final = client.get(resolved.headers["location"])
     assert "The dispute is resolved" in final.text
-    assert "100.0" in final.text and "evaluation.resolve" in final.text and "Tone deserved a 5" in final.text
+    assert "100.0" in final.text and "resolved the dispute" in final.text and "evaluation.resolve" not in final.text and "Tone deserved a 5" in final.text
 
 
 def test_agent_cannot_open_another_agents_evaluation_page(client, session, make_user):
