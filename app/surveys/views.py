@@ -1,7 +1,7 @@
 """Pages: the survey figures dashboard and the unlinked responses list (with linking by hand)."""
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -105,10 +105,12 @@ def link(response_id: int, principal: WebLinker, session: SessionDep,
 
 def _sources_page(request: Request, principal: Principal, session: SessionDep, *, status_code: int = 200,
                   message: str | None = None, error: str | None = None, secret: tuple[str, str] | None = None,
-                  report: ImportReport | None = None) -> Response:
+                  report: ImportReport | None = None, typed: dict[str, Any] | None = None) -> Response:
+    """`typed`: a refused source form's fields as sent (with its `source_id`), shown in that source's form."""
     return render(request, "surveys/sources.html", {
         "sources": service.list_sources(session=session), "fields": CANONICAL_FIELDS, "message": message,
-        "error": error, "secret": secret, "report": report}, principal=principal, status_code=status_code)
+        "error": error, "secret": secret, "report": report, "typed": typed or {}}, principal=principal,
+        status_code=status_code)
 
 
 @router.get("/surveys/sources", response_class=HTMLResponse)
@@ -148,6 +150,10 @@ def source_update(request: Request, source_id: int, principal: WebSurveyAdmin, s
                   nps_good_min: Annotated[str, Form()] = "9", nps_acceptable_min: Annotated[str, Form()] = "7",
                   link_window_hours: Annotated[str, Form()] = "72",
                   clear_when_empty: Annotated[str, Form()] = "") -> Response:
+    typed = {"source_id": source_id, "mapping": mapping, "default_scale": default_scale,
+             "csat_good_min": csat_good_min, "csat_acceptable_min": csat_acceptable_min, "nps_good_min": nps_good_min,
+             "nps_acceptable_min": nps_acceptable_min, "link_window_hours": link_window_hours,
+             "clear_when_empty": clear_when_empty}
     try:
         rule = {"default_scale": default_scale,
                 "csat": {"good_min": float(csat_good_min), "acceptable_min": float(csat_acceptable_min)},
@@ -160,12 +166,13 @@ def source_update(request: Request, source_id: int, principal: WebSurveyAdmin, s
     except ValueError:
         session.rollback()
         return _sources_page(request, principal, session, error="thresholds and window must be numbers",
-                             status_code=422)
+                             status_code=422, typed=typed)
     except EarshotError as exc:
         session.rollback()
         if exc.status_code == 404:
             raise
-        return _sources_page(request, principal, session, error=exc.message, status_code=exc.status_code)
+        return _sources_page(request, principal, session, error=exc.message, status_code=exc.status_code,
+                             typed=typed)
     return _sources_page(request, principal, session, message="Source saved")
 
 

@@ -143,3 +143,11 @@ def test_sources_page_mapping_and_upload(client, session, make_user):
     assert bands == ["acceptable", "bad", "good"]
     wrong = client.post(f"/surveys/sources/{source.id}", data={"csrf_token": token, "mapping": "rating = x"})
     assert wrong.status_code == 422 and "must map response_id" in wrong.text
+    for typed, reason in [("not: [valid <b>", "mapping line 1: write field = CSV column"),
+                          (mapping, "thresholds and window must be numbers")]:
+        refused = client.post(f"/surveys/sources/{source.id}", data={
+            "csrf_token": token, "mapping": typed, "link_window_hours": "two days", "nps_good_min": "9"})
+        assert refused.status_code == 422 and reason in refused.text
+        card = refused.text.split('data-source="pulse"')[1]  # the refused form shows what was typed, escaped
+        assert typed.replace("<", "&lt;").replace(">", "&gt;") in card and 'value="two days"' in card
+        assert refused.text.count(reason) == 1  # said once, beside the form
