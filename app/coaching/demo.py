@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
@@ -25,6 +26,7 @@ from app.coaching.models import (
 )
 from app.core.db import session_scope
 from app.core.jobs import Runtime
+from app.core.models import AuditEvent
 from app.core.timeutil import utcnow
 from app.interactions import content
 from app.interactions.models import Interaction
@@ -168,6 +170,9 @@ def _demo_evaluations(*, session: Session, agent_id: int, item: DemoAssignment, 
         evaluations.submit(session=session, principal=principal, evaluation_id=evaluation.id, answers=answers)
         evaluation.submitted_at = submitted_at  # the demo's story happens over the past weeks
         session.add(evaluation)
+        session.execute(update(AuditEvent).where(  # and its history says the same as its header
+            col(AuditEvent.record_type) == "evaluation", col(AuditEvent.record_id) == str(evaluation.id),
+            col(AuditEvent.action).in_(["evaluation.create", "evaluation.submit"])).values(at=submitted_at))
         session.commit()
     return min(len(plan), len(free))
 

@@ -9,6 +9,8 @@ from app.auth import demo as auth_demo
 from app.auth.service import get_user_by_username, principal_of
 from app.coaching import demo, results, sources
 from app.coaching.models import CoachingAssignment, CoachingRule
+from app.core.models import AuditEvent
+from app.core.timeutil import as_utc
 from app.evaluations.models import Evaluation
 from app.interactions.models import Interaction
 from app.scorecards import demo as scorecards_demo
@@ -48,3 +50,8 @@ def test_demo_shows_one_coaching_that_worked_and_one_that_did_not(runtime, sessi
     flat = effects["Acknowledged the customer's feelings"].primary
     assert flat.before_n == 4 and flat.after_n == 4 and flat.change == 0 and not flat.improved
     assert len(session.exec(select(Evaluation)).all()) == 17
+    # an evaluation's history says it was submitted when its header does (the demo dates them in the past)
+    for evaluation in session.exec(select(Evaluation)).all():
+        submitted = session.exec(select(AuditEvent).where(
+            AuditEvent.record_id == str(evaluation.id), AuditEvent.action == "evaluation.submit")).one()
+        assert as_utc(submitted.at) == as_utc(evaluation.submitted_at), evaluation.id
