@@ -5,7 +5,7 @@ Links to evaluations, review actions and scorecard questions are plain columns (
 evaluation and review features own those tables, and coaching must not need them to import or migrate.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.models import now_column, tz_column
+from app.core.timeutil import as_utc, utcnow
 
 
 class AssignmentStatus(StrEnum):
@@ -190,11 +191,19 @@ class FromEvaluationRequest(CoachingInput):
     due_date: date | None = None
 
 
+def _held_not_in_the_future(value: datetime | None) -> datetime | None:
+    if value is not None and as_utc(value) > utcnow() + timedelta(minutes=5):
+        raise ValueError("is in the future: a session is held in the past (a coming one has a scheduled time)")
+    return value
+
+
 class SessionCreate(CoachingInput):
     scheduled_at: datetime | None = None
     held_at: datetime | None = None
     notes: str = PydanticField(default="", max_length=20_000)
     outcome: str = PydanticField(default="", max_length=2000)
+
+    _held = field_validator("held_at")(_held_not_in_the_future)
 
 
 class SessionUpdate(CoachingInput):
@@ -202,6 +211,8 @@ class SessionUpdate(CoachingInput):
     held_at: datetime | None = None
     notes: str | None = PydanticField(default=None, max_length=20_000)
     outcome: str | None = PydanticField(default=None, max_length=2000)
+
+    _held = field_validator("held_at")(_held_not_in_the_future)
 
 
 class RuleCreate(CoachingInput):

@@ -88,6 +88,9 @@ def test_transitions_duplicates_and_acknowledgement_over_http(client, team):
     assert bad.status_code == 422 and "status" in bad.json()["error"]["details"][0]["loc"]
     sess = client.post(f"{url}/sessions", json={"scheduled_at": "2026-11-25T10:00:00Z"})
     assert sess.status_code == 201
+    for future in (client.post(f"{url}/sessions", json={"held_at": "2030-01-01T10:00:00Z"}),
+                   client.patch(f"/api/coaching/sessions/{sess.json()['id']}", json={"held_at": "2030-01-01T10:00:00Z"})):
+        assert future.status_code == 422 and "held_at is in the future" in future.json()["error"]["message"]
     held = client.patch(f"/api/coaching/sessions/{sess.json()['id']}",
                         json={"held_at": "2026-11-25T10:30:00Z", "notes": "Role play", "outcome": "Better"})
     assert held.status_code == 200
