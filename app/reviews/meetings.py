@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.core import audit
+from app.core.db import serialized
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.security import Principal
 from app.reviews.models import CaseStatus, MeetingCreate, ReviewCase, ReviewMeeting, ReviewMeetingCase
@@ -21,6 +22,7 @@ def create_meeting(*, session: Session, actor: Principal, data: MeetingCreate) -
     if not actor.has(*DECIDERS):
         raise Forbidden("Only executives and admins run review meetings.")
     period = parse_month(data.period).strftime("%Y-%m")
+    serialized(session, "review-meeting", period)  # two "create" at once: the second sees the first's meeting
     existing = session.exec(select(ReviewMeeting).where(ReviewMeeting.period == period)
                             .order_by(col(ReviewMeeting.id))).first()
     if existing is not None and not data.additional:

@@ -543,3 +543,16 @@ def test_a_platforms_standards_set_several_times_at_once_are_stored_once(server,
     assert [answer.status_code for answer in answers] == [200] * 6, [answer.text[:200] for answer in answers]
     assert query(server_settings, "SELECT display_name FROM social_channel_config WHERE platform = 'mastodon'") == [
         ("Mastodon",)]
+
+
+def test_the_months_review_meeting_created_several_times_at_once_is_created_once(server, server_settings):
+    """One meeting a month unless an extra one is asked for: six "create" at once (two executives, a double
+    click through the API) make one meeting; the others are told the month has one."""
+    add_user(server_settings, "boss", ["executive"])
+    boss = sign_in_as(server, "boss")
+    meeting = {"period": "2026-11", "held_on": "2026-12-03", "attendees": ["Boss"]}
+    answers = pool_map(lambda _n: server.post("/api/reviews/meetings", json=meeting, headers=boss), 6)
+    assert sorted(answer.status_code for answer in answers) == [201, 409, 409, 409, 409, 409]
+    assert all("already has a meeting" in answer.json()["error"]["message"]
+               for answer in answers if answer.status_code == 409)
+    assert query(server_settings, "SELECT count(*) FROM review_meeting WHERE period = '2026-11'") == [(1,)]
