@@ -33,8 +33,7 @@ def _evaluator_panel(*, session: Session, principal: Principal) -> HomePanel:
     now = utcnow()
     overdue = sum(1 for a in queue if as_utc(a.due_at) < now)
     due_week = sum(1 for a in queue if now <= as_utc(a.due_at) < now + timedelta(days=7))
-    disputed = session.exec(select(func.count()).select_from(Evaluation).where(
-        Evaluation.state == EvaluationState.DISPUTED)).one()
+    disputed = service.count_to_resolve(session=session, principal=principal)
     drafts = session.exec(select(func.count()).select_from(Evaluation).where(
         Evaluation.evaluator_id == principal.user_id, Evaluation.state == EvaluationState.DRAFT)).one()
     items: list[tuple[str, str, str | None]] = [
@@ -42,7 +41,7 @@ def _evaluator_panel(*, session: Session, principal: Principal) -> HomePanel:
         ("Overdue", str(overdue), "/evaluations/queue"),
         ("Due in 7 days", str(due_week), "/evaluations/queue"),
         ("My drafts", str(drafts), "/evaluations/queue"),
-        ("Disputes to resolve", str(disputed), "/evaluations?state=disputed"),
+        ("Disputes to resolve", str(disputed), "/evaluations?to_resolve=1"),
     ]
     return HomePanel(title="My evaluation queue", items=items, link="/evaluations/queue", order=20)
 

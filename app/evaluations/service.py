@@ -103,8 +103,13 @@ def get_visible(*, session: Session, principal: Principal, evaluation_id: int) -
 
 def _visible_query(*, session: Session, principal: Principal, agent_id: int | None = None,
                    state: str | None = None, evaluator_id: int | None = None, interaction_id: int | None = None,
-                   channel: str | None = None) -> SelectOfScalar[Evaluation]:
+                   channel: str | None = None, to_resolve: bool = False) -> SelectOfScalar[Evaluation]:
+    """`to_resolve`: the disputes this principal may resolve — disputed, scored by someone else (an evaluation's
+    own evaluator resolves its dispute only where the form allows it, see may_resolve; those are left out)."""
     query = select(Evaluation).where(col(Evaluation.calibration_session_id).is_(None))
+    if to_resolve:
+        query = query.where(Evaluation.state == EvaluationState.DISPUTED,
+                            col(Evaluation.evaluator_id) != principal.user_id)
     visible = auth_service.visible_agent_ids(session=session, principal=principal)
     if visible is not None:
         query = query.where(col(Evaluation.agent_id).in_(visible))
@@ -141,13 +146,20 @@ LIST_COLUMNS: tuple[Any, ...] = (Evaluation.interaction_id, Evaluation.channel, 
                                  Evaluation.critical_failed, Evaluation.submitted_at)
 
 
+def count_to_resolve(*, session: Session, principal: Principal) -> int:
+    """How many disputes wait for this principal (the home panel; the list's `to_resolve` filter shows them)."""
+    return int(session.exec(select(sa.func.count()).select_from(
+        _visible_query(session=session, principal=principal, to_resolve=True).subquery())).one())
+
+
 def page_visible(*, session: Session, principal: Principal, sort: Sort[Any], page: int = 1, per_page: int = 50,
                  agent_id: int | None = None, state: str | None = None,
-                 channel: str | None = None) -> Page[Evaluation]:
+                 channel: str | None = None, to_resolve: bool = False) -> Page[Evaluation]:
     """One page of the evaluations the principal may see (the list page and its export), filtered and sorted by
     a column of LIST_SORTS (rows without a value last, then newest first). Only the columns the list shows are
     loaded (reading another one loads it then): decoding each row's JSON breakdown was 40 % of the page."""
-    query = _visible_query(session=session, principal=principal, agent_id=agent_id, state=state, channel=channel)
+    query = _visible_query(session=session, principal=principal, agent_id=agent_id, state=state, channel=channel,
+                           to_resolve=to_resolve)
     query = query.options(load_only(*LIST_COLUMNS))
     column = col(sort.column)
     return paginate(query.order_by(column.is_(None), column.desc() if sort.descending else column.asc(),

@@ -1,6 +1,7 @@
 """Each role's home: the admin's overview, the evaluator's calibration invitations, the executive's bad-rating
 trend — figures from the records, links to the pages behind them."""
 
+
 from datetime import timedelta
 
 import pytest
@@ -102,3 +103,27 @@ def test_calibration_invitations_are_the_open_sessions_only_read_in_two_statemen
     home = client.get("/", headers=HTML).text
     assert "Fresh round" in home and "to score" in home and "Half done" in home and "draft started" in home
     assert "Old round" not in home and "Without eva" not in home
+
+
+def test_disputes_to_resolve_counts_what_this_evaluator_may_resolve_and_links_to_them(client, session, make_user):
+    """A dispute of one's own evaluation is resolved by someone else: the panel's figure leaves it out, and the
+    list it links to shows the same evaluations."""
+    eva, evan = make_user("evaluator", username="eva"), make_user("evaluator", username="evan")
+    agent = make_user("agent", username="ada")
+    scorecard_id = load_small_form(session)
+    disputed = {}
+    for evaluator in (eva, evan):
+        interaction = make_interaction(session, agent_id=agent.id)
+        draft = evaluations.create(session=session, principal=principal_of(evaluator), interaction_id=interaction.id,
+                                   scorecard_id=scorecard_id)
+        evaluations.submit(session=session, principal=principal_of(evaluator), evaluation_id=draft.id,
+                           answers=[AnswerIn(**answer) for answer in FULL_MARKS])
+        evaluations.dispute(session=session, principal=principal_of(agent), evaluation_id=draft.id,
+                            reason="I did verify", items=[])
+        disputed[evaluator.username] = draft.id
+    for me, other in (("eva", "evan"), ("evan", "eva")):
+        sign_in(client, me)
+        home = client.get("/", headers=HTML).text
+        assert '<a href="/evaluations?to_resolve=1">Disputes to resolve</a></dt><dd>1</dd>' in home
+        listed = client.get("/evaluations?to_resolve=1&format=csv").text.splitlines()[1:]
+        assert [int(row.split(",")[0]) for row in listed] == [disputed[other]]

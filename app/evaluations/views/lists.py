@@ -51,13 +51,15 @@ def evaluation_columns(people: dict[int, str]) -> list[Column[Evaluation]]:
 
 @router.get("/evaluations", response_class=HTMLResponse)
 def evaluations_page(request: Request, principal: WebPrincipal, session: SessionDep, state: str = "",
-                     agent_id: str = "", channel: str = "", sort: str = "", page: Annotated[int, Query(ge=1)] = 1
-                     ) -> Response:
+                     agent_id: str = "", channel: str = "", sort: str = "", page: Annotated[int, Query(ge=1)] = 1,
+                     to_resolve: str = "") -> Response:
+    """`to_resolve=1`: the disputes waiting for the signed-in evaluator (the home panel's figure)."""
     order = parse_sort(sort, service.LIST_SORTS, "-id")
     page, per_page = page_window(request, page, 50)
     agent = int(agent_id) if agent_id.isdigit() else None
     result = service.page_visible(session=session, principal=principal, sort=order, page=page, per_page=per_page,
-                                  state=state or None, agent_id=agent, channel=channel or None)
+                                  state=state or None, agent_id=agent, channel=channel or None,
+                                  to_resolve=to_resolve == "1")
     rows = result.items
     people = user_names(session=session, ids=[e.agent_id for e in rows] + [e.evaluator_id for e in rows])
     columns = evaluation_columns(people)
@@ -67,7 +69,8 @@ def evaluations_page(request: Request, principal: WebPrincipal, session: Session
     agents = [u for u in list_users(session=session, role=Role.AGENT) if visible is None or u.id in visible]
     return render(request, "evaluations/list.html", {
         "result": result, "columns": columns, "sort": order, "states": list(EvaluationState),
-        "filters": {"state": state, "agent_id": agent_id, "channel": channel}, "agents": agents,
+        "filters": {"state": state, "agent_id": agent_id, "channel": channel, "to_resolve": to_resolve == "1"},
+        "agents": agents,
     }, principal=principal)
 
 
