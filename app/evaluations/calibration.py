@@ -3,7 +3,8 @@ session computes agreement.
 
 Results on close (`compute_results`, a pure function):
 - per question: every evaluator's answer side by side, the modal answer, `agreement` = share of the
-  evaluators who gave the modal answer (N/A counts as an answer), and whether each matches the gold;
+  evaluators who gave the modal answer (N/A counts as an answer; None with fewer than two answers), whether
+  each matches the gold, and `like_gold` = how many of the answers are the gold answer (with gold answers);
 - score spread: mean, min, max, range and sample standard deviation of the evaluators' scores;
 - each evaluator's deviation: score − reference score (the gold evaluation when there is one, else the
   evaluators' mean) and the share of questions answered like the reference (gold, else the modal answer);
@@ -64,15 +65,18 @@ def compute_results(form: ScorecardForm, ratings: list[Rating]) -> dict[str, Any
         answered = [v for v in given if v is not None]
         modal = _modal(answered) if answered else None
         agreement = (sum(1 for v in answered if v == modal and type(v) is type(modal)) / len(answered)
-                     if answered else None)
+                     if len(answered) > 1 else None)  # one evaluator's answer agrees with nobody
         gold_value = gold["answers"].get(q.id) if gold else None
+        like_gold = ([v == gold_value and type(v) is type(gold_value) for v in answered]
+                     if gold and gold_value is not None else [])
         reference_answers[q.id] = gold_value if gold else modal
         questions_out.append({
             "question_id": q.id, "text": q.text, "type": q.type,
             "answers": [{"evaluator_id": r["evaluator_id"], "value": r["answers"].get(q.id),
                          "matches_gold": (r["answers"].get(q.id) == gold_value) if gold else None} for r in raters],
             "gold": gold_value, "modal": modal,
-            "agreement": None if agreement is None else round(agreement, 4)})
+            "agreement": None if agreement is None else round(agreement, 4),
+            "like_gold": {"same": sum(like_gold), "of": len(like_gold)} if like_gold else None})
     scores = [float(r["score"]) for r in raters if r["score"] is not None]
     spread: dict[str, float | None] = {"mean": None, "min": None, "max": None, "range": None, "stdev": None}
     if scores:

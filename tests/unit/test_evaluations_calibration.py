@@ -61,6 +61,9 @@ def test_results_with_gold():
     a = next(q for q in results["questions"] if q["question_id"] == "a")
     assert a["modal"] is True and a["agreement"] == round(2 / 3, 4) and a["gold"] is True
     assert [x["matches_gold"] for x in a["answers"]] == [True, True, False]
+    assert a["like_gold"] == {"same": 2, "of": 3}
+    b = next(q for q in results["questions"] if q["question_id"] == "b")
+    assert b["like_gold"] == {"same": 1, "of": 3}  # N/A is an answer, not the gold's yes
     assert [q["question_id"] for q in results["questions"]] == ["a", "b", "t"]  # comments are not compared
     assert results["score_spread"] == {"mean": 70.0, "min": 60.0, "max": 80.0, "range": 20.0, "stdev": 10.0}
     deviations = {d["evaluator_id"]: d for d in results["deviations"]}
@@ -86,3 +89,14 @@ def test_results_nominal_alpha_matches_hand_value():
     results = compute_results(FORM, ratings)
     expected = krippendorff_alpha([[0, 1], [2, 1]], "nominal")
     assert results["alpha"]["nominal"] == expected
+
+
+def test_one_evaluator_against_the_gold_has_no_agreement_between_evaluators():
+    """One evaluator besides the gold: nothing to agree with (it read 100 %, beside answers unlike the gold);
+    how many answers are the gold's is what the page shows."""
+    ratings = [rating(1, 40.0, {"a": False, "b": True, "t": 3}),
+               rating(9, 100.0, {"a": True, "b": True, "t": 5}, gold=True)]
+    questions = {q["question_id"]: q for q in compute_results(FORM, ratings)["questions"]}
+    assert all(q["agreement"] is None for q in questions.values())
+    assert questions["a"]["like_gold"] == {"same": 0, "of": 1} and questions["b"]["like_gold"] == {"same": 1, "of": 1}
+    assert questions["t"]["like_gold"] == {"same": 0, "of": 1}
