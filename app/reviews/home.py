@@ -16,9 +16,12 @@ def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePa
         return []
     deciding = role in (Role.EXECUTIVE, Role.ADMIN)  # the others see the cases panel only
     counts = open_counts(session=session, principal=principal, with_actions=deciding)
+    # each figure is what the list it links to shows (the case statuses before the meeting, then decided)
     cases = HomePanel(title="Bad-rating review cases", link="/reviews", order=11, items=[
-        ("Open cases", str(counts["open_cases"]), "/reviews"),
-        ("Ready for the meeting", str(counts["ready_cases"]), "/reviews?status=ready_for_meeting")])
+        ("New", str(counts["open"]), "/reviews?status=open"),
+        ("Being investigated", str(counts["investigating"]), "/reviews?status=investigating"),
+        ("Ready for the meeting", str(counts["ready_cases"]), "/reviews?status=ready_for_meeting"),
+        ("Decided, not closed", str(counts["decided"]), "/reviews?status=decided")])
     if not deciding:
         return [cases]
     actions = HomePanel(title="Review actions", link="/reviews/actions", order=12, items=[
@@ -33,13 +36,15 @@ def panels(*, session: Session, principal: Principal, role: Role) -> list[HomePa
 
 
 def open_counts(*, session: Session, principal: Principal, with_actions: bool = True) -> dict[str, int]:
-    """Open and ready cases and (`with_actions`) open and overdue actions, in what the principal may see."""
+    """Cases by status (closed ones left out) and (`with_actions`) open and overdue actions, in what the
+    principal may see."""
     scope = service.case_scope(session=session, principal=principal)
-    cases = select(func.count()).select_from(ReviewCase).where(ReviewCase.status != CaseStatus.CLOSED)
+    query = select(ReviewCase.status, func.count()).where(ReviewCase.status != CaseStatus.CLOSED)
     if scope is not None:
-        cases = cases.where(col(ReviewCase.agent_id).in_(scope or {-1}))
-    ready = cases.where(ReviewCase.status == CaseStatus.READY)
-    counts = {"open_cases": int(session.exec(cases).one()), "ready_cases": int(session.exec(ready).one())}
+        query = query.where(col(ReviewCase.agent_id).in_(scope or {-1}))
+    by_status = {str(status): int(n) for status, n in session.exec(query.group_by(ReviewCase.status)).all()}
+    counts = {"open": by_status.get(CaseStatus.OPEN, 0), "investigating": by_status.get(CaseStatus.INVESTIGATING, 0),
+              "ready_cases": by_status.get(CaseStatus.READY, 0), "decided": by_status.get(CaseStatus.DECIDED, 0)}
     if with_actions:
         actions = list_actions(session=session, principal=principal, open_only=True)
         counts |= {"open_actions": len(actions), "overdue_actions": sum(1 for a in actions if action_overdue(a))}

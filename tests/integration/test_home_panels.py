@@ -2,6 +2,7 @@
 trend — figures from the records, links to the pages behind them."""
 
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -70,6 +71,14 @@ def test_executive_home_shows_the_bad_rating_trend(client, session, make_user):
     home = client.get("/", headers=HTML).text
     assert "Bad ratings, last 6 months" in home
     assert f"{last_month:%Y-%m}" in home and "25.0% bad" in home and "0.0% bad" in home
+    # the cases panel: each figure is the length of the list it links to
+    case_id = client.get("/api/reviews/cases").json()["items"][0]["id"]
+    assert client.post(f"/api/reviews/cases/{case_id}/status", json={"status": "investigating"}).status_code == 200
+    home = client.get("/", headers=HTML).text
+    figures = re.findall(r'<a href="(/reviews\?status=\w+)">[^<]+</a></dt><dd>(\d+)</dd>', home)
+    assert len(figures) == 4 and dict(figures)["/reviews?status=investigating"] == "1"
+    for link, figure in figures:
+        assert len(client.get(f"{link}&format=csv").text.splitlines()) - 1 == int(figure), link
 
 
 def test_calibration_invitations_are_the_open_sessions_only_read_in_two_statements(client, session, make_user,
