@@ -88,6 +88,8 @@ def test_meeting_pack_pdf(client, session, meeting_world, tmp_path):
     sign_in(client, "erin")
     meeting_id = client.post("/api/reviews/meetings", json={"period": "2026-11", "held_on": "2026-12-03"}).json()["id"]
     assert client.get(f"/api/reviews/meetings/{meeting_id}/pack.pdf").status_code == 404
+    minutes = "Agreed: disclose the exit fee at sign-up.\nRetrain the shop team on the router swap."
+    assert client.put(f"/api/reviews/meetings/{meeting_id}/minutes", json={"minutes": minutes}).status_code == 200
     started = client.post(f"/api/reviews/meetings/{meeting_id}/pack")
     assert started.status_code == 202, started.text
     job = session.get(Job, started.json()["job_id"])
@@ -107,6 +109,7 @@ def test_meeting_pack_pdf(client, session, meeting_world, tmp_path):
     assert 4 <= pages <= 8  # cover, 2 cases, actions table (the cover may spill onto a second page)
     assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
     assert "Customer review meeting 2026-11" in text  # the running header
+    assert "Minutes" in text and "disclose the exit fee at sign-up" in text and "router swap" in text
     page = client.get(f"/reviews/meetings/{meeting_id}", headers={"accept": "text/html"}).text
     assert f"/reviews/meetings/{meeting_id}/pack.pdf" in page
 
