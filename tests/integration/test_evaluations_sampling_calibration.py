@@ -1,6 +1,7 @@
 """Sampling rules (determinism, counts, no duplicates, even spread), the evaluator's queue, and calibration
 (blind until closed, results with alpha) — on SQLite and PostgreSQL."""
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -146,7 +147,12 @@ def test_calibration_blind_until_closed_then_alpha(client, session, make_user):
     assert by_rater[raters[1].id]["score_deviation"] < 0
     tone = next(q for q in results["questions"] if q["question_id"] == "tone")
     assert [a["value"] for a in tone["answers"]] == [5, 3, 4]
+    assert tone["like_gold"] == {"same": 1, "of": 3} and tone["agreement"] == round(1 / 3, 4)
     assert results["alpha"]["ordinal"] is not None and results["alpha"]["form_interval"] is not None
+    page = client.get(f"/calibrations/{cal_id}").text
+    row = re.search(r"<tr><td>Tone</td>(.*?)</tr>", page, re.S).group(1)
+    assert "<td>1 of 3</td>" in row and "<td>33.0 %</td>" in row  # like the gold; agreement of the three
+    assert "2 of 4 submitted" not in page  # closed: no count before closing
     sign_in(client, "cal1")
     assert client.get(f"/api/evaluations/{ids['cal0']}").status_code == 200  # visible once closed
     from app.evaluations.calibration import evaluator_trend

@@ -20,6 +20,7 @@ from app.evaluations.models import (
 )
 from app.evaluations.views.common import WebEvaluator
 from app.scorecards import service as scorecards
+from app.scorecards.models import ScorecardVersion
 
 router = APIRouter()
 
@@ -119,8 +120,12 @@ def agreement_page(request: Request, principal: WebEvaluator, session: SessionDe
 def calibration_page(request: Request, calibration_id: int, principal: WebEvaluator, session: SessionDep) -> Response:
     row = calibration.get(session=session, principal=principal, calibration_id=calibration_id)
     view = calibration.public(session=session, principal=principal, calibration=row)
+    version = session.get(ScorecardVersion, row.scorecard_version_id)
+    # a choice answer as the form words it ("No errors"), not its stored value ("no_errors")
+    choice_labels = {(q.id, o.value): o.label or o.value for _, q in scorecards.form_of(version).questions()
+                     for o in q.options or []} if version is not None else {}
     return render(request, "evaluations/calibration.html", {
-        "calibration": row, "view": view,
+        "calibration": row, "view": view, "choice_labels": choice_labels,
         "names": user_names(session=session, ids=[row.lead_id, *row.evaluator_ids]),
         "is_lead": principal.user_id == row.lead_id or principal.has(Role.ADMIN),
         "can_score": principal.user_id in row.evaluator_ids or principal.user_id == row.lead_id,
