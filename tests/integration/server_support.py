@@ -1,6 +1,8 @@
 """Helpers for tests against a server database of its own (fixtures in conftest.py): users, plain SQL
-queries, signing in through the API."""
+queries, signing in through the API, sending requests at once."""
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -39,3 +41,9 @@ def sign_in_as(client: TestClient, username: str) -> dict[str, str]:
     assert response.status_code == 200, response.text
     return {"x-csrf-token": response.json()["csrf_token"],
             "cookie": f"earshot_session={response.cookies['earshot_session']}"}
+
+
+def at_once(call: Callable[[int], Any], times: int) -> list[Any]:
+    """`call(0)` … `call(times - 1)` in as many threads at once; their answers in that order."""
+    with ThreadPoolExecutor(max_workers=times) as pool:
+        return list(pool.map(call, range(times)))

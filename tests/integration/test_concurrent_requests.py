@@ -18,7 +18,7 @@ from app.core.db import make_engine, session_factory, session_scope
 from app.core.settings import Settings
 from app.main import WriteTransactions
 from tests.conftest import TEST_PASSWORD
-from tests.integration.server_support import add_user, query, sign_in_as
+from tests.integration.server_support import add_user, at_once, query, sign_in_as
 
 
 def test_thirty_simultaneous_wrong_passwords_are_each_counted_and_lock_the_user_out(server, server_settings):
@@ -28,8 +28,7 @@ def test_thirty_simultaneous_wrong_passwords_are_each_counted_and_lock_the_user_
     def wrong() -> int:
         return server.post("/api/auth/login", json={"username": "ada", "password": "wrong password"}).status_code
 
-    with ThreadPoolExecutor(max_workers=attempts) as pool:
-        statuses = list(pool.map(lambda _: wrong(), range(attempts)))
+    statuses = at_once(lambda _n: wrong(), attempts)
     assert 500 not in statuses and set(statuses) <= {401, 429}, statuses
     assert statuses.count(401) >= server_settings.login_max_failures
     counted = dict(query(server_settings, "SELECT username, failures FROM login_throttle"))
@@ -170,8 +169,7 @@ def test_simultaneous_imports_of_the_same_conversations_and_a_new_customer_store
         response = server.post("/api/chats?source=race", json=lines(n), headers=admin)
         return response.status_code, response.json()
 
-    with ThreadPoolExecutor(max_workers=requests) as pool:
-        answers = list(pool.map(send, range(requests)))
+    answers = at_once(send, requests)
     assert [status for status, _ in answers] == [200] * requests, answers
     assert [report["rejected"] for _, report in answers] == [[]] * requests, answers
     interactions = query(server_settings, "SELECT external_id, customer_id FROM interaction WHERE source = 'race'")
@@ -203,8 +201,7 @@ def test_simultaneous_imports_crossing_new_customers_store_each_once(server, ser
         response = server.post("/api/chats?source=cross", json=lines(n), headers=admin)
         return response.status_code, response.json()
 
-    with ThreadPoolExecutor(max_workers=requests) as pool:
-        answers = list(pool.map(send, range(requests)))
+    answers = at_once(send, requests)
     assert [(status, report.get("created"), report.get("rejected")) for status, report in answers] \
         == [(200, 2, [])] * requests, answers
     owners = query(server_settings, "SELECT value, customer_id FROM customer_identity")
@@ -233,8 +230,7 @@ def test_a_webhook_delivered_several_times_at_once_is_stored_once(server, server
                                headers={"authorization": f"Bearer {token}"})
         return response.status_code, response.json()
 
-    with ThreadPoolExecutor(max_workers=deliveries) as pool:
-        answers = list(pool.map(send, range(deliveries)))
+    answers = at_once(send, deliveries)
     assert [status for status, _ in answers] == [200] * deliveries, answers
     assert sorted(answer["status"] for _, answer in answers) == ["created"] + ["unchanged"] * (deliveries - 1)
     assert len({answer["interaction_id"] for _, answer in answers}) == 1
@@ -268,8 +264,7 @@ def test_the_same_call_uploaded_several_times_at_once_is_stored_once(server, ser
                                files={"file": ("call-1.wav", buffer.getvalue(), "audio/wav")})
         return response.status_code, response.json()
 
-    with ThreadPoolExecutor(max_workers=uploads) as pool:
-        answers = list(pool.map(send, range(uploads)))
+    answers = at_once(send, uploads)
     assert {status for status, _ in answers} <= {200, 201} and len(answers) == uploads, answers
     assert len({answer["recording_id"] for _, answer in answers}) == 1, answers
     assert query(server_settings, "SELECT count(*) FROM interaction")[0][0] == 1
@@ -302,8 +297,7 @@ def test_survey_deliveries_at_once_store_each_response_and_open_each_case_once(s
                                headers={"X-Earshot-Signature": sign(secret, body), "content-type": "application/json"})
         return response.status_code, response.json()
 
-    with ThreadPoolExecutor(max_workers=deliveries) as pool:
-        answers = list(pool.map(send, range(deliveries)))
+    answers = at_once(send, deliveries)
     assert [status for status, _ in answers] == [200] * deliveries, answers
     assert [report["rejected"] for _, report in answers] == [[]] * deliveries, answers
     stored = query(server_settings, "SELECT response_id FROM survey_response")
@@ -408,8 +402,7 @@ def test_a_double_clicked_submit_on_the_scoring_page_submits_once(server, server
         return server.post(f"/evaluations/{draft['id']}/edit", data=fields, follow_redirects=False,
                            headers={"cookie": evaluator["cookie"]}).status_code
 
-    with ThreadPoolExecutor(max_workers=clicks) as pool:
-        statuses = sorted(pool.map(click, range(clicks)))
+    statuses = sorted(at_once(click, clicks))
     assert statuses[0] == 303 and 500 not in statuses, statuses
     assert query(server_settings, "SELECT state FROM evaluation") == [("submitted",)]
     assert query(server_settings, "SELECT count(*) FROM audit_event WHERE action = 'evaluation.submit'") == [(1,)]
@@ -473,17 +466,12 @@ def test_two_customers_merged_into_each_other_at_once_are_merged_one_way(server,
         assert sorted([merged[first], merged[second]], key=str) == sorted([None, first if merged[second] else second],
                                                                           key=str), merged
         absorbed = first if merged[first] else second
-        statuses = sorted(pool_map(lambda _n: server.post(f"/api/customers/{absorbed}/unmerge",
+        statuses = sorted(at_once(lambda _n: server.post(f"/api/customers/{absorbed}/unmerge",
                                                           headers=admin).status_code, 3))
         assert statuses == [200, 409, 409], statuses
         assert _merged_into(server_settings) == {first: None, second: None}
         assert query(server_settings, "SELECT customer_id FROM interaction WHERE source = 'merge' "
                                       "ORDER BY external_id") == [(first,), (second,)]
-
-
-def pool_map(call: Any, times: int) -> list[Any]:
-    with ThreadPoolExecutor(max_workers=times) as pool:
-        return list(pool.map(call, range(times)))
 
 
 def test_a_merge_by_hand_and_an_import_merging_the_other_way_at_once_leave_one_customer(server, server_settings):
@@ -500,7 +488,7 @@ def test_a_merge_by_hand_and_an_import_merging_the_other_way_at_once_leave_one_c
                 return server.post(f"/api/customers/{first}/merge", json={"into": second}, headers=admin).status_code
             return server.post("/api/chats?source=merge", json=[linking], headers=admin).status_code
 
-        statuses = pool_map(act, 2)
+        statuses = at_once(act, 2)
         assert statuses[1] == 200 and statuses[0] in (200, 409), statuses
         merged = _merged_into(server_settings)
         active = [customer for customer in (first, second) if merged[customer] is None]
@@ -527,7 +515,7 @@ def test_the_same_thing_created_several_times_at_once_is_created_once_and_the_re
     others get 409 with the reason — never a 500 (PostgreSQL refuses the later writers of the same key)."""
     add_user(server_settings, "root", ["admin"])
     admin = sign_in_as(server, "root")
-    answers = pool_map(lambda _n: server.post(url, json=body, headers=admin), 6)
+    answers = at_once(lambda _n: server.post(url, json=body, headers=admin), 6)
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [201, 409, 409, 409, 409, 409], [answer.text[:200] for answer in answers]
     assert all("already" in answer.json()["error"]["message"] for answer in answers if answer.status_code == 409)
@@ -538,7 +526,7 @@ def test_a_platforms_standards_set_several_times_at_once_are_stored_once(server,
     """PUT is idempotent: six at once all succeed, and the platform has one row (it is created on first use)."""
     add_user(server_settings, "root", ["admin"])
     admin = sign_in_as(server, "root")
-    answers = pool_map(lambda _n: server.put("/api/social/config/mastodon", json={"display_name": "Mastodon"},
+    answers = at_once(lambda _n: server.put("/api/social/config/mastodon", json={"display_name": "Mastodon"},
                                              headers=admin), 6)
     assert [answer.status_code for answer in answers] == [200] * 6, [answer.text[:200] for answer in answers]
     assert query(server_settings, "SELECT display_name FROM social_channel_config WHERE platform = 'mastodon'") == [
@@ -551,7 +539,7 @@ def test_the_months_review_meeting_created_several_times_at_once_is_created_once
     add_user(server_settings, "boss", ["executive"])
     boss = sign_in_as(server, "boss")
     meeting = {"period": "2026-11", "held_on": "2026-12-03", "attendees": ["Boss"]}
-    answers = pool_map(lambda _n: server.post("/api/reviews/meetings", json=meeting, headers=boss), 6)
+    answers = at_once(lambda _n: server.post("/api/reviews/meetings", json=meeting, headers=boss), 6)
     assert sorted(answer.status_code for answer in answers) == [201, 409, 409, 409, 409, 409]
     assert all("already has a meeting" in answer.json()["error"]["message"]
                for answer in answers if answer.status_code == 409)

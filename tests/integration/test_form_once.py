@@ -5,7 +5,6 @@ goes through the same dependency; tests/unit/test_form_fields.py checks that eve
 token)."""
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -17,7 +16,7 @@ from app.core.db import make_engine, session_factory, session_scope
 from app.core.settings import Settings
 from app.core.timeutil import utcnow
 from app.retention.service import apply_retention
-from tests.integration.server_support import add_user, query, sign_in_as
+from tests.integration.server_support import add_user, at_once, query, sign_in_as
 
 
 def rule_form(client: TestClient, cookie: str) -> dict[str, str]:
@@ -45,8 +44,7 @@ def test_a_form_sent_six_times_at_once_acts_once(server, server_settings):
                                follow_redirects=False)
         return response.status_code, response.text
 
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        answers = list(pool.map(send, range(6)))
+    answers = at_once(send, 6)
     statuses = sorted(status for status, _ in answers)
     assert statuses == [303, 409, 409, 409, 409, 409], statuses
     assert rules(server_settings) == ["Low scores"]
@@ -139,8 +137,7 @@ def test_sendings_at_once_of_a_form_the_route_refuses_are_each_answered(server, 
                                follow_redirects=False)
         return response.status_code, response.headers.get("location", "")
 
-    with ThreadPoolExecutor(max_workers=5) as pool:
-        answers = list(pool.map(send, range(5)))
+    answers = at_once(send, 5)
     assert all(status == 303 and "already+has+a+meeting" in location.replace("%20", "+")
                for status, location in answers), answers
     assert query(server_settings, "SELECT count(*) FROM review_meeting") == [(1,)]
